@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Subcommands of the `sluice` command, one file each. Each returns the exit
+ * code: 0 ok, 1 the policy (or packets) had errors, 2 usage or system error.
+ */
+#pragma once
+
+#define SL_EXIT_OK 0
+#define SL_EXIT_POLICY 1
+#define SL_EXIT_USAGE 2
+
+int sl_cmd_check(int argc, char **argv);
+int sl_cmd_build(int argc, char **argv);
+int sl_cmd_dump(int argc, char **argv);
+int sl_cmd_run(int argc, char **argv);

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The IR: what a policy means, with the syntax gone. See README.md here.
+ *
+ * A policy is a set of tables (one BPF program each) and chains. A chain is
+ * an ordered list of rules; a table's body is its entry chain. A rule is a
+ * conjunction of predicates `field in interval-set`, at most one per field
+ * and sorted by field id, plus an action. Sets, prefixes, ranges, negations,
+ * masks and $constants have all become interval sets; protocol implications
+ * are explicit predicates (`tcp dport 22` carries `meta l4proto {6}`).
+ *
+ * Every structure is allocated in the IR's arena and owned by it.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../common/arena.h"
+#include "../common/diag.h"
+#include "../common/field.h"
+#include "../common/util.h"
+#include "iset.h"
+
+enum sl_ir_action {
+	SL_IR_CONTINUE, /* no verdict: the rule only counts (counter) and evaluation goes on */
+	SL_IR_ACCEPT,
+	SL_IR_DROP,
+	SL_IR_JUMP,   /* evaluate chain `target`; its `return` (or its end) comes back here */
+	SL_IR_GOTO,   /* evaluate chain `target`; its `return` (or its end) returns from this chain */
+	SL_IR_RETURN, /* end this chain: back to the jump site, or the table policy at top level */
+};
+
+struct sl_ir_pred {
+	enum sl_field field;
+	struct sl_iset set; /* never empty, never the full domain (folded away by lowering) */
+	struct sl_loc loc;  /* where the match was written */
+};
+
+struct sl_ir_rule {
+	uint32_t id;          /* policy-wide rule number: metadata index and counter slot */
+	struct sl_loc loc;    /* start of the rule */
+	const char *text;     /* the rule's source text on one line (for metadata, listings) */
+	uint32_t npreds;
+	struct sl_ir_pred *preds; /* sorted by field, at most one per field */
+	bool counter;         /* count packets and bytes in slot `id` when the rule matches */
+	enum sl_ir_action action;
+	uint32_t target;      /* chain index for JUMP and GOTO */
+	struct sl_loc action_loc;
+};
+
+struct sl_ir_chain {
+	const char *name;     /* the table's name for an entry chain */
+	struct sl_loc loc;
+	uint32_t nrules;
+	struct sl_ir_rule *rules;
+};
+
+struct sl_ir_table {
+	const char *name;
+	struct sl_loc loc;
+	enum sl_hook hook;
+	enum sl_verdict policy; /* verdict when no rule decides */
+	uint32_t entry;         /* index of its body in sl_ir.chains */
+};
+
+struct sl_ir {
+	struct sl_arena *arena;
+	const struct sl_sources *srcs; /* file names for locations; owned by the caller */
+	const char *name;              /* policy name: the main file's base name without extension */
+	uint8_t source_hash[32];       /* SHA-256 over the policy's sources, in load order */
+	uint32_t ntables;
+	struct sl_ir_table *tables;
+	uint32_t nchains;              /* tables' entry chains first, then named chains */
+	struct sl_ir_chain *chains;
+	uint32_t nrules;               /* rule ids are 0 .. nrules-1, unique across chains */
+};
+
+struct sl_ast; /* compiler/parser/ast.h */
+
+/*
+ * Lower a checked AST. The IR is allocated in `arena`; problems that only
+ * show once sets are normalised (a predicate that can never be true) are
+ * reported through `diag` as warnings. Returns 0 or -errno.
+ */
+int sl_ir_lower(const struct sl_ast *ast, struct sl_arena *arena, struct sl_diag *diag,
+		struct sl_ir **out);
+
+/* The stable text form used by `sluice dump --ir` and golden tests. */
+void sl_ir_dump(const struct sl_ir *ir, FILE *out);
+
+/* Deep copy into another arena (optimiser passes work on copies). */
+struct sl_ir *sl_ir_clone(const struct sl_ir *ir, struct sl_arena *arena);

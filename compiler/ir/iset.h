@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Interval sets over a field's integer domain [0, max]: the algebra the IR
+ * and the optimiser are built on. A set is a sorted array of disjoint,
+ * non-adjacent closed intervals. Results are allocated in the given arena.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/arena.h"
+#include "../common/util.h"
+
+struct sl_interval {
+	sl_u128 lo, hi; /* inclusive */
+};
+
+struct sl_iset {
+	uint32_t n;
+	const struct sl_interval *iv;
+};
+
+/* Implemented in iset.c; each documented there. */
+struct sl_iset sl_iset_empty(void);
+struct sl_iset sl_iset_range(struct sl_arena *a, sl_u128 lo, sl_u128 hi);
+struct sl_iset sl_iset_prefix(struct sl_arena *a, sl_u128 addr, unsigned len, unsigned bits);
+/* Normalise arbitrary (unsorted, overlapping) intervals into a set. */
+struct sl_iset sl_iset_from(struct sl_arena *a, const struct sl_interval *iv, uint32_t n);
+/* Values v in [0, max] with (v & mask) == value: for masked matches on narrow fields. */
+struct sl_iset sl_iset_masked(struct sl_arena *a, uint64_t mask, uint64_t value, unsigned bits);
+struct sl_iset sl_iset_union(struct sl_arena *a, struct sl_iset x, struct sl_iset y);
+struct sl_iset sl_iset_intersect(struct sl_arena *a, struct sl_iset x, struct sl_iset y);
+struct sl_iset sl_iset_subtract(struct sl_arena *a, struct sl_iset x, struct sl_iset y);
+struct sl_iset sl_iset_complement(struct sl_arena *a, struct sl_iset x, sl_u128 max);
+bool sl_iset_is_empty(struct sl_iset x);
+bool sl_iset_is_full(struct sl_iset x, sl_u128 max);
+bool sl_iset_contains(struct sl_iset x, sl_u128 v);
+bool sl_iset_subset(struct sl_iset x, struct sl_iset y); /* x ⊆ y */
+bool sl_iset_equal(struct sl_iset x, struct sl_iset y);
+bool sl_iset_disjoint(struct sl_iset x, struct sl_iset y);

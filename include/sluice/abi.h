@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The contract between the sluice compiler and every loader: the metadata
+ * section, the counter map and the names in a sluice object. Both sides
+ * include this one header; bump SLUICE_META_VERSION on any layout change.
+ *
+ * All integers little-endian (BPF objects for bpfel), all structs packed by
+ * construction (only u32/u64 members, natural alignment).
+ */
+#ifndef SLUICE_ABI_H
+#define SLUICE_ABI_H
+
+#include <stdint.h>
+
+#define SLUICE_META_SECTION ".sluice.meta"
+#define SLUICE_META_MAGIC 0x45434c53u /* "SLCE" */
+#define SLUICE_META_VERSION 1u
+
+/* Per-CPU array map, key u32 rule id, value struct sluice_counter. */
+#define SLUICE_COUNTER_MAP "sluice_counters"
+
+#define SLUICE_NO_COUNTER UINT32_MAX
+
+struct sluice_counter {
+	uint64_t packets;
+	uint64_t bytes;
+};
+
+/*
+ * Layout of the section:
+ *   struct sluice_meta_header
+ *   struct sluice_meta_table  tables[ntables]   at tables_off
+ *   struct sluice_meta_rule   rules[nrules]     at rules_off (indexed by rule id)
+ *   char                      strings[]         at strings_off (NUL-terminated, offset 0 = "")
+ * Offsets are bytes from the start of the section. *_str fields are offsets
+ * into strings. Readers must check every offset against the section size.
+ */
+struct sluice_meta_header {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t header_size;       /* sizeof(struct sluice_meta_header) of the writer */
+	uint32_t table_size;        /* sizeof(struct sluice_meta_table) of the writer */
+	uint32_t rule_size;         /* sizeof(struct sluice_meta_rule) of the writer */
+	uint32_t ntables;
+	uint32_t nrules;
+	uint32_t tables_off;
+	uint32_t rules_off;
+	uint32_t strings_off;
+	uint32_t strings_size;
+	uint32_t policy_name_str;   /* main file's base name without extension */
+	uint32_t compiler_str;      /* "sluice 0.1.0" */
+	uint32_t counter_map_str;   /* SLUICE_COUNTER_MAP, or 0 when the object has no counters */
+	uint32_t ncounters;         /* max_entries of the counter map */
+	uint32_t opt_level;
+	uint8_t source_hash[32];    /* SHA-256 over the sources in load order */
+};
+
+enum sluice_meta_hook {
+	SLUICE_HOOK_XDP = 0,
+	SLUICE_HOOK_TC_INGRESS = 1,
+	SLUICE_HOOK_TC_EGRESS = 2,
+	SLUICE_HOOK_CGROUP_INGRESS = 3,
+	SLUICE_HOOK_CGROUP_EGRESS = 4,
+};
+
+enum sluice_meta_verdict {
+	SLUICE_VERDICT_ACCEPT = 0,
+	SLUICE_VERDICT_DROP = 1,
+};
+
+struct sluice_meta_table {
+	uint32_t name_str;       /* table name in the policy */
+	uint32_t hook;           /* enum sluice_meta_hook */
+	uint32_t policy;         /* enum sluice_meta_verdict: default verdict */
+	uint32_t prog_str;       /* BPF program (function symbol) name */
+	uint32_t section_str;    /* ELF section of the program */
+	uint32_t file_str;       /* source file of the table */
+	uint32_t line;
+	uint32_t reserved;
+};
+
+#define SLUICE_RULE_F_COUNTER 0x1u
+
+struct sluice_meta_rule {
+	uint32_t id;             /* equals its index */
+	uint32_t chain_str;      /* table or chain the rule belongs to */
+	uint32_t file_str;
+	uint32_t line;
+	uint32_t col;
+	uint32_t text_str;       /* the rule as written, on one line */
+	uint32_t counter_slot;   /* key in the counter map, or SLUICE_NO_COUNTER */
+	uint32_t flags;          /* SLUICE_RULE_F_* */
+};
+
+#endif /* SLUICE_ABI_H */

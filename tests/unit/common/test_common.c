@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "diag.h"
+#include "field.h"
+#include "util.h"
+
+static char *diag_to_string(const char *text, struct sl_loc loc, const char *msg)
+{
+	struct sl_sources srcs;
+	struct sl_diag d;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	sl_sources_init(&srcs);
+	assert_int_equal(sl_sources_add(&srcs, "p.sluice", text, strlen(text)), 0);
+	sl_diag_init(&d, &srcs, out);
+	sl_error(&d, loc, "%s", msg);
+	fclose(out);
+	assert_int_equal(d.nerrors, 1);
+	sl_sources_fini(&srcs);
+	return buf;
+}
+
+static void diag_prints_line_and_caret(void **state)
+{
+	char *s = diag_to_string("table t {\n    tcp dport 70000 accept\n}\n",
+				 (struct sl_loc){ 0, 2, 15, 5 }, "port out of range");
+
+	assert_string_equal(s, "p.sluice:2:15: error: port out of range\n"
+			       " 2 |     tcp dport 70000 accept\n"
+			       "   |               ^~~~~\n");
+	free(s);
+}
+
+static void diag_caret_at_end_of_file_without_newline(void **state)
+{
+	char *s = diag_to_string("table", (struct sl_loc){ 0, 1, 6, 0 }, "expected '{'");
+
+	assert_string_equal(s, "p.sluice:1:6: error: expected '{'\n"
+			       " 1 | table\n"
+			       "   |      ^\n");
+	free(s);
+}
+
+static void diag_long_line_is_windowed(void **state)
+{
+	size_t n = 1 << 20;
+	char *text = malloc(n + 1);
+	char *s;
+
+	memset(text, 'a', n);
+	text[n] = '\0';
+	s = diag_to_string(text, (struct sl_loc){ 0, 1, 500000, 1 }, "bad");
+	assert_true(strlen(s) < 400);
+	free(s);
+	free(text);
+}
+
+static void suggest_finds_close_words(void **state)
+{
+	const char *const words[] = { "saddr", "daddr", "sport", "dport" };
+
+	assert_string_equal(sl_suggest("dprt", words, 4), "dport");
+	assert_null(sl_suggest("protocol", words, 4));
+}
+
+static void arena_aligns_and_zeroes(void **state)
+{
+	struct sl_arena *a = sl_arena_new();
+
+	for (int i = 1; i < 1000; i++) {
+		unsigned char *p = sl_arena_alloc(a, (size_t)i * 7);
+
+		assert_int_equal((uintptr_t)p % 16, 0);
+		for (int j = 0; j < i * 7; j++)
+			assert_int_equal(p[j], 0);
+		memset(p, 0xff, (size_t)i * 7);
+	}
+	assert_string_equal(sl_arena_printf(a, "%d-%s", 42, "x"), "42-x");
+	sl_arena_free(a);
+}
+
+static void fields_lookup_and_domain(void **state)
+{
+	const struct sl_field_info *f = sl_field_lookup("tcp", "dport");
+
+	assert_non_null(f);
+	assert_int_equal(f->id, SL_FIELD_TCP_DPORT);
+	assert_int_equal(f->implied_l4, 6);
+	assert_true(sl_field_max(SL_FIELD_IP6_SADDR) == ~(sl_u128)0);
+	assert_true(sl_field_max(SL_FIELD_VLAN_ID) == 4095);
+	assert_null(sl_field_lookup("tcp", "nope"));
+	for (int i = 0; i < SL_FIELD_COUNT; i++)
+		assert_int_equal(sl_field_info((enum sl_field)i)->id, i);
+	assert_false(SL_HOOK_BIT(SL_HOOK_CGROUP_INGRESS) & sl_field_info(SL_FIELD_ETHER_TYPE)->hooks);
+}
+
+static void verdict_codes_per_hook(void **state)
+{
+	assert_int_equal(sl_verdict_retval(SL_HOOK_XDP, SL_VERDICT_ACCEPT), 2);
+	assert_int_equal(sl_verdict_retval(SL_HOOK_XDP, SL_VERDICT_DROP), 1);
+	assert_int_equal(sl_verdict_retval(SL_HOOK_TC_EGRESS, SL_VERDICT_DROP), 2);
+	assert_int_equal(sl_verdict_retval(SL_HOOK_CGROUP_EGRESS, SL_VERDICT_ACCEPT), 1);
+}
+
+static void u128_formats_decimal(void **state)
+{
+	char buf[48];
+
+	assert_string_equal(sl_u128_str(0, buf), "0");
+	assert_string_equal(sl_u128_str(~(sl_u128)0, buf), "340282366920938463463374607431768211455");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(diag_prints_line_and_caret),
+		cmocka_unit_test(diag_caret_at_end_of_file_without_newline),
+		cmocka_unit_test(diag_long_line_is_windowed),
+		cmocka_unit_test(suggest_finds_close_words),
+		cmocka_unit_test(arena_aligns_and_zeroes),
+		cmocka_unit_test(fields_lookup_and_domain),
+		cmocka_unit_test(verdict_codes_per_hook),
+		cmocka_unit_test(u128_formats_decimal),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
