@@ -1,10 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/* `sluice dump --ir FILE` | `sluice dump --bpf FILE|OBJ` */
 #include <stdio.h>
+#include <string.h>
 
 #include "commands.h"
 
+static void dump_usage(FILE *out)
+{
+	fprintf(out, "usage: sluice dump --ir [OPTIONS] POLICY\n"
+		     "       sluice dump --bpf [OPTIONS] POLICY|OBJECT\n\n"
+		     "  --ir    the IR of the policy, in its stable text form\n"
+		     "  --bpf   the BPF code of each program, interleaved with the policy lines\n");
+}
+
+
+
+
 int sl_cmd_dump(int argc, char **argv)
 {
-	fprintf(stderr, "sluice: error: 'dump' is not implemented yet\n");
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--ir"))
+			return sl_dump_ir(argc, argv);
+		if (!strcmp(argv[i], "--bpf"))
+			return sl_dump_bpf(argc, argv);
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			dump_usage(stdout);
+			return SL_EXIT_OK;
+		}
+	}
+	dump_usage(stderr);
 	return SL_EXIT_USAGE;
 }

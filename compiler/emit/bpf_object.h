@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The contract between code generation (IR -> BPF instructions) and the
+ * object writer (instructions -> ELF with BTF, .BTF.ext and metadata).
+ * Code generation fills a struct sl_bpf_object; the writer serialises it.
+ */
+#pragma once
+
+#include <linux/bpf.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/arena.h"
+#include "../common/diag.h"
+#include "../common/field.h"
+
+struct sl_ir;
+
+/* line_info: instruction `insn` (index, not bytes) came from `loc`. */
+struct sl_bpf_line {
+	uint32_t insn;
+	struct sl_loc loc;
+};
+
+/* Instruction `insn` is a BPF_LD_IMM64 that loads the address of map `map`. */
+struct sl_bpf_map_reloc {
+	uint32_t insn;
+	uint32_t map;
+};
+
+struct sl_bpf_prog {
+	const char *name;      /* function symbol, e.g. "sluice_edge" */
+	const char *section;   /* sl_hook_section() of its hook */
+	enum sl_hook hook;
+	uint32_t table;        /* index in sl_ir.tables */
+	struct bpf_insn *insns;
+	uint32_t ninsns;
+	struct sl_bpf_line *lines; /* sorted by insn, first at insn 0, none on an ld_imm64's 2nd half */
+	uint32_t nlines;
+	struct sl_bpf_map_reloc *relocs;
+	uint32_t nrelocs;
+};
+
+/* How the BTF of a map's key or value is described. */
+enum sl_btf_shape {
+	SL_BTF_U32,         /* unsigned int */
+	SL_BTF_COUNTER,     /* struct sluice_counter { __u64 packets; __u64 bytes; } */
+	SL_BTF_BYTES,       /* unsigned char[size] */
+};
+
+struct sl_bpf_map {
+	const char *name;
+	uint32_t type;        /* BPF_MAP_TYPE_* */
+	uint32_t key_size, value_size, max_entries, flags;
+	enum sl_btf_shape key_shape, value_shape;
+	/* Initial contents (array maps in read-only data), or NULL. value_size * max_entries bytes. */
+	const void *init;
+};
+
+struct sl_bpf_object {
+	struct sl_bpf_prog *progs;
+	uint32_t nprogs;
+	struct sl_bpf_map *maps;
+	uint32_t nmaps;
+	int32_t counter_map; /* index of SLUICE_COUNTER_MAP in maps, or -1 */
+};
+
+/* Code generation: one program per IR table. Allocated in `arena`. Returns 0 or -errno. */
+int sl_codegen(const struct sl_ir *ir, int opt_level, struct sl_arena *arena,
+	       struct sl_diag *diag, struct sl_bpf_object **out);
+
+struct sl_object_opts {
+	int opt_level;
+	const char *compiler; /* "sluice 0.1.0" */
+};
+
+/* Serialise to an ELF image in memory (malloc'd, caller frees). Returns 0 or -errno. */
+int sl_object_serialize(const struct sl_bpf_object *obj, const struct sl_ir *ir,
+			const struct sl_object_opts *opts, struct sl_diag *diag, void **image,
+			size_t *size);
+
+/* Write a file atomically: a temporary file in the same directory, fsync, rename. */
+int sl_write_file_atomic(const char *path, const void *data, size_t size);
