@@ -8,8 +8,10 @@
 
 #define L2 SL_HOOKS_L2
 #define ALL SL_HOOKS_ALL
+#define FIELD2(id_, proto_, member_, bits_, kind_, hooks_, l3_, l4_, l4alt_)                       \
+	[id_] = { id_, proto_ " " member_, proto_, member_, bits_, kind_, hooks_, l3_, l4_, l4alt_ }
 #define FIELD(id_, proto_, member_, bits_, kind_, hooks_, l3_, l4_)                                 \
-	[id_] = { id_, proto_ " " member_, proto_, member_, bits_, kind_, hooks_, l3_, l4_ }
+	FIELD2(id_, proto_, member_, bits_, kind_, hooks_, l3_, l4_, -1)
 
 static const struct sl_field_info fields[SL_FIELD_COUNT] = {
 	FIELD(SL_FIELD_META_PROTOCOL, "meta", "protocol", 16, SL_KIND_ETHERTYPE, ALL, -1, -1),
@@ -36,6 +38,8 @@ static const struct sl_field_info fields[SL_FIELD_COUNT] = {
 	FIELD(SL_FIELD_TCP_FLAGS, "tcp", "flags", 8, SL_KIND_TCP_FLAGS, ALL, -1, SL_IPPROTO_TCP),
 	FIELD(SL_FIELD_UDP_SPORT, "udp", "sport", 16, SL_KIND_PORT, ALL, -1, SL_IPPROTO_UDP),
 	FIELD(SL_FIELD_UDP_DPORT, "udp", "dport", 16, SL_KIND_PORT, ALL, -1, SL_IPPROTO_UDP),
+	FIELD2(SL_FIELD_TH_SPORT, "th", "sport", 16, SL_KIND_PORT, ALL, -1, SL_IPPROTO_TCP, SL_IPPROTO_UDP),
+	FIELD2(SL_FIELD_TH_DPORT, "th", "dport", 16, SL_KIND_PORT, ALL, -1, SL_IPPROTO_TCP, SL_IPPROTO_UDP),
 	FIELD(SL_FIELD_ICMP_TYPE, "icmp", "type", 8, SL_KIND_ICMP_TYPE, ALL, SL_ETH_P_IP, SL_IPPROTO_ICMP),
 	FIELD(SL_FIELD_ICMP_CODE, "icmp", "code", 8, SL_KIND_INT, ALL, SL_ETH_P_IP, SL_IPPROTO_ICMP),
 	FIELD(SL_FIELD_ICMP6_TYPE, "icmpv6", "type", 8, SL_KIND_ICMP6_TYPE, ALL, SL_ETH_P_IPV6,

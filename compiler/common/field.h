@@ -71,6 +71,8 @@ enum sl_field {
 	SL_FIELD_TCP_FLAGS,     /* the 8 flag bits of byte 13 (CWR ECE URG ACK PSH RST SYN FIN) */
 	SL_FIELD_UDP_SPORT,
 	SL_FIELD_UDP_DPORT,
+	SL_FIELD_TH_SPORT,      /* transport header ports: TCP or UDP, whichever the packet carries */
+	SL_FIELD_TH_DPORT,
 	SL_FIELD_ICMP_TYPE,
 	SL_FIELD_ICMP_CODE,
 	SL_FIELD_ICMP6_TYPE,
@@ -111,6 +113,7 @@ struct sl_field_info {
 	/* Protocol tests the field implies (lowered to explicit predicates). */
 	int32_t implied_l3;    /* meta protocol value, or -1 */
 	int32_t implied_l4;    /* meta l4proto value, or -1 */
+	int32_t implied_l4_alt; /* a second allowed l4proto value (th: TCP or UDP), or -1 */
 };
 
 const struct sl_field_info *sl_field_info(enum sl_field field);

@@ -63,11 +63,22 @@ struct sl_bpf_object {
 	uint32_t nprogs;
 	struct sl_bpf_map *maps;
 	uint32_t nmaps;
-	int32_t counter_map; /* index of SLUICE_COUNTER_MAP in maps, or -1 */
+	int32_t counter_map;  /* index of SLUICE_COUNTER_MAP in maps, or -1 */
+	int32_t decision_map; /* index of SLUICE_DECISION_MAP in maps, or -1 */
+};
+
+struct sl_codegen_opts {
+	int opt_level;
+	/*
+	 * Debug objects only: every decision also stores the deciding rule id
+	 * (SLUICE_DECISION_POLICY for the table policy) in the one-entry array
+	 * map SLUICE_DECISION_MAP, so `sluice-load run` can name the rule.
+	 */
+	bool record_decisions;
 };
 
 /* Code generation: one program per IR table. Allocated in `arena`. Returns 0 or -errno. */
-int sl_codegen(const struct sl_ir *ir, int opt_level, struct sl_arena *arena,
+int sl_codegen(const struct sl_ir *ir, const struct sl_codegen_opts *opts, struct sl_arena *arena,
 	       struct sl_diag *diag, struct sl_bpf_object **out);
 
 struct sl_object_opts {

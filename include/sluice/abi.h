@@ -21,6 +21,16 @@
 
 #define SLUICE_NO_COUNTER UINT32_MAX
 
+/*
+ * Objects built with `sluice build --record-decisions` (tests, `sluice-load run`)
+ * have a one-entry array map, key u32 0, value u32: the id of the rule that
+ * decided the last packet, or SLUICE_DECISION_POLICY when the table policy did.
+ * Header flag SLUICE_META_F_DECISIONS says it is there.
+ */
+#define SLUICE_DECISION_MAP "sluice_decision"
+#define SLUICE_DECISION_POLICY UINT32_MAX
+#define SLUICE_META_F_DECISIONS 0x1u
+
 struct sluice_counter {
 	uint64_t packets;
 	uint64_t bytes;
@@ -52,6 +62,8 @@ struct sluice_meta_header {
 	uint32_t counter_map_str;   /* SLUICE_COUNTER_MAP, or 0 when the object has no counters */
 	uint32_t ncounters;         /* max_entries of the counter map */
 	uint32_t opt_level;
+	uint32_t flags;             /* SLUICE_META_F_* */
+	uint32_t reserved;
 	uint8_t source_hash[32];    /* SHA-256 over the sources in load order */
 };
 
