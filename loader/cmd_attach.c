@@ -142,7 +142,10 @@ static int prepare(struct attach_args *a, struct sl_obj **o)
 		return err;
 	if ((*o)->counters && bpf_map__type((*o)->counters) != BPF_MAP_TYPE_PERCPU_ARRAY)
 		return sl_err(-EINVAL, "'%s': counter map is not a per-CPU array", a->obj);
-	return sl_target_resolve(&a->t);
+	err = sl_target_resolve(&a->t);
+	if (!err && !sl_tc_use_legacy(&a->t))
+		err = sl_hook_check_order(&a->t);
+	return err;
 }
 
 static int pin_fd(int fd, const char *dir, const char *name)

@@ -3,6 +3,9 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/if_link.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -333,6 +336,74 @@ int sl_hook_update(const struct sl_state *st, const char *dir, int old_prog_fd, 
 	return err;
 }
 
+/* Number of tc filters under parent of ifindex (netlink dump), or -errno. */
+static int tc_count_filters(uint32_t ifindex, uint32_t parent)
+{
+	struct {
+		struct nlmsghdr n;
+		struct tcmsg t;
+	} req = {
+		.n = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
+		      .nlmsg_type = RTM_GETTFILTER,
+		      .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		      .nlmsg_seq = 1},
+		.t = {.tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = parent},
+	};
+	_cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	char buf[16384];
+	int count = 0;
+
+	if (fd < 0 || send(fd, &req, req.n.nlmsg_len, 0) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *h = (struct nlmsghdr *)buf;
+
+		if (len < 0)
+			return -errno;
+		for (; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_type == NLMSG_DONE)
+				return count;
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			count++;
+		}
+	}
+}
+
+/*
+ * Removes the clsact qdisc sluice created once no filter is left on it. When
+ * the other direction still has sluice's filter, that attachment inherits the
+ * duty (its record says so), so the last legacy detach cleans up.
+ */
+static void tc_legacy_release_qdisc(const struct sl_state *st, const char *dir)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = st->ifindex,
+		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	char sibling[PATH_MAX];
+	struct sl_state other;
+	char *slash;
+
+	if (!st->qdisc_created)
+		return;
+	if (tc_count_filters(st->ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)) == 0 &&
+	    tc_count_filters(st->ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)) == 0) {
+		bpf_tc_hook_destroy(&hook);
+		return;
+	}
+	snprintf(sibling, sizeof(sibling), "%s", dir);
+	slash = strrchr(sibling, '/');
+	if (!slash)
+		return;
+	snprintf(slash + 1, sizeof(sibling) - (slash + 1 - sibling), "%s",
+		 st->hook == SLUICE_HOOK_TC_INGRESS ? "tc-egress" : "tc-ingress");
+	if (!access(sibling, F_OK) && !sl_state_read(sibling, &other, NULL) &&
+	    other.attach == SL_ATTACH_TC_LEGACY) {
+		other.qdisc_created = 1;
+		sl_state_write(sibling, &other);
+	}
+}
+
 int sl_hook_detach(const struct sl_state *st, const char *dir)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook);
@@ -361,6 +432,8 @@ int sl_hook_detach(const struct sl_state *st, const char *dir)
 		return err;
 	tc_legacy_hook(st, &hook, &opts);
 	err = bpf_tc_detach(&hook, &opts);
+	if (!err)
+		tc_legacy_release_qdisc(st, dir);
 	sl_netns_leave(&saved);
 	return err == -ENOENT ? 0 : err;
 }
@@ -428,4 +501,30 @@ int sl_hook_status(const struct sl_state *st, const char *dir, struct sl_link_st
 	if (st->attach == SL_ATTACH_LINK)
 		return link_status(dir, s);
 	return tc_legacy_status(st, dir, s);
+}
+
+int sl_hook_check_order(const struct sl_target *t)
+{
+	uint32_t progs[256], links[256];
+	struct sl_netns saved;
+	int n, err;
+
+	if (!t->order_flag)
+		return 0;
+	err = sl_netns_enter(t->netns, &saved);
+	if (err)
+		return err;
+	n = sl_tcx_query(t->ifindex, t->hook, progs, links, SL_ARRAY_SIZE(progs));
+	sl_netns_leave(&saved);
+	if (n < 0)
+		return sl_err(n, "cannot query the tcx programs of %s: %s", t->dev, strerror(-n));
+	for (int i = 0; i < n; i++)
+		if ((t->rel_is_link ? links[i] : progs[i]) == t->rel_id)
+			return 0;
+	sl_err(-ENOENT, "no %s with id %u is attached to tcx %s of %s",
+	       t->rel_is_link ? "link" : "program", t->rel_id,
+	       t->hook == SLUICE_HOOK_TC_INGRESS ? "ingress" : "egress", t->dev);
+	sl_hint("`bpftool net show dev %s` lists them; --before/--after take a program id or link:ID",
+		t->dev);
+	return -ENOENT;
 }

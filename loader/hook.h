@@ -40,3 +40,5 @@ int sl_hook_status(const struct sl_state *st, const char *dir, struct sl_link_st
 /* tcx program order on a device hook: BPF_PROG_QUERY. Returns count or -errno. */
 int sl_tcx_query(uint32_t ifindex, uint32_t hook, uint32_t *prog_ids, uint32_t *link_ids,
 		 uint32_t max);
+/* Checks that the program or link --before/--after names is on the tcx hook; prints errors. */
+int sl_hook_check_order(const struct sl_target *t);

@@ -203,3 +203,18 @@ void sl_pin_dir_remove(const char *dir)
 		*slash = '\0';
 	}
 }
+
+int sl_state_write(const char *dir, const struct sl_state *st)
+{
+	char path[PATH_MAX];
+	uint8_t chunk[SL_STATE_CHUNK] = {};
+	_cleanup_close_ int fd = -1;
+	uint32_t key = 0;
+
+	snprintf(path, sizeof(path), "%s/state", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	memcpy(chunk, st, sizeof(*st));
+	return bpf_map_update_elem(fd, &key, chunk, BPF_EXIST) ? -errno : 0;
+}

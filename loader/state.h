@@ -76,3 +76,5 @@ int sl_state_read(const char *dir, struct sl_state *st, struct sl_meta **m);
 int sl_mkdirs(const char *path);
 /* Removes the pins of an attachment directory and the directory, then empty parents up to the root. */
 void sl_pin_dir_remove(const char *dir);
+/* Rewrites the record (entry 0) of a pinned state map; metadata stays. */
+int sl_state_write(const char *dir, const struct sl_state *st);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "target.h"
 #include "util.h"
@@ -281,8 +282,29 @@ static int resolve_dev(struct sl_target *t)
 	return 0;
 }
 
+#define CGROUP2_MAGIC 0x63677270
+
+/* The cgroup2 mount points, from /proc/self/mountinfo (field 9 is the fs type). */
+static void cgroup2_mounts(char *out, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[1024], mnt[512], fstype[64];
+	size_t used = 0;
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*s %*s %*s %511s %*s %*[^-]- %63s", mnt, fstype) == 2 &&
+		    !strcmp(fstype, "cgroup2") && used < len)
+			used += snprintf(out + used, len - used, "%s%s", used ? ", " : "", mnt);
+	}
+	fclose(f);
+}
+
 static int resolve_cgroup(struct sl_target *t)
 {
+	struct statfs sfs;
 	struct stat st;
 	int err;
 
@@ -293,8 +315,18 @@ static int resolve_cgroup(struct sl_target *t)
 		sl_hint("pass a directory of a cgroup v2 hierarchy (see `mount -t cgroup2`)");
 		return err;
 	}
-	if (fstat(t->cgroup_fd, &st) || !realpath(t->cgroup, t->cgroup_abs))
+	if (fstat(t->cgroup_fd, &st) || fstatfs(t->cgroup_fd, &sfs) ||
+	    !realpath(t->cgroup, t->cgroup_abs))
 		return sl_err(-errno, "cannot stat cgroup '%s': %s", t->cgroup, strerror(errno));
+	if ((unsigned long)sfs.f_type != CGROUP2_MAGIC) {
+		char mounts[PATH_MAX];
+
+		sl_err(-EINVAL, "'%s' is not a cgroup v2 directory", t->cgroup);
+		cgroup2_mounts(mounts, sizeof(mounts));
+		sl_hint("cgroup_skb programs attach to cgroup v2 directories; cgroup2 is mounted at: %s",
+			mounts[0] ? mounts : "(nowhere: mount -t cgroup2 none /sys/fs/cgroup)");
+		return -EINVAL;
+	}
 	t->cgroup_ino = st.st_ino;
 	snprintf(t->pin_dir, sizeof(t->pin_dir), "%s/cgroup-%llu/%s", sl_pin_root(),
 		 (unsigned long long)t->cgroup_ino, hook_dir(t->hook));

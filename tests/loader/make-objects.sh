@@ -20,7 +20,7 @@ build() { # name define hook-meta section policy(a|b) [mkmeta extra args...]
 	shift 5
 	local -n rules=rules_$pol
 	clang -O2 -g -target bpf -I"$arch_inc" -D"$def" -DPOLICY_${pol^^} -c "$src" -o "$out/$name.raw.o"
-	"$mkmeta" "$out/$name.meta" "edge" "$hook" edge sluice_tbl "$sec" "edge-$pol.sluice" 3 --decisions "$@" -- "${rules[@]}"
+	"$mkmeta" "$out/$name.meta" "edge" "$hook" edge sluice_tbl "$sec" "edge-$pol.sluice" 3 ${NODEC:---decisions} "$@" -- "${rules[@]}"
 	"$objcopy" --add-section .sluice.meta="$out/$name.meta" "$out/$name.raw.o" "$out/$name.o"
 	rm -f "$out/$name.raw.o" "$out/$name.meta"
 }
@@ -35,6 +35,8 @@ done
 for what in magic version offset rule-id truncate; do
 	build xdp-bad-$what HOOK_XDP xdp xdp a --corrupt "$what"
 done
+# Built without decision recording: `run` cannot name the deciding rule.
+NODEC=--no-decisions build xdp-nodec HOOK_XDP xdp xdp a
 # No metadata at all, and not an ELF file.
 clang -O2 -g -target bpf -I"$arch_inc" -DHOOK_XDP -DPOLICY_A -c "$src" -o "$out/xdp-nometa.o"
 echo "not an object" > "$out/garbage.o"
