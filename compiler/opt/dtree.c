@@ -519,17 +519,27 @@ static uint64_t get_le(const uint8_t *p, unsigned width)
 
 static int layout_records(struct sl_dt *dt, const struct sl_dt_problem *p, size_t max_bytes)
 {
-	uint32_t off = 8;
+	uint32_t off = 0, align = 4;
 
-	/* Widest first keeps every bound naturally aligned. */
-	for (unsigned w = 8; w >= 1; w /= 2)
+	/* Widest first keeps every field naturally aligned without padding. */
+	for (unsigned w = 8; w >= 1; w /= 2) {
+		if (w == 4) {
+			dt->payload_off = off;
+			off += 4;
+		}
+		if (w == 2) {
+			dt->need_off = off;
+			off += 2;
+		}
 		for (unsigned d = 0; d < p->ndims; d++)
 			if (width_of(p->bits[d]) == w) {
 				dt->dim_width[d] = w;
 				dt->dim_off[d] = off;
 				off += 2 * w;
+				align = sl_max(align, w);
 			}
-	dt->record_size = (off + 7) & ~7u;
+	}
+	dt->record_size = (off + align - 1) & ~(align - 1);
 	if ((size_t)dt->record_size * p->nboxes > max_bytes)
 		return -E2BIG;
 	dt->records = calloc((size_t)p->nboxes + 1, dt->record_size);
@@ -538,8 +548,8 @@ static int layout_records(struct sl_dt *dt, const struct sl_dt_problem *p, size_
 	for (uint32_t i = 0; i < p->nboxes; i++) {
 		uint8_t *rec = &dt->records[(size_t)i * dt->record_size];
 
-		put_le(rec, p->need[i], 4);
-		put_le(rec + 4, p->payload ? p->payload[i] : i, 4);
+		put_le(rec + dt->need_off, p->need[i], 2);
+		put_le(rec + dt->payload_off, p->payload ? p->payload[i] : i, 4);
 		for (unsigned d = 0; d < p->ndims; d++) {
 			size_t k = (size_t)i * p->ndims + d;
 			bool need = p->need[i] & (1u << d);
@@ -742,7 +752,7 @@ void *sl_dt_lists_le(const struct sl_dt *dt, size_t *size)
 
 uint32_t sl_dt_payload(const struct sl_dt *dt, uint32_t box)
 {
-	return get_le(&dt->records[(size_t)box * dt->record_size + 4], 4);
+	return get_le(&dt->records[(size_t)box * dt->record_size + dt->payload_off], 4);
 }
 
 static bool record_matches(const struct sl_dt *dt, uint32_t box, const uint64_t *cmp,
@@ -750,7 +760,7 @@ static bool record_matches(const struct sl_dt *dt, uint32_t box, const uint64_t 
 {
 	const uint8_t *rec = &dt->records[(size_t)box * dt->record_size];
 
-	if (get_le(rec, 4) & absent)
+	if (get_le(rec + dt->need_off, 2) & absent)
 		return false;
 	for (unsigned d = 0; d < dt->ndims; d++) {
 		unsigned w = dt->dim_width[d];

@@ -23,9 +23,9 @@
  *      nodes[word1 + ((k >> shift) & mask)].
  *      word0 = count << 16 (low byte 0), word1 = offset in lists: a leaf.
  *  - lists: u32 box indices, ascending (priority order) within a leaf.
- *  - records: record_size bytes per box: u32 need (bit d: dimension d
- *      constrained), u32 payload, then per dimension lo and hi, each
- *      dim_width[d] bytes at dim_off[d]. A box matches when no constrained
+ *  - records: record_size bytes per box: u16 need (bit d: dimension d
+ *      constrained) at need_off, u32 payload at payload_off, per dimension
+ *      lo and hi, each dim_width[d] bytes, at dim_off[d] (naturally aligned). A box matches when no constrained
  *      dimension is absent and every compare key lies in [lo, hi]; the compare
  *      key of an absent dimension is 0 and a free dimension stores
  *      [0, 2^bits - 1].
@@ -39,7 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SL_DT_MAX_DIMS 12
+#define SL_DT_MAX_DIMS 12 /* need masks are 16 bits */
 #define SL_DT_MAX_TREES 8
 #define SL_DT_MAX_DEPTH 24
 #define SL_DT_NONE UINT32_MAX
@@ -93,6 +93,7 @@ struct sl_dt {
 	uint8_t *records; /* little-endian, nboxes * record_size */
 	uint32_t nboxes;
 	uint32_t record_size;
+	uint32_t need_off, payload_off;
 	uint32_t dim_off[SL_DT_MAX_DIMS];
 	uint32_t dim_width[SL_DT_MAX_DIMS]; /* 1, 2, 4 or 8 */
 
