@@ -297,12 +297,32 @@ static char *pred_text(struct sl_arena *a, enum sl_field field, struct sl_iset s
 	return s;
 }
 
+/*
+ * The checker already warns about fields whose implied protocols conflict
+ * (`ip saddr` with `ip6 daddr`, `tcp dport` with `udp dport`) and about
+ * masked matches wanting bits outside the mask: say nothing twice.
+ */
+static bool checker_reported(const struct field_acc *acc)
+{
+	const struct sl_ast_match *m = acc->origins[0].match;
+	bool all_implied = acc->norigins < SL_ARRAY_SIZE(acc->origins);
+
+	for (uint32_t i = 0; i < acc->norigins; i++)
+		all_implied &= acc->origins[i].implied;
+	if (all_implied)
+		return true;
+	return acc->norigins == 1 && m->kind == SL_AST_MATCH_MASKED &&
+	       (m->want_bits & ~m->mask_bits) != 0;
+}
+
 /* Explain why `field` has no value left: every match that constrained it. */
 static void report_impossible(struct lower *lw, const struct sl_ast_rule *rule, enum sl_field field)
 {
 	const struct field_acc *acc = &lw->acc[field];
 	const char *name = sl_field_info(field)->name;
 
+	if (checker_reported(acc))
+		return;
 	if (acc->norigins == 1 && !acc->origins[0].implied) {
 		sl_warning(lw->diag, acc->origins[0].match->loc,
 			   "rule can never match: no value of %s satisfies this match", name);
