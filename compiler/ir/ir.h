@@ -89,6 +89,8 @@ int sl_ir_lower(const struct sl_ast *ast, struct sl_arena *arena, struct sl_diag
 
 /* The stable text form used by `sluice dump --ir` and golden tests. */
 void sl_ir_dump(const struct sl_ir *ir, FILE *out);
+/* One predicate in that form ("tcp dport { 22, 80 }"), for diagnostics and listings. */
+void sl_ir_dump_pred(const struct sl_ir_pred *pred, FILE *out);
 
 /* Deep copy into another arena (optimiser passes work on copies). */
 struct sl_ir *sl_ir_clone(const struct sl_ir *ir, struct sl_arena *arena);
