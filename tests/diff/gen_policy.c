@@ -98,6 +98,7 @@ struct gen {
 	/* constants: name and the field kind whose values they hold */
 	enum sl_value_kind const_kind[8];
 	unsigned nconst;
+	bool no_names; /* inside a range: numbers only */
 };
 
 static sl_u128 pick_special(struct gen *g, enum sl_field f)
@@ -156,6 +157,10 @@ static sl_u128 pick_value(struct gen *g, enum sl_field f)
 		return pick_special(g, f);
 	if (roll < 75 && v->n[f])
 		return v->v[f][rng_below(g->r, v->n[f])];
+	if (f == SL_FIELD_META_LENGTH)
+		return rng_below(g->r, 600); /* lengths packets can have */
+	if (f == SL_FIELD_META_IFINDEX)
+		return rng_below(g->r, 5);
 	return rng_u128(g->r) & sl_field_max(f);
 }
 
@@ -242,7 +247,7 @@ static void print_value(struct gen *g, struct strbuf *b, enum sl_field f, sl_u12
 		break;
 	case SL_KIND_ETHERTYPE:
 		name = ethertype_name(x);
-		if (!name || rng_pct(g->r, 30)) {
+		if (!name || g->no_names || rng_pct(g->r, 30)) {
 			sb_printf(b, "0x%04x", (unsigned)x);
 			return;
 		}
@@ -263,7 +268,7 @@ static void print_value(struct gen *g, struct strbuf *b, enum sl_field f, sl_u12
 	default:
 		break;
 	}
-	if (name && rng_pct(g->r, 60))
+	if (name && !g->no_names && rng_pct(g->r, 60))
 		sb_printf(b, "%s", name);
 	else if (rng_pct(g->r, 15))
 		sb_printf(b, "0x%llx", (unsigned long long)x);
@@ -301,12 +306,20 @@ static void print_element(struct gen *g, struct strbuf *b, enum sl_field f)
 		return;
 	}
 	if (fi->kind != SL_KIND_FRAG && fi->kind != SL_KIND_TCP_FLAGS && roll < 75) {
-		sl_u128 w = pick_value(g, f), lo = v < w ? v : w, hi = v < w ? w : v;
+		/* mostly narrow ranges: wide ones in wide domains match everything */
+		unsigned shape = rng_below(g->r, 100);
+		sl_u128 w = shape < 50 ? v + rng_below(g->r, 17)
+			  : shape < 80 ? v + rng_below(g->r, 1025) : pick_value(g, f);
+		if (w > max)
+			w = max;
+		sl_u128 lo = v < w ? v : w, hi = v < w ? w : v;
 		if (lo == hi && hi < max)
 			hi++;
+		g->no_names = true;
 		print_value(g, b, f, lo);
 		sb_printf(b, "-");
 		print_value(g, b, f, hi);
+		g->no_names = false;
 		values_add_interval(&g->p->values, g->r, f, lo, hi);
 		return;
 	}
@@ -401,7 +414,7 @@ static size_t pick_fields(struct gen *g, enum sl_hook hook, enum sl_field *out, 
 					       SL_FIELD_ETHER_TYPE, SL_FIELD_VLAN_ID };
 	unsigned stack = rng_below(g->r, 3); /* any, IPv4, IPv6 */
 	unsigned l4i = rng_below(g->r, 6);   /* 5: none */
-	size_t n = 0, want = rng_below(g->r, max + 1);
+	size_t n = 0, want = rng_pct(g->r, 6) ? 0 : rng_range(g->r, 1, max);
 
 	if (l4i == 3)
 		stack = 1;
@@ -533,12 +546,12 @@ void gen_policy(struct rng *r, const struct gen_policy_opts *opts, struct gen_po
 		if (rng_pct(r, 90))
 			sb_printf(&b, "\tpolicy %s\n", rng_pct(r, 50) ? "accept" : "drop");
 		out->blocks[out->nblocks] = (struct gen_block){ sb_take(&b), "", true, hook, NULL, 0 };
-		snprintf(out->blocks[out->nblocks++].name, 16, "t%u", t);
+		snprintf(out->blocks[out->nblocks++].name, 32, "t%u", t);
 		for (unsigned c = 0; c < nchains; c++) {
 			sb_printf(&b, "chain t%u_c%u {\n", t, c);
 			out->blocks[out->nblocks] =
 				(struct gen_block){ sb_take(&b), "", false, hook, NULL, 0 };
-			snprintf(out->blocks[out->nblocks++].name, 16, "t%u_c%u", t, c);
+			snprintf(out->blocks[out->nblocks++].name, 32, "t%u_c%u", t, c);
 		}
 		for (size_t i = first; i < out->nblocks; i++) {
 			struct gen_block *blk = &out->blocks[i];

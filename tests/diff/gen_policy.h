@@ -28,7 +28,7 @@ struct gen_rule {
 
 struct gen_block {
 	char *header;   /* "table t0 {\n\thook xdp\n\tpolicy drop\n" or "chain t0_c1 {\n" */
-	char name[16];  /* "t0", "t0_c1" */
+	char name[32];  /* "t0", "t0_c1" */
 	bool is_table;
 	enum sl_hook hook;
 	struct gen_rule *rules;
