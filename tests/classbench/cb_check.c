@@ -236,9 +236,9 @@ static int convert(const char *tool, const char *rules, const char *out)
 
 int main(int argc, char **argv)
 {
-	struct cb_rule *rules;
-	struct cb_header *trace;
-	size_t nrules, npkts;
+	struct cb_rule *rules = NULL;
+	struct cb_header *trace = NULL;
+	size_t nrules = 0, npkts = 0;
 	char why[256], tmp[] = "/tmp/sluice-cb-interp-XXXXXX";
 	unsigned failures = 0;
 	int err;
