@@ -887,7 +887,11 @@ static void check_consts_used(struct checker *ck)
 {
 	for (uint32_t i = 0; i < ck->ast->nconsts; i++) {
 		struct sl_ast_const *c = ck->ast->consts[i];
+		const struct sl_source *src = sl_sources_get(ck->ast->srcs, c->loc.file);
 
+		/* an included file is a library: not every policy uses all of it */
+		if (src && src->included_from.file != UINT32_MAX)
+			continue;
 		if (!c->used && map_get(&ck->consts, c->name) == &ck->cinfo[i])
 			sl_warning(ck->d, c->loc, "constant '%s' is never used", c->name);
 	}

@@ -47,6 +47,9 @@ struct sl_build {
 	size_t nmatches, matches_cap;
 	bool in_table;
 	bool rule_bad;
+	/* identifiers interned: 100k rules repeat the same few words */
+	const char **words;
+	size_t words_cap, nwords;
 };
 
 struct sl_file_id {
@@ -70,5 +73,8 @@ struct sl_parse_ctx {
 	bool eof_sent;
 	void *scanner;
 };
+
+/* The one copy of an identifier, in the arena. */
+const char *sl_build_intern(struct sl_build *b, const char *s, size_t n);
 
 struct sl_loc sl_ctx_loc(const struct sl_parse_ctx *ctx, const struct sl_yyltype *l);
