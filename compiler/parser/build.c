@@ -570,6 +570,13 @@ void sl_build_syntax_error(struct sl_parse_ctx *ctx, const struct sl_yyltype *lo
 	char msg[512];
 	size_t n;
 
+	/* recovery can fail again at the same token (end of file): say it once */
+	if (ctx->has_last_syntax_error && ctx->last_syntax_error == loc->off)
+		return;
+	ctx->has_last_syntax_error = true;
+	ctx->last_syntax_error = loc->off;
+	if (src && loc->off >= src->size && !strcmp(got, "end of line"))
+		got = "end of file"; /* the separator the scanner adds at the end */
 	n = (size_t)snprintf(msg, sizeof(msg), "unexpected %s", got);
 	if (show_text && src && loc->off < src->size && loc->end > loc->off) {
 		size_t len = sl_min(loc->end - loc->off, (size_t)40);
@@ -582,5 +589,8 @@ void sl_build_syntax_error(struct sl_parse_ctx *ctx, const struct sl_yyltype *lo
 				      i == 0 ? ", expected " : i + 1 == nexpected ? " or " : ", ",
 				      expected[i]);
 	sl_error(ctx->b->diag, L(ctx, loc), "%s", msg);
+	if (!strcmp(got, "end of file") && ctx->b->chain)
+		sl_note(ctx->b->diag, ctx->b->chain->loc, "%s '%s' is missing its closing '}'",
+			ctx->b->in_table ? "table" : "chain", ctx->b->chain->name);
 	ctx->b->rule_bad = true;
 }

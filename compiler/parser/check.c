@@ -397,7 +397,7 @@ static void check_graph(struct checker *ck)
 	for (uint32_t i = 0; i < ck->ast->nchains; i++) {
 		struct sl_ast_chain *c = ck->ast->chains[i];
 
-		if (!c->hooks)
+		if (!c->hooks && node_of(ck, c)->chain == c)
 			sl_warning(ck->d, c->loc, "chain '%s' is never used: no table reaches it",
 				   c->name);
 	}

@@ -71,6 +71,8 @@ struct sl_parse_ctx {
 	size_t last_bad_end;         /* end of the last invalid character reported */
 	bool last_sep;               /* last token was a separator (to add one at EOF) */
 	bool eof_sent;
+	bool has_last_syntax_error;
+	size_t last_syntax_error;    /* offset of the last syntax error reported */
 	void *scanner;
 };
 
