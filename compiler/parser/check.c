@@ -520,10 +520,9 @@ static bool family_skipped(struct checker *ck, const struct sl_ast_value *v)
 static void resolve_address(struct checker *ck, const struct sl_ast_value *v, unsigned bits,
 			    struct range_vec *out)
 {
-	sl_u128 host = v->plen >= bits ? 0 : (((sl_u128)1 << (bits - v->plen)) - 1);
+	unsigned hostbits = v->plen >= bits ? 0 : bits - v->plen;
+	sl_u128 host = hostbits >= 128 ? ~(sl_u128)0 : (((sl_u128)1 << hostbits) - 1);
 
-	if (bits == 128 && v->plen == 0)
-		host = ~(sl_u128)0;
 	vec_push(out, v->num, v->num | host);
 }
 
