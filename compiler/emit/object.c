@@ -158,6 +158,9 @@ static int check_prog(const struct sl_bpf_object *obj, const struct sl_ir *ir, u
 		if (rel->map >= obj->nmaps)
 			return sl_obj_error(diag, "program '%s': map reference at %u names map %u of %u",
 					    p->name, rel->insn, rel->map, obj->nmaps);
+		if (p->insns[rel->insn + 1].imm || (!obj->maps[rel->map].init && p->insns[rel->insn].imm))
+			return sl_obj_error(diag, "program '%s': map reference at %u has an immediate",
+					    p->name, rel->insn);
 	}
 	for (uint32_t i = 0; i < p->nlines; i++) {
 		const struct sl_bpf_line *ln = &p->lines[i];

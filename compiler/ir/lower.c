@@ -39,6 +39,9 @@ struct lower {
 	uint32_t nslots;
 	struct field_acc acc[SL_FIELD_COUNT];
 	struct sl_ir_pred preds[SL_FIELD_COUNT];
+	/* the protocol sets each field implies, made once and shared (isets are immutable) */
+	struct sl_iset implied_l3[SL_FIELD_COUNT];
+	struct sl_iset implied_l4[SL_FIELD_COUNT];
 };
 
 struct chain_slot {
@@ -64,7 +67,8 @@ static struct sl_iset match_set(struct sl_arena *a, const struct sl_ast_match *m
 	case SL_AST_MATCH_NOT_IN:
 		set = sl_iset_from(a, (const struct sl_interval *)m->ranges, m->nranges);
 		/* the checker keeps values in the domain; clip anyway, never trust a bound */
-		set = sl_iset_intersect(a, set, sl_iset_range(a, 0, max));
+		if (set.n && set.iv[set.n - 1].hi > max)
+			set = sl_iset_intersect(a, set, sl_iset_range(a, 0, max));
 		break;
 	default:
 		set = sl_iset_masked(a, m->mask_bits, m->want_bits, fi->bits);
@@ -89,6 +93,7 @@ static void acc_add(struct lower *lw, enum sl_field field, struct sl_iset set, s
 		acc->used = true;
 		acc->set = set;
 		acc->loc = loc;
+		acc->norigins = 0;
 	} else {
 		acc->set = sl_iset_intersect(lw->arena, acc->set, set);
 	}
@@ -103,6 +108,24 @@ static struct sl_iset values(struct sl_arena *a, int32_t v1, int32_t v2)
 	return sl_iset_from(a, iv, v2 >= 0 ? 2 : 1);
 }
 
+static struct sl_iset implied_l3(struct lower *lw, const struct sl_field_info *fi)
+{
+	struct sl_iset *set = &lw->implied_l3[fi->id];
+
+	if (!set->n)
+		*set = values(lw->arena, fi->implied_l3, -1);
+	return *set;
+}
+
+static struct sl_iset implied_l4(struct lower *lw, const struct sl_field_info *fi)
+{
+	struct sl_iset *set = &lw->implied_l4[fi->id];
+
+	if (!set->n)
+		*set = values(lw->arena, fi->implied_l4, fi->implied_l4_alt);
+	return *set;
+}
+
 /* The match itself, then the protocol tests its field implies (field.h). */
 static void add_match(struct lower *lw, const struct sl_ast_match *m)
 {
@@ -110,11 +133,9 @@ static void add_match(struct lower *lw, const struct sl_ast_match *m)
 
 	acc_add(lw, ir_field(m->field), match_set(lw->arena, m), m->loc, m, false);
 	if (fi->implied_l3 >= 0)
-		acc_add(lw, SL_FIELD_META_PROTOCOL, values(lw->arena, fi->implied_l3, -1),
-			m->field_loc, m, true);
+		acc_add(lw, SL_FIELD_META_PROTOCOL, implied_l3(lw, fi), m->field_loc, m, true);
 	if (fi->implied_l4 >= 0)
-		acc_add(lw, SL_FIELD_META_L4PROTO,
-			values(lw->arena, fi->implied_l4, fi->implied_l4_alt), m->field_loc, m, true);
+		acc_add(lw, SL_FIELD_META_L4PROTO, implied_l4(lw, fi), m->field_loc, m, true);
 }
 
 /*
@@ -276,12 +297,32 @@ static char *pred_text(struct sl_arena *a, enum sl_field field, struct sl_iset s
 	return s;
 }
 
+/*
+ * The checker already warns about fields whose implied protocols conflict
+ * (`ip saddr` with `ip6 daddr`, `tcp dport` with `udp dport`) and about
+ * masked matches wanting bits outside the mask: say nothing twice.
+ */
+static bool checker_reported(const struct field_acc *acc)
+{
+	const struct sl_ast_match *m = acc->origins[0].match;
+	bool all_implied = acc->norigins < SL_ARRAY_SIZE(acc->origins);
+
+	for (uint32_t i = 0; i < acc->norigins; i++)
+		all_implied &= acc->origins[i].implied;
+	if (all_implied)
+		return true;
+	return acc->norigins == 1 && m->kind == SL_AST_MATCH_MASKED &&
+	       (m->want_bits & ~m->mask_bits) != 0;
+}
+
 /* Explain why `field` has no value left: every match that constrained it. */
 static void report_impossible(struct lower *lw, const struct sl_ast_rule *rule, enum sl_field field)
 {
 	const struct field_acc *acc = &lw->acc[field];
 	const char *name = sl_field_info(field)->name;
 
+	if (checker_reported(acc))
+		return;
 	if (acc->norigins == 1 && !acc->origins[0].implied) {
 		sl_warning(lw->diag, acc->origins[0].match->loc,
 			   "rule can never match: no value of %s satisfies this match", name);
@@ -289,6 +330,8 @@ static void report_impossible(struct lower *lw, const struct sl_ast_rule *rule, 
 	}
 	sl_warning(lw->diag, rule->loc, "rule can never match: its conditions on %s exclude each other",
 		   name);
+	if (lw->diag->quiet_warnings)
+		return; /* the notes belong to a warning nobody sees */
 	for (uint32_t i = 0; i < acc->norigins; i++) {
 		const struct sl_ast_match *m = acc->origins[i].match;
 		const struct sl_field_info *mf = sl_field_info(m->field);
@@ -296,9 +339,8 @@ static void report_impossible(struct lower *lw, const struct sl_ast_rule *rule, 
 		if (acc->origins[i].implied)
 			sl_note(lw->diag, m->field_loc, "%s needs %s", mf->name,
 				pred_text(lw->arena, field,
-					  field == SL_FIELD_META_PROTOCOL
-						  ? values(lw->arena, mf->implied_l3, -1)
-						  : values(lw->arena, mf->implied_l4, mf->implied_l4_alt)));
+					  field == SL_FIELD_META_PROTOCOL ? implied_l3(lw, mf)
+									  : implied_l4(lw, mf)));
 		else
 			sl_note(lw->diag, m->loc, "this match allows %s",
 				pred_text(lw->arena, field, match_set(lw->arena, m)));
@@ -348,20 +390,26 @@ static int lower_rule(struct lower *lw, const struct sl_ast_rule *rule, unsigned
 		      struct sl_ir_rule *out)
 {
 	uint32_t npreds = 0;
+	bool any_full = false;
 
-	memset(lw->acc, 0, sizeof(lw->acc));
+	for (unsigned f = 0; f < SL_FIELD_COUNT; f++)
+		lw->acc[f].used = false;
 	for (uint32_t i = 0; i < rule->nmatches; i++) {
 		if ((unsigned)rule->matches[i].field >= SL_FIELD_COUNT)
 			return -EINVAL;
 		add_match(lw, &rule->matches[i]);
 	}
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
-		if (lw->acc[f].used && sl_iset_is_empty(lw->acc[f].set)) {
+		if (!lw->acc[f].used)
+			continue;
+		if (sl_iset_is_empty(lw->acc[f].set)) {
 			report_impossible(lw, rule, f);
 			return 1;
 		}
+		any_full |= sl_iset_is_full(lw->acc[f].set, sl_field_max(f));
 	}
-	drop_full_preds(lw, hooks);
+	if (any_full)
+		drop_full_preds(lw, hooks);
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
 		if (lw->acc[f].used)
 			lw->preds[npreds++] = (struct sl_ir_pred){ f, lw->acc[f].set, lw->acc[f].loc };
