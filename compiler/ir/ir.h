@@ -34,7 +34,13 @@ enum sl_ir_action {
 
 struct sl_ir_pred {
 	enum sl_field field;
-	struct sl_iset set; /* never empty, never the full domain (folded away by lowering) */
+	/*
+	 * Never empty. The full domain only when no other predicate of the rule
+	 * already needs the header that carries the field: then it tests just
+	 * that the packet has the field (lang-spec §1: `tcp dport 0-65535` does
+	 * not match a truncated TCP header). Lowering folds away every other one.
+	 */
+	struct sl_iset set;
 	struct sl_loc loc;  /* where the match was written */
 };
 
@@ -89,6 +95,8 @@ int sl_ir_lower(const struct sl_ast *ast, struct sl_arena *arena, struct sl_diag
 
 /* The stable text form used by `sluice dump --ir` and golden tests. */
 void sl_ir_dump(const struct sl_ir *ir, FILE *out);
+/* One predicate in that form ("tcp dport { 22, 80 }"), for diagnostics and listings. */
+void sl_ir_dump_pred(const struct sl_ir_pred *pred, FILE *out);
 
 /* Deep copy into another arena (optimiser passes work on copies). */
 struct sl_ir *sl_ir_clone(const struct sl_ir *ir, struct sl_arena *arena);

@@ -39,3 +39,5 @@ bool sl_iset_contains(struct sl_iset x, sl_u128 v);
 bool sl_iset_subset(struct sl_iset x, struct sl_iset y); /* x ⊆ y */
 bool sl_iset_equal(struct sl_iset x, struct sl_iset y);
 bool sl_iset_disjoint(struct sl_iset x, struct sl_iset y);
+/* A copy of x's intervals in another arena. */
+struct sl_iset sl_iset_clone(struct sl_arena *a, struct sl_iset x);

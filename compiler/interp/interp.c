@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Rule evaluation, lang-spec/packet-semantics.md section 7, read literally:
+ * first match wins, chains are walked recursively, a missing field makes
+ * its predicate false.
+ */
+#include <errno.h>
+
+#include "../ir/ir.h"
+#include "interp.h"
+
+enum flow {
+	FLOW_RETURNED, /* the chain returned (by `return` or by reaching its end) */
+	FLOW_DECIDED,  /* accept or drop: evaluation is over */
+	FLOW_LOOP,     /* chains reach themselves: malformed IR */
+};
+
+struct eval {
+	const struct sl_ir *ir;
+	const struct sl_interp_fields *fields;
+	uint64_t length;
+	struct sl_interp_result *res;
+	struct sl_interp_counter *counters;
+};
+
+/* A plain scan: the oracle does not share the optimiser's cleverness. */
+static bool set_contains(const struct sl_iset *set, sl_u128 v)
+{
+	for (uint32_t i = 0; i < set->n; i++) {
+		if (set->iv[i].lo <= v && v <= set->iv[i].hi)
+			return true;
+	}
+	return false;
+}
+
+static bool rule_matches(const struct eval *ev, const struct sl_ir_rule *rule)
+{
+	for (uint32_t i = 0; i < rule->npreds; i++) {
+		const struct sl_ir_pred *p = &rule->preds[i];
+
+		if ((unsigned)p->field >= SL_FIELD_COUNT || !ev->fields->present[p->field])
+			return false;
+		if (!set_contains(&p->set, ev->fields->value[p->field]))
+			return false;
+	}
+	return true;
+}
+
+static enum flow eval_chain(struct eval *ev, uint32_t chain, uint32_t depth)
+{
+	if (chain >= ev->ir->nchains || depth > ev->ir->nchains)
+		return FLOW_LOOP;
+
+	const struct sl_ir_chain *c = &ev->ir->chains[chain];
+	for (uint32_t i = 0; i < c->nrules; i++) {
+		const struct sl_ir_rule *rule = &c->rules[i];
+		enum flow flow;
+
+		if (!rule_matches(ev, rule))
+			continue;
+		if (rule->counter && ev->counters) {
+			ev->counters[rule->id].packets++;
+			ev->counters[rule->id].bytes += ev->length;
+		}
+		switch (rule->action) {
+		case SL_IR_CONTINUE:
+			break;
+		case SL_IR_ACCEPT:
+		case SL_IR_DROP:
+			ev->res->verdict = rule->action == SL_IR_ACCEPT ? SL_VERDICT_ACCEPT
+									: SL_VERDICT_DROP;
+			ev->res->rule = rule->id;
+			return FLOW_DECIDED;
+		case SL_IR_JUMP:
+			flow = eval_chain(ev, rule->target, depth + 1);
+			if (flow != FLOW_RETURNED)
+				return flow;
+			break;
+		case SL_IR_GOTO:
+			return eval_chain(ev, rule->target, depth + 1);
+		case SL_IR_RETURN:
+			return FLOW_RETURNED;
+		}
+	}
+	return FLOW_RETURNED;
+}
+
+int sl_interp_run_fields(const struct sl_ir *ir, uint32_t table,
+			 const struct sl_interp_fields *fields, uint64_t length,
+			 struct sl_interp_result *res, struct sl_interp_counter *counters)
+{
+	if (table >= ir->ntables)
+		return -EINVAL;
+
+	const struct sl_ir_table *t = &ir->tables[table];
+	struct eval ev = { ir, fields, length, res, counters };
+
+	switch (eval_chain(&ev, t->entry, 0)) {
+	case FLOW_RETURNED:
+		res->verdict = t->policy;
+		res->rule = SL_INTERP_POLICY;
+		return 0;
+	case FLOW_DECIDED:
+		return 0;
+	default:
+		return -ELOOP;
+	}
+}
+
+int sl_interp_run(const struct sl_ir *ir, uint32_t table, const struct sl_interp_packet *pkt,
+		  struct sl_interp_result *res, struct sl_interp_counter *counters)
+{
+	struct sl_interp_fields fields;
+
+	if (table >= ir->ntables || ir->tables[table].hook != pkt->hook)
+		return -EINVAL;
+	sl_interp_parse(pkt, &fields);
+	return sl_interp_run_fields(ir, table, &fields, pkt->len, res, counters);
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The reference interpreter: the oracle the compiled objects are held
+ * against. It evaluates the unoptimised IR of one table on one packet and
+ * says what lang-spec/packet-semantics.md says the verdict is.
+ *
+ * It is deliberately simple and shares no parsing or matching code with the
+ * code generator: its packet parser (packet.c) is written from the spec's
+ * text, and a predicate is a plain scan of the interval set.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/field.h"
+#include "../common/util.h"
+
+struct sl_ir;
+
+/* One packet as a hook sees it. */
+struct sl_interp_packet {
+	enum sl_hook hook;
+	/* From the Ethernet header on L2 hooks, from the IP header on cgroup_skb. */
+	const uint8_t *data;
+	size_t len;           /* also `meta length`: every hook's view starts where data does */
+	uint16_t protocol;    /* cgroup_skb only: skb->protocol (host order) */
+	uint32_t ifindex;     /* `meta ifindex` */
+	/* TC only: the kernel moved the outer VLAN tag into skb metadata. */
+	bool vlan_present;
+	uint16_t vlan_tci;
+};
+
+/* Every field the packet has: value[f] is meaningful only when present[f]. */
+struct sl_interp_fields {
+	bool present[SL_FIELD_COUNT];
+	sl_u128 value[SL_FIELD_COUNT];
+};
+
+/* Extract the fields of a packet as the spec defines them. Never reads outside data[0, len). */
+void sl_interp_parse(const struct sl_interp_packet *pkt, struct sl_interp_fields *out);
+
+#define SL_INTERP_POLICY UINT32_MAX /* decided by the table's policy */
+
+struct sl_interp_result {
+	enum sl_verdict verdict;
+	uint32_t rule; /* id of the deciding rule, or SL_INTERP_POLICY */
+};
+
+struct sl_interp_counter {
+	uint64_t packets;
+	uint64_t bytes;
+};
+
+/*
+ * Evaluate table `table` of `ir` on `pkt` (whose hook must be the table's).
+ * When `counters` is not NULL (ir->nrules entries), every matched rule with
+ * `counter` adds 1 packet and `meta length` bytes to its entry.
+ * Returns 0, -EINVAL for a table index or hook mismatch, -ELOOP for chains
+ * that reach themselves (malformed IR: the checker rejects those).
+ */
+int sl_interp_run(const struct sl_ir *ir, uint32_t table, const struct sl_interp_packet *pkt,
+		  struct sl_interp_result *res, struct sl_interp_counter *counters);
+
+/* Evaluate with fields already parsed (the same packet against many tables or policies). */
+int sl_interp_run_fields(const struct sl_ir *ir, uint32_t table,
+			 const struct sl_interp_fields *fields, uint64_t length,
+			 struct sl_interp_result *res, struct sl_interp_counter *counters);

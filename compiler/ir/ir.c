@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Deep copies of the IR: optimiser passes rewrite a copy and keep the original for reference. */
+#include "ir.h"
+
+static const char *clone_str(struct sl_arena *arena, const char *s)
+{
+	return s ? sl_arena_strdup(arena, s) : NULL;
+}
+
+static void clone_rule(struct sl_arena *arena, struct sl_ir_rule *dst, const struct sl_ir_rule *src)
+{
+	struct sl_ir_pred *preds = NULL;
+
+	*dst = *src;
+	dst->text = clone_str(arena, src->text);
+	if (src->npreds)
+		preds = sl_arena_calloc(arena, src->npreds, sizeof(*preds));
+	for (uint32_t i = 0; i < src->npreds; i++) {
+		preds[i] = src->preds[i];
+		preds[i].set = sl_iset_clone(arena, src->preds[i].set);
+	}
+	dst->preds = preds;
+}
+
+static void clone_chain(struct sl_arena *arena, struct sl_ir_chain *dst,
+			const struct sl_ir_chain *src)
+{
+	struct sl_ir_rule *rules = NULL;
+
+	*dst = *src;
+	dst->name = clone_str(arena, src->name);
+	if (src->nrules)
+		rules = sl_arena_calloc(arena, src->nrules, sizeof(*rules));
+	for (uint32_t i = 0; i < src->nrules; i++)
+		clone_rule(arena, &rules[i], &src->rules[i]);
+	dst->rules = rules;
+}
+
+struct sl_ir *sl_ir_clone(const struct sl_ir *ir, struct sl_arena *arena)
+{
+	struct sl_ir *copy = sl_arena_alloc(arena, sizeof(*copy));
+	struct sl_ir_table *tables = NULL;
+	struct sl_ir_chain *chains = NULL;
+
+	*copy = *ir;
+	copy->arena = arena;
+	copy->name = clone_str(arena, ir->name);
+	if (ir->ntables)
+		tables = sl_arena_calloc(arena, ir->ntables, sizeof(*tables));
+	for (uint32_t t = 0; t < ir->ntables; t++) {
+		tables[t] = ir->tables[t];
+		tables[t].name = clone_str(arena, ir->tables[t].name);
+	}
+	if (ir->nchains)
+		chains = sl_arena_calloc(arena, ir->nchains, sizeof(*chains));
+	for (uint32_t c = 0; c < ir->nchains; c++)
+		clone_chain(arena, &chains[c], &ir->chains[c]);
+	copy->tables = tables;
+	copy->chains = chains;
+	return copy;
+}
