@@ -46,6 +46,7 @@ tcp_ok() { # PORT
 # udp_count PORT COUNT GAP_US: datagrams the server received out of COUNT sent.
 udp_count() {
 	local ms=$(($2 * $3 / 1000 + 1500))
+	rm -f "$TMP/recv" # a stale "ready" would start the sender before the bind
 	srv "$HELPER" udp-recv "$1" $ms > "$TMP/recv" &
 	local pid=$!
 	while ! grep -q ready "$TMP/recv" 2>/dev/null; do sleep 0.05; done
