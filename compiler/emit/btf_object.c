@@ -207,7 +207,7 @@ static int rodata_type(struct btf_types *t, const struct sl_bpf_map *m)
 }
 
 static int add_datasec(struct btf_types *t, const struct sl_obj_layout *l,
-		       enum sl_obj_map_home home, const char *name, uint32_t size)
+		       enum sl_obj_map_home home, uint32_t part, const char *name, uint32_t size)
 {
 	const struct sl_bpf_object *obj = l->obj;
 	_cleanup_free_ int *vars = calloc(obj->nmaps + 1, sizeof(int));
@@ -218,7 +218,7 @@ static int add_datasec(struct btf_types *t, const struct sl_obj_layout *l,
 	for (uint32_t i = 0; i < obj->nmaps; i++) {
 		int type;
 
-		if (l->map_home[i] != home)
+		if (l->map_home[i] != home || (home == SL_OBJ_MAP_RODATA && l->map_part[i] != part))
 			continue;
 		if (home == SL_OBJ_MAP_DEF)
 			type = map_def_type(t, &obj->maps[i], l->map_size[i]);
@@ -234,7 +234,7 @@ static int add_datasec(struct btf_types *t, const struct sl_obj_layout *l,
 	if (sec < 0)
 		return sec;
 	for (uint32_t i = 0; i < obj->nmaps; i++) {
-		if (l->map_home[i] != home)
+		if (l->map_home[i] != home || (home == SL_OBJ_MAP_RODATA && l->map_part[i] != part))
 			continue;
 		r = btf__add_datasec_var_info(t->btf, vars[i], l->map_off[i], l->map_size[i]);
 		if (r)
@@ -275,8 +275,12 @@ int sl_btf_build(struct sl_obj_layout *l, struct sl_diag *diag)
 	if (!r)
 		r = add_funcs(&t, l);
 	if (!r && l->maps_size)
-		r = add_datasec(&t, l, SL_OBJ_MAP_DEF, ".maps", l->maps_size);
-	if (!r && l->rodata_size)
-		r = add_datasec(&t, l, SL_OBJ_MAP_RODATA, ".rodata", l->rodata_size);
+		r = add_datasec(&t, l, SL_OBJ_MAP_DEF, 0, ".maps", l->maps_size);
+	for (uint32_t k = 0; !r && k < l->nparts; k++) {
+		char name[32];
+
+		sl_obj_rodata_name(k, name, sizeof(name));
+		r = add_datasec(&t, l, SL_OBJ_MAP_RODATA, k, name, l->part_size[k]);
+	}
 	return r;
 }

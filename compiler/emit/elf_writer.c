@@ -65,7 +65,8 @@ static int plan_sections(struct elf_out *o)
 	n += l->nsecs;
 	p->license = n++;
 	p->maps = l->maps_size ? n++ : 0;
-	p->rodata = l->rodata_size ? n++ : 0;
+	p->rodata = l->nparts ? n : 0; /* parts 0 .. nparts-1 follow each other */
+	n += l->nparts;
 	p->meta = n++;
 	p->btf = n++;
 	p->btf_ext = n++;
@@ -119,7 +120,8 @@ static int build_symbols(struct elf_out *o)
 			    (uint64_t)p->ninsns * sizeof(struct bpf_insn), &o->prog_sym[i]);
 	}
 	for (uint32_t i = 0; !r && i < obj->nmaps; i++) {
-		uint32_t shndx = l->map_home[i] == SL_OBJ_MAP_DEF ? o->plan.maps : o->plan.rodata;
+		uint32_t shndx = l->map_home[i] == SL_OBJ_MAP_DEF ? o->plan.maps
+								   : o->plan.rodata + l->map_part[i];
 
 		r = add_sym(o, obj->maps[i].name, STT_OBJECT, shndx, l->map_off[i], l->map_size[i],
 			    &o->map_sym[i]);
@@ -200,6 +202,12 @@ static int add_section_names(struct elf_out *o, char **rel_names)
 
 	for (size_t i = 0; !r && i < SL_ARRAY_SIZE(fixed); i++)
 		r = sl_strtab_add(&o->names, fixed[i], &off);
+	for (uint32_t k = 1; !r && k < l->nparts; k++) {
+		char name[32];
+
+		sl_obj_rodata_name(k, name, sizeof(name));
+		r = sl_strtab_add(&o->names, name, &off);
+	}
 	for (uint32_t s = 0; !r && s < l->nsecs; s++) {
 		r = sl_strtab_add(&o->names, l->secs[s].name, &off);
 		if (r || !o->plan.rel_of[s])
@@ -235,9 +243,13 @@ static int write_sections(Elf *elf, struct elf_out *o, char **rel_names, const v
 	if (!r && p->maps)
 		r = new_section(elf, o, p->maps, ".maps", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE,
 				o->zeros, l->maps_size, ELF_T_BYTE, 8, NULL);
-	if (!r && p->rodata)
-		r = new_section(elf, o, p->rodata, ".rodata", SHT_PROGBITS, SHF_ALLOC, l->rodata,
-				l->rodata_size, ELF_T_BYTE, 8, NULL);
+	for (uint32_t k = 0; !r && k < l->nparts; k++) {
+		char name[32];
+
+		sl_obj_rodata_name(k, name, sizeof(name));
+		r = new_section(elf, o, p->rodata + k, name, SHT_PROGBITS, SHF_ALLOC,
+				l->rodata + l->part_start[k], l->part_size[k], ELF_T_BYTE, 8, NULL);
+	}
 	if (!r)
 		r = new_section(elf, o, p->meta, SLUICE_META_SECTION, SHT_PROGBITS, 0,
 				l->meta.data, l->meta.len, ELF_T_BYTE, 8, NULL);

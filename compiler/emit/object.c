@@ -301,19 +301,35 @@ static int layout_maps(struct sl_obj_layout *l)
 	const struct sl_bpf_object *obj = l->obj;
 	uint64_t rodata = 0;
 
+	uint64_t part_start = 0;
+
 	l->map_home = calloc(obj->nmaps + 1, sizeof(*l->map_home));
 	l->map_off = calloc(obj->nmaps + 1, sizeof(*l->map_off));
 	l->map_size = calloc(obj->nmaps + 1, sizeof(*l->map_size));
-	if (!l->map_home || !l->map_off || !l->map_size)
+	l->map_part = calloc(obj->nmaps + 1, sizeof(*l->map_part));
+	l->part_start = calloc(obj->nmaps + 1, sizeof(*l->part_start));
+	l->part_size = calloc(obj->nmaps + 1, sizeof(*l->part_size));
+	if (!l->map_home || !l->map_off || !l->map_size || !l->map_part || !l->part_start ||
+	    !l->part_size)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < obj->nmaps; i++) {
 		const struct sl_bpf_map *m = &obj->maps[i];
 
 		if (m->init) {
+			uint64_t size = (uint64_t)m->value_size * m->max_entries;
+
 			rodata = (rodata + 7) & ~7ull;
+			if (!l->nparts) {
+				l->nparts = 1;
+			} else if (rodata - part_start + size > SL_OBJ_RODATA_PART_MAX) {
+				l->part_size[l->nparts - 1] = (uint32_t)(rodata - part_start);
+				part_start = rodata;
+				l->part_start[l->nparts++] = (uint32_t)rodata;
+			}
 			l->map_home[i] = SL_OBJ_MAP_RODATA;
-			l->map_off[i] = (uint32_t)rodata;
-			l->map_size[i] = m->value_size * m->max_entries;
+			l->map_part[i] = l->nparts - 1;
+			l->map_off[i] = (uint32_t)(rodata - part_start);
+			l->map_size[i] = (uint32_t)size;
 			rodata += l->map_size[i];
 			if (rodata > UINT32_MAX / 2)
 				return -E2BIG;
@@ -326,13 +342,15 @@ static int layout_maps(struct sl_obj_layout *l)
 	}
 	if (!rodata)
 		return 0;
+	l->part_size[l->nparts - 1] = (uint32_t)(rodata - part_start);
 	l->rodata_size = (uint32_t)rodata;
 	l->rodata = calloc(1, rodata);
 	if (!l->rodata)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < obj->nmaps; i++) {
 		if (l->map_home[i] == SL_OBJ_MAP_RODATA)
-			memcpy(l->rodata + l->map_off[i], obj->maps[i].init, l->map_size[i]);
+			memcpy(l->rodata + l->part_start[l->map_part[i]] + l->map_off[i],
+			       obj->maps[i].init, l->map_size[i]);
 	}
 	return 0;
 }
@@ -347,6 +365,9 @@ static void layout_fini(struct sl_obj_layout *l)
 	free(l->map_home);
 	free(l->map_off);
 	free(l->map_size);
+	free(l->map_part);
+	free(l->part_start);
+	free(l->part_size);
 	free(l->rodata);
 	free(l->prog_func);
 	btf__free(l->btf);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "bpf_object.h"
 
@@ -53,6 +54,18 @@ enum sl_obj_map_home {
 	SL_OBJ_MAP_RODATA,
 };
 
+/* Largest read-only data section: KMALLOC_MAX_SIZE, the kernel's limit on an array value. */
+#define SL_OBJ_RODATA_PART_MAX (4u << 20)
+
+/* Section name of read-only data part k: ".rodata", ".rodata.1", ... */
+static inline void sl_obj_rodata_name(uint32_t k, char *buf, size_t size)
+{
+	if (k)
+		snprintf(buf, size, ".rodata.%u", k);
+	else
+		snprintf(buf, size, ".rodata");
+}
+
 /* Bytes per field of a BTF map definition in .maps (a pointer each). */
 #define SL_OBJ_MAPDEF_FIELD 8
 
@@ -72,6 +85,16 @@ struct sl_obj_layout {
 	uint32_t maps_size;             /* bytes of .maps (0: no section) */
 	uint8_t *rodata;                /* contents of .rodata, malloc'd */
 	uint32_t rodata_size;           /* 0: no section */
+	/*
+	 * libbpf makes each read-only data section one array map value, which the
+	 * kernel caps at 4 MiB: data beyond that goes to further sections
+	 * `.rodata.1`, `.rodata.2`, ... (parts). Part k holds rodata bytes
+	 * [part_start[k], part_start[k] + part_size[k]); map_off of a map in
+	 * read-only data is relative to its part's start.
+	 */
+	uint32_t nparts;
+	uint32_t *part_start, *part_size;
+	uint32_t *map_part;             /* per map in .rodata: its part */
 
 	struct btf *btf;
 	int *prog_func; /* per program: BTF id of its FUNC */

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Code generation's side of the classifier: where a chain holds a run of
+ * accept/drop rules (a segment, compiler/opt/classify.h), emit one table walk
+ * instead of the rules one by one, when the cost model says so. The walk
+ * yields the winning rule's payload (id, counter, verdict); counting and the
+ * verdict then happen as codegen.c does them for a constant rule, with the
+ * rule id taken from the payload.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../opt/classify.h"
+#include "codegen.h"
+#include "table_walk.h"
+
+/*
+ * libbpf makes each `.rodata*` section one array map value, at most
+ * KMALLOC_MAX_SIZE (4 MiB); the object writer starts a new section when one
+ * is full, so each table must fit 4 MiB and all of them a sane total.
+ */
+#define TABLE_MAX (4u << 20)
+#define TOTAL_MAX (64u << 20)
+/* Below this many rules straight code is always at least as fast. */
+#define MIN_AUTO_RULES 8
+#define STACK_SIZE 512
+
+static const char *const table_names[SL_TW_NTABLES] = { "nodes", "lists", "boxes" };
+
+static size_t rodata_used(const struct sl_bpf_object *obj)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < obj->nmaps; i++)
+		if (obj->maps[i].init)
+			n += ((size_t)obj->maps[i].value_size * obj->maps[i].max_entries + 7) & ~(size_t)7;
+	return n;
+}
+
+static int find_map(const struct sl_bpf_object *obj, const char *name)
+{
+	for (uint32_t i = 0; i < obj->nmaps; i++)
+		if (!strcmp(obj->maps[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* The tables as read-only array maps; a chain inlined at several jumps shares them. */
+static int add_tables(struct sl_cg *cg, const struct sl_dt *dt, const char *prefix,
+		      struct sl_tw_input *in)
+{
+	struct sl_bpf_object *obj = cg->obj;
+	struct sl_tw_table t[SL_TW_NTABLES];
+	uint32_t *index[SL_TW_NTABLES] = { &in->nodes_map, &in->lists_map, &in->records_map };
+	int err = sl_tw_tables(dt, t);
+
+	if (err)
+		return err;
+	for (int k = 0; k < SL_TW_NTABLES; k++) {
+		const char *name = sl_arena_printf(cg->arena, "%s_%s", prefix, table_names[k]);
+		int at = find_map(obj, name);
+
+		if (at < 0) {
+			obj->maps = sl_arena_realloc(cg->arena, obj->maps, obj->nmaps, obj->nmaps + 1,
+						     sizeof(*obj->maps));
+			at = (int)obj->nmaps++;
+			obj->maps[at] = (struct sl_bpf_map){
+				.name = name,
+				.type = BPF_MAP_TYPE_ARRAY,
+				.key_size = sizeof(uint32_t),
+				.value_size = (uint32_t)t[k].size,
+				.max_entries = 1,
+				.key_shape = SL_BTF_U32,
+				.value_shape = SL_BTF_BYTES,
+				.init = memcpy(sl_arena_alloc(cg->arena, t[k].size), t[k].data,
+					       t[k].size),
+			};
+		}
+		*index[k] = (uint32_t)at;
+	}
+	sl_tw_tables_free(t);
+	return 0;
+}
+
+/* Lowest fp offset codegen's slots use. */
+static int lowest_slot(const struct sl_cg *cg)
+{
+	int low = SL_CG_KEY_OFF;
+
+	for (unsigned f = 0; f < SL_FIELD_COUNT; f++)
+		if (cg->slot[f])
+			low = sl_min(low, (int)sl_cg_slot(cg, (enum sl_field)f, sl_cg_words(f) - 1));
+	return low;
+}
+
+/* The slots a dimension's value comes from (see sl_cls_problem.field). */
+static bool value_slots(const struct sl_cg *cg, enum sl_field f, struct sl_tw_input *in, unsigned d)
+{
+	enum sl_field alt[SL_TW_MAX_SLOTS] = { f, f, f };
+	unsigned n = 1;
+
+	if (f == SL_FIELD_TH_SPORT || f == SL_FIELD_TH_DPORT) {
+		alt[1] = f == SL_FIELD_TH_SPORT ? SL_FIELD_TCP_SPORT : SL_FIELD_TCP_DPORT;
+		alt[2] = f == SL_FIELD_TH_SPORT ? SL_FIELD_UDP_SPORT : SL_FIELD_UDP_DPORT;
+		n = 3;
+	}
+	in->nslots[d] = 0;
+	for (unsigned k = 0; k < n; k++)
+		if (cg->slot[alt[k]])
+			in->value_off[d][in->nslots[d]++] = sl_cg_slot(cg, alt[k], 0);
+	return in->nslots[d] > 0;
+}
+
+static int build_tree(const struct sl_cls_problem *p, size_t budget, struct sl_dt **dt)
+{
+	static const double spfac[] = { 4.0, 2.0, 1.5 };
+	struct sl_dt_params par;
+	int err = -E2BIG;
+
+	/* Less space per node when the tables do not fit: deeper trees, but trees. */
+	for (size_t i = 0; i < SL_ARRAY_SIZE(spfac) && err == -E2BIG; i++) {
+		sl_dt_params_default(&par);
+		par.spfac = spfac[i];
+		par.max_trees = SL_DT_MAX_TREES;
+		par.max_bytes = TABLE_MAX;
+		err = sl_dt_build(&p->prob, &par, dt);
+		if (!err && (size_t)(*dt)->nnodes * 8 + (size_t)(*dt)->nlists * 4 +
+					(size_t)(*dt)->nboxes * (*dt)->record_size > budget) {
+			sl_dt_free(*dt);
+			*dt = NULL;
+			err = -E2BIG;
+		}
+	}
+	return err;
+}
+
+static void emit_count_var(struct sl_cg *cg)
+{
+	struct sl_emit *e = &cg->e;
+	sl_label skip = sl_emit_new_label(e);
+
+	sl_emit(e, SL_MOV64_REG(SL_R1, SL_R6));
+	sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R1, SL_CLS_PAYLOAD_COUNTER));
+	sl_emit_jmp_imm(e, BPF_JEQ, SL_R1, 0, skip);
+	sl_emit(e, SL_MOV64_REG(SL_R1, SL_R6));
+	sl_emit(e, SL_ALU64_IMM(BPF_RSH, SL_R1, SL_CLS_PAYLOAD_RULE_SHIFT));
+	sl_emit(e, SL_STX(BPF_W, SL_FP, SL_R1, SL_CG_KEY_OFF));
+	sl_emit_ld_map(e, SL_R1, (uint32_t)cg->counter_map);
+	sl_emit(e, SL_MOV64_REG(SL_R2, SL_FP));
+	sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R2, SL_CG_KEY_OFF));
+	sl_emit(e, SL_CALL(BPF_FUNC_map_lookup_elem));
+	sl_emit(e, SL_ST(BPF_W, SL_FP, SL_CG_KEY_OFF, 0));
+	sl_emit_jmp_imm(e, BPF_JEQ, SL_R0, 0, skip);
+	sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_R0, offsetof(struct sluice_counter, packets)));
+	sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R1, 1));
+	sl_emit(e, SL_STX(BPF_DW, SL_R0, SL_R1, offsetof(struct sluice_counter, packets)));
+	sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_R0, offsetof(struct sluice_counter, bytes)));
+	sl_emit(e, SL_LDX(BPF_DW, SL_R2, SL_FP, sl_cg_slot(cg, SL_FIELD_META_LENGTH, 0)));
+	sl_emit(e, SL_ALU64_REG(BPF_ADD, SL_R1, SL_R2));
+	sl_emit(e, SL_STX(BPF_DW, SL_R0, SL_R1, offsetof(struct sluice_counter, bytes)));
+	sl_emit_bind(e, skip);
+}
+
+/* sl_cg_verdict() for the rule whose payload is in R6. */
+static void emit_verdict_var(struct sl_cg *cg, enum sl_verdict v)
+{
+	struct sl_emit *e = &cg->e;
+
+	if (cg->decision_map >= 0) {
+		sl_label skip = sl_emit_new_label(e);
+
+		sl_emit_ld_map(e, SL_R1, (uint32_t)cg->decision_map);
+		sl_emit(e, SL_MOV64_REG(SL_R2, SL_FP));
+		sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R2, SL_CG_KEY_OFF));
+		sl_emit(e, SL_CALL(BPF_FUNC_map_lookup_elem));
+		sl_emit_jmp_imm(e, BPF_JEQ, SL_R0, 0, skip);
+		sl_emit(e, SL_MOV64_REG(SL_R1, SL_R6));
+		sl_emit(e, SL_ALU64_IMM(BPF_RSH, SL_R1, SL_CLS_PAYLOAD_RULE_SHIFT));
+		sl_emit(e, SL_STX(BPF_W, SL_R0, SL_R1, 0));
+		sl_emit_bind(e, skip);
+	}
+	sl_emit(e, SL_MOV64_IMM(SL_R0, sl_verdict_retval(cg->hook, v)));
+	sl_emit(e, SL_EXIT());
+}
+
+static void emit_segment(struct sl_cg *cg, const struct sl_cls_problem *p, const struct sl_dt *dt,
+			 struct sl_tw_input *in)
+{
+	struct sl_emit *e = &cg->e;
+	sl_label end = sl_emit_new_label(e), drop = sl_emit_new_label(e);
+
+	for (uint32_t k = 0; k < p->nhoisted; k++) {
+		sl_cg_mismatch(cg, p->hoisted[k]->field, p->hoisted[k]->set, k ? SL_R7 : SL_R6);
+		if (k)
+			sl_emit(e, SL_ALU64_REG(BPF_OR, SL_R6, SL_R7));
+	}
+	if (p->nhoisted)
+		sl_emit_jmp_imm(e, BPF_JSLT, SL_R6, 0, end);
+	sl_tw_emit(e, dt, in, SL_R6, end);
+	if (p->counters)
+		emit_count_var(cg);
+	sl_emit(e, SL_MOV64_REG(SL_R1, SL_R6));
+	sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R1, SL_CLS_PAYLOAD_DROP));
+	sl_emit_jmp_imm(e, BPF_JNE, SL_R1, 0, drop);
+	emit_verdict_var(cg, SL_VERDICT_ACCEPT);
+	sl_emit_bind(e, drop);
+	emit_verdict_var(cg, SL_VERDICT_DROP);
+	sl_emit_bind(e, end);
+}
+
+static bool wanted(const struct sl_cg *cg, const struct sl_cls_problem *p, const struct sl_dt *dt,
+		   const struct sl_ir_rule *rules, uint32_t n)
+{
+	if (cg->opts->classifier == SL_CLASSIFIER_TREE)
+		return true;
+	/* Straight code's worst path is all of it; the walk's is about all of its code too. */
+	return n >= MIN_AUTO_RULES && 2 * sl_tw_size(dt) < sl_cls_linear_cost(rules, n);
+}
+
+int sl_cg_table_walk(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first,
+		     uint32_t *consumed)
+{
+	const struct sl_ir_rule *rules = &c->rules[first];
+	struct sl_cls_problem p;
+	_cleanup_dt_ struct sl_dt *dt = NULL;
+	struct sl_tw_input in = { 0 };
+	size_t used = rodata_used(cg->obj);
+	uint32_t n;
+	int err, scratch;
+
+	*consumed = 0;
+	if (cg->opts->classifier == SL_CLASSIFIER_OFF ||
+	    (cg->opts->classifier == SL_CLASSIFIER_AUTO && cg->opts->opt_level < 2))
+		return 0;
+	/* Only at the start of a run: a declined run stays straight code as a whole. */
+	if (first > 0 && sl_cls_rule_fits(&c->rules[first - 1]))
+		return 0;
+	n = sl_cls_segment_len(c, first);
+	if (!n || (cg->opts->classifier == SL_CLASSIFIER_AUTO && n < MIN_AUTO_RULES))
+		return 0;
+	err = sl_cls_problem(rules, n, &p);
+	if (err)
+		return err == -E2BIG ? 0 : err;
+	scratch = lowest_slot(cg) - SL_TW_SCRATCH(p.prob.ndims);
+	for (unsigned d = 0; d < p.prob.ndims; d++)
+		if (!value_slots(cg, p.field[d], &in, d))
+			scratch = -STACK_SIZE - 1; /* cannot happen: every tested field is parsed */
+	in.scratch_off = (int16_t)scratch;
+	err = scratch < -STACK_SIZE || used >= TOTAL_MAX ? -E2BIG
+							   : build_tree(&p, TOTAL_MAX - used, &dt);
+	if (!err && wanted(cg, &p, dt, rules, n)) {
+		const char *prefix = sl_arena_printf(cg->arena, "sluice_dt_c%u_r%u",
+						     (unsigned)(c - cg->ir->chains), first);
+
+		sl_emit_set_loc(&cg->e, rules[0].loc);
+		err = add_tables(cg, dt, prefix, &in);
+		if (!err) {
+			emit_segment(cg, &p, dt, &in);
+			*consumed = n;
+		}
+	}
+	sl_cls_problem_fini(&p);
+	return err == -E2BIG ? 0 : err;
+}
