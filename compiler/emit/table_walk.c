@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The table walker. Registers while walking:
- *   R0 best box so far (0xffffffff: none)   R1 table pointer   R2 node record / bound
- *   R3 dimension or leaf count              R4 key / index / list pointer   R5 scratch
+ *   R0 best box so far (0xffffffff: none)   R1 table pointer   R2 node record / box test
+ *   R3 dimension or key                     R4 key / index / list pointer   R5 scratch
+ *   R7 the box records                      R8 leaf count      R9 the nodes
  * Scratch stack (in->scratch_off upwards): route keys, compare keys, the
  * absent mask and the payload of the best box (see dtree.h for their meaning).
  *
@@ -23,6 +24,7 @@ struct tree_shape {
 	uint32_t check_lo;    /* dimensions where some box has lo > 0 */
 	uint32_t check_hi;    /* dimensions where some box has hi < max */
 	bool check_need;      /* some box constrains a dimension */
+	unsigned order[SL_DT_MAX_DIMS]; /* dimensions, most distinct bounds first */
 };
 
 struct walk {
@@ -52,10 +54,6 @@ static int16_t payload_off(const struct walk *w)
 	return (int16_t)(w->in->scratch_off + 16 * w->dt->ndims + 8);
 }
 
-static int16_t count_off(const struct walk *w)
-{
-	return (int16_t)(w->in->scratch_off + 16 * w->dt->ndims + 16);
-}
 
 static uint64_t rec_get(const struct sl_dt *dt, uint32_t box, uint32_t off, unsigned width)
 {
@@ -96,6 +94,14 @@ static int tree_shape(const struct sl_dt *dt, const struct sl_dt_tree *t, struct
 	size_t n = 0, cap = 0;
 
 	memset(s, 0, sizeof(*s));
+	/* Widest fields first: addresses tell boxes apart better than protocols. */
+	for (unsigned j = 0; j < dt->ndims; j++) {
+		unsigned k = j;
+
+		for (; k > 0 && dt->bits[s->order[k - 1]] < dt->bits[j]; k--)
+			s->order[k] = s->order[k - 1];
+		s->order[k] = j;
+	}
 	if (!seen || sl_grow((void **)&stack, &cap, 1, sizeof(*stack)))
 		return -ENOMEM;
 	stack[n++] = t->root;
@@ -136,11 +142,12 @@ static void emit(struct walk *w, struct bpf_insn insn)
  *   f = (v >> bits) != 0 (absent), as (-(v >> bits)) >> 63
  *   cmp = v & (f - 1) (0 when absent), route = cmp | f << bits, absent |= f << d
  */
-static void emit_keys(struct walk *w)
+static void emit_keys(struct walk *w, uint32_t route_dims, uint32_t cmp_dims)
 {
 	const struct sl_dt *dt = w->dt;
 
 	emit(w, SL_MOV64_IMM(SL_R3, 0));
+	/* Every dimension goes into the absent mask; keys only where some tree reads them. */
 	for (unsigned d = 0; d < dt->ndims; d++) {
 		emit(w, SL_LDX(BPF_DW, SL_R4, SL_FP, w->in->value_off[d][0]));
 		for (unsigned k = 1; k < w->in->nslots[d]; k++) {
@@ -160,10 +167,15 @@ static void emit_keys(struct walk *w)
 		emit(w, SL_MOV64_REG(SL_R2, SL_R5));
 		emit(w, SL_ALU64_IMM(BPF_LSH, SL_R2, d));
 		emit(w, SL_ALU64_REG(BPF_OR, SL_R3, SL_R2));
+		if (!((route_dims | cmp_dims) & (1u << d)))
+			continue;
 		emit(w, SL_MOV64_REG(SL_R2, SL_R5));
 		emit(w, SL_ALU64_IMM(BPF_ADD, SL_R2, -1));
 		emit(w, SL_ALU64_REG(BPF_AND, SL_R4, SL_R2));
-		emit(w, SL_STX(BPF_DW, SL_FP, SL_R4, cmp_off(w, d)));
+		if (cmp_dims & (1u << d))
+			emit(w, SL_STX(BPF_DW, SL_FP, SL_R4, cmp_off(w, d)));
+		if (!(route_dims & (1u << d)))
+			continue;
 		emit(w, SL_ALU64_IMM(BPF_LSH, SL_R5, dt->bits[d]));
 		emit(w, SL_ALU64_REG(BPF_OR, SL_R4, SL_R5));
 		emit(w, SL_STX(BPF_DW, SL_FP, SL_R4, route_off(w, d)));
@@ -171,6 +183,8 @@ static void emit_keys(struct walk *w)
 	emit(w, SL_STX(BPF_DW, SL_FP, SL_R3, absent_off(w)));
 	emit(w, SL_ST(BPF_DW, SL_FP, payload_off(w), 0));
 	emit(w, SL_MOV32_IMM(SL_R0, -1));
+	sl_emit_ld_map(w->e, SL_R9, w->in->nodes_map);
+	sl_emit_ld_map(w->e, SL_R7, w->in->records_map);
 }
 
 /* R4 = route key of dimension R3 - 1, among the dimensions the tree cuts. */
@@ -215,7 +229,7 @@ static void emit_step(struct walk *w, const struct tree_shape *s, sl_label leaf,
 	emit(w, SL_ALU64_REG(BPF_ADD, SL_R4, SL_R2));
 	sl_emit_jmp_imm(w->e, BPF_JGE, SL_R4, (int32_t)w->dt->nnodes, done);
 	emit(w, SL_ALU64_IMM(BPF_LSH, SL_R4, 3));
-	sl_emit_ld_map(w->e, SL_R1, w->in->nodes_map);
+	emit(w, SL_MOV64_REG(SL_R1, SL_R9));
 	emit(w, SL_ALU64_REG(BPF_ADD, SL_R1, SL_R4));
 	emit(w, SL_LDX(BPF_DW, SL_R2, SL_R1, 0));
 	sl_emit_safe_point(w->e);
@@ -240,8 +254,7 @@ static void emit_entry(struct walk *w, const struct tree_shape *s, uint32_t i, s
 	sl_label next = sl_emit_new_label(w->e);
 	int16_t at = (int16_t)(4 * i);
 
-	emit(w, SL_LDX(BPF_DW, SL_R3, SL_FP, count_off(w)));
-	sl_emit_jmp_imm(w->e, BPF_JLE, SL_R3, (int32_t)i, done);
+	sl_emit_jmp_imm(w->e, BPF_JLE, SL_R8, (int32_t)i, done);
 	emit(w, SL_LDX(BPF_W, SL_R5, SL_R4, at));
 	sl_emit_jmp_reg(w->e, BPF_JGE, SL_R5, SL_R0, done);
 	sl_emit_jmp_imm(w->e, BPF_JGE, SL_R5, (int32_t)dt->nboxes, done);
@@ -249,7 +262,7 @@ static void emit_entry(struct walk *w, const struct tree_shape *s, uint32_t i, s
 		emit(w, SL_ALU64_IMM(BPF_LSH, SL_R5, __builtin_ctz(dt->record_size)));
 	else
 		emit(w, SL_ALU64_IMM(BPF_MUL, SL_R5, (int32_t)dt->record_size));
-	sl_emit_ld_map(w->e, SL_R1, w->in->records_map);
+	emit(w, SL_MOV64_REG(SL_R1, SL_R7));
 	emit(w, SL_ALU64_REG(BPF_ADD, SL_R1, SL_R5));
 	if (s->check_need) {
 		emit(w, SL_LDX(BPF_H, SL_R2, SL_R1, (int16_t)dt->need_off));
@@ -259,12 +272,20 @@ static void emit_entry(struct walk *w, const struct tree_shape *s, uint32_t i, s
 	} else {
 		emit(w, SL_MOV64_IMM(SL_R2, 0));
 	}
-	for (unsigned d = 0; d < dt->ndims; d++) {
+	for (unsigned j = 0; j < dt->ndims; j++) {
+		unsigned d = s->order[j];
 		uint8_t size = size_of_width(dt->dim_width[d]);
 		int16_t lo = (int16_t)dt->dim_off[d], hi = (int16_t)(lo + dt->dim_width[d]);
 
 		if (!((s->check_lo | s->check_hi) & (1u << d)))
 			continue;
+		/*
+		 * Leave as soon as the sum says "no": the jump refines only R2, which
+		 * dies there, so it costs the verifier nothing and saves the packet the
+		 * remaining dimensions (most boxes fail on the first one or two).
+		 */
+		if (j)
+			sl_emit_jmp_imm(w->e, BPF_JSLT, SL_R2, 0, next);
 		emit(w, SL_LDX(BPF_DW, SL_R3, SL_FP, cmp_off(w, d)));
 		if (s->check_lo & (1u << d)) {
 			emit(w, SL_LDX(size, SL_R5, SL_R1, lo));
@@ -293,7 +314,7 @@ static void emit_leaf(struct walk *w, const struct sl_dt_tree *t, const struct t
 	emit(w, SL_MOV64_REG(SL_R3, SL_R2));
 	emit(w, SL_ALU64_IMM(BPF_RSH, SL_R3, 16));
 	emit(w, SL_ALU64_IMM(BPF_AND, SL_R3, 0xffff));
-	emit(w, SL_STX(BPF_DW, SL_FP, SL_R3, count_off(w)));
+	emit(w, SL_MOV64_REG(SL_R8, SL_R3));
 	emit(w, SL_ALU64_IMM(BPF_RSH, SL_R2, 32));
 	sl_emit_jmp_imm(w->e, BPF_JGT, SL_R2, (int32_t)w->dt->nlists, done);
 	emit(w, SL_ALU64_IMM(BPF_LSH, SL_R2, 2));
@@ -303,29 +324,21 @@ static void emit_leaf(struct walk *w, const struct sl_dt_tree *t, const struct t
 		emit_entry(w, s, i, done);
 }
 
-static void emit_tree(struct walk *w, uint32_t ti)
+static void emit_tree(struct walk *w, uint32_t ti, const struct tree_shape *s)
 {
 	const struct sl_dt_tree *t = &w->dt->trees[ti];
 	sl_label done = sl_emit_new_label(w->e), leaf = sl_emit_new_label(w->e);
-	struct tree_shape s;
-
-	if (tree_shape(w->dt, t, &s)) {
-		if (!w->e->err)
-			w->e->err = -ENOMEM;
-		return;
-	}
 	if (ti > 0) /* boxes here are all >= min_box: nothing to win once best <= min_box */
 		sl_emit_jmp_imm(w->e, BPF_JLE, SL_R0, (int32_t)t->min_box, done);
-	sl_emit_ld_map(w->e, SL_R1, w->in->nodes_map);
-	emit(w, SL_LDX(BPF_DW, SL_R2, SL_R1, (int16_t)(8 * t->root)));
+	emit(w, SL_LDX(BPF_DW, SL_R2, SL_R9, (int16_t)(8 * t->root)));
 	for (uint32_t i = 0; i < t->depth; i++)
-		emit_step(w, &s, leaf, done);
+		emit_step(w, s, leaf, done);
 	/* Deeper than depth is impossible by construction; say "no match" if it ever were. */
 	emit(w, SL_MOV64_REG(SL_R3, SL_R2));
 	emit(w, SL_ALU64_IMM(BPF_AND, SL_R3, 0xff));
 	sl_emit_jmp_imm(w->e, BPF_JNE, SL_R3, 0, done);
 	sl_emit_bind(w->e, leaf);
-	emit_leaf(w, t, &s, done);
+	emit_leaf(w, t, s, done);
 	sl_emit_bind(w->e, done);
 	sl_emit_safe_point(w->e);
 }
@@ -334,6 +347,8 @@ void sl_tw_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_tw_in
 		uint8_t dst, sl_label nomatch)
 {
 	struct walk w = { .e = e, .dt = dt, .in = in };
+	struct tree_shape shapes[SL_DT_MAX_TREES];
+	uint32_t route_dims = 0, cmp_dims = 0;
 
 	bool bad = dt->nnodes > INT32_MAX || dt->nboxes > INT32_MAX || dt->nlists > INT32_MAX ||
 		   dt->ntrees > SL_DT_MAX_TREES;
@@ -347,9 +362,18 @@ void sl_tw_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_tw_in
 			e->err = -E2BIG;
 		return;
 	}
-	emit_keys(&w);
+	for (uint32_t t = 0; t < dt->ntrees; t++) {
+		if (tree_shape(dt, &dt->trees[t], &shapes[t])) {
+			if (!e->err)
+				e->err = -ENOMEM;
+			return;
+		}
+		route_dims |= shapes[t].cut_dims;
+		cmp_dims |= shapes[t].check_lo | shapes[t].check_hi;
+	}
+	emit_keys(&w, route_dims, cmp_dims);
 	for (uint32_t t = 0; t < dt->ntrees; t++)
-		emit_tree(&w, t);
+		emit_tree(&w, t, &shapes[t]);
 	emit(&w, SL_MOV32_IMM(SL_R1, -1));
 	sl_emit_jmp_reg(e, BPF_JEQ, SL_R0, SL_R1, nomatch);
 	emit(&w, SL_LDX(BPF_DW, dst, SL_FP, payload_off(&w)));

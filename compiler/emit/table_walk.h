@@ -15,8 +15,8 @@
 #include "../opt/dtree.h"
 #include "insn.h"
 
-/* Stack scratch the walk needs: route and compare keys, absent mask, payload, leaf count. */
-#define SL_TW_SCRATCH(ndims) (8 * (2 * (ndims) + 3))
+/* Stack scratch the walk needs: route and compare keys, absent mask, payload. */
+#define SL_TW_SCRATCH(ndims) (8 * (2 * (ndims) + 2))
 
 #define SL_TW_MAX_SLOTS 3
 
@@ -47,8 +47,8 @@ void sl_tw_tables_free(struct sl_tw_table t[SL_TW_NTABLES]);
 
 /*
  * Emit the walk. When a box matches, the code falls through with its payload
- * (u32) in `dst`; otherwise it jumps to `nomatch`. Clobbers R0-R5 and the
- * scratch; reads the value slots. Errors are left in e->err.
+ * (u32) in `dst`; otherwise it jumps to `nomatch`. Clobbers R0-R5, R7-R9
+ * and the scratch; reads the value slots. Errors are left in e->err.
  */
 void sl_tw_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_tw_input *in,
 		uint8_t dst, sl_label nomatch);
