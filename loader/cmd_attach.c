@@ -140,8 +140,6 @@ static int prepare(struct attach_args *a, struct sl_obj **o)
 	err = check_hook(*o, &a->t);
 	if (err)
 		return err;
-	if ((*o)->counters && bpf_map__type((*o)->counters) != BPF_MAP_TYPE_PERCPU_ARRAY)
-		return sl_err(-EINVAL, "'%s': counter map is not a per-CPU array", a->obj);
 	err = sl_target_resolve(&a->t);
 	if (!err && !sl_tc_use_legacy(&a->t))
 		err = sl_hook_check_order(&a->t);

@@ -19,7 +19,7 @@ build() { # name define hook-meta section policy(a|b) [mkmeta extra args...]
 	local name=$1 def=$2 hook=$3 sec=$4 pol=$5
 	shift 5
 	local -n rules=rules_$pol
-	clang -O2 -g -target bpf -I"$arch_inc" -D"$def" -DPOLICY_${pol^^} -c "$src" -o "$out/$name.raw.o"
+	clang -O2 -g -target bpf -I"$arch_inc" -D"$def" -DPOLICY_${pol^^} ${EXTRA_CFLAGS:-} -c "$src" -o "$out/$name.raw.o"
 	"$mkmeta" "$out/$name.meta" "edge" "$hook" edge sluice_tbl "$sec" "edge-$pol.sluice" 3 ${NODEC:---decisions} "$@" -- "${rules[@]}"
 	"$objcopy" --add-section .sluice.meta="$out/$name.meta" "$out/$name.raw.o" "$out/$name.o"
 	mkdir -p "$out/meta"
@@ -37,6 +37,8 @@ done
 for what in magic version offset rule-id truncate; do
 	build xdp-bad-$what HOOK_XDP xdp xdp a --corrupt "$what"
 done
+# A counter map that is not per-CPU: against abi.h.
+EXTRA_CFLAGS=-DBAD_COUNTER_MAP build xdp-bad-map HOOK_XDP xdp xdp a
 # Built without decision recording: `run` cannot name the deciding rule.
 NODEC=--no-decisions build xdp-nodec HOOK_XDP xdp xdp a
 # No metadata at all, and not an ELF file.
