@@ -334,9 +334,9 @@ static int carry_prepare(struct carry *c, const char *dir, const struct sl_meta 
 		err = sl_counters_match(old_m, o->meta, &c->pairs, &c->npairs);
 	if (!err)
 		err = sl_counters_snapshot(c->old_fd, c->pairs, c->npairs, &c->snap);
+	/* Seeded from the snapshot itself: what arrives later is the delta added after the swap. */
 	if (!err)
-		err = sl_counters_carry(c->old_fd, bpf_map__fd(o->counters), c->pairs, c->npairs,
-					NULL);
+		err = sl_counters_seed(bpf_map__fd(o->counters), c->pairs, c->npairs, c->snap);
 	if (err)
 		sl_err(err, "cannot carry counters over: %s", strerror(-err));
 	return err;
