@@ -22,7 +22,9 @@ build() { # name define hook-meta section policy(a|b) [mkmeta extra args...]
 	clang -O2 -g -target bpf -I"$arch_inc" -D"$def" -DPOLICY_${pol^^} -c "$src" -o "$out/$name.raw.o"
 	"$mkmeta" "$out/$name.meta" "edge" "$hook" edge sluice_tbl "$sec" "edge-$pol.sluice" 3 ${NODEC:---decisions} "$@" -- "${rules[@]}"
 	"$objcopy" --add-section .sluice.meta="$out/$name.meta" "$out/$name.raw.o" "$out/$name.o"
-	rm -f "$out/$name.raw.o" "$out/$name.meta"
+	mkdir -p "$out/meta"
+	mv "$out/$name.meta" "$out/meta/$name.meta" # seeds for the metadata fuzzer
+	rm -f "$out/$name.raw.o"
 }
 
 for pol in a b; do
