@@ -520,10 +520,11 @@ static bool family_skipped(struct checker *ck, const struct sl_ast_value *v)
 static void resolve_address(struct checker *ck, const struct sl_ast_value *v, unsigned bits,
 			    struct range_vec *out)
 {
-	sl_u128 host = v->plen >= bits ? 0 : (((sl_u128)1 << (bits - v->plen)) - 1);
+	sl_u128 host = 0;
 
-	if (bits == 128 && v->plen == 0)
-		host = ~(sl_u128)0;
+	/* no shift by 128: /0 of an IPv6 address is every bit */
+	if (v->plen < bits)
+		host = bits - v->plen >= 128 ? ~(sl_u128)0 : (((sl_u128)1 << (bits - v->plen)) - 1);
 	vec_push(out, v->num, v->num | host);
 }
 
