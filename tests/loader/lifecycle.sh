@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Attachment life cycle beyond the happy path: XDP modes and the native ->
+# generic fallback, devices with dots in their names (bpffs forbids dots),
+# renamed devices, and attachments the kernel dropped (netns deleted): list
+# shows them defunct, prune removes their pins.
+. "$(dirname "$0")/lib.sh"
+require_kernel
+setup_veth || { fail "veth setup"; finish; }
+L=$SLUICE_LOAD
+
+# Forced generic mode.
+$L attach "$OBJDIR/xdp-a.o" --xdp "$DEV_A" --netns "$NS_A" --mode generic >/dev/null
+check "attach --mode generic (rc)" 0 $?
+ip -n "$NS_A" link show "$DEV_A" | grep -q xdpgeneric && ok "kernel reports xdpgeneric" || fail "not generic: $(ip -n "$NS_A" link show "$DEV_A")"
+$L list | grep -q "xdp (generic)" && ok "list says generic" || fail "list mode: $($L list)"
+$L detach --xdp "$DEV_A" --netns "$NS_A" >/dev/null
+
+# lo has no native XDP: the default falls back to generic, --mode native fails cleanly.
+$L attach "$OBJDIR/xdp-a.o" --xdp lo --netns "$NS_A" >/dev/null
+check "attach on lo (rc)" 0 $?
+$L list | grep -q "xdp (generic) *lo " && ok "fallback to generic on lo" || fail "lo: $($L list)"
+$L detach --xdp lo --netns "$NS_A" >/dev/null
+$L attach "$OBJDIR/xdp-a.o" --xdp lo --netns "$NS_A" --mode native >/dev/null 2>"$TMP/err"
+check "native on lo refused (rc)" 1 $?
+grep -q "use --mode generic" "$TMP/err" && ok "native on lo: hint" || fail "native on lo: $(cat "$TMP/err")"
+assert_clean "native on lo"
+
+# A dot in the device name (VLANs are named like eth0.5): bpffs refuses dots in pin names.
+dotted=$DEV_A.d
+ip link add "$dotted" netns "$NS_A" type veth peer name "${DEV_B}d" netns "$NS_B"
+$L attach "$OBJDIR/xdp-a.o" --xdp "$dotted" --netns "$NS_A" >/dev/null
+check "attach on $dotted (rc)" 0 $?
+$L list | grep -q "$dotted" && ok "list shows $dotted" || fail "dotted: $($L list)"
+$L detach --xdp "$dotted" --netns "$NS_A" >/dev/null
+check "detach $dotted (rc)" 0 $?
+ip -n "$NS_A" link del "$dotted"
+
+# Renamed device: found again by ifindex.
+$L attach "$OBJDIR/xdp-a.o" --xdp "$DEV_A" --netns "$NS_A" >/dev/null
+ip -n "$NS_A" link set "$DEV_A" down
+ip -n "$NS_A" link set "$DEV_A" name "${DEV_A}r"
+$L stats --xdp "${DEV_A}r" --netns "$NS_A" >/dev/null
+check "stats after rename (rc)" 0 $?
+$L detach --xdp "${DEV_A}r" --netns "$NS_A" >/dev/null
+check "detach after rename (rc)" 0 $?
+ip -n "$NS_A" link set "${DEV_A}r" name "$DEV_A"
+ip -n "$NS_A" link set "$DEV_A" up
+
+# The kernel drops the attachment when the namespace (and device) goes away.
+$L attach "$OBJDIR/tci-a.o" --tc "$DEV_A" ingress --netns "$NS_A" >/dev/null
+ip netns del "$NS_A"
+for _ in $(seq 50); do
+	$L list | grep -q defunct && break
+	sleep 0.1
+done
+$L list | grep -q defunct && ok "list shows defunct" || fail "not defunct: $($L list)"
+$L prune >/dev/null
+check "prune (rc)" 0 $?
+check "nothing left after prune" "[]" "$($L list --json)"
+[ -z "$(find "$SLUICE_PIN_ROOT" -mindepth 1 2>/dev/null)" ] && ok "no pins after prune" || fail "pins left after prune"
+finish
