@@ -3,9 +3,11 @@
  * Test helper for the loader's end-to-end tests: traffic that can be counted
  * (UDP/TCP), pcap writing, and a foreign tcx program to order against.
  *
- *   helper udp-recv PORT MS                 prints datagrams received in MS
+ *   helper udp-recv PORT MS                 prints "ready PID", then the datagrams received
+ *                                           in MS or until SIGTERM
  *   helper udp-send IP PORT COUNT GAP_US    sends COUNT datagrams
- *   helper tcp-serve PORT MS                accepts connections for MS
+ *   helper tcp-serve PORT MS                prints "ready PID", accepts connections for MS
+ *                                           or until SIGTERM
  *   helper tcp-connect IP PORT MS           exit 0 when a connection succeeds
  *   helper tcx-attach DEV ingress|egress PIN  attaches a pass-through tcx program, pins its link
  *   helper tcx-query DEV ingress|egress     prints the tcx program ids in order
@@ -19,6 +21,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,15 +51,24 @@ static int bound_socket(int type, int port)
 	return fd;
 }
 
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	stop = 1;
+}
+
+/* Counts until MS have passed or SIGTERM arrives (the test sends it once the sender is done). */
 static int udp_recv(int port, int ms)
 {
 	int fd = bound_socket(SOCK_DGRAM, port), n = 0;
 	long long end = now_ms() + ms;
 	char buf[2048];
 
-	printf("ready\n");
+	signal(SIGTERM, on_term);
+	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
-	while (now_ms() < end) {
+	while (now_ms() < end && !stop) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 
 		if (poll(&p, 1, end - now_ms()) > 0 && recv(fd, buf, sizeof(buf), 0) >= 0)
@@ -88,8 +100,11 @@ static int tcp_serve(int port, int ms)
 	int fd = bound_socket(SOCK_STREAM, port);
 	long long end = now_ms() + ms;
 
+	signal(SIGTERM, on_term);
 	listen(fd, 16);
-	while (now_ms() < end) {
+	printf("ready %d\n", (int)getpid());
+	fflush(stdout);
+	while (now_ms() < end && !stop) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 
 		if (poll(&p, 1, end - now_ms()) > 0) {

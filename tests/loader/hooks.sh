@@ -35,11 +35,13 @@ cli() { IN_CG=$IN_CG_CLI in_ns "$NS_B" "$@"; }
 
 ping_ok() { cli ping -c1 -W1 $IP_A >/dev/null 2>&1 && echo pass || echo blocked; }
 tcp_ok() { # PORT
-	srv "$HELPER" tcp-serve "$1" 1500 &
+	rm -f "$TMP/serve"
+	srv "$HELPER" tcp-serve "$1" 5000 > "$TMP/serve" &
 	local pid=$!
-	sleep 0.3
+	while ! grep -q ready "$TMP/serve" 2>/dev/null; do sleep 0.05; done
 	local r=blocked
 	cli "$HELPER" tcp-connect $IP_A "$1" 800 && r=pass
+	kill -TERM "$(awk '/ready/ { print $2 }' "$TMP/serve")" 2>/dev/null
 	wait $pid
 	echo $r
 }
@@ -51,6 +53,8 @@ udp_count() {
 	local pid=$!
 	while ! grep -q ready "$TMP/recv" 2>/dev/null; do sleep 0.05; done
 	cli "$HELPER" udp-send $IP_A "$1" "$2" "$3" >/dev/null
+	sleep 0.3 # datagrams in flight on the veth
+	kill -TERM "$(awk '/ready/ { print $2 }' "$TMP/recv")" 2>/dev/null
 	wait $pid
 	tail -n1 "$TMP/recv"
 }
@@ -84,7 +88,7 @@ check "stats: udp 7778 counter" 20 "$(counter_of 'udp dport 7778 counter accept'
 	ok "stats text" || fail "stats text: $("$SLUICE_LOAD" stats "${TARGET[@]}")"
 
 # Replace A and B back and forth under continuous udp 7777 traffic, which both drop.
-srv "$HELPER" udp-recv 7777 5000 > "$TMP/under" &
+srv "$HELPER" udp-recv 7777 20000 > "$TMP/under" &
 rpid=$!
 while ! grep -q ready "$TMP/under" 2>/dev/null; do sleep 0.05; done
 cli "$HELPER" udp-send $IP_A 7777 3000 1000 > "$TMP/sent" &
@@ -95,6 +99,8 @@ for p in b a b a b; do
 	"$SLUICE_LOAD" replace "$OBJDIR/$OBJ-$p.o" "${TARGET[@]}" >/dev/null && replaces=$((replaces + 1))
 done
 wait $spid
+sleep 0.3
+kill -TERM "$(awk '/ready/ { print $2 }' "$TMP/under")" 2>/dev/null
 wait $rpid
 check "replaces under traffic succeeded" 5 $replaces
 check "no packet slipped through during replaces (sent $(cat "$TMP/sent"))" 0 "$(tail -n1 "$TMP/under")"
