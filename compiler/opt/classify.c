@@ -48,8 +48,21 @@ static bool l4proto_within(const struct sl_ir_rule *r, unsigned proto)
 	return false;
 }
 
+static bool has_pred(const struct sl_ir_rule *r, enum sl_field f)
+{
+	for (uint32_t k = 0; k < r->npreds; k++)
+		if (r->preds[k].field == f)
+			return true;
+	return false;
+}
+
 static enum sl_field dim_field(const struct sl_ir_rule *r, enum sl_field f)
 {
+	/* Also testing the th port itself: keep both, one predicate per dimension. */
+	if ((f == SL_FIELD_TCP_SPORT || f == SL_FIELD_UDP_SPORT) && has_pred(r, SL_FIELD_TH_SPORT))
+		return f;
+	if ((f == SL_FIELD_TCP_DPORT || f == SL_FIELD_UDP_DPORT) && has_pred(r, SL_FIELD_TH_DPORT))
+		return f;
 	switch (f) {
 	case SL_FIELD_TCP_SPORT:
 	case SL_FIELD_TCP_DPORT:
