@@ -58,12 +58,18 @@ size_t sl_tw_size(const struct sl_dt *dt);
 
 struct sl_cg;
 struct sl_ir_chain;
+struct sl_tw_plan;
 
 /*
- * Code generation's hook (table_walk_cg.c): at rule `first` of chain `c`,
- * emit a table walk for the segment starting there when the classifier mode
- * and the cost model want one; *consumed = the rules it covers, else 0 and
- * the caller emits rule `first` as usual. Returns 0 or -errno.
+ * Code generation's hooks (table_walk_cg.c). At rule `first` of chain `c`:
+ * when the classifier mode and the cost model want a table walk for the
+ * segment starting there, *plan gets it (else NULL and the caller emits rule
+ * `first` as usual). sl_cg_table_walk_emit() then emits it, adds its tables
+ * to the object, sets *consumed to the rules it covers and frees the plan.
+ * The walk clobbers R0-R9 (none of which the caller may keep across it).
+ * Both return 0 or -errno.
  */
-int sl_cg_table_walk(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first,
-		     uint32_t *consumed);
+int sl_cg_table_walk_plan(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first,
+			  struct sl_tw_plan **plan);
+int sl_cg_table_walk_emit(struct sl_cg *cg, struct sl_tw_plan *plan, uint32_t *consumed);
+void sl_cg_table_walk_free(struct sl_tw_plan *plan);

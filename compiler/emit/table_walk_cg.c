@@ -218,18 +218,54 @@ static bool wanted(const struct sl_cg *cg, const struct sl_cls_problem *p, const
 	return n >= MIN_AUTO_RULES && 2 * sl_tw_size(dt) < sl_cls_linear_cost(rules, n);
 }
 
-int sl_cg_table_walk(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first,
-		     uint32_t *consumed)
-{
-	const struct sl_ir_rule *rules = &c->rules[first];
+struct sl_tw_plan {
+	const struct sl_ir_chain *chain;
+	uint32_t first, n;
 	struct sl_cls_problem p;
-	_cleanup_dt_ struct sl_dt *dt = NULL;
-	struct sl_tw_input in = { 0 };
+	struct sl_dt *dt;
+	struct sl_tw_input in;
+};
+
+void sl_cg_table_walk_free(struct sl_tw_plan *plan)
+{
+	if (!plan)
+		return;
+	sl_cls_problem_fini(&plan->p);
+	sl_dt_free(plan->dt);
+	free(plan);
+}
+
+/* Build the problem and the trees, and ask the cost model. 0 with *out NULL: no walk. */
+static int plan_walk(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first, uint32_t n,
+		     struct sl_tw_plan *plan)
+{
 	size_t used = rodata_used(cg->obj);
-	uint32_t n;
 	int err, scratch;
 
-	*consumed = 0;
+	err = sl_cls_problem(&c->rules[first], n, &plan->p);
+	if (err)
+		return err;
+	scratch = lowest_slot(cg) - SL_TW_SCRATCH(plan->p.prob.ndims);
+	for (unsigned d = 0; d < plan->p.prob.ndims; d++)
+		if (!value_slots(cg, plan->p.field[d], &plan->in, d))
+			scratch = -STACK_SIZE - 1; /* cannot happen: every tested field is parsed */
+	plan->in.scratch_off = (int16_t)scratch;
+	if (scratch < -STACK_SIZE || used >= TOTAL_MAX)
+		return -E2BIG;
+	err = build_tree(&plan->p, TOTAL_MAX - used, &plan->dt);
+	if (err)
+		return err;
+	return wanted(cg, &plan->p, plan->dt, &c->rules[first], n) ? 0 : -E2BIG;
+}
+
+int sl_cg_table_walk_plan(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first,
+			  struct sl_tw_plan **out)
+{
+	struct sl_tw_plan *plan;
+	uint32_t n;
+	int err;
+
+	*out = NULL;
 	if (cg->opts->classifier == SL_CLASSIFIER_OFF ||
 	    (cg->opts->classifier == SL_CLASSIFIER_AUTO && cg->opts->opt_level < 2))
 		return 0;
@@ -239,27 +275,33 @@ int sl_cg_table_walk(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t fir
 	n = sl_cls_segment_len(c, first);
 	if (!n || (cg->opts->classifier == SL_CLASSIFIER_AUTO && n < MIN_AUTO_RULES))
 		return 0;
-	err = sl_cls_problem(rules, n, &p);
-	if (err)
+	plan = calloc(1, sizeof(*plan));
+	if (!plan)
+		return -ENOMEM;
+	*plan = (struct sl_tw_plan){ .chain = c, .first = first, .n = n };
+	err = plan_walk(cg, c, first, n, plan);
+	if (err) {
+		sl_cg_table_walk_free(plan);
 		return err == -E2BIG ? 0 : err;
-	scratch = lowest_slot(cg) - SL_TW_SCRATCH(p.prob.ndims);
-	for (unsigned d = 0; d < p.prob.ndims; d++)
-		if (!value_slots(cg, p.field[d], &in, d))
-			scratch = -STACK_SIZE - 1; /* cannot happen: every tested field is parsed */
-	in.scratch_off = (int16_t)scratch;
-	err = scratch < -STACK_SIZE || used >= TOTAL_MAX ? -E2BIG
-							   : build_tree(&p, TOTAL_MAX - used, &dt);
-	if (!err && wanted(cg, &p, dt, rules, n)) {
-		const char *prefix = sl_arena_printf(cg->arena, "sluice_dt_c%u_r%u",
-						     (unsigned)(c - cg->ir->chains), first);
-
-		sl_emit_set_loc(&cg->e, rules[0].loc);
-		err = add_tables(cg, dt, prefix, &in);
-		if (!err) {
-			emit_segment(cg, &p, dt, &in);
-			*consumed = n;
-		}
 	}
-	sl_cls_problem_fini(&p);
-	return err == -E2BIG ? 0 : err;
+	*out = plan;
+	return 0;
+}
+
+int sl_cg_table_walk_emit(struct sl_cg *cg, struct sl_tw_plan *plan, uint32_t *consumed)
+{
+	const struct sl_ir_chain *c = plan->chain;
+	const char *prefix = sl_arena_printf(cg->arena, "sluice_dt_c%u_r%u",
+					     (unsigned)(c - cg->ir->chains), plan->first);
+	int err;
+
+	*consumed = 0;
+	sl_emit_set_loc(&cg->e, c->rules[plan->first].loc);
+	err = add_tables(cg, plan->dt, prefix, &plan->in);
+	if (!err) {
+		emit_segment(cg, &plan->p, plan->dt, &plan->in);
+		*consumed = plan->n;
+	}
+	sl_cg_table_walk_free(plan);
+	return err;
 }
