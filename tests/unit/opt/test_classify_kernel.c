@@ -33,6 +33,7 @@ struct compiled {
 	void *image;
 	size_t size;
 	uint32_t walks; /* table-walk segments in the object */
+	size_t rodata;  /* bytes of read-only tables */
 };
 
 static char *policy_text(const struct cb_set *set, uint32_t n, bool counters)
@@ -105,8 +106,12 @@ static int compile(const char *text, enum sl_classifier_mode mode, int level, st
 	if (!err)
 		err = sl_object_serialize(obj, c->ir, &oo, &d, &c->image, &c->size);
 	for (uint32_t i = 0; !err && i < obj->nmaps; i++)
+	{
 		c->walks += !strncmp(obj->maps[i].name, "sluice_dt_", 10) &&
 			    strstr(obj->maps[i].name, "_nodes");
+		if (obj->maps[i].init)
+			c->rodata += (size_t)obj->maps[i].value_size * obj->maps[i].max_entries;
+	}
 	fclose(out);
 	if (err)
 		fprintf(stderr, "%s", msgs);
@@ -189,8 +194,9 @@ static void run_trace(const struct compiled *c, const struct cb_trace *trace, co
 	sl_kern_prog_close(&prog);
 }
 
-static void run_set(const char *name, uint32_t rules, bool counters, enum sl_classifier_mode mode)
+static size_t run_set(const char *name, uint32_t rules, bool counters, enum sl_classifier_mode mode)
 {
+	size_t rodata;
 	struct cb_set set;
 	struct cb_trace trace;
 	struct compiled c;
@@ -211,9 +217,11 @@ static void run_set(const char *name, uint32_t rules, bool counters, enum sl_cla
 	printf("%s: compiled in %.2f s, object %zu bytes\n", what,
 	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, c.size);
 	run_trace(&c, &trace, what);
+	rodata = c.rodata;
 	compiled_fini(&c);
 	cb_trace_fini(&trace);
 	cb_set_fini(&set);
+	return rodata;
 }
 
 static void classbench_walks_match_interpreter(void **state)
@@ -241,6 +249,8 @@ static void classbench_walks_match_interpreter(void **state)
 		run_set(cases[i].set, cases[i].rules, cases[i].counters, SL_CLASSIFIER_TREE);
 		run_set(cases[i].set, cases[i].rules, cases[i].counters, SL_CLASSIFIER_AUTO);
 	}
+	/* Tables beyond one 4 MiB map value: the object has .rodata and .rodata.1. */
+	assert_true(run_set("acl1_100000", UINT32_MAX, true, SL_CLASSIFIER_AUTO) > (4u << 20));
 }
 
 /* Segments around rules a classifier cannot answer: counter-only, jumps, IPv6. */
