@@ -140,8 +140,6 @@ static int prepare(struct attach_args *a, struct sl_obj **o)
 	err = check_hook(*o, &a->t);
 	if (err)
 		return err;
-	if ((*o)->counters && bpf_map__type((*o)->counters) != BPF_MAP_TYPE_PERCPU_ARRAY)
-		return sl_err(-EINVAL, "'%s': counter map is not a per-CPU array", a->obj);
 	err = sl_target_resolve(&a->t);
 	if (!err && !sl_tc_use_legacy(&a->t))
 		err = sl_hook_check_order(&a->t);
@@ -336,16 +334,16 @@ static int carry_prepare(struct carry *c, const char *dir, const struct sl_meta 
 		err = sl_counters_match(old_m, o->meta, &c->pairs, &c->npairs);
 	if (!err)
 		err = sl_counters_snapshot(c->old_fd, c->pairs, c->npairs, &c->snap);
+	/* Seeded from the snapshot itself: what arrives later is the delta added after the swap. */
 	if (!err)
-		err = sl_counters_carry(c->old_fd, bpf_map__fd(o->counters), c->pairs, c->npairs,
-					NULL);
+		err = sl_counters_seed(bpf_map__fd(o->counters), c->pairs, c->npairs, c->snap);
 	if (err)
 		sl_err(err, "cannot carry counters over: %s", strerror(-err));
 	return err;
 }
 
 static int do_replace(struct attach_args *a, struct sl_obj *o, const struct sl_state *old,
-		      const struct sl_meta *old_m)
+		      const struct sl_meta *old_m, size_t *carried)
 {
 	const char *dir = a->t.pin_dir;
 	struct sl_state st = *old;
@@ -406,8 +404,7 @@ static int do_replace(struct attach_args *a, struct sl_obj *o, const struct sl_s
 	if (c.old_fd >= 0 && sl_counters_carry(c.old_fd, bpf_map__fd(o->counters), c.pairs,
 					       c.npairs, c.snap))
 		sl_warn("counts of the last moments before the swap could not be carried over");
-	if (c.npairs)
-		sl_info("carried %zu counters over", c.npairs);
+	*carried = c.npairs;
 	goto out;
 drop:
 	replace_pins_drop(&p);
@@ -423,6 +420,7 @@ int sl_cmd_replace(int argc, char **argv)
 	_cleanup_meta_ struct sl_meta *old_m = NULL;
 	__attribute__((cleanup(unlock_root))) int lock = -1;
 	struct sl_state old;
+	size_t carried = 0;
 	int r;
 
 	r = parse_args(argc, argv, true, &a, attach_help);
@@ -447,9 +445,12 @@ int sl_cmd_replace(int argc, char **argv)
 	if (!r)
 		r = sl_obj_load(o);
 	if (!r)
-		r = do_replace(&a, o, &old, old_m);
-	if (!r)
+		r = do_replace(&a, o, &old, old_m, &carried);
+	if (!r) {
 		print_attached(&a.t, o, "replaced with");
+		printf("counters of %zu unchanged rule%s carried over\n", carried,
+		       carried == 1 ? "" : "s");
+	}
 out:
 	sl_target_release(&a.t);
 	return r ? SL_EXIT_FAIL : SL_EXIT_OK;

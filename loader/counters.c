@@ -158,6 +158,19 @@ int sl_counters_snapshot(int old_fd, const struct sl_slot_pair *pairs, size_t np
 	return 0;
 }
 
+int sl_counters_seed(int new_fd, const struct sl_slot_pair *pairs, size_t npairs,
+		     const uint64_t *snap)
+{
+	int n = ncpus();
+
+	if (n < 0)
+		return n;
+	for (size_t i = 0; i < npairs; i++)
+		if (bpf_map_update_elem(new_fd, &pairs[i].new_slot, snap + i * n * 2, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
 int sl_counters_carry(int old_fd, int new_fd, const struct sl_slot_pair *pairs, size_t npairs,
 		      uint64_t *base)
 {

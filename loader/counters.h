@@ -22,6 +22,9 @@ struct sl_slot_pair {
 int sl_counters_match(const struct sl_meta *old_m, const struct sl_meta *new_m,
 		      struct sl_slot_pair **pairs, size_t *npairs);
 
+/* Writes the snapshot into the (not yet attached) new map. */
+int sl_counters_seed(int new_fd, const struct sl_slot_pair *pairs, size_t npairs,
+		     const uint64_t *snap);
 /* Adds the per-CPU values of old slots (minus base, when given) into the new map. */
 int sl_counters_carry(int old_fd, int new_fd, const struct sl_slot_pair *pairs, size_t npairs,
 		      uint64_t *base);

@@ -127,6 +127,33 @@ static int pick_program(struct sl_obj *o)
 	return 0;
 }
 
+static int map_layout_err(const struct sl_obj *o, const struct bpf_map *m, const char *want)
+{
+	sl_err(-EINVAL, "'%s': map '%s' is not %s (type %s, key %u, value %u bytes, %u entries)",
+	       o->path, bpf_map__name(m), want, libbpf_bpf_map_type_str(bpf_map__type(m)),
+	       bpf_map__key_size(m), bpf_map__value_size(m), bpf_map__max_entries(m));
+	sl_hint("the object does not follow include/sluice/abi.h: rebuild it with a matching sluice");
+	return -EINVAL;
+}
+
+/* The maps the loader reads must have the layout abi.h gives them. */
+static int check_maps(const struct sl_obj *o)
+{
+	const struct bpf_map *c = o->counters, *d = o->decisions;
+
+	if (c && (bpf_map__type(c) != BPF_MAP_TYPE_PERCPU_ARRAY || bpf_map__key_size(c) != 4 ||
+		  bpf_map__value_size(c) != sizeof(struct sluice_counter) ||
+		  bpf_map__max_entries(c) < o->meta->hdr.ncounters))
+		return map_layout_err(o, c, "a per-CPU array of {packets, bytes} with a slot per counter");
+	if ((o->meta->hdr.flags & SLUICE_META_F_DECISIONS) && !d)
+		return sl_err(-EINVAL, "'%s': metadata says decisions are recorded, but map '%s' is missing",
+			      o->path, SLUICE_DECISION_MAP);
+	if (d && (bpf_map__type(d) != BPF_MAP_TYPE_ARRAY || bpf_map__key_size(d) != 4 ||
+		  bpf_map__value_size(d) != 4 || bpf_map__max_entries(d) < 1))
+		return map_layout_err(o, d, "a one-entry array of u32");
+	return 0;
+}
+
 int sl_obj_open(const char *path, const char *table, struct sl_obj **out)
 {
 	struct sl_obj *o = calloc(1, sizeof(*o));
@@ -164,6 +191,9 @@ int sl_obj_open(const char *path, const char *table, struct sl_obj **out)
 	}
 	if (o->meta->hdr.flags & SLUICE_META_F_DECISIONS)
 		o->decisions = bpf_object__find_map_by_name(o->obj, SLUICE_DECISION_MAP);
+	err = check_maps(o);
+	if (err)
+		goto fail;
 	*out = o;
 	return 0;
 fail:

@@ -40,6 +40,7 @@ expect_fail "bad version" 1 "metadata version 99" -- $L attach "$OBJDIR/xdp-bad-
 expect_fail "bad offset" 1 "extend past the section end" -- $L attach "$OBJDIR/xdp-bad-offset.o" "${X[@]}"
 expect_fail "bad rule id" 1 "rule 0 has id 42" -- $L attach "$OBJDIR/xdp-bad-rule-id.o" "${X[@]}"
 expect_fail "truncated metadata" 1 "invalid .sluice.meta" -- $L attach "$OBJDIR/xdp-bad-truncate.o" "${X[@]}"
+expect_fail "counter map against abi.h" 1 "map 'sluice_counters' is not a per-CPU array" -- $L attach "$OBJDIR/xdp-bad-map.o" "${X[@]}"
 expect_fail "missing table" 1 "has no table 'nope'" -- $L attach "$OBJDIR/xdp-a.o" --table nope "${X[@]}"
 expect_fail "unknown tcx neighbour" 1 "no program with id 999999 is attached to tcx ingress" -- $L attach "$OBJDIR/tci-a.o" --tc "$DEV_A" ingress --netns "$NS_A" --before 999999
 expect_fail "replace without attach" 1 "nothing attached" -- $L replace "$OBJDIR/xdp-a.o" "${X[@]}"

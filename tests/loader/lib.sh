@@ -42,6 +42,9 @@ cleanup() {
 trap cleanup EXIT
 
 require_kernel() {
+	# Missing objects are a build failure, never a reason to skip.
+	[ -f "$OBJDIR/kind" ] || { echo "FAIL: no test objects in $OBJDIR (make-objects.sh failed?)"; exit 1; }
+	echo "objects: $(cat "$OBJDIR/kind")"
 	[ "$(id -u)" = 0 ] || skip "needs root"
 	[ -d /sys/fs/bpf ] || skip "no /sys/fs/bpf"
 	command -v ip >/dev/null || skip "no iproute2"

@@ -28,7 +28,8 @@ check "egress order: foreign before sluice" "$fout $(prog_of egress)" "$(query e
 ip netns exec "$NS_B" ping -c1 -W1 $IP_A >/dev/null 2>&1 && fail "ping passed policy A" || ok "ping dropped behind the foreign program"
 
 # replace keeps the position.
-"$SLUICE_LOAD" replace "$OBJDIR/tci-b.o" --tc "$DEV_A" ingress --netns "$NS_A" >/dev/null
+out=$("$SLUICE_LOAD" replace "$OBJDIR/tci-b.o" --tc "$DEV_A" ingress --netns "$NS_A")
+echo "$out" | grep -q "counters of 2 unchanged rules carried over" && ok "replace reports carried counters" || fail "replace output: $out"
 check "replace keeps the order" "$(prog_of ingress) $fin" "$(query ingress)"
 ip netns exec "$NS_B" ping -c1 -W1 $IP_A >/dev/null 2>&1 && ok "ping passes policy B" || fail "ping after replace"
 

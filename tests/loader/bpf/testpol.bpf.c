@@ -23,7 +23,11 @@ struct sluice_counter {
 };
 
 struct {
+#ifdef BAD_COUNTER_MAP
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+#else
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+#endif
 	__uint(max_entries, 3);
 	__type(key, __u32);
 	__type(value, struct sluice_counter);
