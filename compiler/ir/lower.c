@@ -462,8 +462,13 @@ static int lower_chain(struct lower *lw, const struct sl_ast_chain *chain, unsig
  */
 #define SL_LOC_PATH_MAX 64
 
-static uint32_t loc_path(const struct sl_sources *srcs, struct sl_loc loc,
-			 struct sl_loc path[SL_LOC_PATH_MAX])
+struct chain_pos {
+	struct sl_loc path[SL_LOC_PATH_MAX];
+	uint32_t depth;
+	uint32_t chain;
+};
+
+static void chain_position(const struct sl_sources *srcs, struct sl_loc loc, struct chain_pos *pos)
 {
 	struct sl_loc rev[SL_LOC_PATH_MAX];
 	uint32_t n = 0;
@@ -477,8 +482,8 @@ static uint32_t loc_path(const struct sl_sources *srcs, struct sl_loc loc,
 		loc = src->included_from;
 	}
 	for (uint32_t i = 0; i < n; i++)
-		path[i] = rev[n - 1 - i];
-	return n;
+		pos->path[i] = rev[n - 1 - i];
+	pos->depth = n;
 }
 
 static int loc_cmp(struct sl_loc a, struct sl_loc b)
@@ -492,58 +497,43 @@ static int loc_cmp(struct sl_loc a, struct sl_loc b)
 	return 0;
 }
 
-static int source_order_cmp(const struct sl_sources *srcs, struct sl_loc a, struct sl_loc b)
+static int chain_pos_cmp(const void *pa, const void *pb)
 {
-	struct sl_loc pa[SL_LOC_PATH_MAX], pb[SL_LOC_PATH_MAX];
-	uint32_t na = loc_path(srcs, a, pa), nb = loc_path(srcs, b, pb);
+	const struct chain_pos *a = pa, *b = pb;
 
-	for (uint32_t i = 0; i < na && i < nb; i++) {
-		int c = loc_cmp(pa[i], pb[i]);
+	for (uint32_t i = 0; i < a->depth && i < b->depth; i++) {
+		int c = loc_cmp(a->path[i], b->path[i]);
 
 		if (c)
 			return c;
 	}
-	return na < nb ? -1 : na > nb;
-}
-
-struct chain_order {
-	const struct sl_sources *srcs;
-	const struct sl_ir_chain *chains;
-	uint32_t *order;
-};
-
-/* Insertion sort: a policy has few chains, and this keeps the order stable. */
-static void sort_chains_by_source(struct chain_order *co, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++)
-		co->order[i] = i;
-	for (uint32_t i = 1; i < n; i++) {
-		uint32_t cur = co->order[i], j = i;
-
-		while (j > 0 && source_order_cmp(co->srcs, co->chains[cur].loc,
-						 co->chains[co->order[j - 1]].loc) < 0) {
-			co->order[j] = co->order[j - 1];
-			j--;
-		}
-		co->order[j] = cur;
-	}
+	if (a->depth != b->depth)
+		return a->depth < b->depth ? -1 : 1;
+	return a->chain < b->chain ? -1 : a->chain > b->chain;
 }
 
 /* Rule ids in source order across tables and chains, whatever order chains[] has. */
-static void number_rules(struct sl_ir *ir)
+static int number_rules(struct sl_ir *ir)
 {
-	struct chain_order co = { ir->srcs, ir->chains, NULL };
+	struct chain_pos *pos = calloc(ir->nchains ? ir->nchains : 1, sizeof(*pos));
 	uint32_t id = 0;
 
-	co.order = sl_arena_calloc(ir->arena, ir->nchains ? ir->nchains : 1, sizeof(*co.order));
-	sort_chains_by_source(&co, ir->nchains);
+	if (!pos)
+		return -ENOMEM;
+	for (uint32_t c = 0; c < ir->nchains; c++) {
+		chain_position(ir->srcs, ir->chains[c].loc, &pos[c]);
+		pos[c].chain = c;
+	}
+	qsort(pos, ir->nchains, sizeof(*pos), chain_pos_cmp);
 	for (uint32_t i = 0; i < ir->nchains; i++) {
-		struct sl_ir_chain *chain = &ir->chains[co.order[i]];
+		struct sl_ir_chain *chain = &ir->chains[pos[i].chain];
 
 		for (uint32_t r = 0; r < chain->nrules; r++)
 			chain->rules[r].id = id++;
 	}
 	ir->nrules = id;
+	free(pos);
+	return 0;
 }
 
 static void hash_sources(struct sl_ir *ir)
@@ -603,8 +593,7 @@ static int lower_policy(struct lower *lw)
 		if (r)
 			return r;
 	}
-	number_rules(ir);
-	return 0;
+	return number_rules(ir);
 }
 
 int sl_ir_lower(const struct sl_ast *ast, struct sl_arena *arena, struct sl_diag *diag,
