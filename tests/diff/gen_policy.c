@@ -291,6 +291,19 @@ static void print_element(struct gen *g, struct strbuf *b, enum sl_field f)
 
 	if (fi->kind == SL_KIND_FRAG)
 		v %= 3;
+	if (rng_pct(g->r, 3) && fi->kind != SL_KIND_TCP_FLAGS) {
+		/* the whole domain: still a test that the packet has the field */
+		g->no_names = true;
+		print_value(g, b, f, 0);
+		if (is_address(fi->kind)) {
+			sb_printf(b, "/0");
+		} else {
+			sb_printf(b, "-");
+			print_value(g, b, f, max);
+		}
+		g->no_names = false;
+		return;
+	}
 	if (is_address(fi->kind) && roll < 50) {
 		unsigned len = rng_pct(g->r, 60) ? (unsigned)rng_below(g->r, fi->bits + 1)
 						 : (fi->bits == 32 ? 8 * (unsigned)rng_range(g->r, 1, 4)
