@@ -7,7 +7,9 @@
  * every optimisation level. Any policy the front end accepts must compile
  * and pass the verifier. A failure prints a minimised reproducer.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
