@@ -424,6 +424,10 @@ int sl_cmd_replace(int argc, char **argv)
 	int r;
 
 	r = parse_args(argc, argv, true, &a, attach_help);
+	if (!r && (a.t.order_flag || a.t.xdp_mode || a.t.tc_legacy)) {
+		fprintf(stderr, "sluice-load: usage error: replace keeps the attachment's mode and position; --mode, --before, --after and --tc-legacy apply to attach\n");
+		r = -EINVAL;
+	}
 	if (r)
 		return usage_exit(r, attach_help);
 	r = prepare(&a, &o);
@@ -440,8 +444,6 @@ int sl_cmd_replace(int argc, char **argv)
 		goto out;
 	}
 	r = sl_state_read(a.t.pin_dir, &old, &old_m);
-	if (!r && old.attach == SL_ATTACH_TC_LEGACY && a.t.order_flag)
-		r = sl_err(-EINVAL, "--before/--after do not apply to a legacy tc attachment");
 	if (!r)
 		r = sl_obj_load(o);
 	if (!r)

@@ -53,6 +53,7 @@ expect_fail "bad direction" 2 "ingress or egress" -- $L attach "$OBJDIR/tci-a.o"
 expect_fail "two targets" 2 "exactly one of" -- $L attach "$OBJDIR/xdp-a.o" --xdp a --tc b ingress
 expect_fail "--mode on tc" 2 "--mode applies to --xdp only" -- $L attach "$OBJDIR/tci-a.o" --tc "$DEV_A" ingress --mode native
 expect_fail "--netns with cgroup" 2 "--netns applies to devices" -- $L attach "$OBJDIR/cgout-a.o" --cgroup "$CG" egress --netns "$NS_A"
+expect_fail "replace --before" 2 "replace keeps the attachment" -- $L replace "$OBJDIR/tci-a.o" --tc "$DEV_A" ingress --before 5
 expect_fail "unknown command" 2 "unknown command" -- $L frobnicate
 
 # No privileges: as nobody, and as root without capabilities.

@@ -47,6 +47,22 @@ check "detach after rename (rc)" 0 $?
 ip -n "$NS_A" link set "${DEV_A}r" name "$DEV_A"
 ip -n "$NS_A" link set "$DEV_A" up
 
+# No bpffs mounted: sluice-load mounts it. Tried in a private mount namespace,
+# so the machine's /sys/fs/bpf stays as it is.
+if command -v unshare >/dev/null; then
+	out=$(unshare --mount --propagation private sh -c '
+		umount /sys/fs/bpf 2>/dev/null || umount -l /sys/fs/bpf || exit 3
+		SLUICE_PIN_ROOT= "$0" attach "$1" --xdp "$2" --netns "$3" >/dev/null || exit 4
+		grep -q " /sys/fs/bpf bpf " /proc/self/mounts || exit 5
+		SLUICE_PIN_ROOT= "$0" list | grep -q "$2" || exit 6
+		SLUICE_PIN_ROOT= "$0" detach --xdp "$2" --netns "$3" >/dev/null || exit 7' \
+		"$L" "$OBJDIR/xdp-a.o" "$DEV_A" "$NS_A" 2>&1)
+	rc=$?
+	check "attach mounts a missing bpffs" "0 " "$rc $out"
+else
+	echo "no unshare: skipping the bpffs mount case"
+fi
+
 # The kernel drops the attachment when the namespace (and device) goes away.
 $L attach "$OBJDIR/tci-a.o" --tc "$DEV_A" ingress --netns "$NS_A" >/dev/null
 ip netns del "$NS_A"

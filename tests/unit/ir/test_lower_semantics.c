@@ -261,6 +261,7 @@ static void check_policy(struct rng *r, const char *text, uint64_t *compared, ui
 	assert_int_equal(sl_parse_text("rnd.sluice", text, strlen(text), &srcs, arena, &diag, &ast), 0);
 	assert_int_equal(sl_check(ast, &diag), 0);
 	assert_int_equal(sl_ir_lower(ast, arena, &diag, &ir), 0);
+	assert_int_equal(sl_ir_verify(ir, NULL, 0), 0);
 	body = &ast->tables[0]->body;
 	lowered = calloc(body->nrules ? body->nrules : 1, sizeof(*lowered));
 	for (uint32_t i = 0; i < body->nrules; i++)
