@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -96,13 +97,41 @@ static int usage_exit(int r, const char *help)
 	return SL_EXIT_USAGE;
 }
 
+/*
+ * Between the first change and the last pin an interrupt would leave a
+ * half-made attachment (a cls_bpf filter survives its process): terminal and
+ * termination signals wait until the command is done. Taking the lock blocks
+ * them; releasing it lets them in.
+ */
+static int lock_root(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	return sl_pin_root_lock();
+}
+
 static void unlock_root(int *fd)
 {
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
 	if (*fd >= 0) {
 		/* An empty root is not worth keeping (rmdir fails when it is not empty). */
 		rmdir(sl_pin_root());
 		close(*fd);
 	}
+	fflush(stdout);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 static bool has_state(const char *dir)
@@ -112,6 +141,24 @@ static bool has_state(const char *dir)
 
 	snprintf(path, sizeof(path), "%s/state", dir);
 	return !stat(path, &st);
+}
+
+static int check_free(const struct sl_target *t)
+{
+	if (!has_state(t->pin_dir))
+		return 0;
+	sl_err(-EEXIST, "sluice already has a program attached as %s", sl_target_describe(t));
+	sl_hint("use `sluice-load replace` to swap it, or `sluice-load detach` first");
+	return -EEXIST;
+}
+
+static int check_taken(const struct sl_target *t)
+{
+	if (has_state(t->pin_dir))
+		return 0;
+	sl_err(-ENOENT, "sluice has nothing attached as %s", sl_target_describe(t));
+	sl_hint("use `sluice-load attach` first; `sluice-load list` shows what is attached");
+	return -ENOENT;
 }
 
 static int check_hook(const struct sl_obj *o, const struct sl_target *t)
@@ -244,20 +291,19 @@ int sl_cmd_attach(int argc, char **argv)
 	if (r)
 		return usage_exit(r, attach_help);
 	r = prepare(&a, &o);
+	if (!r)
+		r = check_free(&a.t);
+	/* The verifier may take a while: load before taking the lock (and blocking signals). */
+	if (!r)
+		r = sl_obj_load(o);
 	if (r)
 		goto out;
-	lock = sl_pin_root_lock();
+	lock = lock_root();
 	if (lock < 0) {
 		r = lock;
 		goto out;
 	}
-	if (has_state(a.t.pin_dir)) {
-		r = sl_err(-EEXIST, "sluice already has a program attached as %s",
-			   sl_target_describe(&a.t));
-		sl_hint("use `sluice-load replace` to swap it, or `sluice-load detach` first");
-		goto out;
-	}
-	r = sl_obj_load(o);
+	r = check_free(&a.t); /* again, under the lock */
 	if (!r)
 		r = do_attach(&a, o);
 	if (!r)
@@ -431,21 +477,20 @@ int sl_cmd_replace(int argc, char **argv)
 	if (r)
 		return usage_exit(r, attach_help);
 	r = prepare(&a, &o);
+	if (!r)
+		r = check_taken(&a.t);
+	if (!r)
+		r = sl_obj_load(o);
 	if (r)
 		goto out;
-	lock = sl_pin_root_lock();
+	lock = lock_root();
 	if (lock < 0) {
 		r = lock;
 		goto out;
 	}
-	if (!has_state(a.t.pin_dir)) {
-		r = sl_err(-ENOENT, "sluice has nothing attached as %s", sl_target_describe(&a.t));
-		sl_hint("use `sluice-load attach` first; `sluice-load list` shows what is attached");
-		goto out;
-	}
-	r = sl_state_read(a.t.pin_dir, &old, &old_m);
+	r = check_taken(&a.t);
 	if (!r)
-		r = sl_obj_load(o);
+		r = sl_state_read(a.t.pin_dir, &old, &old_m);
 	if (!r)
 		r = do_replace(&a, o, &old, old_m, &carried);
 	if (!r) {
@@ -472,7 +517,7 @@ int sl_cmd_detach(int argc, char **argv)
 	if (!r)
 		r = sl_target_resolve(&a.t);
 	if (!r) {
-		lock = sl_pin_root_lock();
+		lock = lock_root();
 		r = lock < 0 ? lock : 0;
 	}
 	if (!r && !has_state(a.t.pin_dir)) {
@@ -531,7 +576,7 @@ int sl_cmd_prune(int argc, char **argv)
 	}
 	if (sl_check_privileges(true, false, "pruning"))
 		return SL_EXIT_FAIL;
-	lock = sl_pin_root_lock();
+	lock = lock_root();
 	if (lock < 0)
 		return SL_EXIT_FAIL;
 	return sl_walk_attachments(prune_cb, NULL) ? SL_EXIT_FAIL : SL_EXIT_OK;
