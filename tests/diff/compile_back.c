@@ -31,10 +31,21 @@ int back_compile(const struct front *f, int level, struct back *b)
 		err = sl_object_serialize(obj, ir, &oo, &d, &b->image, &b->size);
 	if (!err) {
 		b->prog_names = sl_arena_calloc(b->arena, ir->ntables, sizeof(char *));
+		FILE *code = open_memstream((char **)&b->code, &b->code_size);
 		for (uint32_t i = 0; i < obj->nprogs; i++) {
-			if (obj->progs[i].table < ir->ntables)
-				b->prog_names[obj->progs[i].table] = obj->progs[i].name;
+			const struct sl_bpf_prog *p = &obj->progs[i];
+			if (p->table < ir->ntables)
+				b->prog_names[p->table] = p->name;
+			fwrite(p->insns, sizeof(*p->insns), p->ninsns, code);
+			fwrite(p->relocs, sizeof(*p->relocs), p->nrelocs, code);
 		}
+		for (uint32_t i = 0; i < obj->nmaps; i++) {
+			const struct sl_bpf_map *m = &obj->maps[i];
+			fwrite(&m->type, sizeof(uint32_t), 5, code);
+			if (m->init)
+				fwrite(m->init, m->value_size, m->max_entries, code);
+		}
+		fclose(code);
 	}
 	fclose(out);
 	return err;
@@ -43,6 +54,7 @@ int back_compile(const struct front *f, int level, struct back *b)
 void back_free(struct back *b)
 {
 	free(b->image);
+	free(b->code);
 	free(b->diag);
 	sl_arena_free(b->arena);
 	memset(b, 0, sizeof(*b));

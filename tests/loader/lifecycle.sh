@@ -74,5 +74,16 @@ $L list | grep -q defunct && ok "list shows defunct" || fail "not defunct: $($L 
 $L prune >/dev/null
 check "prune (rc)" 0 $?
 check "nothing left after prune" "[]" "$($L list --json)"
+
+# A sluice-load killed with SIGKILL mid-attach leaves a staging directory: prune removes it.
+sh -c 'exit 0' &
+dead=$!
+wait $dead
+stage=$SLUICE_PIN_ROOT/net-1/1-lo/staging-$dead
+mkdir -p "$stage"
+if bpftool map create "$stage/counters" type array key 4 value 4 entries 1 name sl_stale 2>/dev/null; then
+	$L prune | grep -q "left by a killed sluice-load" && ok "prune reports the leftover" || fail "prune leftover"
+	[ ! -e "$stage" ] && ok "staging leftover removed" || fail "staging leftover still there"
+fi
 [ -z "$(find "$SLUICE_PIN_ROOT" -mindepth 1 2>/dev/null)" ] && ok "no pins after prune" || fail "pins left after prune"
 finish
