@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <limits.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -561,6 +562,41 @@ static int prune_cb(const char *dir, void *ctx)
 	return 0;
 }
 
+/* Leftovers of a sluice-load killed mid-way (SIGKILL): staging-PID dirs, new-*-PID pins. */
+static void prune_leftovers(const char *dir, int depth)
+{
+	struct dirent **ents;
+	int n = scandir(dir, &ents, NULL, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		const char *dash = strrchr(name, '-');
+		char path[PATH_MAX];
+		struct stat st;
+		int pid = dash ? atoi(dash + 1) : 0;
+		bool stale = pid > 0 && kill(pid, 0) && errno == ESRCH &&
+			     (!strncmp(name, "staging-", 8) || !strncmp(name, "new-", 4));
+
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if (name[0] == '.' || lstat(path, &st)) {
+			free(ents[i]);
+			continue;
+		}
+		if (stale) {
+			if (S_ISDIR(st.st_mode))
+				sl_pin_dir_remove(path);
+			else
+				unlink(path);
+			printf("pruned %s (left by a killed sluice-load)\n", path);
+		} else if (S_ISDIR(st.st_mode) && depth < 4) {
+			prune_leftovers(path, depth + 1);
+		}
+		free(ents[i]);
+	}
+	if (n >= 0)
+		free(ents);
+}
+
 int sl_cmd_prune(int argc, char **argv)
 {
 	__attribute__((cleanup(unlock_root))) int lock = -1;
@@ -579,5 +615,6 @@ int sl_cmd_prune(int argc, char **argv)
 	lock = lock_root();
 	if (lock < 0)
 		return SL_EXIT_FAIL;
+	prune_leftovers(sl_pin_root(), 0);
 	return sl_walk_attachments(prune_cb, NULL) ? SL_EXIT_FAIL : SL_EXIT_OK;
 }

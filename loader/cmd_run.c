@@ -161,6 +161,9 @@ static int frame(const uint8_t *data, uint32_t caplen, bool raw, uint8_t *buf, u
 	uint16_t proto;
 
 	if (!raw) {
+		if (caplen < ETH_HDR_LEN)
+			return sl_err(-EINVAL, "packet %u has %u bytes, less than an Ethernet header",
+				      n, caplen);
 		memcpy(buf, data, caplen);
 		*len = caplen;
 		return 0;

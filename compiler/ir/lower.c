@@ -385,6 +385,14 @@ static enum sl_ir_action ir_action(enum sl_ast_action action)
 	}
 }
 
+/* The IR must outlive the AST unless both live in the same arena: then share strings. */
+static const char *ir_str(const struct lower *lw, const char *s)
+{
+	if (!s)
+		return "";
+	return lw->ast->arena == lw->arena ? s : sl_arena_strdup(lw->arena, s);
+}
+
 /* Lower one rule into *out; returns 1 when it can never match (reported), 0, or -errno. */
 static int lower_rule(struct lower *lw, const struct sl_ast_rule *rule, unsigned hooks,
 		      struct sl_ir_rule *out)
@@ -417,7 +425,7 @@ static int lower_rule(struct lower *lw, const struct sl_ast_rule *rule, unsigned
 
 	memset(out, 0, sizeof(*out));
 	out->loc = rule->loc;
-	out->text = rule->text ? sl_arena_strdup(lw->arena, rule->text) : "";
+	out->text = ir_str(lw, rule->text);
 	out->npreds = npreds;
 	if (npreds) {
 		struct sl_ir_pred *preds = sl_arena_calloc(lw->arena, npreds, sizeof(*preds));
@@ -439,7 +447,7 @@ static int lower_chain(struct lower *lw, const struct sl_ast_chain *chain, unsig
 	struct sl_ir_rule *rules = NULL;
 	uint32_t n = 0;
 
-	out->name = sl_arena_strdup(lw->arena, chain->name ? chain->name : "");
+	out->name = ir_str(lw, chain->name);
 	out->loc = chain->loc;
 	if (chain->nrules)
 		rules = sl_arena_calloc(lw->arena, chain->nrules, sizeof(*rules));
@@ -574,7 +582,7 @@ static int lower_policy(struct lower *lw)
 		const struct sl_ast_table *table = ast->tables[t];
 
 		ir->tables[t] = (struct sl_ir_table){
-			.name = sl_arena_strdup(lw->arena, table->name ? table->name : ""),
+			.name = ir_str(lw, table->name),
 			.loc = table->loc,
 			.hook = table->hook,
 			.policy = table->policy,

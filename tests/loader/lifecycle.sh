@@ -65,14 +65,30 @@ fi
 
 # The kernel drops the attachment when the namespace (and device) goes away.
 $L attach "$OBJDIR/tci-a.o" --tc "$DEV_A" ingress --netns "$NS_A" >/dev/null
+$L attach "$OBJDIR/tce-a.o" --tc "$DEV_A" egress --netns "$NS_A" --tc-legacy >/dev/null
+check "two attachments before the namespace goes" 2 "$($L list --json | grep -c '"status":"attached"')"
 ip netns del "$NS_A"
+# A new namespace of the same name is not the one the legacy filter was in.
+ip netns add "$NS_A"
 for _ in $(seq 50); do
-	$L list | grep -q defunct && break
+	[ "$($L list | grep -c defunct)" = 2 ] && break
 	sleep 0.1
 done
-$L list | grep -q defunct && ok "list shows defunct" || fail "not defunct: $($L list)"
+check "list shows both defunct" 2 "$($L list 2>&1 | grep -c defunct)"
+$L list 2>&1 | grep -q error && fail "list complains: $($L list 2>&1)"
 $L prune >/dev/null
 check "prune (rc)" 0 $?
 check "nothing left after prune" "[]" "$($L list --json)"
+
+# A sluice-load killed with SIGKILL mid-attach leaves a staging directory: prune removes it.
+sh -c 'exit 0' &
+dead=$!
+wait $dead
+stage=$SLUICE_PIN_ROOT/net-1/1-lo/staging-$dead
+mkdir -p "$stage"
+if bpftool map create "$stage/counters" type array key 4 value 4 entries 1 name sl_stale 2>/dev/null; then
+	$L prune | grep -q "left by a killed sluice-load" && ok "prune reports the leftover" || fail "prune leftover"
+	[ ! -e "$stage" ] && ok "staging leftover removed" || fail "staging leftover still there"
+fi
 [ -z "$(find "$SLUICE_PIN_ROOT" -mindepth 1 2>/dev/null)" ] && ok "no pins after prune" || fail "pins left after prune"
 finish
