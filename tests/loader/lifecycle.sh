@@ -36,6 +36,16 @@ $L detach --xdp "$dotted" --netns "$NS_A" >/dev/null
 check "detach $dotted (rc)" 0 $?
 ip -n "$NS_A" link del "$dotted"
 
+# A ClassBench-sized policy: 100k rules of metadata kept in the state record.
+$L attach "$OBJDIR/xdp-big.o" --xdp "$DEV_A" --netns "$NS_A" >/dev/null
+check "attach 100k-rule object (rc)" 0 $?
+check "stats prints all 100004 rules" 100004 "$($L stats --xdp "$DEV_A" --netns "$NS_A" | grep -c '# edge-a.sluice:')"
+$L stats --xdp "$DEV_A" --netns "$NS_A" | tail -2 | grep -q "tcp dport 41023 drop	# edge-a.sluice:100099:5" &&
+	ok "last rule intact" || fail "last rule: $($L stats --xdp "$DEV_A" --netns "$NS_A" | tail -2)"
+$L replace "$OBJDIR/xdp-big.o" --xdp "$DEV_A" --netns "$NS_A" | grep -q "counters of 3 unchanged rules" &&
+	ok "replace 100k-rule object carries 3 counters" || fail "replace big"
+$L detach --xdp "$DEV_A" --netns "$NS_A" >/dev/null
+
 # Renamed device: found again by ifindex.
 $L attach "$OBJDIR/xdp-a.o" --xdp "$DEV_A" --netns "$NS_A" >/dev/null
 ip -n "$NS_A" link set "$DEV_A" down
@@ -65,12 +75,17 @@ fi
 
 # The kernel drops the attachment when the namespace (and device) goes away.
 $L attach "$OBJDIR/tci-a.o" --tc "$DEV_A" ingress --netns "$NS_A" >/dev/null
+$L attach "$OBJDIR/tce-a.o" --tc "$DEV_A" egress --netns "$NS_A" --tc-legacy >/dev/null
+check "two attachments before the namespace goes" 2 "$($L list --json | grep -c '"status":"attached"')"
 ip netns del "$NS_A"
+# A new namespace of the same name is not the one the legacy filter was in.
+ip netns add "$NS_A"
 for _ in $(seq 50); do
-	$L list | grep -q defunct && break
+	[ "$($L list | grep -c defunct)" = 2 ] && break
 	sleep 0.1
 done
-$L list | grep -q defunct && ok "list shows defunct" || fail "not defunct: $($L list)"
+check "list shows both defunct" 2 "$($L list 2>&1 | grep -c defunct)"
+$L list 2>&1 | grep -q error && fail "list complains: $($L list 2>&1)"
 $L prune >/dev/null
 check "prune (rc)" 0 $?
 check "nothing left after prune" "[]" "$($L list --json)"
