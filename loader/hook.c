@@ -6,6 +6,7 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -287,9 +288,31 @@ static int open_pin(const char *dir, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * Enters the namespace of a legacy tc attachment, if it still exists: a name
+ * in /run/netns may meanwhile belong to another namespace, hence the inode check.
+ */
 static int enter_state_netns(const struct sl_state *st, struct sl_netns *saved)
 {
-	return sl_netns_enter(st->netns[0] ? st->netns : NULL, saved);
+	char path[PATH_MAX];
+	struct stat sb;
+	int err;
+
+	saved->orig_fd = -1;
+	if (!st->netns[0])
+		return 0;
+	if (strchr(st->netns, '/'))
+		snprintf(path, sizeof(path), "%s", st->netns);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", st->netns);
+	if (stat(path, &sb) || sb.st_ino != st->netns_ino)
+		return -ENOENT;
+	err = sl_netns_enter(st->netns, saved);
+	if (!err && (stat("/proc/self/ns/net", &sb) || sb.st_ino != st->netns_ino)) {
+		sl_netns_leave(saved);
+		return -ENOENT;
+	}
+	return err;
 }
 
 int sl_hook_current_prog(const struct sl_state *st, const char *dir, uint32_t *prog_id)

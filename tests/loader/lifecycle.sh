@@ -65,12 +65,17 @@ fi
 
 # The kernel drops the attachment when the namespace (and device) goes away.
 $L attach "$OBJDIR/tci-a.o" --tc "$DEV_A" ingress --netns "$NS_A" >/dev/null
+$L attach "$OBJDIR/tce-a.o" --tc "$DEV_A" egress --netns "$NS_A" --tc-legacy >/dev/null
+check "two attachments before the namespace goes" 2 "$($L list --json | grep -c '"status":"attached"')"
 ip netns del "$NS_A"
+# A new namespace of the same name is not the one the legacy filter was in.
+ip netns add "$NS_A"
 for _ in $(seq 50); do
-	$L list | grep -q defunct && break
+	[ "$($L list | grep -c defunct)" = 2 ] && break
 	sleep 0.1
 done
-$L list | grep -q defunct && ok "list shows defunct" || fail "not defunct: $($L list)"
+check "list shows both defunct" 2 "$($L list 2>&1 | grep -c defunct)"
+$L list 2>&1 | grep -q error && fail "list complains: $($L list 2>&1)"
 $L prune >/dev/null
 check "prune (rc)" 0 $?
 check "nothing left after prune" "[]" "$($L list --json)"
