@@ -7,6 +7,10 @@
 #include "bpf_object.h"
 #include "compile.h"
 #include "ir.h"
+#if __has_include("opt.h")
+#include "opt.h"
+#define HAVE_OPT 1
+#endif
 
 int back_compile(const struct front *f, int level, struct back *b)
 {
@@ -26,9 +30,16 @@ int back_compile(const struct front *f, int level, struct back *b)
 	sl_diag_init(&d, &f->srcs, out);
 	/* codegen gets its own copy: the oracle's IR stays untouched */
 	struct sl_ir *ir = sl_ir_clone(f->ir, b->arena);
-	err = sl_codegen(ir, &co, b->arena, &d, &obj);
+	err = 0;
+#ifdef HAVE_OPT
+	/* as `sluice build` does: optimise, generate, serialise */
+	err = sl_opt_run(ir, level, &d, NULL);
+#endif
 	if (!err)
-		err = sl_object_serialize(obj, ir, &oo, &d, &b->image, &b->size);
+		err = sl_codegen(ir, &co, b->arena, &d, &obj);
+	if (!err)
+		/* the metadata describes the policy as written: every rule id, also those -O removed */
+		err = sl_object_serialize(obj, f->ir, &oo, &d, &b->image, &b->size);
 	if (!err) {
 		b->prog_names = sl_arena_calloc(b->arena, ir->ntables, sizeof(char *));
 		FILE *code = open_memstream((char **)&b->code, &b->code_size);
