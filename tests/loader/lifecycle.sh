@@ -36,6 +36,16 @@ $L detach --xdp "$dotted" --netns "$NS_A" >/dev/null
 check "detach $dotted (rc)" 0 $?
 ip -n "$NS_A" link del "$dotted"
 
+# A ClassBench-sized policy: 100k rules of metadata kept in the state record.
+$L attach "$OBJDIR/xdp-big.o" --xdp "$DEV_A" --netns "$NS_A" >/dev/null
+check "attach 100k-rule object (rc)" 0 $?
+check "stats prints all 100004 rules" 100004 "$($L stats --xdp "$DEV_A" --netns "$NS_A" | grep -c '# edge-a.sluice:')"
+$L stats --xdp "$DEV_A" --netns "$NS_A" | tail -2 | grep -q "tcp dport 41023 drop	# edge-a.sluice:100099:5" &&
+	ok "last rule intact" || fail "last rule: $($L stats --xdp "$DEV_A" --netns "$NS_A" | tail -2)"
+$L replace "$OBJDIR/xdp-big.o" --xdp "$DEV_A" --netns "$NS_A" | grep -q "counters of 3 unchanged rules" &&
+	ok "replace 100k-rule object carries 3 counters" || fail "replace big"
+$L detach --xdp "$DEV_A" --netns "$NS_A" >/dev/null
+
 # Renamed device: found again by ifindex.
 $L attach "$OBJDIR/xdp-a.o" --xdp "$DEV_A" --netns "$NS_A" >/dev/null
 ip -n "$NS_A" link set "$DEV_A" down
