@@ -24,6 +24,8 @@
 
 #define NONE UINT32_MAX
 
+_Static_assert(SL_FIELD_COUNT <= 32, "a rule's fields are a 32-bit mask here");
+
 struct group {
 	uint32_t mask;     /* fields its rules test */
 	uint32_t keys;     /* fields some of its rules are keyed by */
