@@ -115,8 +115,8 @@ int sl_state_create(const struct sl_state *st, const struct sl_meta *m)
 	for (uint32_t i = 0; i < nchunks; i++) {
 		if (i) {
 			size_t off = (size_t)(i - 1) * SL_STATE_CHUNK;
-			size_t n = m->raw_size - off < SL_STATE_CHUNK ? m->raw_size - off
-								      : SL_STATE_CHUNK;
+			size_t n =
+			    m->raw_size - off < SL_STATE_CHUNK ? m->raw_size - off : SL_STATE_CHUNK;
 
 			memset(chunk, 0, SL_STATE_CHUNK);
 			memcpy(chunk, (uint8_t *)m->raw + off, n);
