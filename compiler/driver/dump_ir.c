@@ -180,6 +180,18 @@ static int emit(const struct dump_ir_opts *o, const struct sl_ir *ir)
 	return SL_EXIT_OK;
 }
 
+/* A broken invariant is the compiler's bug: say so rather than print a wrong IR. */
+static int verify(const struct sl_ir *ir)
+{
+	char err[256];
+	int r = sl_ir_verify(ir, err, sizeof(err));
+
+	if (r)
+		fprintf(stderr, "sluice: internal error: the IR is inconsistent: %s\n",
+			r == -EINVAL ? err : strerror(-r));
+	return r;
+}
+
 /* Exit code for a front-end or lowering result: policy errors are 1, the rest 2. */
 static int failure_code(int r)
 {
@@ -212,6 +224,8 @@ int sl_dump_ir(int argc, char **argv)
 		code = failure_code(r);
 	else if (sl_ir_lower(ast, arena, &diag, &ir) || sl_opt_run(ir, o.level, &diag, NULL))
 		code = SL_EXIT_USAGE; /* reported; a checked policy that does not lower is our bug */
+	else if (verify(ir))
+		code = SL_EXIT_USAGE;
 	else if (sl_diag_failed(&diag))
 		code = SL_EXIT_POLICY; /* warnings with --werror */
 	else

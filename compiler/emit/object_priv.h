@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "bpf_object.h"
 
@@ -48,23 +47,15 @@ struct sl_obj_codesec {
 	uint32_t nrelocs;
 };
 
-/* Where a map is defined: a BTF map definition in .maps, or data in .rodata. */
+/*
+ * Where a map is defined: a BTF map definition in .maps, or its contents in a
+ * read-only data section of its own, `.rodata.<name>` (libbpf makes a frozen
+ * array map of each; one per map keeps each under the kernel's value size limit).
+ */
 enum sl_obj_map_home {
 	SL_OBJ_MAP_DEF,
 	SL_OBJ_MAP_RODATA,
 };
-
-/* Largest read-only data section: KMALLOC_MAX_SIZE, the kernel's limit on an array value. */
-#define SL_OBJ_RODATA_PART_MAX (4u << 20)
-
-/* Section name of read-only data part k: ".rodata", ".rodata.1", ... */
-static inline void sl_obj_rodata_name(uint32_t k, char *buf, size_t size)
-{
-	if (k)
-		snprintf(buf, size, ".rodata.%u", k);
-	else
-		snprintf(buf, size, ".rodata");
-}
 
 /* Bytes per field of a BTF map definition in .maps (a pointer each). */
 #define SL_OBJ_MAPDEF_FIELD 8
@@ -80,21 +71,11 @@ struct sl_obj_layout {
 	uint32_t *prog_off; /* per program: first instruction within its section */
 
 	enum sl_obj_map_home *map_home; /* per map */
-	uint32_t *map_off;              /* per map: byte offset in .maps or .rodata */
+	uint32_t *map_off;              /* per map: byte offset in .maps (0 in its own section) */
 	uint32_t *map_size;             /* per map: bytes of its definition or data */
+	char **map_section;             /* per map: ".rodata.<name>" for data, else NULL */
 	uint32_t maps_size;             /* bytes of .maps (0: no section) */
-	uint8_t *rodata;                /* contents of .rodata, malloc'd */
-	uint32_t rodata_size;           /* 0: no section */
-	/*
-	 * libbpf makes each read-only data section one array map value, which the
-	 * kernel caps at 4 MiB: data beyond that goes to further sections
-	 * `.rodata.1`, `.rodata.2`, ... (parts). Part k holds rodata bytes
-	 * [part_start[k], part_start[k] + part_size[k]); map_off of a map in
-	 * read-only data is relative to its part's start.
-	 */
-	uint32_t nparts;
-	uint32_t *part_start, *part_size;
-	uint32_t *map_part;             /* per map in .rodata: its part */
+	uint32_t nrodata;               /* maps with their own data section */
 
 	struct btf *btf;
 	int *prog_func; /* per program: BTF id of its FUNC */

@@ -73,6 +73,8 @@ done
 for what in magic version offset rule-id truncate; do
 	build xdp-bad-$what HOOK_XDP xdp xdp a --corrupt "$what"
 done
+# 100k rules of metadata (a ClassBench-sized policy): state records span many chunks.
+build xdp-big HOOK_XDP xdp xdp a --many 100000
 # A counter map that is not per-CPU: against abi.h.
 EXTRA_CFLAGS=-DBAD_COUNTER_MAP build xdp-bad-map HOOK_XDP xdp xdp a
 # Built without decision recording: `run` cannot name the deciding rule.

@@ -5,7 +5,7 @@
  *
  * mkmeta OUT POLICY HOOK TABLE PROG SECTION FILE NCOUNTERS [--decisions]
  *        [--corrupt magic|version|offset|rule-id|truncate] -- RULE...
- * RULE = "CHAIN|LINE|COL|SLOT|TEXT" (SLOT "-" for none)
+ * RULE = "CHAIN|LINE|COL|SLOT|TEXT" (SLOT "-" for none); --many N appends N plain rules
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 
 #include <sluice/abi.h>
 
-static char strings[65536];
+static char strings[1 << 24];
 static uint32_t strings_len = 1;
 
 static uint32_t add_str(const char *s)
@@ -46,14 +46,16 @@ int main(int argc, char **argv)
 {
 	struct sluice_meta_header h = {0};
 	struct sluice_meta_table t = {0};
-	struct sluice_meta_rule rules[64];
+	static struct sluice_meta_rule rules[200000];
+	uint32_t many = 0;
 	const char *corrupt = NULL;
 	uint32_t nrules = 0;
 	int i = 9;
 	FILE *f;
 
 	if (argc < 9) {
-		fprintf(stderr, "usage: mkmeta OUT POLICY HOOK TABLE PROG SECTION FILE NCOUNTERS [--decisions] [--corrupt WHAT] -- RULE...\n");
+		fprintf(stderr, "usage: mkmeta OUT POLICY HOOK TABLE PROG SECTION FILE NCOUNTERS "
+				"[--decisions] [--corrupt WHAT] -- RULE...\n");
 		return 2;
 	}
 	h.magic = SLUICE_META_MAGIC;
@@ -79,8 +81,10 @@ int main(int argc, char **argv)
 			h.flags |= SLUICE_META_F_DECISIONS;
 		else if (!strcmp(argv[i], "--corrupt") && i + 1 < argc)
 			corrupt = argv[++i];
+		else if (!strcmp(argv[i], "--many") && i + 1 < argc)
+			many = atoi(argv[++i]);
 	}
-	for (i++; i < argc && nrules < 64; i++) {
+	for (i++; i < argc && nrules < 200000; i++) {
 		char *s = strdup(argv[i]);
 		char *chain = strtok(s, "|"), *line = strtok(NULL, "|"), *col = strtok(NULL, "|");
 		char *slot = strtok(NULL, "|"), *text = strtok(NULL, "");
@@ -100,6 +104,24 @@ int main(int argc, char **argv)
 		r->counter_slot = !strcmp(slot, "-") ? SLUICE_NO_COUNTER : (uint32_t)atoi(slot);
 		r->flags = r->counter_slot != SLUICE_NO_COUNTER ? SLUICE_RULE_F_COUNTER : 0;
 		free(s);
+	}
+	/* --many N: N more rules without counters, as a large compiled policy has. */
+	uint32_t edge_str = many ? add_str("edge") : 0;
+
+	for (uint32_t k = 0; k < many && nrules < 200000; k++) {
+		struct sluice_meta_rule *r = &rules[nrules];
+		char text[64];
+
+		snprintf(text, sizeof(text), "ip saddr 10.%u.%u.0/24 tcp dport %u drop",
+			 k >> 16 & 255, k >> 8 & 255, 1024 + k % 60000);
+		memset(r, 0, sizeof(*r));
+		r->id = nrules++;
+		r->chain_str = edge_str;
+		r->file_str = t.file_str;
+		r->line = 100 + k;
+		r->col = 5;
+		r->text_str = add_str(text);
+		r->counter_slot = SLUICE_NO_COUNTER;
 	}
 	h.ntables = 1;
 	h.nrules = nrules;
@@ -121,6 +143,7 @@ int main(int argc, char **argv)
 	fwrite(&h, sizeof(h), 1, f);
 	fwrite(&t, sizeof(t), 1, f);
 	fwrite(rules, sizeof(rules[0]), nrules, f);
-	fwrite(strings, 1, corrupt && !strcmp(corrupt, "truncate") ? strings_len / 2 : strings_len, f);
+	fwrite(strings, 1, corrupt && !strcmp(corrupt, "truncate") ? strings_len / 2 : strings_len,
+	       f);
 	return fclose(f) ? 1 : 0;
 }

@@ -46,9 +46,10 @@ check "run garbage object (rc)" 1 $?
 grep -q "not an ELF object" "$TMP/err" || fail "run garbage message: $(cat "$TMP/err")"
 "$SLUICE_LOAD" run "$OBJDIR/xdp-a.o" 2>/dev/null
 check "run without --pcap (rc)" 2 $?
-"$HELPER" mkpcap "$TMP/short.pcap" eth short
+"$HELPER" mkpcap "$TMP/short.pcap" raw short
 "$SLUICE_LOAD" run "$OBJDIR/xdp-a.o" --pcap "$TMP/short.pcap" >/dev/null 2>"$TMP/err"
-echo "short frame: rc=$? $(head -1 "$TMP/err")"
+check "raw pcap with a non-IP packet (rc)" 1 $?
+grep -q "is not IPv4 or IPv6" "$TMP/err" && ok "non-IP message" || fail "non-IP: $(cat "$TMP/err")"
 # Without privileges: a clear error naming what is missing.
 if command -v setpriv >/dev/null; then
 	chmod 755 "$TMP"

@@ -37,7 +37,15 @@ static const char *const matches[] = {
 	"ether type 0-65535", "ether saddr 02:00:00:00:00:01",
 	"ether daddr 00:00:00:00:00:00-ff:ff:ff:ff:ff:ff", "vlan id 0-4095", "vlan id 10",
 	"meta length 0-100", "meta length 0-4294967295", "meta ifindex 1",
+	/* $constants big enough for lowering to normalise once and share */
+	"tcp dport $many", "udp dport != $many", "th sport $many", "ip saddr $nets",
+	"ip daddr != $nets",
 };
+
+static const char consts[] =
+	"const many = { 1, 3, 5, 7, 9, 11, 13, 15, 22, 53, 80, 123, 443, 1024-2048 }\n"
+	"const nets = { 10.0.0.0/8, 10.1.0.0/16, 192.0.2.0/24, 0.0.0.1, 0.0.0.3, 0.0.0.5,\n"
+	"               0.0.0.7, 0.0.0.9, 11.0.0.1 }\n";
 
 struct rng {
 	uint64_t s;
@@ -221,6 +229,7 @@ static char *random_policy(struct rng *r, uint32_t nrules)
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
 
+	fputs(consts, out);
 	fputs("table t {\n\thook xdp\n\tpolicy drop\n", out);
 	for (uint32_t i = 0; i < nrules; i++) {
 		uint32_t n = 1 + pick(r, 3);
@@ -261,6 +270,7 @@ static void check_policy(struct rng *r, const char *text, uint64_t *compared, ui
 	assert_int_equal(sl_parse_text("rnd.sluice", text, strlen(text), &srcs, arena, &diag, &ast), 0);
 	assert_int_equal(sl_check(ast, &diag), 0);
 	assert_int_equal(sl_ir_lower(ast, arena, &diag, &ir), 0);
+	assert_int_equal(sl_ir_verify(ir, NULL, 0), 0);
 	body = &ast->tables[0]->body;
 	lowered = calloc(body->nrules ? body->nrules : 1, sizeof(*lowered));
 	for (uint32_t i = 0; i < body->nrules; i++)
@@ -313,9 +323,10 @@ static void every_match_alone(void **state)
 	uint64_t compared = 0, matched = 0;
 
 	for (size_t i = 0; i < SL_ARRAY_SIZE(matches); i++) {
-		char text[256];
+		char text[1024];
 
-		snprintf(text, sizeof(text), "table t {\n\thook xdp\n\t%s accept\n}\n", matches[i]);
+		snprintf(text, sizeof(text), "%stable t {\n\thook xdp\n\t%s accept\n}\n", consts,
+			 matches[i]);
 		check_policy(&r, text, &compared, &matched);
 	}
 	assert_true(matched > 0);
