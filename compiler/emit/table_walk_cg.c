@@ -3,9 +3,8 @@
  * Code generation's side of the classifier: where a chain holds a run of
  * accept/drop rules (a segment, compiler/opt/classify.h), emit one table walk
  * instead of the rules one by one, when the cost model says so. The walk
- * yields the winning rule's payload (id, counter, verdict); counting and the
- * verdict then happen as codegen.c does them for a constant rule, with the
- * rule id taken from the payload.
+ * yields the winning rule's payload (id, counter, verdict) in R9 and goes to
+ * codegen's "decided" tail, which counts, records and returns as for any rule.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,6 +26,10 @@
 #define STACK_SIZE 512
 
 static const char *const table_names[SL_TW_NTABLES] = { "nodes", "lists", "boxes" };
+
+_Static_assert(SL_CLS_PAYLOAD(12345, 1u, 1u) == SL_CG_PAYLOAD(12345, 1u, 1u) &&
+		       SL_CLS_PAYLOAD(7, 0u, 1u) == SL_CG_PAYLOAD(7, 0u, 1u),
+	       "a walk's payload is what codegen's decided tail takes");
 
 static size_t rodata_used(const struct sl_bpf_object *obj)
 {
@@ -135,60 +138,11 @@ static int build_tree(const struct sl_cls_problem *p, size_t budget, struct sl_d
 	return err;
 }
 
-static void emit_count_var(struct sl_cg *cg)
-{
-	struct sl_emit *e = &cg->e;
-	sl_label skip = sl_emit_new_label(e);
-
-	sl_emit(e, SL_MOV64_REG(SL_R1, SL_R6));
-	sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R1, SL_CLS_PAYLOAD_COUNTER));
-	sl_emit_jmp_imm(e, BPF_JEQ, SL_R1, 0, skip);
-	sl_emit(e, SL_MOV64_REG(SL_R1, SL_R6));
-	sl_emit(e, SL_ALU64_IMM(BPF_RSH, SL_R1, SL_CLS_PAYLOAD_RULE_SHIFT));
-	sl_emit(e, SL_STX(BPF_W, SL_FP, SL_R1, SL_CG_KEY_OFF));
-	sl_emit_ld_map(e, SL_R1, (uint32_t)cg->counter_map);
-	sl_emit(e, SL_MOV64_REG(SL_R2, SL_FP));
-	sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R2, SL_CG_KEY_OFF));
-	sl_emit(e, SL_CALL(BPF_FUNC_map_lookup_elem));
-	sl_emit(e, SL_ST(BPF_W, SL_FP, SL_CG_KEY_OFF, 0));
-	sl_emit_jmp_imm(e, BPF_JEQ, SL_R0, 0, skip);
-	sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_R0, offsetof(struct sluice_counter, packets)));
-	sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R1, 1));
-	sl_emit(e, SL_STX(BPF_DW, SL_R0, SL_R1, offsetof(struct sluice_counter, packets)));
-	sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_R0, offsetof(struct sluice_counter, bytes)));
-	sl_emit(e, SL_LDX(BPF_DW, SL_R2, SL_FP, sl_cg_slot(cg, SL_FIELD_META_LENGTH, 0)));
-	sl_emit(e, SL_ALU64_REG(BPF_ADD, SL_R1, SL_R2));
-	sl_emit(e, SL_STX(BPF_DW, SL_R0, SL_R1, offsetof(struct sluice_counter, bytes)));
-	sl_emit_bind(e, skip);
-}
-
-/* sl_cg_verdict() for the rule whose payload is in R6. */
-static void emit_verdict_var(struct sl_cg *cg, enum sl_verdict v)
-{
-	struct sl_emit *e = &cg->e;
-
-	if (cg->decision_map >= 0) {
-		sl_label skip = sl_emit_new_label(e);
-
-		sl_emit_ld_map(e, SL_R1, (uint32_t)cg->decision_map);
-		sl_emit(e, SL_MOV64_REG(SL_R2, SL_FP));
-		sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R2, SL_CG_KEY_OFF));
-		sl_emit(e, SL_CALL(BPF_FUNC_map_lookup_elem));
-		sl_emit_jmp_imm(e, BPF_JEQ, SL_R0, 0, skip);
-		sl_emit(e, SL_MOV64_REG(SL_R1, SL_R6));
-		sl_emit(e, SL_ALU64_IMM(BPF_RSH, SL_R1, SL_CLS_PAYLOAD_RULE_SHIFT));
-		sl_emit(e, SL_STX(BPF_W, SL_R0, SL_R1, 0));
-		sl_emit_bind(e, skip);
-	}
-	sl_emit(e, SL_MOV64_IMM(SL_R0, sl_verdict_retval(cg->hook, v)));
-	sl_emit(e, SL_EXIT());
-}
-
 static void emit_segment(struct sl_cg *cg, const struct sl_cls_problem *p, const struct sl_dt *dt,
 			 struct sl_tw_input *in)
 {
 	struct sl_emit *e = &cg->e;
-	sl_label end = sl_emit_new_label(e), drop = sl_emit_new_label(e);
+	sl_label end = sl_emit_new_label(e);
 
 	for (uint32_t k = 0; k < p->nhoisted; k++) {
 		sl_cg_mismatch(cg, p->hoisted[k]->field, p->hoisted[k]->set, k ? SL_R7 : SL_R6);
@@ -197,15 +151,13 @@ static void emit_segment(struct sl_cg *cg, const struct sl_cls_problem *p, const
 	}
 	if (p->nhoisted)
 		sl_emit_jmp_imm(e, BPF_JSLT, SL_R6, 0, end);
-	sl_tw_emit(e, dt, in, SL_R6, end);
-	if (p->counters)
-		emit_count_var(cg);
-	sl_emit(e, SL_MOV64_REG(SL_R1, SL_R6));
-	sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R1, SL_CLS_PAYLOAD_DROP));
-	sl_emit_jmp_imm(e, BPF_JNE, SL_R1, 0, drop);
-	emit_verdict_var(cg, SL_VERDICT_ACCEPT);
-	sl_emit_bind(e, drop);
-	emit_verdict_var(cg, SL_VERDICT_DROP);
+	/* The payload is codegen's: its "decided" tail counts, records and returns. */
+	sl_tw_emit(e, dt, in, SL_R9, end);
+	if (!cg->decided.used) {
+		cg->decided.label = sl_emit_new_label(e);
+		cg->decided.used = true;
+	}
+	sl_emit_ja(e, cg->decided.label);
 	sl_emit_bind(e, end);
 }
 
