@@ -153,6 +153,12 @@ static void emit_segment(struct sl_cg *cg, const struct sl_cls_problem *p, const
 		sl_emit_jmp_imm(e, BPF_JSLT, SL_R6, 0, end);
 	/* The payload is codegen's: its "decided" tail counts, records and returns. */
 	sl_tw_emit(e, dt, in, SL_R9, end);
+	/*
+	 * No rule here counts: say so to the verifier, or it follows the tail's
+	 * counting branch, which may read a meta length slot that was never parsed.
+	 */
+	if (!p->counters)
+		sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R9, (int32_t)~SL_CLS_PAYLOAD_COUNTER));
 	if (!cg->decided.used) {
 		cg->decided.label = sl_emit_new_label(e);
 		cg->decided.used = true;
