@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sl_codegen(): one BPF program per table, plus the maps they share (the
+ * per-rule counters and, in debug objects, the decision slot). The program
+ * is prologue (codegen_parse.c) + body (codegen_linear.c at every level for
+ * now) + the table policy.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen.h"
+
+/* Fields tested and counters used by the chains a table can reach. */
+static void collect_chain(struct sl_cg *cg, uint32_t chain, bool *seen)
+{
+	const struct sl_ir_chain *c;
+
+	if (chain >= cg->ir->nchains || seen[chain])
+		return;
+	seen[chain] = true;
+	c = &cg->ir->chains[chain];
+	for (uint32_t i = 0; i < c->nrules; i++) {
+		const struct sl_ir_rule *r = &c->rules[i];
+
+		for (uint32_t k = 0; k < r->npreds; k++) {
+			if ((unsigned)r->preds[k].field < SL_FIELD_COUNT)
+				cg->used[r->preds[k].field] = true;
+		}
+		cg->counts |= r->counter;
+		if (r->action == SL_IR_JUMP || r->action == SL_IR_GOTO)
+			collect_chain(cg, r->target, seen);
+	}
+}
+
+static int collect_uses(struct sl_cg *cg)
+{
+	_cleanup_free_ bool *seen = calloc(cg->ir->nchains ? cg->ir->nchains : 1, sizeof(*seen));
+
+	if (!seen)
+		return -ENOMEM;
+	collect_chain(cg, cg->table->entry, seen);
+	return 0;
+}
+
+void sl_cg_count(struct sl_cg *cg, uint32_t rule)
+{
+	struct sl_emit *e = &cg->e;
+	sl_label skip = sl_emit_new_label(e);
+
+	sl_emit(e, SL_ST(BPF_W, SL_FP, SL_CG_KEY_OFF, (int32_t)rule));
+	sl_emit_ld_map(e, SL_R1, (uint32_t)cg->counter_map);
+	sl_emit(e, SL_MOV64_REG(SL_R2, SL_FP));
+	sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R2, SL_CG_KEY_OFF));
+	sl_emit(e, SL_CALL(BPF_FUNC_map_lookup_elem));
+	/* Back to 0: every path then has the same key slot (state pruning). */
+	sl_emit(e, SL_ST(BPF_W, SL_FP, SL_CG_KEY_OFF, 0));
+	sl_emit_jmp_imm(e, BPF_JEQ, SL_R0, 0, skip);
+	/* Per-CPU values: plain adds are enough. */
+	sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_R0, offsetof(struct sluice_counter, packets)));
+	sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R1, 1));
+	sl_emit(e, SL_STX(BPF_DW, SL_R0, SL_R1, offsetof(struct sluice_counter, packets)));
+	sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_R0, offsetof(struct sluice_counter, bytes)));
+	sl_emit(e, SL_LDX(BPF_DW, SL_R2, SL_FP, sl_cg_slot(cg, SL_FIELD_META_LENGTH, 0)));
+	sl_emit(e, SL_ALU64_REG(BPF_ADD, SL_R1, SL_R2));
+	sl_emit(e, SL_STX(BPF_DW, SL_R0, SL_R1, offsetof(struct sluice_counter, bytes)));
+	sl_emit_bind(e, skip);
+}
+
+void sl_cg_verdict(struct sl_cg *cg, uint32_t rule, enum sl_verdict v)
+{
+	struct sl_emit *e = &cg->e;
+
+	if (cg->decision_map >= 0) {
+		sl_label skip = sl_emit_new_label(e);
+
+		sl_emit_ld_map(e, SL_R1, (uint32_t)cg->decision_map);
+		sl_emit(e, SL_MOV64_REG(SL_R2, SL_FP));
+		sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R2, SL_CG_KEY_OFF));
+		sl_emit(e, SL_CALL(BPF_FUNC_map_lookup_elem));
+		sl_emit_jmp_imm(e, BPF_JEQ, SL_R0, 0, skip);
+		sl_emit(e, SL_ST(BPF_W, SL_R0, 0, (int32_t)rule));
+		sl_emit_bind(e, skip);
+	}
+	sl_emit(e, SL_MOV64_IMM(SL_R0, sl_verdict_retval(cg->hook, v)));
+	sl_emit(e, SL_EXIT());
+}
+
+static bool any_counter(const struct sl_ir *ir)
+{
+	for (uint32_t c = 0; c < ir->nchains; c++) {
+		for (uint32_t i = 0; i < ir->chains[c].nrules; i++) {
+			if (ir->chains[c].rules[i].counter)
+				return true;
+		}
+	}
+	return false;
+}
+
+static void add_maps(const struct sl_ir *ir, const struct sl_codegen_opts *opts,
+		     struct sl_arena *arena, struct sl_bpf_object *obj)
+{
+	obj->maps = sl_arena_calloc(arena, 2, sizeof(*obj->maps));
+	obj->counter_map = obj->decision_map = -1;
+	if (any_counter(ir)) {
+		obj->counter_map = (int32_t)obj->nmaps;
+		obj->maps[obj->nmaps++] = (struct sl_bpf_map){
+			.name = SLUICE_COUNTER_MAP,
+			.type = BPF_MAP_TYPE_PERCPU_ARRAY,
+			.key_size = sizeof(uint32_t),
+			.value_size = sizeof(struct sluice_counter),
+			.max_entries = ir->nrules,
+			.key_shape = SL_BTF_U32,
+			.value_shape = SL_BTF_COUNTER,
+		};
+	}
+	if (opts->record_decisions) {
+		obj->decision_map = (int32_t)obj->nmaps;
+		obj->maps[obj->nmaps++] = (struct sl_bpf_map){
+			.name = SLUICE_DECISION_MAP,
+			.type = BPF_MAP_TYPE_ARRAY,
+			.key_size = sizeof(uint32_t),
+			.value_size = sizeof(uint32_t),
+			.max_entries = 1,
+			.key_shape = SL_BTF_U32,
+			.value_shape = SL_BTF_U32,
+		};
+	}
+}
+
+static void *arena_copy(struct sl_arena *arena, const void *src, size_t n, size_t size)
+{
+	void *dst = sl_arena_calloc(arena, n ? n : 1, size);
+
+	if (n)
+		memcpy(dst, src, n * size);
+	return dst;
+}
+
+static int gen_table(const struct sl_ir *ir, const struct sl_codegen_opts *opts, uint32_t t,
+		     struct sl_arena *arena, struct sl_diag *diag, struct sl_bpf_object *obj)
+{
+	struct sl_bpf_prog *prog = &obj->progs[t];
+	struct sl_cg cg = {
+		.ir = ir,
+		.opts = opts,
+		.diag = diag,
+		.table = &ir->tables[t],
+		.hook = ir->tables[t].hook,
+		.counter_map = obj->counter_map,
+		.decision_map = obj->decision_map,
+	};
+	int err;
+
+	sl_emit_init(&cg.e);
+	sl_emit_set_loc(&cg.e, cg.table->loc);
+	err = collect_uses(&cg);
+	if (!err) {
+		sl_cg_parse(&cg);
+		err = cg.e.err ? cg.e.err : sl_cg_linear(&cg);
+	}
+	if (err == -E2BIG)
+		sl_error(diag, cg.table->loc,
+			 "table '%s' needs more than %u BPF instructions at this optimisation level",
+			 cg.table->name, SL_EMIT_MAX_INSNS);
+	else if (err == -ENOMEM)
+		sl_error(diag, cg.table->loc, "out of memory generating table '%s'", cg.table->name);
+	if (err) {
+		sl_emit_fini(&cg.e);
+		return err;
+	}
+	prog->name = sl_arena_printf(arena, "sluice_%s", cg.table->name);
+	prog->section = sl_hook_section(cg.hook);
+	prog->hook = cg.hook;
+	prog->table = t;
+	prog->ninsns = (uint32_t)cg.e.ninsns;
+	prog->insns = arena_copy(arena, cg.e.insns, cg.e.ninsns, sizeof(*prog->insns));
+	prog->nlines = (uint32_t)cg.e.nlines;
+	prog->lines = arena_copy(arena, cg.e.lines, cg.e.nlines, sizeof(*prog->lines));
+	prog->nrelocs = (uint32_t)cg.e.nrelocs;
+	prog->relocs = arena_copy(arena, cg.e.relocs, cg.e.nrelocs, sizeof(*prog->relocs));
+	sl_emit_fini(&cg.e);
+	return 0;
+}
+
+int sl_codegen(const struct sl_ir *ir, const struct sl_codegen_opts *opts, struct sl_arena *arena,
+	       struct sl_diag *diag, struct sl_bpf_object **out)
+{
+	static const struct sl_codegen_opts defaults;
+	struct sl_bpf_object *obj = sl_arena_calloc(arena, 1, sizeof(*obj));
+	int err;
+
+	if (!opts)
+		opts = &defaults;
+	add_maps(ir, opts, arena, obj);
+	obj->progs = sl_arena_calloc(arena, ir->ntables ? ir->ntables : 1, sizeof(*obj->progs));
+	for (uint32_t t = 0; t < ir->ntables; t++) {
+		err = gen_table(ir, opts, t, arena, diag, obj);
+		if (err)
+			return err;
+		obj->nprogs++;
+	}
+	*out = obj;
+	return 0;
+}
