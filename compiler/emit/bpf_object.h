@@ -23,7 +23,13 @@ struct sl_bpf_line {
 	struct sl_loc loc;
 };
 
-/* Instruction `insn` is a BPF_LD_IMM64 that loads the address of map `map`. */
+/*
+ * Instruction `insn` is a BPF_LD_IMM64 that loads the address of map `map`.
+ * For a map with `init` (read-only data, placed in `.rodata` like a C global
+ * `const T name[max_entries]`), it loads the address of the map's first
+ * value plus the instruction's imm (a byte offset): code reads the table
+ * directly, without a helper call. For any other map, imm must be 0.
+ */
 struct sl_bpf_map_reloc {
 	uint32_t insn;
 	uint32_t map;
@@ -36,7 +42,12 @@ struct sl_bpf_prog {
 	uint32_t table;        /* index in sl_ir.tables */
 	struct bpf_insn *insns;
 	uint32_t ninsns;
-	struct sl_bpf_line *lines; /* sorted by insn, first at insn 0, none on an ld_imm64's 2nd half */
+	/*
+	 * Sorted by insn, none on an ld_imm64's 2nd half. Of several lines at one
+	 * insn the writer keeps the last; without one at insn 0 it adds the first
+	 * line's (or the table's) location there, as the kernel requires.
+	 */
+	struct sl_bpf_line *lines;
 	uint32_t nlines;
 	struct sl_bpf_map_reloc *relocs;
 	uint32_t nrelocs;

@@ -34,7 +34,13 @@ enum sl_ir_action {
 
 struct sl_ir_pred {
 	enum sl_field field;
-	struct sl_iset set; /* never empty, never the full domain (folded away by lowering) */
+	/*
+	 * Never empty. The full domain only when no other predicate of the rule
+	 * already needs the header that carries the field: then it tests just
+	 * that the packet has the field (lang-spec §1: `tcp dport 0-65535` does
+	 * not match a truncated TCP header). Lowering folds away every other one.
+	 */
+	struct sl_iset set;
 	struct sl_loc loc;  /* where the match was written */
 };
 

@@ -1,0 +1,805 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sluice-bench: the measuring half of bench/run.
+ *
+ *   sluice-bench exec --result KV [--log FILE] [--timeout S] -- CMD...
+ *       runs a compiler, records wall time, peak RSS (wait4 rusage) and status.
+ *   sluice-bench measure --rules F --trace F [options] NAME:OBJECT[:KV]...
+ *       loads each object (verifier cost or rejection), checks every verdict on
+ *       every trace packet against the naive first-match scan of the rule file
+ *       (the correctness guard), times the objects with BPF_PROG_TEST_RUN and
+ *       prints one CSV row per object.
+ *
+ * No figure is reported for an object that fails the guard.
+ */
+#define _GNU_SOURCE
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/bpf.h>
+#include <linux/if_link.h>
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "classbench.h"
+#include "packet.h"
+#include "util.h"
+
+#define XDP_DROP_RC 1
+#define XDP_PASS_RC 2
+#define VERIFIER_LOG_SIZE (4u << 20)
+#define TARGET_CALL_NS 20000.0 /* aim for ~20 us of program runs per test-run call */
+#define CALL_OVERHEAD_NS 2000.0
+/* Without the attachment trick below every repeated test run costs an RCU grace period. */
+#define SLOW_CALL_OVERHEAD_NS 25e6
+#define LOOPBACK_IFINDEX 1
+#define MAX_REPEAT 5000
+#define MAX_MISMATCH_REPORTS 5
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- exec: run a compiler under wait4 ---- */
+
+struct exec_opts {
+	const char *result, *log;
+	double timeout;
+	char **argv;
+};
+
+static int spawn(const struct exec_opts *o, pid_t *pid)
+{
+	*pid = fork();
+	if (*pid < 0)
+		return -errno;
+	if (*pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		setpgid(0, 0);
+		if (o->log) {
+			int fd = open(o->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+			if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+				_exit(126);
+		}
+		execvp(o->argv[0], o->argv);
+		fprintf(stderr, "sluice-bench: cannot run '%s': %s\n", o->argv[0], strerror(errno));
+		_exit(127);
+	}
+	setpgid(*pid, *pid);
+	return 0;
+}
+
+/* Wait for the child, killing its process group at the deadline. */
+static int wait_child(pid_t pid, double timeout, int *status, struct rusage *ru, bool *timed_out)
+{
+	double deadline = timeout > 0 ? now_s() + timeout : 0;
+	sigset_t chld;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	*timed_out = false;
+	for (;;) {
+		pid_t got = wait4(pid, status, WNOHANG, ru);
+
+		if (got == pid)
+			return 0;
+		if (got < 0 && errno != EINTR)
+			return -errno;
+		double left = deadline ? deadline - now_s() : 1.0;
+
+		if (deadline && left <= 0 && !*timed_out) {
+			kill(-pid, SIGKILL);
+			*timed_out = true;
+			continue;
+		}
+		if (left > 0.5 || *timed_out)
+			left = 0.5;
+		struct timespec ts = { (time_t)left, (long)((left - (time_t)left) * 1e9) };
+
+		sigtimedwait(&chld, NULL, &ts);
+	}
+}
+
+static int cmd_exec(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "result", required_argument, NULL, 'r' }, { "log", required_argument, NULL, 'l' },
+		{ "timeout", required_argument, NULL, 't' }, { 0 },
+	};
+	struct exec_opts o = { 0 };
+	struct rusage ru = { 0 };
+	bool timed_out;
+	sigset_t chld;
+	double start, wall;
+	int c, status = 0, r;
+	pid_t pid;
+	FILE *f;
+
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			o.result = optarg;
+			break;
+		case 'l':
+			o.log = optarg;
+			break;
+		case 't':
+			o.timeout = atof(optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (!o.result || optind >= argc) {
+		fprintf(stderr, "usage: sluice-bench exec --result KV [--log F] [--timeout S] -- CMD...\n");
+		return 2;
+	}
+	o.argv = argv + optind;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	start = now_s();
+	r = spawn(&o, &pid);
+	if (!r)
+		r = wait_child(pid, o.timeout, &status, &ru, &timed_out);
+	wall = now_s() - start;
+	if (r) {
+		fprintf(stderr, "sluice-bench: exec: %s\n", strerror(-r));
+		return 2;
+	}
+	f = fopen(o.result, "w");
+	if (!f) {
+		fprintf(stderr, "sluice-bench: cannot write '%s': %s\n", o.result, strerror(errno));
+		return 2;
+	}
+	fprintf(f, "status=%s\n", timed_out ? "timeout" :
+				   WIFEXITED(status) && !WEXITSTATUS(status) ? "ok" : "failed");
+	fprintf(f, "exit=%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	fprintf(f, "wall_s=%.6f\nmaxrss_kb=%ld\n", wall, ru.ru_maxrss);
+	fclose(f);
+	return 0;
+}
+
+/* ---- measure ---- */
+
+struct variant {
+	const char *name, *object, *kv;
+	/* compile */
+	char compile_status[32];
+	double compile_s;
+	long compile_rss_kb;
+	/* object and load */
+	long object_bytes;
+	long insns;
+	const char *status;
+	double verifier_ms, load_ms;
+	long verified_insns;
+	char note[512];
+	/* guard and timing */
+	const char *guard;
+	size_t mismatches;
+	double est_ns;
+	size_t timed, repeat, rounds;
+	double ns_median, ns_min, ns_max;
+	bool timed_ok;
+	bool attached;
+};
+
+struct measure_opts {
+	const char *rules, *trace, *set, *csv, *floor, *baseline;
+	size_t limit, packets, rounds;
+	int cpu;
+	double budget_s;
+	bool header;
+};
+
+struct workload {
+	struct cb_rules rules;
+	struct cb_trace trace;
+	uint8_t (*pkts)[CB_PACKET_MAX];
+	uint32_t *pkt_len;
+	int *expected_rc;
+	size_t matched;
+	size_t *sample;
+	size_t nsample;
+};
+
+static char libbpf_last[512];
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(libbpf_last, sizeof(libbpf_last), fmt, ap);
+	return 0;
+}
+
+static void read_kv(struct variant *v)
+{
+	char line[256];
+	FILE *f;
+
+	snprintf(v->compile_status, sizeof(v->compile_status), "%s", v->kv ? "missing" : "n/a");
+	if (!v->kv || !*v->kv)
+		return;
+	f = fopen(v->kv, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strncmp(line, "status=", 7))
+			snprintf(v->compile_status, sizeof(v->compile_status), "%.31s", line + 7);
+		else if (!strncmp(line, "wall_s=", 7))
+			v->compile_s = atof(line + 7);
+		else if (!strncmp(line, "maxrss_kb=", 10))
+			v->compile_rss_kb = atol(line + 10);
+	}
+	fclose(f);
+}
+
+/* The verifier's own words for a rejection: the last lines before its statistics. */
+static void rejection_reason(const char *log, char *out, size_t size)
+{
+	const char *lines[3] = { 0 };
+	size_t lens[3] = { 0 };
+	const char *p = log;
+
+	while (*p) {
+		const char *nl = strchrnul(p, '\n');
+
+		if (nl > p && strncmp(p, "processed ", 10) && strncmp(p, "verification time", 17) &&
+		    strncmp(p, "stack depth", 11) && strncmp(p, "-- END PROG LOAD LOG --", 23)) {
+			memmove(lines, lines + 1, 2 * sizeof(*lines));
+			memmove(lens, lens + 1, 2 * sizeof(*lens));
+			lines[2] = p;
+			lens[2] = nl - p;
+		}
+		p = *nl ? nl + 1 : nl;
+	}
+	out[0] = '\0';
+	for (int i = 1; i < 3; i++) {
+		if (!lines[i])
+			continue;
+		size_t used = strlen(out);
+
+		snprintf(out + used, size - used, "%s%.*s", used ? " | " : "", (int)lens[i], lines[i]);
+	}
+}
+
+static void parse_verifier_log(struct variant *v, const char *log)
+{
+	const char *p;
+
+	p = strstr(log, "verification time ");
+	if (p)
+		v->verifier_ms = atof(p + strlen("verification time ")) / 1000.0;
+	p = strstr(log, "processed ");
+	if (p && v->verified_insns < 0)
+		v->verified_insns = atol(p + strlen("processed "));
+}
+
+static int load_object(struct variant *v, struct bpf_object **objp, int *prog_fd)
+{
+	_cleanup_free_ char *log = calloc(1, VERIFIER_LOG_SIZE);
+	struct bpf_prog_info info = { 0 };
+	__u32 info_len = sizeof(info);
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	struct bpf_map *map;
+	struct stat st;
+	double start;
+	int r;
+
+	if (!log)
+		return -ENOMEM;
+	if (stat(v->object, &st) == 0)
+		v->object_bytes = st.st_size;
+	libbpf_last[0] = '\0';
+	obj = bpf_object__open_file(v->object, NULL);
+	if (!obj) {
+		r = -errno;
+		v->status = "open-failed";
+		snprintf(v->note, sizeof(v->note), "libbpf cannot open the object: %s %s",
+			 strerror(-r), libbpf_last);
+		return r;
+	}
+	prog = bpf_object__next_program(obj, NULL);
+	if (!prog) {
+		v->status = "open-failed";
+		snprintf(v->note, sizeof(v->note), "the object holds no program");
+		bpf_object__close(obj);
+		return -ENOENT;
+	}
+	v->insns = 0;
+	bpf_object__for_each_program(prog, obj) {
+		v->insns += bpf_program__insn_cnt(prog);
+		bpf_program__set_type(prog, BPF_PROG_TYPE_XDP);
+	}
+	prog = bpf_object__next_program(obj, NULL);
+	bpf_program__set_log_buf(prog, log, VERIFIER_LOG_SIZE);
+	bpf_program__set_log_level(prog, 4); /* statistics and errors, not the whole trace */
+	/* Never pin anything from the bench: no state may outlive it. */
+	bpf_object__for_each_map(map, obj)
+		bpf_map__set_pin_path(map, NULL);
+	start = now_s();
+	r = bpf_object__load(obj);
+	v->load_ms = (now_s() - start) * 1000.0;
+	parse_verifier_log(v, log);
+	if (r) {
+		v->status = "rejected";
+		rejection_reason(log, v->note, sizeof(v->note));
+		if (!v->note[0])
+			snprintf(v->note, sizeof(v->note), "%s %s", strerror(-r), libbpf_last);
+		bpf_object__close(obj);
+		return r;
+	}
+	*prog_fd = bpf_program__fd(prog);
+	if (!bpf_obj_get_info_by_fd(*prog_fd, &info, &info_len) && info.verified_insns)
+		v->verified_insns = info.verified_insns;
+	*objp = obj;
+	return 0;
+}
+
+static int run_once(int fd, const uint8_t *pkt, uint32_t len, int repeat, int *rc, __u32 *ns)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len,
+		    .repeat = repeat);
+	int r = bpf_prog_test_run_opts(fd, &opts);
+
+	*rc = (int)opts.retval;
+	*ns = opts.duration;
+	if (r)
+		return -errno;
+	*ns = opts.duration;
+	return 0;
+}
+
+static void report_mismatch(const struct workload *w, size_t i, int got)
+{
+	const struct cb_header *h = &w->trace.v[i];
+
+	fprintf(stderr,
+		"  MISMATCH packet %zu (src %u dst %u sport %u dport %u proto %u): expected %s "
+		"(rule %ld), the object returned %d\n",
+		i, h->src, h->dst, h->sport, h->dport, h->proto,
+		w->expected_rc[i] == XDP_PASS_RC ? "XDP_PASS" : "XDP_DROP",
+		cb_first_match(&w->rules, h), got);
+}
+
+/* Every verdict on every packet of the trace, against the reference. */
+static int guard(struct variant *v, const struct workload *w, int fd, bool check)
+{
+	double sum = 0;
+
+	v->mismatches = 0;
+	for (size_t i = 0; i < w->trace.n; i++) {
+		__u32 ns = 0;
+		int rc = 0, r;
+
+		r = run_once(fd, w->pkts[i], w->pkt_len[i], 1, &rc, &ns);
+		if (r) {
+			v->status = "run-failed";
+			snprintf(v->note, sizeof(v->note), "BPF_PROG_TEST_RUN: %s", strerror(-r));
+			return r;
+		}
+		sum += ns;
+		if (check && rc != w->expected_rc[i]) {
+			if (v->mismatches < MAX_MISMATCH_REPORTS)
+				report_mismatch(w, i, rc);
+			v->mismatches++;
+		}
+	}
+	v->est_ns = w->trace.n ? sum / w->trace.n : 0;
+	v->guard = !check ? "n/a" : v->mismatches ? "FAILED" : "ok";
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int time_object(struct variant *v, const struct workload *w, const struct measure_opts *o,
+		       int fd)
+{
+	double est = v->est_ns > 1 ? v->est_ns : 1, per_call, rounds_ns[64];
+	size_t repeat = (size_t)(TARGET_CALL_NS / est), n;
+
+	repeat = repeat < 1 ? 1 : repeat > MAX_REPEAT ? MAX_REPEAT : repeat;
+	per_call = est * repeat + (v->attached ? CALL_OVERHEAD_NS : SLOW_CALL_OVERHEAD_NS);
+	n = (size_t)(o->budget_s * 1e9 / (per_call * o->rounds));
+	n = n < 10 ? 10 : n;
+	n = n > w->nsample ? w->nsample : n;
+	v->repeat = repeat;
+	v->rounds = o->rounds;
+	v->timed = n;
+	for (size_t k = 0; k < o->rounds; k++) {
+		double sum = 0;
+
+		for (size_t j = 0; j < n; j++) {
+			/* spread the n timed packets evenly over the sample */
+			size_t i = w->sample[j * w->nsample / n];
+			__u32 ns = 0;
+			int rc = 0, r;
+
+			r = run_once(fd, w->pkts[i], w->pkt_len[i], (int)repeat, &rc, &ns);
+			if (r) {
+				v->status = "run-failed";
+				snprintf(v->note, sizeof(v->note), "BPF_PROG_TEST_RUN: %s", strerror(-r));
+				return r;
+			}
+			sum += ns;
+		}
+		rounds_ns[k] = sum / n;
+	}
+	qsort(rounds_ns, o->rounds, sizeof(double), cmp_double);
+	v->ns_min = rounds_ns[0];
+	v->ns_max = rounds_ns[o->rounds - 1];
+	v->ns_median = o->rounds % 2 ? rounds_ns[o->rounds / 2] :
+				       (rounds_ns[o->rounds / 2 - 1] + rounds_ns[o->rounds / 2]) / 2;
+	v->timed_ok = true;
+	return 0;
+}
+
+/*
+ * BPF_PROG_TEST_RUN with repeat > 1 puts an XDP program into the kernel's XDP
+ * dispatcher and takes it out again afterwards, each time waiting for an RCU
+ * grace period (~20 ms of sleep per call, outside the measured time but ruinous
+ * for the wall clock). When the program is attached to a device it stays in
+ * the dispatcher and those calls become cheap. So attach it (generic mode) to
+ * the loopback device of the bench's private network namespace (see
+ * enter_private_netns): no traffic flows there, and the namespace and the
+ * attachment vanish with the process whatever happens.
+ */
+static bool attach_to_private_lo(int fd)
+{
+	return bpf_xdp_attach(LOOPBACK_IFINDEX, fd, XDP_FLAGS_SKB_MODE, NULL) == 0;
+}
+
+static void measure_variant(struct variant *v, const struct workload *w,
+			    const struct measure_opts *o, bool is_floor)
+{
+	struct bpf_object *obj = NULL;
+	int fd = -1;
+
+	v->verified_insns = -1;
+	v->insns = -1;
+	v->object_bytes = -1;
+	v->guard = "n/a";
+	read_kv(v);
+	if (strcmp(v->compile_status, "ok") && strcmp(v->compile_status, "n/a")) {
+		v->status = !strcmp(v->compile_status, "timeout") ? "compile-timeout" :
+								    "compile-failed";
+		return;
+	}
+	fprintf(stderr, "  %s: loading %s\n", v->name, v->object);
+	if (load_object(v, &obj, &fd))
+		return;
+	v->status = "ok";
+	v->attached = attach_to_private_lo(fd);
+	if (guard(v, w, fd, !is_floor))
+		goto out;
+	if (v->mismatches) {
+		v->status = "wrong-verdicts";
+		snprintf(v->note, sizeof(v->note),
+			 "%zu of %zu verdicts differ from the first-match reference: no figures "
+			 "reported", v->mismatches, w->trace.n);
+		fprintf(stderr, "  %s: %s\n", v->name, v->note);
+		goto out;
+	}
+	time_object(v, w, o, fd);
+	fprintf(stderr, "  %s: %.1f ns/packet (median of %zu rounds)\n", v->name, v->ns_median,
+		v->rounds);
+out:
+	if (v->attached)
+		bpf_xdp_detach(LOOPBACK_IFINDEX, XDP_FLAGS_SKB_MODE, NULL);
+	bpf_object__close(obj);
+}
+
+static int prepare_workload(const struct measure_opts *o, struct workload *w)
+{
+	struct sl_sources srcs;
+	struct sl_diag diag;
+	int r;
+
+	sl_sources_init(&srcs);
+	sl_diag_init(&diag, &srcs, stderr);
+	r = cb_rules_load(o->rules, o->limit, &srcs, &diag, &w->rules);
+	if (!r)
+		r = cb_trace_load(o->trace, &srcs, &diag, &w->trace);
+	sl_sources_fini(&srcs);
+	if (r)
+		return r;
+	if (!w->trace.n) {
+		fprintf(stderr, "sluice-bench: the trace '%s' is empty\n", o->trace);
+		return -EINVAL;
+	}
+	w->pkts = calloc(w->trace.n, sizeof(*w->pkts));
+	w->pkt_len = calloc(w->trace.n, sizeof(*w->pkt_len));
+	w->expected_rc = calloc(w->trace.n, sizeof(*w->expected_rc));
+	w->nsample = o->packets && o->packets < w->trace.n ? o->packets : w->trace.n;
+	w->sample = calloc(w->nsample, sizeof(*w->sample));
+	if (!w->pkts || !w->pkt_len || !w->expected_rc || !w->sample)
+		return -ENOMEM;
+	for (size_t i = 0; i < w->trace.n; i++) {
+		long m = cb_first_match_hinted(&w->rules, &w->trace.v[i]);
+
+		w->pkt_len[i] = (uint32_t)cb_packet_build(&w->trace.v[i], w->pkts[i]);
+		w->expected_rc[i] = m < 0 || cb_rule_drops((size_t)m) ? XDP_DROP_RC : XDP_PASS_RC;
+		w->matched += m >= 0;
+	}
+	/* A deterministic, evenly spread sample of the trace for timing. */
+	for (size_t j = 0; j < w->nsample; j++)
+		w->sample[j] = j * w->trace.n / w->nsample;
+	return 0;
+}
+
+static void workload_free(struct workload *w)
+{
+	cb_rules_free(&w->rules);
+	cb_trace_free(&w->trace);
+	free(w->pkts);
+	free(w->pkt_len);
+	free(w->expected_rc);
+	free(w->sample);
+}
+
+static void csv_text(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
+	}
+	fputc('"', f);
+}
+
+static void csv_num(FILE *f, double v, bool present, int decimals)
+{
+	if (present)
+		fprintf(f, ",%.*f", decimals, v);
+	else
+		fputc(',', f);
+}
+
+static const char csv_header[] =
+	"set,rules_requested,rules,trace_packets,matched_fraction,variant,status,compile_status,"
+	"compile_s,compile_rss_kb,object_bytes,insns,verifier_ms,load_ms,verified_insns,guard,"
+	"mismatches,timed_packets,repeat,rounds,ns_median,ns_min,ns_max,x_floor,x_baseline,note\n";
+
+static void write_row(FILE *f, const struct measure_opts *o, const struct workload *w,
+		      const struct variant *v, const struct variant *floor,
+		      const struct variant *base)
+{
+	bool loaded = v->verified_insns >= 0;
+
+	fprintf(f, "%s,%zu,%zu,%zu,%.4f,%s,%s,%s", o->set, o->limit ? o->limit : w->rules.n,
+		w->rules.n, w->trace.n, (double)w->matched / w->trace.n, v->name, v->status,
+		v->compile_status);
+	csv_num(f, v->compile_s, !strcmp(v->compile_status, "ok") ||
+				   !strcmp(v->compile_status, "timeout") ||
+				   !strcmp(v->compile_status, "failed"), 4);
+	csv_num(f, v->compile_rss_kb, v->compile_rss_kb > 0, 0);
+	csv_num(f, v->object_bytes, v->object_bytes >= 0, 0);
+	csv_num(f, v->insns, v->insns >= 0, 0);
+	csv_num(f, v->verifier_ms, v->verifier_ms > 0 || loaded, 3);
+	csv_num(f, v->load_ms, v->load_ms > 0, 3);
+	csv_num(f, v->verified_insns, loaded, 0);
+	fprintf(f, ",%s", v->guard);
+	csv_num(f, v->mismatches, strcmp(v->guard, "n/a"), 0);
+	csv_num(f, v->timed, v->timed_ok, 0);
+	csv_num(f, v->repeat, v->timed_ok, 0);
+	csv_num(f, v->rounds, v->timed_ok, 0);
+	csv_num(f, v->ns_median, v->timed_ok, 2);
+	csv_num(f, v->ns_min, v->timed_ok, 2);
+	csv_num(f, v->ns_max, v->timed_ok, 2);
+	csv_num(f, floor && v->timed_ok ? v->ns_median / floor->ns_median : 0,
+		v->timed_ok && floor && floor->timed_ok && floor->ns_median > 0, 2);
+	csv_num(f, base && v->timed_ok ? v->ns_median / base->ns_median : 0,
+		v->timed_ok && base && base->timed_ok && base->ns_median > 0, 3);
+	fputc(',', f);
+	csv_text(f, v->note);
+	fputc('\n', f);
+}
+
+static int parse_variant(char *spec, struct variant *v)
+{
+	char *obj = strchr(spec, ':'), *kv;
+
+	if (!obj) {
+		fprintf(stderr, "sluice-bench: a variant is NAME:OBJECT[:COMPILE-KV], not '%s'\n",
+			spec);
+		return -EINVAL;
+	}
+	*obj++ = '\0';
+	kv = strchr(obj, ':');
+	if (kv)
+		*kv++ = '\0';
+	*v = (struct variant){ .name = spec, .object = obj, .kv = kv };
+	return 0;
+}
+
+static void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		cpu = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		fprintf(stderr, "sluice-bench: warning: cannot pin to CPU %d: %s (timings are "
+				"noisier)\n", cpu, strerror(errno));
+}
+
+static void measure_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sluice-bench measure --rules FILE --trace FILE [OPTIONS] NAME:OBJECT[:KV]...\n"
+		"  -n, --limit N     the first N rules of the file (default all)\n"
+		"      --set NAME    set name for the CSV (default: the rule file's name)\n"
+		"      --packets P   time at most P packets of the trace (default all)\n"
+		"      --rounds K    timing rounds, median reported (default 5, at most 64)\n"
+		"      --budget S    seconds of timing per object, at most (default 20)\n"
+		"      --cpu C       pin to CPU C (default: the last CPU)\n"
+		"      --floor NAME  the variant that is the empty program (default floor)\n"
+		"      --baseline NAME  the variant ratios compare to (default clang-c)\n"
+		"      --csv FILE    append rows there (default stdout); --header writes the header\n"
+		"KV is a file written by `sluice-bench exec` for the object's compilation.\n");
+}
+
+static int parse_measure_opts(int argc, char **argv, struct measure_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "rules", required_argument, NULL, 'r' },   { "trace", required_argument, NULL, 't' },
+		{ "limit", required_argument, NULL, 'n' },   { "set", required_argument, NULL, 's' },
+		{ "packets", required_argument, NULL, 'p' }, { "rounds", required_argument, NULL, 'k' },
+		{ "budget", required_argument, NULL, 'b' },  { "cpu", required_argument, NULL, 'c' },
+		{ "floor", required_argument, NULL, 'f' },   { "baseline", required_argument, NULL, 'B' },
+		{ "csv", required_argument, NULL, 'o' },     { "header", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },          { 0 },
+	};
+	int c;
+
+	*o = (struct measure_opts){ .rounds = 5, .budget_s = 20, .cpu = -1, .floor = "floor",
+				    .baseline = "clang-c" };
+	while ((c = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r': o->rules = optarg; break;
+		case 't': o->trace = optarg; break;
+		case 'n': o->limit = strtoul(optarg, NULL, 10); break;
+		case 's': o->set = optarg; break;
+		case 'p': o->packets = strtoul(optarg, NULL, 10); break;
+		case 'k': o->rounds = strtoul(optarg, NULL, 10); break;
+		case 'b': o->budget_s = atof(optarg); break;
+		case 'c': o->cpu = atoi(optarg); break;
+		case 'f': o->floor = optarg; break;
+		case 'B': o->baseline = optarg; break;
+		case 'o': o->csv = optarg; break;
+		case 'H': o->header = true; break;
+		case 'h': measure_usage(stdout); exit(0);
+		default: measure_usage(stderr); return -EINVAL;
+		}
+	}
+	if (!o->rules || !o->trace || o->rounds < 1 || o->rounds > 64 || o->budget_s <= 0) {
+		measure_usage(stderr);
+		return -EINVAL;
+	}
+	if (!o->set) {
+		const char *slash = strrchr(o->rules, '/');
+
+		o->set = slash ? slash + 1 : o->rules;
+	}
+	return 0;
+}
+
+static int cmd_measure(int argc, char **argv)
+{
+	struct variant *vars = NULL, *floor = NULL, *base = NULL;
+	struct workload w = { 0 };
+	struct measure_opts o;
+	size_t nvars;
+	FILE *out = stdout;
+	int r;
+
+	if (parse_measure_opts(argc, argv, &o))
+		return 2;
+	nvars = argc - optind;
+	vars = calloc(nvars ? nvars : 1, sizeof(*vars));
+	if (!vars)
+		return 2;
+	for (size_t i = 0; i < nvars; i++) {
+		if (parse_variant(argv[optind + i], &vars[i]))
+			return 2;
+		if (!strcmp(vars[i].name, o.floor))
+			floor = &vars[i];
+		if (!strcmp(vars[i].name, o.baseline))
+			base = &vars[i];
+	}
+	r = prepare_workload(&o, &w);
+	if (r) {
+		workload_free(&w);
+		free(vars);
+		return r == -EINVAL ? 1 : 2;
+	}
+	libbpf_set_print(libbpf_print);
+	if (unshare(CLONE_NEWNET))
+		fprintf(stderr, "sluice-bench: warning: no private network namespace (%s): test runs "
+				"will be slow, fewer packets are timed\n", strerror(errno));
+	pin_cpu(o.cpu);
+	fprintf(stderr, "%s: %zu rules, %zu packets (%.1f%% match a rule)\n", o.set, w.rules.n,
+		w.trace.n, 100.0 * w.matched / w.trace.n);
+	for (size_t i = 0; i < nvars; i++)
+		measure_variant(&vars[i], &w, &o, &vars[i] == floor);
+	if (o.csv) {
+		out = fopen(o.csv, "a");
+		if (!out) {
+			fprintf(stderr, "sluice-bench: cannot write '%s': %s\n", o.csv, strerror(errno));
+			workload_free(&w);
+			free(vars);
+			return 2;
+		}
+	}
+	if (o.header)
+		fputs(csv_header, out);
+	for (size_t i = 0; i < nvars; i++)
+		write_row(out, &o, &w, &vars[i], floor, base);
+	if (out != stdout)
+		fclose(out);
+	workload_free(&w);
+	free(vars);
+	return 0;
+}
+
+/* ---- expect: the reference's verdicts, for tests and for the curious ---- */
+
+static int cmd_expect(int argc, char **argv)
+{
+	struct measure_opts o;
+	struct workload w = { 0 };
+	int r;
+
+	if (parse_measure_opts(argc, argv, &o))
+		return 2;
+	r = prepare_workload(&o, &w);
+	for (size_t i = 0; !r && i < w.trace.n; i++)
+		printf("%zu\t%ld\t%s\n", i, cb_first_match(&w.rules, &w.trace.v[i]),
+		       w.expected_rc[i] == XDP_PASS_RC ? "accept" : "drop");
+	workload_free(&w);
+	return r ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "exec"))
+		return cmd_exec(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "measure"))
+		return cmd_measure(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "expect"))
+		return cmd_expect(argc - 1, argv + 1);
+	fprintf(stderr, "usage: sluice-bench exec|measure|expect ... (--help for each)\n");
+	return 2;
+}

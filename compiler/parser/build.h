@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Building the AST from grammar actions (grammar.y). Private to the front end. */
+#pragma once
+
+#include "grammar.h"
+#include "parse_ctx.h"
+
+struct sl_ast_value *sl_build_literal(struct sl_parse_ctx *ctx, enum sl_ast_value_kind kind,
+				      const struct sl_lit_tok *lit, const struct sl_yyltype *loc);
+struct sl_ast_value *sl_build_name(struct sl_parse_ctx *ctx, enum sl_ast_value_kind kind,
+				   const char *name, const struct sl_yyltype *loc);
+struct sl_ast_value *sl_build_range(struct sl_parse_ctx *ctx, struct sl_ast_value *lo,
+				    struct sl_ast_value *hi, const struct sl_yyltype *loc);
+struct sl_vlist *sl_build_list(struct sl_parse_ctx *ctx, struct sl_vlist *list,
+			       struct sl_ast_value *v);
+struct sl_ast_value *sl_build_compound(struct sl_parse_ctx *ctx, enum sl_ast_value_kind kind,
+				       struct sl_vlist *list, const struct sl_yyltype *loc);
+struct sl_ast_value *sl_build_empty_set(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc);
+
+void sl_build_table(struct sl_parse_ctx *ctx, const char *name, const struct sl_yyltype *loc);
+void sl_build_chain(struct sl_parse_ctx *ctx, const char *name, const struct sl_yyltype *loc);
+void sl_build_block_end(struct sl_parse_ctx *ctx);
+void sl_build_hook(struct sl_parse_ctx *ctx, const struct sl_yyltype *stmt, const char *w1,
+		   const struct sl_yyltype *l1, const char *w2, const struct sl_yyltype *l2);
+void sl_build_policy(struct sl_parse_ctx *ctx, const struct sl_yyltype *stmt, const char *verdict,
+		     const struct sl_yyltype *loc);
+void sl_build_match(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc, const char *proto,
+		    const struct sl_yyltype *proto_loc, const char *member, const struct sl_yyltype *member_loc,
+		    struct sl_ast_value *mask, int op, const struct sl_yyltype *op_loc,
+		    struct sl_ast_value *value);
+void sl_build_counter(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc);
+void sl_build_action(struct sl_parse_ctx *ctx, enum sl_ast_action action, const struct sl_yyltype *loc,
+		     const char *target, const struct sl_yyltype *target_loc);
+void sl_build_rule_end(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc);
+void sl_build_recover(struct sl_parse_ctx *ctx);
+void sl_build_const(struct sl_parse_ctx *ctx, const char *name, const struct sl_yyltype *loc,
+		    struct sl_ast_value *value);
+void sl_build_include(struct sl_parse_ctx *ctx, const char *path, const struct sl_yyltype *loc);
+void sl_build_syntax_error(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc, const char *got,
+			   bool show_text, const char *const *expected, unsigned nexpected);
+
+/* parse.c: parse one more file into the build (includes). */
+int sl_parse_source(struct sl_build *b, struct sl_parse_ctx *parent, uint32_t file,
+		    const char *dir, const struct sl_file_id *id);

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * State shared by the scanner (lexer.l), the grammar (parser.y) and the AST
+ * builder (build.c) while one source file is parsed. Private to the front end.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ast.h"
+
+/* Bison's location type: a span with byte offsets, so a rule's text can be cut out. */
+struct sl_yyltype {
+	uint32_t first_line, first_column;
+	uint32_t last_line, last_column;
+	size_t off, end;
+};
+#define SL_YYLTYPE struct sl_yyltype
+#define SL_YYLTYPE_IS_DECLARED 1
+#define SL_YYLTYPE_IS_TRIVIAL 1
+
+/* A growable list of values, in the arena. */
+struct sl_vlist {
+	struct sl_ast_value **v;
+	uint32_t n, cap;
+};
+
+/* What every file of one parse shares: the AST being built and bookkeeping. */
+struct sl_build {
+	struct sl_ast *ast;
+	struct sl_arena *arena;
+	struct sl_diag *diag;
+	struct sl_sources *srcs;
+	size_t tables_cap, chains_cap, consts_cap;
+	/* files already parsed, to skip repeated (non-cyclic) includes */
+	struct sl_file_id *seen;
+	size_t nseen, seen_cap;
+	/* the rule list and the rule being built (tables and chains do not nest) */
+	struct sl_ast_chain *chain;
+	struct sl_ast_rule *rules;
+	size_t nrules, rules_cap;
+	struct sl_ast_rule rule;
+	struct sl_ast_match *matches;
+	size_t nmatches, matches_cap;
+	bool in_table;
+	bool rule_bad;
+};
+
+struct sl_file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+struct sl_parse_ctx {
+	struct sl_build *b;
+	struct sl_parse_ctx *parent; /* the including file's context */
+	uint32_t file;               /* index in the sources */
+	unsigned depth;              /* include depth */
+	bool has_id;
+	struct sl_file_id id;
+	const char *dir;             /* directory includes resolve against ("" = cwd) */
+	/* scanner position */
+	uint32_t line, col;
+	size_t off;
+	size_t last_bad_end;         /* end of the last invalid character reported */
+	bool last_sep;               /* last token was a separator (to add one at EOF) */
+	bool eof_sent;
+	void *scanner;
+};
+
+struct sl_loc sl_ctx_loc(const struct sl_parse_ctx *ctx, const struct sl_yyltype *l);

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* In-process compilation for the fuzzer: policy text -> IR (oracle) and -> ELF images. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena.h"
+#include "diag.h"
+
+struct sl_ir;
+
+struct front {
+	struct sl_sources srcs;
+	struct sl_arena *arena;
+	struct sl_ir *ir;
+	char *diag;    /* everything the front end printed (malloc'd) */
+};
+
+/* Parse, check, lower. Returns 0 or -errno (diagnostics in f->diag). */
+int front_compile(const char *name, const char *text, struct front *f);
+void front_free(struct front *f);
+
+struct back {
+	void *image;   /* ELF object (malloc'd) */
+	size_t size;
+	char *diag;
+	const char **prog_names; /* per table: its program's name (in arena) */
+	struct sl_arena *arena;
+};
+
+/* Optimise at `level`, generate code with decision recording, serialise. */
+int back_compile(const struct front *f, int level, struct back *b);
+void back_free(struct back *b);

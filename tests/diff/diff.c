@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sluice-diff: differential fuzzing of the compiler against the reference
+ * interpreter. For each seeded random policy (as text) and boundary-seeking
+ * packets, the interpreter's verdict, deciding rule and counters must equal
+ * those of the compiled object run in the kernel (BPF_PROG_TEST_RUN) at
+ * every optimisation level. Any policy the front end accepts must compile
+ * and pass the verifier. A failure prints a minimised reproducer.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "compile.h"
+#include "gen_packet.h"
+#include "gen_policy.h"
+#include "interp.h"
+#include "ir.h"
+#include "kern.h"
+
+struct config {
+	uint64_t seed;
+	unsigned policies;   /* 0 = until --seconds */
+	unsigned packets;    /* per table */
+	unsigned seconds;    /* 0 = no time limit */
+	int levels[4];
+	unsigned nlevels;
+	struct gen_policy_opts gen;
+	bool verbose;
+	bool print_policy;   /* print each policy (debugging the generator) */
+};
+
+struct stats {
+	uint64_t policies, tables, verdicts, packets, rejected;
+	unsigned failures;
+};
+
+static const char *const POLICY_NAME = "fuzz.sluice";
+
+/* One packet as the hook's program and the interpreter see it. */
+static struct sl_interp_packet view(const struct gen_packet *p, enum sl_hook hook)
+{
+	struct sl_interp_packet v = { .hook = hook, .data = p->data, .len = p->len, .ifindex = 1 };
+
+	if (!sl_hook_has_l2(hook)) {
+		v.data += 14;
+		v.len -= 14;
+		v.protocol = gen_packet_skb_protocol(p);
+	}
+	return v;
+}
+
+static void print_decider(FILE *out, const struct sl_ir *ir, uint32_t rule)
+{
+	if (rule == SL_INTERP_POLICY) {
+		fprintf(out, "policy");
+		return;
+	}
+	for (uint32_t c = 0; c < ir->nchains; c++) {
+		for (uint32_t i = 0; i < ir->chains[c].nrules; i++) {
+			const struct sl_ir_rule *r = &ir->chains[c].rules[i];
+			if (r->id == rule) {
+				fprintf(out, "rule %u (line %u: %s)", rule, r->loc.line, r->text);
+				return;
+			}
+		}
+	}
+	fprintf(out, "rule %u (no such rule)", rule);
+}
+
+enum outcome {
+	SAME,
+	DIFFERENT,   /* verdict, decision or counters differ */
+	BROKEN,      /* accepted policy that does not compile or load */
+	INVALID,     /* the front end rejects the policy */
+};
+
+struct finding {
+	enum outcome what;
+	int level;
+	uint32_t table;
+	struct gen_packet pkt;
+	struct sl_interp_result want;
+	uint32_t got_retval, got_rule;
+	int got_verdict;
+	char *detail; /* malloc'd */
+};
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	return s;
+}
+
+/*
+ * Run `pkts` of table `t` through the interpreter and the object at `level`.
+ * Stops at the first difference. `only` >= 0 restricts to one packet.
+ */
+static enum outcome check_table(const struct front *f, const struct back *b, int level,
+				uint32_t t, const struct gen_packet *pkts, size_t npkts,
+				struct finding *fd, struct stats *st)
+{
+	const struct sl_ir_table *table = &f->ir->tables[t];
+	struct sl_interp_counter *want = calloc(f->ir->nrules + 1, sizeof(*want));
+	struct sl_kern_prog prog;
+	char *log = NULL;
+	enum outcome res = SAME;
+	int err;
+
+	err = sl_kern_load_elf(b->image, b->size, b->prog_names[t], &prog, &log);
+	if (err) {
+		fd->what = BROKEN;
+		fd->level = level;
+		fd->table = t;
+		size_t n = log ? strlen(log) : 0;
+		fd->detail = xasprintf("loading program %s failed: %s\n%s", b->prog_names[t],
+				       strerror(-err), log ? log + (n > 4000 ? n - 4000 : 0) : "");
+		free(log);
+		free(want);
+		return BROKEN;
+	}
+	free(log);
+
+	for (size_t i = 0; i < npkts && res == SAME; i++) {
+		struct sl_interp_packet v = view(&pkts[i], table->hook);
+		struct sl_interp_result ir_res;
+		uint32_t retval = 0, rule = 0;
+
+		if (sl_interp_run(f->ir, t, &v, &ir_res, want))
+			abort();
+		sl_kern_decision_set(&prog, 0xfeedf00d);
+		if (sl_kern_run(&prog, pkts[i].data, pkts[i].len, &retval) ||
+		    sl_kern_decision(&prog, &rule)) {
+			fprintf(stderr, "sluice-diff: error: BPF_PROG_TEST_RUN failed: %s\n",
+				strerror(errno));
+			exit(2);
+		}
+		st->verdicts++;
+		int verdict = sl_kern_retval_verdict(table->hook, retval);
+		int want_verdict = ir_res.verdict == SL_VERDICT_ACCEPT;
+		if (verdict != want_verdict || rule != ir_res.rule) {
+			*fd = (struct finding){ DIFFERENT, level, t, pkts[i], ir_res, retval, rule,
+						verdict, NULL };
+			res = DIFFERENT;
+		}
+	}
+	/* counters: the object's totals over the packets equal the interpreter's */
+	for (uint32_t id = 0; id < f->ir->nrules && res == SAME && prog.counter_fd >= 0; id++) {
+		struct sluice_counter c = { 0 };
+
+		if (id < prog.ncounters && sl_kern_counter(&prog, id, &c))
+			continue;
+		if (c.packets != want[id].packets || c.bytes != want[id].bytes) {
+			fd->what = DIFFERENT;
+			fd->level = level;
+			fd->table = t;
+			fd->detail = xasprintf("counter of rule %u: interpreter %llu packets %llu "
+					       "bytes, kernel %llu packets %llu bytes",
+					       id, (unsigned long long)want[id].packets,
+					       (unsigned long long)want[id].bytes,
+					       (unsigned long long)c.packets,
+					       (unsigned long long)c.bytes);
+			fd->pkt.len = 0;
+			res = DIFFERENT;
+		}
+	}
+	sl_kern_prog_close(&prog);
+	free(want);
+	return res;
+}
+
+/* Everything about one policy text: the first difference found, if any. */
+static enum outcome check_policy(const char *text, const struct config *cfg,
+				 const struct gen_packet *const *pkts, const size_t *npkts,
+				 uint32_t only_table, struct finding *fd, struct stats *st)
+{
+	struct front f;
+	enum outcome res = SAME;
+
+	memset(fd, 0, sizeof(*fd));
+	if (front_compile(POLICY_NAME, text, &f)) {
+		fd->what = INVALID;
+		fd->detail = f.diag ? strdup(f.diag) : NULL;
+		front_free(&f);
+		return INVALID;
+	}
+	for (unsigned l = 0; l < cfg->nlevels && res == SAME; l++) {
+		struct back b;
+
+		if (back_compile(&f, cfg->levels[l], &b)) {
+			fd->what = res = BROKEN;
+			fd->level = cfg->levels[l];
+			fd->detail = xasprintf("compiling at -O%d failed:\n%s", cfg->levels[l],
+					       b.diag ? b.diag : "");
+			back_free(&b);
+			break;
+		}
+		for (uint32_t t = 0; t < f.ir->ntables && res == SAME; t++) {
+			if (only_table != UINT32_MAX && t != only_table)
+				continue;
+			res = check_table(&f, &b, cfg->levels[l], t, pkts[t], npkts[t], fd, st);
+		}
+		back_free(&b);
+	}
+	front_free(&f);
+	return res;
+}
+
+/* Does the policy still show the same kind of failure on the same packet? */
+static bool still_fails(const struct gen_policy *p, const struct config *cfg,
+			const struct finding *orig, const struct gen_packet *pkts, size_t npkts)
+{
+	struct config one = *cfg;
+	struct finding fd;
+	struct stats st = { 0 };
+	char *text = gen_policy_text(p);
+	const struct gen_packet *pp[16] = { 0 };
+	size_t np[16] = { 0 };
+
+	one.levels[0] = orig->level;
+	one.nlevels = 1;
+	for (unsigned i = 0; i < 16; i++) {
+		pp[i] = pkts;
+		np[i] = npkts;
+	}
+	enum outcome r = check_policy(text, &one, pp, np, orig->table, &fd, &st);
+	free(fd.detail);
+	free(text);
+	return r == orig->what;
+}
+
+/*
+ * Shrink rule by rule, then match by match, keeping every step that still
+ * fails the same way. The model is edited in place.
+ */
+static void shrink(struct gen_policy *p, const struct config *cfg, const struct finding *orig,
+		   const struct gen_packet *pkts, size_t npkts)
+{
+	bool progress = true;
+
+	while (progress) {
+		progress = false;
+		for (size_t bi = 0; bi < p->nblocks; bi++) {
+			struct gen_block *blk = &p->blocks[bi];
+			for (size_t k = blk->nrules; k-- > 0;) {
+				struct gen_rule saved = blk->rules[k];
+				memmove(&blk->rules[k], &blk->rules[k + 1],
+					(blk->nrules - k - 1) * sizeof(*blk->rules));
+				blk->nrules--;
+				if (still_fails(p, cfg, orig, pkts, npkts)) {
+					for (size_t m = 0; m < saved.nmatches; m++)
+						free(saved.matches[m]);
+					free(saved.matches);
+					free(saved.action);
+					progress = true;
+					continue;
+				}
+				memmove(&blk->rules[k + 1], &blk->rules[k],
+					(blk->nrules - k) * sizeof(*blk->rules));
+				blk->rules[k] = saved;
+				blk->nrules++;
+			}
+			for (size_t k = 0; k < blk->nrules; k++) {
+				struct gen_rule *r = &blk->rules[k];
+				for (size_t m = r->nmatches; m-- > 0;) {
+					char *saved = r->matches[m];
+					memmove(&r->matches[m], &r->matches[m + 1],
+						(r->nmatches - m - 1) * sizeof(char *));
+					r->nmatches--;
+					if (still_fails(p, cfg, orig, pkts, npkts)) {
+						free(saved);
+						progress = true;
+						continue;
+					}
+					memmove(&r->matches[m + 1], &r->matches[m],
+						(r->nmatches - m) * sizeof(char *));
+					r->matches[m] = saved;
+					r->nmatches++;
+				}
+			}
+		}
+		for (size_t c = p->nconsts; c-- > 0;) {
+			char *saved = p->consts[c];
+			memmove(&p->consts[c], &p->consts[c + 1], (p->nconsts - c - 1) * sizeof(char *));
+			p->nconsts--;
+			if (still_fails(p, cfg, orig, pkts, npkts)) {
+				free(saved);
+				progress = true;
+				continue;
+			}
+			memmove(&p->consts[c + 1], &p->consts[c], (p->nconsts - c) * sizeof(char *));
+			p->consts[c] = saved;
+			p->nconsts++;
+		}
+	}
+}
+
+static void hexdump(FILE *out, const uint8_t *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%02x%s", d[i], (i + 1) % 16 == 0 || i + 1 == n ? "\n" : " ");
+}
+
+static size_t count_rules(const struct gen_policy *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nblocks; i++)
+		n += p->blocks[i].nrules;
+	return n;
+}
+
+static void report(struct gen_policy *p, const struct config *cfg, uint64_t seed,
+		   struct finding *fd, const struct gen_packet *pkts, size_t npkts)
+{
+	static const char *const kinds[] = { "same", "MISMATCH", "COMPILE/LOAD FAILURE",
+					     "REJECTED BY THE FRONT END" };
+	size_t before = count_rules(p);
+	FILE *out = stderr;
+
+	/* a single packet reproduces a verdict mismatch; counters need them all */
+	const struct gen_packet *sp = pkts;
+	size_t sn = npkts;
+	if (fd->what == DIFFERENT && fd->pkt.len) {
+		sp = &fd->pkt;
+		sn = 1;
+	}
+	if (fd->what != INVALID)
+		shrink(p, cfg, fd, sp, sn);
+
+	char *text = gen_policy_text(p);
+	struct front f;
+	int ferr = front_compile(POLICY_NAME, text, &f);
+
+	fprintf(out, "\n=== %s: seed %llu, -O%d, table %u ===\n", kinds[fd->what],
+		(unsigned long long)seed, fd->level, fd->table);
+	if (fd->detail)
+		fprintf(out, "%s\n", fd->detail);
+	if (fd->what == DIFFERENT && fd->pkt.len && !ferr) {
+		fprintf(out, "packet (%zu bytes, frame as given to BPF_PROG_TEST_RUN):\n",
+			fd->pkt.len);
+		hexdump(out, fd->pkt.data, fd->pkt.len);
+		fprintf(out, "interpreter: %s by ", sl_verdict_name(fd->want.verdict));
+		print_decider(out, f.ir, fd->want.rule);
+		fprintf(out, "\nkernel:      %s (return code %u) by ",
+			fd->got_verdict == 1 ? "accept" : fd->got_verdict == 0 ? "drop" : "?",
+			fd->got_retval);
+		print_decider(out, f.ir, fd->got_rule);
+		fprintf(out, "\n");
+	}
+	fprintf(out, "policy (shrunk from %zu to %zu rules):\n%s", before, count_rules(p), text);
+	fprintf(out, "replay: sluice-diff --seed %llu --policies 1 --packets %u\n",
+		(unsigned long long)seed, cfg->packets);
+	if (!ferr)
+		front_free(&f);
+	else
+		front_free(&f);
+	free(text);
+}
+
+static uint64_t policy_seed(uint64_t seed, uint64_t i)
+{
+	return seed + i;
+}
+
+static int run(const struct config *cfg, struct stats *st)
+{
+	time_t start = time(NULL);
+
+	for (uint64_t i = 0; !cfg->policies || i < cfg->policies; i++) {
+		if (cfg->seconds && time(NULL) - start >= (time_t)cfg->seconds)
+			break;
+
+		uint64_t seed = policy_seed(cfg->seed, i);
+		struct rng r = { seed };
+		struct gen_policy p;
+		gen_policy(&r, &cfg->gen, &p);
+		char *text = gen_policy_text(&p);
+		if (cfg->print_policy)
+			printf("# seed %llu\n%s\n", (unsigned long long)seed, text);
+
+		/* packets per table, for its hook */
+		struct gen_packet *pkts[16] = { 0 };
+		size_t npkts[16] = { 0 };
+		size_t t = 0;
+		for (size_t bi = 0; bi < p.nblocks && t < 16; bi++) {
+			if (!p.blocks[bi].is_table)
+				continue;
+			pkts[t] = calloc(cfg->packets, sizeof(struct gen_packet));
+			for (unsigned k = 0; k < cfg->packets; k++)
+				gen_packet(&r, &p.values, p.blocks[bi].hook, &pkts[t][k]);
+			npkts[t++] = cfg->packets;
+			st->packets += cfg->packets;
+		}
+
+		struct finding fd;
+		enum outcome res = check_policy(text, cfg, (const struct gen_packet *const *)pkts,
+						npkts, UINT32_MAX, &fd, st);
+		st->policies++;
+		st->tables += t;
+		if (res != SAME) {
+			st->failures++;
+			report(&p, cfg, seed, &fd, pkts[fd.table], npkts[fd.table]);
+			free(fd.detail);
+		}
+		for (size_t k = 0; k < t; k++)
+			free(pkts[k]);
+		free(text);
+		gen_policy_free(&p);
+		if (cfg->verbose && st->policies % 100 == 0)
+			fprintf(stderr, "sluice-diff: %llu policies, %llu verdicts, %u failures\n",
+				(unsigned long long)st->policies,
+				(unsigned long long)st->verdicts, st->failures);
+		if (st->failures >= 5)
+			break;
+	}
+	return st->failures ? 1 : 0;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sluice-diff [--seed S] [--policies N] [--packets M] [--seconds T]\n"
+		"                   [--levels 0,1,2] [--max-rules R] [--print-policy] [-v]\n"
+		"Differential fuzzing: the reference interpreter against compiled objects in the\n"
+		"kernel. Policy i uses seed S+i; a failure prints a minimised reproducer.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "seed", required_argument, NULL, 's' },
+		{ "policies", required_argument, NULL, 'n' },
+		{ "packets", required_argument, NULL, 'p' },
+		{ "seconds", required_argument, NULL, 't' },
+		{ "levels", required_argument, NULL, 'l' },
+		{ "max-rules", required_argument, NULL, 'r' },
+		{ "print-policy", no_argument, NULL, 'P' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct config cfg = {
+		.seed = (uint64_t)time(NULL),
+		.policies = 100,
+		.packets = 500,
+		.levels = { 0, 1, 2 },
+		.nlevels = 3,
+		.gen = { .max_tables = 2, .max_chains = 3, .max_rules = 12, .max_matches = 4 },
+	};
+	struct stats st = { 0 };
+	char why[256];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "s:n:p:t:l:r:Pvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			cfg.seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'n':
+			cfg.policies = strtoul(optarg, NULL, 0);
+			break;
+		case 'p':
+			cfg.packets = strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			cfg.seconds = strtoul(optarg, NULL, 0);
+			break;
+		case 'r':
+			cfg.gen.max_rules = strtoul(optarg, NULL, 0);
+			break;
+		case 'l': {
+			cfg.nlevels = 0;
+			for (char *s = optarg; *s && cfg.nlevels < 4;) {
+				cfg.levels[cfg.nlevels++] = strtol(s, &s, 10);
+				if (*s == ',')
+					s++;
+			}
+			break;
+		}
+		case 'P':
+			cfg.print_policy = true;
+			break;
+		case 'v':
+			cfg.verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!cfg.packets || !cfg.nlevels || cfg.gen.max_rules < 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (!sl_kern_usable(why, sizeof(why)))
+		return sl_kern_skip("sluice-diff", why);
+
+	printf("sluice-diff: seed %llu\n", (unsigned long long)cfg.seed);
+	fflush(stdout);
+	time_t start = time(NULL);
+	int rc = run(&cfg, &st);
+	printf("sluice-diff: seed %llu: %llu policies (%llu tables), %llu packets, %llu verdicts "
+	       "compared over %u optimisation levels in %llds: %u failures\n",
+	       (unsigned long long)cfg.seed, (unsigned long long)st.policies,
+	       (unsigned long long)st.tables, (unsigned long long)st.packets,
+	       (unsigned long long)st.verdicts, cfg.nlevels, (long long)(time(NULL) - start),
+	       st.failures);
+	return rc;
+}

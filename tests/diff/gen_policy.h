@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Random policies as TEXT (so the front end is exercised too), kept as a
+ * small model the shrinker can take rules and matches out of.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "field.h"
+#include "rng.h"
+#include "util.h"
+
+/* Values worth aiming packets at, per field: interval edges and their neighbours. */
+struct gen_values {
+	sl_u128 *v[SL_FIELD_COUNT];
+	size_t n[SL_FIELD_COUNT], cap[SL_FIELD_COUNT];
+};
+
+struct gen_rule {
+	char **matches; /* "tcp dport != { 22, 80-90 }" */
+	size_t nmatches;
+	bool counter;
+	char *action;   /* "accept", "jump t0_c1", ... or NULL */
+};
+
+struct gen_block {
+	char *header;   /* "table t0 {\n\thook xdp\n\tpolicy drop\n" or "chain t0_c1 {\n" */
+	char name[32];  /* "t0", "t0_c1" */
+	bool is_table;
+	enum sl_hook hook;
+	struct gen_rule *rules;
+	size_t nrules;
+};
+
+struct gen_policy {
+	char **consts;  /* "const k0 = { 80, 443 }" */
+	size_t nconsts;
+	struct gen_block *blocks;
+	size_t nblocks;
+	struct gen_values values;
+};
+
+struct gen_policy_opts {
+	unsigned max_tables;  /* 1.. */
+	unsigned max_chains;  /* per table */
+	unsigned max_rules;   /* per block */
+	unsigned max_matches; /* per rule */
+};
+
+void gen_policy(struct rng *r, const struct gen_policy_opts *opts, struct gen_policy *out);
+void gen_policy_free(struct gen_policy *p);
+/* The policy's text (malloc'd). */
+char *gen_policy_text(const struct gen_policy *p);
