@@ -249,16 +249,55 @@ static bool tcp_flags_masked(struct sl_iset set, unsigned *mask, unsigned *value
 	return count > 1 && count == 1u << (8 - __builtin_popcount(*mask));
 }
 
-static void print_pred_values(FILE *out, const struct sl_field_info *fi, struct sl_iset set)
+static void print_flags_mask(FILE *out, unsigned mask)
 {
+	bool parens = __builtin_popcount(mask) > 1;
+
+	fputs(parens ? "& (" : "& ", out);
+	print_tcp_flags(out, mask);
+	fputs(parens ? ") " : " ", out);
+}
+
+/*
+ * tcp flags as written: one value, `& mask == value`, or their negations
+ * when the complement has that shape; a set of values otherwise.
+ */
+static bool print_tcp_flags_pred(FILE *out, struct sl_iset set, struct sl_arena *a)
+{
+	struct sl_iset rest = sl_iset_complement(a, set, 0xff);
 	unsigned mask, value;
 
-	if (fi->kind == SL_KIND_TCP_FLAGS && tcp_flags_masked(set, &mask, &value)) {
-		fputs("& (", out);
-		print_tcp_flags(out, mask);
-		fputs(") == ", out);
+	if (set.n == 1 && set.iv[0].lo == set.iv[0].hi)
+		return false; /* a plain value */
+	if (tcp_flags_masked(set, &mask, &value)) {
+		print_flags_mask(out, mask);
+		fputs("== ", out);
 		print_tcp_flags(out, value);
-		return;
+		return true;
+	}
+	if (rest.n == 1 && rest.iv[0].lo == rest.iv[0].hi) {
+		fputs("!= ", out);
+		print_tcp_flags(out, (unsigned)rest.iv[0].lo);
+		return true;
+	}
+	if (rest.n && tcp_flags_masked(rest, &mask, &value)) {
+		print_flags_mask(out, mask);
+		fputs("!= ", out);
+		print_tcp_flags(out, value);
+		return true;
+	}
+	return false;
+}
+
+static void print_pred_values(FILE *out, const struct sl_field_info *fi, struct sl_iset set)
+{
+	if (fi->kind == SL_KIND_TCP_FLAGS) {
+		struct sl_arena *a = sl_arena_new();
+		bool done = print_tcp_flags_pred(out, set, a);
+
+		sl_arena_free(a);
+		if (done)
+			return;
 	}
 	if (printed_elements(fi, set) == 1) {
 		print_interval(out, fi, set.iv[0]);

@@ -330,6 +330,8 @@ static void report_impossible(struct lower *lw, const struct sl_ast_rule *rule, 
 	}
 	sl_warning(lw->diag, rule->loc, "rule can never match: its conditions on %s exclude each other",
 		   name);
+	if (lw->diag->quiet_warnings)
+		return; /* the notes belong to a warning nobody sees */
 	for (uint32_t i = 0; i < acc->norigins; i++) {
 		const struct sl_ast_match *m = acc->origins[i].match;
 		const struct sl_field_info *mf = sl_field_info(m->field);

@@ -247,7 +247,13 @@ static void tcp_flags_print_as_masks_or_values(void **state)
 	assert_pred_text(pred(SL_FIELD_TCP_FLAGS, sl_iset_masked(a, 0x12, 0x02, 8)),
 			 "tcp flags & (syn|ack) == syn");
 	assert_pred_text(pred(SL_FIELD_TCP_FLAGS, sl_iset_masked(a, 0x04, 0x00, 8)),
-			 "tcp flags & (rst) == 0x00");
+			 "tcp flags & rst == 0x00");
+	assert_pred_text(pred(SL_FIELD_TCP_FLAGS,
+			      sl_iset_complement(a, sl_iset_masked(a, 0x06, 0x00, 8), 0xff)),
+			 "tcp flags & (syn|rst) != 0x00");
+	assert_pred_text(pred(SL_FIELD_TCP_FLAGS,
+			      sl_iset_complement(a, sl_iset_range(a, 0x02, 0x02), 0xff)),
+			 "tcp flags != syn");
 	assert_pred_text(pred(SL_FIELD_TCP_FLAGS, sl_iset_range(a, 0x12, 0x12)), "tcp flags syn|ack");
 	struct sl_interval two[] = { { 0x02, 0x02 }, { 0x12, 0x12 }, { 0x20, 0x23 } };
 
