@@ -60,24 +60,36 @@ static void record_line(struct sl_emit *e)
 	e->lines[e->nlines++] = (struct sl_bpf_line){ (uint32_t)e->ninsns, e->loc };
 }
 
+static bool ends_flow(struct bpf_insn insn)
+{
+	return insn.code == (BPF_JMP | BPF_EXIT) || insn.code == (BPF_JMP | BPF_JA);
+}
+
 void sl_emit(struct sl_emit *e, struct bpf_insn insn)
 {
+	if (e->unreachable)
+		return;
 	if (e->ninsns >= SL_EMIT_MAX_INSNS && !e->err)
 		e->err = -E2BIG;
 	if (!reserve(e, (void **)&e->insns, &e->cap, e->ninsns + 1, sizeof(*e->insns)))
 		return;
 	record_line(e);
 	e->insns[e->ninsns++] = insn;
+	e->unreachable = ends_flow(insn);
 }
 
 void sl_emit_ld_imm64(struct sl_emit *e, uint8_t dst, uint64_t value)
 {
+	if (e->unreachable)
+		return;
 	sl_emit(e, SL_INSN(BPF_LD | BPF_DW | BPF_IMM, dst, 0, 0, (int32_t)(uint32_t)value));
 	sl_emit(e, SL_INSN(0, 0, 0, 0, (int32_t)(uint32_t)(value >> 32)));
 }
 
 void sl_emit_ld_map(struct sl_emit *e, uint8_t dst, uint32_t map)
 {
+	if (e->unreachable)
+		return;
 	if (!reserve(e, (void **)&e->relocs, &e->relocs_cap, e->nrelocs + 1, sizeof(*e->relocs)))
 		return;
 	e->relocs[e->nrelocs++] = (struct sl_bpf_map_reloc){ (uint32_t)e->ninsns, map };
@@ -123,9 +135,10 @@ void sl_emit_bind(struct sl_emit *e, sl_label label)
 		return;
 	e->label_at[label] = (int64_t)e->ninsns;
 	for (size_t i = 0; i < e->npending; i++) {
-		if (e->pending[i].label == label)
+		if (e->pending[i].label == label) {
 			patch(e, e->pending[i].insn, (int64_t)e->ninsns);
-		else
+			e->unreachable = false;
+		} else
 			e->pending[keep++] = e->pending[i];
 	}
 	e->npending = keep;
@@ -135,6 +148,8 @@ static void jump_to(struct sl_emit *e, struct bpf_insn insn, sl_label label)
 {
 	uint32_t at = (uint32_t)e->ninsns;
 
+	if (e->unreachable)
+		return;
 	sl_emit(e, insn);
 	if (e->err)
 		return;
@@ -178,7 +193,7 @@ static void emit_island(struct sl_emit *e)
 		return;
 	e->pending = NULL;
 	e->npending = e->pending_cap = 0;
-	sl_emit_ja(e, skip);
+	sl_emit_ja(e, skip); /* nothing when the island is in unreachable code anyway */
 	for (size_t i = 0; i < nold && !e->err; i++) {
 		sl_label target = old[i].label;
 		size_t j;
@@ -196,10 +211,12 @@ static void emit_island(struct sl_emit *e)
 
 		patch(e, old[i].insn, trampoline);
 		old[i].insn = trampoline; /* later duplicates jump here */
+		e->unreachable = false;     /* reached from old[i] */
 		sl_emit_ja(e, target);
 	}
 	free(old);
-	sl_emit_bind(e, skip);
+	e->unreachable = true;
+	sl_emit_bind(e, skip); /* reachable again when the code before the island was */
 	e->nislands++;
 }
 

@@ -15,6 +15,9 @@
  *
  * and points the pending jumps at the trampolines, which become the new
  * pending jumps. Programs of any length thus need no cpu-v4 `gotol`.
+ *
+ * Code that cannot be reached (after `exit` or `ja`, before a label that is
+ * jumped to) is not emitted at all: the verifier rejects unreachable code.
  */
 #pragma once
 
@@ -79,6 +82,11 @@ struct sl_emit {
 	struct sl_emit_fixup *pending; /* forward jumps to unbound labels, oldest first */
 	size_t npending, pending_cap;
 	struct sl_loc loc; /* location of the code being emitted */
+	/*
+	 * After `exit` or `ja`, until a label someone jumps to: code here could never
+	 * run, and the verifier rejects unreachable instructions, so it is dropped.
+	 */
+	bool unreachable;
 	uint32_t nislands;
 	int err;           /* first error (-ENOMEM, -E2BIG); later calls do nothing */
 };

@@ -78,19 +78,10 @@ void kt_expect(struct kt *kt, bool ok, const char *fmt, ...)
 	va_end(ap);
 }
 
-/*
- * BPF_PROG_TEST_RUN refuses skb frames whose EtherType is IPv4 or IPv6 but whose
- * fixed IP header is cut short (-EINVAL): those cases cannot be run on TC or
- * cgroup_skb (XDP runs them).
- */
+/* Frames the kernel cannot run on the hook are skipped (see sl_kern_runnable()). */
 static bool untestable(const struct sl_kern_prog *prog, const struct sl_pkt *p, size_t len)
 {
-	unsigned type;
-
-	if (prog->hook == SL_HOOK_XDP || len < 14)
-		return false;
-	type = (p->data[12] << 8) | p->data[13];
-	return (type == 0x0800 && len < 14 + 20) || (type == 0x86dd && len < 14 + 40);
+	return !sl_kern_runnable(prog->hook, p->data, len);
 }
 
 static int run(struct kt *kt, struct sl_kern_prog *prog, const struct sl_pkt *p, size_t len,

@@ -299,10 +299,25 @@ int sl_kern_load_elf(const void *image, size_t size, const char *prog_name,
 	return 0;
 }
 
+bool sl_kern_runnable(enum sl_hook hook, const void *frame, size_t len)
+{
+	const uint8_t *f = frame;
+	unsigned type;
+
+	if (len < 14)
+		return false;
+	if (hook == SL_HOOK_XDP)
+		return true;
+	type = (f[12] << 8) | f[13];
+	return !((type == 0x0800 && len < 14 + 20) || (type == 0x86dd && len < 14 + 40));
+}
+
 int sl_kern_run(const struct sl_kern_prog *p, const void *frame, size_t len, uint32_t *retval)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len, .repeat = 1);
 
+	if (!sl_kern_runnable(p->hook, frame, len))
+		return -EOPNOTSUPP;
 	if (bpf_prog_test_run_opts(p->fd, &opts))
 		return -errno;
 	*retval = opts.retval;

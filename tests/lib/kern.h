@@ -20,6 +20,7 @@
  */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,7 +76,16 @@ int sl_kern_load_elf(const void *image, size_t size, const char *prog_name,
 
 void sl_kern_prog_close(struct sl_kern_prog *p);
 
-/* Run once on a frame (see above); *retval gets the program's return code. 0 or -errno. */
+/*
+ * Whether the kernel can run the frame on the hook at all. BPF_PROG_TEST_RUN needs
+ * 14 bytes, and for skb hooks (TC, cgroup_skb) it refuses a frame whose EtherType
+ * (bytes 12-13) is IPv4 or IPv6 when the fixed IP header (20 / 40 bytes) is cut
+ * short. Such frames can only be tested on XDP: skip them elsewhere.
+ */
+bool sl_kern_runnable(enum sl_hook hook, const void *frame, size_t len);
+
+/* Run once on a frame (see above); *retval gets the program's return code. 0 or -errno;
+ * -EOPNOTSUPP without running when !sl_kern_runnable(). */
 int sl_kern_run(const struct sl_kern_prog *p, const void *frame, size_t len, uint32_t *retval);
 
 /* Counters of rule `id`, summed over all CPUs. 0 or -errno. */
