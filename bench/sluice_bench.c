@@ -236,7 +236,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 static void read_kv(struct variant *v)
 {
-	char line[256];
+	char line[1024];
 	FILE *f;
 
 	snprintf(v->compile_status, sizeof(v->compile_status), "%s", v->kv ? "missing" : "n/a");
@@ -253,6 +253,8 @@ static void read_kv(struct variant *v)
 			v->compile_s = atof(line + 7);
 		else if (!strncmp(line, "maxrss_kb=", 10))
 			v->compile_rss_kb = atol(line + 10);
+		else if (!strncmp(line, "note=", 5))
+			snprintf(v->note, sizeof(v->note), "%.500s", line + 5);
 	}
 	fclose(f);
 }
@@ -491,6 +493,7 @@ static void measure_variant(struct variant *v, const struct workload *w,
 	read_kv(v);
 	if (strcmp(v->compile_status, "ok") && strcmp(v->compile_status, "n/a")) {
 		v->status = !strcmp(v->compile_status, "timeout") ? "compile-timeout" :
+			    !strcmp(v->compile_status, "skipped") ? "skipped" :
 								    "compile-failed";
 		return;
 	}

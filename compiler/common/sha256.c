@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "util.h"
+
 static const uint32_t k[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
 	0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
@@ -21,9 +23,20 @@ static inline uint32_t ror(uint32_t x, unsigned n)
 	return (x >> n) | (x << (32 - n));
 }
 
+#define SL_SHA_ROUND(a, b, c, d, e, f, g, h, i)                                                    \
+	do {                                                                                       \
+		uint32_t t1 = h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) +  \
+			      k[i] + w[i];                                                         \
+		uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c)); \
+		d += t1;                                                                           \
+		h = t1 + t2;                                                                       \
+	} while (0)
+
 static void compress(uint32_t state[8], const uint8_t block[64])
 {
-	uint32_t w[64], s[8];
+	uint32_t w[64];
+	uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+	uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
 
 	for (int i = 0; i < 16; i++)
 		w[i] = (uint32_t)block[4 * i] << 24 | (uint32_t)block[4 * i + 1] << 16 |
@@ -34,20 +47,25 @@ static void compress(uint32_t state[8], const uint8_t block[64])
 
 		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
 	}
-	memcpy(s, state, sizeof(s));
-	for (int i = 0; i < 64; i++) {
-		uint32_t e = s[4], a = s[0];
-		uint32_t t1 = s[7] + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & s[5]) ^ (~e & s[6])) +
-			      k[i] + w[i];
-		uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) +
-			      ((a & s[1]) ^ (a & s[2]) ^ (s[1] & s[2]));
-
-		memmove(&s[1], &s[0], 7 * sizeof(s[0]));
-		s[4] += t1;
-		s[0] = t1 + t2;
+	/* eight rounds per step, the working variables rotating by name instead of by copy */
+	for (int i = 0; i < 64; i += 8) {
+		SL_SHA_ROUND(a, b, c, d, e, f, g, h, i);
+		SL_SHA_ROUND(h, a, b, c, d, e, f, g, i + 1);
+		SL_SHA_ROUND(g, h, a, b, c, d, e, f, i + 2);
+		SL_SHA_ROUND(f, g, h, a, b, c, d, e, i + 3);
+		SL_SHA_ROUND(e, f, g, h, a, b, c, d, i + 4);
+		SL_SHA_ROUND(d, e, f, g, h, a, b, c, i + 5);
+		SL_SHA_ROUND(c, d, e, f, g, h, a, b, i + 6);
+		SL_SHA_ROUND(b, c, d, e, f, g, h, a, i + 7);
 	}
-	for (int i = 0; i < 8; i++)
-		state[i] += s[i];
+	state[0] += a;
+	state[1] += b;
+	state[2] += c;
+	state[3] += d;
+	state[4] += e;
+	state[5] += f;
+	state[6] += g;
+	state[7] += h;
 }
 
 void sl_sha256_init(struct sl_sha256 *ctx)
@@ -64,20 +82,22 @@ void sl_sha256_update(struct sl_sha256 *ctx, const void *data, size_t len)
 	const uint8_t *p = data;
 
 	ctx->length += len;
-	while (len) {
-		size_t take = sizeof(ctx->block) - ctx->used;
+	if (ctx->used) {
+		size_t take = sl_min(sizeof(ctx->block) - ctx->used, len);
 
-		if (take > len)
-			take = len;
 		memcpy(ctx->block + ctx->used, p, take);
 		ctx->used += take;
 		p += take;
 		len -= take;
-		if (ctx->used == sizeof(ctx->block)) {
-			compress(ctx->state, ctx->block);
-			ctx->used = 0;
-		}
+		if (ctx->used < sizeof(ctx->block))
+			return;
+		compress(ctx->state, ctx->block);
+		ctx->used = 0;
 	}
+	for (; len >= sizeof(ctx->block); p += sizeof(ctx->block), len -= sizeof(ctx->block))
+		compress(ctx->state, p);
+	memcpy(ctx->block, p, len);
+	ctx->used = len;
 }
 
 void sl_sha256_final(struct sl_sha256 *ctx, uint8_t out[SL_SHA256_LEN])

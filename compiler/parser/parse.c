@@ -171,6 +171,7 @@ static int parse_main(int file, const char *path, const struct sl_file_id *id, c
 	free(b.seen);
 	free(b.rules);
 	free(b.matches);
+	free(b.words);
 	*out = ast;
 	if (r)
 		return r;

@@ -7,8 +7,10 @@
  * every optimisation level. Any policy the front end accepts must compile
  * and pass the verifier. A failure prints a minimised reproducer.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,7 @@ struct config {
 	int levels[4];
 	unsigned nlevels;
 	struct gen_policy_opts gen;
+	unsigned max_failures;
 	bool verbose;
 	bool print_policy;   /* print each policy (debugging the generator) */
 };
@@ -139,10 +142,16 @@ static enum outcome check_table(const struct front *f, const struct back *b, int
 		if (sl_interp_run(f->ir, t, &v, &ir_res, want))
 			abort();
 		sl_kern_decision_set(&prog, 0xfeedf00d);
-		if (sl_kern_run(&prog, pkts[i].data, pkts[i].len, &retval) ||
-		    sl_kern_decision(&prog, &rule)) {
+		err = sl_kern_run(&prog, pkts[i].data, pkts[i].len, &retval);
+		if (err) {
 			fprintf(stderr, "sluice-diff: error: BPF_PROG_TEST_RUN failed: %s\n",
-				strerror(errno));
+				strerror(-err));
+			exit(2);
+		}
+		err = sl_kern_decision(&prog, &rule);
+		if (err) {
+			fprintf(stderr, "sluice-diff: error: reading the decision map failed: %s\n",
+				strerror(-err));
 			exit(2);
 		}
 		st->verdicts++;
@@ -289,6 +298,24 @@ static void shrink(struct gen_policy *p, const struct config *cfg, const struct 
 				}
 			}
 		}
+		/* chains left empty and unreferenced */
+		for (size_t bi = p->nblocks; bi-- > 0;) {
+			struct gen_block saved = p->blocks[bi];
+			if (saved.is_table || saved.nrules)
+				continue;
+			memmove(&p->blocks[bi], &p->blocks[bi + 1],
+				(p->nblocks - bi - 1) * sizeof(*p->blocks));
+			p->nblocks--;
+			if (still_fails(p, cfg, orig, pkts, npkts)) {
+				free(saved.rules);
+				free(saved.header);
+				continue;
+			}
+			memmove(&p->blocks[bi + 1], &p->blocks[bi],
+				(p->nblocks - bi) * sizeof(*p->blocks));
+			p->blocks[bi] = saved;
+			p->nblocks++;
+		}
 		for (size_t c = p->nconsts; c-- > 0;) {
 			char *saved = p->consts[c];
 			memmove(&p->consts[c], &p->consts[c + 1], (p->nconsts - c - 1) * sizeof(char *));
@@ -421,7 +448,7 @@ static int run(const struct config *cfg, struct stats *st)
 			fprintf(stderr, "sluice-diff: %llu policies, %llu verdicts, %u failures\n",
 				(unsigned long long)st->policies,
 				(unsigned long long)st->verdicts, st->failures);
-		if (st->failures >= 5)
+		if (st->failures >= cfg->max_failures)
 			break;
 	}
 	return st->failures ? 1 : 0;
@@ -431,7 +458,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: sluice-diff [--seed S] [--policies N] [--packets M] [--seconds T]\n"
-		"                   [--levels 0,1,2] [--max-rules R] [--print-policy] [-v]\n"
+		"                   [--levels 0,1,2] [--max-rules R] [--max-failures F]\n"
+		"                   [--print-policy] [-v]\n"
 		"Differential fuzzing: the reference interpreter against compiled objects in the\n"
 		"kernel. Policy i uses seed S+i; a failure prints a minimised reproducer.\n");
 }
@@ -446,6 +474,7 @@ int main(int argc, char **argv)
 		{ "levels", required_argument, NULL, 'l' },
 		{ "max-rules", required_argument, NULL, 'r' },
 		{ "print-policy", no_argument, NULL, 'P' },
+		{ "max-failures", required_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -454,6 +483,7 @@ int main(int argc, char **argv)
 		.seed = (uint64_t)time(NULL),
 		.policies = 100,
 		.packets = 500,
+		.max_failures = 5,
 		.levels = { 0, 1, 2 },
 		.nlevels = 3,
 		.gen = { .max_tables = 2, .max_chains = 3, .max_rules = 12, .max_matches = 4 },
@@ -462,7 +492,7 @@ int main(int argc, char **argv)
 	char why[256];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:n:p:t:l:r:Pvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:n:p:t:l:r:F:Pvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			cfg.seed = strtoull(optarg, NULL, 0);
@@ -488,6 +518,9 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case 'F':
+			cfg.max_failures = strtoul(optarg, NULL, 0);
+			break;
 		case 'P':
 			cfg.print_policy = true;
 			break;

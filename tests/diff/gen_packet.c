@@ -262,6 +262,17 @@ void gen_packet(struct rng *r, const struct gen_values *v, enum sl_hook hook,
 	}
 	if (out->len < 14)
 		out->len = 14;
+	/*
+	 * skb test runs (TC, cgroup_skb) refuse a frame whose EtherType says IPv4
+	 * or IPv6 but which is shorter than that fixed header (EINVAL): those
+	 * truncations are only reachable there behind a VLAN tag.
+	 */
+	if (hook != SL_HOOK_XDP) {
+		if (type == SL_ETH_P_IP && !tags && out->len < 34)
+			out->len = 34;
+		if (type == SL_ETH_P_IPV6 && !tags && out->len < 54)
+			out->len = 54;
+	}
 }
 
 uint16_t gen_packet_skb_protocol(const struct gen_packet *p)

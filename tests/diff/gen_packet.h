@@ -14,7 +14,10 @@
 
 #define GEN_PKT_MAX 512
 
-/* Always a whole Ethernet frame (the kernel's test run wants >= 14 bytes). */
+/*
+ * Always a whole Ethernet frame the kernel's test run takes: >= 14 bytes, and
+ * on TC and cgroup_skb an untagged IPv4 (IPv6) frame has >= 34 (54) bytes.
+ */
 struct gen_packet {
 	uint8_t data[GEN_PKT_MAX];
 	size_t len;

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# classbench2sluice writes policies the front end accepts, rule for rule, and the
+# C baseline generator writes C clang compiles; bad input fails cleanly.
+set -euo pipefail
+
+build=${1:?usage: convert.sh BUILD-DIR}
+cbdir=${SLUICE_CLASSBENCH:-/work/shared/classbench}
+tools=$build/bench
+sluice=$build/compiler/driver/sluice
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+[ -r "$cbdir/acl1_1000" ] || { echo "SKIP: no ClassBench data in $cbdir" >&2; exit 77; }
+out=$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench-convert-$$.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+
+for set in acl1 fw1 ipc1; do
+	"$tools/classbench2sluice" --hook "tc ingress" -o "$out/$set.sluice" "$cbdir/${set}_1000" ||
+		fail "classbench2sluice $set"
+	rules=$(grep -c . "$cbdir/${set}_1000")
+	written=$(tail -n +6 "$out/$set.sluice" | grep -cE "(accept|drop)$")
+	[ "$written" -le "$rules" ] && [ "$written" -gt $((rules * 9 / 10)) ] ||
+		fail "$set: $written rules written for $rules"
+	# rule i is on line i + 6: the last rule's line holds its action by parity
+	last=$(sed -n "$((rules - 1 + 6))p" "$out/$set.sluice")
+	case $(((rules - 1) % 2)) in
+	0) [[ $last == *accept ]] || fail "$set: line of rule $((rules - 1)) is '$last'" ;;
+	1) [[ $last == *drop ]] || fail "$set: line of rule $((rules - 1)) is '$last'" ;;
+	esac
+	"$sluice" check "$out/$set.sluice" >"$out/check.log" 2>&1 ||
+		{ cat "$out/check.log" >&2; fail "sluice check rejects the converted $set"; }
+	grep -q "$rules rules" "$out/check.log" || grep -q "$written rules" "$out/check.log" ||
+		fail "$set: sluice check counts other rules: $(cat "$out/check.log")"
+done
+
+"$tools/classbench2sluice" -n 3 "$cbdir/fw1_1000" >"$out/three.sluice"
+[ "$(tail -n +6 "$out/three.sluice" | grep -cE "(accept|drop)$")" = 3 ] || fail "-n 3 did not give 3 rules"
+
+if command -v clang >/dev/null; then
+	"$tools/classbench2c" -n 50 -o "$out/fw1.c" "$cbdir/fw1_1000" || fail "classbench2c"
+	clang -O2 -target bpf -c "$out/fw1.c" -o "$out/fw1.o" || fail "clang rejects classbench2c's C"
+fi
+
+# Bad input: an error with a location, exit 1, and no output file.
+printf '@1.2.3.4/32\t5.6.7.8/40\t0 : 65535\t0 : 65535\t0x06/0xFF\n' >"$out/bad"
+if "$tools/classbench2sluice" -o "$out/bad.sluice" "$out/bad" 2>"$out/err"; then
+	fail "a bad rule file was accepted"
+fi
+grep -q "bad:1:21: error: prefix length out of range" "$out/err" || fail "error: $(cat "$out/err")"
+[ ! -e "$out/bad.sluice" ] || fail "an output file was left behind"
+ls "$out" | grep -q 'tmp' && fail "a temporary file was left behind"
+"$tools/classbench2sluice" --hook nowhere "$cbdir/acl1_1000" 2>/dev/null && fail "unknown hook accepted"
+echo "ok: converters"

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The ClassBench reader, the naive reference, the trace generator and the packet builder. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "classbench.h"
+#include "packet.h"
+
+static const char rules_text[] =
+	"@10.1.2.3/8\t192.168.1.0/24\t0 : 65535\t80 : 80\t0x06/0xFF\t0x0000/0x0200\t\n"
+	"@0.0.0.0/0\t0.0.0.0/0\t1024 : 65535\t53 : 53\t0x00/0x00\t0x0000/0x0000\n"
+	"@1.2.3.4/32\t5.6.7.8/32\t0 : 65535\t0 : 65535\t0x2f/0xFF\t0x0000/0x0000\n"
+	"@1.2.3.4/32\t5.6.7.8/32\t0 : 65535\t10 : 20\t0x01/0xFF\t0x0000/0x0000\n"
+	"\n"
+	"@0.0.0.0/0\t0.0.0.0/0\t0 : 65535\t0 : 65535\t0x00/0x00\t0x0000/0x0000\n";
+
+static char *write_temp(const char *text)
+{
+	char *path = strdup("/tmp/sluice-bench-test-XXXXXX");
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static int load_text(const char *text, size_t limit, struct cb_rules *rules, unsigned *nerrors)
+{
+	char *path = write_temp(text);
+	struct sl_sources srcs;
+	struct sl_diag diag;
+	FILE *sink = fopen("/dev/null", "w");
+	int r;
+
+	sl_sources_init(&srcs);
+	sl_diag_init(&diag, &srcs, sink);
+	r = cb_rules_load(path, limit, &srcs, &diag, rules);
+	*nerrors = diag.nerrors;
+	sl_sources_fini(&srcs);
+	fclose(sink);
+	unlink(path);
+	free(path);
+	return r;
+}
+
+static void test_parse_rules(void **state)
+{
+	struct cb_rules rules;
+	unsigned nerrors;
+
+	assert_int_equal(load_text(rules_text, 0, &rules, &nerrors), 0);
+	assert_int_equal(rules.n, 5);
+	assert_int_equal(rules.total, 5);
+	/* host bits below the prefix are cleared */
+	assert_int_equal(rules.v[0].src, 0x0a000000);
+	assert_int_equal(rules.v[0].src_len, 8);
+	assert_int_equal(rules.v[0].dst, 0xc0a80100);
+	assert_int_equal(rules.v[0].dport_lo, 80);
+	assert_false(rules.v[0].proto_any);
+	assert_int_equal(rules.v[0].proto, 6);
+	assert_true(rules.v[1].proto_any);
+	assert_int_equal(rules.v[1].sport_lo, 1024);
+	assert_int_equal(rules.v[4].line, 6);
+	cb_rules_free(&rules);
+
+	assert_int_equal(load_text(rules_text, 2, &rules, &nerrors), 0);
+	assert_int_equal(rules.n, 2);
+	assert_int_equal(rules.total, 5);
+	cb_rules_free(&rules);
+}
+
+static void test_parse_errors(void **state)
+{
+	static const char *const bad[] = {
+		"@1.2.3.4/33\t0.0.0.0/0\t0 : 1\t0 : 1\t0x06/0xFF\n",
+		"@1.2.3.256/32\t0.0.0.0/0\t0 : 1\t0 : 1\t0x06/0xFF\n",
+		"@1.2.3.4/32\t0.0.0.0/0\t5 : 1\t0 : 1\t0x06/0xFF\n",
+		"@1.2.3.4/32\t0.0.0.0/0\t0 : 70000\t0 : 1\t0x06/0xFF\n",
+		"@1.2.3.4/32\t0.0.0.0/0\t0 : 1\t0 : 1\t0x06/0x0F\n",
+		"1.2.3.4/32\t0.0.0.0/0\t0 : 1\t0 : 1\t0x06/0xFF\n",
+		"@1.2.3.4/32\t0.0.0.0/0\t0 : 1\n",
+	};
+	struct cb_rules rules;
+	unsigned nerrors;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(load_text(bad[i], 0, &rules, &nerrors), -EINVAL);
+		assert_int_equal(nerrors, 1);
+		assert_null(rules.v);
+	}
+}
+
+static void test_matching(void **state)
+{
+	struct cb_rules rules;
+	unsigned nerrors;
+	struct cb_header tcp80 = { 0x0a0b0c0d, 0xc0a801fe, 40000, 80, 6, 0 };
+	struct cb_header udp53 = { 1, 2, 2000, 53, 17, 0 };
+	struct cb_header low53 = { 1, 2, 1000, 53, 17, 0 };
+	struct cb_header gre = { 0x01020304, 0x05060708, 0, 0, 0x2f, 0 };
+	struct cb_header icmp = { 0x01020304, 0x05060708, 0, 15, 1, 0 };
+	struct cb_header proto0 = { 9, 9, 2000, 53, 0, 0 };
+
+	assert_int_equal(load_text(rules_text, 0, &rules, &nerrors), 0);
+	assert_int_equal(cb_first_match(&rules, &tcp80), 0);
+	assert_int_equal(cb_first_match(&rules, &udp53), 1);
+	assert_int_equal(cb_first_match(&rules, &low53), 4);
+	assert_int_equal(cb_first_match(&rules, &gre), 2);
+	/* ports on ICMP never match: the ICMP packet has no ports */
+	assert_false(cb_rule_satisfiable(&rules.v[3]));
+	assert_int_equal(cb_first_match(&rules, &icmp), 4);
+	/* a port range on a protocol-wildcard rule needs a TCP or UDP packet */
+	assert_int_equal(cb_first_match(&rules, &proto0), 4);
+	assert_true(cb_rule_drops(1));
+	assert_false(cb_rule_drops(4));
+	cb_rules_free(&rules);
+}
+
+static void test_generated_trace(void **state)
+{
+	struct cb_trace a, b;
+	struct cb_rules rules;
+	unsigned nerrors;
+
+	assert_int_equal(load_text(rules_text, 0, &rules, &nerrors), 0);
+	assert_int_equal(cb_trace_generate(&rules, 500, 7, &a), 0);
+	assert_int_equal(cb_trace_generate(&rules, 500, 7, &b), 0);
+	assert_memory_equal(a.v, b.v, 500 * sizeof(*a.v));
+	for (size_t i = 0; i < a.n; i++) {
+		const struct cb_header *h = &a.v[i];
+		const struct cb_rule *r = &rules.v[h->aimed];
+
+		assert_true(h->aimed < rules.n);
+		/* a corner of the aimed rule's box */
+		assert_int_equal(h->src & cb_prefix_mask(r->src_len), r->src);
+		assert_true(h->dport == r->dport_lo || h->dport == r->dport_hi);
+		assert_true(r->proto_any ? h->proto == 0 || h->proto == 255 : h->proto == r->proto);
+		/* the hinted scan is the plain scan */
+		assert_int_equal(cb_first_match_hinted(&rules, h), cb_first_match(&rules, h));
+	}
+	cb_trace_free(&a);
+	cb_trace_free(&b);
+	cb_rules_free(&rules);
+}
+
+static void test_packets(void **state)
+{
+	struct cb_header tcp = { 0x0a000001, 0x0a000002, 1234, 80, 6, 0 };
+	struct cb_header udp = { 0x0a000001, 0x0a000002, 53, 5353, 17, 0 };
+	struct cb_header gre = { 0x0a000001, 0x0a000002, 53, 5353, 47, 0 };
+	uint8_t p[CB_PACKET_MAX];
+
+	assert_int_equal(cb_packet_build(&tcp, p), 14 + 20 + 20);
+	assert_int_equal(p[12] << 8 | p[13], 0x0800);
+	assert_int_equal(p[14], 0x45);
+	assert_int_equal(p[14 + 9], 6);
+	assert_int_equal(p[14 + 12], 10);
+	assert_int_equal(p[14 + 19], 2);
+	assert_int_equal(p[34] << 8 | p[35], 1234);
+	assert_int_equal(p[36] << 8 | p[37], 80);
+	assert_int_equal(cb_packet_build(&udp, p), 14 + 20 + 8);
+	assert_int_equal(p[36] << 8 | p[37], 5353);
+	assert_int_equal(cb_packet_build(&gre, p), 14 + 20);
+	assert_int_equal(p[14 + 9], 47);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_rules),   cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_matching),      cmocka_unit_test(test_generated_trace),
+		cmocka_unit_test(test_packets),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
