@@ -43,12 +43,22 @@ static int collect_uses(struct sl_cg *cg)
 	return 0;
 }
 
-void sl_cg_count(struct sl_cg *cg, uint32_t rule)
+/* Count a packet for the rule whose id is in `id_reg` (R6-R9; it survives). */
+static void emit_count(struct sl_cg *cg, uint8_t id_reg)
 {
 	struct sl_emit *e = &cg->e;
 	sl_label skip = sl_emit_new_label(e);
 
-	sl_emit(e, SL_ST(BPF_W, SL_FP, SL_CG_KEY_OFF, (int32_t)rule));
+	/*
+	 * The key in two halves: the unaligned one makes the slot plain data, so the
+	 * verifier does not see a constant key. A constant key would be marked precise
+	 * (kernels that elide null checks for constant array keys do), and tails
+	 * reached with different rule ids could no longer be pruned.
+	 */
+	sl_emit(e, SL_STX(BPF_H, SL_FP, id_reg, SL_CG_KEY_OFF));
+	sl_emit(e, SL_MOV64_REG(SL_R1, id_reg));
+	sl_emit(e, SL_ALU64_IMM(BPF_RSH, SL_R1, 16));
+	sl_emit(e, SL_STX(BPF_H, SL_FP, SL_R1, SL_CG_KEY_OFF + 2));
 	sl_emit_ld_map(e, SL_R1, (uint32_t)cg->counter_map);
 	sl_emit(e, SL_MOV64_REG(SL_R2, SL_FP));
 	sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R2, SL_CG_KEY_OFF));
@@ -67,23 +77,98 @@ void sl_cg_count(struct sl_cg *cg, uint32_t rule)
 	sl_emit_bind(e, skip);
 }
 
-void sl_cg_verdict(struct sl_cg *cg, uint32_t rule, enum sl_verdict v)
+void sl_cg_count(struct sl_cg *cg, uint32_t rule)
+{
+	sl_emit(&cg->e, SL_MOV32_IMM(SL_R7, (int32_t)rule));
+	emit_count(cg, SL_R7);
+}
+
+/* Store the rule id in `id_reg` as the decision (record_decisions objects). */
+static void emit_record(struct sl_cg *cg, uint8_t id_reg)
 {
 	struct sl_emit *e = &cg->e;
+	sl_label skip = sl_emit_new_label(e);
 
-	if (cg->decision_map >= 0) {
-		sl_label skip = sl_emit_new_label(e);
+	/*
+	 * Key 0, stored right here: if the verifier marks the key precise, its
+	 * backtracking ends at this store instead of walking every rule back to the
+	 * prologue (once per rule reaching the tail: quadratic).
+	 */
+	sl_emit(e, SL_ST(BPF_W, SL_FP, SL_CG_KEY_OFF, 0));
+	sl_emit_ld_map(e, SL_R1, (uint32_t)cg->decision_map);
+	sl_emit(e, SL_MOV64_REG(SL_R2, SL_FP));
+	sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R2, SL_CG_KEY_OFF));
+	sl_emit(e, SL_CALL(BPF_FUNC_map_lookup_elem));
+	sl_emit_jmp_imm(e, BPF_JEQ, SL_R0, 0, skip);
+	sl_emit(e, SL_STX(BPF_W, SL_R0, id_reg, 0));
+	sl_emit_bind(e, skip);
+}
 
-		sl_emit_ld_map(e, SL_R1, (uint32_t)cg->decision_map);
-		sl_emit(e, SL_MOV64_REG(SL_R2, SL_FP));
-		sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R2, SL_CG_KEY_OFF));
-		sl_emit(e, SL_CALL(BPF_FUNC_map_lookup_elem));
-		sl_emit_jmp_imm(e, BPF_JEQ, SL_R0, 0, skip);
-		sl_emit(e, SL_ST(BPF_W, SL_R0, 0, (int32_t)rule));
-		sl_emit_bind(e, skip);
+/*
+ * A verdict that also counts or records goes through a tail shared by all
+ * rules (R7 = rule id): map lookups are few, so the verifier inlines few
+ * helper calls (each inlining moves the whole program: quadratic in rules).
+ */
+void sl_cg_verdict(struct sl_cg *cg, uint32_t rule, enum sl_verdict v, bool counted)
+{
+	struct sl_emit *e = &cg->e;
+	struct sl_cg_tail *tail = &cg->tails[v][counted];
+
+	if (!tail->used) {
+		tail->label = sl_emit_new_label(e);
+		tail->used = true;
 	}
-	sl_emit(e, SL_MOV64_IMM(SL_R0, sl_verdict_retval(cg->hook, v)));
+	if (counted || cg->decision_map >= 0)
+		sl_emit(e, SL_MOV32_IMM(SL_R7, (int32_t)rule));
+	sl_emit_ja(e, tail->label);
+}
+
+static void emit_decided(struct sl_cg *cg)
+{
+	struct sl_emit *e = &cg->e;
+	sl_label uncounted = sl_emit_new_label(e), drop = sl_emit_new_label(e);
+
+	sl_emit_bind(e, cg->decided.label);
+	sl_emit(e, SL_MOV64_REG(SL_R7, SL_R9));
+	sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R7, (1 << 30) - 1));
+	if (cg->counter_map >= 0) {
+		sl_emit(e, SL_MOV64_REG(SL_R1, SL_R9));
+		sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R1, 1 << 30));
+		sl_emit_jmp_imm(e, BPF_JEQ, SL_R1, 0, uncounted);
+		emit_count(cg, SL_R7);
+	}
+	sl_emit_bind(e, uncounted);
+	if (cg->decision_map >= 0)
+		emit_record(cg, SL_R7);
+	sl_emit(e, SL_MOV64_REG(SL_R1, SL_R9));
+	sl_emit(e, SL_ALU64_IMM(BPF_RSH, SL_R1, 31));
+	sl_emit_jmp_imm(e, BPF_JNE, SL_R1, 0, drop);
+	sl_emit(e, SL_MOV64_IMM(SL_R0, sl_verdict_retval(cg->hook, SL_VERDICT_ACCEPT)));
 	sl_emit(e, SL_EXIT());
+	sl_emit_bind(e, drop);
+	sl_emit(e, SL_MOV64_IMM(SL_R0, sl_verdict_retval(cg->hook, SL_VERDICT_DROP)));
+	sl_emit(e, SL_EXIT());
+}
+
+void sl_cg_tails(struct sl_cg *cg)
+{
+	if (cg->decided.used)
+		emit_decided(cg);
+	for (unsigned v = 0; v < 2; v++) {
+		for (unsigned counted = 0; counted < 2; counted++) {
+			struct sl_cg_tail *tail = &cg->tails[v][counted];
+
+			if (!tail->used)
+				continue;
+			sl_emit_bind(&cg->e, tail->label);
+			if (counted)
+				emit_count(cg, SL_R7);
+			if (cg->decision_map >= 0)
+				emit_record(cg, SL_R7);
+			sl_emit(&cg->e, SL_MOV64_IMM(SL_R0, sl_verdict_retval(cg->hook, v)));
+			sl_emit(&cg->e, SL_EXIT());
+		}
+	}
 }
 
 static bool any_counter(const struct sl_ir *ir)
@@ -158,6 +243,11 @@ static int gen_table(const struct sl_ir *ir, const struct sl_codegen_opts *opts,
 	if (!err) {
 		sl_cg_parse(&cg);
 		err = cg.e.err ? cg.e.err : sl_cg_linear(&cg);
+	}
+	if (!err) {
+		sl_emit_set_loc(&cg.e, cg.table->loc);
+		sl_cg_tails(&cg);
+		err = cg.e.err;
 	}
 	if (err == -E2BIG)
 		sl_error(diag, cg.table->loc,

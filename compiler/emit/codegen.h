@@ -26,12 +26,19 @@
  * Stored for a field the packet does not have. Larger than every field value
  * (at most 48 bits; IPv6 words are 32 bits) and far below 2^63, so that the
  * matchers' signed arithmetic never overflows and an absent field lies in no
- * interval: a predicate on it is false, whatever its operator.
+ * interval: a predicate on it is false, whatever its operator. Its top byte
+ * is 0, like every value's (see store() in codegen_parse.c).
  */
-#define SL_CG_ABSENT (1ull << 62)
+#define SL_CG_ABSENT (1ull << 55)
 
 /* Stack: fp-8 holds the u32 map key (0 between uses); field slots below it. */
 #define SL_CG_KEY_OFF (-8)
+
+/* Shared end of the rules that decide with a verdict and count or record. */
+struct sl_cg_tail {
+	sl_label label;
+	bool used;
+};
 
 struct sl_cg {
 	const struct sl_ir *ir;
@@ -44,6 +51,9 @@ struct sl_cg {
 	bool counts;               /* some reachable rule counts (meta length is needed) */
 	int16_t slot[SL_FIELD_COUNT]; /* fp offset of the field (word 0); 0 = not parsed */
 	int32_t counter_map, decision_map; /* map indexes, -1 when absent */
+	struct sl_cg_tail tails[2][2];     /* [verdict][counted] */
+	struct sl_cg_tail decided;         /* end of a chunk whose rule R9 decided */
+	uint32_t chunk_rules;              /* rules in the open chunk (codegen_linear.c) */
 };
 
 /* Words of 32 bits (128-bit fields) or one 64-bit word. */
@@ -70,7 +80,13 @@ void sl_cg_mismatch(struct sl_cg *cg, enum sl_field field, struct sl_iset set, u
 /* codegen_linear.c: the table's rules, -O0. Returns 0 or -errno (reported). */
 int sl_cg_linear(struct sl_cg *cg);
 
-/* codegen.c: actions shared by every body. */
+/* codegen.c: actions shared by every body. Count a packet for `rule` and go on. */
 void sl_cg_count(struct sl_cg *cg, uint32_t rule);
-/* Record `rule` (when opts->record_decisions) and return the verdict. */
-void sl_cg_verdict(struct sl_cg *cg, uint32_t rule, enum sl_verdict v);
+/* End with verdict v decided by `rule`: count it first when `counted`, record it
+ * when opts->record_decisions. Clobbers R7. */
+void sl_cg_verdict(struct sl_cg *cg, uint32_t rule, enum sl_verdict v, bool counted);
+/*
+ * After the body: the shared tails sl_cg_verdict() jumped to, and the
+ * "decided" tail: R9 = rule id | counted << 30 | drop << 31.
+ */
+void sl_cg_tails(struct sl_cg *cg);

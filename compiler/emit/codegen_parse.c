@@ -42,11 +42,23 @@ static void emit(struct parse *p, struct bpf_insn insn)
 	sl_emit(p->e, insn);
 }
 
-/* Store `reg` into the field's slot (word w) when the table uses the field. */
+/*
+ * Store `reg` into the field's slot (word w) when the table uses the field.
+ *
+ * The second store rewrites the slot's top byte (always 0) unaligned: the
+ * verifier then sees plain data (STACK_MISC), not a spilled register, and
+ * reads the field back as an unknown scalar. Were it to keep tracking values
+ * (constants on paths where a header is absent, 0x0800 after the EtherType
+ * test), it would decide rule tests at verification time, mark them precise,
+ * and could no longer prune the parse's paths against each other: each would
+ * walk every rule, multiplying the verifier's cost by the number of paths.
+ */
 static void store(struct parse *p, enum sl_field f, unsigned w, uint8_t reg)
 {
-	if (p->cg->slot[f])
-		emit(p, SL_STX(BPF_DW, SL_FP, reg, sl_cg_slot(p->cg, f, w)));
+	if (!p->cg->slot[f])
+		return;
+	emit(p, SL_STX(BPF_DW, SL_FP, reg, sl_cg_slot(p->cg, f, w)));
+	emit(p, SL_ST(BPF_B, SL_FP, sl_cg_slot(p->cg, f, w) + 7, 0));
 }
 
 /* dst = the big-endian number of `size` bytes at base + off. */
@@ -83,7 +95,7 @@ static void init_slots(struct parse *p)
 {
 	emit(p, SL_ST(BPF_W, SL_FP, SL_CG_KEY_OFF, 0));
 	emit(p, SL_MOV64_IMM(SL_R1, 1));
-	emit(p, SL_ALU64_IMM(BPF_LSH, SL_R1, 62));
+	emit(p, SL_ALU64_IMM(BPF_LSH, SL_R1, 55)); /* SL_CG_ABSENT */
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
 		for (unsigned w = 0; p->cg->slot[f] && w < sl_cg_words(f); w++)
 			store(p, f, w, SL_R1);
