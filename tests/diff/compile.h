@@ -26,6 +26,9 @@ struct back {
 	size_t size;
 	char *diag;
 	const char **prog_names; /* per table: its program's name (in arena) */
+	/* every program's instructions, relocations and maps: equal code means equal behaviour */
+	void *code;
+	size_t code_size;
 	struct sl_arena *arena;
 };
 
