@@ -130,10 +130,10 @@ static void emit_decided(struct sl_cg *cg)
 
 	sl_emit_bind(e, cg->decided.label);
 	sl_emit(e, SL_MOV64_REG(SL_R7, SL_R9));
-	sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R7, (1 << 30) - 1));
+	sl_emit(e, SL_ALU64_IMM(BPF_RSH, SL_R7, 2));
 	if (cg->counter_map >= 0) {
 		sl_emit(e, SL_MOV64_REG(SL_R1, SL_R9));
-		sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R1, 1 << 30));
+		sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R1, SL_CG_PAYLOAD(0, 1, 0)));
 		sl_emit_jmp_imm(e, BPF_JEQ, SL_R1, 0, uncounted);
 		emit_count(cg, SL_R7);
 	}
@@ -141,7 +141,7 @@ static void emit_decided(struct sl_cg *cg)
 	if (cg->decision_map >= 0)
 		emit_record(cg, SL_R7);
 	sl_emit(e, SL_MOV64_REG(SL_R1, SL_R9));
-	sl_emit(e, SL_ALU64_IMM(BPF_RSH, SL_R1, 31));
+	sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R1, SL_CG_PAYLOAD(0, 0, 1)));
 	sl_emit_jmp_imm(e, BPF_JNE, SL_R1, 0, drop);
 	sl_emit(e, SL_MOV64_IMM(SL_R0, sl_verdict_retval(cg->hook, SL_VERDICT_ACCEPT)));
 	sl_emit(e, SL_EXIT());
@@ -171,15 +171,23 @@ void sl_cg_tails(struct sl_cg *cg)
 	}
 }
 
-static bool any_counter(const struct sl_ir *ir)
+/*
+ * The counter map exists when a rule counts, and also when optimisation
+ * removed rules (fewer rules than ids): they may have counted, and the
+ * metadata of the policy as written still gives them their slots.
+ */
+static bool needs_counter_map(const struct sl_ir *ir)
 {
+	uint32_t present = 0;
+
 	for (uint32_t c = 0; c < ir->nchains; c++) {
 		for (uint32_t i = 0; i < ir->chains[c].nrules; i++) {
 			if (ir->chains[c].rules[i].counter)
 				return true;
 		}
+		present += ir->chains[c].nrules;
 	}
-	return false;
+	return present < ir->nrules;
 }
 
 static void add_maps(const struct sl_ir *ir, const struct sl_codegen_opts *opts,
@@ -187,7 +195,7 @@ static void add_maps(const struct sl_ir *ir, const struct sl_codegen_opts *opts,
 {
 	obj->maps = sl_arena_calloc(arena, 2, sizeof(*obj->maps));
 	obj->counter_map = obj->decision_map = -1;
-	if (any_counter(ir)) {
+	if (needs_counter_map(ir)) {
 		obj->counter_map = (int32_t)obj->nmaps;
 		obj->maps[obj->nmaps++] = (struct sl_bpf_map){
 			.name = SLUICE_COUNTER_MAP,

@@ -85,8 +85,11 @@ void sl_cg_count(struct sl_cg *cg, uint32_t rule);
 /* End with verdict v decided by `rule`: count it first when `counted`, record it
  * when opts->record_decisions. Clobbers R7. */
 void sl_cg_verdict(struct sl_cg *cg, uint32_t rule, enum sl_verdict v, bool counted);
+/* What the "decided" tail finds in R9: the deciding rule and what to do. */
+#define SL_CG_PAYLOAD(id, counted, drop) ((uint32_t)(id) << 2 | (counted) << 1 | (drop))
+
 /*
  * After the body: the shared tails sl_cg_verdict() jumped to, and the
- * "decided" tail: R9 = rule id | counted << 30 | drop << 31.
+ * "decided" tail (cg->decided): R9 = SL_CG_PAYLOAD of the deciding rule.
  */
 void sl_cg_tails(struct sl_cg *cg);

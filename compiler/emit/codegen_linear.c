@@ -6,8 +6,9 @@
  * A rule computes its mismatch in R6 (codegen_match.c). Runs of plain
  * accept/drop rules are evaluated in chunks of up to CHUNK_RULES without any
  * branch: R8 stays all-ones while no rule of the chunk matched, R9 collects
- * the first matching rule (id | counted << 30 | drop << 31), and one jump at
- * the end of the chunk goes to the shared "decided" tail. Other rules
+ * the first matching rule (id << 2 | counted << 1 | drop, the payload a
+ * decision tree's leaves carry too), and one jump at the end of the chunk
+ * goes to the shared "decided" tail. Other rules
  * (counting and going on, jump, goto, return) skip themselves with one jump.
  *
  * Why chunks: the verifier walks paths depth first. When a rule's match ends
@@ -24,9 +25,7 @@
 
 #define MAX_NESTING 16
 #define CHUNK_RULES 64
-#define ENC_COUNTED (1u << 30)
-#define ENC_DROP (1u << 31)
-#define ENC_ID_MAX (ENC_COUNTED - 1)
+#define ENC_ID_MAX ((1u << 29) - 1) /* the payload fits a 31-bit immediate */
 
 static int emit_chain(struct sl_cg *cg, uint32_t chain, sl_label ret, unsigned depth,
 		      bool ret_follows);
@@ -75,8 +74,7 @@ static void chunk_close(struct sl_cg *cg)
 static void chunk_rule(struct sl_cg *cg, const struct sl_ir_rule *r)
 {
 	struct sl_emit *e = &cg->e;
-	uint32_t enc = r->id | (r->counter ? ENC_COUNTED : 0) |
-		       (r->action == SL_IR_DROP ? ENC_DROP : 0);
+	uint32_t enc = SL_CG_PAYLOAD(r->id, r->counter, r->action == SL_IR_DROP);
 
 	sl_emit_set_loc(e, r->loc);
 	sl_emit_safe_point(e);
@@ -90,8 +88,7 @@ static void chunk_rule(struct sl_cg *cg, const struct sl_ir_rule *r)
 	sl_emit(e, SL_MOV64_REG(SL_R2, SL_R8));
 	sl_emit(e, SL_ALU64_REG(BPF_AND, SL_R8, SL_R6));
 	sl_emit(e, SL_ALU64_REG(BPF_XOR, SL_R2, SL_R8)); /* all ones: first match */
-	sl_emit(e, SL_MOV32_IMM(SL_R3, (int32_t)enc));
-	sl_emit(e, SL_ALU64_REG(BPF_AND, SL_R2, SL_R3));
+	sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R2, (int32_t)enc));
 	sl_emit(e, SL_ALU64_REG(BPF_OR, SL_R9, SL_R2));
 	if (++cg->chunk_rules == CHUNK_RULES)
 		chunk_close(cg);
