@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The sluice-load commands: each takes its own argv (argv[0] = command name), returns an exit code. */
+/* The sluice-load commands: each takes its own argv (argv[0] = command name), returns an exit code.
+ */
 #pragma once
 
 #include <stdbool.h>

@@ -19,36 +19,36 @@
 #include "util.h"
 
 static const char attach_help[] =
-	"usage: sluice-load attach OBJ [--table NAME] TARGET [--netns NAME|PATH]\n"
-	"       sluice-load replace OBJ [--table NAME] TARGET [--netns NAME|PATH]\n"
-	"\n"
-	"attach loads table NAME of OBJ (the only table when omitted) and attaches it\n"
-	"through a bpf_link; link, counter map and a state record are pinned under\n"
-	"/sys/fs/bpf/sluice so that later runs find them. replace swaps the program of\n"
-	"an existing attachment atomically (bpf_link_update): every packet is judged\n"
-	"by the old or the new program; counters of rules whose text is unchanged\n"
-	"carry over.\n"
-	"\n"
-	"TARGET:\n"
-	"  --xdp DEV [--mode native|generic]   default native, generic when the driver lacks it\n"
-	"  --tc DEV ingress|egress             tcx (kernel >= 6.6), else clsact + cls_bpf\n"
-	"      [--before ID|--after ID]        tcx order relative to a program id (or link:ID)\n"
-	"      [--tc-legacy]                   force clsact + cls_bpf (also SLUICE_TC_LEGACY=1)\n"
-	"  --cgroup PATH ingress|egress        a cgroup v2 directory\n"
-	"  --netns NAME|PATH                   resolve DEV and attach in that network namespace\n"
-	"                                      (NAME = /run/netns/NAME)\n";
+    "usage: sluice-load attach OBJ [--table NAME] TARGET [--netns NAME|PATH]\n"
+    "       sluice-load replace OBJ [--table NAME] TARGET [--netns NAME|PATH]\n"
+    "\n"
+    "attach loads table NAME of OBJ (the only table when omitted) and attaches it\n"
+    "through a bpf_link; link, counter map and a state record are pinned under\n"
+    "/sys/fs/bpf/sluice so that later runs find them. replace swaps the program of\n"
+    "an existing attachment atomically (bpf_link_update): every packet is judged\n"
+    "by the old or the new program; counters of rules whose text is unchanged\n"
+    "carry over.\n"
+    "\n"
+    "TARGET:\n"
+    "  --xdp DEV [--mode native|generic]   default native, generic when the driver lacks it\n"
+    "  --tc DEV ingress|egress             tcx (kernel >= 6.6), else clsact + cls_bpf\n"
+    "      [--before ID|--after ID]        tcx order relative to a program id (or link:ID)\n"
+    "      [--tc-legacy]                   force clsact + cls_bpf (also SLUICE_TC_LEGACY=1)\n"
+    "  --cgroup PATH ingress|egress        a cgroup v2 directory\n"
+    "  --netns NAME|PATH                   resolve DEV and attach in that network namespace\n"
+    "                                      (NAME = /run/netns/NAME)\n";
 
 static const char detach_help[] =
-	"usage: sluice-load detach TARGET [--netns NAME|PATH]\n"
-	"\n"
-	"Detaches what sluice attached at TARGET (--xdp DEV | --tc DEV ingress|egress |\n"
-	"--cgroup PATH ingress|egress) and removes its pins.\n";
+    "usage: sluice-load detach TARGET [--netns NAME|PATH]\n"
+    "\n"
+    "Detaches what sluice attached at TARGET (--xdp DEV | --tc DEV ingress|egress |\n"
+    "--cgroup PATH ingress|egress) and removes its pins.\n";
 
 static const char prune_help[] =
-	"usage: sluice-load prune\n"
-	"\n"
-	"Removes the pins of attachments the kernel has already dropped (device,\n"
-	"network namespace or cgroup deleted); `list` shows them as 'defunct'.\n";
+    "usage: sluice-load prune\n"
+    "\n"
+    "Removes the pins of attachments the kernel has already dropped (device,\n"
+    "network namespace or cgroup deleted); `list` shows them as 'defunct'.\n";
 
 struct attach_args {
 	const char *obj;
@@ -56,8 +56,7 @@ struct attach_args {
 	struct sl_target t;
 };
 
-static int parse_args(int argc, char **argv, bool want_obj, struct attach_args *a,
-		      const char *help)
+static int parse_args(int argc, char **argv, bool want_obj, struct attach_args *a, const char *help)
 {
 	int i = 1;
 
@@ -79,7 +78,8 @@ static int parse_args(int argc, char **argv, bool want_obj, struct attach_args *
 		} else if (want_obj && !a->obj && argv[i][0] != '-') {
 			a->obj = argv[i++];
 		} else {
-			fprintf(stderr, "sluice-load: usage error: unexpected argument '%s'\n", argv[i]);
+			fprintf(stderr, "sluice-load: usage error: unexpected argument '%s'\n",
+				argv[i]);
 			return -EINVAL;
 		}
 	}
@@ -224,7 +224,8 @@ static int do_attach(struct attach_args *a, struct sl_obj *o)
 	fill_object(&st, o);
 	st.attached_at = time(NULL);
 
-	/* Pins go to a staging directory renamed into place last: all or nothing. (bpffs forbids dots in names.) */
+	/* Pins go to a staging directory renamed into place last: all or nothing. (bpffs forbids
+	 * dots in names.) */
 	snprintf(parent, sizeof(parent), "%s", t->pin_dir);
 	*strrchr(parent, '/') = '\0';
 	snprintf(staging, sizeof(staging), "%s/staging-%d", parent, (int)getpid());
@@ -244,11 +245,13 @@ static int do_attach(struct attach_args *a, struct sl_obj *o)
 	/* The record includes what attaching chose (xdp mode, tc handle). */
 	state_fd = sl_state_create(&st, o->meta);
 	if (state_fd < 0)
-		err = sl_err(state_fd, "cannot create the state record map: %s", strerror(-state_fd));
+		err =
+		    sl_err(state_fd, "cannot create the state record map: %s", strerror(-state_fd));
 	else
 		err = pin_fd(state_fd, staging, "state");
 	if (!err)
-		err = link_fd >= 0 ? pin_fd(link_fd, staging, "link") : pin_fd(o->prog_fd, staging, "prog");
+		err = link_fd >= 0 ? pin_fd(link_fd, staging, "link")
+				   : pin_fd(o->prog_fd, staging, "prog");
 	if (!err && rename(staging, t->pin_dir))
 		err = sl_err(-errno, "cannot move pins into %s: %s", t->pin_dir, strerror(errno));
 	if (err)
@@ -272,8 +275,8 @@ static int print_attached(const struct sl_target *t, const struct sl_obj *o, con
 	printf("%s %s (table %s) as %s%s: program %u", verb, o->path,
 	       sl_meta_str(o->meta, o->table->name_str), sl_target_describe(t),
 	       st.hook == SLUICE_HOOK_XDP
-		       ? (st.xdp_mode == SL_XDP_GENERIC ? " (generic)" : " (native)")
-		       : (st.attach == SL_ATTACH_TC_LEGACY ? " (clsact)" : ""),
+		   ? (st.xdp_mode == SL_XDP_GENERIC ? " (generic)" : " (native)")
+		   : (st.attach == SL_ATTACH_TC_LEGACY ? " (clsact)" : ""),
 	       s.prog_id);
 	if (s.link_id)
 		printf(", link %u", s.link_id);
@@ -314,7 +317,8 @@ out:
 	return r ? SL_EXIT_FAIL : SL_EXIT_OK;
 }
 
-/* Temporary pins inside an attachment dir, renamed over the live ones once the program is swapped. */
+/* Temporary pins inside an attachment dir, renamed over the live ones once the program is swapped.
+ */
 struct replace_pins {
 	char dir[PATH_MAX];
 	char state[PATH_MAX];
@@ -427,7 +431,8 @@ static int do_replace(struct attach_args *a, struct sl_obj *o, const struct sl_s
 		sl_err(err, "the kernel refused to swap the program of %s: %s",
 		       sl_target_describe(&a->t), strerror(-err));
 		if (err == -EPERM)
-			sl_hint("another process replaced it meanwhile; check `sluice-load list` and retry");
+			sl_hint("another process replaced it meanwhile; check `sluice-load list` "
+				"and retry");
 		goto drop;
 	}
 	err = rename_into(p.state, dir, "state");
@@ -448,8 +453,8 @@ static int do_replace(struct attach_args *a, struct sl_obj *o, const struct sl_s
 		unlink(path);
 	}
 	/* Packets the old program counted between the snapshot and the swap. */
-	if (c.old_fd >= 0 && sl_counters_carry(c.old_fd, bpf_map__fd(o->counters), c.pairs,
-					       c.npairs, c.snap))
+	if (c.old_fd >= 0 &&
+	    sl_counters_carry(c.old_fd, bpf_map__fd(o->counters), c.pairs, c.npairs, c.snap))
 		sl_warn("counts of the last moments before the swap could not be carried over");
 	*carried = c.npairs;
 	goto out;
@@ -472,7 +477,9 @@ int sl_cmd_replace(int argc, char **argv)
 
 	r = parse_args(argc, argv, true, &a, attach_help);
 	if (!r && (a.t.order_flag || a.t.xdp_mode || a.t.tc_legacy)) {
-		fprintf(stderr, "sluice-load: usage error: replace keeps the attachment's mode and position; --mode, --before, --after and --tc-legacy apply to attach\n");
+		fprintf(stderr,
+			"sluice-load: usage error: replace keeps the attachment's mode and "
+			"position; --mode, --before, --after and --tc-legacy apply to attach\n");
 		r = -EINVAL;
 	}
 	if (r)

@@ -26,18 +26,18 @@
 #define DLT_IPV6 229
 #endif
 
-#define ETH_HDR_LEN 14
+#define ETH_HDR_LEN    14
 #define DECISION_UNSET 0xfffffffeu
 
 static const char run_help[] =
-	"usage: sluice-load run OBJ [--table NAME] --pcap FILE [--json]\n"
-	"\n"
-	"Runs the table's program in the kernel (BPF_PROG_TEST_RUN) on each packet of\n"
-	"FILE and prints, per packet, `<n>\\t<verdict>\\t<decider>`, then a total line and\n"
-	"the rule counters. Ethernet pcaps for every hook; raw-IP pcaps (DLT_RAW) get\n"
-	"an Ethernet header prepended. The decider (file:line:col of the rule, or\n"
-	"`policy`) is known when the object was built with --record-decisions, `?`\n"
-	"otherwise. Output format: loader/README.md.\n";
+    "usage: sluice-load run OBJ [--table NAME] --pcap FILE [--json]\n"
+    "\n"
+    "Runs the table's program in the kernel (BPF_PROG_TEST_RUN) on each packet of\n"
+    "FILE and prints, per packet, `<n>\\t<verdict>\\t<decider>`, then a total line and\n"
+    "the rule counters. Ethernet pcaps for every hook; raw-IP pcaps (DLT_RAW) get\n"
+    "an Ethernet header prepended. The decider (file:line:col of the rule, or\n"
+    "`policy`) is known when the object was built with --record-decisions, `?`\n"
+    "otherwise. Output format: loader/README.md.\n";
 
 struct run_args {
 	const char *obj;
@@ -68,7 +68,8 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		} else if (argv[i][0] != '-' && !a->obj) {
 			a->obj = argv[i];
 		} else {
-			fprintf(stderr, "sluice-load: usage error: unexpected argument '%s'\n", argv[i]);
+			fprintf(stderr, "sluice-load: usage error: unexpected argument '%s'\n",
+				argv[i]);
 			return -EINVAL;
 		}
 	}
@@ -99,7 +100,8 @@ static void print_decider(const struct sl_obj *o, uint32_t id, bool json)
 {
 	const struct sl_meta *m = o->meta;
 
-	if (!o->decisions || id == DECISION_UNSET || (id != SLUICE_DECISION_POLICY && id >= m->hdr.nrules)) {
+	if (!o->decisions || id == DECISION_UNSET ||
+	    (id != SLUICE_DECISION_POLICY && id >= m->hdr.nrules)) {
 		printf(json ? "\"?\"" : "?");
 	} else if (id == SLUICE_DECISION_POLICY) {
 		printf(json ? "null" : "policy");
@@ -114,8 +116,7 @@ static void print_decider(const struct sl_obj *o, uint32_t id, bool json)
 }
 
 /* Runs one packet; prints its line. */
-static int run_packet(const struct sl_obj *o, struct verdicts *v, const uint8_t *pkt,
-		      uint32_t len)
+static int run_packet(const struct sl_obj *o, struct verdicts *v, const uint8_t *pkt, uint32_t len)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len, .repeat = 1);
 	uint32_t key = 0, decision = DECISION_UNSET;
@@ -131,12 +132,14 @@ static int run_packet(const struct sl_obj *o, struct verdicts *v, const uint8_t 
 		sl_err(err, "packet %u (%u bytes): the kernel refused the test run: %s", v->n, len,
 		       strerror(-err));
 		if (!sl_explain_bpf_perm(err))
-			sl_hint("test runs take packets from 14 bytes (an Ethernet header) up to about a page");
+			sl_hint("test runs take packets from 14 bytes (an Ethernet header) up to "
+				"about a page");
 		return err;
 	}
 	verdict = verdict_of(o->table->hook, (int32_t)opts.retval);
 	if (verdict < 0)
-		return sl_err(-EINVAL, "packet %u: the program returned %d, not a verdict of a %s program",
+		return sl_err(-EINVAL,
+			      "packet %u: the program returned %d, not a verdict of a %s program",
 			      v->n, (int32_t)opts.retval, sl_hook_name(o->table->hook));
 	if (dfd >= 0 && bpf_map_lookup_elem(dfd, &key, &decision))
 		decision = DECISION_UNSET;
@@ -162,8 +165,9 @@ static int frame(const uint8_t *data, uint32_t caplen, bool raw, uint8_t *buf, u
 
 	if (!raw) {
 		if (caplen < ETH_HDR_LEN)
-			return sl_err(-EINVAL, "packet %u has %u bytes, less than an Ethernet header",
-				      n, caplen);
+			return sl_err(-EINVAL,
+				      "packet %u has %u bytes, less than an Ethernet header", n,
+				      caplen);
 		memcpy(buf, data, caplen);
 		*len = caplen;
 		return 0;
@@ -263,8 +267,10 @@ int sl_cmd_run(int argc, char **argv)
 #endif
 	if (!raw && dlt != DLT_EN10MB) {
 		sl_err(-EINVAL, "pcap '%s' has link type %s; run reads Ethernet or raw-IP captures",
-		       a.pcap, pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
-		sl_hint("capture with `tcpdump -i DEV -w FILE` on an Ethernet device, or convert the capture");
+		       a.pcap,
+		       pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
+		sl_hint("capture with `tcpdump -i DEV -w FILE` on an Ethernet device, or convert "
+			"the capture");
 		return SL_EXIT_FAIL;
 	}
 	if (sl_obj_load(o))

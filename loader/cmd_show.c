@@ -17,17 +17,17 @@
 #include "util.h"
 
 static const char list_help[] =
-	"usage: sluice-load list [--json]\n"
-	"\n"
-	"Shows every attachment sluice made (found in bpffs, whichever process made it):\n"
-	"hook, device or cgroup, network namespace, policy, source hash, program and\n"
-	"link ids, since when, and whether the kernel still has it attached.\n";
+    "usage: sluice-load list [--json]\n"
+    "\n"
+    "Shows every attachment sluice made (found in bpffs, whichever process made it):\n"
+    "hook, device or cgroup, network namespace, policy, source hash, program and\n"
+    "link ids, since when, and whether the kernel still has it attached.\n";
 
 static const char stats_help[] =
-	"usage: sluice-load stats TARGET [--netns NAME|PATH] [--json]\n"
-	"\n"
-	"Prints the attached policy's rules with their counters (rules marked\n"
-	"`counter`), like `nft list ruleset`. TARGET as for detach.\n";
+    "usage: sluice-load stats TARGET [--netns NAME|PATH] [--json]\n"
+    "\n"
+    "Prints the attached policy's rules with their counters (rules marked\n"
+    "`counter`), like `nft list ruleset`. TARGET as for detach.\n";
 
 static int walk_dir(const char *dir, int depth, int (*fn)(const char *, void *), void *ctx)
 {
@@ -95,7 +95,8 @@ static void list_json(const char *dir, const struct sl_state *st, const struct s
 	sl_json_str(stdout, sl_hook_name(st->hook));
 	printf(",\"mode\":\"%s\",", mode_name(st));
 	if (st->cgroup[0]) {
-		printf("\"device\":null,\"ifindex\":null,\"netns\":null,\"netns_inode\":null,\"cgroup\":");
+		printf("\"device\":null,\"ifindex\":null,\"netns\":null,\"netns_inode\":null,"
+		       "\"cgroup\":");
 		sl_json_str(stdout, st->cgroup);
 		printf(",\"cgroup_inode\":%llu", (unsigned long long)st->cgroup_ino);
 	} else {
@@ -117,8 +118,8 @@ static void list_json(const char *dir, const struct sl_state *st, const struct s
 	sl_json_str(stdout, sl_meta_str(m, m->hdr.compiler_str));
 	printf(",\"object\":");
 	sl_json_str(stdout, st->object);
-	printf(",\"program_id\":%u,\"link_id\":%u,\"attached_at\":\"%s\",\"replaced_at\":", s->prog_id,
-	       s->link_id, since);
+	printf(",\"program_id\":%u,\"link_id\":%u,\"attached_at\":\"%s\",\"replaced_at\":",
+	       s->prog_id, s->link_id, since);
 	if (st->replaced_at)
 		printf("\"%s\"", replaced);
 	else

@@ -27,7 +27,8 @@ int sl_counters_check(int fd, const char *what)
 	if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.key_size != 4 ||
 	    info.value_size != sizeof(struct sluice_counter))
 		return sl_err(-EINVAL,
-			      "%s: counter map is not a per-CPU array of {packets, bytes} (type %u, key %u, value %u bytes)",
+			      "%s: counter map is not a per-CPU array of {packets, bytes} (type "
+			      "%u, key %u, value %u bytes)",
 			      what, info.type, info.key_size, info.value_size);
 	return 0;
 }
@@ -84,8 +85,9 @@ static struct keyed_rule *keyed_rules(const struct sl_meta *m, size_t *n)
 
 		if (r->counter_slot == SLUICE_NO_COUNTER)
 			continue;
-		k[cnt++] = (struct keyed_rule){sl_meta_str(m, r->chain_str),
-					       sl_meta_str(m, r->text_str), r->id, r->counter_slot, 0};
+		k[cnt++] =
+		    (struct keyed_rule){sl_meta_str(m, r->chain_str), sl_meta_str(m, r->text_str),
+					r->id, r->counter_slot, 0};
 	}
 	qsort(k, cnt, sizeof(*k), cmp_keyed);
 	for (size_t i = 1; i < cnt; i++)

@@ -18,10 +18,10 @@
 #include "util.h"
 
 /* tcx (kernel >= 6.6) through the raw syscall: libbpf 1.1 does not know it. */
-#define SL_BPF_TCX_INGRESS 46
-#define SL_BPF_TCX_EGRESS 47
-#define SL_BPF_F_ID 0x20u
-#define SL_BPF_F_LINK 0x2000u
+#define SL_BPF_TCX_INGRESS   46
+#define SL_BPF_TCX_EGRESS    47
+#define SL_BPF_F_ID	     0x20u
+#define SL_BPF_F_LINK	     0x2000u
 #define SL_BPF_LINK_TYPE_TCX 11
 
 struct sl_tcx_link_create {
@@ -79,11 +79,11 @@ int sl_tcx_query(uint32_t ifindex, uint32_t hook, uint32_t *prog_ids, uint32_t *
 		 uint32_t max)
 {
 	struct sl_prog_query q = {
-		.target_ifindex = ifindex,
-		.attach_type = tcx_type(hook),
-		.prog_ids = (uintptr_t)prog_ids,
-		.link_ids = (uintptr_t)link_ids,
-		.count = max,
+	    .target_ifindex = ifindex,
+	    .attach_type = tcx_type(hook),
+	    .prog_ids = (uintptr_t)prog_ids,
+	    .link_ids = (uintptr_t)link_ids,
+	    .count = max,
 	};
 
 	if (sys_bpf(BPF_PROG_QUERY, &q, sizeof(q)))
@@ -94,7 +94,8 @@ int sl_tcx_query(uint32_t ifindex, uint32_t hook, uint32_t *prog_ids, uint32_t *
 static void explain_busy(const struct sl_target *t)
 {
 	if (t->hook == SLUICE_HOOK_XDP)
-		sl_hint("another XDP program is attached to %s; see `ip link show %s` or `bpftool net`, detach it first",
+		sl_hint("another XDP program is attached to %s; see `ip link show %s` or `bpftool "
+			"net`, detach it first",
 			t->dev, t->dev);
 }
 
@@ -132,11 +133,11 @@ static int attach_xdp(const struct sl_target *t, int prog_fd, struct sl_state *s
 static int attach_tcx(const struct sl_target *t, int prog_fd)
 {
 	struct sl_tcx_link_create a = {
-		.prog_fd = prog_fd,
-		.target_ifindex = t->ifindex,
-		.attach_type = tcx_type(t->hook),
-		.flags = t->order_flag,
-		.relative_id = t->rel_id,
+	    .prog_fd = prog_fd,
+	    .target_ifindex = t->ifindex,
+	    .attach_type = tcx_type(t->hook),
+	    .flags = t->order_flag,
+	    .relative_id = t->rel_id,
 	};
 	int fd, err;
 
@@ -146,10 +147,11 @@ static int attach_tcx(const struct sl_target *t, int prog_fd)
 	if (fd >= 0)
 		return fd;
 	err = -errno;
-	sl_err(err, "cannot attach tcx %s to %s: %s", t->hook == SLUICE_HOOK_TC_INGRESS ? "ingress" : "egress",
-	       t->dev, strerror(-err));
+	sl_err(err, "cannot attach tcx %s to %s: %s",
+	       t->hook == SLUICE_HOOK_TC_INGRESS ? "ingress" : "egress", t->dev, strerror(-err));
 	if (err == -ENOENT && t->order_flag)
-		sl_hint("no %s with id %u is attached to this hook; list them with `bpftool net show dev %s`",
+		sl_hint("no %s with id %u is attached to this hook; list them with `bpftool net "
+			"show dev %s`",
 			t->rel_is_link ? "link" : "program", t->rel_id, t->dev);
 	else if (err == -EINVAL)
 		sl_hint("the kernel may lack tcx (needs >= 6.6): retry with --tc-legacy");
@@ -189,7 +191,8 @@ static int attach_tc_legacy(const struct sl_target *t, int prog_fd, struct sl_st
 
 static uint32_t cgroup_type(uint32_t hook)
 {
-	return hook == SLUICE_HOOK_CGROUP_INGRESS ? BPF_CGROUP_INET_INGRESS : BPF_CGROUP_INET_EGRESS;
+	return hook == SLUICE_HOOK_CGROUP_INGRESS ? BPF_CGROUP_INET_INGRESS
+						  : BPF_CGROUP_INET_EGRESS;
 }
 
 static int attach_cgroup(const struct sl_target *t, int prog_fd)
@@ -201,7 +204,8 @@ static int attach_cgroup(const struct sl_target *t, int prog_fd)
 
 		sl_err(err, "cannot attach to cgroup %s: %s", t->cgroup, strerror(-err));
 		if (err == -EBADF || err == -EINVAL)
-			sl_hint("%s must be a cgroup v2 directory (cgroup2 mounts: `grep cgroup2 /proc/self/mountinfo`)",
+			sl_hint("%s must be a cgroup v2 directory (cgroup2 mounts: `grep cgroup2 "
+				"/proc/self/mountinfo`)",
 				t->cgroup);
 		else
 			sl_explain_bpf_perm(err);
@@ -334,7 +338,8 @@ int sl_hook_current_prog(const struct sl_state *st, const char *dir, uint32_t *p
 
 int sl_hook_update(const struct sl_state *st, const char *dir, int old_prog_fd, int new_prog_fd)
 {
-	LIBBPF_OPTS(bpf_link_update_opts, uopts, .flags = BPF_F_REPLACE, .old_prog_fd = old_prog_fd);
+	LIBBPF_OPTS(bpf_link_update_opts, uopts, .flags = BPF_F_REPLACE,
+		    .old_prog_fd = old_prog_fd);
 	LIBBPF_OPTS(bpf_tc_hook, hook);
 	LIBBPF_OPTS(bpf_tc_opts, opts);
 	_cleanup_close_ int link_fd = -1;
@@ -366,11 +371,11 @@ static int tc_count_filters(uint32_t ifindex, uint32_t parent)
 		struct nlmsghdr n;
 		struct tcmsg t;
 	} req = {
-		.n = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
-		      .nlmsg_type = RTM_GETTFILTER,
-		      .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-		      .nlmsg_seq = 1},
-		.t = {.tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = parent},
+	    .n = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
+		  .nlmsg_type = RTM_GETTFILTER,
+		  .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		  .nlmsg_seq = 1},
+	    .t = {.tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = parent},
 	};
 	_cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	char buf[16384];
@@ -547,7 +552,8 @@ int sl_hook_check_order(const struct sl_target *t)
 	sl_err(-ENOENT, "no %s with id %u is attached to tcx %s of %s",
 	       t->rel_is_link ? "link" : "program", t->rel_id,
 	       t->hook == SLUICE_HOOK_TC_INGRESS ? "ingress" : "egress", t->dev);
-	sl_hint("`bpftool net show dev %s` lists them; --before/--after take a program id or link:ID",
-		t->dev);
+	sl_hint(
+	    "`bpftool net show dev %s` lists them; --before/--after take a program id or link:ID",
+	    t->dev);
 	return -ENOENT;
 }

@@ -15,26 +15,26 @@
 #endif
 
 static const char usage[] =
-	"usage: sluice-load [-v] COMMAND [ARGS]\n"
-	"\n"
-	"Attach sluice policy objects (built by `sluice build`) to the kernel.\n"
-	"\n"
-	"commands:\n"
-	"  attach OBJ [--table NAME] TARGET    attach a table's program\n"
-	"  replace OBJ [--table NAME] TARGET   swap the attached program atomically\n"
-	"  detach TARGET                       detach and remove the pins\n"
-	"  list [--json]                       what sluice attached where\n"
-	"  stats TARGET [--json]               per-rule counters next to the policy\n"
-	"  prune                               forget attachments the kernel dropped\n"
-	"  run OBJ [--table NAME] --pcap FILE [--json]\n"
-	"                                      run the program on each packet (BPF_PROG_TEST_RUN)\n"
-	"\n"
-	"TARGET: --xdp DEV [--mode native|generic]\n"
-	"      | --tc DEV ingress|egress [--before ID|--after ID] [--tc-legacy]\n"
-	"      | --cgroup PATH ingress|egress\n"
-	"      [--netns NAME|PATH]  (devices: resolve and attach inside that network namespace)\n"
-	"\n"
-	"`sluice-load COMMAND --help` for details. Exit codes: 0 ok, 1 failed, 2 usage.\n";
+    "usage: sluice-load [-v] COMMAND [ARGS]\n"
+    "\n"
+    "Attach sluice policy objects (built by `sluice build`) to the kernel.\n"
+    "\n"
+    "commands:\n"
+    "  attach OBJ [--table NAME] TARGET    attach a table's program\n"
+    "  replace OBJ [--table NAME] TARGET   swap the attached program atomically\n"
+    "  detach TARGET                       detach and remove the pins\n"
+    "  list [--json]                       what sluice attached where\n"
+    "  stats TARGET [--json]               per-rule counters next to the policy\n"
+    "  prune                               forget attachments the kernel dropped\n"
+    "  run OBJ [--table NAME] --pcap FILE [--json]\n"
+    "                                      run the program on each packet (BPF_PROG_TEST_RUN)\n"
+    "\n"
+    "TARGET: --xdp DEV [--mode native|generic]\n"
+    "      | --tc DEV ingress|egress [--before ID|--after ID] [--tc-legacy]\n"
+    "      | --cgroup PATH ingress|egress\n"
+    "      [--netns NAME|PATH]  (devices: resolve and attach inside that network namespace)\n"
+    "\n"
+    "`sluice-load COMMAND --help` for details. Exit codes: 0 ok, 1 failed, 2 usage.\n";
 
 bool sl_is_help(const char *arg)
 {
@@ -75,9 +75,9 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} cmds[] = {
-		{"attach", sl_cmd_attach}, {"replace", sl_cmd_replace}, {"detach", sl_cmd_detach},
-		{"list", sl_cmd_list},	   {"stats", sl_cmd_stats},	{"prune", sl_cmd_prune},
-		{"run", sl_cmd_run},
+	    {"attach", sl_cmd_attach}, {"replace", sl_cmd_replace}, {"detach", sl_cmd_detach},
+	    {"list", sl_cmd_list},     {"stats", sl_cmd_stats},	    {"prune", sl_cmd_prune},
+	    {"run", sl_cmd_run},
 	};
 	int i = 1;
 

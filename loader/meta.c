@@ -32,11 +32,11 @@ const char *sl_meta_str(const struct sl_meta *m, uint32_t off)
 const char *sl_hook_name(uint32_t hook)
 {
 	static const char *const names[] = {
-		[SLUICE_HOOK_XDP] = "xdp",
-		[SLUICE_HOOK_TC_INGRESS] = "tc ingress",
-		[SLUICE_HOOK_TC_EGRESS] = "tc egress",
-		[SLUICE_HOOK_CGROUP_INGRESS] = "cgroup_skb ingress",
-		[SLUICE_HOOK_CGROUP_EGRESS] = "cgroup_skb egress",
+	    [SLUICE_HOOK_XDP] = "xdp",
+	    [SLUICE_HOOK_TC_INGRESS] = "tc ingress",
+	    [SLUICE_HOOK_TC_EGRESS] = "tc egress",
+	    [SLUICE_HOOK_CGROUP_INGRESS] = "cgroup_skb ingress",
+	    [SLUICE_HOOK_CGROUP_EGRESS] = "cgroup_skb egress",
 	};
 
 	return hook < SL_ARRAY_SIZE(names) ? names[hook] : "unknown hook";
@@ -126,8 +126,9 @@ int sl_meta_parse(const void *data, size_t size, struct sl_meta **out, char *why
 	if (h->magic != SLUICE_META_MAGIC)
 		return why_set(why, why_len, "bad magic 0x%08x", h->magic);
 	if (h->version != SLUICE_META_VERSION)
-		return why_set(why, why_len, "metadata version %u, this sluice-load reads version %u",
-			       h->version, SLUICE_META_VERSION);
+		return why_set(why, why_len,
+			       "metadata version %u, this sluice-load reads version %u", h->version,
+			       SLUICE_META_VERSION);
 	if (h->header_size < sizeof(*h) || h->table_size < sizeof(struct sluice_meta_table) ||
 	    h->rule_size < sizeof(struct sluice_meta_rule) || h->header_size > size)
 		return why_set(why, why_len, "record sizes smaller than version %u defines",
@@ -137,7 +138,8 @@ int sl_meta_parse(const void *data, size_t size, struct sl_meta **out, char *why
 	if (!range_ok(h->tables_off, h->ntables, h->table_size, size) ||
 	    !range_ok(h->rules_off, h->nrules, h->rule_size, size) ||
 	    !range_ok(h->strings_off, h->strings_size, 1, size))
-		return why_set(why, why_len, "tables, rules or strings extend past the section end");
+		return why_set(why, why_len,
+			       "tables, rules or strings extend past the section end");
 	if (h->strings_size == 0 || base[h->strings_off] != '\0' ||
 	    base[h->strings_off + h->strings_size - 1] != '\0')
 		return why_set(why, why_len, "string table is not NUL-delimited");
@@ -236,7 +238,8 @@ int sl_meta_from_object(const char *path, struct sl_meta **out)
 	if (!data) {
 		sl_err(-EINVAL, "'%s' has no %s section: it was not built by sluice", path,
 		       SLUICE_META_SECTION);
-		sl_hint("build it with `sluice build POLICY.sluice -o OBJ`; other BPF objects can be attached with bpftool or ip");
+		sl_hint("build it with `sluice build POLICY.sluice -o OBJ`; other BPF objects can "
+			"be attached with bpftool or ip");
 		return -EINVAL;
 	}
 	err = sl_meta_parse(data->d_buf, data->d_size, out, why, sizeof(why));
@@ -244,7 +247,8 @@ int sl_meta_from_object(const char *path, struct sl_meta **out)
 		return sl_err(err, "out of memory");
 	if (err) {
 		sl_err(err, "'%s': invalid %s section: %s", path, SLUICE_META_SECTION, why);
-		sl_hint("rebuild the object with a sluice compiler matching this sluice-load (metadata version %u)",
+		sl_hint("rebuild the object with a sluice compiler matching this sluice-load "
+			"(metadata version %u)",
 			SLUICE_META_VERSION);
 	}
 	return err;
@@ -274,8 +278,7 @@ int sl_meta_pick_table(const struct sl_meta *m, const char *path, const char *na
 	if (name)
 		sl_err(-ENOENT, "'%s' has no table '%s'", path, name);
 	else
-		sl_err(-EINVAL, "'%s' holds %u tables; say which one to use", path,
-		       m->hdr.ntables);
+		sl_err(-EINVAL, "'%s' holds %u tables; say which one to use", path, m->hdr.ntables);
 	sl_hint("pass --table NAME; the object's tables: %s", list);
 	return name ? -ENOENT : -EINVAL;
 }

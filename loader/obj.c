@@ -57,13 +57,16 @@ bool sl_explain_bpf_perm(int err)
 	if (err != -EPERM && err != -EACCES && err != -ENOSYS)
 		return false;
 	if (err == -ENOSYS) {
-		sl_hint("this kernel has no bpf() system call (CONFIG_BPF_SYSCALL is off); use a kernel with BPF");
+		sl_hint("this kernel has no bpf() system call (CONFIG_BPF_SYSCALL is off); use a "
+			"kernel with BPF");
 		return true;
 	}
 	if (geteuid() != 0)
-		sl_hint("the kernel allows this only with CAP_BPF and CAP_NET_ADMIN (or CAP_SYS_ADMIN): run as root, e.g. with sudo");
+		sl_hint("the kernel allows this only with CAP_BPF and CAP_NET_ADMIN (or "
+			"CAP_SYS_ADMIN): run as root, e.g. with sudo");
 	else
-		sl_hint("root was refused: check capabilities (capsh --print), lockdown (/sys/kernel/security/lockdown) and seccomp/LSM policy of this container");
+		sl_hint("root was refused: check capabilities (capsh --print), lockdown "
+			"(/sys/kernel/security/lockdown) and seccomp/LSM policy of this container");
 	return true;
 }
 
@@ -100,7 +103,8 @@ static int pick_program(struct sl_obj *o)
 	enum bpf_prog_type type = hook_prog_type(o->table->hook);
 	struct bpf_program *p;
 
-	bpf_object__for_each_program(p, o->obj) {
+	bpf_object__for_each_program(p, o->obj)
+	{
 		if (strcmp(bpf_program__name(p), want)) {
 			bpf_program__set_autoload(p, false);
 			continue;
@@ -108,7 +112,9 @@ static int pick_program(struct sl_obj *o)
 		o->prog = p;
 	}
 	if (!o->prog) {
-		sl_err(-ENOENT, "'%s': the metadata names program '%s' for table '%s', but the object has no such program",
+		sl_err(-ENOENT,
+		       "'%s': the metadata names program '%s' for table '%s', but the object has "
+		       "no such program",
 		       o->path, want, sl_meta_str(o->meta, o->table->name_str));
 		sl_hint("the object is damaged or was edited; rebuild it with `sluice build`");
 		return -ENOENT;
@@ -116,14 +122,16 @@ static int pick_program(struct sl_obj *o)
 	if (bpf_program__type(o->prog) == BPF_PROG_TYPE_UNSPEC)
 		bpf_program__set_type(o->prog, type);
 	if (bpf_program__type(o->prog) != type) {
-		sl_err(-EINVAL, "'%s': program '%s' has BPF program type %s, but table '%s' is for %s",
+		sl_err(-EINVAL,
+		       "'%s': program '%s' has BPF program type %s, but table '%s' is for %s",
 		       o->path, want, libbpf_bpf_prog_type_str(bpf_program__type(o->prog)),
 		       sl_meta_str(o->meta, o->table->name_str), sl_hook_name(o->table->hook));
 		sl_hint("the object is damaged or was edited; rebuild it with `sluice build`");
 		return -EINVAL;
 	}
 	if (hook_expected_attach(o->table->hook))
-		bpf_program__set_expected_attach_type(o->prog, hook_expected_attach(o->table->hook));
+		bpf_program__set_expected_attach_type(o->prog,
+						      hook_expected_attach(o->table->hook));
 	return 0;
 }
 
@@ -132,7 +140,8 @@ static int map_layout_err(const struct sl_obj *o, const struct bpf_map *m, const
 	sl_err(-EINVAL, "'%s': map '%s' is not %s (type %s, key %u, value %u bytes, %u entries)",
 	       o->path, bpf_map__name(m), want, libbpf_bpf_map_type_str(bpf_map__type(m)),
 	       bpf_map__key_size(m), bpf_map__value_size(m), bpf_map__max_entries(m));
-	sl_hint("the object does not follow include/sluice/abi.h: rebuild it with a matching sluice");
+	sl_hint(
+	    "the object does not follow include/sluice/abi.h: rebuild it with a matching sluice");
 	return -EINVAL;
 }
 
@@ -144,9 +153,11 @@ static int check_maps(const struct sl_obj *o)
 	if (c && (bpf_map__type(c) != BPF_MAP_TYPE_PERCPU_ARRAY || bpf_map__key_size(c) != 4 ||
 		  bpf_map__value_size(c) != sizeof(struct sluice_counter) ||
 		  bpf_map__max_entries(c) < o->meta->hdr.ncounters))
-		return map_layout_err(o, c, "a per-CPU array of {packets, bytes} with a slot per counter");
+		return map_layout_err(
+		    o, c, "a per-CPU array of {packets, bytes} with a slot per counter");
 	if ((o->meta->hdr.flags & SLUICE_META_F_DECISIONS) && !d)
-		return sl_err(-EINVAL, "'%s': metadata says decisions are recorded, but map '%s' is missing",
+		return sl_err(-EINVAL,
+			      "'%s': metadata says decisions are recorded, but map '%s' is missing",
 			      o->path, SLUICE_DECISION_MAP);
 	if (d && (bpf_map__type(d) != BPF_MAP_TYPE_ARRAY || bpf_map__key_size(d) != 4 ||
 		  bpf_map__value_size(d) != 4 || bpf_map__max_entries(d) < 1))
@@ -184,7 +195,8 @@ int sl_obj_open(const char *path, const char *table, struct sl_obj **out)
 	if (*cmap) {
 		o->counters = bpf_object__find_map_by_name(o->obj, cmap);
 		if (!o->counters) {
-			err = sl_err(-ENOENT, "'%s': metadata names counter map '%s', the object has none",
+			err = sl_err(-ENOENT,
+				     "'%s': metadata names counter map '%s', the object has none",
 				     path, cmap);
 			goto fail;
 		}
@@ -212,7 +224,8 @@ int sl_obj_load(struct sl_obj *o)
 		       sl_meta_str(o->meta, o->table->name_str), o->path, strerror(-err));
 		if (!sl_explain_bpf_perm(err)) {
 			dump_libbpf_log();
-			sl_hint("if the verifier rejected it, report the policy and the log above to the sluice developers");
+			sl_hint("if the verifier rejected it, report the policy and the log above "
+				"to the sluice developers");
 		}
 		return err;
 	}

@@ -15,7 +15,7 @@ struct sl_obj {
 	const struct sluice_meta_table *table;
 	struct bpf_object *obj;
 	struct bpf_program *prog;
-	struct bpf_map *counters; /* NULL when the policy has no counter */
+	struct bpf_map *counters;  /* NULL when the policy has no counter */
 	struct bpf_map *decisions; /* NULL unless built with decision recording */
 	int prog_fd;
 };

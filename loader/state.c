@@ -29,6 +29,29 @@ static bool is_bpffs(const char *path)
 	return !statfs(path, &sfs) && (unsigned long)sfs.f_type == BPF_FS_MAGIC_NUM;
 }
 
+/* Whether path names the mount namespace this process is in (unknown: yes). */
+static bool same_mount_ns(const char *path)
+{
+	struct stat self, other;
+
+	if (stat("/proc/self/ns/mnt", &self) || stat(path, &other))
+		return true;
+	return self.st_ino == other.st_ino;
+}
+
+/*
+ * False when this process runs in a mount namespace of its own: another one
+ * than init's, or than its parent's (`ip netns exec` and `unshare -m` make one
+ * for the command they start; init's is not readable in every container).
+ */
+static bool in_shared_mount_ns(void)
+{
+	char parent[64];
+
+	snprintf(parent, sizeof(parent), "/proc/%d/ns/mnt", (int)getppid());
+	return same_mount_ns("/proc/1/ns/mnt") && same_mount_ns(parent);
+}
+
 static int ensure_bpffs(const char *root)
 {
 	char mnt[PATH_MAX];
@@ -43,6 +66,12 @@ static int ensure_bpffs(const char *root)
 		return 0;
 	if (strcmp(mnt, "/sys/fs/bpf"))
 		return sl_err(-EINVAL, "%s is not on a BPF filesystem (bpffs)", mnt);
+	if (!in_shared_mount_ns() && !getenv("SLUICE_BPFFS_MOUNT_PRIVATE")) {
+		/* `ip netns exec` does this: its /sys is fresh, and pins made there die with it. */
+		sl_err(-EINVAL, "bpffs is not mounted on /sys/fs/bpf in this private mount namespace (`ip netns exec` makes one)");
+		sl_hint("a bpffs mounted here would vanish with the namespace and take the attachment along; run sluice-load in the host's mount namespace and use --netns NAME instead of `ip netns exec` (or set SLUICE_BPFFS_MOUNT_PRIVATE=1 to mount one anyway)");
+		return -EINVAL;
+	}
 	if (mount("bpf", mnt, "bpf", 0, "mode=0700")) {
 		int err = -errno;
 
@@ -115,8 +144,8 @@ int sl_state_create(const struct sl_state *st, const struct sl_meta *m)
 	for (uint32_t i = 0; i < nchunks; i++) {
 		if (i) {
 			size_t off = (size_t)(i - 1) * SL_STATE_CHUNK;
-			size_t n = m->raw_size - off < SL_STATE_CHUNK ? m->raw_size - off
-								      : SL_STATE_CHUNK;
+			size_t n =
+			    m->raw_size - off < SL_STATE_CHUNK ? m->raw_size - off : SL_STATE_CHUNK;
 
 			memset(chunk, 0, SL_STATE_CHUNK);
 			memcpy(chunk, (uint8_t *)m->raw + off, n);

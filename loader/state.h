@@ -21,9 +21,9 @@
 #include "meta.h"
 
 #define SL_PIN_ROOT_DEFAULT "/sys/fs/bpf/sluice"
-#define SL_STATE_MAGIC 0x54534c53u /* "SLST" */
-#define SL_STATE_VERSION 1u
-#define SL_STATE_CHUNK 4096u
+#define SL_STATE_MAGIC	    0x54534c53u /* "SLST" */
+#define SL_STATE_VERSION    1u
+#define SL_STATE_CHUNK	    4096u
 
 enum sl_attach_kind {
 	SL_ATTACH_LINK = 0,
@@ -39,7 +39,7 @@ enum sl_xdp_mode {
 struct sl_state {
 	uint32_t magic;
 	uint32_t version;
-	uint32_t hook; /* enum sluice_meta_hook */
+	uint32_t hook;	 /* enum sluice_meta_hook */
 	uint32_t attach; /* enum sl_attach_kind */
 	uint32_t ifindex;
 	uint32_t xdp_mode; /* enum sl_xdp_mode actually used */
@@ -74,7 +74,8 @@ int sl_state_read(const char *dir, struct sl_state *st, struct sl_meta **m);
 
 /* mkdir -p for bpffs; returns 0 or -errno. */
 int sl_mkdirs(const char *path);
-/* Removes the pins of an attachment directory and the directory, then empty parents up to the root. */
+/* Removes the pins of an attachment directory and the directory, then empty parents up to the root.
+ */
 void sl_pin_dir_remove(const char *dir);
 /* Rewrites the record (entry 0) of a pinned state map; metadata stays. */
 int sl_state_write(const char *dir, const struct sl_state *st);

@@ -14,7 +14,7 @@
 #include "util.h"
 
 #define SL_BPF_F_BEFORE 0x8u
-#define SL_BPF_F_AFTER 0x10u
+#define SL_BPF_F_AFTER	0x10u
 
 __attribute__((format(printf, 1, 2))) static int usage_err(const char *fmt, ...)
 {
@@ -28,8 +28,7 @@ __attribute__((format(printf, 1, 2))) static int usage_err(const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int parse_dir(const char *opt, const char *dir, uint32_t in, uint32_t out,
-		     uint32_t *hook)
+static int parse_dir(const char *opt, const char *dir, uint32_t in, uint32_t out, uint32_t *hook)
 {
 	if (!dir)
 		return usage_err("%s needs a direction: ingress or egress", opt);
@@ -92,10 +91,10 @@ int sl_target_parse_opt(struct sl_target *t, int argc, char **argv, int *i, bool
 			return err;
 		if (!a1)
 			return usage_err("%s needs a device/path and a direction", opt);
-		err = tc ? parse_dir(opt, a2, SLUICE_HOOK_TC_INGRESS, SLUICE_HOOK_TC_EGRESS,
-				     &t->hook)
-			 : parse_dir(opt, a2, SLUICE_HOOK_CGROUP_INGRESS, SLUICE_HOOK_CGROUP_EGRESS,
-				     &t->hook);
+		err =
+		    tc ? parse_dir(opt, a2, SLUICE_HOOK_TC_INGRESS, SLUICE_HOOK_TC_EGRESS, &t->hook)
+		       : parse_dir(opt, a2, SLUICE_HOOK_CGROUP_INGRESS, SLUICE_HOOK_CGROUP_EGRESS,
+				   &t->hook);
 		if (err)
 			return err;
 		if (tc)
@@ -141,15 +140,18 @@ int sl_target_check(const struct sl_target *t, bool attach_opts)
 	bool tc = t->hook == SLUICE_HOOK_TC_INGRESS || t->hook == SLUICE_HOOK_TC_EGRESS;
 
 	if (!t->set)
-		return usage_err("%s", "give a target: --xdp DEV, --tc DEV ingress|egress or --cgroup PATH ingress|egress");
+		return usage_err("%s", "give a target: --xdp DEV, --tc DEV ingress|egress or "
+				       "--cgroup PATH ingress|egress");
 	if (t->cgroup && t->netns)
-		return usage_err("%s", "--netns applies to devices; cgroup hooks are not per network namespace");
+		return usage_err(
+		    "%s", "--netns applies to devices; cgroup hooks are not per network namespace");
 	if (t->xdp_mode && t->hook != SLUICE_HOOK_XDP)
 		return usage_err("%s", "--mode applies to --xdp only");
 	if (t->order_flag && !tc)
 		return usage_err("%s", "--before/--after apply to --tc only");
 	if (t->order_flag && t->tc_legacy)
-		return usage_err("%s", "--before/--after need tcx; legacy tc (--tc-legacy) orders by priority");
+		return usage_err(
+		    "%s", "--before/--after need tcx; legacy tc (--tc-legacy) orders by priority");
 	if (t->tc_legacy && !tc)
 		return usage_err("%s", "--tc-legacy applies to --tc only");
 	(void)attach_opts;
@@ -173,7 +175,8 @@ int sl_netns_enter(const char *ns, struct sl_netns *saved)
 	if (fd < 0) {
 		err = -errno;
 		sl_err(err, "network namespace '%s' not found (%s: %s)", ns, path, strerror(-err));
-		sl_hint("list namespaces with `ip netns list`; pass a name from /run/netns or a path like /proc/PID/ns/net");
+		sl_hint("list namespaces with `ip netns list`; pass a name from /run/netns or a "
+			"path like /proc/PID/ns/net");
 		return err;
 	}
 	saved->orig_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -323,7 +326,8 @@ static int resolve_cgroup(struct sl_target *t)
 
 		sl_err(-EINVAL, "'%s' is not a cgroup v2 directory", t->cgroup);
 		cgroup2_mounts(mounts, sizeof(mounts));
-		sl_hint("cgroup_skb programs attach to cgroup v2 directories; cgroup2 is mounted at: %s",
+		sl_hint("cgroup_skb programs attach to cgroup v2 directories; cgroup2 is mounted "
+			"at: %s",
 			mounts[0] ? mounts : "(nowhere: mount -t cgroup2 none /sys/fs/cgroup)");
 		return -EINVAL;
 	}

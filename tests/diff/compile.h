@@ -13,6 +13,7 @@ struct sl_ir;
 struct front {
 	struct sl_sources srcs;
 	struct sl_arena *arena;
+	struct sl_ast *ast;  /* checked */
 	struct sl_ir *ir;
 	char *diag;    /* everything the front end printed (malloc'd) */
 };
@@ -35,3 +36,14 @@ struct back {
 /* Optimise at `level`, generate code with decision recording, serialise. */
 int back_compile(const struct front *f, int level, struct back *b);
 void back_free(struct back *b);
+
+struct sl_interp_fields;
+struct sl_interp_result;
+
+/*
+ * The lowering check: the checked AST evaluated directly gives the same
+ * verdict and deciding rule as the IR interpreter's `ir_res`. Returns true
+ * when they agree; otherwise describes both in *why (malloc'd).
+ */
+bool ast_agrees(const struct front *f, uint32_t table, const struct sl_interp_fields *fields,
+		const struct sl_interp_result *ir_res, char **why);

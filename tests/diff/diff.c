@@ -189,8 +189,18 @@ static enum outcome check_level(const struct front *f, const struct back *b, int
 			struct sl_interp_result ir_res;
 			uint32_t retval = 0, rule = 0;
 
-			if (sl_interp_run(ir, t, &v, &ir_res, want))
+			struct sl_interp_fields fields;
+			char *why = NULL;
+			sl_interp_parse(&v, &fields);
+			if (sl_interp_run_fields(ir, t, &fields, v.len, &ir_res, want))
 				abort();
+			if (!ast_agrees(f, t, &fields, &ir_res, &why)) {
+				*fd = (struct finding){ DIFFERENT, level, t, *pk, ir_res, 0, 0, -1, NULL };
+				fd->detail = xasprintf("lowering changed the meaning: %s", why);
+				free(why);
+				res = DIFFERENT;
+				break;
+			}
 			sl_kern_decision_set(&view, 0xfeedf00d);
 			err = sl_kern_run(&view, pk->data, pk->len, &retval);
 			if (!err)

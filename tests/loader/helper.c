@@ -153,8 +153,8 @@ static int tcx_type(const char *dir)
 static int tcx_attach(const char *dev, const char *dir, const char *pin)
 {
 	struct bpf_insn insns[] = {
-		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = -1},
-		{.code = BPF_JMP | BPF_EXIT},
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = -1},
+	    {.code = BPF_JMP | BPF_EXIT},
 	};
 	struct tcx_link_create a = {.ifindex = if_nametoindex(dev), .attach_type = tcx_type(dir)};
 	struct bpf_prog_info info = {};
@@ -180,8 +180,10 @@ static int tcx_attach(const char *dev, const char *dir, const char *pin)
 static int tcx_query(const char *dev, const char *dir)
 {
 	__u32 ids[64];
-	struct prog_query q = {.ifindex = if_nametoindex(dev), .attach_type = tcx_type(dir),
-			       .prog_ids = (unsigned long)ids, .count = 64};
+	struct prog_query q = {.ifindex = if_nametoindex(dev),
+			       .attach_type = tcx_type(dir),
+			       .prog_ids = (unsigned long)ids,
+			       .count = 64};
 
 	if (syscall(__NR_bpf, BPF_PROG_QUERY, &q, sizeof(q))) {
 		perror("query");

@@ -57,18 +57,32 @@ check "detach after rename (rc)" 0 $?
 ip -n "$NS_A" link set "${DEV_A}r" name "$DEV_A"
 ip -n "$NS_A" link set "$DEV_A" up
 
-# No bpffs mounted: sluice-load mounts it. Tried in a private mount namespace,
-# so the machine's /sys/fs/bpf stays as it is.
+# No bpffs mounted: in a private mount namespace (what `ip netns exec` makes)
+# sluice-load refuses to mount one whose pins would vanish with it, unless
+# told to; then it mounts it. The machine's /sys/fs/bpf stays as it is.
+# Inside `sh -c` the refusal needs /proc/1/ns/mnt to tell namespaces apart (not
+# readable in every container); under `ip netns exec` the parent's does.
 if command -v unshare >/dev/null; then
+	readlink /proc/1/ns/mnt >/dev/null 2>&1 && can_tell=1 || can_tell=0
 	out=$(unshare --mount --propagation private sh -c '
 		umount /sys/fs/bpf 2>/dev/null || umount -l /sys/fs/bpf || exit 3
-		SLUICE_PIN_ROOT= "$0" attach "$1" --xdp "$2" --netns "$3" >/dev/null || exit 4
-		grep -q " /sys/fs/bpf bpf " /proc/self/mounts || exit 5
-		SLUICE_PIN_ROOT= "$0" list | grep -q "$2" || exit 6
-		SLUICE_PIN_ROOT= "$0" detach --xdp "$2" --netns "$3" >/dev/null || exit 7' \
-		"$L" "$OBJDIR/xdp-a.o" "$DEV_A" "$NS_A" 2>&1)
+		if [ "$4" = 1 ]; then
+			SLUICE_PIN_ROOT= "$0" attach "$1" --xdp "$2" --netns "$3" >/dev/null 2>&1 && exit 4
+			grep -q " /sys/fs/bpf bpf " /proc/self/mounts && exit 5
+		fi
+		export SLUICE_BPFFS_MOUNT_PRIVATE=1
+		SLUICE_PIN_ROOT= "$0" attach "$1" --xdp "$2" --netns "$3" >/dev/null || exit 6
+		grep -q " /sys/fs/bpf bpf " /proc/self/mounts || exit 7
+		SLUICE_PIN_ROOT= "$0" list | grep -q "$2" || exit 8
+		SLUICE_PIN_ROOT= "$0" detach --xdp "$2" --netns "$3" >/dev/null || exit 9' \
+		"$L" "$OBJDIR/xdp-a.o" "$DEV_A" "$NS_A" $can_tell 2>&1)
 	rc=$?
-	check "attach mounts a missing bpffs" "0 " "$rc $out"
+	check "private mount namespace: mount bpffs when told (refuse otherwise: $can_tell)" "0 " "$rc $out"
+	assert_clean "bpffs cases"
+	ip netns exec "$NS_A" "$L" attach "$OBJDIR/xdp-a.o" --xdp "$DEV_A" >/dev/null 2>"$TMP/err"
+	check "under ip netns exec (rc)" 1 $?
+	grep -q "use --netns NAME instead" "$TMP/err" && ok "ip netns exec: hint" || fail "ip netns exec: $(cat "$TMP/err")"
+	assert_clean "ip netns exec"
 else
 	echo "no unshare: skipping the bpffs mount case"
 fi

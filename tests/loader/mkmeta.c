@@ -54,7 +54,8 @@ int main(int argc, char **argv)
 	FILE *f;
 
 	if (argc < 9) {
-		fprintf(stderr, "usage: mkmeta OUT POLICY HOOK TABLE PROG SECTION FILE NCOUNTERS [--decisions] [--corrupt WHAT] -- RULE...\n");
+		fprintf(stderr, "usage: mkmeta OUT POLICY HOOK TABLE PROG SECTION FILE NCOUNTERS "
+				"[--decisions] [--corrupt WHAT] -- RULE...\n");
 		return 2;
 	}
 	h.magic = SLUICE_META_MAGIC;
@@ -111,8 +112,8 @@ int main(int argc, char **argv)
 		struct sluice_meta_rule *r = &rules[nrules];
 		char text[64];
 
-		snprintf(text, sizeof(text), "ip saddr 10.%u.%u.0/24 tcp dport %u drop", k >> 16 & 255,
-			 k >> 8 & 255, 1024 + k % 60000);
+		snprintf(text, sizeof(text), "ip saddr 10.%u.%u.0/24 tcp dport %u drop",
+			 k >> 16 & 255, k >> 8 & 255, 1024 + k % 60000);
 		memset(r, 0, sizeof(*r));
 		r->id = nrules++;
 		r->chain_str = edge_str;
@@ -142,6 +143,7 @@ int main(int argc, char **argv)
 	fwrite(&h, sizeof(h), 1, f);
 	fwrite(&t, sizeof(t), 1, f);
 	fwrite(rules, sizeof(rules[0]), nrules, f);
-	fwrite(strings, 1, corrupt && !strcmp(corrupt, "truncate") ? strings_len / 2 : strings_len, f);
+	fwrite(strings, 1, corrupt && !strcmp(corrupt, "truncate") ? strings_len / 2 : strings_len,
+	       f);
 	return fclose(f) ? 1 : 0;
 }

@@ -30,9 +30,16 @@ static inline void metabuf_build(struct metabuf *b, const struct metabuf_rule *r
 	uint32_t slen = 1;
 	struct sluice_meta_header h = {0};
 	struct sluice_meta_table t = {0};
-	uint32_t tsz = sizeof(t) + b->extra_table, rsz = sizeof(struct sluice_meta_rule) + b->extra_rule;
+	uint32_t tsz = sizeof(t) + b->extra_table,
+		 rsz = sizeof(struct sluice_meta_rule) + b->extra_rule;
 
-#define ADD(s) ({ uint32_t _o = slen; strcpy(strings + slen, s); slen += strlen(s) + 1; _o; })
+#define ADD(s)                                                                                     \
+	({                                                                                         \
+		uint32_t _o = slen;                                                                \
+		strcpy(strings + slen, s);                                                         \
+		slen += strlen(s) + 1;                                                             \
+		_o;                                                                                \
+	})
 	h.magic = SLUICE_META_MAGIC;
 	h.version = SLUICE_META_VERSION;
 	h.header_size = sizeof(h);
@@ -54,13 +61,13 @@ static inline void metabuf_build(struct metabuf *b, const struct metabuf_rule *r
 	memset(b->data, 0xee, sizeof(b->data));
 	for (uint32_t i = 0; i < nrules; i++) {
 		struct sluice_meta_rule r = {
-			.id = i,
-			.chain_str = ADD(rules[i].chain),
-			.file_str = t.file_str,
-			.line = rules[i].line,
-			.col = rules[i].col,
-			.text_str = ADD(rules[i].text),
-			.counter_slot = rules[i].slot,
+		    .id = i,
+		    .chain_str = ADD(rules[i].chain),
+		    .file_str = t.file_str,
+		    .line = rules[i].line,
+		    .col = rules[i].col,
+		    .text_str = ADD(rules[i].text),
+		    .counter_slot = rules[i].slot,
 		};
 		memcpy(b->data + h.rules_off + i * rsz, &r, sizeof(r));
 	}

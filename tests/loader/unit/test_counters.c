@@ -25,19 +25,19 @@ static void test_match(void **state)
 {
 	const uint32_t none = SLUICE_NO_COUNTER;
 	const struct metabuf_rule old_r[] = {
-		{"t", "tcp dport 22 counter accept", 1, 1, 0},
-		{"t", "udp counter drop", 2, 1, 1},
-		{"t", "tcp dport 22 counter accept", 3, 1, 2}, /* the same text twice */
-		{"c", "udp counter drop", 4, 1, 3},	       /* same text, another chain */
-		{"t", "icmp counter accept", 5, 1, 4},
+	    {"t", "tcp dport 22 counter accept", 1, 1, 0},
+	    {"t", "udp counter drop", 2, 1, 1},
+	    {"t", "tcp dport 22 counter accept", 3, 1, 2}, /* the same text twice */
+	    {"c", "udp counter drop", 4, 1, 3},		   /* same text, another chain */
+	    {"t", "icmp counter accept", 5, 1, 4},
 	};
 	const struct metabuf_rule new_r[] = {
-		{"t", "tcp dport 22 counter accept", 1, 1, 5},
-		{"t", "icmp accept", 2, 1, none},
-		{"t", "tcp dport 22 counter accept", 3, 1, 0},
-		{"t", "tcp dport 22 counter accept", 4, 1, 1}, /* a third: new, no old */
-		{"c", "udp counter drop", 5, 1, 2},
-		{"t", "icmp counter accept", 6, 1, none}, /* no slot now */
+	    {"t", "tcp dport 22 counter accept", 1, 1, 5},
+	    {"t", "icmp accept", 2, 1, none},
+	    {"t", "tcp dport 22 counter accept", 3, 1, 0},
+	    {"t", "tcp dport 22 counter accept", 4, 1, 1}, /* a third: new, no old */
+	    {"c", "udp counter drop", 5, 1, 2},
+	    {"t", "icmp counter accept", 6, 1, none}, /* no slot now */
 	};
 	struct sl_meta *o = meta_of(old_r, 5, 5), *n = meta_of(new_r, 6, 6);
 	struct sl_slot_pair *p = NULL;
@@ -79,8 +79,8 @@ static void test_no_counters(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_match),
-		cmocka_unit_test(test_no_counters),
+	    cmocka_unit_test(test_match),
+	    cmocka_unit_test(test_no_counters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,9 +11,9 @@
 #include "metabuf.h"
 
 static const struct metabuf_rule rules[] = {
-	{"t", "tcp dport 22 counter accept", 3, 5, 0},
-	{"t", "udp dport 53 accept", 4, 5, SLUICE_NO_COUNTER},
-	{"c", "ip saddr 10.0.0.0/8 counter drop", 9, 2, 1},
+    {"t", "tcp dport 22 counter accept", 3, 5, 0},
+    {"t", "udp dport 53 accept", 4, 5, SLUICE_NO_COUNTER},
+    {"c", "ip saddr 10.0.0.0/8 counter drop", 9, 2, 1},
 };
 
 static struct sluice_meta_header *hdr(struct metabuf *b)
@@ -40,7 +40,8 @@ static void test_valid(void **state)
 	assert_int_equal(sl_meta_parse(b.data, b.size, &m, why, sizeof(why)), 0);
 	assert_int_equal(m->hdr.nrules, 3);
 	assert_string_equal(sl_meta_str(m, m->tables[0].name_str), "t");
-	assert_string_equal(sl_meta_str(m, m->rules[2].text_str), "ip saddr 10.0.0.0/8 counter drop");
+	assert_string_equal(sl_meta_str(m, m->rules[2].text_str),
+			    "ip saddr 10.0.0.0/8 counter drop");
 	assert_string_equal(sl_meta_str(m, m->rules[2].chain_str), "c");
 	assert_int_equal(m->rules[2].line, 9);
 	assert_int_equal(m->rules[1].counter_slot, SLUICE_NO_COUNTER);
@@ -70,17 +71,17 @@ static void test_header_damage(void **state)
 		uint32_t value;
 		const char *why;
 	} cases[] = {
-		{offsetof(struct sluice_meta_header, magic), 0x12345678, "bad magic"},
-		{offsetof(struct sluice_meta_header, version), 2, "version 2"},
-		{offsetof(struct sluice_meta_header, header_size), 8, "record sizes"},
-		{offsetof(struct sluice_meta_header, rule_size), 4, "record sizes"},
-		{offsetof(struct sluice_meta_header, ntables), 0, "no tables"},
-		{offsetof(struct sluice_meta_header, ntables), 0x40000000, "extend past"},
-		{offsetof(struct sluice_meta_header, nrules), 0xffffffff, "extend past"},
-		{offsetof(struct sluice_meta_header, strings_off), 0xfffffff0, "extend past"},
-		{offsetof(struct sluice_meta_header, strings_size), 0, "NUL"},
-		{offsetof(struct sluice_meta_header, policy_name_str), 5000, "out of range"},
-		{offsetof(struct sluice_meta_header, ncounters), 1, "counter slot 1 of 1"},
+	    {offsetof(struct sluice_meta_header, magic), 0x12345678, "bad magic"},
+	    {offsetof(struct sluice_meta_header, version), 2, "version 2"},
+	    {offsetof(struct sluice_meta_header, header_size), 8, "record sizes"},
+	    {offsetof(struct sluice_meta_header, rule_size), 4, "record sizes"},
+	    {offsetof(struct sluice_meta_header, ntables), 0, "no tables"},
+	    {offsetof(struct sluice_meta_header, ntables), 0x40000000, "extend past"},
+	    {offsetof(struct sluice_meta_header, nrules), 0xffffffff, "extend past"},
+	    {offsetof(struct sluice_meta_header, strings_off), 0xfffffff0, "extend past"},
+	    {offsetof(struct sluice_meta_header, strings_size), 0, "NUL"},
+	    {offsetof(struct sluice_meta_header, policy_name_str), 5000, "out of range"},
+	    {offsetof(struct sluice_meta_header, ncounters), 1, "counter slot 1 of 1"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -123,7 +124,8 @@ static void test_record_damage(void **state)
 	assert_int_equal(parse(&b, why), -EINVAL);
 }
 
-/* Every truncation and every single-byte change: never a crash (ASan), never a wrong accept of a truncation. */
+/* Every truncation and every single-byte change: never a crash (ASan), never a wrong accept of a
+ * truncation. */
 static void test_truncate_and_flip(void **state)
 {
 	struct metabuf b = {0};
@@ -176,9 +178,12 @@ static void test_pick_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid),	      cmocka_unit_test(test_longer_records),
-		cmocka_unit_test(test_header_damage), cmocka_unit_test(test_record_damage),
-		cmocka_unit_test(test_truncate_and_flip), cmocka_unit_test(test_pick_table),
+	    cmocka_unit_test(test_valid),
+	    cmocka_unit_test(test_longer_records),
+	    cmocka_unit_test(test_header_damage),
+	    cmocka_unit_test(test_record_damage),
+	    cmocka_unit_test(test_truncate_and_flip),
+	    cmocka_unit_test(test_pick_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
