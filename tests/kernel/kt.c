@@ -149,3 +149,18 @@ void kt_build(const struct sl_pkt_spec *s, struct sl_pkt *p)
 		exit(1);
 	}
 }
+
+void kt_one_rule(struct kt *kt, enum sl_hook hook, const struct kt_pred *preds, unsigned n,
+		 struct sl_kern_prog *prog)
+{
+	struct sl_arena *a = sl_arena_new();
+	struct sl_ir *ir = sl_irb_new(a, "one");
+	uint32_t t = sl_irb_table(ir, "one", hook, SL_VERDICT_DROP);
+	uint32_t r = sl_irb_rule(ir, sl_irb_entry(ir, t), SL_IR_ACCEPT, 0, true);
+
+	for (unsigned i = 0; i < n; i++)
+		sl_irb_pred(ir, r, preds[i].field, preds[i].lo, preds[i].hi);
+	sl_irb_implied(ir, r);
+	kt_load(kt, ir, t, prog);
+	sl_arena_free(a);
+}

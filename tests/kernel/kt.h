@@ -41,3 +41,17 @@ void kt_expect(struct kt *kt, bool ok, const char *fmt, ...) __attribute__((form
 void kt_build(const struct sl_pkt_spec *s, struct sl_pkt *p);
 
 extern const enum sl_hook kt_hooks[SL_HOOK_COUNT];
+
+/* One predicate `field in [lo, hi]` (several on one field make a set). */
+struct kt_pred {
+	enum sl_field field;
+	sl_u128 lo, hi;
+};
+
+/*
+ * Load a table for `hook` with one rule (id 0): the predicates (plus the protocol
+ * tests they imply), counter, accept; policy drop. A frame is then accepted exactly
+ * when the rule matches.
+ */
+void kt_one_rule(struct kt *kt, enum sl_hook hook, const struct kt_pred *preds, unsigned n,
+		 struct sl_kern_prog *prog);
