@@ -159,6 +159,12 @@ static int compile(const char *policy, const struct sl_build_opts *o, struct sl_
 		return SL_EXIT_USAGE; /* reported; a checked policy that does not lower is our bug */
 	if (sl_diag_failed(diag))
 		return SL_EXIT_POLICY; /* warnings with --werror */
+	if (!ir->ntables) {
+		sl_diag_plain(diag, SL_SEV_ERROR,
+			      "'%s' defines no table: nothing to build (files of constants and "
+			      "chains are for include)", policy);
+		return SL_EXIT_POLICY;
+	}
 	r = sl_codegen(ir, &copts, arena, diag, &obj);
 	if (r)
 		return failure_code(r);
