@@ -520,6 +520,12 @@ static void broken_objects_are_rejected(void **state)
 	p->name = "bad name";
 	expect_rejected(&s, "invalid name");
 	p->name = "sluice_edge";
+	p->hook = SL_HOOK_TC_INGRESS;
+	expect_rejected(&s, "another hook than its table 'edge'");
+	p->hook = SL_HOOK_XDP;
+	p->table = 1;
+	expect_rejected(&s, "names table 1 of 1");
+	p->table = 0;
 	s.obj->maps[0].value_size = 8;
 	expect_rejected(&s, "shape does not match");
 	s.obj->maps[0].value_size = 16;
