@@ -195,6 +195,7 @@ struct variant {
 	double verifier_ms, load_ms;
 	long verified_insns;
 	char note[512];
+	char compile_note[512]; /* from the compile KV */
 	/* guard and timing */
 	const char *guard;
 	size_t mismatches;
@@ -254,7 +255,7 @@ static void read_kv(struct variant *v)
 		else if (!strncmp(line, "maxrss_kb=", 10))
 			v->compile_rss_kb = atol(line + 10);
 		else if (!strncmp(line, "note=", 5))
-			snprintf(v->note, sizeof(v->note), "%.500s", line + 5);
+			snprintf(v->compile_note, sizeof(v->compile_note), "%.500s", line + 5);
 	}
 	fclose(f);
 }
@@ -624,7 +625,14 @@ static void write_row(FILE *f, const struct measure_opts *o, const struct worklo
 	csv_num(f, base && v->timed_ok ? v->ns_median / base->ns_median : 0,
 		v->timed_ok && base && base->timed_ok && base->ns_median > 0, 3);
 	fputc(',', f);
-	csv_text(f, v->note);
+	if (v->note[0] && v->compile_note[0]) {
+		char both[1100];
+
+		snprintf(both, sizeof(both), "%s; %s", v->note, v->compile_note);
+		csv_text(f, both);
+	} else {
+		csv_text(f, v->note[0] ? v->note : v->compile_note);
+	}
 	fputc('\n', f);
 }
 

@@ -28,7 +28,7 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench-smoke-$$.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 
 "$src/bench/run" --no-build --build "$build" --classbench "$cbdir" --out "$out" \
-	--sets acl1 --sizes 10 --packets 200 --rounds 1 --budget 0.2 --compile-timeout 60 \
+	--cache none --sets acl1 --sizes 10 --packets 200 --rounds 1 --budget 0.2 --compile-timeout 60 \
 	2>"$out/run.log" || { cat "$out/run.log" >&2; fail "bench/run failed"; }
 
 csv=$out/results.csv

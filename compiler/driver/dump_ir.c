@@ -15,12 +15,14 @@
 #include "../common/arena.h"
 #include "../common/diag.h"
 #include "../ir/ir.h"
+#include "../opt/opt.h"
 #include "../parser/parser.h"
 #include "commands.h"
 
 struct dump_ir_opts {
 	const char *policy;
 	const char *output; /* NULL: stdout */
+	int level; /* -O */
 	bool werror;
 	bool quiet;
 };
@@ -30,10 +32,20 @@ static void dump_ir_usage(FILE *out)
 	fprintf(out, "usage: sluice dump --ir [OPTIONS] POLICY\n\n"
 		     "Print the IR of POLICY: every rule as predicates `field in set` with the\n"
 		     "protocol tests its fields imply, in a stable text form (compiler/ir/README.md).\n\n"
+		     "  -O LEVEL, -OLEVEL  optimise first: 0 (default, the IR as lowered) or 1\n"
+		     "                     (shadowed and no-op rules removed, see compiler/opt/opt.h)\n"
 		     "  -o, --output FILE  write to FILE instead of stdout (replaced atomically)\n"
 		     "  -W, --werror       treat warnings as errors\n"
 		     "  -q, --quiet        do not print warnings\n"
 		     "  -h, --help         this text\n");
+}
+
+static int parse_level(const char *v, int *level)
+{
+	if (v[0] < '0' || v[0] > '0' + SL_OPT_MAX_LEVEL || v[1])
+		return -1;
+	*level = v[0] - '0';
+	return 0;
 }
 
 /* Returns -1 to go on, else the exit code. */
@@ -47,6 +59,16 @@ static int parse_args(int argc, char **argv, struct dump_ir_opts *o)
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			dump_ir_usage(stdout);
 			return SL_EXIT_OK;
+		}
+		if (!strncmp(a, "-O", 2)) {
+			const char *v = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : "");
+
+			if (parse_level(v, &o->level)) {
+				fprintf(stderr, "sluice: error: -O wants a level 0-%d, not '%s'\n",
+					SL_OPT_MAX_LEVEL, v);
+				return SL_EXIT_USAGE;
+			}
+			continue;
 		}
 		if (!strcmp(a, "-W") || !strcmp(a, "--werror") || !strcmp(a, "-Werror")) {
 			o->werror = true;
@@ -169,7 +191,7 @@ int sl_dump_ir(int argc, char **argv)
 		r = sl_check(ast, &diag);
 	if (r)
 		code = failure_code(r);
-	else if (sl_ir_lower(ast, arena, &diag, &ir))
+	else if (sl_ir_lower(ast, arena, &diag, &ir) || sl_opt_run(ir, o.level, &diag, NULL))
 		code = SL_EXIT_USAGE; /* reported; a checked policy that does not lower is our bug */
 	else if (sl_diag_failed(&diag))
 		code = SL_EXIT_POLICY; /* warnings with --werror */

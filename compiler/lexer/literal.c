@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE /* memmem */
 #include "literal.h"
 
 #include <arpa/inet.h>
@@ -195,8 +196,16 @@ int sl_literal_parse(const char *text, size_t len, struct sl_literal *out, char 
 
 	memset(out, 0, sizeof(*out));
 	if (colon) {
+		size_t colons = 0;
+
 		if (!slash && parse_mac(text, len, out))
 			return 0;
+		for (size_t i = 0; i < len; i++)
+			colons += text[i] == ':';
+		/* six groups without '::' cannot be IPv6: it was meant as a MAC address */
+		if (colons == 5 && !slash && !dot && !memmem(text, len, "::", 2))
+			return fail_why(err, "invalid MAC address", text, len,
+					" (six hex bytes separated by ':')");
 		return parse_ipv6(text, len, end, out, err);
 	}
 	if (dot)

@@ -32,6 +32,55 @@ struct sl_loc sl_ctx_loc(const struct sl_parse_ctx *ctx, const struct sl_yyltype
 	return loc;
 }
 
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static void intern_grow(struct sl_build *b)
+{
+	size_t cap = b->words_cap ? b->words_cap * 2 : 256;
+	const char **words = calloc(cap, sizeof(*words));
+
+	if (!words) {
+		fprintf(stderr, "sluice: out of memory\n");
+		abort();
+	}
+	for (size_t i = 0; i < b->words_cap; i++) {
+		size_t j;
+
+		if (!b->words[i])
+			continue;
+		j = hash_bytes(b->words[i], strlen(b->words[i])) & (cap - 1);
+		while (words[j])
+			j = (j + 1) & (cap - 1);
+		words[j] = b->words[i];
+	}
+	free(b->words);
+	b->words = words;
+	b->words_cap = cap;
+}
+
+const char *sl_build_intern(struct sl_build *b, const char *s, size_t n)
+{
+	size_t i;
+
+	if (2 * (b->nwords + 1) > b->words_cap)
+		intern_grow(b);
+	i = hash_bytes(s, n) & (b->words_cap - 1);
+	for (; b->words[i]; i = (i + 1) & (b->words_cap - 1)) {
+		if (!strncmp(b->words[i], s, n) && b->words[i][n] == '\0')
+			return b->words[i];
+	}
+	b->words[i] = sl_arena_strndup(b->arena, s, n);
+	b->nwords++;
+	return b->words[i];
+}
+
 static struct sl_loc L(struct sl_parse_ctx *ctx, const struct sl_yyltype *l)
 {
 	return sl_ctx_loc(ctx, l);
@@ -521,6 +570,13 @@ void sl_build_syntax_error(struct sl_parse_ctx *ctx, const struct sl_yyltype *lo
 	char msg[512];
 	size_t n;
 
+	/* recovery can fail again at the same token (end of file): say it once */
+	if (ctx->has_last_syntax_error && ctx->last_syntax_error == loc->off)
+		return;
+	ctx->has_last_syntax_error = true;
+	ctx->last_syntax_error = loc->off;
+	if (src && loc->off >= src->size && !strcmp(got, "end of line"))
+		got = "end of file"; /* the separator the scanner adds at the end */
 	n = (size_t)snprintf(msg, sizeof(msg), "unexpected %s", got);
 	if (show_text && src && loc->off < src->size && loc->end > loc->off) {
 		size_t len = sl_min(loc->end - loc->off, (size_t)40);
@@ -533,5 +589,8 @@ void sl_build_syntax_error(struct sl_parse_ctx *ctx, const struct sl_yyltype *lo
 				      i == 0 ? ", expected " : i + 1 == nexpected ? " or " : ", ",
 				      expected[i]);
 	sl_error(ctx->b->diag, L(ctx, loc), "%s", msg);
+	if (!strcmp(got, "end of file") && ctx->b->chain)
+		sl_note(ctx->b->diag, ctx->b->chain->loc, "%s '%s' is missing its closing '}'",
+			ctx->b->in_table ? "table" : "chain", ctx->b->chain->name);
 	ctx->b->rule_bad = true;
 }

@@ -397,7 +397,7 @@ static void check_graph(struct checker *ck)
 	for (uint32_t i = 0; i < ck->ast->nchains; i++) {
 		struct sl_ast_chain *c = ck->ast->chains[i];
 
-		if (!c->hooks)
+		if (!c->hooks && node_of(ck, c)->chain == c)
 			sl_warning(ck->d, c->loc, "chain '%s' is never used: no table reaches it",
 				   c->name);
 	}
@@ -520,10 +520,9 @@ static bool family_skipped(struct checker *ck, const struct sl_ast_value *v)
 static void resolve_address(struct checker *ck, const struct sl_ast_value *v, unsigned bits,
 			    struct range_vec *out)
 {
-	sl_u128 host = v->plen >= bits ? 0 : (((sl_u128)1 << (bits - v->plen)) - 1);
+	unsigned hostbits = v->plen >= bits ? 0 : bits - v->plen;
+	sl_u128 host = hostbits >= 128 ? ~(sl_u128)0 : (((sl_u128)1 << hostbits) - 1);
 
-	if (bits == 128 && v->plen == 0)
-		host = ~(sl_u128)0;
 	vec_push(out, v->num, v->num | host);
 }
 
@@ -887,7 +886,11 @@ static void check_consts_used(struct checker *ck)
 {
 	for (uint32_t i = 0; i < ck->ast->nconsts; i++) {
 		struct sl_ast_const *c = ck->ast->consts[i];
+		const struct sl_source *src = sl_sources_get(ck->ast->srcs, c->loc.file);
 
+		/* an included file is a library: not every policy uses all of it */
+		if (src && src->included_from.file != UINT32_MAX)
+			continue;
 		if (!c->used && map_get(&ck->consts, c->name) == &ck->cinfo[i])
 			sl_warning(ck->d, c->loc, "constant '%s' is never used", c->name);
 	}

@@ -9,6 +9,8 @@
 %define api.pure full
 %define api.prefix {sl_yy}
 %define parse.error custom
+%define parse.lac full
+%define lr.default-reduction accepting
 %locations
 %lex-param {void *scanner}
 %parse-param {void *scanner} {struct sl_parse_ctx *ctx}

@@ -55,6 +55,11 @@ static const struct sl_value_name icmp6_types[] = {
 	{ "nd-redirect", 137 },
 	{ "router-renumbering", 138 },
 	{ "mld2-listener-report", 143 },
+	/* the RFC 4861 names, as aliases */
+	{ "router-solicitation", 133 },
+	{ "router-advertisement", 134 },
+	{ "neighbor-solicitation", 135 },
+	{ "neighbor-advertisement", 136 },
 };
 
 static const struct sl_value_name tcp_flags[] = {

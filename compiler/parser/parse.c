@@ -117,8 +117,8 @@ void sl_build_include(struct sl_parse_ctx *ctx, const char *path, const struct s
 		sl_error(b->diag, loc, "cannot include '%s': %s", full, strerror(errno));
 		return;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		sl_error(b->diag, loc, "cannot include '%s': it is a directory", full);
+	if (!S_ISREG(st.st_mode)) {
+		sl_error(b->diag, loc, "cannot include '%s': not a regular file", full);
 		return;
 	}
 	id.dev = st.st_dev;
@@ -171,6 +171,7 @@ static int parse_main(int file, const char *path, const struct sl_file_id *id, c
 	free(b.seen);
 	free(b.rules);
 	free(b.matches);
+	free(b.words);
 	*out = ast;
 	if (r)
 		return r;
@@ -194,6 +195,12 @@ int sl_parse_file(const char *path, struct sl_sources *srcs, struct sl_arena *ar
 	if (S_ISDIR(st.st_mode)) {
 		sl_diag_plain(diag, SL_SEV_ERROR, "cannot read '%s': it is a directory", path);
 		return -EISDIR;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+		/* a device such as /dev/zero would never end */
+		sl_diag_plain(diag, SL_SEV_ERROR, "cannot read '%s': not a regular file or a pipe",
+			      path);
+		return -EINVAL;
 	}
 	file = sl_sources_load(srcs, path, SL_LOC_NONE);
 	if (file < 0) {

@@ -47,6 +47,9 @@ struct sl_build {
 	size_t nmatches, matches_cap;
 	bool in_table;
 	bool rule_bad;
+	/* identifiers interned: 100k rules repeat the same few words */
+	const char **words;
+	size_t words_cap, nwords;
 };
 
 struct sl_file_id {
@@ -68,7 +71,12 @@ struct sl_parse_ctx {
 	size_t last_bad_end;         /* end of the last invalid character reported */
 	bool last_sep;               /* last token was a separator (to add one at EOF) */
 	bool eof_sent;
+	bool has_last_syntax_error;
+	size_t last_syntax_error;    /* offset of the last syntax error reported */
 	void *scanner;
 };
+
+/* The one copy of an identifier, in the arena. */
+const char *sl_build_intern(struct sl_build *b, const char *s, size_t n);
 
 struct sl_loc sl_ctx_loc(const struct sl_parse_ctx *ctx, const struct sl_yyltype *l);

@@ -26,6 +26,9 @@ expect 2 "no policy" dump --ir
 expect 2 "unknown option" dump --ir --bogus ports.sluice
 expect 2 "two policies" dump --ir ports.sluice ints.sluice
 expect 2 "-o without a file" dump --ir ports.sluice -o
+expect 2 "-O out of range" dump --ir -O9 ports.sluice
+expect 2 "-O not a number" dump --ir -O x ports.sluice
+expect 0 "-O 1 as two words" dump --ir -O 1 ports.sluice
 expect 2 "missing file" dump --ir "$tmp/does-not-exist.sluice"
 grep -q "does-not-exist.sluice" "$tmp/err" || { echo "cli: missing file not named" >&2; fail=1; }
 expect 0 "help" dump --ir --help

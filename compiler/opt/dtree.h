@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Decision trees for first-match packet classification (HiCuts-style cuts,
+ * EffiCuts-style separation of rules into several trees), built straight into
+ * the flat tables a BPF program walks. See README.md here ("Classifier").
+ *
+ * The problem: an ordered list of boxes (highest priority first) over up to
+ * SL_DT_MAX_DIMS dimensions. Dimension d is a packet field of bits[d] <= 63
+ * bits that a packet may also lack ("absent"). A box either constrains a
+ * dimension to [lo, hi] (then an absent field never matches) or leaves it
+ * free (then anything matches, absent included). The answer for a packet is
+ * the first box that matches it.
+ *
+ * Internally a dimension's domain is [0, 2^(bits+1) - 1]: present values are
+ * themselves, "absent" is 2^bits (the routing key). A free dimension is then
+ * the whole domain, and every box is a plain box: cuts and coverage tests need
+ * no special case for absence.
+ *
+ * The serialised form (struct sl_dt), all integers little-endian:
+ *  - nodes: 8-byte records {u32 word0, u32 word1}.
+ *      word0 = dim + 1 | shift << 8 | mask << 16, word1 = first child record:
+ *      an inner node; the child for routing key k is
+ *      nodes[word1 + ((k >> shift) & mask)].
+ *      word0 = count << 16 (low byte 0), word1 = offset in lists: a leaf.
+ *  - lists: u32 box indices, ascending (priority order) within a leaf.
+ *  - records: record_size bytes per box: u16 need (bit d: dimension d
+ *      constrained) at need_off, u32 payload at payload_off, per dimension
+ *      lo and hi, each dim_width[d] bytes, at dim_off[d] (naturally aligned). A box matches when no constrained
+ *      dimension is absent and every compare key lies in [lo, hi]; the compare
+ *      key of an absent dimension is 0 and a free dimension stores
+ *      [0, 2^bits - 1].
+ * Several trees (ntrees) share nodes, lists and records; the answer is the
+ * smallest box index any of them finds. Trees are sorted by min_box, so a
+ * walker may skip a tree whose min_box is not below the best answer so far.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SL_DT_MAX_DIMS 12 /* need masks are 16 bits */
+#define SL_DT_MAX_TREES 8
+#define SL_DT_MAX_DEPTH 24
+#define SL_DT_NONE UINT32_MAX
+/* Largest number of cuts of one node (the 16-bit mask field). */
+#define SL_DT_MAX_CUTS 65536u
+
+struct sl_dt_problem {
+	unsigned ndims;
+	unsigned bits[SL_DT_MAX_DIMS]; /* 1..63 */
+	uint32_t nboxes;
+	/* nboxes * ndims each, in the field's own domain (lo <= hi < 2^bits). */
+	const uint64_t *lo, *hi;
+	const uint32_t *need;    /* per box: bit d = dimension d is constrained */
+	const uint32_t *payload; /* per box: copied into its record */
+};
+
+struct sl_dt_params {
+	unsigned binth;       /* leaves hold at most this many boxes when cuts can split them */
+	double spfac;         /* space factor: children may hold spfac * n boxes in total */
+	unsigned max_trees;   /* 1 = no separation */
+	unsigned max_leaf;    /* fail (-E2BIG) when a leaf would scan more boxes */
+	size_t max_bytes;     /* fail (-E2BIG) when a table would exceed this many bytes */
+};
+
+void sl_dt_params_default(struct sl_dt_params *p);
+
+struct sl_dt_tree {
+	uint32_t root;     /* node record the walk starts at */
+	uint32_t depth;    /* inner nodes on the longest root-to-leaf path */
+	uint32_t max_leaf; /* longest leaf list */
+	uint32_t min_box;  /* smallest box index in the tree */
+	uint32_t nboxes;   /* boxes assigned to the tree */
+};
+
+struct sl_dt_stats {
+	uint64_t inner_nodes, leaves, shared_children;
+	uint64_t list_entries;   /* sum of leaf list lengths before sharing */
+	double build_seconds;
+};
+
+struct sl_dt {
+	unsigned ndims;
+	unsigned bits[SL_DT_MAX_DIMS];
+	uint32_t ntrees;
+	struct sl_dt_tree trees[SL_DT_MAX_TREES];
+
+	uint64_t *nodes; /* host copies of the records; see nodes_le() for the bytes */
+	uint32_t nnodes;
+	uint32_t *lists;
+	uint32_t nlists;
+	uint8_t *records; /* little-endian, nboxes * record_size */
+	uint32_t nboxes;
+	uint32_t record_size;
+	uint32_t need_off, payload_off;
+	uint32_t dim_off[SL_DT_MAX_DIMS];
+	uint32_t dim_width[SL_DT_MAX_DIMS]; /* 1, 2, 4 or 8 */
+
+	struct sl_dt_stats stats;
+};
+
+/*
+ * Build the trees. Returns 0, -EINVAL for a problem outside the limits
+ * above, -E2BIG when the result would exceed params' limits, -ENOMEM.
+ */
+int sl_dt_build(const struct sl_dt_problem *prob, const struct sl_dt_params *params,
+		struct sl_dt **out);
+void sl_dt_free(struct sl_dt *dt);
+void sl_dt_freep(struct sl_dt **dt);
+#define _cleanup_dt_ __attribute__((cleanup(sl_dt_freep)))
+
+/* The tables as the BPF program sees them (little-endian bytes), malloc'd. */
+void *sl_dt_nodes_le(const struct sl_dt *dt, size_t *size);
+void *sl_dt_lists_le(const struct sl_dt *dt, size_t *size);
+
+/* Work done by one lookup, for measurements. */
+struct sl_dt_trace {
+	uint32_t node_visits;
+	uint32_t box_checks;
+};
+
+/*
+ * Classify a packet by walking the serialised tables exactly as the emitted
+ * BPF does. value[d] is ignored when bit d of absent is set. Returns the
+ * first matching box or SL_DT_NONE; `trace` may be NULL.
+ */
+uint32_t sl_dt_lookup(const struct sl_dt *dt, const uint64_t *value, uint32_t absent,
+		      struct sl_dt_trace *trace);
+
+/* The same answer by scanning the problem's boxes in order: the reference. */
+uint32_t sl_dt_problem_lookup(const struct sl_dt_problem *prob, const uint64_t *value,
+			      uint32_t absent);
+
+/* Payload word of a box record. */
+uint32_t sl_dt_payload(const struct sl_dt *dt, uint32_t box);
