@@ -16,6 +16,7 @@
 #include "../common/diag.h"
 #include "../emit/bpf_object.h"
 #include "../ir/ir.h"
+#include "../opt/opt.h"
 #include "../parser/parser.h"
 #include "commands.h"
 
@@ -155,7 +156,7 @@ static int compile(const char *policy, const struct sl_build_opts *o, struct sl_
 		r = sl_check(ast, diag);
 	if (r)
 		return failure_code(r);
-	if (sl_ir_lower(ast, arena, diag, &ir))
+	if (sl_ir_lower(ast, arena, diag, &ir) || sl_opt_run(ir, o->opt_level, diag, NULL))
 		return SL_EXIT_USAGE; /* reported; a checked policy that does not lower is our bug */
 	if (sl_diag_failed(diag))
 		return SL_EXIT_POLICY; /* warnings with --werror */
