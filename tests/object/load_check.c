@@ -23,9 +23,9 @@
 #include "sluice/abi.h"
 
 #define SKIP 77
-/* Verifier logs of programs up to this size are checked for policy lines. */
-#define LOG_MAX_INSNS 4096
-#define LOG_SIZE (16u << 20)
+/* Verifier logs (level 2: every state) of programs up to this size are checked for policy lines. */
+#define LOG_MAX_INSNS 256
+#define LOG_SIZE (4u << 20)
 #define MAX_PROGS 64
 
 static int verbose_print(enum libbpf_print_level level, const char *fmt, va_list ap)
