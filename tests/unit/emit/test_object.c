@@ -463,6 +463,27 @@ static void metadata_follows_abi(void **state)
 	image_close(&im);
 }
 
+static void metadata_without_counters(void **state)
+{
+	struct image im;
+	Elf_Data *d;
+	struct sluice_meta_header h;
+
+	image_open(&im, SL_SAMPLE_PASS, 0);
+	d = section_data(im.elf, SLUICE_META_SECTION);
+	assert_non_null(d);
+	memcpy(&h, d->d_buf, sizeof(h));
+	assert_int_equal(h.ntables, 1);
+	assert_int_equal(h.nrules, 2);
+	assert_int_equal(h.counter_map_str, 0);
+	assert_int_equal(h.ncounters, 0);
+	assert_int_equal(h.flags, 0);
+	assert_int_equal(h.opt_level, 0);
+	assert_int_equal(d->d_size % 8, 0);
+	assert_true(h.strings_off + h.strings_size <= d->d_size);
+	image_close(&im);
+}
+
 static void output_is_deterministic(void **state)
 {
 	struct image a, b, c;
@@ -652,6 +673,7 @@ int main(void)
 		cmocka_unit_test(btf_describes_programs_and_maps),
 		cmocka_unit_test(line_info_carries_policy_lines),
 		cmocka_unit_test(metadata_follows_abi),
+		cmocka_unit_test(metadata_without_counters),
 		cmocka_unit_test(output_is_deterministic),
 		cmocka_unit_test(broken_objects_are_rejected),
 		cmocka_unit_test(line_info_is_normalised),
