@@ -25,8 +25,8 @@ struct sl_bpf_line {
 
 /*
  * Instruction `insn` is a BPF_LD_IMM64 that loads the address of map `map`.
- * For a map with `init` (read-only data, placed in `.rodata` like a C global
- * `const T name[max_entries]`), it loads the address of the map's first
+ * For a map with `init` (read-only data, placed alone in `.rodata.<name>` like
+ * a C global `const T name[max_entries]`), it loads the address of the map's first
  * value plus the instruction's imm (a byte offset): code reads the table
  * directly, without a helper call. For any other map, imm must be 0.
  */

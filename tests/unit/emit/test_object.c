@@ -234,7 +234,7 @@ static void libbpf_opens_every_hook(void **state)
 	bpf_object__for_each_map(m, obj) {
 		const char *n = bpf_map__name(m);
 
-		if (strlen(n) >= 7 && !strcmp(n + strlen(n) - 7, ".rodata"))
+		if (strstr(n, ".rodata.sluice_tbl"))
 			rodata = m;
 	}
 	assert_non_null(rodata);
@@ -317,7 +317,7 @@ static void btf_describes_programs_and_maps(void **state)
 	find_named(btf, "sluice_tbl", BTF_KIND_VAR);
 	id = find_named(btf, ".maps", BTF_KIND_DATASEC);
 	assert_int_equal(btf_vlen(btf__type_by_id(btf, id)), 2);
-	id = find_named(btf, ".rodata", BTF_KIND_DATASEC);
+	id = find_named(btf, ".rodata.sluice_tbl", BTF_KIND_DATASEC);
 	assert_int_equal(btf__type_by_id(btf, id)->size, 16);
 
 	btf_ext__free(ext);
