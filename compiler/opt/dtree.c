@@ -386,7 +386,8 @@ static int build_node(struct builder *b, size_t slot, const struct region *r, ui
 	err = choose_cut(b, r, list, n, &c);
 	if (err)
 		return err;
-	if (c.max_child >= n)
+	/* A cut that leaves most boxes in one child only multiplies nodes: scan instead. */
+	if (c.max_child >= n || (c.max_child * 8 > n * 7 && n <= b->par->max_leaf / 4))
 		return make_leaf(b, slot, list, n);
 	return build_children(b, slot, r, list, n, &c, depth);
 }

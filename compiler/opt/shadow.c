@@ -9,12 +9,11 @@
  * Ending rules are grouped by the set of fields they test (E can only cover
  * R if E tests no field R does not), and within a group keyed by the
  * smallest prefix enclosing their set on one of their fields, the one whose
- * bucket is the least crowded when they are added. If
- * S_R ⊆ S_E, the hull of S_R lies in that of S_E, so E's key prefix is an
- * ancestor of (or equal to) R's prefix on the same field: looking up R's
- * prefixes and their ancestors, on every field some rule of the group is
- * keyed by, finds every candidate.
- * A work budget bounds pathological policies; detection is then partial,
+ * bucket is the least crowded when they are added. If S_R ⊆ S_E, the hull
+ * of S_R lies in that of S_E, so E's key prefix is an ancestor of (or equal
+ * to) R's prefix on the same field: looking up R's prefixes and their
+ * ancestors, on every field some rule of the group is keyed by, finds every
+ * candidate. A work budget bounds pathological policies; detection is then partial,
  * never wrong.
  */
 #include <stdlib.h>
@@ -23,6 +22,8 @@
 #include "opt.h"
 
 #define NONE UINT32_MAX
+
+_Static_assert(SL_FIELD_COUNT <= 32, "a rule's fields are a 32-bit mask here");
 
 struct group {
 	uint32_t mask;     /* fields its rules test */
@@ -54,7 +55,7 @@ struct shadow {
 	const struct sl_iset *sets[SL_FIELD_COUNT]; /* the rule being looked up, by field */
 };
 
-/* Ties between equally long key prefixes go to the field listed first. */
+/* Ties between equally crowded keys go to the field listed first (selective ones). */
 static const enum sl_field key_preference[] = {
 	SL_FIELD_IP_SADDR,   SL_FIELD_IP_DADDR,   SL_FIELD_IP6_SADDR, SL_FIELD_IP6_DADDR,
 	SL_FIELD_ETHER_SADDR, SL_FIELD_ETHER_DADDR, SL_FIELD_TCP_DPORT, SL_FIELD_UDP_DPORT,

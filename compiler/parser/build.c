@@ -589,6 +589,8 @@ void sl_build_syntax_error(struct sl_parse_ctx *ctx, const struct sl_yyltype *lo
 				      i == 0 ? ", expected " : i + 1 == nexpected ? " or " : ", ",
 				      expected[i]);
 	sl_error(ctx->b->diag, L(ctx, loc), "%s", msg);
+	if (!strcmp(got, "','") && ctx->b->chain)
+		sl_hint(ctx->b->diag, L(ctx, loc), "a list of values is a set in braces: { 22, 80 }");
 	if (!strcmp(got, "end of file") && ctx->b->chain)
 		sl_note(ctx->b->diag, ctx->b->chain->loc, "%s '%s' is missing its closing '}'",
 			ctx->b->in_table ? "table" : "chain", ctx->b->chain->name);

@@ -790,6 +790,14 @@ static void check_match(struct checker *ck, const struct sl_ast_chain *c, struct
 			m->mask_bits = m->want_bits;
 			m->kind = SL_AST_MATCH_MASKED;
 		}
+		if (m->kind == SL_AST_MATCH_MASKED && !m->want_bits) {
+			/* "all of no flags" would match everything: `tcp flags 0` means none set */
+			struct sl_ast_range *r = sl_arena_alloc(ck->arena, sizeof(*r));
+
+			m->kind = SL_AST_MATCH_IN;
+			m->ranges = r;
+			m->nranges = 1;
+		}
 		return;
 	}
 	if (m->value->kind == SL_AST_VAL_REF && !m->value->ref) {
@@ -902,6 +910,10 @@ int sl_check(struct sl_ast *ast, struct sl_diag *diag)
 	unsigned errors = diag->nerrors;
 
 	ast->checked = false;
+	for (uint32_t i = 0; i < ast->ntables; i++)
+		ast->tables[i]->body.hooks = ast->tables[i]->body.depth = 0;
+	for (uint32_t i = 0; i < ast->nchains; i++)
+		ast->chains[i]->hooks = ast->chains[i]->depth = 0;
 	check_names(&ck);
 	resolve_targets(&ck);
 	check_graph(&ck);

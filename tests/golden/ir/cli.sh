@@ -51,6 +51,15 @@ grep -q "keep me" "$tmp/keep.ir" || { echo "cli: failed run replaced the output 
 expect 2 "-o into a missing directory" dump --ir ports.sluice -o "$tmp/no/such/dir.ir"
 ls "$tmp/no" >/dev/null 2>&1 && { echo "cli: created a directory" >&2; fail=1; }
 
+# a FIFO (like a device) is written in place, never renamed over
+mkfifo "$tmp/fifo"
+timeout 10 cat "$tmp/fifo" >"$tmp/from-fifo" &
+reader=$!
+expect 0 "-o FIFO" dump --ir ports.sluice -o "$tmp/fifo"
+wait "$reader"
+[ -p "$tmp/fifo" ] || { echo "cli: -o replaced a FIFO" >&2; fail=1; }
+cmp -s "$tmp/from-fifo" ports.ir || { echo "cli: -o FIFO output differs" >&2; fail=1; }
+
 # same input, same bytes
 "$sluice" dump --ir chains.sluice >"$tmp/a" 2>/dev/null
 "$sluice" dump --ir chains.sluice >"$tmp/b" 2>/dev/null

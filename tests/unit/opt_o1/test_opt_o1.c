@@ -414,6 +414,7 @@ static void random_policies_keep_every_first_match(void **state)
 		f->diag.quiet_warnings = true;
 		assert_int_equal(sl_opt_run(ir, 1, &f->diag, &st), 0);
 		assert_int_equal(st.shadowed, want_shadowed);
+		assert_int_equal(sl_ir_verify(ir, NULL, 0), 0);
 		assert_false(st.shadow_partial);
 		total_shadowed += st.shadowed;
 
