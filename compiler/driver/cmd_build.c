@@ -147,7 +147,7 @@ static int compile(const char *policy, const struct sl_build_opts *o, struct sl_
 	struct sl_object_opts oopts = { .opt_level = o->opt_level,
 					.compiler = "sluice " SLUICE_VERSION };
 	struct sl_ast *ast = NULL;
-	struct sl_ir *ir = NULL;
+	struct sl_ir *ir = NULL, *written = NULL;
 	struct sl_bpf_object *obj = NULL;
 	int r;
 
@@ -156,8 +156,12 @@ static int compile(const char *policy, const struct sl_build_opts *o, struct sl_
 		r = sl_check(ast, diag);
 	if (r)
 		return failure_code(r);
-	if (sl_ir_lower(ast, arena, diag, &ir) || sl_opt_run(ir, o->opt_level, diag, NULL))
+	if (sl_ir_lower(ast, arena, diag, &ir))
 		return SL_EXIT_USAGE; /* reported; a checked policy that does not lower is our bug */
+	/* The metadata describes the policy as written, removed rules too. */
+	written = sl_ir_clone(ir, arena);
+	if (sl_opt_run(ir, o->opt_level, diag, NULL))
+		return SL_EXIT_USAGE;
 	if (sl_diag_failed(diag))
 		return SL_EXIT_POLICY; /* warnings with --werror */
 	if (!ir->ntables) {
@@ -169,7 +173,7 @@ static int compile(const char *policy, const struct sl_build_opts *o, struct sl_
 	r = sl_codegen(ir, &copts, arena, diag, &obj);
 	if (r)
 		return failure_code(r);
-	r = sl_object_serialize(obj, ir, &oopts, diag, image, size);
+	r = sl_object_serialize(obj, written, &oopts, diag, image, size);
 	if (r) {
 		sl_diag_plain(diag, SL_SEV_ERROR, "cannot build the object for '%s'", policy);
 		return SL_EXIT_USAGE;

@@ -124,9 +124,15 @@ static int fill_rules(struct meta_builder *b, struct sl_diag *diag)
 				return r;
 		}
 	}
+	/*
+	 * An optimised IR lacks the rules it removed (ids never change); give
+	 * them their ids and no counter. Pass the IR as written to describe them.
+	 */
 	for (uint32_t i = 0; i < b->nrules; i++) {
-		if (b->rules[i].id == UINT32_MAX)
-			return sl_obj_error(diag, "no rule has id %u of %u", i, b->nrules);
+		if (b->rules[i].id != UINT32_MAX)
+			continue;
+		b->rules[i].id = i;
+		b->rules[i].counter_slot = SLUICE_NO_COUNTER;
 	}
 	return 0;
 }

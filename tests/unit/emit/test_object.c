@@ -484,6 +484,32 @@ static void metadata_without_counters(void **state)
 	image_close(&im);
 }
 
+/* An optimised IR lacks removed rules: their ids stay, with no text and no counter. */
+static void metadata_of_removed_rules(void **state)
+{
+	struct sl_sample s;
+	struct image im;
+	Elf_Data *d;
+	struct sluice_meta_header h;
+	struct sluice_meta_rule r;
+
+	sl_sample_build(&s, SL_SAMPLE_COUNTER);
+	s.ir->chains[0].nrules = 1; /* rule 1 removed */
+	sl_sample_serialize(&s, 1, &im.data, &im.size);
+	sl_sample_fini(&s);
+	im.elf = elf_memory(im.data, im.size);
+	d = section_data(im.elf, SLUICE_META_SECTION);
+	memcpy(&h, d->d_buf, sizeof(h));
+	assert_int_equal(h.nrules, 2);
+	memcpy(&r, (uint8_t *)d->d_buf + h.rules_off + sizeof(r), sizeof(r));
+	assert_int_equal(r.id, 1);
+	assert_int_equal(r.counter_slot, SLUICE_NO_COUNTER);
+	assert_int_equal(r.text_str, 0);
+	memcpy(&r, (uint8_t *)d->d_buf + h.rules_off, sizeof(r));
+	assert_int_equal(r.counter_slot, 0);
+	image_close(&im);
+}
+
 static void output_is_deterministic(void **state)
 {
 	struct image a, b, c;
@@ -674,6 +700,7 @@ int main(void)
 		cmocka_unit_test(line_info_carries_policy_lines),
 		cmocka_unit_test(metadata_follows_abi),
 		cmocka_unit_test(metadata_without_counters),
+		cmocka_unit_test(metadata_of_removed_rules),
 		cmocka_unit_test(output_is_deterministic),
 		cmocka_unit_test(broken_objects_are_rejected),
 		cmocka_unit_test(line_info_is_normalised),
