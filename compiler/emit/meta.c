@@ -95,12 +95,14 @@ static int fill_rule(struct meta_builder *b, const struct sl_ir_chain *c,
 	mr->line = rule->loc.line;
 	mr->col = rule->loc.col;
 	mr->counter_slot = SLUICE_NO_COUNTER;
+	/*
+	 * A rule written with `counter` that the code cannot count (the
+	 * optimiser removed it and no map was made for it) has no slot.
+	 */
 	if (rule->counter) {
 		mr->flags |= SLUICE_RULE_F_COUNTER;
-		if (rule->id >= counter_slots(b->l->obj))
-			return sl_obj_error(diag, "rule %u counts, but the counter map has %u slots",
-					    rule->id, counter_slots(b->l->obj));
-		mr->counter_slot = rule->id;
+		if (rule->id < counter_slots(b->l->obj))
+			mr->counter_slot = rule->id;
 	}
 	r = str(b, c->name, &mr->chain_str);
 	if (!r)
