@@ -562,6 +562,7 @@ void gen_policy(struct rng *r, const struct gen_policy_opts *opts, struct gen_po
 
 	/* blocks: each table, then its chains; shared chains last */
 	g.nshared = rng_pct(r, 30) ? rng_range(r, 1, 2) : 0;
+	bool big = rng_pct(r, 6);
 	size_t cap = ntables * (1 + opts->max_chains) + g.nshared;
 	out->blocks = xgrow(NULL, cap, sizeof(*out->blocks));
 	struct strbuf b = { 0 };
@@ -583,7 +584,9 @@ void gen_policy(struct rng *r, const struct gen_policy_opts *opts, struct gen_po
 		}
 		for (size_t i = first; i < out->nblocks; i++) {
 			struct gen_block *blk = &out->blocks[i];
-			size_t n = rng_range(r, blk->is_table ? 1 : 0, opts->max_rules);
+			/* now and then a long table: large rule counts take other code paths */
+			size_t max = blk->is_table && big ? 6 * opts->max_rules : opts->max_rules;
+			size_t n = rng_range(r, blk->is_table ? 1 : 0, max);
 
 			blk->rules = xgrow(NULL, n, sizeof(*blk->rules));
 			blk->nrules = n;
