@@ -33,6 +33,52 @@ uint32_t sl_cls_segment_len(const struct sl_ir_chain *c, uint32_t first)
 	return n;
 }
 
+/*
+ * The dimension a predicate lands on. `tcp dport` in a rule that also requires
+ * `meta l4proto tcp` means the same as `th dport` (on a TCP packet both are the
+ * TCP port, and no other packet passes the rule), and likewise for UDP: TCP and
+ * UDP port rules then share the two port dimensions instead of needing four.
+ */
+static bool l4proto_within(const struct sl_ir_rule *r, unsigned proto)
+{
+	for (uint32_t k = 0; k < r->npreds; k++)
+		if (r->preds[k].field == SL_FIELD_META_L4PROTO)
+			return r->preds[k].set.n == 1 && r->preds[k].set.iv[0].lo == proto &&
+			       r->preds[k].set.iv[0].hi == proto;
+	return false;
+}
+
+static bool has_pred(const struct sl_ir_rule *r, enum sl_field f)
+{
+	for (uint32_t k = 0; k < r->npreds; k++)
+		if (r->preds[k].field == f)
+			return true;
+	return false;
+}
+
+static enum sl_field dim_field(const struct sl_ir_rule *r, enum sl_field f)
+{
+	/* Also testing the th port itself: keep both, one predicate per dimension. */
+	if ((f == SL_FIELD_TCP_SPORT || f == SL_FIELD_UDP_SPORT) && has_pred(r, SL_FIELD_TH_SPORT))
+		return f;
+	if ((f == SL_FIELD_TCP_DPORT || f == SL_FIELD_UDP_DPORT) && has_pred(r, SL_FIELD_TH_DPORT))
+		return f;
+	switch (f) {
+	case SL_FIELD_TCP_SPORT:
+	case SL_FIELD_TCP_DPORT:
+		if (!l4proto_within(r, SL_IPPROTO_TCP))
+			return f;
+		return f == SL_FIELD_TCP_SPORT ? SL_FIELD_TH_SPORT : SL_FIELD_TH_DPORT;
+	case SL_FIELD_UDP_SPORT:
+	case SL_FIELD_UDP_DPORT:
+		if (!l4proto_within(r, SL_IPPROTO_UDP))
+			return f;
+		return f == SL_FIELD_UDP_SPORT ? SL_FIELD_TH_SPORT : SL_FIELD_TH_DPORT;
+	default:
+		return f;
+	}
+}
+
 static const struct sl_ir_pred *find_pred(const struct sl_ir_rule *r, enum sl_field f)
 {
 	for (uint32_t k = 0; k < r->npreds; k++)
@@ -72,7 +118,8 @@ static int choose_dims(const struct sl_ir_rule *rules, uint32_t n, const bool *h
 
 	for (uint32_t i = 0; i < n; i++)
 		for (uint32_t k = 0; k < rules[i].npreds; k++)
-			used[rules[i].preds[k].field] = !hoisted[rules[i].preds[k].field];
+			if (!hoisted[rules[i].preds[k].field])
+				used[dim_field(&rules[i], rules[i].preds[k].field)] = true;
 	p->prob.ndims = 0;
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
 		dim_of[f] = -1;
@@ -115,13 +162,15 @@ static void expand_rule(const struct sl_ir_rule *r, const bool *hoisted, const i
 {
 	const struct sl_ir_pred *preds[SL_DT_MAX_DIMS];
 	uint32_t pos[SL_DT_MAX_DIMS] = { 0 }, np = 0, need = 0;
+	unsigned dims[SL_DT_MAX_DIMS];
 	unsigned nd = p->prob.ndims;
 	uint32_t payload = SL_CLS_PAYLOAD(r->id, r->counter ? 1u : 0u, r->action == SL_IR_DROP);
 
 	for (uint32_t k = 0; k < r->npreds; k++)
 		if (!hoisted[r->preds[k].field]) {
+			dims[np] = (unsigned)dim_of[dim_field(r, r->preds[k].field)];
 			preds[np++] = &r->preds[k];
-			need |= 1u << dim_of[r->preds[k].field];
+			need |= 1u << dims[np - 1];
 		}
 	for (;;) {
 		size_t b = *nboxes;
@@ -129,7 +178,7 @@ static void expand_rule(const struct sl_ir_rule *r, const bool *hoisted, const i
 		for (unsigned d = 0; d < nd; d++)
 			p->lo[b * nd + d] = p->hi[b * nd + d] = 0;
 		for (uint32_t j = 0; j < np; j++) {
-			unsigned d = (unsigned)dim_of[preds[j]->field];
+			unsigned d = dims[j];
 
 			p->lo[b * nd + d] = (uint64_t)preds[j]->set.iv[pos[j]].lo;
 			p->hi[b * nd + d] = (uint64_t)preds[j]->set.iv[pos[j]].hi;

@@ -39,7 +39,12 @@ uint32_t sl_cls_segment_len(const struct sl_ir_chain *c, uint32_t first);
 
 struct sl_cls_problem {
 	struct sl_dt_problem prob;
-	enum sl_field field[SL_DT_MAX_DIMS]; /* the field of each dimension */
+	/*
+	 * The field of each dimension. TH_SPORT/TH_DPORT also stand for TCP and
+	 * UDP ports of rules that require that protocol: their value is whichever
+	 * of the th, tcp and udp ports the packet has (at most one value exists).
+	 */
+	enum sl_field field[SL_DT_MAX_DIMS];
 	uint32_t nhoisted;
 	const struct sl_ir_pred **hoisted;   /* tested once, before the walk */
 	uint32_t counters;                   /* rules with a counter */

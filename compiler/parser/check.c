@@ -267,6 +267,12 @@ static void report_cycle(struct checker *ck, const struct frame *stack, size_t t
 	char path[512];
 	size_t k = 0, from = top;
 
+	if (too_many_errors(ck)) {
+		/* counted, not described: finding the path costs the stack's depth */
+		sl_error(ck->d, r->target_loc, "chain '%s' reaches itself",
+			 ck->nodes[target].chain->name);
+		return;
+	}
 	while (from > 0 && stack[from - 1].node != target)
 		from--;
 	if (from > 0)

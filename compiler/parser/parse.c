@@ -51,9 +51,12 @@ int sl_parse_source(struct sl_build *b, struct sl_parse_ctx *parent, uint32_t fi
 		sl_diag_plain(b->diag, SL_SEV_ERROR, "%s: file too large (more than 1 GiB)", src->path);
 		return -EFBIG;
 	}
+	/* a UTF-8 byte order mark, as some editors write, is not part of the policy */
+	if (src->size >= 3 && !memcmp(src->text, "\xef\xbb\xbf", 3))
+		ctx.off = 3;
 	if (sl_yylex_init_extra(&ctx, &ctx.scanner))
 		return -ENOMEM;
-	sl_yy_scan_bytes(src->text, (int)src->size, ctx.scanner);
+	sl_yy_scan_bytes(src->text + ctx.off, (int)(src->size - ctx.off), ctx.scanner);
 	r = sl_yyparse(ctx.scanner, &ctx);
 	sl_yylex_destroy(ctx.scanner);
 	/* a block left open by a syntax error still keeps its rules */

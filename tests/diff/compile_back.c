@@ -12,9 +12,22 @@
 #define HAVE_OPT 1
 #endif
 
+/* SLUICE_CLASSIFIER=tree|off|auto: force the table walk everywhere it applies (or never). */
+static enum sl_classifier_mode classifier_mode(void)
+{
+	const char *m = getenv("SLUICE_CLASSIFIER");
+
+	if (m && !strcmp(m, "tree"))
+		return SL_CLASSIFIER_TREE;
+	if (m && !strcmp(m, "off"))
+		return SL_CLASSIFIER_OFF;
+	return SL_CLASSIFIER_AUTO;
+}
+
 int back_compile(const struct front *f, int level, struct back *b)
 {
-	struct sl_codegen_opts co = { .opt_level = level, .record_decisions = true };
+	struct sl_codegen_opts co = { .opt_level = level, .record_decisions = true,
+				      .classifier = classifier_mode() };
 	struct sl_object_opts oo = { .opt_level = level, .compiler = "sluice diff" };
 	struct sl_bpf_object *obj = NULL;
 	struct sl_diag d;

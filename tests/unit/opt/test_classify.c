@@ -220,12 +220,55 @@ static void too_many_boxes_is_e2big(void **state)
 	sl_cls_problem_fini(&p);
 }
 
+/* tcp and udp ports of rules pinned to that protocol share the th dimensions, unless a
+ * rule tests the th port too (found by the differential fuzzer). */
+static void tcp_ports_share_th_dimension(void **state)
+{
+	_cleanup_arena_ struct sl_arena *a = sl_arena_new();
+	struct sl_interval tcp = { 6, 6 }, udp = { 17, 17 };
+	struct sl_ir_pred p0[] = {
+		{ .field = SL_FIELD_META_L4PROTO, .set = sl_iset_from(a, &tcp, 1) },
+		{ .field = SL_FIELD_TCP_DPORT, .set = sl_iset_range(a, 80, 80) },
+	};
+	struct sl_ir_pred p1[] = {
+		{ .field = SL_FIELD_META_L4PROTO, .set = sl_iset_from(a, &udp, 1) },
+		{ .field = SL_FIELD_UDP_DPORT, .set = sl_iset_range(a, 53, 53) },
+	};
+	struct sl_ir_pred p2[] = {
+		{ .field = SL_FIELD_META_L4PROTO, .set = sl_iset_from(a, &tcp, 1) },
+		{ .field = SL_FIELD_TCP_SPORT, .set = sl_iset_range(a, 7740, 8488) },
+		{ .field = SL_FIELD_TH_SPORT, .set = sl_iset_range(a, 7736, 7742) },
+	};
+	struct sl_ir_rule rules[] = {
+		{ .action = SL_IR_ACCEPT, .npreds = 2, .preds = p0 },
+		{ .action = SL_IR_DROP, .npreds = 2, .preds = p1 },
+		{ .action = SL_IR_DROP, .npreds = 3, .preds = p2 },
+	};
+	struct sl_cls_problem p;
+	bool th_dport = false, tcp_sport = false, th_sport = false;
+
+	assert_int_equal(sl_cls_problem(rules, 2, &p), 0);
+	assert_int_equal(p.prob.ndims, 2); /* l4proto, th dport */
+	for (unsigned d = 0; d < p.prob.ndims; d++)
+		th_dport |= p.field[d] == SL_FIELD_TH_DPORT;
+	assert_true(th_dport);
+	sl_cls_problem_fini(&p);
+	assert_int_equal(sl_cls_problem(rules, 3, &p), 0);
+	for (unsigned d = 0; d < p.prob.ndims; d++) {
+		tcp_sport |= p.field[d] == SL_FIELD_TCP_SPORT;
+		th_sport |= p.field[d] == SL_FIELD_TH_SPORT;
+	}
+	assert_true(tcp_sport && th_sport);
+	sl_cls_problem_fini(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(segments_classify_like_first_match),
 		cmocka_unit_test(segments_end_at_non_terminal_rules),
 		cmocka_unit_test(too_many_boxes_is_e2big),
+		cmocka_unit_test(tcp_ports_share_th_dimension),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

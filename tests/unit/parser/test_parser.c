@@ -246,6 +246,13 @@ static void hostile_input(void **state)
 	assert_int_equal(f.parse_rc, -EINVAL);
 	front_free(&f);
 
+	/* a byte order mark is skipped; columns count from after it */
+	front_run(&f, "\xef\xbb\xbftable t { hook xdp; tcp dport 70000 }", true);
+	assert_int_equal(f.parse_rc, 0);
+	assert_int_equal(f.check_rc, -EINVAL);
+	assert_non_null(strstr(f.out, "t.sluice:1:31: error: 70000"));
+	front_free(&f);
+
 	/* empty input is an empty policy */
 	front_run_n(&f, "", 0, true);
 	assert_int_equal(f.parse_rc, 0);
