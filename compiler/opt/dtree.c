@@ -277,7 +277,9 @@ static int choose_cut(const struct builder *b, const struct region *r, const uin
 			struct cut c;
 
 			eval_cut(b, r, list, n, d, m, diff, &c);
-			if (m > 1 && (double)(c.sum + (UINT64_C(1) << m)) > budget)
+			/* Over budget: stop, unless nothing was split yet (one long leaf costs more). */
+			if (m > 1 && (double)(c.sum + (UINT64_C(1) << m)) > budget &&
+			    (keep.max_child < n || m > 8))
 				break;
 			keep = c;
 			if (c.max_child <= 1)

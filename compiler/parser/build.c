@@ -509,7 +509,8 @@ void sl_build_rule_end(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc)
 	struct sl_build *b = ctx->b;
 	struct sl_ast_rule *r;
 
-	if (!b->chain) {
+	if (!b->chain || b->rule_bad) {
+		/* an AST with errors is never checked, but keep it free of half rules */
 		sl_build_recover(ctx);
 		return;
 	}

@@ -117,9 +117,10 @@ static void syntax_errors_recover(void **state)
 		  true);
 	assert_int_equal(f.parse_rc, -EINVAL);
 	assert_int_equal(f.diag.nerrors, 3);
-	/* the good rules around the bad ones are kept */
+	/* the good rules around the bad ones are kept, the bad ones left out */
 	assert_int_equal(f.ast->ntables, 2);
-	assert_int_equal(f.ast->tables[0]->body.nrules, 2);
+	assert_int_equal(f.ast->tables[0]->body.nrules, 1);
+	assert_string_equal(f.ast->tables[0]->body.rules[0].text, "udp dport 53 accept");
 	assert_non_null(strstr(f.out, "t.sluice:3:13: error: unexpected 'accept'"));
 	assert_non_null(strstr(f.out, "t.sluice:5:12: error: unexpected ','"));
 	front_free(&f);
