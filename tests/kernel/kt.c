@@ -16,6 +16,7 @@ bool kt_begin(struct kt *kt, const char *test, int *exit_code)
 
 	kt->test = test;
 	kt->checks = kt->failures = 0;
+	kt->raw = getenv("SLUICE_KT_RAW") && !strcmp(getenv("SLUICE_KT_RAW"), "1");
 	if (!sl_kern_usable(why, sizeof(why))) {
 		*exit_code = sl_kern_skip(test, why);
 		return false;
@@ -43,12 +44,24 @@ void kt_load(struct kt *kt, const struct sl_ir *ir, uint32_t table, struct sl_ke
 		fprintf(stderr, "%s: codegen failed: %d\n", kt->test, err);
 		exit(1);
 	}
-	err = sl_kern_load_raw(obj, table, prog, &log);
+	if (kt->raw) {
+		err = sl_kern_load_raw(obj, table, prog, &log);
+	} else {
+		struct sl_object_opts oopts = { .opt_level = 0, .compiler = "sluice kernel tests" };
+		void *image = NULL;
+		size_t size = 0;
+
+		err = sl_object_serialize(obj, ir, &oopts, &diag, &image, &size);
+		if (!err)
+			err = sl_kern_load_elf(image, size, obj->progs[table].name, prog, &log);
+		free(image);
+		prog->hook = ir->tables[table].hook;
+	}
 	if (err) {
 		size_t n = log ? strlen(log) : 0;
 
-		fprintf(stderr, "%s: load of table %u (%s) failed: %d\n%s\n", kt->test, table,
-			sl_hook_name(ir->tables[table].hook), err,
+		fprintf(stderr, "%s: %s load of table %u (%s) failed: %d\n%s\n", kt->test,
+			kt->raw ? "raw" : "ELF", table, sl_hook_name(ir->tables[table].hook), err,
 			log ? log + (n > 8000 ? n - 8000 : 0) : "");
 		free(log);
 		exit(1);

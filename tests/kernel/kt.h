@@ -20,13 +20,17 @@
 struct kt {
 	const char *test;
 	unsigned checks, failures;
+	bool raw; /* SLUICE_KT_RAW=1: load instructions directly, else through the ELF object */
 };
 
 /* Start: returns false (and sets *exit_code) when the kernel cannot run BPF. */
 bool kt_begin(struct kt *kt, const char *test, int *exit_code);
 int kt_end(struct kt *kt);
 
-/* Compile `ir` (record_decisions on) and load its program `table`. Aborts the test on error. */
+/*
+ * Compile `ir` (record_decisions on) and load its program `table`: through the
+ * object writer and libbpf, or raw (kt->raw). Aborts the test on error.
+ */
 void kt_load(struct kt *kt, const struct sl_ir *ir, uint32_t table, struct sl_kern_prog *prog);
 
 /* Run one frame; `want`: 1 accept, 0 drop. `what` names the case in messages. */

@@ -103,7 +103,8 @@ void sl_irb_pred(struct sl_ir *ir, uint32_t rule, enum sl_field field, sl_u128 l
 	struct sl_ir_pred *p = &r->preds[i];
 	struct sl_interval *iv = sl_arena_calloc(ir->arena, p->set.n + 1, sizeof(*iv));
 
-	memcpy(iv, p->set.iv, p->set.n * sizeof(*iv));
+	if (p->set.n)
+		memcpy(iv, p->set.iv, p->set.n * sizeof(*iv));
 	iv[p->set.n] = (struct sl_interval){ lo, hi };
 	p->set = sl_iset_from(ir->arena, iv, p->set.n + 1);
 }

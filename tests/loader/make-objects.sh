@@ -7,9 +7,11 @@
 # objects {xdp,tci,tce,cgin,cgout}-{a,b}.o are real `sluice build
 # --record-decisions` output of policies/edge-{a,b}.sluice.in instead; the
 # damaged variants are always stand-ins. OUTDIR/kind says which.
-# Usage: make-objects.sh MKMETA OUTDIR [SLUICE]
+# POLBUILD (polbuild.c: the same pipeline as a test tool) stands in for
+# `sluice build` while the driver cannot build yet.
+# Usage: make-objects.sh MKMETA OUTDIR [SLUICE [POLBUILD]]
 set -euo pipefail
-mkmeta=$1 out=$2 sluice=${3:-}
+mkmeta=$1 out=$2 sluice=${3:-} polbuild=${4:-}
 policies=$(cd "$(dirname "$0")/policies" && pwd)
 src=$(dirname "$0")/bpf/testpol.bpf.c
 rm -rf "$out"
@@ -35,32 +37,41 @@ build() { # name define hook-meta section policy(a|b) [mkmeta extra args...]
 	rm -f "$out/$name.raw.o"
 }
 
-# real NAME HOOK-IN-POLICY POL: `sluice build` from the policy's directory, so
-# rules are named edge-POL.sluice:LINE:COL like the stand-ins'.
-real() {
+# compile NAME HOOK-IN-POLICY POL: from the policy's directory, so rules are
+# named edge-POL.sluice:LINE:COL like the stand-ins'.
+compile() {
 	sed "s/@HOOK@/$2/" "$policies/edge-$3.sluice.in" > "$out/src/edge-$3.sluice"
-	(cd "$out/src" && "$sluice" build --record-decisions "edge-$3.sluice" -o "../$1.o")
+	(cd "$out/src" && "${compiler[@]}" "edge-$3.sluice" "../$1.o")
 }
 
+compile_all() {
+	for pol in a b; do
+		compile xdp-$pol xdp $pol
+		compile tci-$pol "tc ingress" $pol
+		compile tce-$pol "tc egress" $pol
+		compile cgin-$pol "cgroup_skb ingress" $pol
+		compile cgout-$pol "cgroup_skb egress" $pol
+	done
+}
+
+sluice_build() { "$sluice" build --record-decisions "$1" -o "$2"; }
+
 mkdir -p "$out/src"
-if [ -n "$sluice" ] && [ -x "$sluice" ]; then
-	sed "s/@HOOK@/xdp/" "$policies/edge-a.sluice.in" > "$out/src/probe.sluice"
-	if (cd "$out/src" && "$sluice" build --record-decisions probe.sluice -o probe.o) 2>"$out/src/probe.err"; then
-		for pol in a b; do
-			real xdp-$pol xdp $pol
-			real tci-$pol "tc ingress" $pol
-			real tce-$pol "tc egress" $pol
-			real cgin-$pol "cgroup_skb ingress" $pol
-			real cgout-$pol "cgroup_skb egress" $pol
-		done
-		echo real > "$out/kind"
-	elif grep -q "not implemented" "$out/src/probe.err"; then
-		echo "make-objects: sluice build is not implemented yet: using stand-in objects" >&2
-	else
-		cat "$out/src/probe.err" >&2
-		echo "make-objects: sluice build failed on a loader test policy" >&2
-		exit 1
-	fi
+sed "s/@HOOK@/xdp/" "$policies/edge-a.sluice.in" > "$out/src/probe.sluice"
+if [ -n "$sluice" ] && [ -x "$sluice" ] &&
+	(cd "$out/src" && "$sluice" build --record-decisions probe.sluice -o probe.o) 2>"$out/src/probe.err"; then
+	compiler=(sluice_build)
+	compile_all
+	echo "sluice build" > "$out/kind"
+elif [ -n "$sluice" ] && ! grep -q "not implemented" "$out/src/probe.err"; then
+	cat "$out/src/probe.err" >&2
+	echo "make-objects: sluice build failed on a loader test policy" >&2
+	exit 1
+elif [ -n "$polbuild" ]; then
+	echo "make-objects: sluice build is not implemented yet: compiling with polbuild" >&2
+	compiler=("$polbuild")
+	compile_all
+	echo "compiled by polbuild (the compiler's pipeline)" > "$out/kind"
 fi
 [ -f "$out/kind" ] || for pol in a b; do
 	build xdp-$pol HOOK_XDP xdp xdp $pol
