@@ -10,6 +10,8 @@
 #include "ast.h"
 #include "commands.h"
 #include "diag.h"
+#include "ir.h"
+#include "opt.h"
 #include "parser.h"
 
 static void check_usage(FILE *out)
@@ -17,8 +19,8 @@ static void check_usage(FILE *out)
 	fprintf(out,
 		"usage: sluice check [OPTIONS] POLICY...\n\n"
 		"Parse and check each policy file (and the files it includes): syntax, names,\n"
-		"types, value ranges, what each hook can see, the jump graph. Compiles nothing\n"
-		"and needs no privileges.\n\n"
+		"types, value ranges, what each hook can see, the jump graph; then rules that can\n"
+		"never match and redundant rules. Compiles nothing and needs no privileges.\n\n"
 		"  -W, --warnings-as-errors  fail (exit 1) on warnings too\n"
 		"  -w, --no-warnings         do not print warnings\n"
 		"      --max-errors=N        stop printing after N errors (default 50)\n"
@@ -32,6 +34,15 @@ struct check_opts {
 	bool werror, no_warnings, quiet;
 	unsigned max_errors;
 };
+
+/* What the optimiser can tell about the rules: shadowed and redundant ones. */
+static int lint(const struct sl_ast *ast, struct sl_arena *arena, struct sl_diag *diag)
+{
+	struct sl_ir *ir = NULL;
+	int r = sl_ir_lower(ast, arena, diag, &ir);
+
+	return r ? r : sl_opt_lint(ir, diag, NULL);
+}
 
 /* Returns the exit code for one policy file. */
 static int check_one(const char *path, const struct check_opts *o)
@@ -50,6 +61,8 @@ static int check_one(const char *path, const struct check_opts *o)
 	r = sl_parse_file(path, &srcs, arena, &diag, &ast);
 	if (r == 0)
 		r = sl_check(ast, &diag);
+	if (r == 0)
+		r = lint(ast, arena, &diag);
 	if (r && r != -EINVAL) {
 		sl_sources_fini(&srcs);
 		return SL_EXIT_USAGE;

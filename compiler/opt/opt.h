@@ -42,3 +42,24 @@ int sl_opt_run(struct sl_ir *ir, int level, struct sl_diag *diag, struct sl_opt_
 /* The passes, for tests and for callers that want one alone. */
 void sl_opt_shadow(struct sl_ir *ir, struct sl_diag *diag, struct sl_opt_stats *stats);
 void sl_opt_noops(struct sl_ir *ir, struct sl_opt_stats *stats);
+
+/* What `sluice check` found about a rule (sl_opt_lint). */
+enum sl_opt_finding {
+	SL_OPT_FINE,
+	SL_OPT_SHADOWED,  /* can never match: earlier ending rules cover it, alone or together */
+	SL_OPT_REDUNDANT, /* matches, but removing it changes no verdict and no counter */
+};
+
+/*
+ * The analysis of -O1 without changing `ir`, plus redundant rules: an
+ * accept or drop rule (no counter) whose packets would all get the same
+ * verdict from the later rules of its chain, or from the table's policy.
+ * Reports warnings through `diag`. `findings` (may be NULL) receives one
+ * entry per rule id (ir->nrules). Each finding holds with the other rules as
+ * written: removing one flagged rule keeps every verdict; removing several
+ * at once may not. Returns 0 or -ENOMEM.
+ */
+int sl_opt_lint(const struct sl_ir *ir, struct sl_diag *diag, enum sl_opt_finding *findings);
+
+/* Redundant rules among those `findings` leaves SL_OPT_FINE; used by sl_opt_lint. */
+void sl_opt_redundant(const struct sl_ir *ir, struct sl_diag *diag, enum sl_opt_finding *findings);

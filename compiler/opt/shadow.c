@@ -15,6 +15,12 @@
  * ancestors, on every field some rule of the group is keyed by, finds every
  * candidate. A work budget bounds pathological policies; detection is then partial,
  * never wrong.
+ *
+ * Covered by a union: when no rule alone covers R, earlier ending rules that
+ * cover R on every field but one, f, are gathered (through the same lookups,
+ * plus the last SL_SHADOW_WINDOW rules, which catches keys the lookups miss);
+ * if their sets on f together hold R's set on f, every packet of R matches
+ * one of them first. Bounded by the same budget.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +28,12 @@
 #include "opt.h"
 
 #define NONE UINT32_MAX
+#define SL_SHADOW_WINDOW 64
+
+struct candidate {
+	uint32_t pos;          /* an earlier ending rule ... */
+	enum sl_field field;   /* ... covering R on every field but this one */
+};
 
 _Static_assert(SL_FIELD_COUNT <= 32, "a rule's fields are a 32-bit mask here");
 
@@ -45,6 +57,7 @@ struct shadow {
 	struct sl_diag *diag;
 	struct sl_opt_stats *stats;
 	uint64_t budget; /* subset checks left */
+	uint64_t union_budget; /* the same for union candidates, kept apart so -O1 finds as much */
 	struct group *groups;
 	size_t ngroups, groups_cap;
 	struct entry *entries;
@@ -53,6 +66,13 @@ struct shadow {
 	uint32_t nbuckets; /* a power of two */
 	uint32_t uncond;   /* first ending rule with no predicate, or NONE */
 	const struct sl_iset *sets[SL_FIELD_COUNT]; /* the rule being looked up, by field */
+	bool gathering;    /* lookups collect union candidates instead of covering rules */
+	struct candidate *cands;
+	size_t ncands, cands_cap;
+	uint32_t *used;    /* the rules of the union found, by position */
+	uint32_t nused;
+	size_t used_cap;
+	struct sl_arena *scratch; /* interval sets of union checks */
 };
 
 /* Ties between equally crowded keys go to the field listed first (selective ones). */
@@ -222,6 +242,30 @@ static bool covers(const struct shadow *sh, const struct sl_ir_rule *e)
 	return true;
 }
 
+/* Keep rule `pos` as a union candidate when it covers the rule in sh->sets on all fields but one. */
+static void gather(struct shadow *sh, const struct sl_ir_chain *chain, uint32_t pos)
+{
+	const struct sl_ir_rule *e = &chain->rules[pos];
+	enum sl_field differs = SL_FIELD_COUNT;
+
+	for (uint32_t i = 0; i < e->npreds; i++) {
+		const struct sl_iset *r = sh->sets[e->preds[i].field];
+
+		if (!r)
+			return;
+		if (sl_iset_subset(*r, e->preds[i].set))
+			continue;
+		if (differs != SL_FIELD_COUNT)
+			return;
+		differs = e->preds[i].field;
+	}
+	if (differs == SL_FIELD_COUNT)
+		return; /* covers alone: the lookup for that stopped at the budget */
+	if (sl_grow((void **)&sh->cands, &sh->cands_cap, sh->ncands + 1, sizeof(*sh->cands)))
+		return; /* out of memory: fewer candidates, never a wrong claim */
+	sh->cands[sh->ncands++] = (struct candidate){ pos, differs };
+}
+
 /* The earliest rule of group g keyed on `field` covering the rule in sh->sets, if before `best`. */
 static uint32_t search_key(struct shadow *sh, const struct sl_ir_chain *chain, uint32_t g,
 			   enum sl_field field, uint32_t best)
@@ -249,7 +293,9 @@ static uint32_t search_key(struct shadow *sh, const struct sl_ir_chain *chain, u
 				break;
 			sh->budget--;
 			sh->stats->subset_checks++;
-			if (covers(sh, &chain->rules[e->pos]))
+			if (sh->gathering)
+				gather(sh, chain, e->pos);
+			else if (covers(sh, &chain->rules[e->pos]))
 				best = e->pos;
 		}
 	}
@@ -285,6 +331,97 @@ static uint32_t find_cover(struct shadow *sh, const struct sl_ir_chain *chain,
 	return best;
 }
 
+static int by_pos(const void *a, const void *b)
+{
+	const struct candidate *x = a, *y = b;
+
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static void gather_candidates(struct shadow *sh, const struct sl_ir_chain *chain,
+			      const struct sl_ir_rule *r, uint32_t kept)
+{
+	uint32_t mask = rule_mask(r);
+
+	uint64_t own = sh->budget;
+
+	/* the lookups spend sh->budget: lend them the union's own */
+	sh->budget = sh->union_budget;
+	sh->ncands = 0;
+	sh->gathering = true;
+	for (size_t g = 0; g < sh->ngroups && sh->budget; g++) {
+		if (!(sh->groups[g].mask & ~mask))
+			search_group(sh, chain, (uint32_t)g, NONE);
+	}
+	sh->gathering = false;
+	for (uint32_t n = 0; n < SL_SHADOW_WINDOW && n < kept && sh->budget; n++) {
+		const struct sl_ir_rule *e = &chain->rules[kept - 1 - n];
+
+		if (!is_ending(e->action) || (rule_mask(e) & ~mask))
+			continue;
+		sh->budget--;
+		sh->stats->subset_checks++;
+		gather(sh, chain, kept - 1 - n);
+	}
+	sh->union_budget = sh->budget;
+	sh->budget = own;
+	qsort(sh->cands, sh->ncands, sizeof(*sh->cands), by_pos);
+}
+
+static const struct sl_iset *pred_set(const struct sl_ir_rule *r, enum sl_field f)
+{
+	for (uint32_t i = 0; i < r->npreds; i++) {
+		if (r->preds[i].field == f)
+			return &r->preds[i].set;
+	}
+	return NULL;
+}
+
+/* Do the candidates differing on `f` hold all of R's set on f? Records them in sh->used. */
+static bool union_on(struct shadow *sh, const struct sl_ir_chain *chain, enum sl_field f)
+{
+	struct sl_iset left = *sh->sets[f];
+
+	sh->nused = 0;
+	for (size_t i = 0; i < sh->ncands; i++) {
+		const struct sl_iset *set;
+
+		if (sh->cands[i].field != f || (i && sh->cands[i].pos == sh->cands[i - 1].pos))
+			continue;
+		set = pred_set(&chain->rules[sh->cands[i].pos], f);
+		if (sl_iset_disjoint(left, *set))
+			continue;
+		left = sl_iset_subtract(sh->scratch, left, *set);
+		sh->used[sh->nused++] = sh->cands[i].pos;
+		if (sl_iset_is_empty(left))
+			return true;
+	}
+	return false;
+}
+
+/* Is rule `r` covered by the union of earlier ending rules? Their positions end up in sh->used. */
+static bool find_union_cover(struct shadow *sh, const struct sl_ir_chain *chain,
+			     const struct sl_ir_rule *r, uint32_t kept)
+{
+	bool found = false;
+
+	if (!r->npreds || !sh->scratch)
+		return false;
+	for (uint32_t i = 0; i < r->npreds; i++)
+		sh->sets[r->preds[i].field] = &r->preds[i].set;
+	gather_candidates(sh, chain, r, kept);
+	if (sh->ncands >= 2 && !sl_grow((void **)&sh->used, &sh->used_cap, sh->ncands,
+					 sizeof(*sh->used))) {
+		for (uint32_t i = 0; i < r->npreds && !found; i++)
+			found = union_on(sh, chain, r->preds[i].field);
+	}
+	for (uint32_t i = 0; i < r->npreds; i++)
+		sh->sets[r->preds[i].field] = NULL;
+	if (!sh->union_budget)
+		sh->stats->shadow_partial = true;
+	return found;
+}
+
 static void print_loc(struct shadow *sh, struct sl_loc at, struct sl_loc from, char *buf,
 		      size_t size)
 {
@@ -307,6 +444,26 @@ static void report(struct shadow *sh, const struct sl_ir_rule *r, const struct s
 	sl_warning(sh->diag, r->loc, "rule can never match: covered by the rule at %s", where);
 	if (!sh->diag->quiet_warnings)
 		sl_note(sh->diag, e->loc, "this rule matches every packet the later one would");
+}
+
+static void report_union(struct shadow *sh, const struct sl_ir_chain *chain,
+			 const struct sl_ir_rule *r)
+{
+	char list[1024] = "", where[512];
+	size_t len = 0;
+
+	if (!sh->diag)
+		return;
+	for (uint32_t i = 0; i < sh->nused && len < sizeof(list); i++) {
+		print_loc(sh, chain->rules[sh->used[i]].loc, r->loc, where, sizeof(where));
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+					!i ? "" : i + 1 == sh->nused ? " and " : ", ", where);
+	}
+	sl_warning(sh->diag, r->loc, "rule can never match: covered by the rules at %s together",
+		   list);
+	for (uint32_t i = 0; i < sh->nused && !sh->diag->quiet_warnings; i++)
+		sl_note(sh->diag, chain->rules[sh->used[i]].loc,
+			"this rule matches some of the packets the later one would");
 }
 
 static int reset_index(struct shadow *sh, uint32_t nrules)
@@ -341,6 +498,11 @@ static void shadow_chain(struct shadow *sh, struct sl_ir_chain *chain)
 			sh->stats->shadowed++;
 			continue;
 		}
+		if (indexing && sh->union_budget && find_union_cover(sh, chain, r, kept)) {
+			report_union(sh, chain, r);
+			sh->stats->shadowed++;
+			continue;
+		}
 		/* positions index the compacted prefix, which the index refers to */
 		chain->rules[kept] = *r;
 		if (indexing && is_ending(r->action) && index_rule(sh, &chain->rules[kept], kept))
@@ -357,8 +519,13 @@ void sl_opt_shadow(struct sl_ir *ir, struct sl_diag *diag, struct sl_opt_stats *
 
 	/* generous for real policies (a few checks per rule), bounded for adversarial ones */
 	sh.budget = 64 * (uint64_t)ir->nrules + (1u << 22);
+	sh.union_budget = 128 * (uint64_t)ir->nrules + (1u << 22);
+	sh.scratch = sl_arena_new();
 	for (uint32_t c = 0; c < ir->nchains; c++)
 		shadow_chain(&sh, &ir->chains[c]);
+	sl_arena_free(sh.scratch);
+	free(sh.cands);
+	free(sh.used);
 	free(sh.buckets);
 	free(sh.groups);
 	free(sh.entries);
