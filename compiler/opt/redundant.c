@@ -11,7 +11,9 @@
  *
  * "May match" is decided field by field (disjoint sets on a field both test
  * mean no common packet), which errs towards "may": never a wrong claim.
- * The scan after each rule is bounded; past the bound, R is left alone.
+ * The scan after each rule is bounded, and so is the whole pass (a budget
+ * of rule comparisons proportional to the policy's size): past either bound,
+ * rules are left alone. Large policies are then analysed only in part.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,7 +21,7 @@
 
 #include "opt.h"
 
-#define SL_REDUNDANT_SCAN 4096 /* later rules looked at per rule */
+#define SL_REDUNDANT_SCAN 1024 /* later rules looked at per rule */
 
 enum reason {
 	KEPT,
@@ -68,12 +70,16 @@ static enum sl_ir_action policy_action(enum sl_verdict v)
 
 /* Why rules[at] of `chain` is redundant, with the deciding rule in *by. */
 static enum reason why_redundant(const struct sl_ir_chain *chain, uint32_t at,
-				 const struct sl_ir_table *table, const struct sl_ir_rule **by)
+				 const struct sl_ir_table *table, const struct sl_ir_rule **by,
+				 uint64_t *budget)
 {
 	const struct sl_ir_rule *r = &chain->rules[at];
 	uint32_t end = chain->nrules - at - 1 > SL_REDUNDANT_SCAN ? at + 1 + SL_REDUNDANT_SCAN :
 								      chain->nrules;
 
+	if (*budget < end - at)
+		return KEPT;
+	*budget -= end - at;
 	for (uint32_t i = at + 1; i < end; i++) {
 		const struct sl_ir_rule *l = &chain->rules[i];
 
@@ -120,6 +126,8 @@ static void report(const struct sl_ir *ir, struct sl_diag *diag, const struct sl
 
 void sl_opt_redundant(const struct sl_ir *ir, struct sl_diag *diag, enum sl_opt_finding *findings)
 {
+	uint64_t budget = 32 * (uint64_t)ir->nrules + (1u << 20);
+
 	for (uint32_t c = 0; c < ir->nchains; c++) {
 		const struct sl_ir_chain *chain = &ir->chains[c];
 		const struct sl_ir_table *table = NULL;
@@ -135,7 +143,7 @@ void sl_opt_redundant(const struct sl_ir *ir, struct sl_diag *diag, enum sl_opt_
 			if ((r->action != SL_IR_ACCEPT && r->action != SL_IR_DROP) || r->counter ||
 			    findings[r->id] != SL_OPT_FINE)
 				continue;
-			why = why_redundant(chain, i, table, &by);
+			why = why_redundant(chain, i, table, &by, &budget);
 			if (why == KEPT)
 				continue;
 			findings[r->id] = SL_OPT_REDUNDANT;
