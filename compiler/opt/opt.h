@@ -6,8 +6,9 @@
  * removed rule simply never counts, which it never could have.
  *
  * -O0: the IR as lowered.
- * -O1: remove rules that can never match because an earlier rule of the
- *      same chain that ends evaluation covers them (reported as warnings),
+ * -O1: remove rules that can never match because earlier rules of the
+ *      same chain that end evaluation cover them, one alone or several
+ *      together (reported as warnings),
  *      rules that do nothing (no verdict, no counter; jumps to empty chains;
  *      returns at the end of a chain), and turn gotos to empty chains into
  *      returns.
