@@ -6,9 +6,8 @@
  * removed rule simply never counts, which it never could have.
  *
  * -O0: the IR as lowered.
- * -O1: remove rules that can never match because earlier rules of the
- *      same chain that end evaluation cover them, one alone or several
- *      together (reported as warnings),
+ * -O1: remove rules that can never match because an earlier rule of the
+ *      same chain that ends evaluation covers them (reported as warnings),
  *      rules that do nothing (no verdict, no counter; jumps to empty chains;
  *      returns at the end of a chain), and turn gotos to empty chains into
  *      returns.
@@ -43,6 +42,8 @@ int sl_opt_run(struct sl_ir *ir, int level, struct sl_diag *diag, struct sl_opt_
 /* The passes, for tests and for callers that want one alone. */
 void sl_opt_shadow(struct sl_ir *ir, struct sl_diag *diag, struct sl_opt_stats *stats);
 void sl_opt_noops(struct sl_ir *ir, struct sl_opt_stats *stats);
+/* sl_opt_shadow, and rules covered by several earlier ending rules together (sl_opt_lint). */
+void sl_opt_shadow_unions(struct sl_ir *ir, struct sl_diag *diag, struct sl_opt_stats *stats);
 
 /* What `sluice check` found about a rule (sl_opt_lint). */
 enum sl_opt_finding {

@@ -167,7 +167,7 @@ int sl_opt_lint(const struct sl_ir *ir, struct sl_diag *diag, enum sl_opt_findin
 	/* a rule the shadow pass removed is shadowed; the others are fine so far */
 	for (uint32_t i = 0; i < ir->nrules; i++)
 		findings[i] = SL_OPT_SHADOWED;
-	sl_opt_shadow(pruned, diag, NULL);
+	sl_opt_shadow_unions(pruned, diag, NULL);
 	for (uint32_t c = 0; c < pruned->nchains; c++) {
 		for (uint32_t i = 0; i < pruned->chains[c].nrules; i++)
 			findings[pruned->chains[c].rules[i].id] = SL_OPT_FINE;

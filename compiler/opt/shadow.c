@@ -20,7 +20,8 @@
  * cover R on every field but one, f, are gathered (through the same lookups,
  * plus the last SL_SHADOW_WINDOW rules, which catches keys the lookups miss);
  * if their sets on f together hold R's set on f, every packet of R matches
- * one of them first. Bounded by the same budget.
+ * one of them first. Only sl_opt_shadow_unions (sluice check) does this; its
+ * work budget is its own.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,7 @@ struct shadow {
 	uint32_t nbuckets; /* a power of two */
 	uint32_t uncond;   /* first ending rule with no predicate, or NONE */
 	const struct sl_iset *sets[SL_FIELD_COUNT]; /* the rule being looked up, by field */
+	bool unions;       /* look for rules covered by several earlier ones too */
 	bool gathering;    /* lookups collect union candidates instead of covering rules */
 	struct candidate *cands;
 	size_t ncands, cands_cap;
@@ -498,7 +500,7 @@ static void shadow_chain(struct shadow *sh, struct sl_ir_chain *chain)
 			sh->stats->shadowed++;
 			continue;
 		}
-		if (indexing && sh->union_budget && find_union_cover(sh, chain, r, kept)) {
+		if (indexing && sh->unions && sh->union_budget && find_union_cover(sh, chain, r, kept)) {
 			report_union(sh, chain, r);
 			sh->stats->shadowed++;
 			continue;
@@ -512,10 +514,12 @@ static void shadow_chain(struct shadow *sh, struct sl_ir_chain *chain)
 	chain->nrules = kept;
 }
 
-void sl_opt_shadow(struct sl_ir *ir, struct sl_diag *diag, struct sl_opt_stats *stats)
+static void shadow_pass(struct sl_ir *ir, struct sl_diag *diag, struct sl_opt_stats *stats,
+			bool unions)
 {
 	struct sl_opt_stats scratch = { 0 };
-	struct shadow sh = { .ir = ir, .diag = diag, .stats = stats ? stats : &scratch };
+	struct shadow sh = { .ir = ir, .diag = diag, .stats = stats ? stats : &scratch,
+			     .unions = unions };
 
 	/* generous for real policies (a few checks per rule), bounded for adversarial ones */
 	sh.budget = 64 * (uint64_t)ir->nrules + (1u << 22);
@@ -529,4 +533,14 @@ void sl_opt_shadow(struct sl_ir *ir, struct sl_diag *diag, struct sl_opt_stats *
 	free(sh.buckets);
 	free(sh.groups);
 	free(sh.entries);
+}
+
+void sl_opt_shadow(struct sl_ir *ir, struct sl_diag *diag, struct sl_opt_stats *stats)
+{
+	shadow_pass(ir, diag, stats, false);
+}
+
+void sl_opt_shadow_unions(struct sl_ir *ir, struct sl_diag *diag, struct sl_opt_stats *stats)
+{
+	shadow_pass(ir, diag, stats, true);
 }
