@@ -77,12 +77,12 @@ static enum reason why_redundant(const struct sl_ir_chain *chain, uint32_t at,
 	uint32_t end = chain->nrules - at - 1 > SL_REDUNDANT_SCAN ? at + 1 + SL_REDUNDANT_SCAN :
 								      chain->nrules;
 
-	if (*budget < end - at)
-		return KEPT;
-	*budget -= end - at;
 	for (uint32_t i = at + 1; i < end; i++) {
 		const struct sl_ir_rule *l = &chain->rules[i];
 
+		if (!*budget)
+			return KEPT;
+		--*budget;
 		if (!may_overlap(r, l))
 			continue;
 		if (l->action != r->action || l->counter)
