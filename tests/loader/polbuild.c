@@ -53,6 +53,7 @@ int main(int argc, char **argv)
 	if (!err)
 		err = sl_write_file_atomic(argv[2], image, size);
 	free(image);
+	sl_sources_fini(&srcs);
 	if (err || sl_diag_failed(&diag)) {
 		fprintf(stderr, "polbuild: %s: failed (%d)\n", argv[1], err);
 		return 1;
