@@ -2,25 +2,28 @@
 /*
  * `sluice dump --ir [OPTIONS] POLICY`: parse, check and lower a policy and
  * print its IR in the stable text form (compiler/ir/README.md). Nothing is
- * written unless the policy lowers cleanly: an output file is replaced
- * atomically, stdout gets the whole dump or nothing.
+ * written unless the policy lowers cleanly: a regular output file is
+ * replaced atomically, stdout gets the whole dump or nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../common/arena.h"
 #include "../common/diag.h"
 #include "../ir/ir.h"
+#include "../opt/opt.h"
 #include "../parser/parser.h"
 #include "commands.h"
 
 struct dump_ir_opts {
 	const char *policy;
 	const char *output; /* NULL: stdout */
+	int level; /* -O */
 	bool werror;
 	bool quiet;
 };
@@ -30,10 +33,20 @@ static void dump_ir_usage(FILE *out)
 	fprintf(out, "usage: sluice dump --ir [OPTIONS] POLICY\n\n"
 		     "Print the IR of POLICY: every rule as predicates `field in set` with the\n"
 		     "protocol tests its fields imply, in a stable text form (compiler/ir/README.md).\n\n"
+		     "  -O LEVEL, -OLEVEL  optimise first: 0 (default, the IR as lowered) or 1\n"
+		     "                     (shadowed and no-op rules removed, see compiler/opt/opt.h)\n"
 		     "  -o, --output FILE  write to FILE instead of stdout (replaced atomically)\n"
 		     "  -W, --werror       treat warnings as errors\n"
 		     "  -q, --quiet        do not print warnings\n"
 		     "  -h, --help         this text\n");
+}
+
+static int parse_level(const char *v, int *level)
+{
+	if (v[0] < '0' || v[0] > '0' + SL_OPT_MAX_LEVEL || v[1])
+		return -1;
+	*level = v[0] - '0';
+	return 0;
 }
 
 /* Returns -1 to go on, else the exit code. */
@@ -47,6 +60,16 @@ static int parse_args(int argc, char **argv, struct dump_ir_opts *o)
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			dump_ir_usage(stdout);
 			return SL_EXIT_OK;
+		}
+		if (!strncmp(a, "-O", 2)) {
+			const char *v = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : "");
+
+			if (parse_level(v, &o->level)) {
+				fprintf(stderr, "sluice: error: -O wants a level 0-%d, not '%s'\n",
+					SL_OPT_MAX_LEVEL, v);
+				return SL_EXIT_USAGE;
+			}
+			continue;
 		}
 		if (!strcmp(a, "-W") || !strcmp(a, "--werror") || !strcmp(a, "-Werror")) {
 			o->werror = true;
@@ -91,21 +114,39 @@ static int render(const struct sl_ir *ir, char **buf, size_t *len)
 	return 0;
 }
 
-static int write_file_atomic(const char *path, const char *buf, size_t len)
+static int write_all(FILE *f, const char *buf, size_t len)
 {
-	_cleanup_free_ char *tmp = NULL;
-	FILE *f;
 	int r = 0;
 
+	if (fwrite(buf, 1, len, f) != len || fflush(f))
+		r = errno ? -errno : -EIO;
+	if (fclose(f) && !r)
+		r = errno ? -errno : -EIO;
+	return r;
+}
+
+/*
+ * A regular file (or a new one) is replaced atomically: written beside it,
+ * then renamed over it. Anything else (/dev/stdout, a FIFO, a device) is
+ * written in place: renaming over it would replace the device node.
+ */
+static int write_output(const char *path, const char *buf, size_t len)
+{
+	_cleanup_free_ char *tmp = NULL;
+	struct stat st;
+	FILE *f;
+	int r;
+
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		f = fopen(path, "w");
+		return f ? write_all(f, buf, len) : -errno;
+	}
 	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
 		return -ENOMEM;
-	f = fopen(tmp, "w");
+	f = fopen(tmp, "wx");
 	if (!f)
 		return -errno;
-	if (fwrite(buf, 1, len, f) != len || fflush(f))
-		r = -errno ? -errno : -EIO;
-	if (fclose(f) && !r)
-		r = -errno;
+	r = write_all(f, buf, len);
 	if (!r && rename(tmp, path))
 		r = -errno;
 	if (r)
@@ -124,7 +165,7 @@ static int emit(const struct dump_ir_opts *o, const struct sl_ir *ir)
 		return SL_EXIT_USAGE;
 	}
 	if (o->output) {
-		r = write_file_atomic(o->output, buf, len);
+		r = write_output(o->output, buf, len);
 		if (r) {
 			fprintf(stderr, "sluice: error: cannot write '%s': %s\n", o->output,
 				strerror(-r));
@@ -137,6 +178,18 @@ static int emit(const struct dump_ir_opts *o, const struct sl_ir *ir)
 		return SL_EXIT_USAGE;
 	}
 	return SL_EXIT_OK;
+}
+
+/* A broken invariant is the compiler's bug: say so rather than print a wrong IR. */
+static int verify(const struct sl_ir *ir)
+{
+	char err[256];
+	int r = sl_ir_verify(ir, err, sizeof(err));
+
+	if (r)
+		fprintf(stderr, "sluice: internal error: the IR is inconsistent: %s\n",
+			r == -EINVAL ? err : strerror(-r));
+	return r;
 }
 
 /* Exit code for a front-end or lowering result: policy errors are 1, the rest 2. */
@@ -169,8 +222,10 @@ int sl_dump_ir(int argc, char **argv)
 		r = sl_check(ast, &diag);
 	if (r)
 		code = failure_code(r);
-	else if (sl_ir_lower(ast, arena, &diag, &ir))
+	else if (sl_ir_lower(ast, arena, &diag, &ir) || sl_opt_run(ir, o.level, &diag, NULL))
 		code = SL_EXIT_USAGE; /* reported; a checked policy that does not lower is our bug */
+	else if (verify(ir))
+		code = SL_EXIT_USAGE;
 	else if (sl_diag_failed(&diag))
 		code = SL_EXIT_POLICY; /* warnings with --werror */
 	else

@@ -25,8 +25,8 @@ struct sl_bpf_line {
 
 /*
  * Instruction `insn` is a BPF_LD_IMM64 that loads the address of map `map`.
- * For a map with `init` (read-only data, placed in `.rodata` like a C global
- * `const T name[max_entries]`), it loads the address of the map's first
+ * For a map with `init` (read-only data, placed alone in `.rodata.<name>` like
+ * a C global `const T name[max_entries]`), it loads the address of the map's first
  * value plus the instruction's imm (a byte offset): code reads the table
  * directly, without a helper call. For any other map, imm must be 0.
  */
@@ -78,6 +78,13 @@ struct sl_bpf_object {
 	int32_t decision_map; /* index of SLUICE_DECISION_MAP in maps, or -1 */
 };
 
+/* Decision form of accept/drop rule runs (compiler/opt/classify.h). */
+enum sl_classifier_mode {
+	SL_CLASSIFIER_AUTO, /* the cost model decides at -O2 and above; straight code below */
+	SL_CLASSIFIER_OFF,  /* always straight code */
+	SL_CLASSIFIER_TREE, /* a decision-tree walk for every run that can have one */
+};
+
 struct sl_codegen_opts {
 	int opt_level;
 	/*
@@ -86,6 +93,7 @@ struct sl_codegen_opts {
 	 * map SLUICE_DECISION_MAP, so `sluice-load run` can name the rule.
 	 */
 	bool record_decisions;
+	enum sl_classifier_mode classifier;
 };
 
 /* Code generation: one program per IR table. Allocated in `arena`. Returns 0 or -errno. */

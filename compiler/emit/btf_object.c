@@ -7,7 +7,8 @@
  *     integers (`type`, `max_entries`, `map_flags`) as PTR -> ARRAY[value]
  *     of int, `key`/`value` as PTR -> the key/value type; a VAR and the
  *     DATASEC `.maps`;
- *   - maps with initial contents as const arrays in the DATASEC `.rodata`;
+ *   - a map with initial contents as a const array, alone in the DATASEC
+ *     `.rodata.<name>`;
  *   - a global FUNC `int name(struct xdp_md *ctx)` (or `struct __sk_buff *`)
  *     per program.
  */
@@ -206,8 +207,7 @@ static int rodata_type(struct btf_types *t, const struct sl_bpf_map *m)
 	return arr;
 }
 
-static int add_datasec(struct btf_types *t, const struct sl_obj_layout *l,
-		       enum sl_obj_map_home home, const char *name, uint32_t size)
+static int add_mapdefs(struct btf_types *t, const struct sl_obj_layout *l)
 {
 	const struct sl_bpf_object *obj = l->obj;
 	_cleanup_free_ int *vars = calloc(obj->nmaps + 1, sizeof(int));
@@ -218,29 +218,41 @@ static int add_datasec(struct btf_types *t, const struct sl_obj_layout *l,
 	for (uint32_t i = 0; i < obj->nmaps; i++) {
 		int type;
 
-		if (l->map_home[i] != home)
+		if (l->map_home[i] != SL_OBJ_MAP_DEF)
 			continue;
-		if (home == SL_OBJ_MAP_DEF)
-			type = map_def_type(t, &obj->maps[i], l->map_size[i]);
-		else
-			type = rodata_type(t, &obj->maps[i]);
+		type = map_def_type(t, &obj->maps[i], l->map_size[i]);
 		if (type < 0)
 			return type;
 		vars[i] = btf__add_var(t->btf, obj->maps[i].name, BTF_VAR_GLOBAL_ALLOCATED, type);
 		if (vars[i] < 0)
 			return vars[i];
 	}
-	sec = btf__add_datasec(t->btf, name, size);
+	sec = btf__add_datasec(t->btf, ".maps", l->maps_size);
 	if (sec < 0)
 		return sec;
 	for (uint32_t i = 0; i < obj->nmaps; i++) {
-		if (l->map_home[i] != home)
+		if (l->map_home[i] != SL_OBJ_MAP_DEF)
 			continue;
 		r = btf__add_datasec_var_info(t->btf, vars[i], l->map_off[i], l->map_size[i]);
 		if (r)
 			return r;
 	}
 	return 0;
+}
+
+static int add_rodata(struct btf_types *t, const struct sl_obj_layout *l, uint32_t i)
+{
+	int type = rodata_type(t, &l->obj->maps[i]), var, sec;
+
+	if (type < 0)
+		return type;
+	var = btf__add_var(t->btf, l->obj->maps[i].name, BTF_VAR_GLOBAL_ALLOCATED, type);
+	if (var < 0)
+		return var;
+	sec = btf__add_datasec(t->btf, l->map_section[i], l->map_size[i]);
+	if (sec < 0)
+		return sec;
+	return btf__add_datasec_var_info(t->btf, var, 0, l->map_size[i]);
 }
 
 static int add_funcs(struct btf_types *t, struct sl_obj_layout *l)
@@ -275,8 +287,10 @@ int sl_btf_build(struct sl_obj_layout *l, struct sl_diag *diag)
 	if (!r)
 		r = add_funcs(&t, l);
 	if (!r && l->maps_size)
-		r = add_datasec(&t, l, SL_OBJ_MAP_DEF, ".maps", l->maps_size);
-	if (!r && l->rodata_size)
-		r = add_datasec(&t, l, SL_OBJ_MAP_RODATA, ".rodata", l->rodata_size);
+		r = add_mapdefs(&t, l);
+	for (uint32_t i = 0; !r && i < l->obj->nmaps; i++) {
+		if (l->map_home[i] == SL_OBJ_MAP_RODATA)
+			r = add_rodata(&t, l, i);
+	}
 	return r;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The ELF image of a sluice object, assembled with libelf: ET_REL for
- * EM_BPF, one code section per section name, `license`, `.maps`, `.rodata`,
+ * EM_BPF, one code section per section name, `license`, `.maps`, `.rodata.<map>`,
  * the metadata, `.BTF`, `.BTF.ext`, `.rel<code section>` and `.symtab`, with
  * one `.strtab` for section and symbol names. libelf lays the file out; it
  * writes to a memory file that is then read back into a buffer.
@@ -31,7 +31,8 @@ static const char sl_license[] = "GPL";
 struct elf_plan {
 	uint32_t strtab;
 	uint32_t code0; /* first code section; code section s is code0 + s */
-	uint32_t license, maps, rodata, meta, btf, btf_ext;
+	uint32_t license, maps, meta, btf, btf_ext;
+	uint32_t *rodata_of; /* per map: its data section or 0 */
 	uint32_t rel0; /* first relocation section, in code section order */
 	uint32_t *rel_of; /* per code section: its .rel index or 0 */
 	uint32_t symtab;
@@ -58,14 +59,18 @@ static int plan_sections(struct elf_out *o)
 	uint32_t n = 1;
 
 	p->rel_of = calloc(l->nsecs + 1, sizeof(*p->rel_of));
-	if (!p->rel_of)
+	p->rodata_of = calloc(l->obj->nmaps + 1, sizeof(*p->rodata_of));
+	if (!p->rel_of || !p->rodata_of)
 		return -ENOMEM;
 	p->strtab = n++;
 	p->code0 = n;
 	n += l->nsecs;
 	p->license = n++;
 	p->maps = l->maps_size ? n++ : 0;
-	p->rodata = l->rodata_size ? n++ : 0;
+	for (uint32_t i = 0; i < l->obj->nmaps; i++) {
+		if (l->map_home[i] == SL_OBJ_MAP_RODATA)
+			p->rodata_of[i] = n++;
+	}
 	p->meta = n++;
 	p->btf = n++;
 	p->btf_ext = n++;
@@ -119,7 +124,7 @@ static int build_symbols(struct elf_out *o)
 			    (uint64_t)p->ninsns * sizeof(struct bpf_insn), &o->prog_sym[i]);
 	}
 	for (uint32_t i = 0; !r && i < obj->nmaps; i++) {
-		uint32_t shndx = l->map_home[i] == SL_OBJ_MAP_DEF ? o->plan.maps : o->plan.rodata;
+		uint32_t shndx = l->map_home[i] == SL_OBJ_MAP_DEF ? o->plan.maps : o->plan.rodata_of[i];
 
 		r = add_sym(o, obj->maps[i].name, STT_OBJECT, shndx, l->map_off[i], l->map_size[i],
 			    &o->map_sym[i]);
@@ -193,13 +198,17 @@ static int new_section(Elf *elf, struct elf_out *o, uint32_t expect, const char 
 static int add_section_names(struct elf_out *o, char **rel_names)
 {
 	const struct sl_obj_layout *l = o->l;
-	static const char *const fixed[] = { ".strtab", "license", ".maps", ".rodata",
-					     SLUICE_META_SECTION, ".BTF", ".BTF.ext", ".symtab" };
+	static const char *const fixed[] = { ".strtab", "license", ".maps", SLUICE_META_SECTION,
+					     ".BTF", ".BTF.ext", ".symtab" };
 	uint32_t off;
 	int r = 0;
 
 	for (size_t i = 0; !r && i < SL_ARRAY_SIZE(fixed); i++)
 		r = sl_strtab_add(&o->names, fixed[i], &off);
+	for (uint32_t i = 0; !r && i < l->obj->nmaps; i++) {
+		if (l->map_section[i])
+			r = sl_strtab_add(&o->names, l->map_section[i], &off);
+	}
 	for (uint32_t s = 0; !r && s < l->nsecs; s++) {
 		r = sl_strtab_add(&o->names, l->secs[s].name, &off);
 		if (r || !o->plan.rel_of[s])
@@ -235,9 +244,12 @@ static int write_sections(Elf *elf, struct elf_out *o, char **rel_names, const v
 	if (!r && p->maps)
 		r = new_section(elf, o, p->maps, ".maps", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE,
 				o->zeros, l->maps_size, ELF_T_BYTE, 8, NULL);
-	if (!r && p->rodata)
-		r = new_section(elf, o, p->rodata, ".rodata", SHT_PROGBITS, SHF_ALLOC, l->rodata,
-				l->rodata_size, ELF_T_BYTE, 8, NULL);
+	for (uint32_t i = 0; !r && i < l->obj->nmaps; i++) {
+		if (p->rodata_of[i])
+			r = new_section(elf, o, p->rodata_of[i], l->map_section[i], SHT_PROGBITS,
+					SHF_ALLOC, l->obj->maps[i].init, l->map_size[i], ELF_T_BYTE,
+					8, NULL);
+	}
 	if (!r)
 		r = new_section(elf, o, p->meta, SLUICE_META_SECTION, SHT_PROGBITS, 0,
 				l->meta.data, l->meta.len, ELF_T_BYTE, 8, NULL);
@@ -361,6 +373,7 @@ static void elf_out_fini(struct elf_out *o, char **rel_names)
 	free(o->prog_sym);
 	free(o->map_sym);
 	free(o->plan.rel_of);
+	free(o->plan.rodata_of);
 	sl_strtab_fini(&o->names);
 }
 

@@ -69,20 +69,11 @@ static void print_header(const struct sl_objfile *f, FILE *out)
 	fprintf(out, "\n");
 }
 
-static const struct sl_objfile_reloc *reloc_at(const struct sl_objfile_prog *p, uint32_t insn)
-{
-	for (uint32_t i = 0; i < p->nrelocs; i++) {
-		if (p->relocs[i].insn == insn)
-			return &p->relocs[i];
-	}
-	return NULL;
-}
-
 /* What the instruction refers to, as a trailing comment. */
-static void print_annotation(const struct sl_objfile_prog *p, uint32_t i, FILE *out)
+static void print_annotation(const struct sl_objfile_prog *p, uint32_t i,
+			     const struct sl_objfile_reloc *rel, FILE *out)
 {
 	const struct bpf_insn *insn = &p->insns[i];
-	const struct sl_objfile_reloc *rel = reloc_at(p, i);
 	uint8_t cls = BPF_CLASS(insn->code), op = BPF_OP(insn->code);
 
 	if (rel && !strcmp(rel->section, ".maps"))
@@ -126,7 +117,7 @@ static void print_line(const struct sl_objfile_line *ln, FILE *out)
 static void print_prog(LLVMDisasmContextRef dc, const struct sl_objfile_prog *p, FILE *out)
 {
 	const struct sl_objfile_line *last = NULL;
-	uint32_t next_line = 0;
+	uint32_t next_line = 0, next_reloc = 0;
 	char text[256];
 
 	fprintf(out, "\n%s (section %s, %u instructions):\n", p->name, p->section, p->ninsns);
@@ -151,7 +142,12 @@ static void print_prog(LLVMDisasmContextRef dc, const struct sl_objfile_prog *p,
 		while (*s == ' ' || *s == '\t')
 			s++;
 		fprintf(out, "%6u: %s", i, s);
-		print_annotation(p, i, out);
+		while (next_reloc < p->nrelocs && p->relocs[next_reloc].insn < i)
+			next_reloc++;
+		print_annotation(p, i,
+				 next_reloc < p->nrelocs && p->relocs[next_reloc].insn == i ?
+					 &p->relocs[next_reloc] : NULL,
+				 out);
 		fprintf(out, "\n");
 		i += (uint32_t)(n / sizeof(struct bpf_insn));
 	}

@@ -5,6 +5,7 @@
  * image. The result is byte-identical for identical input: nothing depends
  * on time, addresses or the environment.
  */
+#define _GNU_SOURCE
 #include <bpf/btf.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -19,6 +20,11 @@
 
 /* The kernel's limit on instructions in one program (BPF_COMPLEXITY_LIMIT_INSNS). */
 #define SL_OBJ_MAX_INSNS 1000000u
+/*
+ * A data section becomes a one-element array map whose value is the whole
+ * section; the kernel limits values to KMALLOC_MAX_SIZE (4 MiB on x86-64).
+ */
+#define SL_OBJ_MAX_DATA (4u << 20)
 /* Section and symbol names stay short enough for every tool that prints them. */
 #define SL_OBJ_MAX_NAME 128
 
@@ -138,6 +144,9 @@ static int check_prog(const struct sl_bpf_object *obj, const struct sl_ir *ir, u
 	if (ir && p->table >= ir->ntables)
 		return sl_obj_error(diag, "program '%s' names table %u of %u", p->name, p->table,
 				    ir->ntables);
+	if (ir && ir->tables[p->table].hook != p->hook)
+		return sl_obj_error(diag, "program '%s' has another hook than its table '%s'",
+				    p->name, ir->tables[p->table].name);
 	if (!p->ninsns || !p->insns)
 		return sl_obj_error(diag, "program '%s' has no instructions", p->name);
 	if (p->ninsns > SL_OBJ_MAX_INSNS)
@@ -204,8 +213,10 @@ static int check_map(const struct sl_bpf_object *obj, uint32_t idx, struct sl_di
 				    m->name);
 	if (m->init && m->type != BPF_MAP_TYPE_ARRAY)
 		return sl_obj_error(diag, "map '%s': initial contents need an array map", m->name);
-	if (m->init && (uint64_t)m->value_size * m->max_entries > UINT32_MAX / 2)
-		return sl_obj_error(diag, "map '%s' has too much initial data", m->name);
+	if (m->init && (uint64_t)m->value_size * m->max_entries > SL_OBJ_MAX_DATA)
+		return sl_obj_error(diag, "map '%s' has %llu bytes of initial data; one map holds at most %u",
+				    m->name, (unsigned long long)m->value_size * m->max_entries,
+				    SL_OBJ_MAX_DATA);
 	for (uint32_t j = 0; j < idx; j++) {
 		if (!strcmp(obj->maps[j].name, m->name))
 			return sl_obj_error(diag, "two maps are named '%s'", m->name);
@@ -299,40 +310,30 @@ static int layout_code(struct sl_obj_layout *l)
 static int layout_maps(struct sl_obj_layout *l)
 {
 	const struct sl_bpf_object *obj = l->obj;
-	uint64_t rodata = 0;
 
 	l->map_home = calloc(obj->nmaps + 1, sizeof(*l->map_home));
 	l->map_off = calloc(obj->nmaps + 1, sizeof(*l->map_off));
 	l->map_size = calloc(obj->nmaps + 1, sizeof(*l->map_size));
-	if (!l->map_home || !l->map_off || !l->map_size)
+	l->map_section = calloc(obj->nmaps + 1, sizeof(*l->map_section));
+	if (!l->map_home || !l->map_off || !l->map_size || !l->map_section)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < obj->nmaps; i++) {
 		const struct sl_bpf_map *m = &obj->maps[i];
 
 		if (m->init) {
-			rodata = (rodata + 7) & ~7ull;
 			l->map_home[i] = SL_OBJ_MAP_RODATA;
-			l->map_off[i] = (uint32_t)rodata;
 			l->map_size[i] = m->value_size * m->max_entries;
-			rodata += l->map_size[i];
-			if (rodata > UINT32_MAX / 2)
-				return -E2BIG;
+			if (asprintf(&l->map_section[i], ".rodata.%s", m->name) < 0) {
+				l->map_section[i] = NULL;
+				return -ENOMEM;
+			}
+			l->nrodata++;
 		} else {
 			l->map_home[i] = SL_OBJ_MAP_DEF;
 			l->map_off[i] = l->maps_size;
 			l->map_size[i] = sl_obj_mapdef_fields(m) * SL_OBJ_MAPDEF_FIELD;
 			l->maps_size += l->map_size[i];
 		}
-	}
-	if (!rodata)
-		return 0;
-	l->rodata_size = (uint32_t)rodata;
-	l->rodata = calloc(1, rodata);
-	if (!l->rodata)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < obj->nmaps; i++) {
-		if (l->map_home[i] == SL_OBJ_MAP_RODATA)
-			memcpy(l->rodata + l->map_off[i], obj->maps[i].init, l->map_size[i]);
 	}
 	return 0;
 }
@@ -347,7 +348,9 @@ static void layout_fini(struct sl_obj_layout *l)
 	free(l->map_home);
 	free(l->map_off);
 	free(l->map_size);
-	free(l->rodata);
+	for (uint32_t i = 0; l->map_section && i < l->obj->nmaps; i++)
+		free(l->map_section[i]);
+	free(l->map_section);
 	free(l->prog_func);
 	btf__free(l->btf);
 	sl_buf_fini(&l->btf_ext);

@@ -47,7 +47,11 @@ struct sl_obj_codesec {
 	uint32_t nrelocs;
 };
 
-/* Where a map is defined: a BTF map definition in .maps, or data in .rodata. */
+/*
+ * Where a map is defined: a BTF map definition in .maps, or its contents in a
+ * read-only data section of its own, `.rodata.<name>` (libbpf makes a frozen
+ * array map of each; one per map keeps each under the kernel's value size limit).
+ */
 enum sl_obj_map_home {
 	SL_OBJ_MAP_DEF,
 	SL_OBJ_MAP_RODATA,
@@ -67,11 +71,11 @@ struct sl_obj_layout {
 	uint32_t *prog_off; /* per program: first instruction within its section */
 
 	enum sl_obj_map_home *map_home; /* per map */
-	uint32_t *map_off;              /* per map: byte offset in .maps or .rodata */
+	uint32_t *map_off;              /* per map: byte offset in .maps (0 in its own section) */
 	uint32_t *map_size;             /* per map: bytes of its definition or data */
+	char **map_section;             /* per map: ".rodata.<name>" for data, else NULL */
 	uint32_t maps_size;             /* bytes of .maps (0: no section) */
-	uint8_t *rodata;                /* contents of .rodata, malloc'd */
-	uint32_t rodata_size;           /* 0: no section */
+	uint32_t nrodata;               /* maps with their own data section */
 
 	struct btf *btf;
 	int *prog_func; /* per program: BTF id of its FUNC */

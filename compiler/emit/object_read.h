@@ -25,7 +25,7 @@ struct sl_objfile_line {
 struct sl_objfile_reloc {
 	uint32_t insn;          /* index within the program */
 	const char *symbol;     /* map (or data) symbol the ld_imm64 refers to */
-	const char *section;    /* section of that symbol: ".maps", ".rodata", ... */
+	const char *section;    /* section of that symbol: ".maps", ".rodata.<name>", ... */
 };
 
 struct sl_objfile_prog {

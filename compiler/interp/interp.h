@@ -14,10 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/diag.h"
 #include "../common/field.h"
 #include "../common/util.h"
 
 struct sl_ir;
+struct sl_ast;
 
 /* One packet as a hook sees it. */
 struct sl_interp_packet {
@@ -67,3 +69,18 @@ int sl_interp_run(const struct sl_ir *ir, uint32_t table, const struct sl_interp
 int sl_interp_run_fields(const struct sl_ir *ir, uint32_t table,
 			 const struct sl_interp_fields *fields, uint64_t length,
 			 struct sl_interp_result *res, struct sl_interp_counter *counters);
+
+struct sl_interp_ast_result {
+	enum sl_verdict verdict;
+	bool by_policy;       /* the table's policy decided */
+	struct sl_loc rule;   /* else: the deciding rule's location */
+};
+
+/*
+ * Evaluate table `table` of a checked AST on parsed fields, reading each
+ * match as the checker defined it: no IR involved. Compared with
+ * sl_interp_run() on the IR lowered from the same AST, it checks lowering.
+ * Returns 0, -EINVAL for an unchecked AST or a bad table, -ELOOP.
+ */
+int sl_interp_run_ast(const struct sl_ast *ast, uint32_t table,
+		      const struct sl_interp_fields *fields, struct sl_interp_ast_result *res);

@@ -98,5 +98,13 @@ void sl_ir_dump(const struct sl_ir *ir, FILE *out);
 /* One predicate in that form ("tcp dport { 22, 80 }"), for diagnostics and listings. */
 void sl_ir_dump_pred(const struct sl_ir_pred *pred, FILE *out);
 
+/*
+ * Check the invariants above (sorted unique fields, canonical non-empty sets
+ * within each domain, `ether type` folded into `meta protocol`, unique ids
+ * below nrules, entry chains first, jump targets named chains). Returns 0,
+ * or -EINVAL with a description in err (may be NULL), or -ENOMEM.
+ */
+int sl_ir_verify(const struct sl_ir *ir, char *err, size_t size);
+
 /* Deep copy into another arena (optimiser passes work on copies). */
 struct sl_ir *sl_ir_clone(const struct sl_ir *ir, struct sl_arena *arena);

@@ -219,10 +219,10 @@ static void print_interval(FILE *out, const struct sl_field_info *fi, struct sl_
 
 static size_t printed_elements(const struct sl_field_info *fi, struct sl_iset set)
 {
-	if (fi->kind != SL_KIND_FRAG)
-		return set.n;
 	size_t n = 0;
 
+	if (fi->kind != SL_KIND_FRAG)
+		return set.n;
 	for (uint32_t i = 0; i < set.n; i++)
 		n += (size_t)(set.iv[i].hi - set.iv[i].lo) + 1;
 	return n;

@@ -39,9 +39,20 @@ struct lower {
 	uint32_t nslots;
 	struct field_acc acc[SL_FIELD_COUNT];
 	struct sl_ir_pred preds[SL_FIELD_COUNT];
+	/* sets of $constants' shared range arrays, normalised once (isets are immutable) */
+	struct set_memo *memo;
+	uint32_t memo_cap, memo_used;
 	/* the protocol sets each field implies, made once and shared (isets are immutable) */
 	struct sl_iset implied_l3[SL_FIELD_COUNT];
 	struct sl_iset implied_l4[SL_FIELD_COUNT];
+};
+
+struct set_memo {
+	const struct sl_ast_range *ranges; /* NULL: free slot */
+	uint32_t nranges;
+	enum sl_field field;
+	enum sl_ast_match_kind kind;
+	struct sl_iset set;
 };
 
 struct chain_slot {
@@ -83,6 +94,71 @@ _Static_assert(sizeof(struct sl_ast_range) == sizeof(struct sl_interval) &&
 		       offsetof(struct sl_ast_range, lo) == offsetof(struct sl_interval, lo) &&
 		       offsetof(struct sl_ast_range, hi) == offsetof(struct sl_interval, hi),
 	       "AST ranges are read as IR intervals");
+
+/* Big sets below this many ranges are cheap to redo; above it a $constant's set is made once. */
+#define SL_MEMO_MIN_RANGES 8
+
+static uint32_t memo_slot(const struct sl_ast_range *ranges, enum sl_field field,
+			  enum sl_ast_match_kind kind, uint32_t cap)
+{
+	uint64_t h = (uint64_t)(uintptr_t)ranges * 0x9e3779b97f4a7c15ull;
+
+	h ^= (h >> 29) ^ ((uint64_t)field << 7) ^ (uint64_t)kind;
+	return (uint32_t)h & (cap - 1);
+}
+
+static bool memo_grow(struct lower *lw)
+{
+	uint32_t cap = lw->memo_cap ? 2 * lw->memo_cap : 64;
+	struct set_memo *old = lw->memo, *memo = calloc(cap, sizeof(*memo));
+
+	if (!memo)
+		return false;
+	for (uint32_t i = 0; i < lw->memo_cap; i++) {
+		uint32_t j;
+
+		if (!old[i].ranges)
+			continue;
+		j = memo_slot(old[i].ranges, old[i].field, old[i].kind, cap);
+		while (memo[j].ranges)
+			j = (j + 1) & (cap - 1);
+		memo[j] = old[i];
+	}
+	free(old);
+	lw->memo = memo;
+	lw->memo_cap = cap;
+	return true;
+}
+
+/*
+ * match_set, remembered for the range arrays the checker shares between
+ * matches using one $constant: a big set used by many rules is normalised
+ * once and shared, not copied per rule.
+ */
+static struct sl_iset memo_match_set(struct lower *lw, const struct sl_ast_match *m)
+{
+	struct set_memo *slot;
+	uint32_t j;
+
+	if ((m->kind != SL_AST_MATCH_IN && m->kind != SL_AST_MATCH_NOT_IN) ||
+	    m->nranges < SL_MEMO_MIN_RANGES)
+		return match_set(lw->arena, m);
+	if (2 * (lw->memo_used + 1) > lw->memo_cap && !memo_grow(lw))
+		return match_set(lw->arena, m);
+	for (j = memo_slot(m->ranges, m->field, m->kind, lw->memo_cap);;
+	     j = (j + 1) & (lw->memo_cap - 1)) {
+		slot = &lw->memo[j];
+		if (!slot->ranges)
+			break;
+		if (slot->ranges == m->ranges && slot->nranges == m->nranges &&
+		    slot->field == m->field && slot->kind == m->kind)
+			return slot->set;
+	}
+	*slot = (struct set_memo){ m->ranges, m->nranges, m->field, m->kind,
+				   match_set(lw->arena, m) };
+	lw->memo_used++;
+	return slot->set;
+}
 
 static void acc_add(struct lower *lw, enum sl_field field, struct sl_iset set, struct sl_loc loc,
 		    const struct sl_ast_match *m, bool implied)
@@ -131,7 +207,7 @@ static void add_match(struct lower *lw, const struct sl_ast_match *m)
 {
 	const struct sl_field_info *fi = sl_field_info(m->field);
 
-	acc_add(lw, ir_field(m->field), match_set(lw->arena, m), m->loc, m, false);
+	acc_add(lw, ir_field(m->field), memo_match_set(lw, m), m->loc, m, false);
 	if (fi->implied_l3 >= 0)
 		acc_add(lw, SL_FIELD_META_PROTOCOL, implied_l3(lw, fi), m->field_loc, m, true);
 	if (fi->implied_l4 >= 0)
@@ -385,6 +461,14 @@ static enum sl_ir_action ir_action(enum sl_ast_action action)
 	}
 }
 
+/* The IR must outlive the AST unless both live in the same arena: then share strings. */
+static const char *ir_str(const struct lower *lw, const char *s)
+{
+	if (!s)
+		return "";
+	return lw->ast->arena == lw->arena ? s : sl_arena_strdup(lw->arena, s);
+}
+
 /* Lower one rule into *out; returns 1 when it can never match (reported), 0, or -errno. */
 static int lower_rule(struct lower *lw, const struct sl_ast_rule *rule, unsigned hooks,
 		      struct sl_ir_rule *out)
@@ -417,7 +501,7 @@ static int lower_rule(struct lower *lw, const struct sl_ast_rule *rule, unsigned
 
 	memset(out, 0, sizeof(*out));
 	out->loc = rule->loc;
-	out->text = rule->text ? sl_arena_strdup(lw->arena, rule->text) : "";
+	out->text = ir_str(lw, rule->text);
 	out->npreds = npreds;
 	if (npreds) {
 		struct sl_ir_pred *preds = sl_arena_calloc(lw->arena, npreds, sizeof(*preds));
@@ -439,7 +523,7 @@ static int lower_chain(struct lower *lw, const struct sl_ast_chain *chain, unsig
 	struct sl_ir_rule *rules = NULL;
 	uint32_t n = 0;
 
-	out->name = sl_arena_strdup(lw->arena, chain->name ? chain->name : "");
+	out->name = ir_str(lw, chain->name);
 	out->loc = chain->loc;
 	if (chain->nrules)
 		rules = sl_arena_calloc(lw->arena, chain->nrules, sizeof(*rules));
@@ -462,8 +546,13 @@ static int lower_chain(struct lower *lw, const struct sl_ast_chain *chain, unsig
  */
 #define SL_LOC_PATH_MAX 64
 
-static uint32_t loc_path(const struct sl_sources *srcs, struct sl_loc loc,
-			 struct sl_loc path[SL_LOC_PATH_MAX])
+struct chain_pos {
+	struct sl_loc path[SL_LOC_PATH_MAX];
+	uint32_t depth;
+	uint32_t chain;
+};
+
+static void chain_position(const struct sl_sources *srcs, struct sl_loc loc, struct chain_pos *pos)
 {
 	struct sl_loc rev[SL_LOC_PATH_MAX];
 	uint32_t n = 0;
@@ -477,8 +566,8 @@ static uint32_t loc_path(const struct sl_sources *srcs, struct sl_loc loc,
 		loc = src->included_from;
 	}
 	for (uint32_t i = 0; i < n; i++)
-		path[i] = rev[n - 1 - i];
-	return n;
+		pos->path[i] = rev[n - 1 - i];
+	pos->depth = n;
 }
 
 static int loc_cmp(struct sl_loc a, struct sl_loc b)
@@ -492,58 +581,43 @@ static int loc_cmp(struct sl_loc a, struct sl_loc b)
 	return 0;
 }
 
-static int source_order_cmp(const struct sl_sources *srcs, struct sl_loc a, struct sl_loc b)
+static int chain_pos_cmp(const void *pa, const void *pb)
 {
-	struct sl_loc pa[SL_LOC_PATH_MAX], pb[SL_LOC_PATH_MAX];
-	uint32_t na = loc_path(srcs, a, pa), nb = loc_path(srcs, b, pb);
+	const struct chain_pos *a = pa, *b = pb;
 
-	for (uint32_t i = 0; i < na && i < nb; i++) {
-		int c = loc_cmp(pa[i], pb[i]);
+	for (uint32_t i = 0; i < a->depth && i < b->depth; i++) {
+		int c = loc_cmp(a->path[i], b->path[i]);
 
 		if (c)
 			return c;
 	}
-	return na < nb ? -1 : na > nb;
-}
-
-struct chain_order {
-	const struct sl_sources *srcs;
-	const struct sl_ir_chain *chains;
-	uint32_t *order;
-};
-
-/* Insertion sort: a policy has few chains, and this keeps the order stable. */
-static void sort_chains_by_source(struct chain_order *co, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++)
-		co->order[i] = i;
-	for (uint32_t i = 1; i < n; i++) {
-		uint32_t cur = co->order[i], j = i;
-
-		while (j > 0 && source_order_cmp(co->srcs, co->chains[cur].loc,
-						 co->chains[co->order[j - 1]].loc) < 0) {
-			co->order[j] = co->order[j - 1];
-			j--;
-		}
-		co->order[j] = cur;
-	}
+	if (a->depth != b->depth)
+		return a->depth < b->depth ? -1 : 1;
+	return a->chain < b->chain ? -1 : a->chain > b->chain;
 }
 
 /* Rule ids in source order across tables and chains, whatever order chains[] has. */
-static void number_rules(struct sl_ir *ir)
+static int number_rules(struct sl_ir *ir)
 {
-	struct chain_order co = { ir->srcs, ir->chains, NULL };
+	struct chain_pos *pos = calloc(ir->nchains ? ir->nchains : 1, sizeof(*pos));
 	uint32_t id = 0;
 
-	co.order = sl_arena_calloc(ir->arena, ir->nchains ? ir->nchains : 1, sizeof(*co.order));
-	sort_chains_by_source(&co, ir->nchains);
+	if (!pos)
+		return -ENOMEM;
+	for (uint32_t c = 0; c < ir->nchains; c++) {
+		chain_position(ir->srcs, ir->chains[c].loc, &pos[c]);
+		pos[c].chain = c;
+	}
+	qsort(pos, ir->nchains, sizeof(*pos), chain_pos_cmp);
 	for (uint32_t i = 0; i < ir->nchains; i++) {
-		struct sl_ir_chain *chain = &ir->chains[co.order[i]];
+		struct sl_ir_chain *chain = &ir->chains[pos[i].chain];
 
 		for (uint32_t r = 0; r < chain->nrules; r++)
 			chain->rules[r].id = id++;
 	}
 	ir->nrules = id;
+	free(pos);
+	return 0;
 }
 
 static void hash_sources(struct sl_ir *ir)
@@ -584,7 +658,7 @@ static int lower_policy(struct lower *lw)
 		const struct sl_ast_table *table = ast->tables[t];
 
 		ir->tables[t] = (struct sl_ir_table){
-			.name = sl_arena_strdup(lw->arena, table->name ? table->name : ""),
+			.name = ir_str(lw, table->name),
 			.loc = table->loc,
 			.hook = table->hook,
 			.policy = table->policy,
@@ -603,8 +677,7 @@ static int lower_policy(struct lower *lw)
 		if (r)
 			return r;
 	}
-	number_rules(ir);
-	return 0;
+	return number_rules(ir);
 }
 
 int sl_ir_lower(const struct sl_ast *ast, struct sl_arena *arena, struct sl_diag *diag,
@@ -626,6 +699,7 @@ int sl_ir_lower(const struct sl_ast *ast, struct sl_arena *arena, struct sl_diag
 	hash_sources(ir);
 	lw.ir = ir;
 	r = lower_policy(&lw);
+	free(lw.memo);
 	if (r) {
 		sl_diag_plain(diag, SL_SEV_ERROR, "internal: malformed checked policy (%s)",
 			      strerror(-r));

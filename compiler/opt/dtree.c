@@ -277,7 +277,9 @@ static int choose_cut(const struct builder *b, const struct region *r, const uin
 			struct cut c;
 
 			eval_cut(b, r, list, n, d, m, diff, &c);
-			if (m > 1 && (double)(c.sum + (UINT64_C(1) << m)) > budget)
+			/* Over budget: stop, unless nothing was split yet (one long leaf costs more). */
+			if (m > 1 && (double)(c.sum + (UINT64_C(1) << m)) > budget &&
+			    (keep.max_child < n || m > 8))
 				break;
 			keep = c;
 			if (c.max_child <= 1)
@@ -386,7 +388,8 @@ static int build_node(struct builder *b, size_t slot, const struct region *r, ui
 	err = choose_cut(b, r, list, n, &c);
 	if (err)
 		return err;
-	if (c.max_child >= n)
+	/* A cut that leaves most boxes in one child only multiplies nodes: scan instead. */
+	if (c.max_child >= n || (c.max_child * 8 > n * 7 && n <= b->par->max_leaf / 4))
 		return make_leaf(b, slot, list, n);
 	return build_children(b, slot, r, list, n, &c, depth);
 }

@@ -509,7 +509,8 @@ void sl_build_rule_end(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc)
 	struct sl_build *b = ctx->b;
 	struct sl_ast_rule *r;
 
-	if (!b->chain) {
+	if (!b->chain || b->rule_bad) {
+		/* an AST with errors is never checked, but keep it free of half rules */
 		sl_build_recover(ctx);
 		return;
 	}
@@ -589,6 +590,8 @@ void sl_build_syntax_error(struct sl_parse_ctx *ctx, const struct sl_yyltype *lo
 				      i == 0 ? ", expected " : i + 1 == nexpected ? " or " : ", ",
 				      expected[i]);
 	sl_error(ctx->b->diag, L(ctx, loc), "%s", msg);
+	if (!strcmp(got, "','") && ctx->b->chain)
+		sl_hint(ctx->b->diag, L(ctx, loc), "a list of values is a set in braces: { 22, 80 }");
 	if (!strcmp(got, "end of file") && ctx->b->chain)
 		sl_note(ctx->b->diag, ctx->b->chain->loc, "%s '%s' is missing its closing '}'",
 			ctx->b->in_table ? "table" : "chain", ctx->b->chain->name);

@@ -81,14 +81,16 @@ struct resolved {
 struct const_info {
 	struct sl_ast_const *c;
 	bool busy; /* being resolved: a reference back to it is a cycle */
+	bool suggested; /* offered for a misspelt name: do not also call it unused */
 	struct resolved per_field[SL_FIELD_COUNT];
 };
 
 /* A chain in the jump graph: tables' bodies first, then named chains. */
 struct node {
 	struct sl_ast_chain *chain;
-	struct sl_ast_table *via; /* a table that reaches it (for messages) */
+	struct sl_ast_table *via[SL_HOOK_COUNT]; /* per hook, a table that reaches it (messages) */
 	uint32_t state;           /* 0 new, 1 on the walk stack, 2 done */
+	bool suggested;           /* offered for a misspelt name: do not also call it unused */
 };
 
 struct range_vec {
@@ -209,6 +211,10 @@ static const char *suggest_name(struct checker *ck, const char *word, bool chain
 	}
 	s = sl_suggest(word, cands, n);
 	free(cands);
+	if (s && chains)
+		((struct node *)map_get(m, s))->suggested = true;
+	else if (s)
+		((struct const_info *)map_get(m, s))->suggested = true;
 	return s;
 }
 
@@ -261,6 +267,12 @@ static void report_cycle(struct checker *ck, const struct frame *stack, size_t t
 	char path[512];
 	size_t k = 0, from = top;
 
+	if (too_many_errors(ck)) {
+		/* counted, not described: finding the path costs the stack's depth */
+		sl_error(ck->d, r->target_loc, "chain '%s' reaches itself",
+			 ck->nodes[target].chain->name);
+		return;
+	}
 	while (from > 0 && stack[from - 1].node != target)
 		from--;
 	if (from > 0)
@@ -373,7 +385,8 @@ static void check_graph(struct checker *ck)
 			t->body.hooks = SL_HOOK_BIT(t->hook);
 		else
 			t->body.hooks = SL_HOOKS_ALL; /* already an error: check fields leniently */
-		ck->nodes[i].via = t;
+		if (t->hook_loc.file != UINT32_MAX)
+			ck->nodes[i].via[t->hook] = t;
 		if (t->body.depth > SL_MAX_JUMP_DEPTH)
 			depth_error(ck, t);
 	}
@@ -389,15 +402,17 @@ static void check_graph(struct checker *ck)
 				continue;
 			tn = node_of(ck, tc);
 			tc->hooks |= n->chain->hooks;
-			if (!tn->via)
-				tn->via = n->via;
+			for (unsigned h = 0; h < SL_HOOK_COUNT; h++) {
+				if (!tn->via[h])
+					tn->via[h] = n->via[h];
+			}
 		}
 	}
 	free(order);
 	for (uint32_t i = 0; i < ck->ast->nchains; i++) {
 		struct sl_ast_chain *c = ck->ast->chains[i];
 
-		if (!c->hooks && node_of(ck, c)->chain == c)
+		if (!c->hooks && node_of(ck, c)->chain == c && !node_of(ck, c)->suggested)
 			sl_warning(ck->d, c->loc, "chain '%s' is never used: no table reaches it",
 				   c->name);
 	}
@@ -771,9 +786,9 @@ static void check_match(struct checker *ck, const struct sl_ast_chain *c, struct
 		sl_error(ck->d, m->field_loc, "'%s' is not available on hook '%s'%s", f->name,
 			 sl_hook_name(h),
 			 sl_hook_has_l2(h) ? "" : ": cgroup_skb sees packets from the IP header on");
-		if (!c->table && n->via)
-			sl_note(ck->d, n->via->loc, "chain '%s' is reached from table '%s' (hook %s)",
-				c->name, n->via->name, sl_hook_name(n->via->hook));
+		if (!c->table && n->via[h])
+			sl_note(ck->d, n->via[h]->loc, "chain '%s' is reached from table '%s' (hook %s)",
+				c->name, n->via[h]->name, sl_hook_name(h));
 		ck->failed = true;
 	}
 	ck->field = f;
@@ -789,6 +804,14 @@ static void check_match(struct checker *ck, const struct sl_ast_chain *c, struct
 		if (single_bits(ck, m->value, &m->want_bits)) {
 			m->mask_bits = m->want_bits;
 			m->kind = SL_AST_MATCH_MASKED;
+		}
+		if (m->kind == SL_AST_MATCH_MASKED && !m->want_bits) {
+			/* "all of no flags" would match everything: `tcp flags 0` means none set */
+			struct sl_ast_range *r = sl_arena_alloc(ck->arena, sizeof(*r));
+
+			m->kind = SL_AST_MATCH_IN;
+			m->ranges = r;
+			m->nranges = 1;
 		}
 		return;
 	}
@@ -891,7 +914,7 @@ static void check_consts_used(struct checker *ck)
 		/* an included file is a library: not every policy uses all of it */
 		if (src && src->included_from.file != UINT32_MAX)
 			continue;
-		if (!c->used && map_get(&ck->consts, c->name) == &ck->cinfo[i])
+		if (!c->used && map_get(&ck->consts, c->name) == &ck->cinfo[i] && !ck->cinfo[i].suggested)
 			sl_warning(ck->d, c->loc, "constant '%s' is never used", c->name);
 	}
 }
@@ -902,6 +925,10 @@ int sl_check(struct sl_ast *ast, struct sl_diag *diag)
 	unsigned errors = diag->nerrors;
 
 	ast->checked = false;
+	for (uint32_t i = 0; i < ast->ntables; i++)
+		ast->tables[i]->body.hooks = ast->tables[i]->body.depth = 0;
+	for (uint32_t i = 0; i < ast->nchains; i++)
+		ast->chains[i]->hooks = ast->chains[i]->depth = 0;
 	check_names(&ck);
 	resolve_targets(&ck);
 	check_graph(&ck);

@@ -51,9 +51,12 @@ int sl_parse_source(struct sl_build *b, struct sl_parse_ctx *parent, uint32_t fi
 		sl_diag_plain(b->diag, SL_SEV_ERROR, "%s: file too large (more than 1 GiB)", src->path);
 		return -EFBIG;
 	}
+	/* a UTF-8 byte order mark, as some editors write, is not part of the policy */
+	if (src->size >= 3 && !memcmp(src->text, "\xef\xbb\xbf", 3))
+		ctx.off = 3;
 	if (sl_yylex_init_extra(&ctx, &ctx.scanner))
 		return -ENOMEM;
-	sl_yy_scan_bytes(src->text, (int)src->size, ctx.scanner);
+	sl_yy_scan_bytes(src->text + ctx.off, (int)(src->size - ctx.off), ctx.scanner);
 	r = sl_yyparse(ctx.scanner, &ctx);
 	sl_yylex_destroy(ctx.scanner);
 	/* a block left open by a syntax error still keeps its rules */
@@ -117,8 +120,8 @@ void sl_build_include(struct sl_parse_ctx *ctx, const char *path, const struct s
 		sl_error(b->diag, loc, "cannot include '%s': %s", full, strerror(errno));
 		return;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		sl_error(b->diag, loc, "cannot include '%s': it is a directory", full);
+	if (!S_ISREG(st.st_mode)) {
+		sl_error(b->diag, loc, "cannot include '%s': not a regular file", full);
 		return;
 	}
 	id.dev = st.st_dev;
@@ -195,6 +198,12 @@ int sl_parse_file(const char *path, struct sl_sources *srcs, struct sl_arena *ar
 	if (S_ISDIR(st.st_mode)) {
 		sl_diag_plain(diag, SL_SEV_ERROR, "cannot read '%s': it is a directory", path);
 		return -EISDIR;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+		/* a device such as /dev/zero would never end */
+		sl_diag_plain(diag, SL_SEV_ERROR, "cannot read '%s': not a regular file or a pipe",
+			      path);
+		return -EINVAL;
 	}
 	file = sl_sources_load(srcs, path, SL_LOC_NONE);
 	if (file < 0) {

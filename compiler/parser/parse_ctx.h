@@ -46,7 +46,7 @@ struct sl_build {
 	struct sl_ast_match *matches;
 	size_t nmatches, matches_cap;
 	bool in_table;
-	bool rule_bad;
+	bool rule_bad; /* the rule being built had an error: it is left out */
 	/* identifiers interned: 100k rules repeat the same few words */
 	const char **words;
 	size_t words_cap, nwords;

@@ -13,6 +13,7 @@ struct sl_ir;
 struct front {
 	struct sl_sources srcs;
 	struct sl_arena *arena;
+	struct sl_ast *ast;  /* checked */
 	struct sl_ir *ir;
 	char *diag;    /* everything the front end printed (malloc'd) */
 };
@@ -26,9 +27,23 @@ struct back {
 	size_t size;
 	char *diag;
 	const char **prog_names; /* per table: its program's name (in arena) */
+	/* every program's instructions, relocations and maps: equal code means equal behaviour */
+	void *code;
+	size_t code_size;
 	struct sl_arena *arena;
 };
 
 /* Optimise at `level`, generate code with decision recording, serialise. */
 int back_compile(const struct front *f, int level, struct back *b);
 void back_free(struct back *b);
+
+struct sl_interp_fields;
+struct sl_interp_result;
+
+/*
+ * The lowering check: the checked AST evaluated directly gives the same
+ * verdict and deciding rule as the IR interpreter's `ir_res`. Returns true
+ * when they agree; otherwise describes both in *why (malloc'd).
+ */
+bool ast_agrees(const struct front *f, uint32_t table, const struct sl_interp_fields *fields,
+		const struct sl_interp_result *ir_res, char **why);

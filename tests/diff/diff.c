@@ -7,14 +7,18 @@
  * every optimisation level. Any policy the front end accepts must compile
  * and pass the verifier. A failure prints a minimised reproducer.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "compile.h"
 #include "gen_packet.h"
@@ -22,6 +26,8 @@
 #include "interp.h"
 #include "ir.h"
 #include "kern.h"
+
+#include <bpf/libbpf.h>
 
 struct config {
 	uint64_t seed;
@@ -32,19 +38,21 @@ struct config {
 	unsigned nlevels;
 	struct gen_policy_opts gen;
 	unsigned max_failures;
+	unsigned jobs;       /* worker processes */
 	bool verbose;
 	bool print_policy;   /* print each policy (debugging the generator) */
 };
 
 struct stats {
 	uint64_t policies, tables, verdicts, packets, rejected;
+	uint64_t objects, same_objects; /* objects tested; levels that built an identical one */
 	unsigned failures;
 };
 
 static const char *const POLICY_NAME = "fuzz.sluice";
 
 /* One packet as the hook's program and the interpreter see it. */
-static struct sl_interp_packet view(const struct gen_packet *p, enum sl_hook hook)
+static struct sl_interp_packet view_of(const struct gen_packet *p, enum sl_hook hook)
 {
 	struct sl_interp_packet v = { .hook = hook, .data = p->data, .len = p->len, .ifindex = 1 };
 
@@ -105,28 +113,51 @@ static char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
-/*
- * Run `pkts` of table `t` through the interpreter and the object at `level`.
- * Stops at the first difference. `only` >= 0 restricts to one packet.
- */
-static enum outcome check_table(const struct front *f, const struct back *b, int level,
-				uint32_t t, const struct gen_packet *pkts, size_t npkts,
-				struct finding *fd, struct stats *st)
+static bool counters_differ(const struct sl_kern_prog *prog, const struct sl_interp_counter *want,
+			    uint32_t nrules, struct finding *fd)
 {
-	const struct sl_ir_table *table = &f->ir->tables[t];
-	struct sl_interp_counter *want = calloc(f->ir->nrules + 1, sizeof(*want));
+	for (uint32_t id = 0; id < nrules; id++) {
+		struct sluice_counter c = { 0 };
+
+		if (prog->counter_fd >= 0 && id < prog->ncounters && sl_kern_counter(prog, id, &c))
+			continue;
+		if (c.packets != want[id].packets || c.bytes != want[id].bytes) {
+			fd->detail = xasprintf("counter of rule %u: interpreter %llu packets %llu "
+					       "bytes, kernel %llu packets %llu bytes",
+					       id, (unsigned long long)want[id].packets,
+					       (unsigned long long)want[id].bytes,
+					       (unsigned long long)c.packets,
+					       (unsigned long long)c.bytes);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Load the object of one level once (libbpf loads every program in it) and
+ * run each table's packets through its program and the interpreter. Stops
+ * at the first difference. `only` selects one table (UINT32_MAX: all).
+ */
+static enum outcome check_level(const struct front *f, const struct back *b, int level,
+				const struct gen_packet *const *pkts, const size_t *npkts,
+				uint32_t only, struct finding *fd, struct stats *st)
+{
+	const struct sl_ir *ir = f->ir;
+	uint32_t first = only == UINT32_MAX ? 0 : only;
+	struct sl_interp_counter *want = calloc(ir->nrules + 1, sizeof(*want));
 	struct sl_kern_prog prog;
 	char *log = NULL;
 	enum outcome res = SAME;
 	int err;
 
-	err = sl_kern_load_elf(b->image, b->size, b->prog_names[t], &prog, &log);
+	err = sl_kern_load_elf(b->image, b->size, b->prog_names[first], &prog, &log);
 	if (err) {
+		size_t n = log ? strlen(log) : 0;
 		fd->what = BROKEN;
 		fd->level = level;
-		fd->table = t;
-		size_t n = log ? strlen(log) : 0;
-		fd->detail = xasprintf("loading program %s failed: %s\n%s", b->prog_names[t],
+		fd->table = first;
+		fd->detail = xasprintf("loading program %s failed: %s\n%s", b->prog_names[first],
 				       strerror(-err), log ? log + (n > 4000 ? n - 4000 : 0) : "");
 		free(log);
 		free(want);
@@ -134,53 +165,67 @@ static enum outcome check_table(const struct front *f, const struct back *b, int
 	}
 	free(log);
 
-	for (size_t i = 0; i < npkts && res == SAME; i++) {
-		struct sl_interp_packet v = view(&pkts[i], table->hook);
-		struct sl_interp_result ir_res;
-		uint32_t retval = 0, rule = 0;
+	for (uint32_t t = 0; t < ir->ntables && res == SAME; t++) {
+		const struct sl_ir_table *table = &ir->tables[t];
+		struct sl_kern_prog view = prog;
+		struct bpf_program *bp;
 
-		if (sl_interp_run(f->ir, t, &v, &ir_res, want))
-			abort();
-		sl_kern_decision_set(&prog, 0xfeedf00d);
-		err = sl_kern_run(&prog, pkts[i].data, pkts[i].len, &retval);
-		if (err) {
-			fprintf(stderr, "sluice-diff: error: BPF_PROG_TEST_RUN failed: %s\n",
-				strerror(-err));
-			exit(2);
-		}
-		err = sl_kern_decision(&prog, &rule);
-		if (err) {
-			fprintf(stderr, "sluice-diff: error: reading the decision map failed: %s\n",
-				strerror(-err));
-			exit(2);
-		}
-		st->verdicts++;
-		int verdict = sl_kern_retval_verdict(table->hook, retval);
-		int want_verdict = ir_res.verdict == SL_VERDICT_ACCEPT;
-		if (verdict != want_verdict || rule != ir_res.rule) {
-			*fd = (struct finding){ DIFFERENT, level, t, pkts[i], ir_res, retval, rule,
-						verdict, NULL };
-			res = DIFFERENT;
-		}
-	}
-	/* counters: the object's totals over the packets equal the interpreter's */
-	for (uint32_t id = 0; id < f->ir->nrules && res == SAME && prog.counter_fd >= 0; id++) {
-		struct sluice_counter c = { 0 };
-
-		if (id < prog.ncounters && sl_kern_counter(&prog, id, &c))
+		if (only != UINT32_MAX && t != only)
 			continue;
-		if (c.packets != want[id].packets || c.bytes != want[id].bytes) {
-			fd->what = DIFFERENT;
+		bp = bpf_object__find_program_by_name(prog.obj, b->prog_names[t]);
+		if (!bp || bpf_program__fd(bp) < 0) {
+			fd->what = res = BROKEN;
 			fd->level = level;
 			fd->table = t;
-			fd->detail = xasprintf("counter of rule %u: interpreter %llu packets %llu "
-					       "bytes, kernel %llu packets %llu bytes",
-					       id, (unsigned long long)want[id].packets,
-					       (unsigned long long)want[id].bytes,
-					       (unsigned long long)c.packets,
-					       (unsigned long long)c.bytes);
+			fd->detail = xasprintf("the object has no loaded program %s for table %s",
+					       b->prog_names[t], table->name);
+			break;
+		}
+		view.fd = bpf_program__fd(bp);
+		view.hook = table->hook;
+		for (size_t i = 0; i < npkts[t] && res == SAME; i++) {
+			const struct gen_packet *pk = &pkts[t][i];
+			struct sl_interp_packet v = view_of(pk, table->hook);
+			struct sl_interp_result ir_res;
+			uint32_t retval = 0, rule = 0;
+
+			struct sl_interp_fields fields;
+			char *why = NULL;
+			sl_interp_parse(&v, &fields);
+			if (sl_interp_run_fields(ir, t, &fields, v.len, &ir_res, want))
+				abort();
+			if (!ast_agrees(f, t, &fields, &ir_res, &why)) {
+				*fd = (struct finding){ DIFFERENT, level, t, *pk, ir_res, 0, 0, -1, NULL };
+				fd->detail = xasprintf("lowering changed the meaning: %s", why);
+				free(why);
+				res = DIFFERENT;
+				break;
+			}
+			sl_kern_decision_set(&view, 0xfeedf00d);
+			err = sl_kern_run(&view, pk->data, pk->len, &retval);
+			if (!err)
+				err = sl_kern_decision(&view, &rule);
+			if (err) {
+				fprintf(stderr,
+					"sluice-diff: error: test run (%s, %zu bytes) failed: %s\n",
+					sl_hook_name(table->hook), pk->len, strerror(-err));
+				exit(2);
+			}
+			st->verdicts++;
+			int verdict = sl_kern_retval_verdict(table->hook, retval);
+			int want_verdict = ir_res.verdict == SL_VERDICT_ACCEPT;
+			if (verdict != want_verdict || rule != ir_res.rule) {
+				*fd = (struct finding){ DIFFERENT, level, t, *pk, ir_res, retval, rule,
+							verdict, NULL };
+				res = DIFFERENT;
+			}
+		}
+		/* counters so far: the object's totals equal the interpreter's */
+		if (res == SAME && counters_differ(&prog, want, ir->nrules, fd)) {
+			fd->what = res = DIFFERENT;
+			fd->level = level;
+			fd->table = t;
 			fd->pkt.len = 0;
-			res = DIFFERENT;
 		}
 	}
 	sl_kern_prog_close(&prog);
@@ -203,8 +248,11 @@ static enum outcome check_policy(const char *text, const struct config *cfg,
 		front_free(&f);
 		return INVALID;
 	}
+	void *seen[4] = { 0 };
+	size_t seen_size[4] = { 0 };
 	for (unsigned l = 0; l < cfg->nlevels && res == SAME; l++) {
 		struct back b;
+		bool same_object = false;
 
 		if (back_compile(&f, cfg->levels[l], &b)) {
 			fd->what = res = BROKEN;
@@ -214,13 +262,22 @@ static enum outcome check_policy(const char *text, const struct config *cfg,
 			back_free(&b);
 			break;
 		}
-		for (uint32_t t = 0; t < f.ir->ntables && res == SAME; t++) {
-			if (only_table != UINT32_MAX && t != only_table)
-				continue;
-			res = check_table(&f, &b, cfg->levels[l], t, pkts[t], npkts[t], fd, st);
+		/* a level that generates the very same code was tested already */
+		for (unsigned k = 0; k < l; k++)
+			same_object |= seen[k] && seen_size[k] == b.code_size &&
+				       !memcmp(seen[k], b.code, b.code_size);
+		if (same_object) {
+			st->same_objects++;
+		} else {
+			res = check_level(&f, &b, cfg->levels[l], pkts, npkts, only_table, fd, st);
+			st->objects++;
 		}
+		seen[l] = TAKE_PTR(b.code);
+		seen_size[l] = b.code_size;
 		back_free(&b);
 	}
+	for (unsigned l = 0; l < 4; l++)
+		free(seen[l]);
 	front_free(&f);
 	return res;
 }
@@ -400,11 +457,12 @@ static uint64_t policy_seed(uint64_t seed, uint64_t i)
 	return seed + i;
 }
 
-static int run(const struct config *cfg, struct stats *st)
+/* Policies worker, worker + jobs, ... of the run. */
+static int run(const struct config *cfg, unsigned worker, unsigned jobs, struct stats *st)
 {
 	time_t start = time(NULL);
 
-	for (uint64_t i = 0; !cfg->policies || i < cfg->policies; i++) {
+	for (uint64_t i = worker; !cfg->policies || i < cfg->policies; i += jobs) {
 		if (cfg->seconds && time(NULL) - start >= (time_t)cfg->seconds)
 			break;
 
@@ -454,12 +512,56 @@ static int run(const struct config *cfg, struct stats *st)
 	return st->failures ? 1 : 0;
 }
 
+/* Fork `jobs` workers; each reports its stats through a pipe. */
+static int run_jobs(const struct config *cfg, struct stats *st)
+{
+	pid_t pids[64];
+	int fds[64];
+	int rc = 0;
+
+	if (cfg->jobs <= 1)
+		return run(cfg, 0, 1, st);
+	for (unsigned k = 0; k < cfg->jobs; k++) {
+		int p[2];
+
+		if (pipe(p) || (pids[k] = fork()) < 0) {
+			perror("sluice-diff: fork");
+			exit(2);
+		}
+		if (pids[k] == 0) {
+			struct stats mine = { 0 };
+			close(p[0]);
+			int r = run(cfg, k, cfg->jobs, &mine);
+			if (write(p[1], &mine, sizeof(mine)) != sizeof(mine))
+				r = 2;
+			_exit(r);
+		}
+		close(p[1]);
+		fds[k] = p[0];
+	}
+	for (unsigned k = 0; k < cfg->jobs; k++) {
+		struct stats w = { 0 };
+		int status;
+
+		if (read(fds[k], &w, sizeof(w)) != sizeof(w))
+			rc = 2;
+		close(fds[k]);
+		waitpid(pids[k], &status, 0);
+		if (!WIFEXITED(status) || (WEXITSTATUS(status) && !w.failures))
+			rc = 2;
+		st->policies += w.policies, st->tables += w.tables, st->verdicts += w.verdicts;
+		st->packets += w.packets, st->objects += w.objects;
+		st->same_objects += w.same_objects, st->failures += w.failures;
+	}
+	return rc ? rc : st->failures ? 1 : 0;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: sluice-diff [--seed S] [--policies N] [--packets M] [--seconds T]\n"
 		"                   [--levels 0,1,2] [--max-rules R] [--max-failures F]\n"
-		"                   [--print-policy] [-v]\n"
+		"                   [--jobs J] [--print-policy] [-v]\n"
 		"Differential fuzzing: the reference interpreter against compiled objects in the\n"
 		"kernel. Policy i uses seed S+i; a failure prints a minimised reproducer.\n");
 }
@@ -475,6 +577,7 @@ int main(int argc, char **argv)
 		{ "max-rules", required_argument, NULL, 'r' },
 		{ "print-policy", no_argument, NULL, 'P' },
 		{ "max-failures", required_argument, NULL, 'F' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -492,7 +595,7 @@ int main(int argc, char **argv)
 	char why[256];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:n:p:t:l:r:F:Pvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:n:p:t:l:r:F:j:Pvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			cfg.seed = strtoull(optarg, NULL, 0);
@@ -518,6 +621,11 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case 'j':
+			cfg.jobs = strtoul(optarg, NULL, 0);
+			if (cfg.jobs > 64)
+				cfg.jobs = 64;
+			break;
 		case 'F':
 			cfg.max_failures = strtoul(optarg, NULL, 0);
 			break;
@@ -545,12 +653,14 @@ int main(int argc, char **argv)
 	printf("sluice-diff: seed %llu\n", (unsigned long long)cfg.seed);
 	fflush(stdout);
 	time_t start = time(NULL);
-	int rc = run(&cfg, &st);
-	printf("sluice-diff: seed %llu: %llu policies (%llu tables), %llu packets, %llu verdicts "
-	       "compared over %u optimisation levels in %llds: %u failures\n",
+	int rc = run_jobs(&cfg, &st);
+	printf("sluice-diff: seed %llu: %llu policies (%llu tables), %llu packets; %llu objects "
+	       "tested over %u optimisation levels (%llu levels built an identical object), "
+	       "%llu verdicts compared in %llds: %u failures\n",
 	       (unsigned long long)cfg.seed, (unsigned long long)st.policies,
 	       (unsigned long long)st.tables, (unsigned long long)st.packets,
-	       (unsigned long long)st.verdicts, cfg.nlevels, (long long)(time(NULL) - start),
-	       st.failures);
+	       (unsigned long long)st.objects, cfg.nlevels,
+	       (unsigned long long)st.same_objects, (unsigned long long)st.verdicts,
+	       (long long)(time(NULL) - start), st.failures);
 	return rc;
 }

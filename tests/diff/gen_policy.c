@@ -99,6 +99,7 @@ struct gen {
 	enum sl_value_kind const_kind[8];
 	unsigned nconst;
 	bool no_names; /* inside a range: numbers only */
+	unsigned nshared; /* chains s0.. shared by every table, after the tables' own */
 };
 
 static sl_u128 pick_special(struct gen *g, enum sl_field f)
@@ -291,6 +292,19 @@ static void print_element(struct gen *g, struct strbuf *b, enum sl_field f)
 
 	if (fi->kind == SL_KIND_FRAG)
 		v %= 3;
+	if (rng_pct(g->r, 3) && fi->kind != SL_KIND_TCP_FLAGS) {
+		/* the whole domain: still a test that the packet has the field */
+		g->no_names = true;
+		print_value(g, b, f, 0);
+		if (is_address(fi->kind)) {
+			sb_printf(b, "/0");
+		} else {
+			sb_printf(b, "-");
+			print_value(g, b, f, max);
+		}
+		g->no_names = false;
+		return;
+	}
 	if (is_address(fi->kind) && roll < 50) {
 		unsigned len = rng_pct(g->r, 60) ? (unsigned)rng_below(g->r, fi->bits + 1)
 						 : (fi->bits == 32 ? 8 * (unsigned)rng_range(g->r, 1, 4)
@@ -470,13 +484,26 @@ static void gen_rule(struct gen *g, struct gen_block *blk, size_t self, size_t f
 	rule->nmatches = n;
 	rule->counter = rng_pct(g->r, 25);
 
-	/* chains after this block (same table) are legal targets */
+	/*
+	 * Legal targets: the table's own chains after this block, and shared
+	 * chains (after this one, for a shared chain): the graph stays acyclic.
+	 */
 	size_t lo = blk->is_table ? first_chain : self + 1, hi = first_chain + nchains;
+	unsigned shared_from = 0;
+	if (blk->name[0] == 's') {
+		shared_from = (unsigned)atoi(blk->name + 1) + 1;
+		lo = hi = 0;
+	}
+	size_t ntargets = (hi > lo ? hi - lo : 0) +
+			  (g->nshared > shared_from ? g->nshared - shared_from : 0);
 	unsigned roll = rng_below(g->r, 100);
-	if (roll < 12 && lo < hi) {
-		size_t target = rng_range(g->r, lo, hi - 1);
-		sb_printf(&b, "%s %s", rng_pct(g->r, 60) ? "jump" : "goto",
-			  g->p->blocks[target].name);
+	if (roll < 12 && ntargets) {
+		size_t k = rng_below(g->r, ntargets);
+		const char *verb = rng_pct(g->r, 60) ? "jump" : "goto";
+		if (k < (hi > lo ? hi - lo : 0))
+			sb_printf(&b, "%s %s", verb, g->p->blocks[lo + k].name);
+		else
+			sb_printf(&b, "%s s%zu", verb, shared_from + k - (hi > lo ? hi - lo : 0));
 		rule->action = sb_take(&b);
 	} else if (roll < 17) {
 		rule->action = xstrdup("return");
@@ -533,8 +560,10 @@ void gen_policy(struct rng *r, const struct gen_policy_opts *opts, struct gen_po
 	memset(out, 0, sizeof(*out));
 	gen_consts(&g);
 
-	/* blocks: each table, then its chains */
-	size_t cap = ntables * (1 + opts->max_chains);
+	/* blocks: each table, then its chains; shared chains last */
+	g.nshared = rng_pct(r, 30) ? rng_range(r, 1, 2) : 0;
+	bool big = rng_pct(r, 6);
+	size_t cap = ntables * (1 + opts->max_chains) + g.nshared;
 	out->blocks = xgrow(NULL, cap, sizeof(*out->blocks));
 	struct strbuf b = { 0 };
 	for (unsigned t = 0; t < ntables; t++) {
@@ -555,13 +584,29 @@ void gen_policy(struct rng *r, const struct gen_policy_opts *opts, struct gen_po
 		}
 		for (size_t i = first; i < out->nblocks; i++) {
 			struct gen_block *blk = &out->blocks[i];
-			size_t n = rng_range(r, blk->is_table ? 1 : 0, opts->max_rules);
+			/* now and then a long table: large rule counts take other code paths */
+			size_t max = blk->is_table && big ? 6 * opts->max_rules : opts->max_rules;
+			size_t n = rng_range(r, blk->is_table ? 1 : 0, max);
 
 			blk->rules = xgrow(NULL, n, sizeof(*blk->rules));
 			blk->nrules = n;
 			for (size_t k = 0; k < n; k++)
 				gen_rule(&g, blk, i, first + 1, nchains, &blk->rules[k]);
 		}
+	}
+	/* shared chains test only what every hook sees (cgroup_skb's view) */
+	for (unsigned c = 0; c < g.nshared; c++) {
+		size_t i = out->nblocks;
+		struct gen_block *blk = &out->blocks[out->nblocks++];
+		size_t n = rng_range(r, 1, opts->max_rules);
+
+		sb_printf(&b, "chain s%u {\n", c);
+		*blk = (struct gen_block){ sb_take(&b), "", false, SL_HOOK_CGROUP_INGRESS, NULL, 0 };
+		snprintf(blk->name, sizeof(blk->name), "s%u", c);
+		blk->rules = xgrow(NULL, n, sizeof(*blk->rules));
+		blk->nrules = n;
+		for (size_t k = 0; k < n; k++)
+			gen_rule(&g, blk, i, 0, 0, &blk->rules[k]);
 	}
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
+#include <pcap/dlt.h>
 #include <pcap/pcap.h>
 
 #include "pkt.h"
@@ -199,12 +200,37 @@ static void traffic(struct writer *w)
 	v6(&s, "2001:db8:ffff::7", "2001:db8::1"), s.l4 = SL_PKT_L4_NONE, s.ip6.upper = 50,
 		s.payload_len = 32, emit(w, &s);
 
-	/* truncated: Ethernet only, IPv4 header cut, TCP header cut, IPv6 cut, UDP cut */
-	v4(&s, outside, host), tcp(&s, 41020, 22, SYN), s.truncate = 14, emit(w, &s);
-	v4(&s, outside, host), tcp(&s, 41021, 22, SYN), s.truncate = 30, emit(w, &s);
-	v4(&s, outside, host), tcp(&s, 41022, 22, SYN), s.truncate = 14 + 20 + 10, emit(w, &s);
-	v6(&s, "2001:db8:ffff::7", "2001:db8::1"), tcp(&s, 50010, 22, SYN), s.truncate = 50,
+	/* the examples' networks: monitoring, office, bastions, mirrors, quarantine, VLAN 42 */
+	v4(&s, SL_IP4(10, 20, 0, 5), host), tcp(&s, 45000, 9100, SYN), emit(w, &s);
+	v6(&s, "2001:db8:20::5", "2001:db8::1"), tcp(&s, 45001, 9100, SYN), emit(w, &s);
+	v4(&s, SL_IP4(10, 30, 1, 1), SL_IP4(203, 0, 113, 80)), tcp(&s, 45002, 22, SYN), emit(w, &s);
+	v4(&s, SL_IP4(10, 40, 0, 10), SL_IP4(203, 0, 113, 80)), tcp(&s, 45003, 22, SYN), emit(w, &s);
+	v6(&s, "2001:db8:40::10", "2001:db8:203::80"), tcp(&s, 45004, 22, SYN), emit(w, &s);
+	v6(&s, "2001:db8:30::9", "2001:db8:203::80"), tcp(&s, 45005, 22, SYN), emit(w, &s);
+	v6(&s, "2001:db8:ffff::7", "2001:db8:203::80"), tcp(&s, 45006, 443, SYN), emit(w, &s);
+	v4(&s, lan, SL_IP4(198, 51, 100, 7)), tcp(&s, 45007, 873, SYN), emit(w, &s);
+	v6(&s, "2001:db8::1", "2001:db8:53::1"), tcp(&s, 45008, 53, SYN), emit(w, &s);
+	v4(&s, lan, SL_IP4(192, 0, 2, 54)), tcp(&s, 45009, 53, SYN), emit(w, &s);
+	v4(&s, SL_IP4(192, 0, 2, 99), host), tcp(&s, 45010, 25, SYN), emit(w, &s);
+	v4(&s, lan, outside), udp(&s, 123, 123), s.ip.tos = 46 << 2, emit(w, &s);
+	v4(&s, lan, outside), tcp(&s, 45011, 3260, SYN), s.nvlan = 1, s.vlan_tci[0] = 42,
 		emit(w, &s);
+	v4(&s, outside, host), icmp(&s, false, 8, 0), s.ip.ttl = 0, emit(w, &s);
+	v6(&s, "2001:db8:ffff::7", "2001:db8::1"), icmp(&s, true, 2, 0), s.ip6.hoplimit = 1,
+		emit(w, &s);
+
+	/*
+	 * Truncated: TCP header cut, UDP cut; an IP header cut only behind a VLAN
+	 * tag (skb test runs refuse an untagged IPv4/IPv6 frame shorter than its
+	 * fixed header), and an Ethernet header followed by nothing (ARP).
+	 */
+	v4(&s, outside, host), tcp(&s, 41022, 22, SYN), s.truncate = 14 + 20 + 10, emit(w, &s);
+	v4(&s, outside, host), tcp(&s, 41021, 22, SYN), s.nvlan = 1, s.vlan_tci[0] = 7,
+		s.truncate = 18 + 12, emit(w, &s);
+	v6(&s, "2001:db8:ffff::7", "2001:db8::1"), tcp(&s, 50010, 22, SYN), s.nvlan = 1,
+		s.vlan_tci[0] = 7, s.truncate = 18 + 30, emit(w, &s);
+	sl_pkt_spec_init(&s);
+	s.l3 = SL_PKT_ARP, s.l4 = SL_PKT_L4_NONE, s.truncate = 14, emit(w, &s);
 	v6(&s, "2001:db8:ffff::7", "2001:db8::53"), udp(&s, 40005, 53), s.truncate = 14 + 40 + 6,
 		emit(w, &s);
 

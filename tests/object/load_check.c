@@ -4,12 +4,15 @@
  * the kernel, runs every program once on a TCP/IPv4 packet with
  * BPF_PROG_TEST_RUN and checks the return code is one its hook allows. With
  * --count, the counter map's slot SLOT must then hold one packet per run of
- * the programs that count it, with the packet's bytes.
+ * the programs that count it, with the packet's bytes. The verifier log of
+ * every program (small enough to log in full) must show policy lines
+ * ("; <source line> @ <file>.sluice:<line>").
  * Exit: 0 ok, 1 failure, 77 no BPF here (unless SLUICE_REQUIRE_KERNEL=1).
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/if_ether.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +23,10 @@
 #include "sluice/abi.h"
 
 #define SKIP 77
+/* Verifier logs (level 2: every state) of programs up to this size are checked for policy lines. */
+#define LOG_MAX_INSNS 256
+#define LOG_SIZE (4u << 20)
+#define MAX_PROGS 64
 
 static int verbose_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -110,10 +117,60 @@ static int check_counter(struct bpf_object *obj, uint32_t slot, int nruns)
 	return 0;
 }
 
+struct loaded {
+	struct bpf_object *obj;
+	char *logs[MAX_PROGS];
+	int nlogs;
+};
+
+static void loaded_close(struct loaded *l)
+{
+	for (int i = 0; i < l->nlogs; i++)
+		free(l->logs[i]);
+	bpf_object__close(l->obj);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Open and load; with_logs asks for full verifier logs of the small programs. */
+static int open_and_load(const char *path, bool with_logs, struct loaded *l)
+{
+	struct bpf_program *prog;
+
+	memset(l, 0, sizeof(*l));
+	l->obj = bpf_object__open_file(path, NULL);
+	if (!l->obj) {
+		fprintf(stderr, "%s: libbpf cannot open it\n", path);
+		return -EINVAL;
+	}
+	bpf_object__for_each_program(prog, l->obj) {
+		if (!with_logs || bpf_program__insn_cnt(prog) > LOG_MAX_INSNS || l->nlogs == MAX_PROGS)
+			continue;
+		l->logs[l->nlogs] = calloc(1, LOG_SIZE);
+		if (!l->logs[l->nlogs])
+			return -ENOMEM;
+		bpf_program__set_log_buf(prog, l->logs[l->nlogs++], LOG_SIZE);
+		bpf_program__set_log_level(prog, 2);
+	}
+	return bpf_object__load(l->obj);
+}
+
+static int check_logs(const char *path, const struct loaded *l)
+{
+	for (int i = 0; i < l->nlogs; i++) {
+		if (!strstr(l->logs[i], ".sluice:") || !strstr(l->logs[i], " @ ")) {
+			fprintf(stderr, "%s: a verifier log shows no policy lines\n", path);
+			return -1;
+		}
+	}
+	if (l->nlogs)
+		printf("verifier logs of %d programs show policy lines\n", l->nlogs);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct bpf_object *obj;
 	struct bpf_program *prog;
+	struct loaded l;
 	long slot = -1;
 	int r, nprogs = 0;
 
@@ -128,26 +185,26 @@ int main(int argc, char **argv)
 		return SKIP;
 	}
 	libbpf_set_print(verbose_print);
-	obj = bpf_object__open_file(argv[1], NULL);
-	if (libbpf_get_error(obj)) {
-		fprintf(stderr, "%s: libbpf cannot open it\n", argv[1]);
-		return 1;
+	r = open_and_load(argv[1], true, &l);
+	if (r == -ENOSPC) { /* a log outgrew its buffer: load again without logs */
+		loaded_close(&l);
+		r = open_and_load(argv[1], false, &l);
 	}
-	r = bpf_object__load(obj);
 	if (r) {
 		fprintf(stderr, "%s: cannot load: %s\n", argv[1], strerror(-r));
-		bpf_object__close(obj);
+		loaded_close(&l);
 		return (r == -EPERM && !kernel_required()) ? SKIP : 1;
 	}
-	bpf_object__for_each_program(prog, obj) {
+	r = check_logs(argv[1], &l);
+	bpf_object__for_each_program(prog, l.obj) {
 		nprogs++;
 		if (run_prog(prog))
 			r = 1;
 	}
 	/* Every sample program that counts does so once per run of itself. */
 	if (!r && slot >= 0)
-		r = check_counter(obj, (uint32_t)slot, 1) ? 1 : 0;
-	bpf_object__close(obj);
+		r = check_counter(l.obj, (uint32_t)slot, 1) ? 1 : 0;
+	loaded_close(&l);
 	if (!nprogs) {
 		fprintf(stderr, "%s: no programs\n", argv[1]);
 		return 1;

@@ -26,6 +26,9 @@ expect 2 "no policy" dump --ir
 expect 2 "unknown option" dump --ir --bogus ports.sluice
 expect 2 "two policies" dump --ir ports.sluice ints.sluice
 expect 2 "-o without a file" dump --ir ports.sluice -o
+expect 2 "-O out of range" dump --ir -O9 ports.sluice
+expect 2 "-O not a number" dump --ir -O x ports.sluice
+expect 0 "-O 1 as two words" dump --ir -O 1 ports.sluice
 expect 2 "missing file" dump --ir "$tmp/does-not-exist.sluice"
 grep -q "does-not-exist.sluice" "$tmp/err" || { echo "cli: missing file not named" >&2; fail=1; }
 expect 0 "help" dump --ir --help
@@ -47,6 +50,15 @@ expect 1 "-o on errors" dump --ir bad_policy.sluice -o "$tmp/keep.ir"
 grep -q "keep me" "$tmp/keep.ir" || { echo "cli: failed run replaced the output file" >&2; fail=1; }
 expect 2 "-o into a missing directory" dump --ir ports.sluice -o "$tmp/no/such/dir.ir"
 ls "$tmp/no" >/dev/null 2>&1 && { echo "cli: created a directory" >&2; fail=1; }
+
+# a FIFO (like a device) is written in place, never renamed over
+mkfifo "$tmp/fifo"
+timeout 10 cat "$tmp/fifo" >"$tmp/from-fifo" &
+reader=$!
+expect 0 "-o FIFO" dump --ir ports.sluice -o "$tmp/fifo"
+wait "$reader"
+[ -p "$tmp/fifo" ] || { echo "cli: -o replaced a FIFO" >&2; fail=1; }
+cmp -s "$tmp/from-fifo" ports.ir || { echo "cli: -o FIFO output differs" >&2; fail=1; }
 
 # same input, same bytes
 "$sluice" dump --ir chains.sluice >"$tmp/a" 2>/dev/null

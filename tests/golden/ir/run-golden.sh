@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# run-golden.sh SLUICE DIR CASE: run `sluice dump --ir CASE.sluice` in DIR and compare
+# run-golden.sh SLUICE DIR CASE: run `sluice dump --ir [$(cat CASE.args)] CASE.sluice` in DIR and compare
 # stdout with CASE.ir, stderr with CASE.err (empty when absent), the exit code with
 # CASE.rc (0 when absent). SLUICE_GOLDEN_UPDATE=1 rewrites the expected files instead.
 set -u
@@ -11,7 +11,10 @@ cd "$dir" || exit 2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-golden-ir.$$.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
 
-"$sluice" dump --ir "$case.sluice" >"$tmp/out" 2>"$tmp/err"
+args=
+[ -f "$case.args" ] && args=$(cat "$case.args")
+# shellcheck disable=SC2086 # the options in CASE.args are meant to split
+"$sluice" dump --ir $args "$case.sluice" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 
 if [ "${SLUICE_GOLDEN_UPDATE:-0}" = 1 ]; then

@@ -234,7 +234,7 @@ static void libbpf_opens_every_hook(void **state)
 	bpf_object__for_each_map(m, obj) {
 		const char *n = bpf_map__name(m);
 
-		if (strlen(n) >= 7 && !strcmp(n + strlen(n) - 7, ".rodata"))
+		if (strstr(n, ".rodata.sluice_tbl"))
 			rodata = m;
 	}
 	assert_non_null(rodata);
@@ -317,7 +317,7 @@ static void btf_describes_programs_and_maps(void **state)
 	find_named(btf, "sluice_tbl", BTF_KIND_VAR);
 	id = find_named(btf, ".maps", BTF_KIND_DATASEC);
 	assert_int_equal(btf_vlen(btf__type_by_id(btf, id)), 2);
-	id = find_named(btf, ".rodata", BTF_KIND_DATASEC);
+	id = find_named(btf, ".rodata.sluice_tbl", BTF_KIND_DATASEC);
 	assert_int_equal(btf__type_by_id(btf, id)->size, 16);
 
 	btf_ext__free(ext);
@@ -463,6 +463,27 @@ static void metadata_follows_abi(void **state)
 	image_close(&im);
 }
 
+static void metadata_without_counters(void **state)
+{
+	struct image im;
+	Elf_Data *d;
+	struct sluice_meta_header h;
+
+	image_open(&im, SL_SAMPLE_PASS, 0);
+	d = section_data(im.elf, SLUICE_META_SECTION);
+	assert_non_null(d);
+	memcpy(&h, d->d_buf, sizeof(h));
+	assert_int_equal(h.ntables, 1);
+	assert_int_equal(h.nrules, 2);
+	assert_int_equal(h.counter_map_str, 0);
+	assert_int_equal(h.ncounters, 0);
+	assert_int_equal(h.flags, 0);
+	assert_int_equal(h.opt_level, 0);
+	assert_int_equal(d->d_size % 8, 0);
+	assert_true(h.strings_off + h.strings_size <= d->d_size);
+	image_close(&im);
+}
+
 static void output_is_deterministic(void **state)
 {
 	struct image a, b, c;
@@ -520,6 +541,12 @@ static void broken_objects_are_rejected(void **state)
 	p->name = "bad name";
 	expect_rejected(&s, "invalid name");
 	p->name = "sluice_edge";
+	p->hook = SL_HOOK_TC_INGRESS;
+	expect_rejected(&s, "another hook than its table 'edge'");
+	p->hook = SL_HOOK_XDP;
+	p->table = 1;
+	expect_rejected(&s, "names table 1 of 1");
+	p->table = 0;
 	s.obj->maps[0].value_size = 8;
 	expect_rejected(&s, "shape does not match");
 	s.obj->maps[0].value_size = 16;
@@ -646,6 +673,7 @@ int main(void)
 		cmocka_unit_test(btf_describes_programs_and_maps),
 		cmocka_unit_test(line_info_carries_policy_lines),
 		cmocka_unit_test(metadata_follows_abi),
+		cmocka_unit_test(metadata_without_counters),
 		cmocka_unit_test(output_is_deterministic),
 		cmocka_unit_test(broken_objects_are_rejected),
 		cmocka_unit_test(line_info_is_normalised),

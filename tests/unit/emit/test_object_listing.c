@@ -50,7 +50,7 @@ static void reader_finds_programs_relocs_lines(void **state)
 	assert_string_equal(p->relocs[0].section, ".maps");
 	assert_string_equal(p->relocs[1].symbol, SLUICE_DECISION_MAP);
 	assert_string_equal(p->relocs[2].symbol, "sluice_tbl");
-	assert_string_equal(p->relocs[2].section, ".rodata");
+	assert_string_equal(p->relocs[2].section, ".rodata.sluice_tbl");
 	assert_int_equal(p->nlines, 3);
 	assert_int_equal(p->lines[1].insn, 1);
 	assert_int_equal(p->lines[1].line, 10);
@@ -178,7 +178,7 @@ static void listing_interleaves_policy_lines(void **state)
 	assert_has(text, "     6: call 1  ; bpf_map_lookup_elem\n");
 	assert_has(text, "     7: if r0 == 0 goto +9  ; -> 17\n");
 	assert_has(text, "; sample.sluice:6  udp dport 53 accept\n    17: r0 = 2\n    18: exit\n");
-	assert_has(text, "&sluice_tbl in .rodata");
+	assert_has(text, "&sluice_tbl in .rodata.sluice_tbl");
 	assert_has(text, "sluice_cg_out (section cgroup_skb/egress,");
 	free(text);
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +262,36 @@ static void tcp_flags_print_as_masks_or_values(void **state)
 			 "tcp flags { syn, syn|ack, 0x20-0x23 }");
 }
 
+static void verify_finds_broken_invariants(void **state)
+{
+	struct fixture *f = *state;
+	struct sl_ir *ir = sample_ir(f);
+	struct sl_ir_rule *r0 = &ir->chains[0].rules[0];
+	struct sl_ir_pred *p = (struct sl_ir_pred *)r0->preds;
+	struct sl_interval bad[2] = { { 5, 10 }, { 11, 12 } }; /* adjacent: not canonical */
+	char err[256];
+
+	assert_int_equal(sl_ir_verify(ir, err, sizeof(err)), 0);
+	p[1].field = SL_FIELD_META_PROTOCOL; /* repeated field */
+	assert_int_equal(sl_ir_verify(ir, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not sorted"));
+	p[1].field = SL_FIELD_META_L4PROTO;
+	p[3].set = (struct sl_iset){ 2, bad };
+	assert_int_equal(sl_ir_verify(ir, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "tcp dport set empty or not canonical"));
+	p[3].set = sl_iset_range(f->arena, 70000, 70000); /* beyond the domain */
+	assert_int_equal(sl_ir_verify(ir, err, sizeof(err)), -EINVAL);
+	p[3].set = sl_iset_range(f->arena, 22, 22);
+	ir->chains[1].rules[0].id = 0; /* duplicate id */
+	assert_int_equal(sl_ir_verify(ir, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "appears twice"));
+	ir->chains[1].rules[0].id = 3;
+	ir->chains[0].rules[1].target = 0; /* a jump into a table's body */
+	assert_int_equal(sl_ir_verify(ir, NULL, 0), -EINVAL);
+	ir->chains[0].rules[1].target = 1;
+	assert_int_equal(sl_ir_verify(ir, NULL, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +300,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(addresses_print_as_prefixes_or_ranges, setup, teardown),
 		cmocka_unit_test_setup_teardown(other_kinds_print_in_their_syntax, setup, teardown),
 		cmocka_unit_test_setup_teardown(tcp_flags_print_as_masks_or_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(verify_finds_broken_invariants, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -160,8 +160,12 @@ static struct sl_ir *lower_ok(struct fx *f)
 {
 	struct sl_ir *ir = NULL;
 
+	char err[256];
+
 	assert_int_equal(sl_ir_lower(&f->ast, f->arena, &f->diag, &ir), 0);
 	assert_non_null(ir);
+	if (sl_ir_verify(ir, err, sizeof(err)))
+		fail_msg("lowered IR breaks an invariant: %s", err);
 	return ir;
 }
 

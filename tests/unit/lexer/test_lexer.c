@@ -203,6 +203,21 @@ static void lexical_errors(void **state)
 	assert_int_equal(l.toks[2].kind, STRING);
 	lexed_free(&l);
 
+	{
+		char text[600];
+
+		memset(text, 'a', 300);
+		text[300] = ' ';
+		text[301] = '"';
+		memset(text + 302, 'b', 290);
+		text[592] = '"';
+		text[593] = '\0';
+		lex_str(text, &l); /* a 300-character name: error, truncated to 255 */
+		assert_int_equal(l.errors, 1);
+		assert_int_equal(strlen(l.toks[0].val.str), 255);
+		lexed_free(&l);
+	}
+
 	lex_str("10.1.2.3/8", &l);
 	assert_int_equal(l.errors, 0);
 	assert_int_equal(l.warnings, 1);

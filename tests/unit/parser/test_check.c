@@ -107,7 +107,7 @@ static void tcp_flags_forms(void **state)
 
 	ok(&f, "table t { hook xdp\n"
 	       "  tcp flags syn|ack tcp flags == syn|ack tcp flags != fin tcp flags { syn, syn|ack } accept\n"
-	       "  tcp flags & (syn|ack|rst) == syn tcp flags & 0x3f != 0 tcp flags cwr accept\n"
+	       "  tcp flags & (syn|ack|rst) == syn tcp flags & 0x3f != 0 tcp flags cwr tcp flags 0 accept\n"
 	       "}\n");
 	m = match_of(f.ast, 0, 0); /* the bits are set, others do not matter */
 	assert_int_equal(m->kind, SL_AST_MATCH_MASKED);
@@ -133,6 +133,9 @@ static void tcp_flags_forms(void **state)
 	assert_int_equal(m->want_bits, 0);
 	m = match_of(f.ast, 1, 2);
 	assert_int_equal(m->mask_bits, 0x80);
+	m = match_of(f.ast, 1, 3); /* no flag at all */
+	assert_int_equal(m->kind, SL_AST_MATCH_IN);
+	assert_range(m, 0, 0, 0);
 	front_free(&f);
 }
 

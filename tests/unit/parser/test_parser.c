@@ -117,9 +117,10 @@ static void syntax_errors_recover(void **state)
 		  true);
 	assert_int_equal(f.parse_rc, -EINVAL);
 	assert_int_equal(f.diag.nerrors, 3);
-	/* the good rules around the bad ones are kept */
+	/* the good rules around the bad ones are kept, the bad ones left out */
 	assert_int_equal(f.ast->ntables, 2);
-	assert_int_equal(f.ast->tables[0]->body.nrules, 2);
+	assert_int_equal(f.ast->tables[0]->body.nrules, 1);
+	assert_string_equal(f.ast->tables[0]->body.rules[0].text, "udp dport 53 accept");
 	assert_non_null(strstr(f.out, "t.sluice:3:13: error: unexpected 'accept'"));
 	assert_non_null(strstr(f.out, "t.sluice:5:12: error: unexpected ','"));
 	front_free(&f);
@@ -244,6 +245,13 @@ static void hostile_input(void **state)
 		text[i] = (char)(rand() & 0xff);
 	front_run_n(&f, text, big, true);
 	assert_int_equal(f.parse_rc, -EINVAL);
+	front_free(&f);
+
+	/* a byte order mark is skipped; columns count from after it */
+	front_run(&f, "\xef\xbb\xbftable t { hook xdp; tcp dport 70000 }", true);
+	assert_int_equal(f.parse_rc, 0);
+	assert_int_equal(f.check_rc, -EINVAL);
+	assert_non_null(strstr(f.out, "t.sluice:1:31: error: 70000"));
 	front_free(&f);
 
 	/* empty input is an empty policy */

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sl_codegen(): one BPF program per table, plus the maps they share (the
+ * per-rule counters and, in debug objects, the decision slot). The program
+ * is prologue (codegen_parse.c) + body (codegen_linear.c at every level for
+ * now) + the table policy.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen.h"
+
+/* Fields tested and counters used by the chains a table can reach. */
+static void collect_chain(struct sl_cg *cg, uint32_t chain, bool *seen)
+{
+	const struct sl_ir_chain *c;
+
+	if (chain >= cg->ir->nchains || seen[chain])
+		return;
+	seen[chain] = true;
+	c = &cg->ir->chains[chain];
+	for (uint32_t i = 0; i < c->nrules; i++) {
+		const struct sl_ir_rule *r = &c->rules[i];
+
+		for (uint32_t k = 0; k < r->npreds; k++) {
+			if ((unsigned)r->preds[k].field < SL_FIELD_COUNT)
+				cg->used[r->preds[k].field] = true;
+		}
+		cg->counts |= r->counter;
+		if (r->action == SL_IR_JUMP || r->action == SL_IR_GOTO)
+			collect_chain(cg, r->target, seen);
+	}
+}
+
+static int collect_uses(struct sl_cg *cg)
+{
+	_cleanup_free_ bool *seen = calloc(cg->ir->nchains ? cg->ir->nchains : 1, sizeof(*seen));
+
+	if (!seen)
+		return -ENOMEM;
+	collect_chain(cg, cg->table->entry, seen);
+	return 0;
+}
+
+/* Count a packet for the rule whose id is in `id_reg` (R6-R9; it survives). */
+static void emit_count(struct sl_cg *cg, uint8_t id_reg)
+{
+	struct sl_emit *e = &cg->e;
+	sl_label skip = sl_emit_new_label(e);
+
+	/*
+	 * The key in two halves: the unaligned one makes the slot plain data, so the
+	 * verifier does not see a constant key. A constant key would be marked precise
+	 * (kernels that elide null checks for constant array keys do), and tails
+	 * reached with different rule ids could no longer be pruned.
+	 */
+	sl_emit(e, SL_STX(BPF_H, SL_FP, id_reg, SL_CG_KEY_OFF));
+	sl_emit(e, SL_MOV64_REG(SL_R1, id_reg));
+	sl_emit(e, SL_ALU64_IMM(BPF_RSH, SL_R1, 16));
+	sl_emit(e, SL_STX(BPF_H, SL_FP, SL_R1, SL_CG_KEY_OFF + 2));
+	sl_emit_ld_map(e, SL_R1, (uint32_t)cg->counter_map);
+	sl_emit(e, SL_MOV64_REG(SL_R2, SL_FP));
+	sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R2, SL_CG_KEY_OFF));
+	sl_emit(e, SL_CALL(BPF_FUNC_map_lookup_elem));
+	/* Back to 0: every path then has the same key slot (state pruning). */
+	sl_emit(e, SL_ST(BPF_W, SL_FP, SL_CG_KEY_OFF, 0));
+	sl_emit_jmp_imm(e, BPF_JEQ, SL_R0, 0, skip);
+	/* Per-CPU values: plain adds are enough. */
+	sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_R0, offsetof(struct sluice_counter, packets)));
+	sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R1, 1));
+	sl_emit(e, SL_STX(BPF_DW, SL_R0, SL_R1, offsetof(struct sluice_counter, packets)));
+	sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_R0, offsetof(struct sluice_counter, bytes)));
+	sl_emit(e, SL_LDX(BPF_DW, SL_R2, SL_FP, sl_cg_slot(cg, SL_FIELD_META_LENGTH, 0)));
+	sl_emit(e, SL_ALU64_REG(BPF_ADD, SL_R1, SL_R2));
+	sl_emit(e, SL_STX(BPF_DW, SL_R0, SL_R1, offsetof(struct sluice_counter, bytes)));
+	sl_emit_bind(e, skip);
+}
+
+void sl_cg_count(struct sl_cg *cg, uint32_t rule)
+{
+	sl_emit(&cg->e, SL_MOV32_IMM(SL_R7, (int32_t)rule));
+	emit_count(cg, SL_R7);
+}
+
+/* Store the rule id in `id_reg` as the decision (record_decisions objects). */
+static void emit_record(struct sl_cg *cg, uint8_t id_reg)
+{
+	struct sl_emit *e = &cg->e;
+	sl_label skip = sl_emit_new_label(e);
+
+	/*
+	 * Key 0, stored right here: if the verifier marks the key precise, its
+	 * backtracking ends at this store instead of walking every rule back to the
+	 * prologue (once per rule reaching the tail: quadratic).
+	 */
+	sl_emit(e, SL_ST(BPF_W, SL_FP, SL_CG_KEY_OFF, 0));
+	sl_emit_ld_map(e, SL_R1, (uint32_t)cg->decision_map);
+	sl_emit(e, SL_MOV64_REG(SL_R2, SL_FP));
+	sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R2, SL_CG_KEY_OFF));
+	sl_emit(e, SL_CALL(BPF_FUNC_map_lookup_elem));
+	sl_emit_jmp_imm(e, BPF_JEQ, SL_R0, 0, skip);
+	sl_emit(e, SL_STX(BPF_W, SL_R0, id_reg, 0));
+	sl_emit_bind(e, skip);
+}
+
+/*
+ * A verdict that also counts or records goes through a tail shared by all
+ * rules (R7 = rule id): map lookups are few, so the verifier inlines few
+ * helper calls (each inlining moves the whole program: quadratic in rules).
+ */
+void sl_cg_verdict(struct sl_cg *cg, uint32_t rule, enum sl_verdict v, bool counted)
+{
+	struct sl_emit *e = &cg->e;
+	struct sl_cg_tail *tail = &cg->tails[v][counted];
+
+	if (!tail->used) {
+		tail->label = sl_emit_new_label(e);
+		tail->used = true;
+	}
+	if (counted || cg->decision_map >= 0)
+		sl_emit(e, SL_MOV32_IMM(SL_R7, (int32_t)rule));
+	sl_emit_ja(e, tail->label);
+}
+
+static void emit_decided(struct sl_cg *cg)
+{
+	struct sl_emit *e = &cg->e;
+	sl_label uncounted = sl_emit_new_label(e), drop = sl_emit_new_label(e);
+
+	sl_emit_bind(e, cg->decided.label);
+	sl_emit(e, SL_MOV64_REG(SL_R7, SL_R9));
+	sl_emit(e, SL_ALU64_IMM(BPF_RSH, SL_R7, 2));
+	if (cg->counter_map >= 0) {
+		sl_emit(e, SL_MOV64_REG(SL_R1, SL_R9));
+		sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R1, SL_CG_PAYLOAD(0, 1, 0)));
+		sl_emit_jmp_imm(e, BPF_JEQ, SL_R1, 0, uncounted);
+		emit_count(cg, SL_R7);
+	}
+	sl_emit_bind(e, uncounted);
+	if (cg->decision_map >= 0)
+		emit_record(cg, SL_R7);
+	sl_emit(e, SL_MOV64_REG(SL_R1, SL_R9));
+	sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R1, SL_CG_PAYLOAD(0, 0, 1)));
+	sl_emit_jmp_imm(e, BPF_JNE, SL_R1, 0, drop);
+	sl_emit(e, SL_MOV64_IMM(SL_R0, sl_verdict_retval(cg->hook, SL_VERDICT_ACCEPT)));
+	sl_emit(e, SL_EXIT());
+	sl_emit_bind(e, drop);
+	sl_emit(e, SL_MOV64_IMM(SL_R0, sl_verdict_retval(cg->hook, SL_VERDICT_DROP)));
+	sl_emit(e, SL_EXIT());
+}
+
+void sl_cg_tails(struct sl_cg *cg)
+{
+	if (cg->decided.used)
+		emit_decided(cg);
+	for (unsigned v = 0; v < 2; v++) {
+		for (unsigned counted = 0; counted < 2; counted++) {
+			struct sl_cg_tail *tail = &cg->tails[v][counted];
+
+			if (!tail->used)
+				continue;
+			sl_emit_bind(&cg->e, tail->label);
+			if (counted)
+				emit_count(cg, SL_R7);
+			if (cg->decision_map >= 0)
+				emit_record(cg, SL_R7);
+			sl_emit(&cg->e, SL_MOV64_IMM(SL_R0, sl_verdict_retval(cg->hook, v)));
+			sl_emit(&cg->e, SL_EXIT());
+		}
+	}
+}
+
+/*
+ * The counter map exists when a rule counts, and also when optimisation
+ * removed rules (fewer rules than ids): they may have counted, and the
+ * metadata of the policy as written still gives them their slots.
+ */
+static bool needs_counter_map(const struct sl_ir *ir)
+{
+	uint32_t present = 0;
+
+	for (uint32_t c = 0; c < ir->nchains; c++) {
+		for (uint32_t i = 0; i < ir->chains[c].nrules; i++) {
+			if (ir->chains[c].rules[i].counter)
+				return true;
+		}
+		present += ir->chains[c].nrules;
+	}
+	return present < ir->nrules;
+}
+
+static void add_maps(const struct sl_ir *ir, const struct sl_codegen_opts *opts,
+		     struct sl_arena *arena, struct sl_bpf_object *obj)
+{
+	obj->maps = sl_arena_calloc(arena, 2, sizeof(*obj->maps));
+	obj->counter_map = obj->decision_map = -1;
+	if (needs_counter_map(ir)) {
+		obj->counter_map = (int32_t)obj->nmaps;
+		obj->maps[obj->nmaps++] = (struct sl_bpf_map){
+			.name = SLUICE_COUNTER_MAP,
+			.type = BPF_MAP_TYPE_PERCPU_ARRAY,
+			.key_size = sizeof(uint32_t),
+			.value_size = sizeof(struct sluice_counter),
+			.max_entries = ir->nrules,
+			.key_shape = SL_BTF_U32,
+			.value_shape = SL_BTF_COUNTER,
+		};
+	}
+	if (opts->record_decisions) {
+		obj->decision_map = (int32_t)obj->nmaps;
+		obj->maps[obj->nmaps++] = (struct sl_bpf_map){
+			.name = SLUICE_DECISION_MAP,
+			.type = BPF_MAP_TYPE_ARRAY,
+			.key_size = sizeof(uint32_t),
+			.value_size = sizeof(uint32_t),
+			.max_entries = 1,
+			.key_shape = SL_BTF_U32,
+			.value_shape = SL_BTF_U32,
+		};
+	}
+}
+
+static void *arena_copy(struct sl_arena *arena, const void *src, size_t n, size_t size)
+{
+	void *dst = sl_arena_calloc(arena, n ? n : 1, size);
+
+	if (n)
+		memcpy(dst, src, n * size);
+	return dst;
+}
+
+static int gen_table(const struct sl_ir *ir, const struct sl_codegen_opts *opts, uint32_t t,
+		     struct sl_arena *arena, struct sl_diag *diag, struct sl_bpf_object *obj)
+{
+	struct sl_bpf_prog *prog = &obj->progs[t];
+	struct sl_cg cg = {
+		.ir = ir,
+		.opts = opts,
+		.diag = diag,
+		.table = &ir->tables[t],
+		.hook = ir->tables[t].hook,
+		.counter_map = obj->counter_map,
+		.decision_map = obj->decision_map,
+	};
+	int err;
+
+	sl_emit_init(&cg.e);
+	sl_emit_set_loc(&cg.e, cg.table->loc);
+	err = collect_uses(&cg);
+	if (!err) {
+		sl_cg_parse(&cg);
+		err = cg.e.err ? cg.e.err : sl_cg_linear(&cg);
+	}
+	if (!err) {
+		sl_emit_set_loc(&cg.e, cg.table->loc);
+		sl_cg_tails(&cg);
+		err = cg.e.err;
+	}
+	if (err == -E2BIG)
+		sl_error(diag, cg.table->loc,
+			 "table '%s' needs more than %u BPF instructions at this optimisation level",
+			 cg.table->name, SL_EMIT_MAX_INSNS);
+	else if (err == -ENOMEM)
+		sl_error(diag, cg.table->loc, "out of memory generating table '%s'", cg.table->name);
+	if (err) {
+		sl_emit_fini(&cg.e);
+		return err;
+	}
+	prog->name = sl_arena_printf(arena, "sluice_%s", cg.table->name);
+	prog->section = sl_hook_section(cg.hook);
+	prog->hook = cg.hook;
+	prog->table = t;
+	prog->ninsns = (uint32_t)cg.e.ninsns;
+	prog->insns = arena_copy(arena, cg.e.insns, cg.e.ninsns, sizeof(*prog->insns));
+	prog->nlines = (uint32_t)cg.e.nlines;
+	prog->lines = arena_copy(arena, cg.e.lines, cg.e.nlines, sizeof(*prog->lines));
+	prog->nrelocs = (uint32_t)cg.e.nrelocs;
+	prog->relocs = arena_copy(arena, cg.e.relocs, cg.e.nrelocs, sizeof(*prog->relocs));
+	sl_emit_fini(&cg.e);
+	return 0;
+}
+
+int sl_codegen(const struct sl_ir *ir, const struct sl_codegen_opts *opts, struct sl_arena *arena,
+	       struct sl_diag *diag, struct sl_bpf_object **out)
+{
+	static const struct sl_codegen_opts defaults;
+	struct sl_bpf_object *obj = sl_arena_calloc(arena, 1, sizeof(*obj));
+	int err;
+
+	if (!opts)
+		opts = &defaults;
+	add_maps(ir, opts, arena, obj);
+	obj->progs = sl_arena_calloc(arena, ir->ntables ? ir->ntables : 1, sizeof(*obj->progs));
+	for (uint32_t t = 0; t < ir->ntables; t++) {
+		err = gen_table(ir, opts, t, arena, diag, obj);
+		if (err)
+			return err;
+		obj->nprogs++;
+	}
+	*out = obj;
+	return 0;
+}

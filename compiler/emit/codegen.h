@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Code generation internals, shared by its passes:
+ *
+ *   codegen.c         sl_codegen(): maps, one program per table, hand-off to the object
+ *   codegen_parse.c   prologue: parse the headers the table needs into stack slots
+ *   codegen_match.c   "does field F lie in set S" as branch-free arithmetic
+ *   codegen_linear.c  the rule list as straight code (-O0); chains inlined
+ *   codegen_insn.c    the instruction buffer (insn.h)
+ *
+ * The parse leaves every field the table uses in an 8-byte stack slot (a
+ * 128-bit address in four slots of 32-bit words), or the value
+ * SL_CG_ABSENT when the packet does not have it. After the parse no register
+ * holds a packet pointer: rules only read slots. A different body (a decision
+ * tree, lookup tables) plugs in next to codegen_linear.c and reuses the slots,
+ * the matchers and the actions declared here.
+ */
+#pragma once
+
+#include "../../include/sluice/abi.h"
+#include "../ir/ir.h"
+#include "bpf_object.h"
+#include "insn.h"
+
+/*
+ * Stored for a field the packet does not have. Larger than every field value
+ * (at most 48 bits; IPv6 words are 32 bits) and far below 2^63, so that the
+ * matchers' signed arithmetic never overflows and an absent field lies in no
+ * interval: a predicate on it is false, whatever its operator. Its top byte
+ * is 0, like every value's (see store() in codegen_parse.c).
+ */
+#define SL_CG_ABSENT (1ull << 55)
+
+/* Stack: fp-8 holds the u32 map key (0 between uses); field slots below it. */
+#define SL_CG_KEY_OFF (-8)
+
+/* Shared end of the rules that decide with a verdict and count or record. */
+struct sl_cg_tail {
+	sl_label label;
+	bool used;
+};
+
+struct sl_cg {
+	const struct sl_ir *ir;
+	const struct sl_codegen_opts *opts;
+	struct sl_diag *diag;
+	struct sl_emit e;
+	const struct sl_ir_table *table;
+	enum sl_hook hook;
+	bool used[SL_FIELD_COUNT]; /* some reachable predicate tests the field */
+	bool counts;               /* some reachable rule counts (meta length is needed) */
+	int16_t slot[SL_FIELD_COUNT]; /* fp offset of the field (word 0); 0 = not parsed */
+	int32_t counter_map, decision_map; /* map indexes, -1 when absent */
+	struct sl_cg_tail tails[2][2];     /* [verdict][counted] */
+	struct sl_cg_tail decided;         /* end of a chunk whose rule R9 decided */
+	uint32_t chunk_rules;              /* rules in the open chunk (codegen_linear.c) */
+};
+
+/* Words of 32 bits (128-bit fields) or one 64-bit word. */
+static inline unsigned sl_cg_words(enum sl_field f)
+{
+	return sl_field_info(f)->bits > 64 ? 4 : 1;
+}
+
+/* fp offset of word `w` (0 = most significant) of a parsed field. */
+static inline int16_t sl_cg_slot(const struct sl_cg *cg, enum sl_field f, unsigned w)
+{
+	return (int16_t)(cg->slot[f] - 8 * (int)w);
+}
+
+/* codegen_parse.c: allocate slots for cg->used and emit the prologue and parse. */
+void sl_cg_parse(struct sl_cg *cg);
+
+/*
+ * codegen_match.c: leave in `dst` a value that is negative exactly when the field's
+ * slot value is NOT in `set`. Clobbers R1-R5 (never dst when dst is R6-R9).
+ */
+void sl_cg_mismatch(struct sl_cg *cg, enum sl_field field, struct sl_iset set, uint8_t dst);
+
+/* codegen_linear.c: the table's rules, -O0. Returns 0 or -errno (reported). */
+int sl_cg_linear(struct sl_cg *cg);
+
+/* codegen.c: actions shared by every body. Count a packet for `rule` and go on. */
+void sl_cg_count(struct sl_cg *cg, uint32_t rule);
+/* End with verdict v decided by `rule`: count it first when `counted`, record it
+ * when opts->record_decisions. Clobbers R7. */
+void sl_cg_verdict(struct sl_cg *cg, uint32_t rule, enum sl_verdict v, bool counted);
+/* What the "decided" tail finds in R9: the deciding rule and what to do. */
+#define SL_CG_PAYLOAD(id, counted, drop) ((uint32_t)(id) << 2 | (counted) << 1 | (drop))
+
+/*
+ * After the body: the shared tails sl_cg_verdict() jumped to, and the
+ * "decided" tail (cg->decided): R9 = SL_CG_PAYLOAD of the deciding rule.
+ */
+void sl_cg_tails(struct sl_cg *cg);

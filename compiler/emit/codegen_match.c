@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Set membership without branches. For a value x (a slot: below 2^48, or
+ * SL_CG_ABSENT = 2^62) and an interval [lo, hi]:
+ *
+ *     (x - lo) | ((hi - lo) - (x - lo))      is negative  <=>  x not in [lo, hi]
+ *
+ * (x ^ v, negated, for a single value; hi - x when lo is 0). A set misses
+ * when every interval misses (AND of the signs), a rule misses when some
+ * predicate misses (OR), and then one `if acc s< 0 goto next_rule` decides.
+ *
+ * Why no branch per test: the verifier explores branches depth first and
+ * keeps every not-yet-explored branch on a stack limited to 8192 entries.
+ * With a conditional jump per test, every rule would leave pending jumps to
+ * its successor behind while the verifier walks the rest of the program, and
+ * a few thousand rules would exceed the limit. With one jump per rule the
+ * stack stays flat and the processed-instruction count grows linearly.
+ *
+ * 128-bit addresses live in four 32-bit words; an interval over them is cut
+ * into "boxes" (some leading words equal, one word in a range, the rest
+ * free), each a conjunction of word tests.
+ */
+#include "codegen.h"
+
+#define WORD_MAX 0xffffffffu
+
+/* dst (not R1, R3) = negative iff x (in R1) is not in [lo, hi]; R3 scratch. */
+static void emit_interval(struct sl_emit *e, uint64_t lo, uint64_t hi, uint8_t dst)
+{
+	if (lo == hi) {
+		sl_emit(e, SL_MOV64_REG(dst, SL_R1));
+		if (lo <= INT32_MAX) {
+			sl_emit(e, SL_ALU64_IMM(BPF_XOR, dst, (int32_t)lo));
+		} else {
+			sl_emit_mov_const(e, SL_R3, lo);
+			sl_emit(e, SL_ALU64_REG(BPF_XOR, dst, SL_R3));
+		}
+		sl_emit(e, SL_NEG64(dst));
+		return;
+	}
+	if (lo == 0) {
+		sl_emit_mov_const(e, dst, hi);
+		sl_emit(e, SL_ALU64_REG(BPF_SUB, dst, SL_R1));
+		return;
+	}
+	sl_emit(e, SL_MOV64_REG(dst, SL_R1));
+	if (lo <= INT32_MAX) {
+		sl_emit(e, SL_ALU64_IMM(BPF_SUB, dst, (int32_t)lo));
+	} else {
+		sl_emit_mov_const(e, SL_R3, lo);
+		sl_emit(e, SL_ALU64_REG(BPF_SUB, dst, SL_R3));
+	}
+	sl_emit_mov_const(e, SL_R3, hi - lo);
+	sl_emit(e, SL_ALU64_REG(BPF_SUB, SL_R3, dst));
+	sl_emit(e, SL_ALU64_REG(BPF_OR, dst, SL_R3));
+}
+
+/* dst = AND over intervals, or its first term directly. */
+static void combine(struct sl_emit *e, bool first, uint8_t op, uint8_t dst, uint8_t src)
+{
+	sl_emit(e, first ? SL_MOV64_REG(dst, src) : SL_ALU64_REG(op, dst, src));
+}
+
+static void emit_narrow(struct sl_cg *cg, enum sl_field field, struct sl_iset set, uint8_t dst)
+{
+	struct sl_emit *e = &cg->e;
+
+	sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_FP, sl_cg_slot(cg, field, 0)));
+	for (uint32_t i = 0; i < set.n; i++) {
+		if (i)
+			sl_emit_safe_point(e);
+		emit_interval(e, (uint64_t)set.iv[i].lo, (uint64_t)set.iv[i].hi, i ? SL_R2 : dst);
+		if (i)
+			sl_emit(e, SL_ALU64_REG(BPF_AND, dst, SL_R2));
+	}
+}
+
+struct word_test {
+	unsigned word;
+	uint32_t lo, hi;
+};
+
+struct box {
+	unsigned n;
+	struct word_test t[4];
+};
+
+struct wide {
+	struct sl_cg *cg;
+	enum sl_field field;
+	uint8_t dst;
+	bool first_box;
+};
+
+/* Box mismatch into R4, then AND it into dst. */
+static void emit_box(struct wide *w, const struct box *b)
+{
+	struct sl_emit *e = &w->cg->e;
+	struct box all = { 1, { { 0, 0, WORD_MAX } } }; /* "present": only for a full range */
+
+	if (!b->n)
+		b = &all;
+	sl_emit_safe_point(e);
+	for (unsigned i = 0; i < b->n; i++) {
+		sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_FP, sl_cg_slot(w->cg, w->field, b->t[i].word)));
+		emit_interval(e, b->t[i].lo, b->t[i].hi, i ? SL_R2 : SL_R4);
+		if (i)
+			sl_emit(e, SL_ALU64_REG(BPF_OR, SL_R4, SL_R2));
+	}
+	combine(e, w->first_box, BPF_AND, w->dst, SL_R4);
+	w->first_box = false;
+}
+
+static struct box with(const struct box *prefix, unsigned word, uint32_t lo, uint32_t hi)
+{
+	struct box b = *prefix;
+
+	if (lo != 0 || hi != WORD_MAX || b.n == 0)
+		b.t[b.n++] = (struct word_test){ word, lo, hi };
+	return b;
+}
+
+static bool all_equal(const uint32_t *v, unsigned from, uint32_t value)
+{
+	for (unsigned i = from; i < 4; i++) {
+		if (v[i] != value)
+			return false;
+	}
+	return true;
+}
+
+/* Words from..3 >= lo[from..3], the words before fixed by `prefix`. */
+static void emit_at_least(struct wide *w, const struct box *prefix, unsigned from,
+			  const uint32_t *lo)
+{
+	if (all_equal(lo, from, 0)) {
+		emit_box(w, prefix);
+		return;
+	}
+	if (from == 3 || all_equal(lo, from + 1, 0)) {
+		struct box b = with(prefix, from, lo[from], WORD_MAX);
+
+		emit_box(w, &b);
+		return;
+	}
+	if (lo[from] < WORD_MAX) {
+		struct box b = with(prefix, from, lo[from] + 1, WORD_MAX);
+
+		emit_box(w, &b);
+	}
+	struct box eq = with(prefix, from, lo[from], lo[from]);
+
+	emit_at_least(w, &eq, from + 1, lo);
+}
+
+static void emit_at_most(struct wide *w, const struct box *prefix, unsigned from,
+			 const uint32_t *hi)
+{
+	if (all_equal(hi, from, WORD_MAX)) {
+		emit_box(w, prefix);
+		return;
+	}
+	if (from == 3 || all_equal(hi, from + 1, WORD_MAX)) {
+		struct box b = with(prefix, from, 0, hi[from]);
+
+		emit_box(w, &b);
+		return;
+	}
+	if (hi[from] > 0) {
+		struct box b = with(prefix, from, 0, hi[from] - 1);
+
+		emit_box(w, &b);
+	}
+	struct box eq = with(prefix, from, hi[from], hi[from]);
+
+	emit_at_most(w, &eq, from + 1, hi);
+}
+
+static void emit_range(struct wide *w, const struct box *prefix, unsigned from,
+		       const uint32_t *lo, const uint32_t *hi)
+{
+	if (from == 3) {
+		struct box b = with(prefix, 3, lo[3], hi[3]);
+
+		emit_box(w, &b);
+		return;
+	}
+	if (lo[from] == hi[from]) {
+		struct box b = with(prefix, from, lo[from], lo[from]);
+
+		emit_range(w, &b, from + 1, lo, hi);
+		return;
+	}
+	uint64_t start = lo[from], end = hi[from];
+
+	if (!all_equal(lo, from + 1, 0)) {
+		struct box b = with(prefix, from, lo[from], lo[from]);
+
+		emit_at_least(w, &b, from + 1, lo);
+		start++;
+	}
+	if (!all_equal(hi, from + 1, WORD_MAX)) {
+		struct box b = with(prefix, from, hi[from], hi[from]);
+
+		emit_at_most(w, &b, from + 1, hi);
+		end--;
+	}
+	if (start <= end) {
+		struct box b = with(prefix, from, (uint32_t)start, (uint32_t)end);
+
+		emit_box(w, &b);
+	}
+}
+
+static void split_words(sl_u128 v, uint32_t out[4])
+{
+	for (unsigned i = 0; i < 4; i++)
+		out[i] = (uint32_t)(v >> (96 - 32 * i));
+}
+
+static void emit_wide(struct sl_cg *cg, enum sl_field field, struct sl_iset set, uint8_t dst)
+{
+	struct wide w = { cg, field, dst, true };
+	struct box none = { 0 };
+
+	for (uint32_t i = 0; i < set.n; i++) {
+		uint32_t lo[4], hi[4];
+
+		split_words(set.iv[i].lo, lo);
+		split_words(set.iv[i].hi, hi);
+		emit_range(&w, &none, 0, lo, hi);
+	}
+}
+
+void sl_cg_mismatch(struct sl_cg *cg, enum sl_field field, struct sl_iset set, uint8_t dst)
+{
+	if (sl_cg_words(field) > 1)
+		emit_wide(cg, field, set, dst);
+	else
+		emit_narrow(cg, field, set, dst);
+}

@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The prologue: parse the headers the table needs, once, into stack slots,
+ * exactly as lang-spec/packet-semantics.md says. Every packet read is
+ * dominated by a `ptr + len > data_end` check on the very register it reads
+ * through; a header that is cut short, fails its sanity check or is not
+ * there leaves its fields at SL_CG_ABSENT.
+ *
+ * Registers during the parse: R6 context, R7 data, R8 data_end, R9 the
+ * current header, R3 the protocol / next header being dispatched on, R2 the
+ * IPv4 header length, R4 an IPv6 extension header's length, R1 and R5 scratch.
+ */
+#include <stddef.h>
+
+#include "codegen.h"
+
+#define F(x) (1ull << SL_FIELD_##x)
+#define TCP_FIELDS (F(TCP_SPORT) | F(TCP_DPORT) | F(TCP_FLAGS) | F(TH_SPORT) | F(TH_DPORT))
+#define UDP_FIELDS (F(UDP_SPORT) | F(UDP_DPORT) | F(TH_SPORT) | F(TH_DPORT))
+#define ICMP_FIELDS (F(ICMP_TYPE) | F(ICMP_CODE))
+#define ICMP6_FIELDS (F(ICMP6_TYPE) | F(ICMP6_CODE))
+#define IP4_FIELDS                                                                                  \
+	(F(IP_SADDR) | F(IP_DADDR) | F(IP_PROTOCOL) | F(IP_TTL) | F(IP_LENGTH) | F(IP_DSCP) |       \
+	 F(IP_FRAG))
+#define IP6_FIELDS (F(IP6_SADDR) | F(IP6_DADDR) | F(IP6_NEXTHDR) | F(IP6_HOPLIMIT))
+#define L2_FIELDS (F(ETHER_SADDR) | F(ETHER_DADDR) | F(ETHER_TYPE) | F(VLAN_ID) | F(META_PROTOCOL))
+
+struct parse {
+	struct sl_cg *cg;
+	struct sl_emit *e;
+	uint64_t need;  /* fields with a slot */
+	sl_label done;  /* end of the parse */
+};
+
+static bool needs(const struct parse *p, uint64_t fields)
+{
+	return (p->need & fields) != 0;
+}
+
+static void emit(struct parse *p, struct bpf_insn insn)
+{
+	sl_emit(p->e, insn);
+}
+
+/*
+ * Store `reg` into the field's slot (word w) when the table uses the field.
+ *
+ * The second store rewrites the slot's top byte (always 0) unaligned: the
+ * verifier then sees plain data (STACK_MISC), not a spilled register, and
+ * reads the field back as an unknown scalar. Were it to keep tracking values
+ * (constants on paths where a header is absent, 0x0800 after the EtherType
+ * test), it would decide rule tests at verification time, mark them precise,
+ * and could no longer prune the parse's paths against each other: each would
+ * walk every rule, multiplying the verifier's cost by the number of paths.
+ */
+static void store(struct parse *p, enum sl_field f, unsigned w, uint8_t reg)
+{
+	if (!p->cg->slot[f])
+		return;
+	emit(p, SL_STX(BPF_DW, SL_FP, reg, sl_cg_slot(p->cg, f, w)));
+	emit(p, SL_ST(BPF_B, SL_FP, sl_cg_slot(p->cg, f, w) + 7, 0));
+}
+
+/* dst = the big-endian number of `size` bytes at base + off. */
+static void load_be(struct parse *p, uint8_t dst, uint8_t base, int16_t off, unsigned size)
+{
+	static const uint8_t sizes[] = { [1] = BPF_B, [2] = BPF_H, [4] = BPF_W };
+
+	emit(p, SL_LDX(sizes[size], dst, base, off));
+	if (size > 1)
+		emit(p, SL_BE(dst, size * 8));
+}
+
+/* Go to `fail` unless `len` bytes from `base` are in the packet. */
+static void check(struct parse *p, uint8_t base, int32_t len, sl_label fail)
+{
+	emit(p, SL_MOV64_REG(SL_R1, base));
+	emit(p, SL_ALU64_IMM(BPF_ADD, SL_R1, len));
+	sl_emit_jmp_reg(p->e, BPF_JGT, SL_R1, SL_R8, fail);
+}
+
+static void alloc_slots(struct sl_cg *cg, uint64_t need)
+{
+	int off = SL_CG_KEY_OFF - 8;
+
+	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
+		if (!(need & (1ull << f)))
+			continue;
+		cg->slot[f] = (int16_t)off;
+		off -= 8 * (int)sl_cg_words(f);
+	}
+}
+
+static void init_slots(struct parse *p)
+{
+	emit(p, SL_ST(BPF_W, SL_FP, SL_CG_KEY_OFF, 0));
+	emit(p, SL_MOV64_IMM(SL_R1, 1));
+	emit(p, SL_ALU64_IMM(BPF_LSH, SL_R1, 55)); /* SL_CG_ABSENT */
+	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
+		for (unsigned w = 0; p->cg->slot[f] && w < sl_cg_words(f); w++)
+			store(p, f, w, SL_R1);
+	}
+}
+
+static void emit_meta(struct parse *p)
+{
+	bool xdp = p->cg->hook == SL_HOOK_XDP;
+
+	if (p->cg->slot[SL_FIELD_META_LENGTH]) {
+		if (xdp) {
+			/* data_end - data: pointer subtraction, allowed to privileged loaders. */
+			emit(p, SL_LDX(BPF_W, SL_R1, SL_R6, offsetof(struct xdp_md, data_end)));
+			emit(p, SL_LDX(BPF_W, SL_R2, SL_R6, offsetof(struct xdp_md, data)));
+			emit(p, SL_ALU64_REG(BPF_SUB, SL_R1, SL_R2));
+		} else {
+			emit(p, SL_LDX(BPF_W, SL_R1, SL_R6, offsetof(struct __sk_buff, len)));
+		}
+		store(p, SL_FIELD_META_LENGTH, 0, SL_R1);
+	}
+	if (p->cg->slot[SL_FIELD_META_IFINDEX]) {
+		emit(p, SL_LDX(BPF_W, SL_R1, SL_R6,
+			       xdp ? offsetof(struct xdp_md, ingress_ifindex)
+				   : offsetof(struct __sk_buff, ifindex)));
+		store(p, SL_FIELD_META_IFINDEX, 0, SL_R1);
+	}
+}
+
+static void load_packet_pointers(struct parse *p)
+{
+	if (p->cg->hook == SL_HOOK_XDP) {
+		emit(p, SL_LDX(BPF_W, SL_R7, SL_R6, offsetof(struct xdp_md, data)));
+		emit(p, SL_LDX(BPF_W, SL_R8, SL_R6, offsetof(struct xdp_md, data_end)));
+	} else {
+		emit(p, SL_LDX(BPF_W, SL_R7, SL_R6, offsetof(struct __sk_buff, data)));
+		emit(p, SL_LDX(BPF_W, SL_R8, SL_R6, offsetof(struct __sk_buff, data_end)));
+	}
+}
+
+static void store_mac(struct parse *p, enum sl_field f, int16_t off)
+{
+	if (!p->cg->slot[f])
+		return;
+	load_be(p, SL_R1, SL_R7, off, 4);
+	emit(p, SL_ALU64_IMM(BPF_LSH, SL_R1, 16));
+	load_be(p, SL_R5, SL_R7, off + 4, 2);
+	emit(p, SL_ALU64_REG(BPF_OR, SL_R1, SL_R5));
+	store(p, f, 0, SL_R1);
+}
+
+/* One in-packet VLAN tag, if R3 announces one; the first sets vlan id. */
+static void emit_vlan_tag(struct parse *p, bool outer, sl_label l3)
+{
+	sl_label is_tag = sl_emit_new_label(p->e);
+
+	sl_emit_jmp_imm(p->e, BPF_JEQ, SL_R3, SL_ETH_P_8021Q, is_tag);
+	sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, SL_ETH_P_8021AD, l3);
+	sl_emit_bind(p->e, is_tag);
+	check(p, SL_R9, 4, p->done);
+	if (outer && p->cg->slot[SL_FIELD_VLAN_ID]) {
+		load_be(p, SL_R1, SL_R9, 0, 2);
+		emit(p, SL_ALU64_IMM(BPF_AND, SL_R1, 0xfff));
+		store(p, SL_FIELD_VLAN_ID, 0, SL_R1);
+	}
+	load_be(p, SL_R3, SL_R9, 2, 2);
+	emit(p, SL_ALU64_IMM(BPF_ADD, SL_R9, 4));
+}
+
+/* Ethernet and up to two tags; leaves R3 = protocol, R9 = L3 header. */
+static void emit_l2(struct parse *p)
+{
+	sl_label tag[SL_MAX_VLAN_TAGS], l3 = sl_emit_new_label(p->e);
+
+	for (unsigned t = 0; t < SL_MAX_VLAN_TAGS; t++)
+		tag[t] = sl_emit_new_label(p->e);
+	check(p, SL_R7, 14, p->done);
+	store_mac(p, SL_FIELD_ETHER_DADDR, 0);
+	store_mac(p, SL_FIELD_ETHER_SADDR, 6);
+	load_be(p, SL_R3, SL_R7, 12, 2);
+	emit(p, SL_MOV64_REG(SL_R9, SL_R7));
+	emit(p, SL_ALU64_IMM(BPF_ADD, SL_R9, 14));
+	if (p->cg->hook == SL_HOOK_TC_INGRESS || p->cg->hook == SL_HOOK_TC_EGRESS) {
+		/* The kernel took the outer tag out of the packet: it is the outer tag. */
+		emit(p, SL_LDX(BPF_W, SL_R1, SL_R6, offsetof(struct __sk_buff, vlan_present)));
+		sl_emit_jmp_imm(p->e, BPF_JEQ, SL_R1, 0, tag[0]);
+		if (p->cg->slot[SL_FIELD_VLAN_ID]) {
+			emit(p, SL_LDX(BPF_W, SL_R1, SL_R6, offsetof(struct __sk_buff, vlan_tci)));
+			emit(p, SL_ALU64_IMM(BPF_AND, SL_R1, 0xfff));
+			store(p, SL_FIELD_VLAN_ID, 0, SL_R1);
+		}
+		sl_emit_ja(p->e, tag[1]);
+	}
+	for (unsigned t = 0; t < SL_MAX_VLAN_TAGS; t++) {
+		sl_emit_bind(p->e, tag[t]);
+		emit_vlan_tag(p, t == 0, l3);
+	}
+	sl_emit_bind(p->e, l3);
+	store(p, SL_FIELD_META_PROTOCOL, 0, SL_R3);
+	store(p, SL_FIELD_ETHER_TYPE, 0, SL_R3);
+}
+
+/* TCP, UDP, ICMP or ICMPv6 header at R9 for upper-layer protocol R3. */
+static void emit_l4(struct parse *p, bool ip6)
+{
+	sl_label tcp = sl_emit_new_label(p->e), udp = sl_emit_new_label(p->e);
+	sl_label icmp = sl_emit_new_label(p->e);
+	bool want_icmp = ip6 ? needs(p, ICMP6_FIELDS) : needs(p, ICMP_FIELDS);
+	enum sl_field icmp_type = ip6 ? SL_FIELD_ICMP6_TYPE : SL_FIELD_ICMP_TYPE;
+	enum sl_field icmp_code = ip6 ? SL_FIELD_ICMP6_CODE : SL_FIELD_ICMP_CODE;
+
+	if (needs(p, TCP_FIELDS))
+		sl_emit_jmp_imm(p->e, BPF_JEQ, SL_R3, SL_IPPROTO_TCP, tcp);
+	if (needs(p, UDP_FIELDS))
+		sl_emit_jmp_imm(p->e, BPF_JEQ, SL_R3, SL_IPPROTO_UDP, udp);
+	if (want_icmp)
+		sl_emit_jmp_imm(p->e, BPF_JEQ, SL_R3, ip6 ? SL_IPPROTO_ICMPV6 : SL_IPPROTO_ICMP,
+				icmp);
+	sl_emit_ja(p->e, p->done);
+
+	sl_emit_bind(p->e, tcp);
+	if (needs(p, TCP_FIELDS)) {
+		check(p, SL_R9, 20, p->done);
+		load_be(p, SL_R1, SL_R9, 0, 2);
+		store(p, SL_FIELD_TCP_SPORT, 0, SL_R1);
+		store(p, SL_FIELD_TH_SPORT, 0, SL_R1);
+		load_be(p, SL_R1, SL_R9, 2, 2);
+		store(p, SL_FIELD_TCP_DPORT, 0, SL_R1);
+		store(p, SL_FIELD_TH_DPORT, 0, SL_R1);
+		load_be(p, SL_R1, SL_R9, 13, 1);
+		store(p, SL_FIELD_TCP_FLAGS, 0, SL_R1);
+		sl_emit_ja(p->e, p->done);
+	}
+	sl_emit_bind(p->e, udp);
+	if (needs(p, UDP_FIELDS)) {
+		check(p, SL_R9, 8, p->done);
+		load_be(p, SL_R1, SL_R9, 0, 2);
+		store(p, SL_FIELD_UDP_SPORT, 0, SL_R1);
+		store(p, SL_FIELD_TH_SPORT, 0, SL_R1);
+		load_be(p, SL_R1, SL_R9, 2, 2);
+		store(p, SL_FIELD_UDP_DPORT, 0, SL_R1);
+		store(p, SL_FIELD_TH_DPORT, 0, SL_R1);
+		sl_emit_ja(p->e, p->done);
+	}
+	sl_emit_bind(p->e, icmp);
+	if (want_icmp) {
+		check(p, SL_R9, 4, p->done);
+		load_be(p, SL_R1, SL_R9, 0, 1);
+		store(p, icmp_type, 0, SL_R1);
+		load_be(p, SL_R1, SL_R9, 1, 1);
+		store(p, icmp_code, 0, SL_R1);
+		sl_emit_ja(p->e, p->done);
+	}
+}
+
+static void emit_ip4(struct parse *p)
+{
+	bool l4 = needs(p, TCP_FIELDS | UDP_FIELDS | ICMP_FIELDS);
+	sl_label later = sl_emit_new_label(p->e);
+
+	check(p, SL_R9, 20, p->done);
+	load_be(p, SL_R2, SL_R9, 0, 1);
+	emit(p, SL_MOV64_REG(SL_R1, SL_R2));
+	emit(p, SL_ALU64_IMM(BPF_RSH, SL_R1, 4));
+	sl_emit_jmp_imm(p->e, BPF_JNE, SL_R1, 4, p->done);
+	emit(p, SL_ALU64_IMM(BPF_AND, SL_R2, 0xf));
+	emit(p, SL_ALU64_IMM(BPF_LSH, SL_R2, 2));
+	sl_emit_jmp_imm(p->e, BPF_JLT, SL_R2, 20, p->done);
+	/* All IHL * 4 bytes, options included, must be there. */
+	emit(p, SL_MOV64_REG(SL_R1, SL_R9));
+	emit(p, SL_ALU64_REG(BPF_ADD, SL_R1, SL_R2));
+	sl_emit_jmp_reg(p->e, BPF_JGT, SL_R1, SL_R8, p->done);
+
+	if (needs(p, F(IP_SADDR))) {
+		load_be(p, SL_R1, SL_R9, 12, 4);
+		store(p, SL_FIELD_IP_SADDR, 0, SL_R1);
+	}
+	if (needs(p, F(IP_DADDR))) {
+		load_be(p, SL_R1, SL_R9, 16, 4);
+		store(p, SL_FIELD_IP_DADDR, 0, SL_R1);
+	}
+	if (needs(p, F(IP_TTL))) {
+		load_be(p, SL_R1, SL_R9, 8, 1);
+		store(p, SL_FIELD_IP_TTL, 0, SL_R1);
+	}
+	if (needs(p, F(IP_LENGTH))) {
+		load_be(p, SL_R1, SL_R9, 2, 2);
+		store(p, SL_FIELD_IP_LENGTH, 0, SL_R1);
+	}
+	if (needs(p, F(IP_DSCP))) {
+		load_be(p, SL_R1, SL_R9, 1, 1);
+		emit(p, SL_ALU64_IMM(BPF_RSH, SL_R1, 2));
+		store(p, SL_FIELD_IP_DSCP, 0, SL_R1);
+	}
+	load_be(p, SL_R3, SL_R9, 9, 1);
+	store(p, SL_FIELD_IP_PROTOCOL, 0, SL_R3);
+	store(p, SL_FIELD_META_L4PROTO, 0, SL_R3);
+	if (!needs(p, F(IP_FRAG)) && !l4) {
+		sl_emit_ja(p->e, p->done);
+		return;
+	}
+	load_be(p, SL_R1, SL_R9, 6, 2);
+	emit(p, SL_MOV64_REG(SL_R4, SL_R1));
+	emit(p, SL_ALU64_IMM(BPF_AND, SL_R4, 0x1fff));
+	sl_emit_jmp_imm(p->e, BPF_JNE, SL_R4, 0, later);
+	/* Offset 0: MF (bit 13) set is a first fragment (1), else none (0). */
+	emit(p, SL_ALU64_IMM(BPF_RSH, SL_R1, 13));
+	emit(p, SL_ALU64_IMM(BPF_AND, SL_R1, 1));
+	store(p, SL_FIELD_IP_FRAG, 0, SL_R1);
+	if (l4) {
+		emit(p, SL_ALU64_REG(BPF_ADD, SL_R9, SL_R2));
+		emit_l4(p, false);
+	} else {
+		sl_emit_ja(p->e, p->done);
+	}
+	sl_emit_bind(p->e, later);
+	emit(p, SL_MOV64_IMM(SL_R1, SL_FRAG_LATER));
+	store(p, SL_FIELD_IP_FRAG, 0, SL_R1);
+	sl_emit_ja(p->e, p->done);
+}
+
+static const int32_t ext_headers[] = { 0, 43, 60, 44, 51 };
+
+/* One step of the extension header walk: R3 next header, R9 where it starts. */
+static void emit_ip6_ext_step(struct parse *p, sl_label upper, sl_label later_frag)
+{
+	struct sl_emit *e = p->e;
+	sl_label plain = sl_emit_new_label(e), ah = sl_emit_new_label(e);
+	sl_label frag = sl_emit_new_label(e), advance = sl_emit_new_label(e);
+
+	sl_emit_jmp_imm(e, BPF_JEQ, SL_R3, 0, plain);
+	sl_emit_jmp_imm(e, BPF_JEQ, SL_R3, 43, plain);
+	sl_emit_jmp_imm(e, BPF_JEQ, SL_R3, 60, plain);
+	sl_emit_jmp_imm(e, BPF_JEQ, SL_R3, 44, frag);
+	sl_emit_jmp_imm(e, BPF_JEQ, SL_R3, 51, ah);
+	sl_emit_ja(e, upper);
+
+	/* Hop-by-hop, routing, destination options: (len + 1) * 8 bytes. */
+	sl_emit_bind(e, plain);
+	check(p, SL_R9, 8, p->done);
+	load_be(p, SL_R4, SL_R9, 1, 1);
+	emit(p, SL_ALU64_IMM(BPF_ADD, SL_R4, 1));
+	emit(p, SL_ALU64_IMM(BPF_LSH, SL_R4, 3));
+	sl_emit_ja(e, advance);
+
+	/* AH: (len + 2) * 4 bytes. */
+	sl_emit_bind(e, ah);
+	check(p, SL_R9, 8, p->done);
+	load_be(p, SL_R4, SL_R9, 1, 1);
+	emit(p, SL_ALU64_IMM(BPF_ADD, SL_R4, 2));
+	emit(p, SL_ALU64_IMM(BPF_LSH, SL_R4, 2));
+	sl_emit_ja(e, advance);
+
+	/* Fragment: 8 bytes; a non-zero offset ends the walk without L4 header. */
+	sl_emit_bind(e, frag);
+	check(p, SL_R9, 8, p->done);
+	load_be(p, SL_R1, SL_R9, 2, 2);
+	emit(p, SL_ALU64_IMM(BPF_AND, SL_R1, 0xfff8));
+	load_be(p, SL_R3, SL_R9, 0, 1);
+	sl_emit_jmp_imm(e, BPF_JNE, SL_R1, 0, later_frag);
+	emit(p, SL_MOV64_IMM(SL_R4, 8));
+
+	/* Stepped over only when all its bytes are there. */
+	sl_emit_bind(e, advance);
+	load_be(p, SL_R3, SL_R9, 0, 1);
+	emit(p, SL_MOV64_REG(SL_R1, SL_R9));
+	emit(p, SL_ALU64_REG(BPF_ADD, SL_R1, SL_R4));
+	sl_emit_jmp_reg(e, BPF_JGT, SL_R1, SL_R8, p->done);
+	emit(p, SL_MOV64_REG(SL_R9, SL_R1));
+}
+
+static void emit_ip6(struct parse *p)
+{
+	struct sl_emit *e = p->e;
+	bool l4 = needs(p, TCP_FIELDS | UDP_FIELDS | ICMP6_FIELDS);
+	sl_label upper = sl_emit_new_label(e), later_frag = sl_emit_new_label(e);
+
+	check(p, SL_R9, 40, p->done);
+	load_be(p, SL_R1, SL_R9, 0, 1);
+	emit(p, SL_ALU64_IMM(BPF_RSH, SL_R1, 4));
+	sl_emit_jmp_imm(e, BPF_JNE, SL_R1, 6, p->done);
+	for (unsigned w = 0; w < 4; w++) {
+		if (needs(p, F(IP6_SADDR))) {
+			load_be(p, SL_R1, SL_R9, 8 + 4 * w, 4);
+			store(p, SL_FIELD_IP6_SADDR, w, SL_R1);
+		}
+		if (needs(p, F(IP6_DADDR))) {
+			load_be(p, SL_R1, SL_R9, 24 + 4 * w, 4);
+			store(p, SL_FIELD_IP6_DADDR, w, SL_R1);
+		}
+	}
+	if (needs(p, F(IP6_HOPLIMIT))) {
+		load_be(p, SL_R1, SL_R9, 7, 1);
+		store(p, SL_FIELD_IP6_HOPLIMIT, 0, SL_R1);
+	}
+	load_be(p, SL_R3, SL_R9, 6, 1);
+	store(p, SL_FIELD_IP6_NEXTHDR, 0, SL_R3);
+	if (!l4 && !needs(p, F(META_L4PROTO))) {
+		sl_emit_ja(e, p->done);
+		return;
+	}
+	emit(p, SL_ALU64_IMM(BPF_ADD, SL_R9, 40));
+	for (unsigned i = 0; i < SL_IP6_MAX_EXT_HEADERS; i++)
+		emit_ip6_ext_step(p, upper, later_frag);
+	/* Still an extension header after the bound: the protocol is unknown. */
+	for (unsigned i = 0; i < SL_ARRAY_SIZE(ext_headers); i++)
+		sl_emit_jmp_imm(e, BPF_JEQ, SL_R3, ext_headers[i], p->done);
+
+	sl_emit_bind(e, upper);
+	store(p, SL_FIELD_META_L4PROTO, 0, SL_R3);
+	if (l4)
+		emit_l4(p, true);
+	else
+		sl_emit_ja(e, p->done);
+
+	sl_emit_bind(e, later_frag);
+	store(p, SL_FIELD_META_L4PROTO, 0, SL_R3);
+	sl_emit_ja(e, p->done);
+}
+
+static void emit_l3(struct parse *p, bool ip4, bool ip6)
+{
+	sl_label l_ip4 = sl_emit_new_label(p->e), l_ip6 = sl_emit_new_label(p->e);
+
+	if (ip4)
+		sl_emit_jmp_imm(p->e, BPF_JEQ, SL_R3, SL_ETH_P_IP, l_ip4);
+	if (ip6)
+		sl_emit_jmp_imm(p->e, BPF_JEQ, SL_R3, SL_ETH_P_IPV6, l_ip6);
+	sl_emit_ja(p->e, p->done);
+	sl_emit_bind(p->e, l_ip4);
+	if (ip4)
+		emit_ip4(p);
+	sl_emit_bind(p->e, l_ip6);
+	if (ip6)
+		emit_ip6(p);
+}
+
+static uint64_t needed_fields(const struct sl_cg *cg)
+{
+	uint64_t need = 0;
+
+	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
+		if (cg->used[f])
+			need |= 1ull << f;
+	}
+	if (cg->counts)
+		need |= F(META_LENGTH);
+	return need;
+}
+
+void sl_cg_parse(struct sl_cg *cg)
+{
+	struct parse p = { .cg = cg, .e = &cg->e, .need = needed_fields(cg) };
+	bool ip4 = needs(&p, IP4_FIELDS | F(META_L4PROTO) | TCP_FIELDS | UDP_FIELDS | ICMP_FIELDS);
+	bool ip6 = needs(&p, IP6_FIELDS | F(META_L4PROTO) | TCP_FIELDS | UDP_FIELDS | ICMP6_FIELDS);
+	bool l2 = sl_hook_has_l2(cg->hook);
+
+	p.done = sl_emit_new_label(&cg->e);
+	alloc_slots(cg, p.need);
+	emit(&p, SL_MOV64_REG(SL_R6, SL_R1));
+	init_slots(&p);
+	emit_meta(&p);
+	if (l2 && (ip4 || ip6 || needs(&p, L2_FIELDS))) {
+		load_packet_pointers(&p);
+		emit_l2(&p);
+		emit_l3(&p, ip4, ip6);
+	} else if (!l2 && (ip4 || ip6 || needs(&p, F(META_PROTOCOL)))) {
+		emit(&p, SL_LDX(BPF_W, SL_R3, SL_R6, offsetof(struct __sk_buff, protocol)));
+		emit(&p, SL_BE(SL_R3, 16));
+		store(&p, SL_FIELD_META_PROTOCOL, 0, SL_R3);
+		if (ip4 || ip6) {
+			load_packet_pointers(&p);
+			emit(&p, SL_MOV64_REG(SL_R9, SL_R7));
+			emit_l3(&p, ip4, ip6);
+		}
+	}
+	sl_emit_bind(&cg->e, p.done);
+	/* No packet pointer outlives the parse: the rules' states then compare equal. */
+	for (uint8_t r = SL_R6; r <= SL_R9; r++)
+		emit(&p, SL_MOV64_IMM(r, 0));
+}

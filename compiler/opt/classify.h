@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * From IR rules to a classification problem (dtree.h). A "segment" is a run
+ * of consecutive rules of one chain that a first-match classifier can answer
+ * alone: every rule ends evaluation when it matches (accept or drop, with or
+ * without a counter, which then counts only the winner) and tests only
+ * fields the walker handles. Rules that only count, jump, go to or return
+ * end a segment and stay straight code: a classifier answers "the first
+ * match", not "every counter rule before it".
+ *
+ * Predicates every rule of a segment shares word for word (typically the
+ * implied `meta protocol ip`) are hoisted: tested once before the walk.
+ * The others become dimensions; a rule whose predicates hold several
+ * intervals becomes several boxes (their cross product), in rule order.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../ir/ir.h"
+#include "dtree.h"
+
+/* Payload of a box: what the emitted code needs to act on the winning rule. */
+#define SL_CLS_PAYLOAD(id, counter, drop) ((uint32_t)(id) << 2 | (counter) << 1 | (drop))
+#define SL_CLS_PAYLOAD_DROP 0x1u
+#define SL_CLS_PAYLOAD_COUNTER 0x2u
+#define SL_CLS_PAYLOAD_RULE_SHIFT 2
+/* Rule ids must fit the payload. */
+#define SL_CLS_MAX_RULE_ID ((UINT32_MAX >> SL_CLS_PAYLOAD_RULE_SHIFT) - 1)
+
+/* Boxes one rule may expand to, and per segment relative to its rules. */
+#define SL_CLS_MAX_BOXES_PER_RULE 256u
+
+/* Can the walker handle this rule inside a segment? */
+bool sl_cls_rule_fits(const struct sl_ir_rule *r);
+/* Number of rules from `first` on that form a segment (0 when rules[first] does not fit). */
+uint32_t sl_cls_segment_len(const struct sl_ir_chain *c, uint32_t first);
+
+struct sl_cls_problem {
+	struct sl_dt_problem prob;
+	/*
+	 * The field of each dimension. TH_SPORT/TH_DPORT also stand for TCP and
+	 * UDP ports of rules that require that protocol: their value is whichever
+	 * of the th, tcp and udp ports the packet has (at most one value exists).
+	 */
+	enum sl_field field[SL_DT_MAX_DIMS];
+	uint32_t nhoisted;
+	const struct sl_ir_pred **hoisted;   /* tested once, before the walk */
+	uint32_t counters;                   /* rules with a counter */
+	/* storage behind prob */
+	uint64_t *lo, *hi;
+	uint32_t *need, *payload;
+};
+
+/*
+ * Build the problem of rules[0..n) (a segment). Returns 0, -E2BIG when it
+ * has too many dimensions or boxes for the walker (use straight code), or
+ * -ENOMEM. Free with sl_cls_problem_fini().
+ */
+int sl_cls_problem(const struct sl_ir_rule *rules, uint32_t n, struct sl_cls_problem *out);
+void sl_cls_problem_fini(struct sl_cls_problem *p);
+
+/* Straight-code size estimate of a segment in instructions (the cost model's other side). */
+uint64_t sl_cls_linear_cost(const struct sl_ir_rule *rules, uint32_t n);

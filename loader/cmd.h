@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The sluice-load commands: each takes its own argv (argv[0] = command name), returns an exit code.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+int sl_cmd_attach(int argc, char **argv);
+int sl_cmd_replace(int argc, char **argv);
+int sl_cmd_detach(int argc, char **argv);
+int sl_cmd_list(int argc, char **argv);
+int sl_cmd_stats(int argc, char **argv);
+int sl_cmd_prune(int argc, char **argv);
+int sl_cmd_run(int argc, char **argv);
+
+/* Checks the capabilities a command needs before it touches anything; prints what to do. */
+int sl_check_privileges(bool net_admin, bool sys_admin, const char *what);
+/* True when argv[i] asks for help. */
+bool sl_is_help(const char *arg);
+
+/* Calls fn for every attachment directory under the pin root (sorted); stops on error. */
+int sl_walk_attachments(int (*fn)(const char *dir, void *ctx), void *ctx);

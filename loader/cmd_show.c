@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* list and stats: reading back what sluice attached, from bpffs alone. */
+#include <bpf/bpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "counters.h"
+#include "hook.h"
+#include "state.h"
+#include "target.h"
+#include "util.h"
+
+static const char list_help[] =
+    "usage: sluice-load list [--json]\n"
+    "\n"
+    "Shows every attachment sluice made (found in bpffs, whichever process made it):\n"
+    "hook, device or cgroup, network namespace, policy, source hash, program and\n"
+    "link ids, since when, and whether the kernel still has it attached.\n";
+
+static const char stats_help[] =
+    "usage: sluice-load stats TARGET [--netns NAME|PATH] [--json]\n"
+    "\n"
+    "Prints the attached policy's rules with their counters (rules marked\n"
+    "`counter`), like `nft list ruleset`. TARGET as for detach.\n";
+
+static int walk_dir(const char *dir, int depth, int (*fn)(const char *, void *), void *ctx)
+{
+	struct dirent **ents;
+	char path[PATH_MAX];
+	struct stat st;
+	int n, err = 0;
+
+	snprintf(path, sizeof(path), "%s/state", dir);
+	if (depth > 0 && !stat(path, &st))
+		return fn(dir, ctx);
+	if (depth >= 3)
+		return 0;
+	n = scandir(dir, &ents, NULL, alphasort);
+	if (n < 0)
+		return errno == ENOENT ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		/* Skips ".", ".." and in-flight staging directories. */
+		if (!err && ents[i]->d_name[0] != '.' && strncmp(ents[i]->d_name, "staging-", 8)) {
+			snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
+			if (!stat(path, &st) && S_ISDIR(st.st_mode))
+				err = walk_dir(path, depth + 1, fn, ctx);
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	return err;
+}
+
+int sl_walk_attachments(int (*fn)(const char *dir, void *ctx), void *ctx)
+{
+	return walk_dir(sl_pin_root(), 0, fn, ctx);
+}
+
+static void fmt_time(uint64_t t, char *buf, size_t len)
+{
+	time_t tt = t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm))
+		snprintf(buf, len, "-");
+	else
+		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static const char *mode_name(const struct sl_state *st)
+{
+	if (st->hook == SLUICE_HOOK_XDP)
+		return st->xdp_mode == SL_XDP_GENERIC ? "generic" : "native";
+	if (st->hook == SLUICE_HOOK_TC_INGRESS || st->hook == SLUICE_HOOK_TC_EGRESS)
+		return st->attach == SL_ATTACH_TC_LEGACY ? "clsact" : "tcx";
+	return "link";
+}
+
+struct list_ctx {
+	bool json;
+	int count;
+};
+
+static void list_json(const char *dir, const struct sl_state *st, const struct sl_meta *m,
+		      const struct sl_link_status *s, const char *hash, const char *since,
+		      const char *replaced, int n)
+{
+	printf("%s\n  {\"hook\":", n ? "," : "");
+	sl_json_str(stdout, sl_hook_name(st->hook));
+	printf(",\"mode\":\"%s\",", mode_name(st));
+	if (st->cgroup[0]) {
+		printf("\"device\":null,\"ifindex\":null,\"netns\":null,\"netns_inode\":null,"
+		       "\"cgroup\":");
+		sl_json_str(stdout, st->cgroup);
+		printf(",\"cgroup_inode\":%llu", (unsigned long long)st->cgroup_ino);
+	} else {
+		printf("\"device\":");
+		sl_json_str(stdout, st->ifname);
+		printf(",\"ifindex\":%u,\"netns\":", st->ifindex);
+		if (st->netns[0])
+			sl_json_str(stdout, st->netns);
+		else
+			printf("null");
+		printf(",\"netns_inode\":%llu,\"cgroup\":null,\"cgroup_inode\":null",
+		       (unsigned long long)st->netns_ino);
+	}
+	printf(",\"policy\":");
+	sl_json_str(stdout, sl_meta_str(m, m->hdr.policy_name_str));
+	printf(",\"table\":");
+	sl_json_str(stdout, st->table);
+	printf(",\"source_hash\":\"%s\",\"compiler\":", hash);
+	sl_json_str(stdout, sl_meta_str(m, m->hdr.compiler_str));
+	printf(",\"object\":");
+	sl_json_str(stdout, st->object);
+	printf(",\"program_id\":%u,\"link_id\":%u,\"attached_at\":\"%s\",\"replaced_at\":",
+	       s->prog_id, s->link_id, since);
+	if (st->replaced_at)
+		printf("\"%s\"", replaced);
+	else
+		printf("null");
+	printf(",\"replacements\":%u,\"status\":\"%s\",\"pin\":", st->nreplaced,
+	       s->attached ? "attached" : "defunct");
+	sl_json_str(stdout, dir);
+	printf("}");
+}
+
+static int list_one(const char *dir, void *vctx)
+{
+	struct list_ctx *ctx = vctx;
+	struct sl_state st;
+	struct sl_link_status s;
+	_cleanup_meta_ struct sl_meta *m = NULL;
+	char hash[65], since[32], replaced[32], target[PATH_MAX + 64], hook[48];
+
+	if (sl_state_read(dir, &st, &m)) {
+		sl_hint("remove the broken entry with `sluice-load prune`");
+		return 0;
+	}
+	if (sl_hook_status(&st, dir, &s))
+		s = (struct sl_link_status){};
+	sl_meta_hash_hex(m->hdr.source_hash, hash);
+	fmt_time(st.attached_at, since, sizeof(since));
+	fmt_time(st.replaced_at, replaced, sizeof(replaced));
+	if (ctx->json) {
+		list_json(dir, &st, m, &s, hash, since, replaced, ctx->count++);
+		return 0;
+	}
+	if (!ctx->count++)
+		printf("%-26s %-34s %-8s %-16s %-12s %-8s %-8s %-21s %s\n", "HOOK", "TARGET",
+		       "POLICY", "TABLE", "SOURCE", "PROG", "LINK", "SINCE", "STATUS");
+	snprintf(hook, sizeof(hook), "%s (%s)", sl_hook_name(st.hook), mode_name(&st));
+	if (st.cgroup[0])
+		snprintf(target, sizeof(target), "cgroup %s", st.cgroup);
+	else
+		snprintf(target, sizeof(target), "%s netns %s", st.ifname,
+			 st.netns[0] ? st.netns : "(own)");
+	printf("%-26s %-34s %-8s %-16s %-12.12s %-8u %-8u %-21s %s\n", hook, target,
+	       sl_meta_str(m, m->hdr.policy_name_str), st.table, hash, s.prog_id, s.link_id, since,
+	       s.attached ? "attached" : "defunct");
+	return 0;
+}
+
+int sl_cmd_list(int argc, char **argv)
+{
+	struct list_ctx ctx = {};
+	int err;
+
+	for (int i = 1; i < argc; i++) {
+		if (sl_is_help(argv[i])) {
+			fputs(list_help, stdout);
+			return SL_EXIT_OK;
+		} else if (!strcmp(argv[i], "--json")) {
+			ctx.json = true;
+		} else {
+			fprintf(stderr, "sluice-load: usage error: unexpected argument '%s'\n\n%s",
+				argv[i], list_help);
+			return SL_EXIT_USAGE;
+		}
+	}
+	if (sl_check_privileges(false, false, "listing"))
+		return SL_EXIT_FAIL;
+	if (ctx.json)
+		printf("[");
+	err = sl_walk_attachments(list_one, &ctx);
+	if (ctx.json)
+		printf("%s]\n", ctx.count ? "\n" : "");
+	else if (!ctx.count)
+		printf("sluice has nothing attached\n");
+	if (err)
+		sl_err(err, "cannot read %s: %s", sl_pin_root(), strerror(-err));
+	return err ? SL_EXIT_FAIL : SL_EXIT_OK;
+}
+
+static bool is_table_name(const struct sl_meta *m, const char *name)
+{
+	for (uint32_t i = 0; i < m->hdr.ntables; i++)
+		if (!strcmp(sl_meta_str(m, m->tables[i].name_str), name))
+			return true;
+	return false;
+}
+
+/* nft style: the counts go right after the rule's `counter` keyword. */
+static void print_rule_text(const char *text, const struct sluice_counter *c)
+{
+	const char *p = text;
+	size_t klen = strlen("counter");
+
+	for (; c && (p = strstr(p, "counter")); p += klen) {
+		bool start = p == text || p[-1] == ' ' || p[-1] == '\t';
+		bool end = p[klen] == '\0' || p[klen] == ' ' || p[klen] == '\t';
+
+		if (start && end) {
+			printf("%.*s packets %llu bytes %llu%s", (int)(p - text + klen), text,
+			       (unsigned long long)c->packets, (unsigned long long)c->bytes,
+			       p + klen);
+			return;
+		}
+	}
+	printf("%s", text);
+	if (c)
+		printf(" counter packets %llu bytes %llu", (unsigned long long)c->packets,
+		       (unsigned long long)c->bytes);
+}
+
+struct stats_view {
+	const struct sl_meta *m;
+	const struct sluice_meta_table *table;
+	int counters_fd;
+};
+
+static const struct sluice_counter *rule_counter(const struct stats_view *v,
+						 const struct sluice_meta_rule *r,
+						 struct sluice_counter *buf)
+{
+	if (r->counter_slot == SLUICE_NO_COUNTER || v->counters_fd < 0)
+		return NULL;
+	if (sl_counters_read(v->counters_fd, r->counter_slot, buf))
+		memset(buf, 0, sizeof(*buf));
+	return buf;
+}
+
+static void print_chain(const struct stats_view *v, const char *chain, bool is_table)
+{
+	const struct sl_meta *m = v->m;
+
+	if (is_table) {
+		printf("table %s {\n\thook %s\n\tpolicy %s\n", chain, sl_hook_name(v->table->hook),
+		       v->table->policy == SLUICE_VERDICT_DROP ? "drop" : "accept");
+	} else {
+		printf("\nchain %s {\n", chain);
+	}
+	for (uint32_t i = 0; i < m->hdr.nrules; i++) {
+		const struct sluice_meta_rule *r = &m->rules[i];
+		struct sluice_counter c;
+
+		if (strcmp(sl_meta_str(m, r->chain_str), chain))
+			continue;
+		printf("\t");
+		print_rule_text(sl_meta_str(m, r->text_str), rule_counter(v, r, &c));
+		printf("\t# %s:%u:%u\n", sl_meta_str(m, r->file_str), r->line, r->col);
+	}
+	printf("}\n");
+}
+
+static bool chain_seen_before(const struct sl_meta *m, uint32_t upto, const char *chain)
+{
+	for (uint32_t i = 0; i < upto; i++)
+		if (!strcmp(sl_meta_str(m, m->rules[i].chain_str), chain))
+			return true;
+	return false;
+}
+
+static void stats_text(const struct stats_view *v, const struct sl_state *st,
+		       const struct sl_target *t)
+{
+	const struct sl_meta *m = v->m;
+	const char *tname = sl_meta_str(m, v->table->name_str);
+	char hash[65];
+
+	sl_meta_hash_hex(m->hdr.source_hash, hash);
+	printf("# policy %s, table %s, %s; %s\n# object %s, source sha256 %s\n",
+	       sl_meta_str(m, m->hdr.policy_name_str), tname, sl_target_describe(t),
+	       sl_meta_str(m, m->hdr.compiler_str), st->object, hash);
+	print_chain(v, tname, true);
+	for (uint32_t i = 0; i < m->hdr.nrules; i++) {
+		const char *chain = sl_meta_str(m, m->rules[i].chain_str);
+
+		if (!is_table_name(m, chain) && !chain_seen_before(m, i, chain))
+			print_chain(v, chain, false);
+	}
+}
+
+static void stats_json(const struct stats_view *v, const struct sl_state *st)
+{
+	const struct sl_meta *m = v->m;
+	const char *tname = sl_meta_str(m, v->table->name_str);
+	char hash[65];
+	bool first = true;
+
+	sl_meta_hash_hex(m->hdr.source_hash, hash);
+	printf("{\"policy\":");
+	sl_json_str(stdout, sl_meta_str(m, m->hdr.policy_name_str));
+	printf(",\"table\":");
+	sl_json_str(stdout, tname);
+	printf(",\"hook\":");
+	sl_json_str(stdout, sl_hook_name(st->hook));
+	printf(",\"source_hash\":\"%s\",\"object\":", hash);
+	sl_json_str(stdout, st->object);
+	printf(",\"rules\":[");
+	for (uint32_t i = 0; i < m->hdr.nrules; i++) {
+		const struct sluice_meta_rule *r = &m->rules[i];
+		const char *chain = sl_meta_str(m, r->chain_str);
+		struct sluice_counter c;
+		const struct sluice_counter *pc;
+
+		if (is_table_name(m, chain) && strcmp(chain, tname))
+			continue;
+		pc = rule_counter(v, r, &c);
+		printf("%s\n  {\"id\":%u,\"chain\":", first ? "" : ",", r->id);
+		first = false;
+		sl_json_str(stdout, chain);
+		printf(",\"file\":");
+		sl_json_str(stdout, sl_meta_str(m, r->file_str));
+		printf(",\"line\":%u,\"col\":%u,\"text\":", r->line, r->col);
+		sl_json_str(stdout, sl_meta_str(m, r->text_str));
+		if (pc)
+			printf(",\"counter\":{\"packets\":%llu,\"bytes\":%llu}}",
+			       (unsigned long long)pc->packets, (unsigned long long)pc->bytes);
+		else
+			printf(",\"counter\":null}");
+	}
+	printf("%s]}\n", first ? "" : "\n");
+}
+
+static int find_table(const struct sl_meta *m, const char *name,
+		      const struct sluice_meta_table **out)
+{
+	for (uint32_t i = 0; i < m->hdr.ntables; i++) {
+		if (!strcmp(sl_meta_str(m, m->tables[i].name_str), name)) {
+			*out = &m->tables[i];
+			return 0;
+		}
+	}
+	return sl_err(-ENOENT, "the stored metadata has no table '%s'", name);
+}
+
+int sl_cmd_stats(int argc, char **argv)
+{
+	struct sl_target t = {.cgroup_fd = -1};
+	_cleanup_meta_ struct sl_meta *m = NULL;
+	struct stats_view v = {.counters_fd = -1};
+	struct sl_state st;
+	char path[PATH_MAX];
+	bool json = false;
+	int i = 1, r;
+
+	while (i < argc) {
+		if (sl_is_help(argv[i])) {
+			fputs(stats_help, stdout);
+			return SL_EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+			i++;
+			continue;
+		}
+		r = sl_target_parse_opt(&t, argc, argv, &i, false);
+		if (r < 0)
+			return fprintf(stderr, "\n%s", stats_help), SL_EXIT_USAGE;
+		if (!r) {
+			fprintf(stderr, "sluice-load: usage error: unexpected argument '%s'\n\n%s",
+				argv[i], stats_help);
+			return SL_EXIT_USAGE;
+		}
+	}
+	if (sl_target_check(&t, false))
+		return fprintf(stderr, "\n%s", stats_help), SL_EXIT_USAGE;
+	r = sl_check_privileges(false, t.netns != NULL, "reading counters");
+	if (!r)
+		r = sl_target_resolve(&t);
+	sl_target_release(&t);
+	if (r)
+		return SL_EXIT_FAIL;
+	snprintf(path, sizeof(path), "%s/state", t.pin_dir);
+	if (access(path, F_OK)) {
+		sl_err(-ENOENT, "sluice has nothing attached as %s", sl_target_describe(&t));
+		sl_hint("`sluice-load list` shows what sluice attached");
+		return SL_EXIT_FAIL;
+	}
+	if (sl_state_read(t.pin_dir, &st, &m) || find_table(m, st.table, &v.table))
+		return SL_EXIT_FAIL;
+	v.m = m;
+	snprintf(path, sizeof(path), "%s/counters", t.pin_dir);
+	v.counters_fd = bpf_obj_get(path);
+	if (v.counters_fd >= 0 && sl_counters_check(v.counters_fd, path)) {
+		close(v.counters_fd);
+		return SL_EXIT_FAIL;
+	}
+	if (json)
+		stats_json(&v, &st);
+	else
+		stats_text(&v, &st, &t);
+	if (v.counters_fd >= 0)
+		close(v.counters_fd);
+	return SL_EXIT_OK;
+}

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "obj.h"
+#include "util.h"
+
+static char libbpf_log[16384];
+static size_t libbpf_log_len;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n;
+
+	if (level == LIBBPF_DEBUG && !sl_verbose)
+		return 0;
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n < 0)
+		return n;
+	if (sl_verbose) {
+		fputs(line, stderr);
+		return n;
+	}
+	/* Keep the tail: the verifier's last lines say why it rejected a program. */
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (libbpf_log_len + n >= sizeof(libbpf_log)) {
+		size_t drop = libbpf_log_len + n - sizeof(libbpf_log) / 2;
+
+		if (drop > libbpf_log_len)
+			drop = libbpf_log_len;
+		memmove(libbpf_log, libbpf_log + drop, libbpf_log_len - drop);
+		libbpf_log_len -= drop;
+	}
+	memcpy(libbpf_log + libbpf_log_len, line, n);
+	libbpf_log_len += n;
+	return n;
+}
+
+void sl_libbpf_capture(void)
+{
+	libbpf_set_print(libbpf_print);
+}
+
+static void dump_libbpf_log(void)
+{
+	if (!libbpf_log_len)
+		return;
+	fprintf(stderr, "sluice-load: libbpf said:\n%.*s", (int)libbpf_log_len, libbpf_log);
+	libbpf_log_len = 0;
+}
+
+bool sl_explain_bpf_perm(int err)
+{
+	if (err != -EPERM && err != -EACCES && err != -ENOSYS)
+		return false;
+	if (err == -ENOSYS) {
+		sl_hint("this kernel has no bpf() system call (CONFIG_BPF_SYSCALL is off); use a "
+			"kernel with BPF");
+		return true;
+	}
+	if (geteuid() != 0)
+		sl_hint("the kernel allows this only with CAP_BPF and CAP_NET_ADMIN (or "
+			"CAP_SYS_ADMIN): run as root, e.g. with sudo");
+	else
+		sl_hint("root was refused: check capabilities (capsh --print), lockdown "
+			"(/sys/kernel/security/lockdown) and seccomp/LSM policy of this container");
+	return true;
+}
+
+static enum bpf_prog_type hook_prog_type(uint32_t hook)
+{
+	switch (hook) {
+	case SLUICE_HOOK_XDP:
+		return BPF_PROG_TYPE_XDP;
+	case SLUICE_HOOK_TC_INGRESS:
+	case SLUICE_HOOK_TC_EGRESS:
+		return BPF_PROG_TYPE_SCHED_CLS;
+	default:
+		return BPF_PROG_TYPE_CGROUP_SKB;
+	}
+}
+
+static enum bpf_attach_type hook_expected_attach(uint32_t hook)
+{
+	switch (hook) {
+	case SLUICE_HOOK_XDP:
+		return BPF_XDP;
+	case SLUICE_HOOK_CGROUP_INGRESS:
+		return BPF_CGROUP_INET_INGRESS;
+	case SLUICE_HOOK_CGROUP_EGRESS:
+		return BPF_CGROUP_INET_EGRESS;
+	default:
+		return 0;
+	}
+}
+
+static int pick_program(struct sl_obj *o)
+{
+	const char *want = sl_meta_str(o->meta, o->table->prog_str);
+	enum bpf_prog_type type = hook_prog_type(o->table->hook);
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, o->obj)
+	{
+		if (strcmp(bpf_program__name(p), want)) {
+			bpf_program__set_autoload(p, false);
+			continue;
+		}
+		o->prog = p;
+	}
+	if (!o->prog) {
+		sl_err(-ENOENT,
+		       "'%s': the metadata names program '%s' for table '%s', but the object has "
+		       "no such program",
+		       o->path, want, sl_meta_str(o->meta, o->table->name_str));
+		sl_hint("the object is damaged or was edited; rebuild it with `sluice build`");
+		return -ENOENT;
+	}
+	if (bpf_program__type(o->prog) == BPF_PROG_TYPE_UNSPEC)
+		bpf_program__set_type(o->prog, type);
+	if (bpf_program__type(o->prog) != type) {
+		sl_err(-EINVAL,
+		       "'%s': program '%s' has BPF program type %s, but table '%s' is for %s",
+		       o->path, want, libbpf_bpf_prog_type_str(bpf_program__type(o->prog)),
+		       sl_meta_str(o->meta, o->table->name_str), sl_hook_name(o->table->hook));
+		sl_hint("the object is damaged or was edited; rebuild it with `sluice build`");
+		return -EINVAL;
+	}
+	if (hook_expected_attach(o->table->hook))
+		bpf_program__set_expected_attach_type(o->prog,
+						      hook_expected_attach(o->table->hook));
+	return 0;
+}
+
+static int map_layout_err(const struct sl_obj *o, const struct bpf_map *m, const char *want)
+{
+	sl_err(-EINVAL, "'%s': map '%s' is not %s (type %s, key %u, value %u bytes, %u entries)",
+	       o->path, bpf_map__name(m), want, libbpf_bpf_map_type_str(bpf_map__type(m)),
+	       bpf_map__key_size(m), bpf_map__value_size(m), bpf_map__max_entries(m));
+	sl_hint(
+	    "the object does not follow include/sluice/abi.h: rebuild it with a matching sluice");
+	return -EINVAL;
+}
+
+/* The maps the loader reads must have the layout abi.h gives them. */
+static int check_maps(const struct sl_obj *o)
+{
+	const struct bpf_map *c = o->counters, *d = o->decisions;
+
+	if (c && (bpf_map__type(c) != BPF_MAP_TYPE_PERCPU_ARRAY || bpf_map__key_size(c) != 4 ||
+		  bpf_map__value_size(c) != sizeof(struct sluice_counter) ||
+		  bpf_map__max_entries(c) < o->meta->hdr.ncounters))
+		return map_layout_err(
+		    o, c, "a per-CPU array of {packets, bytes} with a slot per counter");
+	if ((o->meta->hdr.flags & SLUICE_META_F_DECISIONS) && !d)
+		return sl_err(-EINVAL,
+			      "'%s': metadata says decisions are recorded, but map '%s' is missing",
+			      o->path, SLUICE_DECISION_MAP);
+	if (d && (bpf_map__type(d) != BPF_MAP_TYPE_ARRAY || bpf_map__key_size(d) != 4 ||
+		  bpf_map__value_size(d) != 4 || bpf_map__max_entries(d) < 1))
+		return map_layout_err(o, d, "a one-entry array of u32");
+	return 0;
+}
+
+int sl_obj_open(const char *path, const char *table, struct sl_obj **out)
+{
+	struct sl_obj *o = calloc(1, sizeof(*o));
+	const char *cmap;
+	int err;
+
+	if (!o)
+		return -ENOMEM;
+	o->path = path;
+	o->prog_fd = -1;
+	err = sl_meta_from_object(path, &o->meta);
+	if (!err)
+		err = sl_meta_pick_table(o->meta, path, table, &o->table);
+	if (err)
+		goto fail;
+	o->obj = bpf_object__open_file(path, NULL);
+	if (!o->obj) {
+		err = -errno;
+		sl_err(err, "libbpf cannot open '%s': %s", path, strerror(-err));
+		dump_libbpf_log();
+		sl_hint("the object is damaged; rebuild it with `sluice build`");
+		goto fail;
+	}
+	err = pick_program(o);
+	if (err)
+		goto fail;
+	cmap = sl_meta_str(o->meta, o->meta->hdr.counter_map_str);
+	if (*cmap) {
+		o->counters = bpf_object__find_map_by_name(o->obj, cmap);
+		if (!o->counters) {
+			err = sl_err(-ENOENT,
+				     "'%s': metadata names counter map '%s', the object has none",
+				     path, cmap);
+			goto fail;
+		}
+	}
+	if (o->meta->hdr.flags & SLUICE_META_F_DECISIONS)
+		o->decisions = bpf_object__find_map_by_name(o->obj, SLUICE_DECISION_MAP);
+	err = check_maps(o);
+	if (err)
+		goto fail;
+	*out = o;
+	return 0;
+fail:
+	sl_obj_close(o);
+	return err;
+}
+
+int sl_obj_load(struct sl_obj *o)
+{
+	int err;
+
+	libbpf_log_len = 0;
+	err = bpf_object__load(o->obj);
+	if (err) {
+		sl_err(err, "the kernel did not load table '%s' of '%s': %s",
+		       sl_meta_str(o->meta, o->table->name_str), o->path, strerror(-err));
+		if (!sl_explain_bpf_perm(err)) {
+			dump_libbpf_log();
+			sl_hint("if the verifier rejected it, report the policy and the log above "
+				"to the sluice developers");
+		}
+		return err;
+	}
+	o->prog_fd = bpf_program__fd(o->prog);
+	return 0;
+}
+
+void sl_obj_close(struct sl_obj *o)
+{
+	if (!o)
+		return;
+	bpf_object__close(o->obj);
+	sl_meta_free(o->meta);
+	free(o);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A sluice object opened with libbpf: its metadata, the table chosen and that
+ * table's program, with every other program left unloaded.
+ */
+#pragma once
+
+#include <bpf/libbpf.h>
+
+#include "meta.h"
+
+struct sl_obj {
+	const char *path;
+	struct sl_meta *meta;
+	const struct sluice_meta_table *table;
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	struct bpf_map *counters;  /* NULL when the policy has no counter */
+	struct bpf_map *decisions; /* NULL unless built with decision recording */
+	int prog_fd;
+};
+
+/* Opens and checks (metadata, table, program type); prints what is wrong. */
+int sl_obj_open(const char *path, const char *table, struct sl_obj **out);
+/* Loads into the kernel (verifier); prints the verifier's complaint on error. */
+int sl_obj_load(struct sl_obj *o);
+void sl_obj_close(struct sl_obj *o);
+static inline void sl_obj_closep(struct sl_obj **o)
+{
+	sl_obj_close(*o);
+}
+#define _cleanup_obj_ __attribute__((cleanup(sl_obj_closep)))
+
+/* libbpf output goes to a buffer, shown only when something fails (or with -v). */
+void sl_libbpf_capture(void);
+/* Explains errors of the bpf() syscall that are about privileges; true when it did. */
+bool sl_explain_bpf_perm(int err);

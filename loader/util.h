@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Small helpers for sluice-load: ownership hand-off, cleanup attributes and
+ * the error/hint printers. The loader links nothing from compiler/, so it
+ * carries its own copy of these few lines.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define SL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _sl_tmp = (p);                                                       \
+		(p) = NULL;                                                                        \
+		_sl_tmp;                                                                           \
+	})
+
+#define TAKE_FD(fd)                                                                                \
+	({                                                                                         \
+		int _sl_tmp_fd = (fd);                                                             \
+		(fd) = -1;                                                                         \
+		_sl_tmp_fd;                                                                        \
+	})
+
+static inline void sl_freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void sl_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+#define _cleanup_free_	__attribute__((cleanup(sl_freep)))
+#define _cleanup_close_ __attribute__((cleanup(sl_closep)))
+
+/* Exit codes of every sluice-load command. */
+enum {
+	SL_EXIT_OK = 0,
+	SL_EXIT_FAIL = 1,
+	SL_EXIT_USAGE = 2,
+};
+
+/* "sluice-load: error: <msg>" on stderr; returns -EINVAL-like err for chaining. */
+int sl_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "sluice-load: hint: <msg>": what the user can do about the last error. */
+void sl_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Verbose diagnostics (-v). */
+extern bool sl_verbose;
+void sl_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Read a whole file; returns 0 or -errno. */
+int sl_read_file(const char *path, char **data, size_t *size);
+
+/* JSON string literal (with quotes) of s on f. */
+#include <stdio.h>
+void sl_json_str(FILE *f, const char *s);
+
+/* Parse a decimal u32; returns 0 or -EINVAL. */
+int sl_parse_u32(const char *s, uint32_t *out);

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Test helper for the loader's end-to-end tests: traffic that can be counted
+ * (UDP/TCP), pcap writing, and a foreign tcx program to order against.
+ *
+ *   helper udp-recv PORT MS                 prints "ready PID", then the datagrams received
+ *                                           in MS or until SIGTERM
+ *   helper udp-send IP PORT COUNT GAP_US    sends COUNT datagrams
+ *   helper tcp-serve PORT MS                prints "ready PID", accepts connections for MS
+ *                                           or until SIGTERM
+ *   helper tcp-connect IP PORT MS           exit 0 when a connection succeeds
+ *   helper tcx-attach DEV ingress|egress PIN  attaches a pass-through tcx program, pins its link
+ *   helper tcx-query DEV ingress|egress     prints the tcx program ids in order
+ *   helper mkpcap OUT eth|raw PKT...        PKT = udp:PORT | tcp:PORT | icmp:TYPE | arp | short
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static int bound_socket(int type, int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int one = 1, fd = socket(AF_INET, type, 0);
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (void *)&a, sizeof(a))) {
+		perror("bind");
+		exit(1);
+	}
+	return fd;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	stop = 1;
+}
+
+/* Counts until MS have passed or SIGTERM arrives (the test sends it once the sender is done). */
+static int udp_recv(int port, int ms)
+{
+	int fd = bound_socket(SOCK_DGRAM, port), n = 0;
+	long long end = now_ms() + ms;
+	char buf[2048];
+
+	signal(SIGTERM, on_term);
+	printf("ready %d\n", (int)getpid());
+	fflush(stdout);
+	while (now_ms() < end && !stop) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+
+		if (poll(&p, 1, end - now_ms()) > 0 && recv(fd, buf, sizeof(buf), 0) >= 0)
+			n++;
+	}
+	printf("%d\n", n);
+	return 0;
+}
+
+static int udp_send(const char *ip, int port, int count, int gap_us)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), sent = 0;
+
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	for (int i = 0; i < count; i++) {
+		/* A cgroup egress drop shows as EPERM: the datagram was still judged. */
+		if (sendto(fd, "sluice", 6, 0, (void *)&a, sizeof(a)) == 6 || errno == EPERM)
+			sent++;
+		if (gap_us)
+			usleep(gap_us);
+	}
+	printf("%d\n", sent);
+	return 0;
+}
+
+static int tcp_serve(int port, int ms)
+{
+	int fd = bound_socket(SOCK_STREAM, port);
+	long long end = now_ms() + ms;
+
+	signal(SIGTERM, on_term);
+	listen(fd, 16);
+	printf("ready %d\n", (int)getpid());
+	fflush(stdout);
+	while (now_ms() < end && !stop) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+
+		if (poll(&p, 1, end - now_ms()) > 0) {
+			int c = accept(fd, NULL, NULL);
+
+			if (c >= 0)
+				close(c);
+		}
+	}
+	return 0;
+}
+
+static int tcp_connect(const char *ip, int port, int ms)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), err = 0;
+	socklen_t len = sizeof(err);
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	if (connect(fd, (void *)&a, sizeof(a)) && errno != EINPROGRESS)
+		return 1;
+	if (poll(&p, 1, ms) <= 0)
+		return 1;
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	return err ? 1 : 0;
+}
+
+struct tcx_link_create {
+	__u32 prog_fd, ifindex, attach_type, flags, rel, pad;
+	__u64 rev;
+};
+
+struct prog_query {
+	__u32 ifindex, attach_type, query_flags, attach_flags;
+	__u64 prog_ids;
+	__u32 count, pad;
+	__u64 prog_attach_flags, link_ids, link_attach_flags, revision;
+};
+
+static int tcx_type(const char *dir)
+{
+	return !strcmp(dir, "ingress") ? 46 : 47;
+}
+
+static int tcx_attach(const char *dev, const char *dir, const char *pin)
+{
+	struct bpf_insn insns[] = {
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = -1},
+	    {.code = BPF_JMP | BPF_EXIT},
+	};
+	struct tcx_link_create a = {.ifindex = if_nametoindex(dev), .attach_type = tcx_type(dir)};
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int pfd, lfd;
+
+	pfd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "foreign", "GPL", insns, 2, NULL);
+	if (pfd < 0 || !a.ifindex) {
+		perror("load");
+		return 1;
+	}
+	a.prog_fd = pfd;
+	lfd = syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
+	if (lfd < 0 || bpf_obj_pin(lfd, pin)) {
+		perror("tcx link");
+		return 1;
+	}
+	bpf_obj_get_info_by_fd(pfd, &info, &len);
+	printf("%u\n", info.id);
+	return 0;
+}
+
+static int tcx_query(const char *dev, const char *dir)
+{
+	__u32 ids[64];
+	struct prog_query q = {.ifindex = if_nametoindex(dev),
+			       .attach_type = tcx_type(dir),
+			       .prog_ids = (unsigned long)ids,
+			       .count = 64};
+
+	if (syscall(__NR_bpf, BPF_PROG_QUERY, &q, sizeof(q))) {
+		perror("query");
+		return 1;
+	}
+	for (__u32 i = 0; i < q.count; i++)
+		printf("%s%u", i ? " " : "", ids[i]);
+	printf("\n");
+	return 0;
+}
+
+static void put16(unsigned char *p, unsigned v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+/* One IPv4 packet 10.9.0.1 -> 10.9.0.2 (or an ARP frame), with an Ethernet header when eth. */
+static int build(const char *spec, int eth, unsigned char *pkt)
+{
+	unsigned char *ip = pkt + (eth ? 14 : 0);
+	int l4len = 8, proto, arg = 0;
+	unsigned sum = 0;
+
+	memset(pkt, 0, 128);
+	if (eth) {
+		memcpy(pkt, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01", 12);
+		put16(pkt + 12, 0x0800);
+	}
+	if (!strcmp(spec, "arp")) {
+		put16(pkt + 12, 0x0806);
+		return 42;
+	}
+	if (!strcmp(spec, "short"))
+		return eth ? 20 : 6;
+	if (!strncmp(spec, "udp:", 4))
+		proto = 17;
+	else if (!strncmp(spec, "tcp:", 4))
+		proto = 6, l4len = 20;
+	else if (!strncmp(spec, "icmp:", 5))
+		proto = 1;
+	else
+		return -1;
+	arg = atoi(strchr(spec, ':') + 1);
+	ip[0] = 0x45;
+	put16(ip + 2, 20 + l4len);
+	ip[8] = 64;
+	ip[9] = proto;
+	memcpy(ip + 12, "\x0a\x09\x00\x01\x0a\x09\x00\x02", 8);
+	for (int i = 0; i < 20; i += 2)
+		sum += ip[i] << 8 | ip[i + 1];
+	sum = (sum & 0xffff) + (sum >> 16);
+	put16(ip + 10, ~sum & 0xffff);
+	if (proto == 1) {
+		ip[20] = arg;
+	} else {
+		put16(ip + 20, 40000);
+		put16(ip + 22, arg);
+		if (proto == 17)
+			put16(ip + 24, 8);
+		else
+			ip[32] = 0x50, ip[33] = 0x02;
+	}
+	return (eth ? 14 : 0) + 20 + l4len;
+}
+
+static int mkpcap(const char *out, const char *kind, int n, char **specs)
+{
+	int eth = !strcmp(kind, "eth");
+	unsigned int ghdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, eth ? 1 : 101};
+	FILE *f = fopen(out, "wb");
+
+	if (!f)
+		return 1;
+	fwrite(ghdr, sizeof(ghdr), 1, f);
+	for (int i = 0; i < n; i++) {
+		unsigned char pkt[128];
+		int len = build(specs[i], eth, pkt);
+		unsigned int rec[4] = {1700000000u + i, 0, len, len};
+
+		if (len < 0) {
+			fprintf(stderr, "mkpcap: bad packet spec %s\n", specs[i]);
+			return 2;
+		}
+		fwrite(rec, sizeof(rec), 1, f);
+		fwrite(pkt, 1, len, f);
+	}
+	return fclose(f) ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *c = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(c, "udp-recv") && argc == 4)
+		return udp_recv(atoi(argv[2]), atoi(argv[3]));
+	if (!strcmp(c, "udp-send") && argc == 6)
+		return udp_send(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+	if (!strcmp(c, "tcp-serve") && argc == 4)
+		return tcp_serve(atoi(argv[2]), atoi(argv[3]));
+	if (!strcmp(c, "tcp-connect") && argc == 5)
+		return tcp_connect(argv[2], atoi(argv[3]), atoi(argv[4]));
+	if (!strcmp(c, "tcx-attach") && argc == 5)
+		return tcx_attach(argv[2], argv[3], argv[4]);
+	if (!strcmp(c, "tcx-query") && argc == 4)
+		return tcx_query(argv[2], argv[3]);
+	if (!strcmp(c, "mkpcap") && argc >= 4)
+		return mkpcap(argv[2], argv[3], argc - 4, argv + 4);
+	fprintf(stderr, "usage: see the comment at the top of helper.c\n");
+	return 2;
+}
