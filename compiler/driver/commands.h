@@ -5,6 +5,9 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #define SL_EXIT_OK 0
 #define SL_EXIT_POLICY 1
 #define SL_EXIT_USAGE 2
@@ -17,3 +20,17 @@ int sl_cmd_run(int argc, char **argv);
 /* `sluice dump --ir` (dump_ir.c) and `sluice dump --bpf` (dump_bpf.c); argv as for dump. */
 int sl_dump_ir(int argc, char **argv);
 int sl_dump_bpf(int argc, char **argv);
+
+/* How cmd_build.c compiles a policy; shared with `sluice dump --bpf POLICY`. */
+struct sl_build_opts {
+	int opt_level;          /* 0..2 */
+	bool record_decisions;  /* debug objects for `sluice-load run` */
+	bool werror;            /* warnings fail the build */
+	bool quiet_warnings;
+};
+
+/*
+ * Parse, check, lower, generate and serialise one policy into an object image
+ * in memory (malloc'd). Diagnostics go to stderr. Returns an exit code.
+ */
+int sl_build_image(const char *policy, const struct sl_build_opts *o, void **image, size_t *size);

@@ -105,7 +105,11 @@ struct sl_object_opts {
 	const char *compiler; /* "sluice 0.1.0" */
 };
 
-/* Serialise to an ELF image in memory (malloc'd, caller frees). Returns 0 or -errno. */
+/*
+ * Serialise to an ELF image in memory (malloc'd, caller frees). Returns 0 or
+ * -errno. The metadata describes the rules of `ir`: pass the IR as written
+ * (before optimisation), so that removed rules keep their text and slots.
+ */
 int sl_object_serialize(const struct sl_bpf_object *obj, const struct sl_ir *ir,
 			const struct sl_object_opts *opts, struct sl_diag *diag, void **image,
 			size_t *size);

@@ -95,12 +95,14 @@ static int fill_rule(struct meta_builder *b, const struct sl_ir_chain *c,
 	mr->line = rule->loc.line;
 	mr->col = rule->loc.col;
 	mr->counter_slot = SLUICE_NO_COUNTER;
+	/*
+	 * A rule written with `counter` that the code cannot count (the
+	 * optimiser removed it and no map was made for it) has no slot.
+	 */
 	if (rule->counter) {
 		mr->flags |= SLUICE_RULE_F_COUNTER;
-		if (rule->id >= counter_slots(b->l->obj))
-			return sl_obj_error(diag, "rule %u counts, but the counter map has %u slots",
-					    rule->id, counter_slots(b->l->obj));
-		mr->counter_slot = rule->id;
+		if (rule->id < counter_slots(b->l->obj))
+			mr->counter_slot = rule->id;
 	}
 	r = str(b, c->name, &mr->chain_str);
 	if (!r)
@@ -124,9 +126,15 @@ static int fill_rules(struct meta_builder *b, struct sl_diag *diag)
 				return r;
 		}
 	}
+	/*
+	 * An optimised IR lacks the rules it removed (ids never change); give
+	 * them their ids and no counter. Pass the IR as written to describe them.
+	 */
 	for (uint32_t i = 0; i < b->nrules; i++) {
-		if (b->rules[i].id == UINT32_MAX)
-			return sl_obj_error(diag, "no rule has id %u of %u", i, b->nrules);
+		if (b->rules[i].id != UINT32_MAX)
+			continue;
+		b->rules[i].id = i;
+		b->rules[i].counter_slot = SLUICE_NO_COUNTER;
 	}
 	return 0;
 }

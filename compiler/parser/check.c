@@ -759,8 +759,7 @@ static bool single_bits(struct checker *ck, const struct sl_ast_value *v, uint64
 static void check_masked(struct checker *ck, struct sl_ast_match *m)
 {
 	if (m->field != SL_FIELD_TCP_FLAGS) {
-		sl_error(ck->d, m->op_loc.file != UINT32_MAX ? m->field_loc : m->loc,
-			 "'&' masks work on 'tcp flags' only");
+		sl_error(ck->d, m->field_loc, "'&' masks work on 'tcp flags' only");
 		ck->failed = true;
 		return;
 	}

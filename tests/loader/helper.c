@@ -11,7 +11,7 @@
  *   helper tcp-connect IP PORT MS           exit 0 when a connection succeeds
  *   helper tcx-attach DEV ingress|egress PIN  attaches a pass-through tcx program, pins its link
  *   helper tcx-query DEV ingress|egress     prints the tcx program ids in order
- *   helper mkpcap OUT eth|raw PKT...        PKT = udp:PORT | tcp:PORT | icmp:TYPE | arp | short
+ *   helper mkpcap OUT eth|raw PKT...        PKT: see build() below
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -201,14 +201,33 @@ static void put16(unsigned char *p, unsigned v)
 	p[1] = v;
 }
 
-/* One IPv4 packet 10.9.0.1 -> 10.9.0.2 (or an ARP frame), with an Ethernet header when eth. */
+/*
+ * One packet from a spec, with an Ethernet header when eth:
+ *   udp|tcp:DPORT[:SPORT[:SADDR[:FLAGS]]]  IPv4 (SADDR dotted, FLAGS TCP flags byte)
+ *   icmp:TYPE[:SADDR]   udp6|tcp6:DPORT[:SPORT]   icmp6:TYPE
+ *   frag:PROTO          IPv4 non-first fragment      arp    short (6 zero bytes + padding)
+ *   vlan:ID:SPEC        the frame of SPEC with an 802.1Q tag (eth only)
+ * Default addresses 10.9.0.1 -> 10.9.0.2 and 2001:db8::1 -> 2001:db8::2.
+ */
 static int build(const char *spec, int eth, unsigned char *pkt)
 {
-	unsigned char *ip = pkt + (eth ? 14 : 0);
-	int l4len = 8, proto, arg = 0;
+	char buf[128], *f[6] = {0};
+	int nf = 0, l4len = 8, proto = 0, v6 = 0, frag = 0, hl, arg;
+	unsigned char *ip;
 	unsigned sum = 0;
 
 	memset(pkt, 0, 128);
+	if (!strncmp(spec, "vlan:", 5) && eth) {
+		int id = atoi(spec + 5), len;
+		const char *inner = strchr(spec + 5, ':');
+
+		if (!inner || (len = build(inner + 1, 1, pkt)) < 0)
+			return -1;
+		memmove(pkt + 16, pkt + 12, len - 12);
+		put16(pkt + 12, 0x8100);
+		put16(pkt + 14, id);
+		return len + 4;
+	}
 	if (eth) {
 		memcpy(pkt, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01", 12);
 		put16(pkt + 12, 0x0800);
@@ -219,35 +238,63 @@ static int build(const char *spec, int eth, unsigned char *pkt)
 	}
 	if (!strcmp(spec, "short"))
 		return eth ? 20 : 6;
-	if (!strncmp(spec, "udp:", 4))
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (char *t = strtok(buf, ":"); t && nf < 6; t = strtok(NULL, ":"))
+		f[nf++] = t;
+	if (nf < 2)
+		return -1;
+	if (!strcmp(f[0], "udp") || !strcmp(f[0], "udp6"))
 		proto = 17;
-	else if (!strncmp(spec, "tcp:", 4))
+	else if (!strcmp(f[0], "tcp") || !strcmp(f[0], "tcp6"))
 		proto = 6, l4len = 20;
-	else if (!strncmp(spec, "icmp:", 5))
+	else if (!strcmp(f[0], "icmp"))
 		proto = 1;
+	else if (!strcmp(f[0], "icmp6"))
+		proto = 58;
+	else if (!strcmp(f[0], "frag"))
+		proto = atoi(f[1]), frag = 1;
 	else
 		return -1;
-	arg = atoi(strchr(spec, ':') + 1);
-	ip[0] = 0x45;
-	put16(ip + 2, 20 + l4len);
-	ip[8] = 64;
-	ip[9] = proto;
-	memcpy(ip + 12, "\x0a\x09\x00\x01\x0a\x09\x00\x02", 8);
-	for (int i = 0; i < 20; i += 2)
-		sum += ip[i] << 8 | ip[i + 1];
-	sum = (sum & 0xffff) + (sum >> 16);
-	put16(ip + 10, ~sum & 0xffff);
-	if (proto == 1) {
-		ip[20] = arg;
+	v6 = strchr(f[0], '6') != NULL;
+	arg = atoi(f[1]);
+	ip = pkt + (eth ? 14 : 0);
+	if (v6) {
+		if (eth)
+			put16(pkt + 12, 0x86dd);
+		ip[0] = 0x60;
+		put16(ip + 4, l4len);
+		ip[6] = proto;
+		ip[7] = 64;
+		memcpy(ip + 8, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+		memcpy(ip + 24, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x02", 16);
+		hl = 40;
 	} else {
-		put16(ip + 20, 40000);
-		put16(ip + 22, arg);
-		if (proto == 17)
-			put16(ip + 24, 8);
-		else
-			ip[32] = 0x50, ip[33] = 0x02;
+		ip[0] = 0x45;
+		put16(ip + 2, 20 + l4len);
+		if (frag)
+			put16(ip + 6, 100); /* fragment offset 800 bytes: no L4 header here */
+		ip[8] = 64;
+		ip[9] = proto;
+		memcpy(ip + 12, "\x0a\x09\x00\x01\x0a\x09\x00\x02", 8);
+		if ((proto == 1 && nf > 2) || (proto != 1 && nf > 3))
+			inet_pton(AF_INET, proto == 1 ? f[2] : f[3], ip + 12);
+		for (int i = 0; i < 20; i += 2)
+			sum += ip[i] << 8 | ip[i + 1];
+		sum = (sum & 0xffff) + (sum >> 16);
+		put16(ip + 10, ~sum & 0xffff);
+		hl = 20;
 	}
-	return (eth ? 14 : 0) + 20 + l4len;
+	if (proto == 1 || proto == 58 || frag) {
+		ip[hl] = frag ? 0 : arg;
+	} else {
+		put16(ip + hl, nf > 2 ? atoi(f[2]) : 40000);
+		put16(ip + hl + 2, arg);
+		if (proto == 17)
+			put16(ip + hl + 4, 8);
+		else
+			ip[hl + 12] = 0x50, ip[hl + 13] = nf > 4 ? strtol(f[4], NULL, 0) : 0x02;
+	}
+	return (eth ? 14 : 0) + hl + l4len;
 }
 
 static int mkpcap(const char *out, const char *kind, int n, char **specs)

@@ -38,10 +38,11 @@ build() { # name define hook-meta section policy(a|b) [mkmeta extra args...]
 }
 
 # compile NAME HOOK-IN-POLICY POL: from the policy's directory, so rules are
-# named edge-POL.sluice:LINE:COL like the stand-ins'.
+# named edge-POL.sluice:LINE:COL like the stand-ins'. Sources stay in src/NAME/.
 compile() {
-	sed "s/@HOOK@/$2/" "$policies/edge-$3.sluice.in" > "$out/src/edge-$3.sluice"
-	(cd "$out/src" && "${compiler[@]}" "edge-$3.sluice" "../$1.o")
+	mkdir -p "$out/src/$1"
+	sed "s/@HOOK@/$2/" "$policies/edge-$3.sluice.in" > "$out/src/$1/edge-$3.sluice"
+	(cd "$out/src/$1" && "${compiler[@]}" "edge-$3.sluice" "../../$1.o")
 }
 
 compile_all() {

@@ -24,7 +24,7 @@ int main(int argc, char **argv)
 	struct sl_sources srcs;
 	struct sl_diag diag;
 	struct sl_ast *ast = NULL;
-	struct sl_ir *ir = NULL;
+	struct sl_ir *ir = NULL, *opt = NULL;
 	struct sl_bpf_object *obj = NULL;
 	void *image = NULL;
 	size_t size = 0;
@@ -41,15 +41,19 @@ int main(int argc, char **argv)
 		err = sl_check(ast, &diag);
 	if (!err)
 		err = sl_ir_lower(ast, arena, &diag, &ir);
+	/* The metadata describes the policy as written; the code comes from the optimised copy. */
+	if (!err) {
+		opt = sl_ir_clone(ir, arena);
+		err = opt ? sl_opt_run(opt, 1, &diag, NULL) : -ENOMEM;
+	}
 	if (!err)
-		err = sl_opt_run(ir, 1, &diag, NULL);
-	if (!err)
-		err = sl_codegen(ir, &cg, arena, &diag, &obj);
+		err = sl_codegen(opt, &cg, arena, &diag, &obj);
 	if (!err)
 		err = sl_object_serialize(obj, ir, &oo, &diag, &image, &size);
 	if (!err)
 		err = sl_write_file_atomic(argv[2], image, size);
 	free(image);
+	sl_sources_fini(&srcs);
 	if (err || sl_diag_failed(&diag)) {
 		fprintf(stderr, "polbuild: %s: failed (%d)\n", argv[1], err);
 		return 1;
