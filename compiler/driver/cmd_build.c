@@ -42,6 +42,9 @@ static void build_usage(FILE *out)
 		"  -o, --output FILE     write FILE (default: POLICY's base name with .o,\n"
 		"                        in the current directory); replaced atomically\n"
 		"  -O0, -O1, -O2         optimisation level (default -O2)\n"
+		"      --classifier=MODE decision-tree walk for runs of accept/drop rules:\n"
+		"                        auto (the cost model decides at -O2, the default),\n"
+		"                        tree (wherever it applies, at any level), off\n"
 		"      --record-decisions  store the deciding rule of each packet in the map\n"
 		"                        " "sluice_decision (debug objects, `sluice-load run`)\n"
 		"  -W, --werror          treat warnings as errors\n"
@@ -49,6 +52,22 @@ static void build_usage(FILE *out)
 		"  -v, --verbose         print what was written\n"
 		"  -h, --help            this text\n\n"
 		"exit status: 0 built, 1 the policy has errors, 2 usage or system error\n");
+}
+
+static int parse_classifier(const char *m, int *mode)
+{
+	if (!strcmp(m, "auto"))
+		*mode = SL_CLASSIFIER_AUTO;
+	else if (!strcmp(m, "tree"))
+		*mode = SL_CLASSIFIER_TREE;
+	else if (!strcmp(m, "off"))
+		*mode = SL_CLASSIFIER_OFF;
+	else {
+		fprintf(stderr, "sluice: error: unknown classifier mode '%s' (use auto, tree or off)\n",
+			m);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int parse_level(const char *a, int *level)
@@ -79,6 +98,11 @@ static int parse_args(int argc, char **argv, struct build_args *b)
 			b->output = argv[i];
 		} else if (!strncmp(a, "-O", 2)) {
 			if (parse_level(a, &b->opts.opt_level))
+				return SL_EXIT_USAGE;
+		} else if (!strncmp(a, "--classifier", 12) && (a[12] == '=' || !a[12])) {
+			const char *m = a[12] == '=' ? a + 13 : (++i < argc ? argv[i] : "");
+
+			if (parse_classifier(m, &b->opts.classifier))
 				return SL_EXIT_USAGE;
 		} else if (!strcmp(a, "--record-decisions")) {
 			b->opts.record_decisions = true;
@@ -143,7 +167,8 @@ static int compile(const char *policy, const struct sl_build_opts *o, struct sl_
 		   struct sl_sources *srcs, struct sl_diag *diag, void **image, size_t *size)
 {
 	struct sl_codegen_opts copts = { .opt_level = o->opt_level,
-					 .record_decisions = o->record_decisions };
+					 .record_decisions = o->record_decisions,
+					 .classifier = (enum sl_classifier_mode)o->classifier };
 	struct sl_object_opts oopts = { .opt_level = o->opt_level,
 					.compiler = "sluice " SLUICE_VERSION };
 	struct sl_ast *ast = NULL;

@@ -27,6 +27,7 @@ struct sl_build_opts {
 	bool record_decisions;  /* debug objects for `sluice-load run` */
 	bool werror;            /* warnings fail the build */
 	bool quiet_warnings;
+	int classifier;         /* enum sl_classifier_mode (emit/bpf_object.h): 0 = auto */
 };
 
 /*

@@ -242,6 +242,8 @@ static int gen_table(const struct sl_ir *ir, const struct sl_codegen_opts *opts,
 		.hook = ir->tables[t].hook,
 		.counter_map = obj->counter_map,
 		.decision_map = obj->decision_map,
+		.obj = obj,
+		.arena = arena,
 	};
 	int err;
 

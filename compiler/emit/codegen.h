@@ -51,6 +51,8 @@ struct sl_cg {
 	bool counts;               /* some reachable rule counts (meta length is needed) */
 	int16_t slot[SL_FIELD_COUNT]; /* fp offset of the field (word 0); 0 = not parsed */
 	int32_t counter_map, decision_map; /* map indexes, -1 when absent */
+	struct sl_bpf_object *obj; /* bodies may add maps (table_walk_cg.c) */
+	struct sl_arena *arena;
 	struct sl_cg_tail tails[2][2];     /* [verdict][counted] */
 	struct sl_cg_tail decided;         /* end of a chunk whose rule R9 decided */
 	uint32_t chunk_rules;              /* rules in the open chunk (codegen_linear.c) */

@@ -22,6 +22,7 @@
 #include <errno.h>
 
 #include "codegen.h"
+#include "table_walk.h"
 
 #define MAX_NESTING 16
 #define CHUNK_RULES 64
@@ -157,6 +158,21 @@ static int emit_chain(struct sl_cg *cg, uint32_t chain, sl_label ret, unsigned d
 		return -EINVAL;
 	}
 	for (uint32_t i = 0; i < c->nrules; i++) {
+		struct sl_tw_plan *walk;
+		uint32_t walked;
+
+		/* A run of accept/drop rules may become one decision-tree walk (-O2). */
+		err = sl_cg_table_walk_plan(cg, c, i, &walk);
+		if (err)
+			return err;
+		if (walk) {
+			chunk_close(cg);
+			err = sl_cg_table_walk_emit(cg, walk, &walked);
+			if (err)
+				return err;
+			i += walked - 1;
+			continue;
+		}
 		err = emit_rule(cg, &c->rules[i], ret, depth);
 		if (err)
 			return err;

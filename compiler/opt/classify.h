@@ -21,13 +21,14 @@
 #include "../ir/ir.h"
 #include "dtree.h"
 
-/* Payload of a box: what the emitted code needs to act on the winning rule. */
+/* Payload of a box: what the emitted code needs to act on the winning rule (codegen's
+ * SL_CG_PAYLOAD: its "decided" tail takes it as it is). */
 #define SL_CLS_PAYLOAD(id, counter, drop) ((uint32_t)(id) << 2 | (counter) << 1 | (drop))
 #define SL_CLS_PAYLOAD_DROP 0x1u
 #define SL_CLS_PAYLOAD_COUNTER 0x2u
 #define SL_CLS_PAYLOAD_RULE_SHIFT 2
 /* Rule ids must fit the payload. */
-#define SL_CLS_MAX_RULE_ID ((UINT32_MAX >> SL_CLS_PAYLOAD_RULE_SHIFT) - 1)
+#define SL_CLS_MAX_RULE_ID ((1u << 29) - 1)
 
 /* Boxes one rule may expand to, and per segment relative to its rules. */
 #define SL_CLS_MAX_BOXES_PER_RULE 256u

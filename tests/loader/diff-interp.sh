@@ -5,16 +5,16 @@
 # run` (BPF_PROG_TEST_RUN) and by `sluice run` (the interpreter) on the same
 # varied pcaps (IPv4/IPv6, TCP flags, fragments, VLAN, ARP, raw IP); the
 # outputs, text and JSON, must be identical.
-# Usage: diff-interp.sh SLUICE POLBUILD SOURCE_DIR
+# Usage: diff-interp.sh SLUICE SOURCE_DIR
 . "$(dirname "$0")/lib.sh"
-sluice=$1 polbuild=$2 src=$3
+sluice=$1 src=$2
 [ -f "$OBJDIR/kind" ] || { echo "FAIL: no test objects"; exit 1; }
 [ "$(id -u)" = 0 ] || skip "needs root"
 "$HELPER" mkpcap "$TMP/probe.pcap" eth udp:1 >/dev/null
 "$SLUICE_LOAD" run "$OBJDIR/xdp-a.o" --pcap "$TMP/probe.pcap" >/dev/null 2>&1 || skip "BPF not usable here"
 
-compile() { # POLICY OUT: sluice build when it works, else the pipeline tool
-	"$sluice" build --record-decisions "$1" -o "$2" 2>/dev/null || "$polbuild" "$1" "$2"
+compile() { # POLICY OUT
+	"$sluice" build --record-decisions "$1" -o "$2"
 }
 
 pkts=(udp:53 udp:53:53 udp:123 udp:7777 udp:7778 tcp:22 tcp:22:40000:10.1.2.3 tcp:80 tcp:443

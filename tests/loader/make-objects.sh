@@ -7,11 +7,9 @@
 # objects {xdp,tci,tce,cgin,cgout}-{a,b}.o are real `sluice build
 # --record-decisions` output of policies/edge-{a,b}.sluice.in instead; the
 # damaged variants are always stand-ins. OUTDIR/kind says which.
-# POLBUILD (polbuild.c: the same pipeline as a test tool) stands in for
-# `sluice build` while the driver cannot build yet.
-# Usage: make-objects.sh MKMETA OUTDIR [SLUICE [POLBUILD]]
+# Usage: make-objects.sh MKMETA OUTDIR [SLUICE]
 set -euo pipefail
-mkmeta=$1 out=$2 sluice=${3:-} polbuild=${4:-}
+mkmeta=$1 out=$2 sluice=${3:-}
 policies=$(cd "$(dirname "$0")/policies" && pwd)
 src=$(dirname "$0")/bpf/testpol.bpf.c
 rm -rf "$out"
@@ -68,11 +66,6 @@ elif [ -n "$sluice" ] && ! grep -q "not implemented" "$out/src/probe.err"; then
 	cat "$out/src/probe.err" >&2
 	echo "make-objects: sluice build failed on a loader test policy" >&2
 	exit 1
-elif [ -n "$polbuild" ]; then
-	echo "make-objects: sluice build is not implemented yet: compiling with polbuild" >&2
-	compiler=("$polbuild")
-	compile_all
-	echo "compiled by polbuild (the compiler's pipeline)" > "$out/kind"
 fi
 [ -f "$out/kind" ] || for pol in a b; do
 	build xdp-$pol HOOK_XDP xdp xdp $pol

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * BPF that walks the decision trees of compiler/opt/dtree.h, read straight
+ * out of read-only array maps (the object's `.rodata`). The code is the
+ * same small step unrolled to each tree's depth, then a leaf scan unrolled
+ * to its longest list, so the verifier sees no loop and a few hundred
+ * instructions per tree however many rules there are. Every table read is
+ * bounds-checked against the table's size, as the verifier demands.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../opt/dtree.h"
+#include "insn.h"
+
+/* Stack scratch the walk needs: route and compare keys, absent mask, payload. */
+#define SL_TW_SCRATCH(ndims) (8 * (2 * (ndims) + 2))
+
+#define SL_TW_MAX_SLOTS 3
+
+struct sl_tw_input {
+	/*
+	 * fp offsets of each dimension's u64 slots: the field value, or >= 2^bits
+	 * when absent. With several slots the value is their minimum (fields of
+	 * which a packet has at most one, e.g. TCP and UDP ports).
+	 */
+	int16_t value_off[SL_DT_MAX_DIMS][SL_TW_MAX_SLOTS];
+	uint8_t nslots[SL_DT_MAX_DIMS]; /* 1..SL_TW_MAX_SLOTS */
+	/* fp offset of SL_TW_SCRATCH(ndims) free bytes (their lowest address), 8-aligned */
+	int16_t scratch_off;
+	/* maps (indexes in the object) whose `init` are the tables of sl_tw_tables() */
+	uint32_t nodes_map, lists_map, records_map;
+};
+
+enum { SL_TW_NODES, SL_TW_LISTS, SL_TW_RECORDS, SL_TW_NTABLES };
+
+struct sl_tw_table {
+	void *data; /* malloc'd */
+	size_t size;
+};
+
+/* The tables as map contents (lists padded for the unrolled scans). Returns 0 or -ENOMEM. */
+int sl_tw_tables(const struct sl_dt *dt, struct sl_tw_table out[SL_TW_NTABLES]);
+void sl_tw_tables_free(struct sl_tw_table t[SL_TW_NTABLES]);
+
+/*
+ * Emit the walk. When a box matches, the code falls through with its payload
+ * (u32) in `dst`; otherwise it jumps to `nomatch`. Clobbers R0-R5, R7-R9
+ * and the scratch; reads the value slots. Errors are left in e->err.
+ */
+void sl_tw_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_tw_input *in,
+		uint8_t dst, sl_label nomatch);
+
+/* Instructions sl_tw_emit() will produce (for cost decisions), islands aside. */
+size_t sl_tw_size(const struct sl_dt *dt);
+
+struct sl_cg;
+struct sl_ir_chain;
+struct sl_tw_plan;
+
+/*
+ * Code generation's hooks (table_walk_cg.c). At rule `first` of chain `c`:
+ * when the classifier mode and the cost model want a table walk for the
+ * segment starting there, *plan gets it (else NULL and the caller emits rule
+ * `first` as usual). sl_cg_table_walk_emit() then emits it, adds its tables
+ * to the object, sets *consumed to the rules it covers and frees the plan.
+ * The walk clobbers R0-R9 (none of which the caller may keep across it).
+ * Both return 0 or -errno.
+ */
+int sl_cg_table_walk_plan(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first,
+			  struct sl_tw_plan **plan);
+int sl_cg_table_walk_emit(struct sl_cg *cg, struct sl_tw_plan *plan, uint32_t *consumed);
+void sl_cg_table_walk_free(struct sl_tw_plan *plan);

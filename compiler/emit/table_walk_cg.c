@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Code generation's side of the classifier: where a chain holds a run of
+ * accept/drop rules (a segment, compiler/opt/classify.h), emit one table walk
+ * instead of the rules one by one, when the cost model says so. The walk
+ * yields the winning rule's payload (id, counter, verdict) in R9 and goes to
+ * codegen's "decided" tail, which counts, records and returns as for any rule.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../opt/classify.h"
+#include "codegen.h"
+#include "table_walk.h"
+
+/*
+ * libbpf makes each `.rodata*` section one array map value, at most
+ * KMALLOC_MAX_SIZE (4 MiB); the object writer starts a new section when one
+ * is full, so each table must fit 4 MiB and all of them a sane total.
+ */
+#define TABLE_MAX (4u << 20)
+#define TOTAL_MAX (64u << 20)
+/* Below this many rules straight code is always at least as fast. */
+#define MIN_AUTO_RULES 8
+#define STACK_SIZE 512
+
+static const char *const table_names[SL_TW_NTABLES] = { "nodes", "lists", "boxes" };
+
+_Static_assert(SL_CLS_PAYLOAD(12345, 1u, 1u) == SL_CG_PAYLOAD(12345, 1u, 1u) &&
+		       SL_CLS_PAYLOAD(7, 0u, 1u) == SL_CG_PAYLOAD(7, 0u, 1u),
+	       "a walk's payload is what codegen's decided tail takes");
+
+static size_t rodata_used(const struct sl_bpf_object *obj)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < obj->nmaps; i++)
+		if (obj->maps[i].init)
+			n += ((size_t)obj->maps[i].value_size * obj->maps[i].max_entries + 7) & ~(size_t)7;
+	return n;
+}
+
+static int find_map(const struct sl_bpf_object *obj, const char *name)
+{
+	for (uint32_t i = 0; i < obj->nmaps; i++)
+		if (!strcmp(obj->maps[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* The tables as read-only array maps; a chain inlined at several jumps shares them. */
+static int add_tables(struct sl_cg *cg, const struct sl_dt *dt, const char *prefix,
+		      struct sl_tw_input *in)
+{
+	struct sl_bpf_object *obj = cg->obj;
+	struct sl_tw_table t[SL_TW_NTABLES];
+	uint32_t *index[SL_TW_NTABLES] = { &in->nodes_map, &in->lists_map, &in->records_map };
+	int err = sl_tw_tables(dt, t);
+
+	if (err)
+		return err;
+	for (int k = 0; k < SL_TW_NTABLES; k++) {
+		const char *name = sl_arena_printf(cg->arena, "%s_%s", prefix, table_names[k]);
+		int at = find_map(obj, name);
+
+		if (at < 0) {
+			obj->maps = sl_arena_realloc(cg->arena, obj->maps, obj->nmaps, obj->nmaps + 1,
+						     sizeof(*obj->maps));
+			at = (int)obj->nmaps++;
+			obj->maps[at] = (struct sl_bpf_map){
+				.name = name,
+				.type = BPF_MAP_TYPE_ARRAY,
+				.key_size = sizeof(uint32_t),
+				.value_size = (uint32_t)t[k].size,
+				.max_entries = 1,
+				.key_shape = SL_BTF_U32,
+				.value_shape = SL_BTF_BYTES,
+				.init = memcpy(sl_arena_alloc(cg->arena, t[k].size), t[k].data,
+					       t[k].size),
+			};
+		}
+		*index[k] = (uint32_t)at;
+	}
+	sl_tw_tables_free(t);
+	return 0;
+}
+
+/* Lowest fp offset codegen's slots use. */
+static int lowest_slot(const struct sl_cg *cg)
+{
+	int low = SL_CG_KEY_OFF;
+
+	for (unsigned f = 0; f < SL_FIELD_COUNT; f++)
+		if (cg->slot[f])
+			low = sl_min(low, (int)sl_cg_slot(cg, (enum sl_field)f, sl_cg_words(f) - 1));
+	return low;
+}
+
+/* The slots a dimension's value comes from (see sl_cls_problem.field). */
+static bool value_slots(const struct sl_cg *cg, enum sl_field f, struct sl_tw_input *in, unsigned d)
+{
+	enum sl_field alt[SL_TW_MAX_SLOTS] = { f, f, f };
+	unsigned n = 1;
+
+	if (f == SL_FIELD_TH_SPORT || f == SL_FIELD_TH_DPORT) {
+		alt[1] = f == SL_FIELD_TH_SPORT ? SL_FIELD_TCP_SPORT : SL_FIELD_TCP_DPORT;
+		alt[2] = f == SL_FIELD_TH_SPORT ? SL_FIELD_UDP_SPORT : SL_FIELD_UDP_DPORT;
+		n = 3;
+	}
+	in->nslots[d] = 0;
+	for (unsigned k = 0; k < n; k++)
+		if (cg->slot[alt[k]])
+			in->value_off[d][in->nslots[d]++] = sl_cg_slot(cg, alt[k], 0);
+	return in->nslots[d] > 0;
+}
+
+static int build_tree(const struct sl_cls_problem *p, size_t budget, struct sl_dt **dt)
+{
+	static const double spfac[] = { 4.0, 2.0, 1.5 };
+	struct sl_dt_params par;
+	int err = -E2BIG;
+
+	/* Less space per node when the tables do not fit: deeper trees, but trees. */
+	for (size_t i = 0; i < SL_ARRAY_SIZE(spfac) && err == -E2BIG; i++) {
+		sl_dt_params_default(&par);
+		par.spfac = spfac[i];
+		par.max_trees = SL_DT_MAX_TREES;
+		par.max_bytes = TABLE_MAX;
+		err = sl_dt_build(&p->prob, &par, dt);
+		if (!err && (size_t)(*dt)->nnodes * 8 + (size_t)(*dt)->nlists * 4 +
+					(size_t)(*dt)->nboxes * (*dt)->record_size > budget) {
+			sl_dt_free(*dt);
+			*dt = NULL;
+			err = -E2BIG;
+		}
+	}
+	return err;
+}
+
+static void emit_segment(struct sl_cg *cg, const struct sl_cls_problem *p, const struct sl_dt *dt,
+			 struct sl_tw_input *in)
+{
+	struct sl_emit *e = &cg->e;
+	sl_label end = sl_emit_new_label(e);
+
+	for (uint32_t k = 0; k < p->nhoisted; k++) {
+		sl_cg_mismatch(cg, p->hoisted[k]->field, p->hoisted[k]->set, k ? SL_R7 : SL_R6);
+		if (k)
+			sl_emit(e, SL_ALU64_REG(BPF_OR, SL_R6, SL_R7));
+	}
+	if (p->nhoisted)
+		sl_emit_jmp_imm(e, BPF_JSLT, SL_R6, 0, end);
+	/* The payload is codegen's: its "decided" tail counts, records and returns. */
+	sl_tw_emit(e, dt, in, SL_R9, end);
+	/*
+	 * No rule here counts: say so to the verifier, or it follows the tail's
+	 * counting branch, which may read a meta length slot that was never parsed.
+	 */
+	if (!p->counters)
+		sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R9, (int32_t)~SL_CLS_PAYLOAD_COUNTER));
+	if (!cg->decided.used) {
+		cg->decided.label = sl_emit_new_label(e);
+		cg->decided.used = true;
+	}
+	sl_emit_ja(e, cg->decided.label);
+	sl_emit_bind(e, end);
+}
+
+static bool wanted(const struct sl_cg *cg, const struct sl_cls_problem *p, const struct sl_dt *dt,
+		   const struct sl_ir_rule *rules, uint32_t n)
+{
+	if (cg->opts->classifier == SL_CLASSIFIER_TREE)
+		return true;
+	/* Straight code's worst path is all of it; the walk's is about all of its code too. */
+	return n >= MIN_AUTO_RULES && 2 * sl_tw_size(dt) < sl_cls_linear_cost(rules, n);
+}
+
+struct sl_tw_plan {
+	const struct sl_ir_chain *chain;
+	uint32_t first, n;
+	struct sl_cls_problem p;
+	struct sl_dt *dt;
+	struct sl_tw_input in;
+};
+
+void sl_cg_table_walk_free(struct sl_tw_plan *plan)
+{
+	if (!plan)
+		return;
+	sl_cls_problem_fini(&plan->p);
+	sl_dt_free(plan->dt);
+	free(plan);
+}
+
+/* Build the problem and the trees, and ask the cost model. 0 with *out NULL: no walk. */
+static int plan_walk(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first, uint32_t n,
+		     struct sl_tw_plan *plan)
+{
+	size_t used = rodata_used(cg->obj);
+	int err, scratch;
+
+	err = sl_cls_problem(&c->rules[first], n, &plan->p);
+	if (err)
+		return err;
+	scratch = lowest_slot(cg) - SL_TW_SCRATCH(plan->p.prob.ndims);
+	for (unsigned d = 0; d < plan->p.prob.ndims; d++)
+		if (!value_slots(cg, plan->p.field[d], &plan->in, d))
+			scratch = -STACK_SIZE - 1; /* cannot happen: every tested field is parsed */
+	plan->in.scratch_off = (int16_t)scratch;
+	if (scratch < -STACK_SIZE || used >= TOTAL_MAX)
+		return -E2BIG;
+	err = build_tree(&plan->p, TOTAL_MAX - used, &plan->dt);
+	if (err)
+		return err;
+	return wanted(cg, &plan->p, plan->dt, &c->rules[first], n) ? 0 : -E2BIG;
+}
+
+int sl_cg_table_walk_plan(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first,
+			  struct sl_tw_plan **out)
+{
+	struct sl_tw_plan *plan;
+	uint32_t n;
+	int err;
+
+	*out = NULL;
+	if (cg->opts->classifier == SL_CLASSIFIER_OFF ||
+	    (cg->opts->classifier == SL_CLASSIFIER_AUTO && cg->opts->opt_level < 2))
+		return 0;
+	/* Only at the start of a run: a declined run stays straight code as a whole. */
+	if (first > 0 && sl_cls_rule_fits(&c->rules[first - 1]))
+		return 0;
+	n = sl_cls_segment_len(c, first);
+	if (!n || (cg->opts->classifier == SL_CLASSIFIER_AUTO && n < MIN_AUTO_RULES))
+		return 0;
+	plan = calloc(1, sizeof(*plan));
+	if (!plan)
+		return -ENOMEM;
+	*plan = (struct sl_tw_plan){ .chain = c, .first = first, .n = n };
+	err = plan_walk(cg, c, first, n, plan);
+	if (err) {
+		sl_cg_table_walk_free(plan);
+		return err == -E2BIG ? 0 : err;
+	}
+	*out = plan;
+	return 0;
+}
+
+int sl_cg_table_walk_emit(struct sl_cg *cg, struct sl_tw_plan *plan, uint32_t *consumed)
+{
+	const struct sl_ir_chain *c = plan->chain;
+	const char *prefix = sl_arena_printf(cg->arena, "sluice_dt_c%u_r%u",
+					     (unsigned)(c - cg->ir->chains), plan->first);
+	int err;
+
+	*consumed = 0;
+	sl_emit_set_loc(&cg->e, c->rules[plan->first].loc);
+	err = add_tables(cg, plan->dt, prefix, &plan->in);
+	if (!err) {
+		emit_segment(cg, &plan->p, plan->dt, &plan->in);
+		*consumed = plan->n;
+	}
+	sl_cg_table_walk_free(plan);
+	return err;
+}
