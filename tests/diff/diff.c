@@ -426,6 +426,28 @@ static void report(struct gen_policy *p, const struct config *cfg, uint64_t seed
 	struct front f;
 	int ferr = front_compile(POLICY_NAME, text, &f);
 
+	/* rule ids change as rules go: describe the shrunk policy's own run */
+	if (fd->what == DIFFERENT && fd->pkt.len && !ferr) {
+		struct config one = *cfg;
+		struct finding now;
+		struct stats st = { 0 };
+		const struct gen_packet *pp[16];
+		size_t np[16];
+
+		one.levels[0] = fd->level;
+		one.nlevels = 1;
+		for (unsigned i = 0; i < 16; i++)
+			pp[i] = &fd->pkt, np[i] = 1;
+		if (check_policy(text, &one, pp, np, fd->table, &now, &st) == DIFFERENT &&
+		    now.pkt.len) {
+			free(now.detail);
+			now.detail = fd->detail;
+			*fd = now;
+		} else {
+			free(now.detail);
+		}
+	}
+
 	fprintf(out, "\n=== %s: seed %llu, -O%d, table %u ===\n", kinds[fd->what],
 		(unsigned long long)seed, fd->level, fd->table);
 	if (fd->detail)
