@@ -325,7 +325,7 @@ static int load_object(struct variant *v, struct bpf_object **objp, int *prog_fd
 	if (!obj) {
 		r = -errno;
 		v->status = "open-failed";
-		snprintf(v->note, sizeof(v->note), "libbpf cannot open the object: %s %s",
+		snprintf(v->note, sizeof(v->note), "libbpf cannot open the object: %s %.400s",
 			 strerror(-r), libbpf_last);
 		return r;
 	}
@@ -355,7 +355,7 @@ static int load_object(struct variant *v, struct bpf_object **objp, int *prog_fd
 		v->status = "rejected";
 		rejection_reason(log, v->note, sizeof(v->note));
 		if (!v->note[0])
-			snprintf(v->note, sizeof(v->note), "%s %s", strerror(-r), libbpf_last);
+			snprintf(v->note, sizeof(v->note), "%s %.400s", strerror(-r), libbpf_last);
 		bpf_object__close(obj);
 		return r;
 	}

@@ -73,7 +73,7 @@ grep -q "another XDP program is attached" "$TMP/err" && ok "busy XDP hook messag
 [ -z "$(find "$other" -mindepth 1 2>/dev/null)" ] && ok "busy XDP hook: no pins left" || fail "busy: pins left in $other"
 rmdir "$other" 2>/dev/null
 KEEP=1 expect_fail "attach twice" 1 "already has a program attached" -- $L attach "$OBJDIR/xdp-a.o" "${X[@]}"
-$L list | grep -q "xdp (native)" && ok "first attachment intact" || fail "first attachment lost"
+$L list | grep >/dev/null "xdp (native)" && ok "first attachment intact" || fail "first attachment lost"
 $L detach "${X[@]}" >/dev/null
 assert_clean "end"
 finish

@@ -80,11 +80,11 @@ check "A: tcp 9999 passes" pass "$(tcp_ok 9999)"
 
 # A second process finds the attachment and its counters.
 list=$("$SLUICE_LOAD" list --json)
-echo "$list" | grep -q '"status":"attached"' && ok "list: found attached" || fail "list: $list"
-echo "$list" | grep -q "\"program_id\":[1-9]" || fail "list: no program id: $list"
+echo "$list" | grep >/dev/null '"status":"attached"' && ok "list: found attached" || fail "list: $list"
+echo "$list" | grep >/dev/null "\"program_id\":[1-9]" || fail "list: no program id: $list"
 check "stats: udp 7777 counter" 20 "$(counter_of 'udp dport 7777 counter drop')"
 check "stats: udp 7778 counter" 20 "$(counter_of 'udp dport 7778 counter accept')"
-"$SLUICE_LOAD" stats "${TARGET[@]}" | grep -q 'udp dport 7778 counter packets 20 bytes [1-9][0-9]* accept' &&
+"$SLUICE_LOAD" stats "${TARGET[@]}" | grep >/dev/null 'udp dport 7778 counter packets 20 bytes [1-9][0-9]* accept' &&
 	ok "stats text" || fail "stats text: $("$SLUICE_LOAD" stats "${TARGET[@]}")"
 
 # Replace A and B back and forth under continuous udp 7777 traffic, which both drop.
@@ -117,7 +117,7 @@ echo "udp 7777 counter after replaces: $c (20 before + $sent sent)"
 check "B: tcp 8888 passes" pass "$(tcp_ok 8888)"
 check "B: tcp 9999 dropped" blocked "$(tcp_ok 9999)"
 check "B: udp 7777 dropped" 0 "$(udp_count 7777 10 0)"
-"$SLUICE_LOAD" list | grep -q "$OBJ\|edge" && ok "list text" || fail "list text"
+"$SLUICE_LOAD" list | grep >/dev/null "$OBJ\|edge" && ok "list text" || fail "list text"
 
 # Detach restores traffic and leaves nothing behind.
 "$SLUICE_LOAD" detach "${TARGET[@]}"

@@ -121,8 +121,8 @@ assert_clean() {
 	for ns_dev in "$NS_A:$DEV_A" "$NS_B:$DEV_B"; do
 		ns=${ns_dev%%:*} dev=${ns_dev#*:}
 		ip -n "$ns" link show "$dev" >/dev/null 2>&1 || continue
-		ip -n "$ns" link show "$dev" | grep -q 'xdp' && fail "$what: XDP program left on $dev"
-		tc -n "$ns" qdisc show dev "$dev" | grep -q clsact && fail "$what: clsact qdisc left on $dev"
+		ip -n "$ns" link show "$dev" | grep >/dev/null 'xdp' && fail "$what: XDP program left on $dev"
+		tc -n "$ns" qdisc show dev "$dev" | grep >/dev/null clsact && fail "$what: clsact qdisc left on $dev"
 		for dir in ingress egress; do
 			[ -z "$(ip netns exec "$ns" "$HELPER" tcx-query "$dev" $dir)" ] ||
 				fail "$what: tcx $dir program left on $dev"

@@ -12,14 +12,14 @@ L=$SLUICE_LOAD
 # Forced generic mode.
 $L attach "$OBJDIR/xdp-a.o" --xdp "$DEV_A" --netns "$NS_A" --mode generic >/dev/null
 check "attach --mode generic (rc)" 0 $?
-ip -n "$NS_A" link show "$DEV_A" | grep -q xdpgeneric && ok "kernel reports xdpgeneric" || fail "not generic: $(ip -n "$NS_A" link show "$DEV_A")"
-$L list | grep -q "xdp (generic)" && ok "list says generic" || fail "list mode: $($L list)"
+ip -n "$NS_A" link show "$DEV_A" | grep >/dev/null xdpgeneric && ok "kernel reports xdpgeneric" || fail "not generic: $(ip -n "$NS_A" link show "$DEV_A")"
+$L list | grep >/dev/null "xdp (generic)" && ok "list says generic" || fail "list mode: $($L list)"
 $L detach --xdp "$DEV_A" --netns "$NS_A" >/dev/null
 
 # lo has no native XDP: the default falls back to generic, --mode native fails cleanly.
 $L attach "$OBJDIR/xdp-a.o" --xdp lo --netns "$NS_A" >/dev/null
 check "attach on lo (rc)" 0 $?
-$L list | grep -q "xdp (generic) *lo " && ok "fallback to generic on lo" || fail "lo: $($L list)"
+$L list | grep >/dev/null "xdp (generic) *lo " && ok "fallback to generic on lo" || fail "lo: $($L list)"
 $L detach --xdp lo --netns "$NS_A" >/dev/null
 $L attach "$OBJDIR/xdp-a.o" --xdp lo --netns "$NS_A" --mode native >/dev/null 2>"$TMP/err"
 check "native on lo refused (rc)" 1 $?
@@ -31,7 +31,7 @@ dotted=$DEV_A.d
 ip link add "$dotted" netns "$NS_A" type veth peer name "${DEV_B}d" netns "$NS_B"
 $L attach "$OBJDIR/xdp-a.o" --xdp "$dotted" --netns "$NS_A" >/dev/null
 check "attach on $dotted (rc)" 0 $?
-$L list | grep -q "$dotted" && ok "list shows $dotted" || fail "dotted: $($L list)"
+$L list | grep >/dev/null "$dotted" && ok "list shows $dotted" || fail "dotted: $($L list)"
 $L detach --xdp "$dotted" --netns "$NS_A" >/dev/null
 check "detach $dotted (rc)" 0 $?
 ip -n "$NS_A" link del "$dotted"
@@ -40,9 +40,9 @@ ip -n "$NS_A" link del "$dotted"
 $L attach "$OBJDIR/xdp-big.o" --xdp "$DEV_A" --netns "$NS_A" >/dev/null
 check "attach 100k-rule object (rc)" 0 $?
 check "stats prints all 100004 rules" 100004 "$($L stats --xdp "$DEV_A" --netns "$NS_A" | grep -c '# edge-a.sluice:')"
-$L stats --xdp "$DEV_A" --netns "$NS_A" | tail -2 | grep -q "tcp dport 41023 drop	# edge-a.sluice:100099:5" &&
+$L stats --xdp "$DEV_A" --netns "$NS_A" | tail -2 | grep >/dev/null "tcp dport 41023 drop	# edge-a.sluice:100099:5" &&
 	ok "last rule intact" || fail "last rule: $($L stats --xdp "$DEV_A" --netns "$NS_A" | tail -2)"
-$L replace "$OBJDIR/xdp-big.o" --xdp "$DEV_A" --netns "$NS_A" | grep -q "counters of 3 unchanged rules" &&
+$L replace "$OBJDIR/xdp-big.o" --xdp "$DEV_A" --netns "$NS_A" | grep >/dev/null "counters of 3 unchanged rules" &&
 	ok "replace 100k-rule object carries 3 counters" || fail "replace big"
 $L detach --xdp "$DEV_A" --netns "$NS_A" >/dev/null
 
@@ -73,7 +73,7 @@ if command -v unshare >/dev/null; then
 		export SLUICE_BPFFS_MOUNT_PRIVATE=1
 		SLUICE_PIN_ROOT= "$0" attach "$1" --xdp "$2" --netns "$3" >/dev/null || exit 6
 		grep -q " /sys/fs/bpf bpf " /proc/self/mounts || exit 7
-		SLUICE_PIN_ROOT= "$0" list | grep -q "$2" || exit 8
+		SLUICE_PIN_ROOT= "$0" list | grep >/dev/null "$2" || exit 8
 		SLUICE_PIN_ROOT= "$0" detach --xdp "$2" --netns "$3" >/dev/null || exit 9' \
 		"$L" "$OBJDIR/xdp-a.o" "$DEV_A" "$NS_A" $can_tell 2>&1)
 	rc=$?
@@ -99,7 +99,7 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 check "list shows both defunct" 2 "$($L list 2>&1 | grep -c defunct)"
-$L list 2>&1 | grep -q error && fail "list complains: $($L list 2>&1)"
+$L list 2>&1 | grep >/dev/null error && fail "list complains: $($L list 2>&1)"
 $L prune >/dev/null
 check "prune (rc)" 0 $?
 check "nothing left after prune" "[]" "$($L list --json)"
@@ -111,7 +111,7 @@ wait $dead
 stage=$SLUICE_PIN_ROOT/net-1/1-lo/staging-$dead
 mkdir -p "$stage"
 if bpftool map create "$stage/counters" type array key 4 value 4 entries 1 name sl_stale 2>/dev/null; then
-	$L prune | grep -q "left by a killed sluice-load" && ok "prune reports the leftover" || fail "prune leftover"
+	$L prune | grep >/dev/null "left by a killed sluice-load" && ok "prune reports the leftover" || fail "prune leftover"
 	[ ! -e "$stage" ] && ok "staging leftover removed" || fail "staging leftover still there"
 fi
 [ -z "$(find "$SLUICE_PIN_ROOT" -mindepth 1 2>/dev/null)" ] && ok "no pins after prune" || fail "pins left after prune"

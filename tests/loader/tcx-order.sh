@@ -29,7 +29,7 @@ ip netns exec "$NS_B" ping -c1 -W1 $IP_A >/dev/null 2>&1 && fail "ping passed po
 
 # replace keeps the position.
 out=$("$SLUICE_LOAD" replace "$OBJDIR/tci-b.o" --tc "$DEV_A" ingress --netns "$NS_A")
-echo "$out" | grep -q "counters of 2 unchanged rules carried over" && ok "replace reports carried counters" || fail "replace output: $out"
+echo "$out" | grep >/dev/null "counters of 2 unchanged rules carried over" && ok "replace reports carried counters" || fail "replace output: $out"
 check "replace keeps the order" "$(prog_of ingress) $fin" "$(query ingress)"
 ip netns exec "$NS_B" ping -c1 -W1 $IP_A >/dev/null 2>&1 && ok "ping passes policy B" || fail "ping after replace"
 

@@ -21,7 +21,7 @@ grep -q "holds 5 tables" "$TMP/err" && grep -q "edge (xdp), tc_in (tc ingress)" 
 for t in edge tc_in tc_out cg_in cg_out; do
 	out=$($L run "$TMP/all.o" --table $t --pcap "$TMP/p.pcap")
 	check "run --table $t (rc)" 0 $?
-	echo "$out" | grep -q "^total: 4 packets" && ok "run $t: 4 packets judged" || fail "run $t: $out"
+	echo "$out" | grep >/dev/null "^total: 4 packets" && ok "run $t: 4 packets judged" || fail "run $t: $out"
 done
 check "run pass.o" "$(printf '1\taccept\t?\n2\taccept\t?\n3\taccept\t?\n4\taccept\t?\ntotal: 4 packets, 4 accept, 0 drop')" \
 	"$($L run "$TMP/pass.o" --pcap "$TMP/p.pcap")"
@@ -36,7 +36,7 @@ check "attach table tc_out to tc egress" 0 $?
 $L attach "$TMP/all.o" --table cg_in --tc "$DEV_A" ingress "${X[@]}" >/dev/null 2>&1
 check "cgroup table on tc refused" 1 $?
 check "three attachments listed" 3 "$($L list --json | grep -c '"status":"attached"')"
-$L stats --tc "$DEV_A" ingress "${X[@]}" | grep -q "^chain quarantine {" && ok "stats shows the shared chain" ||
+$L stats --tc "$DEV_A" ingress "${X[@]}" | grep >/dev/null "^chain quarantine {" && ok "stats shows the shared chain" ||
 	fail "stats: $($L stats --tc "$DEV_A" ingress "${X[@]}")"
 for h in "--xdp $DEV_A" "--tc $DEV_A ingress" "--tc $DEV_A egress"; do
 	$L detach $h "${X[@]}" >/dev/null || fail "detach $h"
