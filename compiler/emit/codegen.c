@@ -198,25 +198,25 @@ static void add_maps(const struct sl_ir *ir, const struct sl_codegen_opts *opts,
 	if (needs_counter_map(ir)) {
 		obj->counter_map = (int32_t)obj->nmaps;
 		obj->maps[obj->nmaps++] = (struct sl_bpf_map){
-			.name = SLUICE_COUNTER_MAP,
-			.type = BPF_MAP_TYPE_PERCPU_ARRAY,
-			.key_size = sizeof(uint32_t),
-			.value_size = sizeof(struct sluice_counter),
-			.max_entries = ir->nrules,
-			.key_shape = SL_BTF_U32,
-			.value_shape = SL_BTF_COUNTER,
+		    .name = SLUICE_COUNTER_MAP,
+		    .type = BPF_MAP_TYPE_PERCPU_ARRAY,
+		    .key_size = sizeof(uint32_t),
+		    .value_size = sizeof(struct sluice_counter),
+		    .max_entries = ir->nrules,
+		    .key_shape = SL_BTF_U32,
+		    .value_shape = SL_BTF_COUNTER,
 		};
 	}
 	if (opts->record_decisions) {
 		obj->decision_map = (int32_t)obj->nmaps;
 		obj->maps[obj->nmaps++] = (struct sl_bpf_map){
-			.name = SLUICE_DECISION_MAP,
-			.type = BPF_MAP_TYPE_ARRAY,
-			.key_size = sizeof(uint32_t),
-			.value_size = sizeof(uint32_t),
-			.max_entries = 1,
-			.key_shape = SL_BTF_U32,
-			.value_shape = SL_BTF_U32,
+		    .name = SLUICE_DECISION_MAP,
+		    .type = BPF_MAP_TYPE_ARRAY,
+		    .key_size = sizeof(uint32_t),
+		    .value_size = sizeof(uint32_t),
+		    .max_entries = 1,
+		    .key_shape = SL_BTF_U32,
+		    .value_shape = SL_BTF_U32,
 		};
 	}
 }
@@ -260,11 +260,13 @@ static int gen_table(const struct sl_ir *ir, const struct sl_codegen_opts *opts,
 		err = cg.e.err;
 	}
 	if (err == -E2BIG)
-		sl_error(diag, cg.table->loc,
-			 "table '%s' needs more than %u BPF instructions at this optimisation level",
-			 cg.table->name, SL_EMIT_MAX_INSNS);
+		sl_error(
+		    diag, cg.table->loc,
+		    "table '%s' needs more than %u BPF instructions at this optimisation level",
+		    cg.table->name, SL_EMIT_MAX_INSNS);
 	else if (err == -ENOMEM)
-		sl_error(diag, cg.table->loc, "out of memory generating table '%s'", cg.table->name);
+		sl_error(diag, cg.table->loc, "out of memory generating table '%s'",
+			 cg.table->name);
 	if (err) {
 		sl_emit_fini(&cg.e);
 		return err;

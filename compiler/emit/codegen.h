@@ -47,9 +47,9 @@ struct sl_cg {
 	struct sl_emit e;
 	const struct sl_ir_table *table;
 	enum sl_hook hook;
-	bool used[SL_FIELD_COUNT]; /* some reachable predicate tests the field */
-	bool counts;               /* some reachable rule counts (meta length is needed) */
-	int16_t slot[SL_FIELD_COUNT]; /* fp offset of the field (word 0); 0 = not parsed */
+	bool used[SL_FIELD_COUNT];	   /* some reachable predicate tests the field */
+	bool counts;			   /* some reachable rule counts (meta length is needed) */
+	int16_t slot[SL_FIELD_COUNT];	   /* fp offset of the field (word 0); 0 = not parsed */
 	int32_t counter_map, decision_map; /* map indexes, -1 when absent */
 	struct sl_bpf_object *obj; /* bodies may add maps (table_walk_cg.c) */
 	struct sl_arena *arena;

@@ -13,7 +13,7 @@
  * far inside the 32767 range; sl_emit_bind() still checks every offset.
  */
 #define ISLAND_TRIGGER 16384
-#define JUMP_MAX 32767
+#define JUMP_MAX       32767
 
 void sl_emit_init(struct sl_emit *e)
 {
@@ -57,7 +57,7 @@ static void record_line(struct sl_emit *e)
 	}
 	if (!reserve(e, (void **)&e->lines, &e->lines_cap, e->nlines + 1, sizeof(*e->lines)))
 		return;
-	e->lines[e->nlines++] = (struct sl_bpf_line){ (uint32_t)e->ninsns, e->loc };
+	e->lines[e->nlines++] = (struct sl_bpf_line){(uint32_t)e->ninsns, e->loc};
 }
 
 static bool ends_flow(struct bpf_insn insn)
@@ -92,7 +92,7 @@ void sl_emit_ld_map(struct sl_emit *e, uint8_t dst, uint32_t map)
 		return;
 	if (!reserve(e, (void **)&e->relocs, &e->relocs_cap, e->nrelocs + 1, sizeof(*e->relocs)))
 		return;
-	e->relocs[e->nrelocs++] = (struct sl_bpf_map_reloc){ (uint32_t)e->ninsns, map };
+	e->relocs[e->nrelocs++] = (struct sl_bpf_map_reloc){(uint32_t)e->ninsns, map};
 	sl_emit_ld_imm64(e, dst, 0);
 }
 
@@ -160,7 +160,7 @@ static void jump_to(struct sl_emit *e, struct bpf_insn insn, sl_label label)
 	if (!reserve(e, (void **)&e->pending, &e->pending_cap, e->npending + 1,
 		     sizeof(*e->pending)))
 		return;
-	e->pending[e->npending++] = (struct sl_emit_fixup){ at, label };
+	e->pending[e->npending++] = (struct sl_emit_fixup){at, label};
 }
 
 void sl_emit_jmp_imm(struct sl_emit *e, uint8_t op, uint8_t dst, int32_t imm, sl_label label)
@@ -211,7 +211,7 @@ static void emit_island(struct sl_emit *e)
 
 		patch(e, old[i].insn, trampoline);
 		old[i].insn = trampoline; /* later duplicates jump here */
-		e->unreachable = false;     /* reached from old[i] */
+		e->unreachable = false;	  /* reached from old[i] */
 		sl_emit_ja(e, target);
 	}
 	free(old);

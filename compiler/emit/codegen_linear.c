@@ -26,7 +26,7 @@
 
 #define MAX_NESTING 16
 #define CHUNK_RULES 64
-#define ENC_ID_MAX ((1u << 29) - 1) /* the payload fits a 31-bit immediate */
+#define ENC_ID_MAX  ((1u << 29) - 1) /* the payload fits a 31-bit immediate */
 
 static int emit_chain(struct sl_cg *cg, uint32_t chain, sl_label ret, unsigned depth,
 		      bool ret_follows);
@@ -153,8 +153,9 @@ static int emit_chain(struct sl_cg *cg, uint32_t chain, sl_label ret, unsigned d
 		return -EINVAL;
 	c = &cg->ir->chains[chain];
 	if (depth > MAX_NESTING) {
-		sl_error(cg->diag, c->loc, "chain '%s' is reached through more than %d nested jumps",
-			 c->name, MAX_NESTING);
+		sl_error(cg->diag, c->loc,
+			 "chain '%s' is reached through more than %d nested jumps", c->name,
+			 MAX_NESTING);
 		return -EINVAL;
 	}
 	for (uint32_t i = 0; i < c->nrules; i++) {

@@ -96,7 +96,7 @@ struct wide {
 static void emit_box(struct wide *w, const struct box *b)
 {
 	struct sl_emit *e = &w->cg->e;
-	struct box all = { 1, { { 0, 0, WORD_MAX } } }; /* "present": only for a full range */
+	struct box all = {1, {{0, 0, WORD_MAX}}}; /* "present": only for a full range */
 
 	if (!b->n)
 		b = &all;
@@ -116,7 +116,7 @@ static struct box with(const struct box *prefix, unsigned word, uint32_t lo, uin
 	struct box b = *prefix;
 
 	if (lo != 0 || hi != WORD_MAX || b.n == 0)
-		b.t[b.n++] = (struct word_test){ word, lo, hi };
+		b.t[b.n++] = (struct word_test){word, lo, hi};
 	return b;
 }
 
@@ -176,8 +176,8 @@ static void emit_at_most(struct wide *w, const struct box *prefix, unsigned from
 	emit_at_most(w, &eq, from + 1, hi);
 }
 
-static void emit_range(struct wide *w, const struct box *prefix, unsigned from,
-		       const uint32_t *lo, const uint32_t *hi)
+static void emit_range(struct wide *w, const struct box *prefix, unsigned from, const uint32_t *lo,
+		       const uint32_t *hi)
 {
 	if (from == 3) {
 		struct box b = with(prefix, 3, lo[3], hi[3]);
@@ -220,8 +220,8 @@ static void split_words(sl_u128 v, uint32_t out[4])
 
 static void emit_wide(struct sl_cg *cg, enum sl_field field, struct sl_iset set, uint8_t dst)
 {
-	struct wide w = { cg, field, dst, true };
-	struct box none = { 0 };
+	struct wide w = {cg, field, dst, true};
+	struct box none = {0};
 
 	for (uint32_t i = 0; i < set.n; i++) {
 		uint32_t lo[4], hi[4];

@@ -14,22 +14,22 @@
 
 #include "codegen.h"
 
-#define F(x) (1ull << SL_FIELD_##x)
-#define TCP_FIELDS (F(TCP_SPORT) | F(TCP_DPORT) | F(TCP_FLAGS) | F(TH_SPORT) | F(TH_DPORT))
-#define UDP_FIELDS (F(UDP_SPORT) | F(UDP_DPORT) | F(TH_SPORT) | F(TH_DPORT))
-#define ICMP_FIELDS (F(ICMP_TYPE) | F(ICMP_CODE))
+#define F(x)	     (1ull << SL_FIELD_##x)
+#define TCP_FIELDS   (F(TCP_SPORT) | F(TCP_DPORT) | F(TCP_FLAGS) | F(TH_SPORT) | F(TH_DPORT))
+#define UDP_FIELDS   (F(UDP_SPORT) | F(UDP_DPORT) | F(TH_SPORT) | F(TH_DPORT))
+#define ICMP_FIELDS  (F(ICMP_TYPE) | F(ICMP_CODE))
 #define ICMP6_FIELDS (F(ICMP6_TYPE) | F(ICMP6_CODE))
-#define IP4_FIELDS                                                                                  \
-	(F(IP_SADDR) | F(IP_DADDR) | F(IP_PROTOCOL) | F(IP_TTL) | F(IP_LENGTH) | F(IP_DSCP) |       \
+#define IP4_FIELDS                                                                                 \
+	(F(IP_SADDR) | F(IP_DADDR) | F(IP_PROTOCOL) | F(IP_TTL) | F(IP_LENGTH) | F(IP_DSCP) |      \
 	 F(IP_FRAG))
 #define IP6_FIELDS (F(IP6_SADDR) | F(IP6_DADDR) | F(IP6_NEXTHDR) | F(IP6_HOPLIMIT))
-#define L2_FIELDS (F(ETHER_SADDR) | F(ETHER_DADDR) | F(ETHER_TYPE) | F(VLAN_ID) | F(META_PROTOCOL))
+#define L2_FIELDS  (F(ETHER_SADDR) | F(ETHER_DADDR) | F(ETHER_TYPE) | F(VLAN_ID) | F(META_PROTOCOL))
 
 struct parse {
 	struct sl_cg *cg;
 	struct sl_emit *e;
-	uint64_t need;  /* fields with a slot */
-	sl_label done;  /* end of the parse */
+	uint64_t need; /* fields with a slot */
+	sl_label done; /* end of the parse */
 };
 
 static bool needs(const struct parse *p, uint64_t fields)
@@ -64,7 +64,7 @@ static void store(struct parse *p, enum sl_field f, unsigned w, uint8_t reg)
 /* dst = the big-endian number of `size` bytes at base + off. */
 static void load_be(struct parse *p, uint8_t dst, uint8_t base, int16_t off, unsigned size)
 {
-	static const uint8_t sizes[] = { [1] = BPF_B, [2] = BPF_H, [4] = BPF_W };
+	static const uint8_t sizes[] = {[1] = BPF_B, [2] = BPF_H, [4] = BPF_W};
 
 	emit(p, SL_LDX(sizes[size], dst, base, off));
 	if (size > 1)
@@ -317,7 +317,7 @@ static void emit_ip4(struct parse *p)
 	sl_emit_ja(p->e, p->done);
 }
 
-static const int32_t ext_headers[] = { 0, 43, 60, 44, 51 };
+static const int32_t ext_headers[] = {0, 43, 60, 44, 51};
 
 /* One step of the extension header walk: R3 next header, R9 where it starts. */
 static void emit_ip6_ext_step(struct parse *p, sl_label upper, sl_label later_frag)
@@ -448,7 +448,7 @@ static uint64_t needed_fields(const struct sl_cg *cg)
 
 void sl_cg_parse(struct sl_cg *cg)
 {
-	struct parse p = { .cg = cg, .e = &cg->e, .need = needed_fields(cg) };
+	struct parse p = {.cg = cg, .e = &cg->e, .need = needed_fields(cg)};
 	bool ip4 = needs(&p, IP4_FIELDS | F(META_L4PROTO) | TCP_FIELDS | UDP_FIELDS | ICMP_FIELDS);
 	bool ip6 = needs(&p, IP6_FIELDS | F(META_L4PROTO) | TCP_FIELDS | UDP_FIELDS | ICMP6_FIELDS);
 	bool l2 = sl_hook_has_l2(cg->hook);

@@ -29,24 +29,24 @@
 #include "../common/diag.h"
 #include "bpf_object.h"
 
-#define SL_INSN(c, d, s, o, i)                                                                      \
-	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#define SL_INSN(c, d, s, o, i)                                                                     \
+	((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
 
 #define SL_ALU64_IMM(op, dst, imm) SL_INSN(BPF_ALU64 | BPF_OP(op) | BPF_K, dst, 0, 0, imm)
 #define SL_ALU64_REG(op, dst, src) SL_INSN(BPF_ALU64 | BPF_OP(op) | BPF_X, dst, src, 0, 0)
 #define SL_ALU32_IMM(op, dst, imm) SL_INSN(BPF_ALU | BPF_OP(op) | BPF_K, dst, 0, 0, imm)
-#define SL_MOV64_REG(dst, src) SL_ALU64_REG(BPF_MOV, dst, src)
-#define SL_MOV64_IMM(dst, imm) SL_ALU64_IMM(BPF_MOV, dst, imm)
+#define SL_MOV64_REG(dst, src)	   SL_ALU64_REG(BPF_MOV, dst, src)
+#define SL_MOV64_IMM(dst, imm)	   SL_ALU64_IMM(BPF_MOV, dst, imm)
 /* 32-bit move: zero-extends, so it loads any u32 constant. */
 #define SL_MOV32_IMM(dst, imm) SL_ALU32_IMM(BPF_MOV, dst, imm)
-#define SL_NEG64(dst) SL_INSN(BPF_ALU64 | BPF_NEG, dst, 0, 0, 0)
+#define SL_NEG64(dst)	       SL_INSN(BPF_ALU64 | BPF_NEG, dst, 0, 0, 0)
 /* Network to host order of the low `bits` bits (zero-extending), on little-endian BPF. */
-#define SL_BE(dst, bits) SL_INSN(BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, bits)
+#define SL_BE(dst, bits)	    SL_INSN(BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, bits)
 #define SL_LDX(size, dst, src, off) SL_INSN(BPF_LDX | BPF_SIZE(size) | BPF_MEM, dst, src, off, 0)
 #define SL_STX(size, dst, src, off) SL_INSN(BPF_STX | BPF_SIZE(size) | BPF_MEM, dst, src, off, 0)
-#define SL_ST(size, dst, off, imm) SL_INSN(BPF_ST | BPF_SIZE(size) | BPF_MEM, dst, 0, off, imm)
-#define SL_CALL(helper) SL_INSN(BPF_JMP | BPF_CALL, 0, 0, 0, helper)
-#define SL_EXIT() SL_INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define SL_ST(size, dst, off, imm)  SL_INSN(BPF_ST | BPF_SIZE(size) | BPF_MEM, dst, 0, off, imm)
+#define SL_CALL(helper)		    SL_INSN(BPF_JMP | BPF_CALL, 0, 0, 0, helper)
+#define SL_EXIT()		    SL_INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
 #define SL_R0 BPF_REG_0
 #define SL_R1 BPF_REG_1
@@ -66,7 +66,7 @@
 typedef uint32_t sl_label;
 
 struct sl_emit_fixup {
-	uint32_t insn;  /* jump instruction whose off waits for `label` */
+	uint32_t insn; /* jump instruction whose off waits for `label` */
 	sl_label label;
 };
 
@@ -88,7 +88,7 @@ struct sl_emit {
 	 */
 	bool unreachable;
 	uint32_t nislands;
-	int err;           /* first error (-ENOMEM, -E2BIG); later calls do nothing */
+	int err; /* first error (-ENOMEM, -E2BIG); later calls do nothing */
 };
 
 void sl_emit_init(struct sl_emit *e);

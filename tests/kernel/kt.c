@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "kt.h"
+#include "parser/parser.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 const enum sl_hook kt_hooks[SL_HOOK_COUNT] = {
-	SL_HOOK_XDP, SL_HOOK_TC_INGRESS, SL_HOOK_TC_EGRESS, SL_HOOK_CGROUP_INGRESS,
-	SL_HOOK_CGROUP_EGRESS,
+    SL_HOOK_XDP,	   SL_HOOK_TC_INGRESS, SL_HOOK_TC_EGRESS, SL_HOOK_CGROUP_INGRESS,
+    SL_HOOK_CGROUP_EGRESS,
 };
 
 bool kt_begin(struct kt *kt, const char *test, int *exit_code)
@@ -32,7 +33,7 @@ int kt_end(struct kt *kt)
 
 void kt_load(struct kt *kt, const struct sl_ir *ir, uint32_t table, struct sl_kern_prog *prog)
 {
-	struct sl_codegen_opts opts = { .record_decisions = true };
+	struct sl_codegen_opts opts = {.record_decisions = true};
 	struct sl_diag diag;
 	struct sl_bpf_object *obj;
 	char *log = NULL;
@@ -47,7 +48,7 @@ void kt_load(struct kt *kt, const struct sl_ir *ir, uint32_t table, struct sl_ke
 	if (kt->raw) {
 		err = sl_kern_load_raw(obj, table, prog, &log);
 	} else {
-		struct sl_object_opts oopts = { .opt_level = 0, .compiler = "sluice kernel tests" };
+		struct sl_object_opts oopts = {.opt_level = 0, .compiler = "sluice kernel tests"};
 		void *image = NULL;
 		size_t size = 0;
 
@@ -130,7 +131,10 @@ void kt_verdict(struct kt *kt, struct sl_kern_prog *prog, const struct sl_pkt *p
 	kt->failures++;
 	fprintf(stderr, "%s: FAIL [%s, len %zu]: %s: want %s, got %s (retval %u)\n", kt->test,
 		sl_hook_name(prog->hook), len, msg, want ? "accept" : "drop",
-		got == 1 ? "accept" : got == 0 ? "drop" : "?", ret);
+		got == 1   ? "accept"
+		: got == 0 ? "drop"
+			   : "?",
+		ret);
 	sl_pkt_dump(p->data, len, stderr);
 }
 
@@ -176,4 +180,29 @@ void kt_one_rule(struct kt *kt, enum sl_hook hook, const struct kt_pred *preds, 
 	sl_irb_implied(ir, r);
 	kt_load(kt, ir, t, prog);
 	sl_arena_free(a);
+}
+
+void kt_load_text(struct kt *kt, const char *text, uint32_t table, struct sl_kern_prog *prog)
+{
+	struct sl_sources srcs;
+	struct sl_arena *a = sl_arena_new();
+	struct sl_diag diag;
+	struct sl_ast *ast = NULL;
+	struct sl_ir *ir = NULL;
+	int err;
+
+	sl_sources_init(&srcs);
+	sl_diag_init(&diag, &srcs, stderr);
+	err = sl_parse_text("test.sluice", text, strlen(text), &srcs, a, &diag, &ast);
+	if (!err)
+		err = sl_check(ast, &diag);
+	if (!err)
+		err = sl_ir_lower(ast, a, &diag, &ir);
+	if (err || sl_diag_failed(&diag) || table >= ir->ntables) {
+		fprintf(stderr, "%s: policy does not compile (%d)\n", kt->test, err);
+		exit(1);
+	}
+	kt_load(kt, ir, table, prog);
+	sl_arena_free(a);
+	sl_sources_fini(&srcs);
 }

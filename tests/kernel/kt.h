@@ -59,3 +59,9 @@ struct kt_pred {
  */
 void kt_one_rule(struct kt *kt, enum sl_hook hook, const struct kt_pred *preds, unsigned n,
 		 struct sl_kern_prog *prog);
+
+/*
+ * Compile policy text through the whole front end (parse, check, lower) and load
+ * table `table` like kt_load(). Aborts the test when the policy does not compile.
+ */
+void kt_load_text(struct kt *kt, const char *text, uint32_t table, struct sl_kern_prog *prog);

@@ -7,7 +7,7 @@
  */
 #include "kt.h"
 
-#define POLICY SLUICE_DECISION_POLICY
+#define POLICY		SLUICE_DECISION_POLICY
 #define NET(a, b, c, d) SL_IP4(a, b, c, d)
 
 struct ids {
@@ -67,12 +67,12 @@ static void test_chains(struct kt *kt, enum sl_hook hook)
 	const uint32_t *by = (const uint32_t *)&id;
 	enum { R0, R1, R2, R3, Q0, Q1, Q2, Q3, Q4, G0 };
 	const struct probe probes[] = {
-		{ NET(10, 0, 0, 1), true, 1, 25, Q0 },  { NET(10, 0, 0, 1), false, 1, 25, R2 },
-		{ NET(10, 0, 0, 1), false, 7, 26, G0 }, { NET(10, 0, 0, 1), false, 8, 26, -1 },
-		{ NET(10, 0, 0, 1), false, 8, 27, Q4 }, { NET(10, 9, 0, 1), false, 8, 25, R2 },
-		{ NET(10, 9, 0, 1), true, 8, 25, R3 },  { NET(10, 9, 0, 1), true, 8, 26, -1 },
+	    {NET(10, 0, 0, 1), true, 1, 25, Q0},  {NET(10, 0, 0, 1), false, 1, 25, R2},
+	    {NET(10, 0, 0, 1), false, 7, 26, G0}, {NET(10, 0, 0, 1), false, 8, 26, -1},
+	    {NET(10, 0, 0, 1), false, 8, 27, Q4}, {NET(10, 9, 0, 1), false, 8, 25, R2},
+	    {NET(10, 9, 0, 1), true, 8, 25, R3},  {NET(10, 9, 0, 1), true, 8, 26, -1},
 	};
-	uint64_t want_pk[10] = { 0 }, want_by[10] = { 0 };
+	uint64_t want_pk[10] = {0}, want_by[10] = {0};
 	struct sl_kern_prog prog;
 
 	kt_load(kt, ir, 0, &prog);
@@ -104,8 +104,9 @@ static void test_chains(struct kt *kt, enum sl_hook hook)
 	for (unsigned r = 0; r < 10; r++) {
 		struct sluice_counter c;
 
-		kt_expect(kt, !sl_kern_counter(&prog, by[r], &c) && c.packets == want_pk[r] &&
-				      c.bytes == want_by[r],
+		kt_expect(kt,
+			  !sl_kern_counter(&prog, by[r], &c) && c.packets == want_pk[r] &&
+			      c.bytes == want_by[r],
 			  "[%s] counter of rule %u: want %llu/%llu, got %llu/%llu",
 			  sl_hook_name(hook), by[r], (unsigned long long)want_pk[r],
 			  (unsigned long long)want_by[r], (unsigned long long)c.packets,

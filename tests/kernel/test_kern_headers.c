@@ -7,7 +7,10 @@
  */
 #include "kt.h"
 
-#define P(f, l, h) { SL_FIELD_##f, (l), (h) }
+#define P(f, l, h)                                                                                 \
+	{                                                                                          \
+		SL_FIELD_##f, (l), (h)                                                             \
+	}
 
 static sl_u128 ip6(const char *text)
 {
@@ -30,9 +33,9 @@ static void cuts(struct kt *kt, struct sl_kern_prog *prog, const struct sl_pkt *
 
 static void test_ethernet(struct kt *kt, enum sl_hook hook)
 {
-	static const struct kt_pred arp[] = { P(ETHER_TYPE, 0x0806, 0x0806) };
-	static const struct kt_pred macs[] = { P(ETHER_SADDR, 0x020000000001ull, 0x020000000001ull),
-					       P(ETHER_DADDR, 0x020000000000ull, 0x0200000000ffull) };
+	static const struct kt_pred arp[] = {P(ETHER_TYPE, 0x0806, 0x0806)};
+	static const struct kt_pred macs[] = {P(ETHER_SADDR, 0x020000000001ull, 0x020000000001ull),
+					      P(ETHER_DADDR, 0x020000000000ull, 0x0200000000ffull)};
 	struct sl_kern_prog prog;
 	struct sl_pkt_spec s;
 	struct sl_pkt p;
@@ -57,9 +60,9 @@ static void test_ethernet(struct kt *kt, enum sl_hook hook)
 
 static void test_vlan(struct kt *kt, enum sl_hook hook)
 {
-	static const struct kt_pred vid[] = { P(VLAN_ID, 100, 100) };
-	static const struct kt_pred proto_vlan[] = { P(META_PROTOCOL, 0x8100, 0x8100) };
-	static const struct kt_pred ip[] = { P(IP_DADDR, 0x0a000002, 0x0a000002) };
+	static const struct kt_pred vid[] = {P(VLAN_ID, 100, 100)};
+	static const struct kt_pred proto_vlan[] = {P(META_PROTOCOL, 0x8100, 0x8100)};
+	static const struct kt_pred ip[] = {P(IP_DADDR, 0x0a000002, 0x0a000002)};
 	struct sl_kern_prog pv, pp, pi;
 	struct sl_pkt_spec s;
 	struct sl_pkt p;
@@ -78,11 +81,13 @@ static void test_vlan(struct kt *kt, enum sl_hook hook)
 			kt_build(&s, &p);
 			/* vlan id: the outer tag, once its 4 bytes are there */
 			for (size_t len = 14; len <= p.len; len++)
-				kt_verdict(kt, &pv, &p, len, tags > 0 && len >= 18, "vlan id, %u tags", tags);
+				kt_verdict(kt, &pv, &p, len, tags > 0 && len >= 18,
+					   "vlan id, %u tags", tags);
 			/* after two tags, a third VLAN EtherType is the protocol */
 			kt_verdict(kt, &pp, &p, p.len, tags == 3, "meta protocol 0x8100, %u tags",
 				   tags);
-			cuts(kt, &pi, &p, tags <= 2 ? p.l3_off + 20 : SIZE_MAX, "ip daddr behind tags");
+			cuts(kt, &pi, &p, tags <= 2 ? p.l3_off + 20 : SIZE_MAX,
+			     "ip daddr behind tags");
 		}
 	}
 	sl_pkt_spec_init(&s);
@@ -99,12 +104,17 @@ static void test_vlan(struct kt *kt, enum sl_hook hook)
 static void test_ip4(struct kt *kt, enum sl_hook hook)
 {
 	static const struct kt_pred all[] = {
-		P(IP_SADDR, 0x0a000000, 0x0a0000ff), P(IP_DADDR, 0x0a000002, 0x0a000002),
-		P(IP_TTL, 64, 64), P(IP_DSCP, 46, 46), P(IP_PROTOCOL, 6, 6), P(IP_FRAG, 0, 1),
-		P(IP_LENGTH, 20, 2000), P(TCP_DPORT, 80, 80),
+	    P(IP_SADDR, 0x0a000000, 0x0a0000ff),
+	    P(IP_DADDR, 0x0a000002, 0x0a000002),
+	    P(IP_TTL, 64, 64),
+	    P(IP_DSCP, 46, 46),
+	    P(IP_PROTOCOL, 6, 6),
+	    P(IP_FRAG, 0, 1),
+	    P(IP_LENGTH, 20, 2000),
+	    P(TCP_DPORT, 80, 80),
 	};
-	static const struct kt_pred frag[] = { P(IP_FRAG, 2, 2) };
-	static const struct kt_pred high[] = { P(IP_SADDR, 0xc0000000u, 0xffffffffu) };
+	static const struct kt_pred frag[] = {P(IP_FRAG, 2, 2)};
+	static const struct kt_pred high[] = {P(IP_SADDR, 0xc0000000u, 0xffffffffu)};
 	struct sl_kern_prog prog;
 	struct sl_pkt_spec s;
 	struct sl_pkt p;
@@ -163,17 +173,18 @@ static void test_ip4(struct kt *kt, enum sl_hook hook)
 static void test_ip6(struct kt *kt, enum sl_hook hook)
 {
 	const struct kt_pred l4[] = {
-		P(IP6_SADDR, ip6("2001:db8::"), ip6("2001:db8:0:ffff:ffff:ffff:ffff:ffff")),
-		P(IP6_DADDR, ip6("2001:db8::2"), ip6("2001:db8::2")),
-		P(IP6_HOPLIMIT, 64, 64), P(TCP_DPORT, 80, 80),
+	    P(IP6_SADDR, ip6("2001:db8::"), ip6("2001:db8:0:ffff:ffff:ffff:ffff:ffff")),
+	    P(IP6_DADDR, ip6("2001:db8::2"), ip6("2001:db8::2")),
+	    P(IP6_HOPLIMIT, 64, 64),
+	    P(TCP_DPORT, 80, 80),
 	};
 	/* A range that is no prefix and crosses 32-bit words on both ends. */
 	const struct kt_pred range[] = {
-		P(IP6_DADDR, ip6("2001:db8::1:0:0:fffe"), ip6("2001:db8::3:0:1:1")),
+	    P(IP6_DADDR, ip6("2001:db8::1:0:0:fffe"), ip6("2001:db8::3:0:1:1")),
 	};
-	static const struct kt_pred l4proto[] = { P(META_L4PROTO, 6, 6) };
-	static const uint8_t types[] = { SL_PKT_EXT_HOPOPTS, SL_PKT_EXT_ROUTING,
-					 SL_PKT_EXT_DSTOPTS, SL_PKT_EXT_AH, SL_PKT_EXT_FRAGMENT };
+	static const struct kt_pred l4proto[] = {P(META_L4PROTO, 6, 6)};
+	static const uint8_t types[] = {SL_PKT_EXT_HOPOPTS, SL_PKT_EXT_ROUTING, SL_PKT_EXT_DSTOPTS,
+					SL_PKT_EXT_AH, SL_PKT_EXT_FRAGMENT};
 	struct sl_kern_prog prog, proto;
 	struct sl_pkt_spec s;
 	struct sl_pkt p;
@@ -185,8 +196,8 @@ static void test_ip6(struct kt *kt, enum sl_hook hook)
 		s.l3 = SL_PKT_IPV6;
 		s.ip6.next = n;
 		for (unsigned i = 0; i < n; i++)
-			s.ip6.ext[i] = (struct sl_pkt_ip6_ext){ .type = types[i % 5],
-								.len = (uint16_t)(8 * (i % 3 + 1)) };
+			s.ip6.ext[i] = (struct sl_pkt_ip6_ext){.type = types[i % 5],
+							       .len = (uint16_t)(8 * (i % 3 + 1))};
 		kt_build(&s, &p);
 		/* beyond 6 extension headers the protocol is unknown */
 		cuts(kt, &prog, &p, n <= SL_IP6_MAX_EXT_HEADERS ? p.l4_off + 20 : SIZE_MAX,
@@ -204,11 +215,11 @@ static void test_ip6(struct kt *kt, enum sl_hook hook)
 
 	kt_one_rule(kt, hook, range, 1, &prog);
 	static const char *const probes[][2] = {
-		{ "2001:db8::1:0:0:fffd", "0" }, { "2001:db8::1:0:0:fffe", "1" },
-		{ "2001:db8::1:0:1:0", "1" },    { "2001:db8::2:ffff:ffff:ffff", "1" },
-		{ "2001:db8::3:0:1:1", "1" },    { "2001:db8::3:0:1:2", "0" },
-		{ "2001:db8::3:0:0:ffff", "1" }, { "2001:db8:0:1::", "0" },
-		{ "2001:db8::", "0" },           { "::", "0" },
+	    {"2001:db8::1:0:0:fffd", "0"}, {"2001:db8::1:0:0:fffe", "1"},
+	    {"2001:db8::1:0:1:0", "1"},	   {"2001:db8::2:ffff:ffff:ffff", "1"},
+	    {"2001:db8::3:0:1:1", "1"},	   {"2001:db8::3:0:1:2", "0"},
+	    {"2001:db8::3:0:0:ffff", "1"}, {"2001:db8:0:1::", "0"},
+	    {"2001:db8::", "0"},	   {"::", "0"},
 	};
 	for (unsigned i = 0; i < SL_ARRAY_SIZE(probes); i++) {
 		sl_pkt_spec_init(&s);
@@ -231,8 +242,8 @@ static void test_meta(struct kt *kt, enum sl_hook hook)
 	s.payload_len = 46;
 	kt_build(&s, &p);
 	sl_u128 len = l2 ? p.len : p.len - 14;
-	const struct kt_pred m[] = { P(META_LENGTH, len, len), P(META_IFINDEX, 1, 1),
-				     P(META_PROTOCOL, 0x0800, 0x0800) };
+	const struct kt_pred m[] = {P(META_LENGTH, len, len), P(META_IFINDEX, 1, 1),
+				    P(META_PROTOCOL, 0x0800, 0x0800)};
 	struct sl_kern_prog prog;
 	struct sluice_counter c;
 

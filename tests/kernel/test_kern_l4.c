@@ -135,7 +135,7 @@ static void run_fragments(struct kt *kt, struct sl_kern_prog *prog)
 	s.l3 = SL_PKT_IPV6;
 	s.tcp.dport = 22;
 	s.ip6.next = 1;
-	s.ip6.ext[0] = (struct sl_pkt_ip6_ext){ .type = SL_PKT_EXT_FRAGMENT, .frag_more = true };
+	s.ip6.ext[0] = (struct sl_pkt_ip6_ext){.type = SL_PKT_EXT_FRAGMENT, .frag_more = true};
 	kt_build(&s, &p);
 	truncations(kt, prog, &p, R_TCP22, p.l4_off + 20, "ipv6 first fragment");
 	s.ip6.ext[0].frag_off = 3;

@@ -56,18 +56,18 @@ static struct sl_ir *build(struct sl_arena *a, const struct cb_rules *rules, uin
 
 		if (!cb_rule_satisfiable(cr))
 			continue;
-		uint32_t r = sl_irb_rule(ir, c, cb_rule_drops(i) ? SL_IR_DROP : SL_IR_ACCEPT, 0,
-					 false);
+		uint32_t r =
+		    sl_irb_rule(ir, c, cb_rule_drops(i) ? SL_IR_DROP : SL_IR_ACCEPT, 0, false);
 
 		ids[r] = (uint32_t)i;
 		sl_irb_pred(ir, r, SL_FIELD_META_PROTOCOL, SL_ETH_P_IP, SL_ETH_P_IP);
 		add_prefix(ir, r, SL_FIELD_IP_SADDR, cr->src, cr->src_len);
 		add_prefix(ir, r, SL_FIELD_IP_DADDR, cr->dst, cr->dst_len);
 		if (!cr->proto_any) {
-			enum sl_field sp = cr->proto == CB_PROTO_TCP ? SL_FIELD_TCP_SPORT
-								     : SL_FIELD_UDP_SPORT;
-			enum sl_field dp = cr->proto == CB_PROTO_TCP ? SL_FIELD_TCP_DPORT
-								     : SL_FIELD_UDP_DPORT;
+			enum sl_field sp =
+			    cr->proto == CB_PROTO_TCP ? SL_FIELD_TCP_SPORT : SL_FIELD_UDP_SPORT;
+			enum sl_field dp =
+			    cr->proto == CB_PROTO_TCP ? SL_FIELD_TCP_DPORT : SL_FIELD_UDP_DPORT;
 
 			sl_irb_pred(ir, r, SL_FIELD_META_L4PROTO, cr->proto, cr->proto);
 			add_ports(ir, r, sp, cr->sport_lo, cr->sport_hi);
@@ -87,7 +87,7 @@ static void check_trace(struct kt *kt, struct sl_kern_prog *prog, const struct c
 {
 	struct sl_sources srcs;
 	struct sl_diag diag;
-	struct cb_trace trace = { 0 };
+	struct cb_trace trace = {0};
 	struct sl_pkt p;
 	size_t done = 0;
 
@@ -119,8 +119,8 @@ int main(int argc, char **argv)
 {
 	struct sl_sources srcs;
 	struct sl_diag diag;
-	struct cb_rules rules = { 0 };
-	struct sl_codegen_opts opts = { .record_decisions = true };
+	struct cb_rules rules = {0};
+	struct sl_codegen_opts opts = {.record_decisions = true};
 	struct sl_bpf_object *obj;
 	struct sl_kern_prog prog;
 	struct kt kt;
@@ -177,8 +177,8 @@ int main(int argc, char **argv)
 		  "verifier cost %u not linear in %u insns", prog.verified_insns,
 		  obj->progs[0].ninsns);
 	if (argc > 3 && !access(argv[3], R_OK) && opts.record_decisions)
-		check_trace(&kt, &prog, &rules, argv[3], argc > 4 ? strtoul(argv[4], NULL, 10) : 1000,
-			    ids, ir->nrules);
+		check_trace(&kt, &prog, &rules, argv[3],
+			    argc > 4 ? strtoul(argv[4], NULL, 10) : 1000, ids, ir->nrules);
 	sl_kern_prog_close(&prog);
 	free(ids);
 	cb_rules_free(&rules);

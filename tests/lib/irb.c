@@ -25,18 +25,17 @@ static uint32_t add_chain(struct sl_ir *ir, const char *name)
 {
 	ir->chains = grow(ir->arena, ir->chains, ir->nchains, sizeof(*ir->chains));
 	ir->chains[ir->nchains].name = sl_arena_strdup(ir->arena, name);
-	ir->chains[ir->nchains].loc = (struct sl_loc){ 0, 1, 1, 0 };
+	ir->chains[ir->nchains].loc = (struct sl_loc){0, 1, 1, 0};
 	return ir->nchains++;
 }
 
-uint32_t sl_irb_table(struct sl_ir *ir, const char *name, enum sl_hook hook,
-		      enum sl_verdict policy)
+uint32_t sl_irb_table(struct sl_ir *ir, const char *name, enum sl_hook hook, enum sl_verdict policy)
 {
 	ir->tables = grow(ir->arena, ir->tables, ir->ntables, sizeof(*ir->tables));
 	struct sl_ir_table *t = &ir->tables[ir->ntables];
 
 	t->name = sl_arena_strdup(ir->arena, name);
-	t->loc = (struct sl_loc){ 0, 1, 1, 0 };
+	t->loc = (struct sl_loc){0, 1, 1, 0};
 	t->hook = hook;
 	t->policy = policy;
 	t->entry = add_chain(ir, name);
@@ -63,7 +62,7 @@ uint32_t sl_irb_rule(struct sl_ir *ir, uint32_t chain, enum sl_ir_action action,
 	struct sl_ir_rule *r = &c->rules[c->nrules++];
 
 	r->id = id;
-	r->loc = (struct sl_loc){ 0, id + 1, 1, 0 };
+	r->loc = (struct sl_loc){0, id + 1, 1, 0};
 	r->text = sl_arena_printf(ir->arena, "rule %u", id);
 	r->action = action;
 	r->target = target;
@@ -105,7 +104,7 @@ void sl_irb_pred(struct sl_ir *ir, uint32_t rule, enum sl_field field, sl_u128 l
 
 	if (p->set.n)
 		memcpy(iv, p->set.iv, p->set.n * sizeof(*iv));
-	iv[p->set.n] = (struct sl_interval){ lo, hi };
+	iv[p->set.n] = (struct sl_interval){lo, hi};
 	p->set = sl_iset_from(ir->arena, iv, p->set.n + 1);
 }
 

@@ -25,8 +25,8 @@ bool sl_kern_required(void)
 int sl_kern_skip(const char *test, const char *why)
 {
 	if (sl_kern_required()) {
-		fprintf(stderr, "%s: FAIL: kernel required (SLUICE_REQUIRE_KERNEL=1) but %s\n", test,
-			why);
+		fprintf(stderr, "%s: FAIL: kernel required (SLUICE_REQUIRE_KERNEL=1) but %s\n",
+			test, why);
 		return 1;
 	}
 	fprintf(stderr, "%s: skipped: %s\n", test, why);
@@ -225,8 +225,8 @@ static enum sl_hook prog_hook(const struct bpf_program *prog)
 		return SL_HOOK_TC_INGRESS;
 	default:
 		return bpf_program__expected_attach_type(prog) == BPF_CGROUP_INET_EGRESS
-			       ? SL_HOOK_CGROUP_EGRESS
-			       : SL_HOOK_CGROUP_INGRESS;
+			   ? SL_HOOK_CGROUP_EGRESS
+			   : SL_HOOK_CGROUP_INGRESS;
 	}
 }
 

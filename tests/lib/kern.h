@@ -36,13 +36,13 @@ struct bpf_object;
 struct sl_kern_prog {
 	int fd;
 	enum sl_hook hook;
-	int counter_fd;  /* -1 when the program has no counter map */
+	int counter_fd;	 /* -1 when the program has no counter map */
 	int decision_fd; /* -1 without SLUICE_DECISION_MAP */
 	uint32_t ncounters;
 	uint32_t verified_insns; /* bpf_prog_info.verified_insns (0 when the kernel does not say) */
-	uint32_t xlated_insns;   /* instructions after verification */
-	struct bpf_object *obj;  /* for ELF loads; NULL for raw loads */
-	int owned_map_fds[8];    /* raw loads: maps created for the program */
+	uint32_t xlated_insns;	 /* instructions after verification */
+	struct bpf_object *obj;	 /* for ELF loads; NULL for raw loads */
+	int owned_map_fds[8];	 /* raw loads: maps created for the program */
 	unsigned nowned;
 };
 

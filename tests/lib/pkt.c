@@ -39,7 +39,7 @@ static void be32(uint8_t *p, uint32_t v)
 
 void sl_pkt_spec_init(struct sl_pkt_spec *s)
 {
-	static const uint8_t dst[6] = { 2, 0, 0, 0, 0, 2 }, src[6] = { 2, 0, 0, 0, 0, 1 };
+	static const uint8_t dst[6] = {2, 0, 0, 0, 0, 2}, src[6] = {2, 0, 0, 0, 0, 1};
 
 	memset(s, 0, sizeof(*s));
 	memcpy(s->eth_dst, dst, 6);
@@ -275,7 +275,7 @@ static void write_arp(const struct sl_pkt_spec *s, struct writer *w)
 
 	if (!p)
 		return;
-	be16(p, 1);         /* Ethernet */
+	be16(p, 1);	     /* Ethernet */
 	be16(p + 2, 0x0800); /* IPv4 */
 	p[4] = 6;
 	p[5] = 4;
@@ -289,7 +289,7 @@ static void write_arp(const struct sl_pkt_spec *s, struct writer *w)
 
 int sl_pkt_build(const struct sl_pkt_spec *s, struct sl_pkt *out)
 {
-	struct writer w = { .buf = out->data };
+	struct writer w = {.buf = out->data};
 
 	if (s->nvlan > SL_PKT_MAX_VLAN || s->ip6.next > SL_PKT_MAX_IP6_EXT ||
 	    s->ip.opt_len > SL_PKT_MAX_IP4_OPT || s->ip.opt_len % 4)

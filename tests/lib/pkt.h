@@ -26,8 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SL_PKT_MAX 4096
-#define SL_PKT_MAX_VLAN 4
+#define SL_PKT_MAX	   4096
+#define SL_PKT_MAX_VLAN	   4
 #define SL_PKT_MAX_IP6_EXT 10
 #define SL_PKT_MAX_IP4_OPT 40
 
@@ -36,8 +36,8 @@
 struct sl_pkt {
 	uint8_t data[SL_PKT_MAX];
 	size_t len;
-	size_t l3_off; /* first byte after Ethernet + VLAN tags */
-	size_t l4_off; /* first byte after IPv4 options / IPv6 extension headers */
+	size_t l3_off;	 /* first byte after Ethernet + VLAN tags */
+	size_t l4_off;	 /* first byte after IPv4 options / IPv6 extension headers */
 	size_t full_len; /* length before truncation */
 };
 
@@ -66,62 +66,62 @@ enum sl_pkt_ext_type {
 
 /* One IPv6 extension header; its Next Header is the following one's type. */
 struct sl_pkt_ip6_ext {
-	uint8_t type;      /* enum sl_pkt_ext_type (any number is written as given) */
-	uint16_t len;      /* total bytes: a multiple of 8 >= 8 (hop/rt/dst), of 4 >= 8 (AH);
+	uint8_t type;	   /* enum sl_pkt_ext_type (any number is written as given) */
+	uint16_t len;	   /* total bytes: a multiple of 8 >= 8 (hop/rt/dst), of 4 >= 8 (AH);
 			    * 0 = the minimum; ignored for the fragment header (always 8) */
 	uint16_t frag_off; /* fragment header: offset in 8-byte units (13 bits) */
-	bool frag_more;    /* fragment header: M flag */
+	bool frag_more;	   /* fragment header: M flag */
 };
 
 struct sl_pkt_spec {
-	bool no_eth;               /* frame starts at L3 (no Ethernet header, no tags) */
+	bool no_eth; /* frame starts at L3 (no Ethernet header, no tags) */
 	uint8_t eth_dst[6], eth_src[6];
-	unsigned nvlan;            /* tags before the EtherType, outer first */
+	unsigned nvlan;			     /* tags before the EtherType, outer first */
 	uint16_t vlan_tpid[SL_PKT_MAX_VLAN]; /* 0x8100 or 0x88a8 (0 = 0x8100) */
 	uint16_t vlan_tci[SL_PKT_MAX_VLAN];
-	int32_t ethertype;         /* after the tags; -1 = from l3 (0x0800, 0x86dd, 0x0806) */
+	int32_t ethertype; /* after the tags; -1 = from l3 (0x0800, 0x86dd, 0x0806) */
 
 	enum sl_pkt_l3 l3;
 	struct {
-		uint32_t saddr, daddr; /* 10.0.0.1 is 0x0a000001 */
+		uint32_t saddr, daddr;	 /* 10.0.0.1 is 0x0a000001 */
 		uint8_t tos, ttl, proto; /* proto 0 = from l4 */
 		uint16_t id;
-		uint16_t frag_off;      /* in 8-byte units */
+		uint16_t frag_off; /* in 8-byte units */
 		bool frag_more, dont_frag;
-		uint8_t opt_len;        /* bytes of options (multiple of 4, <= 40): NOPs then EOL */
-		int16_t version;        /* -1 = 4 */
-		int16_t ihl;            /* -1 = 5 + opt_len / 4 */
-		int32_t tot_len;        /* -1 = computed */
+		uint8_t opt_len; /* bytes of options (multiple of 4, <= 40): NOPs then EOL */
+		int16_t version; /* -1 = 4 */
+		int16_t ihl;	 /* -1 = 5 + opt_len / 4 */
+		int32_t tot_len; /* -1 = computed */
 	} ip;
 	struct {
 		uint8_t saddr[16], daddr[16];
 		uint8_t hoplimit, tclass;
 		uint32_t flowlabel;
-		int16_t version;        /* -1 = 6 */
-		int16_t nexthdr;        /* -1 = chained: first ext or the L4 protocol */
-		int16_t upper;          /* -1 = from l4: the protocol after the last ext header */
-		unsigned next;          /* number of ext headers used */
+		int16_t version; /* -1 = 6 */
+		int16_t nexthdr; /* -1 = chained: first ext or the L4 protocol */
+		int16_t upper;	 /* -1 = from l4: the protocol after the last ext header */
+		unsigned next;	 /* number of ext headers used */
 		struct sl_pkt_ip6_ext ext[SL_PKT_MAX_IP6_EXT];
 	} ip6;
 	struct {
-		uint16_t op;            /* 1 request, 2 reply */
+		uint16_t op; /* 1 request, 2 reply */
 	} arp;
 
 	enum sl_pkt_l4 l4;
 	struct {
 		uint16_t sport, dport;
-		uint8_t flags;          /* byte 13 */
-		uint8_t doff;           /* 0 = 5 (20 bytes) */
+		uint8_t flags; /* byte 13 */
+		uint8_t doff;  /* 0 = 5 (20 bytes) */
 	} tcp;
 	struct {
 		uint16_t sport, dport;
 	} udp;
 	struct {
-		uint8_t type, code;     /* ICMP or ICMPv6 */
+		uint8_t type, code; /* ICMP or ICMPv6 */
 	} icmp;
 
-	size_t payload_len;        /* zero bytes after the last header */
-	size_t truncate;           /* 0 = keep everything, else cut the frame to this many bytes */
+	size_t payload_len; /* zero bytes after the last header */
+	size_t truncate;    /* 0 = keep everything, else cut the frame to this many bytes */
 };
 
 /* A valid frame: Ethernet 02:00:00:00:00:02 <- 02:00:00:00:00:01, IPv4 10.0.0.1 -> 10.0.0.2,
@@ -134,7 +134,8 @@ int sl_pkt_build(const struct sl_pkt_spec *s, struct sl_pkt *out);
 /* "2001:db8::1" -> 16 bytes; returns 0 or -EINVAL. */
 int sl_pkt_ip6_addr(const char *text, uint8_t out[16]);
 
-#define SL_IP4(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
+#define SL_IP4(a, b, c, d)                                                                         \
+	(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
 
 /* Hex dump for failure messages (one line per 16 bytes). */
 void sl_pkt_dump(const void *data, size_t len, void *file);

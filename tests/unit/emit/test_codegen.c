@@ -115,7 +115,7 @@ static void test_unreachable_dropped(void **state)
 	sl_emit_jmp_imm(&e, BPF_JEQ, SL_R1, 0, l);
 	sl_emit(&e, SL_EXIT());
 	sl_emit(&e, SL_MOV64_IMM(SL_R0, 7)); /* dead */
-	sl_emit_ld_map(&e, SL_R1, 0);          /* dead: no relocation either */
+	sl_emit_ld_map(&e, SL_R1, 0);	     /* dead: no relocation either */
 	sl_emit_bind(&e, l);
 	sl_emit(&e, SL_EXIT());
 	assert_int_equal(e.ninsns, 3);
@@ -147,7 +147,7 @@ static struct sl_ir *sample(struct sl_arena *a, enum sl_hook hook, bool counters
 
 static struct sl_bpf_object *gen(struct sl_arena *a, const struct sl_ir *ir, bool decisions)
 {
-	struct sl_codegen_opts opts = { .record_decisions = decisions };
+	struct sl_codegen_opts opts = {.record_decisions = decisions};
 	struct sl_diag diag;
 	struct sl_bpf_object *obj = NULL;
 
@@ -245,7 +245,7 @@ static void test_lines_follow_rules(void **state)
 	struct sl_ir *ir = sample(a, SL_HOOK_XDP, false);
 	struct sl_bpf_object *obj = gen(a, ir, false);
 	const struct sl_bpf_prog *p = &obj->progs[0];
-	bool seen[4] = { false };
+	bool seen[4] = {false};
 
 	for (uint32_t i = 0; i < p->nlines; i++) {
 		uint32_t line = p->lines[i].loc.line;
@@ -288,7 +288,7 @@ static void test_nesting_limit(void **state)
 	struct sl_ir *ir = sl_irb_new(a, "deep");
 	uint32_t t = sl_irb_table(ir, "deep", SL_HOOK_XDP, SL_VERDICT_ACCEPT);
 	uint32_t prev = sl_irb_entry(ir, t);
-	struct sl_codegen_opts opts = { 0 };
+	struct sl_codegen_opts opts = {0};
 	struct sl_bpf_object *obj = NULL;
 	struct sl_diag diag;
 	char *buf = NULL;
@@ -311,15 +311,15 @@ static void test_nesting_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_forward_jump),
-		cmocka_unit_test(test_islands),
-		cmocka_unit_test(test_unreachable_dropped),
-		cmocka_unit_test(test_object_shape),
-		cmocka_unit_test(test_no_maps_without_counters),
-		cmocka_unit_test(test_deterministic),
-		cmocka_unit_test(test_lines_follow_rules),
-		cmocka_unit_test(test_long_chain),
-		cmocka_unit_test(test_nesting_limit),
+	    cmocka_unit_test(test_forward_jump),
+	    cmocka_unit_test(test_islands),
+	    cmocka_unit_test(test_unreachable_dropped),
+	    cmocka_unit_test(test_object_shape),
+	    cmocka_unit_test(test_no_maps_without_counters),
+	    cmocka_unit_test(test_deterministic),
+	    cmocka_unit_test(test_lines_follow_rules),
+	    cmocka_unit_test(test_long_chain),
+	    cmocka_unit_test(test_nesting_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -216,8 +216,8 @@ static void too_many_boxes_is_e2big(void **state)
 	preds[1].set = sl_iset_from(a, iv, 10);
 	assert_int_equal(sl_cls_problem(r, 2, &p), 0);
 	assert_int_equal(p.prob.nboxes, 201);
-	assert_int_equal(sl_cls_problem(r, 1, &p), -E2BIG); /* all hoisted: nothing to classify */
 	sl_cls_problem_fini(&p);
+	assert_int_equal(sl_cls_problem(r, 1, &p), -E2BIG); /* all hoisted: nothing to classify */
 }
 
 /* tcp and udp ports of rules pinned to that protocol share the th dimensions, unless a
