@@ -202,8 +202,11 @@ struct variant {
 	double est_ns;
 	size_t timed, repeat, rounds;
 	double ns_median, ns_min, ns_max;
+	double round_ns[64];
 	bool timed_ok;
 	bool attached;
+	struct bpf_object *obj; /* loaded and guarded, waiting to be timed */
+	int fd;
 };
 
 struct measure_opts {
@@ -424,10 +427,10 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int time_object(struct variant *v, const struct workload *w, const struct measure_opts *o,
-		       int fd)
+/* How many packets, how many runs each: what fits the time budget. */
+static void plan_timing(struct variant *v, const struct workload *w, const struct measure_opts *o)
 {
-	double est = v->est_ns > 1 ? v->est_ns : 1, per_call, rounds_ns[64];
+	double est = v->est_ns > 1 ? v->est_ns : 1, per_call;
 	size_t repeat = (size_t)(TARGET_CALL_NS / est), n;
 
 	repeat = repeat < 1 ? 1 : repeat > MAX_REPEAT ? MAX_REPEAT : repeat;
@@ -436,34 +439,43 @@ static int time_object(struct variant *v, const struct workload *w, const struct
 	n = n < 10 ? 10 : n;
 	n = n > w->nsample ? w->nsample : n;
 	v->repeat = repeat;
-	v->rounds = o->rounds;
+	v->rounds = 0;
 	v->timed = n;
-	for (size_t k = 0; k < o->rounds; k++) {
-		double sum = 0;
+}
 
-		for (size_t j = 0; j < n; j++) {
-			/* spread the n timed packets evenly over the sample */
-			size_t i = w->sample[j * w->nsample / n];
-			__u32 ns = 0;
-			int rc = 0, r;
+/* One round: the mean over the timed packets of the kernel's time per run. */
+static int time_round(struct variant *v, const struct workload *w)
+{
+	double sum = 0;
 
-			r = run_once(fd, w->pkts[i], w->pkt_len[i], (int)repeat, &rc, &ns);
-			if (r) {
-				v->status = "run-failed";
-				snprintf(v->note, sizeof(v->note), "BPF_PROG_TEST_RUN: %s", strerror(-r));
-				return r;
-			}
-			sum += ns;
+	for (size_t j = 0; j < v->timed; j++) {
+		/* spread the timed packets evenly over the sample */
+		size_t i = w->sample[j * w->nsample / v->timed];
+		__u32 ns = 0;
+		int rc = 0, r;
+
+		r = run_once(v->fd, w->pkts[i], w->pkt_len[i], (int)v->repeat, &rc, &ns);
+		if (r) {
+			v->status = "run-failed";
+			snprintf(v->note, sizeof(v->note), "BPF_PROG_TEST_RUN: %s", strerror(-r));
+			return r;
 		}
-		rounds_ns[k] = sum / n;
+		sum += ns;
 	}
-	qsort(rounds_ns, o->rounds, sizeof(double), cmp_double);
-	v->ns_min = rounds_ns[0];
-	v->ns_max = rounds_ns[o->rounds - 1];
-	v->ns_median = o->rounds % 2 ? rounds_ns[o->rounds / 2] :
-				       (rounds_ns[o->rounds / 2 - 1] + rounds_ns[o->rounds / 2]) / 2;
-	v->timed_ok = true;
+	v->round_ns[v->rounds++] = sum / v->timed;
 	return 0;
+}
+
+static void summarise_rounds(struct variant *v)
+{
+	double *r = v->round_ns;
+	size_t k = v->rounds;
+
+	qsort(r, k, sizeof(double), cmp_double);
+	v->ns_min = r[0];
+	v->ns_max = r[k - 1];
+	v->ns_median = k % 2 ? r[k / 2] : (r[k / 2 - 1] + r[k / 2]) / 2;
+	v->timed_ok = true;
 }
 
 /*
@@ -481,15 +493,21 @@ static bool attach_to_private_lo(int fd)
 	return bpf_xdp_attach(LOOPBACK_IFINDEX, fd, XDP_FLAGS_SKB_MODE, NULL) == 0;
 }
 
-static void measure_variant(struct variant *v, const struct workload *w,
-			    const struct measure_opts *o, bool is_floor)
+static void variant_close(struct variant *v)
 {
-	struct bpf_object *obj = NULL;
-	int fd = -1;
+	bpf_object__close(v->obj);
+	v->obj = NULL;
+	v->fd = -1;
+}
 
+/* Compile figures, load (verifier), correctness guard; keeps the object loaded when it passed. */
+static void check_variant(struct variant *v, const struct workload *w, const struct measure_opts *o,
+			  bool is_floor)
+{
 	v->verified_insns = -1;
 	v->insns = -1;
 	v->object_bytes = -1;
+	v->fd = -1;
 	v->guard = "n/a";
 	read_kv(v);
 	if (strcmp(v->compile_status, "ok") && strcmp(v->compile_status, "n/a")) {
@@ -499,27 +517,56 @@ static void measure_variant(struct variant *v, const struct workload *w,
 		return;
 	}
 	fprintf(stderr, "  %s: loading %s\n", v->name, v->object);
-	if (load_object(v, &obj, &fd))
+	if (load_object(v, &v->obj, &v->fd))
 		return;
 	v->status = "ok";
-	v->attached = attach_to_private_lo(fd);
-	if (guard(v, w, fd, !is_floor))
-		goto out;
-	if (v->mismatches) {
+	v->attached = attach_to_private_lo(v->fd);
+	if (guard(v, w, v->fd, !is_floor)) {
+		variant_close(v);
+	} else if (v->mismatches) {
 		v->status = "wrong-verdicts";
 		snprintf(v->note, sizeof(v->note),
 			 "%zu of %zu verdicts differ from the first-match reference: no figures "
 			 "reported", v->mismatches, w->trace.n);
 		fprintf(stderr, "  %s: %s\n", v->name, v->note);
-		goto out;
+		variant_close(v);
+	} else {
+		plan_timing(v, w, o);
 	}
-	time_object(v, w, o, fd);
-	fprintf(stderr, "  %s: %.1f ns/packet (median of %zu rounds)\n", v->name, v->ns_median,
-		v->rounds);
-out:
 	if (v->attached)
 		bpf_xdp_detach(LOOPBACK_IFINDEX, XDP_FLAGS_SKB_MODE, NULL);
-	bpf_object__close(obj);
+}
+
+/*
+ * Round k of every object before round k + 1 of any: a slow phase of a shared
+ * machine then spreads over all objects instead of biasing the last ones.
+ */
+static void time_variants(struct variant *vars, size_t nvars, const struct workload *w,
+			  const struct measure_opts *o)
+{
+	for (size_t k = 0; k < o->rounds; k++) {
+		for (size_t i = 0; i < nvars; i++) {
+			struct variant *v = &vars[i];
+
+			if (!v->obj)
+				continue;
+			v->attached = attach_to_private_lo(v->fd);
+			if (time_round(v, w))
+				variant_close(v);
+			if (v->attached)
+				bpf_xdp_detach(LOOPBACK_IFINDEX, XDP_FLAGS_SKB_MODE, NULL);
+		}
+	}
+	for (size_t i = 0; i < nvars; i++) {
+		struct variant *v = &vars[i];
+
+		if (!v->obj)
+			continue;
+		summarise_rounds(v);
+		fprintf(stderr, "  %s: %.1f ns/packet (median of %zu rounds)\n", v->name,
+			v->ns_median, v->rounds);
+		variant_close(v);
+	}
 }
 
 static int prepare_workload(const struct measure_opts *o, struct workload *w)
@@ -764,7 +811,8 @@ static int cmd_measure(int argc, char **argv)
 	fprintf(stderr, "%s: %zu rules, %zu packets (%.1f%% match a rule)\n", o.set, w.rules.n,
 		w.trace.n, 100.0 * w.matched / w.trace.n);
 	for (size_t i = 0; i < nvars; i++)
-		measure_variant(&vars[i], &w, &o, &vars[i] == floor);
+		check_variant(&vars[i], &w, &o, &vars[i] == floor);
+	time_variants(vars, nvars, &w, &o);
 	if (o.csv) {
 		out = fopen(o.csv, "a");
 		if (!out) {

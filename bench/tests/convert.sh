@@ -36,6 +36,15 @@ done
 "$tools/classbench2sluice" -n 3 "$cbdir/fw1_1000" >"$out/three.sluice"
 [ "$(tail -n +6 "$out/three.sluice" | grep -cE "(accept|drop)$")" = 3 ] || fail "-n 3 did not give 3 rules"
 
+# Protocol-wildcard port ranges become th; ports on ICMP leave a comment on their line.
+printf '@1.2.3.0/24\t0.0.0.0/0\t0 : 1023\t80 : 80\t0x00/0x00\t0x0000/0x0000\n@1.2.3.0/24\t0.0.0.0/0\t0 : 65535\t80 : 80\t0x01/0xFF\t0x0000/0x0000\n@0.0.0.0/0\t0.0.0.0/0\t0 : 65535\t0 : 65535\t0x11/0xFF\t0x0000/0x0000\n' >"$out/th"
+"$tools/classbench2sluice" -o "$out/th.sluice" "$out/th" || fail "classbench2sluice th"
+[ "$(sed -n 6p "$out/th.sluice")" = "$(printf '\tip saddr 1.2.3.0/24 th sport 0-1023 th dport 80 accept')" ] &&
+	[[ "$(sed -n 7p "$out/th.sluice")" == *"# rule 1: ports on protocol 1 can never match"* ]] &&
+	[ "$(sed -n 8p "$out/th.sluice")" = "$(printf '\tip protocol 17 accept')" ] ||
+	fail "unexpected conversion: $(cat "$out/th.sluice")"
+"$sluice" check "$out/th.sluice" >/dev/null 2>&1 || fail "sluice check rejects th rules"
+
 if command -v clang >/dev/null; then
 	"$tools/classbench2c" -n 50 -o "$out/fw1.c" "$cbdir/fw1_1000" || fail "classbench2c"
 	clang -O2 -target bpf -c "$out/fw1.c" -o "$out/fw1.o" || fail "clang rejects classbench2c's C"
