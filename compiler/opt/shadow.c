@@ -367,7 +367,8 @@ static void gather_candidates(struct shadow *sh, const struct sl_ir_chain *chain
 	}
 	sh->union_budget = sh->budget;
 	sh->budget = own;
-	qsort(sh->cands, sh->ncands, sizeof(*sh->cands), by_pos);
+	if (sh->ncands > 1)
+		qsort(sh->cands, sh->ncands, sizeof(*sh->cands), by_pos);
 }
 
 static const struct sl_iset *pred_set(const struct sl_ir_rule *r, enum sl_field f)
