@@ -78,7 +78,7 @@ grep -q "tcp dport" edge.sluice || fail "the policy was overwritten"
 expect 0 "build with the default output" -- "$sluice" build edge.sluice
 [ -s edge.o ] || fail "no edge.o"
 [ "$(head -c 4 edge.o | od -An -tx1 | tr -d ' ')" = 7f454c46 ] || fail "edge.o is not ELF"
-ls -A | grep -q '^\.edge' && fail "temporary files left behind: $(ls -A)"
+ls -A | grep >/dev/null '^\.edge' && fail "temporary files left behind: $(ls -A)"
 mkdir sub
 expect 0 "build of a policy elsewhere" -- "$sluice" build "$work/edge.sluice" -o sub/out.o
 (cd sub && "$sluice" build ../edge.sluice) || fail "build from another directory"
