@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Small helpers for sluice-load: ownership hand-off, cleanup attributes and
- * the error/hint printers. The loader links nothing from compiler/, so it
- * carries its own copy of these few lines.
+ * the error/hint printers. The cleanup macros come from include/sluice/cleanup.h,
+ * shared with the compiler (the loader links nothing from compiler/).
  */
 #pragma once
 
@@ -13,35 +13,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define SL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-#define TAKE_PTR(p)                                                                                \
-	({                                                                                         \
-		__typeof__(p) _sl_tmp = (p);                                                       \
-		(p) = NULL;                                                                        \
-		_sl_tmp;                                                                           \
-	})
-
-#define TAKE_FD(fd)                                                                                \
-	({                                                                                         \
-		int _sl_tmp_fd = (fd);                                                             \
-		(fd) = -1;                                                                         \
-		_sl_tmp_fd;                                                                        \
-	})
-
-static inline void sl_freep(void *p)
-{
-	free(*(void **)p);
-}
-
-static inline void sl_closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-
-#define _cleanup_free_	__attribute__((cleanup(sl_freep)))
-#define _cleanup_close_ __attribute__((cleanup(sl_closep)))
+#include <sluice/cleanup.h>
 
 /* Exit codes of every sluice-load command. */
 enum {
