@@ -2,7 +2,9 @@
 /*
  * Writing an object so that readers see the old file or the whole new one,
  * never a truncated one: a temporary file in the target's directory, fsync,
- * rename over the target, fsync of the directory.
+ * rename over the target, fsync of the directory. A target that exists and
+ * is not a regular file (/dev/null, /dev/stdout, a FIFO) is written in place:
+ * renaming over it would replace the device node with a file.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -71,15 +73,31 @@ static int default_mode(void)
 	return 0666 & ~mask;
 }
 
+static int write_in_place(const char *path, const void *data, size_t size)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, data, size);
+	if (!r && close(TAKE_FD(fd)) < 0)
+		r = -errno;
+	return r;
+}
+
 int sl_write_file_atomic(const char *path, const void *data, size_t size)
 {
 	_cleanup_free_ char *dir = NULL, *tmp = NULL;
 	_cleanup_close_ int fd = -1;
+	struct stat st;
 	const char *base;
 	int r;
 
 	if (!path || !*path)
 		return -EINVAL;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : write_in_place(path, data, size);
 	r = split_path(path, &dir, &base);
 	if (r)
 		return r;

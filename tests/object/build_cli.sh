@@ -84,6 +84,17 @@ expect 0 "build of a policy elsewhere" -- "$sluice" build "$work/edge.sluice" -o
 (cd sub && "$sluice" build ../edge.sluice) || fail "build from another directory"
 [ -s sub/edge.o ] || fail "the default output is not in the current directory"
 
+# A target that is not a regular file (a FIFO here; /dev/null or /dev/stdout for users)
+# is written in place: renaming over it would replace it with a file.
+mkfifo pipe.o
+timeout 20 cat pipe.o >from_pipe.o &
+reader=$!
+expect 0 "build into a FIFO" -- "$sluice" build edge.sluice -o pipe.o
+wait "$reader"
+[ -p pipe.o ] || fail "the FIFO was replaced by a file"
+cmp -s from_pipe.o edge.o || fail "the object written through a FIFO differs"
+expect 2 "build into a directory" -- "$sluice" build edge.sluice -o sub
+
 expect 0 "rebuild" -- "$sluice" build edge.sluice -o again.o
 cmp -s edge.o again.o || fail "two builds of the same policy differ"
 expect 0 "build -O0" -- "$sluice" build -O0 edge.sluice -o o0.o
