@@ -320,6 +320,16 @@ static void emit_ip4(struct parse *p)
 static const int32_t ext_headers[] = {0, 43, 60, 44, 51};
 
 /* One step of the extension header walk: R3 next header, R9 where it starts. */
+/* R4 = (byte 1 of the extension header at R9 + bias) << shift: its length. */
+static void emit_ext_len(struct parse *p, int32_t bias, int32_t shift, sl_label advance)
+{
+	check(p, SL_R9, 8, p->done);
+	load_be(p, SL_R4, SL_R9, 1, 1);
+	emit(p, SL_ALU64_IMM(BPF_ADD, SL_R4, bias));
+	emit(p, SL_ALU64_IMM(BPF_LSH, SL_R4, shift));
+	sl_emit_ja(p->e, advance);
+}
+
 static void emit_ip6_ext_step(struct parse *p, sl_label upper, sl_label later_frag)
 {
 	struct sl_emit *e = p->e;
@@ -335,19 +345,10 @@ static void emit_ip6_ext_step(struct parse *p, sl_label upper, sl_label later_fr
 
 	/* Hop-by-hop, routing, destination options: (len + 1) * 8 bytes. */
 	sl_emit_bind(e, plain);
-	check(p, SL_R9, 8, p->done);
-	load_be(p, SL_R4, SL_R9, 1, 1);
-	emit(p, SL_ALU64_IMM(BPF_ADD, SL_R4, 1));
-	emit(p, SL_ALU64_IMM(BPF_LSH, SL_R4, 3));
-	sl_emit_ja(e, advance);
-
+	emit_ext_len(p, 1, 3, advance);
 	/* AH: (len + 2) * 4 bytes. */
 	sl_emit_bind(e, ah);
-	check(p, SL_R9, 8, p->done);
-	load_be(p, SL_R4, SL_R9, 1, 1);
-	emit(p, SL_ALU64_IMM(BPF_ADD, SL_R4, 2));
-	emit(p, SL_ALU64_IMM(BPF_LSH, SL_R4, 2));
-	sl_emit_ja(e, advance);
+	emit_ext_len(p, 2, 2, advance);
 
 	/* Fragment: 8 bytes; a non-zero offset ends the walk without L4 header. */
 	sl_emit_bind(e, frag);
