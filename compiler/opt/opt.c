@@ -26,7 +26,7 @@ static void run_reorder(struct sl_ir *ir, struct sl_diag *diag, struct sl_opt_st
 static const struct sl_opt_pass passes[] = {
 	{ "lower", 0, "the IR as lowered from the policy", run_lower },
 	{ "shadow", 1, "remove rules an earlier ending rule covers (warned)", sl_opt_shadow },
-	{ "noops", 1, "remove rules that do nothing, gotos to empty chains become returns",
+	{ "noops", 1, "remove rules that do nothing; gotos to empty chains return",
 	  run_noops },
 	{ "reorder", 2, "move rules past disjoint neighbours to lengthen accept/drop runs",
 	  run_reorder },
