@@ -44,6 +44,8 @@ struct ct {
 	struct sl_emit *e;
 	const struct sl_dt *dt;
 	const struct sl_dt_problem *prob;
+	const struct sl_loc *box_loc;
+	struct sl_loc loc; /* of the code outside leaves */
 	uint8_t key[SL_DT_MAX_DIMS];
 	int64_t bias[SL_DT_MAX_DIMS];
 	uint64_t absent[SL_DT_MAX_DIMS]; /* 2^bits: routing key of "absent" */
@@ -168,8 +170,11 @@ static void emit_leaf(struct ct *ct, uint64_t rec, const struct region *r, uint6
 		size_t at = ct->e->ninsns;
 		sl_label next = sl_emit_new_label(ct->e);
 
+		if (ct->box_loc)
+			sl_emit_set_loc(ct->e, ct->box_loc[b]);
 		sl_emit_safe_point(ct->e);
-		if (ct->multi && ct->tree > 0) /* boxes are ascending: none left can win */
+		/* Boxes are ascending: none left can win. (The tree's first box passed the tree's check.) */
+		if (ct->multi && ct->tree > 0 && b > ct->dt->trees[ct->tree].min_box)
 			sl_emit_jmp_imm(ct->e, BPF_JLE, BEST, (int32_t)b, out);
 		/* Keys an earlier box's tests refined: paths from its failed tests meet here. */
 		for (unsigned d = 0; d < ct->dt->ndims; d++)
@@ -193,6 +198,7 @@ static void emit_leaf(struct ct *ct, uint64_t rec, const struct region *r, uint6
 	}
 	if (!ct->e->unreachable)
 		sl_emit_ja(ct->e, out);
+	sl_emit_set_loc(ct->e, ct->loc);
 	ct->tree_worst = sl_max(ct->tree_worst, path + len + 1);
 	ct->tree_sum += path + len + 1;
 	ct->tree_leaves++;
@@ -370,8 +376,8 @@ void sl_ct_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_dt_pr
 		const struct sl_ct_input *in, sl_label decided, sl_label nomatch, size_t budget,
 		struct sl_ct_cost *cost)
 {
-	struct ct ct = { .e = e, .dt = dt, .prob = prob, .decided = decided, .nomatch = nomatch,
-			 .start = e->ninsns, .budget = budget };
+	struct ct ct = { .e = e, .dt = dt, .prob = prob, .box_loc = in->box_loc, .loc = e->loc,
+			 .decided = decided, .nomatch = nomatch, .start = e->ninsns, .budget = budget };
 	uint64_t worst;
 	double mean;
 	int err = setup(&ct, dt, prob, in);

@@ -39,6 +39,7 @@ struct sl_ct_input {
 	const struct sl_tw_input *slots;
 	uint32_t opaque_map; /* map index of an 8-byte writable zero (bpf_object.h: writable) */
 	bool counters;       /* some box's payload has the counter bit set */
+	const struct sl_loc *box_loc; /* per box: its rule's location (line_info), or NULL */
 };
 
 /*

@@ -191,13 +191,31 @@ static void emit_hoisted(struct sl_cg *cg, const struct sl_cls_problem *p, sl_la
 	}
 }
 
+/* Per box the location of its rule: boxes are in rule order, their payloads name the rule. */
+static const struct sl_loc *box_locs(struct sl_cg *cg, const struct sl_cls_problem *p,
+				     const struct sl_ir_rule *rules, uint32_t n)
+{
+	struct sl_loc *loc = sl_arena_calloc(cg->arena, p->prob.nboxes + 1, sizeof(*loc));
+	uint32_t r = 0;
+
+	for (uint32_t b = 0; b < p->prob.nboxes; b++) {
+		uint32_t id = p->prob.payload[b] >> SL_CLS_PAYLOAD_RULE_SHIFT;
+
+		while (r + 1 < n && rules[r].id != id)
+			r++;
+		loc[b] = rules[r].loc;
+	}
+	return loc;
+}
+
 static void emit_code(struct sl_cg *cg, const struct sl_cls_problem *p, const struct sl_dt *dt,
-		      const struct sl_tw_input *in)
+		      const struct sl_tw_input *in, const struct sl_ir_rule *rules, uint32_t n)
 {
 	struct sl_emit *e = &cg->e;
 	sl_label end = sl_emit_new_label(e);
 	struct sl_ct_input ci = { .slots = in, .opaque_map = opaque_map(cg),
-				  .counters = p->counters > 0 };
+				  .counters = p->counters > 0,
+				  .box_loc = box_locs(cg, p, rules, n) };
 
 	emit_hoisted(cg, p, end);
 	sl_ct_emit(e, dt, &p->prob, &ci, cg->decided.label, end, SIZE_MAX, NULL);
@@ -386,7 +404,7 @@ int sl_cg_table_walk_emit(struct sl_cg *cg, struct sl_tw_plan *plan, uint32_t *c
 	*consumed = 0;
 	sl_emit_set_loc(&cg->e, c->rules[plan->first].loc);
 	if (plan->code) {
-		emit_code(cg, &plan->p, plan->dt, &plan->in);
+		emit_code(cg, &plan->p, plan->dt, &plan->in, &c->rules[plan->first], plan->n);
 		*consumed = plan->n;
 		sl_cg_table_walk_free(plan);
 		return 0;
@@ -402,7 +420,7 @@ int sl_cg_table_walk_emit(struct sl_cg *cg, struct sl_tw_plan *plan, uint32_t *c
 
 void sl_cg_table_walk_describe(const struct sl_tw_plan *plan, struct sl_bpf_segment *seg)
 {
-	seg->kind = SL_BPF_SEG_TABLE_WALK;
+	seg->kind = plan->code ? SL_BPF_SEG_CODE_TREE : SL_BPF_SEG_TABLE_WALK;
 	seg->nrules = plan->n;
 	seg->trees = plan->dt->ntrees;
 	seg->depth = 0;
