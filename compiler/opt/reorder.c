@@ -289,7 +289,7 @@ void sl_opt_reorder(struct sl_ir *ir, struct sl_opt_stats *stats)
 	struct reorder ro = { .stats = stats ? stats : &scratch };
 
 	/* a few checks per rule in real policies; bounded for adversarial ones */
-	ro.budget = 64 * (uint64_t)ir->nrules + (1u << 22);
+	ro.budget = 16 * (uint64_t)ir->nrules + (1u << 20);
 	ro.nids = ir->nrules;
 	ro.moved = calloc(ir->nrules ? ir->nrules : 1, sizeof(*ro.moved));
 	if (!ro.moved) {
