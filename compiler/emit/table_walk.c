@@ -3,7 +3,7 @@
  * The table walker. Registers while walking:
  *   R0 best box so far (0xffffffff: none)   R1 table pointer   R2 node record / box test
  *   R3 dimension or key                     R4 key / index / list pointer   R5 scratch
- *   R7 the box records                      R8 leaf count      R9 the nodes
+ *   R7 the box records                      R8 leaf count      R9 the tree's nodes
  * Scratch stack (in->scratch_off upwards): route keys, compare keys, the
  * absent mask and the payload of the best box (see dtree.h for their meaning).
  *
@@ -183,8 +183,7 @@ static void emit_keys(struct walk *w, uint32_t route_dims, uint32_t cmp_dims)
 	emit(w, SL_STX(BPF_DW, SL_FP, SL_R3, absent_off(w)));
 	emit(w, SL_ST(BPF_DW, SL_FP, payload_off(w), 0));
 	emit(w, SL_MOV32_IMM(SL_R0, -1));
-	sl_emit_ld_map(w->e, SL_R9, w->in->nodes_map);
-	sl_emit_ld_map(w->e, SL_R7, w->in->records_map);
+	sl_emit_ld_map(w->e, SL_R7, w->in->map[SL_TW_RECORDS]);
 }
 
 /* R4 = route key of dimension R3 - 1, among the dimensions the tree cuts. */
@@ -211,7 +210,8 @@ static void emit_key_select(struct walk *w, uint32_t dims)
 }
 
 /* One level down: R2 = the child record of inner node R2, or jump to `leaf` if R2 is a leaf. */
-static void emit_step(struct walk *w, const struct tree_shape *s, sl_label leaf, sl_label done)
+static void emit_step(struct walk *w, const struct sl_dt_tree *t, const struct tree_shape *s,
+		      sl_label leaf, sl_label done)
 {
 	emit(w, SL_MOV64_REG(SL_R3, SL_R2));
 	emit(w, SL_ALU64_IMM(BPF_AND, SL_R3, 0xff));
@@ -227,7 +227,7 @@ static void emit_step(struct walk *w, const struct tree_shape *s, sl_label leaf,
 	emit(w, SL_ALU64_REG(BPF_AND, SL_R4, SL_R5));
 	emit(w, SL_ALU64_IMM(BPF_RSH, SL_R2, 32));
 	emit(w, SL_ALU64_REG(BPF_ADD, SL_R4, SL_R2));
-	sl_emit_jmp_imm(w->e, BPF_JGE, SL_R4, (int32_t)w->dt->nnodes, done);
+	sl_emit_jmp_imm(w->e, BPF_JGE, SL_R4, (int32_t)t->nnodes, done);
 	emit(w, SL_ALU64_IMM(BPF_LSH, SL_R4, 3));
 	emit(w, SL_MOV64_REG(SL_R1, SL_R9));
 	emit(w, SL_ALU64_REG(BPF_ADD, SL_R1, SL_R4));
@@ -308,17 +308,18 @@ static void emit_entry(struct walk *w, const struct tree_shape *s, uint32_t i, s
 	sl_emit_safe_point(w->e);
 }
 
-static void emit_leaf(struct walk *w, const struct sl_dt_tree *t, const struct tree_shape *s,
-		      sl_label done)
+static void emit_leaf(struct walk *w, uint32_t ti, const struct tree_shape *s, sl_label done)
 {
+	const struct sl_dt_tree *t = &w->dt->trees[ti];
+
 	emit(w, SL_MOV64_REG(SL_R3, SL_R2));
 	emit(w, SL_ALU64_IMM(BPF_RSH, SL_R3, 16));
 	emit(w, SL_ALU64_IMM(BPF_AND, SL_R3, 0xffff));
 	emit(w, SL_MOV64_REG(SL_R8, SL_R3));
 	emit(w, SL_ALU64_IMM(BPF_RSH, SL_R2, 32));
-	sl_emit_jmp_imm(w->e, BPF_JGT, SL_R2, (int32_t)w->dt->nlists, done);
+	sl_emit_jmp_imm(w->e, BPF_JGT, SL_R2, (int32_t)t->nlists, done);
 	emit(w, SL_ALU64_IMM(BPF_LSH, SL_R2, 2));
-	sl_emit_ld_map(w->e, SL_R4, w->in->lists_map);
+	sl_emit_ld_map(w->e, SL_R4, w->in->map[SL_TW_LISTS(ti)]);
 	emit(w, SL_ALU64_REG(BPF_ADD, SL_R4, SL_R2));
 	for (uint32_t i = 0; i < t->max_leaf; i++)
 		emit_entry(w, s, i, done);
@@ -330,15 +331,16 @@ static void emit_tree(struct walk *w, uint32_t ti, const struct tree_shape *s)
 	sl_label done = sl_emit_new_label(w->e), leaf = sl_emit_new_label(w->e);
 	if (ti > 0) /* boxes here are all >= min_box: nothing to win once best <= min_box */
 		sl_emit_jmp_imm(w->e, BPF_JLE, SL_R0, (int32_t)t->min_box, done);
-	emit(w, SL_LDX(BPF_DW, SL_R2, SL_R9, (int16_t)(8 * t->root)));
+	sl_emit_ld_map(w->e, SL_R9, w->in->map[SL_TW_NODES(ti)]);
+	emit(w, SL_LDX(BPF_DW, SL_R2, SL_R9, 0));
 	for (uint32_t i = 0; i < t->depth; i++)
-		emit_step(w, s, leaf, done);
+		emit_step(w, t, s, leaf, done);
 	/* Deeper than depth is impossible by construction; say "no match" if it ever were. */
 	emit(w, SL_MOV64_REG(SL_R3, SL_R2));
 	emit(w, SL_ALU64_IMM(BPF_AND, SL_R3, 0xff));
 	sl_emit_jmp_imm(w->e, BPF_JNE, SL_R3, 0, done);
 	sl_emit_bind(w->e, leaf);
-	emit_leaf(w, t, s, done);
+	emit_leaf(w, ti, s, done);
 	sl_emit_bind(w->e, done);
 	sl_emit_safe_point(w->e);
 }
@@ -350,13 +352,13 @@ void sl_tw_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_tw_in
 	struct tree_shape shapes[SL_DT_MAX_TREES];
 	uint32_t route_dims = 0, cmp_dims = 0;
 
-	bool bad = dt->nnodes > INT32_MAX || dt->nboxes > INT32_MAX || dt->nlists > INT32_MAX ||
-		   dt->ntrees > SL_DT_MAX_TREES;
+	bool bad = dt->nboxes > INT32_MAX || dt->ntrees > SL_DT_MAX_TREES;
 
 	for (unsigned d = 0; d < dt->ndims; d++)
 		bad |= !in->nslots[d] || in->nslots[d] > SL_TW_MAX_SLOTS;
 	for (uint32_t t = 0; t < dt->ntrees; t++)
-		bad |= dt->trees[t].max_leaf > 4096; /* list offsets in 16-bit insn offsets */
+		bad |= dt->trees[t].max_leaf > 4096 || /* list offsets in 16-bit insn offsets */
+		       dt->trees[t].nnodes > INT32_MAX || dt->trees[t].nlists > INT32_MAX;
 	if (bad) {
 		if (!e->err)
 			e->err = -E2BIG;
@@ -385,53 +387,48 @@ size_t sl_tw_size(const struct sl_dt *dt)
 	size_t step = 24 + 3 * dt->ndims, entry = 16 + 6 * dt->ndims;
 
 	for (uint32_t t = 0; t < dt->ntrees; t++)
-		n += 8 + dt->trees[t].depth * step + 10 + dt->trees[t].max_leaf * entry;
+		n += 10 + dt->trees[t].depth * step + 10 + dt->trees[t].max_leaf * entry;
 	return n;
 }
 
-static uint32_t max_leaf(const struct sl_dt *dt)
+int sl_tw_tables(const struct sl_dt *dt, struct sl_tw_table out[SL_TW_MAX_TABLES])
 {
-	uint32_t m = 0;
+	struct sl_tw_table *rec = &out[SL_TW_RECORDS];
+	bool ok;
 
-	for (uint32_t t = 0; t < dt->ntrees; t++)
-		m = sl_max(m, dt->trees[t].max_leaf);
-	return m;
-}
+	memset(out, 0, sizeof(*out) * SL_TW_MAX_TABLES);
+	/* A map value is never empty: at least one (zero) record. */
+	rec->size = (size_t)sl_max(dt->nboxes, 1u) * dt->record_size;
+	rec->data = calloc(1, rec->size);
+	ok = rec->data;
+	if (ok)
+		memcpy(rec->data, dt->records, (size_t)dt->nboxes * dt->record_size);
+	for (uint32_t t = 0; t < dt->ntrees && ok; t++) {
+		struct sl_tw_table *nodes = &out[SL_TW_NODES(t)], *lists = &out[SL_TW_LISTS(t)];
+		size_t pad = SL_TW_LIST_PAD(dt->trees[t].max_leaf);
+		uint8_t *grown;
 
-int sl_tw_tables(const struct sl_dt *dt, struct sl_tw_table out[SL_TW_NTABLES])
-{
-	size_t pad = (size_t)max_leaf(dt) + 1, n;
-	uint8_t *lists;
-
-	memset(out, 0, sizeof(*out) * SL_TW_NTABLES);
-	out[SL_TW_NODES].data = sl_dt_nodes_le(dt, &out[SL_TW_NODES].size);
-	lists = sl_dt_lists_le(dt, &n);
-	if (lists) {
-		uint8_t *grown = realloc(lists, n + 4 * pad);
-
-		if (!grown) {
-			free(lists);
-			lists = NULL;
-		} else {
-			memset(grown + n, 0, 4 * pad);
-			lists = grown;
+		nodes->data = sl_dt_tree_nodes_le(dt, t, &nodes->size);
+		lists->data = sl_dt_tree_lists_le(dt, t, &lists->size);
+		ok = nodes->data && lists->data;
+		grown = ok ? realloc(lists->data, lists->size + pad) : NULL;
+		if (grown) {
+			memset(grown + lists->size, 0, pad);
+			lists->data = grown;
+			lists->size += pad;
 		}
+		ok = grown;
 	}
-	out[SL_TW_LISTS].data = lists;
-	out[SL_TW_LISTS].size = n + 4 * pad;
-	out[SL_TW_RECORDS].size = (size_t)dt->nboxes * dt->record_size;
-	out[SL_TW_RECORDS].data = malloc(out[SL_TW_RECORDS].size + 1);
-	if (!out[SL_TW_NODES].data || !lists || !out[SL_TW_RECORDS].data) {
+	if (!ok) {
 		sl_tw_tables_free(out);
 		return -ENOMEM;
 	}
-	memcpy(out[SL_TW_RECORDS].data, dt->records, out[SL_TW_RECORDS].size);
 	return 0;
 }
 
-void sl_tw_tables_free(struct sl_tw_table t[SL_TW_NTABLES])
+void sl_tw_tables_free(struct sl_tw_table t[SL_TW_MAX_TABLES])
 {
-	for (int i = 0; i < SL_TW_NTABLES; i++) {
+	for (unsigned i = 0; i < SL_TW_MAX_TABLES; i++) {
 		free(t[i].data);
 		t[i] = (struct sl_tw_table){ 0 };
 	}

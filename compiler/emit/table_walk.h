@@ -20,6 +20,18 @@
 
 #define SL_TW_MAX_SLOTS 3
 
+/*
+ * The tables: the box records, then per tree its nodes and its leaf lists,
+ * each its own map so that each stays within the kernel's 4 MiB per value.
+ */
+#define SL_TW_RECORDS 0u
+#define SL_TW_NODES(tree) (1u + 2u * (tree))
+#define SL_TW_LISTS(tree) (2u + 2u * (tree))
+#define SL_TW_MAX_TABLES (1u + 2u * SL_DT_MAX_TREES)
+#define SL_TW_NTABLES(dt) (1u + 2u * (dt)->ntrees)
+/* Bytes a tree's lists table takes beyond its lists (padding for the unrolled scan). */
+#define SL_TW_LIST_PAD(max_leaf) (4 * ((size_t)(max_leaf) + 1))
+
 struct sl_tw_input {
 	/*
 	 * fp offsets of each dimension's u64 slots: the field value, or >= 2^bits
@@ -30,20 +42,21 @@ struct sl_tw_input {
 	uint8_t nslots[SL_DT_MAX_DIMS]; /* 1..SL_TW_MAX_SLOTS */
 	/* fp offset of SL_TW_SCRATCH(ndims) free bytes (their lowest address), 8-aligned */
 	int16_t scratch_off;
-	/* maps (indexes in the object) whose `init` are the tables of sl_tw_tables() */
-	uint32_t nodes_map, lists_map, records_map;
+	/* map (index in the object) whose `init` is table k of sl_tw_tables() */
+	uint32_t map[SL_TW_MAX_TABLES];
 };
-
-enum { SL_TW_NODES, SL_TW_LISTS, SL_TW_RECORDS, SL_TW_NTABLES };
 
 struct sl_tw_table {
 	void *data; /* malloc'd */
 	size_t size;
 };
 
-/* The tables as map contents (lists padded for the unrolled scans). Returns 0 or -ENOMEM. */
-int sl_tw_tables(const struct sl_dt *dt, struct sl_tw_table out[SL_TW_NTABLES]);
-void sl_tw_tables_free(struct sl_tw_table t[SL_TW_NTABLES]);
+/*
+ * The SL_TW_NTABLES(dt) tables as map contents (lists padded for the unrolled
+ * scans). Returns 0 or -ENOMEM.
+ */
+int sl_tw_tables(const struct sl_dt *dt, struct sl_tw_table out[SL_TW_MAX_TABLES]);
+void sl_tw_tables_free(struct sl_tw_table t[SL_TW_MAX_TABLES]);
 
 /*
  * Emit the walk. When a box matches, the code falls through with its payload

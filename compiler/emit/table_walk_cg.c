@@ -25,7 +25,13 @@
 #define MIN_AUTO_RULES 8
 #define STACK_SIZE 512
 
-static const char *const table_names[SL_TW_NTABLES] = { "nodes", "lists", "boxes" };
+static const char *table_name(struct sl_cg *cg, const char *prefix, unsigned k)
+{
+	if (k == SL_TW_RECORDS)
+		return sl_arena_printf(cg->arena, "%s_boxes", prefix);
+	return sl_arena_printf(cg->arena, "%s_%s%u", prefix, k % 2 ? "nodes" : "lists",
+			       (k - 1) / 2);
+}
 
 _Static_assert(SL_CLS_PAYLOAD(12345, 1u, 1u) == SL_CG_PAYLOAD(12345, 1u, 1u) &&
 		       SL_CLS_PAYLOAD(7, 0u, 1u) == SL_CG_PAYLOAD(7, 0u, 1u),
@@ -54,14 +60,13 @@ static int add_tables(struct sl_cg *cg, const struct sl_dt *dt, const char *pref
 		      struct sl_tw_input *in)
 {
 	struct sl_bpf_object *obj = cg->obj;
-	struct sl_tw_table t[SL_TW_NTABLES];
-	uint32_t *index[SL_TW_NTABLES] = { &in->nodes_map, &in->lists_map, &in->records_map };
+	struct sl_tw_table t[SL_TW_MAX_TABLES];
 	int err = sl_tw_tables(dt, t);
 
 	if (err)
 		return err;
-	for (int k = 0; k < SL_TW_NTABLES; k++) {
-		const char *name = sl_arena_printf(cg->arena, "%s_%s", prefix, table_names[k]);
+	for (unsigned k = 0; k < SL_TW_NTABLES(dt); k++) {
+		const char *name = table_name(cg, prefix, k);
 		int at = find_map(obj, name);
 
 		if (at < 0) {
@@ -80,7 +85,7 @@ static int add_tables(struct sl_cg *cg, const struct sl_dt *dt, const char *pref
 					       t[k].size),
 			};
 		}
-		*index[k] = (uint32_t)at;
+		in->map[k] = (uint32_t)at;
 	}
 	sl_tw_tables_free(t);
 	return 0;
@@ -115,25 +120,32 @@ static bool value_slots(const struct sl_cg *cg, enum sl_field f, struct sl_tw_in
 	return in->nslots[d] > 0;
 }
 
+static size_t tables_size(const struct sl_dt *dt)
+{
+	size_t n = (size_t)dt->nboxes * dt->record_size;
+
+	for (uint32_t t = 0; t < dt->ntrees; t++)
+		n += (size_t)dt->trees[t].nnodes * 8 + (size_t)dt->trees[t].nlists * 4 +
+		     SL_TW_LIST_PAD(dt->trees[t].max_leaf);
+	return n;
+}
+
 static int build_tree(const struct sl_cls_problem *p, size_t budget, struct sl_dt **dt)
 {
-	static const double spfac[] = { 4.0, 2.0, 1.5 };
 	struct sl_dt_params par;
-	int err = -E2BIG;
+	int err;
 
-	/* Less space per node when the tables do not fit: deeper trees, but trees. */
-	for (size_t i = 0; i < SL_ARRAY_SIZE(spfac) && err == -E2BIG; i++) {
-		sl_dt_params_default(&par);
-		par.spfac = spfac[i];
-		par.max_trees = SL_DT_MAX_TREES;
-		par.max_bytes = TABLE_MAX;
-		err = sl_dt_build(&p->prob, &par, dt);
-		if (!err && (size_t)(*dt)->nnodes * 8 + (size_t)(*dt)->nlists * 4 +
-					(size_t)(*dt)->nboxes * (*dt)->record_size > budget) {
-			sl_dt_free(*dt);
-			*dt = NULL;
-			err = -E2BIG;
-		}
+	sl_dt_params_default(&par);
+	par.spfac = 4.0;
+	/* A tree whose tables do not fit gets less space per node: deeper, but a tree. */
+	par.min_spfac = 1.5;
+	par.max_trees = SL_DT_MAX_TREES;
+	par.max_bytes = TABLE_MAX - SL_TW_LIST_PAD(par.max_leaf);
+	err = sl_dt_build(&p->prob, &par, dt);
+	if (!err && tables_size(*dt) > budget) {
+		sl_dt_free(*dt);
+		*dt = NULL;
+		err = -E2BIG;
 	}
 	return err;
 }

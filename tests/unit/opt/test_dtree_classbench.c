@@ -39,7 +39,7 @@ static void run_set(const char *name, uint32_t trace_len)
 	struct cb_trace trace;
 	struct sl_dt_params par;
 	_cleanup_dt_ struct sl_dt *dt = NULL;
-	uint64_t visits = 0, checks = 0, max_visits = 0, max_checks = 0, matched = 0;
+	uint64_t visits = 0, checks = 0, trees = 0, max_visits = 0, max_checks = 0, matched = 0;
 	unsigned depth = 0, max_leaf = 0;
 	int r;
 
@@ -58,6 +58,7 @@ static void run_set(const char *name, uint32_t trace_len)
 		matched += got != SL_DT_NONE;
 		visits += t.node_visits;
 		checks += t.box_checks;
+		trees += t.trees;
 		max_visits = t.node_visits > max_visits ? t.node_visits : max_visits;
 		max_checks = t.box_checks > max_checks ? t.box_checks : max_checks;
 	}
@@ -67,14 +68,15 @@ static void run_set(const char *name, uint32_t trace_len)
 	}
 	printf("%-12s rules %6u trees %u nodes %8u lists %8u (%.2fx) records %7.2f MiB "
 	       "total %7.2f MiB depth %2u max_leaf %3u build %6.2fs | headers %u matched %lu "
-	       "visits avg %.1f max %lu checks avg %.1f max %lu\n",
+	       "visits avg %.1f max %lu checks avg %.1f max %lu trees avg %.1f est insns %.0f\n",
 	       name, set.nrules, dt->ntrees, dt->nnodes, dt->nlists,
 	       (double)dt->nlists / set.nrules,
 	       (double)dt->record_size * dt->nboxes / (1 << 20),
 	       ((double)dt->record_size * dt->nboxes + 8.0 * dt->nnodes + 4.0 * dt->nlists) / (1 << 20),
 	       depth, max_leaf, dt->stats.build_seconds, trace.n, (unsigned long)matched,
 	       (double)visits / trace.n, (unsigned long)max_visits, (double)checks / trace.n,
-	       (unsigned long)max_checks);
+	       (unsigned long)max_checks, (double)trees / trace.n,
+	       (22.0 * visits + 30.0 * checks + 16.0 * trees) / trace.n);
 	fflush(stdout);
 	cb_trace_fini(&trace);
 	cb_set_fini(&set);
