@@ -3,7 +3,8 @@
  * The table walker. Registers while walking:
  *   R0 best box so far (0xffffffff: none)   R1 table pointer   R2 node record / box test
  *   R3 dimension or key                     R4 key / index / list pointer   R5 scratch
- *   R7 the box records                      R8 leaf count      R9 the tree's nodes
+ *   R7 the box records                      R8 leaf count
+ *   R9 the tree's nodes, then (in its leaf) the absent mask
  * Scratch stack (in->scratch_off upwards): route keys, compare keys, the
  * absent mask and the payload of the best box (see dtree.h for their meaning).
  *
@@ -19,12 +20,16 @@
 #include "table_walk.h"
 #include "util.h"
 
+#define MOV32_REG(dst, src) SL_INSN(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
+
 struct tree_shape {
 	uint32_t cut_dims;    /* dimensions some inner node cuts */
 	uint32_t check_lo;    /* dimensions where some box has lo > 0 */
 	uint32_t check_hi;    /* dimensions where some box has hi < max */
 	bool check_need;      /* some box constrains a dimension */
 	unsigned order[SL_DT_MAX_DIMS]; /* dimensions, most distinct bounds first */
+	unsigned cut_order[SL_DT_MAX_DIMS]; /* cut dimensions, most visited first */
+	unsigned ncut;
 };
 
 struct walk {
@@ -91,7 +96,9 @@ static int tree_shape(const struct sl_dt *dt, const struct sl_dt_tree *t, struct
 {
 	_cleanup_free_ uint8_t *seen = calloc(dt->nnodes / 8 + 1, 1);
 	_cleanup_free_ uint32_t *stack = NULL;
-	size_t n = 0, cap = 0;
+	_cleanup_free_ double *weight = NULL;
+	double visits[SL_DT_MAX_DIMS] = { 0 };
+	size_t n = 0, cap = 0, wcap = 0;
 
 	memset(s, 0, sizeof(*s));
 	/* Widest fields first: addresses tell boxes apart better than protocols. */
@@ -102,18 +109,23 @@ static int tree_shape(const struct sl_dt *dt, const struct sl_dt_tree *t, struct
 			s->order[k] = s->order[k - 1];
 		s->order[k] = j;
 	}
-	if (!seen || sl_grow((void **)&stack, &cap, 1, sizeof(*stack)))
+	if (!seen || sl_grow((void **)&stack, &cap, 1, sizeof(*stack)) ||
+	    sl_grow((void **)&weight, &wcap, 1, sizeof(*weight)))
 		return -ENOMEM;
-	stack[n++] = t->root;
+	stack[n] = t->root;
+	weight[n++] = 1;
 	seen[t->root / 8] |= 1u << (t->root % 8);
 	while (n) {
 		uint64_t rec = dt->nodes[stack[--n]];
+		double w = weight[n];
 		uint32_t np, base;
 
 		if (!(rec & 0xff)) {
 			shape_leaf(dt, rec, s);
 			continue;
 		}
+		/* A packet reaches a node about as often as 1 / the cuts above it. */
+		visits[(rec & 0xff) - 1] += w;
 		s->cut_dims |= 1u << ((rec & 0xff) - 1);
 		np = ((rec >> 16) & 0xffff) + 1;
 		base = rec >> 32;
@@ -123,10 +135,23 @@ static int tree_shape(const struct sl_dt *dt, const struct sl_dt_tree *t, struct
 			if (seen[c / 8] & (1u << (c % 8)))
 				continue;
 			seen[c / 8] |= 1u << (c % 8);
-			if (sl_grow((void **)&stack, &cap, n + 1, sizeof(*stack)))
+			if (sl_grow((void **)&stack, &cap, n + 1, sizeof(*stack)) ||
+			    sl_grow((void **)&weight, &wcap, n + 1, sizeof(*weight)))
 				return -ENOMEM;
-			stack[n++] = c;
+			stack[n] = c;
+			weight[n++] = w / np;
 		}
+	}
+	/* The key selection tests the most visited dimension first. */
+	for (unsigned d = 0; d < dt->ndims; d++) {
+		unsigned k = s->ncut;
+
+		if (!(s->cut_dims & (1u << d)))
+			continue;
+		for (; k > 0 && visits[s->cut_order[k - 1]] < visits[d]; k--)
+			s->cut_order[k] = s->cut_order[k - 1];
+		s->cut_order[k] = d;
+		s->ncut++;
 	}
 	return 0;
 }
@@ -187,15 +212,14 @@ static void emit_keys(struct walk *w, uint32_t route_dims, uint32_t cmp_dims)
 }
 
 /* R4 = route key of dimension R3 - 1, among the dimensions the tree cuts. */
-static void emit_key_select(struct walk *w, uint32_t dims)
+static void emit_key_select(struct walk *w, const struct tree_shape *s)
 {
 	sl_label have = sl_emit_new_label(w->e);
 
-	while (dims) {
-		unsigned d = __builtin_ctz(dims);
+	for (unsigned k = 0; k < s->ncut; k++) {
+		unsigned d = s->cut_order[k];
 
-		dims &= dims - 1;
-		if (dims) {
+		if (k + 1 < s->ncut) {
 			sl_label next = sl_emit_new_label(w->e);
 
 			sl_emit_jmp_imm(w->e, BPF_JNE, SL_R3, d + 1, next);
@@ -209,29 +233,31 @@ static void emit_key_select(struct walk *w, uint32_t dims)
 	sl_emit_bind(w->e, have);
 }
 
-/* One level down: R2 = the child record of inner node R2, or jump to `leaf` if R2 is a leaf. */
+/*
+ * One level down: R2 = the child record of inner node R2, or jump to `leaf` if
+ * R2 is a leaf. The shift is used unmasked: BPF masks shift counts to 6 bits,
+ * which are exactly the record's shift field (bits 8-13); a 32-bit shift
+ * leaves the 16-bit mask field alone.
+ */
 static void emit_step(struct walk *w, const struct sl_dt_tree *t, const struct tree_shape *s,
 		      sl_label leaf, sl_label done)
 {
 	emit(w, SL_MOV64_REG(SL_R3, SL_R2));
 	emit(w, SL_ALU64_IMM(BPF_AND, SL_R3, 0xff));
 	sl_emit_jmp_imm(w->e, BPF_JEQ, SL_R3, 0, leaf);
-	emit_key_select(w, s->cut_dims);
+	emit_key_select(w, s);
 	emit(w, SL_MOV64_REG(SL_R5, SL_R2));
 	emit(w, SL_ALU64_IMM(BPF_RSH, SL_R5, 8));
-	emit(w, SL_ALU64_IMM(BPF_AND, SL_R5, 0xff));
 	emit(w, SL_ALU64_REG(BPF_RSH, SL_R4, SL_R5));
-	emit(w, SL_MOV64_REG(SL_R5, SL_R2));
-	emit(w, SL_ALU64_IMM(BPF_RSH, SL_R5, 16));
-	emit(w, SL_ALU64_IMM(BPF_AND, SL_R5, 0xffff));
+	emit(w, MOV32_REG(SL_R5, SL_R2));
+	emit(w, SL_ALU32_IMM(BPF_RSH, SL_R5, 16));
 	emit(w, SL_ALU64_REG(BPF_AND, SL_R4, SL_R5));
 	emit(w, SL_ALU64_IMM(BPF_RSH, SL_R2, 32));
 	emit(w, SL_ALU64_REG(BPF_ADD, SL_R4, SL_R2));
 	sl_emit_jmp_imm(w->e, BPF_JGE, SL_R4, (int32_t)t->nnodes, done);
 	emit(w, SL_ALU64_IMM(BPF_LSH, SL_R4, 3));
-	emit(w, SL_MOV64_REG(SL_R1, SL_R9));
-	emit(w, SL_ALU64_REG(BPF_ADD, SL_R1, SL_R4));
-	emit(w, SL_LDX(BPF_DW, SL_R2, SL_R1, 0));
+	emit(w, SL_ALU64_REG(BPF_ADD, SL_R4, SL_R9));
+	emit(w, SL_LDX(BPF_DW, SL_R2, SL_R4, 0));
 	sl_emit_safe_point(w->e);
 }
 
@@ -241,12 +267,12 @@ static uint8_t size_of_width(unsigned width)
 }
 
 /*
- * Entry i of the leaf list at R4 (count in its slot): on a match R0 = box, its
- * payload saved, go to done. The box test is arithmetic: R2 collects
- * -(need & absent), key - lo and hi - key, and is negative exactly when the
- * box does not match (keys and bounds are below 2^62). No compare touches a
- * key, so the verifier's view of the key slots never changes and the paths
- * meet in one state at the next entry.
+ * Entry i of the leaf list at R4 (count in R8, absent mask in R9): on a match
+ * R0 = box, its payload saved, go to done. The box test is arithmetic: R2
+ * collects -(need & absent), hi - key and key - lo, and is negative exactly
+ * when the box does not match (keys and bounds are below 2^62). No compare
+ * touches a key, so the verifier's view of the key slots never changes and
+ * the paths meet in one state at the next entry.
  */
 static void emit_entry(struct walk *w, const struct tree_shape *s, uint32_t i, sl_label done)
 {
@@ -255,19 +281,17 @@ static void emit_entry(struct walk *w, const struct tree_shape *s, uint32_t i, s
 	int16_t at = (int16_t)(4 * i);
 
 	sl_emit_jmp_imm(w->e, BPF_JLE, SL_R8, (int32_t)i, done);
-	emit(w, SL_LDX(BPF_W, SL_R5, SL_R4, at));
-	sl_emit_jmp_reg(w->e, BPF_JGE, SL_R5, SL_R0, done);
-	sl_emit_jmp_imm(w->e, BPF_JGE, SL_R5, (int32_t)dt->nboxes, done);
+	emit(w, SL_LDX(BPF_W, SL_R1, SL_R4, at));
+	sl_emit_jmp_reg(w->e, BPF_JGE, SL_R1, SL_R0, done);
+	sl_emit_jmp_imm(w->e, BPF_JGE, SL_R1, (int32_t)dt->nboxes, done);
 	if (!(dt->record_size & (dt->record_size - 1)))
-		emit(w, SL_ALU64_IMM(BPF_LSH, SL_R5, __builtin_ctz(dt->record_size)));
+		emit(w, SL_ALU64_IMM(BPF_LSH, SL_R1, __builtin_ctz(dt->record_size)));
 	else
-		emit(w, SL_ALU64_IMM(BPF_MUL, SL_R5, (int32_t)dt->record_size));
-	emit(w, SL_MOV64_REG(SL_R1, SL_R7));
-	emit(w, SL_ALU64_REG(BPF_ADD, SL_R1, SL_R5));
+		emit(w, SL_ALU64_IMM(BPF_MUL, SL_R1, (int32_t)dt->record_size));
+	emit(w, SL_ALU64_REG(BPF_ADD, SL_R1, SL_R7));
 	if (s->check_need) {
 		emit(w, SL_LDX(BPF_H, SL_R2, SL_R1, (int16_t)dt->need_off));
-		emit(w, SL_LDX(BPF_DW, SL_R5, SL_FP, absent_off(w)));
-		emit(w, SL_ALU64_REG(BPF_AND, SL_R2, SL_R5));
+		emit(w, SL_ALU64_REG(BPF_AND, SL_R2, SL_R9));
 		emit(w, SL_NEG64(SL_R2));
 	} else {
 		emit(w, SL_MOV64_IMM(SL_R2, 0));
@@ -287,16 +311,15 @@ static void emit_entry(struct walk *w, const struct tree_shape *s, uint32_t i, s
 		if (j)
 			sl_emit_jmp_imm(w->e, BPF_JSLT, SL_R2, 0, next);
 		emit(w, SL_LDX(BPF_DW, SL_R3, SL_FP, cmp_off(w, d)));
-		if (s->check_lo & (1u << d)) {
-			emit(w, SL_LDX(size, SL_R5, SL_R1, lo));
-			emit(w, SL_NEG64(SL_R5));
-			emit(w, SL_ALU64_REG(BPF_ADD, SL_R5, SL_R3));
-			emit(w, SL_ALU64_REG(BPF_OR, SL_R2, SL_R5));
-		}
 		if (s->check_hi & (1u << d)) {
 			emit(w, SL_LDX(size, SL_R5, SL_R1, hi));
 			emit(w, SL_ALU64_REG(BPF_SUB, SL_R5, SL_R3));
 			emit(w, SL_ALU64_REG(BPF_OR, SL_R2, SL_R5));
+		}
+		if (s->check_lo & (1u << d)) {
+			emit(w, SL_LDX(size, SL_R5, SL_R1, lo));
+			emit(w, SL_ALU64_REG(BPF_SUB, SL_R3, SL_R5));
+			emit(w, SL_ALU64_REG(BPF_OR, SL_R2, SL_R3));
 		}
 	}
 	sl_emit_jmp_imm(w->e, BPF_JSLT, SL_R2, 0, next);
@@ -321,6 +344,8 @@ static void emit_leaf(struct walk *w, uint32_t ti, const struct tree_shape *s, s
 	emit(w, SL_ALU64_IMM(BPF_LSH, SL_R2, 2));
 	sl_emit_ld_map(w->e, SL_R4, w->in->map[SL_TW_LISTS(ti)]);
 	emit(w, SL_ALU64_REG(BPF_ADD, SL_R4, SL_R2));
+	if (s->check_need)
+		emit(w, SL_LDX(BPF_DW, SL_R9, SL_FP, absent_off(w)));
 	for (uint32_t i = 0; i < t->max_leaf; i++)
 		emit_entry(w, s, i, done);
 }
