@@ -36,7 +36,7 @@ struct walk {
 	struct sl_emit *e;
 	const struct sl_dt *dt;
 	const struct sl_tw_input *in;
-	uint32_t nlists_padded;
+	struct sl_tw_layout layout;
 };
 
 static int16_t route_off(const struct walk *w, unsigned d)
@@ -239,8 +239,8 @@ static void emit_key_select(struct walk *w, const struct tree_shape *s)
  * which are exactly the record's shift field (bits 8-13); a 32-bit shift
  * leaves the 16-bit mask field alone.
  */
-static void emit_step(struct walk *w, const struct sl_dt_tree *t, const struct tree_shape *s,
-		      sl_label leaf, sl_label done)
+static void emit_step(struct walk *w, unsigned pack, const struct tree_shape *s, sl_label leaf,
+		      sl_label done)
 {
 	emit(w, SL_MOV64_REG(SL_R3, SL_R2));
 	emit(w, SL_ALU64_IMM(BPF_AND, SL_R3, 0xff));
@@ -254,7 +254,7 @@ static void emit_step(struct walk *w, const struct sl_dt_tree *t, const struct t
 	emit(w, SL_ALU64_REG(BPF_AND, SL_R4, SL_R5));
 	emit(w, SL_ALU64_IMM(BPF_RSH, SL_R2, 32));
 	emit(w, SL_ALU64_REG(BPF_ADD, SL_R4, SL_R2));
-	sl_emit_jmp_imm(w->e, BPF_JGE, SL_R4, (int32_t)t->nnodes, done);
+	sl_emit_jmp_imm(w->e, BPF_JGE, SL_R4, (int32_t)w->layout.nnodes[pack], done);
 	emit(w, SL_ALU64_IMM(BPF_LSH, SL_R4, 3));
 	emit(w, SL_ALU64_REG(BPF_ADD, SL_R4, SL_R9));
 	emit(w, SL_LDX(BPF_DW, SL_R2, SL_R4, 0));
@@ -333,20 +333,20 @@ static void emit_entry(struct walk *w, const struct tree_shape *s, uint32_t i, s
 
 static void emit_leaf(struct walk *w, uint32_t ti, const struct tree_shape *s, sl_label done)
 {
-	const struct sl_dt_tree *t = &w->dt->trees[ti];
+	unsigned pack = w->layout.pack[ti];
 
 	emit(w, SL_MOV64_REG(SL_R3, SL_R2));
 	emit(w, SL_ALU64_IMM(BPF_RSH, SL_R3, 16));
 	emit(w, SL_ALU64_IMM(BPF_AND, SL_R3, 0xffff));
 	emit(w, SL_MOV64_REG(SL_R8, SL_R3));
 	emit(w, SL_ALU64_IMM(BPF_RSH, SL_R2, 32));
-	sl_emit_jmp_imm(w->e, BPF_JGT, SL_R2, (int32_t)t->nlists, done);
+	sl_emit_jmp_imm(w->e, BPF_JGT, SL_R2, (int32_t)w->layout.nlists[pack], done);
 	emit(w, SL_ALU64_IMM(BPF_LSH, SL_R2, 2));
-	sl_emit_ld_map(w->e, SL_R4, w->in->map[SL_TW_LISTS(ti)]);
+	sl_emit_ld_map(w->e, SL_R4, w->in->map[SL_TW_LISTS(pack)]);
 	emit(w, SL_ALU64_REG(BPF_ADD, SL_R4, SL_R2));
 	if (s->check_need)
 		emit(w, SL_LDX(BPF_DW, SL_R9, SL_FP, absent_off(w)));
-	for (uint32_t i = 0; i < t->max_leaf; i++)
+	for (uint32_t i = 0; i < w->dt->trees[ti].max_leaf; i++)
 		emit_entry(w, s, i, done);
 }
 
@@ -354,12 +354,21 @@ static void emit_tree(struct walk *w, uint32_t ti, const struct tree_shape *s)
 {
 	const struct sl_dt_tree *t = &w->dt->trees[ti];
 	sl_label done = sl_emit_new_label(w->e), leaf = sl_emit_new_label(w->e);
+	unsigned pack = w->layout.pack[ti];
+	int64_t root = 8 * (int64_t)w->layout.root[ti];
+
 	if (ti > 0) /* boxes here are all >= min_box: nothing to win once best <= min_box */
 		sl_emit_jmp_imm(w->e, BPF_JLE, SL_R0, (int32_t)t->min_box, done);
-	sl_emit_ld_map(w->e, SL_R9, w->in->map[SL_TW_NODES(ti)]);
-	emit(w, SL_LDX(BPF_DW, SL_R2, SL_R9, 0));
+	sl_emit_ld_map(w->e, SL_R9, w->in->map[SL_TW_NODES(pack)]);
+	if (root <= INT16_MAX) {
+		emit(w, SL_LDX(BPF_DW, SL_R2, SL_R9, (int16_t)root));
+	} else {
+		emit(w, SL_MOV64_IMM(SL_R4, (int32_t)root));
+		emit(w, SL_ALU64_REG(BPF_ADD, SL_R4, SL_R9));
+		emit(w, SL_LDX(BPF_DW, SL_R2, SL_R4, 0));
+	}
 	for (uint32_t i = 0; i < t->depth; i++)
-		emit_step(w, t, s, leaf, done);
+		emit_step(w, pack, s, leaf, done);
 	/* Deeper than depth is impossible by construction; say "no match" if it ever were. */
 	emit(w, SL_MOV64_REG(SL_R3, SL_R2));
 	emit(w, SL_ALU64_IMM(BPF_AND, SL_R3, 0xff));
@@ -382,8 +391,7 @@ void sl_tw_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_tw_in
 	for (unsigned d = 0; d < dt->ndims; d++)
 		bad |= !in->nslots[d] || in->nslots[d] > SL_TW_MAX_SLOTS;
 	for (uint32_t t = 0; t < dt->ntrees; t++)
-		bad |= dt->trees[t].max_leaf > 4096 || /* list offsets in 16-bit insn offsets */
-		       dt->trees[t].nnodes > INT32_MAX || dt->trees[t].nlists > INT32_MAX;
+		bad |= dt->trees[t].max_leaf > 4096; /* list offsets in 16-bit insn offsets */
 	if (bad) {
 		if (!e->err)
 			e->err = -E2BIG;
@@ -398,6 +406,7 @@ void sl_tw_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_tw_in
 		route_dims |= shapes[t].cut_dims;
 		cmp_dims |= shapes[t].check_lo | shapes[t].check_hi;
 	}
+	sl_tw_layout(dt, &w.layout);
 	emit_keys(&w, route_dims, cmp_dims);
 	for (uint32_t t = 0; t < dt->ntrees; t++)
 		emit_tree(&w, t, &shapes[t]);
@@ -416,25 +425,59 @@ size_t sl_tw_size(const struct sl_dt *dt)
 	return n;
 }
 
+/* Consecutive trees share tables while they fit: fewer maps (a program may use 64). */
+void sl_tw_layout(const struct sl_dt *dt, struct sl_tw_layout *l)
+{
+	memset(l, 0, sizeof(*l));
+	for (uint32_t t = 0; t < dt->ntrees; t++) {
+		const struct sl_dt_tree *tr = &dt->trees[t];
+		unsigned p = l->npacks ? l->npacks - 1 : 0;
+		uint32_t leaf = sl_max(l->max_leaf[p], tr->max_leaf);
+
+		if (!l->npacks || (size_t)(l->nnodes[p] + tr->nnodes) * 8 > SL_TW_TABLE_MAX ||
+		    (size_t)(l->nlists[p] + tr->nlists) * 4 + SL_TW_LIST_PAD(leaf) > SL_TW_TABLE_MAX) {
+			p = l->npacks++;
+			l->first[p] = t;
+			leaf = tr->max_leaf;
+		}
+		l->pack[t] = p;
+		l->root[t] = l->nnodes[p];
+		l->count[p]++;
+		l->nnodes[p] += tr->nnodes;
+		l->nlists[p] += tr->nlists;
+		l->max_leaf[p] = leaf;
+	}
+}
+
+unsigned sl_tw_ntables(const struct sl_dt *dt)
+{
+	struct sl_tw_layout l;
+
+	sl_tw_layout(dt, &l);
+	return 1 + 2 * l.npacks;
+}
+
 int sl_tw_tables(const struct sl_dt *dt, struct sl_tw_table out[SL_TW_MAX_TABLES])
 {
 	struct sl_tw_table *rec = &out[SL_TW_RECORDS];
+	struct sl_tw_layout l;
 	bool ok;
 
 	memset(out, 0, sizeof(*out) * SL_TW_MAX_TABLES);
+	sl_tw_layout(dt, &l);
 	/* A map value is never empty: at least one (zero) record. */
 	rec->size = (size_t)sl_max(dt->nboxes, 1u) * dt->record_size;
 	rec->data = calloc(1, rec->size);
 	ok = rec->data;
 	if (ok)
 		memcpy(rec->data, dt->records, (size_t)dt->nboxes * dt->record_size);
-	for (uint32_t t = 0; t < dt->ntrees && ok; t++) {
-		struct sl_tw_table *nodes = &out[SL_TW_NODES(t)], *lists = &out[SL_TW_LISTS(t)];
-		size_t pad = SL_TW_LIST_PAD(dt->trees[t].max_leaf);
+	for (unsigned p = 0; p < l.npacks && ok; p++) {
+		struct sl_tw_table *nodes = &out[SL_TW_NODES(p)], *lists = &out[SL_TW_LISTS(p)];
+		size_t pad = SL_TW_LIST_PAD(l.max_leaf[p]);
 		uint8_t *grown;
 
-		nodes->data = sl_dt_tree_nodes_le(dt, t, &nodes->size);
-		lists->data = sl_dt_tree_lists_le(dt, t, &lists->size);
+		nodes->data = sl_dt_trees_nodes_le(dt, l.first[p], l.count[p], &nodes->size);
+		lists->data = sl_dt_trees_lists_le(dt, l.first[p], l.count[p], &lists->size);
 		ok = nodes->data && lists->data;
 		grown = ok ? realloc(lists->data, lists->size + pad) : NULL;
 		if (grown) {

@@ -21,16 +21,33 @@
 #define SL_TW_MAX_SLOTS 3
 
 /*
- * The tables: the box records, then per tree its nodes and its leaf lists,
- * each its own map so that each stays within the kernel's 4 MiB per value.
+ * libbpf makes each `.rodata*` section one array map value, which the kernel
+ * caps at KMALLOC_MAX_SIZE (4 MiB): the largest table.
+ */
+#define SL_TW_TABLE_MAX (4u << 20)
+/*
+ * The tables: the box records, then per pack (consecutive trees whose nodes,
+ * and whose lists, fit one table) its nodes and its leaf lists.
  */
 #define SL_TW_RECORDS 0u
-#define SL_TW_NODES(tree) (1u + 2u * (tree))
-#define SL_TW_LISTS(tree) (2u + 2u * (tree))
+#define SL_TW_NODES(pack) (1u + 2u * (pack))
+#define SL_TW_LISTS(pack) (2u + 2u * (pack))
 #define SL_TW_MAX_TABLES (1u + 2u * SL_DT_MAX_TREES)
-#define SL_TW_NTABLES(dt) (1u + 2u * (dt)->ntrees)
-/* Bytes a tree's lists table takes beyond its lists (padding for the unrolled scan). */
+/* Bytes a lists table takes beyond its lists (padding for the unrolled scan). */
 #define SL_TW_LIST_PAD(max_leaf) (4 * ((size_t)(max_leaf) + 1))
+
+struct sl_tw_layout {
+	unsigned npacks;
+	unsigned first[SL_DT_MAX_TREES], count[SL_DT_MAX_TREES]; /* trees of pack p */
+	uint32_t nnodes[SL_DT_MAX_TREES], nlists[SL_DT_MAX_TREES]; /* entries of pack p */
+	uint32_t max_leaf[SL_DT_MAX_TREES];                       /* of pack p */
+	unsigned pack[SL_DT_MAX_TREES];   /* of tree t */
+	uint32_t root[SL_DT_MAX_TREES];   /* tree t's root in its pack's nodes */
+};
+
+void sl_tw_layout(const struct sl_dt *dt, struct sl_tw_layout *l);
+/* Tables sl_tw_tables() makes: 1 + 2 * packs. */
+unsigned sl_tw_ntables(const struct sl_dt *dt);
 
 struct sl_tw_input {
 	/*
@@ -52,7 +69,7 @@ struct sl_tw_table {
 };
 
 /*
- * The SL_TW_NTABLES(dt) tables as map contents (lists padded for the unrolled
+ * The sl_tw_ntables(dt) tables as map contents (lists padded for the unrolled
  * scans). Returns 0 or -ENOMEM.
  */
 int sl_tw_tables(const struct sl_dt *dt, struct sl_tw_table out[SL_TW_MAX_TABLES]);

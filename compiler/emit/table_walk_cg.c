@@ -14,13 +14,10 @@
 #include "codegen.h"
 #include "table_walk.h"
 
-/*
- * libbpf makes each `.rodata*` section one array map value, at most
- * KMALLOC_MAX_SIZE (4 MiB); the object writer starts a new section when one
- * is full, so each table must fit 4 MiB and all of them a sane total.
- */
-#define TABLE_MAX (4u << 20)
+/* Each table fits SL_TW_TABLE_MAX; all of them a sane total. */
 #define TOTAL_MAX (64u << 20)
+/* A program may use 64 maps: leave room for codegen's own. */
+#define WALK_MAPS_MAX 48
 /* Below this many rules straight code is always at least as fast. */
 #define MIN_AUTO_RULES 8
 #define STACK_SIZE 512
@@ -65,7 +62,7 @@ static int add_tables(struct sl_cg *cg, const struct sl_dt *dt, const char *pref
 
 	if (err)
 		return err;
-	for (unsigned k = 0; k < SL_TW_NTABLES(dt); k++) {
+	for (unsigned k = 0; k < sl_tw_ntables(dt); k++) {
 		const char *name = table_name(cg, prefix, k);
 		int at = find_map(obj, name);
 
@@ -140,7 +137,7 @@ static int build_tree(const struct sl_cls_problem *p, size_t budget, struct sl_d
 	/* A tree whose tables do not fit gets less space per node: deeper, but a tree. */
 	par.min_spfac = 1.5;
 	par.max_trees = SL_DT_MAX_TREES;
-	par.max_bytes = TABLE_MAX - SL_TW_LIST_PAD(par.max_leaf);
+	par.max_bytes = SL_TW_TABLE_MAX - SL_TW_LIST_PAD(par.max_leaf);
 	err = sl_dt_build(&p->prob, &par, dt);
 	if (!err && tables_size(*dt) > budget) {
 		sl_dt_free(*dt);
@@ -225,6 +222,8 @@ static int plan_walk(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t fir
 	err = build_tree(&plan->p, TOTAL_MAX - used, &plan->dt);
 	if (err)
 		return err;
+	if (cg->obj->nmaps + sl_tw_ntables(plan->dt) > WALK_MAPS_MAX)
+		return -E2BIG;
 	return wanted(cg, &plan->p, plan->dt, &c->rules[first], n) ? 0 : -E2BIG;
 }
 

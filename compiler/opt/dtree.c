@@ -793,33 +793,48 @@ void *sl_dt_lists_le(const struct sl_dt *dt, size_t *size)
 	return buf;
 }
 
-void *sl_dt_tree_nodes_le(const struct sl_dt *dt, uint32_t tree, size_t *size)
+static void tree_range(const struct sl_dt *dt, uint32_t first, uint32_t count, uint32_t *node0,
+		       uint32_t *nnodes, uint32_t *list0, uint32_t *nlists)
 {
-	const struct sl_dt_tree *t = &dt->trees[tree];
-	uint8_t *buf = malloc((size_t)t->nnodes * 8 + 8);
+	const struct sl_dt_tree *a = &dt->trees[first], *z = &dt->trees[first + count - 1];
 
+	*node0 = a->node_first;
+	*nnodes = z->node_first + z->nnodes - a->node_first;
+	*list0 = a->list_first;
+	*nlists = z->list_first + z->nlists - a->list_first;
+}
+
+void *sl_dt_trees_nodes_le(const struct sl_dt *dt, uint32_t first, uint32_t count, size_t *size)
+{
+	uint32_t node0, nnodes, list0, nlists;
+	uint8_t *buf;
+
+	tree_range(dt, first, count, &node0, &nnodes, &list0, &nlists);
+	buf = malloc((size_t)nnodes * 8 + 8);
 	if (!buf)
 		return NULL;
-	for (uint32_t i = 0; i < t->nnodes; i++) {
-		uint64_t rec = dt->nodes[t->node_first + i];
-		uint32_t base = (rec & 0xff) ? t->node_first : t->list_first;
+	for (uint32_t i = 0; i < nnodes; i++) {
+		uint64_t rec = dt->nodes[node0 + i];
+		uint32_t base = (rec & 0xff) ? node0 : list0;
 
 		put_le(&buf[(size_t)i * 8], rec - ((uint64_t)base << 32), 8);
 	}
-	*size = (size_t)t->nnodes * 8;
+	*size = (size_t)nnodes * 8;
 	return buf;
 }
 
-void *sl_dt_tree_lists_le(const struct sl_dt *dt, uint32_t tree, size_t *size)
+void *sl_dt_trees_lists_le(const struct sl_dt *dt, uint32_t first, uint32_t count, size_t *size)
 {
-	const struct sl_dt_tree *t = &dt->trees[tree];
-	uint8_t *buf = malloc((size_t)t->nlists * 4 + 4);
+	uint32_t node0, nnodes, list0, nlists;
+	uint8_t *buf;
 
+	tree_range(dt, first, count, &node0, &nnodes, &list0, &nlists);
+	buf = malloc((size_t)nlists * 4 + 4);
 	if (!buf)
 		return NULL;
-	for (uint32_t i = 0; i < t->nlists; i++)
-		put_le(&buf[(size_t)i * 4], dt->lists[t->list_first + i], 4);
-	*size = (size_t)t->nlists * 4;
+	for (uint32_t i = 0; i < nlists; i++)
+		put_le(&buf[(size_t)i * 4], dt->lists[list0 + i], 4);
+	*size = (size_t)nlists * 4;
 	return buf;
 }
 

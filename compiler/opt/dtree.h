@@ -33,8 +33,9 @@
  * index any of them finds. Trees are sorted by min_box, so a walker may skip
  * a tree whose min_box is not below the best answer so far. Each tree owns a
  * contiguous range of nodes (its root first) and of lists, so that its tables
- * can be stored on their own (sl_dt_tree_nodes_le(): child and list offsets
- * relative to the tree's first node and list), each within max_bytes.
+ * can be stored on their own or with their neighbours (sl_dt_trees_nodes_le():
+ * child and list offsets relative to the first node and list), each within
+ * max_bytes.
  */
 #pragma once
 
@@ -121,9 +122,12 @@ void sl_dt_freep(struct sl_dt **dt);
 /* The tables as the BPF program sees them (little-endian bytes), malloc'd. */
 void *sl_dt_nodes_le(const struct sl_dt *dt, size_t *size);
 void *sl_dt_lists_le(const struct sl_dt *dt, size_t *size);
-/* One tree's nodes and lists on their own: offsets relative to its first node / list. */
-void *sl_dt_tree_nodes_le(const struct sl_dt *dt, uint32_t tree, size_t *size);
-void *sl_dt_tree_lists_le(const struct sl_dt *dt, uint32_t tree, size_t *size);
+/*
+ * The nodes and lists of trees [first, first + count) on their own: offsets
+ * relative to tree first's first node and list.
+ */
+void *sl_dt_trees_nodes_le(const struct sl_dt *dt, uint32_t first, uint32_t count, size_t *size);
+void *sl_dt_trees_lists_le(const struct sl_dt *dt, uint32_t first, uint32_t count, size_t *size);
 
 /* Work done by one lookup, for measurements. */
 struct sl_dt_trace {

@@ -72,7 +72,7 @@ static void walker_load(struct walker *w, const struct sl_dt *dt)
 	w->prog_fd = -1;
 	w->ndims = dt->ndims;
 	assert_int_equal(sl_tw_tables(dt, tables), 0);
-	w->nmaps = SL_TW_NTABLES(dt);
+	w->nmaps = sl_tw_ntables(dt);
 	for (unsigned i = 0; i < w->nmaps; i++) {
 		in.map[i] = i;
 		w->map_fd[i] = table_map(&tables[i]);
