@@ -26,13 +26,14 @@
  */
 #define SL_TW_TABLE_MAX (4u << 20)
 /*
- * The tables: the box records, then per pack (consecutive trees whose nodes,
- * and whose lists, fit one table) its nodes and its leaf lists.
+ * The tables: per pack (consecutive trees whose nodes, and whose lists, fit
+ * one table) its nodes and its leaf lists, and the box records. Indexes of
+ * packs that do not exist are unused.
  */
-#define SL_TW_RECORDS 0u
-#define SL_TW_NODES(pack) (1u + 2u * (pack))
-#define SL_TW_LISTS(pack) (2u + 2u * (pack))
-#define SL_TW_MAX_TABLES (1u + 2u * SL_DT_MAX_TREES)
+#define SL_TW_NODES(pack) (2u * (pack))
+#define SL_TW_LISTS(pack) (2u * (pack) + 1u)
+#define SL_TW_RECORDS (2u * SL_DT_MAX_TREES)
+#define SL_TW_MAX_TABLES (2u * SL_DT_MAX_TREES + 1u)
 /* Bytes a lists table takes beyond its lists (padding for the unrolled scan). */
 #define SL_TW_LIST_PAD(max_leaf) (4 * ((size_t)(max_leaf) + 1))
 
@@ -59,7 +60,7 @@ struct sl_tw_input {
 	uint8_t nslots[SL_DT_MAX_DIMS]; /* 1..SL_TW_MAX_SLOTS */
 	/* fp offset of SL_TW_SCRATCH(ndims) free bytes (their lowest address), 8-aligned */
 	int16_t scratch_off;
-	/* map (index in the object) whose `init` is table k of sl_tw_tables() */
+	/* map (index in the object) whose `init` is table k of sl_tw_tables(), if used */
 	uint32_t map[SL_TW_MAX_TABLES];
 };
 
@@ -70,7 +71,7 @@ struct sl_tw_table {
 
 /*
  * The sl_tw_ntables(dt) tables as map contents (lists padded for the unrolled
- * scans). Returns 0 or -ENOMEM.
+ * scans); unused indexes get data NULL. Returns 0 or -ENOMEM.
  */
 int sl_tw_tables(const struct sl_dt *dt, struct sl_tw_table out[SL_TW_MAX_TABLES]);
 void sl_tw_tables_free(struct sl_tw_table t[SL_TW_MAX_TABLES]);

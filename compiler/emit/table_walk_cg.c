@@ -31,12 +31,14 @@
 #define CODE_PROGRAM_MAX 300000u
 #define OPAQUE_MAP "sluice_opaque"
 
+/* prefix_nodes, _lists (then _nodes1, _lists1 ... for more packs) and _boxes */
 static const char *table_name(struct sl_cg *cg, const char *prefix, unsigned k)
 {
-	if (k == SL_TW_RECORDS)
-		return sl_arena_printf(cg->arena, "%s_boxes", prefix);
-	return sl_arena_printf(cg->arena, "%s_%s%u", prefix, k % 2 ? "nodes" : "lists",
-			       (k - 1) / 2);
+	const char *what = k == SL_TW_RECORDS ? "boxes" : k % 2 ? "lists" : "nodes";
+
+	if (k == SL_TW_RECORDS || k < 2)
+		return sl_arena_printf(cg->arena, "%s_%s", prefix, what);
+	return sl_arena_printf(cg->arena, "%s_%s%u", prefix, what, k / 2);
 }
 
 _Static_assert(SL_CLS_PAYLOAD(12345, 1u, 1u) == SL_CG_PAYLOAD(12345, 1u, 1u) &&
@@ -71,10 +73,14 @@ static int add_tables(struct sl_cg *cg, const struct sl_dt *dt, const char *pref
 
 	if (err)
 		return err;
-	for (unsigned k = 0; k < sl_tw_ntables(dt); k++) {
-		const char *name = table_name(cg, prefix, k);
-		int at = find_map(obj, name);
+	for (unsigned k = 0; k < SL_TW_MAX_TABLES; k++) {
+		const char *name;
+		int at;
 
+		if (!t[k].data)
+			continue;
+		name = table_name(cg, prefix, k);
+		at = find_map(obj, name);
 		if (at < 0) {
 			obj->maps = sl_arena_realloc(cg->arena, obj->maps, obj->nmaps, obj->nmaps + 1,
 						     sizeof(*obj->maps));

@@ -72,11 +72,13 @@ static void walker_load(struct walker *w, const struct sl_dt *dt)
 	w->prog_fd = -1;
 	w->ndims = dt->ndims;
 	assert_int_equal(sl_tw_tables(dt, tables), 0);
-	w->nmaps = sl_tw_ntables(dt);
-	for (unsigned i = 0; i < w->nmaps; i++) {
-		in.map[i] = i;
-		w->map_fd[i] = table_map(&tables[i]);
+	for (unsigned k = 0; k < SL_TW_MAX_TABLES; k++) {
+		if (!tables[k].data)
+			continue;
+		in.map[k] = w->nmaps;
+		w->map_fd[w->nmaps++] = table_map(&tables[k]);
 	}
+	assert_int_equal(w->nmaps, sl_tw_ntables(dt));
 	sl_tw_tables_free(tables);
 
 	for (unsigned d = 0; d < dt->ndims; d++) {
