@@ -302,7 +302,9 @@ static void better_code_tree(struct sl_tw_plan *plan, const struct sl_ct_input *
 		par.max_bytes = TABLE_MAX; /* also bounds the work on shapes that explode */
 		if (sl_dt_build(&plan->p.prob, &par, &dt))
 			continue;
-		if (!sl_ct_measure(dt, &plan->p.prob, ci, budget, &cost) && cost.mean < best->mean) {
+		int err = sl_ct_measure(dt, &plan->p.prob, ci, budget, &cost);
+
+		if (!err && cost.mean < best->mean) {
 			sl_dt_free(plan->dt);
 			plan->dt = dt;
 			*best = cost;
