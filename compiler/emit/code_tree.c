@@ -320,8 +320,9 @@ static uint32_t plan_box(const struct ct *ct, const struct leaf_state *at, const
 			struct ranges fail;
 
 			if (!undecided(&cur.key[t[i].d], &t[i])) {
-				reop |= 1u << t[i].d; /* (a fresh unknown key always passes) */
-				again = true;
+				/* A fresh unknown key leaves every test of a box open: no second round. */
+				again = !(reop & (1u << t[i].d));
+				reop |= 1u << t[i].d;
 				break;
 			}
 			for (unsigned d = 0; d < ct->dt->ndims; d++) {
