@@ -529,9 +529,9 @@ static void emit_tree(struct ct *ct, uint32_t t)
 	if (t > 0) {
 		/* Whatever the last tree's compares taught the verifier, forget it. */
 		reopaque(ct, BEST);
+		sl_emit_jmp_imm(ct->e, BPF_JLE, BEST, (int32_t)dt->trees[t].min_box, ct->tree_done);
 		for (unsigned d = 0; d < dt->ndims; d++)
 			reopaque(ct, ct->key[d]);
-		sl_emit_jmp_imm(ct->e, BPF_JLE, BEST, (int32_t)dt->trees[t].min_box, ct->tree_done);
 		entry = dt->ndims + 2;
 	}
 	for (unsigned d = 0; d < dt->ndims; d++) {
