@@ -47,6 +47,9 @@ static void build_usage(FILE *out)
 		"                        tree (wherever it applies, at any level), off\n"
 		"      --record-decisions  store the deciding rule of each packet in the map\n"
 		"                        " "sluice_decision (debug objects, `sluice-load run`)\n"
+		"      --stats           print to stderr what each optimiser pass did, what\n"
+		"                        code each run of rules became (straight, table walk,\n"
+		"                        code tree) and the maps' memory (compiler/opt/README.md)\n"
 		"  -W, --werror          treat warnings as errors\n"
 		"  -q, --quiet           do not print warnings\n"
 		"  -v, --verbose         print what was written\n"
@@ -106,6 +109,8 @@ static int parse_args(int argc, char **argv, struct build_args *b)
 				return SL_EXIT_USAGE;
 		} else if (!strcmp(a, "--record-decisions")) {
 			b->opts.record_decisions = true;
+		} else if (!strcmp(a, "--stats")) {
+			b->opts.stats = true;
 		} else if (!strcmp(a, "-W") || !strcmp(a, "--werror") || !strcmp(a, "-Werror")) {
 			b->opts.werror = true;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
@@ -174,6 +179,7 @@ static int compile(const char *policy, const struct sl_build_opts *o, struct sl_
 	struct sl_ast *ast = NULL;
 	struct sl_ir *ir = NULL, *written = NULL;
 	struct sl_bpf_object *obj = NULL;
+	struct sl_opt_stats ostats;
 	int r;
 
 	r = sl_parse_file(policy, srcs, arena, diag, &ast);
@@ -185,7 +191,7 @@ static int compile(const char *policy, const struct sl_build_opts *o, struct sl_
 		return SL_EXIT_USAGE; /* reported; a checked policy that does not lower is our bug */
 	/* The metadata describes the policy as written, removed rules too. */
 	written = sl_ir_clone(ir, arena);
-	if (sl_opt_run(ir, o->opt_level, diag, NULL))
+	if (sl_opt_run(ir, o->opt_level, diag, &ostats))
 		return SL_EXIT_USAGE;
 	if (sl_diag_failed(diag))
 		return SL_EXIT_POLICY; /* warnings with --werror */
@@ -203,6 +209,8 @@ static int compile(const char *policy, const struct sl_build_opts *o, struct sl_
 		sl_diag_plain(diag, SL_SEV_ERROR, "cannot build the object for '%s'", policy);
 		return SL_EXIT_USAGE;
 	}
+	if (o->stats)
+		sl_build_stats_print(stderr, ir, &ostats, obj, o->opt_level);
 	return SL_EXIT_OK;
 }
 
@@ -269,6 +277,8 @@ int sl_cmd_build(int argc, char **argv)
 		fprintf(stderr, "sluice: error: cannot write '%s': %s\n", b.output, strerror(-r));
 		return SL_EXIT_USAGE;
 	}
+	if (b.opts.stats)
+		fprintf(stderr, "stats: object %s: %zu bytes\n", b.output, size);
 	if (b.verbose)
 		fprintf(stderr, "sluice: wrote %s (%zu bytes, -O%d%s) in %.3f s\n", b.output, size,
 			b.opts.opt_level, b.opts.record_decisions ? ", recording decisions" : "",

@@ -9,7 +9,8 @@ static void dump_usage(FILE *out)
 {
 	fprintf(out, "usage: sluice dump --ir [OPTIONS] POLICY\n"
 		     "       sluice dump --bpf [OPTIONS] POLICY|OBJECT\n\n"
-		     "  --ir    the IR of the policy, in its stable text form\n"
+		     "  --ir    the IR of the policy, in its stable text form (-O LEVEL,\n"
+		     "          --after PASS: after the optimiser or one of its passes)\n"
 		     "  --bpf   the BPF code of each program, interleaved with the policy lines\n");
 }
 

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define SL_EXIT_OK 0
 #define SL_EXIT_POLICY 1
@@ -28,6 +29,7 @@ struct sl_build_opts {
 	bool werror;            /* warnings fail the build */
 	bool quiet_warnings;
 	int classifier;         /* enum sl_classifier_mode (emit/bpf_object.h): 0 = auto */
+	bool stats;             /* print what the passes and codegen did to stderr (--stats) */
 };
 
 /*
@@ -35,3 +37,10 @@ struct sl_build_opts {
  * in memory (malloc'd). Diagnostics go to stderr. Returns an exit code.
  */
 int sl_build_image(const char *policy, const struct sl_build_opts *o, void **image, size_t *size);
+
+struct sl_ir;
+struct sl_opt_stats;
+struct sl_bpf_object;
+/* `sluice build --stats` (build_stats.c): passes, segments per program, maps. */
+void sl_build_stats_print(FILE *out, const struct sl_ir *ir, const struct sl_opt_stats *os,
+			  const struct sl_bpf_object *obj, int level);

@@ -24,17 +24,33 @@ struct dump_ir_opts {
 	const char *policy;
 	const char *output; /* NULL: stdout */
 	int level; /* -O */
+	bool level_given;
+	const char *after; /* --after PASS, or NULL */
 	bool werror;
 	bool quiet;
 };
+
+static void print_passes(FILE *out)
+{
+	uint32_t n;
+	const struct sl_opt_pass *p = sl_opt_passes(&n);
+
+	for (uint32_t i = 0; i < n; i++)
+		fprintf(out, "                       %-8s -O%d: %s\n", p[i].name, p[i].level, p[i].summary);
+}
 
 static void dump_ir_usage(FILE *out)
 {
 	fprintf(out, "usage: sluice dump --ir [OPTIONS] POLICY\n\n"
 		     "Print the IR of POLICY: every rule as predicates `field in set` with the\n"
 		     "protocol tests its fields imply, in a stable text form (compiler/ir/README.md).\n\n"
-		     "  -O LEVEL, -OLEVEL  optimise first: 0 (default, the IR as lowered) or 1\n"
-		     "                     (shadowed and no-op rules removed, see compiler/opt/opt.h)\n"
+		     "  -O LEVEL, -OLEVEL  optimise first: 0 (default, the IR as lowered), 1\n"
+		     "                     (shadowed and no-op rules removed) or 2 (rules also\n"
+		     "                     reordered), see compiler/opt/README.md\n"
+		     "      --after PASS   stop after that pass of the -O level's pipeline (the\n"
+		     "                     level defaults to 2 then); PASS is one of:\n");
+	print_passes(out);
+	fprintf(out,
 		     "  -o, --output FILE  write to FILE instead of stdout (replaced atomically)\n"
 		     "  -W, --werror       treat warnings as errors\n"
 		     "  -q, --quiet        do not print warnings\n"
@@ -47,6 +63,47 @@ static int parse_level(const char *v, int *level)
 		return -1;
 	*level = v[0] - '0';
 	return 0;
+}
+
+static void list_passes(FILE *out)
+{
+	uint32_t n;
+	const struct sl_opt_pass *p = sl_opt_passes(&n);
+
+	for (uint32_t i = 0; i < n; i++)
+		fprintf(out, "%s%s", i ? ", " : "", p[i].name);
+}
+
+/* The pass must exist and run at the level. Returns -1 to go on, else the exit code. */
+static int check_after(struct dump_ir_opts *o)
+{
+	const struct sl_opt_pass *p = sl_opt_pass_find(o->after);
+	const char *names[SL_OPT_MAX_PASSES];
+	const char *hint;
+	uint32_t n;
+
+	if (!p) {
+		const struct sl_opt_pass *all = sl_opt_passes(&n);
+
+		for (uint32_t i = 0; i < n; i++)
+			names[i] = all[i].name;
+		hint = sl_suggest(o->after, names, n);
+		fprintf(stderr, "sluice: error: unknown pass '%s' for --after", o->after);
+		if (hint)
+			fprintf(stderr, " (did you mean '%s'?)", hint);
+		fprintf(stderr, "; passes: ");
+		list_passes(stderr);
+		fprintf(stderr, "\n");
+		return SL_EXIT_USAGE;
+	}
+	if (!o->level_given)
+		o->level = SL_OPT_MAX_LEVEL;
+	if (p->level > o->level) {
+		fprintf(stderr, "sluice: error: pass '%s' does not run at -O%d (it runs from -O%d on)\n",
+			p->name, o->level, p->level);
+		return SL_EXIT_USAGE;
+	}
+	return -1;
 }
 
 /* Returns -1 to go on, else the exit code. */
@@ -69,6 +126,15 @@ static int parse_args(int argc, char **argv, struct dump_ir_opts *o)
 					SL_OPT_MAX_LEVEL, v);
 				return SL_EXIT_USAGE;
 			}
+			o->level_given = true;
+			continue;
+		}
+		if (!strncmp(a, "--after", 7) && (a[7] == '=' || !a[7])) {
+			if (!a[7] && i + 1 >= argc) {
+				fprintf(stderr, "sluice: error: --after needs a pass name\n");
+				return SL_EXIT_USAGE;
+			}
+			o->after = a[7] ? a + 8 : argv[++i];
 			continue;
 		}
 		if (!strcmp(a, "-W") || !strcmp(a, "--werror") || !strcmp(a, "-Werror")) {
@@ -98,7 +164,7 @@ static int parse_args(int argc, char **argv, struct dump_ir_opts *o)
 		dump_ir_usage(stderr);
 		return SL_EXIT_USAGE;
 	}
-	return -1;
+	return o->after ? check_after(o) : -1;
 }
 
 /* The whole dump into memory first: a failed write never leaves half a file. */
@@ -222,7 +288,7 @@ int sl_dump_ir(int argc, char **argv)
 		r = sl_check(ast, &diag);
 	if (r)
 		code = failure_code(r);
-	else if (sl_ir_lower(ast, arena, &diag, &ir) || sl_opt_run(ir, o.level, &diag, NULL))
+	else if (sl_ir_lower(ast, arena, &diag, &ir) || sl_opt_run_until(ir, o.level, o.after, &diag, NULL))
 		code = SL_EXIT_USAGE; /* reported; a checked policy that does not lower is our bug */
 	else if (verify(ir))
 		code = SL_EXIT_USAGE;

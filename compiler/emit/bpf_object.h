@@ -69,6 +69,23 @@ struct sl_bpf_map {
 	const void *init;
 };
 
+/* What code generation made of a run of rules (`sluice build --stats`). */
+enum sl_bpf_segment_kind {
+	SL_BPF_SEG_STRAIGHT,   /* the rules one after the other */
+	SL_BPF_SEG_TABLE_WALK, /* decision trees in read-only maps, walked by a bounded program */
+	SL_BPF_SEG_CODE_TREE,  /* a decision tree as inline code */
+};
+
+struct sl_bpf_segment {
+	uint32_t prog;   /* index in progs */
+	uint32_t chain;  /* index in sl_ir.chains (a chain inlined at several jumps: once each) */
+	uint32_t first;  /* position of its first rule in the chain */
+	uint32_t nrules;
+	enum sl_bpf_segment_kind kind;
+	uint32_t trees;  /* table walk, code tree: trees (else 0) */
+	uint32_t depth;  /* their largest depth (inner nodes on a path) */
+};
+
 struct sl_bpf_object {
 	struct sl_bpf_prog *progs;
 	uint32_t nprogs;
@@ -76,6 +93,9 @@ struct sl_bpf_object {
 	uint32_t nmaps;
 	int32_t counter_map;  /* index of SLUICE_COUNTER_MAP in maps, or -1 */
 	int32_t decision_map; /* index of SLUICE_DECISION_MAP in maps, or -1 */
+	/* Facts for reports, in emission order; the writer ignores them. */
+	struct sl_bpf_segment *segments;
+	uint32_t nsegments;
 };
 
 /* Decision form of accept/drop rule runs (compiler/opt/classify.h). */

@@ -171,6 +171,21 @@ void sl_cg_tails(struct sl_cg *cg)
 	}
 }
 
+uint32_t sl_cg_segment(struct sl_cg *cg, const struct sl_bpf_segment *seg)
+{
+	struct sl_bpf_object *obj = cg->obj;
+	uint32_t n = obj->nsegments;
+
+	/* capacity: the next power of two from 4 on */
+	if (!n || (n >= 4 && !(n & (n - 1))))
+		obj->segments = sl_arena_realloc(cg->arena, obj->segments, n, n ? 2 * n : 4,
+						 sizeof(*obj->segments));
+	obj->segments[n] = *seg;
+	obj->segments[n].prog = (uint32_t)(cg->table - cg->ir->tables);
+	obj->nsegments = n + 1;
+	return n;
+}
+
 /*
  * The counter map exists when a rule counts, and also when optimisation
  * removed rules (fewer rules than ids): they may have counted, and the

@@ -116,6 +116,13 @@ void sl_cg_verdict(struct sl_cg *cg, uint32_t rule, enum sl_verdict v, bool coun
 #define SL_CG_PAYLOAD(id, counted, drop) ((uint32_t)(id) << 2 | (counted) << 1 | (drop))
 
 /*
+ * Record a segment of the program being generated (bpf_object.h): kind,
+ * chain, first rule and rule count; trees and depth for tree bodies.
+ * Returns its index in cg->obj->segments.
+ */
+uint32_t sl_cg_segment(struct sl_cg *cg, const struct sl_bpf_segment *seg);
+
+/*
  * After the body: the shared tails sl_cg_verdict() jumped to, and the
  * "decided" tail (cg->decided): R9 = SL_CG_PAYLOAD of the deciding rule.
  */

@@ -272,6 +272,7 @@ static int emit_chain(struct sl_cg *cg, uint32_t chain, sl_label ret, unsigned d
 		      bool ret_follows)
 {
 	const struct sl_ir_chain *c;
+	uint32_t straight = UINT32_MAX; /* the open straight segment (sl_cg_segment) */
 	int err;
 
 	if (chain >= cg->ir->nchains)
@@ -292,13 +293,22 @@ static int emit_chain(struct sl_cg *cg, uint32_t chain, sl_label ret, unsigned d
 		if (err)
 			return err;
 		if (walk) {
+			struct sl_bpf_segment seg = { .chain = chain, .first = i };
+
+			straight = UINT32_MAX;
 			chunk_close(cg);
+			sl_cg_table_walk_describe(walk, &seg);
 			err = sl_cg_table_walk_emit(cg, walk, &walked);
 			if (err)
 				return err;
+			sl_cg_segment(cg, &seg);
 			i += walked - 1;
 			continue;
 		}
+		if (straight == UINT32_MAX)
+			straight = sl_cg_segment(cg, &(struct sl_bpf_segment){
+				.chain = chain, .first = i, .kind = SL_BPF_SEG_STRAIGHT });
+		cg->obj->segments[straight].nrules++;
 		err = emit_rule(cg, &c->rules[i], ret, depth);
 		if (err)
 			return err;

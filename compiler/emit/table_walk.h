@@ -73,3 +73,7 @@ int sl_cg_table_walk_plan(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_
 			  struct sl_tw_plan **plan);
 int sl_cg_table_walk_emit(struct sl_cg *cg, struct sl_tw_plan *plan, uint32_t *consumed);
 void sl_cg_table_walk_free(struct sl_tw_plan *plan);
+
+struct sl_bpf_segment;
+/* What the plan will emit, for the object's record (bpf_object.h): rules, trees, depth. */
+void sl_cg_table_walk_describe(const struct sl_tw_plan *plan, struct sl_bpf_segment *seg);

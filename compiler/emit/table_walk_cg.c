@@ -263,3 +263,13 @@ int sl_cg_table_walk_emit(struct sl_cg *cg, struct sl_tw_plan *plan, uint32_t *c
 	sl_cg_table_walk_free(plan);
 	return err;
 }
+
+void sl_cg_table_walk_describe(const struct sl_tw_plan *plan, struct sl_bpf_segment *seg)
+{
+	seg->kind = SL_BPF_SEG_TABLE_WALK;
+	seg->nrules = plan->n;
+	seg->trees = plan->dt->ntrees;
+	seg->depth = 0;
+	for (uint32_t t = 0; t < plan->dt->ntrees; t++)
+		seg->depth = sl_max(seg->depth, plan->dt->trees[t].depth);
+}
