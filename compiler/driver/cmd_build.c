@@ -44,7 +44,8 @@ static void build_usage(FILE *out)
 		"  -O0, -O1, -O2         optimisation level (default -O2)\n"
 		"      --classifier=MODE decision-tree walk for runs of accept/drop rules:\n"
 		"                        auto (the cost model decides at -O2, the default),\n"
-		"                        tree (wherever it applies, at any level), off\n"
+		"                        tree (a table walk wherever it applies, at any level),\n"
+		"                        code (inline decision trees wherever they fit), off\n"
 		"      --record-decisions  store the deciding rule of each packet in the map\n"
 		"                        " "sluice_decision (debug objects, `sluice-load run`)\n"
 		"      --stats           print to stderr what each optimiser pass did, what\n"
@@ -65,8 +66,11 @@ static int parse_classifier(const char *m, int *mode)
 		*mode = SL_CLASSIFIER_TREE;
 	else if (!strcmp(m, "off"))
 		*mode = SL_CLASSIFIER_OFF;
+	else if (!strcmp(m, "code"))
+		*mode = SL_CLASSIFIER_CODE;
 	else {
-		fprintf(stderr, "sluice: error: unknown classifier mode '%s' (use auto, tree or off)\n",
+		fprintf(stderr,
+			"sluice: error: unknown classifier mode '%s' (use auto, tree, code or off)\n",
 			m);
 		return -EINVAL;
 	}

@@ -67,6 +67,12 @@ struct sl_bpf_map {
 	enum sl_btf_shape key_shape, value_shape;
 	/* Initial contents (array maps in read-only data), or NULL. value_size * max_entries bytes. */
 	const void *init;
+	/*
+	 * With init: writable data (`.data.<name>`, a C global without const) instead
+	 * of read-only data. The verifier knows nothing of what a program loads from
+	 * it, which is what code_tree.c's "opaque zero" needs.
+	 */
+	bool writable;
 };
 
 /* What code generation made of a run of rules (`sluice build --stats`). */
@@ -103,6 +109,7 @@ enum sl_classifier_mode {
 	SL_CLASSIFIER_AUTO, /* the cost model decides at -O2 and above; straight code below */
 	SL_CLASSIFIER_OFF,  /* always straight code */
 	SL_CLASSIFIER_TREE, /* a decision-tree walk for every run that can have one */
+	SL_CLASSIFIER_CODE, /* the decision trees as inline code wherever they fit (code_tree.h) */
 };
 
 struct sl_codegen_opts {

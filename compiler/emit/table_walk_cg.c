@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../opt/classify.h"
+#include "code_tree.h"
 #include "codegen.h"
 #include "table_walk.h"
 
@@ -24,6 +25,14 @@
 /* Below this many rules straight code is always at least as fast. */
 #define MIN_AUTO_RULES 8
 #define STACK_SIZE 512
+/*
+ * Inline trees (code_tree.h): the verifier processes about their size, so a
+ * segment's code and the program's inline trees in all stay well below its
+ * 1M-instruction budget (and loads well below a second).
+ */
+#define CODE_SEGMENT_MAX 200000u
+#define CODE_PROGRAM_MAX 300000u
+#define OPAQUE_MAP "sluice_opaque"
 
 static const char *const table_names[SL_TW_NTABLES] = { "nodes", "lists", "boxes" };
 
@@ -109,6 +118,9 @@ static bool value_slots(const struct sl_cg *cg, enum sl_field f, struct sl_tw_in
 		n = 3;
 	}
 	in->nslots[d] = 0;
+	/* The th slot holds the TCP or UDP port whenever one exists: it is the minimum. */
+	if (n > 1 && cg->slot[f])
+		n = 1;
 	for (unsigned k = 0; k < n; k++)
 		if (cg->slot[alt[k]])
 			in->value_off[d][in->nslots[d]++] = sl_cg_slot(cg, alt[k], 0);
@@ -136,6 +148,78 @@ static int build_tree(const struct sl_cls_problem *p, size_t budget, struct sl_d
 		}
 	}
 	return err;
+}
+
+/* The writable zero inline trees add to their keys (code_tree.h); one per object. */
+static uint32_t opaque_map(struct sl_cg *cg)
+{
+	struct sl_bpf_object *obj = cg->obj;
+	int at = find_map(obj, OPAQUE_MAP);
+
+	if (at >= 0)
+		return (uint32_t)at;
+	obj->maps = sl_arena_realloc(cg->arena, obj->maps, obj->nmaps, obj->nmaps + 1,
+				     sizeof(*obj->maps));
+	obj->maps[obj->nmaps] = (struct sl_bpf_map){
+		.name = OPAQUE_MAP,
+		.type = BPF_MAP_TYPE_ARRAY,
+		.key_size = sizeof(uint32_t),
+		.value_size = sizeof(uint64_t),
+		.max_entries = 1,
+		.key_shape = SL_BTF_U32,
+		.value_shape = SL_BTF_BYTES,
+		.init = sl_arena_calloc(cg->arena, 1, sizeof(uint64_t)),
+		.writable = true,
+	};
+	return obj->nmaps++;
+}
+
+static void emit_hoisted(struct sl_cg *cg, const struct sl_cls_problem *p, sl_label end)
+{
+	struct sl_emit *e = &cg->e;
+
+	for (uint32_t k = 0; k < p->nhoisted; k++) {
+		sl_cg_mismatch(cg, p->hoisted[k]->field, p->hoisted[k]->set, k ? SL_R7 : SL_R6);
+		if (k)
+			sl_emit(e, SL_ALU64_REG(BPF_OR, SL_R6, SL_R7));
+	}
+	if (p->nhoisted)
+		sl_emit_jmp_imm(e, BPF_JSLT, SL_R6, 0, end);
+	if (!cg->decided.used) {
+		cg->decided.label = sl_emit_new_label(e);
+		cg->decided.used = true;
+	}
+}
+
+/* Per box the location of its rule: boxes are in rule order, their payloads name the rule. */
+static const struct sl_loc *box_locs(struct sl_cg *cg, const struct sl_cls_problem *p,
+				     const struct sl_ir_rule *rules, uint32_t n)
+{
+	struct sl_loc *loc = sl_arena_calloc(cg->arena, p->prob.nboxes + 1, sizeof(*loc));
+	uint32_t r = 0;
+
+	for (uint32_t b = 0; b < p->prob.nboxes; b++) {
+		uint32_t id = p->prob.payload[b] >> SL_CLS_PAYLOAD_RULE_SHIFT;
+
+		while (r + 1 < n && rules[r].id != id)
+			r++;
+		loc[b] = rules[r].loc;
+	}
+	return loc;
+}
+
+static void emit_code(struct sl_cg *cg, const struct sl_cls_problem *p, const struct sl_dt *dt,
+		      const struct sl_tw_input *in, const struct sl_ir_rule *rules, uint32_t n)
+{
+	struct sl_emit *e = &cg->e;
+	sl_label end = sl_emit_new_label(e);
+	struct sl_ct_input ci = { .slots = in, .opaque_map = opaque_map(cg),
+				  .counters = p->counters > 0,
+				  .box_loc = box_locs(cg, p, rules, n) };
+
+	emit_hoisted(cg, p, end);
+	sl_ct_emit(e, dt, &p->prob, &ci, cg->decided.label, end, SIZE_MAX, NULL);
+	sl_emit_bind(e, end);
 }
 
 static void emit_segment(struct sl_cg *cg, const struct sl_cls_problem *p, const struct sl_dt *dt,
@@ -182,6 +266,7 @@ struct sl_tw_plan {
 	struct sl_cls_problem p;
 	struct sl_dt *dt;
 	struct sl_tw_input in;
+	bool code; /* inline trees rather than a table walk */
 };
 
 void sl_cg_table_walk_free(struct sl_tw_plan *plan)
@@ -191,6 +276,64 @@ void sl_cg_table_walk_free(struct sl_tw_plan *plan)
 	sl_cls_problem_fini(&plan->p);
 	sl_dt_free(plan->dt);
 	free(plan);
+}
+
+/*
+ * Trees shaped for code: fewer trees mean fewer paths per packet but more
+ * replicated boxes (code); smaller leaves mean fewer box tests but more
+ * nodes. Starting from the walk's trees (the most separated, usually the
+ * smallest code), keep the shape with the shortest mean path that fits.
+ */
+static const struct {
+	unsigned trees, binth;
+} code_shapes[] = { { 1, 4 }, { 2, 4 }, { 4, 4 }, { 8, 4 } };
+
+static void better_code_tree(struct sl_tw_plan *plan, const struct sl_ct_input *ci, size_t budget,
+			     struct sl_ct_cost *best)
+{
+	for (size_t i = 0; i < SL_ARRAY_SIZE(code_shapes); i++) {
+		struct sl_dt_params par;
+		struct sl_ct_cost cost;
+		struct sl_dt *dt = NULL;
+
+		sl_dt_params_default(&par);
+		par.max_trees = code_shapes[i].trees;
+		par.binth = code_shapes[i].binth;
+		par.max_bytes = TABLE_MAX; /* also bounds the work on shapes that explode */
+		if (sl_dt_build(&plan->p.prob, &par, &dt))
+			continue;
+		if (!sl_ct_measure(dt, &plan->p.prob, ci, budget, &cost) && cost.mean < best->mean) {
+			sl_dt_free(plan->dt);
+			plan->dt = dt;
+			*best = cost;
+			continue;
+		}
+		sl_dt_free(dt);
+	}
+}
+
+/*
+ * Inline trees when they fit the code budgets and, for the cost model, when
+ * their longest path beats straight code's (short segments). Per packet a
+ * compare on a register beats a node read from a table, so wherever inline
+ * trees fit they are the faster form.
+ */
+static bool code_wanted(const struct sl_cg *cg, struct sl_tw_plan *plan,
+			const struct sl_ir_rule *rules, uint32_t n)
+{
+	struct sl_ct_input ci = { .slots = &plan->in, .counters = plan->p.counters > 0 };
+	size_t used = cg->e.ninsns, budget;
+	struct sl_ct_cost cost;
+
+	if (cg->opts->classifier != SL_CLASSIFIER_CODE &&
+	    (cg->opts->classifier != SL_CLASSIFIER_AUTO || cg->opts->opt_level < 2))
+		return false;
+	budget = used < CODE_PROGRAM_MAX ? sl_min(CODE_SEGMENT_MAX, CODE_PROGRAM_MAX - used) : 0;
+	if (sl_ct_measure(plan->dt, &plan->p.prob, &ci, budget, &cost))
+		return false;
+	better_code_tree(plan, &ci, budget, &cost);
+	return cg->opts->classifier == SL_CLASSIFIER_CODE || n >= MIN_AUTO_RULES ||
+	       cost.worst < sl_cls_linear_cost(rules, n);
 }
 
 /* Build the problem and the trees, and ask the cost model. 0 with *out NULL: no walk. */
@@ -206,13 +349,18 @@ static int plan_walk(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t fir
 	scratch = lowest_slot(cg) - SL_TW_SCRATCH(plan->p.prob.ndims);
 	for (unsigned d = 0; d < plan->p.prob.ndims; d++)
 		if (!value_slots(cg, plan->p.field[d], &plan->in, d))
-			scratch = -STACK_SIZE - 1; /* cannot happen: every tested field is parsed */
+			return -E2BIG; /* cannot happen: every tested field is parsed */
 	plan->in.scratch_off = (int16_t)scratch;
-	if (scratch < -STACK_SIZE || used >= TOTAL_MAX)
+	if (used >= TOTAL_MAX)
 		return -E2BIG;
 	err = build_tree(&plan->p, TOTAL_MAX - used, &plan->dt);
 	if (err)
 		return err;
+	plan->code = code_wanted(cg, plan, &c->rules[first], n);
+	if (plan->code)
+		return 0;
+	if (scratch < -STACK_SIZE || (cg->opts->classifier == SL_CLASSIFIER_AUTO && n < MIN_AUTO_RULES))
+		return -E2BIG;
 	return wanted(cg, &plan->p, plan->dt, &c->rules[first], n) ? 0 : -E2BIG;
 }
 
@@ -231,7 +379,7 @@ int sl_cg_table_walk_plan(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_
 	if (first > 0 && sl_cls_rule_fits(&c->rules[first - 1]))
 		return 0;
 	n = sl_cls_segment_len(c, first);
-	if (!n || (cg->opts->classifier == SL_CLASSIFIER_AUTO && n < MIN_AUTO_RULES))
+	if (!n)
 		return 0;
 	plan = calloc(1, sizeof(*plan));
 	if (!plan)
@@ -255,6 +403,12 @@ int sl_cg_table_walk_emit(struct sl_cg *cg, struct sl_tw_plan *plan, uint32_t *c
 
 	*consumed = 0;
 	sl_emit_set_loc(&cg->e, c->rules[plan->first].loc);
+	if (plan->code) {
+		emit_code(cg, &plan->p, plan->dt, &plan->in, &c->rules[plan->first], plan->n);
+		*consumed = plan->n;
+		sl_cg_table_walk_free(plan);
+		return 0;
+	}
 	err = add_tables(cg, plan->dt, prefix, &plan->in);
 	if (!err) {
 		emit_segment(cg, &plan->p, plan->dt, &plan->in);
@@ -266,7 +420,7 @@ int sl_cg_table_walk_emit(struct sl_cg *cg, struct sl_tw_plan *plan, uint32_t *c
 
 void sl_cg_table_walk_describe(const struct sl_tw_plan *plan, struct sl_bpf_segment *seg)
 {
-	seg->kind = SL_BPF_SEG_TABLE_WALK;
+	seg->kind = plan->code ? SL_BPF_SEG_CODE_TREE : SL_BPF_SEG_TABLE_WALK;
 	seg->nrules = plan->n;
 	seg->trees = plan->dt->ntrees;
 	seg->depth = 0;

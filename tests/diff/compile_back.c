@@ -12,13 +12,15 @@
 #define HAVE_OPT 1
 #endif
 
-/* SLUICE_CLASSIFIER=tree|off|auto: force the table walk everywhere it applies (or never). */
+/* SLUICE_CLASSIFIER=tree|code|off|auto: force the table walk or inline trees everywhere they apply (or never). */
 static enum sl_classifier_mode classifier_mode(void)
 {
 	const char *m = getenv("SLUICE_CLASSIFIER");
 
 	if (m && !strcmp(m, "tree"))
 		return SL_CLASSIFIER_TREE;
+	if (m && !strcmp(m, "code"))
+		return SL_CLASSIFIER_CODE;
 	if (m && !strcmp(m, "off"))
 		return SL_CLASSIFIER_OFF;
 	return SL_CLASSIFIER_AUTO;

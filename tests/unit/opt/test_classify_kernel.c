@@ -33,6 +33,7 @@ struct compiled {
 	void *image;
 	size_t size;
 	uint32_t walks; /* table-walk segments in the object */
+	bool inline_trees; /* some segment became inline code (its opaque-zero map exists) */
 	size_t rodata;  /* bytes of read-only tables */
 };
 
@@ -109,6 +110,7 @@ static int compile(const char *text, enum sl_classifier_mode mode, int level, st
 	{
 		c->walks += !strncmp(obj->maps[i].name, "sluice_dt_", 10) &&
 			    strstr(obj->maps[i].name, "_nodes");
+		c->inline_trees |= !strcmp(obj->maps[i].name, "sluice_opaque");
 		if (obj->maps[i].init)
 			c->rodata += (size_t)obj->maps[i].value_size * obj->maps[i].max_entries;
 	}
@@ -212,8 +214,14 @@ static size_t run_set(const char *name, uint32_t rules, bool counters, enum sl_c
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(compile(text, mode, 2, &c), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	assert_true(c.walks >= 1);
-	snprintf(what, sizeof(what), "%s %s", name, mode == SL_CLASSIFIER_AUTO ? "auto" : "tree");
+	if (mode == SL_CLASSIFIER_CODE && rules <= 1000) /* beyond, a walk where code does not fit */
+		assert_true(c.inline_trees && !c.walks);
+	else if (mode == SL_CLASSIFIER_TREE)
+		assert_true(c.walks >= 1 && !c.inline_trees);
+	else
+		assert_true(c.walks >= 1 || c.inline_trees);
+	snprintf(what, sizeof(what), "%s %s", name,
+		 mode == SL_CLASSIFIER_AUTO ? "auto" : mode == SL_CLASSIFIER_CODE ? "code" : "tree");
 	printf("%s: compiled in %.2f s, object %zu bytes\n", what,
 	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, c.size);
 	run_trace(&c, &trace, what);
@@ -247,6 +255,7 @@ static void classbench_walks_match_interpreter(void **state)
 	}
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		run_set(cases[i].set, cases[i].rules, cases[i].counters, SL_CLASSIFIER_TREE);
+		run_set(cases[i].set, cases[i].rules, cases[i].counters, SL_CLASSIFIER_CODE);
 		run_set(cases[i].set, cases[i].rules, cases[i].counters, SL_CLASSIFIER_AUTO);
 	}
 	/* Tables beyond one 4 MiB map value: the object has .rodata and .rodata.1. */
@@ -298,6 +307,10 @@ static void mixed_chains_match_interpreter(void **state)
 	assert_int_equal(compile(text, SL_CLASSIFIER_TREE, 2, &c), 0);
 	assert_int_equal(c.walks, 2); /* rules 0-2 and 7-9; one-rule runs stay straight */
 	run_trace(&c, &trace, "mixed tree");
+	compiled_fini(&c);
+	assert_int_equal(compile(text, SL_CLASSIFIER_CODE, 2, &c), 0);
+	assert_true(c.inline_trees && !c.walks);
+	run_trace(&c, &trace, "mixed code");
 	compiled_fini(&c);
 	cb_trace_fini(&trace);
 }

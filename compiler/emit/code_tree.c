@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Inline decision trees (code_tree.h). Registers:
+ *   R1-R7 the keys, one per dimension (R7 is a scratch instead when a
+ *         dimension is wider than 32 bits and a bound needs a register)
+ *   R8    the opaque zero      R9 payload of the best box so far
+ *   R0    best box so far (several trees only; 0xffffffff: none)
+ *
+ * A key is the field's slot value (SL_CG_ABSENT when absent, larger than
+ * every bound), minus 2^31 for 32-bit fields so that every bound fits a
+ * signed 32-bit immediate, plus the opaque zero. All compares are signed
+ * 64-bit compares against immediates.
+ *
+ * Regions: the code tracks per dimension which keys can reach a node
+ * ([elo, ehi] in dtree's routing domain, where ehi == 2^bits means "or
+ * absent"). Children beyond the absent point cannot be reached and are
+ * dropped; the last child left takes every larger key. A leaf omits the
+ * tests its region implies; a test it does emit therefore is never decided
+ * in advance for the verifier (see code_tree.h for why that matters).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "code_tree.h"
+#include "util.h"
+
+#define OPAQUE SL_R8
+#define PAYLOAD SL_R9
+#define BEST SL_R0
+
+struct region {
+	uint64_t lo[SL_DT_MAX_DIMS]; /* aligned start of the node's routing block */
+	uint64_t elo[SL_DT_MAX_DIMS], ehi[SL_DT_MAX_DIMS]; /* keys that reach here */
+};
+
+struct run {
+	uint64_t start, end; /* keys, inclusive */
+	uint32_t first;      /* child index of the first member */
+	uint64_t rec;
+};
+
+struct ct {
+	struct sl_emit *e;
+	const struct sl_dt *dt;
+	const struct sl_dt_problem *prob;
+	const struct sl_loc *box_loc;
+	struct sl_loc loc; /* of the code outside leaves */
+	uint8_t key[SL_DT_MAX_DIMS];
+	int64_t bias[SL_DT_MAX_DIMS];
+	uint64_t absent[SL_DT_MAX_DIMS]; /* 2^bits: routing key of "absent" */
+	unsigned order[SL_DT_MAX_DIMS];  /* widest dimensions first */
+	uint8_t scratch;		 /* 0: no bound needs a register */
+	bool multi, mask_counter;
+	uint32_t tree;
+	sl_label tree_done, decided, nomatch;
+	size_t start, budget;
+	uint64_t tree_worst, tree_sum, tree_leaves;
+};
+
+static bool is_leaf(uint64_t rec)
+{
+	return !(rec & 0xff);
+}
+
+static bool over_budget(struct ct *ct)
+{
+	if (ct->e->err)
+		return true;
+	if (ct->e->ninsns - ct->start > ct->budget) {
+		ct->e->err = -E2BIG;
+		return true;
+	}
+	return false;
+}
+
+/* if key(d) <op> value goto label; value in the routing domain. */
+static void cmp_jump(struct ct *ct, uint8_t op, unsigned d, uint64_t value, sl_label label)
+{
+	int64_t c = (int64_t)value - ct->bias[d];
+
+	if (c >= INT32_MIN && c <= INT32_MAX) {
+		sl_emit_jmp_imm(ct->e, op, ct->key[d], (int32_t)c, label);
+		return;
+	}
+	sl_emit_mov_const(ct->e, ct->scratch, (uint64_t)c);
+	sl_emit_jmp_reg(ct->e, op, ct->key[d], ct->scratch, label);
+}
+
+static void reopaque(struct ct *ct, uint8_t reg)
+{
+	sl_emit(ct->e, SL_ALU64_REG(BPF_ADD, reg, OPAQUE));
+}
+
+/* reg = value + opaque, without linking reg to the opaque register. */
+static void opaque_const(struct ct *ct, uint8_t reg, uint32_t value)
+{
+	sl_emit(ct->e, SL_MOV32_IMM(reg, (int32_t)value));
+	reopaque(ct, reg);
+}
+
+/* Does any inner node below `rec` (itself included) cut dimension d? */
+static bool subtree_cuts(const struct sl_dt *dt, uint64_t rec, unsigned d)
+{
+	uint32_t np, base;
+
+	if (is_leaf(rec))
+		return false;
+	if ((rec & 0xff) - 1 == d)
+		return true;
+	np = (uint32_t)((rec >> 16) & 0xffff) + 1;
+	base = (uint32_t)(rec >> 32);
+	for (uint32_t i = 0; i < np; i++) {
+		uint64_t c = dt->nodes[base + i];
+
+		if (i && c == dt->nodes[base + i - 1])
+			continue;
+		if (subtree_cuts(dt, c, d))
+			return true;
+	}
+	return false;
+}
+
+static void emit_node(struct ct *ct, uint64_t rec, const struct region *r, uint64_t path);
+
+/* The match of box b: record it and leave the tree. */
+static void emit_match(struct ct *ct, uint32_t b)
+{
+	opaque_const(ct, PAYLOAD, ct->prob->payload[b]);
+	if (ct->multi) {
+		opaque_const(ct, BEST, b);
+		sl_emit_ja(ct->e, ct->tree_done);
+		return;
+	}
+	/* No rule here counts: tell the verifier, or it follows the decided tail's counting path. */
+	if (ct->mask_counter)
+		sl_emit(ct->e, SL_ALU64_IMM(BPF_AND, PAYLOAD, (int32_t)~2u));
+	sl_emit_ja(ct->e, ct->decided);
+}
+
+/* Dimensions box b needs tested in region r (bit d: low bound, bit 16+d: high bound). */
+static uint32_t box_tests(const struct ct *ct, uint32_t b, const struct region *r)
+{
+	const struct sl_dt_problem *p = ct->prob;
+	uint32_t tests = 0;
+
+	for (unsigned d = 0; d < p->ndims; d++) {
+		size_t k = (size_t)b * p->ndims + d;
+
+		if (!(p->need[b] & (1u << d)))
+			continue;
+		if (p->lo[k] > r->elo[d])
+			tests |= 1u << d;
+		if (p->hi[k] < r->ehi[d])
+			tests |= 1u << (16 + d);
+	}
+	return tests;
+}
+
+static void emit_leaf(struct ct *ct, uint64_t rec, const struct region *r, uint64_t path)
+{
+	uint32_t count = (uint32_t)((rec >> 16) & 0xffff), off = (uint32_t)(rec >> 32);
+	uint32_t touched = 0;
+	uint64_t len = 0;
+	sl_label out = ct->multi ? ct->tree_done : ct->nomatch;
+
+	for (uint32_t i = 0; i < count && !over_budget(ct); i++) {
+		uint32_t b = ct->dt->lists[off + i], tests = box_tests(ct, b, r);
+		uint32_t dims = (tests | tests >> 16) & 0xffff;
+		size_t at = ct->e->ninsns;
+		sl_label next = sl_emit_new_label(ct->e);
+
+		if (ct->box_loc)
+			sl_emit_set_loc(ct->e, ct->box_loc[b]);
+		sl_emit_safe_point(ct->e);
+		/* Boxes are ascending: none left can win. (The tree's first box passed the tree's check.) */
+		if (ct->multi && ct->tree > 0 && b > ct->dt->trees[ct->tree].min_box)
+			sl_emit_jmp_imm(ct->e, BPF_JLE, BEST, (int32_t)b, out);
+		/* Keys an earlier box's tests refined: paths from its failed tests meet here. */
+		for (unsigned d = 0; d < ct->dt->ndims; d++)
+			if (dims & touched & (1u << d))
+				reopaque(ct, ct->key[d]);
+		touched |= dims;
+		for (unsigned j = 0; j < ct->dt->ndims; j++) {
+			unsigned d = ct->order[j];
+			size_t k = (size_t)b * ct->prob->ndims + d;
+
+			if (tests & (1u << d))
+				cmp_jump(ct, BPF_JSLT, d, ct->prob->lo[k], next);
+			if (tests & (1u << (16 + d)))
+				cmp_jump(ct, BPF_JSGT, d, ct->prob->hi[k], next);
+		}
+		emit_match(ct, b);
+		sl_emit_bind(ct->e, next);
+		len += ct->e->ninsns - at;
+		if (!tests) /* the box covers the region: nothing after it can be reached */
+			break;
+	}
+	if (!ct->e->unreachable)
+		sl_emit_ja(ct->e, out);
+	sl_emit_set_loc(ct->e, ct->loc);
+	ct->tree_worst = sl_max(ct->tree_worst, path + len + 1);
+	ct->tree_sum += path + len + 1;
+	ct->tree_leaves++;
+}
+
+/* Binary search over runs[lo, hi) of an inner node cutting dimension d. */
+static void emit_search(struct ct *ct, const struct run *runs, uint32_t lo, uint32_t hi,
+			const struct region *r, unsigned d, unsigned shift, uint64_t path)
+{
+	uint32_t mid;
+	sl_label right;
+
+	if (over_budget(ct))
+		return;
+	if (hi - lo == 1) {
+		struct region child = *r;
+
+		child.lo[d] = r->lo[d] + ((uint64_t)runs[lo].first << shift);
+		child.elo[d] = runs[lo].start;
+		child.ehi[d] = runs[lo].end;
+		emit_node(ct, runs[lo].rec, &child, path);
+		return;
+	}
+	mid = lo + (hi - lo) / 2;
+	right = sl_emit_new_label(ct->e);
+	sl_emit_safe_point(ct->e);
+	cmp_jump(ct, BPF_JSGT, d, runs[mid].start - 1, right);
+	emit_search(ct, runs, lo, mid, r, d, shift, path + 1);
+	sl_emit_bind(ct->e, right);
+	emit_search(ct, runs, mid, hi, r, d, shift, path + 1);
+}
+
+static void emit_inner(struct ct *ct, uint64_t rec, const struct region *r, uint64_t path)
+{
+	const struct sl_dt *dt = ct->dt;
+	unsigned d = (unsigned)(rec & 0xff) - 1, shift = (unsigned)(rec >> 8) & 0xff;
+	uint32_t np = (uint32_t)((rec >> 16) & 0xffff) + 1, base = (uint32_t)(rec >> 32), n = 0;
+	_cleanup_free_ struct run *runs = NULL;
+
+	if (d >= dt->ndims || base + (uint64_t)np > dt->nnodes || shift >= 64) {
+		ct->e->err = ct->e->err ? ct->e->err : -EINVAL;
+		return;
+	}
+	runs = malloc(np * sizeof(*runs));
+	if (!runs) {
+		ct->e->err = ct->e->err ? ct->e->err : -ENOMEM;
+		return;
+	}
+	for (uint32_t i = 0; i < np; i++) {
+		uint64_t cs = r->lo[d] + ((uint64_t)i << shift), ce = cs + ((UINT64_C(1) << shift) - 1);
+		uint64_t c = dt->nodes[base + i];
+
+		if (ce < r->elo[d] || cs > r->ehi[d])
+			continue;
+		cs = sl_max(cs, r->elo[d]);
+		ce = sl_min(ce, r->ehi[d]);
+		/* Identical children share code unless their subtree cuts d (bounds differ). */
+		if (n && runs[n - 1].rec == c && runs[n - 1].end + 1 == cs && !subtree_cuts(dt, c, d)) {
+			runs[n - 1].end = ce;
+			continue;
+		}
+		runs[n++] = (struct run){ .start = cs, .end = ce, .first = i, .rec = c };
+	}
+	if (!n) { /* cannot happen: the region lies inside the node's block */
+		sl_emit_ja(ct->e, ct->multi ? ct->tree_done : ct->nomatch);
+		return;
+	}
+	emit_search(ct, runs, 0, n, r, d, shift, path);
+}
+
+static void emit_node(struct ct *ct, uint64_t rec, const struct region *r, uint64_t path)
+{
+	if (over_budget(ct))
+		return;
+	if (is_leaf(rec))
+		emit_leaf(ct, rec, r, path);
+	else
+		emit_inner(ct, rec, r, path);
+}
+
+/* Keys into registers: value (the smallest of several slots), bias, + opaque. */
+static void emit_keys(struct ct *ct, const struct sl_tw_input *in, uint32_t opaque_map)
+{
+	struct sl_emit *e = ct->e;
+
+	sl_emit_ld_map(e, OPAQUE, opaque_map);
+	sl_emit(e, SL_LDX(BPF_DW, OPAQUE, OPAQUE, 0));
+	for (unsigned d = 0; d < ct->dt->ndims; d++) {
+		uint8_t k = ct->key[d];
+
+		sl_emit(e, SL_LDX(BPF_DW, k, SL_FP, in->value_off[d][0]));
+		/* k = min(k, slot) without a branch: R0 = slot - k; k += R0 & (R0 s>> 63) */
+		for (unsigned s = 1; s < in->nslots[d]; s++) {
+			sl_emit(e, SL_LDX(BPF_DW, SL_R0, SL_FP, in->value_off[d][s]));
+			sl_emit(e, SL_ALU64_REG(BPF_SUB, SL_R0, k));
+			sl_emit(e, SL_MOV64_REG(PAYLOAD, SL_R0));
+			sl_emit(e, SL_ALU64_IMM(BPF_ARSH, PAYLOAD, 63));
+			sl_emit(e, SL_ALU64_REG(BPF_AND, SL_R0, PAYLOAD));
+			sl_emit(e, SL_ALU64_REG(BPF_ADD, k, SL_R0));
+		}
+		if (ct->bias[d])
+			sl_emit(e, SL_ALU64_IMM(BPF_ADD, k, (int32_t)-ct->bias[d]));
+		reopaque(ct, k);
+	}
+	opaque_const(ct, PAYLOAD, 0);
+	if (ct->multi)
+		opaque_const(ct, BEST, UINT32_MAX);
+}
+
+static void emit_tree(struct ct *ct, uint32_t t)
+{
+	const struct sl_dt *dt = ct->dt;
+	struct region root;
+	uint64_t entry = 0;
+
+	ct->tree = t;
+	ct->tree_done = sl_emit_new_label(ct->e);
+	if (t > 0) {
+		/* Whatever the last tree's compares taught the verifier, forget it. */
+		reopaque(ct, BEST);
+		for (unsigned d = 0; d < dt->ndims; d++)
+			reopaque(ct, ct->key[d]);
+		sl_emit_jmp_imm(ct->e, BPF_JLE, BEST, (int32_t)dt->trees[t].min_box, ct->tree_done);
+		entry = dt->ndims + 2;
+	}
+	for (unsigned d = 0; d < dt->ndims; d++) {
+		root.lo[d] = 0;
+		root.elo[d] = 0;
+		root.ehi[d] = ct->absent[d];
+	}
+	ct->tree_worst = ct->tree_sum = ct->tree_leaves = 0;
+	emit_node(ct, dt->nodes[dt->trees[t].root], &root, entry);
+	sl_emit_bind(ct->e, ct->tree_done);
+	sl_emit_safe_point(ct->e);
+}
+
+static int setup(struct ct *ct, const struct sl_dt *dt, const struct sl_dt_problem *prob,
+		 const struct sl_ct_input *in)
+{
+	static const uint8_t regs[] = { SL_R1, SL_R2, SL_R3, SL_R4, SL_R5, SL_R6, SL_R7 };
+	unsigned nregs = SL_ARRAY_SIZE(regs);
+
+	if (dt->ndims != prob->ndims || dt->nboxes != prob->nboxes || dt->nboxes >= INT32_MAX ||
+	    !dt->ntrees || dt->ntrees > SL_DT_MAX_TREES)
+		return -EINVAL;
+	for (unsigned d = 0; d < dt->ndims; d++) {
+		if (dt->bits[d] > 32 && !ct->scratch) {
+			ct->scratch = SL_R7;
+			nregs--;
+		}
+		if (!in->slots->nslots[d] || in->slots->nslots[d] > SL_TW_MAX_SLOTS)
+			return -EINVAL;
+	}
+	if (dt->ndims > nregs)
+		return -E2BIG;
+	for (unsigned d = 0; d < dt->ndims; d++) {
+		ct->key[d] = regs[d];
+		ct->bias[d] = dt->bits[d] == 32 ? INT64_C(1) << 31 : 0;
+		ct->absent[d] = UINT64_C(1) << dt->bits[d];
+	}
+	/* Widest fields first: addresses tell boxes apart better than protocols. */
+	for (unsigned j = 0; j < dt->ndims; j++) {
+		unsigned k = j;
+
+		for (; k > 0 && dt->bits[ct->order[k - 1]] < dt->bits[j]; k--)
+			ct->order[k] = ct->order[k - 1];
+		ct->order[k] = j;
+	}
+	ct->multi = dt->ntrees > 1;
+	ct->mask_counter = !in->counters;
+	return 0;
+}
+
+void sl_ct_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_dt_problem *prob,
+		const struct sl_ct_input *in, sl_label decided, sl_label nomatch, size_t budget,
+		struct sl_ct_cost *cost)
+{
+	struct ct ct = { .e = e, .dt = dt, .prob = prob, .box_loc = in->box_loc, .loc = e->loc,
+			 .decided = decided, .nomatch = nomatch, .start = e->ninsns, .budget = budget };
+	uint64_t worst;
+	double mean;
+	int err = setup(&ct, dt, prob, in);
+
+	if (err) {
+		e->err = e->err ? e->err : err;
+		return;
+	}
+	emit_keys(&ct, in->slots, in->opaque_map);
+	worst = e->ninsns - ct.start;
+	mean = (double)worst;
+	for (uint32_t t = 0; t < dt->ntrees && !over_budget(&ct); t++) {
+		emit_tree(&ct, t);
+		worst += ct.tree_worst;
+		mean += ct.tree_leaves ? (double)ct.tree_sum / (double)ct.tree_leaves : 0;
+	}
+	if (ct.multi) {
+		sl_emit_jmp_imm(e, BPF_JGE, BEST, (int32_t)dt->nboxes, nomatch);
+		if (ct.mask_counter)
+			sl_emit(e, SL_ALU64_IMM(BPF_AND, PAYLOAD, (int32_t)~2u));
+		sl_emit_ja(e, decided);
+		worst += 3;
+		mean += 3;
+	}
+	over_budget(&ct);
+	if (cost)
+		*cost = (struct sl_ct_cost){ .insns = e->ninsns - ct.start, .worst = worst,
+					     .mean = mean };
+}
+
+int sl_ct_measure(const struct sl_dt *dt, const struct sl_dt_problem *prob,
+		  const struct sl_ct_input *in, size_t budget, struct sl_ct_cost *cost)
+{
+	struct sl_emit e;
+	sl_label decided, nomatch;
+	int err;
+
+	sl_emit_init(&e);
+	decided = sl_emit_new_label(&e);
+	nomatch = sl_emit_new_label(&e);
+	sl_ct_emit(&e, dt, prob, in, decided, nomatch, budget, cost);
+	sl_emit_bind(&e, decided);
+	sl_emit_bind(&e, nomatch);
+	sl_emit(&e, SL_EXIT());
+	err = e.err;
+	sl_emit_fini(&e);
+	return err;
+}
