@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "classbench.h"
+#include "output.h"
 #include "util.h"
 
 #define XDP_DROP 1
@@ -106,27 +107,23 @@ static int write_program(FILE *f, const struct cb_rules *rules, int policy)
 	return fflush(f) || ferror(f) ? -EIO : 0;
 }
 
+struct program_output {
+	const struct cb_rules *rules;
+	int policy;
+};
+
+static int write_program_to(FILE *f, const void *ctx)
+{
+	const struct program_output *p = ctx;
+
+	return write_program(f, p->rules, p->policy);
+}
+
 static int write_output(const char *path, const struct cb_rules *rules, int policy)
 {
-	_cleanup_free_ char *tmp = NULL;
-	FILE *f;
-	int r;
+	struct program_output p = { rules, policy };
 
-	if (!path || !strcmp(path, "-"))
-		return write_program(stdout, rules, policy);
-	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
-		return -ENOMEM;
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	r = write_program(f, rules, policy);
-	if (fclose(f) && !r)
-		r = -errno;
-	if (!r && rename(tmp, path))
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
+	return cb_write_output(path, write_program_to, &p);
 }
 
 int main(int argc, char **argv)

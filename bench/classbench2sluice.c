@@ -16,6 +16,7 @@
 
 #include "classbench.h"
 #include "field.h"
+#include "output.h"
 #include "util.h"
 
 /* Lines before the first rule: two comments, `table {`, hook, policy. */
@@ -222,28 +223,24 @@ static int write_policy(FILE *f, const struct options *o, const char *name,
 	return fflush(f) || ferror(f) ? -EIO : 0;
 }
 
+struct policy_output {
+	const struct options *o;
+	const char *name;
+	const struct cb_rules *rules;
+};
+
+static int write_policy_to(FILE *f, const void *ctx)
+{
+	const struct policy_output *p = ctx;
+
+	return write_policy(f, p->o, p->name, p->rules);
+}
+
 static int write_output(const struct options *o, const char *name, const struct cb_rules *rules)
 {
-	_cleanup_free_ char *tmp = NULL;
-	FILE *f;
-	int r;
+	struct policy_output p = { o, name, rules };
 
-	if (!o->output || !strcmp(o->output, "-"))
-		return write_policy(stdout, o, name, rules);
-	if (asprintf(&tmp, "%s.tmp.%d", o->output, (int)getpid()) < 0)
-		return -ENOMEM;
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	setvbuf(f, NULL, _IOFBF, 1 << 20);
-	r = write_policy(f, o, name, rules);
-	if (fclose(f) && !r)
-		r = -errno;
-	if (!r && rename(tmp, o->output))
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
+	return cb_write_output(o->output, write_policy_to, &p);
 }
 
 int main(int argc, char **argv)

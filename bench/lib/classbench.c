@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "classbench.h"
+#include "output.h"
 #include "util.h"
 
 /* A cursor over one line of a ClassBench file, for parsing with located errors. */
@@ -340,32 +341,23 @@ int cb_trace_generate(const struct cb_rules *rules, size_t count, uint64_t seed,
 	return 0;
 }
 
-int cb_trace_write(const struct cb_trace *trace, const char *path)
+static int write_trace(FILE *f, const void *ctx)
 {
-	_cleanup_free_ char *tmp = NULL;
-	FILE *f;
-	int r = 0;
+	const struct cb_trace *trace = ctx;
 
-	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
-		return -ENOMEM;
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
 	for (size_t i = 0; i < trace->n; i++) {
 		const struct cb_header *h = &trace->v[i];
 
-		fprintf(f, "%u\t%u\t%u\t%u\t%u\t0\t%u\n", h->src, h->dst, h->sport, h->dport,
-			h->proto, h->aimed);
+		if (fprintf(f, "%u\t%u\t%u\t%u\t%u\t0\t%u\n", h->src, h->dst, h->sport, h->dport,
+			    h->proto, h->aimed) < 0)
+			return -EIO;
 	}
-	if (fflush(f) || ferror(f))
-		r = -errno ? -errno : -EIO;
-	if (fclose(f) && !r)
-		r = -errno;
-	if (!r && rename(tmp, path))
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
+	return 0;
+}
+
+int cb_trace_write(const struct cb_trace *trace, const char *path)
+{
+	return cb_write_output(path, write_trace, trace);
 }
 
 bool cb_rule_satisfiable(const struct cb_rule *rule)

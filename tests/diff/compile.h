@@ -33,9 +33,14 @@ struct back {
 	struct sl_arena *arena;
 };
 
-/* Optimise at `level`, generate code with decision recording, serialise. */
+/*
+ * Optimise at `level`, generate code with decision recording, serialise. The
+ * classifier mode comes from SLUICE_CLASSIFIER (auto when unset).
+ */
 int back_compile(const struct front *f, int level, struct back *b);
 void back_free(struct back *b);
+/* SLUICE_CLASSIFIER is unset or names a mode this build knows (back_compile reads others as auto). */
+bool back_classifier_known(void);
 
 struct sl_interp_fields;
 struct sl_interp_result;

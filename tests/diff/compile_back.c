@@ -85,3 +85,11 @@ void back_free(struct back *b)
 	sl_arena_free(b->arena);
 	memset(b, 0, sizeof(*b));
 }
+
+bool back_classifier_known(void)
+{
+	const char *m = getenv("SLUICE_CLASSIFIER");
+
+	/* classifier_mode() reads any name it does not know as auto */
+	return !m || !*m || !strcmp(m, "auto") || classifier_mode() != SL_CLASSIFIER_AUTO;
+}
