@@ -71,6 +71,7 @@ struct sl_cg {
 	uint32_t chunk_rules;  /* rules in the open chunk */
 	uint32_t chunk_insns;  /* estimated size of its code */
 	uint32_t chunks;       /* chunks opened so far */
+	int32_t held;          /* field whose value R4 holds at the next first test, or -1 */
 	sl_label chunk_end;
 };
 
@@ -101,6 +102,13 @@ void sl_cg_mismatch(struct sl_cg *cg, enum sl_field field, struct sl_iset set, u
  */
 void sl_cg_branch(struct sl_cg *cg, enum sl_field field, struct sl_iset set, bool when_in,
 		  sl_label target);
+/*
+ * The same, jumping when in the set, for a narrow field (a wide one goes to
+ * sl_cg_branch()): the value is in `reg` (R1, R4-R9), loaded from its slot
+ * when `load`; clobbers R2, R3 and never reg.
+ */
+void sl_cg_branch_in(struct sl_cg *cg, enum sl_field field, struct sl_iset set, sl_label target,
+		     uint8_t reg, bool load);
 /* Estimated instructions of sl_cg_branch() for the set (an upper bound). */
 uint32_t sl_cg_branch_cost(enum sl_field field, struct sl_iset set);
 

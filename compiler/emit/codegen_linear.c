@@ -33,6 +33,10 @@
  * with the fall-through as "match" made one such path end per rule:
  * quadratic, 9,000 rules took 17 s to load.
  *
+ * A first test keeps the field's value in R4: when the next rule tests the
+ * same field first, and this rule's rest leaves R4 alone, it is not read
+ * again, and the test is one compare-and-jump.
+ *
  * Other rules (counting and going on, jump, goto, return, no predicate) test
  * all predicates branch-free (codegen_match.c) and skip themselves with one
  * jump.
@@ -121,6 +125,60 @@ static bool pred_before(const struct sl_ir_pred *a, const struct sl_ir_pred *b)
 	return sl_cg_branch_cost(a->field, a->set) < sl_cg_branch_cost(b->field, b->set);
 }
 
+/* The meta protocol values a packet that has the field can have (0, 1 or 2 of them). */
+static unsigned field_l3(enum sl_field f, int32_t l3[2])
+{
+	const struct sl_field_info *fi = sl_field_info(f);
+
+	if (fi->implied_l3 >= 0) {
+		l3[0] = fi->implied_l3;
+		return 1;
+	}
+	if (fi->implied_l4 >= 0 || f == SL_FIELD_META_L4PROTO) {
+		l3[0] = SL_ETH_P_IP;
+		l3[1] = SL_ETH_P_IPV6;
+		return 2;
+	}
+	return 0;
+}
+
+/*
+ * Does another predicate of the rule imply predicate k? `meta protocol` and
+ * `meta l4proto` tests that the rule's other fields imply (`ip saddr` is only
+ * present in IPv4 packets, `tcp dport` only when l4proto is 6) need no code:
+ * the implying field is tested, and a predicate on a missing field is false.
+ * Implications only run from L4 and L3 fields down to the protocols: no cycle.
+ */
+static bool pred_implied(const struct sl_ir_rule *r, uint32_t k)
+{
+	const struct sl_ir_pred *p = &r->preds[k];
+
+	if (p->field != SL_FIELD_META_PROTOCOL && p->field != SL_FIELD_META_L4PROTO)
+		return false;
+	for (uint32_t j = 0; j < r->npreds; j++) {
+		const struct sl_field_info *fi = sl_field_info(r->preds[j].field);
+		int32_t v[2];
+		unsigned n = 0;
+
+		if (j == k)
+			continue;
+		if (p->field == SL_FIELD_META_PROTOCOL) {
+			n = field_l3(r->preds[j].field, v);
+		} else if (fi->implied_l4 >= 0) {
+			v[n++] = fi->implied_l4;
+			if (fi->implied_l4_alt >= 0)
+				v[n++] = fi->implied_l4_alt;
+		}
+		bool all = n > 0;
+
+		for (unsigned i = 0; i < n; i++)
+			all = all && sl_iset_contains(p->set, (sl_u128)v[i]);
+		if (all)
+			return true;
+	}
+	return false;
+}
+
 /* The untested predicate to test next. */
 static uint32_t next_test(const struct sl_ir_rule *r, uint64_t tested)
 {
@@ -144,19 +202,37 @@ static void emit_rest(struct sl_cg *cg, const struct sl_cg_early *x, sl_label ne
 	const struct sl_ir_rule *r = x->rule;
 	struct sl_emit *e = &cg->e;
 	uint64_t tested = 1ull << x->first;
+	enum sl_verdict verdict = r->action == SL_IR_DROP ? SL_VERDICT_DROP : SL_VERDICT_ACCEPT;
 
 	sl_emit_bind(e, x->rest);
 	for (uint32_t n = 1; n < r->npreds; n++) {
 		uint32_t k = next_test(r, tested);
 
 		tested |= 1ull << k;
+		if (pred_implied(r, k))
+			continue;
 		sl_emit_set_loc(e, pred_loc(r, &r->preds[k]));
 		sl_emit_safe_point(e);
 		sl_cg_branch(cg, r->preds[k].field, r->preds[k].set, false, next);
 	}
 	sl_emit_set_loc(e, action_loc(r));
-	sl_cg_verdict(cg, r->id, r->action == SL_IR_DROP ? SL_VERDICT_DROP : SL_VERDICT_ACCEPT,
-		      r->counter);
+	if (!r->counter && cg->decision_map < 0) {
+		/* Nothing to count or record: no detour through a shared tail. */
+		sl_emit(e, SL_MOV64_IMM(SL_R0, sl_verdict_retval(cg->hook, verdict)));
+		sl_emit(e, SL_EXIT());
+		return;
+	}
+	sl_cg_verdict(cg, r->id, verdict, r->counter);
+}
+
+/* Does the rule's rest (all but its first predicate) overwrite R4? */
+static bool rest_clobbers_r4(const struct sl_ir_rule *r, uint32_t first)
+{
+	for (uint32_t k = 0; k < r->npreds; k++) {
+		if (k != first && sl_cg_words(r->preds[k].field) > 1)
+			return true; /* wide tests use R4 (codegen_match.c) */
+	}
+	return false;
 }
 
 static void chunk_close(struct sl_cg *cg)
@@ -186,6 +262,7 @@ static void chunk_dispatch(struct sl_cg *cg, const struct sl_ir_pred *p)
 
 	sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_FP, sl_cg_slot(cg, p->field, 0)));
 	sl_emit_jmp_imm(e, BPF_JSGE, SL_R1, 0, body);
+	cg->held = -1;
 	sl_emit_ja(e, cg->chunk_end);
 	sl_emit_bind(e, body);
 }
@@ -195,6 +272,7 @@ static void chunk_rule(struct sl_cg *cg, const struct sl_ir_rule *r)
 {
 	struct sl_emit *e = &cg->e;
 	uint32_t cost = rule_cost(r);
+	const struct sl_ir_pred *p;
 	struct sl_cg_early *x;
 
 	if (cg->chunk_rules && cg->chunk_insns + cost > CHUNK_INSNS)
@@ -208,13 +286,18 @@ static void chunk_rule(struct sl_cg *cg, const struct sl_ir_rule *r)
 	};
 	sl_emit_set_loc(e, r->loc);
 	sl_emit_safe_point(e);
+	p = &r->preds[x->first];
 	if (!cg->chunk_rules) {
 		cg->chunk_end = sl_emit_new_label(e);
+		cg->held = -1;
 		if (cg->chunks++)
-			chunk_dispatch(cg, &r->preds[x->first]);
+			chunk_dispatch(cg, p);
 	}
 	sl_emit_bind(e, x->entry);
-	sl_cg_branch(cg, r->preds[x->first].field, r->preds[x->first].set, true, x->rest);
+	sl_cg_branch_in(cg, p->field, p->set, x->rest, SL_R4, cg->held != (int32_t)p->field);
+	cg->held = -1;
+	if (sl_cg_words(p->field) == 1 && p->set.n && !rest_clobbers_r4(r, x->first))
+		cg->held = (int32_t)p->field;
 	cg->chunk_insns += cost;
 	if (++cg->chunk_rules == SL_CG_CHUNK_RULES)
 		chunk_close(cg);
