@@ -20,6 +20,36 @@
 
 #define SL_TW_MAX_SLOTS 3
 
+/*
+ * libbpf makes each `.rodata*` section one array map value, which the kernel
+ * caps at KMALLOC_MAX_SIZE (4 MiB): the largest table.
+ */
+#define SL_TW_TABLE_MAX (4u << 20)
+/*
+ * The tables: per pack (consecutive trees whose nodes, and whose lists, fit
+ * one table) its nodes and its leaf lists, and the box records. Indexes of
+ * packs that do not exist are unused.
+ */
+#define SL_TW_NODES(pack) (2u * (pack))
+#define SL_TW_LISTS(pack) (2u * (pack) + 1u)
+#define SL_TW_RECORDS (2u * SL_DT_MAX_TREES)
+#define SL_TW_MAX_TABLES (2u * SL_DT_MAX_TREES + 1u)
+/* Bytes a lists table takes beyond its lists (padding for the unrolled scan). */
+#define SL_TW_LIST_PAD(max_leaf) (4 * ((size_t)(max_leaf) + 1))
+
+struct sl_tw_layout {
+	unsigned npacks;
+	unsigned first[SL_DT_MAX_TREES], count[SL_DT_MAX_TREES]; /* trees of pack p */
+	uint32_t nnodes[SL_DT_MAX_TREES], nlists[SL_DT_MAX_TREES]; /* entries of pack p */
+	uint32_t max_leaf[SL_DT_MAX_TREES];                       /* of pack p */
+	unsigned pack[SL_DT_MAX_TREES];   /* of tree t */
+	uint32_t root[SL_DT_MAX_TREES];   /* tree t's root in its pack's nodes */
+};
+
+void sl_tw_layout(const struct sl_dt *dt, struct sl_tw_layout *l);
+/* Tables sl_tw_tables() makes: 1 + 2 * packs. */
+unsigned sl_tw_ntables(const struct sl_dt *dt);
+
 struct sl_tw_input {
 	/*
 	 * fp offsets of each dimension's u64 slots: the field value, or >= 2^bits
@@ -30,20 +60,21 @@ struct sl_tw_input {
 	uint8_t nslots[SL_DT_MAX_DIMS]; /* 1..SL_TW_MAX_SLOTS */
 	/* fp offset of SL_TW_SCRATCH(ndims) free bytes (their lowest address), 8-aligned */
 	int16_t scratch_off;
-	/* maps (indexes in the object) whose `init` are the tables of sl_tw_tables() */
-	uint32_t nodes_map, lists_map, records_map;
+	/* map (index in the object) whose `init` is table k of sl_tw_tables(), if used */
+	uint32_t map[SL_TW_MAX_TABLES];
 };
-
-enum { SL_TW_NODES, SL_TW_LISTS, SL_TW_RECORDS, SL_TW_NTABLES };
 
 struct sl_tw_table {
 	void *data; /* malloc'd */
 	size_t size;
 };
 
-/* The tables as map contents (lists padded for the unrolled scans). Returns 0 or -ENOMEM. */
-int sl_tw_tables(const struct sl_dt *dt, struct sl_tw_table out[SL_TW_NTABLES]);
-void sl_tw_tables_free(struct sl_tw_table t[SL_TW_NTABLES]);
+/*
+ * The sl_tw_ntables(dt) tables as map contents (lists padded for the unrolled
+ * scans); unused indexes get data NULL. Returns 0 or -ENOMEM.
+ */
+int sl_tw_tables(const struct sl_dt *dt, struct sl_tw_table out[SL_TW_MAX_TABLES]);
+void sl_tw_tables_free(struct sl_tw_table t[SL_TW_MAX_TABLES]);
 
 /*
  * Emit the walk. When a box matches, the code falls through with its payload

@@ -15,13 +15,10 @@
 #include "codegen.h"
 #include "table_walk.h"
 
-/*
- * libbpf makes each `.rodata*` section one array map value, at most
- * KMALLOC_MAX_SIZE (4 MiB); the object writer starts a new section when one
- * is full, so each table must fit 4 MiB and all of them a sane total.
- */
-#define TABLE_MAX (4u << 20)
+/* Each table fits SL_TW_TABLE_MAX; all of them a sane total. */
 #define TOTAL_MAX (64u << 20)
+/* A program may use 64 maps: leave room for codegen's own. */
+#define WALK_MAPS_MAX 48
 /* Below this many rules straight code is always at least as fast. */
 #define MIN_AUTO_RULES 8
 #define STACK_SIZE 512
@@ -34,7 +31,15 @@
 #define CODE_PROGRAM_MAX 300000u
 #define OPAQUE_MAP "sluice_opaque"
 
-static const char *const table_names[SL_TW_NTABLES] = { "nodes", "lists", "boxes" };
+/* prefix_nodes, _lists (then _nodes1, _lists1 ... for more packs) and _boxes */
+static const char *table_name(struct sl_cg *cg, const char *prefix, unsigned k)
+{
+	const char *what = k == SL_TW_RECORDS ? "boxes" : k % 2 ? "lists" : "nodes";
+
+	if (k == SL_TW_RECORDS || k < 2)
+		return sl_arena_printf(cg->arena, "%s_%s", prefix, what);
+	return sl_arena_printf(cg->arena, "%s_%s%u", prefix, what, k / 2);
+}
 
 _Static_assert(SL_CLS_PAYLOAD(12345, 1u, 1u) == SL_CG_PAYLOAD(12345, 1u, 1u) &&
 		       SL_CLS_PAYLOAD(7, 0u, 1u) == SL_CG_PAYLOAD(7, 0u, 1u),
@@ -63,16 +68,19 @@ static int add_tables(struct sl_cg *cg, const struct sl_dt *dt, const char *pref
 		      struct sl_tw_input *in)
 {
 	struct sl_bpf_object *obj = cg->obj;
-	struct sl_tw_table t[SL_TW_NTABLES];
-	uint32_t *index[SL_TW_NTABLES] = { &in->nodes_map, &in->lists_map, &in->records_map };
+	struct sl_tw_table t[SL_TW_MAX_TABLES];
 	int err = sl_tw_tables(dt, t);
 
 	if (err)
 		return err;
-	for (int k = 0; k < SL_TW_NTABLES; k++) {
-		const char *name = sl_arena_printf(cg->arena, "%s_%s", prefix, table_names[k]);
-		int at = find_map(obj, name);
+	for (unsigned k = 0; k < SL_TW_MAX_TABLES; k++) {
+		const char *name;
+		int at;
 
+		if (!t[k].data)
+			continue;
+		name = table_name(cg, prefix, k);
+		at = find_map(obj, name);
 		if (at < 0) {
 			obj->maps = sl_arena_realloc(cg->arena, obj->maps, obj->nmaps, obj->nmaps + 1,
 						     sizeof(*obj->maps));
@@ -89,7 +97,7 @@ static int add_tables(struct sl_cg *cg, const struct sl_dt *dt, const char *pref
 					       t[k].size),
 			};
 		}
-		*index[k] = (uint32_t)at;
+		in->map[k] = (uint32_t)at;
 	}
 	sl_tw_tables_free(t);
 	return 0;
@@ -127,25 +135,32 @@ static bool value_slots(const struct sl_cg *cg, enum sl_field f, struct sl_tw_in
 	return in->nslots[d] > 0;
 }
 
+static size_t tables_size(const struct sl_dt *dt)
+{
+	size_t n = (size_t)dt->nboxes * dt->record_size;
+
+	for (uint32_t t = 0; t < dt->ntrees; t++)
+		n += (size_t)dt->trees[t].nnodes * 8 + (size_t)dt->trees[t].nlists * 4 +
+		     SL_TW_LIST_PAD(dt->trees[t].max_leaf);
+	return n;
+}
+
 static int build_tree(const struct sl_cls_problem *p, size_t budget, struct sl_dt **dt)
 {
-	static const double spfac[] = { 4.0, 2.0, 1.5 };
 	struct sl_dt_params par;
-	int err = -E2BIG;
+	int err;
 
-	/* Less space per node when the tables do not fit: deeper trees, but trees. */
-	for (size_t i = 0; i < SL_ARRAY_SIZE(spfac) && err == -E2BIG; i++) {
-		sl_dt_params_default(&par);
-		par.spfac = spfac[i];
-		par.max_trees = SL_DT_MAX_TREES;
-		par.max_bytes = TABLE_MAX;
-		err = sl_dt_build(&p->prob, &par, dt);
-		if (!err && (size_t)(*dt)->nnodes * 8 + (size_t)(*dt)->nlists * 4 +
-					(size_t)(*dt)->nboxes * (*dt)->record_size > budget) {
-			sl_dt_free(*dt);
-			*dt = NULL;
-			err = -E2BIG;
-		}
+	sl_dt_params_default(&par);
+	par.spfac = 4.0;
+	/* A tree whose tables do not fit gets less space per node: deeper, but a tree. */
+	par.min_spfac = 1.5;
+	par.max_trees = SL_DT_MAX_TREES;
+	par.max_bytes = SL_TW_TABLE_MAX - SL_TW_LIST_PAD(par.max_leaf);
+	err = sl_dt_build(&p->prob, &par, dt);
+	if (!err && tables_size(*dt) > budget) {
+		sl_dt_free(*dt);
+		*dt = NULL;
+		err = -E2BIG;
 	}
 	return err;
 }
@@ -299,7 +314,7 @@ static void better_code_tree(struct sl_tw_plan *plan, const struct sl_ct_input *
 		sl_dt_params_default(&par);
 		par.max_trees = code_shapes[i].trees;
 		par.binth = code_shapes[i].binth;
-		par.max_bytes = TABLE_MAX; /* also bounds the work on shapes that explode */
+		par.max_bytes = SL_TW_TABLE_MAX; /* also bounds the work on shapes that explode */
 		if (sl_dt_build(&plan->p.prob, &par, &dt))
 			continue;
 		if (!sl_ct_measure(dt, &plan->p.prob, ci, budget, &cost) && cost.mean < best->mean) {
@@ -359,7 +374,8 @@ static int plan_walk(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t fir
 	plan->code = code_wanted(cg, plan, &c->rules[first], n);
 	if (plan->code)
 		return 0;
-	if (scratch < -STACK_SIZE || (cg->opts->classifier == SL_CLASSIFIER_AUTO && n < MIN_AUTO_RULES))
+	if (scratch < -STACK_SIZE || (cg->opts->classifier == SL_CLASSIFIER_AUTO && n < MIN_AUTO_RULES) ||
+	    cg->obj->nmaps + sl_tw_ntables(plan->dt) > WALK_MAPS_MAX)
 		return -E2BIG;
 	return wanted(cg, &plan->p, plan->dt, &c->rules[first], n) ? 0 : -E2BIG;
 }

@@ -88,7 +88,7 @@ static bool box_shadows(const struct builder *b, uint32_t x, uint32_t y, const s
 static int push_node(struct builder *b, size_t n, size_t *first)
 {
 	if (b->nnodes + n > UINT32_MAX ||
-	    (b->nnodes + n) * 8 > b->par->max_bytes)
+	    (b->nnodes + n - b->tree->node_first) * 8 > b->par->max_bytes)
 		return -E2BIG;
 	if (sl_grow((void **)&b->nodes, &b->nodes_cap, b->nnodes + n, sizeof(*b->nodes)))
 		return -ENOMEM;
@@ -163,7 +163,8 @@ static int emit_list(struct builder *b, const uint32_t *list, uint32_t n, uint32
 			return 0;
 		}
 	}
-	if ((b->nlists + n) * 4 > b->par->max_bytes || b->nlists + n > UINT32_MAX)
+	if ((b->nlists + n - b->tree->list_first) * 4 > b->par->max_bytes ||
+	    b->nlists + n > UINT32_MAX)
 		return -E2BIG;
 	if (sl_grow((void **)&b->lists, &b->lists_cap, b->nlists + n + 1, sizeof(*b->lists)))
 		return -ENOMEM;
@@ -202,7 +203,7 @@ static uint32_t prune(const struct builder *b, const struct region *r, uint32_t 
 
 static int make_leaf(struct builder *b, size_t slot, const uint32_t *list, uint32_t n)
 {
-	uint32_t off = 0;
+	uint32_t off = (uint32_t)b->nlists; /* an empty list's offset is in its tree's range too */
 	int r;
 
 	if (n > b->par->max_leaf || n > 0xffff)
@@ -266,7 +267,7 @@ static int choose_cut(const struct builder *b, const struct region *r, const uin
 		      uint32_t n, struct cut *best)
 {
 	uint32_t *diff = b->diff;
-	double budget = b->par->spfac * n;
+	double budget = b->tree->spfac * n;
 
 	*best = (struct cut){ .max_child = n, .sum = UINT64_MAX };
 	for (unsigned d = 0; d < b->ndims; d++) {
@@ -624,41 +625,80 @@ static int routing_boxes(struct builder *b, const struct sl_dt_problem *p)
 	return 0;
 }
 
-static int build_trees(struct builder *b, struct sl_dt *dt, const struct sl_dt_problem *p)
+/* Build tree t over its boxes from the current end of the nodes and lists. */
+static int build_tree(struct builder *b, struct sl_dt_tree *t, uint32_t *list, uint32_t n)
 {
-	_cleanup_free_ uint32_t *tree_of = malloc(((size_t)p->nboxes + 1) * sizeof(*tree_of));
-	_cleanup_free_ uint32_t *list = malloc(((size_t)p->nboxes + 1) * sizeof(*list));
-	struct group groups[SL_DT_MAX_TREES];
-	unsigned ngroups = 0;
+	struct region r = { 0 };
 	size_t root;
 	int err;
 
-	if (!tree_of || !list)
+	for (unsigned d = 0; d < b->ndims; d++)
+		r.log2[d] = b->dom_log2[d];
+	/* Lists are shared within a tree only, so each tree's lists stay contiguous. */
+	if (b->memo.cap)
+		memset(b->memo.keys, 0, b->memo.cap * sizeof(*b->memo.keys));
+	b->memo.used = 0;
+	t->node_first = (uint32_t)b->nnodes;
+	t->list_first = (uint32_t)b->nlists;
+	b->tree = t;
+	err = push_node(b, 1, &root);
+	if (!err)
+		err = build_node(b, root, &r, list, n, 0);
+	t->nnodes = (uint32_t)(b->nnodes - t->node_first);
+	t->nlists = (uint32_t)(b->nlists - t->list_first);
+	return err;
+}
+
+/* A tree over max_bytes gets fewer nodes: rebuilt from scratch with half the space factor. */
+static int build_tree_fitting(struct builder *b, struct sl_dt_tree *t, const uint32_t *boxes,
+			      uint32_t *list, uint32_t n)
+{
+	struct sl_dt_stats stats = b->stats;
+	struct sl_dt_tree fresh = *t;
+	int err;
+
+	for (;;) {
+		memcpy(list, boxes, n * sizeof(*list));
+		err = build_tree(b, t, list, n);
+		if (err != -E2BIG || t->spfac <= b->par->min_spfac || b->par->min_spfac <= 0)
+			return err;
+		b->nnodes = t->node_first;
+		b->nlists = t->list_first;
+		b->stats = stats;
+		fresh.spfac = sl_max(t->spfac / 2, b->par->min_spfac);
+		*t = fresh;
+	}
+}
+
+static int build_trees(struct builder *b, struct sl_dt *dt, const struct sl_dt_problem *p)
+{
+	_cleanup_free_ uint32_t *tree_of = malloc(((size_t)p->nboxes + 1) * sizeof(*tree_of));
+	_cleanup_free_ uint32_t *boxes = malloc(((size_t)p->nboxes + 1) * sizeof(*boxes));
+	_cleanup_free_ uint32_t *list = malloc(((size_t)p->nboxes + 1) * sizeof(*list));
+	struct group groups[SL_DT_MAX_TREES];
+	unsigned ngroups = 0;
+	int err;
+
+	if (!tree_of || !boxes || !list)
 		return -ENOMEM;
 	err = group_boxes(p, sl_max(1u, sl_min(b->par->max_trees, SL_DT_MAX_TREES)), tree_of,
 			  groups, &ngroups);
 	if (err)
 		return err;
-	err = push_node(b, sl_max(ngroups, 1u), &root);
-	if (err)
-		return err;
 	dt->ntrees = ngroups;
 	for (unsigned t = 0; t < ngroups; t++) {
-		struct region r = { 0 };
 		uint32_t n = 0;
 
 		for (uint32_t i = 0; i < p->nboxes; i++)
 			if (tree_of[i] == t)
-				list[n++] = i;
-		for (unsigned d = 0; d < p->ndims; d++)
-			r.log2[d] = b->dom_log2[d];
+				boxes[n++] = i;
 		dt->trees[t] = (struct sl_dt_tree){
-			.root = root + t, .min_box = groups[t].first_box, .nboxes = n
+			.min_box = groups[t].first_box, .nboxes = n, .spfac = b->par->spfac
 		};
-		b->tree = &dt->trees[t];
-		err = build_node(b, root + t, &r, list, n, 0);
+		err = build_tree_fitting(b, &dt->trees[t], boxes, list, n);
 		if (err)
 			return err;
+		dt->trees[t].root = dt->trees[t].node_first;
 	}
 	return 0;
 }
@@ -753,6 +793,51 @@ void *sl_dt_lists_le(const struct sl_dt *dt, size_t *size)
 	return buf;
 }
 
+static void tree_range(const struct sl_dt *dt, uint32_t first, uint32_t count, uint32_t *node0,
+		       uint32_t *nnodes, uint32_t *list0, uint32_t *nlists)
+{
+	const struct sl_dt_tree *a = &dt->trees[first], *z = &dt->trees[first + count - 1];
+
+	*node0 = a->node_first;
+	*nnodes = z->node_first + z->nnodes - a->node_first;
+	*list0 = a->list_first;
+	*nlists = z->list_first + z->nlists - a->list_first;
+}
+
+void *sl_dt_trees_nodes_le(const struct sl_dt *dt, uint32_t first, uint32_t count, size_t *size)
+{
+	uint32_t node0, nnodes, list0, nlists;
+	uint8_t *buf;
+
+	tree_range(dt, first, count, &node0, &nnodes, &list0, &nlists);
+	buf = malloc((size_t)nnodes * 8 + 8);
+	if (!buf)
+		return NULL;
+	for (uint32_t i = 0; i < nnodes; i++) {
+		uint64_t rec = dt->nodes[node0 + i];
+		uint32_t base = (rec & 0xff) ? node0 : list0;
+
+		put_le(&buf[(size_t)i * 8], rec - ((uint64_t)base << 32), 8);
+	}
+	*size = (size_t)nnodes * 8;
+	return buf;
+}
+
+void *sl_dt_trees_lists_le(const struct sl_dt *dt, uint32_t first, uint32_t count, size_t *size)
+{
+	uint32_t node0, nnodes, list0, nlists;
+	uint8_t *buf;
+
+	tree_range(dt, first, count, &node0, &nnodes, &list0, &nlists);
+	buf = malloc((size_t)nlists * 4 + 4);
+	if (!buf)
+		return NULL;
+	for (uint32_t i = 0; i < nlists; i++)
+		put_le(&buf[(size_t)i * 4], dt->lists[list0 + i], 4);
+	*size = (size_t)nlists * 4;
+	return buf;
+}
+
 uint32_t sl_dt_payload(const struct sl_dt *dt, uint32_t box)
 {
 	return get_le(&dt->records[(size_t)box * dt->record_size + dt->payload_off], 4);
@@ -794,6 +879,8 @@ uint32_t sl_dt_lookup(const struct sl_dt *dt, const uint64_t *value, uint32_t ab
 		if (dt->trees[t].min_box >= best)
 			continue;
 		rec = dt->nodes[dt->trees[t].root];
+		if (trace)
+			trace->trees++;
 		while (rec & 0xff) {
 			unsigned d = (rec & 0xff) - 1, shift = (rec >> 8) & 0xff;
 			uint64_t mask = (rec >> 16) & 0xffff;

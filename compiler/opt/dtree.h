@@ -29,9 +29,13 @@
  *      dimension is absent and every compare key lies in [lo, hi]; the compare
  *      key of an absent dimension is 0 and a free dimension stores
  *      [0, 2^bits - 1].
- * Several trees (ntrees) share nodes, lists and records; the answer is the
- * smallest box index any of them finds. Trees are sorted by min_box, so a
- * walker may skip a tree whose min_box is not below the best answer so far.
+ * Several trees (ntrees) share the records; the answer is the smallest box
+ * index any of them finds. Trees are sorted by min_box, so a walker may skip
+ * a tree whose min_box is not below the best answer so far. Each tree owns a
+ * contiguous range of nodes (its root first) and of lists, so that its tables
+ * can be stored on their own or with their neighbours (sl_dt_trees_nodes_le():
+ * child and list offsets relative to the first node and list), each within
+ * max_bytes.
  */
 #pragma once
 
@@ -59,6 +63,8 @@ struct sl_dt_problem {
 struct sl_dt_params {
 	unsigned binth;       /* leaves hold at most this many boxes when cuts can split them */
 	double spfac;         /* space factor: children may hold spfac * n boxes in total */
+	double min_spfac;     /* a tree over max_bytes is rebuilt with half the space factor,
+			       * down to this (0: no retry) */
 	unsigned max_trees;   /* 1 = no separation */
 	unsigned max_leaf;    /* fail (-E2BIG) when a leaf would scan more boxes */
 	size_t max_bytes;     /* fail (-E2BIG) when a table would exceed this many bytes */
@@ -72,6 +78,9 @@ struct sl_dt_tree {
 	uint32_t max_leaf; /* longest leaf list */
 	uint32_t min_box;  /* smallest box index in the tree */
 	uint32_t nboxes;   /* boxes assigned to the tree */
+	uint32_t node_first, nnodes; /* its nodes: root == node_first */
+	uint32_t list_first, nlists; /* its leaf lists */
+	double spfac;      /* the space factor it was built with */
 };
 
 struct sl_dt_stats {
@@ -113,11 +122,18 @@ void sl_dt_freep(struct sl_dt **dt);
 /* The tables as the BPF program sees them (little-endian bytes), malloc'd. */
 void *sl_dt_nodes_le(const struct sl_dt *dt, size_t *size);
 void *sl_dt_lists_le(const struct sl_dt *dt, size_t *size);
+/*
+ * The nodes and lists of trees [first, first + count) on their own: offsets
+ * relative to tree first's first node and list.
+ */
+void *sl_dt_trees_nodes_le(const struct sl_dt *dt, uint32_t first, uint32_t count, size_t *size);
+void *sl_dt_trees_lists_le(const struct sl_dt *dt, uint32_t first, uint32_t count, size_t *size);
 
 /* Work done by one lookup, for measurements. */
 struct sl_dt_trace {
 	uint32_t node_visits;
 	uint32_t box_checks;
+	uint32_t trees;      /* trees walked (not skipped by min_box) */
 };
 
 /*

@@ -59,6 +59,8 @@ struct reorder {
 	struct sl_ir_rule *out;
 	uint32_t nout;
 	struct block blk;
+	bool *moved;      /* by rule id: put down elsewhere by a sweep (counted once) */
+	uint32_t nids;
 };
 
 static uint32_t field_mask(const struct sl_ir_rule *r)
@@ -205,8 +207,12 @@ static void block_flush(struct reorder *ro)
 	struct block *b = &ro->blk;
 
 	for (uint32_t i = 0; i < b->n; i++) {
-		if (b->joined[i] != ro->nout)
+		uint32_t id = b->rules[i].id;
+
+		if (b->joined[i] != ro->nout && id < ro->nids && !ro->moved[id]) {
+			ro->moved[id] = true;
 			ro->stats->moved++;
+		}
 		emit(ro, &b->rules[i]);
 	}
 	b->n = 0;
@@ -283,7 +289,13 @@ void sl_opt_reorder(struct sl_ir *ir, struct sl_opt_stats *stats)
 	struct reorder ro = { .stats = stats ? stats : &scratch };
 
 	/* a few checks per rule in real policies; bounded for adversarial ones */
-	ro.budget = 64 * (uint64_t)ir->nrules + (1u << 22);
+	ro.budget = 16 * (uint64_t)ir->nrules + (1u << 20);
+	ro.nids = ir->nrules;
+	ro.moved = calloc(ir->nrules ? ir->nrules : 1, sizeof(*ro.moved));
+	if (!ro.moved) {
+		ro.stats->reorder_partial = true;
+		return;
+	}
 	for (uint32_t c = 0; c < ir->nchains; c++) {
 		/* Out of memory: the chain keeps the order it had (each sweep is all or nothing). */
 		if (reorder_chain(&ro, &ir->chains[c]))
@@ -291,4 +303,5 @@ void sl_opt_reorder(struct sl_ir *ir, struct sl_opt_stats *stats)
 	}
 	free(ro.blk.rules);
 	free(ro.blk.joined);
+	free(ro.moved);
 }

@@ -109,7 +109,7 @@ static int compile(const char *text, enum sl_classifier_mode mode, int level, st
 	for (uint32_t i = 0; !err && i < obj->nmaps; i++)
 	{
 		c->walks += !strncmp(obj->maps[i].name, "sluice_dt_", 10) &&
-			    strstr(obj->maps[i].name, "_nodes");
+			    strstr(obj->maps[i].name, "_boxes");
 		c->inline_trees |= !strcmp(obj->maps[i].name, "sluice_opaque");
 		if (obj->maps[i].init)
 			c->rodata += (size_t)obj->maps[i].value_size * obj->maps[i].max_entries;

@@ -30,7 +30,8 @@
 
 struct walker {
 	int prog_fd;
-	int map_fd[SL_TW_NTABLES];
+	int map_fd[SL_TW_MAX_TABLES];
+	unsigned nmaps;
 	unsigned ndims;
 	uint32_t ninsns, verified;
 };
@@ -39,7 +40,7 @@ static void walker_close(struct walker *w)
 {
 	if (w->prog_fd >= 0)
 		close(w->prog_fd);
-	for (int i = 0; i < SL_TW_NTABLES; i++)
+	for (unsigned i = 0; i < w->nmaps; i++)
 		if (w->map_fd[i] >= 0)
 			close(w->map_fd[i]);
 }
@@ -59,9 +60,8 @@ static int table_map(const struct sl_tw_table *t)
 static void walker_load(struct walker *w, const struct sl_dt *dt)
 {
 	struct sl_emit e;
-	struct sl_tw_input in = { .nodes_map = SL_TW_NODES, .lists_map = SL_TW_LISTS,
-				  .records_map = SL_TW_RECORDS };
-	struct sl_tw_table tables[SL_TW_NTABLES];
+	struct sl_tw_input in = { 0 };
+	struct sl_tw_table tables[SL_TW_MAX_TABLES];
 	sl_label nomatch, bad;
 	static char log[1 << 20];
 	struct bpf_prog_info info = { 0 };
@@ -72,8 +72,13 @@ static void walker_load(struct walker *w, const struct sl_dt *dt)
 	w->prog_fd = -1;
 	w->ndims = dt->ndims;
 	assert_int_equal(sl_tw_tables(dt, tables), 0);
-	for (int i = 0; i < SL_TW_NTABLES; i++)
-		w->map_fd[i] = table_map(&tables[i]);
+	for (unsigned k = 0; k < SL_TW_MAX_TABLES; k++) {
+		if (!tables[k].data)
+			continue;
+		in.map[k] = w->nmaps;
+		w->map_fd[w->nmaps++] = table_map(&tables[k]);
+	}
+	assert_int_equal(w->nmaps, sl_tw_ntables(dt));
 	sl_tw_tables_free(tables);
 
 	for (unsigned d = 0; d < dt->ndims; d++) {

@@ -4,7 +4,8 @@
  * same answer as the naive first-match scan. Prints the trees' sizes and the
  * work per lookup (the measurements behind compiler/opt/README.md).
  * SLUICE_CLASSBENCH_SIZES (default "1000,10000") picks the sizes; 100000 uses
- * a generated trace. SLUICE_DT_BINTH / _SPFAC / _TREES override parameters.
+ * a generated trace. SLUICE_DT_BINTH / _SPFAC / _MIN_SPFAC / _TREES / _TABLE_MB
+ * (per-tree table limit) override parameters.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +31,10 @@ static void params_from_env(struct sl_dt_params *par)
 	if ((v = getenv("SLUICE_DT_TREES")))
 		par->max_trees = atoi(v);
 	par->max_bytes = 1u << 30; /* measure, do not refuse */
+	if ((v = getenv("SLUICE_DT_MIN_SPFAC")))
+		par->min_spfac = atof(v);
+	if ((v = getenv("SLUICE_DT_TABLE_MB")))
+		par->max_bytes = (size_t)atoi(v) << 20;
 	par->max_leaf = 1u << 16;
 }
 
@@ -39,7 +44,7 @@ static void run_set(const char *name, uint32_t trace_len)
 	struct cb_trace trace;
 	struct sl_dt_params par;
 	_cleanup_dt_ struct sl_dt *dt = NULL;
-	uint64_t visits = 0, checks = 0, max_visits = 0, max_checks = 0, matched = 0;
+	uint64_t visits = 0, checks = 0, trees = 0, max_visits = 0, max_checks = 0, matched = 0;
 	unsigned depth = 0, max_leaf = 0;
 	int r;
 
@@ -58,6 +63,7 @@ static void run_set(const char *name, uint32_t trace_len)
 		matched += got != SL_DT_NONE;
 		visits += t.node_visits;
 		checks += t.box_checks;
+		trees += t.trees;
 		max_visits = t.node_visits > max_visits ? t.node_visits : max_visits;
 		max_checks = t.box_checks > max_checks ? t.box_checks : max_checks;
 	}
@@ -67,14 +73,21 @@ static void run_set(const char *name, uint32_t trace_len)
 	}
 	printf("%-12s rules %6u trees %u nodes %8u lists %8u (%.2fx) records %7.2f MiB "
 	       "total %7.2f MiB depth %2u max_leaf %3u build %6.2fs | headers %u matched %lu "
-	       "visits avg %.1f max %lu checks avg %.1f max %lu\n",
+	       "visits avg %.1f max %lu checks avg %.1f max %lu trees avg %.1f est insns %.0f\n",
 	       name, set.nrules, dt->ntrees, dt->nnodes, dt->nlists,
 	       (double)dt->nlists / set.nrules,
 	       (double)dt->record_size * dt->nboxes / (1 << 20),
 	       ((double)dt->record_size * dt->nboxes + 8.0 * dt->nnodes + 4.0 * dt->nlists) / (1 << 20),
 	       depth, max_leaf, dt->stats.build_seconds, trace.n, (unsigned long)matched,
 	       (double)visits / trace.n, (unsigned long)max_visits, (double)checks / trace.n,
-	       (unsigned long)max_checks);
+	       (unsigned long)max_checks, (double)trees / trace.n,
+	       (22.0 * visits + 30.0 * checks + 16.0 * trees) / trace.n);
+	if (getenv("SLUICE_DT_VERBOSE"))
+		for (uint32_t t = 0; t < dt->ntrees; t++)
+			printf("  tree %u: boxes %6u min_box %6u depth %2u max_leaf %3u nodes %7u lists %7u spfac %.1f\n",
+			       t, dt->trees[t].nboxes, dt->trees[t].min_box, dt->trees[t].depth,
+			       dt->trees[t].max_leaf, dt->trees[t].nnodes, dt->trees[t].nlists,
+			       dt->trees[t].spfac);
 	fflush(stdout);
 	cb_trace_fini(&trace);
 	cb_set_fini(&set);

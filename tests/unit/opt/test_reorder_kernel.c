@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * End to end for rule reordering: a ClassBench set with rules the classifier
+ * cannot take (IPv6 counter rules, counter-only rules, jumps) sprinkled
+ * through it is optimised at -O2 like `sluice build` does, compiled with the
+ * default cost model, loaded by libbpf and run by the kernel on the set's
+ * trace plus IPv6 frames aimed at the sprinkled rules. Verdicts, recorded
+ * deciding rules and every counter must be the reference interpreter's on
+ * the policy as written, and reordering must have left one table walk.
+ * Exits 77 without BPF unless SLUICE_REQUIRE_KERNEL=1.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpf_object.h"
+#include "interp/interp.h"
+#include "ir.h"
+#include "kern.h"
+#include "opt.h"
+#include "parser.h"
+#include "pkt.h"
+#include "test_dtree_cb.h"
+
+#define SET "acl1_10000"
+#define EVERY 400 /* a sprinkled rule after every EVERY ClassBench rules */
+
+struct compiled {
+	struct sl_sources srcs;
+	struct sl_arena *arena;
+	struct sl_ir *written; /* as lowered: the interpreter's */
+	struct sl_ir *ir;      /* optimised: codegen's */
+	struct sl_opt_stats st;
+	void *image;
+	size_t size;
+	uint32_t walks, straight;
+};
+
+static void cb_rule(FILE *f, const struct cb_set *set, uint32_t i)
+{
+	const uint64_t *lo = &set->lo[(size_t)i * CB_NDIMS], *hi = &set->hi[(size_t)i * CB_NDIMS];
+	uint32_t need = set->need[i];
+	const char *l4 = "th";
+
+	fputc('\t', f);
+	for (int d = CB_SIP; d <= CB_DIP; d++) {
+		unsigned len_bits = 32;
+
+		if (!(need & (1u << d)))
+			continue;
+		while (len_bits && ((hi[d] - lo[d]) >> (32 - len_bits)))
+			len_bits--;
+		fprintf(f, "ip %s %lu.%lu.%lu.%lu/%u ", d == CB_SIP ? "saddr" : "daddr", lo[d] >> 24,
+			lo[d] >> 16 & 255, lo[d] >> 8 & 255, lo[d] & 255, len_bits);
+	}
+	if (need & (1u << CB_PROTO)) {
+		if (lo[CB_PROTO] == 6 || lo[CB_PROTO] == 17)
+			l4 = lo[CB_PROTO] == 6 ? "tcp" : "udp";
+		else
+			fprintf(f, "ip protocol %lu ", lo[CB_PROTO]);
+	}
+	if (!strcmp(l4, "th") && (need & (1u << CB_PROTO)))
+		need &= ~(3u << CB_SPORT);
+	for (int d = CB_SPORT; d <= CB_DPORT; d++)
+		if (need & (1u << d))
+			fprintf(f, "%s %s %lu-%lu ", l4, d == CB_SPORT ? "sport" : "dport", lo[d],
+				hi[d]);
+	/* ClassBench-only IPv4 policy: every rule tests it, as the IPv6 ones do IPv6 */
+	fprintf(f, "meta protocol ip %s\n", i % 2 ? "drop" : "accept");
+}
+
+/* The k-th sprinkled rule: each kind ends a run of accept/drop rules. */
+static void breaker(FILE *f, uint32_t k)
+{
+	switch (k % 3) {
+	case 0:
+		fprintf(f, "\tip6 saddr 2001:db8::%x counter drop\n", k);
+		break;
+	case 1:
+		fprintf(f, "\tip6 daddr 2001:db8:1::/48 meta l4proto tcp th dport %u counter\n", k);
+		break;
+	default:
+		fprintf(f, "\tip6 hoplimit %u jump v6\n", k % 256);
+		break;
+	}
+}
+
+static char *policy_text(const struct cb_set *set, uint32_t *nbreakers)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	*nbreakers = 0;
+	fprintf(f, "chain v6 {\n\tip6 saddr 2001:db8::/120 counter drop\n\treturn\n}\n");
+	fprintf(f, "table cb {\n\thook xdp\n\tpolicy drop\n");
+	for (uint32_t i = 0; i < set->nrules; i++) {
+		cb_rule(f, set, i);
+		if (i % EVERY == EVERY / 2)
+			breaker(f, (*nbreakers)++);
+	}
+	fprintf(f, "}\n");
+	fclose(f);
+	return buf;
+}
+
+static int compile(const char *text, struct compiled *c)
+{
+	struct sl_codegen_opts co = { .opt_level = 2, .record_decisions = true };
+	struct sl_object_opts oo = { .opt_level = 2, .compiler = "sluice test" };
+	struct sl_ast *ast = NULL;
+	struct sl_bpf_object *obj = NULL;
+	struct sl_diag d;
+	char *msgs = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&msgs, &len);
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	sl_sources_init(&c->srcs);
+	c->arena = sl_arena_new();
+	sl_diag_init(&d, &c->srcs, out); /* ClassBench sets have shadowed rules: warnings */
+	err = sl_parse_text("cb.sluice", text, strlen(text), &c->srcs, c->arena, &d, &ast);
+	if (!err)
+		err = sl_check(ast, &d);
+	if (!err)
+		err = sl_ir_lower(ast, c->arena, &d, &c->written);
+	if (!err) {
+		c->ir = sl_ir_clone(c->written, c->arena);
+		err = sl_opt_run(c->ir, 2, &d, &c->st);
+	}
+	if (!err)
+		err = sl_codegen(c->ir, &co, c->arena, &d, &obj);
+	if (!err)
+		err = sl_object_serialize(obj, c->written, &oo, &d, &c->image, &c->size);
+	for (uint32_t i = 0; !err && i < obj->nsegments; i++) {
+		c->walks += obj->segments[i].kind != SL_BPF_SEG_STRAIGHT;
+		c->straight += obj->segments[i].kind == SL_BPF_SEG_STRAIGHT;
+	}
+	fclose(out);
+	if (err)
+		fprintf(stderr, "%s", msgs);
+	free(msgs);
+	return err;
+}
+
+static void v4_frame(const uint64_t *h, struct sl_pkt *p)
+{
+	struct sl_pkt_spec s;
+
+	sl_pkt_spec_init(&s);
+	s.ip.saddr = (uint32_t)h[CB_SIP];
+	s.ip.daddr = (uint32_t)h[CB_DIP];
+	if (h[CB_PROTO] == 6 || h[CB_PROTO] == 17) {
+		s.l4 = h[CB_PROTO] == 6 ? SL_PKT_TCP : SL_PKT_UDP;
+		s.tcp.sport = s.udp.sport = (uint16_t)h[CB_SPORT];
+		s.tcp.dport = s.udp.dport = (uint16_t)h[CB_DPORT];
+	} else {
+		s.l4 = SL_PKT_L4_NONE;
+		s.ip.proto = (uint8_t)h[CB_PROTO];
+		s.payload_len = 8;
+	}
+	assert_int_equal(sl_pkt_build(&s, p), 0);
+}
+
+/* IPv6/TCP frames aimed at the sprinkled rules: their addresses, ports and hop limits. */
+static void v6_frame(uint32_t i, struct sl_pkt *p)
+{
+	struct sl_pkt_spec s;
+	char addr[64];
+
+	sl_pkt_spec_init(&s);
+	s.l3 = SL_PKT_IPV6;
+	s.l4 = SL_PKT_TCP;
+	snprintf(addr, sizeof(addr), "2001:db8::%x", i % 40);
+	assert_int_equal(sl_pkt_ip6_addr(addr, s.ip6.saddr), 0);
+	snprintf(addr, sizeof(addr), "2001:db8:%x::5", i % 3);
+	assert_int_equal(sl_pkt_ip6_addr(addr, s.ip6.daddr), 0);
+	s.ip6.hoplimit = (uint8_t)(i % 30);
+	s.tcp.dport = (uint16_t)(i % 37);
+	assert_int_equal(sl_pkt_build(&s, p), 0);
+}
+
+static void check_packet(const struct compiled *c, const struct sl_kern_prog *prog,
+			 const struct sl_pkt *p, struct sl_interp_counter *counters, uint32_t i)
+{
+	struct sl_interp_packet ip = { .hook = SL_HOOK_XDP, .data = p->data, .len = p->len };
+	struct sl_interp_result want;
+	uint32_t retval, rule;
+
+	assert_int_equal(sl_interp_run(c->written, 0, &ip, &want, counters), 0);
+	assert_int_equal(sl_kern_decision_set(prog, 0xdeadbeef), 0);
+	assert_int_equal(sl_kern_run(prog, p->data, p->len, &retval), 0);
+	assert_int_equal(sl_kern_decision(prog, &rule), 0);
+	if (sl_kern_retval_verdict(SL_HOOK_XDP, retval) != (want.verdict == SL_VERDICT_ACCEPT) ||
+	    rule != want.rule)
+		fail_msg("packet %u: kernel rule %u retval %u, interpreter rule %u %s", i, rule,
+			 retval, want.rule, sl_verdict_name(want.verdict));
+}
+
+static void reordered_classbench_matches_interpreter(void **state)
+{
+	struct cb_set set;
+	struct cb_trace trace;
+	struct compiled c;
+	struct sl_kern_prog prog;
+	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ struct sl_interp_counter *counters = NULL;
+	char *log = NULL;
+	uint32_t nbreakers, counted = 0;
+	static struct sl_pkt p;
+
+	(void)state;
+	if (!cb_dir())
+		skip();
+	assert_int_equal(cb_load_set(SET, &set), 0);
+	assert_int_equal(cb_load_trace(SET, &set, 3000, 7, &trace), 0);
+	if (trace.n > 3000)
+		trace.n = 3000;
+	text = policy_text(&set, &nbreakers);
+	assert_int_equal(compile(text, &c), 0);
+	printf("%s + %u sprinkled rules: moved %u, %u walk(s), %u straight segment(s)\n", SET,
+	       nbreakers, c.st.moved, c.walks, c.straight);
+	assert_true(c.st.moved >= nbreakers);
+	assert_int_equal(c.walks, 1);
+	if (sl_kern_load_elf(c.image, c.size, NULL, &prog, &log)) {
+		fprintf(stderr, "load failed:\n%s\n",
+			log && strlen(log) > 3000 ? log + strlen(log) - 3000 : log);
+		fail();
+	}
+	free(log);
+	counters = calloc(c.written->nrules, sizeof(*counters));
+	for (uint32_t i = 0; i < trace.n; i++) {
+		v4_frame(trace.value[i], &p);
+		check_packet(&c, &prog, &p, counters, i);
+	}
+	for (uint32_t i = 0; i < 600; i++) {
+		v6_frame(i, &p);
+		check_packet(&c, &prog, &p, counters, trace.n + i);
+	}
+	for (uint32_t id = 0; id < c.written->nrules; id++) {
+		struct sluice_counter k;
+
+		assert_int_equal(sl_kern_counter(&prog, id, &k), 0);
+		if (k.packets != counters[id].packets || k.bytes != counters[id].bytes)
+			fail_msg("rule %u: kernel counted %lu/%lu, interpreter %lu/%lu", id,
+				 (unsigned long)k.packets, (unsigned long)k.bytes,
+				 (unsigned long)counters[id].packets,
+				 (unsigned long)counters[id].bytes);
+		counted += k.packets > 0;
+	}
+	printf("%u rules counted packets\n", counted);
+	assert_true(counted > 10); /* the IPv6 frames do reach the sprinkled rules */
+	sl_kern_prog_close(&prog);
+	free(c.image);
+	sl_arena_free(c.arena);
+	sl_sources_fini(&c.srcs);
+	cb_trace_fini(&trace);
+	cb_set_fini(&set);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(reordered_classbench_matches_interpreter),
+	};
+	char why[256];
+
+	if (!sl_kern_usable(why, sizeof(why)))
+		return sl_kern_skip(argv[0], why);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
