@@ -53,6 +53,13 @@
  */
 #define CHUNK_INSNS 8192
 #define RULE_INSNS  4096
+/*
+ * The verifier walks at most 1,000,000 instruction steps, and early-exit code
+ * costs it about 2.3 steps per instruction (a rule's rest that fails walks a
+ * few first tests again until a state it stored): beyond this many
+ * instructions the program cannot load, so it is not built.
+ */
+#define STRAIGHT_MAX 400000u
 
 /* At most one predicate per field: a rule's predicates fit a 64-bit mask. */
 _Static_assert(SL_FIELD_COUNT <= 64, "predicate masks");
@@ -415,5 +422,13 @@ int sl_cg_linear(struct sl_cg *cg)
 	sl_emit_bind(&cg->e, policy);
 	sl_emit_set_loc(&cg->e, cg->table->loc);
 	sl_cg_verdict(cg, SLUICE_DECISION_POLICY, cg->table->policy, false);
+	if (!cg->e.err && cg->e.ninsns > STRAIGHT_MAX) {
+		sl_error(cg->diag, cg->table->loc,
+			 "table '%s' needs more than %u BPF instructions at this optimisation "
+			 "level: more than the kernel's verifier can walk",
+			 cg->table->name, STRAIGHT_MAX);
+		sl_hint(cg->diag, cg->table->loc, "-O2 (the default) classifies long runs of rules");
+		return -EINVAL;
+	}
 	return cg->e.err;
 }

@@ -321,7 +321,7 @@ static void test_long_chain(void **state)
 	r = sl_irb_rule(ir, q, SL_IR_RETURN, 0, false);
 	sl_irb_pred(ir, r, SL_FIELD_TCP_DPORT, 1, 1);
 	sl_irb_implied(ir, r);
-	for (int i = 0; i < 4000; i++) {
+	for (int i = 0; i < 10000; i++) {
 		r = sl_irb_rule(ir, q, SL_IR_DROP, 0, false);
 		sl_irb_pred(ir, r, SL_FIELD_IP_SADDR, 0x0a000000u + (uint32_t)i * 256,
 			    0x0a0000ffu + (uint32_t)i * 256);
