@@ -25,6 +25,10 @@
 #include "code_tree.h"
 #include "util.h"
 
+/* A box's match code is shared by its later copies in a tree within this many instructions
+ * (a backward jump's 16-bit offset, less a margin). */
+#define STUB_REACH 30000u
+
 #define OPAQUE SL_R8
 #define PAYLOAD SL_R9
 #define BEST SL_R0
@@ -56,6 +60,16 @@ struct ct {
 	sl_label tree_done, decided, nomatch;
 	size_t start, budget;
 	uint64_t tree_worst, tree_sum, tree_leaves;
+	/* per box: its match code in this tree (stub_tree == tree + 1), for later copies */
+	sl_label *stub;
+	uint32_t *stub_at, *stub_tree;
+};
+
+struct test {
+	/* jump when the box does NOT match: BPF_JSLT (below lo), BPF_JSGT (above hi), BPF_JNE (not lo == hi) */
+	uint8_t op;
+	unsigned d;
+	uint64_t bound;
 };
 
 static bool is_leaf(uint64_t rec)
@@ -157,50 +171,246 @@ static uint32_t box_tests(const struct ct *ct, uint32_t b, const struct region *
 	return tests;
 }
 
+/* The tests box b needs in region r, widest dimensions first. */
+static unsigned box_test_list(const struct ct *ct, uint32_t b, const struct region *r,
+			      struct test *t)
+{
+	uint32_t tests = box_tests(ct, b, r);
+	unsigned n = 0;
+
+	for (unsigned j = 0; j < ct->dt->ndims; j++) {
+		unsigned d = ct->order[j];
+		size_t k = (size_t)b * ct->prob->ndims + d;
+
+		if ((tests >> d & 0x10001) == 0x10001 && ct->prob->lo[k] == ct->prob->hi[k]) {
+			t[n++] = (struct test){ BPF_JNE, d, ct->prob->lo[k] };
+			continue;
+		}
+		if (tests & (1u << d))
+			t[n++] = (struct test){ BPF_JSLT, d, ct->prob->lo[k] };
+		if (tests & (1u << (16 + d)))
+			t[n++] = (struct test){ BPF_JSGT, d, ct->prob->hi[k] };
+	}
+	return n;
+}
+
+static bool has_stub(const struct ct *ct, uint32_t b)
+{
+	return ct->stub_tree[b] == ct->tree + 1 && ct->e->ninsns - ct->stub_at[b] < STUB_REACH;
+}
+
+/*
+ * What the verifier may know of each key where paths meet in a leaf: per
+ * dimension the key ranges of the paths arriving (one interval each, in the
+ * routing domain; KEY_MAX: unbounded), or "unknown" when too many. A test
+ * must leave both outcomes possible on every one of them, or the verifier
+ * decides it in advance and marks the key precise; where it would not, the
+ * key gets the opaque zero added first (the verifier then knows nothing).
+ */
+#define MAX_RANGES 8
+#define KEY_MAX UINT64_MAX
+
+struct ranges {
+	unsigned n; /* MAX_RANGES + 1: unknown */
+	uint64_t lo[MAX_RANGES], hi[MAX_RANGES];
+};
+
+struct leaf_state {
+	struct ranges key[SL_DT_MAX_DIMS];
+};
+
+static void ranges_set(struct ranges *r, uint64_t lo, uint64_t hi)
+{
+	r->n = 1;
+	r->lo[0] = lo;
+	r->hi[0] = hi;
+}
+
+static void ranges_add(struct ranges *r, uint64_t lo, uint64_t hi)
+{
+	if (r->n > MAX_RANGES)
+		return;
+	for (unsigned i = 0; i < r->n; i++)
+		if (r->lo[i] == lo && r->hi[i] == hi)
+			return;
+	if (r->n == MAX_RANGES) {
+		r->n = MAX_RANGES + 1;
+		return;
+	}
+	r->lo[r->n] = lo;
+	r->hi[r->n++] = hi;
+}
+
+static void ranges_union(struct ranges *r, const struct ranges *add)
+{
+	if (add->n > MAX_RANGES) {
+		r->n = MAX_RANGES + 1;
+		return;
+	}
+	for (unsigned i = 0; i < add->n; i++)
+		ranges_add(r, add->lo[i], add->hi[i]);
+}
+
+/* Can test t go either way on every range? */
+static bool undecided(const struct ranges *r, const struct test *t)
+{
+	if (r->n > MAX_RANGES)
+		return false;
+	for (unsigned i = 0; i < r->n; i++) {
+		bool fail_possible, pass_possible;
+
+		if (t->op == BPF_JNE) {
+			fail_possible = r->lo[i] != r->hi[i];
+			pass_possible = r->lo[i] <= t->bound && t->bound <= r->hi[i];
+		} else if (t->op == BPF_JSLT) {
+			fail_possible = r->lo[i] < t->bound;
+			pass_possible = r->hi[i] >= t->bound;
+		} else {
+			fail_possible = r->hi[i] > t->bound;
+			pass_possible = r->lo[i] <= t->bound;
+		}
+
+		if (!fail_possible || !pass_possible)
+			return false;
+	}
+	return true;
+}
+
+/* Keep the part of each range on the given side of test t (fail: the test jumps). */
+static void ranges_split(struct ranges *r, const struct test *t, bool fail)
+{
+	for (unsigned i = 0; i < r->n && r->n <= MAX_RANGES; i++) {
+		if (t->op == BPF_JNE && !fail) {
+			r->lo[i] = r->hi[i] = t->bound;
+		} else if (t->op == BPF_JNE) { /* no holes: only a bound moves */
+			r->lo[i] += r->lo[i] == t->bound;
+			r->hi[i] -= r->hi[i] == t->bound;
+		} else if (t->op == BPF_JSLT && fail)
+			r->hi[i] = t->bound - 1;
+		else if (t->op == BPF_JSLT)
+			r->lo[i] = sl_max(r->lo[i], t->bound);
+		else if (fail)
+			r->lo[i] = t->bound + 1;
+		else
+			r->hi[i] = sl_min(r->hi[i], t->bound);
+	}
+}
+
+/*
+ * Which keys box b's tests t[0..n) need re-opaqued, given the ranges at its
+ * start; `next` gets the ranges of the paths that leave it through a failed
+ * test (and so reach the next box).
+ */
+static uint32_t plan_box(const struct ct *ct, const struct leaf_state *at, const struct test *t,
+			 unsigned n, struct leaf_state *next)
+{
+	uint32_t reop = 0;
+	struct leaf_state cur;
+	bool again = true;
+
+	while (again) {
+		again = false;
+		cur = *at;
+		for (unsigned d = 0; d < ct->dt->ndims; d++) {
+			if (reop & (1u << d))
+				ranges_set(&cur.key[d], 0, KEY_MAX);
+			next->key[d].n = 0;
+		}
+		for (unsigned i = 0; i < n && !again; i++) {
+			struct ranges fail;
+
+			if (!undecided(&cur.key[t[i].d], &t[i])) {
+				/* A fresh unknown key leaves every test of a box open: no second round. */
+				again = !(reop & (1u << t[i].d));
+				reop |= 1u << t[i].d;
+				break;
+			}
+			for (unsigned d = 0; d < ct->dt->ndims; d++) {
+				if (d != t[i].d) {
+					ranges_union(&next->key[d], &cur.key[d]);
+					continue;
+				}
+				fail = cur.key[d];
+				ranges_split(&fail, &t[i], true);
+				ranges_union(&next->key[d], &fail);
+			}
+			ranges_split(&cur.key[t[i].d], &t[i], false);
+		}
+	}
+	return reop;
+}
+
+/*
+ * Box b of a leaf: its tests, then its match code, or (when an earlier copy
+ * of the box in this tree has it within reach) the last test inverted to
+ * jump there. Falls through to the next box when b does not match; *st goes
+ * from the ranges at the box's start to those at the next box's.
+ */
+static void emit_box(struct ct *ct, uint32_t b, const struct region *r, struct leaf_state *st,
+		     sl_label out)
+{
+	struct test t[2 * SL_DT_MAX_DIMS];
+	unsigned n = box_test_list(ct, b, r, t);
+	bool shared = has_stub(ct, b);
+	sl_label next = sl_emit_new_label(ct->e);
+	struct leaf_state after;
+	uint32_t reop = plan_box(ct, st, t, n, &after);
+
+	*st = after;
+	if (ct->box_loc)
+		sl_emit_set_loc(ct->e, ct->box_loc[b]);
+	sl_emit_safe_point(ct->e);
+	/* Boxes are ascending: none left can win. (The tree's first box passed the tree's check.) */
+	if (ct->multi && ct->tree > 0 && b > ct->dt->trees[ct->tree].min_box)
+		sl_emit_jmp_imm(ct->e, BPF_JLE, BEST, (int32_t)b, out);
+	for (unsigned d = 0; d < ct->dt->ndims; d++)
+		if (reop & (1u << d))
+			reopaque(ct, ct->key[d]);
+	for (unsigned i = 0; i < n; i++) {
+		if (!shared || i + 1 < n)
+			cmp_jump(ct, t[i].op, t[i].d, t[i].bound, next);
+		else /* the last test, inverted: on a match go to the shared match code */
+			cmp_jump(ct, t[i].op == BPF_JSLT ? BPF_JSGE : t[i].op == BPF_JSGT ? BPF_JSLE : BPF_JEQ,
+				 t[i].d, t[i].bound, ct->stub[b]);
+	}
+	if (shared && !n)
+		sl_emit_ja(ct->e, ct->stub[b]);
+	if (!shared) {
+		ct->stub[b] = sl_emit_new_label(ct->e);
+		ct->stub_at[b] = (uint32_t)ct->e->ninsns;
+		ct->stub_tree[b] = ct->tree + 1;
+		sl_emit_bind(ct->e, ct->stub[b]);
+		emit_match(ct, b);
+	}
+	sl_emit_bind(ct->e, next);
+}
+
 static void emit_leaf(struct ct *ct, uint64_t rec, const struct region *r, uint64_t path)
 {
 	uint32_t count = (uint32_t)((rec >> 16) & 0xffff), off = (uint32_t)(rec >> 32);
-	uint32_t touched = 0;
-	uint64_t len = 0;
+	struct leaf_state st;
+	size_t at = ct->e->ninsns;
 	sl_label out = ct->multi ? ct->tree_done : ct->nomatch;
 
+	for (unsigned d = 0; d < ct->dt->ndims; d++)
+		ranges_set(&st.key[d], r->elo[d], r->ehi[d] >= ct->absent[d] ? KEY_MAX : r->ehi[d]);
 	for (uint32_t i = 0; i < count && !over_budget(ct); i++) {
-		uint32_t b = ct->dt->lists[off + i], tests = box_tests(ct, b, r);
-		uint32_t dims = (tests | tests >> 16) & 0xffff;
-		size_t at = ct->e->ninsns;
-		sl_label next = sl_emit_new_label(ct->e);
+		uint32_t b = ct->dt->lists[off + i];
 
-		if (ct->box_loc)
-			sl_emit_set_loc(ct->e, ct->box_loc[b]);
-		sl_emit_safe_point(ct->e);
-		/* Boxes are ascending: none left can win. (The tree's first box passed the tree's check.) */
-		if (ct->multi && ct->tree > 0 && b > ct->dt->trees[ct->tree].min_box)
-			sl_emit_jmp_imm(ct->e, BPF_JLE, BEST, (int32_t)b, out);
-		/* Keys an earlier box's tests refined: paths from its failed tests meet here. */
-		for (unsigned d = 0; d < ct->dt->ndims; d++)
-			if (dims & touched & (1u << d))
-				reopaque(ct, ct->key[d]);
-		touched |= dims;
-		for (unsigned j = 0; j < ct->dt->ndims; j++) {
-			unsigned d = ct->order[j];
-			size_t k = (size_t)b * ct->prob->ndims + d;
-
-			if (tests & (1u << d))
-				cmp_jump(ct, BPF_JSLT, d, ct->prob->lo[k], next);
-			if (tests & (1u << (16 + d)))
-				cmp_jump(ct, BPF_JSGT, d, ct->prob->hi[k], next);
+		if (b >= ct->dt->nboxes) {
+			ct->e->err = ct->e->err ? ct->e->err : -EINVAL;
+			return;
 		}
-		emit_match(ct, b);
-		sl_emit_bind(ct->e, next);
-		len += ct->e->ninsns - at;
-		if (!tests) /* the box covers the region: nothing after it can be reached */
+		emit_box(ct, b, r, &st, out);
+		if (ct->e->unreachable) /* the box covers the region: nothing after it can be reached */
 			break;
 	}
 	if (!ct->e->unreachable)
 		sl_emit_ja(ct->e, out);
 	sl_emit_set_loc(ct->e, ct->loc);
-	ct->tree_worst = sl_max(ct->tree_worst, path + len + 1);
-	ct->tree_sum += path + len + 1;
+	/* (+ a shared match code elsewhere) */
+	ct->tree_worst = sl_max(ct->tree_worst, path + (ct->e->ninsns - at) + 6);
+	ct->tree_sum += path + (ct->e->ninsns - at);
 	ct->tree_leaves++;
 }
 
@@ -319,9 +529,9 @@ static void emit_tree(struct ct *ct, uint32_t t)
 	if (t > 0) {
 		/* Whatever the last tree's compares taught the verifier, forget it. */
 		reopaque(ct, BEST);
+		sl_emit_jmp_imm(ct->e, BPF_JLE, BEST, (int32_t)dt->trees[t].min_box, ct->tree_done);
 		for (unsigned d = 0; d < dt->ndims; d++)
 			reopaque(ct, ct->key[d]);
-		sl_emit_jmp_imm(ct->e, BPF_JLE, BEST, (int32_t)dt->trees[t].min_box, ct->tree_done);
 		entry = dt->ndims + 2;
 	}
 	for (unsigned d = 0; d < dt->ndims; d++) {
@@ -382,9 +592,16 @@ void sl_ct_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_dt_pr
 	double mean;
 	int err = setup(&ct, dt, prob, in);
 
+	if (!err) {
+		ct.stub = calloc(dt->nboxes + 1, sizeof(*ct.stub));
+		ct.stub_at = calloc(dt->nboxes + 1, sizeof(*ct.stub_at));
+		ct.stub_tree = calloc(dt->nboxes + 1, sizeof(*ct.stub_tree));
+		if (!ct.stub || !ct.stub_at || !ct.stub_tree)
+			err = -ENOMEM;
+	}
 	if (err) {
 		e->err = e->err ? e->err : err;
-		return;
+		goto out;
 	}
 	emit_keys(&ct, in->slots, in->opaque_map);
 	worst = e->ninsns - ct.start;
@@ -406,6 +623,10 @@ void sl_ct_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_dt_pr
 	if (cost)
 		*cost = (struct sl_ct_cost){ .insns = e->ninsns - ct.start, .worst = worst,
 					     .mean = mean };
+out:
+	free(ct.stub);
+	free(ct.stub_at);
+	free(ct.stub_tree);
 }
 
 int sl_ct_measure(const struct sl_dt *dt, const struct sl_dt_problem *prob,

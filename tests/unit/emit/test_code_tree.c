@@ -153,10 +153,13 @@ static uint64_t run(const struct sl_emit *e, uint8_t *stack, int *steps)
 			case BPF_JA: jump = true; break;
 			case BPF_EXIT: return reg[0];
 			case BPF_JEQ: jump = *dst == src; break;
+			case BPF_JNE: jump = *dst != src; break;
 			case BPF_JGE: jump = *dst >= src; break;
 			case BPF_JLE: jump = *dst <= src; break;
 			case BPF_JSGT: jump = (int64_t)*dst > (int64_t)src; break;
 			case BPF_JSLT: jump = (int64_t)*dst < (int64_t)src; break;
+			case BPF_JSGE: jump = (int64_t)*dst >= (int64_t)src; break;
+			case BPF_JSLE: jump = (int64_t)*dst <= (int64_t)src; break;
 			default: fail_msg("JMP op %#x at %zu", op, pc);
 			}
 			if (jump)
