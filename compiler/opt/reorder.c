@@ -22,6 +22,9 @@
  * A breaker moves only past run rules that are disjoint from every breaker
  * it travels with; otherwise the travelling block is put down where it was
  * met, in its original order, so every overlapping pair keeps its order.
+ * A floating block stopped inside a run goes back to that run's end (moving
+ * into it joins no runs, it only makes more packets pass the block); a
+ * sinking block stopped inside a run stays there (fewer packets reach it).
  * The blocks summarise their rules per field (the union of the sets on each
  * field all of them test, while it stays small), which answers most checks
  * at once; the rest compare rule against rule within a work budget, past
@@ -58,6 +61,7 @@ struct reorder {
 	uint64_t budget; /* rule-against-rule checks left */
 	struct sl_ir_rule *out;
 	uint32_t nout;
+	struct sl_ir_rule *tail; /* scratch of block_restore() */
 	struct block blk;
 	bool *moved;      /* by rule id: put down elsewhere by a sweep (counted once) */
 	uint32_t nids;
@@ -219,6 +223,24 @@ static void block_flush(struct reorder *ro)
 }
 
 /*
+ * Put the block down where its last rule joined it: the run rules that
+ * passed only part of the block's way (since that rule joined) go back
+ * behind it. A float stopped inside a run would join no runs there, only be
+ * passed by more packets; the runs it did pass whole stay joined.
+ */
+static void block_put_back(struct reorder *ro)
+{
+	struct block *b = &ro->blk;
+	uint32_t at = b->joined[b->n - 1], ntail = ro->nout - at;
+
+	memcpy(ro->tail, &ro->out[at], ntail * sizeof(*ro->tail));
+	ro->nout = at;
+	block_flush(ro);
+	for (uint32_t t = 0; t < ntail; t++)
+		emit(ro, &ro->tail[t]);
+}
+
+/*
  * One direction over rules[0..n): breakers met right after a run rule travel
  * on past the following run rules while those are disjoint from all of them.
  * Floating is sinking over the reversed chain.
@@ -242,8 +264,12 @@ static int sweep(struct reorder *ro, const struct sl_ir_rule *rules, uint32_t n,
 			}
 			continue;
 		}
-		if (ro->blk.n && !passes_block(ro, r))
-			block_flush(ro);
+		if (ro->blk.n && !passes_block(ro, r)) {
+			if (reverse)
+				block_put_back(ro);
+			else
+				block_flush(ro);
+		}
 		emit(ro, r);
 	}
 	block_flush(ro);
@@ -267,8 +293,12 @@ static int reorder_chain(struct reorder *ro, struct sl_ir_chain *c)
 	if (c->nrules < 3)
 		return 0;
 	ro->out = malloc(c->nrules * sizeof(*ro->out));
-	if (!ro->out)
+	ro->tail = malloc(c->nrules * sizeof(*ro->tail));
+	if (!ro->out || !ro->tail) {
+		free(ro->out);
+		free(ro->tail);
 		return -ENOMEM;
+	}
 	err = sweep(ro, c->rules, c->nrules, false);
 	if (!err) {
 		memcpy(c->rules, ro->out, c->nrules * sizeof(*ro->out));
@@ -279,7 +309,8 @@ static int reorder_chain(struct reorder *ro, struct sl_ir_chain *c)
 		memcpy(c->rules, ro->out, c->nrules * sizeof(*ro->out));
 	}
 	free(ro->out);
-	ro->out = NULL;
+	free(ro->tail);
+	ro->out = ro->tail = NULL;
 	return err;
 }
 

@@ -31,7 +31,8 @@
 
 struct config {
 	uint64_t seed;
-	unsigned policies;   /* 0 = until --seconds */
+	unsigned policies;   /* 0 = until --seconds (or --min-packets) */
+	uint64_t min_packets; /* go on past --policies until this many packets */
 	unsigned packets;    /* per table */
 	unsigned seconds;    /* 0 = no time limit */
 	int levels[4];
@@ -43,10 +44,19 @@ struct config {
 	bool print_policy;   /* print each policy (debugging the generator) */
 };
 
+/* What one optimisation level saw: only policies it checked with no difference count. */
+struct level_stats {
+	uint64_t policies, packets, verdicts;
+	uint64_t objects, same_objects; /* loaded and run; identical to a lower level's (not rerun) */
+	unsigned mismatches, broken;
+};
+
 struct stats {
 	uint64_t policies, tables, verdicts, packets, rejected;
 	uint64_t objects, same_objects; /* objects tested; levels that built an identical one */
 	unsigned failures;
+	unsigned mismatches, broken, invalid; /* failures by kind */
+	struct level_stats level[4];          /* by position in config.levels */
 };
 
 static const char *const POLICY_NAME = "fuzz.sluice";
@@ -250,7 +260,12 @@ static enum outcome check_policy(const char *text, const struct config *cfg,
 	}
 	void *seen[4] = { 0 };
 	size_t seen_size[4] = { 0 };
+	uint64_t packets = 0;
+	for (uint32_t t = 0; t < f.ir->ntables; t++)
+		packets += only_table == UINT32_MAX || only_table == t ? npkts[t] : 0;
 	for (unsigned l = 0; l < cfg->nlevels && res == SAME; l++) {
+		struct level_stats *ls = &st->level[l];
+		uint64_t verdicts = st->verdicts;
 		struct back b;
 		bool same_object = false;
 
@@ -268,9 +283,16 @@ static enum outcome check_policy(const char *text, const struct config *cfg,
 				       !memcmp(seen[k], b.code, b.code_size);
 		if (same_object) {
 			st->same_objects++;
+			ls->same_objects++;
 		} else {
 			res = check_level(&f, &b, cfg->levels[l], pkts, npkts, only_table, fd, st);
 			st->objects++;
+			ls->objects++;
+		}
+		ls->verdicts += st->verdicts - verdicts;
+		if (res == SAME) {
+			ls->policies++;
+			ls->packets += packets;
 		}
 		seen[l] = TAKE_PTR(b.code);
 		seen_size[l] = b.code_size;
@@ -479,12 +501,24 @@ static uint64_t policy_seed(uint64_t seed, uint64_t i)
 	return seed + i;
 }
 
+/*
+ * A worker is done at policy i when it has done its share of --policies and
+ * of --min-packets (each of `jobs` workers a 1/jobs share, so that the run
+ * as a whole reaches both). Neither given: only --seconds ends the run.
+ */
+static bool done(const struct config *cfg, const struct stats *st, uint64_t i, unsigned jobs)
+{
+	if (!cfg->policies && !cfg->min_packets)
+		return false;
+	return i >= cfg->policies && st->packets * jobs >= cfg->min_packets;
+}
+
 /* Policies worker, worker + jobs, ... of the run. */
 static int run(const struct config *cfg, unsigned worker, unsigned jobs, struct stats *st)
 {
 	time_t start = time(NULL);
 
-	for (uint64_t i = worker; !cfg->policies || i < cfg->policies; i += jobs) {
+	for (uint64_t i = worker; !done(cfg, st, i, jobs); i += jobs) {
 		if (cfg->seconds && time(NULL) - start >= (time_t)cfg->seconds)
 			break;
 
@@ -517,6 +551,15 @@ static int run(const struct config *cfg, unsigned worker, unsigned jobs, struct 
 		st->tables += t;
 		if (res != SAME) {
 			st->failures++;
+			st->mismatches += res == DIFFERENT;
+			st->broken += res == BROKEN;
+			st->invalid += res == INVALID;
+			for (unsigned l = 0; l < cfg->nlevels; l++) {
+				if (res != INVALID && cfg->levels[l] == fd.level) {
+					st->level[l].mismatches += res == DIFFERENT;
+					st->level[l].broken += res == BROKEN;
+				}
+			}
 			report(&p, cfg, seed, &fd, pkts[fd.table], npkts[fd.table]);
 			free(fd.detail);
 		}
@@ -574,6 +617,14 @@ static int run_jobs(const struct config *cfg, struct stats *st)
 		st->policies += w.policies, st->tables += w.tables, st->verdicts += w.verdicts;
 		st->packets += w.packets, st->objects += w.objects;
 		st->same_objects += w.same_objects, st->failures += w.failures;
+		st->mismatches += w.mismatches, st->broken += w.broken, st->invalid += w.invalid;
+		for (unsigned l = 0; l < 4; l++) {
+			struct level_stats *a = &st->level[l], *b = &w.level[l];
+			a->policies += b->policies, a->packets += b->packets;
+			a->verdicts += b->verdicts, a->objects += b->objects;
+			a->same_objects += b->same_objects;
+			a->mismatches += b->mismatches, a->broken += b->broken;
+		}
 	}
 	return rc ? rc : st->failures ? 1 : 0;
 }
@@ -582,10 +633,15 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: sluice-diff [--seed S] [--policies N] [--packets M] [--seconds T]\n"
-		"                   [--levels 0,1,2] [--max-rules R] [--max-failures F]\n"
+		"                   [--min-packets P] [--levels 0,1,2] [--max-rules R]\n"
+		"                   [--long-tables PCT[:RULES]] [--max-failures F]\n"
 		"                   [--jobs J] [--print-policy] [-v]\n"
 		"Differential fuzzing: the reference interpreter against compiled objects in the\n"
-		"kernel. Policy i uses seed S+i; a failure prints a minimised reproducer.\n");
+		"kernel. Policy i uses seed S+i; a failure prints a minimised reproducer.\n"
+		"--packets is per table; --min-packets goes on past --policies until that many\n"
+		"packets were generated. --long-tables: PCT %% of tables hold 100..RULES (1000)\n"
+		"accept/drop rules on the 5-tuple (deep decision trees). SLUICE_CLASSIFIER=MODE\n"
+		"forces a classifier mode (tests/diff/compile_back.c).\n");
 }
 
 int main(int argc, char **argv)
@@ -599,6 +655,8 @@ int main(int argc, char **argv)
 		{ "max-rules", required_argument, NULL, 'r' },
 		{ "print-policy", no_argument, NULL, 'P' },
 		{ "max-failures", required_argument, NULL, 'F' },
+		{ "min-packets", required_argument, NULL, 'M' },
+		{ "long-tables", required_argument, NULL, 'L' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -617,7 +675,7 @@ int main(int argc, char **argv)
 	char why[256];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:n:p:t:l:r:F:j:Pvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:n:p:t:l:r:F:j:M:L:Pvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			cfg.seed = strtoull(optarg, NULL, 0);
@@ -651,6 +709,19 @@ int main(int argc, char **argv)
 		case 'F':
 			cfg.max_failures = strtoul(optarg, NULL, 0);
 			break;
+		case 'M':
+			cfg.min_packets = strtoull(optarg, NULL, 0);
+			break;
+		case 'L': {
+			char *end;
+			cfg.gen.long_pct = strtoul(optarg, &end, 10);
+			cfg.gen.long_rules = *end == ':' ? strtoul(end + 1, &end, 10) : 1000;
+			if (*end || cfg.gen.long_pct > 100 || !cfg.gen.long_rules) {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		}
 		case 'P':
 			cfg.print_policy = true;
 			break;
@@ -669,10 +740,17 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	const char *mode = getenv("SLUICE_CLASSIFIER");
+	if (!back_classifier_known()) {
+		fprintf(stderr, "sluice-diff: error: SLUICE_CLASSIFIER=%s is not a classifier mode "
+				"this build knows (see tests/diff/compile_back.c)\n", mode);
+		return 2;
+	}
 	if (!sl_kern_usable(why, sizeof(why)))
 		return sl_kern_skip("sluice-diff", why);
 
-	printf("sluice-diff: seed %llu\n", (unsigned long long)cfg.seed);
+	printf("sluice-diff: seed %llu, classifier %s\n", (unsigned long long)cfg.seed,
+	       mode && *mode ? mode : "auto");
 	fflush(stdout);
 	time_t start = time(NULL);
 	int rc = run_jobs(&cfg, &st);
@@ -684,5 +762,19 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.objects, cfg.nlevels,
 	       (unsigned long long)st.same_objects, (unsigned long long)st.verdicts,
 	       (long long)(time(NULL) - start), st.failures);
+	/* one line per level, for scripts (tests/diff/full-campaign) */
+	for (unsigned l = 0; l < cfg.nlevels; l++) {
+		const struct level_stats *ls = &st.level[l];
+		printf("sluice-diff: level -O%d classifier=%s policies=%llu packets=%llu "
+		       "verdicts=%llu objects=%llu identical=%llu mismatches=%u broken=%u\n",
+		       cfg.levels[l], mode && *mode ? mode : "auto",
+		       (unsigned long long)ls->policies, (unsigned long long)ls->packets,
+		       (unsigned long long)ls->verdicts, (unsigned long long)ls->objects,
+		       (unsigned long long)ls->same_objects, ls->mismatches, ls->broken);
+	}
+	printf("sluice-diff: totals policies=%llu tables=%llu packets=%llu mismatches=%u "
+	       "broken=%u invalid=%u\n",
+	       (unsigned long long)st.policies, (unsigned long long)st.tables,
+	       (unsigned long long)st.packets, st.mismatches, st.broken, st.invalid);
 	return rc;
 }

@@ -10,7 +10,66 @@ struct pb {
 	/* offsets where a truncation is most interesting: header starts and ends */
 	size_t cuts[32];
 	unsigned ncuts;
+	const struct gen_corner *corner; /* aim at this rule's box, or NULL */
 };
+
+/* TCP, UDP and th ports are one port as far as a box's corner goes. */
+static enum sl_field port_class(enum sl_field f)
+{
+	switch (f) {
+	case SL_FIELD_TCP_SPORT:
+	case SL_FIELD_UDP_SPORT:
+		return SL_FIELD_TH_SPORT;
+	case SL_FIELD_TCP_DPORT:
+	case SL_FIELD_UDP_DPORT:
+		return SL_FIELD_TH_DPORT;
+	default:
+		return f;
+	}
+}
+
+/* A corner of the box in field f (now and then just outside it); false when the rule leaves f. */
+static bool corner_val(struct pb *b, enum sl_field f, sl_u128 *out)
+{
+	const struct gen_corner *c = b->corner;
+
+	for (unsigned i = 0; c && i < c->n; i++) {
+		if (port_class(c->field[i]) != port_class(f))
+			continue;
+		bool high = rng_pct(b->r, 50);
+		sl_u128 v = high ? c->hi[i] : c->lo[i];
+		if (rng_pct(b->r, 15)) {
+			if (high && v < sl_field_max(f))
+				v++;
+			else if (!high && v > 0)
+				v--;
+		}
+		*out = v;
+		return true;
+	}
+	return false;
+}
+
+/* The L4 protocol the box's rule needs, or -1 when it does not say. */
+static int corner_l4(const struct gen_corner *c, struct rng *r)
+{
+	for (unsigned i = 0; c && i < c->n; i++) {
+		switch (c->field[i]) {
+		case SL_FIELD_TCP_SPORT:
+		case SL_FIELD_TCP_DPORT:
+			return 6;
+		case SL_FIELD_UDP_SPORT:
+		case SL_FIELD_UDP_DPORT:
+			return 17;
+		case SL_FIELD_TH_SPORT:
+		case SL_FIELD_TH_DPORT:
+			return rng_pct(r, 50) ? 6 : 17;
+		default:
+			break;
+		}
+	}
+	return -1;
+}
 
 static void cut_here(struct pb *b)
 {
@@ -37,7 +96,10 @@ static sl_u128 val(struct pb *b, enum sl_field f, sl_u128 fallback)
 {
 	const struct gen_values *v = b->v;
 	unsigned roll = rng_below(b->r, 100);
+	sl_u128 c;
 
+	if (b->corner && corner_val(b, f, &c))
+		return c;
 	if (roll < 70 && v->n[f])
 		return v->v[f][rng_below(b->r, v->n[f])];
 	if (roll < 85)
@@ -50,7 +112,13 @@ static uint8_t pick_l4(struct pb *b, bool v6)
 {
 	static const uint8_t common[] = { 6, 6, 17, 17, 1, 58, 50, 59, 132, 0 };
 	unsigned roll = rng_below(b->r, 100);
+	int want = corner_l4(b->corner, b->r);
+	sl_u128 proto;
 
+	if (want >= 0)
+		return (uint8_t)want;
+	if (b->corner && corner_val(b, SL_FIELD_IP_PROTOCOL, &proto))
+		return (uint8_t)proto;
 	if (roll < 30)
 		return val(b, SL_FIELD_META_L4PROTO, 6);
 	if (roll < 40)
@@ -115,7 +183,7 @@ static void ipv4(struct pb *b)
 	uint16_t frag;
 	unsigned roll = rng_below(b->r, 100);
 
-	if (roll < 60)
+	if (roll < 60 || b->corner)
 		frag = rng_pct(b->r, 50) ? 0x4000 : 0; /* DF or nothing */
 	else if (roll < 75)
 		frag = 0x2000; /* first fragment */
@@ -131,7 +199,7 @@ static void ipv4(struct pb *b)
 	put(b, rng_next(b->r), 2);
 	put(b, frag, 2);
 	put(b, val(b, SL_FIELD_IP_TTL, 64), 1);
-	put(b, rng_pct(b->r, 30) ? val(b, SL_FIELD_IP_PROTOCOL, proto) : proto, 1);
+	put(b, rng_pct(b->r, 30) && !b->corner ? val(b, SL_FIELD_IP_PROTOCOL, proto) : proto, 1);
 	uint8_t real_proto = b->p->data[b->p->len - 1];
 	put(b, 0, 2);
 	put(b, val(b, SL_FIELD_IP_SADDR, 0x0a000001), 4);
@@ -222,10 +290,15 @@ void gen_packet(struct rng *r, const struct gen_values *v, enum sl_hook hook,
 		tags = roll < 75 ? 1 : roll < 90 ? 2 : 3;
 	if (!l2 && roll >= 90)
 		tags = 1; /* cgroup_skb: 0x8100 is just another protocol */
+	/* policies with long tables: often a whole IPv4 packet at a corner of one rule's box */
+	if (v->ncorners && rng_pct(r, 40)) {
+		b.corner = &v->corners[rng_below(r, v->ncorners)];
+		tags = l2 && rng_pct(r, 80) ? 0 : tags;
+	}
 
 	put(&b, val(&b, SL_FIELD_ETHER_DADDR, 0x020000000002ULL), 6);
 	put(&b, val(&b, SL_FIELD_ETHER_SADDR, 0x020000000001ULL), 6);
-	uint16_t type = pick_ethertype(&b);
+	uint16_t type = b.corner ? SL_ETH_P_IP : pick_ethertype(&b);
 	if (!l2 && type < 0x600)
 		type = SL_ETH_P_IP;
 	for (unsigned i = 0; i < tags; i++) {
@@ -243,6 +316,8 @@ void gen_packet(struct rng *r, const struct gen_values *v, enum sl_hook hook,
 			put(&b, rng_next(r), 1);
 
 	/* aim at `meta length` bounds by padding up to one */
+	if (b.corner)
+		return; /* whole, as the rule's box wants it */
 	if (rng_pct(r, 15) && v->n[SL_FIELD_META_LENGTH]) {
 		sl_u128 want = v->v[SL_FIELD_META_LENGTH][rng_below(r, v->n[SL_FIELD_META_LENGTH])];
 		if (!l2)

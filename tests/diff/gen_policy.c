@@ -100,7 +100,24 @@ struct gen {
 	unsigned nconst;
 	bool no_names; /* inside a range: numbers only */
 	unsigned nshared; /* chains s0.. shared by every table, after the tables' own */
+	bool long_table; /* rules of a long table (gen_policy_opts.long_pct) */
+	struct gen_corner *corner; /* the box of the long-table rule being written */
 };
+
+static void note_corner(struct gen *g, enum sl_field f, sl_u128 lo, sl_u128 hi)
+{
+	struct gen_corner *c = g->corner;
+	unsigned i = 0;
+
+	if (!c)
+		return;
+	while (i < c->n && c->field[i] != f)
+		i++;
+	if (i == SL_ARRAY_SIZE(c->field))
+		return;
+	c->field[i] = f, c->lo[i] = lo, c->hi[i] = hi;
+	c->n += i == c->n;
+}
 
 static sl_u128 pick_special(struct gen *g, enum sl_field f)
 {
@@ -292,7 +309,7 @@ static void print_element(struct gen *g, struct strbuf *b, enum sl_field f)
 
 	if (fi->kind == SL_KIND_FRAG)
 		v %= 3;
-	if (rng_pct(g->r, 3) && fi->kind != SL_KIND_TCP_FLAGS) {
+	if (rng_pct(g->r, g->long_table ? 1 : 3) && fi->kind != SL_KIND_TCP_FLAGS) {
 		/* the whole domain: still a test that the packet has the field */
 		g->no_names = true;
 		print_value(g, b, f, 0);
@@ -309,6 +326,8 @@ static void print_element(struct gen *g, struct strbuf *b, enum sl_field f)
 		unsigned len = rng_pct(g->r, 60) ? (unsigned)rng_below(g->r, fi->bits + 1)
 						 : (fi->bits == 32 ? 8 * (unsigned)rng_range(g->r, 1, 4)
 								   : 16 * (unsigned)rng_range(g->r, 1, 8));
+		if (g->long_table && len < fi->bits / 2)
+			len = fi->bits - len; /* long tables: mostly specific prefixes */
 		sl_u128 host = len >= fi->bits ? 0 : (max >> len);
 		if (len == 0)
 			len = 1 + rng_below(g->r, fi->bits); /* /0 is the whole domain */
@@ -317,11 +336,12 @@ static void print_element(struct gen *g, struct strbuf *b, enum sl_field f)
 		print_value(g, b, f, v);
 		sb_printf(b, "/%u", len);
 		values_add_interval(&g->p->values, g->r, f, v, v | host);
+		note_corner(g, f, v, v | host);
 		return;
 	}
 	if (fi->kind != SL_KIND_FRAG && fi->kind != SL_KIND_TCP_FLAGS && roll < 75) {
 		/* mostly narrow ranges: wide ones in wide domains match everything */
-		unsigned shape = rng_below(g->r, 100);
+		unsigned shape = rng_below(g->r, g->long_table ? 80 : 100);
 		sl_u128 w = shape < 50 ? v + rng_below(g->r, 17)
 			  : shape < 80 ? v + rng_below(g->r, 1025) : pick_value(g, f);
 		if (w > max)
@@ -335,10 +355,12 @@ static void print_element(struct gen *g, struct strbuf *b, enum sl_field f)
 		print_value(g, b, f, hi);
 		g->no_names = false;
 		values_add_interval(&g->p->values, g->r, f, lo, hi);
+		note_corner(g, f, lo, hi);
 		return;
 	}
 	print_value(g, b, f, v);
 	values_add_interval(&g->p->values, g->r, f, v, v);
+	note_corner(g, f, v, v);
 }
 
 static void print_set(struct gen *g, struct strbuf *b, enum sl_field f)
@@ -388,6 +410,8 @@ static void print_match(struct gen *g, struct strbuf *b, enum sl_field f)
 	}
 	sb_printf(b, "%s ", fi->name);
 	unsigned op = rng_below(g->r, 100);
+	if (g->long_table)
+		op = op < 25 ? 100 : op; /* no != (most would match almost anything) */
 	if (op < 25)
 		sb_printf(b, "!= ");
 	else if (op < 40)
@@ -400,10 +424,33 @@ static void print_match(struct gen *g, struct strbuf *b, enum sl_field f)
 			return;
 		}
 	}
-	if (rng_pct(g->r, 30))
+	if (rng_pct(g->r, g->long_table ? 8 : 30))
 		print_set(g, b, f);
 	else
 		print_element(g, b, f);
+}
+
+/* ClassBench's fields: IPv4 addresses, protocol, TCP/UDP (or either) ports. */
+static size_t pick_five_tuple(struct gen *g, enum sl_hook hook, enum sl_field *out, size_t max)
+{
+	static const enum sl_field ports[][2] = {
+		{ SL_FIELD_TCP_SPORT, SL_FIELD_TCP_DPORT },
+		{ SL_FIELD_UDP_SPORT, SL_FIELD_UDP_DPORT },
+		{ SL_FIELD_TH_SPORT, SL_FIELD_TH_DPORT },
+	};
+	const enum sl_field *l4 = ports[rng_below(g->r, 3)];
+	enum sl_field pool[] = { SL_FIELD_IP_SADDR, SL_FIELD_IP_DADDR, SL_FIELD_IP_PROTOCOL,
+				 l4[0], l4[1] };
+	/* two fields or more: one alone (`ip protocol 6`) would cover much of what follows */
+	size_t want = rng_range(g->r, max < 2 ? max : 2, max < 5 ? max : 5), n = 0;
+
+	/* a random subset, in the pool's order (as ClassBench writes them) */
+	for (size_t i = 0; i < SL_ARRAY_SIZE(pool) && n < want; i++) {
+		if (rng_below(g->r, SL_ARRAY_SIZE(pool) - i) < want - n &&
+		    (sl_field_info(pool[i])->hooks & SL_HOOK_BIT(hook)))
+			out[n++] = pool[i];
+	}
+	return n;
 }
 
 /* Fields a rule tests, chosen around one protocol stack so rules can match. */
@@ -429,6 +476,11 @@ static size_t pick_fields(struct gen *g, enum sl_hook hook, enum sl_field *out, 
 	unsigned stack = rng_below(g->r, 3); /* any, IPv4, IPv6 */
 	unsigned l4i = rng_below(g->r, 6);   /* 5: none */
 	size_t n = 0, want = rng_pct(g->r, 6) ? 0 : rng_range(g->r, 1, max);
+
+	if (g->long_table && rng_pct(g->r, 95))
+		return pick_five_tuple(g, hook, out, max);
+	if (g->long_table && !want)
+		want = 1; /* a long table of catch-alls would be a short one */
 
 	if (l4i == 3)
 		stack = 1;
@@ -475,12 +527,22 @@ static void gen_rule(struct gen *g, struct gen_block *blk, size_t self, size_t f
 	enum sl_field fields[8];
 	size_t n = pick_fields(g, blk->hook, fields, g->opts->max_matches);
 	struct strbuf b = { 0 };
+	struct gen_values *v = &g->p->values;
 
+	if (g->long_table) {
+		if (v->ncorners == v->ccorners) {
+			v->ccorners = v->ccorners ? 2 * v->ccorners : 64;
+			v->corners = xgrow(v->corners, v->ccorners, sizeof(*v->corners));
+		}
+		g->corner = &v->corners[v->ncorners++];
+		g->corner->n = 0;
+	}
 	rule->matches = xgrow(NULL, n, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
 		print_match(g, &b, fields[i]);
 		rule->matches[i] = sb_take(&b);
 	}
+	g->corner = NULL;
 	rule->nmatches = n;
 	rule->counter = rng_pct(g->r, 25);
 
@@ -497,6 +559,11 @@ static void gen_rule(struct gen *g, struct gen_block *blk, size_t self, size_t f
 	size_t ntargets = (hi > lo ? hi - lo : 0) +
 			  (g->nshared > shared_from ? g->nshared - shared_from : 0);
 	unsigned roll = rng_below(g->r, 100);
+	if (g->long_table) {
+		/* one long run of accept/drop rules (counters do not end it) */
+		rule->action = xstrdup(roll < 50 ? "accept" : "drop");
+		return;
+	}
 	if (roll < 12 && ntargets) {
 		size_t k = rng_below(g->r, ntargets);
 		const char *verb = rng_pct(g->r, 60) ? "jump" : "goto";
@@ -588,10 +655,14 @@ void gen_policy(struct rng *r, const struct gen_policy_opts *opts, struct gen_po
 			size_t max = blk->is_table && big ? 6 * opts->max_rules : opts->max_rules;
 			size_t n = rng_range(r, blk->is_table ? 1 : 0, max);
 
+			g.long_table = opts->long_pct && blk->is_table && rng_pct(r, opts->long_pct);
+			if (g.long_table)
+				n = rng_range(r, opts->long_rules < 100 ? 1 : 100, opts->long_rules);
 			blk->rules = xgrow(NULL, n, sizeof(*blk->rules));
 			blk->nrules = n;
 			for (size_t k = 0; k < n; k++)
 				gen_rule(&g, blk, i, first + 1, nchains, &blk->rules[k]);
+			g.long_table = false;
 		}
 	}
 	/* shared chains test only what every hook sees (cgroup_skb's view) */
@@ -662,5 +733,6 @@ void gen_policy_free(struct gen_policy *p)
 	free(p->blocks);
 	for (int f = 0; f < SL_FIELD_COUNT; f++)
 		free(p->values.v[f]);
+	free(p->values.corners);
 	memset(p, 0, sizeof(*p));
 }

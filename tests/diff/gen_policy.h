@@ -13,10 +13,23 @@
 #include "rng.h"
 #include "util.h"
 
+/*
+ * The box of one rule of a long table: per field it tests, the (last)
+ * interval it wrote. Packets aimed at its corners test all of the rule's
+ * edges at once, as ClassBench traces do (decision trees cut boxes there).
+ */
+struct gen_corner {
+	enum sl_field field[8];
+	sl_u128 lo[8], hi[8];
+	unsigned n;
+};
+
 /* Values worth aiming packets at, per field: interval edges and their neighbours. */
 struct gen_values {
 	sl_u128 *v[SL_FIELD_COUNT];
 	size_t n[SL_FIELD_COUNT], cap[SL_FIELD_COUNT];
+	struct gen_corner *corners; /* rules of long tables only */
+	size_t ncorners, ccorners;
 };
 
 struct gen_rule {
@@ -48,6 +61,14 @@ struct gen_policy_opts {
 	unsigned max_chains;  /* per table */
 	unsigned max_rules;   /* per block */
 	unsigned max_matches; /* per rule */
+	/*
+	 * long_pct % of tables are long: up to long_rules (at least 100 when
+	 * long_rules allows) accept/drop rules mostly on the 5-tuple, the shape
+	 * the classifier turns into deep decision trees. 0: none (and the
+	 * generator draws exactly what it drew before the option existed).
+	 */
+	unsigned long_pct;
+	unsigned long_rules;
 };
 
 void gen_policy(struct rng *r, const struct gen_policy_opts *opts, struct gen_policy *out);

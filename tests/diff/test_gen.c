@@ -44,8 +44,11 @@ int main(int argc, char **argv)
 {
 	unsigned n = argc > 1 ? strtoul(argv[1], NULL, 0) : 300;
 	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
+	/* a third argument: that % of tables long (100-1000 rules, as --long-tables) */
 	struct gen_policy_opts opts = { .max_tables = 2, .max_chains = 3, .max_rules = 12,
-					.max_matches = 4 };
+					.max_matches = 4,
+					.long_pct = argc > 3 ? strtoul(argv[3], NULL, 0) : 0,
+					.long_rules = 1000 };
 	unsigned failures = check_edges(), verdicts[2] = { 0 }, by_rule = 0;
 
 	for (unsigned i = 0; i < n; i++) {

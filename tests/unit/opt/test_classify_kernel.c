@@ -260,6 +260,11 @@ static void classbench_walks_match_interpreter(void **state)
 	}
 	/* Tables beyond one 4 MiB map value: the object has .rodata and .rodata.1. */
 	assert_true(run_set("acl1_100000", UINT32_MAX, true, SL_CLASSIFIER_AUTO) > (4u << 20));
+	/*
+	 * Trees packed into several nodes/lists tables: one pack holds at most
+	 * 4 + 4 MiB and the records 4 MiB, so over 12 MiB means two packs or more.
+	 */
+	assert_true(run_set("fw1_100000", UINT32_MAX, false, SL_CLASSIFIER_TREE) > (12u << 20));
 }
 
 /* Segments around rules a classifier cannot answer: counter-only, jumps, IPv6. */

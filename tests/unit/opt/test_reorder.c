@@ -171,6 +171,26 @@ static void breaker_floats_when_it_cannot_sink(void **state)
 	sl_arena_free(a);
 }
 
+static void a_float_stopped_inside_a_run_goes_back(void **state)
+{
+	struct sl_arena *a = sl_arena_new();
+	struct rspec s[] = {
+		{ SL_IR_ACCEPT, false, 0, 2, { TCP, { DPORT, 22, 22 } } },
+		{ SL_IR_ACCEPT, false, 0, 2, { UDP, { THDPORT, 53, 53 } } }, /* could pass it */
+		{ SL_IR_CONTINUE, true, 0, 2, { TCP, { DPORT, 20, 30 } } },
+		{ SL_IR_DROP, false, 0, 2, { TCP, { DPORT, 22, 22 } } },
+	};
+	struct sl_ir *ir = one_chain(a, s, 4);
+	struct sl_opt_stats st = { 0 };
+
+	(void)state;
+	/* rising above rule 1 only would join no runs: more packets would count-check */
+	sl_opt_reorder(ir, &st);
+	expect_order(ir, (const uint32_t[]){ 0, 1, 2, 3 }, 4);
+	assert_int_equal(st.moved, 0);
+	sl_arena_free(a);
+}
+
 static void a_block_travels_together_and_keeps_its_order(void **state)
 {
 	struct sl_arena *a = sl_arena_new();
@@ -351,6 +371,7 @@ int main(void)
 		cmocka_unit_test(ipv6_rule_sinks_out_of_an_ipv4_run),
 		cmocka_unit_test(overlapping_breakers_stay),
 		cmocka_unit_test(breaker_floats_when_it_cannot_sink),
+		cmocka_unit_test(a_float_stopped_inside_a_run_goes_back),
 		cmocka_unit_test(a_block_travels_together_and_keeps_its_order),
 		cmocka_unit_test(random_policies_keep_every_first_match),
 		cmocka_unit_test(large_chain_stays_bounded),
