@@ -4,8 +4,9 @@
  *
  *   codegen.c         sl_codegen(): maps, one program per table, hand-off to the object
  *   codegen_parse.c   prologue: parse the headers the table needs into stack slots
- *   codegen_match.c   "does field F lie in set S" as branch-free arithmetic
- *   codegen_linear.c  the rule list as straight code (-O0); chains inlined
+ *                     (a fast path for untagged Ethernet/IPv4, then the general parse)
+ *   codegen_match.c   "does field F lie in set S": branch-free arithmetic, or a jump
+ *   codegen_linear.c  the rule list as straight code (early exit, in chunks); chains inlined
  *   codegen_insn.c    the instruction buffer (insn.h)
  *
  * The parse leaves every field the table uses in an 8-byte stack slot (a
