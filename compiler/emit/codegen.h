@@ -4,8 +4,9 @@
  *
  *   codegen.c         sl_codegen(): maps, one program per table, hand-off to the object
  *   codegen_parse.c   prologue: parse the headers the table needs into stack slots
- *   codegen_match.c   "does field F lie in set S" as branch-free arithmetic
- *   codegen_linear.c  the rule list as straight code (-O0); chains inlined
+ *                     (a fast path for untagged Ethernet/IPv4, then the general parse)
+ *   codegen_match.c   "does field F lie in set S": branch-free arithmetic, or a jump
+ *   codegen_linear.c  the rule list as straight code (early exit, in chunks); chains inlined
  *   codegen_insn.c    the instruction buffer (insn.h)
  *
  * The parse leaves every field the table uses in an 8-byte stack slot (a
@@ -40,6 +41,17 @@ struct sl_cg_tail {
 	bool used;
 };
 
+/* Rules in one chunk of early-exit code (see codegen_linear.c). */
+#define SL_CG_CHUNK_RULES 64
+
+/* A rule of the open chunk: its first test is emitted, the rest waits. */
+struct sl_cg_early {
+	const struct sl_ir_rule *rule;
+	uint32_t first;	 /* its most selective predicate, tested first */
+	sl_label entry;	 /* its first test */
+	sl_label rest;	 /* its other tests and its action */
+};
+
 struct sl_cg {
 	const struct sl_ir *ir;
 	const struct sl_codegen_opts *opts;
@@ -54,8 +66,14 @@ struct sl_cg {
 	struct sl_bpf_object *obj; /* bodies may add maps (table_walk_cg.c) */
 	struct sl_arena *arena;
 	struct sl_cg_tail tails[2][2];     /* [verdict][counted] */
-	struct sl_cg_tail decided;         /* end of a chunk whose rule R9 decided */
-	uint32_t chunk_rules;              /* rules in the open chunk (codegen_linear.c) */
+	struct sl_cg_tail decided;         /* end of a walk whose rule R9 decided */
+	/* The open chunk of early-exit rules (codegen_linear.c). */
+	struct sl_cg_early chunk[SL_CG_CHUNK_RULES];
+	uint32_t chunk_rules;  /* rules in the open chunk */
+	uint32_t chunk_insns;  /* estimated size of its code */
+	uint32_t chunks;       /* chunks opened so far */
+	int32_t held;          /* field whose value R4 holds at the next first test, or -1 */
+	sl_label chunk_end;
 };
 
 /* Words of 32 bits (128-bit fields) or one 64-bit word. */
@@ -78,6 +96,22 @@ void sl_cg_parse(struct sl_cg *cg);
  * slot value is NOT in `set`. Clobbers R1-R5 (never dst when dst is R6-R9).
  */
 void sl_cg_mismatch(struct sl_cg *cg, enum sl_field field, struct sl_iset set, uint8_t dst);
+
+/*
+ * codegen_match.c: jump to `target` when the field's slot value is in `set`
+ * (when_in) or is not (!when_in); fall through otherwise. Clobbers R1-R6.
+ */
+void sl_cg_branch(struct sl_cg *cg, enum sl_field field, struct sl_iset set, bool when_in,
+		  sl_label target);
+/*
+ * The same, jumping when in the set, for a narrow field (a wide one goes to
+ * sl_cg_branch()): the value is in `reg` (R1, R4-R9), loaded from its slot
+ * when `load`; clobbers R2, R3 and never reg.
+ */
+void sl_cg_branch_in(struct sl_cg *cg, enum sl_field field, struct sl_iset set, sl_label target,
+		     uint8_t reg, bool load);
+/* Estimated instructions of sl_cg_branch() for the set (an upper bound). */
+uint32_t sl_cg_branch_cost(enum sl_field field, struct sl_iset set);
 
 /* codegen_linear.c: the table's rules, -O0. Returns 0 or -errno (reported). */
 int sl_cg_linear(struct sl_cg *cg);

@@ -168,6 +168,11 @@ void sl_emit_jmp_imm(struct sl_emit *e, uint8_t op, uint8_t dst, int32_t imm, sl
 	jump_to(e, SL_INSN(BPF_JMP | BPF_OP(op) | BPF_K, dst, 0, 0, imm), label);
 }
 
+void sl_emit_jmp32_imm(struct sl_emit *e, uint8_t op, uint8_t dst, int32_t imm, sl_label label)
+{
+	jump_to(e, SL_INSN(BPF_JMP32 | BPF_OP(op) | BPF_K, dst, 0, 0, imm), label);
+}
+
 void sl_emit_jmp_reg(struct sl_emit *e, uint8_t op, uint8_t dst, uint8_t src, sl_label label)
 {
 	jump_to(e, SL_INSN(BPF_JMP | BPF_OP(op) | BPF_X, dst, src, 0, 0), label);

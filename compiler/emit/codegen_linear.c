@@ -3,21 +3,43 @@
  * -O0 body: the rules one after the other, as written; chains inlined at
  * every jump/goto (the checker forbids cycles and bounds nesting).
  *
- * A rule computes its mismatch in R6 (codegen_match.c). Runs of plain
- * accept/drop rules are evaluated in chunks of up to CHUNK_RULES without any
- * branch: R8 stays all-ones while no rule of the chunk matched, R9 collects
- * the first matching rule (id << 2 | counted << 1 | drop, the payload a
- * decision tree's leaves carry too), and one jump at the end of the chunk
- * goes to the shared "decided" tail. Other rules
- * (counting and going on, jump, goto, return) skip themselves with one jump.
+ * Accept/drop rules are early-exit code, as a C compiler would write them:
+ * a rule tests its most selective predicate first, and a packet that fails
+ * it has paid two or three instructions for the rule. Rules come in chunks
+ * of up to SL_CG_CHUNK_RULES:
  *
- * Why chunks: the verifier walks paths depth first. When a rule's match ends
- * a path right away, newer kernels (6.18) redo their stack liveness analysis
- * over the whole program at the end of each such path that met new stack
- * accesses: one path end per rule made loading quadratic in the rule count
- * (9,000 one-field rules: 17 s). One path end per chunk divides that by
- * CHUNK_RULES while keeping the wasted work per packet after the deciding
- * rule to at most one chunk.
+ *       [dispatch: if <slot> s>= 0 goto body; goto end]   (not in the first chunk)
+ *   body:
+ *   e1: if <first test of rule 1 passes> goto r1
+ *   e2: if <first test of rule 2 passes> goto r2
+ *       ...
+ *       goto end
+ *   r1: if <another test of rule 1 fails> goto e2
+ *       ...  verdict of rule 1
+ *   r2: ...
+ *   end:
+ *
+ * The layout is for the verifier, which walks paths depth first, following
+ * the fall-through of a branch and stacking its target (at most 8192 pending
+ * branches). Its first path falls through every first test and every
+ * dispatch (the dispatch's test is always true, but not to the verifier), so
+ * it sees the whole program before any rule's rest; then it takes up the
+ * chunks from the last, and a chunk's rests, each a short path that ends in a
+ * verdict or in a state it has seen. At most one pending branch per rule of
+ * a chunk and one per chunk. And on kernels (6.18) that redo their stack
+ * liveness analysis over the whole program at the end of a path that read a
+ * stack slot not yet known to be read later, few paths do: every later rule
+ * has been seen when a rest is walked. Rules testing each predicate in turn
+ * with the fall-through as "match" made one such path end per rule:
+ * quadratic, 9,000 rules took 17 s to load.
+ *
+ * A first test keeps the field's value in R4: when the next rule tests the
+ * same field first, and this rule's rest leaves R4 alone, it is not read
+ * again, and the test is one compare-and-jump.
+ *
+ * Other rules (counting and going on, jump, goto, return, no predicate) test
+ * all predicates branch-free (codegen_match.c) and skip themselves with one
+ * jump.
  */
 #include <errno.h>
 
@@ -25,8 +47,22 @@
 #include "table_walk.h"
 
 #define MAX_NESTING 16
-#define CHUNK_RULES 64
-#define ENC_ID_MAX  ((1u << 29) - 1) /* the payload fits a 31-bit immediate */
+/*
+ * Chunks stay this short (estimated), and so do rules in chunks, so that
+ * the backward jumps from a rest to the next rule stay within 16 bits.
+ */
+#define CHUNK_INSNS 8192
+#define RULE_INSNS  4096
+/*
+ * The verifier walks at most 1,000,000 instruction steps, and early-exit code
+ * costs it about 2.3 steps per instruction (a rule's rest that fails walks a
+ * few first tests again until a state it stored): beyond this many
+ * instructions the program cannot load, so it is not built.
+ */
+#define STRAIGHT_MAX 400000u
+
+/* At most one predicate per field: a rule's predicates fit a 64-bit mask. */
+_Static_assert(SL_FIELD_COUNT <= 64, "predicate masks");
 
 static int emit_chain(struct sl_cg *cg, uint32_t chain, sl_label ret, unsigned depth,
 		      bool ret_follows);
@@ -34,6 +70,11 @@ static int emit_chain(struct sl_cg *cg, uint32_t chain, sl_label ret, unsigned d
 static struct sl_loc action_loc(const struct sl_ir_rule *r)
 {
 	return r->action_loc.file != UINT32_MAX ? r->action_loc : r->loc;
+}
+
+static struct sl_loc pred_loc(const struct sl_ir_rule *r, const struct sl_ir_pred *p)
+{
+	return p->loc.file != UINT32_MAX ? p->loc : r->loc;
 }
 
 /* R6 = negative when the rule does not match (0 when it has no predicate). */
@@ -46,7 +87,7 @@ static void emit_mismatch(struct sl_cg *cg, const struct sl_ir_rule *r)
 	for (uint32_t k = 0; k < r->npreds; k++) {
 		const struct sl_ir_pred *p = &r->preds[k];
 
-		sl_emit_set_loc(e, p->loc.file != UINT32_MAX ? p->loc : r->loc);
+		sl_emit_set_loc(e, pred_loc(r, p));
 		sl_emit_safe_point(e);
 		sl_cg_mismatch(cg, p->field, p->set, k ? SL_R7 : SL_R6);
 		if (k)
@@ -54,44 +95,218 @@ static void emit_mismatch(struct sl_cg *cg, const struct sl_ir_rule *r)
 	}
 }
 
-static bool chunkable(const struct sl_ir_rule *r)
+static uint32_t rule_cost(const struct sl_ir_rule *r)
 {
-	return (r->action == SL_IR_ACCEPT || r->action == SL_IR_DROP) && r->id <= ENC_ID_MAX;
+	uint64_t n = 4;
+
+	for (uint32_t k = 0; k < r->npreds; k++)
+		n += sl_cg_branch_cost(r->preds[k].field, r->preds[k].set);
+	return n < UINT32_MAX ? (uint32_t)n : UINT32_MAX;
+}
+
+static bool early_exit(const struct sl_ir_rule *r)
+{
+	return (r->action == SL_IR_ACCEPT || r->action == SL_IR_DROP) && r->npreds &&
+	       r->npreds <= 64 && rule_cost(r) <= RULE_INSNS;
+}
+
+/* The share of the field's values the predicate accepts. */
+static double pred_share(const struct sl_ir_pred *p)
+{
+	double n = 0, domain = 1;
+
+	for (uint32_t i = 0; i < p->set.n; i++)
+		n += (double)(p->set.iv[i].hi - p->set.iv[i].lo) + 1;
+	for (unsigned b = 0; b < sl_field_info(p->field)->bits; b++)
+		domain *= 2;
+	return n / domain;
+}
+
+/* Does predicate a go before b? Fewer values first (it fails most); then cheaper. */
+static bool pred_before(const struct sl_ir_pred *a, const struct sl_ir_pred *b)
+{
+	double sa = pred_share(a), sb = pred_share(b);
+
+	if (sa != sb)
+		return sa < sb;
+	return sl_cg_branch_cost(a->field, a->set) < sl_cg_branch_cost(b->field, b->set);
+}
+
+/* The meta protocol values a packet that has the field can have (0, 1 or 2 of them). */
+static unsigned field_l3(enum sl_field f, int32_t l3[2])
+{
+	const struct sl_field_info *fi = sl_field_info(f);
+
+	if (fi->implied_l3 >= 0) {
+		l3[0] = fi->implied_l3;
+		return 1;
+	}
+	if (fi->implied_l4 >= 0 || f == SL_FIELD_META_L4PROTO) {
+		l3[0] = SL_ETH_P_IP;
+		l3[1] = SL_ETH_P_IPV6;
+		return 2;
+	}
+	return 0;
+}
+
+/*
+ * Does another predicate of the rule imply predicate k? `meta protocol` and
+ * `meta l4proto` tests that the rule's other fields imply (`ip saddr` is only
+ * present in IPv4 packets, `tcp dport` only when l4proto is 6) need no code:
+ * the implying field is tested, and a predicate on a missing field is false.
+ * Implications only run from L4 and L3 fields down to the protocols: no cycle.
+ */
+static bool pred_implied(const struct sl_ir_rule *r, uint32_t k)
+{
+	const struct sl_ir_pred *p = &r->preds[k];
+
+	if (p->field != SL_FIELD_META_PROTOCOL && p->field != SL_FIELD_META_L4PROTO)
+		return false;
+	for (uint32_t j = 0; j < r->npreds; j++) {
+		const struct sl_field_info *fi = sl_field_info(r->preds[j].field);
+		int32_t v[2];
+		unsigned n = 0;
+
+		if (j == k)
+			continue;
+		if (p->field == SL_FIELD_META_PROTOCOL) {
+			n = field_l3(r->preds[j].field, v);
+		} else if (fi->implied_l4 >= 0) {
+			v[n++] = fi->implied_l4;
+			if (fi->implied_l4_alt >= 0)
+				v[n++] = fi->implied_l4_alt;
+		}
+		bool all = n > 0;
+
+		for (unsigned i = 0; i < n; i++)
+			all = all && sl_iset_contains(p->set, (sl_u128)v[i]);
+		if (all)
+			return true;
+	}
+	return false;
+}
+
+/* The untested predicate to test next. */
+static uint32_t next_test(const struct sl_ir_rule *r, uint64_t tested)
+{
+	uint32_t best = UINT32_MAX;
+
+	for (uint32_t j = 0; j < r->npreds; j++) {
+		if (tested & (1ull << j))
+			continue;
+		if (best == UINT32_MAX || pred_before(&r->preds[j], &r->preds[best]))
+			best = j;
+	}
+	return best;
+}
+
+/*
+ * The rest of a chunk's rule: its other predicates, each failing to `next`
+ * (the next rule's first test); then its verdict.
+ */
+static void emit_rest(struct sl_cg *cg, const struct sl_cg_early *x, sl_label next)
+{
+	const struct sl_ir_rule *r = x->rule;
+	struct sl_emit *e = &cg->e;
+	uint64_t tested = 1ull << x->first;
+	enum sl_verdict verdict = r->action == SL_IR_DROP ? SL_VERDICT_DROP : SL_VERDICT_ACCEPT;
+
+	sl_emit_bind(e, x->rest);
+	for (uint32_t n = 1; n < r->npreds; n++) {
+		uint32_t k = next_test(r, tested);
+
+		tested |= 1ull << k;
+		if (pred_implied(r, k))
+			continue;
+		sl_emit_set_loc(e, pred_loc(r, &r->preds[k]));
+		sl_emit_safe_point(e);
+		sl_cg_branch(cg, r->preds[k].field, r->preds[k].set, false, next);
+	}
+	sl_emit_set_loc(e, action_loc(r));
+	if (!r->counter && cg->decision_map < 0) {
+		/* Nothing to count or record: no detour through a shared tail. */
+		sl_emit(e, SL_MOV64_IMM(SL_R0, sl_verdict_retval(cg->hook, verdict)));
+		sl_emit(e, SL_EXIT());
+		return;
+	}
+	sl_cg_verdict(cg, r->id, verdict, r->counter);
+}
+
+/* Does the rule's rest (all but its first predicate) overwrite R4? */
+static bool rest_clobbers_r4(const struct sl_ir_rule *r, uint32_t first)
+{
+	for (uint32_t k = 0; k < r->npreds; k++) {
+		if (k != first && sl_cg_words(r->preds[k].field) > 1)
+			return true; /* wide tests use R4 (codegen_match.c) */
+	}
+	return false;
 }
 
 static void chunk_close(struct sl_cg *cg)
 {
-	if (!cg->chunk_rules)
+	struct sl_emit *e = &cg->e;
+	uint32_t n = cg->chunk_rules;
+
+	if (!n)
 		return;
-	if (!cg->decided.used) {
-		cg->decided.label = sl_emit_new_label(&cg->e);
-		cg->decided.used = true;
-	}
-	sl_emit_jmp_imm(&cg->e, BPF_JNE, SL_R8, -1, cg->decided.label);
+	sl_emit_ja(e, cg->chunk_end);
+	for (uint32_t i = 0; i < n; i++)
+		emit_rest(cg, &cg->chunk[i], i + 1 < n ? cg->chunk[i + 1].entry : cg->chunk_end);
+	sl_emit_bind(e, cg->chunk_end);
 	cg->chunk_rules = 0;
+	cg->chunk_insns = 0;
 }
 
-/* Add the rule to the open chunk: R8 &= mismatch mask, R9 |= its code if first. */
+/*
+ * Before every chunk but the first: a branch the verifier cannot decide
+ * (every slot holds less than 2^63) whose fall-through skips the chunk, so
+ * that it walks the chunks after this one first (see the top of the file).
+ */
+static void chunk_dispatch(struct sl_cg *cg, const struct sl_ir_pred *p)
+{
+	struct sl_emit *e = &cg->e;
+	sl_label body = sl_emit_new_label(e);
+
+	sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_FP, sl_cg_slot(cg, p->field, 0)));
+	sl_emit_jmp_imm(e, BPF_JSGE, SL_R1, 0, body);
+	cg->held = -1;
+	sl_emit_ja(e, cg->chunk_end);
+	sl_emit_bind(e, body);
+}
+
+/* The rule's first test into the open chunk; its rest waits for chunk_close(). */
 static void chunk_rule(struct sl_cg *cg, const struct sl_ir_rule *r)
 {
 	struct sl_emit *e = &cg->e;
-	uint32_t enc = SL_CG_PAYLOAD(r->id, r->counter, r->action == SL_IR_DROP);
+	uint32_t cost = rule_cost(r);
+	const struct sl_ir_pred *p;
+	struct sl_cg_early *x;
 
+	if (cg->chunk_rules && cg->chunk_insns + cost > CHUNK_INSNS)
+		chunk_close(cg);
+	x = &cg->chunk[cg->chunk_rules];
+	*x = (struct sl_cg_early){
+		.rule = r,
+		.first = next_test(r, 0),
+		.entry = sl_emit_new_label(e),
+		.rest = sl_emit_new_label(e),
+	};
 	sl_emit_set_loc(e, r->loc);
 	sl_emit_safe_point(e);
+	p = &r->preds[x->first];
 	if (!cg->chunk_rules) {
-		sl_emit(e, SL_MOV64_IMM(SL_R8, -1));
-		sl_emit(e, SL_MOV64_IMM(SL_R9, 0));
+		cg->chunk_end = sl_emit_new_label(e);
+		cg->held = -1;
+		if (cg->chunks++)
+			chunk_dispatch(cg, p);
 	}
-	emit_mismatch(cg, r);
-	sl_emit_set_loc(e, action_loc(r));
-	sl_emit(e, SL_ALU64_IMM(BPF_ARSH, SL_R6, 63)); /* all ones: no match */
-	sl_emit(e, SL_MOV64_REG(SL_R2, SL_R8));
-	sl_emit(e, SL_ALU64_REG(BPF_AND, SL_R8, SL_R6));
-	sl_emit(e, SL_ALU64_REG(BPF_XOR, SL_R2, SL_R8)); /* all ones: first match */
-	sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R2, (int32_t)enc));
-	sl_emit(e, SL_ALU64_REG(BPF_OR, SL_R9, SL_R2));
-	if (++cg->chunk_rules == CHUNK_RULES)
+	sl_emit_bind(e, x->entry);
+	sl_cg_branch_in(cg, p->field, p->set, x->rest, SL_R4, cg->held != (int32_t)p->field);
+	cg->held = -1;
+	if (sl_cg_words(p->field) == 1 && p->set.n && !rest_clobbers_r4(r, x->first))
+		cg->held = (int32_t)p->field;
+	cg->chunk_insns += cost;
+	if (++cg->chunk_rules == SL_CG_CHUNK_RULES)
 		chunk_close(cg);
 }
 
@@ -101,7 +316,7 @@ static int emit_rule(struct sl_cg *cg, const struct sl_ir_rule *r, sl_label ret,
 	sl_label next;
 	int err = 0;
 
-	if (chunkable(r)) {
+	if (early_exit(r)) {
 		chunk_rule(cg, r);
 		return 0;
 	}
@@ -207,5 +422,13 @@ int sl_cg_linear(struct sl_cg *cg)
 	sl_emit_bind(&cg->e, policy);
 	sl_emit_set_loc(&cg->e, cg->table->loc);
 	sl_cg_verdict(cg, SLUICE_DECISION_POLICY, cg->table->policy, false);
+	if (!cg->e.err && cg->e.ninsns > STRAIGHT_MAX) {
+		sl_error(cg->diag, cg->table->loc,
+			 "table '%s' needs more than %u BPF instructions at this optimisation "
+			 "level: more than the kernel's verifier can walk",
+			 cg->table->name, STRAIGHT_MAX);
+		sl_hint(cg->diag, cg->table->loc, "-O2 (the default) classifies long runs of rules");
+		return -EINVAL;
+	}
 	return cg->e.err;
 }

@@ -16,6 +16,10 @@
  * a few thousand rules would exceed the limit. With one jump per rule the
  * stack stays flat and the processed-instruction count grows linearly.
  *
+ * Early-exit code (codegen_linear.c) tests with branches instead:
+ * sl_cg_branch() jumps when the value is (or is not) in the set, and an
+ * absent field, larger than every value, lies in no interval there either.
+ *
  * 128-bit addresses live in four 32-bit words; an interval over them is cut
  * into "boxes" (some leading words equal, one word in a range, the rest
  * free), each a conjunction of word tests.
@@ -238,4 +242,113 @@ void sl_cg_mismatch(struct sl_cg *cg, enum sl_field field, struct sl_iset set, u
 		emit_wide(cg, field, set, dst);
 	else
 		emit_narrow(cg, field, set, dst);
+}
+
+/* if reg <op> value goto target; `scratch` holds a constant too wide for an immediate. */
+static void jump_const(struct sl_emit *e, uint8_t op, uint8_t reg, uint64_t value, uint8_t scratch,
+		       sl_label target)
+{
+	if (value <= INT32_MAX) {
+		sl_emit_jmp_imm(e, op, reg, (int32_t)value, target);
+		return;
+	}
+	sl_emit_mov_const(e, scratch, value);
+	sl_emit_jmp_reg(e, op, reg, scratch, target);
+}
+
+/*
+ * Jump to target when x (in reg, not R2 or R3) is in [lo, hi] (when_in) or
+ * not. One unsigned compare of x - lo against hi - lo covers both bounds and
+ * absence. Fields of at most 32 bits compare their low words (BPF_JMP32), so
+ * any bound is an immediate: an absent field's low word is 0 (SL_CG_ABSENT is
+ * 2^55), and reads as 0, which a test with lo > 0 rejects as it should.
+ */
+static void jump_interval(struct sl_emit *e, uint8_t reg, bool word, uint64_t lo, uint64_t hi,
+			  bool when_in, sl_label target)
+{
+	if (word && lo == hi && lo) {
+		sl_emit_jmp32_imm(e, when_in ? BPF_JEQ : BPF_JNE, reg, (int32_t)(uint32_t)lo, target);
+		return;
+	}
+	if (word && lo) {
+		sl_emit(e, SL_ALU32_REG(BPF_MOV, SL_R2, reg));
+		sl_emit(e, SL_ALU32_IMM(BPF_SUB, SL_R2, (int32_t)(uint32_t)lo));
+		sl_emit_jmp32_imm(e, when_in ? BPF_JLE : BPF_JGT, SL_R2, (int32_t)(uint32_t)(hi - lo),
+				  target);
+		return;
+	}
+	if (lo == hi) {
+		jump_const(e, when_in ? BPF_JEQ : BPF_JNE, reg, lo, SL_R3, target);
+		return;
+	}
+	if (lo) {
+		sl_emit(e, SL_MOV64_REG(SL_R2, reg));
+		if (lo <= INT32_MAX) {
+			sl_emit(e, SL_ALU64_IMM(BPF_SUB, SL_R2, (int32_t)lo));
+		} else {
+			sl_emit_mov_const(e, SL_R3, lo);
+			sl_emit(e, SL_ALU64_REG(BPF_SUB, SL_R2, SL_R3));
+		}
+		reg = SL_R2;
+	}
+	jump_const(e, when_in ? BPF_JLE : BPF_JGT, reg, hi - lo, SL_R3, target);
+}
+
+static void branch_narrow(struct sl_cg *cg, enum sl_field field, struct sl_iset set, bool when_in,
+			  sl_label target, uint8_t reg, bool load)
+{
+	struct sl_emit *e = &cg->e;
+	bool word = sl_field_info(field)->bits <= 32;
+	sl_label in;
+
+	if (load)
+		sl_emit(e, SL_LDX(BPF_DW, reg, SL_FP, sl_cg_slot(cg, field, 0)));
+	if (!when_in && set.n == 1) {
+		jump_interval(e, reg, word, (uint64_t)set.iv[0].lo, (uint64_t)set.iv[0].hi, false,
+			      target);
+		return;
+	}
+	in = when_in ? target : sl_emit_new_label(e);
+	for (uint32_t i = 0; i < set.n; i++) {
+		if (i)
+			sl_emit_safe_point(e);
+		jump_interval(e, reg, word, (uint64_t)set.iv[i].lo, (uint64_t)set.iv[i].hi, true, in);
+	}
+	if (!when_in) {
+		sl_emit_ja(e, target);
+		sl_emit_bind(e, in);
+	}
+}
+
+void sl_cg_branch_in(struct sl_cg *cg, enum sl_field field, struct sl_iset set, sl_label target,
+		     uint8_t reg, bool load)
+{
+	if (sl_cg_words(field) == 1 && set.n)
+		branch_narrow(cg, field, set, true, target, reg, load);
+	else
+		sl_cg_branch(cg, field, set, true, target);
+}
+
+void sl_cg_branch(struct sl_cg *cg, enum sl_field field, struct sl_iset set, bool when_in,
+		  sl_label target)
+{
+	if (!set.n) {
+		if (!when_in)
+			sl_emit_ja(&cg->e, target);
+		return;
+	}
+	if (sl_cg_words(field) == 1) {
+		branch_narrow(cg, field, set, when_in, target, SL_R1, true);
+		return;
+	}
+	emit_wide(cg, field, set, SL_R6);
+	sl_emit_jmp_imm(&cg->e, when_in ? BPF_JSGE : BPF_JSLT, SL_R6, 0, target);
+}
+
+uint32_t sl_cg_branch_cost(enum sl_field field, struct sl_iset set)
+{
+	/* Narrow: at most 7 per interval and a jump; wide: up to 7 boxes of 4 words. */
+	uint32_t per = sl_cg_words(field) == 1 ? 8 : 256;
+
+	return 2 + per * (set.n < UINT32_MAX / 256 ? set.n : UINT32_MAX / 256);
 }

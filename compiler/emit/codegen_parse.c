@@ -25,11 +25,15 @@
 #define IP6_FIELDS (F(IP6_SADDR) | F(IP6_DADDR) | F(IP6_NEXTHDR) | F(IP6_HOPLIMIT))
 #define L2_FIELDS  (F(ETHER_SADDR) | F(ETHER_DADDR) | F(ETHER_TYPE) | F(VLAN_ID) | F(META_PROTOCOL))
 
+#define META_FIELDS (F(META_LENGTH) | F(META_IFINDEX)) /* stored before the parse */
+
 struct parse {
 	struct sl_cg *cg;
 	struct sl_emit *e;
-	uint64_t need; /* fields with a slot */
-	sl_label done; /* end of the parse */
+	uint64_t need;	  /* fields with a slot */
+	uint64_t written; /* fields stored on the fast path's current path */
+	sl_label done;	  /* end of the parse */
+	sl_label slow;	  /* the general parse, from scratch */
 };
 
 static bool needs(const struct parse *p, uint64_t fields)
@@ -57,6 +61,7 @@ static void store(struct parse *p, enum sl_field f, unsigned w, uint8_t reg)
 {
 	if (!p->cg->slot[f])
 		return;
+	p->written |= 1ull << f;
 	emit(p, SL_STX(BPF_DW, SL_FP, reg, sl_cg_slot(p->cg, f, w)));
 	emit(p, SL_ST(BPF_B, SL_FP, sl_cg_slot(p->cg, f, w) + 7, 0));
 }
@@ -91,15 +96,25 @@ static void alloc_slots(struct sl_cg *cg, uint64_t need)
 	}
 }
 
-static void init_slots(struct parse *p)
+/* SL_CG_ABSENT into the slots of `fields`, through `reg`. */
+static void store_absent(struct parse *p, uint64_t fields, uint8_t reg)
 {
-	emit(p, SL_ST(BPF_W, SL_FP, SL_CG_KEY_OFF, 0));
-	emit(p, SL_MOV64_IMM(SL_R1, 1));
-	emit(p, SL_ALU64_IMM(BPF_LSH, SL_R1, 55)); /* SL_CG_ABSENT */
+	if (!(fields & p->need))
+		return;
+	emit(p, SL_MOV64_IMM(reg, 1));
+	emit(p, SL_ALU64_IMM(BPF_LSH, reg, 55)); /* SL_CG_ABSENT */
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
-		for (unsigned w = 0; p->cg->slot[f] && w < sl_cg_words(f); w++)
-			store(p, f, w, SL_R1);
+		for (unsigned w = 0; (fields & (1ull << f)) && p->cg->slot[f] && w < sl_cg_words(f);
+		     w++)
+			store(p, f, w, reg);
 	}
+}
+
+/* The general parse starts here: every packet field absent until parsed. */
+static void start_slow_parse(struct parse *p)
+{
+	sl_emit_bind(p->e, p->slow);
+	store_absent(p, p->need & ~META_FIELDS, SL_R1);
 }
 
 static void emit_meta(struct parse *p)
@@ -434,6 +449,158 @@ static void emit_l3(struct parse *p, bool ip4, bool ip6)
 		emit_ip6(p);
 }
 
+/*
+ * The fast path, for the common packet: untagged Ethernet (or cgroup_skb's
+ * bare IP header), IPv4 without options, not a later fragment, and a whole
+ * TCP, UDP or ICMP header or another protocol. It reads only what the table
+ * uses, with one bounds check for Ethernet and IPv4 and one for L4, from
+ * fixed offsets off R7. Anything else goes to the general parse (p->slow),
+ * which starts from scratch. Every exit stores SL_CG_ABSENT into the slots
+ * its path did not write: the fast path's paths never merge, so each knows.
+ */
+static void fast_exit(struct parse *p)
+{
+	store_absent(p, p->need & ~p->written, SL_R5);
+	sl_emit_ja(p->e, p->done);
+}
+
+/* dst = the little-endian load the big-endian 16-bit `value` reads as. */
+static int32_t raw16(uint16_t value)
+{
+	return (int32_t)((value >> 8) | (value & 0xff) << 8);
+}
+
+static void fast_pair(struct parse *p, int16_t off, unsigned size, enum sl_field a, enum sl_field b)
+{
+	if (!p->cg->slot[a] && !p->cg->slot[b])
+		return;
+	load_be(p, SL_R1, SL_R7, off, size);
+	store(p, a, 0, SL_R1);
+	if (b != a)
+		store(p, b, 0, SL_R1);
+}
+
+/* The L4 header at R7 + off; R3 = IP protocol. */
+static void fast_l4(struct parse *p, int16_t off)
+{
+	uint64_t at_l3 = p->written;
+	sl_label next;
+
+	if (needs(p, TCP_FIELDS)) {
+		next = sl_emit_new_label(p->e);
+		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, SL_IPPROTO_TCP, next);
+		check(p, SL_R7, off + 20, p->slow);
+		fast_pair(p, off, 2, SL_FIELD_TCP_SPORT, SL_FIELD_TH_SPORT);
+		fast_pair(p, off + 2, 2, SL_FIELD_TCP_DPORT, SL_FIELD_TH_DPORT);
+		fast_pair(p, off + 13, 1, SL_FIELD_TCP_FLAGS, SL_FIELD_TCP_FLAGS);
+		fast_exit(p);
+		sl_emit_bind(p->e, next);
+		p->written = at_l3;
+	}
+	if (needs(p, UDP_FIELDS)) {
+		next = sl_emit_new_label(p->e);
+		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, SL_IPPROTO_UDP, next);
+		check(p, SL_R7, off + 8, p->slow);
+		fast_pair(p, off, 2, SL_FIELD_UDP_SPORT, SL_FIELD_TH_SPORT);
+		fast_pair(p, off + 2, 2, SL_FIELD_UDP_DPORT, SL_FIELD_TH_DPORT);
+		fast_exit(p);
+		sl_emit_bind(p->e, next);
+		p->written = at_l3;
+	}
+	if (needs(p, ICMP_FIELDS)) {
+		next = sl_emit_new_label(p->e);
+		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, SL_IPPROTO_ICMP, next);
+		check(p, SL_R7, off + 4, p->slow);
+		fast_pair(p, off, 1, SL_FIELD_ICMP_TYPE, SL_FIELD_ICMP_TYPE);
+		fast_pair(p, off + 1, 1, SL_FIELD_ICMP_CODE, SL_FIELD_ICMP_CODE);
+		fast_exit(p);
+		sl_emit_bind(p->e, next);
+		p->written = at_l3;
+	}
+	fast_exit(p); /* another protocol: no L4 field */
+}
+
+/* IPv4 at R7 + ip; the caller checked that its 20 bytes are in the packet. */
+static void fast_ip4(struct parse *p, int16_t ip)
+{
+	bool l4 = needs(p, TCP_FIELDS | UDP_FIELDS | ICMP_FIELDS);
+
+	/* Version 4, IHL 5: no options. */
+	emit(p, SL_LDX(BPF_B, SL_R1, SL_R7, ip));
+	sl_emit_jmp_imm(p->e, BPF_JNE, SL_R1, 0x45, p->slow);
+	fast_pair(p, ip + 12, 4, SL_FIELD_IP_SADDR, SL_FIELD_IP_SADDR);
+	fast_pair(p, ip + 16, 4, SL_FIELD_IP_DADDR, SL_FIELD_IP_DADDR);
+	fast_pair(p, ip + 8, 1, SL_FIELD_IP_TTL, SL_FIELD_IP_TTL);
+	fast_pair(p, ip + 2, 2, SL_FIELD_IP_LENGTH, SL_FIELD_IP_LENGTH);
+	if (needs(p, F(IP_DSCP))) {
+		load_be(p, SL_R1, SL_R7, ip + 1, 1);
+		emit(p, SL_ALU64_IMM(BPF_RSH, SL_R1, 2));
+		store(p, SL_FIELD_IP_DSCP, 0, SL_R1);
+	}
+	if (l4 || needs(p, F(IP_PROTOCOL) | F(META_L4PROTO))) {
+		load_be(p, SL_R3, SL_R7, ip + 9, 1);
+		store(p, SL_FIELD_IP_PROTOCOL, 0, SL_R3);
+		store(p, SL_FIELD_META_L4PROTO, 0, SL_R3);
+	}
+	if (l4 || needs(p, F(IP_FRAG))) {
+		/* Flags and offset as loaded (little-endian): a later fragment is rare. */
+		uint8_t off = needs(p, F(IP_FRAG)) ? SL_R4 : SL_R1;
+
+		emit(p, SL_LDX(BPF_H, SL_R1, SL_R7, ip + 6));
+		if (off != SL_R1)
+			emit(p, SL_MOV64_REG(off, SL_R1));
+		emit(p, SL_ALU64_IMM(BPF_AND, off, raw16(0x1fff)));
+		sl_emit_jmp_imm(p->e, BPF_JNE, off, 0, p->slow);
+		if (needs(p, F(IP_FRAG))) {
+			/* MF is bit 5 of the first byte: a first fragment (1), else none (0). */
+			emit(p, SL_ALU64_IMM(BPF_RSH, SL_R1, 5));
+			emit(p, SL_ALU64_IMM(BPF_AND, SL_R1, 1));
+			store(p, SL_FIELD_IP_FRAG, 0, SL_R1);
+		}
+	}
+	if (l4)
+		fast_l4(p, ip + 20);
+	else
+		fast_exit(p);
+}
+
+/* Ethernet without VLAN tag carrying IPv4 (XDP, TC). */
+static void fast_l2(struct parse *p)
+{
+	bool tc = p->cg->hook == SL_HOOK_TC_INGRESS || p->cg->hook == SL_HOOK_TC_EGRESS;
+
+	check(p, SL_R7, 14 + 20, p->slow);
+	if (tc && needs(p, F(VLAN_ID))) {
+		/* The outer tag in skb metadata is `vlan id`: the general parse has it. */
+		emit(p, SL_LDX(BPF_W, SL_R1, SL_R6, offsetof(struct __sk_buff, vlan_present)));
+		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R1, 0, p->slow);
+	}
+	emit(p, SL_LDX(BPF_H, SL_R3, SL_R7, 12));
+	sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, raw16(SL_ETH_P_IP), p->slow);
+	store_mac(p, SL_FIELD_ETHER_DADDR, 0);
+	store_mac(p, SL_FIELD_ETHER_SADDR, 6);
+	if (needs(p, F(META_PROTOCOL) | F(ETHER_TYPE))) {
+		emit(p, SL_MOV64_IMM(SL_R1, SL_ETH_P_IP));
+		store(p, SL_FIELD_META_PROTOCOL, 0, SL_R1);
+		store(p, SL_FIELD_ETHER_TYPE, 0, SL_R1);
+	}
+	fast_ip4(p, 14);
+}
+
+/* cgroup_skb: skb->protocol says IPv4 and the packet starts with its header. */
+static void fast_bare_ip4(struct parse *p)
+{
+	emit(p, SL_LDX(BPF_W, SL_R3, SL_R6, offsetof(struct __sk_buff, protocol)));
+	sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, raw16(SL_ETH_P_IP), p->slow);
+	load_packet_pointers(p);
+	check(p, SL_R7, 20, p->slow);
+	if (needs(p, F(META_PROTOCOL))) {
+		emit(p, SL_MOV64_IMM(SL_R1, SL_ETH_P_IP));
+		store(p, SL_FIELD_META_PROTOCOL, 0, SL_R1);
+	}
+	fast_ip4(p, 0);
+}
+
 static uint64_t needed_fields(const struct sl_cg *cg)
 {
 	uint64_t need = 0;
@@ -455,15 +622,24 @@ void sl_cg_parse(struct sl_cg *cg)
 	bool l2 = sl_hook_has_l2(cg->hook);
 
 	p.done = sl_emit_new_label(&cg->e);
+	p.slow = sl_emit_new_label(&cg->e);
 	alloc_slots(cg, p.need);
 	emit(&p, SL_MOV64_REG(SL_R6, SL_R1));
-	init_slots(&p);
+	/* The map key slot is 0 between uses, on every path (state pruning). */
+	if (cg->counter_map >= 0 || cg->decision_map >= 0)
+		emit(&p, SL_ST(BPF_W, SL_FP, SL_CG_KEY_OFF, 0));
 	emit_meta(&p);
 	if (l2 && (ip4 || ip6 || needs(&p, L2_FIELDS))) {
 		load_packet_pointers(&p);
+		if (ip4)
+			fast_l2(&p);
+		start_slow_parse(&p);
 		emit_l2(&p);
 		emit_l3(&p, ip4, ip6);
 	} else if (!l2 && (ip4 || ip6 || needs(&p, F(META_PROTOCOL)))) {
+		if (ip4)
+			fast_bare_ip4(&p);
+		start_slow_parse(&p);
 		emit(&p, SL_LDX(BPF_W, SL_R3, SL_R6, offsetof(struct __sk_buff, protocol)));
 		emit(&p, SL_BE(SL_R3, 16));
 		store(&p, SL_FIELD_META_PROTOCOL, 0, SL_R3);
@@ -472,6 +648,8 @@ void sl_cg_parse(struct sl_cg *cg)
 			emit(&p, SL_MOV64_REG(SL_R9, SL_R7));
 			emit_l3(&p, ip4, ip6);
 		}
+	} else {
+		start_slow_parse(&p);
 	}
 	sl_emit_bind(&cg->e, p.done);
 	/* No packet pointer outlives the parse: the rules' states then compare equal. */

@@ -35,6 +35,7 @@
 #define SL_ALU64_IMM(op, dst, imm) SL_INSN(BPF_ALU64 | BPF_OP(op) | BPF_K, dst, 0, 0, imm)
 #define SL_ALU64_REG(op, dst, src) SL_INSN(BPF_ALU64 | BPF_OP(op) | BPF_X, dst, src, 0, 0)
 #define SL_ALU32_IMM(op, dst, imm) SL_INSN(BPF_ALU | BPF_OP(op) | BPF_K, dst, 0, 0, imm)
+#define SL_ALU32_REG(op, dst, src) SL_INSN(BPF_ALU | BPF_OP(op) | BPF_X, dst, src, 0, 0)
 #define SL_MOV64_REG(dst, src)	   SL_ALU64_REG(BPF_MOV, dst, src)
 #define SL_MOV64_IMM(dst, imm)	   SL_ALU64_IMM(BPF_MOV, dst, imm)
 /* 32-bit move: zero-extends, so it loads any u32 constant. */
@@ -108,6 +109,8 @@ void sl_emit_bind(struct sl_emit *e, sl_label label);
 /* Conditional jump `if dst <op> imm goto label` (op BPF_JEQ, ...; BPF_JA for always). */
 void sl_emit_jmp_imm(struct sl_emit *e, uint8_t op, uint8_t dst, int32_t imm, sl_label label);
 void sl_emit_jmp_reg(struct sl_emit *e, uint8_t op, uint8_t dst, uint8_t src, sl_label label);
+/* The same on the low 32 bits of dst (BPF_JMP32): imm is then any 32-bit value. */
+void sl_emit_jmp32_imm(struct sl_emit *e, uint8_t op, uint8_t dst, int32_t imm, sl_label label);
 void sl_emit_ja(struct sl_emit *e, sl_label label);
 
 /* Code emitted from here on came from `loc` (line_info). */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../opt/classify.h"
+#include "sluice/abi.h"
 #include "code_tree.h"
 #include "codegen.h"
 #include "table_walk.h"
@@ -29,7 +30,6 @@
  */
 #define CODE_SEGMENT_MAX 200000u
 #define CODE_PROGRAM_MAX 300000u
-#define OPAQUE_MAP "sluice_opaque"
 
 /* prefix_nodes, _lists (then _nodes1, _lists1 ... for more packs) and _boxes */
 static const char *table_name(struct sl_cg *cg, const char *prefix, unsigned k)
@@ -169,14 +169,14 @@ static int build_tree(const struct sl_cls_problem *p, size_t budget, struct sl_d
 static uint32_t opaque_map(struct sl_cg *cg)
 {
 	struct sl_bpf_object *obj = cg->obj;
-	int at = find_map(obj, OPAQUE_MAP);
+	int at = find_map(obj, SLUICE_OPAQUE_MAP);
 
 	if (at >= 0)
 		return (uint32_t)at;
 	obj->maps = sl_arena_realloc(cg->arena, obj->maps, obj->nmaps, obj->nmaps + 1,
 				     sizeof(*obj->maps));
 	obj->maps[obj->nmaps] = (struct sl_bpf_map){
-		.name = OPAQUE_MAP,
+		.name = SLUICE_OPAQUE_MAP,
 		.type = BPF_MAP_TYPE_ARRAY,
 		.key_size = sizeof(uint32_t),
 		.value_size = sizeof(uint64_t),

@@ -172,8 +172,12 @@ int main(int argc, char **argv)
 	       "codegen %.1f ms, load %.1f ms\n",
 	       argv[1], ir->nrules, obj->progs[0].ninsns, prog.verified_insns,
 	       (double)prog.verified_insns / obj->progs[0].ninsns, t1 - t0, t2 - t1);
-	/* Linear: each instruction is verified about once (parse paths aside). */
-	kt_expect(&kt, prog.verified_insns < 2 * obj->progs[0].ninsns + 20000,
+	/*
+	 * Linear: each instruction is verified a bounded number of times (parse
+	 * paths aside). Early-exit code walks about 2.3 times its size: a rule
+	 * whose later test fails walks a few first tests again up to a stored state.
+	 */
+	kt_expect(&kt, prog.verified_insns < 3 * obj->progs[0].ninsns + 20000,
 		  "verifier cost %u not linear in %u insns", prog.verified_insns,
 		  obj->progs[0].ninsns);
 	if (argc > 3 && !access(argv[3], R_OK) && opts.record_decisions)

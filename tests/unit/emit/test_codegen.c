@@ -156,6 +156,57 @@ static struct sl_bpf_object *gen(struct sl_arena *a, const struct sl_ir *ir, boo
 	return obj;
 }
 
+/* Successors of instruction i (at most two); -1 for none. */
+static void successors(const struct sl_bpf_prog *p, uint32_t i, int64_t succ[2])
+{
+	const struct bpf_insn *in = &p->insns[i];
+	uint32_t width = in->code == (BPF_LD | BPF_DW | BPF_IMM) ? 2 : 1;
+
+	succ[0] = succ[1] = -1;
+	if (in->code == (BPF_JMP | BPF_EXIT))
+		return;
+	if (is_jump(*in))
+		succ[1] = (int64_t)i + 1 + in->off;
+	if (in->code != (BPF_JMP | BPF_JA))
+		succ[0] = (int64_t)i + width;
+}
+
+/*
+ * Early-exit code jumps back (from a rule's later tests to the next rule's
+ * first test), but no path may ever loop: depth-first search for a back edge.
+ */
+static void assert_acyclic(const struct sl_bpf_prog *p)
+{
+	_cleanup_free_ uint8_t *color = calloc(p->ninsns, 1); /* 0 new, 1 on stack, 2 done */
+	_cleanup_free_ uint32_t *stack = calloc(p->ninsns, sizeof(*stack));
+	_cleanup_free_ uint8_t *next = calloc(p->ninsns, 1);
+	uint32_t depth = 0;
+
+	stack[depth++] = 0;
+	color[0] = 1;
+	while (depth) {
+		uint32_t i = stack[depth - 1];
+		int64_t succ[2];
+
+		successors(p, i, succ);
+		if (next[i] == 2) {
+			color[i] = 2;
+			depth--;
+			continue;
+		}
+		int64_t t = succ[next[i]++];
+
+		if (t < 0)
+			continue;
+		assert_true(t < p->ninsns);
+		assert_int_not_equal(color[t], 1); /* a loop */
+		if (!color[t]) {
+			color[t] = 1;
+			stack[depth++] = (uint32_t)t;
+		}
+	}
+}
+
 static void check_prog_invariants(const struct sl_bpf_prog *p)
 {
 	_cleanup_free_ bool *second_half = calloc(p->ninsns + 1, sizeof(bool));
@@ -184,9 +235,10 @@ static void check_prog_invariants(const struct sl_bpf_prog *p)
 			continue;
 		int64_t t = (int64_t)i + 1 + p->insns[i].off;
 
-		assert_true(t > i && t < p->ninsns); /* forward only, inside the program */
+		assert_true(t >= 0 && t < p->ninsns && t != i); /* inside the program */
 	}
 	assert_int_equal(p->insns[p->ninsns - 1].code, BPF_JMP | BPF_EXIT);
+	assert_acyclic(p);
 }
 
 static void test_object_shape(void **state)
@@ -269,7 +321,7 @@ static void test_long_chain(void **state)
 	r = sl_irb_rule(ir, q, SL_IR_RETURN, 0, false);
 	sl_irb_pred(ir, r, SL_FIELD_TCP_DPORT, 1, 1);
 	sl_irb_implied(ir, r);
-	for (int i = 0; i < 4000; i++) {
+	for (int i = 0; i < 10000; i++) {
 		r = sl_irb_rule(ir, q, SL_IR_DROP, 0, false);
 		sl_irb_pred(ir, r, SL_FIELD_IP_SADDR, 0x0a000000u + (uint32_t)i * 256,
 			    0x0a0000ffu + (uint32_t)i * 256);
