@@ -427,7 +427,15 @@ int sl_cg_linear(struct sl_cg *cg)
 			 "table '%s' needs more than %u BPF instructions at this optimisation "
 			 "level: more than the kernel's verifier can walk",
 			 cg->table->name, STRAIGHT_MAX);
-		sl_hint(cg->diag, cg->table->loc, "-O2 (the default) classifies long runs of rules");
+		if (cg->opts->opt_level < 2)
+			sl_hint(cg->diag, cg->table->loc,
+				"-O2 (the default) classifies long runs of rules");
+		else
+			sl_hint(cg->diag, cg->table->loc,
+				"-O2 classifies runs of accept/drop rules; counter-only, jump, "
+				"goto and return rules that overlap their neighbours split the runs, "
+				"and a program has room for a limited number of classified runs: "
+				"move such rules to the start or end of the table");
 		return -EINVAL;
 	}
 	return cg->e.err;
