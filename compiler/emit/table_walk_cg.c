@@ -195,6 +195,7 @@ static uint32_t opaque_map(struct sl_cg *cg)
 	return obj->nmaps++;
 }
 
+/* Predicates the whole run shares, tested once: jump to `end` when they fail. */
 static void emit_hoisted(struct sl_cg *cg, const struct sl_cls_problem *p, sl_label end)
 {
 	struct sl_emit *e = &cg->e;
@@ -249,13 +250,7 @@ static void emit_segment(struct sl_cg *cg, const struct sl_cls_problem *p, const
 	struct sl_emit *e = &cg->e;
 	sl_label end = sl_emit_new_label(e);
 
-	for (uint32_t k = 0; k < p->nhoisted; k++) {
-		sl_cg_mismatch(cg, p->hoisted[k]->field, p->hoisted[k]->set, k ? SL_R7 : SL_R6);
-		if (k)
-			sl_emit(e, SL_ALU64_REG(BPF_OR, SL_R6, SL_R7));
-	}
-	if (p->nhoisted)
-		sl_emit_jmp_imm(e, BPF_JSLT, SL_R6, 0, end);
+	emit_hoisted(cg, p, end);
 	/* The payload is codegen's: its "decided" tail counts, records and returns. */
 	sl_tw_emit(e, dt, in, SL_R9, end);
 	/*
@@ -264,10 +259,6 @@ static void emit_segment(struct sl_cg *cg, const struct sl_cls_problem *p, const
 	 */
 	if (!p->counters)
 		sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R9, (int32_t)~SL_CLS_PAYLOAD_COUNTER));
-	if (!cg->decided.used) {
-		cg->decided.label = sl_emit_new_label(e);
-		cg->decided.used = true;
-	}
 	sl_emit_ja(e, cg->decided.label);
 	sl_emit_bind(e, end);
 }
