@@ -61,50 +61,52 @@ static size_t rodata_used(const struct sl_bpf_object *obj)
 	return n;
 }
 
-static int find_map(const struct sl_bpf_object *obj, const char *name)
+/*
+ * The index of the one-entry array map `name`, added with a copy of `init`
+ * (zeros when NULL) unless the object has it already: a chain inlined at
+ * several jumps shares its tables.
+ */
+static uint32_t value_map(struct sl_cg *cg, const char *name, const void *init, size_t size,
+			  bool writable)
 {
+	struct sl_bpf_object *obj = cg->obj;
+	void *copy;
+
 	for (uint32_t i = 0; i < obj->nmaps; i++)
 		if (!strcmp(obj->maps[i].name, name))
-			return (int)i;
-	return -1;
+			return i;
+	copy = sl_arena_calloc(cg->arena, 1, size);
+	if (init)
+		memcpy(copy, init, size);
+	obj->maps = sl_arena_realloc(cg->arena, obj->maps, obj->nmaps, obj->nmaps + 1,
+				     sizeof(*obj->maps));
+	obj->maps[obj->nmaps] = (struct sl_bpf_map){
+		.name = name,
+		.type = BPF_MAP_TYPE_ARRAY,
+		.key_size = sizeof(uint32_t),
+		.value_size = (uint32_t)size,
+		.max_entries = 1,
+		.key_shape = SL_BTF_U32,
+		.value_shape = SL_BTF_BYTES,
+		.init = copy,
+		.writable = writable,
+	};
+	return obj->nmaps++;
 }
 
-/* The tables as read-only array maps; a chain inlined at several jumps shares them. */
+/* The tables as read-only array maps. */
 static int add_tables(struct sl_cg *cg, const struct sl_dt *dt, const char *prefix,
 		      struct sl_tw_input *in)
 {
-	struct sl_bpf_object *obj = cg->obj;
 	struct sl_tw_table t[SL_TW_MAX_TABLES];
 	int err = sl_tw_tables(dt, t);
 
 	if (err)
 		return err;
-	for (unsigned k = 0; k < SL_TW_MAX_TABLES; k++) {
-		const char *name;
-		int at;
-
-		if (!t[k].data)
-			continue;
-		name = table_name(cg, prefix, k);
-		at = find_map(obj, name);
-		if (at < 0) {
-			obj->maps = sl_arena_realloc(cg->arena, obj->maps, obj->nmaps, obj->nmaps + 1,
-						     sizeof(*obj->maps));
-			at = (int)obj->nmaps++;
-			obj->maps[at] = (struct sl_bpf_map){
-				.name = name,
-				.type = BPF_MAP_TYPE_ARRAY,
-				.key_size = sizeof(uint32_t),
-				.value_size = (uint32_t)t[k].size,
-				.max_entries = 1,
-				.key_shape = SL_BTF_U32,
-				.value_shape = SL_BTF_BYTES,
-				.init = memcpy(sl_arena_alloc(cg->arena, t[k].size), t[k].data,
-					       t[k].size),
-			};
-		}
-		in->map[k] = (uint32_t)at;
-	}
+	for (unsigned k = 0; k < SL_TW_MAX_TABLES; k++)
+		if (t[k].data)
+			in->map[k] = value_map(cg, table_name(cg, prefix, k), t[k].data,
+					       t[k].size, false);
 	sl_tw_tables_free(t);
 	return 0;
 }
@@ -174,25 +176,7 @@ static int build_tree(const struct sl_cls_problem *p, size_t budget, struct sl_d
 /* The writable zero inline trees add to their keys (code_tree.h); one per object. */
 static uint32_t opaque_map(struct sl_cg *cg)
 {
-	struct sl_bpf_object *obj = cg->obj;
-	int at = find_map(obj, SLUICE_OPAQUE_MAP);
-
-	if (at >= 0)
-		return (uint32_t)at;
-	obj->maps = sl_arena_realloc(cg->arena, obj->maps, obj->nmaps, obj->nmaps + 1,
-				     sizeof(*obj->maps));
-	obj->maps[obj->nmaps] = (struct sl_bpf_map){
-		.name = SLUICE_OPAQUE_MAP,
-		.type = BPF_MAP_TYPE_ARRAY,
-		.key_size = sizeof(uint32_t),
-		.value_size = sizeof(uint64_t),
-		.max_entries = 1,
-		.key_shape = SL_BTF_U32,
-		.value_shape = SL_BTF_BYTES,
-		.init = sl_arena_calloc(cg->arena, 1, sizeof(uint64_t)),
-		.writable = true,
-	};
-	return obj->nmaps++;
+	return value_map(cg, SLUICE_OPAQUE_MAP, NULL, sizeof(uint64_t), true);
 }
 
 /* Predicates the whole run shares, tested once: jump to `end` when they fail. */
