@@ -14,7 +14,7 @@ int sl_cmd_prune(int argc, char **argv);
 int sl_cmd_run(int argc, char **argv);
 
 /* Checks the capabilities a command needs before it touches anything; prints what to do. */
-int sl_check_privileges(bool net_admin, bool sys_admin, const char *what);
+int sl_check_privileges(bool loads, bool net_admin, bool sys_admin, const char *what);
 /* True when argv[i] asks for help. */
 bool sl_is_help(const char *arg);
 

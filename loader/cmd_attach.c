@@ -179,7 +179,7 @@ static int prepare(struct attach_args *a, struct sl_obj **o)
 {
 	int err;
 
-	err = sl_check_privileges(true, a->t.netns != NULL, "attaching");
+	err = sl_check_privileges(true, true, a->t.netns != NULL, "attaching");
 	if (err)
 		return err;
 	err = sl_obj_open(a->obj, a->table, o);
@@ -521,7 +521,7 @@ int sl_cmd_detach(int argc, char **argv)
 	r = parse_args(argc, argv, false, &a, detach_help);
 	if (r)
 		return usage_exit(r, detach_help);
-	r = sl_check_privileges(true, a.t.netns != NULL, "detaching");
+	r = sl_check_privileges(false, true, a.t.netns != NULL, "detaching");
 	if (!r)
 		r = sl_target_resolve(&a.t);
 	if (!r) {
@@ -617,7 +617,7 @@ int sl_cmd_prune(int argc, char **argv)
 			prune_help);
 		return SL_EXIT_USAGE;
 	}
-	if (sl_check_privileges(true, false, "pruning"))
+	if (sl_check_privileges(false, true, false, "pruning"))
 		return SL_EXIT_FAIL;
 	lock = lock_root();
 	if (lock < 0)

@@ -183,7 +183,7 @@ int sl_cmd_list(int argc, char **argv)
 			return SL_EXIT_USAGE;
 		}
 	}
-	if (sl_check_privileges(false, false, "listing"))
+	if (sl_check_privileges(false, false, false, "listing"))
 		return SL_EXIT_FAIL;
 	if (ctx.json)
 		printf("[");
@@ -381,7 +381,7 @@ int sl_cmd_stats(int argc, char **argv)
 	}
 	if (sl_target_check(&t, false))
 		return fprintf(stderr, "\n%s", stats_help), SL_EXIT_USAGE;
-	r = sl_check_privileges(false, t.netns != NULL, "reading counters");
+	r = sl_check_privileges(false, false, t.netns != NULL, "reading counters");
 	if (!r)
 		r = sl_target_resolve(&t);
 	sl_target_release(&t);

@@ -10,6 +10,9 @@
 #include "obj.h"
 #include "util.h"
 
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
 #ifndef CAP_BPF
 #define CAP_BPF 39
 #endif
@@ -51,12 +54,15 @@ static bool has_cap(unsigned int cap)
 	return data[cap / 32].effective & (1u << (cap % 32));
 }
 
-int sl_check_privileges(bool net_admin, bool sys_admin, const char *what)
+int sl_check_privileges(bool loads, bool net_admin, bool sys_admin, const char *what)
 {
 	const char *missing = NULL;
 
+	/* sluice programs subtract pointers: the verifier wants CAP_PERFMON for that. */
 	if (!has_cap(CAP_BPF) && !has_cap(CAP_SYS_ADMIN))
 		missing = "CAP_BPF";
+	else if (loads && !has_cap(CAP_PERFMON) && !has_cap(CAP_SYS_ADMIN))
+		missing = "CAP_PERFMON";
 	else if (net_admin && !has_cap(CAP_NET_ADMIN))
 		missing = "CAP_NET_ADMIN";
 	else if (sys_admin && !has_cap(CAP_SYS_ADMIN))
@@ -64,8 +70,8 @@ int sl_check_privileges(bool net_admin, bool sys_admin, const char *what)
 	if (!missing)
 		return 0;
 	sl_err(-EPERM, "%s needs %s, which this process lacks", what, missing);
-	sl_hint("run sluice-load as root (e.g. sudo), or grant CAP_BPF, CAP_NET_ADMIN%s",
-		sys_admin ? " and CAP_SYS_ADMIN" : "");
+	sl_hint("run sluice-load as root (e.g. sudo), or grant CAP_BPF, %sCAP_NET_ADMIN%s",
+		loads ? "CAP_PERFMON, " : "", sys_admin ? " and CAP_SYS_ADMIN" : "");
 	return -EPERM;
 }
 

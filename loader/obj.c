@@ -64,8 +64,8 @@ bool sl_explain_bpf_perm(int err)
 		return true;
 	}
 	if (geteuid() != 0)
-		sl_hint("the kernel allows this only with CAP_BPF and CAP_NET_ADMIN (or "
-			"CAP_SYS_ADMIN): run as root, e.g. with sudo");
+		sl_hint("the kernel allows this only with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN "
+			"(or CAP_SYS_ADMIN): run as root, e.g. with sudo");
 	else
 		sl_hint("root was refused: check capabilities (capsh --print), lockdown "
 			"(/sys/kernel/security/lockdown) and seccomp/LSM policy of this container");

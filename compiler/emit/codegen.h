@@ -27,8 +27,7 @@
  * Stored for a field the packet does not have. Larger than every field value
  * (at most 48 bits; IPv6 words are 32 bits) and far below 2^63, so that the
  * matchers' signed arithmetic never overflows and an absent field lies in no
- * interval: a predicate on it is false, whatever its operator. Its top byte
- * is 0, like every value's (see store() in codegen_parse.c).
+ * interval: a predicate on it is false, whatever its operator.
  */
 #define SL_CG_ABSENT (1ull << 55)
 

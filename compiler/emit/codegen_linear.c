@@ -268,6 +268,12 @@ static void chunk_dispatch(struct sl_cg *cg, const struct sl_ir_pred *p)
 	sl_label body = sl_emit_new_label(e);
 
 	sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_FP, sl_cg_slot(cg, p->field, 0)));
+	/*
+	 * The load links R1 to the slot (a spilled register): the branch would
+	 * narrow the slot too, and decide every later dispatch on it. An ALU
+	 * result is a new value to the verifier.
+	 */
+	sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R1, -1));
 	sl_emit_jmp_imm(e, BPF_JSGE, SL_R1, 0, body);
 	cg->held = -1;
 	sl_emit_ja(e, cg->chunk_end);

@@ -61,6 +61,7 @@ if command -v setpriv >/dev/null; then
 	chmod 755 "$TMP"
 	expect_fail "unprivileged user" 1 "needs CAP_BPF" -- setpriv --reuid=65534 --regid=65534 --clear-groups $L attach "$OBJDIR/xdp-a.o" "${X[@]}"
 	expect_fail "root without capabilities" 1 "needs CAP_" -- setpriv --inh-caps=-all --bounding-set=-all $L attach "$OBJDIR/xdp-a.o" "${X[@]}"
+	expect_fail "root without CAP_PERFMON" 1 "needs CAP_PERFMON" -- setpriv --inh-caps=-perfmon,-sys_admin --bounding-set=-perfmon,-sys_admin $L attach "$OBJDIR/xdp-a.o" "${X[@]}"
 fi
 
 # Failing after the program is loaded: the hook is taken by someone else.
