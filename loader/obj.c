@@ -215,34 +215,6 @@ fail:
 	return err;
 }
 
-/*
- * The inline trees' opaque zero (abi.h) must stay zero: check what libbpf
- * put there and freeze the map, so nothing can write it once attached.
- */
-static int seal_opaque(const struct sl_obj *o)
-{
-	const struct bpf_map *m = bpf_object__find_map_by_name(o->obj, SLUICE_OPAQUE_SECTION);
-	uint64_t value = 1;
-	uint32_t key = 0;
-	int fd, err;
-
-	if (!m)
-		return 0;
-	fd = bpf_map__fd(m);
-	if (bpf_map__value_size(m) != sizeof(value) || bpf_map_lookup_elem(fd, &key, &value) ||
-	    value != 0) {
-		sl_err(-EINVAL, "'%s': map '%s' must hold one 8-byte zero", o->path,
-		       SLUICE_OPAQUE_SECTION);
-		sl_hint("the object is damaged; rebuild it with `sluice build`");
-		return -EINVAL;
-	}
-	err = bpf_map_freeze(fd) ? -errno : 0;
-	if (err)
-		sl_err(err, "cannot freeze map '%s' of '%s': %s", SLUICE_OPAQUE_SECTION, o->path,
-		       strerror(-err));
-	return err;
-}
-
 int sl_obj_load(struct sl_obj *o)
 {
 	int err;
@@ -260,7 +232,7 @@ int sl_obj_load(struct sl_obj *o)
 		return err;
 	}
 	o->prog_fd = bpf_program__fd(o->prog);
-	return seal_opaque(o);
+	return 0;
 }
 
 void sl_obj_close(struct sl_obj *o)

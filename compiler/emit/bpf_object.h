@@ -67,12 +67,6 @@ struct sl_bpf_map {
 	enum sl_btf_shape key_shape, value_shape;
 	/* Initial contents (array maps in read-only data), or NULL. value_size * max_entries bytes. */
 	const void *init;
-	/*
-	 * With init: writable data (`.data.<name>`, a C global without const) instead
-	 * of read-only data. The verifier knows nothing of what a program loads from
-	 * it, which is what code_tree.c's "opaque zero" needs.
-	 */
-	bool writable;
 };
 
 /* What code generation made of a run of rules (`sluice build --stats`). */

@@ -200,8 +200,6 @@ static int rodata_type(struct btf_types *t, const struct sl_bpf_map *m)
 
 	if (value < 0)
 		return value;
-	if (m->writable)
-		return btf__add_array(t->btf, t->array_index_id, value, m->max_entries);
 	cnst = btf__add_const(t->btf, value);
 	if (cnst < 0)
 		return cnst;

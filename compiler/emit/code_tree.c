@@ -490,12 +490,13 @@ static void emit_node(struct ct *ct, uint64_t rec, const struct region *r, uint6
 }
 
 /* Keys into registers: value (the smallest of several slots), bias, + opaque. */
-static void emit_keys(struct ct *ct, const struct sl_tw_input *in, uint32_t opaque_map)
+static void emit_keys(struct ct *ct, const struct sl_tw_input *in)
 {
 	struct sl_emit *e = ct->e;
 
-	sl_emit_ld_map(e, OPAQUE, opaque_map);
-	sl_emit(e, SL_LDX(BPF_DW, OPAQUE, OPAQUE, 0));
+	/* A difference of two pointers: any 64-bit number to the (privileged) verifier. */
+	sl_emit(e, SL_MOV64_REG(OPAQUE, SL_FP));
+	sl_emit(e, SL_ALU64_REG(BPF_SUB, OPAQUE, SL_FP));
 	for (unsigned d = 0; d < ct->dt->ndims; d++) {
 		uint8_t k = ct->key[d];
 
@@ -603,7 +604,7 @@ void sl_ct_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_dt_pr
 		e->err = e->err ? e->err : err;
 		goto out;
 	}
-	emit_keys(&ct, in->slots, in->opaque_map);
+	emit_keys(&ct, in->slots);
 	worst = e->ninsns - ct.start;
 	mean = (double)worst;
 	for (uint32_t t = 0; t < dt->ntrees && !over_budget(&ct); t++) {

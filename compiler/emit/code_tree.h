@@ -9,8 +9,8 @@
  *
  * What keeps the verifier cheap: the code never carries a constant across a
  * join, and no compare's outcome is ever known to the verifier. Both come
- * from one "opaque zero", an 8-byte zero loaded from a writable map (the
- * verifier cannot know its value): keys, the best box and the payload are
+ * from one "opaque zero", fp - fp (a difference of two pointers, which the
+ * verifier takes to be any number; loaders need CAP_PERFMON): keys, the best box and the payload are
  * `x + opaque`, so they are unknown scalars on every path, and a node only
  * compares a key against a bound strictly inside the key range its path
  * allows (leaves skip the tests their path already implies). Where paths
@@ -37,7 +37,6 @@ struct sl_ct_cost {
 struct sl_ct_input {
 	/* value slots, as for the table walk (value_off, nslots; the rest unused) */
 	const struct sl_tw_input *slots;
-	uint32_t opaque_map; /* map index of an 8-byte writable zero (bpf_object.h: writable) */
 	bool counters;       /* some box's payload has the counter bit set */
 	const struct sl_loc *box_loc; /* per box: its rule's location (line_info), or NULL */
 };

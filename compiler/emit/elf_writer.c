@@ -247,7 +247,7 @@ static int write_sections(Elf *elf, struct elf_out *o, char **rel_names, const v
 	for (uint32_t i = 0; !r && i < l->obj->nmaps; i++) {
 		if (p->rodata_of[i])
 			r = new_section(elf, o, p->rodata_of[i], l->map_section[i], SHT_PROGBITS,
-					SHF_ALLOC | (l->obj->maps[i].writable ? SHF_WRITE : 0),
+					SHF_ALLOC,
 					l->obj->maps[i].init, l->map_size[i], ELF_T_BYTE,
 					8, NULL);
 	}

@@ -323,7 +323,7 @@ static int layout_maps(struct sl_obj_layout *l)
 		if (m->init) {
 			l->map_home[i] = SL_OBJ_MAP_RODATA;
 			l->map_size[i] = m->value_size * m->max_entries;
-			if (asprintf(&l->map_section[i], m->writable ? ".data.%s" : ".rodata.%s",
+			if (asprintf(&l->map_section[i], ".rodata.%s",
 				     m->name) < 0) {
 				l->map_section[i] = NULL;
 				return -ENOMEM;

@@ -383,10 +383,10 @@ void sl_tw_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_tw_in
 		uint8_t dst, sl_label nomatch)
 {
 	struct walk w = { .e = e, .dt = dt, .in = in };
-	struct tree_shape shapes[SL_DT_MAX_TREES];
+	struct tree_shape shapes[SL_TW_MAX_TREES];
 	uint32_t route_dims = 0, cmp_dims = 0;
 
-	bool bad = dt->nboxes > INT32_MAX || dt->ntrees > SL_DT_MAX_TREES;
+	bool bad = dt->nboxes > INT32_MAX || dt->ntrees > SL_TW_MAX_TREES;
 
 	for (unsigned d = 0; d < dt->ndims; d++)
 		bad |= !in->nslots[d] || in->nslots[d] > SL_TW_MAX_SLOTS;

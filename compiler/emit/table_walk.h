@@ -30,20 +30,22 @@
  * one table) its nodes and its leaf lists, and the box records. Indexes of
  * packs that do not exist are unused.
  */
+/* Trees of a walk (inline trees, code_tree.h, may have up to SL_DT_MAX_TREES). */
+#define SL_TW_MAX_TREES 8u
 #define SL_TW_NODES(pack) (2u * (pack))
 #define SL_TW_LISTS(pack) (2u * (pack) + 1u)
-#define SL_TW_RECORDS (2u * SL_DT_MAX_TREES)
-#define SL_TW_MAX_TABLES (2u * SL_DT_MAX_TREES + 1u)
+#define SL_TW_RECORDS (2u * SL_TW_MAX_TREES)
+#define SL_TW_MAX_TABLES (2u * SL_TW_MAX_TREES + 1u)
 /* Bytes a lists table takes beyond its lists (padding for the unrolled scan). */
 #define SL_TW_LIST_PAD(max_leaf) (4 * ((size_t)(max_leaf) + 1))
 
 struct sl_tw_layout {
 	unsigned npacks;
-	unsigned first[SL_DT_MAX_TREES], count[SL_DT_MAX_TREES]; /* trees of pack p */
-	uint32_t nnodes[SL_DT_MAX_TREES], nlists[SL_DT_MAX_TREES]; /* entries of pack p */
-	uint32_t max_leaf[SL_DT_MAX_TREES];                       /* of pack p */
-	unsigned pack[SL_DT_MAX_TREES];   /* of tree t */
-	uint32_t root[SL_DT_MAX_TREES];   /* tree t's root in its pack's nodes */
+	unsigned first[SL_TW_MAX_TREES], count[SL_TW_MAX_TREES]; /* trees of pack p */
+	uint32_t nnodes[SL_TW_MAX_TREES], nlists[SL_TW_MAX_TREES]; /* entries of pack p */
+	uint32_t max_leaf[SL_TW_MAX_TREES];                       /* of pack p */
+	unsigned pack[SL_TW_MAX_TREES];   /* of tree t */
+	uint32_t root[SL_TW_MAX_TREES];   /* tree t's root in its pack's nodes */
 };
 
 void sl_tw_layout(const struct sl_dt *dt, struct sl_tw_layout *l);

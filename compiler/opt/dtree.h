@@ -44,7 +44,7 @@
 #include <stdint.h>
 
 #define SL_DT_MAX_DIMS 12 /* need masks are 16 bits */
-#define SL_DT_MAX_TREES 8
+#define SL_DT_MAX_TREES 16
 #define SL_DT_MAX_DEPTH 24
 #define SL_DT_NONE UINT32_MAX
 /* Largest number of cuts of one node (the 16-bit mask field). */

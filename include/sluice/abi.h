@@ -31,17 +31,6 @@
 #define SLUICE_DECISION_POLICY UINT32_MAX
 #define SLUICE_META_F_DECISIONS 0x1u
 
-/*
- * Objects with inline decision trees have a one-entry array map in section
- * SLUICE_OPAQUE_SECTION (libbpf names the map after its section): an 8-byte
- * zero the code adds to its keys so that the verifier sees unknown values
- * and merges paths. A non-zero value there would change verdicts, so it is
- * writable only until loaded: loaders check it is zero and freeze it
- * (BPF_MAP_FREEZE) before attaching.
- */
-#define SLUICE_OPAQUE_MAP "sluice_opaque"
-#define SLUICE_OPAQUE_SECTION ".data." SLUICE_OPAQUE_MAP
-
 struct sluice_counter {
 	uint64_t packets;
 	uint64_t bytes;

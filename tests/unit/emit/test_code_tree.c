@@ -184,7 +184,7 @@ struct compiled {
 /* Dimension d's value in slot fp - 16 - 24 * d (a second slot right below for even d). */
 static int compile(const struct problem *pb, const struct sl_dt *dt, struct compiled *c)
 {
-	struct sl_ct_input in = { .slots = &c->slots, .opaque_map = 0, .counters = true };
+	struct sl_ct_input in = { .slots = &c->slots, .counters = true };
 	sl_label decided, nomatch;
 
 	memset(&c->slots, 0, sizeof(c->slots));

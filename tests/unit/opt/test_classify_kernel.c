@@ -33,7 +33,7 @@ struct compiled {
 	void *image;
 	size_t size;
 	uint32_t walks; /* table-walk segments in the object */
-	bool inline_trees; /* some segment became inline code (its opaque-zero map exists) */
+	bool inline_trees; /* some segment became inline code */
 	size_t rodata;  /* bytes of read-only tables */
 };
 
@@ -110,10 +110,11 @@ static int compile(const char *text, enum sl_classifier_mode mode, int level, st
 	{
 		c->walks += !strncmp(obj->maps[i].name, "sluice_dt_", 10) &&
 			    strstr(obj->maps[i].name, "_boxes");
-		c->inline_trees |= !strcmp(obj->maps[i].name, "sluice_opaque");
 		if (obj->maps[i].init)
 			c->rodata += (size_t)obj->maps[i].value_size * obj->maps[i].max_entries;
 	}
+	for (uint32_t i = 0; !err && i < obj->nsegments; i++)
+		c->inline_trees |= obj->segments[i].kind == SL_BPF_SEG_CODE_TREE;
 	fclose(out);
 	if (err)
 		fprintf(stderr, "%s", msgs);
