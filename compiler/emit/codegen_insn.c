@@ -11,8 +11,12 @@
  * between two safe points is short (tens of instructions) and an island holds
  * one trampoline per pending label (a handful), so the redirected jumps stay
  * far inside the 32767 range; sl_emit_bind() still checks every offset.
+ * Jumps younger than ISLAND_KEEP stay pending: they go further by themselves,
+ * and every trampoline on a path is one more taken jump per packet (inline
+ * trees jump over tens of thousands of instructions to the next tree).
  */
-#define ISLAND_TRIGGER 16384
+#define ISLAND_TRIGGER 24576
+#define ISLAND_KEEP    8192
 #define JUMP_MAX       32767
 
 void sl_emit_init(struct sl_emit *e)
@@ -191,13 +195,24 @@ void sl_emit_set_loc(struct sl_emit *e, struct sl_loc loc)
 static void emit_island(struct sl_emit *e)
 {
 	struct sl_emit_fixup *old = e->pending;
-	size_t nold = e->npending;
+	size_t nold = 0, nyoung, n = e->npending;
 	sl_label skip = sl_emit_new_label(e);
 
 	if (e->err)
 		return;
+	/* Pending jumps are in emission order: the old ones first. */
+	while (nold < n && e->ninsns - old[nold].insn >= ISLAND_KEEP)
+		nold++;
+	nyoung = n - nold;
 	e->pending = NULL;
 	e->npending = e->pending_cap = 0;
+	if (nyoung && !reserve(e, (void **)&e->pending, &e->pending_cap, nyoung,
+			       sizeof(*e->pending))) {
+		free(old);
+		return;
+	}
+	memcpy(e->pending, old + nold, nyoung * sizeof(*old));
+	e->npending = nyoung;
 	sl_emit_ja(e, skip); /* nothing when the island is in unreachable code anyway */
 	for (size_t i = 0; i < nold && !e->err; i++) {
 		sl_label target = old[i].label;
