@@ -24,7 +24,7 @@ compare() {
 }
 
 mask() {
-	sed -e 's/[0-9][0-9.]* ms$/T ms/' \
+	sed -e 's/ *[0-9][0-9.]* ms$/ T ms/' \
 	    -e 's/: [0-9][0-9]* instructions$/: N instructions/' \
 	    -e 's/^\(stats: object .*\): [0-9][0-9]* bytes$/\1: N bytes/' \
 	    -e '/table walk\|code tree/s/[0-9][0-9]* trees*, depth [0-9][0-9]*/N trees, depth N/' \
