@@ -402,15 +402,16 @@ static uint32_t plan_box(const struct ct *ct, const struct leaf_state *at, const
  * Box b of a leaf: its tests, then its match code, or (when an earlier copy
  * of the box in this tree has it within reach) the last test inverted to
  * jump there. Falls through to the next box when b does not match; *st goes
- * from the ranges at the box's start to those at the next box's.
+ * from the ranges at the box's start to those at the next box's. The last
+ * box's failed tests go straight to `out`, not through a jump there.
  */
 static void emit_box(struct ct *ct, uint32_t b, const struct region *r, struct leaf_state *st,
-		     sl_label out)
+		     sl_label out, bool last)
 {
 	struct test t[2 * SL_DT_MAX_DIMS];
 	unsigned n = box_test_list(ct, b, r, t);
 	bool shared = has_stub(ct, b);
-	sl_label next = sl_emit_new_label(ct->e);
+	sl_label next = last ? out : sl_emit_new_label(ct->e);
 	struct leaf_state after;
 	uint32_t reop = plan_box(ct, st, t, n, &after);
 
@@ -440,7 +441,8 @@ static void emit_box(struct ct *ct, uint32_t b, const struct region *r, struct l
 		sl_emit_bind(ct->e, ct->stub[b]);
 		emit_match(ct, b);
 	}
-	sl_emit_bind(ct->e, next);
+	if (!last)
+		sl_emit_bind(ct->e, next);
 }
 
 static void emit_leaf(struct ct *ct, uint64_t rec, const struct region *r, uint64_t path)
@@ -459,7 +461,7 @@ static void emit_leaf(struct ct *ct, uint64_t rec, const struct region *r, uint6
 			ct->e->err = ct->e->err ? ct->e->err : -EINVAL;
 			return;
 		}
-		emit_box(ct, b, r, &st, out);
+		emit_box(ct, b, r, &st, out, i + 1 == count);
 		if (ct->e->unreachable) /* the box covers the region: nothing after it can be reached */
 			break;
 	}
