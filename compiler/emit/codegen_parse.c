@@ -97,6 +97,18 @@ static void check(struct parse *p, uint8_t base, int32_t len, sl_label fail)
 	sl_emit_jmp_reg(p->e, BPF_JGT, SL_R1, SL_R8, fail);
 }
 
+/* The big-endian field at base + off into the slots of a and b (a == b: one), if used. */
+static void load_pair(struct parse *p, uint8_t base, int16_t off, unsigned size, enum sl_field a,
+		      enum sl_field b)
+{
+	if (!p->cg->slot[a] && !p->cg->slot[b])
+		return;
+	load_be(p, SL_R1, base, off, size);
+	store(p, a, 0, SL_R1);
+	if (b != a)
+		store(p, b, 0, SL_R1);
+}
+
 static void alloc_slots(struct sl_cg *cg, uint64_t need)
 {
 	int off = SL_CG_KEY_OFF - 8;
@@ -247,34 +259,23 @@ static void emit_l4(struct parse *p, bool ip6)
 	sl_emit_bind(p->e, tcp);
 	if (needs(p, TCP_FIELDS)) {
 		check(p, SL_R9, 20, p->done);
-		load_be(p, SL_R1, SL_R9, 0, 2);
-		store(p, SL_FIELD_TCP_SPORT, 0, SL_R1);
-		store(p, SL_FIELD_TH_SPORT, 0, SL_R1);
-		load_be(p, SL_R1, SL_R9, 2, 2);
-		store(p, SL_FIELD_TCP_DPORT, 0, SL_R1);
-		store(p, SL_FIELD_TH_DPORT, 0, SL_R1);
-		load_be(p, SL_R1, SL_R9, 13, 1);
-		store(p, SL_FIELD_TCP_FLAGS, 0, SL_R1);
+		load_pair(p, SL_R9, 0, 2, SL_FIELD_TCP_SPORT, SL_FIELD_TH_SPORT);
+		load_pair(p, SL_R9, 2, 2, SL_FIELD_TCP_DPORT, SL_FIELD_TH_DPORT);
+		load_pair(p, SL_R9, 13, 1, SL_FIELD_TCP_FLAGS, SL_FIELD_TCP_FLAGS);
 		sl_emit_ja(p->e, p->done);
 	}
 	sl_emit_bind(p->e, udp);
 	if (needs(p, UDP_FIELDS)) {
 		check(p, SL_R9, 8, p->done);
-		load_be(p, SL_R1, SL_R9, 0, 2);
-		store(p, SL_FIELD_UDP_SPORT, 0, SL_R1);
-		store(p, SL_FIELD_TH_SPORT, 0, SL_R1);
-		load_be(p, SL_R1, SL_R9, 2, 2);
-		store(p, SL_FIELD_UDP_DPORT, 0, SL_R1);
-		store(p, SL_FIELD_TH_DPORT, 0, SL_R1);
+		load_pair(p, SL_R9, 0, 2, SL_FIELD_UDP_SPORT, SL_FIELD_TH_SPORT);
+		load_pair(p, SL_R9, 2, 2, SL_FIELD_UDP_DPORT, SL_FIELD_TH_DPORT);
 		sl_emit_ja(p->e, p->done);
 	}
 	sl_emit_bind(p->e, icmp);
 	if (want_icmp) {
 		check(p, SL_R9, 4, p->done);
-		load_be(p, SL_R1, SL_R9, 0, 1);
-		store(p, icmp_type, 0, SL_R1);
-		load_be(p, SL_R1, SL_R9, 1, 1);
-		store(p, icmp_code, 0, SL_R1);
+		load_pair(p, SL_R9, 0, 1, icmp_type, icmp_type);
+		load_pair(p, SL_R9, 1, 1, icmp_code, icmp_code);
 		sl_emit_ja(p->e, p->done);
 	}
 }
@@ -483,15 +484,6 @@ static int32_t raw16(uint16_t value)
 	return (int32_t)((value >> 8) | (value & 0xff) << 8);
 }
 
-static void fast_pair(struct parse *p, int16_t off, unsigned size, enum sl_field a, enum sl_field b)
-{
-	if (!p->cg->slot[a] && !p->cg->slot[b])
-		return;
-	load_be(p, SL_R1, SL_R7, off, size);
-	store(p, a, 0, SL_R1);
-	if (b != a)
-		store(p, b, 0, SL_R1);
-}
 
 /* The L4 header at R7 + off; R3 = IP protocol. */
 static void fast_l4(struct parse *p, int16_t off)
@@ -503,9 +495,9 @@ static void fast_l4(struct parse *p, int16_t off)
 		next = sl_emit_new_label(p->e);
 		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, SL_IPPROTO_TCP, next);
 		check(p, SL_R7, off + 20, p->slow);
-		fast_pair(p, off, 2, SL_FIELD_TCP_SPORT, SL_FIELD_TH_SPORT);
-		fast_pair(p, off + 2, 2, SL_FIELD_TCP_DPORT, SL_FIELD_TH_DPORT);
-		fast_pair(p, off + 13, 1, SL_FIELD_TCP_FLAGS, SL_FIELD_TCP_FLAGS);
+		load_pair(p, SL_R7, off, 2, SL_FIELD_TCP_SPORT, SL_FIELD_TH_SPORT);
+		load_pair(p, SL_R7, off + 2, 2, SL_FIELD_TCP_DPORT, SL_FIELD_TH_DPORT);
+		load_pair(p, SL_R7, off + 13, 1, SL_FIELD_TCP_FLAGS, SL_FIELD_TCP_FLAGS);
 		fast_exit(p);
 		sl_emit_bind(p->e, next);
 		p->written = at_l3;
@@ -514,8 +506,8 @@ static void fast_l4(struct parse *p, int16_t off)
 		next = sl_emit_new_label(p->e);
 		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, SL_IPPROTO_UDP, next);
 		check(p, SL_R7, off + 8, p->slow);
-		fast_pair(p, off, 2, SL_FIELD_UDP_SPORT, SL_FIELD_TH_SPORT);
-		fast_pair(p, off + 2, 2, SL_FIELD_UDP_DPORT, SL_FIELD_TH_DPORT);
+		load_pair(p, SL_R7, off, 2, SL_FIELD_UDP_SPORT, SL_FIELD_TH_SPORT);
+		load_pair(p, SL_R7, off + 2, 2, SL_FIELD_UDP_DPORT, SL_FIELD_TH_DPORT);
 		fast_exit(p);
 		sl_emit_bind(p->e, next);
 		p->written = at_l3;
@@ -524,8 +516,8 @@ static void fast_l4(struct parse *p, int16_t off)
 		next = sl_emit_new_label(p->e);
 		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, SL_IPPROTO_ICMP, next);
 		check(p, SL_R7, off + 4, p->slow);
-		fast_pair(p, off, 1, SL_FIELD_ICMP_TYPE, SL_FIELD_ICMP_TYPE);
-		fast_pair(p, off + 1, 1, SL_FIELD_ICMP_CODE, SL_FIELD_ICMP_CODE);
+		load_pair(p, SL_R7, off, 1, SL_FIELD_ICMP_TYPE, SL_FIELD_ICMP_TYPE);
+		load_pair(p, SL_R7, off + 1, 1, SL_FIELD_ICMP_CODE, SL_FIELD_ICMP_CODE);
 		fast_exit(p);
 		sl_emit_bind(p->e, next);
 		p->written = at_l3;
@@ -541,10 +533,10 @@ static void fast_ip4(struct parse *p, int16_t ip)
 	/* Version 4, IHL 5: no options. */
 	emit(p, SL_LDX(BPF_B, SL_R1, SL_R7, ip));
 	sl_emit_jmp_imm(p->e, BPF_JNE, SL_R1, 0x45, p->slow);
-	fast_pair(p, ip + 12, 4, SL_FIELD_IP_SADDR, SL_FIELD_IP_SADDR);
-	fast_pair(p, ip + 16, 4, SL_FIELD_IP_DADDR, SL_FIELD_IP_DADDR);
-	fast_pair(p, ip + 8, 1, SL_FIELD_IP_TTL, SL_FIELD_IP_TTL);
-	fast_pair(p, ip + 2, 2, SL_FIELD_IP_LENGTH, SL_FIELD_IP_LENGTH);
+	load_pair(p, SL_R7, ip + 12, 4, SL_FIELD_IP_SADDR, SL_FIELD_IP_SADDR);
+	load_pair(p, SL_R7, ip + 16, 4, SL_FIELD_IP_DADDR, SL_FIELD_IP_DADDR);
+	load_pair(p, SL_R7, ip + 8, 1, SL_FIELD_IP_TTL, SL_FIELD_IP_TTL);
+	load_pair(p, SL_R7, ip + 2, 2, SL_FIELD_IP_LENGTH, SL_FIELD_IP_LENGTH);
 	if (needs(p, F(IP_DSCP))) {
 		load_be(p, SL_R1, SL_R7, ip + 1, 1);
 		emit(p, SL_ALU64_IMM(BPF_RSH, SL_R1, 2));
