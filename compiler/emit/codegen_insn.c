@@ -211,7 +211,8 @@ static void emit_island(struct sl_emit *e)
 		free(old);
 		return;
 	}
-	memcpy(e->pending, old + nold, nyoung * sizeof(*old));
+	if (nyoung)
+		memcpy(e->pending, old + nold, nyoung * sizeof(*old));
 	e->npending = nyoung;
 	sl_emit_ja(e, skip); /* nothing when the island is in unreachable code anyway */
 	for (size_t i = 0; i < nold && !e->err; i++) {
