@@ -693,7 +693,7 @@ static int setup(struct ct *ct, const struct sl_dt *dt, const struct sl_dt_probl
 			ct->order[k] = ct->order[k - 1];
 		ct->order[k] = j;
 	}
-	ct->multi = dt->ntrees > 1;
+	ct->multi = dt->ntrees > 1 || in->leave_best;
 	ct->mask_counter = !in->counters;
 	return 0;
 }
@@ -735,7 +735,7 @@ void sl_ct_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_dt_pr
 		worst += ct.tree_worst;
 		mean += ct.tree_leaves ? (double)ct.tree_sum / (double)ct.tree_leaves : 0;
 	}
-	if (ct.multi) {
+	if (ct.multi && !in->leave_best) {
 		sl_emit_jmp_imm(e, BPF_JGE, BEST, (int32_t)dt->nboxes, nomatch);
 		if (ct.mask_counter)
 			sl_emit(e, SL_ALU64_IMM(BPF_AND, PAYLOAD, (int32_t)~2u));

@@ -38,6 +38,11 @@ struct sl_ct_input {
 	/* value slots, as for the table walk (value_off, nslots; the rest unused) */
 	const struct sl_tw_input *slots;
 	bool counters;       /* some box's payload has the counter bit set */
+	/*
+	 * Leave R0 = the winning box (>= nboxes: none) and R9 its payload and
+	 * fall through, instead of going to `decided` or `nomatch`.
+	 */
+	bool leave_best;
 	const struct sl_loc *box_loc; /* per box: its rule's location (line_info), or NULL */
 };
 

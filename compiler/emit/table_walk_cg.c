@@ -190,6 +190,41 @@ static void emit_hoisted(struct sl_cg *cg, const struct sl_cls_problem *p, sl_la
 	}
 }
 
+/*
+ * The segment's counting rules (classify.h: struct sl_cls_post), with R0 the
+ * winning box (>= nboxes: none) and R9 its payload: a counting rule before
+ * the winner was not reached. Then on to `decided`, or to `end` when no box
+ * won. R8 keeps the box across the counters' helper calls.
+ */
+static void emit_posts(struct sl_cg *cg, const struct sl_cls_problem *p, sl_label end)
+{
+	struct sl_emit *e = &cg->e;
+
+	sl_emit(e, SL_MOV64_REG(SL_R8, SL_R0));
+	for (uint32_t i = 0; i < p->nposts; i++) {
+		const struct sl_ir_rule *r = p->posts[i].rule;
+		sl_label skip = sl_emit_new_label(e);
+
+		sl_emit_set_loc(e, r->loc);
+		sl_emit_safe_point(e);
+		if (p->posts[i].boxes_before)
+			sl_emit_jmp_imm(e, BPF_JLT, SL_R8, (int32_t)p->posts[i].boxes_before, skip);
+		for (uint32_t k = 0; k < r->npreds; k++) {
+			sl_cg_mismatch(cg, r->preds[k].field, r->preds[k].set, k ? SL_R7 : SL_R6);
+			if (k)
+				sl_emit(e, SL_ALU64_REG(BPF_OR, SL_R6, SL_R7));
+		}
+		if (r->npreds)
+			sl_emit_jmp_imm(e, BPF_JSLT, SL_R6, 0, skip);
+		sl_cg_count(cg, r->id);
+		sl_emit_bind(e, skip);
+	}
+	sl_emit_jmp_imm(e, BPF_JGE, SL_R8, (int32_t)p->prob.nboxes, end);
+	if (!p->counters)
+		sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R9, (int32_t)~SL_CLS_PAYLOAD_COUNTER));
+	sl_emit_ja(e, cg->decided.label);
+}
+
 /* Per box the location of its rule: boxes are in rule order, their payloads name the rule. */
 static const struct sl_loc *box_locs(struct sl_cg *cg, const struct sl_cls_problem *p,
 				     const struct sl_ir_rule *rules, uint32_t n)
@@ -214,10 +249,13 @@ static void emit_code(struct sl_cg *cg, const struct sl_cls_problem *p, const st
 	sl_label end = sl_emit_new_label(e);
 	struct sl_ct_input ci = { .slots = in,
 				  .counters = p->counters > 0,
+				  .leave_best = p->nposts > 0,
 				  .box_loc = box_locs(cg, p, rules, n) };
 
 	emit_hoisted(cg, p, end);
 	sl_ct_emit(e, dt, &p->prob, &ci, cg->decided.label, end, SIZE_MAX, NULL);
+	if (p->nposts)
+		emit_posts(cg, p, end);
 	sl_emit_bind(e, end);
 }
 
@@ -228,6 +266,16 @@ static void emit_segment(struct sl_cg *cg, const struct sl_cls_problem *p, const
 	sl_label end = sl_emit_new_label(e);
 
 	emit_hoisted(cg, p, end);
+	if (p->nposts) {
+		sl_label none = sl_emit_new_label(e);
+
+		/* Both ways on: R0 is the winning box or 0xffffffff (then R9 is not read). */
+		sl_tw_emit(e, dt, in, SL_R9, none);
+		sl_emit_bind(e, none);
+		emit_posts(cg, p, end);
+		sl_emit_bind(e, end);
+		return;
+	}
 	/* The payload is codegen's: its "decided" tail counts, records and returns. */
 	sl_tw_emit(e, dt, in, SL_R9, end);
 	/*
@@ -403,7 +451,8 @@ int sl_cg_table_walk_plan(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_
 	    (cg->opts->classifier == SL_CLASSIFIER_AUTO && cg->opts->opt_level < 2))
 		return 0;
 	/* Only at the start of a run: a declined run stays straight code as a whole. */
-	if (first > 0 && sl_cls_rule_fits(&c->rules[first - 1]))
+	if (first > 0 && (sl_cls_rule_fits(&c->rules[first - 1]) ||
+			  sl_cls_rule_counts_only(&c->rules[first - 1])))
 		return 0;
 	n = sl_cls_segment_len(c, first);
 	if (!n)

@@ -24,13 +24,29 @@ bool sl_cls_rule_fits(const struct sl_ir_rule *r)
 	return true;
 }
 
+bool sl_cls_rule_counts_only(const struct sl_ir_rule *r)
+{
+	if (r->action != SL_IR_CONTINUE || !r->counter || r->id > SL_CLS_MAX_RULE_ID)
+		return false;
+	for (uint32_t k = 0; k < r->npreds; k++)
+		if (!r->preds[k].set.n)
+			return false;
+	return true;
+}
+
 uint32_t sl_cls_segment_len(const struct sl_ir_chain *c, uint32_t first)
 {
-	uint32_t n = 0;
+	uint32_t n = 0, len = 0;
 
-	while (first + n < c->nrules && sl_cls_rule_fits(&c->rules[first + n]))
-		n++;
-	return n;
+	for (; first + n < c->nrules; n++) {
+		const struct sl_ir_rule *r = &c->rules[first + n];
+
+		if (sl_cls_rule_fits(r))
+			len = n + 1;
+		else if (!sl_cls_rule_counts_only(r))
+			break;
+	}
+	return len;
 }
 
 /*
@@ -117,7 +133,7 @@ static int choose_dims(const struct sl_ir_rule *rules, uint32_t n, const bool *h
 	bool used[SL_FIELD_COUNT] = { false };
 
 	for (uint32_t i = 0; i < n; i++)
-		for (uint32_t k = 0; k < rules[i].npreds; k++)
+		for (uint32_t k = 0; k < rules[i].npreds && !sl_cls_rule_counts_only(&rules[i]); k++)
 			if (!hoisted[rules[i].preds[k].field])
 				used[dim_field(&rules[i], rules[i].preds[k].field)] = true;
 	p->prob.ndims = 0;
@@ -214,11 +230,17 @@ int sl_cls_problem(const struct sl_ir_rule *rules, uint32_t n, struct sl_cls_pro
 	for (uint32_t i = 0; i < n && !err; i++) {
 		uint64_t b = boxes_of(&rules[i], hoisted);
 
+		if (sl_cls_rule_counts_only(&rules[i])) {
+			p.nposts++;
+			continue;
+		}
 		if (b > SL_CLS_MAX_BOXES_PER_RULE)
 			err = -E2BIG;
 		total += b;
 		p.counters += rules[i].counter;
 	}
+	if (!err && p.nposts && !(p.posts = calloc(p.nposts, sizeof(*p.posts))))
+		err = -ENOMEM;
 	if (!err && total >= SL_DT_NONE / 2)
 		err = -E2BIG;
 	if (!err)
@@ -227,8 +249,12 @@ int sl_cls_problem(const struct sl_ir_rule *rules, uint32_t n, struct sl_cls_pro
 		sl_cls_problem_fini(&p);
 		return err;
 	}
-	for (uint32_t i = 0; i < n; i++)
-		expand_rule(&rules[i], hoisted, dim_of, &p, &nboxes);
+	for (uint32_t i = 0, post = 0; i < n; i++) {
+		if (sl_cls_rule_counts_only(&rules[i]))
+			p.posts[post++] = (struct sl_cls_post){ &rules[i], nboxes };
+		else
+			expand_rule(&rules[i], hoisted, dim_of, &p, &nboxes);
+	}
 	p.prob.nboxes = nboxes;
 	p.prob.lo = p.lo;
 	p.prob.hi = p.hi;
@@ -241,6 +267,7 @@ int sl_cls_problem(const struct sl_ir_rule *rules, uint32_t n, struct sl_cls_pro
 void sl_cls_problem_fini(struct sl_cls_problem *p)
 {
 	free(p->hoisted);
+	free(p->posts);
 	free(p->lo);
 	free(p->hi);
 	free(p->need);

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * From IR rules to a classification problem (dtree.h). A "segment" is a run
- * of consecutive rules of one chain that a first-match classifier can answer
- * alone: every rule ends evaluation when it matches (accept or drop, with or
+ * of consecutive rules of one chain that a first-match classifier can answer:
+ * every rule ends evaluation when it matches (accept or drop, with or
  * without a counter, which then counts only the winner) and tests only
- * fields the walker handles. Rules that only count, jump, go to or return
- * end a segment and stay straight code: a classifier answers "the first
- * match", not "every counter rule before it".
+ * fields the walker handles, or only counts. A counting rule C is not a box:
+ * a packet reaches C exactly when the first match among the other rules
+ * comes after C (or there is none), so after the classifier C is tested and
+ * counted when the winning box is not among those before C (struct
+ * sl_cls_post). Rules that jump, go to or return end a segment and stay
+ * straight code.
  *
  * Predicates every rule of a segment shares word for word (typically the
  * implied `meta protocol ip`) are hoisted: tested once before the walk.
@@ -35,8 +38,20 @@
 
 /* Can the walker handle this rule inside a segment? */
 bool sl_cls_rule_fits(const struct sl_ir_rule *r);
-/* Number of rules from `first` on that form a segment (0 when rules[first] does not fit). */
+/* Does the rule only count (no verdict, no jump)? It may sit inside a segment. */
+bool sl_cls_rule_counts_only(const struct sl_ir_rule *r);
+/*
+ * Number of rules from `first` on that form a segment: rules that fit and
+ * counting rules among them (0 when rules[first] is neither; a segment ends
+ * with a rule that fits).
+ */
 uint32_t sl_cls_segment_len(const struct sl_ir_chain *c, uint32_t first);
+
+/* A counting rule of a segment: counted when the winning box is >= boxes_before. */
+struct sl_cls_post {
+	const struct sl_ir_rule *rule;
+	uint32_t boxes_before;
+};
 
 struct sl_cls_problem {
 	struct sl_dt_problem prob;
@@ -48,7 +63,9 @@ struct sl_cls_problem {
 	enum sl_field field[SL_DT_MAX_DIMS];
 	uint32_t nhoisted;
 	const struct sl_ir_pred **hoisted;   /* tested once, before the walk */
-	uint32_t counters;                   /* rules with a counter */
+	uint32_t counters;                   /* rules with a counter (boxes' rules) */
+	uint32_t nposts;
+	struct sl_cls_post *posts;           /* the counting rules, in order */
 	/* storage behind prob */
 	uint64_t *lo, *hi;
 	uint32_t *need, *payload;

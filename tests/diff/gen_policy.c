@@ -560,8 +560,11 @@ static void gen_rule(struct gen *g, struct gen_block *blk, size_t self, size_t f
 			  (g->nshared > shared_from ? g->nshared - shared_from : 0);
 	unsigned roll = rng_below(g->r, 100);
 	if (g->long_table) {
-		/* one long run of accept/drop rules (counters do not end it) */
-		rule->action = xstrdup(roll < 50 ? "accept" : "drop");
+		/* one long run of accept/drop rules, and a few that only count (inside the run) */
+		if (rule->counter && roll < 12)
+			rule->action = NULL;
+		else
+			rule->action = xstrdup(roll < 50 ? "accept" : "drop");
 		return;
 	}
 	if (roll < 12 && ntargets) {

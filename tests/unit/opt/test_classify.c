@@ -187,12 +187,23 @@ static void segments_end_at_non_terminal_rules(void **state)
 	uint64_t s = 3;
 	struct sl_ir_chain c = { .nrules = 6, .rules = random_rules(a, 6, false, &s) };
 
-	c.rules[2].action = SL_IR_CONTINUE; /* counter-only */
+	c.rules[2].action = SL_IR_CONTINUE; /* counter-only: joins a segment */
+	c.rules[2].counter = true;
 	c.rules[4].action = SL_IR_JUMP;
-	assert_int_equal(sl_cls_segment_len(&c, 0), 2);
-	assert_int_equal(sl_cls_segment_len(&c, 2), 0);
+	assert_true(sl_cls_rule_counts_only(&c.rules[2]));
+	assert_int_equal(sl_cls_segment_len(&c, 0), 4);
+	assert_int_equal(sl_cls_segment_len(&c, 2), 2);
 	assert_int_equal(sl_cls_segment_len(&c, 3), 1);
 	assert_int_equal(sl_cls_segment_len(&c, 5), 1);
+	/* a segment ends with a rule that decides */
+	c.rules[3].action = SL_IR_JUMP;
+	assert_int_equal(sl_cls_segment_len(&c, 0), 2);
+	assert_int_equal(sl_cls_segment_len(&c, 2), 0);
+	/* neither counting nor deciding: ends it */
+	c.rules[1].action = SL_IR_CONTINUE;
+	c.rules[1].counter = false;
+	assert_false(sl_cls_rule_counts_only(&c.rules[1]));
+	assert_int_equal(sl_cls_segment_len(&c, 0), 1);
 	/* 128-bit fields are straight code's job */
 	c.rules[5].preds[0].field = SL_FIELD_IP6_SADDR;
 	c.rules[5].npreds = 1;

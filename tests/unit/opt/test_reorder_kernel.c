@@ -7,6 +7,9 @@
  * trace plus IPv6 frames aimed at the sprinkled rules. Verdicts, recorded
  * deciding rules and every counter must be the reference interpreter's on
  * the policy as written, and reordering must have left one table walk.
+ * Then the same with IPv4 rules that only count and overlap their
+ * neighbours (reorder cannot move them): the classified run takes them, and
+ * counts each packet that reaches one (classify.h: struct sl_cls_post).
  * Exits 77 without BPF unless SLUICE_REQUIRE_KERNEL=1.
  */
 #include <setjmp.h>
@@ -91,7 +94,24 @@ static void breaker(FILE *f, uint32_t k)
 	}
 }
 
-static char *policy_text(const struct cb_set *set, uint32_t *nbreakers)
+/* The k-th counting rule: overlaps many ClassBench rules, so it stays where it is. */
+static void counting(FILE *f, uint32_t k)
+{
+	switch (k % 3) {
+	case 0:
+		fprintf(f, "\tip saddr %u.0.0.0/2 counter\n", (k * 64) % 256);
+		break;
+	case 1:
+		fprintf(f, "\tmeta l4proto tcp counter\n");
+		break;
+	default:
+		fprintf(f, "\tip daddr 128.0.0.0/1 th dport 0-32767 counter\n");
+		break;
+	}
+}
+
+static char *policy_text(const struct cb_set *set, void (*sprinkle)(FILE *, uint32_t),
+			 uint32_t *nbreakers)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -103,7 +123,7 @@ static char *policy_text(const struct cb_set *set, uint32_t *nbreakers)
 	for (uint32_t i = 0; i < set->nrules; i++) {
 		cb_rule(f, set, i);
 		if (i % EVERY == EVERY / 2)
-			breaker(f, (*nbreakers)++);
+			sprinkle(f, (*nbreakers)++);
 	}
 	fprintf(f, "}\n");
 	fclose(f);
@@ -223,7 +243,7 @@ static void reordered_classbench_matches_interpreter(void **state)
 	assert_int_equal(cb_load_trace(SET, &set, 3000, 7, &trace), 0);
 	if (trace.n > 3000)
 		trace.n = 3000;
-	text = policy_text(&set, &nbreakers);
+	text = policy_text(&set, breaker, &nbreakers);
 	assert_int_equal(compile(text, &c), 0);
 	printf("%s + %u sprinkled rules: moved %u, %u walk(s), %u straight segment(s)\n", SET,
 	       nbreakers, c.st.moved, c.walks, c.straight);
@@ -265,10 +285,68 @@ static void reordered_classbench_matches_interpreter(void **state)
 	cb_set_fini(&set);
 }
 
+static void counting_rules_join_the_walk(void **state)
+{
+	struct cb_set set;
+	struct cb_trace trace;
+	struct compiled c;
+	struct sl_kern_prog prog;
+	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ struct sl_interp_counter *counters = NULL;
+	char *log = NULL;
+	uint32_t nsprinkled, counted = 0;
+	static struct sl_pkt p;
+
+	(void)state;
+	if (!cb_dir())
+		skip();
+	assert_int_equal(cb_load_set(SET, &set), 0);
+	assert_int_equal(cb_load_trace(SET, &set, 3000, 11, &trace), 0);
+	if (trace.n > 3000)
+		trace.n = 3000;
+	text = policy_text(&set, counting, &nsprinkled);
+	assert_int_equal(compile(text, &c), 0);
+	printf("%s + %u counting rules: %u classified, %u straight segment(s)\n", SET, nsprinkled,
+	       c.walks, c.straight);
+	assert_int_equal(c.walks, 1);
+	assert_int_equal(c.straight, 0);
+	if (sl_kern_load_elf(c.image, c.size, NULL, &prog, &log)) {
+		fprintf(stderr, "load failed:\n%s\n",
+			log && strlen(log) > 3000 ? log + strlen(log) - 3000 : log);
+		fail();
+	}
+	free(log);
+	counters = calloc(c.written->nrules, sizeof(*counters));
+	for (uint32_t i = 0; i < trace.n; i++) {
+		v4_frame(trace.value[i], &p);
+		check_packet(&c, &prog, &p, counters, i);
+	}
+	for (uint32_t id = 0; id < c.written->nrules; id++) {
+		struct sluice_counter k;
+
+		assert_int_equal(sl_kern_counter(&prog, id, &k), 0);
+		if (k.packets != counters[id].packets || k.bytes != counters[id].bytes)
+			fail_msg("rule %u: kernel counted %lu/%lu, interpreter %lu/%lu", id,
+				 (unsigned long)k.packets, (unsigned long)k.bytes,
+				 (unsigned long)counters[id].packets,
+				 (unsigned long)counters[id].bytes);
+		counted += k.packets > 0;
+	}
+	printf("%u rules counted packets\n", counted);
+	assert_true(counted > nsprinkled / 2); /* most counting rules are reached */
+	sl_kern_prog_close(&prog);
+	free(c.image);
+	sl_arena_free(c.arena);
+	sl_sources_fini(&c.srcs);
+	cb_trace_fini(&trace);
+	cb_set_fini(&set);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(reordered_classbench_matches_interpreter),
+		cmocka_unit_test(counting_rules_join_the_walk),
 	};
 	char why[256];
 
