@@ -192,20 +192,15 @@ static void emit_keys(struct walk *w, uint32_t route_dims, uint32_t cmp_dims)
 		emit(w, SL_MOV64_REG(SL_R2, SL_R5));
 		emit(w, SL_ALU64_IMM(BPF_LSH, SL_R2, d));
 		emit(w, SL_ALU64_REG(BPF_OR, SL_R3, SL_R2));
-		if (!((route_dims | cmp_dims) & (1u << d))) {
-			/* emit_key_select() may read every route key's slot */
-			emit(w, SL_ST(BPF_DW, SL_FP, route_off(w, d), 0));
+		if (!((route_dims | cmp_dims) & (1u << d)))
 			continue;
-		}
 		emit(w, SL_MOV64_REG(SL_R2, SL_R5));
 		emit(w, SL_ALU64_IMM(BPF_ADD, SL_R2, -1));
 		emit(w, SL_ALU64_REG(BPF_AND, SL_R4, SL_R2));
 		if (cmp_dims & (1u << d))
 			emit(w, SL_STX(BPF_DW, SL_FP, SL_R4, cmp_off(w, d)));
-		if (!(route_dims & (1u << d))) {
-			emit(w, SL_ST(BPF_DW, SL_FP, route_off(w, d), 0));
+		if (!(route_dims & (1u << d)))
 			continue;
-		}
 		emit(w, SL_ALU64_IMM(BPF_LSH, SL_R5, dt->bits[d]));
 		emit(w, SL_ALU64_REG(BPF_OR, SL_R4, SL_R5));
 		emit(w, SL_STX(BPF_DW, SL_FP, SL_R4, route_off(w, d)));
@@ -217,25 +212,10 @@ static void emit_keys(struct walk *w, uint32_t route_dims, uint32_t cmp_dims)
 }
 
 /* R4 = route key of dimension R3 - 1, among the dimensions the tree cuts. */
-/*
- * R4 = the route key of dimension R3 - 1. Among two cut dimensions, a compare;
- * among more, a load from the route keys' array at a variable offset (the
- * verifier allows it to privileged loaders, who load sluice programs anyway):
- * no taken branch, whatever the dimension.
- */
-static void emit_key_select(struct walk *w, const struct tree_shape *s, sl_label done)
+static void emit_key_select(struct walk *w, const struct tree_shape *s)
 {
 	sl_label have = sl_emit_new_label(w->e);
 
-	if (s->ncut > 2) {
-		/* Never taken (nodes name dimensions 1..ndims): bounds the offset. */
-		sl_emit_jmp_imm(w->e, BPF_JGT, SL_R3, (int32_t)w->dt->ndims, done);
-		emit(w, SL_MOV64_REG(SL_R4, SL_R3));
-		emit(w, SL_ALU64_IMM(BPF_LSH, SL_R4, 3));
-		emit(w, SL_ALU64_REG(BPF_ADD, SL_R4, SL_FP));
-		emit(w, SL_LDX(BPF_DW, SL_R4, SL_R4, (int16_t)(route_off(w, 0) - 8)));
-		return;
-	}
 	for (unsigned k = 0; k < s->ncut; k++) {
 		unsigned d = s->cut_order[k];
 
@@ -265,7 +245,7 @@ static void emit_step(struct walk *w, unsigned pack, const struct tree_shape *s,
 	emit(w, SL_MOV64_REG(SL_R3, SL_R2));
 	emit(w, SL_ALU64_IMM(BPF_AND, SL_R3, 0xff));
 	sl_emit_jmp_imm(w->e, BPF_JEQ, SL_R3, 0, leaf);
-	emit_key_select(w, s, done);
+	emit_key_select(w, s);
 	emit(w, SL_MOV64_REG(SL_R5, SL_R2));
 	emit(w, SL_ALU64_IMM(BPF_RSH, SL_R5, 8));
 	emit(w, SL_ALU64_REG(BPF_RSH, SL_R4, SL_R5));
