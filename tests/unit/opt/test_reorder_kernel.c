@@ -224,50 +224,48 @@ static void check_packet(const struct compiled *c, const struct sl_kern_prog *pr
 			 retval, want.rule, sl_verdict_name(want.verdict));
 }
 
-static void reordered_classbench_matches_interpreter(void **state)
+static void load_prog(const struct compiled *c, struct sl_kern_prog *prog)
 {
-	struct cb_set set;
-	struct cb_trace trace;
-	struct compiled c;
-	struct sl_kern_prog prog;
-	_cleanup_free_ char *text = NULL;
-	_cleanup_free_ struct sl_interp_counter *counters = NULL;
 	char *log = NULL;
-	uint32_t nbreakers, counted = 0;
-	static struct sl_pkt p;
 
-	(void)state;
-	if (!cb_dir())
-		skip();
-	assert_int_equal(cb_load_set(SET, &set), 0);
-	assert_int_equal(cb_load_trace(SET, &set, 3000, 7, &trace), 0);
-	if (trace.n > 3000)
-		trace.n = 3000;
-	text = policy_text(&set, breaker, &nbreakers);
-	assert_int_equal(compile(text, &c), 0);
-	printf("%s + %u sprinkled rules: moved %u, %u walk(s), %u straight segment(s)\n", SET,
-	       nbreakers, c.st.moved, c.walks, c.straight);
-	assert_true(c.st.moved >= nbreakers);
-	assert_int_equal(c.walks, 1);
-	if (sl_kern_load_elf(c.image, c.size, NULL, &prog, &log)) {
+	if (sl_kern_load_elf(c->image, c->size, NULL, prog, &log)) {
 		fprintf(stderr, "load failed:\n%s\n",
 			log && strlen(log) > 3000 ? log + strlen(log) - 3000 : log);
 		fail();
 	}
 	free(log);
-	counters = calloc(c.written->nrules, sizeof(*counters));
-	for (uint32_t i = 0; i < trace.n; i++) {
-		v4_frame(trace.value[i], &p);
-		check_packet(&c, &prog, &p, counters, i);
+}
+
+/* The trace's IPv4 frames, then `v6` IPv6 frames, through kernel and interpreter. */
+static struct sl_interp_counter *run_frames(const struct compiled *c,
+					    const struct sl_kern_prog *prog,
+					    const struct cb_trace *trace, uint32_t v6)
+{
+	struct sl_interp_counter *counters = calloc(c->written->nrules, sizeof(*counters));
+	static struct sl_pkt p;
+
+	assert_non_null(counters);
+	for (uint32_t i = 0; i < trace->n; i++) {
+		v4_frame(trace->value[i], &p);
+		check_packet(c, prog, &p, counters, i);
 	}
-	for (uint32_t i = 0; i < 600; i++) {
+	for (uint32_t i = 0; i < v6; i++) {
 		v6_frame(i, &p);
-		check_packet(&c, &prog, &p, counters, trace.n + i);
+		check_packet(c, prog, &p, counters, trace->n + i);
 	}
-	for (uint32_t id = 0; id < c.written->nrules; id++) {
+	return counters;
+}
+
+/* Every counter equals the interpreter's; returns how many rules counted packets. */
+static uint32_t rules_counting(const struct compiled *c, const struct sl_kern_prog *prog,
+			       const struct sl_interp_counter *counters)
+{
+	uint32_t counted = 0;
+
+	for (uint32_t id = 0; id < c->written->nrules; id++) {
 		struct sluice_counter k;
 
-		assert_int_equal(sl_kern_counter(&prog, id, &k), 0);
+		assert_int_equal(sl_kern_counter(prog, id, &k), 0);
 		if (k.packets != counters[id].packets || k.bytes != counters[id].bytes)
 			fail_msg("rule %u: kernel counted %lu/%lu, interpreter %lu/%lu", id,
 				 (unsigned long)k.packets, (unsigned long)k.bytes,
@@ -276,11 +274,50 @@ static void reordered_classbench_matches_interpreter(void **state)
 		counted += k.packets > 0;
 	}
 	printf("%u rules counted packets\n", counted);
-	assert_true(counted > 10); /* the IPv6 frames do reach the sprinkled rules */
+	return counted;
+}
+
+static void compiled_fini(struct compiled *c)
+{
+	free(c->image);
+	sl_arena_free(c->arena);
+	sl_sources_fini(&c->srcs);
+}
+
+static void load_classbench(struct cb_set *set, struct cb_trace *trace, uint64_t seed)
+{
+	if (!cb_dir())
+		skip();
+	assert_int_equal(cb_load_set(SET, set), 0);
+	assert_int_equal(cb_load_trace(SET, set, 3000, seed, trace), 0);
+	if (trace->n > 3000)
+		trace->n = 3000;
+}
+
+static void reordered_classbench_matches_interpreter(void **state)
+{
+	struct cb_set set;
+	struct cb_trace trace;
+	struct compiled c;
+	struct sl_kern_prog prog;
+	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ struct sl_interp_counter *counters = NULL;
+	uint32_t nbreakers;
+
+	(void)state;
+	load_classbench(&set, &trace, 7);
+	text = policy_text(&set, breaker, &nbreakers);
+	assert_int_equal(compile(text, &c), 0);
+	printf("%s + %u sprinkled rules: moved %u, %u walk(s), %u straight segment(s)\n", SET,
+	       nbreakers, c.st.moved, c.walks, c.straight);
+	assert_true(c.st.moved >= nbreakers);
+	assert_int_equal(c.walks, 1);
+	load_prog(&c, &prog);
+	counters = run_frames(&c, &prog, &trace, 600);
+	/* the IPv6 frames do reach the sprinkled rules */
+	assert_true(rules_counting(&c, &prog, counters) > 10);
 	sl_kern_prog_close(&prog);
-	free(c.image);
-	sl_arena_free(c.arena);
-	sl_sources_fini(&c.srcs);
+	compiled_fini(&c);
 	cb_trace_fini(&trace);
 	cb_set_fini(&set);
 }
@@ -293,51 +330,22 @@ static void counting_rules_join_the_walk(void **state)
 	struct sl_kern_prog prog;
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ struct sl_interp_counter *counters = NULL;
-	char *log = NULL;
-	uint32_t nsprinkled, counted = 0;
-	static struct sl_pkt p;
+	uint32_t nsprinkled;
 
 	(void)state;
-	if (!cb_dir())
-		skip();
-	assert_int_equal(cb_load_set(SET, &set), 0);
-	assert_int_equal(cb_load_trace(SET, &set, 3000, 11, &trace), 0);
-	if (trace.n > 3000)
-		trace.n = 3000;
+	load_classbench(&set, &trace, 11);
 	text = policy_text(&set, counting, &nsprinkled);
 	assert_int_equal(compile(text, &c), 0);
 	printf("%s + %u counting rules: %u classified, %u straight segment(s)\n", SET, nsprinkled,
 	       c.walks, c.straight);
 	assert_int_equal(c.walks, 1);
 	assert_int_equal(c.straight, 0);
-	if (sl_kern_load_elf(c.image, c.size, NULL, &prog, &log)) {
-		fprintf(stderr, "load failed:\n%s\n",
-			log && strlen(log) > 3000 ? log + strlen(log) - 3000 : log);
-		fail();
-	}
-	free(log);
-	counters = calloc(c.written->nrules, sizeof(*counters));
-	for (uint32_t i = 0; i < trace.n; i++) {
-		v4_frame(trace.value[i], &p);
-		check_packet(&c, &prog, &p, counters, i);
-	}
-	for (uint32_t id = 0; id < c.written->nrules; id++) {
-		struct sluice_counter k;
-
-		assert_int_equal(sl_kern_counter(&prog, id, &k), 0);
-		if (k.packets != counters[id].packets || k.bytes != counters[id].bytes)
-			fail_msg("rule %u: kernel counted %lu/%lu, interpreter %lu/%lu", id,
-				 (unsigned long)k.packets, (unsigned long)k.bytes,
-				 (unsigned long)counters[id].packets,
-				 (unsigned long)counters[id].bytes);
-		counted += k.packets > 0;
-	}
-	printf("%u rules counted packets\n", counted);
-	assert_true(counted > nsprinkled / 2); /* most counting rules are reached */
+	load_prog(&c, &prog);
+	counters = run_frames(&c, &prog, &trace, 0);
+	/* most counting rules are reached */
+	assert_true(rules_counting(&c, &prog, counters) > nsprinkled / 2);
 	sl_kern_prog_close(&prog);
-	free(c.image);
-	sl_arena_free(c.arena);
-	sl_sources_fini(&c.srcs);
+	compiled_fini(&c);
 	cb_trace_fini(&trace);
 	cb_set_fini(&set);
 }
