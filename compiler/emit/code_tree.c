@@ -45,11 +45,24 @@ struct run {
 	uint64_t weight;     /* members x subtree_weight(rec) */
 };
 
-/* subtree_weight() of node records already seen: open addressing, key rec + 1. */
+/*
+ * Node records already seen, open addressing on key rec + 1: an inner node's
+ * subtree_weight(), a leaf's list counted by count_box_lists() (weight 0).
+ */
 struct weight_memo {
 	uint64_t *key, *weight;
 	size_t mask;
 };
+
+/* The slot holding rec, or the empty one where it goes. */
+static size_t memo_slot(const struct weight_memo *m, uint64_t rec)
+{
+	size_t h = (size_t)((rec * 0x9e3779b97f4a7c15ull) >> 20) & m->mask;
+
+	while (m->key[h] && m->key[h] != rec + 1)
+		h = (h + 1) & m->mask;
+	return h;
+}
 
 struct ct {
 	struct sl_emit *e;
@@ -148,24 +161,20 @@ static uint64_t subtree_weight(struct ct *ct, uint64_t rec)
 {
 	const struct sl_dt *dt = ct->dt;
 	struct weight_memo *m = &ct->memo;
-	size_t h = (size_t)((rec * 0x9e3779b97f4a7c15ull) >> 20) & m->mask;
 	uint32_t np, base;
 	uint64_t w = 0;
+	size_t h;
 
 	if (is_leaf(rec))
 		return leaf_weight(ct, rec);
-	while (m->key[h] && m->key[h] != rec + 1)
-		h = (h + 1) & m->mask;
+	h = memo_slot(m, rec);
 	if (m->key[h])
 		return m->weight[h];
 	np = (uint32_t)((rec >> 16) & 0xffff) + 1;
 	base = (uint32_t)(rec >> 32);
 	for (uint32_t i = 0; i < np && base + (uint64_t)i < dt->nnodes; i++)
 		w += subtree_weight(ct, dt->nodes[base + i]);
-	/* The recursion may have filled slots: find ours again. */
-	h = (size_t)((rec * 0x9e3779b97f4a7c15ull) >> 20) & m->mask;
-	while (m->key[h] && m->key[h] != rec + 1)
-		h = (h + 1) & m->mask;
+	h = memo_slot(m, rec); /* the recursion may have filled slots */
 	m->key[h] = rec + 1;
 	m->weight[h] = w;
 	return w;
@@ -618,12 +627,11 @@ static void count_box_lists(struct ct *ct, uint32_t t)
 	     n++) {
 		uint64_t rec = dt->nodes[n];
 		uint32_t count = (uint32_t)((rec >> 16) & 0xffff), off = (uint32_t)(rec >> 32);
-		size_t h = (size_t)((rec * 0x9e3779b97f4a7c15ull) >> 20) & m->mask;
+		size_t h;
 
 		if (!is_leaf(rec))
 			continue;
-		while (m->key[h] && m->key[h] != rec + 1)
-			h = (h + 1) & m->mask;
+		h = memo_slot(m, rec);
 		if (m->key[h])
 			continue; /* a list seen before (lists are shared within a tree) */
 		m->key[h] = rec + 1;

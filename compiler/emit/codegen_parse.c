@@ -109,6 +109,47 @@ static void load_pair(struct parse *p, uint8_t base, int16_t off, unsigned size,
 		store(p, b, 0, SL_R1);
 }
 
+/* An L4 header as both parses read it: its length and its fields. */
+struct l4_header {
+	int32_t proto, len;
+	uint64_t fields; /* all of them: the header is read when the table uses any */
+	unsigned n;
+	struct {
+		int16_t off;
+		uint8_t size;
+		enum sl_field a, b; /* load_pair()'s two slots */
+	} f[3];
+};
+
+static const struct l4_header tcp_header = {
+	SL_IPPROTO_TCP, 20, TCP_FIELDS, 3,
+	{ { 0, 2, SL_FIELD_TCP_SPORT, SL_FIELD_TH_SPORT },
+	  { 2, 2, SL_FIELD_TCP_DPORT, SL_FIELD_TH_DPORT },
+	  { 13, 1, SL_FIELD_TCP_FLAGS, SL_FIELD_TCP_FLAGS } }
+};
+static const struct l4_header udp_header = {
+	SL_IPPROTO_UDP, 8, UDP_FIELDS, 2,
+	{ { 0, 2, SL_FIELD_UDP_SPORT, SL_FIELD_TH_SPORT },
+	  { 2, 2, SL_FIELD_UDP_DPORT, SL_FIELD_TH_DPORT } }
+};
+static const struct l4_header icmp_header = {
+	SL_IPPROTO_ICMP, 4, ICMP_FIELDS, 2,
+	{ { 0, 1, SL_FIELD_ICMP_TYPE, SL_FIELD_ICMP_TYPE },
+	  { 1, 1, SL_FIELD_ICMP_CODE, SL_FIELD_ICMP_CODE } }
+};
+static const struct l4_header icmp6_header = {
+	SL_IPPROTO_ICMPV6, 4, ICMP6_FIELDS, 2,
+	{ { 0, 1, SL_FIELD_ICMP6_TYPE, SL_FIELD_ICMP6_TYPE },
+	  { 1, 1, SL_FIELD_ICMP6_CODE, SL_FIELD_ICMP6_CODE } }
+};
+
+/* The header's fields at base + off; the caller checked its length. */
+static void load_l4(struct parse *p, uint8_t base, int16_t off, const struct l4_header *h)
+{
+	for (unsigned i = 0; i < h->n; i++)
+		load_pair(p, base, (int16_t)(off + h->f[i].off), h->f[i].size, h->f[i].a, h->f[i].b);
+}
+
 static void alloc_slots(struct sl_cg *cg, uint64_t need)
 {
 	int off = SL_CG_KEY_OFF - 8;
@@ -241,41 +282,21 @@ static void emit_l2(struct parse *p)
 /* TCP, UDP, ICMP or ICMPv6 header at R9 for upper-layer protocol R3. */
 static void emit_l4(struct parse *p, bool ip6)
 {
-	sl_label tcp = sl_emit_new_label(p->e), udp = sl_emit_new_label(p->e);
-	sl_label icmp = sl_emit_new_label(p->e);
-	bool want_icmp = ip6 ? needs(p, ICMP6_FIELDS) : needs(p, ICMP_FIELDS);
-	enum sl_field icmp_type = ip6 ? SL_FIELD_ICMP6_TYPE : SL_FIELD_ICMP_TYPE;
-	enum sl_field icmp_code = ip6 ? SL_FIELD_ICMP6_CODE : SL_FIELD_ICMP_CODE;
+	const struct l4_header *h[] = { &tcp_header, &udp_header, ip6 ? &icmp6_header : &icmp_header };
+	sl_label at[SL_ARRAY_SIZE(h)];
 
-	if (needs(p, TCP_FIELDS))
-		sl_emit_jmp_imm(p->e, BPF_JEQ, SL_R3, SL_IPPROTO_TCP, tcp);
-	if (needs(p, UDP_FIELDS))
-		sl_emit_jmp_imm(p->e, BPF_JEQ, SL_R3, SL_IPPROTO_UDP, udp);
-	if (want_icmp)
-		sl_emit_jmp_imm(p->e, BPF_JEQ, SL_R3, ip6 ? SL_IPPROTO_ICMPV6 : SL_IPPROTO_ICMP,
-				icmp);
+	for (unsigned k = 0; k < SL_ARRAY_SIZE(h); k++) {
+		at[k] = sl_emit_new_label(p->e);
+		if (needs(p, h[k]->fields))
+			sl_emit_jmp_imm(p->e, BPF_JEQ, SL_R3, h[k]->proto, at[k]);
+	}
 	sl_emit_ja(p->e, p->done);
-
-	sl_emit_bind(p->e, tcp);
-	if (needs(p, TCP_FIELDS)) {
-		check(p, SL_R9, 20, p->done);
-		load_pair(p, SL_R9, 0, 2, SL_FIELD_TCP_SPORT, SL_FIELD_TH_SPORT);
-		load_pair(p, SL_R9, 2, 2, SL_FIELD_TCP_DPORT, SL_FIELD_TH_DPORT);
-		load_pair(p, SL_R9, 13, 1, SL_FIELD_TCP_FLAGS, SL_FIELD_TCP_FLAGS);
-		sl_emit_ja(p->e, p->done);
-	}
-	sl_emit_bind(p->e, udp);
-	if (needs(p, UDP_FIELDS)) {
-		check(p, SL_R9, 8, p->done);
-		load_pair(p, SL_R9, 0, 2, SL_FIELD_UDP_SPORT, SL_FIELD_TH_SPORT);
-		load_pair(p, SL_R9, 2, 2, SL_FIELD_UDP_DPORT, SL_FIELD_TH_DPORT);
-		sl_emit_ja(p->e, p->done);
-	}
-	sl_emit_bind(p->e, icmp);
-	if (want_icmp) {
-		check(p, SL_R9, 4, p->done);
-		load_pair(p, SL_R9, 0, 1, icmp_type, icmp_type);
-		load_pair(p, SL_R9, 1, 1, icmp_code, icmp_code);
+	for (unsigned k = 0; k < SL_ARRAY_SIZE(h); k++) {
+		sl_emit_bind(p->e, at[k]);
+		if (!needs(p, h[k]->fields))
+			continue;
+		check(p, SL_R9, h[k]->len, p->done);
+		load_l4(p, SL_R9, 0, h[k]);
 		sl_emit_ja(p->e, p->done);
 	}
 }
@@ -484,40 +505,21 @@ static int32_t raw16(uint16_t value)
 	return (int32_t)((value >> 8) | (value & 0xff) << 8);
 }
 
-
 /* The L4 header at R7 + off; R3 = IP protocol. */
 static void fast_l4(struct parse *p, int16_t off)
 {
+	static const struct l4_header *const h[] = { &tcp_header, &udp_header, &icmp_header };
 	uint64_t at_l3 = p->written;
-	sl_label next;
 
-	if (needs(p, TCP_FIELDS)) {
+	for (unsigned k = 0; k < SL_ARRAY_SIZE(h); k++) {
+		sl_label next;
+
+		if (!needs(p, h[k]->fields))
+			continue;
 		next = sl_emit_new_label(p->e);
-		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, SL_IPPROTO_TCP, next);
-		check(p, SL_R7, off + 20, p->slow);
-		load_pair(p, SL_R7, off, 2, SL_FIELD_TCP_SPORT, SL_FIELD_TH_SPORT);
-		load_pair(p, SL_R7, off + 2, 2, SL_FIELD_TCP_DPORT, SL_FIELD_TH_DPORT);
-		load_pair(p, SL_R7, off + 13, 1, SL_FIELD_TCP_FLAGS, SL_FIELD_TCP_FLAGS);
-		fast_exit(p);
-		sl_emit_bind(p->e, next);
-		p->written = at_l3;
-	}
-	if (needs(p, UDP_FIELDS)) {
-		next = sl_emit_new_label(p->e);
-		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, SL_IPPROTO_UDP, next);
-		check(p, SL_R7, off + 8, p->slow);
-		load_pair(p, SL_R7, off, 2, SL_FIELD_UDP_SPORT, SL_FIELD_TH_SPORT);
-		load_pair(p, SL_R7, off + 2, 2, SL_FIELD_UDP_DPORT, SL_FIELD_TH_DPORT);
-		fast_exit(p);
-		sl_emit_bind(p->e, next);
-		p->written = at_l3;
-	}
-	if (needs(p, ICMP_FIELDS)) {
-		next = sl_emit_new_label(p->e);
-		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, SL_IPPROTO_ICMP, next);
-		check(p, SL_R7, off + 4, p->slow);
-		load_pair(p, SL_R7, off, 1, SL_FIELD_ICMP_TYPE, SL_FIELD_ICMP_TYPE);
-		load_pair(p, SL_R7, off + 1, 1, SL_FIELD_ICMP_CODE, SL_FIELD_ICMP_CODE);
+		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, h[k]->proto, next);
+		check(p, SL_R7, off + h[k]->len, p->slow);
+		load_l4(p, SL_R7, off, h[k]);
 		fast_exit(p);
 		sl_emit_bind(p->e, next);
 		p->written = at_l3;
