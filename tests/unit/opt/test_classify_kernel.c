@@ -34,6 +34,7 @@ struct compiled {
 	size_t size;
 	uint32_t walks; /* table-walk segments in the object */
 	bool inline_trees; /* some segment became inline code */
+	uint32_t code_trees; /* trees of the largest inline-code segment */
 	size_t rodata;  /* bytes of read-only tables */
 };
 
@@ -113,8 +114,12 @@ static int compile(const char *text, enum sl_classifier_mode mode, int level, st
 		if (obj->maps[i].init)
 			c->rodata += (size_t)obj->maps[i].value_size * obj->maps[i].max_entries;
 	}
-	for (uint32_t i = 0; !err && i < obj->nsegments; i++)
-		c->inline_trees |= obj->segments[i].kind == SL_BPF_SEG_CODE_TREE;
+	for (uint32_t i = 0; !err && i < obj->nsegments; i++) {
+		if (obj->segments[i].kind != SL_BPF_SEG_CODE_TREE)
+			continue;
+		c->inline_trees = true;
+		c->code_trees = sl_max(c->code_trees, obj->segments[i].trees);
+	}
 	fclose(out);
 	if (err)
 		fprintf(stderr, "%s", msgs);
@@ -321,11 +326,42 @@ static void mixed_chains_match_interpreter(void **state)
 	cb_trace_fini(&trace);
 }
 
+/*
+ * All of fw1_10000 at -O2: 8 trees of inline code need 460k-690k
+ * instructions, so the cost model takes 16 trees of inline code (not the
+ * walk), and the verifier must take them.
+ */
+static void fw1_10k_is_sixteen_inline_trees(void **state)
+{
+	struct cb_set set;
+	struct compiled c;
+	struct sl_kern_prog prog;
+	_cleanup_free_ char *text = NULL;
+	char *log = NULL;
+
+	(void)state;
+	if (!cb_dir())
+		skip();
+	assert_int_equal(cb_load_set("fw1_10000", &set), 0);
+	text = policy_text(&set, set.nrules, false);
+	assert_int_equal(compile(text, SL_CLASSIFIER_AUTO, 2, &c), 0);
+	printf("fw1_10000 auto: %u inline trees, %u walks\n", c.code_trees, c.walks);
+	assert_true(c.inline_trees && !c.walks);
+	assert_int_equal(c.code_trees, 16);
+	if (sl_kern_load_elf(c.image, c.size, NULL, &prog, &log))
+		fail_msg("load failed: %s", log && strlen(log) > 2000 ? log + strlen(log) - 2000 : log);
+	free(log);
+	sl_kern_prog_close(&prog);
+	compiled_fini(&c);
+	cb_set_fini(&set);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(mixed_chains_match_interpreter),
 		cmocka_unit_test(classbench_walks_match_interpreter),
+		cmocka_unit_test(fw1_10k_is_sixteen_inline_trees),
 	};
 	char why[256];
 
