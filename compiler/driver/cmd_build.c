@@ -46,6 +46,10 @@ static void build_usage(FILE *out)
 		"                        auto (the cost model decides at -O2, the default),\n"
 		"                        tree (a table walk wherever it applies, at any level),\n"
 		"                        code (inline decision trees wherever they fit), off\n"
+		"      --set-lookup=MODE how a rule tests a set of many values: auto (a binary\n"
+		"                        search through a read-only table for sets of 32+\n"
+		"                        intervals at -O1 and -O2, the default), table (for\n"
+		"                        every set of 2+ intervals), inline (a test per interval)\n"
 		"      --record-decisions  store the deciding rule of each packet in the map\n"
 		"                        " "sluice_decision (debug objects, `sluice-load run`)\n"
 		"      --stats           print to stderr what each optimiser pass did, what\n"
@@ -58,24 +62,34 @@ static void build_usage(FILE *out)
 		"exit status: 0 built, 1 the policy has errors, 2 usage or system error\n");
 }
 
-static int parse_classifier(const char *m, int *mode)
+/* A mode named in `names` (indexed by its enum value) into *mode. */
+static int parse_mode(const char *option, const char *m, const char *const *names, unsigned n,
+		      int *mode)
 {
-	if (!strcmp(m, "auto"))
-		*mode = SL_CLASSIFIER_AUTO;
-	else if (!strcmp(m, "tree"))
-		*mode = SL_CLASSIFIER_TREE;
-	else if (!strcmp(m, "off"))
-		*mode = SL_CLASSIFIER_OFF;
-	else if (!strcmp(m, "code"))
-		*mode = SL_CLASSIFIER_CODE;
-	else {
-		fprintf(stderr,
-			"sluice: error: unknown classifier mode '%s' (use auto, tree, code or off)\n",
-			m);
-		return -EINVAL;
+	for (unsigned i = 0; i < n; i++) {
+		if (!strcmp(m, names[i])) {
+			*mode = (int)i;
+			return 0;
+		}
 	}
-	return 0;
+	fprintf(stderr, "sluice: error: unknown %s mode '%s' (use", option, m);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(stderr, "%s %s", i ? (i + 1 == n ? " or" : ",") : "", names[i]);
+	fprintf(stderr, ")\n");
+	return -EINVAL;
 }
+
+static const char *const classifier_modes[] = {
+	[SL_CLASSIFIER_AUTO] = "auto",
+	[SL_CLASSIFIER_OFF] = "off",
+	[SL_CLASSIFIER_TREE] = "tree",
+	[SL_CLASSIFIER_CODE] = "code",
+};
+static const char *const set_lookup_modes[] = {
+	[SL_SET_LOOKUP_AUTO] = "auto",
+	[SL_SET_LOOKUP_TABLE] = "table",
+	[SL_SET_LOOKUP_INLINE] = "inline",
+};
 
 static int parse_level(const char *a, int *level)
 {
@@ -109,7 +123,14 @@ static int parse_args(int argc, char **argv, struct build_args *b)
 		} else if (!strncmp(a, "--classifier", 12) && (a[12] == '=' || !a[12])) {
 			const char *m = a[12] == '=' ? a + 13 : (++i < argc ? argv[i] : "");
 
-			if (parse_classifier(m, &b->opts.classifier))
+			if (parse_mode("classifier", m, classifier_modes,
+				       SL_ARRAY_SIZE(classifier_modes), &b->opts.classifier))
+				return SL_EXIT_USAGE;
+		} else if (!strncmp(a, "--set-lookup", 12) && (a[12] == '=' || !a[12])) {
+			const char *m = a[12] == '=' ? a + 13 : (++i < argc ? argv[i] : "");
+
+			if (parse_mode("set lookup", m, set_lookup_modes,
+				       SL_ARRAY_SIZE(set_lookup_modes), &b->opts.set_lookup))
 				return SL_EXIT_USAGE;
 		} else if (!strcmp(a, "--record-decisions")) {
 			b->opts.record_decisions = true;
@@ -177,7 +198,8 @@ static int compile(const char *policy, const struct sl_build_opts *o, struct sl_
 {
 	struct sl_codegen_opts copts = { .opt_level = o->opt_level,
 					 .record_decisions = o->record_decisions,
-					 .classifier = (enum sl_classifier_mode)o->classifier };
+					 .classifier = (enum sl_classifier_mode)o->classifier,
+					 .set_lookup = (enum sl_set_lookup)o->set_lookup };
 	struct sl_object_opts oopts = { .opt_level = o->opt_level,
 					.compiler = "sluice " SLUICE_VERSION };
 	struct sl_ast *ast = NULL;

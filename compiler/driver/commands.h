@@ -29,6 +29,7 @@ struct sl_build_opts {
 	bool werror;            /* warnings fail the build */
 	bool quiet_warnings;
 	int classifier;         /* enum sl_classifier_mode (emit/bpf_object.h): 0 = auto */
+	int set_lookup;         /* enum sl_set_lookup (emit/bpf_object.h): 0 = auto */
 	bool stats;             /* print what the passes and codegen did to stderr (--stats) */
 };
 

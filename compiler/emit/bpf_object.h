@@ -106,6 +106,13 @@ enum sl_classifier_mode {
 	SL_CLASSIFIER_CODE, /* the decision trees as inline code wherever they fit (code_tree.h) */
 };
 
+/* How a predicate tests a set of many intervals (codegen_set.c). */
+enum sl_set_lookup {
+	SL_SET_LOOKUP_AUTO,   /* a table search for sets of SL_CG_SET_TABLE_MIN+ intervals at -O1+ */
+	SL_SET_LOOKUP_TABLE,  /* a table search for every set of two or more intervals */
+	SL_SET_LOOKUP_INLINE, /* one test per interval */
+};
+
 struct sl_codegen_opts {
 	int opt_level;
 	/*
@@ -115,6 +122,7 @@ struct sl_codegen_opts {
 	 */
 	bool record_decisions;
 	enum sl_classifier_mode classifier;
+	enum sl_set_lookup set_lookup;
 };
 
 /* Code generation: one program per IR table. Allocated in `arena`. Returns 0 or -errno. */

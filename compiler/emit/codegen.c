@@ -191,6 +191,37 @@ uint32_t sl_cg_segment(struct sl_cg *cg, const struct sl_bpf_segment *seg)
  * removed rules (fewer rules than ids): they may have counted, and the
  * metadata of the policy as written still gives them their slots.
  */
+/*
+ * The index of the one-entry array map `name`, added with a copy of `init`
+ * (zeros when NULL) unless the object has it already: a chain inlined at
+ * several jumps shares its tables.
+ */
+uint32_t sl_cg_value_map(struct sl_cg *cg, const char *name, const void *init, size_t size)
+{
+	struct sl_bpf_object *obj = cg->obj;
+	void *copy;
+
+	for (uint32_t i = 0; i < obj->nmaps; i++)
+		if (!strcmp(obj->maps[i].name, name))
+			return i;
+	copy = sl_arena_calloc(cg->arena, 1, size);
+	if (init)
+		memcpy(copy, init, size);
+	obj->maps = sl_arena_realloc(cg->arena, obj->maps, obj->nmaps, obj->nmaps + 1,
+				     sizeof(*obj->maps));
+	obj->maps[obj->nmaps] = (struct sl_bpf_map){
+		.name = name,
+		.type = BPF_MAP_TYPE_ARRAY,
+		.key_size = sizeof(uint32_t),
+		.value_size = (uint32_t)size,
+		.max_entries = 1,
+		.key_shape = SL_BTF_U32,
+		.value_shape = SL_BTF_BYTES,
+		.init = copy,
+	};
+	return obj->nmaps++;
+}
+
 static bool needs_counter_map(const struct sl_ir *ir)
 {
 	uint32_t present = 0;

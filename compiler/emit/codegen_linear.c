@@ -95,19 +95,19 @@ static void emit_mismatch(struct sl_cg *cg, const struct sl_ir_rule *r)
 	}
 }
 
-static uint32_t rule_cost(const struct sl_ir_rule *r)
+static uint32_t rule_cost(const struct sl_cg *cg, const struct sl_ir_rule *r)
 {
 	uint64_t n = 4;
 
 	for (uint32_t k = 0; k < r->npreds; k++)
-		n += sl_cg_branch_cost(r->preds[k].field, r->preds[k].set);
+		n += sl_cg_branch_cost(cg, r->preds[k].field, r->preds[k].set);
 	return n < UINT32_MAX ? (uint32_t)n : UINT32_MAX;
 }
 
-static bool early_exit(const struct sl_ir_rule *r)
+static bool early_exit(const struct sl_cg *cg, const struct sl_ir_rule *r)
 {
 	return (r->action == SL_IR_ACCEPT || r->action == SL_IR_DROP) && r->npreds &&
-	       r->npreds <= 64 && rule_cost(r) <= RULE_INSNS;
+	       r->npreds <= 64 && rule_cost(cg, r) <= RULE_INSNS;
 }
 
 /* The share of the field's values the predicate accepts. */
@@ -123,13 +123,14 @@ static double pred_share(const struct sl_ir_pred *p)
 }
 
 /* Does predicate a go before b? Fewer values first (it fails most); then cheaper. */
-static bool pred_before(const struct sl_ir_pred *a, const struct sl_ir_pred *b)
+static bool pred_before(const struct sl_cg *cg, const struct sl_ir_pred *a,
+			const struct sl_ir_pred *b)
 {
 	double sa = pred_share(a), sb = pred_share(b);
 
 	if (sa != sb)
 		return sa < sb;
-	return sl_cg_branch_cost(a->field, a->set) < sl_cg_branch_cost(b->field, b->set);
+	return sl_cg_branch_cost(cg, a->field, a->set) < sl_cg_branch_cost(cg, b->field, b->set);
 }
 
 /* The meta protocol values a packet that has the field can have (0, 1 or 2 of them). */
@@ -187,14 +188,14 @@ static bool pred_implied(const struct sl_ir_rule *r, uint32_t k)
 }
 
 /* The untested predicate to test next. */
-static uint32_t next_test(const struct sl_ir_rule *r, uint64_t tested)
+static uint32_t next_test(const struct sl_cg *cg, const struct sl_ir_rule *r, uint64_t tested)
 {
 	uint32_t best = UINT32_MAX;
 
 	for (uint32_t j = 0; j < r->npreds; j++) {
 		if (tested & (1ull << j))
 			continue;
-		if (best == UINT32_MAX || pred_before(&r->preds[j], &r->preds[best]))
+		if (best == UINT32_MAX || pred_before(cg, &r->preds[j], &r->preds[best]))
 			best = j;
 	}
 	return best;
@@ -213,7 +214,7 @@ static void emit_rest(struct sl_cg *cg, const struct sl_cg_early *x, sl_label ne
 
 	sl_emit_bind(e, x->rest);
 	for (uint32_t n = 1; n < r->npreds; n++) {
-		uint32_t k = next_test(r, tested);
+		uint32_t k = next_test(cg, r, tested);
 
 		tested |= 1ull << k;
 		if (pred_implied(r, k))
@@ -284,7 +285,7 @@ static void chunk_dispatch(struct sl_cg *cg, const struct sl_ir_pred *p)
 static void chunk_rule(struct sl_cg *cg, const struct sl_ir_rule *r)
 {
 	struct sl_emit *e = &cg->e;
-	uint32_t cost = rule_cost(r);
+	uint32_t cost = rule_cost(cg, r);
 	const struct sl_ir_pred *p;
 	struct sl_cg_early *x;
 
@@ -293,7 +294,7 @@ static void chunk_rule(struct sl_cg *cg, const struct sl_ir_rule *r)
 	x = &cg->chunk[cg->chunk_rules];
 	*x = (struct sl_cg_early){
 		.rule = r,
-		.first = next_test(r, 0),
+		.first = next_test(cg, r, 0),
 		.entry = sl_emit_new_label(e),
 		.rest = sl_emit_new_label(e),
 	};
@@ -322,7 +323,7 @@ static int emit_rule(struct sl_cg *cg, const struct sl_ir_rule *r, sl_label ret,
 	sl_label next;
 	int err = 0;
 
-	if (early_exit(r)) {
+	if (early_exit(cg, r)) {
 		chunk_rule(cg, r);
 		return 0;
 	}

@@ -68,8 +68,13 @@ static void combine(struct sl_emit *e, bool first, uint8_t op, uint8_t dst, uint
 static void emit_narrow(struct sl_cg *cg, enum sl_field field, struct sl_iset set, uint8_t dst)
 {
 	struct sl_emit *e = &cg->e;
+	struct sl_cg_set_table table;
 
 	sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_FP, sl_cg_slot(cg, field, 0)));
+	if (sl_cg_set_table(cg, set, &table)) {
+		sl_cg_set_mismatch(cg, &table, SL_R1, dst);
+		return;
+	}
 	for (uint32_t i = 0; i < set.n; i++) {
 		if (i)
 			sl_emit_safe_point(e);
@@ -299,10 +304,15 @@ static void branch_narrow(struct sl_cg *cg, enum sl_field field, struct sl_iset 
 {
 	struct sl_emit *e = &cg->e;
 	bool word = sl_field_info(field)->bits <= 32;
+	struct sl_cg_set_table table;
 	sl_label in;
 
 	if (load)
 		sl_emit(e, SL_LDX(BPF_DW, reg, SL_FP, sl_cg_slot(cg, field, 0)));
+	if (sl_cg_set_table(cg, set, &table)) {
+		sl_cg_set_branch(cg, &table, reg, when_in, target);
+		return;
+	}
 	if (!when_in && set.n == 1) {
 		jump_interval(e, reg, word, (uint64_t)set.iv[0].lo, (uint64_t)set.iv[0].hi, false,
 			      target);
@@ -345,10 +355,13 @@ void sl_cg_branch(struct sl_cg *cg, enum sl_field field, struct sl_iset set, boo
 	sl_emit_jmp_imm(&cg->e, when_in ? BPF_JSGE : BPF_JSLT, SL_R6, 0, target);
 }
 
-uint32_t sl_cg_branch_cost(enum sl_field field, struct sl_iset set)
+uint32_t sl_cg_branch_cost(const struct sl_cg *cg, enum sl_field field, struct sl_iset set)
 {
 	/* Narrow: at most 7 per interval and a jump; wide: up to 7 boxes of 4 words. */
 	uint32_t per = sl_cg_words(field) == 1 ? 8 : 256;
+
+	if (sl_cg_words(field) == 1 && sl_cg_set_cost(cg, set) != UINT32_MAX)
+		return 2 + sl_cg_set_cost(cg, set);
 
 	return 2 + per * (set.n < UINT32_MAX / 256 ? set.n : UINT32_MAX / 256);
 }

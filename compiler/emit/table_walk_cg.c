@@ -63,37 +63,6 @@ static size_t rodata_used(const struct sl_bpf_object *obj)
 	return n;
 }
 
-/*
- * The index of the one-entry array map `name`, added with a copy of `init`
- * (zeros when NULL) unless the object has it already: a chain inlined at
- * several jumps shares its tables.
- */
-static uint32_t value_map(struct sl_cg *cg, const char *name, const void *init, size_t size)
-{
-	struct sl_bpf_object *obj = cg->obj;
-	void *copy;
-
-	for (uint32_t i = 0; i < obj->nmaps; i++)
-		if (!strcmp(obj->maps[i].name, name))
-			return i;
-	copy = sl_arena_calloc(cg->arena, 1, size);
-	if (init)
-		memcpy(copy, init, size);
-	obj->maps = sl_arena_realloc(cg->arena, obj->maps, obj->nmaps, obj->nmaps + 1,
-				     sizeof(*obj->maps));
-	obj->maps[obj->nmaps] = (struct sl_bpf_map){
-		.name = name,
-		.type = BPF_MAP_TYPE_ARRAY,
-		.key_size = sizeof(uint32_t),
-		.value_size = (uint32_t)size,
-		.max_entries = 1,
-		.key_shape = SL_BTF_U32,
-		.value_shape = SL_BTF_BYTES,
-		.init = copy,
-	};
-	return obj->nmaps++;
-}
-
 /* The tables as read-only array maps. */
 static int add_tables(struct sl_cg *cg, const struct sl_dt *dt, const char *prefix,
 		      struct sl_tw_input *in)
@@ -105,7 +74,7 @@ static int add_tables(struct sl_cg *cg, const struct sl_dt *dt, const char *pref
 		return err;
 	for (unsigned k = 0; k < SL_TW_MAX_TABLES; k++)
 		if (t[k].data)
-			in->map[k] = value_map(cg, table_name(cg, prefix, k), t[k].data, t[k].size);
+			in->map[k] = sl_cg_value_map(cg, table_name(cg, prefix, k), t[k].data, t[k].size);
 	sl_tw_tables_free(t);
 	return 0;
 }

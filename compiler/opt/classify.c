@@ -11,6 +11,8 @@
 
 bool sl_cls_rule_fits(const struct sl_ir_rule *r)
 {
+	uint64_t boxes = 1;
+
 	if (r->action != SL_IR_ACCEPT && r->action != SL_IR_DROP)
 		return false;
 	if (r->id > SL_CLS_MAX_RULE_ID)
@@ -20,8 +22,12 @@ bool sl_cls_rule_fits(const struct sl_ir_rule *r)
 
 		if (!f || f->bits > MAX_FIELD_BITS || !r->preds[k].set.n)
 			return false;
+		/* A big set (a blocklist) is a rule of its own, not thousands of boxes. */
+		if (r->preds[k].set.n > SL_CLS_MAX_BOXES_PER_RULE)
+			return false;
+		boxes *= r->preds[k].set.n;
 	}
-	return true;
+	return boxes <= SL_CLS_MAX_BOXES_PER_RULE;
 }
 
 bool sl_cls_rule_counts_only(const struct sl_ir_rule *r)

@@ -26,10 +26,23 @@ static enum sl_classifier_mode classifier_mode(void)
 	return SL_CLASSIFIER_AUTO;
 }
 
+/* SLUICE_SET_LOOKUP=table|inline|auto: force table searches for every set of 2+ intervals (or none). */
+static enum sl_set_lookup set_lookup_mode(void)
+{
+	const char *m = getenv("SLUICE_SET_LOOKUP");
+
+	if (m && !strcmp(m, "table"))
+		return SL_SET_LOOKUP_TABLE;
+	if (m && !strcmp(m, "inline"))
+		return SL_SET_LOOKUP_INLINE;
+	return SL_SET_LOOKUP_AUTO;
+}
+
 int back_compile(const struct front *f, int level, struct back *b)
 {
 	struct sl_codegen_opts co = { .opt_level = level, .record_decisions = true,
-				      .classifier = classifier_mode() };
+				      .classifier = classifier_mode(),
+				      .set_lookup = set_lookup_mode() };
 	struct sl_object_opts oo = { .opt_level = level, .compiler = "sluice diff" };
 	struct sl_bpf_object *obj = NULL;
 	struct sl_diag d;

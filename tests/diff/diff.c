@@ -641,7 +641,8 @@ static void usage(FILE *out)
 		"--packets is per table; --min-packets goes on past --policies until that many\n"
 		"packets were generated. --long-tables: PCT %% of tables hold 100..RULES (1000)\n"
 		"accept/drop rules on the 5-tuple (deep decision trees). SLUICE_CLASSIFIER=MODE\n"
-		"forces a classifier mode (tests/diff/compile_back.c).\n");
+		"forces a classifier mode, SLUICE_SET_LOOKUP=table|inline a set lookup mode\n"
+		"(tests/diff/compile_back.c).\n");
 }
 
 int main(int argc, char **argv)
@@ -749,8 +750,9 @@ int main(int argc, char **argv)
 	if (!sl_kern_usable(why, sizeof(why)))
 		return sl_kern_skip("sluice-diff", why);
 
-	printf("sluice-diff: seed %llu, classifier %s\n", (unsigned long long)cfg.seed,
-	       mode && *mode ? mode : "auto");
+	const char *sets = getenv("SLUICE_SET_LOOKUP");
+	printf("sluice-diff: seed %llu, classifier %s, set lookup %s\n", (unsigned long long)cfg.seed,
+	       mode && *mode ? mode : "auto", sets && *sets ? sets : "auto");
 	fflush(stdout);
 	time_t start = time(NULL);
 	int rc = run_jobs(&cfg, &st);

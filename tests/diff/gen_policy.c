@@ -365,7 +365,8 @@ static void print_element(struct gen *g, struct strbuf *b, enum sl_field f)
 
 static void print_set(struct gen *g, struct strbuf *b, enum sl_field f)
 {
-	unsigned n = rng_range(g->r, 1, 5);
+	/* now and then a set big enough for a table search (emit/codegen_set.c) */
+	unsigned n = rng_pct(g->r, 4) ? rng_range(g->r, 24, 64) : rng_range(g->r, 1, 5);
 
 	sb_printf(b, "{ ");
 	for (unsigned i = 0; i < n; i++) {

@@ -34,21 +34,32 @@ int kt_end(struct kt *kt)
 void kt_load(struct kt *kt, const struct sl_ir *ir, uint32_t table, struct sl_kern_prog *prog)
 {
 	struct sl_codegen_opts opts = {.record_decisions = true};
+
+	kt_load_opts(kt, ir, table, &opts, prog, NULL);
+}
+
+void kt_load_opts(struct kt *kt, const struct sl_ir *ir, uint32_t table,
+		  const struct sl_codegen_opts *opts, struct sl_kern_prog *prog,
+		  uint32_t *ninsns)
+{
 	struct sl_diag diag;
 	struct sl_bpf_object *obj;
 	char *log = NULL;
 	int err;
 
 	sl_diag_init(&diag, ir->srcs, stderr);
-	err = sl_codegen(ir, &opts, ir->arena, &diag, &obj);
+	err = sl_codegen(ir, opts, ir->arena, &diag, &obj);
 	if (err) {
 		fprintf(stderr, "%s: codegen failed: %d\n", kt->test, err);
 		exit(1);
 	}
+	if (ninsns)
+		*ninsns = obj->progs[table].ninsns;
 	if (kt->raw) {
 		err = sl_kern_load_raw(obj, table, prog, &log);
 	} else {
-		struct sl_object_opts oopts = {.opt_level = 0, .compiler = "sluice kernel tests"};
+		struct sl_object_opts oopts = {.opt_level = opts->opt_level,
+					       .compiler = "sluice kernel tests"};
 		void *image = NULL;
 		size_t size = 0;
 

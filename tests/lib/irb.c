@@ -85,6 +85,14 @@ struct sl_ir_rule *sl_irb_get(const struct sl_ir *ir, uint32_t id)
 
 void sl_irb_pred(struct sl_ir *ir, uint32_t rule, enum sl_field field, sl_u128 lo, sl_u128 hi)
 {
+	struct sl_interval one = { lo, hi };
+
+	sl_irb_pred_set(ir, rule, field, &one, 1);
+}
+
+void sl_irb_pred_set(struct sl_ir *ir, uint32_t rule, enum sl_field field,
+		     const struct sl_interval *add, uint32_t n)
+{
 	struct sl_ir_rule *r = sl_irb_get(ir, rule);
 	uint32_t i = 0;
 
@@ -100,12 +108,12 @@ void sl_irb_pred(struct sl_ir *ir, uint32_t rule, enum sl_field field, sl_u128 l
 		r->npreds++;
 	}
 	struct sl_ir_pred *p = &r->preds[i];
-	struct sl_interval *iv = sl_arena_calloc(ir->arena, p->set.n + 1, sizeof(*iv));
+	struct sl_interval *iv = sl_arena_calloc(ir->arena, p->set.n + n, sizeof(*iv));
 
 	if (p->set.n)
 		memcpy(iv, p->set.iv, p->set.n * sizeof(*iv));
-	iv[p->set.n] = (struct sl_interval){lo, hi};
-	p->set = sl_iset_from(ir->arena, iv, p->set.n + 1);
+	memcpy(iv + p->set.n, add, n * sizeof(*iv));
+	p->set = sl_iset_from(ir->arena, iv, p->set.n + n);
 }
 
 static bool has_pred(const struct sl_ir_rule *r, enum sl_field f)

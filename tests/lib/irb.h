@@ -34,6 +34,9 @@ uint32_t sl_irb_rule(struct sl_ir *ir, uint32_t chain, enum sl_ir_action action,
 		     bool counter);
 /* Add [lo, hi] to the rule's predicate on `field` (created, kept sorted by field). */
 void sl_irb_pred(struct sl_ir *ir, uint32_t rule, enum sl_field field, sl_u128 lo, sl_u128 hi);
+/* Add n intervals at once (any order, may overlap). */
+void sl_irb_pred_set(struct sl_ir *ir, uint32_t rule, enum sl_field field,
+		     const struct sl_interval *add, uint32_t n);
 /* Add the protocol predicates the rule's fields imply (meta protocol, meta l4proto). */
 void sl_irb_implied(struct sl_ir *ir, uint32_t rule);
 /* The rule with id `id`. */

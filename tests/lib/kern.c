@@ -107,9 +107,11 @@ static void read_prog_info(struct sl_kern_prog *p)
 	}
 }
 
+/* Maps with contents are read-only data (.rodata.*): made as libbpf makes them, then frozen. */
 static int create_map(const struct sl_bpf_map *m)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = m->flags);
+	LIBBPF_OPTS(bpf_map_create_opts, opts,
+		    .map_flags = m->flags | (m->init ? BPF_F_RDONLY_PROG : 0));
 	char name[BPF_OBJ_NAME_LEN];
 	int fd;
 
@@ -127,6 +129,12 @@ static int create_map(const struct sl_bpf_map *m)
 				close(fd);
 				return err;
 			}
+		}
+		if (bpf_map_freeze(fd)) {
+			int err = -errno;
+
+			close(fd);
+			return err;
 		}
 	}
 	return fd;
@@ -163,7 +171,7 @@ int sl_kern_load_raw(const struct sl_bpf_object *obj, uint32_t prog, struct sl_k
 {
 	const struct sl_bpf_prog *bp;
 	struct bpf_insn *insns;
-	int fds[8];
+	int fds[64];
 	int err = 0;
 
 	if (log)
@@ -194,8 +202,10 @@ int sl_kern_load_raw(const struct sl_bpf_object *obj, uint32_t prog, struct sl_k
 			err = -EINVAL;
 			goto fail;
 		}
-		insns[r->insn].src_reg = BPF_PSEUDO_MAP_FD;
+		/* data maps are addressed by value (offset 0), like libbpf's global data */
+		insns[r->insn].src_reg = obj->maps[r->map].init ? BPF_PSEUDO_MAP_VALUE : BPF_PSEUDO_MAP_FD;
 		insns[r->insn].imm = fds[r->map];
+		insns[r->insn + 1].imm = 0;
 	}
 	out->fd = load_with_log(bp->hook, bp->name, insns, bp->ninsns, log);
 	free(insns);

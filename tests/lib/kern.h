@@ -42,7 +42,7 @@ struct sl_kern_prog {
 	uint32_t verified_insns; /* bpf_prog_info.verified_insns (0 when the kernel does not say) */
 	uint32_t xlated_insns;	 /* instructions after verification */
 	struct bpf_object *obj;	 /* for ELF loads; NULL for raw loads */
-	int owned_map_fds[8];	 /* raw loads: maps created for the program */
+	int owned_map_fds[64];	 /* raw loads: maps created for the program */
 	unsigned nowned;
 };
 

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Big sets (emit/codegen_set.c): a blocklist of 20,000 intervals, port sets
+ * of 40, in early-exit rules, a counting rule (the branch-free form) and a
+ * rule with two big sets. Every interval's edges and neighbours that the
+ * sample picks go through the kernel and through the reference interpreter:
+ * same deciding rule and, at the end, same counters. At -O1 and -O2 the
+ * program must be small (the sets are tables); -O0 with tables forced, and
+ * -O2 with them off, must agree too.
+ */
+#include <stdlib.h>
+
+#include "interp.h"
+#include "kt.h"
+
+#define BIG   20000u
+#define PORTS 40u
+
+struct iv {
+	uint32_t lo, hi;
+};
+
+struct fixture {
+	struct iv saddr[BIG], daddr[BIG / 4];
+	struct iv ports[PORTS];
+};
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16);
+}
+
+/* n disjoint sorted intervals in [base, base + n * stride): addresses, prefixes, ranges. */
+static void make_set(struct iv *v, uint32_t n, uint32_t base, uint32_t stride)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t lo = base + i * stride + rnd() % (stride / 2);
+		uint32_t kind = rnd() % 3, len = kind == 0   ? 0
+						 : kind == 1 ? (rnd() % 4) + 1
+							     : rnd() % (stride / 4);
+
+		if (kind == 1) { /* a prefix of 2^len addresses, aligned */
+			lo &= ~((1u << len) - 1);
+			v[i] = (struct iv){lo, lo + (1u << len) - 1};
+		} else {
+			v[i] = (struct iv){lo, lo + len};
+		}
+	}
+}
+
+static void add_set(struct sl_ir *ir, uint32_t r, enum sl_field f, const struct iv *v, uint32_t n)
+{
+	struct sl_interval *iv = calloc(n, sizeof(*iv));
+
+	for (uint32_t i = 0; i < n; i++)
+		iv[i] = (struct sl_interval){v[i].lo, v[i].hi};
+	sl_irb_pred_set(ir, r, f, iv, n);
+	free(iv);
+}
+
+/*
+ *  0: ip saddr BIG counter drop
+ *  1: tcp dport PORTS counter            (counts and goes on: branch-free form)
+ *  2: ip daddr BIG/4 tcp dport PORTS accept
+ *  3: udp dport PORTS drop
+ *  policy accept
+ */
+static struct sl_ir *policy(struct sl_arena *a, const struct fixture *fx)
+{
+	struct sl_ir *ir = sl_irb_new(a, "sets");
+	uint32_t t = sl_irb_table(ir, "sets", SL_HOOK_XDP, SL_VERDICT_ACCEPT);
+	uint32_t c = sl_irb_entry(ir, t);
+	uint32_t r;
+
+	r = sl_irb_rule(ir, c, SL_IR_DROP, 0, true);
+	add_set(ir, r, SL_FIELD_IP_SADDR, fx->saddr, BIG);
+	sl_irb_implied(ir, r);
+	r = sl_irb_rule(ir, c, SL_IR_CONTINUE, 0, true);
+	add_set(ir, r, SL_FIELD_TCP_DPORT, fx->ports, PORTS);
+	sl_irb_implied(ir, r);
+	r = sl_irb_rule(ir, c, SL_IR_ACCEPT, 0, false);
+	add_set(ir, r, SL_FIELD_IP_DADDR, fx->daddr, BIG / 4);
+	add_set(ir, r, SL_FIELD_TCP_DPORT, fx->ports, PORTS);
+	sl_irb_implied(ir, r);
+	r = sl_irb_rule(ir, c, SL_IR_DROP, 0, false);
+	add_set(ir, r, SL_FIELD_UDP_DPORT, fx->ports, PORTS);
+	sl_irb_implied(ir, r);
+	return ir;
+}
+
+/* A value at or next to an edge of interval i of v (n of them), or anywhere. */
+static uint32_t near_edge(const struct iv *v, uint32_t n)
+{
+	const struct iv *x = &v[rnd() % n];
+
+	switch (rnd() % 5) {
+	case 0:
+		return x->lo - 1;
+	case 1:
+		return x->lo;
+	case 2:
+		return x->hi;
+	case 3:
+		return x->hi + 1;
+	default:
+		return rnd();
+	}
+}
+
+static void run_packets(struct kt *kt, const struct sl_ir *ir, const struct fixture *fx,
+			struct sl_kern_prog *prog, const char *what)
+{
+	struct sl_interp_counter *want = calloc(ir->nrules, sizeof(*want));
+
+	for (unsigned i = 0; i < 6000; i++) {
+		struct sl_pkt_spec s;
+		struct sl_pkt p;
+		struct sl_interp_result res;
+		struct sl_interp_packet ip;
+
+		sl_pkt_spec_init(&s);
+		s.ip.saddr = near_edge(fx->saddr, BIG);
+		s.ip.daddr = near_edge(fx->daddr, BIG / 4);
+		s.l4 = rnd() % 2 ? SL_PKT_TCP : SL_PKT_UDP;
+		s.tcp.dport = s.udp.dport = (uint16_t)near_edge(fx->ports, PORTS);
+		kt_build(&s, &p);
+		ip = (struct sl_interp_packet){.hook = SL_HOOK_XDP, .data = p.data, .len = p.len};
+		if (sl_interp_run(ir, 0, &ip, &res, want)) {
+			kt_expect(kt, false, "%s: interpreter failed", what);
+			break;
+		}
+		kt_decision(kt, prog, &p, p.len,
+			    res.rule == SL_INTERP_POLICY ? SLUICE_DECISION_POLICY : res.rule,
+			    "%s: packet %u", what, i);
+	}
+	for (uint32_t r = 0; r < ir->nrules; r++) {
+		struct sluice_counter got = {0};
+
+		sl_kern_counter(prog, r, &got);
+		kt_expect(kt, got.packets == want[r].packets,
+			  "%s: rule %u counted %llu packets, want %llu", what, r,
+			  (unsigned long long)got.packets, (unsigned long long)want[r].packets);
+	}
+	free(want);
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		int level;
+		enum sl_set_lookup mode;
+		bool small; /* the program must not hold the sets */
+	} configs[] = {
+	    {"-O2", 2, SL_SET_LOOKUP_AUTO, true},
+	    {"-O1", 1, SL_SET_LOOKUP_AUTO, true},
+	    {"-O0 tables", 0, SL_SET_LOOKUP_TABLE, true},
+	    {"-O2 inline", 2, SL_SET_LOOKUP_INLINE, false},
+	};
+	static struct fixture fx;
+	struct kt kt;
+	int code;
+
+	if (!kt_begin(&kt, "test_kern_sets", &code))
+		return code;
+	make_set(fx.saddr, BIG, 0x0a000000, 64);
+	make_set(fx.daddr, BIG / 4, 0xc0000000, 256);
+	make_set(fx.ports, PORTS, 1000, 1000);
+	for (size_t c = 0; c < SL_ARRAY_SIZE(configs); c++) {
+		_cleanup_arena_ struct sl_arena *a = sl_arena_new();
+		struct sl_ir *ir = policy(a, &fx);
+		struct sl_codegen_opts opts = {.opt_level = configs[c].level,
+					       .record_decisions = true,
+					       .set_lookup = configs[c].mode};
+		struct sl_kern_prog prog;
+		uint32_t ninsns = 0;
+
+		kt_load_opts(&kt, ir, 0, &opts, &prog, &ninsns);
+		fprintf(stderr, "test_kern_sets: %s: %u instructions\n", configs[c].name, ninsns);
+		if (configs[c].small)
+			kt_expect(&kt, ninsns < 2000,
+				  "%s: %u instructions: the sets are not tables", configs[c].name,
+				  ninsns);
+		run_packets(&kt, ir, &fx, &prog, configs[c].name);
+		sl_kern_prog_close(&prog);
+	}
+	return kt_end(&kt);
+}
