@@ -133,14 +133,18 @@ struct sl_cg_set_table {
 	uint32_t map;  /* index in cg->obj->maps */
 	uint32_t size; /* entries per column, a power of two */
 };
-bool sl_cg_set_table(struct sl_cg *cg, struct sl_iset set, struct sl_cg_set_table *out);
+bool sl_cg_set_table(struct sl_cg *cg, enum sl_field field, struct sl_iset set,
+		     struct sl_cg_set_table *out);
 /* `dst` (not R2, R3, x) = negative iff x (a slot value) is not in the table's set; clobbers R2, R3. */
 void sl_cg_set_mismatch(struct sl_cg *cg, const struct sl_cg_set_table *t, uint8_t x, uint8_t dst);
 /* Jump to target when x is (when_in) or is not in the table's set; clobbers R2, R3. */
 void sl_cg_set_branch(struct sl_cg *cg, const struct sl_cg_set_table *t, uint8_t x, bool when_in,
 		      sl_label target);
+/* The same for a 128-bit field, read from its word slots; clobbers R1-R5. */
+void sl_cg_set_mismatch_wide(struct sl_cg *cg, const struct sl_cg_set_table *t,
+			     enum sl_field field, uint8_t dst);
 /* Instructions of a search through a table of the set (UINT32_MAX: it would get none). */
-uint32_t sl_cg_set_cost(const struct sl_cg *cg, struct sl_iset set);
+uint32_t sl_cg_set_cost(const struct sl_cg *cg, enum sl_field field, struct sl_iset set);
 
 /* codegen_linear.c: the table's rules, -O0. Returns 0 or -errno (reported). */
 int sl_cg_linear(struct sl_cg *cg);

@@ -71,7 +71,7 @@ static void emit_narrow(struct sl_cg *cg, enum sl_field field, struct sl_iset se
 	struct sl_cg_set_table table;
 
 	sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_FP, sl_cg_slot(cg, field, 0)));
-	if (sl_cg_set_table(cg, set, &table)) {
+	if (sl_cg_set_table(cg, field, set, &table)) {
 		sl_cg_set_mismatch(cg, &table, SL_R1, dst);
 		return;
 	}
@@ -231,7 +231,12 @@ static void emit_wide(struct sl_cg *cg, enum sl_field field, struct sl_iset set,
 {
 	struct wide w = {cg, field, dst, true};
 	struct box none = {0};
+	struct sl_cg_set_table table;
 
+	if (sl_cg_set_table(cg, field, set, &table)) {
+		sl_cg_set_mismatch_wide(cg, &table, field, dst);
+		return;
+	}
 	for (uint32_t i = 0; i < set.n; i++) {
 		uint32_t lo[4], hi[4];
 
@@ -309,7 +314,7 @@ static void branch_narrow(struct sl_cg *cg, enum sl_field field, struct sl_iset 
 
 	if (load)
 		sl_emit(e, SL_LDX(BPF_DW, reg, SL_FP, sl_cg_slot(cg, field, 0)));
-	if (sl_cg_set_table(cg, set, &table)) {
+	if (sl_cg_set_table(cg, field, set, &table)) {
 		sl_cg_set_branch(cg, &table, reg, when_in, target);
 		return;
 	}
@@ -360,8 +365,8 @@ uint32_t sl_cg_branch_cost(const struct sl_cg *cg, enum sl_field field, struct s
 	/* Narrow: at most 7 per interval and a jump; wide: up to 7 boxes of 4 words. */
 	uint32_t per = sl_cg_words(field) == 1 ? 8 : 256;
 
-	if (sl_cg_words(field) == 1 && sl_cg_set_cost(cg, set) != UINT32_MAX)
-		return 2 + sl_cg_set_cost(cg, set);
+	if (sl_cg_set_cost(cg, field, set) != UINT32_MAX)
+		return 2 + sl_cg_set_cost(cg, field, set);
 
 	return 2 + per * (set.n < UINT32_MAX / 256 ? set.n : UINT32_MAX / 256);
 }

@@ -22,6 +22,18 @@
  * than every hi. The verifier follows p as a map-value pointer with a
  * variable offset whose bound is the sum of the steps (< 8N): no branch, so
  * no extra state, however large the set.
+ *
+ * 128-bit fields (IPv6 addresses) have no exact signed difference, so their
+ * values go into three limbs below 2^62: bits 127..66, 65..4 and 3..0. The
+ * table holds per entry the limbs of lo (column one) and of hi (column two),
+ * 24 bytes each; entry 0 is a sentinel that no x is in (lo = 0, hi = {-1, 0,
+ * 0}), the intervals follow, and padding has lo = {2^62, 0, 0}. "x < lo" is
+ * the borrow out of the limb-wise subtraction x - lo (borrow_i = (x_i - lo_i
+ * - borrow_i+1) >> 63, every difference exact), and a step moves p by 24h
+ * unless it borrows. The search ends on an entry with lo <= x (the sentinel
+ * at worst), so x is in the set iff it does not exceed that entry's hi. The
+ * packet's limbs come from its four 32-bit word slots; an absent field's
+ * first word is SL_CG_ABSENT, which puts 2^62 into limb 0: above every hi.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +45,7 @@
 /* The largest offset a load instruction can carry (s16), rounded down to words. */
 #define OFF_MAX 32760u
 /* Tables beyond this stay inline (a map value must fit the kernel's allocation limits). */
-#define TABLE_MAX_ENTRIES (1u << 17)
+#define TABLE_MAX_BYTES (4u << 20)
 /* Leave room for codegen's own maps and the classifier's (64 per program). */
 #define SET_MAPS_MAX 56u
 
@@ -55,25 +67,44 @@ static unsigned log2_of(uint32_t size)
 	return k;
 }
 
-static bool wants_table(const struct sl_cg *cg, struct sl_iset set)
+#define LIMBS	  3
+#define LIMB0_PAD (1ull << 62)
+
+static size_t entry_bytes(enum sl_field field)
 {
+	return sl_cg_words(field) > 1 ? 8 * LIMBS : 8;
+}
+
+/* Entries per column: the intervals (after the sentinel for wide fields), a power of two. */
+static uint32_t entries_for(enum sl_field field, struct sl_iset set)
+{
+	return table_entries(sl_cg_words(field) > 1 ? set.n + 1 : set.n);
+}
+
+static bool wants_table(const struct sl_cg *cg, enum sl_field field, struct sl_iset set)
+{
+	if (set.n >= UINT32_MAX / 2 ||
+	    (size_t)entries_for(field, set) * 2 * entry_bytes(field) > TABLE_MAX_BYTES)
+		return false;
 	switch (cg->opts->set_lookup) {
 	case SL_SET_LOOKUP_INLINE:
 		return false;
 	case SL_SET_LOOKUP_TABLE:
-		return set.n >= 2 && set.n <= TABLE_MAX_ENTRIES;
+		return set.n >= 2;
 	case SL_SET_LOOKUP_AUTO:
 	default:
-		return cg->opts->opt_level >= 1 && set.n >= SL_CG_SET_TABLE_MIN &&
-		       set.n <= TABLE_MAX_ENTRIES;
+		return cg->opts->opt_level >= 1 && set.n >= SL_CG_SET_TABLE_MIN;
 	}
 }
 
-uint32_t sl_cg_set_cost(const struct sl_cg *cg, struct sl_iset set)
+uint32_t sl_cg_set_cost(const struct sl_cg *cg, enum sl_field field, struct sl_iset set)
 {
-	if (!wants_table(cg, set))
+	unsigned steps;
+
+	if (!wants_table(cg, field, set))
 		return UINT32_MAX;
-	return 2 + 5 * log2_of(table_entries(set.n)) + 8;
+	steps = log2_of(entries_for(field, set));
+	return sl_cg_words(field) > 1 ? 16 + 17 * steps + 30 : 2 + 5 * steps + 8;
 }
 
 static void put_s64(uint8_t *at, int64_t v)
@@ -108,24 +139,56 @@ static uint32_t set_maps(const struct sl_cg *cg)
 	return n;
 }
 
-bool sl_cg_set_table(struct sl_cg *cg, struct sl_iset set, struct sl_cg_set_table *out)
+/* The three limbs of a 128-bit value, most significant first. */
+static void put_limbs(uint8_t *at, sl_u128 v)
 {
-	uint32_t size;
-	size_t bytes;
-	uint8_t *data;
-	int32_t found;
+	put_s64(at, (int64_t)(uint64_t)(v >> 66));
+	put_s64(at + 8, (int64_t)((uint64_t)(v >> 4) & (LIMB0_PAD - 1)));
+	put_s64(at + 16, (int64_t)((uint64_t)v & 15));
+}
 
-	if (!wants_table(cg, set))
-		return false;
-	size = table_entries(set.n);
-	bytes = (size_t)size * 16;
-	data = sl_arena_calloc(cg->arena, 1, bytes);
+static void fill_narrow(uint8_t *data, uint32_t size, struct sl_iset set)
+{
 	for (uint32_t i = 0; i < size; i++) {
 		bool real = i < set.n;
 
 		put_s64(data + 8 * i, real ? (int64_t)(uint64_t)set.iv[i].lo - 1 : INT64_MAX);
 		put_s64(data + 8 * ((size_t)size + i), real ? (int64_t)(uint64_t)set.iv[i].hi : 0);
 	}
+}
+
+static void fill_wide(uint8_t *data, uint32_t size, struct sl_iset set)
+{
+	const size_t entry = 8 * LIMBS;
+
+	put_s64(data + entry * size, -1); /* the sentinel's hi (its lo is 0) */
+	for (uint32_t i = 1; i < size; i++) {
+		if (i <= set.n) {
+			put_limbs(data + entry * i, set.iv[i - 1].lo);
+			put_limbs(data + entry * ((size_t)size + i), set.iv[i - 1].hi);
+		} else {
+			put_s64(data + entry * i, (int64_t)LIMB0_PAD);
+		}
+	}
+}
+
+bool sl_cg_set_table(struct sl_cg *cg, enum sl_field field, struct sl_iset set,
+		     struct sl_cg_set_table *out)
+{
+	uint32_t size;
+	size_t bytes;
+	uint8_t *data;
+	int32_t found;
+
+	if (!wants_table(cg, field, set))
+		return false;
+	size = entries_for(field, set);
+	bytes = (size_t)size * 2 * entry_bytes(field);
+	data = sl_arena_calloc(cg->arena, 1, bytes);
+	if (sl_cg_words(field) > 1)
+		fill_wide(data, size, set);
+	else
+		fill_narrow(data, size, set);
 	found = find_table(cg, data, bytes);
 	if (found < 0 && cg->obj->nmaps >= SET_MAPS_MAX)
 		return false;
@@ -200,4 +263,98 @@ void sl_cg_set_branch(struct sl_cg *cg, const struct sl_cg_set_table *t, uint8_t
 		sl_emit_ja(e, target);
 		sl_emit_bind(e, out);
 	}
+}
+
+/* Registers of the wide search: p, two scratch, the packet's limbs. */
+#define WP SL_R1
+#define WT SL_R2
+#define X0 SL_R3
+#define X1 SL_R4
+#define X2 SL_R5
+
+/* The packet's limbs from its word slots (w0 most significant): X0, X1, X2. */
+static void load_limbs(struct sl_cg *cg, enum sl_field field)
+{
+	struct sl_emit *e = &cg->e;
+
+	sl_emit(e, SL_LDX(BPF_DW, X0, SL_FP, sl_cg_slot(cg, field, 0)));
+	sl_emit(e, SL_LDX(BPF_DW, X1, SL_FP, sl_cg_slot(cg, field, 1)));
+	/* X0 = w0 << 30 | w1 >> 2, + 2^62 when absent (w0 = SL_CG_ABSENT) */
+	sl_emit(e, SL_MOV64_REG(WT, X0));
+	sl_emit(e, SL_ALU64_IMM(BPF_RSH, WT, 55));
+	sl_emit(e, SL_ALU64_IMM(BPF_LSH, WT, 62));
+	sl_emit(e, SL_ALU64_IMM(BPF_LSH, X0, 30));
+	sl_emit(e, SL_ALU64_REG(BPF_OR, X0, WT));
+	sl_emit(e, SL_MOV64_REG(WT, X1));
+	sl_emit(e, SL_ALU64_IMM(BPF_RSH, WT, 2));
+	sl_emit(e, SL_ALU64_REG(BPF_OR, X0, WT));
+	/* X1 = (w1 & 3) << 60 | w2 << 28 | w3 >> 4; X2 = w3 & 15 */
+	sl_emit(e, SL_ALU64_IMM(BPF_AND, X1, 3));
+	sl_emit(e, SL_ALU64_IMM(BPF_LSH, X1, 60));
+	sl_emit(e, SL_LDX(BPF_DW, WT, SL_FP, sl_cg_slot(cg, field, 2)));
+	sl_emit(e, SL_ALU64_IMM(BPF_LSH, WT, 28));
+	sl_emit(e, SL_ALU64_REG(BPF_OR, X1, WT));
+	sl_emit(e, SL_LDX(BPF_DW, X2, SL_FP, sl_cg_slot(cg, field, 3)));
+	sl_emit(e, SL_MOV64_REG(WT, X2));
+	sl_emit(e, SL_ALU64_IMM(BPF_RSH, WT, 4));
+	sl_emit(e, SL_ALU64_REG(BPF_OR, X1, WT));
+	sl_emit(e, SL_ALU64_IMM(BPF_AND, X2, 15));
+}
+
+/* r = *(WP + off), through `r` itself when off is beyond a load's reach. */
+static void load_at(struct sl_emit *e, uint8_t r, uint32_t off)
+{
+	if (off <= OFF_MAX) {
+		sl_emit(e, SL_LDX(BPF_DW, r, WP, (int16_t)off));
+		return;
+	}
+	sl_emit(e, SL_MOV64_REG(r, WP));
+	sl_emit(e, SL_ALU64_IMM(BPF_ADD, r, (int32_t)off));
+	sl_emit(e, SL_LDX(BPF_DW, r, r, 0));
+}
+
+/*
+ * `out` = 1 when x < the entry at WP + off (x - entry borrows), else 0;
+ * clobbers WT. With `swap`, 1 when the entry < x instead.
+ */
+static void emit_borrow(struct sl_emit *e, uint32_t off, uint8_t out, bool swap)
+{
+	static const uint8_t x[LIMBS] = {X0, X1, X2};
+	uint8_t borrow = 0;
+
+	for (int i = LIMBS - 1; i >= 0; i--) {
+		/* out, WT, out: each limb's borrow is taken by the next one's register */
+		uint8_t r = i % 2 ? WT : out;
+
+		load_at(e, r, off + 8 * (uint32_t)i);
+		if (swap) {
+			sl_emit(e, SL_ALU64_REG(BPF_SUB, r, x[i]));
+		} else {
+			sl_emit(e, SL_NEG64(r));
+			sl_emit(e, SL_ALU64_REG(BPF_ADD, r, x[i]));
+		}
+		if (borrow)
+			sl_emit(e, SL_ALU64_REG(BPF_SUB, r, borrow));
+		sl_emit(e, SL_ALU64_IMM(BPF_RSH, r, 63));
+		borrow = r;
+	}
+}
+
+void sl_cg_set_mismatch_wide(struct sl_cg *cg, const struct sl_cg_set_table *t, enum sl_field field,
+			     uint8_t dst)
+{
+	struct sl_emit *e = &cg->e;
+	const uint32_t entry = 8 * LIMBS;
+
+	load_limbs(cg, field);
+	sl_emit_ld_map(e, WP, t->map);
+	for (uint32_t h = t->size / 2; h; h /= 2) {
+		emit_borrow(e, entry * h, dst, false); /* dst = x < lo[p + h] */
+		sl_emit(e, SL_ALU64_IMM(BPF_XOR, dst, 1));
+		sl_emit(e, SL_ALU64_IMM(BPF_MUL, dst, (int32_t)(entry * h)));
+		sl_emit(e, SL_ALU64_REG(BPF_ADD, WP, dst));
+	}
+	/* lo[p] <= x: not in when hi[p] < x (dst = -1), else 0 */
+	emit_borrow(e, entry * t->size, dst, true);
+	sl_emit(e, SL_NEG64(dst));
 }

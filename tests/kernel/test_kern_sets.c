@@ -2,8 +2,10 @@
 /*
  * Big sets (emit/codegen_set.c): a blocklist of 20,000 intervals, port sets
  * of 40, in early-exit rules, a counting rule (the branch-free form) and a
- * rule with two big sets. Every interval's edges and neighbours that the
- * sample picks go through the kernel and through the reference interpreter:
+ * rule with two big sets; IPv6 blocklists of 5,000 prefixes and ranges, some
+ * differing only in their last bits, one starting at :: and one ending at
+ * ffff:...:ffff; IPv6 packets cut inside their addresses (absent fields). Every interval's edges
+ * and neighbours that the sample picks go through the kernel and through the reference interpreter:
  * same deciding rule and, at the end, same counters. At -O1 and -O2 the
  * program must be small (the sets are tables); -O0 with tables forced, and
  * -O2 with them off, must agree too.
@@ -20,9 +22,16 @@ struct iv {
 	uint32_t lo, hi;
 };
 
+#define BIG6 5000u
+
+struct iv6 {
+	sl_u128 lo, hi;
+};
+
 struct fixture {
 	struct iv saddr[BIG], daddr[BIG / 4];
 	struct iv ports[PORTS];
+	struct iv6 saddr6[BIG6], daddr6[BIG6];
 };
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -53,6 +62,37 @@ static void make_set(struct iv *v, uint32_t n, uint32_t base, uint32_t stride)
 	}
 }
 
+/*
+ * n disjoint sorted 128-bit intervals from `base`: prefixes /48../128 and
+ * ranges, with gaps that change the high, middle or only the lowest bits.
+ */
+static void make_set6(struct iv6 *v, uint32_t n, sl_u128 base)
+{
+	sl_u128 at = base;
+
+	for (uint32_t i = 0; i < n; i++) {
+		unsigned shift = (unsigned[]){0, 1, 3, 4, 5, 40, 62, 63, 64, 66, 80}[rnd() % 11];
+		sl_u128 len = ((sl_u128)1 << shift) - 1;
+
+		at &= ~len; /* aligned: a prefix */
+		if (rnd() % 3 == 0)
+			len = (sl_u128)(rnd() % 1000); /* a range */
+		v[i] = (struct iv6){at, at + len};
+		at += len + 1 + ((sl_u128)(rnd() % 3 + 1) << (rnd() % 2 ? 0 : 70));
+		at += (sl_u128)1 << shift;
+	}
+}
+
+static void add_set6(struct sl_ir *ir, uint32_t r, enum sl_field f, const struct iv6 *v, uint32_t n)
+{
+	struct sl_interval *iv = calloc(n, sizeof(*iv));
+
+	for (uint32_t i = 0; i < n; i++)
+		iv[i] = (struct sl_interval){v[i].lo, v[i].hi};
+	sl_irb_pred_set(ir, r, f, iv, n);
+	free(iv);
+}
+
 static void add_set(struct sl_ir *ir, uint32_t r, enum sl_field f, const struct iv *v, uint32_t n)
 {
 	struct sl_interval *iv = calloc(n, sizeof(*iv));
@@ -68,6 +108,9 @@ static void add_set(struct sl_ir *ir, uint32_t r, enum sl_field f, const struct 
  *  1: tcp dport PORTS counter            (counts and goes on: branch-free form)
  *  2: ip daddr BIG/4 tcp dport PORTS accept
  *  3: udp dport PORTS drop
+ *  4: ip6 saddr BIG6 counter drop
+ *  5: ip6 daddr BIG6' counter        (the branch-free form)
+ *  6: ip6 daddr BIG6' tcp dport PORTS accept
  *  policy accept
  */
 static struct sl_ir *policy(struct sl_arena *a, const struct fixture *fx)
@@ -89,6 +132,16 @@ static struct sl_ir *policy(struct sl_arena *a, const struct fixture *fx)
 	sl_irb_implied(ir, r);
 	r = sl_irb_rule(ir, c, SL_IR_DROP, 0, false);
 	add_set(ir, r, SL_FIELD_UDP_DPORT, fx->ports, PORTS);
+	sl_irb_implied(ir, r);
+	r = sl_irb_rule(ir, c, SL_IR_DROP, 0, true);
+	add_set6(ir, r, SL_FIELD_IP6_SADDR, fx->saddr6, BIG6);
+	sl_irb_implied(ir, r);
+	r = sl_irb_rule(ir, c, SL_IR_CONTINUE, 0, true);
+	add_set6(ir, r, SL_FIELD_IP6_DADDR, fx->daddr6, BIG6);
+	sl_irb_implied(ir, r);
+	r = sl_irb_rule(ir, c, SL_IR_ACCEPT, 0, false);
+	add_set6(ir, r, SL_FIELD_IP6_DADDR, fx->daddr6, BIG6);
+	add_set(ir, r, SL_FIELD_TCP_DPORT, fx->ports, PORTS);
 	sl_irb_implied(ir, r);
 	return ir;
 }
@@ -112,6 +165,32 @@ static uint32_t near_edge(const struct iv *v, uint32_t n)
 	}
 }
 
+static sl_u128 near_edge6(const struct iv6 *v, uint32_t n)
+{
+	const struct iv6 *x = &v[rnd() % n];
+
+	switch (rnd() % 6) {
+	case 0:
+		return x->lo - 1;
+	case 1:
+		return x->lo;
+	case 2:
+		return x->hi;
+	case 3:
+		return x->hi + 1;
+	case 4:
+		return x->lo + (x->hi - x->lo) / 2;
+	default:
+		return (sl_u128)rnd() << 96 | (sl_u128)rnd() << 64 | (sl_u128)rnd() << 32 | rnd();
+	}
+}
+
+static void put128(uint8_t *out, sl_u128 v)
+{
+	for (unsigned i = 0; i < 16; i++)
+		out[i] = (uint8_t)(v >> (120 - 8 * i));
+}
+
 static void run_packets(struct kt *kt, const struct sl_ir *ir, const struct fixture *fx,
 			struct sl_kern_prog *prog, const char *what)
 {
@@ -126,6 +205,13 @@ static void run_packets(struct kt *kt, const struct sl_ir *ir, const struct fixt
 		sl_pkt_spec_init(&s);
 		s.ip.saddr = near_edge(fx->saddr, BIG);
 		s.ip.daddr = near_edge(fx->daddr, BIG / 4);
+		if (i % 2) {
+			s.l3 = SL_PKT_IPV6;
+			put128(s.ip6.saddr, near_edge6(fx->saddr6, BIG6));
+			put128(s.ip6.daddr, near_edge6(fx->daddr6, BIG6));
+			if (i % 10 == 1) /* cut inside the addresses: they are absent */
+				s.truncate = 14 + 8 + rnd() % 32;
+		}
 		s.l4 = rnd() % 2 ? SL_PKT_TCP : SL_PKT_UDP;
 		s.tcp.dport = s.udp.dport = (uint16_t)near_edge(fx->ports, PORTS);
 		kt_build(&s, &p);
@@ -171,6 +257,9 @@ int main(void)
 	make_set(fx.saddr, BIG, 0x0a000000, 64);
 	make_set(fx.daddr, BIG / 4, 0xc0000000, 256);
 	make_set(fx.ports, PORTS, 1000, 1000);
+	make_set6(fx.saddr6, BIG6, 0); /* from :: */
+	make_set6(fx.daddr6, BIG6, (sl_u128)0x20010db8u << 96);
+	fx.daddr6[BIG6 - 1].hi = ~(sl_u128)0; /* to ffff:...:ffff */
 	for (size_t c = 0; c < SL_ARRAY_SIZE(configs); c++) {
 		_cleanup_arena_ struct sl_arena *a = sl_arena_new();
 		struct sl_ir *ir = policy(a, &fx);
