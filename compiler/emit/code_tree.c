@@ -40,7 +40,7 @@ struct region {
 
 struct run {
 	uint64_t start, end; /* keys, inclusive */
-	uint32_t first;      /* child index of the first member */
+	uint64_t block;      /* start of the first member's routing block (cuts below need it) */
 	uint64_t rec;
 	uint64_t weight;     /* members x subtree_weight(rec) */
 };
@@ -491,7 +491,7 @@ static void emit_leaf(struct ct *ct, uint64_t rec, const struct region *r, uint6
  * branch costs the CPU more than one that is not).
  */
 static void emit_search(struct ct *ct, const struct run *runs, uint32_t lo, uint32_t hi,
-			const struct region *r, unsigned d, unsigned shift, uint64_t path)
+			const struct region *r, unsigned d, uint64_t path)
 {
 	uint64_t total = 0, left = 0, best_diff = UINT64_MAX, left_at_mid = 0;
 	uint32_t mid = lo + 1;
@@ -502,7 +502,7 @@ static void emit_search(struct ct *ct, const struct run *runs, uint32_t lo, uint
 	if (hi - lo == 1) {
 		struct region child = *r;
 
-		child.lo[d] = r->lo[d] + ((uint64_t)runs[lo].first << shift);
+		child.lo[d] = runs[lo].block;
 		child.elo[d] = runs[lo].start;
 		child.ehi[d] = runs[lo].end;
 		emit_node(ct, runs[lo].rec, &child, path);
@@ -525,15 +525,34 @@ static void emit_search(struct ct *ct, const struct run *runs, uint32_t lo, uint
 	sl_emit_safe_point(ct->e);
 	if (left_at_mid >= total - left_at_mid) {
 		cmp_jump(ct, BPF_JSGT, d, runs[mid].start - 1, other);
-		emit_search(ct, runs, lo, mid, r, d, shift, path + 1);
+		emit_search(ct, runs, lo, mid, r, d, path + 1);
 		sl_emit_bind(ct->e, other);
-		emit_search(ct, runs, mid, hi, r, d, shift, path + 1);
+		emit_search(ct, runs, mid, hi, r, d, path + 1);
 	} else {
 		cmp_jump(ct, BPF_JSLE, d, runs[mid].start - 1, other);
-		emit_search(ct, runs, mid, hi, r, d, shift, path + 1);
+		emit_search(ct, runs, mid, hi, r, d, path + 1);
 		sl_emit_bind(ct->e, other);
-		emit_search(ct, runs, lo, mid, r, d, shift, path + 1);
+		emit_search(ct, runs, lo, mid, r, d, path + 1);
 	}
+}
+
+/* A binary split (dtree.h): the children's key ranges that can be reached, as runs. */
+static uint32_t split_runs(struct ct *ct, uint64_t rec, const struct region *r, struct run runs[2])
+{
+	const struct sl_dt *dt = ct->dt;
+	unsigned d = (unsigned)(rec & 0xff) - 1;
+	uint32_t base = (uint32_t)(rec >> 32), n = 0;
+	uint64_t at = dt->split_at[base];
+
+	if (r->elo[d] < at)
+		runs[n++] = (struct run){ .start = r->elo[d], .end = sl_min(r->ehi[d], at - 1),
+					  .block = r->lo[d], .rec = dt->nodes[base] };
+	if (r->ehi[d] >= at)
+		runs[n++] = (struct run){ .start = sl_max(r->elo[d], at), .end = r->ehi[d],
+					  .block = r->lo[d], .rec = dt->nodes[base + 1] };
+	for (uint32_t i = 0; i < n; i++)
+		runs[i].weight = subtree_weight(ct, runs[i].rec);
+	return n;
 }
 
 static void emit_inner(struct ct *ct, uint64_t rec, const struct region *r, uint64_t path)
@@ -543,6 +562,17 @@ static void emit_inner(struct ct *ct, uint64_t rec, const struct region *r, uint
 	uint32_t np = (uint32_t)((rec >> 16) & 0xffff) + 1, base = (uint32_t)(rec >> 32), n = 0;
 	_cleanup_free_ struct run *runs = NULL;
 
+	if (shift == SL_DT_SPLIT_SHIFT && dt->split_at && d < dt->ndims &&
+	    base + (uint64_t)2 <= dt->nnodes) {
+		struct run two[2];
+
+		n = split_runs(ct, rec, r, two);
+		if (n)
+			emit_search(ct, two, 0, n, r, d, path);
+		else /* cannot happen: the region lies inside the node's */
+			sl_emit_ja(ct->e, ct->multi ? ct->tree_done : ct->nomatch);
+		return;
+	}
 	if (d >= dt->ndims || base + (uint64_t)np > dt->nnodes || shift >= 64) {
 		ct->e->err = ct->e->err ? ct->e->err : -EINVAL;
 		return;
@@ -566,14 +596,15 @@ static void emit_inner(struct ct *ct, uint64_t rec, const struct region *r, uint
 			runs[n - 1].weight += subtree_weight(ct, c);
 			continue;
 		}
-		runs[n++] = (struct run){ .start = cs, .end = ce, .first = i, .rec = c,
+		runs[n++] = (struct run){ .start = cs, .end = ce,
+					  .block = r->lo[d] + ((uint64_t)i << shift), .rec = c,
 					  .weight = subtree_weight(ct, c) };
 	}
 	if (!n) { /* cannot happen: the region lies inside the node's block */
 		sl_emit_ja(ct->e, ct->multi ? ct->tree_done : ct->nomatch);
 		return;
 	}
-	emit_search(ct, runs, 0, n, r, d, shift, path);
+	emit_search(ct, runs, 0, n, r, d, path);
 }
 
 static void emit_node(struct ct *ct, uint64_t rec, const struct region *r, uint64_t path)

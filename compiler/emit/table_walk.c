@@ -464,6 +464,8 @@ int sl_tw_tables(const struct sl_dt *dt, struct sl_tw_table out[SL_TW_MAX_TABLES
 	bool ok;
 
 	memset(out, 0, sizeof(*out) * SL_TW_MAX_TABLES);
+	if (dt->split_at)
+		return -EINVAL; /* the walk reads cuts only */
 	sl_tw_layout(dt, &l);
 	/* A map value is never empty: at least one (zero) record. */
 	rec->size = (size_t)sl_max(dt->nboxes, 1u) * dt->record_size;

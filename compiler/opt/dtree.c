@@ -17,8 +17,8 @@
 #include "util.h"
 
 struct region {
-	uint64_t lo[SL_DT_MAX_DIMS];
-	unsigned log2[SL_DT_MAX_DIMS]; /* region size is 2^log2 (up to 64) */
+	uint64_t lo[SL_DT_MAX_DIMS], hi[SL_DT_MAX_DIMS];
+	unsigned log2[SL_DT_MAX_DIMS]; /* cuts: the size is 2^log2 (up to 64), lo aligned */
 };
 
 struct list_memo {
@@ -36,6 +36,8 @@ struct builder {
 
 	uint64_t *nodes;
 	size_t nnodes, nodes_cap;
+	uint64_t *split_at; /* par->splits: per node, the split point of the pair it starts */
+	size_t split_cap;
 	uint32_t *lists;
 	size_t nlists, lists_cap;
 	struct list_memo memo;
@@ -47,7 +49,7 @@ struct builder {
 
 static inline uint64_t region_hi(const struct region *r, unsigned d)
 {
-	return r->log2[d] >= 64 ? UINT64_MAX : r->lo[d] + ((UINT64_C(1) << r->log2[d]) - 1);
+	return r->hi[d];
 }
 
 static inline const uint64_t *box_lo(const struct builder *b, uint32_t box)
@@ -93,6 +95,11 @@ static int push_node(struct builder *b, size_t n, size_t *first)
 	if (sl_grow((void **)&b->nodes, &b->nodes_cap, b->nnodes + n, sizeof(*b->nodes)))
 		return -ENOMEM;
 	memset(&b->nodes[b->nnodes], 0, n * sizeof(*b->nodes));
+	if (b->par->splits) {
+		if (sl_grow((void **)&b->split_at, &b->split_cap, b->nnodes + n, sizeof(*b->split_at)))
+			return -ENOMEM;
+		memset(&b->split_at[b->nnodes], 0, n * sizeof(*b->split_at));
+	}
 	*first = b->nnodes;
 	b->nnodes += n;
 	return 0;
@@ -295,6 +302,8 @@ static int choose_cut(const struct builder *b, const struct region *r, const uin
 
 static int build_node(struct builder *b, size_t slot, const struct region *r, uint32_t *list,
 		      uint32_t n, unsigned depth);
+static int build_split_node(struct builder *b, size_t slot, const struct region *r,
+			    uint32_t *list, uint32_t n, unsigned depth);
 
 /* Do children i-1 and i see the same boxes, each spanning both entirely on the cut dimension?
  * Then no cut below ever looks at that dimension's bits and they can share one subtree. */
@@ -355,6 +364,7 @@ static int build_children(struct builder *b, size_t slot, const struct region *r
 
 		child.log2[d] = shift;
 		child.lo[d] = r->lo[d] + ((uint64_t)i << shift);
+		child.hi[d] = child.lo[d] + ((UINT64_C(1) << shift) - 1);
 		if (i > 0 && same_subtree(b, &prev_region, &child, d, &flat[start[i - 1]],
 					  start[i] - start[i - 1], clist, cn)) {
 			b->nodes[base + i] = b->nodes[base + i - 1];
@@ -393,6 +403,123 @@ static int build_node(struct builder *b, size_t slot, const struct region *r, ui
 	if (c.max_child >= n || (c.max_child * 8 > n * 7 && n <= b->par->max_leaf / 4))
 		return make_leaf(b, slot, list, n);
 	return build_children(b, slot, r, list, n, &c, depth);
+}
+
+/* ---- binary splits (HyperSplit-like) ---- */
+
+struct split {
+	unsigned dim;
+	uint64_t at; /* left: keys < at, right: keys >= at */
+	uint32_t max_child, sum;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Boxes whose clipped value (sorted v[0..n)) is below `at`. */
+static uint32_t count_below(const uint64_t *v, uint32_t n, uint64_t at)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] < at)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The split point over all dimensions that leaves the fewest boxes in the
+ * larger child (then the fewest copies), among the boxes' own edges inside
+ * the region. max_child == n: no split separates anything.
+ */
+static int choose_split(const struct builder *b, const struct region *r, const uint32_t *list,
+			uint32_t n, struct split *best)
+{
+	_cleanup_free_ uint64_t *los = malloc((n + 1) * sizeof(*los));
+	_cleanup_free_ uint64_t *his = malloc((n + 1) * sizeof(*his));
+
+	if (!los || !his)
+		return -ENOMEM;
+	*best = (struct split){.max_child = n, .sum = UINT32_MAX};
+	for (unsigned d = 0; d < b->ndims; d++) {
+		for (uint32_t i = 0; i < n; i++) {
+			los[i] = sl_max(box_lo(b, list[i])[d], r->lo[d]);
+			his[i] = sl_min(box_hi(b, list[i])[d], r->hi[d]);
+		}
+		qsort(los, n, sizeof(*los), cmp_u64);
+		qsort(his, n, sizeof(*his), cmp_u64);
+		/* candidates: a box starts at `at`, or one ends just before it */
+		for (uint32_t i = 0; i < 2 * n; i++) {
+			uint64_t at = i < n ? los[i] : his[i - n] + 1;
+			uint32_t left, right, worst;
+
+			if (at <= r->lo[d] || at > r->hi[d] || (i < n && i && los[i - 1] == at))
+				continue;
+			left = count_below(los, n, at);
+			right = n - count_below(his, n, at);
+			worst = sl_max(left, right);
+			if (worst < best->max_child ||
+			    (worst == best->max_child && left + right < best->sum))
+				*best = (struct split){
+				    .dim = d, .at = at, .max_child = worst, .sum = left + right};
+		}
+	}
+	return 0;
+}
+
+static int build_split_node(struct builder *b, size_t slot, const struct region *r, uint32_t *list,
+			    uint32_t n, unsigned depth)
+{
+	struct split s;
+	size_t base;
+	int err;
+
+	n = prune(b, r, list, n);
+	if (depth > b->tree->depth)
+		b->tree->depth = depth;
+	if (n <= b->par->binth || depth >= SL_DT_MAX_SPLIT_DEPTH)
+		return make_leaf(b, slot, list, n);
+	err = choose_split(b, r, list, n, &s);
+	if (err)
+		return err;
+	if (s.max_child >= n)
+		return make_leaf(b, slot, list, n);
+	err = push_node(b, 2, &base);
+	if (err)
+		return err;
+	b->nodes[slot] = (uint64_t)base << 32 | UINT64_C(1) << 16 |
+			 (uint64_t)SL_DT_SPLIT_SHIFT << 8 | (s.dim + 1);
+	b->split_at[base] = s.at;
+	b->stats.inner_nodes++;
+	for (unsigned side = 0; side < 2; side++) {
+		struct region child = *r;
+		_cleanup_free_ uint32_t *sub = malloc((n + 1) * sizeof(*sub));
+		uint32_t m = 0;
+
+		if (!sub)
+			return -ENOMEM;
+		if (side)
+			child.lo[s.dim] = s.at;
+		else
+			child.hi[s.dim] = s.at - 1;
+		for (uint32_t i = 0; i < n; i++)
+			if (side ? box_hi(b, list[i])[s.dim] >= s.at
+				 : box_lo(b, list[i])[s.dim] < s.at)
+				sub[m++] = list[i];
+		err = build_split_node(b, base + side, &child, sub, m, depth + 1);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /* ---- separation into trees (EffiCuts-like) ---- */
@@ -632,8 +759,10 @@ static int build_tree(struct builder *b, struct sl_dt_tree *t, uint32_t *list, u
 	size_t root;
 	int err;
 
-	for (unsigned d = 0; d < b->ndims; d++)
+	for (unsigned d = 0; d < b->ndims; d++) {
 		r.log2[d] = b->dom_log2[d];
+		r.hi[d] = b->dom_log2[d] >= 64 ? UINT64_MAX : (UINT64_C(1) << b->dom_log2[d]) - 1;
+	}
 	/* Lists are shared within a tree only, so each tree's lists stay contiguous. */
 	if (b->memo.cap)
 		memset(b->memo.keys, 0, b->memo.cap * sizeof(*b->memo.keys));
@@ -643,7 +772,8 @@ static int build_tree(struct builder *b, struct sl_dt_tree *t, uint32_t *list, u
 	b->tree = t;
 	err = push_node(b, 1, &root);
 	if (!err)
-		err = build_node(b, root, &r, list, n, 0);
+		err = b->par->splits ? build_split_node(b, root, &r, list, n, 0)
+				     : build_node(b, root, &r, list, n, 0);
 	t->nnodes = (uint32_t)(b->nnodes - t->node_first);
 	t->nlists = (uint32_t)(b->nlists - t->list_first);
 	return err;
@@ -733,6 +863,7 @@ int sl_dt_build(const struct sl_dt_problem *prob, const struct sl_dt_params *par
 	free(b.diff);
 	free(b.lo);
 	free(b.hi);
+	dt->split_at = b.split_at;
 	free(b.memo.keys);
 	free(b.memo.off);
 	free(b.memo.len);
@@ -758,6 +889,7 @@ void sl_dt_free(struct sl_dt *dt)
 	if (!dt)
 		return;
 	free(dt->nodes);
+	free(dt->split_at);
 	free(dt->lists);
 	free(dt->records);
 	free(dt);
@@ -883,9 +1015,12 @@ uint32_t sl_dt_lookup(const struct sl_dt *dt, const uint64_t *value, uint32_t ab
 			trace->trees++;
 		while (rec & 0xff) {
 			unsigned d = (rec & 0xff) - 1, shift = (rec >> 8) & 0xff;
-			uint64_t mask = (rec >> 16) & 0xffff;
+			uint64_t mask = (rec >> 16) & 0xffff, base = rec >> 32;
 
-			rec = dt->nodes[(rec >> 32) + ((route[d] >> shift) & mask)];
+			if (shift == SL_DT_SPLIT_SHIFT)
+				rec = dt->nodes[base + (route[d] >= dt->split_at[base])];
+			else
+				rec = dt->nodes[base + ((route[d] >> shift) & mask)];
 			if (trace)
 				trace->node_visits++;
 		}

@@ -29,6 +29,13 @@
  *      dimension is absent and every compare key lies in [lo, hi]; the compare
  *      key of an absent dimension is 0 and a free dimension stores
  *      [0, 2^bits - 1].
+ * With params.splits the inner nodes are binary splits instead (HyperSplit):
+ *      word0 = dim + 1 | SL_DT_SPLIT_SHIFT << 8 | 1 << 16, word1 = the first of
+ *      its two children; split_at[word1] is the split point: the child for
+ *      routing key k is nodes[word1 + (k >= split_at[word1])]. Splits fall on
+ *      the boxes' own edges, so they copy boxes far less than equal cuts; only
+ *      inline code (emit/code_tree.h) and sl_dt_lookup() read such trees, the
+ *      table walk does not.
  * Several trees (ntrees) share the records; the answer is the smallest box
  * index any of them finds. Trees are sorted by min_box, so a walker may skip
  * a tree whose min_box is not below the best answer so far. Each tree owns a
@@ -49,6 +56,9 @@
 #define SL_DT_NONE UINT32_MAX
 /* Largest number of cuts of one node (the 16-bit mask field). */
 #define SL_DT_MAX_CUTS 65536u
+/* The shift field of a split node (cuts have shifts below 64). */
+#define SL_DT_SPLIT_SHIFT 0xffu
+#define SL_DT_MAX_SPLIT_DEPTH 64
 
 struct sl_dt_problem {
 	unsigned ndims;
@@ -68,6 +78,7 @@ struct sl_dt_params {
 	unsigned max_trees;   /* 1 = no separation */
 	unsigned max_leaf;    /* fail (-E2BIG) when a leaf would scan more boxes */
 	size_t max_bytes;     /* fail (-E2BIG) when a table would exceed this many bytes */
+	bool splits;          /* binary splits at box edges instead of equal cuts (see above) */
 };
 
 void sl_dt_params_default(struct sl_dt_params *p);
@@ -97,6 +108,7 @@ struct sl_dt {
 
 	uint64_t *nodes; /* host copies of the records; see nodes_le() for the bytes */
 	uint32_t nnodes;
+	uint64_t *split_at; /* trees of binary splits: per node (see above); else NULL */
 	uint32_t *lists;
 	uint32_t nlists;
 	uint8_t *records; /* little-endian, nboxes * record_size */

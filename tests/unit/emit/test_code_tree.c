@@ -270,6 +270,7 @@ static void random_problems_match_first_match(void **state)
 		par.max_trees = 1 + (unsigned)below(&r, SL_DT_MAX_TREES);
 		par.binth = 1 + (unsigned)below(&r, 8);
 		par.spfac = below(&r, 2) ? 4.0 : 1.5;
+		par.splits = below(&r, 2);
 		if (sl_dt_build(&pb.p, &par, &dt))
 			continue;
 		assert_int_equal(compile(&pb, dt, &c), 0);

@@ -327,11 +327,12 @@ static void mixed_chains_match_interpreter(void **state)
 }
 
 /*
- * All of fw1_10000 at -O2: 8 trees of inline code need 460k-690k
- * instructions, so the cost model takes 16 trees of inline code (not the
- * walk), and the verifier must take them.
+ * All of fw1_10000 at -O2: 8 trees of equal cuts need 460k-690k
+ * instructions and 16 of them ran slower than a few trees of binary splits,
+ * so the cost model takes at most 8 split trees as inline code (not the walk,
+ * not 16 cut trees), and the verifier must take them.
  */
-static void fw1_10k_is_sixteen_inline_trees(void **state)
+static void fw1_10k_is_few_inline_split_trees(void **state)
 {
 	struct cb_set set;
 	struct compiled c;
@@ -347,7 +348,7 @@ static void fw1_10k_is_sixteen_inline_trees(void **state)
 	assert_int_equal(compile(text, SL_CLASSIFIER_AUTO, 2, &c), 0);
 	printf("fw1_10000 auto: %u inline trees, %u walks\n", c.code_trees, c.walks);
 	assert_true(c.inline_trees && !c.walks);
-	assert_int_equal(c.code_trees, 16);
+	assert_true(c.code_trees <= 8);
 	if (sl_kern_load_elf(c.image, c.size, NULL, &prog, &log))
 		fail_msg("load failed: %s", log && strlen(log) > 2000 ? log + strlen(log) - 2000 : log);
 	free(log);
@@ -361,7 +362,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(mixed_chains_match_interpreter),
 		cmocka_unit_test(classbench_walks_match_interpreter),
-		cmocka_unit_test(fw1_10k_is_sixteen_inline_trees),
+		cmocka_unit_test(fw1_10k_is_few_inline_split_trees),
 	};
 	char why[256];
 

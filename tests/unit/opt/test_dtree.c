@@ -215,7 +215,9 @@ static void random_problems_match_first_match(void **state)
 	static struct gen g;
 	static const struct {
 		unsigned binth, trees;
-	} cfg[] = { { 1, 1 }, { 4, 1 }, { 8, 4 }, { 2, 8 }, { 16, 2 } };
+		bool splits;
+	} cfg[] = { { 1, 1, false }, { 4, 1, false }, { 8, 4, false }, { 2, 8, false }, { 16, 2, false },
+		    { 1, 1, true }, { 4, 2, true }, { 16, 4, true }, { 2, 8, true } };
 
 	for (uint64_t seed = 1; seed <= 30; seed++) {
 		unsigned ndims = 1 + seed % SL_DT_MAX_DIMS;
@@ -229,6 +231,7 @@ static void random_problems_match_first_match(void **state)
 			sl_dt_params_default(&par);
 			par.binth = cfg[c].binth;
 			par.max_trees = cfg[c].trees;
+			par.splits = cfg[c].splits;
 			par.max_leaf = 4096;
 			par.max_bytes = 64u << 20;
 			assert_int_equal(sl_dt_build(&g.prob, &par, &dt), 0);

@@ -5,7 +5,7 @@
  * work per lookup (the measurements behind compiler/opt/README.md).
  * SLUICE_CLASSBENCH_SIZES (default "1000,10000") picks the sizes; 100000 uses
  * a generated trace. SLUICE_DT_BINTH / _SPFAC / _MIN_SPFAC / _TREES / _TABLE_MB
- * (per-tree table limit) override parameters.
+ * (per-tree table limit) and _SPLITS (1: binary splits) override parameters.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,6 +33,8 @@ static void params_from_env(struct sl_dt_params *par)
 	par->max_bytes = 1u << 30; /* measure, do not refuse */
 	if ((v = getenv("SLUICE_DT_MIN_SPFAC")))
 		par->min_spfac = atof(v);
+	if ((v = getenv("SLUICE_DT_SPLITS")))
+		par->splits = atoi(v) != 0;
 	if ((v = getenv("SLUICE_DT_TABLE_MB")))
 		par->max_bytes = (size_t)atoi(v) << 20;
 	par->max_leaf = 1u << 16;
