@@ -18,20 +18,14 @@
 #define BIG   20000u
 #define PORTS 40u
 
-struct iv {
-	uint32_t lo, hi;
-};
 
 #define BIG6 5000u
 
-struct iv6 {
-	sl_u128 lo, hi;
-};
 
 struct fixture {
-	struct iv saddr[BIG], daddr[BIG / 4];
-	struct iv ports[PORTS];
-	struct iv6 saddr6[BIG6], daddr6[BIG6];
+	struct sl_interval saddr[BIG], daddr[BIG / 4];
+	struct sl_interval ports[PORTS];
+	struct sl_interval saddr6[BIG6], daddr6[BIG6];
 };
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -45,7 +39,7 @@ static uint32_t rnd(void)
 }
 
 /* n disjoint sorted intervals in [base, base + n * stride): addresses, prefixes, ranges. */
-static void make_set(struct iv *v, uint32_t n, uint32_t base, uint32_t stride)
+static void make_set(struct sl_interval *v, uint32_t n, uint32_t base, uint32_t stride)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t lo = base + i * stride + rnd() % (stride / 2);
@@ -55,9 +49,9 @@ static void make_set(struct iv *v, uint32_t n, uint32_t base, uint32_t stride)
 
 		if (kind == 1) { /* a prefix of 2^len addresses, aligned */
 			lo &= ~((1u << len) - 1);
-			v[i] = (struct iv){lo, lo + (1u << len) - 1};
+			v[i] = (struct sl_interval){lo, lo + (1u << len) - 1};
 		} else {
-			v[i] = (struct iv){lo, lo + len};
+			v[i] = (struct sl_interval){lo, lo + len};
 		}
 	}
 }
@@ -66,7 +60,7 @@ static void make_set(struct iv *v, uint32_t n, uint32_t base, uint32_t stride)
  * n disjoint sorted 128-bit intervals from `base`: prefixes /48../128 and
  * ranges, with gaps that change the high, middle or only the lowest bits.
  */
-static void make_set6(struct iv6 *v, uint32_t n, sl_u128 base)
+static void make_set6(struct sl_interval *v, uint32_t n, sl_u128 base)
 {
 	sl_u128 at = base;
 
@@ -77,30 +71,10 @@ static void make_set6(struct iv6 *v, uint32_t n, sl_u128 base)
 		at &= ~len; /* aligned: a prefix */
 		if (rnd() % 3 == 0)
 			len = (sl_u128)(rnd() % 1000); /* a range */
-		v[i] = (struct iv6){at, at + len};
+		v[i] = (struct sl_interval){at, at + len};
 		at += len + 1 + ((sl_u128)(rnd() % 3 + 1) << (rnd() % 2 ? 0 : 70));
 		at += (sl_u128)1 << shift;
 	}
-}
-
-static void add_set6(struct sl_ir *ir, uint32_t r, enum sl_field f, const struct iv6 *v, uint32_t n)
-{
-	struct sl_interval *iv = calloc(n, sizeof(*iv));
-
-	for (uint32_t i = 0; i < n; i++)
-		iv[i] = (struct sl_interval){v[i].lo, v[i].hi};
-	sl_irb_pred_set(ir, r, f, iv, n);
-	free(iv);
-}
-
-static void add_set(struct sl_ir *ir, uint32_t r, enum sl_field f, const struct iv *v, uint32_t n)
-{
-	struct sl_interval *iv = calloc(n, sizeof(*iv));
-
-	for (uint32_t i = 0; i < n; i++)
-		iv[i] = (struct sl_interval){v[i].lo, v[i].hi};
-	sl_irb_pred_set(ir, r, f, iv, n);
-	free(iv);
 }
 
 /*
@@ -121,53 +95,36 @@ static struct sl_ir *policy(struct sl_arena *a, const struct fixture *fx)
 	uint32_t r;
 
 	r = sl_irb_rule(ir, c, SL_IR_DROP, 0, true);
-	add_set(ir, r, SL_FIELD_IP_SADDR, fx->saddr, BIG);
+	sl_irb_pred_set(ir, r, SL_FIELD_IP_SADDR, fx->saddr, BIG);
 	sl_irb_implied(ir, r);
 	r = sl_irb_rule(ir, c, SL_IR_CONTINUE, 0, true);
-	add_set(ir, r, SL_FIELD_TCP_DPORT, fx->ports, PORTS);
+	sl_irb_pred_set(ir, r, SL_FIELD_TCP_DPORT, fx->ports, PORTS);
 	sl_irb_implied(ir, r);
 	r = sl_irb_rule(ir, c, SL_IR_ACCEPT, 0, false);
-	add_set(ir, r, SL_FIELD_IP_DADDR, fx->daddr, BIG / 4);
-	add_set(ir, r, SL_FIELD_TCP_DPORT, fx->ports, PORTS);
+	sl_irb_pred_set(ir, r, SL_FIELD_IP_DADDR, fx->daddr, BIG / 4);
+	sl_irb_pred_set(ir, r, SL_FIELD_TCP_DPORT, fx->ports, PORTS);
 	sl_irb_implied(ir, r);
 	r = sl_irb_rule(ir, c, SL_IR_DROP, 0, false);
-	add_set(ir, r, SL_FIELD_UDP_DPORT, fx->ports, PORTS);
+	sl_irb_pred_set(ir, r, SL_FIELD_UDP_DPORT, fx->ports, PORTS);
 	sl_irb_implied(ir, r);
 	r = sl_irb_rule(ir, c, SL_IR_DROP, 0, true);
-	add_set6(ir, r, SL_FIELD_IP6_SADDR, fx->saddr6, BIG6);
+	sl_irb_pred_set(ir, r, SL_FIELD_IP6_SADDR, fx->saddr6, BIG6);
 	sl_irb_implied(ir, r);
 	r = sl_irb_rule(ir, c, SL_IR_CONTINUE, 0, true);
-	add_set6(ir, r, SL_FIELD_IP6_DADDR, fx->daddr6, BIG6);
+	sl_irb_pred_set(ir, r, SL_FIELD_IP6_DADDR, fx->daddr6, BIG6);
 	sl_irb_implied(ir, r);
 	r = sl_irb_rule(ir, c, SL_IR_ACCEPT, 0, false);
-	add_set6(ir, r, SL_FIELD_IP6_DADDR, fx->daddr6, BIG6);
-	add_set(ir, r, SL_FIELD_TCP_DPORT, fx->ports, PORTS);
+	sl_irb_pred_set(ir, r, SL_FIELD_IP6_DADDR, fx->daddr6, BIG6);
+	sl_irb_pred_set(ir, r, SL_FIELD_TCP_DPORT, fx->ports, PORTS);
 	sl_irb_implied(ir, r);
 	return ir;
 }
 
-/* A value at or next to an edge of interval i of v (n of them), or anywhere. */
-static uint32_t near_edge(const struct iv *v, uint32_t n)
+/* A value at or next to an edge of one of the n intervals of v, inside or anywhere of `bits`. */
+static sl_u128 near_edge(const struct sl_interval *v, uint32_t n, unsigned bits)
 {
-	const struct iv *x = &v[rnd() % n];
-
-	switch (rnd() % 5) {
-	case 0:
-		return x->lo - 1;
-	case 1:
-		return x->lo;
-	case 2:
-		return x->hi;
-	case 3:
-		return x->hi + 1;
-	default:
-		return rnd();
-	}
-}
-
-static sl_u128 near_edge6(const struct iv6 *v, uint32_t n)
-{
-	const struct iv6 *x = &v[rnd() % n];
+	const struct sl_interval *x = &v[rnd() % n];
+	sl_u128 any = (sl_u128)rnd() << 96 | (sl_u128)rnd() << 64 | (sl_u128)rnd() << 32 | rnd();
 
 	switch (rnd() % 6) {
 	case 0:
@@ -181,7 +138,7 @@ static sl_u128 near_edge6(const struct iv6 *v, uint32_t n)
 	case 4:
 		return x->lo + (x->hi - x->lo) / 2;
 	default:
-		return (sl_u128)rnd() << 96 | (sl_u128)rnd() << 64 | (sl_u128)rnd() << 32 | rnd();
+		return bits < 128 ? any & (((sl_u128)1 << bits) - 1) : any;
 	}
 }
 
@@ -203,17 +160,17 @@ static void run_packets(struct kt *kt, const struct sl_ir *ir, const struct fixt
 		struct sl_interp_packet ip;
 
 		sl_pkt_spec_init(&s);
-		s.ip.saddr = near_edge(fx->saddr, BIG);
-		s.ip.daddr = near_edge(fx->daddr, BIG / 4);
+		s.ip.saddr = (uint32_t)near_edge(fx->saddr, BIG, 32);
+		s.ip.daddr = (uint32_t)near_edge(fx->daddr, BIG / 4, 32);
 		if (i % 2) {
 			s.l3 = SL_PKT_IPV6;
-			put128(s.ip6.saddr, near_edge6(fx->saddr6, BIG6));
-			put128(s.ip6.daddr, near_edge6(fx->daddr6, BIG6));
+			put128(s.ip6.saddr, near_edge(fx->saddr6, BIG6, 128));
+			put128(s.ip6.daddr, near_edge(fx->daddr6, BIG6, 128));
 			if (i % 10 == 1) /* cut inside the addresses: they are absent */
 				s.truncate = 14 + 8 + rnd() % 32;
 		}
 		s.l4 = rnd() % 2 ? SL_PKT_TCP : SL_PKT_UDP;
-		s.tcp.dport = s.udp.dport = (uint16_t)near_edge(fx->ports, PORTS);
+		s.tcp.dport = s.udp.dport = (uint16_t)near_edge(fx->ports, PORTS, 16);
 		kt_build(&s, &p);
 		ip = (struct sl_interp_packet){.hook = SL_HOOK_XDP, .data = p.data, .len = p.len};
 		if (sl_interp_run(ir, 0, &ip, &res, want)) {
