@@ -255,10 +255,17 @@ void sl_cg_set_branch(struct sl_cg *cg, const struct sl_cg_set_table *t, uint8_t
 	sl_label out = when_in ? sl_emit_new_label(e) : target;
 
 	emit_search(e, t, x);
+	/*
+	 * Compare differences, not x: a compare of two registers narrows both,
+	 * and x (or the stack slot it came from) would then differ between the
+	 * paths that meet at the next rule, so the verifier could not prune them.
+	 */
 	sl_emit(e, SL_LDX(BPF_DW, T, P, 0));
-	sl_emit_jmp_reg(e, BPF_JSLE, x, T, out); /* x <= lo - 1 */
+	sl_emit(e, SL_ALU64_REG(BPF_SUB, T, x));
+	sl_emit_jmp_imm(e, BPF_JSGE, T, 0, out); /* lo - 1 - x >= 0: x < lo */
 	load_high(e, t);
-	sl_emit_jmp_reg(e, BPF_JSGT, x, T, out);
+	sl_emit(e, SL_ALU64_REG(BPF_SUB, T, x));
+	sl_emit_jmp_imm(e, BPF_JSLT, T, 0, out); /* hi - x < 0: x > hi */
 	if (when_in) {
 		sl_emit_ja(e, target);
 		sl_emit_bind(e, out);
