@@ -377,6 +377,9 @@ static void better_code_tree(struct sl_tw_plan *plan, const struct sl_ct_input *
 			return;
 		}
 	}
+	/* The walk's trees first among cut shapes: they usually make the smallest code. */
+	if (sl_ct_measure(plan->dt, &plan->p.prob, ci, budget, best))
+		*best = (struct sl_ct_cost){ 0 };
 	for (size_t i = 0; i < SL_ARRAY_SIZE(code_shapes); i++)
 		try_code_shape(plan, ci, budget, code_shapes[i].trees, code_shapes[i].binth, false, best);
 	for (size_t i = 0; !best->insns && i < SL_ARRAY_SIZE(wide_code_shapes); i++)
@@ -394,7 +397,7 @@ static bool code_wanted(const struct sl_cg *cg, struct sl_tw_plan *plan, uint32_
 {
 	struct sl_ct_input ci = { .slots = &plan->in, .counters = plan->p.counters > 0 };
 	size_t used = cg->e.ninsns, budget;
-	struct sl_ct_cost cost;
+	struct sl_ct_cost cost = { 0 };
 
 	if (cg->opts->classifier != SL_CLASSIFIER_CODE &&
 	    (cg->opts->classifier != SL_CLASSIFIER_AUTO || cg->opts->opt_level < 2))
@@ -403,9 +406,6 @@ static bool code_wanted(const struct sl_cg *cg, struct sl_tw_plan *plan, uint32_
 	/* Far too many boxes to fit: building the shapes would only cost time (3 s at 100k). */
 	if ((size_t)plan->p.prob.nboxes * MIN_BOX_INSNS > budget)
 		return false;
-	/* The walk's trees first: they usually make the smallest code. */
-	if (sl_ct_measure(plan->dt, &plan->p.prob, &ci, budget, &cost))
-		cost = (struct sl_ct_cost){ 0 };
 	better_code_tree(plan, &ci, budget, &cost);
 	if (!cost.insns)
 		return false;
