@@ -381,14 +381,17 @@ static int emit_chain(struct sl_cg *cg, uint32_t chain, sl_label ret, unsigned d
 			 MAX_NESTING);
 		return -EINVAL;
 	}
-	for (uint32_t i = 0; i < c->nrules; i++) {
-		struct sl_tw_plan *walk;
-		uint32_t walked;
+	for (uint32_t i = 0, next_run = 0; i < c->nrules; i++) {
+		struct sl_tw_plan *walk = NULL;
+		uint32_t walked, run = 0;
 
 		/* A run of accept/drop rules may become one decision-tree walk (-O2). */
-		err = sl_cg_table_walk_plan(cg, c, i, &walk);
-		if (err)
-			return err;
+		if (i >= next_run) {
+			err = sl_cg_table_walk_plan(cg, c, i, &walk, &run);
+			if (err)
+				return err;
+			next_run = i + (run ? run : 1);
+		}
 		if (walk) {
 			struct sl_bpf_segment seg = { .chain = chain, .first = i };
 

@@ -94,16 +94,18 @@ struct sl_ir_chain;
 struct sl_tw_plan;
 
 /*
- * Code generation's hooks (table_walk_cg.c). At rule `first` of chain `c`:
- * when the classifier mode and the cost model want a table walk for the
- * segment starting there, *plan gets it (else NULL and the caller emits rule
- * `first` as usual). sl_cg_table_walk_emit() then emits it, adds its tables
+ * Code generation's hooks (table_walk_cg.c). At rule `first` of chain `c`, the
+ * start of a run: *run gets the rules of the segment starting there (0: none).
+ * When the classifier mode and the cost model want a table walk or inline
+ * trees for it, *plan gets it (else NULL: the caller emits the run as
+ * straight code, as a whole, and asks again after it).
+ * sl_cg_table_walk_emit() then emits it, adds its tables
  * to the object, sets *consumed to the rules it covers and frees the plan.
  * The walk clobbers R0-R9 (none of which the caller may keep across it).
  * Both return 0 or -errno.
  */
 int sl_cg_table_walk_plan(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first,
-			  struct sl_tw_plan **plan);
+			  struct sl_tw_plan **plan, uint32_t *run);
 int sl_cg_table_walk_emit(struct sl_cg *cg, struct sl_tw_plan *plan, uint32_t *consumed);
 void sl_cg_table_walk_free(struct sl_tw_plan *plan);
 

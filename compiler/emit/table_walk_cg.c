@@ -91,7 +91,8 @@ static int lowest_slot(const struct sl_cg *cg)
 }
 
 /* The slots a dimension's value comes from (see sl_cls_problem.field). */
-static bool value_slots(const struct sl_cg *cg, enum sl_field f, struct sl_tw_input *in, unsigned d)
+static bool value_slots(const struct sl_cg *cg, enum sl_field f, unsigned word,
+			struct sl_tw_input *in, unsigned d)
 {
 	enum sl_field alt[SL_TW_MAX_SLOTS] = { f, f, f };
 	unsigned n = 1;
@@ -107,7 +108,7 @@ static bool value_slots(const struct sl_cg *cg, enum sl_field f, struct sl_tw_in
 		n = 1;
 	for (unsigned k = 0; k < n; k++)
 		if (cg->slot[alt[k]])
-			in->value_off[d][in->nslots[d]++] = sl_cg_slot(cg, alt[k], 0);
+			in->value_off[d][in->nslots[d]++] = sl_cg_slot(cg, alt[k], word);
 	return in->nslots[d] > 0;
 }
 
@@ -424,7 +425,7 @@ static int plan_walk(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t fir
 		return err;
 	scratch = lowest_slot(cg) - SL_TW_SCRATCH(plan->p.prob.ndims);
 	for (unsigned d = 0; d < plan->p.prob.ndims; d++)
-		if (!value_slots(cg, plan->p.field[d], &plan->in, d))
+		if (!value_slots(cg, plan->p.field[d], plan->p.word[d], &plan->in, d))
 			return -E2BIG; /* cannot happen: every tested field is parsed */
 	plan->in.scratch_off = (int16_t)scratch;
 	if (used >= TOTAL_MAX)
@@ -442,21 +443,19 @@ static int plan_walk(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t fir
 }
 
 int sl_cg_table_walk_plan(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first,
-			  struct sl_tw_plan **out)
+			  struct sl_tw_plan **out, uint32_t *run)
 {
 	struct sl_tw_plan *plan;
 	uint32_t n;
 	int err;
 
 	*out = NULL;
+	*run = 0;
 	if (cg->opts->classifier == SL_CLASSIFIER_OFF ||
 	    (cg->opts->classifier == SL_CLASSIFIER_AUTO && cg->opts->opt_level < 2))
 		return 0;
-	/* Only at the start of a run: a declined run stays straight code as a whole. */
-	if (first > 0 && (sl_cls_rule_fits(&c->rules[first - 1]) ||
-			  sl_cls_rule_counts_only(&c->rules[first - 1])))
-		return 0;
 	n = sl_cls_segment_len(c, first);
+	*run = n;
 	if (!n)
 		return 0;
 	plan = calloc(1, sizeof(*plan));

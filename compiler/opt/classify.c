@@ -8,6 +8,110 @@
 
 /* Widest field the walker takes: keys and bounds stay below 2^62 (its arithmetic box test). */
 #define MAX_FIELD_BITS 61
+#define WORD_MAX UINT32_MAX
+
+static bool is_wide(enum sl_field f)
+{
+	return sl_field_info(f)->bits > 64;
+}
+
+static uint32_t word_of(sl_u128 v, unsigned w)
+{
+	return (uint32_t)(v >> (32 * (SL_CLS_WIDE_WORDS - 1 - w)));
+}
+
+/* The words of v after word w: all zero (min) or all ones (max)? */
+static bool tail_is(sl_u128 v, unsigned w, bool max)
+{
+	unsigned bits = 32 * (SL_CLS_WIDE_WORDS - 1 - w);
+	sl_u128 mask = bits ? ((sl_u128)1 << bits) - 1 : 0;
+
+	return (v & mask) == (max ? mask : 0);
+}
+
+struct wide_split {
+	struct sl_cls_word_box box; /* words before the current one are fixed */
+	struct sl_cls_word_box *out;
+	unsigned n;
+};
+
+/* The current box with word w set to [lo, hi] and every later word free. */
+static void put_box(struct wide_split *s, unsigned w, uint32_t lo, uint32_t hi)
+{
+	struct sl_cls_word_box *b = &s->out[s->n++];
+
+	*b = s->box;
+	b->lo[w] = lo;
+	b->hi[w] = hi;
+	for (unsigned k = w + 1; k < SL_CLS_WIDE_WORDS; k++) {
+		b->lo[k] = 0;
+		b->hi[k] = WORD_MAX;
+	}
+}
+
+/* Words w.. at least (or, with `max`, at most) those of v: one box per word at most. */
+static void split_bound(struct wide_split *s, sl_u128 v, unsigned w, bool max)
+{
+	for (;; w++) {
+		uint32_t x = word_of(v, w);
+
+		if (tail_is(v, w, max)) {
+			put_box(s, w, max ? 0 : x, max ? x : WORD_MAX);
+			return;
+		}
+		if (max ? x > 0 : x < WORD_MAX)
+			put_box(s, w, max ? 0 : x + 1, max ? x - 1 : WORD_MAX);
+		s->box.lo[w] = s->box.hi[w] = x;
+	}
+}
+
+unsigned sl_cls_wide_boxes(sl_u128 lo, sl_u128 hi, struct sl_cls_word_box out[SL_CLS_WIDE_BOXES])
+{
+	struct wide_split s = { .out = out };
+	unsigned w = 0;
+
+	while (w + 1 < SL_CLS_WIDE_WORDS && word_of(lo, w) == word_of(hi, w)) {
+		s.box.lo[w] = s.box.hi[w] = word_of(lo, w);
+		w++;
+	}
+	uint32_t l = word_of(lo, w), h = word_of(hi, w);
+	bool lo_whole = tail_is(lo, w, false), hi_whole = tail_is(hi, w, true);
+	struct sl_cls_word_box prefix = s.box;
+
+	if (!lo_whole) {
+		s.box.lo[w] = s.box.hi[w] = l;
+		split_bound(&s, lo, w + 1, false);
+		s.box = prefix;
+	}
+	/* A lexicographic range: the words strictly between lo's and hi's, then the rest free. */
+	if ((uint64_t)l + !lo_whole <= (uint64_t)h - !hi_whole)
+		put_box(&s, w, l + !lo_whole, h - !hi_whole);
+	if (!hi_whole) {
+		s.box.lo[w] = s.box.hi[w] = h;
+		split_bound(&s, hi, w + 1, true);
+	}
+	return s.n;
+}
+
+/* Alternatives (boxes over its dimensions) of a predicate's interval i. */
+static unsigned interval_boxes(const struct sl_ir_pred *p, uint32_t i,
+			       struct sl_cls_word_box out[SL_CLS_WIDE_BOXES])
+{
+	if (!is_wide(p->field))
+		return 1;
+	return sl_cls_wide_boxes(p->set.iv[i].lo, p->set.iv[i].hi, out);
+}
+
+/* Boxes the predicate expands to (at most limit + 1: counting stops there). */
+static uint64_t pred_boxes(const struct sl_ir_pred *p, uint64_t limit)
+{
+	struct sl_cls_word_box b[SL_CLS_WIDE_BOXES];
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < p->set.n && n <= limit; i++)
+		n += interval_boxes(p, i, b);
+	return n;
+}
 
 bool sl_cls_rule_fits(const struct sl_ir_rule *r)
 {
@@ -20,14 +124,36 @@ bool sl_cls_rule_fits(const struct sl_ir_rule *r)
 	for (uint32_t k = 0; k < r->npreds; k++) {
 		const struct sl_field_info *f = sl_field_info(r->preds[k].field);
 
-		if (!f || f->bits > MAX_FIELD_BITS || !r->preds[k].set.n)
+		if (!f || (f->bits > MAX_FIELD_BITS && !is_wide(r->preds[k].field)) ||
+		    !r->preds[k].set.n)
 			return false;
 		/* A big set (a blocklist) is a rule of its own, not thousands of boxes. */
 		if (r->preds[k].set.n > SL_CLS_MAX_BOXES_PER_RULE)
 			return false;
-		boxes *= r->preds[k].set.n;
+		boxes *= pred_boxes(&r->preds[k], SL_CLS_MAX_BOXES_PER_RULE);
+		if (boxes > SL_CLS_MAX_BOXES_PER_RULE)
+			return false;
 	}
-	return boxes <= SL_CLS_MAX_BOXES_PER_RULE;
+	return true;
+}
+
+bool sl_cls_rule_wide(const struct sl_ir_rule *r)
+{
+	for (uint32_t k = 0; k < r->npreds; k++)
+		if (is_wide(r->preds[k].field))
+			return true;
+	return false;
+}
+
+/* 6: tests IPv6 addresses, 4: IPv4 addresses, 0: neither (goes with both). */
+static int address_family(const struct sl_ir_rule *r)
+{
+	if (sl_cls_rule_wide(r))
+		return 6;
+	for (uint32_t k = 0; k < r->npreds; k++)
+		if (r->preds[k].field == SL_FIELD_IP_SADDR || r->preds[k].field == SL_FIELD_IP_DADDR)
+			return 4;
+	return 0;
 }
 
 bool sl_cls_rule_counts_only(const struct sl_ir_rule *r)
@@ -43,14 +169,21 @@ bool sl_cls_rule_counts_only(const struct sl_ir_rule *r)
 uint32_t sl_cls_segment_len(const struct sl_ir_chain *c, uint32_t first)
 {
 	uint32_t n = 0, len = 0;
+	int family = 0;
 
 	for (; first + n < c->nrules; n++) {
 		const struct sl_ir_rule *r = &c->rules[first + n];
 
-		if (sl_cls_rule_fits(r))
+		if (sl_cls_rule_fits(r)) {
+			int f = address_family(r);
+
+			if (f && family && f != family)
+				break;
+			family = f ? f : family;
 			len = n + 1;
-		else if (!sl_cls_rule_counts_only(r))
+		} else if (!sl_cls_rule_counts_only(r)) {
 			break;
+		}
 	}
 	return len;
 }
@@ -133,26 +266,67 @@ static int hoist(const struct sl_ir_rule *rules, uint32_t n, struct sl_cls_probl
 	return 0;
 }
 
-static int choose_dims(const struct sl_ir_rule *rules, uint32_t n, const bool *hoisted,
-		       struct sl_cls_problem *p, int *dim_of)
+/* Words of a box of a 128-bit predicate that it tests: not free, or word 0 when all are. */
+static uint32_t box_words(const struct sl_cls_word_box *b)
 {
-	bool used[SL_FIELD_COUNT] = { false };
+	uint32_t words = 0;
+
+	for (unsigned w = 0; w < SL_CLS_WIDE_WORDS; w++)
+		if (b->lo[w] != 0 || b->hi[w] != WORD_MAX)
+			words |= 1u << w;
+	return words ? words : 1;
+}
+
+/* The words of a 128-bit field that some box of the predicate tests. */
+static uint32_t pred_words(const struct sl_ir_pred *p)
+{
+	struct sl_cls_word_box b[SL_CLS_WIDE_BOXES];
+	uint32_t words = 0;
+
+	for (uint32_t i = 0; i < p->set.n; i++)
+		for (unsigned k = 0, n = interval_boxes(p, i, b); k < n; k++)
+			words |= box_words(&b[k]);
+	return words;
+}
+
+/*
+ * A dimension per field the rules test, or per word of a 128-bit field that
+ * some box tests (a /64 prefix leaves words 2 and 3 alone: no dimensions).
+ */
+static int choose_dims(const struct sl_ir_rule *rules, uint32_t n, const bool *hoisted,
+		       struct sl_cls_problem *p, int (*dim_of)[SL_CLS_WIDE_WORDS])
+{
+	uint32_t words[SL_FIELD_COUNT] = { 0 };
+	int err = 0;
 
 	for (uint32_t i = 0; i < n; i++)
-		for (uint32_t k = 0; k < rules[i].npreds && !sl_cls_rule_counts_only(&rules[i]); k++)
-			if (!hoisted[rules[i].preds[k].field])
-				used[dim_field(&rules[i], rules[i].preds[k].field)] = true;
+		for (uint32_t k = 0; k < rules[i].npreds && !sl_cls_rule_counts_only(&rules[i]); k++) {
+			const struct sl_ir_pred *pred = &rules[i].preds[k];
+
+			if (!hoisted[pred->field])
+				words[dim_field(&rules[i], pred->field)] |=
+					is_wide(pred->field) ? pred_words(pred) : 1;
+		}
 	p->prob.ndims = 0;
-	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
-		dim_of[f] = -1;
-		if (!used[f])
-			continue;
-		if (p->prob.ndims == SL_DT_MAX_DIMS)
-			return -E2BIG;
-		dim_of[f] = (int)p->prob.ndims;
-		p->field[p->prob.ndims] = (enum sl_field)f;
-		p->prob.bits[p->prob.ndims++] = sl_field_info((enum sl_field)f)->bits;
+	for (unsigned f = 0; f < SL_FIELD_COUNT && !err; f++) {
+		unsigned bits = is_wide((enum sl_field)f) ? 32 : sl_field_info((enum sl_field)f)->bits;
+
+		for (unsigned w = 0; w < SL_CLS_WIDE_WORDS; w++) {
+			dim_of[f][w] = -1;
+			if (!(words[f] & (1u << w)) || err)
+				continue;
+			dim_of[f][w] = (int)p->prob.ndims;
+			if (p->prob.ndims == SL_DT_MAX_DIMS) {
+				err = -E2BIG;
+				continue;
+			}
+			p->field[p->prob.ndims] = (enum sl_field)f;
+			p->word[p->prob.ndims] = (uint8_t)w;
+			p->prob.bits[p->prob.ndims++] = bits;
+		}
 	}
+	if (err)
+		return err;
 	/* Every rule tests the same: the first one always wins, straight code says it best. */
 	return p->prob.ndims ? 0 : -E2BIG;
 }
@@ -163,7 +337,7 @@ static uint64_t boxes_of(const struct sl_ir_rule *r, const bool *hoisted)
 
 	for (uint32_t k = 0; k < r->npreds && n <= SL_CLS_MAX_BOXES_PER_RULE; k++)
 		if (!hoisted[r->preds[k].field])
-			n *= r->preds[k].set.n;
+			n *= pred_boxes(&r->preds[k], SL_CLS_MAX_BOXES_PER_RULE);
 	return n;
 }
 
@@ -178,41 +352,82 @@ static int grow_boxes(struct sl_cls_problem *p, size_t need)
 	return p->lo && p->hi && p->need && p->payload ? 0 : -ENOMEM;
 }
 
-/* The cross product of the rule's interval lists, one box per combination. */
-static void expand_rule(const struct sl_ir_rule *r, const bool *hoisted, const int *dim_of,
-			struct sl_cls_problem *p, uint32_t *nboxes)
+/* Where the odometer of expand_rule() stands on one predicate: interval, then its word box. */
+struct pred_pos {
+	const struct sl_ir_pred *pred;
+	const int *dim;	   /* per word (one for a narrow field): its dimension, or -1 */
+	uint32_t iv;	   /* interval */
+	unsigned box, nbox; /* word box of a 128-bit interval */
+	struct sl_cls_word_box boxes[SL_CLS_WIDE_BOXES];
+};
+
+static void pos_enter(struct pred_pos *q, uint32_t iv)
 {
-	const struct sl_ir_pred *preds[SL_DT_MAX_DIMS];
-	uint32_t pos[SL_DT_MAX_DIMS] = { 0 }, np = 0, need = 0;
-	unsigned dims[SL_DT_MAX_DIMS];
-	unsigned nd = p->prob.ndims;
+	q->iv = iv;
+	q->box = 0;
+	q->nbox = interval_boxes(q->pred, iv, q->boxes);
+}
+
+/* Next alternative; false (and back to the first) after the last. */
+static bool pos_next(struct pred_pos *q)
+{
+	if (++q->box < q->nbox)
+		return true;
+	pos_enter(q, q->iv + 1 < q->pred->set.n ? q->iv + 1 : 0);
+	return q->iv != 0;
+}
+
+/* The box's bounds and need bits for the predicate's current alternative. */
+static void pos_put(const struct pred_pos *q, uint64_t *lo, uint64_t *hi, uint32_t *need)
+{
+	const struct sl_interval *iv = &q->pred->set.iv[q->iv];
+	const struct sl_cls_word_box *b = &q->boxes[q->box];
+	uint32_t words;
+
+	if (!is_wide(q->pred->field)) {
+		lo[q->dim[0]] = (uint64_t)iv->lo;
+		hi[q->dim[0]] = (uint64_t)iv->hi;
+		*need |= 1u << q->dim[0];
+		return;
+	}
+	/* A free word is no test; a free address still needs the field present (word 0). */
+	words = box_words(b);
+	for (unsigned w = 0; w < SL_CLS_WIDE_WORDS; w++) {
+		if (!(words & (1u << w)))
+			continue;
+		lo[q->dim[w]] = b->lo[w];
+		hi[q->dim[w]] = b->hi[w];
+		*need |= 1u << q->dim[w];
+	}
+}
+
+/* The cross product of the rule's alternatives (intervals, word boxes), one box each. */
+static void expand_rule(const struct sl_ir_rule *r, const bool *hoisted,
+			int (*dim_of)[SL_CLS_WIDE_WORDS], struct sl_cls_problem *p, uint32_t *nboxes)
+{
+	struct pred_pos pos[SL_DT_MAX_DIMS];
+	unsigned nd = p->prob.ndims, np = 0;
 	uint32_t payload = SL_CLS_PAYLOAD(r->id, r->counter ? 1u : 0u, r->action == SL_IR_DROP);
 
 	for (uint32_t k = 0; k < r->npreds; k++)
 		if (!hoisted[r->preds[k].field]) {
-			dims[np] = (unsigned)dim_of[dim_field(r, r->preds[k].field)];
-			preds[np++] = &r->preds[k];
-			need |= 1u << dims[np - 1];
+			pos[np].pred = &r->preds[k];
+			pos[np].dim = dim_of[dim_field(r, r->preds[k].field)];
+			pos_enter(&pos[np++], 0);
 		}
 	for (;;) {
-		size_t b = *nboxes;
+		size_t b = (*nboxes)++;
 
+		p->need[b] = 0;
 		for (unsigned d = 0; d < nd; d++)
 			p->lo[b * nd + d] = p->hi[b * nd + d] = 0;
-		for (uint32_t j = 0; j < np; j++) {
-			unsigned d = dims[j];
-
-			p->lo[b * nd + d] = (uint64_t)preds[j]->set.iv[pos[j]].lo;
-			p->hi[b * nd + d] = (uint64_t)preds[j]->set.iv[pos[j]].hi;
-		}
-		p->need[b] = need;
+		for (unsigned j = 0; j < np; j++)
+			pos_put(&pos[j], &p->lo[b * nd], &p->hi[b * nd], &p->need[b]);
 		p->payload[b] = payload;
-		(*nboxes)++;
-		/* odometer over the predicates' intervals */
-		uint32_t j = 0;
+		unsigned j = 0;
 
-		while (j < np && ++pos[j] == preds[j]->set.n)
-			pos[j++] = 0;
+		while (j < np && !pos_next(&pos[j]))
+			j++;
 		if (j == np)
 			break;
 	}
@@ -222,7 +437,7 @@ int sl_cls_problem(const struct sl_ir_rule *rules, uint32_t n, struct sl_cls_pro
 {
 	struct sl_cls_problem p = { 0 };
 	bool hoisted[SL_FIELD_COUNT] = { false };
-	int dim_of[SL_FIELD_COUNT];
+	int dim_of[SL_FIELD_COUNT][SL_CLS_WIDE_WORDS];
 	uint64_t total = 0;
 	uint32_t nboxes = 0;
 	int err;

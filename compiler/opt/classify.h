@@ -36,14 +36,39 @@
 /* Boxes one rule may expand to, and per segment relative to its rules. */
 #define SL_CLS_MAX_BOXES_PER_RULE 256u
 
+/*
+ * A 128-bit field (an IPv6 address) is four dimensions, one per 32-bit word,
+ * most significant first: the word slots codegen parses it into. A prefix is
+ * one box over them; any other interval is at most SL_CLS_WIDE_BOXES boxes
+ * (sl_cls_wide_boxes), the values of a lexicographic range.
+ */
+#define SL_CLS_WIDE_WORDS 4u
+#define SL_CLS_WIDE_BOXES 7u
+
+struct sl_cls_word_box {
+	uint32_t lo[SL_CLS_WIDE_WORDS], hi[SL_CLS_WIDE_WORDS];
+};
+
+/* The boxes over the four words whose union is [lo, hi] (lo <= hi), disjoint, in out[]; returns how many. */
+unsigned sl_cls_wide_boxes(sl_u128 lo, sl_u128 hi, struct sl_cls_word_box out[SL_CLS_WIDE_BOXES]);
+
 /* Can the walker handle this rule inside a segment? */
 bool sl_cls_rule_fits(const struct sl_ir_rule *r);
+/*
+ * Does the rule test a 128-bit field (an IPv6 address)? Such a rule fits, but
+ * its addresses add up to eight dimensions, too many registers for inline
+ * trees next to IPv4 addresses: a segment does not mix rules that test IPv6
+ * addresses with rules that test IPv4 ones, and rule reordering moves the
+ * former out of runs of the latter (where disjoint) to gather them.
+ */
+bool sl_cls_rule_wide(const struct sl_ir_rule *r);
 /* Does the rule only count (no verdict, no jump)? It may sit inside a segment. */
 bool sl_cls_rule_counts_only(const struct sl_ir_rule *r);
 /*
  * Number of rules from `first` on that form a segment: rules that fit and
  * counting rules among them (0 when rules[first] is neither; a segment ends
- * with a rule that fits).
+ * with a rule that fits, and before a rule that tests IPv6 addresses after
+ * one that tests IPv4 addresses, or the other way round).
  */
 uint32_t sl_cls_segment_len(const struct sl_ir_chain *c, uint32_t first);
 
@@ -61,6 +86,7 @@ struct sl_cls_problem {
 	 * of the th, tcp and udp ports the packet has (at most one value exists).
 	 */
 	enum sl_field field[SL_DT_MAX_DIMS];
+	uint8_t word[SL_DT_MAX_DIMS]; /* of a 128-bit field: its word (0 most significant), else 0 */
 	uint32_t nhoisted;
 	const struct sl_ir_pred **hoisted;   /* tested once, before the walk */
 	uint32_t counters;                   /* rules with a counter (boxes' rules) */

@@ -2,7 +2,9 @@
 /*
  * Rule reordering. Code generation turns maximal runs of plain accept/drop
  * rules (classify.h: sl_cls_rule_fits) into one decision-tree walk; any other
- * rule (counter-only, jump, goto, return, IPv6 addresses) ends a run. Such a
+ * rule (counter-only, jump, goto, return) ends a run, and so, here, does a
+ * rule that tests IPv6 addresses (sl_cls_rule_wide: such rules are gathered
+ * into runs of their own rather than widen the IPv4 ones). Such a
  * "breaker" between two runs costs a second walk per packet. This pass moves
  * breakers past the rules of the next run (sinking) or of the previous run
  * (floating), so that the two runs meet.
@@ -240,6 +242,11 @@ static void block_put_back(struct reorder *ro)
 		emit(ro, &ro->tail[t]);
 }
 
+static bool run_rule(const struct sl_ir_rule *r)
+{
+	return sl_cls_rule_fits(r) && !sl_cls_rule_wide(r);
+}
+
 /*
  * One direction over rules[0..n): breakers met right after a run rule travel
  * on past the following run rules while those are disjoint from all of them.
@@ -251,10 +258,10 @@ static int sweep(struct reorder *ro, const struct sl_ir_rule *rules, uint32_t n,
 	ro->blk.n = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct sl_ir_rule *r = &rules[reverse ? n - 1 - i : i];
-		bool run_open = ro->nout && sl_cls_rule_fits(&ro->out[ro->nout - 1]);
+		bool run_open = ro->nout && run_rule(&ro->out[ro->nout - 1]);
 		int err;
 
-		if (!sl_cls_rule_fits(r)) {
+		if (!run_rule(r)) {
 			if (ro->blk.n || run_open) {
 				err = block_push(ro, r);
 				if (err)

@@ -18,11 +18,28 @@
 #include "classify.h"
 #include "util.h"
 
-static const enum sl_field fields[] = {
-	SL_FIELD_META_L4PROTO, SL_FIELD_IP_SADDR,   SL_FIELD_IP_DADDR,   SL_FIELD_TH_SPORT,
-	SL_FIELD_TH_DPORT,     SL_FIELD_ETHER_SADDR, SL_FIELD_VLAN_ID,   SL_FIELD_TCP_FLAGS,
+/* The fields rules test (the first one is the shared one): IPv4 and IPv6 (4 dimensions each). */
+static const enum sl_field fields_ip[] = {
+	SL_FIELD_META_L4PROTO, SL_FIELD_IP_SADDR,    SL_FIELD_IP_DADDR, SL_FIELD_TH_SPORT,
+	SL_FIELD_TH_DPORT,     SL_FIELD_ETHER_SADDR, SL_FIELD_VLAN_ID,  SL_FIELD_TCP_FLAGS,
 };
-#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+static const enum sl_field fields_ip6[] = {
+	SL_FIELD_META_L4PROTO, SL_FIELD_IP6_SADDR, SL_FIELD_IP6_DADDR,
+	SL_FIELD_TH_SPORT,     SL_FIELD_TH_DPORT,  SL_FIELD_VLAN_ID,
+};
+/* Fields of all problems; the packet carries them all. */
+static const enum sl_field fields[] = {
+	SL_FIELD_META_L4PROTO, SL_FIELD_IP_SADDR,    SL_FIELD_IP_DADDR, SL_FIELD_TH_SPORT,
+	SL_FIELD_TH_DPORT,     SL_FIELD_ETHER_SADDR, SL_FIELD_VLAN_ID,  SL_FIELD_TCP_FLAGS,
+	SL_FIELD_IP6_SADDR,    SL_FIELD_IP6_DADDR,
+};
+#define NFIELDS SL_ARRAY_SIZE(fields)
+
+struct field_list {
+	const enum sl_field *f;
+	size_t n;
+};
+#define FIELD_LIST(a) ((struct field_list){ a, SL_ARRAY_SIZE(a) })
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -32,20 +49,60 @@ static uint64_t rnd(uint64_t *s)
 	return *s;
 }
 
-static uint64_t field_max(enum sl_field f)
+static sl_u128 field_max(enum sl_field f)
 {
-	return (uint64_t)sl_field_max(f);
+	return sl_field_max(f);
+}
+
+/* A word of an address: the edges of a word's range are where splits go wrong. */
+static uint32_t random_word(uint64_t *s)
+{
+	static const uint32_t edges[] = { 0, 1, 2, 0x7fffffff, 0x80000000, UINT32_MAX - 1, UINT32_MAX };
+
+	return rnd(s) % 3 ? edges[rnd(s) % SL_ARRAY_SIZE(edges)] : (uint32_t)rnd(s);
+}
+
+static sl_u128 random_address(uint64_t *s)
+{
+	sl_u128 v = 0;
+
+	for (int w = 0; w < 4; w++)
+		v = v << 32 | random_word(s);
+	return v;
+}
+
+/* A prefix, a range within one /96, or any range: what the word boxes must get right. */
+static struct sl_interval random_wide_interval(uint64_t *s)
+{
+	sl_u128 x = random_address(s), y;
+	unsigned len = (unsigned)(rnd(s) % 129);
+
+	switch (rnd(s) % 3) {
+	case 0:
+		y = len == 128 ? 0 : ~(sl_u128)0 >> len;
+		return (struct sl_interval){ x & ~y, x | y };
+	case 1:
+		y = x + rnd(s) % 1000;
+		break;
+	default:
+		y = random_address(s);
+	}
+	return x <= y ? (struct sl_interval){ x, y } : (struct sl_interval){ y, x };
 }
 
 static struct sl_iset random_set(struct sl_arena *a, enum sl_field f, uint64_t *s)
 {
 	struct sl_interval iv[4];
 	uint32_t n = 1 + rnd(s) % 3;
-	uint64_t max = field_max(f);
+	sl_u128 max = field_max(f);
 
 	for (uint32_t i = 0; i < n; i++) {
-		uint64_t x = rnd(s) % 4 ? rnd(s) % 16 : rnd(s) & max, y = x + rnd(s) % 8;
+		uint64_t x = rnd(s) % 4 ? rnd(s) % 16 : rnd(s), y = x + rnd(s) % 8;
 
+		if (sl_field_info(f)->bits > 64) {
+			iv[i] = random_wide_interval(s);
+			continue;
+		}
 		iv[i].lo = x & max;
 		iv[i].hi = sl_max(iv[i].lo, y & max);
 	}
@@ -53,7 +110,8 @@ static struct sl_iset random_set(struct sl_arena *a, enum sl_field f, uint64_t *
 }
 
 /* n rules; every rule carries `meta l4proto` {6, 17} when `shared` (to be hoisted). */
-static struct sl_ir_rule *random_rules(struct sl_arena *a, uint32_t n, bool shared, uint64_t *s)
+static struct sl_ir_rule *random_rules_of(struct sl_arena *a, struct field_list fl, uint32_t n,
+				       bool shared, uint64_t *s)
 {
 	struct sl_ir_rule *rules = sl_arena_calloc(a, n, sizeof(*rules));
 	struct sl_interval l4[] = { { 6, 6 }, { 17, 17 } };
@@ -64,28 +122,36 @@ static struct sl_ir_rule *random_rules(struct sl_arena *a, uint32_t n, bool shar
 		r->id = i + 5;
 		r->action = rnd(s) % 2 ? SL_IR_ACCEPT : SL_IR_DROP;
 		r->counter = rnd(s) % 3 == 0;
-		r->preds = sl_arena_calloc(a, NFIELDS, sizeof(*r->preds));
-		for (uint32_t k = 0; k < NFIELDS; k++) {
+		r->preds = sl_arena_calloc(a, fl.n, sizeof(*r->preds));
+		for (uint32_t k = 0; k < fl.n; k++) {
 			struct sl_ir_pred *p = &r->preds[r->npreds];
 
 			if (k == 0 && shared) {
-				p->field = fields[k];
+				p->field = fl.f[k];
 				p->set = sl_iset_from(a, l4, 2);
 				r->npreds++;
 				continue;
 			}
 			if (rnd(s) % 3)
 				continue;
-			p->field = fields[k];
-			p->set = random_set(a, fields[k], s);
+			p->field = fl.f[k];
+			p->set = random_set(a, fl.f[k], s);
 			r->npreds++;
 		}
+		/* too many boxes (address ranges cost up to 7 each): fewer predicates */
+		while (!sl_cls_rule_fits(r))
+			r->npreds--;
 	}
 	return rules;
 }
 
+static struct sl_ir_rule *random_rules(struct sl_arena *a, uint32_t n, bool shared, uint64_t *s)
+{
+	return random_rules_of(a, FIELD_LIST(fields_ip), n, shared, s);
+}
+
 struct packet {
-	uint64_t v[SL_FIELD_COUNT];
+	sl_u128 v[SL_FIELD_COUNT];
 	bool absent[SL_FIELD_COUNT];
 };
 
@@ -119,7 +185,11 @@ static uint32_t tree_first_match(const struct sl_cls_problem *p, const struct sl
 			return SL_DT_NONE;
 	}
 	for (unsigned d = 0; d < p->prob.ndims; d++) {
-		v[d] = pkt->v[p->field[d]];
+		bool wide = sl_field_info(p->field[d])->bits > 64;
+
+		v[d] = (uint64_t)(pkt->v[p->field[d]] >> (wide ? 32 * (3 - p->word[d]) : 0));
+		if (wide)
+			v[d] &= UINT32_MAX;
 		if (pkt->absent[p->field[d]])
 			absent |= 1u << d;
 	}
@@ -137,6 +207,8 @@ static void random_packet(const struct sl_ir_rule *rules, uint32_t n, uint64_t *
 		enum sl_field f = fields[k];
 
 		pkt->v[f] = rnd(s) % 2 ? rnd(s) % 24 : rnd(s) & field_max(f);
+		if (sl_field_info(f)->bits > 64 && rnd(s) % 2)
+			pkt->v[f] = random_address(s);
 		pkt->absent[f] = rnd(s) % 12 == 0;
 	}
 	for (uint32_t k = 0; k < r->npreds; k++) { /* aim at a rule's corner */
@@ -144,7 +216,10 @@ static void random_packet(const struct sl_ir_rule *rules, uint32_t n, uint64_t *
 		const struct sl_interval *iv = &p->set.iv[rnd(s) % p->set.n];
 
 		if (rnd(s) % 4)
-			pkt->v[p->field] = (uint64_t)(rnd(s) % 2 ? iv->lo : iv->hi);
+			pkt->v[p->field] = rnd(s) % 2 ? iv->lo : iv->hi;
+		if (rnd(s) % 3 == 0) /* just outside */
+			pkt->v[p->field] += rnd(s) % 2 ? 1 : -1;
+		pkt->v[p->field] &= field_max(p->field);
 	}
 }
 
@@ -155,7 +230,8 @@ static void segments_classify_like_first_match(void **state)
 		uint64_t s = seed * 7919;
 		uint32_t n = 1 + seed * 13 % 300;
 		bool shared = seed % 2;
-		struct sl_ir_rule *rules = random_rules(a, n, shared, &s);
+		struct field_list fl = seed % 3 ? FIELD_LIST(fields_ip) : FIELD_LIST(fields_ip6);
+		struct sl_ir_rule *rules = random_rules_of(a, fl, n, shared, &s);
 		struct sl_cls_problem p;
 		struct sl_dt_params par;
 		_cleanup_dt_ struct sl_dt *dt = NULL;
@@ -204,10 +280,53 @@ static void segments_end_at_non_terminal_rules(void **state)
 	c.rules[1].counter = false;
 	assert_false(sl_cls_rule_counts_only(&c.rules[1]));
 	assert_int_equal(sl_cls_segment_len(&c, 0), 1);
-	/* 128-bit fields are straight code's job */
+	/* 128-bit fields fit: four word dimensions */
 	c.rules[5].preds[0].field = SL_FIELD_IP6_SADDR;
+	c.rules[5].preds[0].set = sl_iset_range(a, 1, ~(sl_u128)0 - 1); /* 7 word boxes */
 	c.rules[5].npreds = 1;
-	assert_false(sl_cls_rule_fits(&c.rules[5]));
+	assert_true(sl_cls_rule_fits(&c.rules[5]));
+}
+
+static bool in_word_box(const struct sl_cls_word_box *b, sl_u128 v)
+{
+	for (unsigned w = 0; w < SL_CLS_WIDE_WORDS; w++) {
+		uint32_t x = (uint32_t)(v >> (32 * (3 - w)));
+
+		if (x < b->lo[w] || x > b->hi[w])
+			return false;
+	}
+	return true;
+}
+
+/* Points in [lo, hi] lie in exactly one word box, points outside in none; a prefix is one box. */
+static void wide_intervals_become_disjoint_word_boxes(void **state)
+{
+	uint64_t s = 0x9e3779b97f4a7c15ull;
+
+	for (int t = 0; t < 20000; t++) {
+		struct sl_interval iv = random_wide_interval(&s);
+		struct sl_cls_word_box b[SL_CLS_WIDE_BOXES];
+		unsigned n = sl_cls_wide_boxes(iv.lo, iv.hi, b);
+		sl_u128 probes[] = { iv.lo, iv.hi, iv.lo - 1, iv.hi + 1, random_address(&s),
+				     iv.lo + (iv.hi - iv.lo) / 2, iv.lo + 1, iv.hi - 1 };
+
+		assert_in_range(n, 1, SL_CLS_WIDE_BOXES);
+		for (size_t k = 0; k < SL_ARRAY_SIZE(probes); k++) {
+			sl_u128 v = probes[k];
+			unsigned hits = 0;
+
+			for (unsigned i = 0; i < n; i++)
+				hits += in_word_box(&b[i], v);
+			if (hits != (v >= iv.lo && v <= iv.hi))
+				fail_msg("trial %d probe %zu: in %u boxes of %u", t, k, hits, n);
+		}
+		for (unsigned len = 0; len <= 128; len += 1 + t % 7) {
+			sl_u128 host = len == 128 ? 0 : ~(sl_u128)0 >> len;
+
+			assert_int_equal(sl_cls_wide_boxes(iv.lo & ~host, iv.lo | host, b), 1);
+		}
+	}
+	assert_int_equal(sl_cls_wide_boxes(1, ~(sl_u128)0 - 1, (struct sl_cls_word_box[7]){ 0 }), 7);
 }
 
 static void too_many_boxes_is_e2big(void **state)
@@ -279,6 +398,7 @@ int main(void)
 		cmocka_unit_test(segments_classify_like_first_match),
 		cmocka_unit_test(segments_end_at_non_terminal_rules),
 		cmocka_unit_test(too_many_boxes_is_e2big),
+		cmocka_unit_test(wide_intervals_become_disjoint_word_boxes),
 		cmocka_unit_test(tcp_ports_share_th_dimension),
 	};
 

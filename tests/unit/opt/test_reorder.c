@@ -101,19 +101,24 @@ static void expect_order(const struct sl_ir *ir, const uint32_t *ids, uint32_t n
 		assert_int_equal(ir->chains[0].rules[i].id, ids[i]);
 }
 
+/* Chain 0 from the specs, and chain 1, empty: what the breakers (JUMP_OUT) jump to. */
 static struct sl_ir *one_chain(struct sl_arena *a, struct rspec *s, uint32_t n)
 {
-	struct rspec *const specs[] = { s };
+	struct rspec *const specs[] = { s, NULL };
+	const uint32_t nrules[] = { n, 0 };
 
-	return make_ir(a, 1, &n, specs);
+	return make_ir(a, 2, nrules, specs);
 }
 
-static void ipv6_rule_sinks_out_of_an_ipv4_run(void **state)
+/* A rule that jumps ends a run (a walk cannot answer it): the breaker of these tests. */
+#define JUMP_OUT SL_IR_JUMP, false, 1
+
+static void jump_sinks_out_of_an_ipv4_run(void **state)
 {
 	struct sl_arena *a = sl_arena_new();
 	struct rspec s[] = {
 		{ SL_IR_ACCEPT, false, 0, 2, { V4, { SADDR, 1, 1 } } },
-		{ SL_IR_DROP, false, 0, 2, { V6, { SADDR6, 1, 1 } } }, /* 128 bits: ends a run */
+		{ JUMP_OUT, 2, { V6, { SADDR6, 1, 1 } } }, /* ends a run */
 		{ SL_IR_ACCEPT, false, 0, 2, { V4, { SADDR, 2, 2 } } },
 		{ SL_IR_DROP, false, 0, 2, { V4, { SADDR, 3, 3 } } },
 	};
@@ -198,7 +203,7 @@ static void a_block_travels_together_and_keeps_its_order(void **state)
 		{ SL_IR_ACCEPT, false, 0, 2, { V4, { SADDR, 1, 1 } } },
 		{ SL_IR_CONTINUE, true, 0, 2, { V6, { SADDR6, 5, 9 } } },
 		{ SL_IR_ACCEPT, false, 0, 2, { V4, { SADDR, 2, 2 } } },
-		{ SL_IR_DROP, false, 0, 2, { V6, { SADDR6, 7, 7 } } }, /* joins the counter rule */
+		{ JUMP_OUT, 2, { V6, { SADDR6, 7, 7 } } }, /* joins the counter rule */
 		{ SL_IR_ACCEPT, false, 0, 2, { V4, { SADDR, 3, 3 } } },
 		{ SL_IR_DROP, false, 0, 0, { { 0 } } },                 /* matches all: a wall */
 		{ SL_IR_ACCEPT, false, 0, 2, { V4, { SADDR, 4, 4 } } },
@@ -339,7 +344,7 @@ static void random_policies_keep_every_first_match(void **state)
 	assert_true(runs_after * 20 < runs_before * 19);
 }
 
-/* 100k rules alternating IPv4 runs and IPv6 breakers: linear work, one run left. */
+/* 100k rules alternating IPv4 runs and IPv6 jumps: linear work, one run left. */
 static void large_chain_stays_bounded(void **state)
 {
 	struct sl_arena *a = sl_arena_new();
@@ -351,7 +356,7 @@ static void large_chain_stays_bounded(void **state)
 	(void)state;
 	for (uint32_t i = 0; i < n; i++) {
 		if (i % 10 == 5)
-			s[i] = (struct rspec){ SL_IR_DROP, false, 0, 2, { V6, { SADDR6, i, i } } };
+			s[i] = (struct rspec){ JUMP_OUT, 2, { V6, { SADDR6, i, i } } };
 		else
 			s[i] = (struct rspec){ i & 1 ? SL_IR_ACCEPT : SL_IR_DROP, false, 0, 2,
 					       { V4, { SADDR, i, i } } };
@@ -368,7 +373,7 @@ static void large_chain_stays_bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(ipv6_rule_sinks_out_of_an_ipv4_run),
+		cmocka_unit_test(jump_sinks_out_of_an_ipv4_run),
 		cmocka_unit_test(overlapping_breakers_stay),
 		cmocka_unit_test(breaker_floats_when_it_cannot_sink),
 		cmocka_unit_test(a_float_stopped_inside_a_run_goes_back),
