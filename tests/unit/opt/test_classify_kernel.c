@@ -3,9 +3,9 @@
  * End to end: ClassBench rule sets written as sluice policies, compiled with
  * the table walk forced (and with the default cost model at -O2), serialised,
  * loaded by libbpf and run by the kernel on the sets' trace headers as
- * Ethernet/IPv4/TCP/UDP frames. Every verdict and recorded deciding rule must
- * be the reference interpreter's; counters must agree too. Exits 77 without
- * BPF unless SLUICE_REQUIRE_KERNEL=1.
+ * Ethernet/IPv4/TCP/UDP frames, and the same over IPv6 addresses. Every
+ * verdict and recorded deciding rule must be the reference interpreter's;
+ * counters must agree too. Exits 77 without BPF unless SLUICE_REQUIRE_KERNEL=1.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,7 +24,7 @@
 #include "kern.h"
 #include "parser.h"
 #include "pkt.h"
-#include "test_dtree_cb.h"
+#include "test_cb_policy.h"
 
 struct compiled {
 	struct sl_sources srcs;
@@ -38,30 +38,7 @@ struct compiled {
 	size_t rodata;  /* bytes of read-only tables */
 };
 
-/*
- * IPv6 versions of the sets put the IPv4 destination address in the second
- * word of 2001:db8::/32 and the source either in the last word of
- * 2001:db8::/96 (IP6_LOW: every word a dimension, 11 in all, too many
- * registers for inline trees) or in the first word (IP6_HIGH: 6 dimensions).
- */
-enum family { IP4, IP6_LOW, IP6_HIGH };
-
-static void print_address(FILE *f, int d, uint64_t lo, unsigned len_bits, enum family fam)
-{
-	const char *dir = d == CB_SIP ? "saddr" : "daddr";
-
-	if (fam == IP4)
-		fprintf(f, "ip %s %lu.%lu.%lu.%lu/%u ", dir, lo >> 24, lo >> 16 & 255, lo >> 8 & 255,
-			lo & 255, len_bits);
-	else if (d == CB_DIP)
-		fprintf(f, "ip6 daddr 2001:db8:%lx:%lx::/%u ", lo >> 16, lo & 0xffff, 32 + len_bits);
-	else if (fam == IP6_LOW)
-		fprintf(f, "ip6 saddr 2001:db8::%lx:%lx/%u ", lo >> 16, lo & 0xffff, 96 + len_bits);
-	else
-		fprintf(f, "ip6 saddr %lx:%lx::/%u ", lo >> 16, lo & 0xffff, len_bits);
-}
-
-static char *policy_text(const struct cb_set *set, uint32_t n, bool counters, enum family fam)
+static char *policy_text(const struct cb_set *set, uint32_t n, bool counters, enum cb_family fam)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -69,34 +46,8 @@ static char *policy_text(const struct cb_set *set, uint32_t n, bool counters, en
 
 	fprintf(f, "table cb {\n\thook xdp\n\tpolicy drop\n");
 	for (uint32_t i = 0; i < n; i++) {
-		const uint64_t *lo = &set->lo[(size_t)i * CB_NDIMS], *hi = &set->hi[(size_t)i * CB_NDIMS];
-		uint32_t need = set->need[i];
-		const char *l4 = "th";
-
 		fputc('\t', f);
-		for (int d = CB_SIP; d <= CB_DIP; d++) {
-			unsigned len_bits = 32;
-
-			if (!(need & (1u << d)))
-				continue;
-			while (len_bits && ((hi[d] - lo[d]) >> (32 - len_bits)))
-				len_bits--;
-			print_address(f, d, lo[d], len_bits, fam);
-		}
-		if (need & (1u << CB_PROTO)) {
-			if (lo[CB_PROTO] == 6 || lo[CB_PROTO] == 17)
-				l4 = lo[CB_PROTO] == 6 ? "tcp" : "udp";
-			else
-				fprintf(f, "%s %lu ", fam != IP4 ? "meta l4proto" : "ip protocol",
-				lo[CB_PROTO]);
-		}
-		if (!strcmp(l4, "th") && (need & (1u << CB_PROTO)))
-			need &= ~(3u << CB_SPORT); /* ports of other protocols: not expressible */
-		for (int d = CB_SPORT; d <= CB_DPORT; d++) {
-			if (!(need & (1u << d)))
-				continue;
-			fprintf(f, "%s %s %lu-%lu ", l4, d == CB_SPORT ? "sport" : "dport", lo[d], hi[d]);
-		}
+		cb_print_preds(f, set, i, fam);
 		fprintf(f, "%s%s\n", counters && i % 3 == 0 ? "counter " : "", i % 2 ? "drop" : "accept");
 	}
 	fprintf(f, "}\n");
@@ -157,48 +108,7 @@ static void compiled_fini(struct compiled *c)
 	sl_sources_fini(&c->srcs);
 }
 
-static void put_be32(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static void frame_of(const uint64_t *h, enum family fam, struct sl_pkt *p)
-{
-	struct sl_pkt_spec s;
-
-	sl_pkt_spec_init(&s);
-	s.ip.saddr = (uint32_t)h[CB_SIP];
-	s.ip.daddr = (uint32_t)h[CB_DIP];
-	if (fam != IP4) { /* see print_address() */
-		s.l3 = SL_PKT_IPV6;
-		if (fam == IP6_LOW) {
-			put_be32(s.ip6.saddr, 0x20010db8);
-			put_be32(s.ip6.saddr + 12, h[CB_SIP]);
-		} else {
-			put_be32(s.ip6.saddr, h[CB_SIP]);
-		}
-		put_be32(s.ip6.daddr, 0x20010db8);
-		put_be32(s.ip6.daddr + 4, h[CB_DIP]);
-		s.ip6.upper = (int16_t)h[CB_PROTO];
-	}
-	if (h[CB_PROTO] == 6) {
-		s.l4 = SL_PKT_TCP;
-		s.tcp.sport = (uint16_t)h[CB_SPORT];
-		s.tcp.dport = (uint16_t)h[CB_DPORT];
-	} else if (h[CB_PROTO] == 17) {
-		s.l4 = SL_PKT_UDP;
-		s.udp.sport = (uint16_t)h[CB_SPORT];
-		s.udp.dport = (uint16_t)h[CB_DPORT];
-	} else {
-		s.l4 = SL_PKT_L4_NONE;
-		s.ip.proto = (uint8_t)h[CB_PROTO];
-		s.payload_len = 8;
-	}
-	assert_int_equal(sl_pkt_build(&s, p), 0);
-}
-
-static void run_trace(const struct compiled *c, const struct cb_trace *trace, enum family fam,
+static void run_trace(const struct compiled *c, const struct cb_trace *trace, enum cb_family fam,
 		      const char *what)
 {
 	struct sl_kern_prog prog;
@@ -220,7 +130,7 @@ static void run_trace(const struct compiled *c, const struct cb_trace *trace, en
 		struct sl_interp_result want;
 		uint32_t retval, rule;
 
-		frame_of(trace->value[i], fam, &p);
+		assert_int_equal(cb_frame(trace->value[i], fam, &p), 0);
 		ip.data = p.data;
 		ip.len = p.len;
 		assert_int_equal(sl_interp_run(c->ir, 0, &ip, &want, counters), 0);
@@ -244,7 +154,7 @@ static void run_trace(const struct compiled *c, const struct cb_trace *trace, en
 	sl_kern_prog_close(&prog);
 }
 
-static size_t run_set_as(const char *name, uint32_t rules, bool counters, enum family fam,
+static size_t run_set_as(const char *name, uint32_t rules, bool counters, enum cb_family fam,
 			 enum sl_classifier_mode mode)
 {
 	size_t rodata;
@@ -270,7 +180,7 @@ static size_t run_set_as(const char *name, uint32_t rules, bool counters, enum f
 	else
 		assert_true(c.walks >= 1 || c.inline_trees);
 	snprintf(what, sizeof(what), "%s%s %s", name,
-		 fam == IP4 ? "" : fam == IP6_LOW ? " ip6 low" : " ip6 high",
+		 fam == CB_IP4 ? "" : fam == CB_IP6_LOW ? " ip6 low" : " ip6 high",
 		 mode == SL_CLASSIFIER_AUTO ? "auto" : mode == SL_CLASSIFIER_CODE ? "code" : "tree");
 	printf("%s: compiled in %.2f s, object %zu bytes\n", what,
 	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, c.size);
@@ -284,7 +194,7 @@ static size_t run_set_as(const char *name, uint32_t rules, bool counters, enum f
 
 static size_t run_set(const char *name, uint32_t rules, bool counters, enum sl_classifier_mode mode)
 {
-	return run_set_as(name, rules, counters, IP4, mode);
+	return run_set_as(name, rules, counters, CB_IP4, mode);
 }
 
 static void classbench_walks_match_interpreter(void **state)
@@ -366,30 +276,30 @@ static void mixed_chains_match_interpreter(void **state)
 	trace.n = n;
 	assert_int_equal(compile(text, SL_CLASSIFIER_TREE, 2, &c), 0);
 	assert_int_equal(c.walks, 2); /* rules 0-2 and 7-9; one-rule runs stay straight */
-	run_trace(&c, &trace, IP4, "mixed tree");
+	run_trace(&c, &trace, CB_IP4, "mixed tree");
 	compiled_fini(&c);
 	assert_int_equal(compile(text, SL_CLASSIFIER_CODE, 2, &c), 0);
 	assert_true(c.inline_trees && !c.walks);
-	run_trace(&c, &trace, IP4, "mixed code");
+	run_trace(&c, &trace, CB_IP4, "mixed code");
 	compiled_fini(&c);
 	cb_trace_fini(&trace);
 }
 
 /*
  * IPv6 addresses are four word dimensions: the same sets over IPv6 addresses
- * (print_address) are walks and inline trees like their IPv4 originals.
+ * (test_cb_policy.h) are walks and inline trees like their IPv4 originals.
  */
 static void classbench_ip6_match_interpreter(void **state)
 {
 	(void)state;
 	if (!cb_dir())
 		skip();
-	run_set_as("acl1_1000", 913, true, IP6_LOW, SL_CLASSIFIER_TREE);
-	run_set_as("fw1_1000", 855, false, IP6_LOW, SL_CLASSIFIER_TREE);
-	run_set_as("acl1_10000", 9782, false, IP6_LOW, SL_CLASSIFIER_AUTO);
-	run_set_as("fw1_1000", 855, true, IP6_HIGH, SL_CLASSIFIER_CODE);
-	run_set_as("ipc1_10000", 9520, false, IP6_HIGH, SL_CLASSIFIER_AUTO);
-	run_set_as("acl1_10000", 9782, true, IP6_HIGH, SL_CLASSIFIER_CODE);
+	run_set_as("acl1_1000", 913, true, CB_IP6_LOW, SL_CLASSIFIER_TREE);
+	run_set_as("fw1_1000", 855, false, CB_IP6_LOW, SL_CLASSIFIER_TREE);
+	run_set_as("acl1_10000", 9782, false, CB_IP6_LOW, SL_CLASSIFIER_AUTO);
+	run_set_as("fw1_1000", 855, true, CB_IP6_HIGH, SL_CLASSIFIER_CODE);
+	run_set_as("ipc1_10000", 9520, false, CB_IP6_HIGH, SL_CLASSIFIER_AUTO);
+	run_set_as("acl1_10000", 9782, true, CB_IP6_HIGH, SL_CLASSIFIER_CODE);
 }
 
 /*
@@ -410,7 +320,7 @@ static void fw1_10k_is_few_inline_split_trees(void **state)
 	if (!cb_dir())
 		skip();
 	assert_int_equal(cb_load_set("fw1_10000", &set), 0);
-	text = policy_text(&set, set.nrules, false, IP4);
+	text = policy_text(&set, set.nrules, false, CB_IP4);
 	assert_int_equal(compile(text, SL_CLASSIFIER_AUTO, 2, &c), 0);
 	printf("fw1_10000 auto: %u inline trees, %u walks\n", c.code_trees, c.walks);
 	assert_true(c.inline_trees && !c.walks);

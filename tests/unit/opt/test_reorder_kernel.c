@@ -29,7 +29,7 @@
 #include "opt.h"
 #include "parser.h"
 #include "pkt.h"
-#include "test_dtree_cb.h"
+#include "test_cb_policy.h"
 
 #define SET "acl1_10000"
 #define EVERY 400 /* a sprinkled rule after every EVERY ClassBench rules */
@@ -47,33 +47,8 @@ struct compiled {
 
 static void cb_rule(FILE *f, const struct cb_set *set, uint32_t i)
 {
-	const uint64_t *lo = &set->lo[(size_t)i * CB_NDIMS], *hi = &set->hi[(size_t)i * CB_NDIMS];
-	uint32_t need = set->need[i];
-	const char *l4 = "th";
-
 	fputc('\t', f);
-	for (int d = CB_SIP; d <= CB_DIP; d++) {
-		unsigned len_bits = 32;
-
-		if (!(need & (1u << d)))
-			continue;
-		while (len_bits && ((hi[d] - lo[d]) >> (32 - len_bits)))
-			len_bits--;
-		fprintf(f, "ip %s %lu.%lu.%lu.%lu/%u ", d == CB_SIP ? "saddr" : "daddr", lo[d] >> 24,
-			lo[d] >> 16 & 255, lo[d] >> 8 & 255, lo[d] & 255, len_bits);
-	}
-	if (need & (1u << CB_PROTO)) {
-		if (lo[CB_PROTO] == 6 || lo[CB_PROTO] == 17)
-			l4 = lo[CB_PROTO] == 6 ? "tcp" : "udp";
-		else
-			fprintf(f, "ip protocol %lu ", lo[CB_PROTO]);
-	}
-	if (!strcmp(l4, "th") && (need & (1u << CB_PROTO)))
-		need &= ~(3u << CB_SPORT);
-	for (int d = CB_SPORT; d <= CB_DPORT; d++)
-		if (need & (1u << d))
-			fprintf(f, "%s %s %lu-%lu ", l4, d == CB_SPORT ? "sport" : "dport", lo[d],
-				hi[d]);
+	cb_print_preds(f, set, i, CB_IP4);
 	/* ClassBench-only IPv4 policy: every rule tests it, as the IPv6 ones do IPv6 */
 	fprintf(f, "meta protocol ip %s\n", i % 2 ? "drop" : "accept");
 }
@@ -170,25 +145,6 @@ static int compile(const char *text, struct compiled *c)
 	return err;
 }
 
-static void v4_frame(const uint64_t *h, struct sl_pkt *p)
-{
-	struct sl_pkt_spec s;
-
-	sl_pkt_spec_init(&s);
-	s.ip.saddr = (uint32_t)h[CB_SIP];
-	s.ip.daddr = (uint32_t)h[CB_DIP];
-	if (h[CB_PROTO] == 6 || h[CB_PROTO] == 17) {
-		s.l4 = h[CB_PROTO] == 6 ? SL_PKT_TCP : SL_PKT_UDP;
-		s.tcp.sport = s.udp.sport = (uint16_t)h[CB_SPORT];
-		s.tcp.dport = s.udp.dport = (uint16_t)h[CB_DPORT];
-	} else {
-		s.l4 = SL_PKT_L4_NONE;
-		s.ip.proto = (uint8_t)h[CB_PROTO];
-		s.payload_len = 8;
-	}
-	assert_int_equal(sl_pkt_build(&s, p), 0);
-}
-
 /* IPv6/TCP frames aimed at the sprinkled rules: their addresses, ports and hop limits. */
 static void v6_frame(uint32_t i, struct sl_pkt *p)
 {
@@ -246,7 +202,7 @@ static struct sl_interp_counter *run_frames(const struct compiled *c,
 
 	assert_non_null(counters);
 	for (uint32_t i = 0; i < trace->n; i++) {
-		v4_frame(trace->value[i], &p);
+		assert_int_equal(cb_frame(trace->value[i], CB_IP4, &p), 0);
 		check_packet(c, prog, &p, counters, i);
 	}
 	for (uint32_t i = 0; i < v6; i++) {
