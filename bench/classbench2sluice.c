@@ -27,6 +27,7 @@ struct options {
 	size_t limit;
 	enum sl_hook hook;
 	enum sl_verdict policy;
+	enum cb_family family;
 };
 
 static void usage(FILE *out)
@@ -42,6 +43,8 @@ static void usage(FILE *out)
 		"                     (tc-ingress, cgroup_skb-egress, ... also work)\n"
 		"      --name NAME    table name (default: from the file name)\n"
 		"      --policy V     accept or drop (default) for packets matching no rule\n"
+		"      --family F     ip4 (default) or ip6: the rules over IPv6 addresses (source\n"
+		"                     s/len as s::/len, destination d/len as 2001:db8:d::/32+len)\n"
 		"  -h, --help         this text\n\n"
 		"Rule i is on line i + %d of the output. Rules for a protocol other than TCP\n"
 		"or UDP that restrict ports can never match (such packets have no ports):\n"
@@ -107,7 +110,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "rules", required_argument, NULL, 'n' }, { "output", required_argument, NULL, 'o' },
 		{ "hook", required_argument, NULL, 'H' },  { "name", required_argument, NULL, 'N' },
 		{ "policy", required_argument, NULL, 'P' }, { "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "family", required_argument, NULL, 'F' }, { 0 },
 	};
 	char *end;
 	int c;
@@ -147,6 +150,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			fprintf(stderr, "classbench2sluice: error: --policy is accept or drop, not '%s'\n",
 				optarg);
 			return -EINVAL;
+		case 'F':
+			if (!cb_family_parse(optarg, &o->family))
+				break;
+			fprintf(stderr, "classbench2sluice: error: --family is ip4 or ip6, not '%s'\n",
+				optarg);
+			return -EINVAL;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -167,11 +176,22 @@ static void write_prefix(FILE *f, const char *field, uint32_t addr, unsigned len
 {
 	if (!len)
 		return;
-	fprintf(f, "%s %u.%u.%u.%u", field, addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff,
+	fprintf(f, "ip %s %u.%u.%u.%u", field, addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff,
 		addr & 0xff);
 	if (len < 32)
 		fprintf(f, "/%u", len);
 	fputc(' ', f);
+}
+
+/* The IPv6 sets' addresses (classbench.h): s:: and 2001:db8:d::. */
+static void write_prefix6(FILE *f, const char *field, uint32_t addr, unsigned len, bool dst)
+{
+	uint32_t w0 = dst ? CB_IP6_DST_WORD0 : addr, w1 = dst ? addr : 0;
+
+	if (!len)
+		return;
+	fprintf(f, "ip6 %s %x:%x:%x:%x::/%u ", field, w0 >> 16, w0 & 0xffff, w1 >> 16, w1 & 0xffff,
+		len + (dst ? 32 : 0));
 }
 
 static void write_ports(FILE *f, const char *proto, const char *member, uint16_t lo, uint16_t hi)
@@ -184,7 +204,7 @@ static void write_ports(FILE *f, const char *proto, const char *member, uint16_t
 		fprintf(f, "%s %s %u-%u ", proto, member, lo, hi);
 }
 
-static void write_rule(FILE *f, const struct cb_rule *r, size_t index)
+static void write_rule(FILE *f, const struct cb_rule *r, size_t index, enum cb_family family)
 {
 	bool ports = !cb_ports_wild(r->sport_lo, r->sport_hi) ||
 		     !cb_ports_wild(r->dport_lo, r->dport_hi);
@@ -196,11 +216,17 @@ static void write_rule(FILE *f, const struct cb_rule *r, size_t index)
 		return;
 	}
 	fputc('\t', f);
-	write_prefix(f, "ip saddr", r->src, r->src_len);
-	write_prefix(f, "ip daddr", r->dst, r->dst_len);
+	if (family == CB_IP6) {
+		write_prefix6(f, "saddr", r->src, r->src_len, false);
+		write_prefix6(f, "daddr", r->dst, r->dst_len, true);
+	} else {
+		write_prefix(f, "saddr", r->src, r->src_len);
+		write_prefix(f, "daddr", r->dst, r->dst_len);
+	}
 	if (!r->proto_any) {
 		if (!ports)
-			fprintf(f, "ip protocol %u ", r->proto);
+			fprintf(f, "%s %u ", family == CB_IP6 ? "meta l4proto" : "ip protocol",
+				r->proto);
 		l4 = r->proto == CB_PROTO_TCP ? "tcp" : "udp";
 	}
 	write_ports(f, l4, "sport", r->sport_lo, r->sport_hi);
@@ -218,7 +244,7 @@ static int write_policy(FILE *f, const struct options *o, const char *name,
 	fprintf(f, "table %s {\n\thook %s\n\tpolicy %s\n", name, sl_hook_name(o->hook),
 		sl_verdict_name(o->policy));
 	for (size_t i = 0; i < rules->n; i++)
-		write_rule(f, &rules->v[i], i);
+		write_rule(f, &rules->v[i], i, o->family);
 	fputs("}\n", f);
 	return fflush(f) || ferror(f) ? -EIO : 0;
 }

@@ -215,6 +215,7 @@ struct measure_opts {
 	int cpu;
 	double budget_s;
 	bool header;
+	enum cb_family family;
 };
 
 struct workload {
@@ -597,7 +598,7 @@ static int prepare_workload(const struct measure_opts *o, struct workload *w)
 	for (size_t i = 0; i < w->trace.n; i++) {
 		long m = cb_first_match_hinted(&w->rules, &w->trace.v[i]);
 
-		w->pkt_len[i] = (uint32_t)cb_packet_build(&w->trace.v[i], w->pkts[i]);
+		w->pkt_len[i] = (uint32_t)cb_packet_build(&w->trace.v[i], o->family, w->pkts[i]);
 		w->expected_rc[i] = m < 0 || cb_rule_drops((size_t)m) ? XDP_DROP_RC : XDP_PASS_RC;
 		w->matched += m >= 0;
 	}
@@ -726,6 +727,8 @@ static void measure_usage(FILE *out)
 		"      --floor NAME  the variant that is the empty program (default floor)\n"
 		"      --baseline NAME  the variant ratios compare to (default clang-c)\n"
 		"      --csv FILE    append rows there (default stdout); --header writes the header\n"
+		"      --family F    ip4 (default) or ip6: the packets' family (lib/classbench.h\n"
+		"                    says how IPv6 packets carry the headers' addresses)\n"
 		"KV is a file written by `sluice-bench exec` for the object's compilation.\n");
 }
 
@@ -738,7 +741,8 @@ static int parse_measure_opts(int argc, char **argv, struct measure_opts *o)
 		{ "budget", required_argument, NULL, 'b' },  { "cpu", required_argument, NULL, 'c' },
 		{ "floor", required_argument, NULL, 'f' },   { "baseline", required_argument, NULL, 'B' },
 		{ "csv", required_argument, NULL, 'o' },     { "header", no_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },          { 0 },
+		{ "family", required_argument, NULL, 'F' },  { "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	int c;
 
@@ -758,6 +762,13 @@ static int parse_measure_opts(int argc, char **argv, struct measure_opts *o)
 		case 'B': o->baseline = optarg; break;
 		case 'o': o->csv = optarg; break;
 		case 'H': o->header = true; break;
+		case 'F':
+			if (cb_family_parse(optarg, &o->family)) {
+				fprintf(stderr, "sluice-bench: error: --family is ip4 or ip6, not '%s'\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
 		case 'h': measure_usage(stdout); exit(0);
 		default: measure_usage(stderr); return -EINVAL;
 		}

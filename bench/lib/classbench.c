@@ -412,3 +412,12 @@ long cb_first_match_hinted(const struct cb_rules *rules, const struct cb_header 
 	r = cb_first_match(&before, hdr);
 	return r >= 0 ? r : (long)hdr->aimed;
 }
+
+int cb_family_parse(const char *text, enum cb_family *out)
+{
+	if (!strcmp(text, "ip4") || !strcmp(text, "ip6")) {
+		*out = !strcmp(text, "ip6") ? CB_IP6 : CB_IP4;
+		return 0;
+	}
+	return -EINVAL;
+}

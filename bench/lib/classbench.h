@@ -13,6 +13,13 @@
  * therefore matches only TCP/UDP packets: on a rule for another exact
  * protocol it can never match, on a protocol-wildcard rule it means "TCP or
  * UDP" (sluice's `th sport/dport`).
+ *
+ * The sets over IPv6 (family CB_IP6, `--family ip6` of the tools): a header's
+ * IPv4 source address s is the first 32-bit word of the IPv6 source, the rest
+ * zero (a rule's s/len becomes s::/len); its destination d is the second word
+ * of 2001:db8::/32 (d/len becomes 2001:db8:d::/(32 + len)). Every header is
+ * then an IPv6 packet, and a rule matches it exactly when the IPv4 rule
+ * matches the IPv4 header, so the reference below serves both families.
  */
 #pragma once
 
@@ -24,6 +31,14 @@
 
 #define CB_PROTO_TCP 6
 #define CB_PROTO_UDP 17
+
+enum cb_family { CB_IP4, CB_IP6 };
+
+/* The first word of every destination address of the IPv6 sets. */
+#define CB_IP6_DST_WORD0 0x20010db8u
+
+/* "ip4" or "ip6"; returns 0 or -EINVAL. */
+int cb_family_parse(const char *text, enum cb_family *out);
 
 struct cb_rule {
 	uint32_t src, dst;       /* prefix values, host bits cleared */

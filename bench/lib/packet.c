@@ -5,6 +5,7 @@
 
 #define ETH_LEN 14
 #define IP4_LEN 20
+#define IP6_LEN 40
 #define TCP_LEN 20
 #define UDP_LEN 8
 
@@ -36,18 +37,8 @@ static size_t l4_length(uint8_t proto)
 	return proto == CB_PROTO_TCP ? TCP_LEN : proto == CB_PROTO_UDP ? UDP_LEN : 0;
 }
 
-size_t cb_packet_build(const struct cb_header *h, uint8_t *buf)
+static void build_ip4(const struct cb_header *h, size_t l4len, uint8_t *ip)
 {
-	static const uint8_t dst_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
-	static const uint8_t src_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-	size_t l4len = l4_length(h->proto);
-	uint8_t *ip = buf + ETH_LEN, *l4 = ip + IP4_LEN;
-
-	memset(buf, 0, CB_PACKET_MAX);
-	memcpy(buf, dst_mac, 6);
-	memcpy(buf + 6, src_mac, 6);
-	put16(buf + 12, 0x0800);
-
 	ip[0] = 0x45;                       /* version 4, IHL 5 */
 	put16(ip + 2, (uint16_t)(IP4_LEN + l4len));
 	put16(ip + 6, 0x4000);              /* DF, offset 0: not a fragment */
@@ -56,6 +47,35 @@ size_t cb_packet_build(const struct cb_header *h, uint8_t *buf)
 	put32(ip + 12, h->src);
 	put32(ip + 16, h->dst);
 	put16(ip + 10, ip4_checksum(ip));
+}
+
+/* Addresses as classbench.h maps them: s:: and 2001:db8:d::. */
+static void build_ip6(const struct cb_header *h, size_t l4len, uint8_t *ip)
+{
+	ip[0] = 0x60;                       /* version 6 */
+	put16(ip + 4, (uint16_t)l4len);
+	ip[6] = h->proto;                   /* next header */
+	ip[7] = 64;                         /* hop limit */
+	put32(ip + 8, h->src);
+	put32(ip + 24, CB_IP6_DST_WORD0);
+	put32(ip + 28, h->dst);
+}
+
+size_t cb_packet_build(const struct cb_header *h, enum cb_family family, uint8_t *buf)
+{
+	static const uint8_t dst_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+	static const uint8_t src_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+	size_t l4len = l4_length(h->proto), iplen = family == CB_IP6 ? IP6_LEN : IP4_LEN;
+	uint8_t *ip = buf + ETH_LEN, *l4 = ip + iplen;
+
+	memset(buf, 0, CB_PACKET_MAX);
+	memcpy(buf, dst_mac, 6);
+	memcpy(buf + 6, src_mac, 6);
+	put16(buf + 12, family == CB_IP6 ? 0x86dd : 0x0800);
+	if (family == CB_IP6)
+		build_ip6(h, l4len, ip);
+	else
+		build_ip4(h, l4len, ip);
 
 	if (h->proto == CB_PROTO_TCP || h->proto == CB_PROTO_UDP) {
 		put16(l4, h->sport);
@@ -68,5 +88,5 @@ size_t cb_packet_build(const struct cb_header *h, uint8_t *buf)
 	} else if (h->proto == CB_PROTO_UDP) {
 		put16(l4 + 4, UDP_LEN);
 	}
-	return ETH_LEN + IP4_LEN + l4len;
+	return ETH_LEN + iplen + l4len;
 }

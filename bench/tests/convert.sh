@@ -49,7 +49,25 @@ printf '@1.2.3.0/24\t0.0.0.0/0\t0 : 1023\t80 : 80\t0x00/0x00\t0x0000/0x0000\n@1.
 if command -v clang >/dev/null; then
 	"$tools/classbench2c" -n 50 -o "$out/fw1.c" "$cbdir/fw1_1000" || fail "classbench2c"
 	clang -O2 -target bpf -c "$out/fw1.c" -o "$out/fw1.o" || fail "clang rejects classbench2c's C"
+	"$tools/classbench2c" --family ip6 -n 50 -o "$out/fw1-ip6.c" "$cbdir/fw1_1000" ||
+		fail "classbench2c --family ip6"
+	clang -O2 -target bpf -c "$out/fw1-ip6.c" -o "$out/fw1-ip6.o" ||
+		fail "clang rejects classbench2c's IPv6 C"
 fi
+
+# The sets over IPv6 addresses: s/len as s::/len, d/len as 2001:db8:d::/(32 + len).
+printf '@1.2.3.0/24	10.0.0.0/8	0 : 65535	80 : 80	0x06/0xFF	0x0000/0x0000
+@0.0.0.0/0	0.0.0.0/0	0 : 65535	0 : 65535	0x2f/0xFF	0x0000/0x0000
+' >"$out/six"
+"$tools/classbench2sluice" --family ip6 -o "$out/six.sluice" "$out/six" || fail "classbench2sluice --family ip6"
+[ "$(sed -n 6p "$out/six.sluice")" = "$(printf '	ip6 saddr 102:300:0:0::/24 ip6 daddr 2001:db8:a00:0::/40 tcp dport 80 accept')" ] &&
+	[ "$(sed -n 7p "$out/six.sluice")" = "$(printf '	meta l4proto 47 drop')" ] ||
+	fail "unexpected IPv6 conversion: $(cat "$out/six.sluice")"
+"$sluice" check "$out/six.sluice" >/dev/null 2>&1 || fail "sluice check rejects the IPv6 conversion"
+"$tools/classbench2sluice" --family ip5 "$out/six" 2>/dev/null && fail "--family ip5 accepted"
+"$tools/classbench2sluice" --family ip6 -o "$out/acl1-ip6.sluice" "$cbdir/acl1_1000" &&
+	"$sluice" check "$out/acl1-ip6.sluice" >/dev/null 2>&1 || fail "acl1 over IPv6 does not check"
+
 
 # Bad input: an error with a location, exit 1, and no output file.
 printf '@1.2.3.4/32\t5.6.7.8/40\t0 : 65535\t0 : 65535\t0x06/0xFF\n' >"$out/bad"

@@ -160,7 +160,7 @@ static void test_packets(void **state)
 	struct cb_header gre = { 0x0a000001, 0x0a000002, 53, 5353, 47, 0 };
 	uint8_t p[CB_PACKET_MAX];
 
-	assert_int_equal(cb_packet_build(&tcp, p), 14 + 20 + 20);
+	assert_int_equal(cb_packet_build(&tcp, CB_IP4, p), 14 + 20 + 20);
 	assert_int_equal(p[12] << 8 | p[13], 0x0800);
 	assert_int_equal(p[14], 0x45);
 	assert_int_equal(p[14 + 9], 6);
@@ -168,10 +168,35 @@ static void test_packets(void **state)
 	assert_int_equal(p[14 + 19], 2);
 	assert_int_equal(p[34] << 8 | p[35], 1234);
 	assert_int_equal(p[36] << 8 | p[37], 80);
-	assert_int_equal(cb_packet_build(&udp, p), 14 + 20 + 8);
+	assert_int_equal(cb_packet_build(&udp, CB_IP4, p), 14 + 20 + 8);
 	assert_int_equal(p[36] << 8 | p[37], 5353);
-	assert_int_equal(cb_packet_build(&gre, p), 14 + 20);
+	assert_int_equal(cb_packet_build(&gre, CB_IP4, p), 14 + 20);
 	assert_int_equal(p[14 + 9], 47);
+}
+
+/* IPv6: s:: to 2001:db8:d::, next header the protocol, ports after the 40 bytes. */
+static void test_packets_ip6(void **state)
+{
+	struct cb_header tcp = { 0x0a000001, 0xc0a80002, 1234, 80, 6, 0 };
+	struct cb_header gre = { 0x0a000001, 0xc0a80002, 53, 5353, 47, 0 };
+	static const uint8_t src[16] = { 10, 0, 0, 1 };
+	static const uint8_t dst[16] = { 0x20, 0x01, 0x0d, 0xb8, 192, 168, 0, 2 };
+	uint8_t p[CB_PACKET_MAX];
+
+	(void)state;
+	assert_int_equal(cb_packet_build(&tcp, CB_IP6, p), 14 + 40 + 20);
+	assert_int_equal(p[12] << 8 | p[13], 0x86dd);
+	assert_int_equal(p[14] >> 4, 6);
+	assert_int_equal(p[14 + 4] << 8 | p[14 + 5], 20); /* payload length */
+	assert_int_equal(p[14 + 6], 6);
+	assert_memory_equal(p + 14 + 8, src, 16);
+	assert_memory_equal(p + 14 + 24, dst, 16);
+	assert_int_equal(p[54] << 8 | p[55], 1234);
+	assert_int_equal(p[56] << 8 | p[57], 80);
+	assert_int_equal(p[54 + 12], 5 << 4);
+	assert_int_equal(cb_packet_build(&gre, CB_IP6, p), 14 + 40);
+	assert_int_equal(p[14 + 6], 47);
+	assert_int_equal(p[14 + 4] << 8 | p[14 + 5], 0);
 }
 
 int main(void)
@@ -179,7 +204,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_rules),   cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_matching),      cmocka_unit_test(test_generated_trace),
-		cmocka_unit_test(test_packets),
+		cmocka_unit_test(test_packets),       cmocka_unit_test(test_packets_ip6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -108,7 +108,7 @@ static void check_trace(struct kt *kt, struct sl_kern_prog *prog, const struct c
 				break;
 			}
 		}
-		p.len = cb_packet_build(&trace.v[i], p.data);
+		p.len = cb_packet_build(&trace.v[i], CB_IP4, p.data);
 		kt_decision(kt, prog, &p, p.len, rule, "trace header %zu (file rule %ld)", i, want);
 	}
 	cb_trace_free(&trace);
