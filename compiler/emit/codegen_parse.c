@@ -486,9 +486,10 @@ static void emit_l3(struct parse *p, bool ip4, bool ip6)
 
 /*
  * The fast path, for the common packet: untagged Ethernet (or cgroup_skb's
- * bare IP header), IPv4 without options, not a later fragment, and a whole
- * TCP, UDP or ICMP header or another protocol. It reads only what the table
- * uses, with one bounds check for Ethernet and IPv4 and one for L4, from
+ * bare IP header), IPv4 without options and not a later fragment or IPv6
+ * without extension headers, and a whole TCP, UDP or ICMP (ICMPv6) header or
+ * another protocol. It reads only what the table
+ * uses, with one bounds check for Ethernet and IP and one for L4, from
  * fixed offsets off R7. Anything else goes to the general parse (p->slow),
  * which starts from scratch. Every exit stores SL_CG_ABSENT into the slots
  * its path did not write: the fast path's paths never merge, so each knows.
@@ -505,10 +506,11 @@ static int32_t raw16(uint16_t value)
 	return (int32_t)((value >> 8) | (value & 0xff) << 8);
 }
 
-/* The L4 header at R7 + off; R3 = IP protocol. */
-static void fast_l4(struct parse *p, int16_t off)
+/* The L4 header at R7 + off; R3 = IP protocol (next header for IPv6). */
+static void fast_l4(struct parse *p, int16_t off, bool ip6)
 {
-	static const struct l4_header *const h[] = { &tcp_header, &udp_header, &icmp_header };
+	const struct l4_header *const h[] = { &tcp_header, &udp_header,
+					      ip6 ? &icmp6_header : &icmp_header };
 	uint64_t at_l3 = p->written;
 
 	for (unsigned k = 0; k < SL_ARRAY_SIZE(h); k++) {
@@ -566,15 +568,65 @@ static void fast_ip4(struct parse *p, int16_t ip)
 		}
 	}
 	if (l4)
-		fast_l4(p, ip + 20);
+		fast_l4(p, ip + 20, false);
 	else
 		fast_exit(p);
 }
 
-/* Ethernet without VLAN tag carrying IPv4 (XDP, TC). */
-static void fast_l2(struct parse *p)
+/*
+ * IPv6 at R7 + ip whose next header is not an extension header (the general
+ * parse walks those); the caller checked that its 40 bytes are in the packet.
+ */
+static void fast_ip6(struct parse *p, int16_t ip)
+{
+	bool l4 = needs(p, TCP_FIELDS | UDP_FIELDS | ICMP6_FIELDS);
+
+	emit(p, SL_LDX(BPF_B, SL_R1, SL_R7, ip));
+	emit(p, SL_ALU64_IMM(BPF_RSH, SL_R1, 4));
+	sl_emit_jmp_imm(p->e, BPF_JNE, SL_R1, 6, p->slow);
+	emit(p, SL_LDX(BPF_B, SL_R3, SL_R7, ip + 6));
+	for (unsigned i = 0; i < SL_ARRAY_SIZE(ext_headers); i++)
+		sl_emit_jmp_imm(p->e, BPF_JEQ, SL_R3, ext_headers[i], p->slow);
+	for (unsigned w = 0; w < 4; w++) {
+		if (needs(p, F(IP6_SADDR))) {
+			load_be(p, SL_R1, SL_R7, (int16_t)(ip + 8 + 4 * w), 4);
+			store(p, SL_FIELD_IP6_SADDR, w, SL_R1);
+		}
+		if (needs(p, F(IP6_DADDR))) {
+			load_be(p, SL_R1, SL_R7, (int16_t)(ip + 24 + 4 * w), 4);
+			store(p, SL_FIELD_IP6_DADDR, w, SL_R1);
+		}
+	}
+	load_pair(p, SL_R7, ip + 7, 1, SL_FIELD_IP6_HOPLIMIT, SL_FIELD_IP6_HOPLIMIT);
+	store(p, SL_FIELD_IP6_NEXTHDR, 0, SL_R3);
+	store(p, SL_FIELD_META_L4PROTO, 0, SL_R3);
+	if (l4)
+		fast_l4(p, ip + 40, true);
+	else
+		fast_exit(p);
+}
+
+/* What the fast path knows once the EtherType (or skb->protocol) is `proto`. */
+static void fast_l2_fields(struct parse *p, bool ethernet, int32_t proto)
+{
+	if (ethernet) {
+		store_mac(p, SL_FIELD_ETHER_DADDR, 0);
+		store_mac(p, SL_FIELD_ETHER_SADDR, 6);
+	}
+	if (needs(p, F(META_PROTOCOL) | F(ETHER_TYPE))) {
+		emit(p, SL_MOV64_IMM(SL_R1, proto));
+		store(p, SL_FIELD_META_PROTOCOL, 0, SL_R1);
+		if (ethernet)
+			store(p, SL_FIELD_ETHER_TYPE, 0, SL_R1);
+	}
+}
+
+/* Ethernet without VLAN tag carrying IPv4 or IPv6 (XDP, TC). */
+static void fast_l2(struct parse *p, bool ip4, bool ip6)
 {
 	bool tc = p->cg->hook == SL_HOOK_TC_INGRESS || p->cg->hook == SL_HOOK_TC_EGRESS;
+	sl_label l_ip6 = sl_emit_new_label(p->e);
+	uint64_t at_l2 = p->written;
 
 	check(p, SL_R7, 14 + 20, p->slow);
 	if (tc && needs(p, F(VLAN_ID))) {
@@ -583,29 +635,50 @@ static void fast_l2(struct parse *p)
 		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R1, 0, p->slow);
 	}
 	emit(p, SL_LDX(BPF_H, SL_R3, SL_R7, 12));
-	sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, raw16(SL_ETH_P_IP), p->slow);
-	store_mac(p, SL_FIELD_ETHER_DADDR, 0);
-	store_mac(p, SL_FIELD_ETHER_SADDR, 6);
-	if (needs(p, F(META_PROTOCOL) | F(ETHER_TYPE))) {
-		emit(p, SL_MOV64_IMM(SL_R1, SL_ETH_P_IP));
-		store(p, SL_FIELD_META_PROTOCOL, 0, SL_R1);
-		store(p, SL_FIELD_ETHER_TYPE, 0, SL_R1);
+	if (ip6)
+		sl_emit_jmp_imm(p->e, BPF_JEQ, SL_R3, raw16(SL_ETH_P_IPV6), l_ip6);
+	if (ip4) {
+		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, raw16(SL_ETH_P_IP), p->slow);
+		fast_l2_fields(p, true, SL_ETH_P_IP);
+		fast_ip4(p, 14);
+	} else {
+		sl_emit_ja(p->e, p->slow);
 	}
-	fast_ip4(p, 14);
+	sl_emit_bind(p->e, l_ip6);
+	if (!ip6)
+		return;
+	p->written = at_l2;
+	check(p, SL_R7, 14 + 40, p->slow);
+	fast_l2_fields(p, true, SL_ETH_P_IPV6);
+	fast_ip6(p, 14);
 }
 
-/* cgroup_skb: skb->protocol says IPv4 and the packet starts with its header. */
-static void fast_bare_ip4(struct parse *p)
+/* cgroup_skb: skb->protocol says IPv4 or IPv6 and the packet starts with its header. */
+static void fast_bare_ip(struct parse *p, bool ip4, bool ip6)
 {
+	sl_label l_ip6 = sl_emit_new_label(p->e);
+	uint64_t at_l2 = p->written;
+
 	emit(p, SL_LDX(BPF_W, SL_R3, SL_R6, offsetof(struct __sk_buff, protocol)));
-	sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, raw16(SL_ETH_P_IP), p->slow);
-	load_packet_pointers(p);
-	check(p, SL_R7, 20, p->slow);
-	if (needs(p, F(META_PROTOCOL))) {
-		emit(p, SL_MOV64_IMM(SL_R1, SL_ETH_P_IP));
-		store(p, SL_FIELD_META_PROTOCOL, 0, SL_R1);
+	if (ip6)
+		sl_emit_jmp_imm(p->e, BPF_JEQ, SL_R3, raw16(SL_ETH_P_IPV6), l_ip6);
+	if (ip4) {
+		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, raw16(SL_ETH_P_IP), p->slow);
+		load_packet_pointers(p);
+		check(p, SL_R7, 20, p->slow);
+		fast_l2_fields(p, false, SL_ETH_P_IP);
+		fast_ip4(p, 0);
+	} else {
+		sl_emit_ja(p->e, p->slow);
 	}
-	fast_ip4(p, 0);
+	sl_emit_bind(p->e, l_ip6);
+	if (!ip6)
+		return;
+	p->written = at_l2;
+	load_packet_pointers(p);
+	check(p, SL_R7, 40, p->slow);
+	fast_l2_fields(p, false, SL_ETH_P_IPV6);
+	fast_ip6(p, 0);
 }
 
 static uint64_t needed_fields(const struct sl_cg *cg)
@@ -644,14 +717,14 @@ void sl_cg_parse(struct sl_cg *cg)
 	emit_meta(&p);
 	if (l2 && (ip4 || ip6 || needs(&p, L2_FIELDS))) {
 		load_packet_pointers(&p);
-		if (ip4)
-			fast_l2(&p);
+		if (ip4 || ip6)
+			fast_l2(&p, ip4, ip6);
 		start_slow_parse(&p);
 		emit_l2(&p);
 		emit_l3(&p, ip4, ip6);
 	} else if (!l2 && (ip4 || ip6 || needs(&p, F(META_PROTOCOL)))) {
-		if (ip4)
-			fast_bare_ip4(&p);
+		if (ip4 || ip6)
+			fast_bare_ip(&p, ip4, ip6);
 		start_slow_parse(&p);
 		emit(&p, SL_LDX(BPF_W, SL_R3, SL_R6, offsetof(struct __sk_buff, protocol)));
 		emit(&p, SL_BE(SL_R3, 16));
