@@ -26,8 +26,6 @@
  */
 #include "codegen.h"
 
-#define WORD_MAX 0xffffffffu
-
 /* dst (not R1, R3) = negative iff x (in R1) is not in [lo, hi]; R3 scratch. */
 static void emit_interval(struct sl_emit *e, uint64_t lo, uint64_t hi, uint8_t dst)
 {
@@ -84,16 +82,6 @@ static void emit_narrow(struct sl_cg *cg, enum sl_field field, struct sl_iset se
 	}
 }
 
-struct word_test {
-	unsigned word;
-	uint32_t lo, hi;
-};
-
-struct box {
-	unsigned n;
-	struct word_test t[4];
-};
-
 struct wide {
 	struct sl_cg *cg;
 	enum sl_field field;
@@ -101,136 +89,38 @@ struct wide {
 	bool first_box;
 };
 
+/* Words a box tests; word 0 (for "present") when it tests none. */
+static uint32_t box_words(const struct sl_word_box *b)
+{
+	uint32_t words = sl_word_box_tested(b);
+
+	return words ? words : 1;
+}
+
 /* Box mismatch into R4, then AND it into dst. */
-static void emit_box(struct wide *w, const struct box *b)
+static void emit_box(struct wide *w, const struct sl_word_box *b)
 {
 	struct sl_emit *e = &w->cg->e;
-	struct box all = {1, {{0, 0, WORD_MAX}}}; /* "present": only for a full range */
+	uint32_t words = box_words(b);
+	bool first = true;
 
-	if (!b->n)
-		b = &all;
 	sl_emit_safe_point(e);
-	for (unsigned i = 0; i < b->n; i++) {
-		sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_FP, sl_cg_slot(w->cg, w->field, b->t[i].word)));
-		emit_interval(e, b->t[i].lo, b->t[i].hi, i ? SL_R2 : SL_R4);
-		if (i)
+	for (unsigned i = 0; i < SL_WORDS_128; i++) {
+		if (!(words & (1u << i)))
+			continue;
+		sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_FP, sl_cg_slot(w->cg, w->field, i)));
+		emit_interval(e, b->lo[i], b->hi[i], first ? SL_R4 : SL_R2);
+		if (!first)
 			sl_emit(e, SL_ALU64_REG(BPF_OR, SL_R4, SL_R2));
+		first = false;
 	}
 	combine(e, w->first_box, BPF_AND, w->dst, SL_R4);
 	w->first_box = false;
 }
 
-static struct box with(const struct box *prefix, unsigned word, uint32_t lo, uint32_t hi)
-{
-	struct box b = *prefix;
-
-	if (lo != 0 || hi != WORD_MAX || b.n == 0)
-		b.t[b.n++] = (struct word_test){word, lo, hi};
-	return b;
-}
-
-static bool all_equal(const uint32_t *v, unsigned from, uint32_t value)
-{
-	for (unsigned i = from; i < 4; i++) {
-		if (v[i] != value)
-			return false;
-	}
-	return true;
-}
-
-/* Words from..3 >= lo[from..3], the words before fixed by `prefix`. */
-static void emit_at_least(struct wide *w, const struct box *prefix, unsigned from,
-			  const uint32_t *lo)
-{
-	if (all_equal(lo, from, 0)) {
-		emit_box(w, prefix);
-		return;
-	}
-	if (from == 3 || all_equal(lo, from + 1, 0)) {
-		struct box b = with(prefix, from, lo[from], WORD_MAX);
-
-		emit_box(w, &b);
-		return;
-	}
-	if (lo[from] < WORD_MAX) {
-		struct box b = with(prefix, from, lo[from] + 1, WORD_MAX);
-
-		emit_box(w, &b);
-	}
-	struct box eq = with(prefix, from, lo[from], lo[from]);
-
-	emit_at_least(w, &eq, from + 1, lo);
-}
-
-static void emit_at_most(struct wide *w, const struct box *prefix, unsigned from,
-			 const uint32_t *hi)
-{
-	if (all_equal(hi, from, WORD_MAX)) {
-		emit_box(w, prefix);
-		return;
-	}
-	if (from == 3 || all_equal(hi, from + 1, WORD_MAX)) {
-		struct box b = with(prefix, from, 0, hi[from]);
-
-		emit_box(w, &b);
-		return;
-	}
-	if (hi[from] > 0) {
-		struct box b = with(prefix, from, 0, hi[from] - 1);
-
-		emit_box(w, &b);
-	}
-	struct box eq = with(prefix, from, hi[from], hi[from]);
-
-	emit_at_most(w, &eq, from + 1, hi);
-}
-
-static void emit_range(struct wide *w, const struct box *prefix, unsigned from, const uint32_t *lo,
-		       const uint32_t *hi)
-{
-	if (from == 3) {
-		struct box b = with(prefix, 3, lo[3], hi[3]);
-
-		emit_box(w, &b);
-		return;
-	}
-	if (lo[from] == hi[from]) {
-		struct box b = with(prefix, from, lo[from], lo[from]);
-
-		emit_range(w, &b, from + 1, lo, hi);
-		return;
-	}
-	uint64_t start = lo[from], end = hi[from];
-
-	if (!all_equal(lo, from + 1, 0)) {
-		struct box b = with(prefix, from, lo[from], lo[from]);
-
-		emit_at_least(w, &b, from + 1, lo);
-		start++;
-	}
-	if (!all_equal(hi, from + 1, WORD_MAX)) {
-		struct box b = with(prefix, from, hi[from], hi[from]);
-
-		emit_at_most(w, &b, from + 1, hi);
-		end--;
-	}
-	if (start <= end) {
-		struct box b = with(prefix, from, (uint32_t)start, (uint32_t)end);
-
-		emit_box(w, &b);
-	}
-}
-
-static void split_words(sl_u128 v, uint32_t out[4])
-{
-	for (unsigned i = 0; i < 4; i++)
-		out[i] = (uint32_t)(v >> (96 - 32 * i));
-}
-
 static void emit_wide(struct sl_cg *cg, enum sl_field field, struct sl_iset set, uint8_t dst)
 {
 	struct wide w = {cg, field, dst, true};
-	struct box none = {0};
 	struct sl_cg_set_table table;
 
 	if (sl_cg_set_table(cg, field, set, &table)) {
@@ -238,11 +128,11 @@ static void emit_wide(struct sl_cg *cg, enum sl_field field, struct sl_iset set,
 		return;
 	}
 	for (uint32_t i = 0; i < set.n; i++) {
-		uint32_t lo[4], hi[4];
+		struct sl_word_box boxes[SL_WORD_BOXES_MAX];
+		unsigned n = sl_iset_word_boxes(set.iv[i].lo, set.iv[i].hi, boxes);
 
-		split_words(set.iv[i].lo, lo);
-		split_words(set.iv[i].hi, hi);
-		emit_range(&w, &none, 0, lo, hi);
+		for (unsigned k = 0; k < n; k++)
+			emit_box(&w, &boxes[k]);
 	}
 }
 
@@ -344,6 +234,41 @@ void sl_cg_branch_in(struct sl_cg *cg, enum sl_field field, struct sl_iset set, 
 		sl_cg_branch(cg, field, set, true, target);
 }
 
+/*
+ * A 128-bit set that is one word box (a prefix, typically) as one jump per
+ * word it tests, each word as a 32-bit field (jump_interval() says why an
+ * absent address fails them).
+ */
+static bool branch_wide_box(struct sl_cg *cg, enum sl_field field, struct sl_iset set,
+			    bool when_in, sl_label target)
+{
+	struct sl_word_box boxes[SL_WORD_BOXES_MAX], *b = &boxes[0];
+	struct sl_emit *e = &cg->e;
+	uint32_t words;
+	unsigned last = 0;
+	sl_label out;
+
+	if (set.n != 1 || sl_iset_word_boxes(set.iv[0].lo, set.iv[0].hi, boxes) != 1)
+		return false;
+	words = box_words(b);
+	for (unsigned i = 0; i < SL_WORDS_128; i++)
+		if (words & (1u << i))
+			last = i;
+	out = when_in ? sl_emit_new_label(e) : target;
+	for (unsigned i = 0; i < SL_WORDS_128; i++) {
+		if (!(words & (1u << i)))
+			continue;
+		sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_FP, sl_cg_slot(cg, field, i)));
+		if (i == last && when_in)
+			jump_interval(e, SL_R1, true, b->lo[i], b->hi[i], true, target);
+		else
+			jump_interval(e, SL_R1, true, b->lo[i], b->hi[i], false, out);
+	}
+	if (when_in)
+		sl_emit_bind(e, out);
+	return true;
+}
+
 void sl_cg_branch(struct sl_cg *cg, enum sl_field field, struct sl_iset set, bool when_in,
 		  sl_label target)
 {
@@ -356,6 +281,9 @@ void sl_cg_branch(struct sl_cg *cg, enum sl_field field, struct sl_iset set, boo
 		branch_narrow(cg, field, set, when_in, target, SL_R1, true);
 		return;
 	}
+	if (sl_cg_set_cost(cg, field, set) == UINT32_MAX &&
+	    branch_wide_box(cg, field, set, when_in, target))
+		return;
 	emit_wide(cg, field, set, SL_R6);
 	sl_emit_jmp_imm(&cg->e, when_in ? BPF_JSGE : BPF_JSLT, SL_R6, 0, target);
 }

@@ -314,3 +314,93 @@ struct sl_iset sl_iset_clone(struct sl_arena *a, struct sl_iset x)
 	memcpy(iv, x.iv, x.n * sizeof(*iv));
 	return (struct sl_iset){ x.n, iv };
 }
+
+/* ---- 128-bit intervals as word boxes ---- */
+
+static uint32_t word_of(sl_u128 v, unsigned w)
+{
+	return (uint32_t)(v >> (32 * (SL_WORDS_128 - 1 - w)));
+}
+
+/* The words of v after word w: all zero (min) or all ones (max)? */
+static bool tail_is(sl_u128 v, unsigned w, bool max)
+{
+	unsigned bits = 32 * (SL_WORDS_128 - 1 - w);
+	sl_u128 mask = bits ? ((sl_u128)1 << bits) - 1 : 0;
+
+	return (v & mask) == (max ? mask : 0);
+}
+
+struct wide_split {
+	struct sl_word_box box; /* words before the current one are fixed */
+	struct sl_word_box *out;
+	unsigned n;
+};
+
+/* The current box with word w set to [lo, hi] and every later word free. */
+static void put_box(struct wide_split *s, unsigned w, uint32_t lo, uint32_t hi)
+{
+	struct sl_word_box *b = &s->out[s->n++];
+
+	*b = s->box;
+	b->lo[w] = lo;
+	b->hi[w] = hi;
+	for (unsigned k = w + 1; k < SL_WORDS_128; k++) {
+		b->lo[k] = 0;
+		b->hi[k] = UINT32_MAX;
+	}
+}
+
+/* Words w.. at least (or, with `max`, at most) those of v: one box per word at most. */
+static void split_bound(struct wide_split *s, sl_u128 v, unsigned w, bool max)
+{
+	for (;; w++) {
+		uint32_t x = word_of(v, w);
+
+		if (tail_is(v, w, max)) {
+			put_box(s, w, max ? 0 : x, max ? x : UINT32_MAX);
+			return;
+		}
+		if (max ? x > 0 : x < UINT32_MAX)
+			put_box(s, w, max ? 0 : x + 1, max ? x - 1 : UINT32_MAX);
+		s->box.lo[w] = s->box.hi[w] = x;
+	}
+}
+
+unsigned sl_iset_word_boxes(sl_u128 lo, sl_u128 hi, struct sl_word_box out[SL_WORD_BOXES_MAX])
+{
+	struct wide_split s = { .out = out };
+	unsigned w = 0;
+
+	while (w + 1 < SL_WORDS_128 && word_of(lo, w) == word_of(hi, w)) {
+		s.box.lo[w] = s.box.hi[w] = word_of(lo, w);
+		w++;
+	}
+	uint32_t l = word_of(lo, w), h = word_of(hi, w);
+	bool lo_whole = tail_is(lo, w, false), hi_whole = tail_is(hi, w, true);
+	struct sl_word_box prefix = s.box;
+
+	if (!lo_whole) {
+		s.box.lo[w] = s.box.hi[w] = l;
+		split_bound(&s, lo, w + 1, false);
+		s.box = prefix;
+	}
+	/* A lexicographic range: the words strictly between lo's and hi's, then the rest free. */
+	if ((uint64_t)l + !lo_whole <= (uint64_t)h - !hi_whole)
+		put_box(&s, w, l + !lo_whole, h - !hi_whole);
+	if (!hi_whole) {
+		s.box.lo[w] = s.box.hi[w] = h;
+		split_bound(&s, hi, w + 1, true);
+	}
+	return s.n;
+}
+
+uint32_t sl_word_box_tested(const struct sl_word_box *b)
+{
+	uint32_t words = 0;
+
+	for (unsigned w = 0; w < SL_WORDS_128; w++)
+		if (b->lo[w] != 0 || b->hi[w] != UINT32_MAX)
+			words |= 1u << w;
+	return words;
+}

@@ -21,6 +21,25 @@ struct sl_iset {
 	const struct sl_interval *iv;
 };
 
+/*
+ * A 128-bit interval (an IPv6 address range) as boxes over its four 32-bit
+ * words, most significant first: the form both the matchers and the
+ * classifier test addresses in. A prefix is one box (exact words, one range,
+ * then free words); any other interval is at most SL_WORD_BOXES_MAX, split
+ * where its two ends first differ.
+ */
+#define SL_WORDS_128 4u
+#define SL_WORD_BOXES_MAX 7u
+
+struct sl_word_box {
+	uint32_t lo[SL_WORDS_128], hi[SL_WORDS_128];
+};
+
+/* The disjoint boxes whose union is [lo, hi] (lo <= hi), in out[]; returns how many (>= 1). */
+unsigned sl_iset_word_boxes(sl_u128 lo, sl_u128 hi, struct sl_word_box out[SL_WORD_BOXES_MAX]);
+/* Words the box tests: bit w when word w is not free (0..2^32-1); 0 for the whole space. */
+uint32_t sl_word_box_tested(const struct sl_word_box *b);
+
 /* Implemented in iset.c; each documented there. */
 struct sl_iset sl_iset_empty(void);
 struct sl_iset sl_iset_range(struct sl_arena *a, sl_u128 lo, sl_u128 hi);

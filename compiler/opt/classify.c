@@ -8,104 +8,25 @@
 
 /* Widest field the walker takes: keys and bounds stay below 2^62 (its arithmetic box test). */
 #define MAX_FIELD_BITS 61
-#define WORD_MAX UINT32_MAX
 
 static bool is_wide(enum sl_field f)
 {
 	return sl_field_info(f)->bits > 64;
 }
 
-static uint32_t word_of(sl_u128 v, unsigned w)
-{
-	return (uint32_t)(v >> (32 * (SL_CLS_WIDE_WORDS - 1 - w)));
-}
-
-/* The words of v after word w: all zero (min) or all ones (max)? */
-static bool tail_is(sl_u128 v, unsigned w, bool max)
-{
-	unsigned bits = 32 * (SL_CLS_WIDE_WORDS - 1 - w);
-	sl_u128 mask = bits ? ((sl_u128)1 << bits) - 1 : 0;
-
-	return (v & mask) == (max ? mask : 0);
-}
-
-struct wide_split {
-	struct sl_cls_word_box box; /* words before the current one are fixed */
-	struct sl_cls_word_box *out;
-	unsigned n;
-};
-
-/* The current box with word w set to [lo, hi] and every later word free. */
-static void put_box(struct wide_split *s, unsigned w, uint32_t lo, uint32_t hi)
-{
-	struct sl_cls_word_box *b = &s->out[s->n++];
-
-	*b = s->box;
-	b->lo[w] = lo;
-	b->hi[w] = hi;
-	for (unsigned k = w + 1; k < SL_CLS_WIDE_WORDS; k++) {
-		b->lo[k] = 0;
-		b->hi[k] = WORD_MAX;
-	}
-}
-
-/* Words w.. at least (or, with `max`, at most) those of v: one box per word at most. */
-static void split_bound(struct wide_split *s, sl_u128 v, unsigned w, bool max)
-{
-	for (;; w++) {
-		uint32_t x = word_of(v, w);
-
-		if (tail_is(v, w, max)) {
-			put_box(s, w, max ? 0 : x, max ? x : WORD_MAX);
-			return;
-		}
-		if (max ? x > 0 : x < WORD_MAX)
-			put_box(s, w, max ? 0 : x + 1, max ? x - 1 : WORD_MAX);
-		s->box.lo[w] = s->box.hi[w] = x;
-	}
-}
-
-unsigned sl_cls_wide_boxes(sl_u128 lo, sl_u128 hi, struct sl_cls_word_box out[SL_CLS_WIDE_BOXES])
-{
-	struct wide_split s = { .out = out };
-	unsigned w = 0;
-
-	while (w + 1 < SL_CLS_WIDE_WORDS && word_of(lo, w) == word_of(hi, w)) {
-		s.box.lo[w] = s.box.hi[w] = word_of(lo, w);
-		w++;
-	}
-	uint32_t l = word_of(lo, w), h = word_of(hi, w);
-	bool lo_whole = tail_is(lo, w, false), hi_whole = tail_is(hi, w, true);
-	struct sl_cls_word_box prefix = s.box;
-
-	if (!lo_whole) {
-		s.box.lo[w] = s.box.hi[w] = l;
-		split_bound(&s, lo, w + 1, false);
-		s.box = prefix;
-	}
-	/* A lexicographic range: the words strictly between lo's and hi's, then the rest free. */
-	if ((uint64_t)l + !lo_whole <= (uint64_t)h - !hi_whole)
-		put_box(&s, w, l + !lo_whole, h - !hi_whole);
-	if (!hi_whole) {
-		s.box.lo[w] = s.box.hi[w] = h;
-		split_bound(&s, hi, w + 1, true);
-	}
-	return s.n;
-}
-
 /* Alternatives (boxes over its dimensions) of a predicate's interval i. */
 static unsigned interval_boxes(const struct sl_ir_pred *p, uint32_t i,
-			       struct sl_cls_word_box out[SL_CLS_WIDE_BOXES])
+			       struct sl_word_box out[SL_WORD_BOXES_MAX])
 {
 	if (!is_wide(p->field))
 		return 1;
-	return sl_cls_wide_boxes(p->set.iv[i].lo, p->set.iv[i].hi, out);
+	return sl_iset_word_boxes(p->set.iv[i].lo, p->set.iv[i].hi, out);
 }
 
 /* Boxes the predicate expands to (at most limit + 1: counting stops there). */
 static uint64_t pred_boxes(const struct sl_ir_pred *p, uint64_t limit)
 {
-	struct sl_cls_word_box b[SL_CLS_WIDE_BOXES];
+	struct sl_word_box b[SL_WORD_BOXES_MAX];
 	uint64_t n = 0;
 
 	for (uint32_t i = 0; i < p->set.n && n <= limit; i++)
@@ -267,20 +188,17 @@ static int hoist(const struct sl_ir_rule *rules, uint32_t n, struct sl_cls_probl
 }
 
 /* Words of a box of a 128-bit predicate that it tests: not free, or word 0 when all are. */
-static uint32_t box_words(const struct sl_cls_word_box *b)
+static uint32_t box_words(const struct sl_word_box *b)
 {
-	uint32_t words = 0;
+	uint32_t words = sl_word_box_tested(b);
 
-	for (unsigned w = 0; w < SL_CLS_WIDE_WORDS; w++)
-		if (b->lo[w] != 0 || b->hi[w] != WORD_MAX)
-			words |= 1u << w;
 	return words ? words : 1;
 }
 
 /* The words of a 128-bit field that some box of the predicate tests. */
 static uint32_t pred_words(const struct sl_ir_pred *p)
 {
-	struct sl_cls_word_box b[SL_CLS_WIDE_BOXES];
+	struct sl_word_box b[SL_WORD_BOXES_MAX];
 	uint32_t words = 0;
 
 	for (uint32_t i = 0; i < p->set.n; i++)
@@ -294,7 +212,7 @@ static uint32_t pred_words(const struct sl_ir_pred *p)
  * some box tests (a /64 prefix leaves words 2 and 3 alone: no dimensions).
  */
 static int choose_dims(const struct sl_ir_rule *rules, uint32_t n, const bool *hoisted,
-		       struct sl_cls_problem *p, int (*dim_of)[SL_CLS_WIDE_WORDS])
+		       struct sl_cls_problem *p, int (*dim_of)[SL_WORDS_128])
 {
 	uint32_t words[SL_FIELD_COUNT] = { 0 };
 	int err = 0;
@@ -311,7 +229,7 @@ static int choose_dims(const struct sl_ir_rule *rules, uint32_t n, const bool *h
 	for (unsigned f = 0; f < SL_FIELD_COUNT && !err; f++) {
 		unsigned bits = is_wide((enum sl_field)f) ? 32 : sl_field_info((enum sl_field)f)->bits;
 
-		for (unsigned w = 0; w < SL_CLS_WIDE_WORDS; w++) {
+		for (unsigned w = 0; w < SL_WORDS_128; w++) {
 			dim_of[f][w] = -1;
 			if (!(words[f] & (1u << w)) || err)
 				continue;
@@ -358,7 +276,7 @@ struct pred_pos {
 	const int *dim;	   /* per word (one for a narrow field): its dimension, or -1 */
 	uint32_t iv;	   /* interval */
 	unsigned box, nbox; /* word box of a 128-bit interval */
-	struct sl_cls_word_box boxes[SL_CLS_WIDE_BOXES];
+	struct sl_word_box boxes[SL_WORD_BOXES_MAX];
 };
 
 static void pos_enter(struct pred_pos *q, uint32_t iv)
@@ -381,7 +299,7 @@ static bool pos_next(struct pred_pos *q)
 static void pos_put(const struct pred_pos *q, uint64_t *lo, uint64_t *hi, uint32_t *need)
 {
 	const struct sl_interval *iv = &q->pred->set.iv[q->iv];
-	const struct sl_cls_word_box *b = &q->boxes[q->box];
+	const struct sl_word_box *b = &q->boxes[q->box];
 	uint32_t words;
 
 	if (!is_wide(q->pred->field)) {
@@ -392,7 +310,7 @@ static void pos_put(const struct pred_pos *q, uint64_t *lo, uint64_t *hi, uint32
 	}
 	/* A free word is no test; a free address still needs the field present (word 0). */
 	words = box_words(b);
-	for (unsigned w = 0; w < SL_CLS_WIDE_WORDS; w++) {
+	for (unsigned w = 0; w < SL_WORDS_128; w++) {
 		if (!(words & (1u << w)))
 			continue;
 		lo[q->dim[w]] = b->lo[w];
@@ -403,7 +321,7 @@ static void pos_put(const struct pred_pos *q, uint64_t *lo, uint64_t *hi, uint32
 
 /* The cross product of the rule's alternatives (intervals, word boxes), one box each. */
 static void expand_rule(const struct sl_ir_rule *r, const bool *hoisted,
-			int (*dim_of)[SL_CLS_WIDE_WORDS], struct sl_cls_problem *p, uint32_t *nboxes)
+			int (*dim_of)[SL_WORDS_128], struct sl_cls_problem *p, uint32_t *nboxes)
 {
 	struct pred_pos pos[SL_DT_MAX_DIMS];
 	unsigned nd = p->prob.ndims, np = 0;
@@ -437,7 +355,7 @@ int sl_cls_problem(const struct sl_ir_rule *rules, uint32_t n, struct sl_cls_pro
 {
 	struct sl_cls_problem p = { 0 };
 	bool hoisted[SL_FIELD_COUNT] = { false };
-	int dim_of[SL_FIELD_COUNT][SL_CLS_WIDE_WORDS];
+	int dim_of[SL_FIELD_COUNT][SL_WORDS_128];
 	uint64_t total = 0;
 	uint32_t nboxes = 0;
 	int err;

@@ -37,20 +37,10 @@
 #define SL_CLS_MAX_BOXES_PER_RULE 256u
 
 /*
- * A 128-bit field (an IPv6 address) is four dimensions, one per 32-bit word,
- * most significant first: the word slots codegen parses it into. A prefix is
- * one box over them; any other interval is at most SL_CLS_WIDE_BOXES boxes
- * (sl_cls_wide_boxes), the values of a lexicographic range.
+ * A 128-bit field (an IPv6 address) is up to four dimensions, one per 32-bit
+ * word some box tests: the word slots codegen parses it into. Its intervals
+ * become boxes over the words (iset.h: sl_iset_word_boxes).
  */
-#define SL_CLS_WIDE_WORDS 4u
-#define SL_CLS_WIDE_BOXES 7u
-
-struct sl_cls_word_box {
-	uint32_t lo[SL_CLS_WIDE_WORDS], hi[SL_CLS_WIDE_WORDS];
-};
-
-/* The boxes over the four words whose union is [lo, hi] (lo <= hi), disjoint, in out[]; returns how many. */
-unsigned sl_cls_wide_boxes(sl_u128 lo, sl_u128 hi, struct sl_cls_word_box out[SL_CLS_WIDE_BOXES]);
 
 /* Can the walker handle this rule inside a segment? */
 bool sl_cls_rule_fits(const struct sl_ir_rule *r);

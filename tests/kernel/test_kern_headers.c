@@ -5,6 +5,8 @@
  * extension header chains up to and beyond the walk bound, 128-bit address
  * ranges, meta fields; each packet cut at every length.
  */
+#include <string.h>
+
 #include "kt.h"
 
 #define P(f, l, h)                                                                                 \
@@ -230,6 +232,26 @@ static void test_ip6(struct kt *kt, enum sl_hook hook)
 			   probes[i][0]);
 	}
 	sl_kern_prog_close(&prog);
+
+	/*
+	 * Words that admit 0 (::/16, ::): a 32-bit compare would take an absent
+	 * address (its words read 0) for ::, so a cut IPv6 header must not match.
+	 */
+	const struct kt_pred low[][1] = {
+	    {P(IP6_SADDR, ip6("::"), ip6("0:ffff:ffff:ffff:ffff:ffff:ffff:ffff"))},
+	    {P(IP6_SADDR, ip6("::"), ip6("::"))},
+	    {P(IP6_DADDR, ip6("::"), ip6("::ffff:ffff"))},
+	};
+	sl_pkt_spec_init(&s);
+	s.l3 = SL_PKT_IPV6;
+	memset(s.ip6.saddr, 0, sizeof(s.ip6.saddr));
+	memset(s.ip6.daddr, 0, sizeof(s.ip6.daddr));
+	kt_build(&s, &p);
+	for (unsigned i = 0; i < SL_ARRAY_SIZE(low); i++) {
+		kt_one_rule(kt, hook, low[i], 1, &prog);
+		cuts(kt, &prog, &p, p.l3_off + 40, "ip6 address :: and a cut header");
+		sl_kern_prog_close(&prog);
+	}
 }
 
 static void test_meta(struct kt *kt, enum sl_hook hook)

@@ -2,7 +2,8 @@
 /*
  * Interval-set algebra against a brute-force model: over an 8-bit domain a
  * set is a 256-bit bitmap, and every operation is checked member by member.
- * 128-bit edge cases (0, max, full domain, /0 and /128) are checked directly.
+ * 128-bit edge cases (0, max, full domain, /0 and /128) are checked directly,
+ * and 128-bit intervals as word boxes against membership probes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -291,6 +292,95 @@ static void edges_of_128_bits(void **state)
 	assert_true(sl_iset_is_full(s, 65535));
 }
 
+/* ---- 128-bit intervals as word boxes ---- */
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* A word of an address: the edges of a word's range are where splits go wrong. */
+static uint32_t random_word(uint64_t *s)
+{
+	static const uint32_t edges[] = { 0, 1, 2, 0x7fffffff, 0x80000000, UINT32_MAX - 1, UINT32_MAX };
+
+	return rnd(s) % 3 ? edges[rnd(s) % (sizeof(edges) / sizeof(edges[0]))] : (uint32_t)rnd(s);
+}
+
+static sl_u128 random_address(uint64_t *s)
+{
+	sl_u128 v = 0;
+
+	for (int w = 0; w < 4; w++)
+		v = v << 32 | random_word(s);
+	return v;
+}
+
+/* A prefix, a range within one /96, or any range. */
+static struct sl_interval random_wide_interval(uint64_t *s)
+{
+	sl_u128 x = random_address(s), y;
+	unsigned len = (unsigned)(rnd(s) % 129);
+
+	switch (rnd(s) % 3) {
+	case 0:
+		y = len == 128 ? 0 : ~(sl_u128)0 >> len;
+		return (struct sl_interval){ x & ~y, x | y };
+	case 1:
+		y = x + rnd(s) % 1000;
+		break;
+	default:
+		y = random_address(s);
+	}
+	return x <= y ? (struct sl_interval){ x, y } : (struct sl_interval){ y, x };
+}
+
+static bool in_word_box(const struct sl_word_box *b, sl_u128 v)
+{
+	for (unsigned w = 0; w < SL_WORDS_128; w++) {
+		uint32_t x = (uint32_t)(v >> (32 * (3 - w)));
+
+		if (x < b->lo[w] || x > b->hi[w])
+			return false;
+	}
+	return true;
+}
+
+/* Points in [lo, hi] lie in exactly one word box, points outside in none; a prefix is one box. */
+static void wide_intervals_become_disjoint_word_boxes(void **state)
+{
+	(void)state;
+	uint64_t s = 0x9e3779b97f4a7c15ull;
+
+	for (int t = 0; t < 20000; t++) {
+		struct sl_interval iv = random_wide_interval(&s);
+		struct sl_word_box b[SL_WORD_BOXES_MAX];
+		unsigned n = sl_iset_word_boxes(iv.lo, iv.hi, b);
+		sl_u128 probes[] = { iv.lo, iv.hi, iv.lo - 1, iv.hi + 1, random_address(&s),
+				     iv.lo + (iv.hi - iv.lo) / 2, iv.lo + 1, iv.hi - 1 };
+
+		assert_in_range(n, 1, SL_WORD_BOXES_MAX);
+		for (size_t k = 0; k < sizeof(probes) / sizeof(probes[0]); k++) {
+			sl_u128 v = probes[k];
+			unsigned hits = 0;
+
+			for (unsigned i = 0; i < n; i++)
+				hits += in_word_box(&b[i], v);
+			if (hits != (v >= iv.lo && v <= iv.hi))
+				fail_msg("trial %d probe %zu: in %u boxes of %u", t, k, hits, n);
+		}
+		for (unsigned len = 0; len <= 128; len += 1 + t % 7) {
+			sl_u128 host = len == 128 ? 0 : ~(sl_u128)0 >> len;
+
+			assert_int_equal(sl_iset_word_boxes(iv.lo & ~host, iv.lo | host, b), 1);
+		}
+	}
+	assert_int_equal(sl_iset_word_boxes(1, ~(sl_u128)0 - 1, (struct sl_word_box[7]){ 0 }), 7);
+}
+
 static void results_are_not_aliased_into_inputs(void **state)
 {
 	struct sl_arena *a = *state;
@@ -313,6 +403,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(ranges_and_from, setup, teardown),
 		cmocka_unit_test_setup_teardown(edges_of_128_bits, setup, teardown),
 		cmocka_unit_test_setup_teardown(results_are_not_aliased_into_inputs, setup, teardown),
+		cmocka_unit_test(wide_intervals_become_disjoint_word_boxes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

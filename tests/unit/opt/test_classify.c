@@ -287,48 +287,6 @@ static void segments_end_at_non_terminal_rules(void **state)
 	assert_true(sl_cls_rule_fits(&c.rules[5]));
 }
 
-static bool in_word_box(const struct sl_cls_word_box *b, sl_u128 v)
-{
-	for (unsigned w = 0; w < SL_CLS_WIDE_WORDS; w++) {
-		uint32_t x = (uint32_t)(v >> (32 * (3 - w)));
-
-		if (x < b->lo[w] || x > b->hi[w])
-			return false;
-	}
-	return true;
-}
-
-/* Points in [lo, hi] lie in exactly one word box, points outside in none; a prefix is one box. */
-static void wide_intervals_become_disjoint_word_boxes(void **state)
-{
-	uint64_t s = 0x9e3779b97f4a7c15ull;
-
-	for (int t = 0; t < 20000; t++) {
-		struct sl_interval iv = random_wide_interval(&s);
-		struct sl_cls_word_box b[SL_CLS_WIDE_BOXES];
-		unsigned n = sl_cls_wide_boxes(iv.lo, iv.hi, b);
-		sl_u128 probes[] = { iv.lo, iv.hi, iv.lo - 1, iv.hi + 1, random_address(&s),
-				     iv.lo + (iv.hi - iv.lo) / 2, iv.lo + 1, iv.hi - 1 };
-
-		assert_in_range(n, 1, SL_CLS_WIDE_BOXES);
-		for (size_t k = 0; k < SL_ARRAY_SIZE(probes); k++) {
-			sl_u128 v = probes[k];
-			unsigned hits = 0;
-
-			for (unsigned i = 0; i < n; i++)
-				hits += in_word_box(&b[i], v);
-			if (hits != (v >= iv.lo && v <= iv.hi))
-				fail_msg("trial %d probe %zu: in %u boxes of %u", t, k, hits, n);
-		}
-		for (unsigned len = 0; len <= 128; len += 1 + t % 7) {
-			sl_u128 host = len == 128 ? 0 : ~(sl_u128)0 >> len;
-
-			assert_int_equal(sl_cls_wide_boxes(iv.lo & ~host, iv.lo | host, b), 1);
-		}
-	}
-	assert_int_equal(sl_cls_wide_boxes(1, ~(sl_u128)0 - 1, (struct sl_cls_word_box[7]){ 0 }), 7);
-}
-
 static void too_many_boxes_is_e2big(void **state)
 {
 	_cleanup_arena_ struct sl_arena *a = sl_arena_new();
@@ -398,7 +356,6 @@ int main(void)
 		cmocka_unit_test(segments_classify_like_first_match),
 		cmocka_unit_test(segments_end_at_non_terminal_rules),
 		cmocka_unit_test(too_many_boxes_is_e2big),
-		cmocka_unit_test(wide_intervals_become_disjoint_word_boxes),
 		cmocka_unit_test(tcp_ports_share_th_dimension),
 	};
 
