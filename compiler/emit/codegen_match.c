@@ -21,8 +21,9 @@
  * absent field, larger than every value, lies in no interval there either.
  *
  * 128-bit addresses live in four 32-bit words; an interval over them is cut
- * into "boxes" (some leading words equal, one word in a range, the rest
- * free), each a conjunction of word tests.
+ * into "boxes" (iset.h: sl_iset_word_boxes: some leading words equal, one
+ * word in a range, the rest free), each a conjunction of word tests. Early
+ * exit code tests a one-box set (a prefix) with a jump per word.
  */
 #include "codegen.h"
 
