@@ -20,6 +20,8 @@
  * of 2001:db8::/32 (d/len becomes 2001:db8:d::/(32 + len)). Every header is
  * then an IPv6 packet, and a rule matches it exactly when the IPv4 rule
  * matches the IPv4 header, so the reference below serves both families.
+ * Headers whose protocol is an IPv6 extension header number have no such
+ * form (cb_ip6_extension_header): IPv6 workloads leave them out.
  */
 #pragma once
 
@@ -36,6 +38,12 @@ enum cb_family { CB_IP4, CB_IP6 };
 
 /* The first word of every destination address of the IPv6 sets. */
 #define CB_IP6_DST_WORD0 0x20010db8u
+
+/* Protocol numbers that IPv6 takes for extension headers: no IPv6 header carries them. */
+static inline bool cb_ip6_extension_header(uint8_t proto)
+{
+	return proto == 0 || proto == 43 || proto == 44 || proto == 51 || proto == 60;
+}
 
 /* "ip4" or "ip6"; returns 0 or -EINVAL. */
 int cb_family_parse(const char *text, enum cb_family *out);
