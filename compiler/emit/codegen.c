@@ -24,8 +24,13 @@ static void collect_chain(struct sl_cg *cg, uint32_t chain, bool *seen)
 		const struct sl_ir_rule *r = &c->rules[i];
 
 		for (uint32_t k = 0; k < r->npreds; k++) {
-			if ((unsigned)r->preds[k].field < SL_FIELD_COUNT)
-				cg->used[r->preds[k].field] = true;
+			enum sl_field f = r->preds[k].field;
+
+			if ((unsigned)f >= SL_FIELD_COUNT)
+				continue;
+			cg->used[f] = true;
+			if (sl_cg_words(f) > 1)
+				cg->words[f] |= (uint8_t)sl_cg_wide_words(cg, f, r->preds[k].set);
 		}
 		cg->counts |= r->counter;
 		if (r->action == SL_IR_JUMP || r->action == SL_IR_GOTO)

@@ -59,6 +59,7 @@ struct sl_cg {
 	const struct sl_ir_table *table;
 	enum sl_hook hook;
 	bool used[SL_FIELD_COUNT];	   /* some reachable predicate tests the field */
+	uint8_t words[SL_FIELD_COUNT];	   /* of a 128-bit field: the words tests read (bit w) */
 	bool counts;			   /* some reachable rule counts (meta length is needed) */
 	int16_t slot[SL_FIELD_COUNT];	   /* fp offset of the field (word 0); 0 = not parsed */
 	int32_t counter_map, decision_map; /* map indexes, -1 when absent */
@@ -109,6 +110,12 @@ void sl_cg_branch(struct sl_cg *cg, enum sl_field field, struct sl_iset set, boo
  */
 void sl_cg_branch_in(struct sl_cg *cg, enum sl_field field, struct sl_iset set, sl_label target,
 		     uint8_t reg, bool load);
+/*
+ * codegen_match.c: the words of a 128-bit field (bit w, 0 = most significant)
+ * that testing `set` reads, by any matcher, set table or classifier; the
+ * parse loads only those.
+ */
+uint32_t sl_cg_wide_words(const struct sl_cg *cg, enum sl_field field, struct sl_iset set);
 /* Estimated instructions of sl_cg_branch() for the set (an upper bound). */
 uint32_t sl_cg_branch_cost(const struct sl_cg *cg, enum sl_field field, struct sl_iset set);
 
@@ -135,6 +142,8 @@ struct sl_cg_set_table {
 };
 bool sl_cg_set_table(struct sl_cg *cg, enum sl_field field, struct sl_iset set,
 		     struct sl_cg_set_table *out);
+/* Whether the options ask for a table for `set` (sl_cg_set_table() may still refuse: budgets). */
+bool sl_cg_set_wanted(const struct sl_cg *cg, enum sl_field field, struct sl_iset set);
 /* `dst` (not R2, R3, x) = negative iff x (a slot value) is not in the table's set; clobbers R2, R3. */
 void sl_cg_set_mismatch(struct sl_cg *cg, const struct sl_cg_set_table *t, uint8_t x, uint8_t dst);
 /* Jump to target when x is (when_in) or is not in the table's set; clobbers R2, R3. */

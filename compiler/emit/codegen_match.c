@@ -289,6 +289,23 @@ void sl_cg_branch(struct sl_cg *cg, enum sl_field field, struct sl_iset set, boo
 	sl_emit_jmp_imm(&cg->e, when_in ? BPF_JSGE : BPF_JSLT, SL_R6, 0, target);
 }
 
+uint32_t sl_cg_wide_words(const struct sl_cg *cg, enum sl_field field, struct sl_iset set)
+{
+	struct sl_word_box boxes[SL_WORD_BOXES_MAX];
+	uint32_t words = 0;
+
+	/* A table search reads every word (codegen_set.c). */
+	if (sl_cg_set_wanted(cg, field, set))
+		return (1u << SL_WORDS_128) - 1;
+	for (uint32_t i = 0; i < set.n; i++) {
+		unsigned n = sl_iset_word_boxes(set.iv[i].lo, set.iv[i].hi, boxes);
+
+		for (unsigned k = 0; k < n; k++)
+			words |= box_words(&boxes[k]);
+	}
+	return words;
+}
+
 uint32_t sl_cg_branch_cost(const struct sl_cg *cg, enum sl_field field, struct sl_iset set)
 {
 	/* Narrow: at most 7 per interval and a jump; wide: up to 7 boxes of 4 words. */

@@ -42,6 +42,12 @@ static bool needs(const struct parse *p, uint64_t fields)
 	return (p->need & fields) != 0;
 }
 
+/* Word w of a 128-bit field: some test reads it (codegen.c: cg->words). */
+static bool needs_word(const struct parse *p, enum sl_field f, unsigned w)
+{
+	return needs(p, 1ull << f) && (p->cg->words[f] & (1u << w));
+}
+
 static void emit(struct parse *p, struct bpf_insn insn)
 {
 	sl_emit(p->e, insn);
@@ -429,11 +435,11 @@ static void emit_ip6(struct parse *p)
 	emit(p, SL_ALU64_IMM(BPF_RSH, SL_R1, 4));
 	sl_emit_jmp_imm(e, BPF_JNE, SL_R1, 6, p->done);
 	for (unsigned w = 0; w < 4; w++) {
-		if (needs(p, F(IP6_SADDR))) {
+		if (needs_word(p, SL_FIELD_IP6_SADDR, w)) {
 			load_be(p, SL_R1, SL_R9, 8 + 4 * w, 4);
 			store(p, SL_FIELD_IP6_SADDR, w, SL_R1);
 		}
-		if (needs(p, F(IP6_DADDR))) {
+		if (needs_word(p, SL_FIELD_IP6_DADDR, w)) {
 			load_be(p, SL_R1, SL_R9, 24 + 4 * w, 4);
 			store(p, SL_FIELD_IP6_DADDR, w, SL_R1);
 		}
@@ -588,11 +594,11 @@ static void fast_ip6(struct parse *p, int16_t ip)
 	for (unsigned i = 0; i < SL_ARRAY_SIZE(ext_headers); i++)
 		sl_emit_jmp_imm(p->e, BPF_JEQ, SL_R3, ext_headers[i], p->slow);
 	for (unsigned w = 0; w < 4; w++) {
-		if (needs(p, F(IP6_SADDR))) {
+		if (needs_word(p, SL_FIELD_IP6_SADDR, w)) {
 			load_be(p, SL_R1, SL_R7, (int16_t)(ip + 8 + 4 * w), 4);
 			store(p, SL_FIELD_IP6_SADDR, w, SL_R1);
 		}
-		if (needs(p, F(IP6_DADDR))) {
+		if (needs_word(p, SL_FIELD_IP6_DADDR, w)) {
 			load_be(p, SL_R1, SL_R7, (int16_t)(ip + 24 + 4 * w), 4);
 			store(p, SL_FIELD_IP6_DADDR, w, SL_R1);
 		}

@@ -81,7 +81,7 @@ static uint32_t entries_for(enum sl_field field, struct sl_iset set)
 	return table_entries(sl_cg_words(field) > 1 ? set.n + 1 : set.n);
 }
 
-static bool wants_table(const struct sl_cg *cg, enum sl_field field, struct sl_iset set)
+bool sl_cg_set_wanted(const struct sl_cg *cg, enum sl_field field, struct sl_iset set)
 {
 	if (set.n >= UINT32_MAX / 2 ||
 	    (size_t)entries_for(field, set) * 2 * entry_bytes(field) > TABLE_MAX_BYTES)
@@ -101,7 +101,7 @@ uint32_t sl_cg_set_cost(const struct sl_cg *cg, enum sl_field field, struct sl_i
 {
 	unsigned steps;
 
-	if (!wants_table(cg, field, set))
+	if (!sl_cg_set_wanted(cg, field, set))
 		return UINT32_MAX;
 	steps = log2_of(entries_for(field, set));
 	return sl_cg_words(field) > 1 ? 16 + 17 * steps + 30 : 2 + 5 * steps + 8;
@@ -180,7 +180,7 @@ bool sl_cg_set_table(struct sl_cg *cg, enum sl_field field, struct sl_iset set,
 	_cleanup_free_ uint8_t *data = NULL; /* value_map keeps its own copy */
 	int32_t found;
 
-	if (!wants_table(cg, field, set))
+	if (!sl_cg_set_wanted(cg, field, set))
 		return false;
 	size = entries_for(field, set);
 	bytes = (size_t)size * 2 * entry_bytes(field);

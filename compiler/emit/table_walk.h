@@ -95,7 +95,9 @@ struct sl_tw_plan;
 
 /*
  * Code generation's hooks (table_walk_cg.c). At rule `first` of chain `c`, the
- * start of a run: *run gets the rules of the segment starting there (0: none).
+ * start of a run: *run gets the rules of the segment starting there (0: none;
+ * with a plan, the rules it covers: a segment whose tables do not fit is
+ * cut, and the caller asks again after the part the plan covers).
  * When the classifier mode and the cost model want a table walk or inline
  * trees for it, *plan gets it (else NULL: the caller emits the run as
  * straight code, as a whole, and asks again after it).

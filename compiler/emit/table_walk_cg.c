@@ -36,8 +36,13 @@
  */
 #define CODE_SEGMENT_MAX 300000u
 #define CODE_PROGRAM_MAX 300000u
-/* Inline trees spend at least this much code per box (ClassBench: 14-25). */
-#define MIN_BOX_INSNS 4u
+/*
+ * Inline trees spend at least this much code per box (ClassBench: 14-25, and
+ * 15.6 for acl1 10k in one split tree, the least seen): a segment with more
+ * boxes than the budget allows at this rate is not tried (building shapes for
+ * 48k boxes took 5 s).
+ */
+#define MIN_BOX_INSNS 8u
 
 /* prefix_nodes, _lists (then _nodes1, _lists1 ... for more packs) and _boxes */
 static const char *table_name(struct sl_cg *cg, const char *prefix, unsigned k)
@@ -414,25 +419,58 @@ static bool code_wanted(const struct sl_cg *cg, struct sl_tw_plan *plan, uint32_
 }
 
 /* Build the problem and the trees, and ask the cost model. 0 with *out NULL: no walk. */
-static int plan_walk(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first, uint32_t n,
-		     struct sl_tw_plan *plan)
+/*
+ * The first part of a segment whose tables do not fit: about half of it,
+ * ending with a rule that decides (0: too short to be worth a walk). The
+ * rest is a segment of its own, planned after it; a packet the first part
+ * does not decide runs both walks, still far cheaper than straight code.
+ */
+static uint32_t shorter_segment(const struct sl_ir_chain *c, uint32_t first, uint32_t n)
+{
+	uint32_t h = n / 2;
+
+	while (h > 0 && !sl_cls_rule_fits(&c->rules[first + h - 1]))
+		h--;
+	return h >= MIN_AUTO_RULES ? h : 0;
+}
+
+/* The problem and trees of rules[first..first + plan->n), shortened until the tables fit. */
+static int plan_trees(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first,
+		      struct sl_tw_plan *plan)
 {
 	size_t used = rodata_used(cg->obj);
-	int err, scratch;
+	int err;
 
-	err = sl_cls_problem(&c->rules[first], n, &plan->p);
+	if (used >= TOTAL_MAX)
+		return -E2BIG;
+	for (;;) {
+		err = sl_cls_problem(&c->rules[first], plan->n, &plan->p);
+		if (err)
+			return err;
+		err = build_tree(&plan->p, TOTAL_MAX - used, &plan->dt);
+		if (err != -E2BIG || !shorter_segment(c, first, plan->n))
+			return err;
+		plan->n = shorter_segment(c, first, plan->n);
+		sl_cls_problem_fini(&plan->p);
+	}
+}
+
+/* Build the problem and the trees, and ask the cost model. 0 with *out NULL: no walk. */
+static int plan_walk(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first,
+		     struct sl_tw_plan *plan)
+{
+	int err, scratch;
+	uint32_t n;
+
+	err = plan_trees(cg, c, first, plan);
 	if (err)
 		return err;
+	n = plan->n;
 	scratch = lowest_slot(cg) - SL_TW_SCRATCH(plan->p.prob.ndims);
 	for (unsigned d = 0; d < plan->p.prob.ndims; d++)
 		if (!value_slots(cg, plan->p.field[d], plan->p.word[d], &plan->in, d))
 			return -E2BIG; /* cannot happen: every tested field is parsed */
 	plan->in.scratch_off = (int16_t)scratch;
-	if (used >= TOTAL_MAX)
-		return -E2BIG;
-	err = build_tree(&plan->p, TOTAL_MAX - used, &plan->dt);
-	if (err)
-		return err;
 	plan->code = code_wanted(cg, plan, n);
 	if (plan->code)
 		return 0;
@@ -462,11 +500,12 @@ int sl_cg_table_walk_plan(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_
 	if (!plan)
 		return -ENOMEM;
 	*plan = (struct sl_tw_plan){ .chain = c, .first = first, .n = n };
-	err = plan_walk(cg, c, first, n, plan);
+	err = plan_walk(cg, c, first, plan);
 	if (err) {
 		sl_cg_table_walk_free(plan);
 		return err == -E2BIG ? 0 : err;
 	}
+	*run = plan->n;
 	*out = plan;
 	return 0;
 }

@@ -856,10 +856,11 @@ int sl_dt_build(const struct sl_dt_problem *prob, const struct sl_dt_params *par
 
 	b.diff = malloc((SL_DT_MAX_CUTS + 1) * sizeof(*b.diff));
 	err = b.diff ? routing_boxes(&b, prob) : -ENOMEM;
-	if (!err)
-		err = build_trees(&b, dt, prob);
+	/* Records first: when they do not fit, building the trees is wasted time. */
 	if (!err)
 		err = layout_records(dt, prob, params->max_bytes);
+	if (!err)
+		err = build_trees(&b, dt, prob);
 	free(b.diff);
 	free(b.lo);
 	free(b.hi);
