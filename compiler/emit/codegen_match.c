@@ -90,19 +90,11 @@ struct wide {
 	bool first_box;
 };
 
-/* Words a box tests; word 0 (for "present") when it tests none. */
-static uint32_t box_words(const struct sl_word_box *b)
-{
-	uint32_t words = sl_word_box_tested(b);
-
-	return words ? words : 1;
-}
-
 /* Box mismatch into R4, then AND it into dst. */
 static void emit_box(struct wide *w, const struct sl_word_box *b)
 {
 	struct sl_emit *e = &w->cg->e;
-	uint32_t words = box_words(b);
+	uint32_t words = sl_word_box_words(b);
 	bool first = true;
 
 	sl_emit_safe_point(e);
@@ -246,15 +238,13 @@ static bool branch_wide_box(struct sl_cg *cg, enum sl_field field, struct sl_ise
 	struct sl_word_box boxes[SL_WORD_BOXES_MAX], *b = &boxes[0];
 	struct sl_emit *e = &cg->e;
 	uint32_t words;
-	unsigned last = 0;
+	unsigned last;
 	sl_label out;
 
 	if (set.n != 1 || sl_iset_word_boxes(set.iv[0].lo, set.iv[0].hi, boxes) != 1)
 		return false;
-	words = box_words(b);
-	for (unsigned i = 0; i < SL_WORDS_128; i++)
-		if (words & (1u << i))
-			last = i;
+	words = sl_word_box_words(b);
+	last = 31 - (unsigned)__builtin_clz(words); /* the last word tested */
 	out = when_in ? sl_emit_new_label(e) : target;
 	for (unsigned i = 0; i < SL_WORDS_128; i++) {
 		if (!(words & (1u << i)))
@@ -282,8 +272,7 @@ void sl_cg_branch(struct sl_cg *cg, enum sl_field field, struct sl_iset set, boo
 		branch_narrow(cg, field, set, when_in, target, SL_R1, true);
 		return;
 	}
-	if (sl_cg_set_cost(cg, field, set) == UINT32_MAX &&
-	    branch_wide_box(cg, field, set, when_in, target))
+	if (!sl_cg_set_wanted(cg, field, set) && branch_wide_box(cg, field, set, when_in, target))
 		return;
 	emit_wide(cg, field, set, SL_R6);
 	sl_emit_jmp_imm(&cg->e, when_in ? BPF_JSGE : BPF_JSLT, SL_R6, 0, target);
@@ -291,19 +280,8 @@ void sl_cg_branch(struct sl_cg *cg, enum sl_field field, struct sl_iset set, boo
 
 uint32_t sl_cg_wide_words(const struct sl_cg *cg, enum sl_field field, struct sl_iset set)
 {
-	struct sl_word_box boxes[SL_WORD_BOXES_MAX];
-	uint32_t words = 0;
-
 	/* A table search reads every word (codegen_set.c). */
-	if (sl_cg_set_wanted(cg, field, set))
-		return (1u << SL_WORDS_128) - 1;
-	for (uint32_t i = 0; i < set.n; i++) {
-		unsigned n = sl_iset_word_boxes(set.iv[i].lo, set.iv[i].hi, boxes);
-
-		for (unsigned k = 0; k < n; k++)
-			words |= box_words(&boxes[k]);
-	}
-	return words;
+	return sl_cg_set_wanted(cg, field, set) ? (1u << SL_WORDS_128) - 1 : sl_iset_words(set);
 }
 
 uint32_t sl_cg_branch_cost(const struct sl_cg *cg, enum sl_field field, struct sl_iset set)

@@ -627,13 +627,42 @@ static void fast_l2_fields(struct parse *p, bool ethernet, int32_t proto)
 	}
 }
 
+/*
+ * R3 holds the L3 protocol as loaded (raw16), the packet pointers are loaded
+ * and `checked` bytes from R7 known present: IPv4 or IPv6 at R7 + l3, after
+ * an Ethernet header when l3 > 0 (else cgroup_skb's bare IP header).
+ */
+static void fast_ip(struct parse *p, bool ip4, bool ip6, int16_t l3, int32_t checked)
+{
+	sl_label l_ip6 = sl_emit_new_label(p->e);
+	uint64_t at_l2 = p->written;
+
+	if (ip6)
+		sl_emit_jmp_imm(p->e, BPF_JEQ, SL_R3, raw16(SL_ETH_P_IPV6), l_ip6);
+	if (ip4) {
+		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, raw16(SL_ETH_P_IP), p->slow);
+		if (checked < l3 + 20)
+			check(p, SL_R7, l3 + 20, p->slow);
+		fast_l2_fields(p, l3 > 0, SL_ETH_P_IP);
+		fast_ip4(p, l3);
+	} else {
+		sl_emit_ja(p->e, p->slow);
+	}
+	sl_emit_bind(p->e, l_ip6);
+	if (!ip6)
+		return;
+	p->written = at_l2;
+	check(p, SL_R7, l3 + 40, p->slow);
+	fast_l2_fields(p, l3 > 0, SL_ETH_P_IPV6);
+	fast_ip6(p, l3);
+}
+
 /* Ethernet without VLAN tag carrying IPv4 or IPv6 (XDP, TC). */
 static void fast_l2(struct parse *p, bool ip4, bool ip6)
 {
 	bool tc = p->cg->hook == SL_HOOK_TC_INGRESS || p->cg->hook == SL_HOOK_TC_EGRESS;
-	sl_label l_ip6 = sl_emit_new_label(p->e);
-	uint64_t at_l2 = p->written;
 
+	/* Ethernet and the shorter IP header in one check. */
 	check(p, SL_R7, 14 + 20, p->slow);
 	if (tc && needs(p, F(VLAN_ID))) {
 		/* The outer tag in skb metadata is `vlan id`: the general parse has it. */
@@ -641,50 +670,15 @@ static void fast_l2(struct parse *p, bool ip4, bool ip6)
 		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R1, 0, p->slow);
 	}
 	emit(p, SL_LDX(BPF_H, SL_R3, SL_R7, 12));
-	if (ip6)
-		sl_emit_jmp_imm(p->e, BPF_JEQ, SL_R3, raw16(SL_ETH_P_IPV6), l_ip6);
-	if (ip4) {
-		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, raw16(SL_ETH_P_IP), p->slow);
-		fast_l2_fields(p, true, SL_ETH_P_IP);
-		fast_ip4(p, 14);
-	} else {
-		sl_emit_ja(p->e, p->slow);
-	}
-	sl_emit_bind(p->e, l_ip6);
-	if (!ip6)
-		return;
-	p->written = at_l2;
-	check(p, SL_R7, 14 + 40, p->slow);
-	fast_l2_fields(p, true, SL_ETH_P_IPV6);
-	fast_ip6(p, 14);
+	fast_ip(p, ip4, ip6, 14, 14 + 20);
 }
 
 /* cgroup_skb: skb->protocol says IPv4 or IPv6 and the packet starts with its header. */
 static void fast_bare_ip(struct parse *p, bool ip4, bool ip6)
 {
-	sl_label l_ip6 = sl_emit_new_label(p->e);
-	uint64_t at_l2 = p->written;
-
 	emit(p, SL_LDX(BPF_W, SL_R3, SL_R6, offsetof(struct __sk_buff, protocol)));
-	if (ip6)
-		sl_emit_jmp_imm(p->e, BPF_JEQ, SL_R3, raw16(SL_ETH_P_IPV6), l_ip6);
-	if (ip4) {
-		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, raw16(SL_ETH_P_IP), p->slow);
-		load_packet_pointers(p);
-		check(p, SL_R7, 20, p->slow);
-		fast_l2_fields(p, false, SL_ETH_P_IP);
-		fast_ip4(p, 0);
-	} else {
-		sl_emit_ja(p->e, p->slow);
-	}
-	sl_emit_bind(p->e, l_ip6);
-	if (!ip6)
-		return;
-	p->written = at_l2;
 	load_packet_pointers(p);
-	check(p, SL_R7, 40, p->slow);
-	fast_l2_fields(p, false, SL_ETH_P_IPV6);
-	fast_ip6(p, 0);
+	fast_ip(p, ip4, ip6, 0, 0);
 }
 
 static uint64_t needed_fields(const struct sl_cg *cg)

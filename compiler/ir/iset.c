@@ -395,12 +395,23 @@ unsigned sl_iset_word_boxes(sl_u128 lo, sl_u128 hi, struct sl_word_box out[SL_WO
 	return s.n;
 }
 
-uint32_t sl_word_box_tested(const struct sl_word_box *b)
+uint32_t sl_word_box_words(const struct sl_word_box *b)
 {
 	uint32_t words = 0;
 
 	for (unsigned w = 0; w < SL_WORDS_128; w++)
 		if (b->lo[w] != 0 || b->hi[w] != UINT32_MAX)
 			words |= 1u << w;
+	return words ? words : 1;
+}
+
+uint32_t sl_iset_words(struct sl_iset x)
+{
+	struct sl_word_box boxes[SL_WORD_BOXES_MAX];
+	uint32_t words = 0;
+
+	for (uint32_t i = 0; i < x.n; i++)
+		for (unsigned k = 0, n = sl_iset_word_boxes(x.iv[i].lo, x.iv[i].hi, boxes); k < n; k++)
+			words |= sl_word_box_words(&boxes[k]);
 	return words;
 }

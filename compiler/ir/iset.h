@@ -37,8 +37,13 @@ struct sl_word_box {
 
 /* The disjoint boxes whose union is [lo, hi] (lo <= hi), in out[]; returns how many (>= 1). */
 unsigned sl_iset_word_boxes(sl_u128 lo, sl_u128 hi, struct sl_word_box out[SL_WORD_BOXES_MAX]);
-/* Words the box tests: bit w when word w is not free (0..2^32-1); 0 for the whole space. */
-uint32_t sl_word_box_tested(const struct sl_word_box *b);
+/*
+ * Words a test of the box reads: bit w when word w is not free (0..2^32-1),
+ * and word 0 when every word is free (the address must still be present).
+ */
+uint32_t sl_word_box_words(const struct sl_word_box *b);
+/* The union of sl_word_box_words() over the word boxes of every interval of x. */
+uint32_t sl_iset_words(struct sl_iset x);
 
 /* Implemented in iset.c; each documented there. */
 struct sl_iset sl_iset_empty(void);

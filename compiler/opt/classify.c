@@ -187,26 +187,6 @@ static int hoist(const struct sl_ir_rule *rules, uint32_t n, struct sl_cls_probl
 	return 0;
 }
 
-/* Words of a box of a 128-bit predicate that it tests: not free, or word 0 when all are. */
-static uint32_t box_words(const struct sl_word_box *b)
-{
-	uint32_t words = sl_word_box_tested(b);
-
-	return words ? words : 1;
-}
-
-/* The words of a 128-bit field that some box of the predicate tests. */
-static uint32_t pred_words(const struct sl_ir_pred *p)
-{
-	struct sl_word_box b[SL_WORD_BOXES_MAX];
-	uint32_t words = 0;
-
-	for (uint32_t i = 0; i < p->set.n; i++)
-		for (unsigned k = 0, n = interval_boxes(p, i, b); k < n; k++)
-			words |= box_words(&b[k]);
-	return words;
-}
-
 /*
  * A dimension per field the rules test, or per word of a 128-bit field that
  * some box tests (a /64 prefix leaves words 2 and 3 alone: no dimensions).
@@ -215,7 +195,6 @@ static int choose_dims(const struct sl_ir_rule *rules, uint32_t n, const bool *h
 		       struct sl_cls_problem *p, int (*dim_of)[SL_WORDS_128])
 {
 	uint32_t words[SL_FIELD_COUNT] = { 0 };
-	int err = 0;
 
 	for (uint32_t i = 0; i < n; i++)
 		for (uint32_t k = 0; k < rules[i].npreds && !sl_cls_rule_counts_only(&rules[i]); k++) {
@@ -223,28 +202,24 @@ static int choose_dims(const struct sl_ir_rule *rules, uint32_t n, const bool *h
 
 			if (!hoisted[pred->field])
 				words[dim_field(&rules[i], pred->field)] |=
-					is_wide(pred->field) ? pred_words(pred) : 1;
+					is_wide(pred->field) ? sl_iset_words(pred->set) : 1;
 		}
 	p->prob.ndims = 0;
-	for (unsigned f = 0; f < SL_FIELD_COUNT && !err; f++) {
+	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
 		unsigned bits = is_wide((enum sl_field)f) ? 32 : sl_field_info((enum sl_field)f)->bits;
 
 		for (unsigned w = 0; w < SL_WORDS_128; w++) {
 			dim_of[f][w] = -1;
-			if (!(words[f] & (1u << w)) || err)
+			if (!(words[f] & (1u << w)))
 				continue;
+			if (p->prob.ndims == SL_DT_MAX_DIMS)
+				return -E2BIG;
 			dim_of[f][w] = (int)p->prob.ndims;
-			if (p->prob.ndims == SL_DT_MAX_DIMS) {
-				err = -E2BIG;
-				continue;
-			}
 			p->field[p->prob.ndims] = (enum sl_field)f;
 			p->word[p->prob.ndims] = (uint8_t)w;
 			p->prob.bits[p->prob.ndims++] = bits;
 		}
 	}
-	if (err)
-		return err;
 	/* Every rule tests the same: the first one always wins, straight code says it best. */
 	return p->prob.ndims ? 0 : -E2BIG;
 }
@@ -308,8 +283,7 @@ static void pos_put(const struct pred_pos *q, uint64_t *lo, uint64_t *hi, uint32
 		*need |= 1u << q->dim[0];
 		return;
 	}
-	/* A free word is no test; a free address still needs the field present (word 0). */
-	words = box_words(b);
+	words = sl_word_box_words(b);
 	for (unsigned w = 0; w < SL_WORDS_128; w++) {
 		if (!(words & (1u << w)))
 			continue;

@@ -385,16 +385,23 @@ static int build_children(struct builder *b, size_t slot, const struct region *r
 	return 0;
 }
 
+/* Prune a node's boxes (*n) and note its depth: true when it is a leaf (few boxes, or deep). */
+static bool stays_leaf(struct builder *b, const struct region *r, uint32_t *list, uint32_t *n,
+		       unsigned depth, unsigned max_depth)
+{
+	*n = prune(b, r, list, *n);
+	if (depth > b->tree->depth)
+		b->tree->depth = depth;
+	return *n <= b->par->binth || depth >= max_depth;
+}
+
 static int build_node(struct builder *b, size_t slot, const struct region *r, uint32_t *list,
 		      uint32_t n, unsigned depth)
 {
 	struct cut c;
 	int err;
 
-	n = prune(b, r, list, n);
-	if (depth > b->tree->depth)
-		b->tree->depth = depth;
-	if (n <= b->par->binth || depth >= SL_DT_MAX_DEPTH)
+	if (stays_leaf(b, r, list, &n, depth, SL_DT_MAX_DEPTH))
 		return make_leaf(b, slot, list, n);
 	err = choose_cut(b, r, list, n, &c);
 	if (err)
@@ -483,10 +490,7 @@ static int build_split_node(struct builder *b, size_t slot, const struct region 
 	size_t base;
 	int err;
 
-	n = prune(b, r, list, n);
-	if (depth > b->tree->depth)
-		b->tree->depth = depth;
-	if (n <= b->par->binth || depth >= SL_DT_MAX_SPLIT_DEPTH)
+	if (stays_leaf(b, r, list, &n, depth, SL_DT_MAX_SPLIT_DEPTH))
 		return make_leaf(b, slot, list, n);
 	err = choose_split(b, r, list, n, &s);
 	if (err)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "iset.h"
+#include "../wide_random.h"
 
 #define MAX128 (~(sl_u128)0)
 #define DOM 256
@@ -294,50 +295,6 @@ static void edges_of_128_bits(void **state)
 
 /* ---- 128-bit intervals as word boxes ---- */
 
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-/* A word of an address: the edges of a word's range are where splits go wrong. */
-static uint32_t random_word(uint64_t *s)
-{
-	static const uint32_t edges[] = { 0, 1, 2, 0x7fffffff, 0x80000000, UINT32_MAX - 1, UINT32_MAX };
-
-	return rnd(s) % 3 ? edges[rnd(s) % (sizeof(edges) / sizeof(edges[0]))] : (uint32_t)rnd(s);
-}
-
-static sl_u128 random_address(uint64_t *s)
-{
-	sl_u128 v = 0;
-
-	for (int w = 0; w < 4; w++)
-		v = v << 32 | random_word(s);
-	return v;
-}
-
-/* A prefix, a range within one /96, or any range. */
-static struct sl_interval random_wide_interval(uint64_t *s)
-{
-	sl_u128 x = random_address(s), y;
-	unsigned len = (unsigned)(rnd(s) % 129);
-
-	switch (rnd(s) % 3) {
-	case 0:
-		y = len == 128 ? 0 : ~(sl_u128)0 >> len;
-		return (struct sl_interval){ x & ~y, x | y };
-	case 1:
-		y = x + rnd(s) % 1000;
-		break;
-	default:
-		y = random_address(s);
-	}
-	return x <= y ? (struct sl_interval){ x, y } : (struct sl_interval){ y, x };
-}
-
 static bool in_word_box(const struct sl_word_box *b, sl_u128 v)
 {
 	for (unsigned w = 0; w < SL_WORDS_128; w++) {
@@ -381,6 +338,22 @@ static void wide_intervals_become_disjoint_word_boxes(void **state)
 	assert_int_equal(sl_iset_word_boxes(1, ~(sl_u128)0 - 1, (struct sl_word_box[7]){ 0 }), 7);
 }
 
+/* The words tests read: those a box constrains, word 0 for the whole space. */
+static void words_read_by_a_set(void **state)
+{
+	struct sl_arena *a = *state;
+	sl_u128 net = (sl_u128)0x20010db8u << 96;
+
+	assert_int_equal(sl_iset_words(sl_iset_prefix(a, net, 64, 128)), 0x3);
+	assert_int_equal(sl_iset_words(sl_iset_prefix(a, net, 32, 128)), 0x1);
+	assert_int_equal(sl_iset_words(sl_iset_range(a, 0, MAX128)), 0x1);
+	assert_int_equal(sl_iset_words(sl_iset_prefix(a, net | 1, 128, 128)), 0xf);
+	assert_int_equal(sl_iset_words(sl_iset_union(a, sl_iset_prefix(a, net, 48, 128),
+						     sl_iset_prefix(a, 5, 128, 128))),
+			 0xf);
+	assert_int_equal(sl_iset_words(sl_iset_empty()), 0);
+}
+
 static void results_are_not_aliased_into_inputs(void **state)
 {
 	struct sl_arena *a = *state;
@@ -404,6 +377,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(edges_of_128_bits, setup, teardown),
 		cmocka_unit_test_setup_teardown(results_are_not_aliased_into_inputs, setup, teardown),
 		cmocka_unit_test(wide_intervals_become_disjoint_word_boxes),
+		cmocka_unit_test_setup_teardown(words_read_by_a_set, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

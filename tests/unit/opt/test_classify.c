@@ -17,6 +17,7 @@
 #include "arena.h"
 #include "classify.h"
 #include "util.h"
+#include "../wide_random.h"
 
 /* The fields rules test (the first one is the shared one): IPv4 and IPv6 (4 dimensions each). */
 static const enum sl_field fields_ip[] = {
@@ -41,53 +42,9 @@ struct field_list {
 };
 #define FIELD_LIST(a) ((struct field_list){ a, SL_ARRAY_SIZE(a) })
 
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static sl_u128 field_max(enum sl_field f)
 {
 	return sl_field_max(f);
-}
-
-/* A word of an address: the edges of a word's range are where splits go wrong. */
-static uint32_t random_word(uint64_t *s)
-{
-	static const uint32_t edges[] = { 0, 1, 2, 0x7fffffff, 0x80000000, UINT32_MAX - 1, UINT32_MAX };
-
-	return rnd(s) % 3 ? edges[rnd(s) % SL_ARRAY_SIZE(edges)] : (uint32_t)rnd(s);
-}
-
-static sl_u128 random_address(uint64_t *s)
-{
-	sl_u128 v = 0;
-
-	for (int w = 0; w < 4; w++)
-		v = v << 32 | random_word(s);
-	return v;
-}
-
-/* A prefix, a range within one /96, or any range: what the word boxes must get right. */
-static struct sl_interval random_wide_interval(uint64_t *s)
-{
-	sl_u128 x = random_address(s), y;
-	unsigned len = (unsigned)(rnd(s) % 129);
-
-	switch (rnd(s) % 3) {
-	case 0:
-		y = len == 128 ? 0 : ~(sl_u128)0 >> len;
-		return (struct sl_interval){ x & ~y, x | y };
-	case 1:
-		y = x + rnd(s) % 1000;
-		break;
-	default:
-		y = random_address(s);
-	}
-	return x <= y ? (struct sl_interval){ x, y } : (struct sl_interval){ y, x };
 }
 
 static struct sl_iset random_set(struct sl_arena *a, enum sl_field f, uint64_t *s)
