@@ -68,4 +68,20 @@ clang -O2 -target bpf -c "$src/bench/bpf/empty.bpf.c" -o "$out/empty.o"
 grep -q ',always-pass,wrong-verdicts,.*,FAILED,[1-9][0-9]*,,,,,,,,,' "$out/guard.csv" ||
 	fail "the guard let a wrong object through: $(cat "$out/guard.csv")"
 grep -q MISMATCH "$out/guard.log" || fail "the guard did not name a mismatching packet"
+
+# A probe is timed without the guard, and says so; the probes build and load.
+for p in PARSE HASH; do
+	clang -O2 -g -target bpf "-DPROBE_$p" -c "$src/bench/bpf/probe.bpf.c" -o "$out/probe-$p.o" ||
+		fail "bench/bpf/probe.bpf.c does not build with -DPROBE_$p"
+done
+"$build/bench/sluice-bench" measure --rules "$cbdir/acl1_1000" -n 10 \
+	--trace "$cbdir/acl1_1000_trace" --set acl1 --rounds 1 --budget 0.1 --csv "$out/probe.csv" \
+	--probe always-pass --probe parse --probe hash "floor:$out/empty.o" \
+	"always-pass:$out/empty.o" "parse:$out/probe-PARSE.o" "hash:$out/probe-HASH.o" \
+	2>"$out/probe.log" || fail "measure with probes failed"
+for p in always-pass parse hash; do
+	r=$(grep ",$p,ok," "$out/probe.csv") || fail "probe $p was not timed: $(cat "$out/probe.csv")"
+	[ "$(field "$r" 16)" = n/a ] && [ -n "$(field "$r" 21)" ] || fail "probe $p: $r"
+	echo "$r" | grep -q 'probe: a lower bound' || fail "probe $p's row does not say it is a probe: $r"
+done
 echo "ok: bench harness smoke test"
