@@ -123,6 +123,12 @@ struct sl_codegen_opts {
 	bool record_decisions;
 	enum sl_classifier_mode classifier;
 	enum sl_set_lookup set_lookup;
+	/*
+	 * Largest classifier table (bytes) a table walk may build; 0: the
+	 * kernel's limit, SL_TW_TABLE_MAX. Tests lower it to make runs whose
+	 * tables do not fit (cut in two) from small policies.
+	 */
+	size_t table_max;
 };
 
 /* Code generation: one program per IR table. Allocated in `arena`. Returns 0 or -errno. */

@@ -127,7 +127,8 @@ static size_t tables_size(const struct sl_dt *dt)
 	return n;
 }
 
-static int build_tree(const struct sl_cls_problem *p, size_t budget, struct sl_dt **dt)
+static int build_tree(const struct sl_cls_problem *p, size_t table_max, size_t budget,
+		      struct sl_dt **dt)
 {
 	struct sl_dt_params par;
 	int err;
@@ -137,7 +138,7 @@ static int build_tree(const struct sl_cls_problem *p, size_t budget, struct sl_d
 	/* A tree whose tables do not fit gets less space per node: deeper, but a tree. */
 	par.min_spfac = 1.5;
 	par.max_trees = SL_TW_MAX_TREES;
-	par.max_bytes = SL_TW_TABLE_MAX - SL_TW_LIST_PAD(par.max_leaf);
+	par.max_bytes = table_max - SL_TW_LIST_PAD(par.max_leaf);
 	err = sl_dt_build(&p->prob, &par, dt);
 	if (!err && tables_size(*dt) > budget) {
 		sl_dt_free(*dt);
@@ -162,6 +163,41 @@ static void emit_hoisted(struct sl_cg *cg, const struct sl_cls_problem *p, sl_la
 	if (!cg->decided.used) {
 		cg->decided.label = sl_emit_new_label(e);
 		cg->decided.used = true;
+	}
+}
+
+/*
+ * The carriers of pinned words (classify.h: struct sl_cls_pin), without a
+ * branch: the carrier word's slot, OR-ed with SL_CG_ABSENT unless the
+ * packet's pinned words hold the value (a field the packet lacks has
+ * SL_CG_ABSENT in every slot, which no value equals). Stored where the
+ * walk reads the carrier's value (in->value_off).
+ */
+static void emit_pins(struct sl_cg *cg, const struct sl_cls_problem *p, const struct sl_tw_input *in)
+{
+	struct sl_emit *e = &cg->e;
+
+	for (uint32_t i = 0; i < p->npins; i++) {
+		const struct sl_cls_pin *pin = &p->pin[i];
+		enum sl_field f = p->field[pin->carrier];
+
+		sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_FP, sl_cg_slot(cg, f, p->word[pin->carrier])));
+		sl_emit(e, SL_MOV64_IMM(SL_R2, 0));
+		for (unsigned w = 0; w < pin->nwords; w++) {
+			sl_emit(e, SL_LDX(BPF_DW, SL_R3, SL_FP, sl_cg_slot(cg, f, w)));
+			sl_emit_mov_const(e, SL_R4, pin->value[w]);
+			sl_emit(e, SL_ALU64_REG(BPF_XOR, SL_R3, SL_R4));
+			sl_emit(e, SL_ALU64_REG(BPF_OR, SL_R2, SL_R3));
+		}
+		/* R2 = all ones when some word differs (R2 < 2^63: x | -x has the sign bit) */
+		sl_emit(e, SL_MOV64_REG(SL_R3, SL_R2));
+		sl_emit(e, SL_ALU64_IMM(BPF_NEG, SL_R3, 0));
+		sl_emit(e, SL_ALU64_REG(BPF_OR, SL_R2, SL_R3));
+		sl_emit(e, SL_ALU64_IMM(BPF_ARSH, SL_R2, 63));
+		sl_emit_mov_const(e, SL_R3, SL_CG_ABSENT);
+		sl_emit(e, SL_ALU64_REG(BPF_AND, SL_R2, SL_R3));
+		sl_emit(e, SL_ALU64_REG(BPF_OR, SL_R1, SL_R2));
+		sl_emit(e, SL_STX(BPF_DW, SL_FP, SL_R1, in->value_off[pin->carrier][0]));
 	}
 }
 
@@ -228,6 +264,7 @@ static void emit_code(struct sl_cg *cg, const struct sl_cls_problem *p, const st
 				  .box_loc = box_locs(cg, p, rules, n) };
 
 	emit_hoisted(cg, p, end);
+	emit_pins(cg, p, in);
 	sl_ct_emit(e, dt, &p->prob, &ci, cg->decided.label, end, SIZE_MAX, NULL);
 	if (p->nposts)
 		emit_posts(cg, p, end);
@@ -241,6 +278,7 @@ static void emit_segment(struct sl_cg *cg, const struct sl_cls_problem *p, const
 	sl_label end = sl_emit_new_label(e);
 
 	emit_hoisted(cg, p, end);
+	emit_pins(cg, p, in);
 	if (p->nposts) {
 		sl_label none = sl_emit_new_label(e);
 
@@ -439,6 +477,8 @@ static int plan_trees(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t fi
 		      struct sl_tw_plan *plan)
 {
 	size_t used = rodata_used(cg->obj);
+	size_t table_max = cg->opts->table_max ? sl_min(cg->opts->table_max, SL_TW_TABLE_MAX) :
+						 SL_TW_TABLE_MAX;
 	int err;
 
 	if (used >= TOTAL_MAX)
@@ -447,7 +487,7 @@ static int plan_trees(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t fi
 		err = sl_cls_problem(&c->rules[first], plan->n, &plan->p);
 		if (err)
 			return err;
-		err = build_tree(&plan->p, TOTAL_MAX - used, &plan->dt);
+		err = build_tree(&plan->p, table_max, TOTAL_MAX - used, &plan->dt);
 		if (err != -E2BIG || !shorter_segment(c, first, plan->n))
 			return err;
 		plan->n = shorter_segment(c, first, plan->n);
@@ -459,17 +499,25 @@ static int plan_trees(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t fi
 static int plan_walk(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first,
 		     struct sl_tw_plan *plan)
 {
-	int err, scratch;
+	int err, scratch, carriers;
 	uint32_t n;
 
 	err = plan_trees(cg, c, first, plan);
 	if (err)
 		return err;
 	n = plan->n;
-	scratch = lowest_slot(cg) - SL_TW_SCRATCH(plan->p.prob.ndims);
+	/* below codegen's slots: the carriers' values (emit_pins), then the walk's scratch */
+	carriers = lowest_slot(cg) - 8 * (int)plan->p.npins;
+	scratch = carriers - SL_TW_SCRATCH(plan->p.prob.ndims);
+	if (carriers < -STACK_SIZE)
+		return -E2BIG;
 	for (unsigned d = 0; d < plan->p.prob.ndims; d++)
 		if (!value_slots(cg, plan->p.field[d], plan->p.word[d], &plan->in, d))
 			return -E2BIG; /* cannot happen: every tested field is parsed */
+	for (uint32_t i = 0; i < plan->p.npins; i++) {
+		plan->in.value_off[plan->p.pin[i].carrier][0] = (int16_t)(carriers + 8 * (int)i);
+		plan->in.nslots[plan->p.pin[i].carrier] = 1;
+	}
 	plan->in.scratch_off = (int16_t)scratch;
 	plan->code = code_wanted(cg, plan, n);
 	if (plan->code)

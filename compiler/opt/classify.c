@@ -188,13 +188,80 @@ static int hoist(const struct sl_ir_rule *rules, uint32_t n, struct sl_cls_probl
 }
 
 /*
+ * How many leading 32-bit words every interval of every non-counting rule's
+ * predicate on f shares, with their values in *lo (0: none, or no rule
+ * tests f).
+ */
+static unsigned shared_words(const struct sl_ir_rule *rules, uint32_t n, enum sl_field f,
+			     sl_u128 *lo)
+{
+	sl_u128 hi = 0;
+	bool any = false;
+	unsigned words = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct sl_ir_pred *q = find_pred(&rules[i], f);
+
+		if (!q || sl_cls_rule_counts_only(&rules[i]))
+			continue;
+		for (uint32_t j = 0; j < q->set.n; j++) {
+			*lo = any ? sl_min(*lo, q->set.iv[j].lo) : q->set.iv[j].lo;
+			hi = any ? sl_max(hi, q->set.iv[j].hi) : q->set.iv[j].hi;
+			any = true;
+		}
+	}
+	/* Every address between lo and hi has the words lo and hi agree on. */
+	while (any && words < SL_WORDS_128 && !((*lo ^ hi) >> (96 - 32 * words)))
+		words++;
+	return words;
+}
+
+/*
+ * The pinned words of each 128-bit field (struct sl_cls_pin), where leaving
+ * them out saves a dimension and the next word is tested anyway (the
+ * carrier): words[f] gets the words that stay. Why the
+ * answer is the same: a box that tests f matches only packets whose pinned
+ * words hold the value, and only those see the carrier present; a box that
+ * does not test f never looks at the carrier.
+ */
+static int pin_words(const struct sl_ir_rule *rules, uint32_t n, const bool *hoisted,
+		     uint32_t *words, struct sl_cls_problem *p, unsigned *carrier_word)
+{
+	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
+		unsigned k = SL_WORDS_128;
+		uint32_t stay;
+		sl_u128 lo = 0;
+
+		carrier_word[f] = SL_WORDS_128;
+		if (!is_wide((enum sl_field)f) || hoisted[f] || !words[f])
+			continue;
+		k = sl_min(shared_words(rules, n, (enum sl_field)f, &lo), SL_WORDS_128 - 1);
+		stay = words[f] & ~((1u << k) - 1);
+		/* The carrier must be a word some box tests: only those does codegen parse. */
+		if (!k || !(words[f] & (1u << k)) || stay == words[f])
+			continue;
+		if (p->npins == SL_CLS_MAX_PINS)
+			return -E2BIG;
+		p->pin[p->npins].nwords = k;
+		for (unsigned w = 0; w < k; w++)
+			p->pin[p->npins].value[w] = (uint32_t)(lo >> (96 - 32 * w));
+		p->npins++;
+		words[f] = stay;
+		carrier_word[f] = k;
+	}
+	return 0;
+}
+
+/*
  * A dimension per field the rules test, or per word of a 128-bit field that
  * some box tests (a /64 prefix leaves words 2 and 3 alone: no dimensions).
  */
 static int choose_dims(const struct sl_ir_rule *rules, uint32_t n, const bool *hoisted,
-		       struct sl_cls_problem *p, int (*dim_of)[SL_WORDS_128])
+		       struct sl_cls_problem *p, int (*dim_of)[SL_WORDS_128], int *carrier)
 {
 	uint32_t words[SL_FIELD_COUNT] = { 0 };
+	unsigned carrier_word[SL_FIELD_COUNT], pin = 0;
+	int err;
 
 	for (uint32_t i = 0; i < n; i++)
 		for (uint32_t k = 0; k < rules[i].npreds && !sl_cls_rule_counts_only(&rules[i]); k++) {
@@ -204,6 +271,9 @@ static int choose_dims(const struct sl_ir_rule *rules, uint32_t n, const bool *h
 				words[dim_field(&rules[i], pred->field)] |=
 					is_wide(pred->field) ? sl_iset_words(pred->set) : 1;
 		}
+	err = pin_words(rules, n, hoisted, words, p, carrier_word);
+	if (err)
+		return err;
 	p->prob.ndims = 0;
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
 		unsigned bits = is_wide((enum sl_field)f) ? 32 : sl_field_info((enum sl_field)f)->bits;
@@ -215,11 +285,15 @@ static int choose_dims(const struct sl_ir_rule *rules, uint32_t n, const bool *h
 			if (p->prob.ndims == SL_DT_MAX_DIMS)
 				return -E2BIG;
 			dim_of[f][w] = (int)p->prob.ndims;
+			if (w == carrier_word[f])
+				p->pin[pin++].carrier = p->prob.ndims;
 			p->field[p->prob.ndims] = (enum sl_field)f;
 			p->word[p->prob.ndims] = (uint8_t)w;
 			p->prob.bits[p->prob.ndims++] = bits;
 		}
 	}
+	for (unsigned f = 0; f < SL_FIELD_COUNT; f++)
+		carrier[f] = carrier_word[f] < SL_WORDS_128 ? dim_of[f][carrier_word[f]] : -1;
 	/* Every rule tests the same: the first one always wins, straight code says it best. */
 	return p->prob.ndims ? 0 : -E2BIG;
 }
@@ -248,7 +322,8 @@ static int grow_boxes(struct sl_cls_problem *p, size_t need)
 /* Where the odometer of expand_rule() stands on one predicate: interval, then its word box. */
 struct pred_pos {
 	const struct sl_ir_pred *pred;
-	const int *dim;	   /* per word (one for a narrow field): its dimension, or -1 */
+	const int *dim;	   /* per word (one for a narrow field): its dimension, or -1 (pinned) */
+	int carrier;	   /* a 128-bit field with pinned words: the carrier's dimension, else -1 */
 	uint32_t iv;	   /* interval */
 	unsigned box, nbox; /* word box of a 128-bit interval */
 	struct sl_word_box boxes[SL_WORD_BOXES_MAX];
@@ -285,17 +360,23 @@ static void pos_put(const struct pred_pos *q, uint64_t *lo, uint64_t *hi, uint32
 	}
 	words = sl_word_box_words(b);
 	for (unsigned w = 0; w < SL_WORDS_128; w++) {
-		if (!(words & (1u << w)))
+		if (!(words & (1u << w)) || q->dim[w] < 0)
 			continue;
 		lo[q->dim[w]] = b->lo[w];
 		hi[q->dim[w]] = b->hi[w];
 		*need |= 1u << q->dim[w];
 	}
+	if (q->carrier >= 0 && !(*need & (1u << q->carrier))) { /* it tested pinned words only */
+		lo[q->carrier] = 0;
+		hi[q->carrier] = UINT32_MAX;
+		*need |= 1u << q->carrier;
+	}
 }
 
 /* The cross product of the rule's alternatives (intervals, word boxes), one box each. */
 static void expand_rule(const struct sl_ir_rule *r, const bool *hoisted,
-			int (*dim_of)[SL_WORDS_128], struct sl_cls_problem *p, uint32_t *nboxes)
+			int (*dim_of)[SL_WORDS_128], const int *carrier, struct sl_cls_problem *p,
+			uint32_t *nboxes)
 {
 	struct pred_pos pos[SL_DT_MAX_DIMS];
 	unsigned nd = p->prob.ndims, np = 0;
@@ -305,6 +386,7 @@ static void expand_rule(const struct sl_ir_rule *r, const bool *hoisted,
 		if (!hoisted[r->preds[k].field]) {
 			pos[np].pred = &r->preds[k];
 			pos[np].dim = dim_of[dim_field(r, r->preds[k].field)];
+			pos[np].carrier = carrier[r->preds[k].field];
 			pos_enter(&pos[np++], 0);
 		}
 	for (;;) {
@@ -329,7 +411,7 @@ int sl_cls_problem(const struct sl_ir_rule *rules, uint32_t n, struct sl_cls_pro
 {
 	struct sl_cls_problem p = { 0 };
 	bool hoisted[SL_FIELD_COUNT] = { false };
-	int dim_of[SL_FIELD_COUNT][SL_WORDS_128];
+	int dim_of[SL_FIELD_COUNT][SL_WORDS_128], carrier[SL_FIELD_COUNT];
 	uint64_t total = 0;
 	uint32_t nboxes = 0;
 	int err;
@@ -339,7 +421,7 @@ int sl_cls_problem(const struct sl_ir_rule *rules, uint32_t n, struct sl_cls_pro
 		return -EINVAL;
 	err = hoist(rules, n, &p, hoisted);
 	if (!err)
-		err = choose_dims(rules, n, hoisted, &p, dim_of);
+		err = choose_dims(rules, n, hoisted, &p, dim_of, carrier);
 	for (uint32_t i = 0; i < n && !err; i++) {
 		uint64_t b = boxes_of(&rules[i], hoisted);
 
@@ -366,7 +448,7 @@ int sl_cls_problem(const struct sl_ir_rule *rules, uint32_t n, struct sl_cls_pro
 		if (sl_cls_rule_counts_only(&rules[i]))
 			p.posts[post++] = (struct sl_cls_post){ &rules[i], nboxes };
 		else
-			expand_rule(&rules[i], hoisted, dim_of, &p, &nboxes);
+			expand_rule(&rules[i], hoisted, dim_of, carrier, &p, &nboxes);
 	}
 	p.prob.nboxes = nboxes;
 	p.prob.lo = p.lo;

@@ -13,6 +13,8 @@
  *
  * Predicates every rule of a segment shares word for word (typically the
  * implied `meta protocol ip`) are hoisted: tested once before the walk.
+ * Leading words of an IPv6 address that every rule testing it pins to one
+ * value are not dimensions either (struct sl_cls_pin).
  * The others become dimensions; a rule whose predicates hold several
  * intervals becomes several boxes (their cross product), in rule order.
  */
@@ -68,6 +70,24 @@ struct sl_cls_post {
 	uint32_t boxes_before;
 };
 
+/*
+ * Leading words of a 128-bit field that every box testing the field pins to
+ * one value (2001:db8 in an ACL of one allocation) tell no box apart: as
+ * dimensions they would cost a key each and 8 bytes of every box record.
+ * They are left out, and the field's next word, dimension `carrier`, stands
+ * for them: every box that tests the field constrains the carrier (the whole
+ * word when it tested only pinned words), and the walk's key for the carrier
+ * is the word's slot only when the packet's pinned words hold `value`, else
+ * "absent" (classify.c says why the answer is the same).
+ */
+struct sl_cls_pin {
+	unsigned carrier;		  /* dimension */
+	unsigned nwords;		  /* words 0 .. nwords - 1 are pinned (1..3) */
+	uint32_t value[SL_WORDS_128 - 1]; /* their values */
+};
+
+#define SL_CLS_MAX_PINS 4u
+
 struct sl_cls_problem {
 	struct sl_dt_problem prob;
 	/*
@@ -79,6 +99,8 @@ struct sl_cls_problem {
 	uint8_t word[SL_DT_MAX_DIMS]; /* of a 128-bit field: its word (0 most significant), else 0 */
 	uint32_t nhoisted;
 	const struct sl_ir_pred **hoisted;   /* tested once, before the walk */
+	uint32_t npins;
+	struct sl_cls_pin pin[SL_CLS_MAX_PINS];
 	uint32_t counters;                   /* rules with a counter (boxes' rules) */
 	uint32_t nposts;
 	struct sl_cls_post *posts;           /* the counting rules, in order */

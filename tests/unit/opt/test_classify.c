@@ -150,6 +150,14 @@ static uint32_t tree_first_match(const struct sl_cls_problem *p, const struct sl
 		if (pkt->absent[p->field[d]])
 			absent |= 1u << d;
 	}
+	/* A carrier is present only when the packet's pinned words hold the value (classify.h). */
+	for (uint32_t i = 0; i < p->npins; i++) {
+		const struct sl_cls_pin *pin = &p->pin[i];
+
+		for (unsigned w = 0; w < pin->nwords; w++)
+			if ((uint32_t)(pkt->v[p->field[pin->carrier]] >> (96 - 32 * w)) != pin->value[w])
+				absent |= 1u << pin->carrier;
+	}
 	box = sl_dt_lookup(dt, v, absent, NULL);
 	return box == SL_DT_NONE ? box : sl_dt_payload(dt, box);
 }
@@ -212,6 +220,87 @@ static void segments_classify_like_first_match(void **state)
 		}
 		sl_cls_problem_fini(&p);
 	}
+}
+
+/*
+ * Destinations inside 2001:db8::/32 (or 2001:db8:0:7::/64), some rules with
+ * none: the pinned words are not dimensions, and the answer stays the IR's
+ * for packets inside and outside the prefix and without the field.
+ */
+static void pinned_words_are_not_dimensions(void **state)
+{
+	static const sl_u128 base[] = { (sl_u128)0x20010db8u << 96,
+					(sl_u128)0x20010db8u << 96 | (sl_u128)7 << 64 };
+	unsigned built = 0;
+	int err;
+
+	(void)state;
+	for (uint64_t seed = 1; seed <= 40; seed++) {
+		_cleanup_arena_ struct sl_arena *a = sl_arena_new();
+		uint64_t s = seed * 104729;
+		unsigned pinned = 1 + seed % 2;
+		sl_u128 low = ~(sl_u128)0 >> (32 * pinned), prefix = base[pinned - 1];
+		uint32_t n = 2 + seed * 17 % 200;
+		struct sl_ir_rule *rules = random_rules_of(a, FIELD_LIST(fields_ip6), n, seed % 2, &s);
+		struct sl_cls_problem p;
+		_cleanup_dt_ struct sl_dt *dt = NULL;
+		struct sl_dt_params par;
+
+		/* every destination set into the prefix, rule 0 always tests one */
+		for (uint32_t i = 0; i < n; i++) {
+			struct sl_ir_rule *r = &rules[i];
+			struct sl_ir_pred *q = NULL;
+			struct sl_interval iv;
+
+			for (uint32_t k = 0; k < r->npreds; k++)
+				if (r->preds[k].field == SL_FIELD_IP6_DADDR)
+					q = &r->preds[k];
+			if (!q && i == 0) {
+				q = &r->preds[r->npreds++];
+				q->field = SL_FIELD_IP6_DADDR;
+			}
+			if (!q)
+				continue;
+			iv = random_wide_interval(&s);
+			iv.lo = prefix | (iv.lo & low);
+			iv.hi = prefix | (iv.hi & low);
+			if (iv.lo > iv.hi)
+				iv = (struct sl_interval){ iv.hi, iv.lo };
+			q->set = sl_iset_from(a, &iv, 1);
+			while (!sl_cls_rule_fits(r)) /* a range of up to 7 boxes: fewer predicates */
+				r->npreds--;
+		}
+		assert_int_equal(sl_cls_problem(rules, n, &p), 0);
+		for (unsigned d = 0; d < p.prob.ndims; d++)
+			if (p.field[d] == SL_FIELD_IP6_DADDR && p.word[d] < pinned)
+				fail_msg("seed %lu: pinned word %u is a dimension", (unsigned long)seed,
+					 p.word[d]);
+		sl_dt_params_default(&par);
+		par.binth = 1 + seed % 6;
+		par.max_leaf = 1u << 20; /* wide ranges overlap a lot: long leaves are fine here */
+		err = sl_dt_build(&p.prob, &par, &dt);
+		if (err == -E2BIG) { /* 11 dimensions of overlapping ranges can outgrow the tables */
+			sl_cls_problem_fini(&p);
+			continue;
+		}
+		assert_int_equal(err, 0);
+		built++;
+		for (int t = 0; t < 1000; t++) {
+			struct packet pkt;
+			uint32_t want, got;
+
+			random_packet(rules, n, &s, &pkt);
+			if (t % 2) /* inside the prefix, where the rules are */
+				pkt.v[SL_FIELD_IP6_DADDR] = prefix | (pkt.v[SL_FIELD_IP6_DADDR] & low);
+			want = ir_first_match(rules, n, &pkt);
+			got = tree_first_match(&p, dt, &pkt);
+			if (want != got)
+				fail_msg("seed %lu packet %d: tree %#x, IR %#x", (unsigned long)seed, t,
+					 got, want);
+		}
+		sl_cls_problem_fini(&p);
+	}
+	assert_true(built >= 30);
 }
 
 static void segments_end_at_non_terminal_rules(void **state)
@@ -311,6 +400,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(segments_classify_like_first_match),
+		cmocka_unit_test(pinned_words_are_not_dimensions),
 		cmocka_unit_test(segments_end_at_non_terminal_rules),
 		cmocka_unit_test(too_many_boxes_is_e2big),
 		cmocka_unit_test(tcp_ports_share_th_dimension),
