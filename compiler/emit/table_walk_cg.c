@@ -173,7 +173,8 @@ static void emit_hoisted(struct sl_cg *cg, const struct sl_cls_problem *p, sl_la
  * SL_CG_ABSENT in every slot, which no value equals). Stored where the
  * walk reads the carrier's value (in->value_off).
  */
-static void emit_pins(struct sl_cg *cg, const struct sl_cls_problem *p, const struct sl_tw_input *in)
+static void emit_pins(struct sl_cg *cg, const struct sl_cls_problem *p,
+		      const struct sl_tw_input *in)
 {
 	struct sl_emit *e = &cg->e;
 

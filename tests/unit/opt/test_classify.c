@@ -155,7 +155,8 @@ static uint32_t tree_first_match(const struct sl_cls_problem *p, const struct sl
 		const struct sl_cls_pin *pin = &p->pin[i];
 
 		for (unsigned w = 0; w < pin->nwords; w++)
-			if ((uint32_t)(pkt->v[p->field[pin->carrier]] >> (96 - 32 * w)) != pin->value[w])
+			if ((uint32_t)(pkt->v[p->field[pin->carrier]] >> (96 - 32 * w)) !=
+			    pin->value[w])
 				absent |= 1u << pin->carrier;
 	}
 	box = sl_dt_lookup(dt, v, absent, NULL);
@@ -241,7 +242,8 @@ static void pinned_words_are_not_dimensions(void **state)
 		unsigned pinned = 1 + seed % 2;
 		sl_u128 low = ~(sl_u128)0 >> (32 * pinned), prefix = base[pinned - 1];
 		uint32_t n = 2 + seed * 17 % 200;
-		struct sl_ir_rule *rules = random_rules_of(a, FIELD_LIST(fields_ip6), n, seed % 2, &s);
+		struct sl_ir_rule *rules =
+			random_rules_of(a, FIELD_LIST(fields_ip6), n, seed % 2, &s);
 		struct sl_cls_problem p;
 		_cleanup_dt_ struct sl_dt *dt = NULL;
 		struct sl_dt_params par;
@@ -267,7 +269,8 @@ static void pinned_words_are_not_dimensions(void **state)
 			if (iv.lo > iv.hi)
 				iv = (struct sl_interval){ iv.hi, iv.lo };
 			q->set = sl_iset_from(a, &iv, 1);
-			while (!sl_cls_rule_fits(r)) /* a range of up to 7 boxes: fewer predicates */
+			/* a range is up to 7 boxes: fewer predicates */
+			while (!sl_cls_rule_fits(r))
 				r->npreds--;
 		}
 		assert_int_equal(sl_cls_problem(rules, n, &p), 0);
