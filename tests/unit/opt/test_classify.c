@@ -189,6 +189,17 @@ static void random_packet(const struct sl_ir_rule *rules, uint32_t n, uint64_t *
 	}
 }
 
+/* The tree's answer for the packet must be the payload of the IR's first match. */
+static void expect_first_match(const struct sl_ir_rule *rules, uint32_t n,
+			       const struct sl_cls_problem *p, const struct sl_dt *dt,
+			       const struct packet *pkt, uint64_t seed, int t)
+{
+	uint32_t want = ir_first_match(rules, n, pkt), got = tree_first_match(p, dt, pkt);
+
+	if (want != got)
+		fail_msg("seed %lu packet %d: tree %#x, IR %#x", (unsigned long)seed, t, got, want);
+}
+
 static void segments_classify_like_first_match(void **state)
 {
 	for (uint64_t seed = 1; seed <= 40; seed++) {
@@ -210,14 +221,9 @@ static void segments_classify_like_first_match(void **state)
 			fail_msg("seed %lu: build fails", (unsigned long)seed);
 		for (int t = 0; t < 500; t++) {
 			struct packet pkt;
-			uint32_t want, got;
 
 			random_packet(rules, n, &s, &pkt);
-			want = ir_first_match(rules, n, &pkt);
-			got = tree_first_match(&p, dt, &pkt);
-			if (want != got)
-				fail_msg("seed %lu packet %d: tree %#x, IR %#x", (unsigned long)seed, t,
-					 got, want);
+			expect_first_match(rules, n, &p, dt, &pkt, seed, t);
 		}
 		sl_cls_problem_fini(&p);
 	}
@@ -290,16 +296,11 @@ static void pinned_words_are_not_dimensions(void **state)
 		built++;
 		for (int t = 0; t < 1000; t++) {
 			struct packet pkt;
-			uint32_t want, got;
 
 			random_packet(rules, n, &s, &pkt);
 			if (t % 2) /* inside the prefix, where the rules are */
 				pkt.v[SL_FIELD_IP6_DADDR] = prefix | (pkt.v[SL_FIELD_IP6_DADDR] & low);
-			want = ir_first_match(rules, n, &pkt);
-			got = tree_first_match(&p, dt, &pkt);
-			if (want != got)
-				fail_msg("seed %lu packet %d: tree %#x, IR %#x", (unsigned long)seed, t,
-					 got, want);
+			expect_first_match(rules, n, &p, dt, &pkt, seed, t);
 		}
 		sl_cls_problem_fini(&p);
 	}
