@@ -114,8 +114,9 @@ static void compiled_fini(struct compiled *c)
 	sl_sources_fini(&c->srcs);
 }
 
-static void run_trace(const struct compiled *c, const struct cb_trace *trace, enum cb_family fam,
-		      const char *what)
+/* One frame per call of next(i, &frame) until it returns false: kernel against interpreter. */
+static void run_frames(const struct compiled *c, bool (*next)(void *, uint32_t, struct sl_pkt *),
+		       void *arg, const char *what)
 {
 	struct sl_kern_prog prog;
 	char *log = NULL;
@@ -131,12 +132,11 @@ static void run_trace(const struct compiled *c, const struct cb_trace *trace, en
 	free(log);
 	printf("%-22s walks %u insns %6u verifier processed %7u\n", what, c->walks,
 	       prog.xlated_insns, prog.verified_insns);
-	for (uint32_t i = 0; i < trace->n; i++) {
+	for (uint32_t i = 0; next(arg, i, &p); i++) {
 		struct sl_interp_packet ip = { .hook = SL_HOOK_XDP };
 		struct sl_interp_result want;
 		uint32_t retval, rule;
 
-		assert_int_equal(cb_frame(trace->value[i], fam, &p), 0);
 		ip.data = p.data;
 		ip.len = p.len;
 		assert_int_equal(sl_interp_run(c->ir, 0, &ip, &want, counters), 0);
@@ -145,7 +145,7 @@ static void run_trace(const struct compiled *c, const struct cb_trace *trace, en
 		assert_int_equal(sl_kern_decision(&prog, &rule), 0);
 		if (sl_kern_retval_verdict(SL_HOOK_XDP, retval) != (want.verdict == SL_VERDICT_ACCEPT) ||
 		    rule != want.rule)
-			fail_msg("%s header %u: kernel rule %u retval %u, interpreter rule %u %s", what,
+			fail_msg("%s packet %u: kernel rule %u retval %u, interpreter rule %u %s", what,
 				 i, rule, retval, want.rule, sl_verdict_name(want.verdict));
 	}
 	for (uint32_t id = 0; prog.counter_fd >= 0 && id < c->ir->nrules; id++) {
@@ -158,6 +158,29 @@ static void run_trace(const struct compiled *c, const struct cb_trace *trace, en
 				 (unsigned long)counters[id].packets, (unsigned long)counters[id].bytes);
 	}
 	sl_kern_prog_close(&prog);
+}
+
+struct trace_frames {
+	const struct cb_trace *trace;
+	enum cb_family fam;
+};
+
+static bool next_trace_frame(void *arg, uint32_t i, struct sl_pkt *p)
+{
+	const struct trace_frames *t = arg;
+
+	if (i >= t->trace->n)
+		return false;
+	assert_int_equal(cb_frame(t->trace->value[i], t->fam, p), 0);
+	return true;
+}
+
+static void run_trace(const struct compiled *c, const struct cb_trace *trace, enum cb_family fam,
+		      const char *what)
+{
+	struct trace_frames t = { trace, fam };
+
+	run_frames(c, next_trace_frame, &t, what);
 }
 
 /* Returns the object's bytes of read-only tables; *walks (if not NULL): its table walks. */
@@ -320,6 +343,102 @@ static void classbench_ip6_match_interpreter(void **state)
 }
 
 /*
+ * Host pairs over IPv6: every word of both addresses tells rules apart, nine
+ * dimensions with the port, more than the key registers of inline trees; the
+ * keys that do not fit live on the stack. Rules of /128 pairs, some with a
+ * /64 source or no destination; each rule's own packet and packets one word,
+ * the port or the protocol away.
+ */
+#define HOST_RULES 600
+
+struct host_pairs {
+	uint8_t src[HOST_RULES][16], dst[HOST_RULES][16];
+	uint16_t dport[HOST_RULES];
+};
+
+static void print_ip6(FILE *f, const uint8_t *a, unsigned len)
+{
+	for (unsigned g = 0; g < 8; g++)
+		fprintf(f, "%s%x", g ? ":" : "", (unsigned)a[2 * g] << 8 | a[2 * g + 1]);
+	fprintf(f, "/%u", len);
+}
+
+static char *host_pairs_policy(struct host_pairs *h)
+{
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	fprintf(f, "table hosts {\n\thook xdp\n\tpolicy drop\n");
+	for (uint32_t i = 0; i < HOST_RULES; i++) {
+		for (unsigned b = 0; b < 16; b++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			h->src[i][b] = (uint8_t)x;
+			h->dst[i][b] = (uint8_t)(x >> 8);
+		}
+		h->dport[i] = (uint16_t)(1 + x % 4000);
+		if (i % 7 == 3) /* a /64 source: the low words are free */
+			memset(h->src[i] + 8, 0, 8);
+		fprintf(f, "\tip6 saddr ");
+		print_ip6(f, h->src[i], i % 7 == 3 ? 64 : 128);
+		if (i % 11 != 5) {
+			fprintf(f, " ip6 daddr ");
+			print_ip6(f, h->dst[i], 128);
+		}
+		fprintf(f, " tcp dport %u %s%s\n", h->dport[i], i % 5 ? "" : "counter ",
+			i % 2 ? "drop" : "accept");
+	}
+	fprintf(f, "}\n");
+	fclose(f);
+	return buf;
+}
+
+/* Packet i: rule i / 5's own, or one word of an address, the port or the protocol off. */
+static bool next_host_frame(void *arg, uint32_t i, struct sl_pkt *p)
+{
+	const struct host_pairs *h = arg;
+	uint32_t r = i / 5;
+	struct sl_pkt_spec s;
+
+	if (r >= HOST_RULES)
+		return false;
+	sl_pkt_spec_init(&s);
+	s.l3 = SL_PKT_IPV6;
+	s.ip6.upper = 6;
+	memcpy(s.ip6.saddr, h->src[r], 16);
+	memcpy(s.ip6.daddr, h->dst[r], 16);
+	s.l4 = SL_PKT_TCP;
+	s.tcp.sport = (uint16_t)(1024 + r);
+	s.tcp.dport = h->dport[r];
+	switch (i % 5) {
+	case 1: s.ip6.saddr[4 * (r % 4) + 3] ^= 1; break;
+	case 2: s.ip6.daddr[4 * (r % 4)] ^= 0x80; break;
+	case 3: s.tcp.dport++; break;
+	case 4: s.l4 = SL_PKT_UDP, s.ip6.upper = 17, s.udp.dport = h->dport[r]; break;
+	}
+	assert_int_equal(sl_pkt_build(&s, p), 0);
+	return true;
+}
+
+static void ip6_host_pairs_are_inline_trees(void **state)
+{
+	static struct host_pairs h;
+	_cleanup_free_ char *text = host_pairs_policy(&h);
+	struct compiled c;
+
+	(void)state;
+	assert_int_equal(compile(text, SL_CLASSIFIER_CODE, 2, &c), 0);
+	assert_true(c.inline_trees && !c.walks);
+	run_frames(&c, next_host_frame, &h, "ip6 host pairs code");
+	compiled_fini(&c);
+	assert_int_equal(compile(text, SL_CLASSIFIER_AUTO, 2, &c), 0);
+	assert_true(c.inline_trees && !c.walks);
+	run_frames(&c, next_host_frame, &h, "ip6 host pairs auto");
+	compiled_fini(&c);
+}
+
+/*
  * A run whose tables do not fit is cut at a deciding rule into walks of about
  * half its rules, each answering only for the packets the ones before leave
  * undecided: fw1 10k with tables of at most 128 KiB (its records alone are
@@ -386,6 +505,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(classbench_walks_match_interpreter),
 		cmocka_unit_test(classbench_ip6_match_interpreter),
 		cmocka_unit_test(oversized_runs_are_cut_into_walks),
+		cmocka_unit_test(ip6_host_pairs_are_inline_trees),
 		cmocka_unit_test(fw1_10k_is_few_inline_split_trees),
 	};
 	char why[256];
