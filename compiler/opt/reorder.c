@@ -3,11 +3,14 @@
  * Rule reordering. Code generation turns maximal runs of plain accept/drop
  * rules (classify.h: sl_cls_rule_fits) into one decision-tree walk; any other
  * rule (counter-only, jump, goto, return) ends a run, and so, here, does a
- * rule that tests IPv6 addresses (sl_cls_rule_wide: such rules are gathered
- * into runs of their own rather than widen the IPv4 ones). Such a
- * "breaker" between two runs costs a second walk per packet. This pass moves
- * breakers past the rules of the next run (sinking) or of the previous run
- * (floating), so that the two runs meet.
+ * change between rules that test IPv6 addresses and rules that do not
+ * (sl_cls_rule_wide: each family gets runs of its own rather than widen the
+ * other's). Such a "breaker" between two runs costs a second walk per
+ * packet. This pass moves breakers past the rules of the next run (sinking)
+ * or of the previous run (floating), so that the two runs meet: first for
+ * the runs of IPv4 (and address-free) rules, whose breakers include the
+ * IPv6 rules, then for the runs of IPv6 rules, whose breakers include the
+ * others.
  *
  * Why it cannot change a first match: two rules may trade places when no
  * packet matches both (disjoint match sets). For any packet, the rules of
@@ -211,11 +214,13 @@ static void emit(struct reorder *ro, const struct sl_ir_rule *r)
 static void block_flush(struct reorder *ro)
 {
 	struct block *b = &ro->blk;
+	uint32_t at = ro->nout; /* where the block goes down */
 
 	for (uint32_t i = 0; i < b->n; i++) {
 		uint32_t id = b->rules[i].id;
 
-		if (b->joined[i] != ro->nout && id < ro->nids && !ro->moved[id]) {
+		/* moved when run rules went out since it joined */
+		if (b->joined[i] != at && id < ro->nids && !ro->moved[id]) {
 			ro->moved[id] = true;
 			ro->stats->moved++;
 		}
@@ -242,9 +247,10 @@ static void block_put_back(struct reorder *ro)
 		emit(ro, &ro->tail[t]);
 }
 
-static bool run_rule(const struct sl_ir_rule *r)
+/* A rule of the runs being gathered: IPv4 (and address-free) ones, or IPv6 ones. */
+static bool run_rule(const struct sl_ir_rule *r, bool wide)
 {
-	return sl_cls_rule_fits(r) && !sl_cls_rule_wide(r);
+	return sl_cls_rule_fits(r) && sl_cls_rule_wide(r) == wide;
 }
 
 /*
@@ -252,16 +258,17 @@ static bool run_rule(const struct sl_ir_rule *r)
  * on past the following run rules while those are disjoint from all of them.
  * Floating is sinking over the reversed chain.
  */
-static int sweep(struct reorder *ro, const struct sl_ir_rule *rules, uint32_t n, bool reverse)
+static int sweep(struct reorder *ro, const struct sl_ir_rule *rules, uint32_t n, bool reverse,
+		 bool wide)
 {
 	ro->nout = 0;
 	ro->blk.n = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct sl_ir_rule *r = &rules[reverse ? n - 1 - i : i];
-		bool run_open = ro->nout && run_rule(&ro->out[ro->nout - 1]);
+		bool run_open = ro->nout && run_rule(&ro->out[ro->nout - 1], wide);
 		int err;
 
-		if (!run_rule(r)) {
+		if (!run_rule(r, wide)) {
 			if (ro->blk.n || run_open) {
 				err = block_push(ro, r);
 				if (err)
@@ -295,7 +302,7 @@ static void reverse_rules(struct sl_ir_rule *r, uint32_t n)
 
 static int reorder_chain(struct reorder *ro, struct sl_ir_chain *c)
 {
-	int err;
+	int err = 0;
 
 	if (c->nrules < 3)
 		return 0;
@@ -306,14 +313,17 @@ static int reorder_chain(struct reorder *ro, struct sl_ir_chain *c)
 		free(ro->tail);
 		return -ENOMEM;
 	}
-	err = sweep(ro, c->rules, c->nrules, false);
-	if (!err) {
-		memcpy(c->rules, ro->out, c->nrules * sizeof(*ro->out));
-		err = sweep(ro, c->rules, c->nrules, true);
-	}
-	if (!err) {
-		reverse_rules(ro->out, c->nrules);
-		memcpy(c->rules, ro->out, c->nrules * sizeof(*ro->out));
+	/* IPv4 runs first, then IPv6 runs: each pass's breakers include the other family's rules */
+	for (int wide = 0; wide < 2 && !err; wide++) {
+		err = sweep(ro, c->rules, c->nrules, false, wide);
+		if (!err) {
+			memcpy(c->rules, ro->out, c->nrules * sizeof(*ro->out));
+			err = sweep(ro, c->rules, c->nrules, true, wide);
+		}
+		if (!err) {
+			reverse_rules(ro->out, c->nrules);
+			memcpy(c->rules, ro->out, c->nrules * sizeof(*ro->out));
+		}
 	}
 	free(ro->out);
 	free(ro->tail);

@@ -134,6 +134,48 @@ static void jump_sinks_out_of_an_ipv4_run(void **state)
 	sl_arena_free(a);
 }
 
+/* The other way round: an IPv4 rule inside a run of IPv6 rules sinks out of it. */
+static void ipv4_rule_sinks_out_of_an_ipv6_run(void **state)
+{
+	struct sl_arena *a = sl_arena_new();
+	struct rspec s[] = {
+		{ SL_IR_ACCEPT, false, 0, 2, { V6, { SADDR6, 1, 1 } } },
+		{ SL_IR_DROP, false, 0, 2, { V4, { SADDR, 1, 1 } } }, /* ends an IPv6 run */
+		{ SL_IR_ACCEPT, false, 0, 2, { V6, { SADDR6, 2, 2 } } },
+		{ SL_IR_DROP, false, 0, 2, { V6, { SADDR6, 3, 3 } } },
+	};
+	struct sl_ir *ir = one_chain(a, s, 4);
+	struct sl_opt_stats st = { 0 };
+
+	(void)state;
+	assert_int_equal(sl_cls_segment_len(&ir->chains[0], 0), 1);
+	sl_opt_reorder(ir, &st);
+	expect_order(ir, (const uint32_t[]){ 0, 2, 3, 1 }, 4);
+	assert_int_equal(st.moved, 1);
+	assert_int_equal(sl_cls_segment_len(&ir->chains[0], 0), 3);
+	sl_arena_free(a);
+}
+
+/* Breakers that travel together but pass nothing are not counted as moved. */
+static void a_block_that_stays_is_not_counted(void **state)
+{
+	struct sl_arena *a = sl_arena_new();
+	struct rspec s[] = {
+		{ SL_IR_ACCEPT, false, 0, 2, { V4, { SADDR, 1, 1 } } },
+		{ JUMP_OUT, 2, { V6, { SADDR6, 1, 1 } } },
+		{ JUMP_OUT, 2, { V6, { SADDR6, 2, 2 } } },
+		{ JUMP_OUT, 2, { V6, { SADDR6, 3, 3 } } },
+	};
+	struct sl_ir *ir = one_chain(a, s, 4);
+	struct sl_opt_stats st = { 0 };
+
+	(void)state;
+	sl_opt_reorder(ir, &st);
+	expect_order(ir, (const uint32_t[]){ 0, 1, 2, 3 }, 4);
+	assert_int_equal(st.moved, 0);
+	sl_arena_free(a);
+}
+
 static void overlapping_breakers_stay(void **state)
 {
 	struct sl_arena *a = sl_arena_new();
@@ -374,6 +416,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(jump_sinks_out_of_an_ipv4_run),
+		cmocka_unit_test(ipv4_rule_sinks_out_of_an_ipv6_run),
+		cmocka_unit_test(a_block_that_stays_is_not_counted),
 		cmocka_unit_test(overlapping_breakers_stay),
 		cmocka_unit_test(breaker_floats_when_it_cannot_sink),
 		cmocka_unit_test(a_float_stopped_inside_a_run_goes_back),
