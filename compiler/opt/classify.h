@@ -50,8 +50,8 @@ bool sl_cls_rule_fits(const struct sl_ir_rule *r);
  * Does the rule test a 128-bit field (an IPv6 address)? Such a rule fits, but
  * its addresses add up to eight dimensions, too many registers for inline
  * trees next to IPv4 addresses: a segment does not mix rules that test IPv6
- * addresses with rules that test IPv4 ones, and rule reordering moves the
- * former out of runs of the latter (where disjoint) to gather them.
+ * addresses with rules that test IPv4 ones, and rule reordering moves each
+ * out of runs of the other (where disjoint) to gather them.
  */
 bool sl_cls_rule_wide(const struct sl_ir_rule *r);
 /* Does the rule only count (no verdict, no jump)? It may sit inside a segment. */
