@@ -37,11 +37,20 @@
  * same field first, and this rule's rest leaves R4 alone, it is not read
  * again, and the test is one compare-and-jump.
  *
+ * At -O2, a chunk of rules that all test one field for one value first
+ * (`ip saddr 10.0.0.1 ...`, each its own address) opens with a value
+ * dispatch: a binary search over the values that jumps to the first rule
+ * whose value the packet has (or past the chunk), as a C compiler lowers a
+ * switch. The rules before it cannot match, and from there on the chain runs
+ * as before, so the first match is the same. ClassBench acl1's first 10
+ * rules: 10 compares for a packet that matches none, about 4 with it.
+ *
  * Other rules (counting and going on, jump, goto, return, no predicate) test
  * all predicates branch-free (codegen_match.c) and skip themselves with one
  * jump.
  */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "codegen.h"
 #include "table_walk.h"
@@ -60,6 +69,8 @@
  * instructions the program cannot load, so it is not built.
  */
 #define STRAIGHT_MAX 400000u
+/* Fewer rules than this are cheaper tested in turn than through a search. */
+#define DISPATCH_MIN 6
 
 /* At most one predicate per field: a rule's predicates fit a 64-bit mask. */
 _Static_assert(SL_FIELD_COUNT <= 64, "predicate masks");
@@ -256,6 +267,7 @@ static void chunk_close(struct sl_cg *cg)
 	sl_emit_bind(e, cg->chunk_end);
 	cg->chunk_rules = 0;
 	cg->chunk_insns = 0;
+	cg->dispatch_rules = 0;
 }
 
 /*
@@ -281,6 +293,117 @@ static void chunk_dispatch(struct sl_cg *cg, const struct sl_ir_pred *p)
 	sl_emit_bind(e, body);
 }
 
+/* The value rule r tests first, if its first test is one non-zero value of a narrow field. */
+static bool first_value(const struct sl_cg *cg, const struct sl_ir_rule *r, enum sl_field *field,
+			uint32_t *value)
+{
+	const struct sl_ir_pred *p;
+
+	if (!early_exit(cg, r))
+		return false;
+	p = &r->preds[next_test(cg, r, 0)];
+	/* 32-bit compares; a zero would also be the low word of an absent field's slot */
+	if (sl_field_info(p->field)->bits > 32 || p->set.n != 1 || p->set.iv[0].lo != p->set.iv[0].hi ||
+	    !p->set.iv[0].lo)
+		return false;
+	*field = p->field;
+	*value = (uint32_t)p->set.iv[0].lo;
+	return true;
+}
+
+/*
+ * How many of the coming straight rules a value dispatch can take: rules whose
+ * first test is one value of the same field, as many as one chunk holds.
+ */
+static uint32_t dispatch_run(const struct sl_cg *cg, enum sl_field *field)
+{
+	uint32_t n = 0, insns = 0, value;
+	enum sl_field f;
+
+	if (cg->opts->opt_level < 2)
+		return 0;
+	while (n < cg->nstraight && n < SL_CG_CHUNK_RULES &&
+	       first_value(cg, &cg->straight[n], &f, &value) && (!n || f == *field)) {
+		insns += rule_cost(cg, &cg->straight[n]);
+		if (insns > CHUNK_INSNS)
+			break;
+		*field = f;
+		n++;
+	}
+	return n >= DISPATCH_MIN ? n : 0;
+}
+
+struct dispatch_value {
+	uint32_t value, rule; /* the first rule of the chunk testing it */
+};
+
+static int cmp_dispatch_value(const void *a, const void *b)
+{
+	const struct dispatch_value *x = a, *y = b;
+
+	return x->value != y->value ? (x->value < y->value ? -1 : 1) :
+				      (x->rule < y->rule ? -1 : x->rule > y->rule);
+}
+
+/* Binary search over v[lo, hi) on w1; each value's leaf loads R4 and enters its rule. */
+static void dispatch_search(struct sl_cg *cg, const struct dispatch_value *v, uint32_t lo,
+			    uint32_t hi, enum sl_field field)
+{
+	struct sl_emit *e = &cg->e;
+
+	if (hi - lo <= 3) {
+		sl_label leaf[3];
+
+		for (uint32_t i = lo; i < hi; i++) {
+			leaf[i - lo] = sl_emit_new_label(e);
+			sl_emit_jmp32_imm(e, BPF_JEQ, SL_R1, (int32_t)v[i].value, leaf[i - lo]);
+		}
+		sl_emit_ja(e, cg->chunk_end);
+		for (uint32_t i = lo; i < hi; i++) {
+			sl_emit_bind(e, leaf[i - lo]);
+			sl_emit(e, SL_LDX(BPF_DW, SL_R4, SL_FP, sl_cg_slot(cg, field, 0)));
+			sl_emit_ja(e, cg->dispatch_entry[v[i].rule]);
+		}
+		return;
+	}
+	uint32_t mid = lo + (hi - lo) / 2;
+	sl_label right = sl_emit_new_label(e);
+
+	sl_emit_jmp32_imm(e, BPF_JGE, SL_R1, (int32_t)v[mid].value, right);
+	dispatch_search(cg, v, lo, mid, field);
+	sl_emit_bind(e, right);
+	dispatch_search(cg, v, mid, hi, field);
+}
+
+/*
+ * At the opening of a chunk: when the coming rules allow it, the chunk takes
+ * exactly them and opens with a value dispatch (see the top of the file).
+ */
+static void chunk_value_dispatch(struct sl_cg *cg)
+{
+	struct sl_emit *e = &cg->e;
+	struct dispatch_value v[SL_CG_CHUNK_RULES];
+	enum sl_field field;
+	uint32_t n = dispatch_run(cg, &field), nv = 0;
+
+	cg->dispatch_rules = n;
+	if (!n)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		cg->dispatch_entry[i] = sl_emit_new_label(e);
+		first_value(cg, &cg->straight[i], &field, &v[i].value);
+		v[i].rule = i;
+	}
+	qsort(v, n, sizeof(*v), cmp_dispatch_value);
+	for (uint32_t i = 0; i < n; i++)
+		if (!nv || v[nv - 1].value != v[i].value)
+			v[nv++] = v[i];
+	/* A copy the search may narrow: the slot and R4 learn nothing from it. */
+	sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_FP, sl_cg_slot(cg, field, 0)));
+	sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R1, -1));
+	dispatch_search(cg, v, 0, nv, field);
+}
+
 /* The rule's first test into the open chunk; its rest waits for chunk_close(). */
 static void chunk_rule(struct sl_cg *cg, const struct sl_ir_rule *r)
 {
@@ -289,13 +412,12 @@ static void chunk_rule(struct sl_cg *cg, const struct sl_ir_rule *r)
 	const struct sl_ir_pred *p;
 	struct sl_cg_early *x;
 
-	if (cg->chunk_rules && cg->chunk_insns + cost > CHUNK_INSNS)
+	if (cg->chunk_rules && !cg->dispatch_rules && cg->chunk_insns + cost > CHUNK_INSNS)
 		chunk_close(cg);
 	x = &cg->chunk[cg->chunk_rules];
 	*x = (struct sl_cg_early){
 		.rule = r,
 		.first = next_test(cg, r, 0),
-		.entry = sl_emit_new_label(e),
 		.rest = sl_emit_new_label(e),
 	};
 	sl_emit_set_loc(e, r->loc);
@@ -306,14 +428,16 @@ static void chunk_rule(struct sl_cg *cg, const struct sl_ir_rule *r)
 		cg->held = -1;
 		if (cg->chunks++)
 			chunk_dispatch(cg, p);
+		chunk_value_dispatch(cg);
 	}
+	x->entry = cg->dispatch_rules ? cg->dispatch_entry[cg->chunk_rules] : sl_emit_new_label(e);
 	sl_emit_bind(e, x->entry);
 	sl_cg_branch_in(cg, p->field, p->set, x->rest, SL_R4, cg->held != (int32_t)p->field);
 	cg->held = -1;
 	if (sl_cg_words(p->field) == 1 && p->set.n && !rest_clobbers_r4(r, x->first))
 		cg->held = (int32_t)p->field;
 	cg->chunk_insns += cost;
-	if (++cg->chunk_rules == SL_CG_CHUNK_RULES)
+	if (++cg->chunk_rules == SL_CG_CHUNK_RULES || cg->chunk_rules == cg->dispatch_rules)
 		chunk_close(cg);
 }
 
@@ -409,6 +533,8 @@ static int emit_chain(struct sl_cg *cg, uint32_t chain, sl_label ret, unsigned d
 			straight = sl_cg_segment(cg, &(struct sl_bpf_segment){
 				.chain = chain, .first = i, .kind = SL_BPF_SEG_STRAIGHT });
 		cg->obj->segments[straight].nrules++;
+		cg->straight = &c->rules[i];
+		cg->nstraight = next_run - i;
 		err = emit_rule(cg, &c->rules[i], ret, depth);
 		if (err)
 			return err;

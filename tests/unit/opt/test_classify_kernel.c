@@ -439,6 +439,76 @@ static void ip6_host_pairs_are_inline_trees(void **state)
 }
 
 /*
+ * Short runs stay early-exit code; where their rules all test the source
+ * address for one value first, the chunk opens with a binary search over
+ * the values (codegen_linear.c). Groups of 12 such rules (values repeated,
+ * so the first of several rules with one value must win), each ended by a
+ * jump; packets of every rule, one port off, of a value no rule has, and
+ * without an IPv4 source.
+ */
+#define DISPATCH_GROUPS 4
+#define DISPATCH_GROUP_RULES 12
+
+static char *dispatch_policy(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	fprintf(f, "table t {\n\thook xdp\n\tpolicy drop\n");
+	for (unsigned g = 0; g < DISPATCH_GROUPS; g++) {
+		for (unsigned i = 0; i < DISPATCH_GROUP_RULES; i++) {
+			unsigned r = g * DISPATCH_GROUP_RULES + i;
+
+			fprintf(f, "\tip saddr 10.0.%u.%u tcp dport %u %s%s\n", g, 1 + (i * 7) % 5,
+				1000 + r % 3, i % 4 ? "" : "counter ", r % 2 ? "drop" : "accept");
+		}
+		fprintf(f, "\tip daddr 192.168.%u.0/24 jump c\n", g);
+	}
+	fprintf(f, "}\nchain c {\n\ttcp sport 7 accept\n}\n");
+	fclose(f);
+	return buf;
+}
+
+/* Packet i: group, source value (6: none has it), port, IPv4 or IPv6 (no IPv4 source). */
+static bool next_dispatch_frame(void *arg, uint32_t i, struct sl_pkt *p)
+{
+	struct sl_pkt_spec s;
+	uint32_t g = i / 48, v = 1 + i % 6, port = 1000 + (i / 6) % 4, ip6 = (i / 24) % 2;
+
+	(void)arg;
+	if (g >= DISPATCH_GROUPS + 1)
+		return false;
+	sl_pkt_spec_init(&s);
+	s.ip.saddr = 0x0a000000 | g << 8 | v;
+	s.ip.daddr = 0xc0a80000 | (g + 1) << 8;
+	s.tcp.sport = 7;
+	s.tcp.dport = (uint16_t)port;
+	if (ip6) {
+		s.l3 = SL_PKT_IPV6;
+		s.ip6.upper = 6;
+		s.ip6.saddr[15] = (uint8_t)v;
+	}
+	assert_int_equal(sl_pkt_build(&s, p), 0);
+	return true;
+}
+
+static void value_dispatch_keeps_the_first_match(void **state)
+{
+	_cleanup_free_ char *text = dispatch_policy();
+	struct compiled c;
+
+	(void)state;
+	assert_int_equal(compile(text, SL_CLASSIFIER_AUTO, 2, &c), 0);
+	assert_true(!c.walks && !c.inline_trees);
+	run_frames(&c, next_dispatch_frame, NULL, "value dispatch -O2");
+	compiled_fini(&c);
+	assert_int_equal(compile(text, SL_CLASSIFIER_AUTO, 0, &c), 0);
+	run_frames(&c, next_dispatch_frame, NULL, "value dispatch -O0");
+	compiled_fini(&c);
+}
+
+/*
  * A run whose tables do not fit is cut at a deciding rule into walks of about
  * half its rules, each answering only for the packets the ones before leave
  * undecided: fw1 10k with tables of at most 128 KiB (its records alone are
@@ -506,6 +576,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(classbench_ip6_match_interpreter),
 		cmocka_unit_test(oversized_runs_are_cut_into_walks),
 		cmocka_unit_test(ip6_host_pairs_are_inline_trees),
+		cmocka_unit_test(value_dispatch_keeps_the_first_match),
 		cmocka_unit_test(fw1_10k_is_few_inline_split_trees),
 	};
 	char why[256];
