@@ -183,6 +183,15 @@ static void run_trace(const struct compiled *c, const struct cb_trace *trace, en
 	run_frames(c, next_trace_frame, &t, what);
 }
 
+/* A ClassBench set and the first 3,000 headers of its trace. */
+static void load_set_and_trace(const char *name, struct cb_set *set, struct cb_trace *trace)
+{
+	assert_int_equal(cb_load_set(name, set), 0);
+	assert_int_equal(cb_load_trace(name, set, 3000, 5, trace), 0);
+	if (trace->n > 3000)
+		trace->n = 3000;
+}
+
 /* Returns the object's bytes of read-only tables; *walks (if not NULL): its table walks. */
 static size_t run_set_as(const char *name, uint32_t rules, bool counters, enum cb_family fam,
 			 enum sl_classifier_mode mode, uint32_t *walks)
@@ -195,10 +204,7 @@ static size_t run_set_as(const char *name, uint32_t rules, bool counters, enum c
 	_cleanup_free_ char *text = NULL;
 	struct timespec t0, t1;
 
-	assert_int_equal(cb_load_set(name, &set), 0);
-	assert_int_equal(cb_load_trace(name, &set, 3000, 5, &trace), 0);
-	if (trace.n > 3000)
-		trace.n = 3000;
+	load_set_and_trace(name, &set, &trace);
 	text = policy_text(&set, sl_min(rules, set.nrules), counters, fam);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(compile(text, mode, 2, &c), 0);
@@ -524,10 +530,7 @@ static void oversized_runs_are_cut_into_walks(void **state)
 	(void)state;
 	if (!cb_dir())
 		skip();
-	assert_int_equal(cb_load_set("fw1_10000", &set), 0);
-	assert_int_equal(cb_load_trace("fw1_10000", &set, 3000, 5, &trace), 0);
-	if (trace.n > 3000)
-		trace.n = 3000;
+	load_set_and_trace("fw1_10000", &set, &trace);
 	text = policy_text(&set, set.nrules, true, CB_IP4);
 	assert_int_equal(compile_max(text, SL_CLASSIFIER_TREE, 2, 128u << 10, &c), 0);
 	assert_true(c.walks >= 3);

@@ -113,72 +113,73 @@ static struct sl_ir *one_chain(struct sl_arena *a, struct rspec *s, uint32_t n)
 /* A rule that jumps ends a run (a walk cannot answer it): the breaker of these tests. */
 #define JUMP_OUT SL_IR_JUMP, false, 1
 
-static void jump_sinks_out_of_an_ipv4_run(void **state)
+#define ANY_LEN UINT32_MAX
+
+/*
+ * Chain 0 from s[0..n), reordered: its rule ids must become `order` with
+ * `moved` rules moved, and the segment at rule 0 be seg_before rules long
+ * before and seg_after after (ANY_LEN: not checked).
+ */
+static void expect_reordered(struct rspec *s, uint32_t n, const uint32_t *order, uint64_t moved,
+			     uint32_t seg_before, uint32_t seg_after)
 {
 	struct sl_arena *a = sl_arena_new();
+	struct sl_ir *ir = one_chain(a, s, n);
+	struct sl_opt_stats st = { 0 };
+
+	if (seg_before != ANY_LEN)
+		assert_int_equal(sl_cls_segment_len(&ir->chains[0], 0), seg_before);
+	sl_opt_reorder(ir, &st);
+	expect_order(ir, order, n);
+	assert_int_equal(st.moved, moved);
+	if (seg_after != ANY_LEN)
+		assert_int_equal(sl_cls_segment_len(&ir->chains[0], 0), seg_after);
+	sl_arena_free(a);
+}
+
+static void jump_sinks_out_of_an_ipv4_run(void **state)
+{
 	struct rspec s[] = {
 		{ SL_IR_ACCEPT, false, 0, 2, { V4, { SADDR, 1, 1 } } },
 		{ JUMP_OUT, 2, { V6, { SADDR6, 1, 1 } } }, /* ends a run */
 		{ SL_IR_ACCEPT, false, 0, 2, { V4, { SADDR, 2, 2 } } },
 		{ SL_IR_DROP, false, 0, 2, { V4, { SADDR, 3, 3 } } },
 	};
-	struct sl_ir *ir = one_chain(a, s, 4);
-	struct sl_opt_stats st = { 0 };
 
 	(void)state;
-	assert_false(sl_cls_rule_fits(&ir->chains[0].rules[1]));
-	sl_opt_reorder(ir, &st);
-	expect_order(ir, (const uint32_t[]){ 0, 2, 3, 1 }, 4);
-	assert_int_equal(st.moved, 1);
-	assert_int_equal(sl_cls_segment_len(&ir->chains[0], 0), 3);
-	sl_arena_free(a);
+	expect_reordered(s, 4, (const uint32_t[]){ 0, 2, 3, 1 }, 1, 1, 3);
 }
 
 /* The other way round: an IPv4 rule inside a run of IPv6 rules sinks out of it. */
 static void ipv4_rule_sinks_out_of_an_ipv6_run(void **state)
 {
-	struct sl_arena *a = sl_arena_new();
 	struct rspec s[] = {
 		{ SL_IR_ACCEPT, false, 0, 2, { V6, { SADDR6, 1, 1 } } },
 		{ SL_IR_DROP, false, 0, 2, { V4, { SADDR, 1, 1 } } }, /* ends an IPv6 run */
 		{ SL_IR_ACCEPT, false, 0, 2, { V6, { SADDR6, 2, 2 } } },
 		{ SL_IR_DROP, false, 0, 2, { V6, { SADDR6, 3, 3 } } },
 	};
-	struct sl_ir *ir = one_chain(a, s, 4);
-	struct sl_opt_stats st = { 0 };
 
 	(void)state;
-	assert_int_equal(sl_cls_segment_len(&ir->chains[0], 0), 1);
-	sl_opt_reorder(ir, &st);
-	expect_order(ir, (const uint32_t[]){ 0, 2, 3, 1 }, 4);
-	assert_int_equal(st.moved, 1);
-	assert_int_equal(sl_cls_segment_len(&ir->chains[0], 0), 3);
-	sl_arena_free(a);
+	expect_reordered(s, 4, (const uint32_t[]){ 0, 2, 3, 1 }, 1, 1, 3);
 }
 
 /* Breakers that travel together but pass nothing are not counted as moved. */
 static void a_block_that_stays_is_not_counted(void **state)
 {
-	struct sl_arena *a = sl_arena_new();
 	struct rspec s[] = {
 		{ SL_IR_ACCEPT, false, 0, 2, { V4, { SADDR, 1, 1 } } },
 		{ JUMP_OUT, 2, { V6, { SADDR6, 1, 1 } } },
 		{ JUMP_OUT, 2, { V6, { SADDR6, 2, 2 } } },
 		{ JUMP_OUT, 2, { V6, { SADDR6, 3, 3 } } },
 	};
-	struct sl_ir *ir = one_chain(a, s, 4);
-	struct sl_opt_stats st = { 0 };
 
 	(void)state;
-	sl_opt_reorder(ir, &st);
-	expect_order(ir, (const uint32_t[]){ 0, 1, 2, 3 }, 4);
-	assert_int_equal(st.moved, 0);
-	sl_arena_free(a);
+	expect_reordered(s, 4, (const uint32_t[]){ 0, 1, 2, 3 }, 0, ANY_LEN, ANY_LEN);
 }
 
 static void overlapping_breakers_stay(void **state)
 {
-	struct sl_arena *a = sl_arena_new();
 	struct rspec s[] = {
 		{ SL_IR_ACCEPT, false, 0, 2, { TCP, { DPORT, 85, 85 } } },
 		/* counts port 80..90, overlapping the rules before and after it */
@@ -188,14 +189,9 @@ static void overlapping_breakers_stay(void **state)
 		{ SL_IR_RETURN, false, 0, 1, { { THDPORT, 443, 443 } } },
 		{ SL_IR_DROP, false, 0, 2, { TCP, { DPORT, 1, 1 } } },
 	};
-	struct sl_ir *ir = one_chain(a, s, 5);
-	struct sl_opt_stats st = { 0 };
 
 	(void)state;
-	sl_opt_reorder(ir, &st);
-	expect_order(ir, (const uint32_t[]){ 0, 1, 2, 3, 4 }, 5);
-	assert_int_equal(st.moved, 0);
-	sl_arena_free(a);
+	expect_reordered(s, 5, (const uint32_t[]){ 0, 1, 2, 3, 4 }, 0, ANY_LEN, ANY_LEN);
 }
 
 static void breaker_floats_when_it_cannot_sink(void **state)
