@@ -5,11 +5,6 @@
  *         dimension is wider than 32 bits and a bound needs a register)
  *   R8    the opaque zero      R9 payload of the best box so far
  *   R0    best box so far (several trees only; 0xffffffff: none)
- * With more dimensions than key registers (an IPv6 address on each side is
- * eight), the dimensions the fewest boxes test keep their keys in stack
- * slots of the input's scratch, written once, and R6 (R7 when no bound
- * needs a register) loads one for each test and adds the opaque zero: two
- * instructions more per test, but still no table.
  *
  * A key is the field's slot value (SL_CG_ABSENT when absent, larger than
  * every bound), minus 2^31 for 32-bit fields so that every bound fits a
@@ -34,8 +29,6 @@
  * (a backward jump's 16-bit offset, less a margin). */
 #define STUB_REACH 30000u
 
-/* The BPF stack (MAX_BPF_STACK): stack keys must lie within it. */
-#define BPF_STACK_BYTES 512
 #define OPAQUE SL_R8
 #define PAYLOAD SL_R9
 #define BEST SL_R0
@@ -77,9 +70,7 @@ struct ct {
 	const struct sl_dt_problem *prob;
 	const struct sl_loc *box_loc;
 	struct sl_loc loc; /* of the code outside leaves */
-	uint8_t key[SL_DT_MAX_DIMS]; /* register, or 0: in the stack slot key_off[d] */
-	int16_t key_off[SL_DT_MAX_DIMS];
-	uint8_t stack_key; /* the register tests load stack keys into (0: none) */
+	uint8_t key[SL_DT_MAX_DIMS];
 	int64_t bias[SL_DT_MAX_DIMS];
 	uint64_t absent[SL_DT_MAX_DIMS]; /* 2^bits: routing key of "absent" */
 	unsigned order[SL_DT_MAX_DIMS];  /* widest dimensions first */
@@ -119,45 +110,22 @@ static bool over_budget(struct ct *ct)
 	return false;
 }
 
-/* The register holding key d: its own, or the stack key register after a load. */
-static uint8_t load_key(struct ct *ct, unsigned d)
-{
-	if (ct->key[d])
-		return ct->key[d];
-	sl_emit(ct->e, SL_LDX(BPF_DW, ct->stack_key, SL_FP, ct->key_off[d]));
-	/*
-	 * A fresh unknown, not linked to the slot: what a test teaches the
-	 * verifier stays in this register, the slot is never refined or
-	 * written again, and every join still prunes.
-	 */
-	sl_emit(ct->e, SL_ALU64_REG(BPF_ADD, ct->stack_key, OPAQUE));
-	return ct->stack_key;
-}
-
 /* if key(d) <op> value goto label; value in the routing domain. */
 static void cmp_jump(struct ct *ct, uint8_t op, unsigned d, uint64_t value, sl_label label)
 {
 	int64_t c = (int64_t)value - ct->bias[d];
-	uint8_t k = load_key(ct, d);
 
 	if (c >= INT32_MIN && c <= INT32_MAX) {
-		sl_emit_jmp_imm(ct->e, op, k, (int32_t)c, label);
+		sl_emit_jmp_imm(ct->e, op, ct->key[d], (int32_t)c, label);
 		return;
 	}
 	sl_emit_mov_const(ct->e, ct->scratch, (uint64_t)c);
-	sl_emit_jmp_reg(ct->e, op, k, ct->scratch, label);
+	sl_emit_jmp_reg(ct->e, op, ct->key[d], ct->scratch, label);
 }
 
 static void reopaque(struct ct *ct, uint8_t reg)
 {
 	sl_emit(ct->e, SL_ALU64_REG(BPF_ADD, reg, OPAQUE));
-}
-
-/* Key d += opaque: whatever the verifier learnt of it, forgotten (stack keys never learn). */
-static void reopaque_key(struct ct *ct, unsigned d)
-{
-	if (ct->key[d])
-		reopaque(ct, ct->key[d]);
 }
 
 /* reg = value + opaque, without linking reg to the opaque register. */
@@ -418,8 +386,6 @@ static uint32_t plan_box(const struct ct *ct, const struct leaf_state *at, const
 		for (unsigned i = 0; i < n && !again; i++) {
 			struct ranges fail;
 
-			if (!ct->key[t[i].d]) /* a stack key: loaded fresh for every test */
-				ranges_set(&cur.key[t[i].d], 0, KEY_MAX);
 			if (!undecided(&cur.key[t[i].d], &t[i])) {
 				/* A fresh unknown key leaves every test of a box open: no second round. */
 				again = !(reop & (1u << t[i].d));
@@ -467,7 +433,7 @@ static void emit_box(struct ct *ct, uint32_t b, const struct region *r, struct l
 		sl_emit_jmp_imm(ct->e, BPF_JLE, BEST, (int32_t)b, out);
 	for (unsigned d = 0; d < ct->dt->ndims; d++)
 		if (reop & (1u << d))
-			reopaque_key(ct, d);
+			reopaque(ct, ct->key[d]);
 	for (unsigned i = 0; i < n; i++) {
 		if (!shared || i + 1 < n)
 			cmp_jump(ct, t[i].op, t[i].d, t[i].bound, next);
@@ -660,7 +626,7 @@ static void emit_keys(struct ct *ct, const struct sl_tw_input *in)
 	sl_emit(e, SL_MOV64_REG(OPAQUE, SL_FP));
 	sl_emit(e, SL_ALU64_REG(BPF_SUB, OPAQUE, SL_FP));
 	for (unsigned d = 0; d < ct->dt->ndims; d++) {
-		uint8_t k = ct->key[d] ? ct->key[d] : ct->stack_key;
+		uint8_t k = ct->key[d];
 
 		sl_emit(e, SL_LDX(BPF_DW, k, SL_FP, in->value_off[d][0]));
 		/* k = min(k, slot) without a branch: R0 = slot - k; k += R0 & (R0 s>> 63) */
@@ -675,8 +641,6 @@ static void emit_keys(struct ct *ct, const struct sl_tw_input *in)
 		if (ct->bias[d])
 			sl_emit(e, SL_ALU64_IMM(BPF_ADD, k, (int32_t)-ct->bias[d]));
 		reopaque(ct, k);
-		if (!ct->key[d])
-			sl_emit(e, SL_STX(BPF_DW, SL_FP, k, ct->key_off[d]));
 	}
 	opaque_const(ct, PAYLOAD, 0);
 	if (ct->multi)
@@ -721,7 +685,7 @@ static void emit_tree(struct ct *ct, uint32_t t)
 		reopaque(ct, BEST);
 		sl_emit_jmp_imm(ct->e, BPF_JLE, BEST, (int32_t)dt->trees[t].min_box, ct->tree_done);
 		for (unsigned d = 0; d < dt->ndims; d++)
-			reopaque_key(ct, d);
+			reopaque(ct, ct->key[d]);
 		entry = dt->ndims + 2;
 	}
 	for (unsigned d = 0; d < dt->ndims; d++) {
@@ -734,47 +698,6 @@ static void emit_tree(struct ct *ct, uint32_t t)
 	emit_node(ct, dt->nodes[dt->trees[t].root], &root, entry);
 	sl_emit_bind(ct->e, ct->tree_done);
 	sl_emit_safe_point(ct->e);
-}
-
-/*
- * Key registers to the dimensions the most boxes test (the others' keys go
- * to stack slots from scratch_off up: a load per test).
- */
-static void assign_keys(struct ct *ct, const struct sl_dt_problem *prob, int scratch_off,
-			const uint8_t *regs, unsigned nregs)
-{
-	uint32_t tests[SL_DT_MAX_DIMS] = { 0 };
-	unsigned by_tests[SL_DT_MAX_DIMS], nstack = 0;
-
-	for (uint32_t b = 0; b < prob->nboxes; b++)
-		for (unsigned d = 0; d < prob->ndims; d++)
-			tests[d] += (prob->need[b] >> d) & 1;
-	for (unsigned j = 0; j < prob->ndims; j++) { /* stable: ties keep dimension order */
-		unsigned k = j;
-
-		for (; k > 0 && tests[by_tests[k - 1]] < tests[j]; k--)
-			by_tests[k] = by_tests[k - 1];
-		by_tests[k] = j;
-	}
-	for (unsigned j = 0; j < prob->ndims; j++) {
-		unsigned d = prob->ndims <= nregs ? j : by_tests[j];
-
-		ct->key[d] = j < nregs ? regs[j] : 0;
-		if (j >= nregs)
-			ct->key_off[d] = (int16_t)(scratch_off + 8 * (int)nstack++);
-	}
-}
-
-unsigned sl_ct_stack_keys(const struct sl_dt_problem *prob)
-{
-	unsigned nregs = 7;
-
-	for (unsigned d = 0; d < prob->ndims; d++)
-		if (prob->bits[d] > 32) {
-			nregs--; /* the bound scratch */
-			break;
-		}
-	return prob->ndims > nregs ? prob->ndims - (nregs - 1) : 0;
 }
 
 static int setup(struct ct *ct, const struct sl_dt *dt, const struct sl_dt_problem *prob,
@@ -794,15 +717,10 @@ static int setup(struct ct *ct, const struct sl_dt *dt, const struct sl_dt_probl
 		if (!in->slots->nslots[d] || in->slots->nslots[d] > SL_TW_MAX_SLOTS)
 			return -EINVAL;
 	}
-	if (sl_ct_stack_keys(prob)) {
-		/* keys in the scratch (SL_TW_SCRATCH(ndims) bytes), loaded by one register */
-		if (in->slots->scratch_off >= 0 || in->slots->scratch_off < -BPF_STACK_BYTES ||
-		    in->slots->scratch_off % 8)
-			return -E2BIG;
-		ct->stack_key = regs[--nregs];
-	}
-	assign_keys(ct, prob, in->slots->scratch_off, regs, nregs);
+	if (dt->ndims > nregs)
+		return -E2BIG;
 	for (unsigned d = 0; d < dt->ndims; d++) {
+		ct->key[d] = regs[d];
 		ct->bias[d] = dt->bits[d] == 32 ? INT64_C(1) << 31 : 0;
 		ct->absent[d] = UINT64_C(1) << dt->bits[d];
 	}

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The decision trees of compiler/opt/dtree.h as inline BPF code instead of
- * tables: the keys live in registers (the least tested ones on the stack when
- * there are more than registers), an inner node is a binary search over
+ * tables: the keys live in registers, an inner node is a binary search over
  * its children with compares against immediates, a leaf tests its boxes
  * against immediates in priority order. A packet runs one root-to-leaf path
  * per tree, without a single memory load; the branches are the same for a
@@ -36,11 +35,7 @@ struct sl_ct_cost {
 };
 
 struct sl_ct_input {
-	/*
-	 * value slots, as for the table walk (value_off, nslots), and with more
-	 * dimensions than key registers (seven, six when a field is wider than 32
-	 * bits) its scratch (scratch_off) for the keys that live on the stack
-	 */
+	/* value slots, as for the table walk (value_off, nslots; the rest unused) */
 	const struct sl_tw_input *slots;
 	bool counters;       /* some box's payload has the counter bit set */
 	/*
@@ -56,22 +51,11 @@ struct sl_ct_input {
  * On a match the code jumps to `decided` with the payload in R9, else to
  * `nomatch`. Clobbers R0-R9; reads the value slots. Stops with e->err =
  * -E2BIG once it has emitted more than `budget` instructions, or when the
- * problem needs stack keys and the input's scratch is not on the stack.
- * `cost` may be NULL.
+ * problem needs more key registers than there are. `cost` may be NULL.
  */
 void sl_ct_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_dt_problem *prob,
 		const struct sl_ct_input *in, sl_label decided, sl_label nomatch, size_t budget,
 		struct sl_ct_cost *cost);
-
-/*
- * Keys the problem's trees keep on the stack (0: all in registers). Each
- * test of one costs a load and an add more, and the verifier takes several
- * times as long per instruction: IPv6 host pairs over 9 dimensions, 1,000
- * rules in 25k instructions verify in 0.28 s, 2,000 in 50k in 1.05 s, 5,000
- * in 123k in 6.0 s (ClassBench acl1 10k, all keys in registers: 158k in
- * 0.27 s).
- */
-unsigned sl_ct_stack_keys(const struct sl_dt_problem *prob);
 
 /* Emit into a scratch buffer only to measure. Returns 0, -E2BIG (over budget) or -ENOMEM. */
 int sl_ct_measure(const struct sl_dt *dt, const struct sl_dt_problem *prob,

@@ -37,11 +37,6 @@
 #define CODE_SEGMENT_MAX 300000u
 #define CODE_PROGRAM_MAX 300000u
 /*
- * Inline trees with keys on the stack take the verifier several times as long
- * per instruction (code_tree.h): at this size about 0.3 s.
- */
-#define CODE_STACK_KEYS_MAX 30000u
-/*
  * Inline trees spend at least this much code per box (ClassBench: 14-25, and
  * 15.6 for acl1 10k in one split tree, the least seen): a segment with more
  * boxes than the budget allows at this rate is not tried (building shapes for
@@ -453,8 +448,6 @@ static bool code_wanted(const struct sl_cg *cg, struct sl_tw_plan *plan, uint32_
 	    (cg->opts->classifier != SL_CLASSIFIER_AUTO || cg->opts->opt_level < 2))
 		return false;
 	budget = used < CODE_PROGRAM_MAX ? sl_min(CODE_SEGMENT_MAX, CODE_PROGRAM_MAX - used) : 0;
-	if (sl_ct_stack_keys(&plan->p.prob))
-		budget = sl_min(budget, CODE_STACK_KEYS_MAX);
 	/* Far too many boxes to fit: building the shapes would only cost time (3 s at 100k). */
 	if ((size_t)plan->p.prob.nboxes * MIN_BOX_INSNS > budget)
 		return false;

@@ -3,8 +3,7 @@
  * Inline decision trees (compiler/emit/code_tree.c) without a kernel: random
  * classification problems, their trees in many shapes, the emitted code run
  * by a small interpreter of the instructions it uses, every answer compared
- * with the naive first-match scan of the problem, with up to 11 dimensions
- * (beyond the key registers, keys on the stack). (The kernel runs the same
+ * with the naive first-match scan of the problem. (The kernel runs the same
  * code in tests/unit/opt/test_classify_kernel and the differential fuzzer.)
  */
 #include <errno.h>
@@ -23,8 +22,6 @@
 #define ABSENT (UINT64_C(1) << 55) /* SL_CG_ABSENT */
 #define NONE_RESULT UINT64_MAX
 #define STACK 512
-/* below every value slot (fp - 16 - 24 * d - 8 for d < SL_DT_MAX_DIMS) */
-#define SCRATCH_OFF (-16 - 24 * SL_DT_MAX_DIMS - 8 * SL_DT_MAX_DIMS)
 
 struct rng {
 	uint64_t s;
@@ -136,13 +133,6 @@ static uint64_t run(const struct sl_emit *e, uint8_t *stack, int *steps)
 			assert_int_equal(BPF_SIZE(in->code), BPF_DW);
 			memcpy(dst, (const void *)(uintptr_t)(reg[in->src_reg] + (int64_t)in->off), 8);
 			continue;
-		case BPF_STX: /* a stack key (more dimensions than key registers) */
-			assert_int_equal(BPF_SIZE(in->code), BPF_DW);
-			assert_int_equal(in->dst_reg, SL_FP);
-			assert_true(in->off >= SCRATCH_OFF && in->off < SCRATCH_OFF + 8 * SL_DT_MAX_DIMS);
-			memcpy((void *)(uintptr_t)(reg[in->dst_reg] + (int64_t)in->off), &reg[in->src_reg],
-			       8);
-			continue;
 		case BPF_ALU:
 			assert_int_equal(op, BPF_MOV);
 			*dst = (uint32_t)src;
@@ -198,7 +188,6 @@ static int compile(const struct problem *pb, const struct sl_dt *dt, struct comp
 	sl_label decided, nomatch;
 
 	memset(&c->slots, 0, sizeof(c->slots));
-	c->slots.scratch_off = SCRATCH_OFF;
 	for (unsigned d = 0; d < pb->p.ndims; d++) {
 		c->slots.nslots[d] = d % 2 ? 1 : 2;
 		c->slots.value_off[d][0] = (int16_t)(-16 - 24 * (int)d);
@@ -276,9 +265,7 @@ static void random_problems_match_first_match(void **state)
 		struct sl_dt *dt = NULL;
 		struct compiled c;
 
-		/* up to 6 dimensions in registers; a third of the problems have keys on the stack */
-		random_problem(&r, &pb,
-			       round % 3 ? 1 + (unsigned)below(&r, 6) : 7 + (unsigned)below(&r, 5));
+		random_problem(&r, &pb, 1 + (unsigned)below(&r, 6));
 		sl_dt_params_default(&par);
 		par.max_trees = 1 + (unsigned)below(&r, SL_DT_MAX_TREES);
 		par.binth = 1 + (unsigned)below(&r, 8);
