@@ -12,6 +12,7 @@
 #endif
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,7 @@ struct config {
 	unsigned jobs;       /* worker processes */
 	bool verbose;
 	bool print_policy;   /* print each policy (debugging the generator) */
+	unsigned policy_seconds; /* a policy that takes longer is a failure (0: no limit) */
 };
 
 /* What one optimisation level saw: only policies it checked with no difference count. */
@@ -513,6 +515,39 @@ static bool done(const struct config *cfg, const struct stats *st, uint64_t i, u
 	return i >= cfg->policies && st->packets * jobs >= cfg->min_packets;
 }
 
+/*
+ * The watchdog: a policy whose compile, loads and checks outlast
+ * --policy-seconds (a verifier walking a million instructions, over and over
+ * while a failure is minimised) ends the worker with a message that names it,
+ * rather than stall the run. The message is formatted before the alarm can
+ * ring; the handler only writes it.
+ */
+static char watchdog_msg[256];
+static size_t watchdog_len;
+
+static void watchdog_ring(int sig)
+{
+	(void)sig;
+	if (write(STDERR_FILENO, watchdog_msg, watchdog_len) < 0)
+		_exit(3);
+	_exit(3);
+}
+
+static void watchdog_arm(const struct config *cfg, uint64_t seed)
+{
+	int n;
+
+	if (!cfg->policy_seconds)
+		return;
+	n = snprintf(watchdog_msg, sizeof(watchdog_msg),
+		     "sluice-diff: FAILURE: policy seed %llu took more than %u s (--policy-seconds); "
+		     "reproduce with: sluice-diff --seed %llu --policies 1 --print-policy\n",
+		     (unsigned long long)seed, cfg->policy_seconds, (unsigned long long)seed);
+	watchdog_len = n > 0 && (size_t)n < sizeof(watchdog_msg) ? (size_t)n : 0;
+	signal(SIGALRM, watchdog_ring);
+	alarm(cfg->policy_seconds);
+}
+
 /* Policies worker, worker + jobs, ... of the run. */
 static int run(const struct config *cfg, unsigned worker, unsigned jobs, struct stats *st)
 {
@@ -524,6 +559,11 @@ static int run(const struct config *cfg, unsigned worker, unsigned jobs, struct 
 
 		uint64_t seed = policy_seed(cfg->seed, i);
 		struct rng r = { seed };
+
+		watchdog_arm(cfg, seed);
+		/* the watchdog's own test (tests/diff/CMakeLists.txt): a policy that stalls */
+		if (getenv("SLUICE_DIFF_TEST_STALL"))
+			sleep(cfg->policy_seconds + 2);
 		struct gen_policy p;
 		gen_policy(&r, &cfg->gen, &p);
 		char *text = gen_policy_text(&p);
@@ -563,6 +603,7 @@ static int run(const struct config *cfg, unsigned worker, unsigned jobs, struct 
 			report(&p, cfg, seed, &fd, pkts[fd.table], npkts[fd.table]);
 			free(fd.detail);
 		}
+		alarm(0);
 		for (size_t k = 0; k < t; k++)
 			free(pkts[k]);
 		free(text);
@@ -635,14 +676,15 @@ static void usage(FILE *out)
 		"usage: sluice-diff [--seed S] [--policies N] [--packets M] [--seconds T]\n"
 		"                   [--min-packets P] [--levels 0,1,2] [--max-rules R]\n"
 		"                   [--long-tables PCT[:RULES]] [--max-failures F]\n"
-		"                   [--jobs J] [--print-policy] [-v]\n"
+		"                   [--jobs J] [--policy-seconds T] [--print-policy] [-v]\n"
 		"Differential fuzzing: the reference interpreter against compiled objects in the\n"
 		"kernel. Policy i uses seed S+i; a failure prints a minimised reproducer.\n"
 		"--packets is per table; --min-packets goes on past --policies until that many\n"
 		"packets were generated. --long-tables: PCT %% of tables hold 100..RULES (1000)\n"
 		"accept/drop rules on the 5-tuple (deep decision trees). SLUICE_CLASSIFIER=MODE\n"
 		"forces a classifier mode, SLUICE_SET_LOOKUP=table|inline a set lookup mode\n"
-		"(tests/diff/compile_back.c).\n");
+		"(tests/diff/compile_back.c). A policy that takes more than --policy-seconds\n"
+		"(default 120, 0: no limit) to compile, load and check is a failure.\n");
 }
 
 int main(int argc, char **argv)
@@ -660,6 +702,7 @@ int main(int argc, char **argv)
 		{ "long-tables", required_argument, NULL, 'L' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "policy-seconds", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -671,12 +714,13 @@ int main(int argc, char **argv)
 		.levels = { 0, 1, 2 },
 		.nlevels = 3,
 		.gen = { .max_tables = 2, .max_chains = 3, .max_rules = 12, .max_matches = 4 },
+		.policy_seconds = 120,
 	};
 	struct stats st = { 0 };
 	char why[256];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:n:p:t:l:r:F:j:M:L:Pvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:n:p:t:l:r:F:j:M:L:T:Pvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			cfg.seed = strtoull(optarg, NULL, 0);
@@ -725,6 +769,9 @@ int main(int argc, char **argv)
 		}
 		case 'P':
 			cfg.print_policy = true;
+			break;
+		case 'T':
+			cfg.policy_seconds = strtoul(optarg, NULL, 0);
 			break;
 		case 'v':
 			cfg.verbose = true;
