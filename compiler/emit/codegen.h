@@ -74,9 +74,6 @@ struct sl_cg {
 	uint32_t chunks;       /* chunks opened so far */
 	int32_t held;          /* field whose value R4 holds at the next first test, or -1 */
 	sl_label chunk_end;
-	/* The rules emit_chain knows stay straight code, from the one being emitted on. */
-	const struct sl_ir_rule *straight;
-	uint32_t nstraight;
 	/* A chunk opened by a value dispatch (codegen_linear.c): its rules and their entries. */
 	uint32_t dispatch_rules;
 	sl_label dispatch_entry[SL_CG_CHUNK_RULES];

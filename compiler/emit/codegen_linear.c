@@ -311,28 +311,6 @@ static bool first_value(const struct sl_cg *cg, const struct sl_ir_rule *r, enum
 	return true;
 }
 
-/*
- * How many of the coming straight rules a value dispatch can take: rules whose
- * first test is one value of the same field, as many as one chunk holds.
- */
-static uint32_t dispatch_run(const struct sl_cg *cg, enum sl_field *field)
-{
-	uint32_t n = 0, insns = 0, value;
-	enum sl_field f;
-
-	if (cg->opts->opt_level < 2)
-		return 0;
-	while (n < cg->nstraight && n < SL_CG_CHUNK_RULES &&
-	       first_value(cg, &cg->straight[n], &f, &value) && (!n || f == *field)) {
-		insns += rule_cost(cg, &cg->straight[n]);
-		if (insns > CHUNK_INSNS)
-			break;
-		*field = f;
-		n++;
-	}
-	return n >= DISPATCH_MIN ? n : 0;
-}
-
 struct dispatch_value {
 	uint32_t value, rule; /* the first rule of the chunk testing it */
 };
@@ -376,26 +354,37 @@ static void dispatch_search(struct sl_cg *cg, const struct dispatch_value *v, ui
 }
 
 /*
- * At the opening of a chunk: when the coming rules allow it, the chunk takes
- * exactly them and opens with a value dispatch (see the top of the file).
+ * At the opening of a chunk, rules r[0..nstraight) ahead of it staying
+ * straight code: when at least DISPATCH_MIN of them in a row test one field
+ * for one value first, the chunk takes exactly those and opens with a value
+ * dispatch (see the top of the file).
  */
-static void chunk_value_dispatch(struct sl_cg *cg)
+static void chunk_value_dispatch(struct sl_cg *cg, const struct sl_ir_rule *r, uint32_t nstraight)
 {
 	struct sl_emit *e = &cg->e;
 	struct dispatch_value v[SL_CG_CHUNK_RULES];
-	enum sl_field field;
-	uint32_t n = dispatch_run(cg, &field), nv = 0;
+	enum sl_field field = 0, f;
+	uint32_t n = 0, nv = 0, insns = 0;
 
-	cg->dispatch_rules = n;
-	if (!n)
+	cg->dispatch_rules = 0;
+	if (cg->opts->opt_level < 2)
 		return;
-	for (uint32_t i = 0; i < n; i++) {
-		cg->dispatch_entry[i] = sl_emit_new_label(e);
-		first_value(cg, &cg->straight[i], &field, &v[i].value);
-		v[i].rule = i;
+	while (n < nstraight && n < SL_CG_CHUNK_RULES && first_value(cg, &r[n], &f, &v[n].value) &&
+	       (!n || f == field)) {
+		insns += rule_cost(cg, &r[n]);
+		if (insns > CHUNK_INSNS) /* the chunk would close early */
+			break;
+		field = f;
+		v[n].rule = n;
+		n++;
 	}
-	qsort(v, n, sizeof(*v), cmp_dispatch_value);
+	if (n < DISPATCH_MIN)
+		return;
+	cg->dispatch_rules = n;
 	for (uint32_t i = 0; i < n; i++)
+		cg->dispatch_entry[i] = sl_emit_new_label(e);
+	qsort(v, n, sizeof(*v), cmp_dispatch_value);
+	for (uint32_t i = 0; i < n; i++) /* each value's first rule */
 		if (!nv || v[nv - 1].value != v[i].value)
 			v[nv++] = v[i];
 	/* A copy the search may narrow: the slot and R4 learn nothing from it. */
@@ -404,8 +393,11 @@ static void chunk_value_dispatch(struct sl_cg *cg)
 	dispatch_search(cg, v, 0, nv, field);
 }
 
-/* The rule's first test into the open chunk; its rest waits for chunk_close(). */
-static void chunk_rule(struct sl_cg *cg, const struct sl_ir_rule *r)
+/*
+ * The rule's first test into the open chunk; its rest waits for chunk_close().
+ * r[0..nstraight) stay straight code (r is the first).
+ */
+static void chunk_rule(struct sl_cg *cg, const struct sl_ir_rule *r, uint32_t nstraight)
 {
 	struct sl_emit *e = &cg->e;
 	uint32_t cost = rule_cost(cg, r);
@@ -428,7 +420,7 @@ static void chunk_rule(struct sl_cg *cg, const struct sl_ir_rule *r)
 		cg->held = -1;
 		if (cg->chunks++)
 			chunk_dispatch(cg, p);
-		chunk_value_dispatch(cg);
+		chunk_value_dispatch(cg, r, nstraight);
 	}
 	x->entry = cg->dispatch_rules ? cg->dispatch_entry[cg->chunk_rules] : sl_emit_new_label(e);
 	sl_emit_bind(e, x->entry);
@@ -441,14 +433,16 @@ static void chunk_rule(struct sl_cg *cg, const struct sl_ir_rule *r)
 		chunk_close(cg);
 }
 
-static int emit_rule(struct sl_cg *cg, const struct sl_ir_rule *r, sl_label ret, unsigned depth)
+/* r[0..nstraight) stay straight code: what a value dispatch may take (r is the first). */
+static int emit_rule(struct sl_cg *cg, const struct sl_ir_rule *r, uint32_t nstraight, sl_label ret,
+		     unsigned depth)
 {
 	struct sl_emit *e = &cg->e;
 	sl_label next;
 	int err = 0;
 
 	if (early_exit(cg, r)) {
-		chunk_rule(cg, r);
+		chunk_rule(cg, r, nstraight);
 		return 0;
 	}
 	chunk_close(cg);
@@ -533,9 +527,7 @@ static int emit_chain(struct sl_cg *cg, uint32_t chain, sl_label ret, unsigned d
 			straight = sl_cg_segment(cg, &(struct sl_bpf_segment){
 				.chain = chain, .first = i, .kind = SL_BPF_SEG_STRAIGHT });
 		cg->obj->segments[straight].nrules++;
-		cg->straight = &c->rules[i];
-		cg->nstraight = next_run - i;
-		err = emit_rule(cg, &c->rules[i], ret, depth);
+		err = emit_rule(cg, &c->rules[i], next_run - i, ret, depth);
 		if (err)
 			return err;
 		if (cg->e.err)

@@ -228,7 +228,7 @@ static int pin_words(const struct sl_ir_rule *rules, uint32_t n, const bool *hoi
 		     uint32_t *words, struct sl_cls_problem *p, unsigned *carrier_word)
 {
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
-		unsigned k = SL_WORDS_128;
+		unsigned k;
 		uint32_t stay;
 		sl_u128 lo = 0;
 

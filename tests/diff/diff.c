@@ -544,7 +544,6 @@ static void watchdog_arm(const struct config *cfg, uint64_t seed)
 		     "reproduce with: sluice-diff --seed %llu --policies 1 --print-policy\n",
 		     (unsigned long long)seed, cfg->policy_seconds, (unsigned long long)seed);
 	watchdog_len = n > 0 && (size_t)n < sizeof(watchdog_msg) ? (size_t)n : 0;
-	signal(SIGALRM, watchdog_ring);
 	alarm(cfg->policy_seconds);
 }
 
@@ -552,6 +551,9 @@ static void watchdog_arm(const struct config *cfg, uint64_t seed)
 static int run(const struct config *cfg, unsigned worker, unsigned jobs, struct stats *st)
 {
 	time_t start = time(NULL);
+
+	if (cfg->policy_seconds)
+		signal(SIGALRM, watchdog_ring);
 
 	for (uint64_t i = worker; !done(cfg, st, i, jobs); i += jobs) {
 		if (cfg->seconds && time(NULL) - start >= (time_t)cfg->seconds)
