@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * ClassBench rule sets and header traces (see /work/shared/classbench/README.md
+ * ClassBench rule sets and header traces (see $SLUICE_SHARED_DIR/classbench/README.md
  * for the formats), the naive first-match reference that the bench holds every
  * compiled object to, and the deterministic trace generator used where no trace
  * is shipped. Deliberately independent of the compiler: it shares nothing with

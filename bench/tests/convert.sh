@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build=${1:?usage: convert.sh BUILD-DIR}
-cbdir=${SLUICE_CLASSBENCH:-/work/shared/classbench}
+cbdir=${SLUICE_SHARED_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/../shared}/classbench
 tools=$build/bench
 sluice=$build/compiler/driver/sluice
 fail() { echo "FAIL: $*" >&2; exit 1; }

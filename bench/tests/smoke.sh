@@ -7,7 +7,7 @@ set -euo pipefail
 
 src=${1:?usage: smoke.sh SOURCE-DIR BUILD-DIR}
 build=${2:?usage: smoke.sh SOURCE-DIR BUILD-DIR}
-cbdir=${SLUICE_CLASSBENCH:-/work/shared/classbench}
+cbdir=${SLUICE_SHARED_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/../shared}/classbench
 
 skip() {
 	if [ "${SLUICE_REQUIRE_KERNEL:-0}" = 1 ]; then

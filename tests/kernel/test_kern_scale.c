@@ -8,7 +8,7 @@
  *
  * Prints instructions, verifier-processed instructions, codegen and load time.
  * A missing rule file skips (77): the sets live outside the repository
- * (SLUICE_CLASSBENCH_DIR, /work/shared/classbench by default).
+ * (the build's SLUICE_SHARED_DIR/classbench, ../shared/classbench by default).
  */
 #include <errno.h>
 #include <stdlib.h>

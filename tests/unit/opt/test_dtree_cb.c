@@ -8,17 +8,15 @@
 #include "test_dtree_cb.h"
 #include "util.h"
 
-#ifndef SLUICE_CLASSBENCH_DIR
-#define SLUICE_CLASSBENCH_DIR "/work/shared/classbench"
-#endif
-
 const char *cb_dir(void)
 {
-	const char *dir = getenv("SLUICE_CLASSBENCH");
-	char probe[4096];
+	static char dir[4096];
+	const char *shared = getenv("SLUICE_SHARED_DIR");
+	char probe[4096 + 16];
 
-	if (!dir || !*dir)
-		dir = SLUICE_CLASSBENCH_DIR;
+	if (!shared || !*shared)
+		shared = SLUICE_SHARED_DIR;
+	snprintf(dir, sizeof(dir), "%s/classbench", shared);
 	snprintf(probe, sizeof(probe), "%s/acl1_1000", dir);
 	return access(probe, R_OK) ? NULL : dir;
 }

@@ -23,7 +23,8 @@ struct cb_trace {
 	uint32_t n;
 };
 
-/* Directory of the rule sets: $SLUICE_CLASSBENCH or the build's default; NULL if absent. */
+/* Directory of the rule sets: $SLUICE_SHARED_DIR/classbench, else the build's SLUICE_SHARED_DIR;
+ * NULL if absent. */
 const char *cb_dir(void);
 /* Load `<dir>/<name>`; returns 0 or -errno. */
 int cb_load_set(const char *name, struct cb_set *set);
