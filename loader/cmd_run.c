@@ -14,19 +14,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sluice/run_output.h>
+
 #include "cmd.h"
 #include "counters.h"
 #include "obj.h"
 #include "util.h"
 
-#ifndef DLT_IPV4
-#define DLT_IPV4 228
-#endif
-#ifndef DLT_IPV6
-#define DLT_IPV6 229
-#endif
-
-#define ETH_HDR_LEN    14
 #define DECISION_UNSET 0xfffffffeu
 
 static const char run_help[] =
@@ -43,13 +37,6 @@ struct run_args {
 	const char *obj;
 	const char *table;
 	const char *pcap;
-	bool json;
-};
-
-struct verdicts {
-	uint32_t n;
-	uint32_t accept;
-	uint32_t drop;
 	bool json;
 };
 
@@ -96,40 +83,32 @@ static int verdict_of(uint32_t hook, int32_t ret)
 	}
 }
 
-static void print_decider(const struct sl_obj *o, uint32_t id, bool json)
+/* The output's name for rule id of the object (the rule must exist). */
+static struct sl_run_rule rule_of(const struct sl_meta *m, uint32_t id)
 {
-	const struct sl_meta *m = o->meta;
+	const struct sluice_meta_rule *r = &m->rules[id];
 
-	if (!o->decisions || id == DECISION_UNSET ||
-	    (id != SLUICE_DECISION_POLICY && id >= m->hdr.nrules)) {
-		printf(json ? "\"?\"" : "?");
-	} else if (id == SLUICE_DECISION_POLICY) {
-		printf(json ? "null" : "policy");
-	} else if (json) {
-		printf("{\"id\":%u,\"file\":", id);
-		sl_json_str(stdout, sl_meta_str(m, m->rules[id].file_str));
-		printf(",\"line\":%u,\"col\":%u}", m->rules[id].line, m->rules[id].col);
-	} else {
-		printf("%s:%u:%u", sl_meta_str(m, m->rules[id].file_str), m->rules[id].line,
-		       m->rules[id].col);
-	}
+	return (struct sl_run_rule){
+	    .id = id, .file = sl_meta_str(m, r->file_str), .line = r->line, .col = r->col};
 }
 
-/* Runs one packet; prints its line. */
-static int run_packet(const struct sl_obj *o, struct verdicts *v, const uint8_t *pkt, uint32_t len)
+/* Runs one frame; prints its line. */
+static int run_packet(const struct sl_obj *o, struct sl_run_out *out, const uint8_t *pkt,
+		      uint32_t len)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len, .repeat = 1);
-	uint32_t key = 0, decision = DECISION_UNSET;
+	const struct sl_meta *m = o->meta;
+	uint32_t key = 0, decision = DECISION_UNSET, n = out->n + 1;
 	int dfd = o->decisions ? bpf_map__fd(o->decisions) : -1;
+	struct sl_run_rule rule;
 	int verdict, err;
 
-	v->n++;
 	if (dfd >= 0 && bpf_map_update_elem(dfd, &key, &decision, BPF_ANY))
 		return sl_err(-errno, "cannot reset the decision map: %s", strerror(errno));
 	err = bpf_prog_test_run_opts(o->prog_fd, &opts);
 	if (err) {
 		err = -errno;
-		sl_err(err, "packet %u (%u bytes): the kernel refused the test run: %s", v->n, len,
+		sl_err(err, "packet %u (%u bytes): the kernel refused the test run: %s", n, len,
 		       strerror(-err));
 		if (!sl_explain_bpf_perm(err))
 			sl_hint("test runs take packets from 14 bytes (an Ethernet header) up to "
@@ -140,97 +119,65 @@ static int run_packet(const struct sl_obj *o, struct verdicts *v, const uint8_t 
 	if (verdict < 0)
 		return sl_err(-EINVAL,
 			      "packet %u: the program returned %d, not a verdict of a %s program",
-			      v->n, (int32_t)opts.retval, sl_hook_name(o->table->hook));
+			      n, (int32_t)opts.retval, sl_hook_name(o->table->hook));
 	if (dfd >= 0 && bpf_map_lookup_elem(dfd, &key, &decision))
 		decision = DECISION_UNSET;
-	verdict ? v->accept++ : v->drop++;
-	if (v->json) {
-		printf("%s{\"n\":%u,\"verdict\":\"%s\",\"rule\":", v->n > 1 ? "," : "", v->n,
-		       verdict ? "accept" : "drop");
-		print_decider(o, decision, true);
-		printf("}");
+	if (!o->decisions || decision == DECISION_UNSET ||
+	    (decision != SLUICE_DECISION_POLICY && decision >= m->hdr.nrules)) {
+		sl_run_out_verdict(out, verdict, SL_RUN_UNKNOWN, NULL);
+	} else if (decision == SLUICE_DECISION_POLICY) {
+		sl_run_out_verdict(out, verdict, SL_RUN_BY_POLICY, NULL);
 	} else {
-		printf("%u\t%s\t", v->n, verdict ? "accept" : "drop");
-		print_decider(o, decision, false);
-		printf("\n");
+		rule = rule_of(m, decision);
+		sl_run_out_verdict(out, verdict, SL_RUN_BY_RULE, &rule);
 	}
 	return 0;
 }
 
-/* Raw IP gets an Ethernet header: every test run wants one (cgroup_skb pulls it). */
-static int frame(const uint8_t *data, uint32_t caplen, bool raw, uint8_t *buf, uint32_t *len,
-		 uint32_t n)
-{
-	uint16_t proto;
-
-	if (!raw) {
-		if (caplen < ETH_HDR_LEN)
-			return sl_err(-EINVAL,
-				      "packet %u has %u bytes, less than an Ethernet header", n,
-				      caplen);
-		memcpy(buf, data, caplen);
-		*len = caplen;
-		return 0;
-	}
-	if (!caplen || ((data[0] >> 4) != 4 && (data[0] >> 4) != 6))
-		return sl_err(-EINVAL, "packet %u of the raw-IP pcap is not IPv4 or IPv6", n);
-	proto = (data[0] >> 4) == 4 ? 0x0800 : 0x86dd;
-	memset(buf, 0, 12);
-	buf[12] = proto >> 8;
-	buf[13] = proto & 0xff;
-	memcpy(buf + ETH_HDR_LEN, data, caplen);
-	*len = caplen + ETH_HDR_LEN;
-	return 0;
-}
-
-static int run_pcap(const struct sl_obj *o, pcap_t *p, bool raw, struct verdicts *v)
+static int run_pcap(const struct sl_obj *o, pcap_t *p, bool raw, struct sl_run_out *out)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	_cleanup_free_ uint8_t *buf = malloc(65536 + ETH_HDR_LEN);
+	_cleanup_free_ uint8_t *buf = malloc(SL_RUN_MAX_CAPLEN + SL_RUN_ETH_HLEN);
 	int rc, err;
 
 	if (!buf)
 		return -ENOMEM;
 	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
-		uint32_t len = 0, caplen = h->caplen > 65536 ? 65536 : h->caplen;
+		uint32_t len = 0;
 
-		err = frame(data, caplen, raw, buf, &len, v->n + 1);
-		if (!err)
-			err = run_packet(o, v, buf, len);
+		if (sl_run_frame(data, h->caplen, raw, buf, &len))
+			return sl_err(-EINVAL, "packet %u of the raw-IP pcap is not IPv4 or IPv6",
+				      out->n + 1);
+		if (len < SL_RUN_ETH_HLEN)
+			return sl_err(-EINVAL,
+				      "packet %u has %u bytes, less than an Ethernet header",
+				      out->n + 1, len);
+		err = run_packet(o, out, buf, len);
 		if (err)
 			return err;
 	}
 	if (rc == -1)
-		return sl_err(-EINVAL, "reading the pcap failed after %u packets: %s", v->n,
+		return sl_err(-EINVAL, "reading the pcap failed after %u packets: %s", out->n,
 			      pcap_geterr(p));
 	return 0;
 }
 
-static void print_counters(const struct sl_obj *o, bool json)
+static void print_counters(const struct sl_obj *o, struct sl_run_out *out)
 {
 	const struct sl_meta *m = o->meta;
 	int fd = o->counters ? bpf_map__fd(o->counters) : -1;
-	bool first = true;
 
 	for (uint32_t i = 0; i < m->hdr.nrules; i++) {
 		const struct sluice_meta_rule *r = &m->rules[i];
 		struct sluice_counter c = {};
+		struct sl_run_rule rule;
 
 		if (r->counter_slot == SLUICE_NO_COUNTER || fd < 0)
 			continue;
 		sl_counters_read(fd, r->counter_slot, &c);
-		if (json) {
-			printf("%s{\"id\":%u,\"file\":", first ? "" : ",", r->id);
-			sl_json_str(stdout, sl_meta_str(m, r->file_str));
-			printf(",\"line\":%u,\"col\":%u,\"packets\":%llu,\"bytes\":%llu}", r->line,
-			       r->col, (unsigned long long)c.packets, (unsigned long long)c.bytes);
-		} else {
-			printf("counter\t%s:%u:%u\t%llu packets\t%llu bytes\n",
-			       sl_meta_str(m, r->file_str), r->line, r->col,
-			       (unsigned long long)c.packets, (unsigned long long)c.bytes);
-		}
-		first = false;
+		rule = rule_of(m, i);
+		sl_run_out_counter(out, &rule, c.packets, c.bytes);
 	}
 }
 
@@ -246,7 +193,7 @@ int sl_cmd_run(int argc, char **argv)
 	_cleanup_obj_ struct sl_obj *o = NULL;
 	__attribute__((cleanup(pcap_closep))) pcap_t *p = NULL;
 	char errbuf[PCAP_ERRBUF_SIZE];
-	struct verdicts v = {};
+	struct sl_run_out out;
 	bool raw;
 	int r, dlt;
 
@@ -261,11 +208,7 @@ int sl_cmd_run(int argc, char **argv)
 		return SL_EXIT_FAIL;
 	}
 	dlt = pcap_datalink(p);
-	raw = dlt == DLT_RAW || dlt == DLT_IPV4 || dlt == DLT_IPV6;
-#ifdef DLT_RAW_ALT
-	raw = raw || dlt == DLT_RAW_ALT;
-#endif
-	if (!raw && dlt != DLT_EN10MB) {
+	if (sl_run_link_type(dlt, &raw)) {
 		sl_err(-EINVAL, "pcap '%s' has link type %s; run reads Ethernet or raw-IP captures",
 		       a.pcap,
 		       pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
@@ -275,23 +218,13 @@ int sl_cmd_run(int argc, char **argv)
 	}
 	if (sl_obj_load(o))
 		return SL_EXIT_FAIL;
-	v.json = a.json;
-	if (a.json)
-		printf("{\"packets\":[");
-	r = run_pcap(o, p, raw, &v);
-	if (r) {
-		if (a.json)
-			printf("]}\n");
+	sl_run_out_begin(&out, stdout, a.json);
+	if (run_pcap(o, p, raw, &out)) {
+		sl_run_out_abort(&out);
 		return SL_EXIT_FAIL;
 	}
-	if (a.json) {
-		printf("],\"total\":{\"packets\":%u,\"accept\":%u,\"drop\":%u},\"counters\":[", v.n,
-		       v.accept, v.drop);
-		print_counters(o, true);
-		printf("]}\n");
-	} else {
-		printf("total: %u packets, %u accept, %u drop\n", v.n, v.accept, v.drop);
-		print_counters(o, false);
-	}
+	sl_run_out_total(&out);
+	print_counters(o, &out);
+	sl_run_out_end(&out);
 	return SL_EXIT_OK;
 }

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "sluice/abi.h"
 #include "util.h"
 
 #define L2 SL_HOOKS_L2
@@ -71,13 +72,13 @@ unsigned __int128 sl_field_max(enum sl_field field)
 	return bits >= 128 ? ~(sl_u128)0 : (((sl_u128)1 << bits) - 1);
 }
 
-static const char *const hook_names[SL_HOOK_COUNT] = {
-	[SL_HOOK_XDP] = "xdp",
-	[SL_HOOK_TC_INGRESS] = "tc ingress",
-	[SL_HOOK_TC_EGRESS] = "tc egress",
-	[SL_HOOK_CGROUP_INGRESS] = "cgroup_skb ingress",
-	[SL_HOOK_CGROUP_EGRESS] = "cgroup_skb egress",
-};
+/* Hook names come from the ABI library (sl_hook_name), which numbers hooks the same way. */
+_Static_assert((int)SL_HOOK_XDP == SLUICE_HOOK_XDP &&
+		       (int)SL_HOOK_TC_INGRESS == SLUICE_HOOK_TC_INGRESS &&
+		       (int)SL_HOOK_TC_EGRESS == SLUICE_HOOK_TC_EGRESS &&
+		       (int)SL_HOOK_CGROUP_INGRESS == SLUICE_HOOK_CGROUP_INGRESS &&
+		       (int)SL_HOOK_CGROUP_EGRESS == SLUICE_HOOK_CGROUP_EGRESS,
+	       "enum sl_hook numbers hooks as abi.h does");
 
 static const char *const hook_sections[SL_HOOK_COUNT] = {
 	[SL_HOOK_XDP] = "xdp",
@@ -86,11 +87,6 @@ static const char *const hook_sections[SL_HOOK_COUNT] = {
 	[SL_HOOK_CGROUP_INGRESS] = "cgroup_skb/ingress",
 	[SL_HOOK_CGROUP_EGRESS] = "cgroup_skb/egress",
 };
-
-const char *sl_hook_name(enum sl_hook hook)
-{
-	return (unsigned)hook < SL_HOOK_COUNT ? hook_names[hook] : "?";
-}
 
 const char *sl_hook_section(enum sl_hook hook)
 {

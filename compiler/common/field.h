@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sluice/hook.h"
+
 enum sl_hook {
 	SL_HOOK_XDP,
 	SL_HOOK_TC_INGRESS,
@@ -23,8 +25,7 @@ enum sl_hook {
 #define SL_HOOKS_ALL ((1u << SL_HOOK_COUNT) - 1)
 #define SL_HOOKS_L2 (SL_HOOK_BIT(SL_HOOK_XDP) | SL_HOOK_BIT(SL_HOOK_TC_INGRESS) | SL_HOOK_BIT(SL_HOOK_TC_EGRESS))
 
-/* "xdp", "tc ingress", ..., as written in policies. */
-const char *sl_hook_name(enum sl_hook hook);
+/* sl_hook_name(hook): "xdp", "tc ingress", ..., as written in policies (the ABI library). */
 /* libbpf 1.1 section name: "xdp", "tc", "cgroup_skb/ingress", "cgroup_skb/egress". */
 const char *sl_hook_section(enum sl_hook hook);
 /* true when the program sees the Ethernet header (XDP, TC). */

@@ -12,23 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
-#include <pcap/dlt.h>
 #include <pcap/pcap.h>
 
 #include "../interp/interp.h"
 #include "../ir/ir.h"
 #include "../parser/parser.h"
 #include "commands.h"
+#include "sluice/run_output.h"
 
-#ifndef DLT_IPV4
-#define DLT_IPV4 228
-#endif
-#ifndef DLT_IPV6
-#define DLT_IPV6 229
-#endif
-
-#define ETH_HLEN 14
-#define MAX_CAPLEN 65536
+#define ETH_HLEN SL_RUN_ETH_HLEN
 #define TEST_RUN_IFINDEX 1
 
 static const char run_help[] =
@@ -101,22 +93,6 @@ static int find_table(const struct sl_ir *ir, const char *name, uint32_t *out)
 	return -ENOENT;
 }
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static const struct sl_ir_rule *rule_by_id(const struct sl_ir *ir, uint32_t id)
 {
 	for (uint32_t c = 0; c < ir->nchains; c++) {
@@ -135,43 +111,24 @@ static const char *file_of(const struct sl_ir *ir, struct sl_loc loc)
 	return src ? src->path : "?";
 }
 
-static void print_decider(const struct sl_ir *ir, uint32_t id, bool json)
+/* The output's name for rule r. */
+static struct sl_run_rule run_rule(const struct sl_ir *ir, const struct sl_ir_rule *r)
 {
-	const struct sl_ir_rule *r = id == SL_INTERP_POLICY ? NULL : rule_by_id(ir, id);
-
-	if (!r) {
-		printf(json ? "null" : "policy");
-	} else if (json) {
-		printf("{\"id\":%u,\"file\":", id);
-		json_str(file_of(ir, r->loc));
-		printf(",\"line\":%u,\"col\":%u}", r->loc.line, r->loc.col);
-	} else {
-		printf("%s:%u:%u", file_of(ir, r->loc), r->loc.line, r->loc.col);
-	}
+	return (struct sl_run_rule){ .id = r->id, .file = file_of(ir, r->loc), .line = r->loc.line,
+				     .col = r->loc.col };
 }
 
 static void print_counters(const struct sl_ir *ir, const struct sl_interp_counter *counters,
-			   bool json)
+			   struct sl_run_out *out)
 {
-	bool first = true;
-
 	for (uint32_t id = 0; id < ir->nrules; id++) {
 		const struct sl_ir_rule *r = rule_by_id(ir, id);
+		struct sl_run_rule rule;
 
 		if (!r || !r->counter)
 			continue;
-		if (json) {
-			printf("%s{\"id\":%u,\"file\":", first ? "" : ",", id);
-			json_str(file_of(ir, r->loc));
-			printf(",\"line\":%u,\"col\":%u,\"packets\":%llu,\"bytes\":%llu}", r->loc.line,
-			       r->loc.col, (unsigned long long)counters[id].packets,
-			       (unsigned long long)counters[id].bytes);
-		} else {
-			printf("counter\t%s:%u:%u\t%llu packets\t%llu bytes\n", file_of(ir, r->loc),
-			       r->loc.line, r->loc.col, (unsigned long long)counters[id].packets,
-			       (unsigned long long)counters[id].bytes);
-		}
-		first = false;
+		rule = run_rule(ir, r);
+		sl_run_out_counter(out, &rule, counters[id].packets, counters[id].bytes);
 	}
 }
 
@@ -190,39 +147,31 @@ static uint16_t skb_protocol(const uint8_t *frame, size_t len)
 struct run_state {
 	const struct sl_ir *ir;
 	uint32_t table;
-	bool raw, json;
-	uint32_t n, accept, drop;
+	bool raw;
+	struct sl_run_out out;
 	struct sl_interp_counter *counters;
-	uint8_t frame[MAX_CAPLEN + ETH_HLEN];
+	uint8_t frame[SL_RUN_MAX_CAPLEN + ETH_HLEN];
 };
 
 /* Evaluate one captured packet; prints its line. 0 or -errno (reported). */
-static int run_packet(struct run_state *s, const uint8_t *data, size_t caplen)
+static int run_packet(struct run_state *s, const uint8_t *data, uint32_t caplen)
 {
 	enum sl_hook hook = s->ir->tables[s->table].hook;
 	struct sl_interp_packet pkt = { .hook = hook, .ifindex = TEST_RUN_IFINDEX };
 	struct sl_interp_result res;
-	size_t len = caplen;
+	const struct sl_ir_rule *r;
+	struct sl_run_rule rule;
+	uint32_t len, n = s->out.n + 1;
 
-	s->n++;
-	if (s->raw) {
-		unsigned version = caplen ? data[0] >> 4 : 0;
-		if (version != 4 && version != 6) {
-			fprintf(stderr, "sluice: error: packet %u of the raw-IP pcap is not IPv4 or IPv6\n",
-				s->n);
-			return -EINVAL;
-		}
-		memset(s->frame, 0, 12);
-		s->frame[12] = version == 4 ? 0x08 : 0x86;
-		s->frame[13] = version == 4 ? 0x00 : 0xdd;
-		memcpy(s->frame + ETH_HLEN, data, caplen);
-		len = caplen + ETH_HLEN;
-	} else {
-		memcpy(s->frame, data, caplen);
+	if (sl_run_frame(data, caplen, s->raw, s->frame, &len)) {
+		fprintf(stderr, "sluice: error: packet %u of the raw-IP pcap is not IPv4 or IPv6\n",
+			n);
+		return -EINVAL;
 	}
 	if (len < ETH_HLEN) {
-		fprintf(stderr, "sluice: error: packet %u has %zu bytes, less than an Ethernet header\n",
-			s->n, len);
+		fprintf(stderr,
+			"sluice: error: packet %u has %u bytes, less than an Ethernet header\n", n,
+			len);
 		return -EINVAL;
 	}
 	pkt.data = s->frame;
@@ -234,22 +183,15 @@ static int run_packet(struct run_state *s, const uint8_t *data, size_t caplen)
 	}
 	int err = sl_interp_run(s->ir, s->table, &pkt, &res, s->counters);
 	if (err) {
-		fprintf(stderr, "sluice: error: evaluating packet %u failed: %s\n", s->n,
+		fprintf(stderr, "sluice: error: evaluating packet %u failed: %s\n", n,
 			strerror(-err));
 		return err;
 	}
-	bool accept = res.verdict == SL_VERDICT_ACCEPT;
-	accept ? s->accept++ : s->drop++;
-	if (s->json) {
-		printf("%s{\"n\":%u,\"verdict\":\"%s\",\"rule\":", s->n > 1 ? "," : "", s->n,
-		       accept ? "accept" : "drop");
-		print_decider(s->ir, res.rule, true);
-		printf("}");
-	} else {
-		printf("%u\t%s\t", s->n, accept ? "accept" : "drop");
-		print_decider(s->ir, res.rule, false);
-		printf("\n");
-	}
+	r = res.rule == SL_INTERP_POLICY ? NULL : rule_by_id(s->ir, res.rule);
+	if (r)
+		rule = run_rule(s->ir, r);
+	sl_run_out_verdict(&s->out, res.verdict == SL_VERDICT_ACCEPT,
+			   r ? SL_RUN_BY_RULE : SL_RUN_BY_POLICY, &rule);
 	return 0;
 }
 
@@ -260,15 +202,14 @@ static int run_pcap(struct run_state *s, pcap_t *p)
 	int rc;
 
 	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
-		size_t caplen = h->caplen > MAX_CAPLEN ? MAX_CAPLEN : h->caplen;
-		int err = run_packet(s, data, caplen);
+		int err = run_packet(s, data, h->caplen);
 
 		if (err)
 			return err;
 	}
 	if (rc == -1) {
-		fprintf(stderr, "sluice: error: reading the pcap failed after %u packets: %s\n", s->n,
-			pcap_geterr(p));
+		fprintf(stderr, "sluice: error: reading the pcap failed after %u packets: %s\n",
+			s->out.n, pcap_geterr(p));
 		return -EIO;
 	}
 	return 0;
@@ -331,8 +272,8 @@ int sl_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	dlt = pcap_datalink(p);
-	bool raw = dlt == DLT_RAW || dlt == DLT_IPV4 || dlt == DLT_IPV6;
-	if (!raw && dlt != DLT_EN10MB) {
+	bool raw;
+	if (sl_run_link_type(dlt, &raw)) {
 		const char *name = pcap_datalink_val_to_name(dlt);
 		fprintf(stderr,
 			"sluice: error: pcap '%s' has link type %s; run reads Ethernet or raw-IP "
@@ -347,25 +288,16 @@ int sl_cmd_run(int argc, char **argv)
 		fprintf(stderr, "sluice: error: out of memory\n");
 		goto out;
 	}
-	*s = (struct run_state){ .ir = ir, .table = table, .raw = raw, .json = a.json,
-				 .counters = counters };
-	if (a.json)
-		printf("{\"packets\":[");
+	*s = (struct run_state){ .ir = ir, .table = table, .raw = raw, .counters = counters };
+	sl_run_out_begin(&s->out, stdout, a.json);
 	if (run_pcap(s, p)) {
-		if (a.json)
-			printf("]}\n");
+		sl_run_out_abort(&s->out);
 		rc = SL_EXIT_POLICY;
 		goto out;
 	}
-	if (a.json) {
-		printf("],\"total\":{\"packets\":%u,\"accept\":%u,\"drop\":%u},\"counters\":[", s->n,
-		       s->accept, s->drop);
-		print_counters(ir, counters, true);
-		printf("]}\n");
-	} else {
-		printf("total: %u packets, %u accept, %u drop\n", s->n, s->accept, s->drop);
-		print_counters(ir, counters, false);
-	}
+	sl_run_out_total(&s->out);
+	print_counters(ir, counters, &s->out);
+	sl_run_out_end(&s->out);
 	rc = SL_EXIT_OK;
 out:
 	sl_arena_free(TAKE_PTR(arena));

@@ -8,23 +8,12 @@
 
 #include "listing.h"
 #include "object_read.h"
+#include "sluice/hook.h"
+#include "sluice/meta.h"
 
 #define SL_HELPER_NAME(x) [BPF_FUNC_##x] = "bpf_" #x
 static const char *const helper_names[] = { __BPF_FUNC_MAPPER(SL_HELPER_NAME) };
 #undef SL_HELPER_NAME
-
-static const char *hook_name(uint32_t hook)
-{
-	static const char *const names[] = {
-		[SLUICE_HOOK_XDP] = "xdp",
-		[SLUICE_HOOK_TC_INGRESS] = "tc ingress",
-		[SLUICE_HOOK_TC_EGRESS] = "tc egress",
-		[SLUICE_HOOK_CGROUP_INGRESS] = "cgroup_skb ingress",
-		[SLUICE_HOOK_CGROUP_EGRESS] = "cgroup_skb egress",
-	};
-
-	return hook < sizeof(names) / sizeof(names[0]) ? names[hook] : "unknown hook";
-}
 
 static const char *verdict_name(uint32_t v)
 {
@@ -33,39 +22,40 @@ static const char *verdict_name(uint32_t v)
 
 static void print_header(const struct sl_objfile *f, FILE *out)
 {
-	struct sl_meta_view v;
-	const char *why;
+	_cleanup_meta_ struct sl_meta *m = NULL;
+	char why[160], hash[65];
 	uint32_t counted = 0;
+	int err;
 
 	if (!f->meta) {
 		fprintf(out, "; no %s section: not built by sluice\n", SLUICE_META_SECTION);
 		return;
 	}
-	if (sl_meta_parse(f->meta, f->meta_size, &v, &why)) {
-		fprintf(out, "; %s section unreadable: %s\n", SLUICE_META_SECTION, why);
+	err = sl_meta_parse(f->meta, f->meta_size, &m, why, sizeof(why));
+	if (err) {
+		fprintf(out, "; %s section unreadable: %s\n", SLUICE_META_SECTION,
+			err == -ENOMEM ? "out of memory" : why);
 		return;
 	}
-	fprintf(out, "; policy %s, built by %s at -O%u%s\n", sl_meta_str(&v, v.hdr.policy_name_str),
-		sl_meta_str(&v, v.hdr.compiler_str), v.hdr.opt_level,
-		v.hdr.flags & SLUICE_META_F_DECISIONS ? ", recording decisions" : "");
-	fprintf(out, "; source sha256 ");
-	for (size_t i = 0; i < sizeof(v.hdr.source_hash); i++)
-		fprintf(out, "%02x", v.hdr.source_hash[i]);
-	fprintf(out, "\n");
-	for (uint32_t i = 0; i < v.hdr.ntables; i++) {
-		struct sluice_meta_table t = sl_meta_table(&v, i);
+	fprintf(out, "; policy %s, built by %s at -O%u%s\n", sl_meta_str(m, m->hdr.policy_name_str),
+		sl_meta_str(m, m->hdr.compiler_str), m->hdr.opt_level,
+		m->hdr.flags & SLUICE_META_F_DECISIONS ? ", recording decisions" : "");
+	sl_meta_hash_hex(m->hdr.source_hash, hash);
+	fprintf(out, "; source sha256 %s\n", hash);
+	for (uint32_t i = 0; i < m->hdr.ntables; i++) {
+		const struct sluice_meta_table *t = &m->tables[i];
 
 		fprintf(out, "; table %s: %s, policy %s, program %s in section %s, %s:%u\n",
-			sl_meta_str(&v, t.name_str), hook_name(t.hook), verdict_name(t.policy),
-			sl_meta_str(&v, t.prog_str), sl_meta_str(&v, t.section_str),
-			sl_meta_str(&v, t.file_str), t.line);
+			sl_meta_str(m, t->name_str), sl_hook_name(t->hook), verdict_name(t->policy),
+			sl_meta_str(m, t->prog_str), sl_meta_str(m, t->section_str),
+			sl_meta_str(m, t->file_str), t->line);
 	}
-	for (uint32_t i = 0; i < v.hdr.nrules; i++)
-		counted += sl_meta_rule(&v, i).counter_slot != SLUICE_NO_COUNTER;
-	fprintf(out, "; %u rules, %u counted", v.hdr.nrules, counted);
-	if (v.hdr.counter_map_str)
-		fprintf(out, " in %s (%u slots)", sl_meta_str(&v, v.hdr.counter_map_str),
-			v.hdr.ncounters);
+	for (uint32_t i = 0; i < m->hdr.nrules; i++)
+		counted += m->rules[i].counter_slot != SLUICE_NO_COUNTER;
+	fprintf(out, "; %u rules, %u counted", m->hdr.nrules, counted);
+	if (m->hdr.counter_map_str)
+		fprintf(out, " in %s (%u slots)", sl_meta_str(m, m->hdr.counter_map_str),
+			m->hdr.ncounters);
 	fprintf(out, "\n");
 }
 

@@ -59,16 +59,4 @@ int sl_objfile_open(const void *image, size_t size, struct sl_objfile **out, cha
 		    size_t whylen);
 void sl_objfile_free(struct sl_objfile *f);
 
-/* A validated view of a metadata section. */
-struct sl_meta_view {
-	struct sluice_meta_header hdr;
-	const uint8_t *base;
-};
-
-/* Check every offset of a metadata section; returns 0 or -EINVAL with *why set. */
-int sl_meta_parse(const void *data, size_t size, struct sl_meta_view *v, const char **why);
-/* Entries by index (copied out, since the section need not be aligned). */
-struct sluice_meta_table sl_meta_table(const struct sl_meta_view *v, uint32_t i);
-struct sluice_meta_rule sl_meta_rule(const struct sl_meta_view *v, uint32_t i);
-/* A string by offset; "?" for an offset outside the string table. */
-const char *sl_meta_str(const struct sl_meta_view *v, uint32_t off);
+/* The metadata section is read by the shared parser: sl_meta_parse() in sluice/meta.h. */

@@ -9,6 +9,7 @@
 
 #include "listing.h"
 #include "object_read.h"
+#include "sluice/meta.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,12 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		null_out = fopen("/dev/null", "w");
 	}
 	if (sl_objfile_open(data, size, &f, why, sizeof(why)) == 0) {
-		struct sl_meta_view v;
-		const char *reason;
+		struct sl_meta *m;
+		char reason[160];
 
-		if (f->meta && sl_meta_parse(f->meta, f->meta_size, &v, &reason) == 0) {
-			for (uint32_t i = 0; i < v.hdr.nrules; i++)
-				fputs(sl_meta_str(&v, sl_meta_rule(&v, i).text_str), null_out);
+		if (f->meta && sl_meta_parse(f->meta, f->meta_size, &m, reason, sizeof(reason)) == 0) {
+			for (uint32_t i = 0; i < m->hdr.nrules; i++)
+				fputs(sl_meta_str(m, m->rules[i].text_str), null_out);
+			sl_meta_free(m);
 		}
 		sl_objfile_free(f);
 	}

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Reading objects back (object_read.c, meta_read.c) and listing them (listing.c). */
+/* Reading objects back (object_read.c, the shared metadata parser) and listing them (listing.c). */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +14,7 @@
 
 #include "listing.h"
 #include "object_read.h"
+#include "sluice/meta.h"
 #include "test_object_samples.h"
 
 static void sample_image(enum sl_sample_kind kind, void **image, size_t *size)
@@ -66,8 +67,8 @@ static void reader_finds_programs_relocs_lines(void **state)
 static void metadata_reader_checks_offsets(void **state)
 {
 	struct sl_objfile *f;
-	struct sl_meta_view v;
-	const char *why;
+	struct sl_meta *m = NULL;
+	char why[160];
 	uint8_t *copy;
 	void *image;
 	size_t size;
@@ -75,26 +76,27 @@ static void metadata_reader_checks_offsets(void **state)
 
 	sample_image(SL_SAMPLE_ALL, &image, &size);
 	assert_int_equal(sl_objfile_open(image, size, &f, NULL, 0), 0);
-	assert_int_equal(sl_meta_parse(f->meta, f->meta_size, &v, &why), 0);
-	assert_string_equal(sl_meta_str(&v, v.hdr.policy_name_str), "sample");
-	assert_string_equal(sl_meta_str(&v, sl_meta_table(&v, 4).name_str), "cg_out");
-	assert_string_equal(sl_meta_str(&v, sl_meta_rule(&v, 3).text_str), "counter accept");
-	assert_string_equal(sl_meta_str(&v, 1u << 30), "?");
+	assert_int_equal(sl_meta_parse(f->meta, f->meta_size, &m, why, sizeof(why)), 0);
+	assert_string_equal(sl_meta_str(m, m->hdr.policy_name_str), "sample");
+	assert_string_equal(sl_meta_str(m, m->tables[4].name_str), "cg_out");
+	assert_string_equal(sl_meta_str(m, m->rules[3].text_str), "counter accept");
+	assert_string_equal(sl_meta_str(m, 1u << 30), "");
+	sl_meta_free(m);
 
 	copy = malloc(f->meta_size);
 	memcpy(copy, f->meta, f->meta_size);
-	assert_int_equal(sl_meta_parse(copy, sizeof(struct sluice_meta_header) - 1, &v, &why),
+	assert_int_equal(sl_meta_parse(copy, sizeof(struct sluice_meta_header) - 1, &m, why, sizeof(why)),
 			 -EINVAL);
 	bad = 1000000;
 	memcpy(copy + offsetof(struct sluice_meta_header, nrules), &bad, 4);
-	assert_int_equal(sl_meta_parse(copy, f->meta_size, &v, &why), -EINVAL);
-	assert_non_null(strstr(why, "outside"));
+	assert_int_equal(sl_meta_parse(copy, f->meta_size, &m, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "past the section end"));
 	memcpy(copy, f->meta, f->meta_size);
 	memcpy(copy + offsetof(struct sluice_meta_header, compiler_str), &bad, 4);
-	assert_int_equal(sl_meta_parse(copy, f->meta_size, &v, &why), -EINVAL);
+	assert_int_equal(sl_meta_parse(copy, f->meta_size, &m, why, sizeof(why)), -EINVAL);
 	memcpy(copy, f->meta, f->meta_size);
 	copy[0] ^= 1;
-	assert_int_equal(sl_meta_parse(copy, f->meta_size, &v, &why), -EINVAL);
+	assert_int_equal(sl_meta_parse(copy, f->meta_size, &m, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "magic"));
 	free(copy);
 	sl_objfile_free(f);

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The one reader of the metadata section (abi.h); see sluice/meta.h. */
+#include "sluice/meta.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sl_meta_free(struct sl_meta *m)
+{
+	if (!m)
+		return;
+	free(m->raw);
+	free(m->tables);
+	free(m->rules);
+	free(m);
+}
+
+const char *sl_meta_str(const struct sl_meta *m, uint32_t off)
+{
+	return off < m->hdr.strings_size ? m->strings + off : "";
+}
+
+void sl_meta_hash_hex(const uint8_t hash[32], char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = hex[hash[i] >> 4];
+		out[2 * i + 1] = hex[hash[i] & 0xf];
+	}
+	out[64] = '\0';
+}
+
+__attribute__((format(printf, 3, 4))) static int why_set(char *why, size_t len, const char *fmt,
+							 ...)
+{
+	va_list ap;
+
+	if (!len)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* count records of elem bytes from off fit in size bytes (64-bit: no product overflows). */
+static bool range_ok(uint64_t off, uint64_t count, uint64_t elem, uint64_t size)
+{
+	return off <= size && count * elem <= size - off;
+}
+
+static bool str_ok(const struct sluice_meta_header *h, uint32_t off)
+{
+	return off < h->strings_size;
+}
+
+static int check_tables(const struct sl_meta *m, char *why, size_t len)
+{
+	for (uint32_t i = 0; i < m->hdr.ntables; i++) {
+		const struct sluice_meta_table *t = &m->tables[i];
+
+		if (!str_ok(&m->hdr, t->name_str) || !str_ok(&m->hdr, t->prog_str) ||
+		    !str_ok(&m->hdr, t->section_str) || !str_ok(&m->hdr, t->file_str))
+			return why_set(why, len, "table %u has a string offset out of range", i);
+		if (t->hook > SLUICE_HOOK_CGROUP_EGRESS)
+			return why_set(why, len, "table %u has unknown hook %u", i, t->hook);
+		if (t->policy > SLUICE_VERDICT_DROP)
+			return why_set(why, len, "table %u has unknown policy %u", i, t->policy);
+		if (!*sl_meta_str(m, t->name_str) || !*sl_meta_str(m, t->prog_str))
+			return why_set(why, len, "table %u has no name or program name", i);
+	}
+	return 0;
+}
+
+static int check_rules(const struct sl_meta *m, char *why, size_t len)
+{
+	for (uint32_t i = 0; i < m->hdr.nrules; i++) {
+		const struct sluice_meta_rule *r = &m->rules[i];
+
+		if (r->id != i)
+			return why_set(why, len, "rule %u has id %u", i, r->id);
+		if (!str_ok(&m->hdr, r->chain_str) || !str_ok(&m->hdr, r->file_str) ||
+		    !str_ok(&m->hdr, r->text_str))
+			return why_set(why, len, "rule %u has a string offset out of range", i);
+		if (r->counter_slot != SLUICE_NO_COUNTER && r->counter_slot >= m->hdr.ncounters)
+			return why_set(why, len, "rule %u has counter slot %u of %u", i,
+				       r->counter_slot, m->hdr.ncounters);
+	}
+	return 0;
+}
+
+/* Copies n records of the writer's size into our layout (newer writers may append fields). */
+static void *copy_records(const uint8_t *base, uint32_t n, uint32_t stride, size_t ours)
+{
+	uint8_t *out = calloc(n ? n : 1, ours);
+
+	if (!out)
+		return NULL;
+	for (uint32_t i = 0; i < n; i++)
+		memcpy(out + (size_t)i * ours, base + (size_t)i * stride, ours);
+	return out;
+}
+
+/* The header's own checks: sizes, counts and offsets against the section size. */
+static int check_header(const struct sluice_meta_header *h, const uint8_t *base, size_t size,
+			char *why, size_t why_len)
+{
+	if (h->magic != SLUICE_META_MAGIC)
+		return why_set(why, why_len, "bad magic 0x%08x", h->magic);
+	if (h->version != SLUICE_META_VERSION)
+		return why_set(why, why_len, "metadata version %u, this reader knows version %u",
+			       h->version, SLUICE_META_VERSION);
+	if (h->header_size < sizeof(*h) || h->table_size < sizeof(struct sluice_meta_table) ||
+	    h->rule_size < sizeof(struct sluice_meta_rule) || h->header_size > size)
+		return why_set(why, why_len, "record sizes smaller than version %u defines",
+			       SLUICE_META_VERSION);
+	if (h->ntables == 0)
+		return why_set(why, why_len, "no tables");
+	if (!range_ok(h->tables_off, h->ntables, h->table_size, size) ||
+	    !range_ok(h->rules_off, h->nrules, h->rule_size, size) ||
+	    !range_ok(h->strings_off, h->strings_size, 1, size))
+		return why_set(why, why_len,
+			       "tables, rules or strings extend past the section end");
+	if (h->strings_size == 0 || base[h->strings_off] != '\0' ||
+	    base[h->strings_off + h->strings_size - 1] != '\0')
+		return why_set(why, why_len, "string table is not NUL-delimited");
+	if (!str_ok(h, h->policy_name_str) || !str_ok(h, h->compiler_str) ||
+	    !str_ok(h, h->counter_map_str))
+		return why_set(why, why_len, "header string offset out of range");
+	return 0;
+}
+
+int sl_meta_parse(const void *data, size_t size, struct sl_meta **out, char *why, size_t why_len)
+{
+	const uint8_t *base = data;
+	struct sluice_meta_header h;
+	struct sl_meta *m;
+	int err;
+
+	*out = NULL;
+	if (size < sizeof(h))
+		return why_set(why, why_len, "section is %zu bytes, shorter than its header", size);
+	memcpy(&h, data, sizeof(h)); /* the section need not be aligned */
+	err = check_header(&h, base, size, why, why_len);
+	if (err)
+		return err;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->raw = malloc(size);
+	m->tables = copy_records(base + h.tables_off, h.ntables, h.table_size,
+				 sizeof(struct sluice_meta_table));
+	m->rules = copy_records(base + h.rules_off, h.nrules, h.rule_size,
+				sizeof(struct sluice_meta_rule));
+	if (!m->raw || !m->tables || !m->rules) {
+		sl_meta_free(m);
+		return -ENOMEM;
+	}
+	memcpy(m->raw, data, size);
+	m->raw_size = size;
+	m->hdr = h;
+	m->strings = (const char *)m->raw + h.strings_off;
+	if (check_tables(m, why, why_len) || check_rules(m, why, why_len)) {
+		sl_meta_free(m);
+		return -EINVAL;
+	}
+	*out = m;
+	return 0;
+}
