@@ -13,6 +13,7 @@
 #include <pcap/dlt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sluice/run_output.h>
 
@@ -23,6 +24,13 @@
 
 #define DECISION_UNSET 0xfffffffeu
 
+/* Exit code of a run that answered every packet but had to skip some (see run_help). */
+#define SL_EXIT_SKIPPED 3
+
+/* What BPF_PROG_TEST_RUN of an skb program (tc, cgroup_skb) takes at most: a page less the
+ * skb's headroom (NET_SKB_PAD, 64) and tailroom (struct skb_shared_info, 320), x86-64. */
+#define SKB_TEST_RUN_OVERHEAD 384
+
 static const char run_help[] =
     "usage: sluice-load run OBJ [--table NAME] --pcap FILE [--json]\n"
     "\n"
@@ -31,7 +39,11 @@ static const char run_help[] =
     "the rule counters. Ethernet pcaps for every hook; raw-IP pcaps (DLT_RAW) get\n"
     "an Ethernet header prepended. The decider (file:line:col of the rule, or\n"
     "`policy`) is known when the object was built with --record-decisions, `?`\n"
-    "otherwise. Output format: loader/README.md.\n";
+    "otherwise. A packet the kernel will not test-run (frames under 14 bytes; on\n"
+    "tc and cgroup_skb, IPv4/IPv6 headers under 20/40 bytes and frames over about\n"
+    "a page) gets `<n>\\tskipped\\t<why>` and the run goes on. Exit codes: 0 every\n"
+    "packet judged, 3 all answered but some skipped, 1 failed, 2 usage.\n"
+    "Output format: loader/README.md.\n";
 
 struct run_args {
 	const char *obj;
@@ -92,7 +104,41 @@ static struct sl_run_rule rule_of(const struct sl_meta *m, uint32_t id)
 	    .id = id, .file = sl_meta_str(m, r->file_str), .line = r->line, .col = r->col};
 }
 
-/* Runs one frame; prints its line. */
+/*
+ * Why the kernel refused to test-run a frame with EINVAL. net/bpf/test_run.c takes frames of
+ * at least ETH_HLEN bytes (bpf_test_init()); for skb programs also at most a page less the
+ * skb's head- and tailroom, and, when the EtherType says IPv4 or IPv6, only frames holding
+ * that fixed header (20 or 40 bytes: bpf_prog_test_run_skb() reads the addresses from it;
+ * older kernels skipped them instead). VLAN-tagged frames are not checked.
+ */
+static void refusal(uint32_t hook, const uint8_t *frame, uint32_t len, char *why, size_t size)
+{
+	bool skb = hook != SLUICE_HOOK_XDP;
+	uint16_t type = len >= SL_RUN_ETH_HLEN ? frame[12] << 8 | frame[13] : 0;
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (len < SL_RUN_ETH_HLEN)
+		snprintf(why, size, "the kernel cannot test-run frames under 14 bytes");
+	else if (skb && type == 0x0800 && len < SL_RUN_ETH_HLEN + 20)
+		snprintf(why, size,
+			 "the kernel cannot test-run tc or cgroup_skb frames with an IPv4 header "
+			 "under 20 bytes (%u here)",
+			 len - SL_RUN_ETH_HLEN);
+	else if (skb && type == 0x86dd && len < SL_RUN_ETH_HLEN + 40)
+		snprintf(why, size,
+			 "the kernel cannot test-run tc or cgroup_skb frames with an IPv6 header "
+			 "under 40 bytes (%u here)",
+			 len - SL_RUN_ETH_HLEN);
+	else if (skb && page > SKB_TEST_RUN_OVERHEAD && len > page - SKB_TEST_RUN_OVERHEAD)
+		snprintf(why, size,
+			 "the kernel cannot test-run tc or cgroup_skb frames over %ld bytes (%u "
+			 "here)",
+			 page - SKB_TEST_RUN_OVERHEAD, len);
+	else
+		snprintf(why, size, "the kernel refused to test-run it: %s", strerror(EINVAL));
+}
+
+/* Runs one frame; prints its line (a verdict, or why the kernel would not run it). */
 static int run_packet(const struct sl_obj *o, struct sl_run_out *out, const uint8_t *pkt,
 		      uint32_t len)
 {
@@ -106,13 +152,19 @@ static int run_packet(const struct sl_obj *o, struct sl_run_out *out, const uint
 	if (dfd >= 0 && bpf_map_update_elem(dfd, &key, &decision, BPF_ANY))
 		return sl_err(-errno, "cannot reset the decision map: %s", strerror(errno));
 	err = bpf_prog_test_run_opts(o->prog_fd, &opts);
+	if (err && errno == EINVAL) {
+		/* this frame, not the object or the system: say why and go on */
+		char why[160];
+
+		refusal(o->table->hook, pkt, len, why, sizeof(why));
+		sl_run_out_skipped(out, why);
+		return 0;
+	}
 	if (err) {
 		err = -errno;
 		sl_err(err, "packet %u (%u bytes): the kernel refused the test run: %s", n, len,
 		       strerror(-err));
-		if (!sl_explain_bpf_perm(err))
-			sl_hint("test runs take packets from 14 bytes (an Ethernet header) up to "
-				"about a page");
+		sl_explain_bpf_perm(err);
 		return err;
 	}
 	verdict = verdict_of(o->table->hook, (int32_t)opts.retval);
@@ -146,13 +198,10 @@ static int run_pcap(const struct sl_obj *o, pcap_t *p, bool raw, struct sl_run_o
 	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
 		uint32_t len = 0;
 
-		if (sl_run_frame(data, h->caplen, raw, buf, &len))
-			return sl_err(-EINVAL, "packet %u of the raw-IP pcap is not IPv4 or IPv6",
-				      out->n + 1);
-		if (len < SL_RUN_ETH_HLEN)
-			return sl_err(-EINVAL,
-				      "packet %u has %u bytes, less than an Ethernet header",
-				      out->n + 1, len);
+		if (sl_run_frame(data, h->caplen, raw, buf, &len)) {
+			sl_run_out_skipped(out, SL_RUN_NOT_IP);
+			continue;
+		}
 		err = run_packet(o, out, buf, len);
 		if (err)
 			return err;
@@ -226,5 +275,5 @@ int sl_cmd_run(int argc, char **argv)
 	sl_run_out_total(&out);
 	print_counters(o, &out);
 	sl_run_out_end(&out);
-	return SL_EXIT_OK;
+	return out.skipped ? SL_EXIT_SKIPPED : SL_EXIT_OK;
 }

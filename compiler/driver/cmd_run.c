@@ -6,6 +6,8 @@
  * Packets are seen the way BPF_PROG_TEST_RUN shows them to a program: a
  * frame from its Ethernet header (raw-IP captures get a zeroed one), minus
  * that header on cgroup_skb, `meta ifindex` 1 (the loopback device).
+ * Every packet is judged, frames the kernel would not test-run included (a
+ * runt has no header, only its `meta` fields: lang-spec/packet-semantics.md).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +24,8 @@
 
 #define ETH_HLEN SL_RUN_ETH_HLEN
 #define TEST_RUN_IFINDEX 1
+/* Exit code when every packet was answered but some could not be judged (raw-IP non-IP). */
+#define SL_EXIT_SKIPPED 3
 
 static const char run_help[] =
 	"usage: sluice run POLICY [--table NAME] --pcap FILE [--json]\n"
@@ -32,7 +36,10 @@ static const char run_help[] =
 	"or `policy`), a total line and the counters of the rules with `counter`.\n"
 	"The output diffs cleanly with `sluice-load run OBJ --pcap FILE` on the\n"
 	"compiled object. Ethernet captures for every hook; raw-IP captures\n"
-	"(DLT_RAW, IPv4, IPv6) too, their meta protocol from the IP version.\n";
+	"(DLT_RAW, IPv4, IPv6) too, their meta protocol from the IP version.\n"
+	"Every frame is judged, runts and cut headers included; a raw-IP packet\n"
+	"that is neither IPv4 nor IPv6 gets `<n>\\tskipped\\t<why>`. Exit codes:\n"
+	"0 every packet judged, 3 some skipped, 1 policy errors, 2 usage.\n";
 
 struct run_args {
 	const char *policy;
@@ -164,19 +171,14 @@ static int run_packet(struct run_state *s, const uint8_t *data, uint32_t caplen)
 	uint32_t len, n = s->out.n + 1;
 
 	if (sl_run_frame(data, caplen, s->raw, s->frame, &len)) {
-		fprintf(stderr, "sluice: error: packet %u of the raw-IP pcap is not IPv4 or IPv6\n",
-			n);
-		return -EINVAL;
-	}
-	if (len < ETH_HLEN) {
-		fprintf(stderr,
-			"sluice: error: packet %u has %u bytes, less than an Ethernet header\n", n,
-			len);
-		return -EINVAL;
+		sl_run_out_skipped(&s->out, SL_RUN_NOT_IP);
+		return 0;
 	}
 	pkt.data = s->frame;
 	pkt.len = len;
-	if (!sl_hook_has_l2(hook)) {
+	if (!sl_hook_has_l2(hook) && len < ETH_HLEN) {
+		pkt.len = 0; /* cgroup_skb: no IP header, no protocol (0) */
+	} else if (!sl_hook_has_l2(hook)) {
 		pkt.protocol = skb_protocol(s->frame, len);
 		pkt.data += ETH_HLEN;
 		pkt.len -= ETH_HLEN;
@@ -298,7 +300,7 @@ int sl_cmd_run(int argc, char **argv)
 	sl_run_out_total(&s->out);
 	print_counters(ir, counters, &s->out);
 	sl_run_out_end(&s->out);
-	rc = SL_EXIT_OK;
+	rc = s->out.skipped ? SL_EXIT_SKIPPED : SL_EXIT_OK;
 out:
 	sl_arena_free(TAKE_PTR(arena));
 	sl_sources_fini(&srcs);

@@ -71,5 +71,7 @@ int sl_run_link_type(int dlt, bool *raw);
  * SL_RUN_MAX_CAPLEN. 0, or -EINVAL when a raw-IP packet is neither IPv4 nor IPv6.
  */
 int sl_run_frame(const uint8_t *data, uint32_t caplen, bool raw, uint8_t *buf, uint32_t *len);
+/* The reason both print for a packet sl_run_frame() refuses. */
+#define SL_RUN_NOT_IP "a packet of a raw-IP capture must be IPv4 or IPv6"
 
 #endif /* SLUICE_RUN_OUTPUT_H */

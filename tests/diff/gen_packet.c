@@ -337,17 +337,37 @@ void gen_packet(struct rng *r, const struct gen_values *v, enum sl_hook hook,
 	}
 	if (out->len < 14)
 		out->len = 14;
+	/* a runt now and then: no Ethernet header (the kernel will not test-run it) */
+	if (rng_pct(r, 2)) {
+		out->len = rng_range(r, 1, 13);
+		return;
+	}
 	/*
 	 * skb test runs (TC, cgroup_skb) refuse a frame whose EtherType says IPv4
-	 * or IPv6 but which is shorter than that fixed header (EINVAL): those
-	 * truncations are only reachable there behind a VLAN tag.
+	 * or IPv6 but which is shorter than that fixed header (EINVAL): mostly keep
+	 * those whole so that the kernel judges them, and leave a few for the
+	 * interpreter alone.
 	 */
-	if (hook != SL_HOOK_XDP) {
+	if (hook != SL_HOOK_XDP && !rng_pct(r, 10)) {
 		if (type == SL_ETH_P_IP && !tags && out->len < 34)
 			out->len = 34;
 		if (type == SL_ETH_P_IPV6 && !tags && out->len < 54)
 			out->len = 54;
 	}
+}
+
+struct sl_interp_packet gen_packet_view(const struct gen_packet *p, enum sl_hook hook)
+{
+	struct sl_interp_packet v = { .hook = hook, .data = p->data, .len = p->len, .ifindex = 1 };
+
+	if (!sl_hook_has_l2(hook) && p->len < 14) {
+		v.len = 0;
+	} else if (!sl_hook_has_l2(hook)) {
+		v.data += 14;
+		v.len -= 14;
+		v.protocol = gen_packet_skb_protocol(p);
+	}
+	return v;
 }
 
 uint16_t gen_packet_skb_protocol(const struct gen_packet *p)

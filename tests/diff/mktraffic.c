@@ -5,6 +5,10 @@
  * ARP, IPv4 and IPv6 with TCP, UDP, ICMP and ICMPv6, VLAN and QinQ tags,
  * IPv4 options and fragments, IPv6 extension headers and fragments, and
  * truncated frames. Deterministic: the same bytes every time.
+ * sluice-mktraffic --malformed OUT.pcap: writes examples/malformed.pcap, what
+ * captures from the wild hold and test runs refuse in part: runts, IPv4 and
+ * IPv6 headers cut short, bad versions and IHLs, cut VLAN tags, next to a few
+ * whole packets.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -239,24 +243,97 @@ static void traffic(struct writer *w)
 	v4(&s, outside, host), tcp(&s, 41031, 80, SYN), s.ip.ihl = 4, emit(w, &s);
 }
 
+/* The first len bytes of a frame (len may be below an Ethernet header). */
+static void emit_cut(struct writer *w, const struct sl_pkt_spec *s, size_t len)
+{
+	struct sl_pkt p;
+	struct pcap_pkthdr h = { 0 };
+
+	if (sl_pkt_build(s, &p)) {
+		fprintf(stderr, "sluice-mktraffic: error: packet %u cannot be built\n", w->n + 1);
+		return;
+	}
+	h.ts.tv_sec = 1767225600 + w->n / 100;
+	h.ts.tv_usec = (w->n % 100) * 10000;
+	h.caplen = len < p.len ? len : p.len;
+	h.len = h.caplen;
+	pcap_dump((u_char *)w->d, &h, p.data);
+	w->n++;
+}
+
+static void malformed(struct writer *w)
+{
+	const uint32_t host = SL_IP4(10, 0, 0, 1), admin = SL_IP4(10, 1, 2, 3),
+		       outside = SL_IP4(203, 0, 113, 7);
+	struct sl_pkt_spec s;
+
+	/* whole packets first, so every policy has something to accept and to drop */
+	v4(&s, admin, host), tcp(&s, 50022, 22, SYN), emit(w, &s);
+	v4(&s, outside, host), tcp(&s, 41000, 443, SYN), emit(w, &s);
+	v6(&s, "2001:db8:1::10", "2001:db8::1"), udp(&s, 40000, 53), emit(w, &s);
+
+	/* runts: nothing, 1 byte, half a MAC, no EtherType, one byte of it */
+	v4(&s, outside, host), tcp(&s, 41001, 22, SYN);
+	emit_cut(w, &s, 0);
+	emit_cut(w, &s, 1);
+	emit_cut(w, &s, 6);
+	emit_cut(w, &s, 12);
+	emit_cut(w, &s, 13);
+
+	/* IPv4 headers cut short: no byte of it, 10, 19 bytes; exactly 20 and no TCP */
+	emit_cut(w, &s, 14);
+	emit_cut(w, &s, 14 + 10);
+	emit_cut(w, &s, 14 + 19);
+	emit_cut(w, &s, 14 + 20);
+	/* IPv4 options announced but cut (IHL 15), IHL 3, IHL 0, version 6 */
+	v4(&s, outside, host), tcp(&s, 41002, 22, SYN), s.ip.ihl = 15, emit_cut(w, &s, 14 + 40);
+	v4(&s, outside, host), tcp(&s, 41003, 22, SYN), s.ip.ihl = 3, emit(w, &s);
+	v4(&s, outside, host), tcp(&s, 41004, 22, SYN), s.ip.ihl = 0, emit(w, &s);
+	v4(&s, admin, host), tcp(&s, 41005, 22, SYN), s.ip.version = 6, emit(w, &s);
+
+	/* IPv6 headers cut short: 1, 20, 39 bytes; exactly 40 and no UDP; version 4 */
+	v6(&s, "2001:db8:1::10", "2001:db8::53"), udp(&s, 40001, 53);
+	emit_cut(w, &s, 14 + 1);
+	emit_cut(w, &s, 14 + 20);
+	emit_cut(w, &s, 14 + 39);
+	emit_cut(w, &s, 14 + 40);
+	v6(&s, "2001:db8:1::10", "2001:db8::53"), udp(&s, 40002, 53), s.ip6.version = 4,
+		emit(w, &s);
+
+	/* a VLAN tag cut in half; a tagged IPv4 header cut short (test runs take it) */
+	v4(&s, admin, host), tcp(&s, 50023, 22, SYN), s.nvlan = 1, s.vlan_tci[0] = 10;
+	emit_cut(w, &s, 16);
+	emit_cut(w, &s, 18 + 12);
+	/* an IPv6 fragment header cut short */
+	v6(&s, "2001:db8:1::10", "2001:db8::53"), udp(&s, 40003, 53);
+	s.ip6.ext[s.ip6.next++] =
+		(struct sl_pkt_ip6_ext){ .type = SL_PKT_EXT_FRAGMENT, .frag_more = true };
+	emit_cut(w, &s, 14 + 40 + 4);
+	/* and a whole one last: the run goes on after every refusal */
+	v4(&s, admin, host), tcp(&s, 50024, 22, SYN), emit(w, &s);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: sluice-mktraffic OUT.pcap\n");
+	bool bad = argc == 3 && !strcmp(argv[1], "--malformed");
+	const char *out = argv[argc - 1];
+
+	if ((argc != 2 && !bad) || out[0] == '-') {
+		fprintf(stderr, "usage: sluice-mktraffic [--malformed] OUT.pcap\n");
 		return 2;
 	}
 	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
-	struct writer w = { pcap_dump_open(p, argv[1]), 0 };
+	struct writer w = { pcap_dump_open(p, out), 0 };
 
 	if (!w.d) {
-		fprintf(stderr, "sluice-mktraffic: error: cannot write '%s': %s\n", argv[1],
+		fprintf(stderr, "sluice-mktraffic: error: cannot write '%s': %s\n", out,
 			pcap_geterr(p));
 		pcap_close(p);
 		return 1;
 	}
-	traffic(&w);
+	bad ? malformed(&w) : traffic(&w);
 	pcap_dump_close(w.d);
 	pcap_close(p);
-	printf("%s: %u packets\n", argv[1], w.n);
+	printf("%s: %u packets\n", out, w.n);
 	return 0;
 }

@@ -77,13 +77,8 @@ int main(int argc, char **argv)
 					struct gen_packet pkt;
 					struct sl_interp_result res;
 					gen_packet(&r, &p.values, p.blocks[b].hook, &pkt);
-					struct sl_interp_packet v = { .hook = p.blocks[b].hook,
-								      .data = pkt.data,
-								      .len = pkt.len, .ifindex = 1 };
-					if (!sl_hook_has_l2(v.hook)) {
-						v.data += 14, v.len -= 14;
-						v.protocol = gen_packet_skb_protocol(&pkt);
-					}
+					struct sl_interp_packet v =
+						gen_packet_view(&pkt, p.blocks[b].hook);
 					struct sl_interp_fields fields;
 					char *why;
 					sl_interp_parse(&v, &fields);
