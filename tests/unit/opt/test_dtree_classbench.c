@@ -2,7 +2,7 @@
 /*
  * Decision trees on ClassBench acl1/fw1/ipc1: every trace header must get the
  * same answer as the naive first-match scan. Prints the trees' sizes and the
- * work per lookup (the measurements behind compiler/opt/README.md).
+ * work per lookup (the measurements in docs/experiments.md).
  * SLUICE_CLASSBENCH_SIZES (default "1000,10000") picks the sizes; 100000 uses
  * a generated trace. SLUICE_DT_BINTH / _SPFAC / _MIN_SPFAC / _TREES / _TABLE_MB
  * (per-tree table limit) and _SPLITS (1: binary splits) override parameters.
