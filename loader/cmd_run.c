@@ -16,6 +16,7 @@
 
 #include "cmd.h"
 #include "counters.h"
+#include "kernel.h"
 #include "obj.h"
 #include "util.h"
 
@@ -273,7 +274,8 @@ int sl_cmd_run(int argc, char **argv)
 			"the capture");
 		return SL_EXIT_FAIL;
 	}
-	if (sl_obj_load(o))
+	if (sl_kernel_check(o->table->hook, false) ||
+	    sl_kernel_prepare_test_run(o->prog, o->table->hook) || sl_obj_load(o))
 		return SL_EXIT_FAIL;
 	v.json = a.json;
 	if (a.json)
