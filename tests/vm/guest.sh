@@ -6,7 +6,8 @@
 #  2. the kernel verdict tests (tests/kernel), through libbpf and raw;
 #  3. the loader's end-to-end tests (tests/loader/hooks.sh) in network
 #     namespaces over veth: XDP, tc (clsact: no tcx before 6.6), cgroup_skb
-#     on a cgroup v2 directory, with real traffic and counters.
+#     on a cgroup v2 directory, with real traffic and counters; and
+#     cgroup-live.sh: attached cgroup_skb programs judging by IPv4/IPv6 fields.
 # Each test prints `vm: ok: ...` or `vm: FAIL: ...`; the last line is
 # `vm: N passed, N failed`.
 set -uo pipefail
@@ -18,6 +19,7 @@ now() { cut -d' ' -f1 /proc/uptime; }
 only=${SLUICE_VM_ONLY:-verdicts,kernel,loader} # from the kernel command line: commas
 only=${only//,/ }
 hooks=${SLUICE_VM_HOOKS:-xdp,tc-ingress,tc-egress,cgroup-ingress,cgroup-egress}
+[ "$hooks" = none ] && hooks=""
 
 echo "vm: Linux $(uname -r), $(nproc) CPU(s)"
 t0=$(now)
@@ -67,6 +69,12 @@ if [[ " $only " == *" loader "* ]]; then
 			grep -v '^ok:' /tmp/hooks.log | head -30
 		fi
 	done
+	t1=$(now)
+	if bash /vm/cgroup-live.sh /vm/verdicts 2>&1 | tee /tmp/live.log | sed "s/^/  cgroup-live | /"; then
+		pass "cgroup_skb live IPv4/IPv6 fields ($(grep -c '^ok:' /tmp/live.log) checks, $(awk -v a="$t1" -v b="$(now)" 'BEGIN { print b - a }') s)"
+	else
+		fail "cgroup_skb live IPv4/IPv6 fields"
+	fi
 fi
 
 echo "vm: tests took $(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }') s"

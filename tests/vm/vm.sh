@@ -59,7 +59,7 @@ rm -rf "$root" "$work/initramfs.cpio"
 mkdir -p "$root"/{bin,vm/bin,vm/kt,vm/modules,vm/verdicts,vm/loader,usr/local/bin}
 ln -s busybox "$root/bin/sh"
 cp "$here/init" "$root/init"
-cp "$here/guest.sh" "$root/vm/guest.sh"
+cp "$here/guest.sh" "$here/cgroup-live.sh" "$root/vm/"
 cp "$kdir"/modules/*.ko "$root/vm/modules/"
 
 # A binary and the shared libraries ldd lists, at their paths (with the dynamic linker).
