@@ -42,10 +42,16 @@ enum bpf_prog_type sl_kernel_prog_type(uint32_t hook);
  * attached program sees the packet: a test run there loads the same
  * instructions as BPF_PROG_TYPE_LWT_IN, whose test run gives the same view
  * (packet from the network header, skb->protocol and len set). Probed, not
- * guessed from the release. Returns 0 and sets *type, or -errno.
+ * guessed from the release. Returns 0 and sets *type; -EOPNOTSUPP when the
+ * test run is blind and LWT_IN is not available either; another -errno when
+ * the probe could not run (*type is then the hook's own).
  * (loader/kernel_probe.c, library sluice_kernel_probe.)
  */
 int sl_kernel_test_run_type(uint32_t hook, enum bpf_prog_type *type);
 
-/* Makes `prog` (not yet loaded) test-runnable on this kernel; see above. */
+/*
+ * Makes `prog` (not yet loaded) test-runnable on this kernel; see above.
+ * Refuses (-EOPNOTSUPP, with a message) only where a test run would be blind;
+ * a probe that could not run leaves the type for the load to judge.
+ */
 int sl_kernel_prepare_test_run(struct bpf_program *prog, uint32_t hook);
