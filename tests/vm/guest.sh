@@ -64,6 +64,12 @@ if [[ " $only " == *" loader "* ]]; then
 		# Streamed to the console (not parsed): where a hung test stopped shows in the log.
 		if bash /vm/loader/hooks.sh "$hook" 2>&1 | tee /tmp/hooks.log | sed "s/^/  $hook | /"; then
 			pass "loader e2e $hook ($(grep -c '^ok:' /tmp/hooks.log) checks, $(awk -v a="$t1" -v b="$(now)" 'BEGIN { print b - a }') s)"
+			# No tcx before 6.6: the loader must have chosen clsact by itself.
+			if [[ $hook == tc-* ]] && [[ $(uname -r) == 6.[0-5].* || $(uname -r) == [1-5].* ]]; then
+				grep -q '^attached .*(clsact)' /tmp/hooks.log &&
+					pass "loader e2e $hook: clsact chosen on $(uname -r) (no tcx)" ||
+					fail "loader e2e $hook: not attached through clsact on $(uname -r)"
+			fi
 		else
 			fail "loader e2e $hook"
 			grep -v '^ok:' /tmp/hooks.log | head -30

@@ -17,9 +17,16 @@ mods=(kernel/drivers/net/veth.ko kernel/net/sched/sch_ingress.ko kernel/net/sche
 
 command -v apt-cache >/dev/null && command -v dpkg-deb >/dev/null ||
 	{ echo "kernel.sh: no apt-cache/dpkg-deb (not a Debian-like host)" >&2; exit 3; }
+resolve() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n1
+}
 if [ -z "$pkg" ]; then
-	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n1)
+	pkg=$(resolve)
+	# Containers often ship without package lists: fetch them once, as root.
+	if [ -z "$pkg" ] && [ "$(id -u)" = 0 ]; then
+		apt-get update -qq >&2 && pkg=$(resolve)
+	fi
 	[ -n "$pkg" ] || { echo "kernel.sh: apt-cache knows no linux-image-amd64 (apt-get update?)" >&2; exit 3; }
 fi
 ver=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: //p')
