@@ -45,7 +45,7 @@ if [[ " $only " == *" kernel "* ]]; then
 	for t in /vm/kt/test_kern_*; do
 		for raw in 0 1; do
 			name="$(basename "$t")$([ $raw = 1 ] && echo _raw)"
-			if SLUICE_KT_RAW=$raw "$t" > /tmp/kt.log 2>&1; then
+			if SLUICE_KT_RAW=$raw timeout 120 "$t" > /tmp/kt.log 2>&1; then
 				pass "$name"
 			else
 				fail "$name"
@@ -62,7 +62,8 @@ if [[ " $only " == *" loader "* ]]; then
 	for hook in ${hooks//,/ }; do
 		t1=$(now)
 		# Streamed to the console (not parsed): where a hung test stopped shows in the log.
-		if bash /vm/loader/hooks.sh "$hook" 2>&1 | tee /tmp/hooks.log | sed "s/^/  $hook | /"; then
+		# A hung step fails its test (timeout), not the whole VM run.
+		if timeout 120 bash /vm/loader/hooks.sh "$hook" 2>&1 | tee /tmp/hooks.log | sed "s/^/  $hook | /"; then
 			pass "loader e2e $hook ($(grep -c '^ok:' /tmp/hooks.log) checks, $(awk -v a="$t1" -v b="$(now)" 'BEGIN { print b - a }') s)"
 			# No tcx before 6.6: the loader must have chosen clsact by itself.
 			if [[ $hook == tc-* ]] && [[ $(uname -r) == 6.[0-5].* || $(uname -r) == [1-5].* ]]; then
@@ -76,7 +77,7 @@ if [[ " $only " == *" loader "* ]]; then
 		fi
 	done
 	t1=$(now)
-	if bash /vm/cgroup-live.sh /vm/verdicts 2>&1 | tee /tmp/live.log | sed "s/^/  cgroup-live | /"; then
+	if timeout 120 bash /vm/cgroup-live.sh /vm/verdicts 2>&1 | tee /tmp/live.log | sed "s/^/  cgroup-live | /"; then
 		pass "cgroup_skb live IPv4/IPv6 fields ($(grep -c '^ok:' /tmp/live.log) checks, $(awk -v a="$t1" -v b="$(now)" 'BEGIN { print b - a }') s)"
 	else
 		fail "cgroup_skb live IPv4/IPv6 fields"
