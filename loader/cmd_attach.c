@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "counters.h"
 #include "hook.h"
+#include "kernel.h"
 #include "obj.h"
 #include "state.h"
 #include "target.h"
@@ -186,6 +187,8 @@ static int prepare(struct attach_args *a, struct sl_obj **o)
 	if (err)
 		return err;
 	err = check_hook(*o, &a->t);
+	if (!err)
+		err = sl_kernel_check((*o)->table->hook, true);
 	if (err)
 		return err;
 	err = sl_target_resolve(&a->t);

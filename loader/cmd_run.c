@@ -19,6 +19,7 @@
 
 #include "cmd.h"
 #include "counters.h"
+#include "kernel.h"
 #include "obj.h"
 #include "util.h"
 
@@ -265,7 +266,8 @@ int sl_cmd_run(int argc, char **argv)
 			"the capture");
 		return SL_EXIT_FAIL;
 	}
-	if (sl_obj_load(o))
+	if (sl_kernel_check(o->table->hook, false) ||
+	    sl_kernel_prepare_test_run(o->prog, o->table->hook) || sl_obj_load(o))
 		return SL_EXIT_FAIL;
 	sl_run_out_begin(&out, stdout, a.json);
 	if (run_pcap(o, p, raw, &out)) {

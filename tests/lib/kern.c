@@ -12,6 +12,7 @@
 
 #include "common/util.h"
 #include "emit/bpf_object.h"
+#include "kernel.h" /* loader/: how this kernel test-runs cgroup_skb programs */
 
 #define LOG_SIZE (16u << 20)
 
@@ -140,15 +141,31 @@ static int create_map(const struct sl_bpf_map *m)
 	return fd;
 }
 
+/*
+ * The type to load a `hook` program as for test runs: its own, except for
+ * cgroup_skb on kernels whose test runs give it no packet (loader/kernel.h).
+ */
+static enum bpf_prog_type test_run_type(enum sl_hook hook)
+{
+	enum bpf_prog_type type;
+
+	if (sl_kernel_test_run_type((uint32_t)hook, &type))
+		return hook_prog_type(hook);
+	return type;
+}
+
 static int load_with_log(enum sl_hook hook, const char *name, const struct bpf_insn *insns,
 			 size_t n, char **log)
 {
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = hook_attach_type(hook));
+	enum bpf_prog_type type = test_run_type(hook);
+	LIBBPF_OPTS(bpf_prog_load_opts, opts,
+		    .expected_attach_type =
+			type == hook_prog_type(hook) ? hook_attach_type(hook) : 0);
 	char pname[BPF_OBJ_NAME_LEN];
 	int fd, err;
 
 	snprintf(pname, sizeof(pname), "%s", name);
-	fd = bpf_prog_load(hook_prog_type(hook), pname, "GPL", insns, n, &opts);
+	fd = bpf_prog_load(type, pname, "GPL", insns, n, &opts);
 	if (fd >= 0 || !log)
 		return fd >= 0 ? fd : -errno;
 	err = -errno;
@@ -159,7 +176,7 @@ static int load_with_log(enum sl_hook hook, const char *name, const struct bpf_i
 	opts.log_buf = *log;
 	opts.log_size = LOG_SIZE;
 	opts.log_level = 1;
-	fd = bpf_prog_load(hook_prog_type(hook), pname, "GPL", insns, n, &opts);
+	fd = bpf_prog_load(type, pname, "GPL", insns, n, &opts);
 	if (fd >= 0) {
 		close(fd); /* flaky first failure: report it anyway */
 	}
@@ -203,7 +220,8 @@ int sl_kern_load_raw(const struct sl_bpf_object *obj, uint32_t prog, struct sl_k
 			goto fail;
 		}
 		/* data maps are addressed by value (offset 0), like libbpf's global data */
-		insns[r->insn].src_reg = obj->maps[r->map].init ? BPF_PSEUDO_MAP_VALUE : BPF_PSEUDO_MAP_FD;
+		insns[r->insn].src_reg =
+		    obj->maps[r->map].init ? BPF_PSEUDO_MAP_VALUE : BPF_PSEUDO_MAP_FD;
 		insns[r->insn].imm = fds[r->map];
 		insns[r->insn + 1].imm = 0;
 	}
@@ -269,6 +287,7 @@ int sl_kern_load_elf(const void *image, size_t size, const char *prog_name,
 	struct bpf_program *prog = NULL;
 	struct bpf_map *map;
 	libbpf_print_fn_t old;
+	enum sl_hook hook = SL_HOOK_XDP;
 	int err;
 
 	if (log)
@@ -282,7 +301,15 @@ int sl_kern_load_elf(const void *image, size_t size, const char *prog_name,
 	if (!err) {
 		prog = prog_name ? bpf_object__find_program_by_name(obj, prog_name)
 				 : bpf_object__next_program(obj, NULL);
-		err = prog ? bpf_object__load(obj) : -ENOENT;
+		err = prog ? 0 : -ENOENT;
+	}
+	if (!err) {
+		hook = prog_hook(prog); /* before a test-run type replaces the program's */
+		if (test_run_type(hook) != hook_prog_type(hook)) {
+			bpf_program__set_type(prog, test_run_type(hook));
+			bpf_program__set_expected_attach_type(prog, 0);
+		}
+		err = bpf_object__load(obj);
 	}
 	libbpf_set_print(old);
 	if (log)
@@ -296,7 +323,7 @@ int sl_kern_load_elf(const void *image, size_t size, const char *prog_name,
 	}
 	out->obj = obj;
 	out->fd = bpf_program__fd(prog);
-	out->hook = prog_hook(prog);
+	out->hook = hook;
 	map = bpf_object__find_map_by_name(obj, SLUICE_COUNTER_MAP);
 	if (map) {
 		out->counter_fd = bpf_map__fd(map);
