@@ -8,11 +8,11 @@
 #include <linux/bpf.h>
 #include <stdio.h>
 
-#include "../common/diag.h"
-#include "../emit/bpf_object.h"
-#include "../ir/ir.h"
-#include "../opt/opt.h"
-#include "commands.h"
+#include "common/diag.h"
+#include "emit/bpf_object.h"
+#include "ir/ir.h"
+#include "opt/opt.h"
+#include "driver/commands.h"
 
 static const char *map_type(uint32_t type)
 {

@@ -12,13 +12,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "../common/arena.h"
-#include "../common/diag.h"
-#include "../emit/bpf_object.h"
-#include "../ir/ir.h"
-#include "../opt/opt.h"
-#include "../parser/parser.h"
-#include "commands.h"
+#include "common/arena.h"
+#include "common/diag.h"
+#include "emit/bpf_object.h"
+#include "ir/ir.h"
+#include "opt/opt.h"
+#include "parser/parser.h"
+#include "driver/commands.h"
 
 #ifndef SLUICE_VERSION
 #define SLUICE_VERSION "0.0.0"

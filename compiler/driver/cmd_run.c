@@ -15,10 +15,10 @@
 #include <pcap/dlt.h>
 #include <pcap/pcap.h>
 
-#include "../interp/interp.h"
-#include "../ir/ir.h"
-#include "../parser/parser.h"
-#include "commands.h"
+#include "interp/interp.h"
+#include "ir/ir.h"
+#include "parser/parser.h"
+#include "driver/commands.h"
 
 #ifndef DLT_IPV4
 #define DLT_IPV4 228

@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/util.h"
-#include "../emit/bpf_object.h"
-#include "../emit/listing.h"
-#include "../emit/object_read.h"
-#include "commands.h"
+#include "common/util.h"
+#include "emit/bpf_object.h"
+#include "object/listing.h"
+#include "object/object_read.h"
+#include "driver/commands.h"
 
 /* Objects larger than this are not BPF objects anyone should list. */
 #define SL_DUMP_MAX_FILE (1u << 30)

@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/arena.h"
-#include "../common/diag.h"
-#include "../common/field.h"
+#include "common/arena.h"
+#include "common/diag.h"
+#include "common/field.h"
 
 struct sl_ir;
 

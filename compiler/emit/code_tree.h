@@ -24,9 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../opt/dtree.h"
-#include "insn.h"
-#include "table_walk.h"
+#include "select/dtree.h"
+#include "emit/insn.h"
+#include "emit/table_walk.h"
 
 struct sl_ct_cost {
 	size_t insns;     /* instructions emitted, islands included */

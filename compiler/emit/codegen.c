@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codegen.h"
+#include "emit/codegen.h"
 
 /* Fields tested and counters used by the chains a table can reach. */
 static void collect_chain(struct sl_cg *cg, uint32_t chain, bool *seen)

@@ -18,10 +18,10 @@
  */
 #pragma once
 
-#include "../../include/sluice/abi.h"
-#include "../ir/ir.h"
-#include "bpf_object.h"
-#include "insn.h"
+#include "sluice/abi.h"
+#include "ir/ir.h"
+#include "emit/bpf_object.h"
+#include "emit/insn.h"
 
 /*
  * Stored for a field the packet does not have. Larger than every field value

@@ -52,8 +52,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "codegen.h"
-#include "table_walk.h"
+#include "emit/codegen.h"
+#include "emit/table_walk.h"
 
 #define MAX_NESTING 16
 /*

@@ -38,7 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codegen.h"
+#include "emit/codegen.h"
 
 #define P SL_R2
 #define T SL_R3

@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../opt/dtree.h"
-#include "insn.h"
+#include "select/dtree.h"
+#include "emit/insn.h"
 
 /* Stack scratch the walk needs: route and compare keys, absent mask, payload. */
 #define SL_TW_SCRATCH(ndims) (8 * (2 * (ndims) + 2))

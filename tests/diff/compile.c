@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "compile.h"
-#include "interp.h"
-#include "ir.h"
-#include "parser.h"
+#include "interp/interp.h"
+#include "ir/ir.h"
+#include "parser/parser.h"
 
 int front_compile(const char *name, const char *text, struct front *f)
 {

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "arena.h"
-#include "diag.h"
+#include "common/arena.h"
+#include "common/diag.h"
 
 struct sl_ir;
 

@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf_object.h"
+#include "emit/bpf_object.h"
 #include "compile.h"
-#include "ir.h"
+#include "ir/ir.h"
 #if __has_include("opt.h")
-#include "opt.h"
+#include "opt/opt.h"
 #define HAVE_OPT 1
 #endif
 

@@ -8,10 +8,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "arena.h"
-#include "ast.h"
-#include "diag.h"
-#include "parser.h"
+#include "common/arena.h"
+#include "parser/ast.h"
+#include "common/diag.h"
+#include "parser/parser.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,7 +12,7 @@
  */
 #include <stdlib.h>
 
-#include "interp.h"
+#include "interp/interp.h"
 #include "kt.h"
 
 #define BIG   20000u

@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "code_tree.h"
-#include "util.h"
+#include "emit/code_tree.h"
+#include "common/util.h"
 
 #define ABSENT (UINT64_C(1) << 55) /* SL_CG_ABSENT */
 #define NONE_RESULT UINT64_MAX

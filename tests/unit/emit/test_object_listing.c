@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "listing.h"
-#include "object_read.h"
+#include "object/listing.h"
+#include "object/object_read.h"
 #include "test_object_samples.h"
 
 static void sample_image(enum sl_sample_kind kind, void **image, size_t *size)

@@ -8,10 +8,10 @@
 
 #include <stdbool.h>
 
-#include "../../../compiler/ir/ir.h"
-#include "arena.h"
-#include "bpf_object.h"
-#include "diag.h"
+#include "ir/ir.h"
+#include "common/arena.h"
+#include "emit/bpf_object.h"
+#include "common/diag.h"
 
 enum sl_sample_kind {
 	SL_SAMPLE_PASS,    /* one XDP program: r0 = XDP_PASS; exit. No maps. */

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "classify.h"
-#include "util.h"
+#include "common/arena.h"
+#include "select/classify.h"
+#include "common/util.h"
 #include "../wide_random.h"
 
 /* The fields rules test (the first one is the shared one): IPv4 and IPv6 (4 dimensions each). */

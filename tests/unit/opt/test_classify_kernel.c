@@ -18,11 +18,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "bpf_object.h"
+#include "emit/bpf_object.h"
 #include "interp/interp.h"
-#include "ir.h"
+#include "ir/ir.h"
 #include "kern.h"
-#include "parser.h"
+#include "parser/parser.h"
 #include "pkt.h"
 #include "test_cb_policy.h"
 

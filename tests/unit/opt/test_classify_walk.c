@@ -20,10 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dtree.h"
-#include "table_walk.h"
+#include "select/dtree.h"
+#include "emit/table_walk.h"
 #include "test_dtree_cb.h"
-#include "util.h"
+#include "common/util.h"
 
 #define NOMATCH 0xfffffffeu
 #define ABSENT (1ull << 62)

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dtree.h"
-#include "util.h"
+#include "select/dtree.h"
+#include "common/util.h"
 
 struct gen {
 	struct sl_dt_problem prob;

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "test_dtree_cb.h"
-#include "util.h"
+#include "common/util.h"
 
 #ifndef SLUICE_CLASSBENCH_DIR
 #define SLUICE_CLASSBENCH_DIR "/work/shared/classbench"

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "dtree.h"
+#include "select/dtree.h"
 
 enum { CB_SIP, CB_DIP, CB_SPORT, CB_DPORT, CB_PROTO, CB_NDIMS };
 

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dtree.h"
+#include "select/dtree.h"
 #include "test_dtree_cb.h"
 
 static void params_from_env(struct sl_dt_params *par)

@@ -22,12 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf_object.h"
+#include "emit/bpf_object.h"
 #include "interp/interp.h"
-#include "ir.h"
+#include "ir/ir.h"
 #include "kern.h"
-#include "opt.h"
-#include "parser.h"
+#include "opt/opt.h"
+#include "parser/parser.h"
 #include "pkt.h"
 #include "test_cb_policy.h"
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "object_priv.h"
-#include "util.h"
+#include "object/object_priv.h"
+#include "common/util.h"
 
 void sl_buf_fini(struct sl_buf *b)
 {

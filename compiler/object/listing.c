@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "listing.h"
-#include "object_read.h"
+#include "object/listing.h"
+#include "object/object_read.h"
 
 #define SL_HELPER_NAME(x) [BPF_FUNC_##x] = "bpf_" #x
 static const char *const helper_names[] = { __BPF_FUNC_MAPPER(SL_HELPER_NAME) };

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bpf_object.h"
+#include "emit/bpf_object.h"
 
 struct btf;
 

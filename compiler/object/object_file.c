@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bpf_object.h"
-#include "util.h"
+#include "emit/bpf_object.h"
+#include "common/util.h"
 
 static int write_all(int fd, const void *data, size_t size)
 {

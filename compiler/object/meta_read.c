@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "object_read.h"
+#include "object/object_read.h"
 
 static bool range_ok(uint64_t off, uint64_t len, uint64_t size)
 {

@@ -23,8 +23,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../ir/ir.h"
-#include "dtree.h"
+#include "ir/ir.h"
+#include "opt/cls_rule.h"
+#include "select/dtree.h"
 
 /* Payload of a box: what the emitted code needs to act on the winning rule (codegen's
  * SL_CG_PAYLOAD: its "decided" tail takes it as it is). */
@@ -32,28 +33,12 @@
 #define SL_CLS_PAYLOAD_DROP 0x1u
 #define SL_CLS_PAYLOAD_COUNTER 0x2u
 #define SL_CLS_PAYLOAD_RULE_SHIFT 2
-/* Rule ids must fit the payload. */
-#define SL_CLS_MAX_RULE_ID ((1u << 29) - 1)
-
-/* Boxes one rule may expand to, and per segment relative to its rules. */
-#define SL_CLS_MAX_BOXES_PER_RULE 256u
-
 /*
  * A 128-bit field (an IPv6 address) is up to four dimensions, one per 32-bit
  * word some box tests: the word slots codegen parses it into. Its intervals
  * become boxes over the words (iset.h: sl_iset_word_boxes).
  */
 
-/* Can the walker handle this rule inside a segment? */
-bool sl_cls_rule_fits(const struct sl_ir_rule *r);
-/*
- * Does the rule test a 128-bit field (an IPv6 address)? Such a rule fits, but
- * its addresses add up to eight dimensions, too many registers for inline
- * trees next to IPv4 addresses: a segment does not mix rules that test IPv6
- * addresses with rules that test IPv4 ones, and rule reordering moves each
- * out of runs of the other (where disjoint) to gather them.
- */
-bool sl_cls_rule_wide(const struct sl_ir_rule *r);
 /* Does the rule only count (no verdict, no jump)? It may sit inside a segment. */
 bool sl_cls_rule_counts_only(const struct sl_ir_rule *r);
 /*

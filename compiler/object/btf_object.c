@@ -17,9 +17,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-#include "object_priv.h"
+#include "object/object_priv.h"
 #include "sluice/abi.h"
-#include "util.h"
+#include "common/util.h"
 
 /* Types added on first use, so that the BTF holds only what the object needs. */
 struct btf_types {

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../opt/classify.h"
+#include "select/classify.h"
 #include "sluice/abi.h"
-#include "code_tree.h"
-#include "codegen.h"
-#include "table_walk.h"
+#include "emit/code_tree.h"
+#include "emit/codegen.h"
+#include "emit/table_walk.h"
 
 /* Each table fits SL_TW_TABLE_MAX; all of them a sane total. */
 #define TOTAL_MAX (64u << 20)

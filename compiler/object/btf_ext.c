@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../ir/ir.h"
-#include "object_priv.h"
-#include "util.h"
+#include "ir/ir.h"
+#include "object/object_priv.h"
+#include "common/util.h"
 
 #define BTF_EXT_MAGIC 0xeB9F
 #define BTF_EXT_VERSION 1

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../ir/ir.h"
-#include "object_priv.h"
+#include "ir/ir.h"
+#include "object/object_priv.h"
 #include "sluice/abi.h"
-#include "util.h"
+#include "common/util.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "the metadata is written in host order and must be little-endian");

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "dtree.h"
-#include "util.h"
+#include "select/dtree.h"
+#include "common/util.h"
 
 struct region {
 	uint64_t lo[SL_DT_MAX_DIMS], hi[SL_DT_MAX_DIMS];

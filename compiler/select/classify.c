@@ -3,15 +3,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classify.h"
-#include "util.h"
-
-/* Widest field the walker takes: keys and bounds stay below 2^62 (its arithmetic box test). */
-#define MAX_FIELD_BITS 61
+#include "select/classify.h"
+#include "opt/cls_rule.h"
+#include "common/util.h"
 
 static bool is_wide(enum sl_field f)
 {
-	return sl_field_info(f)->bits > 64;
+	return sl_cls_field_wide(f);
+}
+
+static uint64_t pred_boxes(const struct sl_ir_pred *p, uint64_t limit)
+{
+	return sl_cls_pred_boxes(p, limit);
 }
 
 /* Alternatives (boxes over its dimensions) of a predicate's interval i. */
@@ -21,49 +24,6 @@ static unsigned interval_boxes(const struct sl_ir_pred *p, uint32_t i,
 	if (!is_wide(p->field))
 		return 1;
 	return sl_iset_word_boxes(p->set.iv[i].lo, p->set.iv[i].hi, out);
-}
-
-/* Boxes the predicate expands to (at most limit + 1: counting stops there). */
-static uint64_t pred_boxes(const struct sl_ir_pred *p, uint64_t limit)
-{
-	struct sl_word_box b[SL_WORD_BOXES_MAX];
-	uint64_t n = 0;
-
-	for (uint32_t i = 0; i < p->set.n && n <= limit; i++)
-		n += interval_boxes(p, i, b);
-	return n;
-}
-
-bool sl_cls_rule_fits(const struct sl_ir_rule *r)
-{
-	uint64_t boxes = 1;
-
-	if (r->action != SL_IR_ACCEPT && r->action != SL_IR_DROP)
-		return false;
-	if (r->id > SL_CLS_MAX_RULE_ID)
-		return false;
-	for (uint32_t k = 0; k < r->npreds; k++) {
-		const struct sl_field_info *f = sl_field_info(r->preds[k].field);
-
-		if (!f || (f->bits > MAX_FIELD_BITS && !is_wide(r->preds[k].field)) ||
-		    !r->preds[k].set.n)
-			return false;
-		/* A big set (a blocklist) is a rule of its own, not thousands of boxes. */
-		if (r->preds[k].set.n > SL_CLS_MAX_BOXES_PER_RULE)
-			return false;
-		boxes *= pred_boxes(&r->preds[k], SL_CLS_MAX_BOXES_PER_RULE);
-		if (boxes > SL_CLS_MAX_BOXES_PER_RULE)
-			return false;
-	}
-	return true;
-}
-
-bool sl_cls_rule_wide(const struct sl_ir_rule *r)
-{
-	for (uint32_t k = 0; k < r->npreds; k++)
-		if (is_wide(r->preds[k].field))
-			return true;
-	return false;
 }
 
 /* 6: tests IPv6 addresses, 4: IPv4 addresses, 0: neither (goes with both). */

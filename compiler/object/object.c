@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../ir/ir.h"
-#include "object_priv.h"
+#include "ir/ir.h"
+#include "object/object_priv.h"
 #include "sluice/abi.h"
-#include "util.h"
+#include "common/util.h"
 
 /* The kernel's limit on instructions in one program (BPF_COMPLEXITY_LIMIT_INSNS). */
 #define SL_OBJ_MAX_INSNS 1000000u

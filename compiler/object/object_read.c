@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "object_read.h"
-#include "util.h"
+#include "object/object_read.h"
+#include "common/util.h"
 
 #ifndef EM_BPF
 #define EM_BPF 247

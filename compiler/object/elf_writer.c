@@ -16,9 +16,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "object_priv.h"
+#include "object/object_priv.h"
 #include "sluice/abi.h"
-#include "util.h"
+#include "common/util.h"
 
 #ifndef EM_BPF
 #define EM_BPF 247
