@@ -14,6 +14,7 @@
 #include "common/arena.h"
 #include "common/diag.h"
 #include "common/field.h"
+#include "sluice/sluice.h"
 
 struct sl_ir;
 
@@ -98,20 +99,7 @@ struct sl_bpf_object {
 	uint32_t nsegments;
 };
 
-/* Decision form of accept/drop rule runs (compiler/opt/classify.h). */
-enum sl_classifier_mode {
-	SL_CLASSIFIER_AUTO, /* the cost model decides at -O2 and above; straight code below */
-	SL_CLASSIFIER_OFF,  /* always straight code */
-	SL_CLASSIFIER_TREE, /* a decision-tree walk for every run that can have one */
-	SL_CLASSIFIER_CODE, /* the decision trees as inline code wherever they fit (code_tree.h) */
-};
-
-/* How a predicate tests a set of many intervals (codegen_set.c). */
-enum sl_set_lookup {
-	SL_SET_LOOKUP_AUTO,   /* a table search for sets of SL_CG_SET_TABLE_MIN+ intervals at -O1+ */
-	SL_SET_LOOKUP_TABLE,  /* a table search for every set of two or more intervals */
-	SL_SET_LOOKUP_INLINE, /* one test per interval */
-};
+/* enum sl_classifier_mode, enum sl_set_lookup: the options of sluice/sluice.h. */
 
 struct sl_codegen_opts {
 	int opt_level;

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "emit/bpf_object.h"
+#include "lib/compile.h"
 #include "interp/interp.h"
 #include "ir/ir.h"
 #include "kern.h"
@@ -27,10 +28,9 @@
 #include "test_cb_policy.h"
 
 struct compiled {
-	struct sl_sources srcs;
-	struct sl_arena *arena;
-	struct sl_ir *ir;
-	void *image;
+	struct sl_result *r;
+	const struct sl_ir *ir; /* as written: the interpreter's */
+	const void *image;
 	size_t size;
 	uint32_t walks; /* table-walk segments in the object */
 	bool inline_trees; /* some segment became inline code */
@@ -58,30 +58,20 @@ static char *policy_text(const struct cb_set *set, uint32_t n, bool counters, en
 static int compile_max(const char *text, enum sl_classifier_mode mode, int level,
 		       size_t table_max, struct compiled *c)
 {
-	struct sl_codegen_opts co = { .opt_level = level, .record_decisions = true,
-				      .classifier = mode, .table_max = table_max };
-	struct sl_object_opts oo = { .opt_level = level, .compiler = "sluice test" };
-	struct sl_ast *ast = NULL;
-	struct sl_bpf_object *obj = NULL;
-	struct sl_diag d;
-	char *msgs = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&msgs, &len);
+	/* ClassBench sets have shadowed rules: warnings, kept in the result */
+	struct sl_compile_opts co = { .opt_level = level, .record_decisions = true,
+				      .classifier = mode, .table_max = table_max,
+				      .compiler = "sluice test" };
+	const struct sl_bpf_object *obj;
 	int err;
 
 	memset(c, 0, sizeof(*c));
-	sl_sources_init(&c->srcs);
-	c->arena = sl_arena_new();
-	sl_diag_init(&d, &c->srcs, out); /* ClassBench sets have shadowed rules: warnings */
-	err = sl_parse_text("cb.sluice", text, strlen(text), &c->srcs, c->arena, &d, &ast);
-	if (!err)
-		err = sl_check(ast, &d);
-	if (!err)
-		err = sl_ir_lower(ast, c->arena, &d, &c->ir);
-	if (!err)
-		err = sl_codegen(c->ir, &co, c->arena, &d, &obj);
-	if (!err)
-		err = sl_object_serialize(obj, c->ir, &oo, &d, &c->image, &c->size);
+	err = sl_compile("cb.sluice", text, strlen(text), &co, &c->r) ? -EINVAL : 0;
+	if (!c->r)
+		return -ENOMEM;
+	obj = c->r->obj;
+	c->ir = c->r->written;
+	c->image = sl_result_object(c->r, &c->size);
 	for (uint32_t i = 0; !err && i < obj->nmaps; i++)
 	{
 		c->walks += !strncmp(obj->maps[i].name, "sluice_dt_", 10) &&
@@ -95,10 +85,8 @@ static int compile_max(const char *text, enum sl_classifier_mode mode, int level
 		c->inline_trees = true;
 		c->code_trees = sl_max(c->code_trees, obj->segments[i].trees);
 	}
-	fclose(out);
 	if (err)
-		fprintf(stderr, "%s", msgs);
-	free(msgs);
+		fprintf(stderr, "%s", sl_result_diagnostics(c->r));
 	return err;
 }
 
@@ -109,9 +97,7 @@ static int compile(const char *text, enum sl_classifier_mode mode, int level, st
 
 static void compiled_fini(struct compiled *c)
 {
-	free(c->image);
-	sl_arena_free(c->arena);
-	sl_sources_fini(&c->srcs);
+	sl_result_free(c->r);
 }
 
 /* One frame per call of next(i, &frame) until it returns false: kernel against interpreter. */

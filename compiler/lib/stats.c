@@ -1,18 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * `sluice build --stats`: what the optimiser's passes did, what code
- * generation chose for each run of rules, and the memory of the object's
- * maps. A stable text form (documented in compiler/opt/README.md): tests
+ * `sluice build --stats`: what the optimiser's passes did, the plan (what
+ * code each run of rules became), and the memory of the object's maps. A stable text form (documented in compiler/opt/README.md): tests
  * compare it with every time in milliseconds masked.
  */
 #include <linux/bpf.h>
 #include <stdio.h>
 
-#include "common/diag.h"
-#include "emit/bpf_object.h"
-#include "ir/ir.h"
-#include "opt/opt.h"
-#include "driver/commands.h"
+#include "lib/compile.h"
 
 static const char *map_type(uint32_t type)
 {
@@ -139,11 +134,19 @@ static void print_maps(FILE *out, const struct sl_bpf_object *obj)
 	fprintf(out, " in %u map%s\n", obj->nmaps, obj->nmaps == 1 ? "" : "s");
 }
 
-void sl_build_stats_print(FILE *out, const struct sl_ir *ir, const struct sl_opt_stats *os,
-			  const struct sl_bpf_object *obj, int level)
+void sl_result_print_plan(const struct sl_result *r, FILE *out)
 {
-	print_passes(out, os, level);
-	for (uint32_t p = 0; p < obj->nprogs; p++)
-		print_program(out, ir, obj, p);
-	print_maps(out, obj);
+	if (!r || !r->obj || !r->ir)
+		return;
+	for (uint32_t p = 0; p < r->obj->nprogs; p++)
+		print_program(out, r->ir, r->obj, p);
+}
+
+void sl_result_print_stats(const struct sl_result *r, FILE *out)
+{
+	if (!r || !r->obj || !r->ir)
+		return;
+	print_passes(out, &r->opt_stats, r->opt_level);
+	sl_result_print_plan(r, out);
+	print_maps(out, r->obj);
 }
