@@ -14,7 +14,7 @@
 
 #include "common/util.h"
 #include "driver/commands.h"
-#include "emit/bpf_object.h"
+#include "object/object.h"
 #include "sluice/sluice.h"
 
 #ifndef SLUICE_VERSION

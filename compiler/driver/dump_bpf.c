@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "emit/bpf_object.h"
+#include "object/object.h"
 #include "object/listing.h"
 #include "object/object_read.h"
 #include "driver/commands.h"

@@ -122,20 +122,3 @@ struct sl_codegen_opts {
 /* Code generation: one program per IR table. Allocated in `arena`. Returns 0 or -errno. */
 int sl_codegen(const struct sl_ir *ir, const struct sl_codegen_opts *opts, struct sl_arena *arena,
 	       struct sl_diag *diag, struct sl_bpf_object **out);
-
-struct sl_object_opts {
-	int opt_level;
-	const char *compiler; /* "sluice 0.1.0" */
-};
-
-/*
- * Serialise to an ELF image in memory (malloc'd, caller frees). Returns 0 or
- * -errno. The metadata describes the rules of `ir`: pass the IR as written
- * (before optimisation), so that removed rules keep their text and slots.
- */
-int sl_object_serialize(const struct sl_bpf_object *obj, const struct sl_ir *ir,
-			const struct sl_object_opts *opts, struct sl_diag *diag, void **image,
-			size_t *size);
-
-/* Write a file atomically: a temporary file in the same directory, fsync, rename. */
-int sl_write_file_atomic(const char *path, const void *data, size_t size);

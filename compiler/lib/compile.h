@@ -10,6 +10,7 @@
 #include "common/arena.h"
 #include "common/diag.h"
 #include "emit/bpf_object.h"
+#include "object/object.h"
 #include "ir/ir.h"
 #include "opt/opt.h"
 #include "sluice/sluice.h"

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "emit/bpf_object.h"
+#include "object/object.h"
 #include "common/util.h"
 
 static int write_all(int fd, const void *data, size_t size)

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "emit/bpf_object.h"
+#include "object/object.h"
 
 struct btf;
 

@@ -1,20 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Code generation's side of the classifier: where a chain holds a run of
- * accept/drop rules (a segment, compiler/opt/classify.h), emit one table walk
- * instead of the rules one by one, when the cost model says so. The walk
- * yields the winning rule's payload (id, counter, verdict) in R9 and goes to
- * codegen's "decided" tail, which counts, records and returns as for any rule.
+ * The plan of a run of accept/drop rules (a segment, select/classify.h): a
+ * table walk or inline code trees instead of the rules one by one, when the
+ * options and the cost model say so; else straight code. What the code
+ * costs comes from emit/cost.h; where the program stands (its size so far,
+ * its maps, its stack slots) from emit's struct sl_emit_state. The options
+ * are read here and nowhere else (sl_sel_init()).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "select/classify.h"
-#include "sluice/abi.h"
-#include "emit/code_tree.h"
-#include "emit/codegen.h"
-#include "emit/table_walk.h"
+#include "common/util.h"
+#include "select/select.h"
 
 /* Each table fits SL_TW_TABLE_MAX; all of them a sane total. */
 #define TOTAL_MAX (64u << 20)
@@ -28,75 +26,47 @@
  * rules (acl1, ipc1), even at 20, trees faster by 1-8 ns from 40 rules.
  */
 #define MIN_AUTO_RULES 16
-#define STACK_SIZE 512
-/*
- * Inline trees (code_tree.h): the verifier processes about 1.7x their size,
- * so the program's inline trees in all stay well below its 1M-instruction
- * budget (fw1 10k, 16 trees of 237k instructions: 497k processed, 0.76 s).
- */
-#define CODE_SEGMENT_MAX 300000u
-#define CODE_PROGRAM_MAX 300000u
-/*
- * Inline trees spend at least this much code per box (ClassBench: 14-25, and
- * 15.6 for acl1 10k in one split tree, the least seen): a segment with more
- * boxes than the budget allows at this rate is not tried (building shapes for
- * 48k boxes took 5 s).
- */
-#define MIN_BOX_INSNS 8u
 
-/* prefix_nodes, _lists (then _nodes1, _lists1 ... for more packs) and _boxes */
-static const char *table_name(struct sl_cg *cg, const char *prefix, unsigned k)
+void sl_sel_init(struct sl_sel *sel, int opt_level, enum sl_classifier_mode classifier,
+		 enum sl_set_lookup set_lookup, size_t table_max)
 {
-	const char *what = k == SL_TW_RECORDS ? "boxes" : k % 2 ? "lists" : "nodes";
-
-	if (k == SL_TW_RECORDS || k < 2)
-		return sl_arena_printf(cg->arena, "%s_%s", prefix, what);
-	return sl_arena_printf(cg->arena, "%s_%s%u", prefix, what, k / 2);
-}
-
-_Static_assert(SL_CLS_PAYLOAD(12345, 1u, 1u) == SL_CG_PAYLOAD(12345, 1u, 1u) &&
-		       SL_CLS_PAYLOAD(7, 0u, 1u) == SL_CG_PAYLOAD(7, 0u, 1u),
-	       "a walk's payload is what codegen's decided tail takes");
-
-static size_t rodata_used(const struct sl_bpf_object *obj)
-{
-	size_t n = 0;
-
-	for (uint32_t i = 0; i < obj->nmaps; i++)
-		if (obj->maps[i].init)
-			n += ((size_t)obj->maps[i].value_size * obj->maps[i].max_entries + 7) & ~(size_t)7;
-	return n;
-}
-
-/* The tables as read-only array maps. */
-static int add_tables(struct sl_cg *cg, const struct sl_dt *dt, const char *prefix,
-		      struct sl_tw_input *in)
-{
-	struct sl_tw_table t[SL_TW_MAX_TABLES];
-	int err = sl_tw_tables(dt, t);
-
-	if (err)
-		return err;
-	for (unsigned k = 0; k < SL_TW_MAX_TABLES; k++)
-		if (t[k].data)
-			in->map[k] = sl_cg_value_map(cg, table_name(cg, prefix, k), t[k].data, t[k].size);
-	sl_tw_tables_free(t);
-	return 0;
+	*sel = (struct sl_sel){
+		.classifier = classifier,
+		.walks = classifier != SL_CLASSIFIER_OFF &&
+			 !(classifier == SL_CLASSIFIER_AUTO && opt_level < 2),
+		.code_trees = classifier == SL_CLASSIFIER_CODE ||
+			      (classifier == SL_CLASSIFIER_AUTO && opt_level >= 2),
+		.classifies = opt_level >= 2,
+		.value_dispatch = opt_level >= 2,
+		.table_max = table_max ? sl_min(table_max, SL_TW_TABLE_MAX) : SL_TW_TABLE_MAX,
+	};
+	switch (set_lookup) {
+	case SL_SET_LOOKUP_INLINE:
+		sel->set_table_min = 0;
+		break;
+	case SL_SET_LOOKUP_TABLE:
+		sel->set_table_min = 2;
+		break;
+	case SL_SET_LOOKUP_AUTO:
+	default:
+		sel->set_table_min = opt_level >= 1 ? SL_SEL_SET_TABLE_MIN : 0;
+		break;
+	}
 }
 
 /* Lowest fp offset codegen's slots use. */
-static int lowest_slot(const struct sl_cg *cg)
+static int lowest_slot(const struct sl_emit_state *st)
 {
-	int low = SL_CG_KEY_OFF;
+	int low = SL_COST_KEY_OFF;
 
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++)
-		if (cg->slot[f])
-			low = sl_min(low, (int)sl_cg_slot(cg, (enum sl_field)f, sl_cg_words(f) - 1));
+		if (st->slot[f])
+			low = sl_min(low, (int)sl_cost_slot(st, (enum sl_field)f, sl_cost_words(f) - 1));
 	return low;
 }
 
 /* The slots a dimension's value comes from (see sl_cls_problem.field). */
-static bool value_slots(const struct sl_cg *cg, enum sl_field f, unsigned word,
+static bool value_slots(const struct sl_emit_state *st, enum sl_field f, unsigned word,
 			struct sl_tw_input *in, unsigned d)
 {
 	enum sl_field alt[SL_TW_MAX_SLOTS] = { f, f, f };
@@ -109,11 +79,11 @@ static bool value_slots(const struct sl_cg *cg, enum sl_field f, unsigned word,
 	}
 	in->nslots[d] = 0;
 	/* The th slot holds the TCP or UDP port whenever one exists: it is the minimum. */
-	if (n > 1 && cg->slot[f])
+	if (n > 1 && st->slot[f])
 		n = 1;
 	for (unsigned k = 0; k < n; k++)
-		if (cg->slot[alt[k]])
-			in->value_off[d][in->nslots[d]++] = sl_cg_slot(cg, alt[k], word);
+		if (st->slot[alt[k]])
+			in->value_off[d][in->nslots[d]++] = sl_cost_slot(st, alt[k], word);
 	return in->nslots[d] > 0;
 }
 
@@ -148,179 +118,17 @@ static int build_tree(const struct sl_cls_problem *p, size_t table_max, size_t b
 	return err;
 }
 
-/* Predicates the whole run shares, tested once: jump to `end` when they fail. */
-static void emit_hoisted(struct sl_cg *cg, const struct sl_cls_problem *p, sl_label end)
-{
-	struct sl_emit *e = &cg->e;
 
-	for (uint32_t k = 0; k < p->nhoisted; k++) {
-		sl_cg_mismatch(cg, p->hoisted[k]->field, p->hoisted[k]->set, k ? SL_R7 : SL_R6);
-		if (k)
-			sl_emit(e, SL_ALU64_REG(BPF_OR, SL_R6, SL_R7));
-	}
-	if (p->nhoisted)
-		sl_emit_jmp_imm(e, BPF_JSLT, SL_R6, 0, end);
-	if (!cg->decided.used) {
-		cg->decided.label = sl_emit_new_label(e);
-		cg->decided.used = true;
-	}
-}
-
-/*
- * The carriers of pinned words (classify.h: struct sl_cls_pin), without a
- * branch: the carrier word's slot, OR-ed with SL_CG_ABSENT unless the
- * packet's pinned words hold the value (a field the packet lacks has
- * SL_CG_ABSENT in every slot, which no value equals). Stored where the
- * walk reads the carrier's value (in->value_off).
- */
-static void emit_pins(struct sl_cg *cg, const struct sl_cls_problem *p,
-		      const struct sl_tw_input *in)
-{
-	struct sl_emit *e = &cg->e;
-
-	for (uint32_t i = 0; i < p->npins; i++) {
-		const struct sl_cls_pin *pin = &p->pin[i];
-		enum sl_field f = p->field[pin->carrier];
-
-		sl_emit(e, SL_LDX(BPF_DW, SL_R1, SL_FP, sl_cg_slot(cg, f, p->word[pin->carrier])));
-		sl_emit(e, SL_MOV64_IMM(SL_R2, 0));
-		for (unsigned w = 0; w < pin->nwords; w++) {
-			sl_emit(e, SL_LDX(BPF_DW, SL_R3, SL_FP, sl_cg_slot(cg, f, w)));
-			sl_emit_mov_const(e, SL_R4, pin->value[w]);
-			sl_emit(e, SL_ALU64_REG(BPF_XOR, SL_R3, SL_R4));
-			sl_emit(e, SL_ALU64_REG(BPF_OR, SL_R2, SL_R3));
-		}
-		/* R2 = all ones when some word differs (R2 < 2^63: x | -x has the sign bit) */
-		sl_emit(e, SL_MOV64_REG(SL_R3, SL_R2));
-		sl_emit(e, SL_ALU64_IMM(BPF_NEG, SL_R3, 0));
-		sl_emit(e, SL_ALU64_REG(BPF_OR, SL_R2, SL_R3));
-		sl_emit(e, SL_ALU64_IMM(BPF_ARSH, SL_R2, 63));
-		sl_emit_mov_const(e, SL_R3, SL_CG_ABSENT);
-		sl_emit(e, SL_ALU64_REG(BPF_AND, SL_R2, SL_R3));
-		sl_emit(e, SL_ALU64_REG(BPF_OR, SL_R1, SL_R2));
-		sl_emit(e, SL_STX(BPF_DW, SL_FP, SL_R1, in->value_off[pin->carrier][0]));
-	}
-}
-
-/*
- * The segment's counting rules (classify.h: struct sl_cls_post), with R0 the
- * winning box (>= nboxes: none) and R9 its payload: a counting rule before
- * the winner was not reached. Then on to `decided`, or to `end` when no box
- * won. R8 keeps the box across the counters' helper calls.
- */
-static void emit_posts(struct sl_cg *cg, const struct sl_cls_problem *p, sl_label end)
-{
-	struct sl_emit *e = &cg->e;
-
-	sl_emit(e, SL_MOV64_REG(SL_R8, SL_R0));
-	for (uint32_t i = 0; i < p->nposts; i++) {
-		const struct sl_ir_rule *r = p->posts[i].rule;
-		sl_label skip = sl_emit_new_label(e);
-
-		sl_emit_set_loc(e, r->loc);
-		sl_emit_safe_point(e);
-		if (p->posts[i].boxes_before)
-			sl_emit_jmp_imm(e, BPF_JLT, SL_R8, (int32_t)p->posts[i].boxes_before, skip);
-		for (uint32_t k = 0; k < r->npreds; k++) {
-			sl_cg_mismatch(cg, r->preds[k].field, r->preds[k].set, k ? SL_R7 : SL_R6);
-			if (k)
-				sl_emit(e, SL_ALU64_REG(BPF_OR, SL_R6, SL_R7));
-		}
-		if (r->npreds)
-			sl_emit_jmp_imm(e, BPF_JSLT, SL_R6, 0, skip);
-		sl_cg_count(cg, r->id);
-		sl_emit_bind(e, skip);
-	}
-	sl_emit_jmp_imm(e, BPF_JGE, SL_R8, (int32_t)p->prob.nboxes, end);
-	if (!p->counters)
-		sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R9, (int32_t)~SL_CLS_PAYLOAD_COUNTER));
-	sl_emit_ja(e, cg->decided.label);
-}
-
-/* Per box the location of its rule: boxes are in rule order, their payloads name the rule. */
-static const struct sl_loc *box_locs(struct sl_cg *cg, const struct sl_cls_problem *p,
-				     const struct sl_ir_rule *rules, uint32_t n)
-{
-	struct sl_loc *loc = sl_arena_calloc(cg->arena, p->prob.nboxes + 1, sizeof(*loc));
-	uint32_t r = 0;
-
-	for (uint32_t b = 0; b < p->prob.nboxes; b++) {
-		uint32_t id = p->prob.payload[b] >> SL_CLS_PAYLOAD_RULE_SHIFT;
-
-		while (r + 1 < n && rules[r].id != id)
-			r++;
-		loc[b] = rules[r].loc;
-	}
-	return loc;
-}
-
-static void emit_code(struct sl_cg *cg, const struct sl_cls_problem *p, const struct sl_dt *dt,
-		      const struct sl_tw_input *in, const struct sl_ir_rule *rules, uint32_t n)
-{
-	struct sl_emit *e = &cg->e;
-	sl_label end = sl_emit_new_label(e);
-	struct sl_ct_input ci = { .slots = in,
-				  .counters = p->counters > 0,
-				  .leave_best = p->nposts > 0,
-				  .box_loc = box_locs(cg, p, rules, n) };
-
-	emit_hoisted(cg, p, end);
-	emit_pins(cg, p, in);
-	sl_ct_emit(e, dt, &p->prob, &ci, cg->decided.label, end, SIZE_MAX, NULL);
-	if (p->nposts)
-		emit_posts(cg, p, end);
-	sl_emit_bind(e, end);
-}
-
-static void emit_segment(struct sl_cg *cg, const struct sl_cls_problem *p, const struct sl_dt *dt,
-			 struct sl_tw_input *in)
-{
-	struct sl_emit *e = &cg->e;
-	sl_label end = sl_emit_new_label(e);
-
-	emit_hoisted(cg, p, end);
-	emit_pins(cg, p, in);
-	if (p->nposts) {
-		sl_label none = sl_emit_new_label(e);
-
-		/* Both ways on: R0 is the winning box or 0xffffffff (then R9 is not read). */
-		sl_tw_emit(e, dt, in, SL_R9, none);
-		sl_emit_bind(e, none);
-		emit_posts(cg, p, end);
-		sl_emit_bind(e, end);
-		return;
-	}
-	/* The payload is codegen's: its "decided" tail counts, records and returns. */
-	sl_tw_emit(e, dt, in, SL_R9, end);
-	/*
-	 * No rule here counts: say so to the verifier, or it follows the tail's
-	 * counting branch, which may read a meta length slot that was never parsed.
-	 */
-	if (!p->counters)
-		sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R9, (int32_t)~SL_CLS_PAYLOAD_COUNTER));
-	sl_emit_ja(e, cg->decided.label);
-	sl_emit_bind(e, end);
-}
-
-static bool wanted(const struct sl_cg *cg, const struct sl_cls_problem *p, const struct sl_dt *dt,
+static bool wanted(const struct sl_sel *sel, const struct sl_cls_problem *p, const struct sl_dt *dt,
 		   const struct sl_ir_rule *rules, uint32_t n)
 {
-	if (cg->opts->classifier == SL_CLASSIFIER_TREE)
+	if (sel->classifier == SL_CLASSIFIER_TREE)
 		return true;
 	/* Straight code's worst path is all of it; the walk's is about all of its code too. */
 	return n >= MIN_AUTO_RULES && 2 * sl_tw_size(dt) < sl_cls_linear_cost(rules, n);
 }
 
-struct sl_tw_plan {
-	const struct sl_ir_chain *chain;
-	uint32_t first, n;
-	struct sl_cls_problem p;
-	struct sl_dt *dt;
-	struct sl_tw_input in;
-	bool code; /* inline trees rather than a table walk */
-};
-
-void sl_cg_table_walk_free(struct sl_tw_plan *plan)
+void sl_sel_plan_free(struct sl_sel_plan *plan)
 {
 	if (!plan)
 		return;
@@ -382,7 +190,7 @@ static const struct {
 	unsigned trees, binth;
 } wide_code_shapes[] = { { 16, 4 }, { 16, 8 } };
 
-static bool try_code_shape(struct sl_tw_plan *plan, const struct sl_ct_input *ci, size_t budget,
+static bool try_code_shape(struct sl_sel_plan *plan, const struct sl_ct_input *ci, size_t budget,
 			   unsigned trees, unsigned binth, bool splits, struct sl_ct_cost *best)
 {
 	struct sl_dt_params par;
@@ -408,7 +216,7 @@ static bool try_code_shape(struct sl_tw_plan *plan, const struct sl_ct_input *ci
 }
 
 /* The best fitting shape into plan->dt and *best (insns 0: none fits, plan->dt kept). */
-static void better_code_tree(struct sl_tw_plan *plan, const struct sl_ct_input *ci, size_t budget,
+static void better_code_tree(struct sl_sel_plan *plan, const struct sl_ct_input *ci, size_t budget,
 			     struct sl_ct_cost *best)
 {
 	size_t split_budget = sl_min(budget, (size_t)plan->p.prob.nboxes * SPLIT_BOX_INSNS + 4096);
@@ -438,23 +246,25 @@ static void better_code_tree(struct sl_tw_plan *plan, const struct sl_ct_input *
  * beats a node read from a table, so wherever inline trees fit they are the
  * faster form of a long run.
  */
-static bool code_wanted(const struct sl_cg *cg, struct sl_tw_plan *plan, uint32_t n)
+static bool code_wanted(const struct sl_sel *sel, const struct sl_emit_state *st,
+			struct sl_sel_plan *plan, uint32_t n)
 {
 	struct sl_ct_input ci = { .slots = &plan->in, .counters = plan->p.counters > 0 };
-	size_t used = cg->e.ninsns, budget;
+	size_t used = st->insns, budget;
 	struct sl_ct_cost cost = { 0 };
 
-	if (cg->opts->classifier != SL_CLASSIFIER_CODE &&
-	    (cg->opts->classifier != SL_CLASSIFIER_AUTO || cg->opts->opt_level < 2))
+	if (!sel->code_trees)
 		return false;
-	budget = used < CODE_PROGRAM_MAX ? sl_min(CODE_SEGMENT_MAX, CODE_PROGRAM_MAX - used) : 0;
+	budget = used < SL_COST_CODE_PROGRAM_MAX ?
+			 sl_min(SL_COST_CODE_SEGMENT_MAX, SL_COST_CODE_PROGRAM_MAX - used) :
+			 0;
 	/* Far too many boxes to fit: building the shapes would only cost time (3 s at 100k). */
-	if ((size_t)plan->p.prob.nboxes * MIN_BOX_INSNS > budget)
+	if ((size_t)plan->p.prob.nboxes * SL_COST_MIN_BOX_INSNS > budget)
 		return false;
 	better_code_tree(plan, &ci, budget, &cost);
 	if (!cost.insns)
 		return false;
-	return cg->opts->classifier == SL_CLASSIFIER_CODE || n >= MIN_AUTO_RULES;
+	return sel->classifier == SL_CLASSIFIER_CODE || n >= MIN_AUTO_RULES;
 }
 
 /* Build the problem and the trees, and ask the cost model. 0 with *out NULL: no walk. */
@@ -474,12 +284,11 @@ static uint32_t shorter_segment(const struct sl_ir_chain *c, uint32_t first, uin
 }
 
 /* The problem and trees of rules[first..first + plan->n), shortened until the tables fit. */
-static int plan_trees(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first,
-		      struct sl_tw_plan *plan)
+static int plan_trees(const struct sl_sel *sel, const struct sl_emit_state *st,
+		      const struct sl_ir_chain *c, uint32_t first, struct sl_sel_plan *plan)
 {
-	size_t used = rodata_used(cg->obj);
-	size_t table_max = cg->opts->table_max ? sl_min(cg->opts->table_max, SL_TW_TABLE_MAX) :
-						 SL_TW_TABLE_MAX;
+	size_t used = st->rodata;
+	size_t table_max = sel->table_max;
 	int err;
 
 	if (used >= TOTAL_MAX)
@@ -497,49 +306,50 @@ static int plan_trees(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t fi
 }
 
 /* Build the problem and the trees, and ask the cost model. 0 with *out NULL: no walk. */
-static int plan_walk(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first,
-		     struct sl_tw_plan *plan)
+static int plan_walk(const struct sl_sel *sel, const struct sl_emit_state *st,
+		     const struct sl_ir_chain *c, uint32_t first, struct sl_sel_plan *plan)
 {
 	int err, scratch, carriers;
 	uint32_t n;
 
-	err = plan_trees(cg, c, first, plan);
+	err = plan_trees(sel, st, c, first, plan);
 	if (err)
 		return err;
 	n = plan->n;
 	/* below codegen's slots: the carriers' values (emit_pins), then the walk's scratch */
-	carriers = lowest_slot(cg) - 8 * (int)plan->p.npins;
+	carriers = lowest_slot(st) - 8 * (int)plan->p.npins;
 	scratch = carriers - SL_TW_SCRATCH(plan->p.prob.ndims);
-	if (carriers < -STACK_SIZE)
+	if (carriers < -SL_COST_STACK_SIZE)
 		return -E2BIG;
 	for (unsigned d = 0; d < plan->p.prob.ndims; d++)
-		if (!value_slots(cg, plan->p.field[d], plan->p.word[d], &plan->in, d))
+		if (!value_slots(st, plan->p.field[d], plan->p.word[d], &plan->in, d))
 			return -E2BIG; /* cannot happen: every tested field is parsed */
 	for (uint32_t i = 0; i < plan->p.npins; i++) {
 		plan->in.value_off[plan->p.pin[i].carrier][0] = (int16_t)(carriers + 8 * (int)i);
 		plan->in.nslots[plan->p.pin[i].carrier] = 1;
 	}
 	plan->in.scratch_off = (int16_t)scratch;
-	plan->code = code_wanted(cg, plan, n);
+	plan->code = code_wanted(sel, st, plan, n);
 	if (plan->code)
 		return 0;
-	if (scratch < -STACK_SIZE || (cg->opts->classifier == SL_CLASSIFIER_AUTO && n < MIN_AUTO_RULES) ||
-	    cg->obj->nmaps + sl_tw_ntables(plan->dt) > WALK_MAPS_MAX)
+	if (scratch < -SL_COST_STACK_SIZE ||
+	    (sel->classifier == SL_CLASSIFIER_AUTO && n < MIN_AUTO_RULES) ||
+	    st->nmaps + sl_tw_ntables(plan->dt) > WALK_MAPS_MAX)
 		return -E2BIG;
-	return wanted(cg, &plan->p, plan->dt, &c->rules[first], n) ? 0 : -E2BIG;
+	return wanted(sel, &plan->p, plan->dt, &c->rules[first], n) ? 0 : -E2BIG;
 }
 
-int sl_cg_table_walk_plan(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first,
-			  struct sl_tw_plan **out, uint32_t *run)
+int sl_sel_plan_run(const struct sl_sel *sel, const struct sl_emit_state *st,
+		    const struct sl_ir_chain *c, uint32_t first, struct sl_sel_plan **out,
+		    uint32_t *run)
 {
-	struct sl_tw_plan *plan;
+	struct sl_sel_plan *plan;
 	uint32_t n;
 	int err;
 
 	*out = NULL;
 	*run = 0;
-	if (cg->opts->classifier == SL_CLASSIFIER_OFF ||
-	    (cg->opts->classifier == SL_CLASSIFIER_AUTO && cg->opts->opt_level < 2))
+	if (!sel->walks)
 		return 0;
 	n = sl_cls_segment_len(c, first);
 	*run = n;
@@ -548,47 +358,13 @@ int sl_cg_table_walk_plan(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_
 	plan = calloc(1, sizeof(*plan));
 	if (!plan)
 		return -ENOMEM;
-	*plan = (struct sl_tw_plan){ .chain = c, .first = first, .n = n };
-	err = plan_walk(cg, c, first, plan);
+	*plan = (struct sl_sel_plan){ .chain = c, .first = first, .n = n };
+	err = plan_walk(sel, st, c, first, plan);
 	if (err) {
-		sl_cg_table_walk_free(plan);
+		sl_sel_plan_free(plan);
 		return err == -E2BIG ? 0 : err;
 	}
 	*run = plan->n;
 	*out = plan;
 	return 0;
-}
-
-int sl_cg_table_walk_emit(struct sl_cg *cg, struct sl_tw_plan *plan, uint32_t *consumed)
-{
-	const struct sl_ir_chain *c = plan->chain;
-	const char *prefix = sl_arena_printf(cg->arena, "sluice_dt_c%u_r%u",
-					     (unsigned)(c - cg->ir->chains), plan->first);
-	int err;
-
-	*consumed = 0;
-	sl_emit_set_loc(&cg->e, c->rules[plan->first].loc);
-	if (plan->code) {
-		emit_code(cg, &plan->p, plan->dt, &plan->in, &c->rules[plan->first], plan->n);
-		*consumed = plan->n;
-		sl_cg_table_walk_free(plan);
-		return 0;
-	}
-	err = add_tables(cg, plan->dt, prefix, &plan->in);
-	if (!err) {
-		emit_segment(cg, &plan->p, plan->dt, &plan->in);
-		*consumed = plan->n;
-	}
-	sl_cg_table_walk_free(plan);
-	return err;
-}
-
-void sl_cg_table_walk_describe(const struct sl_tw_plan *plan, struct sl_bpf_segment *seg)
-{
-	seg->kind = plan->code ? SL_BPF_SEG_CODE_TREE : SL_BPF_SEG_TABLE_WALK;
-	seg->nrules = plan->n;
-	seg->trees = plan->dt->ntrees;
-	seg->depth = 0;
-	for (uint32_t t = 0; t < plan->dt->ntrees; t++)
-		seg->depth = sl_max(seg->depth, plan->dt->trees[t].depth);
 }

@@ -10,7 +10,7 @@
 
 #include "ir/ir.h"
 #include "common/arena.h"
-#include "emit/bpf_object.h"
+#include "object/object.h"
 #include "common/diag.h"
 
 enum sl_sample_kind {
