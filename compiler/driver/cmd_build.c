@@ -255,7 +255,7 @@ int sl_cmd_build(int argc, char **argv)
 	code = sl_build_image(b.policy, &b.opts, &image, &size);
 	if (code != SL_EXIT_OK)
 		return code;
-	r = sl_write_file_atomic(b.output, image, size);
+	r = sl_obj_write_file_atomic(b.output, image, size);
 	if (r) {
 		fprintf(stderr, "sluice: error: cannot write '%s': %s\n", b.output, strerror(-r));
 		return SL_EXIT_USAGE;

@@ -182,7 +182,7 @@ static int emit(const struct dump_bpf_args *d, const char *text, size_t len)
 	int r;
 
 	if (d->output) {
-		r = sl_write_file_atomic(d->output, text, len);
+		r = sl_obj_write_file_atomic(d->output, text, len);
 		if (r) {
 			fprintf(stderr, "sluice: error: cannot write '%s': %s\n", d->output,
 				strerror(-r));

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The decision trees of compiler/opt/dtree.h as inline BPF code instead of
+ * The decision trees of compiler/select/dtree.h as inline BPF code instead of
  * tables: the keys live in registers, an inner node is a binary search over
  * its children with compares against immediates, a leaf tests its boxes
  * against immediates in priority order. A packet runs one root-to-leaf path

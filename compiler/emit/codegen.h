@@ -66,7 +66,7 @@ struct sl_cg {
 	bool counts;			   /* some reachable rule counts (meta length is needed) */
 	int16_t slot[SL_FIELD_COUNT];	   /* fp offset of the field (word 0); 0 = not parsed */
 	int32_t counter_map, decision_map; /* map indexes, -1 when absent */
-	struct sl_bpf_object *obj; /* bodies may add maps (table_walk_cg.c) */
+	struct sl_bpf_object *obj; /* bodies may add maps (walk.c, codegen_set.c) */
 	struct sl_arena *arena;
 	struct sl_cg_tail tails[2][2];     /* [verdict][counted] */
 	struct sl_cg_tail decided;         /* end of a walk whose rule R9 decided */

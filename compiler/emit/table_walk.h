@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * BPF that walks the decision trees of compiler/opt/dtree.h, read straight
+ * BPF that walks the decision trees of compiler/select/dtree.h, read straight
  * out of read-only array maps (the object's `.rodata`). The code is the
  * same small step unrolled to each tree's depth, then a leaf scan unrolled
  * to its longest list, so the verifier sees no loop and a few hundred

@@ -118,7 +118,7 @@ static int back_end(struct sl_result *r, const struct sl_compile_opts *o, const 
 					 .classifier = o->classifier,
 					 .set_lookup = o->set_lookup,
 					 .table_max = o->table_max };
-	struct sl_object_opts oopts = { .opt_level = o->opt_level,
+	struct sl_obj_opts oopts = { .opt_level = o->opt_level,
 					.compiler = o->compiler ? o->compiler :
 								  "sluice " SLUICE_VERSION };
 	struct sl_compile_stage_stats *st = r->stats.stage;
@@ -145,7 +145,7 @@ static int back_end(struct sl_result *r, const struct sl_compile_opts *o, const 
 	if (err)
 		return err == -EINVAL ? SL_COMPILE_POLICY : SL_COMPILE_SYSTEM;
 	t = now();
-	err = sl_object_serialize(r->obj, r->written, &oopts, &r->diag, &r->image, &r->size);
+	err = sl_obj_serialize(r->obj, r->written, &oopts, &r->diag, &r->image, &r->size);
 	st[STAGE_OBJECT].seconds = now() - t;
 	if (err) {
 		sl_diag_plain(&r->diag, SL_SEV_ERROR, "cannot build the object for '%s'", name);

@@ -83,7 +83,7 @@ static struct sl_loc prog_origin(const struct sl_obj_layout *l, const struct sl_
  * that produced no code of their own) keep the last: that one describes the
  * code that follows. The kernel wants a record at the first instruction.
  */
-static int prog_lines(struct sl_obj_layout *l, uint32_t prog, struct sl_buf *recs, uint32_t *n)
+static int prog_lines(struct sl_obj_layout *l, uint32_t prog, struct sl_obj_buf *recs, uint32_t *n)
 {
 	const struct sl_bpf_prog *p = &l->obj->progs[prog];
 	uint32_t base = l->prog_off[prog];
@@ -93,7 +93,7 @@ static int prog_lines(struct sl_obj_layout *l, uint32_t prog, struct sl_buf *rec
 	if (!p->nlines || p->lines[0].insn != 0) {
 		r = line_record(l, base, prog_origin(l, p), &rec);
 		if (!r)
-			r = sl_buf_append(recs, &rec, sizeof(rec));
+			r = sl_obj_buf_append(recs, &rec, sizeof(rec));
 		if (r)
 			return r;
 		(*n)++;
@@ -103,7 +103,7 @@ static int prog_lines(struct sl_obj_layout *l, uint32_t prog, struct sl_buf *rec
 			continue;
 		r = line_record(l, base + p->lines[i].insn, p->lines[i].loc, &rec);
 		if (!r)
-			r = sl_buf_append(recs, &rec, sizeof(rec));
+			r = sl_obj_buf_append(recs, &rec, sizeof(rec));
 		if (r)
 			return r;
 		(*n)++;
@@ -111,9 +111,9 @@ static int prog_lines(struct sl_obj_layout *l, uint32_t prog, struct sl_buf *rec
 	return 0;
 }
 
-static int section_block(struct sl_obj_layout *l, uint32_t sec, bool lines, struct sl_buf *out)
+static int section_block(struct sl_obj_layout *l, uint32_t sec, bool lines, struct sl_obj_buf *out)
 {
-	struct sl_buf recs = { 0 };
+	struct sl_obj_buf recs = { 0 };
 	uint32_t name_off, n = 0;
 	int r;
 
@@ -129,32 +129,32 @@ static int section_block(struct sl_obj_layout *l, uint32_t sec, bool lines, stru
 		}
 		fr.insn_off = l->prog_off[i] * (uint32_t)sizeof(struct bpf_insn);
 		fr.type_id = (uint32_t)l->prog_func[i];
-		r = sl_buf_append(&recs, &fr, sizeof(fr));
+		r = sl_obj_buf_append(&recs, &fr, sizeof(fr));
 		n++;
 	}
 	if (!r)
-		r = sl_buf_append_u32(out, name_off);
+		r = sl_obj_buf_append_u32(out, name_off);
 	if (!r)
-		r = sl_buf_append_u32(out, n);
+		r = sl_obj_buf_append_u32(out, n);
 	if (!r)
-		r = sl_buf_append(out, recs.data, recs.len);
-	sl_buf_fini(&recs);
+		r = sl_obj_buf_append(out, recs.data, recs.len);
+	sl_obj_buf_fini(&recs);
 	return r;
 }
 
-static int subsection(struct sl_obj_layout *l, bool lines, struct sl_buf *out)
+static int subsection(struct sl_obj_layout *l, bool lines, struct sl_obj_buf *out)
 {
-	int r = sl_buf_append_u32(out, lines ? sizeof(struct line_rec) : sizeof(struct func_rec));
+	int r = sl_obj_buf_append_u32(out, lines ? sizeof(struct line_rec) : sizeof(struct func_rec));
 
 	for (uint32_t s = 0; !r && s < l->nsecs; s++)
 		r = section_block(l, s, lines, out);
 	return r;
 }
 
-int sl_btf_ext_build(struct sl_obj_layout *l, struct sl_diag *diag)
+int sl_obj_btf_ext_build(struct sl_obj_layout *l, struct sl_diag *diag)
 {
-	struct sl_buf funcs = { 0 }, lines = { 0 };
-	struct sl_buf *out = &l->btf_ext;
+	struct sl_obj_buf funcs = { 0 }, lines = { 0 };
+	struct sl_obj_buf *out = &l->btf_ext;
 	uint16_t magic = BTF_EXT_MAGIC;
 	uint8_t version = BTF_EXT_VERSION, flags = 0;
 	int r;
@@ -165,30 +165,30 @@ int sl_btf_ext_build(struct sl_obj_layout *l, struct sl_diag *diag)
 	if (!r && funcs.len + lines.len > UINT32_MAX / 2)
 		r = -E2BIG;
 	if (!r)
-		r = sl_buf_append(out, &magic, sizeof(magic));
+		r = sl_obj_buf_append(out, &magic, sizeof(magic));
 	if (!r)
-		r = sl_buf_append(out, &version, sizeof(version));
+		r = sl_obj_buf_append(out, &version, sizeof(version));
 	if (!r)
-		r = sl_buf_append(out, &flags, sizeof(flags));
+		r = sl_obj_buf_append(out, &flags, sizeof(flags));
 	if (!r)
-		r = sl_buf_append_u32(out, BTF_EXT_HDR_LEN);
+		r = sl_obj_buf_append_u32(out, BTF_EXT_HDR_LEN);
 	if (!r)
-		r = sl_buf_append_u32(out, 0);
+		r = sl_obj_buf_append_u32(out, 0);
 	if (!r)
-		r = sl_buf_append_u32(out, (uint32_t)funcs.len);
+		r = sl_obj_buf_append_u32(out, (uint32_t)funcs.len);
 	if (!r)
-		r = sl_buf_append_u32(out, (uint32_t)funcs.len);
+		r = sl_obj_buf_append_u32(out, (uint32_t)funcs.len);
 	if (!r)
-		r = sl_buf_append_u32(out, (uint32_t)lines.len);
+		r = sl_obj_buf_append_u32(out, (uint32_t)lines.len);
 	if (!r)
-		r = sl_buf_append_u32(out, (uint32_t)(funcs.len + lines.len));
+		r = sl_obj_buf_append_u32(out, (uint32_t)(funcs.len + lines.len));
 	if (!r)
-		r = sl_buf_append_u32(out, 0);
+		r = sl_obj_buf_append_u32(out, 0);
 	if (!r)
-		r = sl_buf_append(out, funcs.data, funcs.len);
+		r = sl_obj_buf_append(out, funcs.data, funcs.len);
 	if (!r)
-		r = sl_buf_append(out, lines.data, lines.len);
-	sl_buf_fini(&funcs);
-	sl_buf_fini(&lines);
+		r = sl_obj_buf_append(out, lines.data, lines.len);
+	sl_obj_buf_fini(&funcs);
+	sl_obj_buf_fini(&lines);
 	return r;
 }

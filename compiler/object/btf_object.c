@@ -274,7 +274,7 @@ static int add_funcs(struct btf_types *t, struct sl_obj_layout *l)
 	return 0;
 }
 
-int sl_btf_build(struct sl_obj_layout *l, struct sl_diag *diag)
+int sl_obj_btf_build(struct sl_obj_layout *l, struct sl_diag *diag)
 {
 	struct btf_types t = { 0 };
 	int r;

@@ -42,7 +42,7 @@ struct elf_plan {
 struct elf_out {
 	const struct sl_obj_layout *l;
 	struct elf_plan plan;
-	struct sl_strtab names;
+	struct sl_obj_strtab names;
 	Elf64_Sym *syms;
 	uint32_t nsyms;
 	uint32_t *prog_sym; /* per program */
@@ -89,7 +89,7 @@ static int add_sym(struct elf_out *o, const char *name, unsigned char type, uint
 {
 	Elf64_Sym *sym = &o->syms[o->nsyms];
 	uint32_t name_off;
-	int r = sl_strtab_add(&o->names, name, &name_off);
+	int r = sl_obj_strtab_add(&o->names, name, &name_off);
 
 	if (r)
 		return r;
@@ -173,7 +173,7 @@ static int new_section(Elf *elf, struct elf_out *o, uint32_t expect, const char 
 
 	if (!scn || elf_ndxscn(scn) != expect)
 		return -EIO;
-	r = sl_strtab_add(&o->names, name, &name_off);
+	r = sl_obj_strtab_add(&o->names, name, &name_off);
 	if (r)
 		return r;
 	shdr = elf64_getshdr(scn);
@@ -204,20 +204,20 @@ static int add_section_names(struct elf_out *o, char **rel_names)
 	int r = 0;
 
 	for (size_t i = 0; !r && i < SL_ARRAY_SIZE(fixed); i++)
-		r = sl_strtab_add(&o->names, fixed[i], &off);
+		r = sl_obj_strtab_add(&o->names, fixed[i], &off);
 	for (uint32_t i = 0; !r && i < l->obj->nmaps; i++) {
 		if (l->map_section[i])
-			r = sl_strtab_add(&o->names, l->map_section[i], &off);
+			r = sl_obj_strtab_add(&o->names, l->map_section[i], &off);
 	}
 	for (uint32_t s = 0; !r && s < l->nsecs; s++) {
-		r = sl_strtab_add(&o->names, l->secs[s].name, &off);
+		r = sl_obj_strtab_add(&o->names, l->secs[s].name, &off);
 		if (r || !o->plan.rel_of[s])
 			continue;
 		if (asprintf(&rel_names[s], ".rel%s", l->secs[s].name) < 0) {
 			rel_names[s] = NULL;
 			return -ENOMEM;
 		}
-		r = sl_strtab_add(&o->names, rel_names[s], &off);
+		r = sl_obj_strtab_add(&o->names, rel_names[s], &off);
 	}
 	return r;
 }
@@ -375,16 +375,16 @@ static void elf_out_fini(struct elf_out *o, char **rel_names)
 	free(o->map_sym);
 	free(o->plan.rel_of);
 	free(o->plan.rodata_of);
-	sl_strtab_fini(&o->names);
+	sl_obj_strtab_fini(&o->names);
 }
 
-int sl_elf_write(const struct sl_obj_layout *l, struct sl_diag *diag, void **image, size_t *size)
+int sl_obj_elf_write(const struct sl_obj_layout *l, struct sl_diag *diag, void **image, size_t *size)
 {
 	struct elf_out o = { .l = l };
 	char **rel_names = calloc(l->nsecs + 1, sizeof(char *));
 	int r;
 
-	r = rel_names ? sl_strtab_init(&o.names) : -ENOMEM;
+	r = rel_names ? sl_obj_strtab_init(&o.names) : -ENOMEM;
 	if (!r)
 		r = plan_sections(&o);
 	if (!r)

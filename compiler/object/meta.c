@@ -41,7 +41,7 @@ static uint32_t meta_verdict(enum sl_verdict v)
 
 struct meta_builder {
 	struct sl_obj_layout *l;
-	struct sl_strtab strs;
+	struct sl_obj_strtab strs;
 	struct sluice_meta_table *tables;
 	struct sluice_meta_rule *rules;
 	uint32_t ntables, nrules;
@@ -49,7 +49,7 @@ struct meta_builder {
 
 static int str(struct meta_builder *b, const char *s, uint32_t *off)
 {
-	return sl_strtab_add(&b->strs, s ? s : "", off);
+	return sl_obj_strtab_add(&b->strs, s ? s : "", off);
 }
 
 static int fill_table(struct meta_builder *b, uint32_t idx)
@@ -142,7 +142,7 @@ static int fill_rules(struct meta_builder *b, struct sl_diag *diag)
 static int fill_header(struct meta_builder *b, struct sluice_meta_header *h)
 {
 	const struct sl_bpf_object *obj = b->l->obj;
-	const struct sl_object_opts *opts = b->l->opts;
+	const struct sl_obj_opts *opts = b->l->opts;
 	int r;
 
 	h->magic = SLUICE_META_MAGIC;
@@ -165,7 +165,7 @@ static int fill_header(struct meta_builder *b, struct sluice_meta_header *h)
 	return r;
 }
 
-static int assemble(struct meta_builder *b, struct sluice_meta_header *h, struct sl_buf *out)
+static int assemble(struct meta_builder *b, struct sluice_meta_header *h, struct sl_obj_buf *out)
 {
 	size_t tables_len = (size_t)b->ntables * sizeof(*b->tables);
 	size_t rules_len = (size_t)b->nrules * sizeof(*b->rules);
@@ -177,25 +177,25 @@ static int assemble(struct meta_builder *b, struct sluice_meta_header *h, struct
 	h->rules_off = h->tables_off + (uint32_t)tables_len;
 	h->strings_off = h->rules_off + (uint32_t)rules_len;
 	h->strings_size = (uint32_t)b->strs.buf.len;
-	r = sl_buf_append(out, h, sizeof(*h));
+	r = sl_obj_buf_append(out, h, sizeof(*h));
 	if (!r)
-		r = sl_buf_append(out, b->tables, tables_len);
+		r = sl_obj_buf_append(out, b->tables, tables_len);
 	if (!r)
-		r = sl_buf_append(out, b->rules, rules_len);
+		r = sl_obj_buf_append(out, b->rules, rules_len);
 	if (!r)
-		r = sl_buf_append(out, b->strs.buf.data, b->strs.buf.len);
+		r = sl_obj_buf_append(out, b->strs.buf.data, b->strs.buf.len);
 	if (!r)
-		r = sl_buf_pad(out, 8);
+		r = sl_obj_buf_pad(out, 8);
 	return r;
 }
 
-int sl_meta_build(struct sl_obj_layout *l, struct sl_diag *diag)
+int sl_obj_meta_build(struct sl_obj_layout *l, struct sl_diag *diag)
 {
 	struct meta_builder b = { .l = l };
 	struct sluice_meta_header h = { 0 };
 	int r;
 
-	r = sl_strtab_init(&b.strs);
+	r = sl_obj_strtab_init(&b.strs);
 	if (r)
 		return r;
 	if (l->ir) {
@@ -217,6 +217,6 @@ int sl_meta_build(struct sl_obj_layout *l, struct sl_diag *diag)
 		r = assemble(&b, &h, &l->meta);
 	free(b.tables);
 	free(b.rules);
-	sl_strtab_fini(&b.strs);
+	sl_obj_strtab_fini(&b.strs);
 	return r;
 }

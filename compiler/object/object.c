@@ -302,8 +302,8 @@ static void layout_fini(struct sl_obj_layout *l)
 	free(l->map_section);
 	free(l->prog_func);
 	btf__free(l->btf);
-	sl_buf_fini(&l->btf_ext);
-	sl_buf_fini(&l->meta);
+	sl_obj_buf_fini(&l->btf_ext);
+	sl_obj_buf_fini(&l->meta);
 }
 
 /* Parse back what was built: libbpf must accept it before anyone else sees it. */
@@ -329,8 +329,8 @@ static int self_check(const struct sl_obj_layout *l, struct sl_diag *diag)
 	return 0;
 }
 
-int sl_object_serialize(const struct sl_bpf_object *obj, const struct sl_ir *ir,
-			const struct sl_object_opts *opts, struct sl_diag *diag, void **image,
+int sl_obj_serialize(const struct sl_bpf_object *obj, const struct sl_ir *ir,
+			const struct sl_obj_opts *opts, struct sl_diag *diag, void **image,
 			size_t *size)
 {
 	struct sl_obj_layout l = { .obj = obj, .ir = ir, .opts = opts };
@@ -346,15 +346,15 @@ int sl_object_serialize(const struct sl_bpf_object *obj, const struct sl_ir *ir,
 	if (!r)
 		r = layout_maps(&l);
 	if (!r)
-		r = sl_btf_build(&l, diag);
+		r = sl_obj_btf_build(&l, diag);
 	if (!r)
-		r = sl_btf_ext_build(&l, diag);
+		r = sl_obj_btf_ext_build(&l, diag);
 	if (!r)
-		r = sl_meta_build(&l, diag);
+		r = sl_obj_meta_build(&l, diag);
 	if (!r)
 		r = self_check(&l, diag);
 	if (!r)
-		r = sl_elf_write(&l, diag, image, size);
+		r = sl_obj_elf_write(&l, diag, image, size);
 	if (r && r != -EINVAL) /* -EINVAL: already reported */
 		sl_obj_error(diag, "cannot build the object: %s", strerror(-r));
 	layout_fini(&l);

@@ -11,7 +11,7 @@
 
 #include "emit/bpf_object.h"
 
-struct sl_object_opts {
+struct sl_obj_opts {
 	int opt_level;
 	const char *compiler; /* "sluice 0.1.0" */
 };
@@ -21,9 +21,9 @@ struct sl_object_opts {
  * -errno. The metadata describes the rules of `ir`: pass the IR as written
  * (before optimisation), so that removed rules keep their text and slots.
  */
-int sl_object_serialize(const struct sl_bpf_object *obj, const struct sl_ir *ir,
-			const struct sl_object_opts *opts, struct sl_diag *diag, void **image,
+int sl_obj_serialize(const struct sl_bpf_object *obj, const struct sl_ir *ir,
+			const struct sl_obj_opts *opts, struct sl_diag *diag, void **image,
 			size_t *size);
 
 /* Write a file atomically: a temporary file in the same directory, fsync, rename. */
-int sl_write_file_atomic(const char *path, const void *data, size_t size);
+int sl_obj_write_file_atomic(const char *path, const void *data, size_t size);

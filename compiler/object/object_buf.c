@@ -7,13 +7,13 @@
 #include "object/object_priv.h"
 #include "common/util.h"
 
-void sl_buf_fini(struct sl_buf *b)
+void sl_obj_buf_fini(struct sl_obj_buf *b)
 {
 	free(b->data);
 	memset(b, 0, sizeof(*b));
 }
 
-static int sl_buf_reserve(struct sl_buf *b, size_t extra)
+static int sl_buf_reserve(struct sl_obj_buf *b, size_t extra)
 {
 	size_t cap = b->cap ? b->cap : 256;
 	uint8_t *p;
@@ -35,7 +35,7 @@ static int sl_buf_reserve(struct sl_buf *b, size_t extra)
 	return 0;
 }
 
-int sl_buf_append(struct sl_buf *b, const void *data, size_t len)
+int sl_obj_buf_append(struct sl_obj_buf *b, const void *data, size_t len)
 {
 	int r = sl_buf_reserve(b, len);
 
@@ -47,12 +47,12 @@ int sl_buf_append(struct sl_buf *b, const void *data, size_t len)
 	return 0;
 }
 
-int sl_buf_append_u32(struct sl_buf *b, uint32_t v)
+int sl_obj_buf_append_u32(struct sl_obj_buf *b, uint32_t v)
 {
-	return sl_buf_append(b, &v, sizeof(v));
+	return sl_obj_buf_append(b, &v, sizeof(v));
 }
 
-int sl_buf_pad(struct sl_buf *b, size_t align)
+int sl_obj_buf_pad(struct sl_obj_buf *b, size_t align)
 {
 	size_t pad = (align - b->len % align) % align;
 	int r = sl_buf_reserve(b, pad);
@@ -73,7 +73,7 @@ static uint32_t str_hash(const char *s)
 	return h;
 }
 
-static int strtab_rehash(struct sl_strtab *t)
+static int strtab_rehash(struct sl_obj_strtab *t)
 {
 	size_t n = t->nslots ? t->nslots * 2 : 64;
 	uint32_t *slots = calloc(n, sizeof(*slots));
@@ -97,20 +97,20 @@ static int strtab_rehash(struct sl_strtab *t)
 	return 0;
 }
 
-int sl_strtab_init(struct sl_strtab *t)
+int sl_obj_strtab_init(struct sl_obj_strtab *t)
 {
 	memset(t, 0, sizeof(*t));
-	return sl_buf_append(&t->buf, "", 1);
+	return sl_obj_buf_append(&t->buf, "", 1);
 }
 
-void sl_strtab_fini(struct sl_strtab *t)
+void sl_obj_strtab_fini(struct sl_obj_strtab *t)
 {
-	sl_buf_fini(&t->buf);
+	sl_obj_buf_fini(&t->buf);
 	free(t->slots);
 	memset(t, 0, sizeof(*t));
 }
 
-int sl_strtab_add(struct sl_strtab *t, const char *s, uint32_t *off)
+int sl_obj_strtab_add(struct sl_obj_strtab *t, const char *s, uint32_t *off)
 {
 	size_t len = strlen(s), j;
 	int r;
@@ -134,7 +134,7 @@ int sl_strtab_add(struct sl_strtab *t, const char *s, uint32_t *off)
 	if (t->buf.len + len + 1 >= UINT32_MAX)
 		return -E2BIG;
 	*off = (uint32_t)t->buf.len;
-	r = sl_buf_append(&t->buf, s, len + 1);
+	r = sl_obj_buf_append(&t->buf, s, len + 1);
 	if (r)
 		return r;
 	t->slots[j] = *off + 1;

@@ -86,7 +86,7 @@ static int write_in_place(const char *path, const void *data, size_t size)
 	return r;
 }
 
-int sl_write_file_atomic(const char *path, const void *data, size_t size)
+int sl_obj_write_file_atomic(const char *path, const void *data, size_t size)
 {
 	_cleanup_free_ char *dir = NULL, *tmp = NULL;
 	_cleanup_close_ int fd = -1;

@@ -16,28 +16,28 @@
 struct btf;
 
 /* A growing byte buffer. */
-struct sl_buf {
+struct sl_obj_buf {
 	uint8_t *data;
 	size_t len, cap;
 };
 
-void sl_buf_fini(struct sl_buf *b);
-int sl_buf_append(struct sl_buf *b, const void *data, size_t len);
-int sl_buf_append_u32(struct sl_buf *b, uint32_t v);
+void sl_obj_buf_fini(struct sl_obj_buf *b);
+int sl_obj_buf_append(struct sl_obj_buf *b, const void *data, size_t len);
+int sl_obj_buf_append_u32(struct sl_obj_buf *b, uint32_t v);
 /* Append zero bytes until the length is a multiple of align. */
-int sl_buf_pad(struct sl_buf *b, size_t align);
+int sl_obj_buf_pad(struct sl_obj_buf *b, size_t align);
 
 /* A string table with de-duplication; offset 0 is always "". */
-struct sl_strtab {
-	struct sl_buf buf;
+struct sl_obj_strtab {
+	struct sl_obj_buf buf;
 	uint32_t *slots; /* open addressing: offset + 1, 0 = empty */
 	size_t nslots, nused;
 };
 
-int sl_strtab_init(struct sl_strtab *t);
-void sl_strtab_fini(struct sl_strtab *t);
+int sl_obj_strtab_init(struct sl_obj_strtab *t);
+void sl_obj_strtab_fini(struct sl_obj_strtab *t);
 /* Offset of s in the table, adding it when new. Returns 0 or -errno. */
-int sl_strtab_add(struct sl_strtab *t, const char *s, uint32_t *off);
+int sl_obj_strtab_add(struct sl_obj_strtab *t, const char *s, uint32_t *off);
 
 /* One ELF code section: the programs that share a section name, back to back. */
 struct sl_obj_codesec {
@@ -63,7 +63,7 @@ enum sl_obj_map_home {
 struct sl_obj_layout {
 	const struct sl_bpf_object *obj;
 	const struct sl_ir *ir;
-	const struct sl_object_opts *opts;
+	const struct sl_obj_opts *opts;
 
 	struct sl_obj_codesec *secs;
 	uint32_t nsecs;
@@ -80,8 +80,8 @@ struct sl_obj_layout {
 	struct btf *btf;
 	int *prog_func; /* per program: BTF id of its FUNC */
 
-	struct sl_buf btf_ext;
-	struct sl_buf meta;
+	struct sl_obj_buf btf_ext;
+	struct sl_obj_buf meta;
 };
 
 /* An internal error: the object handed to the writer breaks the contract. Returns -EINVAL. */
@@ -91,13 +91,13 @@ int sl_obj_error(struct sl_diag *diag, const char *fmt, ...) __attribute__((form
 uint32_t sl_obj_mapdef_fields(const struct sl_bpf_map *map);
 
 /* .BTF: every map, the context types, a FUNC per program. */
-int sl_btf_build(struct sl_obj_layout *l, struct sl_diag *diag);
+int sl_obj_btf_build(struct sl_obj_layout *l, struct sl_diag *diag);
 /* .BTF.ext: func_info and line_info; adds its strings to l->btf (call before btf__raw_data). */
-int sl_btf_ext_build(struct sl_obj_layout *l, struct sl_diag *diag);
+int sl_obj_btf_ext_build(struct sl_obj_layout *l, struct sl_diag *diag);
 /* SLUICE_META_SECTION as include/sluice/abi.h lays it out. */
-int sl_meta_build(struct sl_obj_layout *l, struct sl_diag *diag);
+int sl_obj_meta_build(struct sl_obj_layout *l, struct sl_diag *diag);
 /* The ELF image. */
-int sl_elf_write(const struct sl_obj_layout *l, struct sl_diag *diag, void **image, size_t *size);
+int sl_obj_elf_write(const struct sl_obj_layout *l, struct sl_diag *diag, void **image, size_t *size);
 
 /* The source line a location points at, trimmed, malloc'd ("" when unknown); NULL on OOM. */
 char *sl_obj_loc_line(const struct sl_ir *ir, struct sl_loc loc);

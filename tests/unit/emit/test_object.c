@@ -544,7 +544,7 @@ static void output_is_deterministic(void **state)
 /* Serialising a broken object fails with a message and produces nothing. */
 static void expect_rejected(struct sl_sample *s, const char *needle)
 {
-	struct sl_object_opts opts = { .opt_level = 2, .compiler = "sluice test" };
+	struct sl_obj_opts opts = { .opt_level = 2, .compiler = "sluice test" };
 	struct sl_diag diag;
 	char *msg = NULL;
 	size_t len = 0;
@@ -553,7 +553,7 @@ static void expect_rejected(struct sl_sample *s, const char *needle)
 	size_t size = 1;
 
 	sl_diag_init(&diag, &s->srcs, out);
-	assert_int_equal(sl_object_serialize(s->obj, s->ir, &opts, &diag, &image, &size), -EINVAL);
+	assert_int_equal(sl_obj_serialize(s->obj, s->ir, &opts, &diag, &image, &size), -EINVAL);
 	fclose(out);
 	assert_null(image);
 	assert_int_equal(size, 0);
@@ -631,13 +631,13 @@ static void line_info_is_normalised(void **state)
 static void no_ir_still_writes_an_object(void **state)
 {
 	struct sl_sample s;
-	struct sl_object_opts opts = { .opt_level = 0 };
+	struct sl_obj_opts opts = { .opt_level = 0 };
 	struct bpf_object *obj;
 	void *image;
 	size_t size;
 
 	sl_sample_build(&s, SL_SAMPLE_COUNTER);
-	assert_int_equal(sl_object_serialize(s.obj, NULL, &opts, NULL, &image, &size), 0);
+	assert_int_equal(sl_obj_serialize(s.obj, NULL, &opts, NULL, &image, &size), 0);
 	obj = bpf_object__open_mem(image, size, NULL);
 	assert_int_equal(libbpf_get_error(obj), 0);
 	bpf_object__close(obj);
@@ -645,7 +645,7 @@ static void no_ir_still_writes_an_object(void **state)
 	sl_sample_fini(&s);
 }
 
-/* ---- sl_write_file_atomic ---- */
+/* ---- sl_obj_write_file_atomic ---- */
 
 static int count_entries(const char *dir)
 {
@@ -669,8 +669,8 @@ static void atomic_write_replaces_whole_file(void **state)
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/out.o", dir);
-	assert_int_equal(sl_write_file_atomic(path, "first version", 13), 0);
-	assert_int_equal(sl_write_file_atomic(path, "second", 6), 0);
+	assert_int_equal(sl_obj_write_file_atomic(path, "first version", 13), 0);
+	assert_int_equal(sl_obj_write_file_atomic(path, "second", 6), 0);
 	fd = open(path, O_RDONLY);
 	assert_true(fd >= 0);
 	assert_int_equal(read(fd, buf, sizeof(buf)), 6);
@@ -683,15 +683,15 @@ static void atomic_write_replaces_whole_file(void **state)
 	/* A directory in the way: an error, no temporary file left, the directory intact. */
 	snprintf(path, sizeof(path), "%s/sub", dir);
 	assert_int_equal(mkdir(path, 0755), 0);
-	assert_true(sl_write_file_atomic(path, "x", 1) < 0);
+	assert_true(sl_obj_write_file_atomic(path, "x", 1) < 0);
 	assert_int_equal(count_entries(dir), 2);
 	assert_int_equal(rmdir(path), 0);
 
 	snprintf(path, sizeof(path), "%s/missing/out.o", dir);
-	assert_int_equal(sl_write_file_atomic(path, "x", 1), -ENOENT);
-	assert_int_equal(sl_write_file_atomic("", "x", 1), -EINVAL);
+	assert_int_equal(sl_obj_write_file_atomic(path, "x", 1), -ENOENT);
+	assert_int_equal(sl_obj_write_file_atomic("", "x", 1), -EINVAL);
 	snprintf(path, sizeof(path), "%s/", dir);
-	assert_int_equal(sl_write_file_atomic(path, "x", 1), -EISDIR);
+	assert_int_equal(sl_obj_write_file_atomic(path, "x", 1), -EISDIR);
 
 	snprintf(path, sizeof(path), "%s/out.o", dir);
 	assert_int_equal(unlink(path), 0);

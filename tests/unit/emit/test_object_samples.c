@@ -308,10 +308,10 @@ void sl_sample_fini(struct sl_sample *s)
 
 void sl_sample_serialize(const struct sl_sample *s, int opt_level, void **image, size_t *size)
 {
-	struct sl_object_opts opts = { .opt_level = opt_level, .compiler = "sluice test" };
+	struct sl_obj_opts opts = { .opt_level = opt_level, .compiler = "sluice test" };
 	struct sl_diag diag;
 
 	sl_diag_init(&diag, &s->srcs, stderr);
-	if (sl_object_serialize(s->obj, s->ir, &opts, &diag, image, size))
+	if (sl_obj_serialize(s->obj, s->ir, &opts, &diag, image, size))
 		die("serialisation failed");
 }
