@@ -171,17 +171,17 @@ uint32_t sl_cg_value_map(struct sl_cg *cg, const char *name, const void *init, s
 	copy = sl_arena_calloc(cg->arena, 1, size);
 	if (init)
 		memcpy(copy, init, size);
-	obj->maps = sl_arena_realloc(cg->arena, obj->maps, obj->nmaps, obj->nmaps + 1,
-				     sizeof(*obj->maps));
+	obj->maps =
+	    sl_arena_realloc(cg->arena, obj->maps, obj->nmaps, obj->nmaps + 1, sizeof(*obj->maps));
 	obj->maps[obj->nmaps] = (struct sl_bpf_map){
-		.name = name,
-		.type = BPF_MAP_TYPE_ARRAY,
-		.key_size = sizeof(uint32_t),
-		.value_size = (uint32_t)size,
-		.max_entries = 1,
-		.key_shape = SL_BTF_U32,
-		.value_shape = SL_BTF_BYTES,
-		.init = copy,
+	    .name = name,
+	    .type = BPF_MAP_TYPE_ARRAY,
+	    .key_size = sizeof(uint32_t),
+	    .value_size = (uint32_t)size,
+	    .max_entries = 1,
+	    .key_shape = SL_BTF_U32,
+	    .value_shape = SL_BTF_BYTES,
+	    .init = copy,
 	};
 	return obj->nmaps++;
 }

@@ -37,9 +37,9 @@
 
 /* Where the program being generated stands when a run of rules begins. */
 struct sl_emit_state {
-	size_t insns;        /* instructions of the program so far */
-	size_t rodata;       /* bytes of read-only tables in the object so far */
-	uint32_t nmaps;      /* maps in the object so far */
+	size_t insns;	     /* instructions of the program so far */
+	size_t rodata;	     /* bytes of read-only tables in the object so far */
+	uint32_t nmaps;	     /* maps in the object so far */
 	const int16_t *slot; /* per field: fp offset of its word 0, 0 = not parsed */
 };
 
@@ -67,7 +67,7 @@ static inline int16_t sl_cost_slot(const struct sl_emit_state *s, enum sl_field 
  */
 #define SL_TW_TABLE_MAX (4u << 20)
 /* Trees of a walk (inline trees, code_tree.h, may have up to SL_DT_MAX_TREES). */
-#define SL_TW_MAX_TREES 8u
+#define SL_TW_MAX_TREES	 8u
 #define SL_TW_MAX_TABLES (2u * SL_TW_MAX_TREES + 1u)
 /* Bytes a lists table takes beyond its lists (padding for the unrolled scan). */
 #define SL_TW_LIST_PAD(max_leaf) (4 * ((size_t)(max_leaf) + 1))
@@ -96,15 +96,15 @@ struct sl_loc;
 
 /* Inline trees (code_tree.h). */
 struct sl_ct_cost {
-	size_t insns;     /* instructions emitted, islands included */
-	uint64_t worst;   /* instructions on the longest path through all trees */
-	double mean;      /* per tree the mean over its leaves of their path and scan, summed */
+	size_t insns;	/* instructions emitted, islands included */
+	uint64_t worst; /* instructions on the longest path through all trees */
+	double mean;	/* per tree the mean over its leaves of their path and scan, summed */
 };
 
 struct sl_ct_input {
 	/* value slots, as for the table walk (value_off, nslots; the rest unused) */
 	const struct sl_tw_input *slots;
-	bool counters;       /* some box's payload has the counter bit set */
+	bool counters; /* some box's payload has the counter bit set */
 	/*
 	 * Leave R0 = the winning box (>= nboxes: none) and R9 its payload and
 	 * fall through, instead of going to `decided` or `nomatch`.

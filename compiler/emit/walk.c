@@ -25,7 +25,7 @@ static const char *table_name(struct sl_cg *cg, const char *prefix, unsigned k)
 }
 
 _Static_assert(SL_CLS_PAYLOAD(12345, 1u, 1u) == SL_CG_PAYLOAD(12345, 1u, 1u) &&
-		       SL_CLS_PAYLOAD(7, 0u, 1u) == SL_CG_PAYLOAD(7, 0u, 1u),
+		   SL_CLS_PAYLOAD(7, 0u, 1u) == SL_CG_PAYLOAD(7, 0u, 1u),
 	       "a walk's payload is what codegen's decided tail takes");
 
 /* The tables as read-only array maps. */
@@ -39,11 +39,11 @@ static int add_tables(struct sl_cg *cg, const struct sl_dt *dt, const char *pref
 		return err;
 	for (unsigned k = 0; k < SL_TW_MAX_TABLES; k++)
 		if (t[k].data)
-			in->map[k] = sl_cg_value_map(cg, table_name(cg, prefix, k), t[k].data, t[k].size);
+			in->map[k] =
+			    sl_cg_value_map(cg, table_name(cg, prefix, k), t[k].data, t[k].size);
 	sl_tw_tables_free(t);
 	return 0;
 }
-
 
 /* Predicates the whole run shares, tested once: jump to `end` when they fail. */
 static void emit_hoisted(struct sl_cg *cg, const struct sl_cls_problem *p, sl_label end)
@@ -156,10 +156,10 @@ static void emit_code(struct sl_cg *cg, const struct sl_cls_problem *p, const st
 {
 	struct sl_emit *e = &cg->e;
 	sl_label end = sl_emit_new_label(e);
-	struct sl_ct_input ci = { .slots = in,
-				  .counters = p->counters > 0,
-				  .leave_best = p->nposts > 0,
-				  .box_loc = box_locs(cg, p, rules, n) };
+	struct sl_ct_input ci = {.slots = in,
+				 .counters = p->counters > 0,
+				 .leave_best = p->nposts > 0,
+				 .box_loc = box_locs(cg, p, rules, n)};
 
 	emit_hoisted(cg, p, end);
 	emit_pins(cg, p, in);
@@ -198,7 +198,6 @@ static void emit_segment(struct sl_cg *cg, const struct sl_cls_problem *p, const
 	sl_emit_ja(e, cg->decided.label);
 	sl_emit_bind(e, end);
 }
-
 
 int sl_cg_walk_emit(struct sl_cg *cg, struct sl_sel_plan *plan, uint32_t *consumed)
 {
@@ -241,14 +240,16 @@ static size_t rodata_used(const struct sl_bpf_object *obj)
 
 	for (uint32_t i = 0; i < obj->nmaps; i++)
 		if (obj->maps[i].init)
-			n += ((size_t)obj->maps[i].value_size * obj->maps[i].max_entries + 7) & ~(size_t)7;
+			n += ((size_t)obj->maps[i].value_size * obj->maps[i].max_entries + 7) &
+			     ~(size_t)7;
 	return n;
 }
 
 int sl_cg_walk_plan(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first,
 		    struct sl_sel_plan **plan, uint32_t *run)
 {
-	struct sl_emit_state st = { .insns = cg->e.ninsns, .nmaps = cg->obj->nmaps, .slot = cg->slot };
+	struct sl_emit_state st = {
+	    .insns = cg->e.ninsns, .nmaps = cg->obj->nmaps, .slot = cg->slot};
 
 	if (cg->sel.walks)
 		st.rodata = rodata_used(cg->obj);

@@ -18,8 +18,8 @@
 #endif
 
 enum { STAGE_PARSE, STAGE_LOWER, STAGE_OPT, STAGE_EMIT, STAGE_OBJECT };
-static const char *const stage_names[SL_COMPILE_STAGES] = { "parse", "lower", "opt", "emit",
-							    "object" };
+static const char *const stage_names[SL_COMPILE_STAGES] = {"parse", "lower", "opt", "emit",
+							   "object"};
 
 static double now(void)
 {
@@ -52,8 +52,7 @@ static struct sl_result *result_new(const struct sl_compile_opts *o)
 	r->arena = sl_arena_new();
 	r->diag_mem = open_memstream(&r->diag_text, &r->diag_len);
 	r->diag_tee = o->diag;
-	out = r->diag_mem ? fopencookie(r, "w", (cookie_io_functions_t){ .write = tee_write }) :
-			    NULL;
+	out = r->diag_mem ? fopencookie(r, "w", (cookie_io_functions_t){.write = tee_write}) : NULL;
 	if (!r->arena || !out) {
 		if (out)
 			fclose(out);
@@ -113,14 +112,14 @@ static void count(struct sl_result *r)
 /* From the lowered IR in r->written on. Returns an enum sl_compile_status. */
 static int back_end(struct sl_result *r, const struct sl_compile_opts *o, const char *name)
 {
-	struct sl_codegen_opts copts = { .opt_level = o->opt_level,
-					 .record_decisions = o->record_decisions,
-					 .classifier = o->classifier,
-					 .set_lookup = o->set_lookup,
-					 .table_max = o->table_max };
-	struct sl_obj_opts oopts = { .opt_level = o->opt_level,
-					.compiler = o->compiler ? o->compiler :
-								  "sluice " SLUICE_VERSION };
+	struct sl_codegen_opts copts = {.opt_level = o->opt_level,
+					.record_decisions = o->record_decisions,
+					.classifier = o->classifier,
+					.set_lookup = o->set_lookup,
+					.table_max = o->table_max};
+	struct sl_obj_opts oopts = {.opt_level = o->opt_level,
+				    .compiler =
+					o->compiler ? o->compiler : "sluice " SLUICE_VERSION};
 	struct sl_compile_stage_stats *st = r->stats.stage;
 	double t = now();
 	int err;
@@ -188,8 +187,8 @@ int sl_compile(const char *path, const char *text, size_t len, const struct sl_c
 	if (!path)
 		path = "<policy>";
 	t = now();
-	err = text ? sl_parse_text(path, text, len, &r->srcs, r->arena, &r->diag, &ast) :
-		     sl_parse_file(path, &r->srcs, r->arena, &r->diag, &ast);
+	err = text ? sl_parse_text(path, text, len, &r->srcs, r->arena, &r->diag, &ast)
+		   : sl_parse_file(path, &r->srcs, r->arena, &r->diag, &ast);
 	if (!err)
 		err = sl_check(ast, &r->diag);
 	r->stats.stage[STAGE_PARSE].seconds = now() - t;

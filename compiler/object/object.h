@@ -22,8 +22,8 @@ struct sl_obj_opts {
  * (before optimisation), so that removed rules keep their text and slots.
  */
 int sl_obj_serialize(const struct sl_bpf_object *obj, const struct sl_ir *ir,
-			const struct sl_obj_opts *opts, struct sl_diag *diag, void **image,
-			size_t *size);
+		     const struct sl_obj_opts *opts, struct sl_diag *diag, void **image,
+		     size_t *size);
 
 /* Write a file atomically: a temporary file in the same directory, fsync, rename. */
 int sl_obj_write_file_atomic(const char *path, const void *data, size_t size);

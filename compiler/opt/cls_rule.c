@@ -66,4 +66,3 @@ bool sl_cls_rule_wide(const struct sl_ir_rule *r)
 			return true;
 	return false;
 }
-

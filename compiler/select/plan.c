@@ -31,14 +31,14 @@ void sl_sel_init(struct sl_sel *sel, int opt_level, enum sl_classifier_mode clas
 		 enum sl_set_lookup set_lookup, size_t table_max)
 {
 	*sel = (struct sl_sel){
-		.classifier = classifier,
-		.walks = classifier != SL_CLASSIFIER_OFF &&
-			 !(classifier == SL_CLASSIFIER_AUTO && opt_level < 2),
-		.code_trees = classifier == SL_CLASSIFIER_CODE ||
-			      (classifier == SL_CLASSIFIER_AUTO && opt_level >= 2),
-		.classifies = opt_level >= 2,
-		.value_dispatch = opt_level >= 2,
-		.table_max = table_max ? sl_min(table_max, SL_TW_TABLE_MAX) : SL_TW_TABLE_MAX,
+	    .classifier = classifier,
+	    .walks = classifier != SL_CLASSIFIER_OFF &&
+		     !(classifier == SL_CLASSIFIER_AUTO && opt_level < 2),
+	    .code_trees = classifier == SL_CLASSIFIER_CODE ||
+			  (classifier == SL_CLASSIFIER_AUTO && opt_level >= 2),
+	    .classifies = opt_level >= 2,
+	    .value_dispatch = opt_level >= 2,
+	    .table_max = table_max ? sl_min(table_max, SL_TW_TABLE_MAX) : SL_TW_TABLE_MAX,
 	};
 	switch (set_lookup) {
 	case SL_SET_LOOKUP_INLINE:
@@ -61,7 +61,8 @@ static int lowest_slot(const struct sl_emit_state *st)
 
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++)
 		if (st->slot[f])
-			low = sl_min(low, (int)sl_cost_slot(st, (enum sl_field)f, sl_cost_words(f) - 1));
+			low = sl_min(low,
+				     (int)sl_cost_slot(st, (enum sl_field)f, sl_cost_words(f) - 1));
 	return low;
 }
 
@@ -69,7 +70,7 @@ static int lowest_slot(const struct sl_emit_state *st)
 static bool value_slots(const struct sl_emit_state *st, enum sl_field f, unsigned word,
 			struct sl_tw_input *in, unsigned d)
 {
-	enum sl_field alt[SL_TW_MAX_SLOTS] = { f, f, f };
+	enum sl_field alt[SL_TW_MAX_SLOTS] = {f, f, f};
 	unsigned n = 1;
 
 	if (f == SL_FIELD_TH_SPORT || f == SL_FIELD_TH_DPORT) {
@@ -118,7 +119,6 @@ static int build_tree(const struct sl_cls_problem *p, size_t table_max, size_t b
 	return err;
 }
 
-
 static bool wanted(const struct sl_sel *sel, const struct sl_cls_problem *p, const struct sl_dt *dt,
 		   const struct sl_ir_rule *rules, uint32_t n)
 {
@@ -156,7 +156,7 @@ static double code_score(const struct sl_ct_cost *c)
 
 static const struct {
 	unsigned trees, binth;
-} code_shapes[] = { { 1, 4 }, { 2, 4 }, { 4, 4 }, { 8, 4 } };
+} code_shapes[] = {{1, 4}, {2, 4}, {4, 4}, {8, 4}};
 
 /*
  * Binary splits at box edges (dtree.h) copy boxes far less than equal cuts,
@@ -170,7 +170,7 @@ static const struct {
  */
 static const struct {
 	unsigned trees, binth;
-} split_shapes[] = { { 1, 16 }, { 2, 16 }, { 4, 16 }, { 8, 16 } };
+} split_shapes[] = {{1, 16}, {2, 16}, {4, 16}, {8, 16}};
 /*
  * ...unless the fewer trees copy boxes so often that the code grows past this
  * per box (the verifier's time grows with it): fw1 1k in one tree is 145k
@@ -188,7 +188,7 @@ static const struct {
  */
 static const struct {
 	unsigned trees, binth;
-} wide_code_shapes[] = { { 16, 4 }, { 16, 8 } };
+} wide_code_shapes[] = {{16, 4}, {16, 8}};
 
 static bool try_code_shape(struct sl_sel_plan *plan, const struct sl_ct_input *ci, size_t budget,
 			   unsigned trees, unsigned binth, bool splits, struct sl_ct_cost *best)
@@ -222,7 +222,7 @@ static void better_code_tree(struct sl_sel_plan *plan, const struct sl_ct_input 
 	size_t split_budget = sl_min(budget, (size_t)plan->p.prob.nboxes * SPLIT_BOX_INSNS + 4096);
 
 	for (size_t i = 0; i < SL_ARRAY_SIZE(split_shapes); i++) {
-		struct sl_ct_cost fresh = { 0 };
+		struct sl_ct_cost fresh = {0};
 
 		if (try_code_shape(plan, ci, split_budget, split_shapes[i].trees,
 				   split_shapes[i].binth, true, &fresh)) {
@@ -232,9 +232,10 @@ static void better_code_tree(struct sl_sel_plan *plan, const struct sl_ct_input 
 	}
 	/* The walk's trees first among cut shapes: they usually make the smallest code. */
 	if (sl_ct_measure(plan->dt, &plan->p.prob, ci, budget, best))
-		*best = (struct sl_ct_cost){ 0 };
+		*best = (struct sl_ct_cost){0};
 	for (size_t i = 0; i < SL_ARRAY_SIZE(code_shapes); i++)
-		try_code_shape(plan, ci, budget, code_shapes[i].trees, code_shapes[i].binth, false, best);
+		try_code_shape(plan, ci, budget, code_shapes[i].trees, code_shapes[i].binth, false,
+			       best);
 	for (size_t i = 0; !best->insns && i < SL_ARRAY_SIZE(wide_code_shapes); i++)
 		try_code_shape(plan, ci, budget, wide_code_shapes[i].trees,
 			       wide_code_shapes[i].binth, false, best);
@@ -249,15 +250,15 @@ static void better_code_tree(struct sl_sel_plan *plan, const struct sl_ct_input 
 static bool code_wanted(const struct sl_sel *sel, const struct sl_emit_state *st,
 			struct sl_sel_plan *plan, uint32_t n)
 {
-	struct sl_ct_input ci = { .slots = &plan->in, .counters = plan->p.counters > 0 };
+	struct sl_ct_input ci = {.slots = &plan->in, .counters = plan->p.counters > 0};
 	size_t used = st->insns, budget;
-	struct sl_ct_cost cost = { 0 };
+	struct sl_ct_cost cost = {0};
 
 	if (!sel->code_trees)
 		return false;
-	budget = used < SL_COST_CODE_PROGRAM_MAX ?
-			 sl_min(SL_COST_CODE_SEGMENT_MAX, SL_COST_CODE_PROGRAM_MAX - used) :
-			 0;
+	budget = used < SL_COST_CODE_PROGRAM_MAX
+		     ? sl_min(SL_COST_CODE_SEGMENT_MAX, SL_COST_CODE_PROGRAM_MAX - used)
+		     : 0;
 	/* Far too many boxes to fit: building the shapes would only cost time (3 s at 100k). */
 	if ((size_t)plan->p.prob.nboxes * SL_COST_MIN_BOX_INSNS > budget)
 		return false;
@@ -358,7 +359,7 @@ int sl_sel_plan_run(const struct sl_sel *sel, const struct sl_emit_state *st,
 	plan = calloc(1, sizeof(*plan));
 	if (!plan)
 		return -ENOMEM;
-	*plan = (struct sl_sel_plan){ .chain = c, .first = first, .n = n };
+	*plan = (struct sl_sel_plan){.chain = c, .first = first, .n = n};
 	err = plan_walk(sel, st, c, first, plan);
 	if (err) {
 		sl_sel_plan_free(plan);

@@ -33,12 +33,12 @@
 /* The shapes the options allow, decided once per compile. */
 struct sl_sel {
 	enum sl_classifier_mode classifier;
-	bool walks;          /* runs may become table walks (or code trees) */
-	bool code_trees;     /* runs may become inline code trees */
-	bool classifies;     /* the cost model classifies runs (-O2 and above) */
-	bool value_dispatch; /* early-exit chunks may dispatch on one field's values */
+	bool walks;		/* runs may become table walks (or code trees) */
+	bool code_trees;	/* runs may become inline code trees */
+	bool classifies;	/* the cost model classifies runs (-O2 and above) */
+	bool value_dispatch;	/* early-exit chunks may dispatch on one field's values */
 	uint32_t set_table_min; /* intervals from which a set is searched in a table; 0: never */
-	size_t table_max;       /* largest classifier table, bytes */
+	size_t table_max;	/* largest classifier table, bytes */
 };
 
 void sl_sel_init(struct sl_sel *sel, int opt_level, enum sl_classifier_mode classifier,
@@ -57,7 +57,7 @@ struct sl_sel_plan {
 	struct sl_cls_problem p;
 	struct sl_dt *dt;
 	struct sl_tw_input in; /* the walk's inputs; emit fills in the maps */
-	bool code;             /* inline trees rather than a table walk */
+	bool code;	       /* inline trees rather than a table walk */
 };
 
 /*

@@ -48,7 +48,7 @@ struct sl_compile_opts {
 	 * map sluice_decision (`sluice-load run` names the rule).
 	 */
 	bool record_decisions;
-	bool werror;         /* warnings fail the compile */
+	bool werror;	     /* warnings fail the compile */
 	bool quiet_warnings; /* do not report warnings */
 	/* Recorded in the object's metadata; NULL: "sluice VERSION". */
 	const char *compiler;
@@ -75,10 +75,10 @@ struct sl_compile_stage_stats {
 
 struct sl_compile_stats {
 	struct sl_compile_stage_stats stage[SL_COMPILE_STAGES];
-	uint32_t rules_written;  /* rules of the policy as written */
-	uint32_t rules_emitted;  /* rules left after the optimiser */
-	uint32_t programs;       /* one per table */
-	uint64_t insns;          /* instructions of all programs */
+	uint32_t rules_written; /* rules of the policy as written */
+	uint32_t rules_emitted; /* rules left after the optimiser */
+	uint32_t programs;	/* one per table */
+	uint64_t insns;		/* instructions of all programs */
 	uint32_t maps;
 	/* The plan: runs of rules by the code they became. */
 	uint32_t runs_straight, runs_table_walk, runs_code_tree;

@@ -9,7 +9,8 @@
 #include "ir/ir.h"
 #include "lib/compile.h"
 
-/* SLUICE_CLASSIFIER=tree|code|off|auto: force the table walk or inline trees everywhere they apply (or never). */
+/* SLUICE_CLASSIFIER=tree|code|off|auto: force the table walk or inline trees everywhere they apply
+ * (or never). */
 static enum sl_classifier_mode classifier_mode(void)
 {
 	const char *m = getenv("SLUICE_CLASSIFIER");
@@ -23,7 +24,8 @@ static enum sl_classifier_mode classifier_mode(void)
 	return SL_CLASSIFIER_AUTO;
 }
 
-/* SLUICE_SET_LOOKUP=table|inline|auto: force table searches for every set of 2+ intervals (or none). */
+/* SLUICE_SET_LOOKUP=table|inline|auto: force table searches for every set of 2+ intervals (or
+ * none). */
 static enum sl_set_lookup set_lookup_mode(void)
 {
 	const char *m = getenv("SLUICE_SET_LOOKUP");
@@ -37,10 +39,11 @@ static enum sl_set_lookup set_lookup_mode(void)
 
 int back_compile(const struct front *f, int level, struct back *b)
 {
-	struct sl_compile_opts co = { .opt_level = level, .record_decisions = true,
-				      .classifier = classifier_mode(),
-				      .set_lookup = set_lookup_mode(),
-				      .compiler = "sluice diff" };
+	struct sl_compile_opts co = {.opt_level = level,
+				     .record_decisions = true,
+				     .classifier = classifier_mode(),
+				     .set_lookup = set_lookup_mode(),
+				     .compiler = "sluice diff"};
 	const struct sl_bpf_object *obj;
 	const struct sl_ir *ir;
 	struct sl_result *r = NULL;

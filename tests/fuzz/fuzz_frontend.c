@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void compile(const uint8_t *data, size_t size, int level)
 {
-	struct sl_compile_opts o = { .opt_level = level, .record_decisions = level == 0 };
+	struct sl_compile_opts o = {.opt_level = level, .record_decisions = level == 0};
 	struct sl_result *r = NULL;
 
 	sl_compile("fuzz.sluice", (const char *)data, size, &o, &r);

@@ -9,7 +9,7 @@
 
 int main(int argc, char **argv)
 {
-	struct sl_compile_opts o = { .opt_level = 2, .diag = stderr };
+	struct sl_compile_opts o = {.opt_level = 2, .diag = stderr};
 	struct sl_result *r = NULL;
 	const void *obj;
 	size_t size;
@@ -29,7 +29,7 @@ int main(int argc, char **argv)
 		sl_result_print_plan(r, stdout);
 		printf("programs %u, runs %u\n", sl_result_stats(r)->programs,
 		       sl_result_stats(r)->runs_straight + sl_result_stats(r)->runs_table_walk +
-			       sl_result_stats(r)->runs_code_tree);
+			   sl_result_stats(r)->runs_code_tree);
 	}
 	sl_result_free(r);
 	return status;
