@@ -170,13 +170,32 @@ static int finish(struct sl_result *r, int status, struct sl_result **out)
 
 static const struct sl_compile_opts default_opts;
 
+/* Parse, check and lower into r->ast and r->written. Returns an enum sl_compile_status. */
+static int front_end(struct sl_result *r, const char *path, const char *text, size_t len)
+{
+	double t = now();
+	int err;
+
+	err = text ? sl_parse_text(path, text, len, &r->srcs, r->arena, &r->diag, &r->ast)
+		   : sl_parse_file(path, &r->srcs, r->arena, &r->diag, &r->ast);
+	if (!err)
+		err = sl_check(r->ast, &r->diag);
+	r->stats.stage[STAGE_PARSE].seconds = now() - t;
+	if (err)
+		return err == -EINVAL ? SL_COMPILE_POLICY : SL_COMPILE_SYSTEM;
+	t = now();
+	err = sl_ir_lower(r->ast, r->arena, &r->diag, &r->written);
+	r->stats.stage[STAGE_LOWER].seconds = now() - t;
+	if (err) /* reported; a checked policy that does not lower is our bug */
+		return SL_COMPILE_SYSTEM;
+	return SL_COMPILE_OK;
+}
+
 int sl_compile(const char *path, const char *text, size_t len, const struct sl_compile_opts *o,
 	       struct sl_result **out)
 {
 	struct sl_result *r;
-	struct sl_ast *ast = NULL;
-	double t;
-	int err;
+	int status;
 
 	if (!o)
 		o = &default_opts;
@@ -186,20 +205,28 @@ int sl_compile(const char *path, const char *text, size_t len, const struct sl_c
 		return SL_COMPILE_SYSTEM;
 	if (!path)
 		path = "<policy>";
-	t = now();
-	err = text ? sl_parse_text(path, text, len, &r->srcs, r->arena, &r->diag, &ast)
-		   : sl_parse_file(path, &r->srcs, r->arena, &r->diag, &ast);
-	if (!err)
-		err = sl_check(ast, &r->diag);
-	r->stats.stage[STAGE_PARSE].seconds = now() - t;
-	if (err)
-		return finish(r, err == -EINVAL ? SL_COMPILE_POLICY : SL_COMPILE_SYSTEM, out);
-	t = now();
-	err = sl_ir_lower(ast, r->arena, &r->diag, &r->written);
-	r->stats.stage[STAGE_LOWER].seconds = now() - t;
-	if (err) /* reported; a checked policy that does not lower is our bug */
-		return finish(r, SL_COMPILE_SYSTEM, out);
-	return finish(r, back_end(r, o, path), out);
+	status = front_end(r, path, text, len);
+	if (status == SL_COMPILE_OK)
+		status = back_end(r, o, path);
+	return finish(r, status, out);
+}
+
+int sl_compile_front(const char *path, const char *text, size_t len,
+		     const struct sl_compile_opts *o, struct sl_result **out)
+{
+	struct sl_result *r;
+	int status;
+
+	if (!o)
+		o = &default_opts;
+	*out = NULL;
+	r = result_new(o);
+	if (!r)
+		return SL_COMPILE_SYSTEM;
+	status = front_end(r, path ? path : "<policy>", text, len);
+	if (status == SL_COMPILE_OK && sl_diag_failed(&r->diag))
+		status = SL_COMPILE_POLICY; /* warnings with werror */
+	return finish(r, status, out);
 }
 
 int sl_compile_ir(const struct sl_ir *ir, const struct sl_compile_opts *o, struct sl_result **out)

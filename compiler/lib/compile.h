@@ -13,6 +13,7 @@
 #include "object/object.h"
 #include "ir/ir.h"
 #include "opt/opt.h"
+#include "parser/ast.h"
 #include "sluice/sluice.h"
 
 struct sl_result {
@@ -25,6 +26,7 @@ struct sl_result {
 	int status;
 	int opt_level;
 	/* Stage outputs, each NULL until its stage ran. */
+	struct sl_ast *ast;    /* checked */
 	struct sl_ir *written; /* as lowered: the metadata describes it, removed rules too */
 	struct sl_ir *ir;      /* as optimised: what select and emit saw */
 	struct sl_opt_stats opt_stats;
@@ -33,6 +35,14 @@ struct sl_result {
 	size_t size;
 	struct sl_compile_stats stats;
 };
+
+/*
+ * The front end alone (parse, check, lower) for tools that need the checked
+ * AST or the IR as written (the differential fuzzer's oracle): r->ast and
+ * r->written. Same arguments and status as sl_compile().
+ */
+int sl_compile_front(const char *path, const char *text, size_t len,
+		     const struct sl_compile_opts *opts, struct sl_result **out);
 
 /*
  * The pipeline from a lowered IR on (opt, select, emit, object), for tests

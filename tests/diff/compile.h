@@ -10,15 +10,16 @@
 
 struct sl_ir;
 
+struct sl_result;
+
 struct front {
-	struct sl_sources srcs;
-	struct sl_arena *arena;
-	struct sl_ast *ast;  /* checked */
-	struct sl_ir *ir;
-	char *diag;    /* everything the front end printed (malloc'd) */
+	struct sl_result *result; /* sl_compile_front()'s: owns everything below */
+	struct sl_ast *ast;       /* checked */
+	struct sl_ir *ir;         /* as written */
+	const char *diag;         /* everything the front end printed */
 };
 
-/* Parse, check, lower. Returns 0 or -errno (diagnostics in f->diag). */
+/* Parse, check, lower (sl_compile_front()). Returns 0 or -errno (diagnostics in f->diag). */
 int front_compile(const char *name, const char *text, struct front *f);
 void front_free(struct front *f);
 
