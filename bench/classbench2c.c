@@ -17,7 +17,7 @@
 
 #include "classbench.h"
 #include "output.h"
-#include "util.h"
+#include "common/util.h"
 
 #define XDP_DROP 1
 #define XDP_PASS 2

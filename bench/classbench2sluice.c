@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "classbench.h"
-#include "field.h"
+#include "common/field.h"
 #include "output.h"
-#include "util.h"
+#include "common/util.h"
 
 /* Lines before the first rule: two comments, `table {`, hook, policy. */
 #define FIRST_RULE_LINE 6

@@ -35,7 +35,7 @@
 
 #include "classbench.h"
 #include "packet.h"
-#include "util.h"
+#include "common/util.h"
 
 #define XDP_DROP_RC 1
 #define XDP_PASS_RC 2

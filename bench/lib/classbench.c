@@ -8,7 +8,7 @@
 
 #include "classbench.h"
 #include "output.h"
-#include "util.h"
+#include "common/util.h"
 
 /* A cursor over one line of a ClassBench file, for parsing with located errors. */
 struct cb_cursor {

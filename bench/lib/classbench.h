@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "diag.h"
+#include "common/diag.h"
 
 #define CB_PROTO_TCP 6
 #define CB_PROTO_UDP 17

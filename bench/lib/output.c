@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "output.h"
-#include "util.h"
+#include "common/util.h"
 
 /* Runs fn on f, then closes f; the first error wins. */
 static int write_and_close(FILE *f, cb_output_fn fn, const void *ctx)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Where the bench tools write their output, the way `sluice build` writes an
- * object (compiler/emit/object_file.c): readers see the old file or the whole
+ * object (compiler/object/object_file.c): readers see the old file or the whole
  * new one (a temporary file in the target's directory renamed over it); a
  * target that exists and is not a regular file (/dev/null, a FIFO) is written
  * in place, since renaming over it would replace the node with a file.

@@ -80,7 +80,7 @@ ls -A "$out" | grep >/dev/null '^\.' && fail "a temporary file was left behind"
 "$tools/classbench2sluice" --hook nowhere "$cbdir/acl1_1000" 2>/dev/null && fail "unknown hook accepted"
 # Output into a FIFO or a device is written in place: renaming a temporary file
 # over the target would replace the node with a regular file (`sluice build`
-# does the same, compiler/emit/object_file.c). Never tried on the real /dev/null.
+# does the same, compiler/object/object_file.c). Never tried on the real /dev/null.
 umask 022
 mkfifo "$out/fifo"
 mknod "$out/null" c 1 3 2>/dev/null || echo "note: cannot mknod (not root?): device case not tested" >&2

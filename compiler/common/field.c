@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "field.h"
+#include "common/field.h"
 
 #include <stddef.h>
 #include <string.h>
 
 #include "sluice/abi.h"
-#include "util.h"
+#include "common/util.h"
 
 #define L2 SL_HOOKS_L2
 #define ALL SL_HOOKS_ALL

@@ -12,13 +12,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "../common/arena.h"
-#include "../common/diag.h"
-#include "../emit/bpf_object.h"
-#include "../ir/ir.h"
-#include "../opt/opt.h"
-#include "../parser/parser.h"
-#include "commands.h"
+#include "common/util.h"
+#include "driver/commands.h"
+#include "object/object.h"
+#include "sluice/sluice.h"
 
 #ifndef SLUICE_VERSION
 #define SLUICE_VERSION "0.0.0"
@@ -187,78 +184,38 @@ static bool same_file(const char *a, const char *b)
 	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* Front-end results: -EINVAL is a policy with errors (reported), anything else a system error. */
-static int failure_code(int r)
-{
-	return r == -EINVAL ? SL_EXIT_POLICY : SL_EXIT_USAGE;
-}
-
-static int compile(const char *policy, const struct sl_build_opts *o, struct sl_arena *arena,
-		   struct sl_sources *srcs, struct sl_diag *diag, void **image, size_t *size)
-{
-	struct sl_codegen_opts copts = { .opt_level = o->opt_level,
-					 .record_decisions = o->record_decisions,
-					 .classifier = (enum sl_classifier_mode)o->classifier,
-					 .set_lookup = (enum sl_set_lookup)o->set_lookup };
-	struct sl_object_opts oopts = { .opt_level = o->opt_level,
-					.compiler = "sluice " SLUICE_VERSION };
-	struct sl_ast *ast = NULL;
-	struct sl_ir *ir = NULL, *written = NULL;
-	struct sl_bpf_object *obj = NULL;
-	struct sl_opt_stats ostats;
-	int r;
-
-	r = sl_parse_file(policy, srcs, arena, diag, &ast);
-	if (!r)
-		r = sl_check(ast, diag);
-	if (r)
-		return failure_code(r);
-	if (sl_ir_lower(ast, arena, diag, &ir))
-		return SL_EXIT_USAGE; /* reported; a checked policy that does not lower is our bug */
-	/* The metadata describes the policy as written, removed rules too. */
-	written = sl_ir_clone(ir, arena);
-	if (sl_opt_run(ir, o->opt_level, diag, &ostats))
-		return SL_EXIT_USAGE;
-	if (sl_diag_failed(diag))
-		return SL_EXIT_POLICY; /* warnings with --werror */
-	if (!ir->ntables) {
-		sl_diag_plain(diag, SL_SEV_ERROR,
-			      "'%s' defines no table: nothing to build (files of constants and "
-			      "chains are for include)", policy);
-		return SL_EXIT_POLICY;
-	}
-	r = sl_codegen(ir, &copts, arena, diag, &obj);
-	if (r)
-		return failure_code(r);
-	r = sl_object_serialize(obj, written, &oopts, diag, image, size);
-	if (r) {
-		sl_diag_plain(diag, SL_SEV_ERROR, "cannot build the object for '%s'", policy);
-		return SL_EXIT_USAGE;
-	}
-	if (o->stats)
-		sl_build_stats_print(stderr, ir, &ostats, obj, o->opt_level);
-	return SL_EXIT_OK;
-}
-
 int sl_build_image(const char *policy, const struct sl_build_opts *o, void **image, size_t *size)
 {
-	_cleanup_arena_ struct sl_arena *arena = sl_arena_new();
-	struct sl_sources srcs;
-	struct sl_diag diag;
+	struct sl_compile_opts co = { .opt_level = o->opt_level,
+				      .classifier = (enum sl_classifier_mode)o->classifier,
+				      .set_lookup = (enum sl_set_lookup)o->set_lookup,
+				      .record_decisions = o->record_decisions,
+				      .werror = o->werror,
+				      .quiet_warnings = o->quiet_warnings,
+				      .compiler = "sluice " SLUICE_VERSION,
+				      .diag = stderr };
+	struct sl_result *r = NULL;
+	const void *obj;
 	int code;
 
 	*image = NULL;
 	*size = 0;
-	sl_sources_init(&srcs);
-	sl_diag_init(&diag, &srcs, stderr);
-	diag.werror = o->werror;
-	diag.quiet_warnings = o->quiet_warnings;
-	code = compile(policy, o, arena, &srcs, &diag, image, size);
-	if (code != SL_EXIT_OK) {
-		free(*image);
-		*image = NULL;
+	code = sl_compile(policy, NULL, 0, &co, &r);
+	if (!r)
+		return SL_EXIT_USAGE;
+	obj = sl_result_object(r, size);
+	if (code == SL_COMPILE_OK) {
+		*image = malloc(*size ? *size : 1);
+		if (*image)
+			memcpy(*image, obj, *size);
+		else
+			code = SL_EXIT_USAGE;
 	}
-	sl_sources_fini(&srcs);
+	if (code == SL_COMPILE_OK && o->stats)
+		sl_result_print_stats(r, stderr);
+	if (code == SL_COMPILE_OK && o->plan)
+		sl_result_print_plan(r, o->plan);
+	sl_result_free(r);
 	return code;
 }
 
@@ -298,7 +255,7 @@ int sl_cmd_build(int argc, char **argv)
 	code = sl_build_image(b.policy, &b.opts, &image, &size);
 	if (code != SL_EXIT_OK)
 		return code;
-	r = sl_write_file_atomic(b.output, image, size);
+	r = sl_obj_write_file_atomic(b.output, image, size);
 	if (r) {
 		fprintf(stderr, "sluice: error: cannot write '%s': %s\n", b.output, strerror(-r));
 		return SL_EXIT_USAGE;

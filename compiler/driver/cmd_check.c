@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "ast.h"
-#include "commands.h"
-#include "diag.h"
-#include "ir.h"
-#include "opt.h"
-#include "parser.h"
+#include "common/arena.h"
+#include "parser/ast.h"
+#include "driver/commands.h"
+#include "common/diag.h"
+#include "ir/ir.h"
+#include "opt/opt.h"
+#include "parser/parser.h"
 
 static void check_usage(FILE *out)
 {

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
+#include "driver/commands.h"
 
 static void dump_usage(FILE *out)
 {

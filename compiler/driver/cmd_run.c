@@ -16,10 +16,10 @@
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
 #include <pcap/pcap.h>
 
-#include "../interp/interp.h"
-#include "../ir/ir.h"
-#include "../parser/parser.h"
-#include "commands.h"
+#include "interp/interp.h"
+#include "ir/ir.h"
+#include "parser/parser.h"
+#include "driver/commands.h"
 #include "sluice/run_output.h"
 
 #define ETH_HLEN SL_RUN_ETH_HLEN

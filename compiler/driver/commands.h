@@ -28,20 +28,14 @@ struct sl_build_opts {
 	bool record_decisions;  /* debug objects for `sluice-load run` */
 	bool werror;            /* warnings fail the build */
 	bool quiet_warnings;
-	int classifier;         /* enum sl_classifier_mode (emit/bpf_object.h): 0 = auto */
-	int set_lookup;         /* enum sl_set_lookup (emit/bpf_object.h): 0 = auto */
+	int classifier;         /* enum sl_classifier_mode (sluice/sluice.h): 0 = auto */
+	int set_lookup;         /* enum sl_set_lookup (sluice/sluice.h): 0 = auto */
 	bool stats;             /* print what the passes and codegen did to stderr (--stats) */
+	FILE *plan;             /* when set, print the plan there (`sluice dump --bpf`) */
 };
 
 /*
- * Parse, check, lower, generate and serialise one policy into an object image
- * in memory (malloc'd). Diagnostics go to stderr. Returns an exit code.
+ * Compile one policy (sl_compile()) into an object image in memory
+ * (malloc'd). Diagnostics go to stderr. Returns an exit code.
  */
 int sl_build_image(const char *policy, const struct sl_build_opts *o, void **image, size_t *size);
-
-struct sl_ir;
-struct sl_opt_stats;
-struct sl_bpf_object;
-/* `sluice build --stats` (build_stats.c): passes, segments per program, maps. */
-void sl_build_stats_print(FILE *out, const struct sl_ir *ir, const struct sl_opt_stats *os,
-			  const struct sl_bpf_object *obj, int level);

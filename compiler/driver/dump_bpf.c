@@ -2,8 +2,9 @@
 /*
  * `sluice dump --bpf [OPTIONS] POLICY|OBJECT`: the BPF code of every program,
  * disassembled by LLVM, with the policy lines it came from interleaved. A
- * policy is compiled in memory (nothing is written); an object (any BPF ELF
- * file) is read as it is. The listing is rendered whole before it is printed.
+ * policy is compiled in memory (nothing is written) and its plan (what code
+ * each run of rules became) heads the listing; an object (any BPF ELF file)
+ * is read as it is. The listing is rendered whole before it is printed.
  */
 #define _GNU_SOURCE
 #include <bpf/libbpf.h>
@@ -12,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/util.h"
-#include "../emit/bpf_object.h"
-#include "../emit/listing.h"
-#include "../emit/object_read.h"
-#include "commands.h"
+#include "common/util.h"
+#include "object/object.h"
+#include "object/listing.h"
+#include "object/object_read.h"
+#include "driver/commands.h"
 
 /* Objects larger than this are not BPF objects anyone should list. */
 #define SL_DUMP_MAX_FILE (1u << 30)
@@ -33,7 +34,8 @@ static void dump_bpf_usage(FILE *out)
 		"usage: sluice dump --bpf [OPTIONS] POLICY|OBJECT\n\n"
 		"List the BPF code of each program with instruction indices, map references\n"
 		"by name and the policy lines interleaved, after a header from the sluice\n"
-		"metadata. A POLICY is compiled in memory with the build options below; an\n"
+		"metadata. A POLICY is compiled in memory with the build options below, and\n"
+		"the plan ('; plan:' lines: what code each run of rules became) comes first; an\n"
 		"OBJECT (recognised by its ELF header) is listed as it is.\n\n"
 		"  -o, --output FILE     write to FILE instead of stdout (replaced atomically)\n"
 		"  -O0, -O1, -O2         optimisation level for a policy (default -O2)\n"
@@ -136,8 +138,24 @@ static int load_input(const struct dump_bpf_args *d, void **image, size_t *size)
 	return sl_build_image(d->input, &d->opts, image, size);
 }
 
-static int render(const struct dump_bpf_args *d, const void *image, size_t size, char **text,
-		  size_t *len)
+/* The plan of a compiled policy (what each run of rules became), as comment lines. */
+static void print_plan(FILE *out, const char *plan)
+{
+	while (plan && *plan) {
+		const char *nl = strchr(plan, '\n');
+		int n = nl ? (int)(nl - plan) : (int)strlen(plan);
+
+		/* the lines of `sluice build --stats`, without its prefix */
+		if (!strncmp(plan, "stats: ", 7) && n >= 7)
+			fprintf(out, "; plan: %.*s\n", n - 7, plan + 7);
+		else
+			fprintf(out, "; plan: %.*s\n", n, plan);
+		plan += n + (nl != NULL);
+	}
+}
+
+static int render(const struct dump_bpf_args *d, const char *plan, const void *image, size_t size,
+		  char **text, size_t *len)
 {
 	FILE *mem = open_memstream(text, len);
 	char why[256];
@@ -147,6 +165,7 @@ static int render(const struct dump_bpf_args *d, const void *image, size_t size,
 		fprintf(stderr, "sluice: error: %s\n", strerror(errno));
 		return SL_EXIT_USAGE;
 	}
+	print_plan(mem, plan);
 	r = sl_listing_print(image, size, mem, why, sizeof(why));
 	if (fclose(mem) && !r)
 		r = -errno;
@@ -163,7 +182,7 @@ static int emit(const struct dump_bpf_args *d, const char *text, size_t len)
 	int r;
 
 	if (d->output) {
-		r = sl_write_file_atomic(d->output, text, len);
+		r = sl_obj_write_file_atomic(d->output, text, len);
 		if (r) {
 			fprintf(stderr, "sluice: error: cannot write '%s': %s\n", d->output,
 				strerror(-r));
@@ -182,8 +201,8 @@ int sl_dump_bpf(int argc, char **argv)
 {
 	struct dump_bpf_args d = { .opts = { .opt_level = 2 } };
 	_cleanup_free_ void *image = NULL;
-	_cleanup_free_ char *text = NULL;
-	size_t size = 0, len = 0;
+	_cleanup_free_ char *text = NULL, *plan = NULL;
+	size_t size = 0, len = 0, plan_len = 0;
 	int code;
 
 	code = parse_args(argc, argv, &d);
@@ -191,9 +210,15 @@ int sl_dump_bpf(int argc, char **argv)
 		return code;
 	/* A damaged object's BTF makes libbpf complain; the listing says so itself. */
 	libbpf_set_print(NULL);
+	d.opts.plan = open_memstream(&plan, &plan_len);
+	if (!d.opts.plan) {
+		fprintf(stderr, "sluice: error: %s\n", strerror(errno));
+		return SL_EXIT_USAGE;
+	}
 	code = load_input(&d, &image, &size);
+	fclose(d.opts.plan);
 	if (code == SL_EXIT_OK)
-		code = render(&d, image, size, &text, &len);
+		code = render(&d, plan, image, size, &text, &len);
 	if (code == SL_EXIT_OK)
 		code = emit(&d, text, len);
 	return code;

@@ -13,12 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/arena.h"
-#include "../common/diag.h"
-#include "../ir/ir.h"
-#include "../opt/opt.h"
-#include "../parser/parser.h"
-#include "commands.h"
+#include "common/arena.h"
+#include "common/diag.h"
+#include "ir/ir.h"
+#include "opt/opt.h"
+#include "parser/parser.h"
+#include "driver/commands.h"
 
 struct dump_ir_opts {
 	const char *policy;

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
+#include "driver/commands.h"
 
 #ifndef SLUICE_VERSION
 #define SLUICE_VERSION "0.0.0"

@@ -11,9 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/arena.h"
-#include "../common/diag.h"
-#include "../common/field.h"
+#include "common/arena.h"
+#include "common/diag.h"
+#include "common/field.h"
+#include "sluice/sluice.h"
 
 struct sl_ir;
 
@@ -98,20 +99,7 @@ struct sl_bpf_object {
 	uint32_t nsegments;
 };
 
-/* Decision form of accept/drop rule runs (compiler/opt/classify.h). */
-enum sl_classifier_mode {
-	SL_CLASSIFIER_AUTO, /* the cost model decides at -O2 and above; straight code below */
-	SL_CLASSIFIER_OFF,  /* always straight code */
-	SL_CLASSIFIER_TREE, /* a decision-tree walk for every run that can have one */
-	SL_CLASSIFIER_CODE, /* the decision trees as inline code wherever they fit (code_tree.h) */
-};
-
-/* How a predicate tests a set of many intervals (codegen_set.c). */
-enum sl_set_lookup {
-	SL_SET_LOOKUP_AUTO,   /* a table search for sets of SL_CG_SET_TABLE_MIN+ intervals at -O1+ */
-	SL_SET_LOOKUP_TABLE,  /* a table search for every set of two or more intervals */
-	SL_SET_LOOKUP_INLINE, /* one test per interval */
-};
+/* enum sl_classifier_mode, enum sl_set_lookup: the options of sluice/sluice.h. */
 
 struct sl_codegen_opts {
 	int opt_level;
@@ -134,20 +122,3 @@ struct sl_codegen_opts {
 /* Code generation: one program per IR table. Allocated in `arena`. Returns 0 or -errno. */
 int sl_codegen(const struct sl_ir *ir, const struct sl_codegen_opts *opts, struct sl_arena *arena,
 	       struct sl_diag *diag, struct sl_bpf_object **out);
-
-struct sl_object_opts {
-	int opt_level;
-	const char *compiler; /* "sluice 0.1.0" */
-};
-
-/*
- * Serialise to an ELF image in memory (malloc'd, caller frees). Returns 0 or
- * -errno. The metadata describes the rules of `ir`: pass the IR as written
- * (before optimisation), so that removed rules keep their text and slots.
- */
-int sl_object_serialize(const struct sl_bpf_object *obj, const struct sl_ir *ir,
-			const struct sl_object_opts *opts, struct sl_diag *diag, void **image,
-			size_t *size);
-
-/* Write a file atomically: a temporary file in the same directory, fsync, rename. */
-int sl_write_file_atomic(const char *path, const void *data, size_t size);

@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "code_tree.h"
-#include "util.h"
+#include "emit/code_tree.h"
+#include "common/util.h"
 
 /* A box's match code is shared by its later copies in a tree within this many instructions
  * (a backward jump's 16-bit offset, less a margin). */

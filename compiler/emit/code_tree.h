@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The decision trees of compiler/opt/dtree.h as inline BPF code instead of
+ * The decision trees of compiler/select/dtree.h as inline BPF code instead of
  * tables: the keys live in registers, an inner node is a binary search over
  * its children with compares against immediates, a leaf tests its boxes
  * against immediates in priority order. A packet runs one root-to-leaf path
@@ -24,27 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../opt/dtree.h"
-#include "insn.h"
-#include "table_walk.h"
-
-struct sl_ct_cost {
-	size_t insns;     /* instructions emitted, islands included */
-	uint64_t worst;   /* instructions on the longest path through all trees */
-	double mean;      /* per tree the mean over its leaves of their path and scan, summed */
-};
-
-struct sl_ct_input {
-	/* value slots, as for the table walk (value_off, nslots; the rest unused) */
-	const struct sl_tw_input *slots;
-	bool counters;       /* some box's payload has the counter bit set */
-	/*
-	 * Leave R0 = the winning box (>= nboxes: none) and R9 its payload and
-	 * fall through, instead of going to `decided` or `nomatch`.
-	 */
-	bool leave_best;
-	const struct sl_loc *box_loc; /* per box: its rule's location (line_info), or NULL */
-};
+#include "select/dtree.h"
+#include "emit/insn.h"
+#include "emit/cost.h"
+#include "emit/table_walk.h"
 
 /*
  * Emit the trees of `dt` over the boxes of `prob` (box indices and payloads).
@@ -56,7 +39,3 @@ struct sl_ct_input {
 void sl_ct_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_dt_problem *prob,
 		const struct sl_ct_input *in, sl_label decided, sl_label nomatch, size_t budget,
 		struct sl_ct_cost *cost);
-
-/* Emit into a scratch buffer only to measure. Returns 0, -E2BIG (over budget) or -ENOMEM. */
-int sl_ct_measure(const struct sl_dt *dt, const struct sl_dt_problem *prob,
-		  const struct sl_ct_input *in, size_t budget, struct sl_ct_cost *cost);

@@ -18,10 +18,12 @@
  */
 #pragma once
 
-#include "../../include/sluice/abi.h"
-#include "../ir/ir.h"
-#include "bpf_object.h"
-#include "insn.h"
+#include "sluice/abi.h"
+#include "ir/ir.h"
+#include "emit/bpf_object.h"
+#include "emit/cost.h"
+#include "emit/insn.h"
+#include "select/select.h"
 
 /*
  * Stored for a field the packet does not have. Larger than every field value
@@ -32,7 +34,7 @@
 #define SL_CG_ABSENT (1ull << 55)
 
 /* Stack: fp-8 holds the u32 map key (0 between uses); field slots below it. */
-#define SL_CG_KEY_OFF (-8)
+#define SL_CG_KEY_OFF SL_COST_KEY_OFF
 
 /* Shared end of the rules that decide with a verdict and count or record. */
 struct sl_cg_tail {
@@ -54,6 +56,7 @@ struct sl_cg_early {
 struct sl_cg {
 	const struct sl_ir *ir;
 	const struct sl_codegen_opts *opts;
+	struct sl_sel sel; /* the shapes the options allow (select/select.h) */
 	struct sl_diag *diag;
 	struct sl_emit e;
 	const struct sl_ir_table *table;
@@ -63,7 +66,7 @@ struct sl_cg {
 	bool counts;			   /* some reachable rule counts (meta length is needed) */
 	int16_t slot[SL_FIELD_COUNT];	   /* fp offset of the field (word 0); 0 = not parsed */
 	int32_t counter_map, decision_map; /* map indexes, -1 when absent */
-	struct sl_bpf_object *obj; /* bodies may add maps (table_walk_cg.c) */
+	struct sl_bpf_object *obj; /* bodies may add maps (walk.c, codegen_set.c) */
 	struct sl_arena *arena;
 	struct sl_cg_tail tails[2][2];     /* [verdict][counted] */
 	struct sl_cg_tail decided;         /* end of a walk whose rule R9 decided */
@@ -82,7 +85,7 @@ struct sl_cg {
 /* Words of 32 bits (128-bit fields) or one 64-bit word. */
 static inline unsigned sl_cg_words(enum sl_field f)
 {
-	return sl_field_info(f)->bits > 64 ? 4 : 1;
+	return sl_cost_words(f);
 }
 
 /* fp offset of word `w` (0 = most significant) of a parsed field. */
@@ -123,7 +126,7 @@ uint32_t sl_cg_wide_words(const struct sl_cg *cg, enum sl_field field, struct sl
 uint32_t sl_cg_branch_cost(const struct sl_cg *cg, enum sl_field field, struct sl_iset set);
 
 /*
- * codegen.c: the index of the one-entry read-only array map `name`, added
+ * codegen_actions.c: the index of the one-entry read-only array map `name`, added
  * with a copy of `init` (zeros when NULL) unless the object has it already.
  */
 uint32_t sl_cg_value_map(struct sl_cg *cg, const char *name, const void *init, size_t size);
@@ -133,12 +136,6 @@ uint32_t sl_cg_value_map(struct sl_cg *cg, const char *name, const void *init, s
  * without branches. A table the program can have for `set`, or false (then
  * test interval by interval): a function of the set and the options only.
  */
-/*
- * Sets of at least this many intervals get a table at -O1 and above. Measured
- * (one IPv4 address set, XDP test runs, same run): inline 6/6/7/8/10/28 ns
- * against table 6/7/7/8/9/10 ns at 4/8/16/32/64/256 addresses.
- */
-#define SL_CG_SET_TABLE_MIN 32u
 struct sl_cg_set_table {
 	uint32_t map;  /* index in cg->obj->maps */
 	uint32_t size; /* entries per column, a power of two */
@@ -161,7 +158,7 @@ uint32_t sl_cg_set_cost(const struct sl_cg *cg, enum sl_field field, struct sl_i
 /* codegen_linear.c: the table's rules, -O0. Returns 0 or -errno (reported). */
 int sl_cg_linear(struct sl_cg *cg);
 
-/* codegen.c: actions shared by every body. Count a packet for `rule` and go on. */
+/* codegen_actions.c: actions shared by every body. Count a packet for `rule` and go on. */
 void sl_cg_count(struct sl_cg *cg, uint32_t rule);
 /* End with verdict v decided by `rule`: count it first when `counted`, record it
  * when opts->record_decisions. Clobbers R7. */
@@ -181,3 +178,16 @@ uint32_t sl_cg_segment(struct sl_cg *cg, const struct sl_bpf_segment *seg);
  * "decided" tail (cg->decided): R9 = SL_CG_PAYLOAD of the deciding rule.
  */
 void sl_cg_tails(struct sl_cg *cg);
+
+/*
+ * walk.c: the plan of the run of chain `c` starting at rule `first`
+ * (select/select.h: sl_sel_plan_run(), told where this program stands).
+ * sl_cg_walk_emit() emits a plan, adds its tables to the object, sets
+ * *consumed to the rules it covers and frees the plan. The walk clobbers
+ * R0-R9 (none of which the caller may keep across it). Both return 0 or -errno.
+ */
+int sl_cg_walk_plan(struct sl_cg *cg, const struct sl_ir_chain *c, uint32_t first,
+		    struct sl_sel_plan **plan, uint32_t *run);
+int sl_cg_walk_emit(struct sl_cg *cg, struct sl_sel_plan *plan, uint32_t *consumed);
+/* What the plan will emit, for the object's record (bpf_object.h): rules, trees, depth. */
+void sl_cg_walk_describe(const struct sl_sel_plan *plan, struct sl_bpf_segment *seg);

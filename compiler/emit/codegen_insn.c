@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/util.h"
-#include "insn.h"
+#include "common/util.h"
+#include "emit/insn.h"
 
 /*
  * An island is due when the oldest pending jump is this far back. The code

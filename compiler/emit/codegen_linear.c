@@ -52,8 +52,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "codegen.h"
-#include "table_walk.h"
+#include "emit/codegen.h"
+#include "emit/table_walk.h"
 
 #define MAX_NESTING 16
 /*
@@ -367,7 +367,7 @@ static void chunk_value_dispatch(struct sl_cg *cg, const struct sl_ir_rule *r, u
 	uint32_t n = 0, nv = 0, insns = 0;
 
 	cg->dispatch_rules = 0;
-	if (cg->opts->opt_level < 2)
+	if (!cg->sel.value_dispatch)
 		return;
 	while (n < nstraight && n < SL_CG_CHUNK_RULES && first_value(cg, &r[n], &f, &v[n].value) &&
 	       (!n || f == field)) {
@@ -500,12 +500,12 @@ static int emit_chain(struct sl_cg *cg, uint32_t chain, sl_label ret, unsigned d
 		return -EINVAL;
 	}
 	for (uint32_t i = 0, next_run = 0; i < c->nrules; i++) {
-		struct sl_tw_plan *walk = NULL;
+		struct sl_sel_plan *walk = NULL;
 		uint32_t walked, run = 0;
 
 		/* A run of accept/drop rules may become one decision-tree walk (-O2). */
 		if (i >= next_run) {
-			err = sl_cg_table_walk_plan(cg, c, i, &walk, &run);
+			err = sl_cg_walk_plan(cg, c, i, &walk, &run);
 			if (err)
 				return err;
 			next_run = i + (run ? run : 1);
@@ -515,8 +515,8 @@ static int emit_chain(struct sl_cg *cg, uint32_t chain, sl_label ret, unsigned d
 
 			straight = UINT32_MAX;
 			chunk_close(cg);
-			sl_cg_table_walk_describe(walk, &seg);
-			err = sl_cg_table_walk_emit(cg, walk, &walked);
+			sl_cg_walk_describe(walk, &seg);
+			err = sl_cg_walk_emit(cg, walk, &walked);
 			if (err)
 				return err;
 			sl_cg_segment(cg, &seg);
@@ -555,7 +555,7 @@ int sl_cg_linear(struct sl_cg *cg)
 			 "table '%s' needs more than %u BPF instructions at this optimisation "
 			 "level: more than the kernel's verifier can walk",
 			 cg->table->name, STRAIGHT_MAX);
-		if (cg->opts->opt_level < 2)
+		if (!cg->sel.classifies)
 			sl_hint(cg->diag, cg->table->loc,
 				"-O2 (the default) classifies long runs of rules");
 		else

@@ -25,7 +25,7 @@
  * word in a range, the rest free), each a conjunction of word tests. Early
  * exit code tests a one-box set (a prefix) with a jump per word.
  */
-#include "codegen.h"
+#include "emit/codegen.h"
 
 /* dst (not R1, R3) = negative iff x (in R1) is not in [lo, hi]; R3 scratch. */
 static void emit_interval(struct sl_emit *e, uint64_t lo, uint64_t hi, uint8_t dst)

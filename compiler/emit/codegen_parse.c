@@ -13,7 +13,7 @@
  */
 #include <stddef.h>
 
-#include "codegen.h"
+#include "emit/codegen.h"
 
 #define F(x)	     (1ull << SL_FIELD_##x)
 #define TCP_FIELDS   (F(TCP_SPORT) | F(TCP_DPORT) | F(TCP_FLAGS) | F(TH_SPORT) | F(TH_DPORT))

@@ -38,7 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codegen.h"
+#include "emit/codegen.h"
 
 #define P SL_R2
 #define T SL_R3
@@ -86,15 +86,7 @@ bool sl_cg_set_wanted(const struct sl_cg *cg, enum sl_field field, struct sl_ise
 	if (set.n >= UINT32_MAX / 2 ||
 	    (size_t)entries_for(field, set) * 2 * entry_bytes(field) > TABLE_MAX_BYTES)
 		return false;
-	switch (cg->opts->set_lookup) {
-	case SL_SET_LOOKUP_INLINE:
-		return false;
-	case SL_SET_LOOKUP_TABLE:
-		return set.n >= 2;
-	case SL_SET_LOOKUP_AUTO:
-	default:
-		return cg->opts->opt_level >= 1 && set.n >= SL_CG_SET_TABLE_MIN;
-	}
+	return sl_sel_set_table(&cg->sel, set.n);
 }
 
 uint32_t sl_cg_set_cost(const struct sl_cg *cg, enum sl_field field, struct sl_iset set)

@@ -26,8 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/diag.h"
-#include "bpf_object.h"
+#include "common/diag.h"
+#include "emit/bpf_object.h"
 
 #define SL_INSN(c, d, s, o, i)                                                                     \
 	((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "table_walk.h"
-#include "util.h"
+#include "emit/table_walk.h"
+#include "common/util.h"
 
 #define MOV32_REG(dst, src) SL_INSN(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
 

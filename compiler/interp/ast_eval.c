@@ -7,8 +7,8 @@
  */
 #include <errno.h>
 
-#include "../parser/ast.h"
-#include "interp.h"
+#include "parser/ast.h"
+#include "interp/interp.h"
 
 struct ast_eval {
 	const struct sl_interp_fields *fields;

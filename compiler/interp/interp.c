@@ -6,8 +6,8 @@
  */
 #include <errno.h>
 
-#include "../ir/ir.h"
-#include "interp.h"
+#include "ir/ir.h"
+#include "interp/interp.h"
 
 enum flow {
 	FLOW_RETURNED, /* the chain returned (by `return` or by reaching its end) */

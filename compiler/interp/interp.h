@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/diag.h"
-#include "../common/field.h"
-#include "../common/util.h"
+#include "common/diag.h"
+#include "common/field.h"
+#include "common/util.h"
 
 struct sl_ir;
 struct sl_ast;

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "interp.h"
+#include "interp/interp.h"
 
 struct cursor {
 	const uint8_t *data;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Deep copies of the IR: optimiser passes rewrite a copy and keep the original for reference. */
-#include "ir.h"
+#include "ir/ir.h"
 
 static const char *clone_str(struct sl_arena *arena, const char *s)
 {

@@ -17,11 +17,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../common/arena.h"
-#include "../common/diag.h"
-#include "../common/field.h"
-#include "../common/util.h"
-#include "iset.h"
+#include "common/arena.h"
+#include "common/diag.h"
+#include "common/field.h"
+#include "common/util.h"
+#include "ir/iset.h"
 
 enum sl_ir_action {
 	SL_IR_CONTINUE, /* no verdict: the rule only counts (counter) and evaluation goes on */

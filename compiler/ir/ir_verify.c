@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ir.h"
+#include "ir/ir.h"
 
 static int fail(char *err, size_t size, const char *fmt, ...)
 {

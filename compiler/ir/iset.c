@@ -5,7 +5,7 @@
  * every operation is one linear merge over its inputs. Inputs are never
  * modified; results live in the caller's arena (or are empty: n == 0).
  */
-#include "iset.h"
+#include "ir/iset.h"
 
 #include <stdio.h>
 #include <stdlib.h>

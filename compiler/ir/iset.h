@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../common/arena.h"
-#include "../common/util.h"
+#include "common/arena.h"
+#include "common/util.h"
 
 struct sl_interval {
 	sl_u128 lo, hi; /* inclusive */

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/sha256.h"
-#include "../parser/ast.h"
-#include "ir.h"
+#include "common/sha256.h"
+#include "parser/ast.h"
+#include "ir/ir.h"
 
 /* Where one field's set came from: a match, or a match that implies the field. */
 struct origin {

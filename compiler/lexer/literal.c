@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #define _GNU_SOURCE /* memmem */
-#include "literal.h"
+#include "lexer/literal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../common/util.h"
+#include "common/util.h"
 
 enum sl_lit_kind {
 	SL_LIT_NUMBER,

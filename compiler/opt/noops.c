@@ -5,7 +5,7 @@
  * returns too). A goto to an empty chain is a return. Removing one can
  * empty a chain and make more of them, so this runs to a fixed point.
  */
-#include "opt.h"
+#include "opt/opt.h"
 
 /* What a rule becomes: false when it can go. */
 static bool simplify(const struct sl_ir *ir, struct sl_ir_rule *r)

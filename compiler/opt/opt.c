@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "opt.h"
+#include "opt/opt.h"
 
 static void run_lower(struct sl_ir *ir, struct sl_diag *diag, struct sl_opt_stats *stats)
 {

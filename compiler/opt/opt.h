@@ -23,8 +23,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../common/diag.h"
-#include "../ir/ir.h"
+#include "common/diag.h"
+#include "ir/ir.h"
 
 #define SL_OPT_MAX_LEVEL 2
 #define SL_OPT_MAX_PASSES 8

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opt.h"
+#include "opt/opt.h"
 
 #define SL_REDUNDANT_SCAN 1024 /* later rules looked at per rule */
 

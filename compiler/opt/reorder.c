@@ -39,8 +39,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classify.h"
-#include "opt.h"
+#include "opt/cls_rule.h"
+#include "opt/opt.h"
 
 /* Intervals a block's per-field summary keeps before it gives that field up. */
 #define SUMMARY_MAX 8

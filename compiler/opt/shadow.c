@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opt.h"
+#include "opt/opt.h"
 
 #define NONE UINT32_MAX
 #define SL_SHADOW_WINDOW 64

@@ -18,10 +18,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../common/arena.h"
-#include "../common/diag.h"
-#include "../common/field.h"
-#include "../common/util.h"
+#include "common/arena.h"
+#include "common/diag.h"
+#include "common/field.h"
+#include "common/util.h"
 
 /* Limits the checker enforces (lang-spec/reference.md). */
 #define SL_MAX_JUMP_DEPTH 16    /* jump/goto levels below a table's body */

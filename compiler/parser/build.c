@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Grammar actions: AST nodes from tokens, and the checks that need only one rule. */
-#include "build.h"
+#include "parser/build.h"
 
 #include <errno.h>
 #include <stdio.h>

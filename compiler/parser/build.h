@@ -3,7 +3,7 @@
 #pragma once
 
 #include "grammar.h"
-#include "parse_ctx.h"
+#include "parser/parse_ctx.h"
 
 struct sl_ast_value *sl_build_literal(struct sl_parse_ctx *ctx, enum sl_ast_value_kind kind,
 				      const struct sl_lit_tok *lit, const struct sl_yyltype *loc);

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ast.h"
-#include "names.h"
-#include "parser.h"
+#include "parser/ast.h"
+#include "parser/names.h"
+#include "parser/parser.h"
 
 /* ---- a string-keyed hash map, in the arena ---- */
 

@@ -16,7 +16,7 @@
 %parse-param {void *scanner} {struct sl_parse_ctx *ctx}
 
 %code requires {
-#include "parse_ctx.h"
+#include "parser/parse_ctx.h"
 
 struct sl_lit_tok {
 	sl_u128 num;
@@ -33,7 +33,7 @@ int sl_yylex(SL_YYSTYPE *lval, SL_YYLTYPE *lloc, void *scanner);
 %code {
 #include <string.h>
 
-#include "build.h"
+#include "parser/build.h"
 
 #define YYLLOC_DEFAULT(cur, rhs, n)                                                        \
 	do {                                                                               \

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "names.h"
+#include "parser/names.h"
 
 #include <string.h>
 
-#include "../common/util.h"
+#include "common/util.h"
 
 /* When two names share a value, the first one is the preferred name. */
 static const struct sl_value_name ethertypes[] = {

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/field.h"
+#include "common/field.h"
 
 struct sl_value_name {
 	const char *name;

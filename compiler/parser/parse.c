@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "build.h"
-#include "parser.h"
+#include "parser/build.h"
+#include "parser/parser.h"
 
 typedef void *yyscan_t;
 int sl_yylex_init_extra(struct sl_parse_ctx *extra, yyscan_t *scanner);

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "ast.h"
+#include "parser/ast.h"
 
 /* Bison's location type: a span with byte offsets, so a rule's text can be cut out. */
 struct sl_yyltype {

@@ -6,8 +6,8 @@
  */
 #pragma once
 
-#include "../common/arena.h"
-#include "../common/diag.h"
+#include "common/arena.h"
+#include "common/diag.h"
 
 struct sl_ast;
 

@@ -30,8 +30,8 @@
 #include <unistd.h>
 
 #include "compile.h"
-#include "interp.h"
-#include "ir.h"
+#include "interp/interp.h"
+#include "ir/ir.h"
 #include "kern.h"
 
 /* Lines before the first rule in classbench2sluice's output. */

@@ -5,46 +5,31 @@
 #include <string.h>
 
 #include "compile.h"
-#include "interp.h"
-#include "ir.h"
-#include "parser.h"
+#include "interp/interp.h"
+#include "ir/ir.h"
+#include "lib/compile.h"
 
 int front_compile(const char *name, const char *text, struct front *f)
 {
-	struct sl_ast *ast = NULL;
-	struct sl_diag d;
-
-	size_t len = 0;
-	FILE *out;
-	int err;
+	int status;
 
 	memset(f, 0, sizeof(*f));
-	sl_sources_init(&f->srcs);
-	f->arena = sl_arena_new();
-	out = open_memstream(&f->diag, &len);
-	if (!out)
+	status = sl_compile_front(name, text, strlen(text), NULL, &f->result);
+	if (!f->result)
 		return -ENOMEM;
-	sl_diag_init(&d, &f->srcs, out);
-	err = sl_parse_text(name, text, strlen(text), &f->srcs, f->arena, &d, &ast);
-	if (!err)
-		err = sl_check(ast, &d);
-	if (!err)
-		err = sl_ir_lower(ast, f->arena, &d, &f->ir);
-	f->ast = ast;
-	if (!err && sl_diag_failed(&d))
-		err = -EINVAL;
-	fclose(out);
-	return err;
+	f->diag = sl_result_diagnostics(f->result);
+	f->ast = f->result->ast;
+	f->ir = f->result->written;
+	if (status != SL_COMPILE_OK)
+		return status == SL_COMPILE_POLICY ? -EINVAL : -EIO;
+	return 0;
 }
 
 void front_free(struct front *f)
 {
-	sl_arena_free(f->arena);
-	sl_sources_fini(&f->srcs);
-	free(f->diag);
+	sl_result_free(f->result);
 	memset(f, 0, sizeof(*f));
 }
-
 
 static const struct sl_ir_rule *ir_rule(const struct sl_ir *ir, uint32_t id)
 {

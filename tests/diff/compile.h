@@ -5,37 +5,41 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "arena.h"
-#include "diag.h"
+#include "common/arena.h"
+#include "common/diag.h"
 
 struct sl_ir;
 
+struct sl_result;
+
 struct front {
-	struct sl_sources srcs;
-	struct sl_arena *arena;
-	struct sl_ast *ast;  /* checked */
-	struct sl_ir *ir;
-	char *diag;    /* everything the front end printed (malloc'd) */
+	struct sl_result *result; /* sl_compile_front()'s: owns everything below */
+	struct sl_ast *ast;       /* checked */
+	struct sl_ir *ir;         /* as written */
+	const char *diag;         /* everything the front end printed */
 };
 
-/* Parse, check, lower. Returns 0 or -errno (diagnostics in f->diag). */
+/* Parse, check, lower (sl_compile_front()). Returns 0 or -errno (diagnostics in f->diag). */
 int front_compile(const char *name, const char *text, struct front *f);
 void front_free(struct front *f);
 
+struct sl_result;
+
 struct back {
-	void *image;   /* ELF object (malloc'd) */
+	struct sl_result *result; /* sl_compile_ir()'s: owns everything below */
+	const void *image;        /* ELF object */
 	size_t size;
-	char *diag;
+	const char *diag;
 	const char **prog_names; /* per table: its program's name (in arena) */
 	/* every program's instructions, relocations and maps: equal code means equal behaviour */
-	void *code;
+	void *code; /* malloc'd */
 	size_t code_size;
-	struct sl_arena *arena;
 };
 
 /*
- * Optimise at `level`, generate code with decision recording, serialise. The
- * classifier mode comes from SLUICE_CLASSIFIER (auto when unset).
+ * The rest of the pipeline from f->ir (sl_compile_ir()): optimise at `level`,
+ * generate code with decision recording, serialise. The classifier mode comes
+ * from SLUICE_CLASSIFIER (auto when unset).
  */
 int back_compile(const struct front *f, int level, struct back *b);
 void back_free(struct back *b);

@@ -24,8 +24,8 @@
 #include "compile.h"
 #include "gen_packet.h"
 #include "gen_policy.h"
-#include "interp.h"
-#include "ir.h"
+#include "interp/interp.h"
+#include "ir/ir.h"
 #include "kern.h"
 
 #include <bpf/libbpf.h>

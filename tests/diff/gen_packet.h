@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "interp.h"
+#include "interp/interp.h"
 #include "gen_policy.h"
 
 #define GEN_PKT_MAX 512

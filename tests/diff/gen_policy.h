@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "field.h"
+#include "common/field.h"
 #include "rng.h"
-#include "util.h"
+#include "common/util.h"
 
 /*
  * The box of one rule of a long table: per field it tests, the (last)

@@ -11,8 +11,8 @@
 
 #include "compile.h"
 #include "gen_packet.h"
-#include "interp.h"
-#include "ir.h"
+#include "interp/interp.h"
+#include "ir/ir.h"
 
 /* Corners the random generator reaches rarely; regressions found by fuzzing. */
 static const char *const edge_policies[] = {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "kt.h"
-#include "parser/parser.h"
+#include "lib/compile.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -33,52 +33,57 @@ int kt_end(struct kt *kt)
 
 void kt_load(struct kt *kt, const struct sl_ir *ir, uint32_t table, struct sl_kern_prog *prog)
 {
-	struct sl_codegen_opts opts = {.record_decisions = true};
+	struct sl_compile_opts opts = {.record_decisions = true};
 
 	kt_load_opts(kt, ir, table, &opts, prog, NULL);
 }
 
-void kt_load_opts(struct kt *kt, const struct sl_ir *ir, uint32_t table,
-		  const struct sl_codegen_opts *opts, struct sl_kern_prog *prog,
-		  uint32_t *ninsns)
+/* Load program `table` of a compiled policy (raw instructions or the object). */
+static void load_result(struct kt *kt, const struct sl_result *r, uint32_t table,
+			struct sl_kern_prog *prog, uint32_t *ninsns)
 {
-	struct sl_diag diag;
-	struct sl_bpf_object *obj;
+	const struct sl_bpf_object *obj = r->obj;
 	char *log = NULL;
 	int err;
 
-	sl_diag_init(&diag, ir->srcs, stderr);
-	err = sl_codegen(ir, opts, ir->arena, &diag, &obj);
-	if (err) {
-		fprintf(stderr, "%s: codegen failed: %d\n", kt->test, err);
-		exit(1);
-	}
 	if (ninsns)
 		*ninsns = obj->progs[table].ninsns;
 	if (kt->raw) {
 		err = sl_kern_load_raw(obj, table, prog, &log);
 	} else {
-		struct sl_object_opts oopts = {.opt_level = opts->opt_level,
-					       .compiler = "sluice kernel tests"};
-		void *image = NULL;
 		size_t size = 0;
+		const void *image = sl_result_object(r, &size);
 
-		err = sl_object_serialize(obj, ir, &oopts, &diag, &image, &size);
-		if (!err)
-			err = sl_kern_load_elf(image, size, obj->progs[table].name, prog, &log);
-		free(image);
-		prog->hook = ir->tables[table].hook;
+		err = sl_kern_load_elf(image, size, obj->progs[table].name, prog, &log);
+		prog->hook = r->written->tables[table].hook;
 	}
 	if (err) {
 		size_t n = log ? strlen(log) : 0;
 
 		fprintf(stderr, "%s: %s load of table %u (%s) failed: %d\n%s\n", kt->test,
-			kt->raw ? "raw" : "ELF", table, sl_hook_name(ir->tables[table].hook), err,
-			log ? log + (n > 8000 ? n - 8000 : 0) : "");
+			kt->raw ? "raw" : "ELF", table, sl_hook_name(r->written->tables[table].hook),
+			err, log ? log + (n > 8000 ? n - 8000 : 0) : "");
 		free(log);
 		exit(1);
 	}
 	free(log);
+}
+
+void kt_load_opts(struct kt *kt, const struct sl_ir *ir, uint32_t table,
+		  const struct sl_compile_opts *opts, struct sl_kern_prog *prog,
+		  uint32_t *ninsns)
+{
+	struct sl_compile_opts o = *opts;
+	struct sl_result *r = NULL;
+
+	o.compiler = "sluice kernel tests";
+	o.diag = stderr;
+	if (sl_compile_ir(ir, &o, &r) != SL_COMPILE_OK || table >= r->obj->nprogs) {
+		fprintf(stderr, "%s: compile failed\n", kt->test);
+		exit(1);
+	}
+	load_result(kt, r, table, prog, ninsns);
+	sl_result_free(r);
 }
 
 static void vfail(struct kt *kt, const struct sl_pkt *p, size_t len, const char *fmt, va_list ap)
@@ -195,25 +200,16 @@ void kt_one_rule(struct kt *kt, enum sl_hook hook, const struct kt_pred *preds, 
 
 void kt_load_text(struct kt *kt, const char *text, uint32_t table, struct sl_kern_prog *prog)
 {
-	struct sl_sources srcs;
-	struct sl_arena *a = sl_arena_new();
-	struct sl_diag diag;
-	struct sl_ast *ast = NULL;
-	struct sl_ir *ir = NULL;
-	int err;
+	struct sl_compile_opts o = {.record_decisions = true,
+				    .compiler = "sluice kernel tests",
+				    .diag = stderr};
+	struct sl_result *r = NULL;
+	int status = sl_compile("test.sluice", text, strlen(text), &o, &r);
 
-	sl_sources_init(&srcs);
-	sl_diag_init(&diag, &srcs, stderr);
-	err = sl_parse_text("test.sluice", text, strlen(text), &srcs, a, &diag, &ast);
-	if (!err)
-		err = sl_check(ast, &diag);
-	if (!err)
-		err = sl_ir_lower(ast, a, &diag, &ir);
-	if (err || sl_diag_failed(&diag) || table >= ir->ntables) {
-		fprintf(stderr, "%s: policy does not compile (%d)\n", kt->test, err);
+	if (status != SL_COMPILE_OK || table >= r->obj->nprogs) {
+		fprintf(stderr, "%s: policy does not compile (%d)\n", kt->test, status);
 		exit(1);
 	}
-	kt_load(kt, ir, table, prog);
-	sl_arena_free(a);
-	sl_sources_fini(&srcs);
+	load_result(kt, r, table, prog, NULL);
+	sl_result_free(r);
 }

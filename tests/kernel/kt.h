@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "emit/bpf_object.h"
+#include "sluice/sluice.h"
 #include "irb.h"
 #include "kern.h"
 #include "pkt.h"
@@ -28,13 +29,14 @@ bool kt_begin(struct kt *kt, const char *test, int *exit_code);
 int kt_end(struct kt *kt);
 
 /*
- * Compile `ir` (record_decisions on) and load its program `table`: through the
+ * Compile `ir` (record_decisions on) with sl_compile_ir(): `ir` is the policy as
+ * written, optimised at the options' level; load its program `table`: through the
  * object writer and libbpf, or raw (kt->raw). Aborts the test on error.
  */
 void kt_load(struct kt *kt, const struct sl_ir *ir, uint32_t table, struct sl_kern_prog *prog);
 /* The same with these options (record_decisions should be on); *ninsns (if not NULL): its size. */
 void kt_load_opts(struct kt *kt, const struct sl_ir *ir, uint32_t table,
-		  const struct sl_codegen_opts *opts, struct sl_kern_prog *prog, uint32_t *ninsns);
+		  const struct sl_compile_opts *opts, struct sl_kern_prog *prog, uint32_t *ninsns);
 
 /* Run one frame; `want`: 1 accept, 0 drop. `what` names the case in messages. */
 void kt_verdict(struct kt *kt, struct sl_kern_prog *prog, const struct sl_pkt *p, size_t len,

@@ -12,7 +12,7 @@
  */
 #include <stdlib.h>
 
-#include "interp.h"
+#include "interp/interp.h"
 #include "kt.h"
 
 #define BIG   20000u
@@ -220,7 +220,7 @@ int main(void)
 	for (size_t c = 0; c < SL_ARRAY_SIZE(configs); c++) {
 		_cleanup_arena_ struct sl_arena *a = sl_arena_new();
 		struct sl_ir *ir = policy(a, &fx);
-		struct sl_codegen_opts opts = {.opt_level = configs[c].level,
+		struct sl_compile_opts opts = {.opt_level = configs[c].level,
 					       .record_decisions = true,
 					       .set_lookup = configs[c].mode};
 		struct sl_kern_prog prog;

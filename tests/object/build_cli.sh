@@ -105,7 +105,11 @@ expect 0 "build --record-decisions" -- "$sluice" build --record-decisions edge.s
 expect 0 "dump --bpf of the object" -- "$sluice" dump --bpf edge.o
 cp "$work/out" from_object.txt
 expect 0 "dump --bpf of the policy" -- "$sluice" dump --bpf edge.sluice
-cmp -s from_object.txt "$work/out" || fail "the listings of a policy and of its object differ"
+# A policy's listing starts with its plan (what code each run of rules became).
+grep -q '^; plan: program sluice_' "$work/out" || fail "the listing of a policy has no plan"
+grep -q '^; plan: .*straight' "$work/out" || fail "the plan names no run of rules"
+grep -v '^; plan: ' "$work/out" | cmp -s from_object.txt - ||
+	fail "the listings of a policy (plan aside) and of its object differ"
 grep -q "^; policy edge, built by sluice .* at -O2$" from_object.txt || fail "listing header"
 grep -q "^; table guard: tc ingress, policy accept, program .* in section tc, edge.sluice:12$" \
 	from_object.txt || fail "listing table line: $(grep '^; table' from_object.txt)"

@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "listing.h"
-#include "object_read.h"
+#include "object/listing.h"
+#include "object/object_read.h"
 #include "sluice/meta.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

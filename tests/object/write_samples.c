@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 		sl_sample_serialize(&s, 2, &image, &size);
 		sl_sample_fini(&s);
 		snprintf(path, sizeof(path), "%s/%s", argv[1], samples[i].file);
-		r = sl_write_file_atomic(path, image, size);
+		r = sl_obj_write_file_atomic(path, image, size);
 		free(image);
 		if (r) {
 			fprintf(stderr, "%s: cannot write: %d\n", path, r);

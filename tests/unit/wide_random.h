@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "iset.h"
+#include "ir/iset.h"
 
 /* xorshift64: small and seedable (the seed must not be 0). */
 static inline uint64_t rnd(uint64_t *s)

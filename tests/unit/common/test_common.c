@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "diag.h"
-#include "field.h"
-#include "util.h"
+#include "common/arena.h"
+#include "common/diag.h"
+#include "common/field.h"
+#include "common/util.h"
 
 static char *diag_to_string(const char *text, struct sl_loc loc, const char *msg)
 {

@@ -4,7 +4,7 @@
  * classification problems, their trees in many shapes, the emitted code run
  * by a small interpreter of the instructions it uses, every answer compared
  * with the naive first-match scan of the problem. (The kernel runs the same
- * code in tests/unit/opt/test_classify_kernel and the differential fuzzer.)
+ * code in tests/unit/select/test_classify_kernel and the differential fuzzer.)
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "code_tree.h"
-#include "util.h"
+#include "emit/code_tree.h"
+#include "common/util.h"
 
 #define ABSENT (UINT64_C(1) << 55) /* SL_CG_ABSENT */
 #define NONE_RESULT UINT64_MAX

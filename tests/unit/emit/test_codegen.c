@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "codegen.h"
-#include "insn.h"
+#include "emit/codegen.h"
+#include "emit/insn.h"
 #include "irb.h"
 
 static bool is_jump(struct bpf_insn i)

@@ -7,10 +7,10 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "ast.h"
+#include "parser/ast.h"
 #include "frames.h"
-#include "interp.h"
-#include "parser.h"
+#include "interp/interp.h"
+#include "parser/parser.h"
 
 static const char policy[] =
 	"table t {\n"                                   /* 1 */

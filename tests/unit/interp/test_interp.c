@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "frames.h"
-#include "interp.h"
-#include "ir.h"
+#include "interp/interp.h"
+#include "ir/ir.h"
 
 /* Interval sets written as literals. */
 static const struct sl_interval port_22[] = { { 22, 22 } };

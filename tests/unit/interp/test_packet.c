@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "frames.h"
-#include "interp.h"
+#include "interp/interp.h"
 
 static struct sl_interp_fields parse_hook(const struct frame *f, size_t len, enum sl_hook hook)
 {

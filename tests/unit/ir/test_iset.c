@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iset.h"
+#include "ir/iset.h"
 #include "../wide_random.h"
 
 #define MAX128 (~(sl_u128)0)

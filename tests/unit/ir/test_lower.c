@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ast.h"
-#include "ir.h"
-#include "sha256.h"
+#include "parser/ast.h"
+#include "ir/ir.h"
+#include "common/sha256.h"
 
 struct fx {
 	struct sl_arena *arena;

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ast.h"
-#include "ir.h"
-#include "opt.h"
-#include "parser.h"
+#include "parser/ast.h"
+#include "ir/ir.h"
+#include "opt/opt.h"
+#include "parser/parser.h"
 
 struct tally {
 	unsigned files, lowered, failed;

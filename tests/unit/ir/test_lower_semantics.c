@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ast.h"
-#include "interp.h"
-#include "ir.h"
-#include "parser.h"
+#include "parser/ast.h"
+#include "interp/interp.h"
+#include "ir/ir.h"
+#include "parser/parser.h"
 
 static const char *const matches[] = {
 	"ip saddr 10.0.0.0/8", "ip saddr != 10.0.0.0/8", "ip daddr 192.0.2.1",

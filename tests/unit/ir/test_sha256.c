@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sha256.h"
+#include "common/sha256.h"
 
 static void hex(const uint8_t d[SL_SHA256_LEN], char out[65])
 {

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "grammar.h"
-#include "parse_ctx.h"
+#include "parser/parse_ctx.h"
 
 typedef void *yyscan_t;
 int sl_yylex_init_extra(struct sl_parse_ctx *extra, yyscan_t *scanner);

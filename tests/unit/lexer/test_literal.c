@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "literal.h"
+#include "lexer/literal.h"
 
 static struct sl_literal lit(const char *s, int want_rc)
 {

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classify.h"
+#include "select/classify.h"
 #include "interp/interp.h"
-#include "opt.h"
+#include "opt/opt.h"
 
 struct pspec {
 	enum sl_field field;

@@ -22,12 +22,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf_object.h"
+#include "emit/bpf_object.h"
 #include "interp/interp.h"
-#include "ir.h"
+#include "ir/ir.h"
 #include "kern.h"
-#include "opt.h"
-#include "parser.h"
+#include "opt/opt.h"
+#include "lib/compile.h"
+#include "parser/parser.h"
 #include "pkt.h"
 #include "test_cb_policy.h"
 
@@ -35,12 +36,10 @@
 #define EVERY 400 /* a sprinkled rule after every EVERY ClassBench rules */
 
 struct compiled {
-	struct sl_sources srcs;
-	struct sl_arena *arena;
-	struct sl_ir *written; /* as lowered: the interpreter's */
-	struct sl_ir *ir;      /* optimised: codegen's */
+	struct sl_result *r;
+	const struct sl_ir *written; /* as lowered: the interpreter's */
 	struct sl_opt_stats st;
-	void *image;
+	const void *image;
 	size_t size;
 	uint32_t walks, straight;
 };
@@ -107,41 +106,26 @@ static char *policy_text(const struct cb_set *set, void (*sprinkle)(FILE *, uint
 
 static int compile(const char *text, struct compiled *c)
 {
-	struct sl_codegen_opts co = { .opt_level = 2, .record_decisions = true };
-	struct sl_object_opts oo = { .opt_level = 2, .compiler = "sluice test" };
-	struct sl_ast *ast = NULL;
-	struct sl_bpf_object *obj = NULL;
-	struct sl_diag d;
-	char *msgs = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&msgs, &len);
+	/* ClassBench sets have shadowed rules: warnings, kept in the result */
+	struct sl_compile_opts co = { .opt_level = 2, .record_decisions = true,
+				      .compiler = "sluice test" };
+	const struct sl_bpf_object *obj;
 	int err;
 
 	memset(c, 0, sizeof(*c));
-	sl_sources_init(&c->srcs);
-	c->arena = sl_arena_new();
-	sl_diag_init(&d, &c->srcs, out); /* ClassBench sets have shadowed rules: warnings */
-	err = sl_parse_text("cb.sluice", text, strlen(text), &c->srcs, c->arena, &d, &ast);
-	if (!err)
-		err = sl_check(ast, &d);
-	if (!err)
-		err = sl_ir_lower(ast, c->arena, &d, &c->written);
-	if (!err) {
-		c->ir = sl_ir_clone(c->written, c->arena);
-		err = sl_opt_run(c->ir, 2, &d, &c->st);
-	}
-	if (!err)
-		err = sl_codegen(c->ir, &co, c->arena, &d, &obj);
-	if (!err)
-		err = sl_object_serialize(obj, c->written, &oo, &d, &c->image, &c->size);
+	err = sl_compile("cb.sluice", text, strlen(text), &co, &c->r) ? -EINVAL : 0;
+	if (!c->r)
+		return -ENOMEM;
+	obj = c->r->obj;
+	c->written = c->r->written;
+	c->st = c->r->opt_stats;
+	c->image = sl_result_object(c->r, &c->size);
 	for (uint32_t i = 0; !err && i < obj->nsegments; i++) {
 		c->walks += obj->segments[i].kind != SL_BPF_SEG_STRAIGHT;
 		c->straight += obj->segments[i].kind == SL_BPF_SEG_STRAIGHT;
 	}
-	fclose(out);
 	if (err)
-		fprintf(stderr, "%s", msgs);
-	free(msgs);
+		fprintf(stderr, "%s", sl_result_diagnostics(c->r));
 	return err;
 }
 
@@ -235,9 +219,7 @@ static uint32_t rules_counting(const struct compiled *c, const struct sl_kern_pr
 
 static void compiled_fini(struct compiled *c)
 {
-	free(c->image);
-	sl_arena_free(c->arena);
-	sl_sources_fini(&c->srcs);
+	sl_result_free(c->r);
 }
 
 static void load_classbench(struct cb_set *set, struct cb_trace *trace, uint64_t seed)

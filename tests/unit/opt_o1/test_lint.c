@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "interp.h"
-#include "ir.h"
-#include "opt.h"
-#include "parser.h"
+#include "common/arena.h"
+#include "interp/interp.h"
+#include "ir/ir.h"
+#include "opt/opt.h"
+#include "parser/parser.h"
 
 static uint64_t rnd(uint64_t *s)
 {

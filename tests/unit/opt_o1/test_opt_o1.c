@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opt.h"
+#include "opt/opt.h"
 
 struct fx {
 	struct sl_arena *arena;

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ast.h"
-#include "parser.h"
+#include "parser/ast.h"
+#include "parser/parser.h"
 
 struct front {
 	struct sl_arena *arena;

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Helpers every part of the object writer uses (object_priv.h): errors,
+ * map definition sizes, source locations as file names and line text.
+ * object.c drives the section builders (btf_object.c, btf_ext.c, meta.c,
+ * elf_writer.c); they and it call in here, and nothing here calls back.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/ir.h"
+#include "object/object_priv.h"
+
+int sl_obj_error(struct sl_diag *diag, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (diag)
+		sl_diag_plain(diag, SL_SEV_ERROR, "object writer: %s", msg);
+	else
+		fprintf(stderr, "sluice: error: object writer: %s\n", msg);
+	return -EINVAL;
+}
+
+uint32_t sl_obj_mapdef_fields(const struct sl_bpf_map *map)
+{
+	return map->flags ? 5 : 4;
+}
+
+const char *sl_obj_loc_file(const struct sl_ir *ir, struct sl_loc loc)
+{
+	const struct sl_source *src;
+
+	if (!ir || !ir->srcs || loc.file == UINT32_MAX)
+		return "";
+	src = sl_sources_get(ir->srcs, loc.file);
+	return src && src->path ? src->path : "";
+}
+
+char *sl_obj_loc_line(const struct sl_ir *ir, struct sl_loc loc)
+{
+	const struct sl_source *src = NULL;
+	const char *text = NULL;
+	size_t len = 0;
+
+	if (ir && ir->srcs && loc.file != UINT32_MAX)
+		src = sl_sources_get(ir->srcs, loc.file);
+	if (src)
+		text = sl_source_line(src, loc.line, &len);
+	if (!text)
+		return strdup("");
+	while (len && (*text == ' ' || *text == '\t')) {
+		text++;
+		len--;
+	}
+	while (len && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\r' ||
+		       text[len - 1] == '\n'))
+		len--;
+	return strndup(text, len);
+}
