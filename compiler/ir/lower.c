@@ -227,6 +227,7 @@ enum presence {
 	PR_ICMP,
 	PR_ICMP6,
 	PR_TH,
+	PR_IP6FRAG, /* ip6 frag: present exactly when an IPv6 packet's l4proto is */
 	PR_IP4,
 	PR_IP6,
 	PR_L4PROTO,
@@ -270,6 +271,8 @@ static enum presence field_presence(enum sl_field f)
 	case SL_FIELD_ICMP_TYPE:
 	case SL_FIELD_ICMP_CODE:
 		return PR_ICMP;
+	case SL_FIELD_IP6_FRAG:
+		return PR_IP6FRAG;
 	default:
 		return PR_ICMP6;
 	}
@@ -282,6 +285,7 @@ static const unsigned presence_implies[PR_COUNT] = {
 	[PR_ICMP] = PR(PR_L4PROTO) | PR(PR_IP4),
 	[PR_ICMP6] = PR(PR_L4PROTO) | PR(PR_IP6),
 	[PR_TH] = PR(PR_L4PROTO),
+	[PR_IP6FRAG] = PR(PR_L4PROTO) | PR(PR_IP6),
 	[PR_IP4] = PR(PR_L4PROTO) | PR(PR_PROTO), /* a valid IPv4 header always gives l4proto */
 	[PR_IP6] = PR(PR_PROTO),
 	[PR_L4PROTO] = PR(PR_PROTO),
@@ -303,7 +307,7 @@ static unsigned implied_by_sets(const struct field_acc *acc, unsigned have)
 	if ((have & PR(PR_L4PROTO)) && l3->used && set_is(l3->set, SL_ETH_P_IP))
 		have |= PR(PR_IP4); /* l4proto is only there when the IPv4 header is */
 	if ((have & PR(PR_L4PROTO)) && l3->used && set_is(l3->set, SL_ETH_P_IPV6))
-		have |= PR(PR_IP6);
+		have |= PR(PR_IP6) | PR(PR_IP6FRAG);
 	if ((have & PR(PR_TH)) && l4->used && set_is(l4->set, SL_IPPROTO_TCP))
 		have |= PR(PR_TCP);
 	if ((have & PR(PR_TH)) && l4->used && set_is(l4->set, SL_IPPROTO_UDP))

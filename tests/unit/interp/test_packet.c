@@ -212,11 +212,15 @@ static void vlan_tc_metadata(void **state)
 	sl_interp_parse(&p, &fs);
 	assert_field(fs, SL_FIELD_VLAN_ID, 10);
 	assert_field(fs, SL_FIELD_TCP_DPORT, 2);
+	/* meta length is the frame on the wire: the tag's 4 bytes count */
+	assert_field(fs, SL_FIELD_META_LENGTH, f.len + 4);
+	assert_int_equal(sl_interp_wire_length(&p), f.len + 4);
 
 	/* XDP has no skb metadata: the flag means nothing there */
 	p.hook = SL_HOOK_XDP;
 	sl_interp_parse(&p, &fs);
 	assert_absent(fs, SL_FIELD_VLAN_ID);
+	assert_field(fs, SL_FIELD_META_LENGTH, f.len);
 }
 
 /* Section 4: every IPv4 field, IHL and every truncation point. */
