@@ -383,7 +383,7 @@ static void emit_ip4(struct parse *p)
 	sl_emit_ja(p->e, p->done);
 }
 
-static const int32_t ext_headers[] = {0, 43, 60, 44, 51};
+static const int32_t ext_headers[] = {0, 43, 60, 44};
 
 /* One step of the extension header walk: R3 next header, R9 where it starts. */
 /* R4 = (byte 1 of the extension header at R9 + bias) << shift: its length. */
@@ -399,22 +399,18 @@ static void emit_ext_len(struct parse *p, int32_t bias, int32_t shift, sl_label 
 static void emit_ip6_ext_step(struct parse *p, sl_label upper, sl_label later_frag)
 {
 	struct sl_emit *e = p->e;
-	sl_label plain = sl_emit_new_label(e), ah = sl_emit_new_label(e);
+	sl_label plain = sl_emit_new_label(e);
 	sl_label frag = sl_emit_new_label(e), advance = sl_emit_new_label(e);
 
 	sl_emit_jmp_imm(e, BPF_JEQ, SL_R3, 0, plain);
 	sl_emit_jmp_imm(e, BPF_JEQ, SL_R3, 43, plain);
 	sl_emit_jmp_imm(e, BPF_JEQ, SL_R3, 60, plain);
 	sl_emit_jmp_imm(e, BPF_JEQ, SL_R3, 44, frag);
-	sl_emit_jmp_imm(e, BPF_JEQ, SL_R3, 51, ah);
-	sl_emit_ja(e, upper);
+	sl_emit_ja(e, upper); /* AH (51) too: it is the upper layer, as on IPv4 */
 
 	/* Hop-by-hop, routing, destination options: (len + 1) * 8 bytes. */
 	sl_emit_bind(e, plain);
 	emit_ext_len(p, 1, 3, advance);
-	/* AH: (len + 2) * 4 bytes. */
-	sl_emit_bind(e, ah);
-	emit_ext_len(p, 2, 2, advance);
 
 	/* Fragment: 8 bytes; a non-zero offset ends the walk without L4 header. */
 	sl_emit_bind(e, frag);

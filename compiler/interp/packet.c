@@ -105,9 +105,10 @@ static void parse_ipv4(const struct cursor *c, size_t off, struct sl_interp_fiel
 		parse_l4(c, off + ihl * 4, proto, SL_ETH_P_IP, f);
 }
 
+/* AH (51) is not among them: it is the upper-layer protocol, as on IPv4. */
 static bool ip6_is_extension(uint8_t nh)
 {
-	return nh == 0 || nh == 43 || nh == 60 || nh == 51 || nh == 44;
+	return nh == 0 || nh == 43 || nh == 60 || nh == 44;
 }
 
 /* Section 5. */
@@ -141,8 +142,7 @@ static void parse_ipv6(const struct cursor *c, size_t off, struct sl_interp_fiel
 		} else {
 			if (!has(c, pos, 2))
 				return;
-			hlen = nh == 51 ? ((size_t)c->data[pos + 1] + 2) * 4
-					: ((size_t)c->data[pos + 1] + 1) * 8;
+			hlen = ((size_t)c->data[pos + 1] + 1) * 8;
 		}
 		if (!has(c, pos, hlen))
 			return;

@@ -116,11 +116,12 @@ static int setup_net(char *why, size_t size, bool *vlan_dev)
 		return -1;
 	}
 	/* Optional: the tagged frames on the veth already exercise the offload. */
-	*vlan_dev = !system("ip link add link " DEV_A " name " DEV_A10
-			    " type vlan id 10 2>/dev/null") &&
-		    !sh("ip link set " DEV_A10 " up");
+	*vlan_dev =
+	    !system("ip link add link " DEV_A " name " DEV_A10 " type vlan id 10 2>/dev/null") &&
+	    !sh("ip link set " DEV_A10 " up");
 	if (!*vlan_dev)
-		fprintf(stderr, "no 802.1Q devices here (8021q): the VLAN device case is not run\n");
+		fprintf(stderr,
+			"no 802.1Q devices here (8021q): the VLAN device case is not run\n");
 	return 0;
 }
 
@@ -191,10 +192,11 @@ static void expect_counters(struct kt *kt, const struct sl_kern_prog *prog,
 		struct sluice_counter got = {0};
 
 		kt_expect(kt, !sl_kern_counter(prog, r, &got), "%s: read counter %u", what, r);
-		kt_expect(kt, got.packets == want[r].packets && got.bytes == want[r].bytes,
-			  "%s: rule %u counted %llu packets, %llu bytes; the interpreter %llu, %llu",
-			  what, r, (unsigned long long)got.packets, (unsigned long long)got.bytes,
-			  (unsigned long long)want[r].packets, (unsigned long long)want[r].bytes);
+		kt_expect(
+		    kt, got.packets == want[r].packets && got.bytes == want[r].bytes,
+		    "%s: rule %u counted %llu packets, %llu bytes; the interpreter %llu, %llu",
+		    what, r, (unsigned long long)got.packets, (unsigned long long)got.bytes,
+		    (unsigned long long)want[r].packets, (unsigned long long)want[r].bytes);
 	}
 }
 
@@ -260,14 +262,15 @@ int main(void)
 				       .vlan_present = true,
 				       .vlan_tci = 10};
 	struct sl_interp_counter c_off[NRULES] = {0}, c_wire[NRULES] = {0};
-	struct sl_interp_packet wire = {.hook = SL_HOOK_TC_INGRESS, .data = tagged.data,
-					.len = tagged.len};
+	struct sl_interp_packet wire = {
+	    .hook = SL_HOOK_TC_INGRESS, .data = tagged.data, .len = tagged.len};
 	struct sl_interp_result r_off, r_wire;
 
 	sl_interp_run(in.ir, 0, &off, &r_off, c_off);
 	sl_interp_run(in.ir, 0, &wire, &r_wire, c_wire);
-	kt_expect(&kt, r_off.verdict == r_wire.verdict && r_off.rule == r_wire.rule &&
-			       !memcmp(c_off, c_wire, sizeof(c_off)),
+	kt_expect(&kt,
+		  r_off.verdict == r_wire.verdict && r_off.rule == r_wire.rule &&
+		      !memcmp(c_off, c_wire, sizeof(c_off)),
 		  "interpreter: offloaded tag and tag in data agree");
 
 	sl_kern_prog_close(&prog_in);
