@@ -189,8 +189,15 @@ static void print_caret_line(FILE *out, const struct sl_source *src, const struc
 	fprintf(out, " %s | %s", gutter, start ? "..." : "");
 	for (size_t i = start; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
+		size_t u = c >= 0x80 ? sl_utf8_len((const unsigned char *)text + i, len - i) : 0;
 
-		fputc(c == '\t' ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : c, out);
+		/* Only printable text is echoed: no control bytes, no broken UTF-8. */
+		if (u) {
+			fwrite(text + i, 1, u, out);
+			i += u - 1;
+			continue;
+		}
+		fputc(c == '\t' ? ' ' : (c < 0x20 || c >= 0x7f) ? '?' : c, out);
 	}
 	fputc('\n', out);
 	fprintf(out, " %*s | %s", (int)strlen(gutter), "", start ? "   " : "");
