@@ -253,7 +253,9 @@ int sl_build_image(const char *policy, const struct sl_build_opts *o, void **ima
 	sl_diag_init(&diag, &srcs, stderr);
 	diag.werror = o->werror;
 	diag.quiet_warnings = o->quiet_warnings;
+	sl_diag_hold(&diag); /* printed in line order, all phases together */
 	code = compile(policy, o, arena, &srcs, &diag, image, size);
+	sl_diag_release(&diag);
 	if (code != SL_EXIT_OK) {
 		free(*image);
 		*image = NULL;
