@@ -395,7 +395,8 @@ void sl_build_match(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc, cons
 	fl.last_column = member_loc->last_column;
 	fl.end = member_loc->end;
 	if (!f) {
-		unknown_field(ctx, proto, member, L(ctx, &fl));
+		if (!sl_build_unsupported(ctx, fl.end))
+			unknown_field(ctx, proto, member, L(ctx, &fl));
 		b->rule_bad = true;
 		return;
 	}
@@ -576,6 +577,10 @@ void sl_build_syntax_error(struct sl_parse_ctx *ctx, const struct sl_yyltype *lo
 		return;
 	ctx->has_last_syntax_error = true;
 	ctx->last_syntax_error = loc->off;
+	if (sl_build_unsupported(ctx, loc->end)) {
+		ctx->b->rule_bad = true;
+		return;
+	}
 	if (src && loc->off >= src->size && !strcmp(got, "end of line"))
 		got = "end of file"; /* the separator the scanner adds at the end */
 	n = (size_t)snprintf(msg, sizeof(msg), "unexpected %s", got);
@@ -590,9 +595,10 @@ void sl_build_syntax_error(struct sl_parse_ctx *ctx, const struct sl_yyltype *lo
 				      i == 0 ? ", expected " : i + 1 == nexpected ? " or " : ", ",
 				      expected[i]);
 	sl_error(ctx->b->diag, L(ctx, loc), "%s", msg);
-	if (!strcmp(got, "','") && ctx->b->chain)
-		sl_hint(ctx->b->diag, L(ctx, loc), "a list of values is a set in braces: { 22, 80 }");
-	if (!strcmp(got, "end of file") && ctx->b->chain)
+	if (ctx->b->chain)
+		sl_build_syntax_hints(ctx, loc, got);
+	/* (the scanner says which brace is open when it knows: lexer.l, unclosed()) */
+	if (!strcmp(got, "end of file") && ctx->b->chain && !ctx->block_open)
 		sl_note(ctx->b->diag, ctx->b->chain->loc, "%s '%s' is missing its closing '}'",
 			ctx->b->in_table ? "table" : "chain", ctx->b->chain->name);
 	ctx->b->rule_bad = true;
