@@ -179,7 +179,7 @@ void sl_build_include(struct sl_parse_ctx *ctx, const char *path, const struct s
 		return;
 	if (seen(b, &id))
 		return; /* included before, not in a cycle: its definitions are there already */
-	if (ctx->depth + 1 >= SL_MAX_INCLUDE_DEPTH) {
+	if (ctx->depth + 1 > SL_MAX_INCLUDE_DEPTH) {
 		sl_error(b->diag, loc, "includes nest more than %d deep", SL_MAX_INCLUDE_DEPTH);
 		return;
 	}
