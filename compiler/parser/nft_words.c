@@ -9,15 +9,25 @@
 
 #include "build.h"
 
-/* nftables expressions and statements with no sluice counterpart yet. */
+/*
+ * nftables expressions and statements with no sluice counterpart yet. Not
+ * words that are sluice values too (protocol names such as esp, ah, sctp):
+ * a statement with another mistake may hold those as values.
+ */
 static const char *const nft_words[] = {
-    "ct",	"limit",    "log",	"reject",   "queue",	"masquerade", "snat",	 "dnat",
-    "redirect", "notrack",  "mark",	"iif",	    "oif",	"iifname",    "oifname", "iiftype",
-    "oiftype",	"iifgroup", "oifgroup", "quota",    "meter",	"fib",	      "rt",	 "socket",
-    "osf",	"numgen",   "jhash",	"symhash",  "synproxy", "dup",	      "fwd",	 "tproxy",
-    "flow",	"sctp",	    "dccp",	"ah",	    "esp",	"comp",	      "icmpx",	 "igmp",
-    "exthdr",	"nftrace",  "pkttype",	"skuid",    "skgid",	"cgroup",     "nfproto", "priority",
-    "secmark",	"ipsec",    "tunnel",	"counters",
+    "ct",	"limit",    "log",	"reject",  "queue",    "masquerade", "snat",	"dnat",
+    "redirect", "notrack",  "mark",	"iif",	   "oif",      "iifname",    "oifname", "iiftype",
+    "oiftype",	"iifgroup", "oifgroup", "quota",   "meter",    "fib",	     "rt",	"socket",
+    "osf",	"numgen",   "jhash",	"symhash", "synproxy", "dup",	     "fwd",	"tproxy",
+    "icmpx",	"exthdr",   "nftrace",	"secmark", "ipsec",
+};
+
+/* `meta X` of nftables that sluice has not (sluice's are protocol, l4proto, length, ifindex). */
+static const char *const nft_meta[] = {
+    "mark",	"iif",	    "oif",     "iifname", "oifname", "iiftype",	  "oiftype",
+    "iifgroup", "oifgroup", "nfproto", "skuid",	  "skgid",   "pkttype",	  "priority",
+    "cgroup",	"cpu",	    "random",  "secpath", "nftrace", "rtclassid", "ibrname",
+    "obrname",	"time",	    "day",     "hour",	  "sdif",    "sdifname",  "secmark",
 };
 
 /* After these, a word is a name the policy chose, not a field. */
@@ -117,7 +127,8 @@ bool sl_build_unsupported(struct sl_parse_ctx *ctx, size_t end)
 		if (i > 0 && in(src->text + w[i - 1].off, w[i - 1].len, name_before,
 				SL_ARRAY_SIZE(name_before)))
 			continue;
-		if (!in(src->text + bad->off, bad->len, nft_words, SL_ARRAY_SIZE(nft_words)))
+		if (meta ? !in(src->text + bad->off, bad->len, nft_meta, SL_ARRAY_SIZE(nft_meta))
+			 : !in(s, w[i].len, nft_words, SL_ARRAY_SIZE(nft_words)))
 			continue;
 		if (ctx->has_unsupported && ctx->unsupported_off == w[i].off)
 			return true; /* said already */

@@ -78,6 +78,7 @@ struct sl_parse_ctx {
 	bool block_open;
 	unsigned set_depth;          /* '{' of sets open (inside the block or a const) */
 	bool closing;                /* closing them: the error is reported */
+	bool stmt_begins;            /* the next token starts a statement (after SEP or a block's '{') */
 	size_t stmt_start;           /* offset where the current statement starts */
 	size_t prev_stmt_start;      /* ... and the one before (the parser lags one token) */
 	bool has_unsupported;        /* an nftables word sluice lacks was reported ... */
