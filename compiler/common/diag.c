@@ -237,7 +237,8 @@ void sl_diag_release(struct sl_diag *d)
 
 	if (!d->held || --d->held)
 		return;
-	qsort(d->entries, d->nentries, sizeof(*d->entries), entry_cmp);
+	if (d->nentries)
+		qsort(d->entries, d->nentries, sizeof(*d->entries), entry_cmp);
 	o = malloc(sizeof(*o));
 	if (o) {
 		o->out = d->out;
