@@ -8,7 +8,8 @@
  *
  * Registers during the parse: R6 context, R7 data, R8 data_end, R9 the
  * current header, R3 the protocol / next header being dispatched on, R2 the
- * IPv4 header length, R4 an IPv6 extension header's length, R1 and R5 scratch,
+ * IPv4 header length (on IPv6: `ip6 frag` during the extension header walk),
+ * R4 an IPv6 extension header's length, R1 and R5 scratch,
  * R0 a zero the verifier does not know (see store()).
  */
 #include <stddef.h>

@@ -113,6 +113,21 @@ static struct sl_loc loc_at(const struct sl_parse_ctx *ctx, size_t off, size_t l
 			       (uint32_t)len};
 }
 
+/* "'ct' is not supported": the words from `from` to the end of `bad`. */
+static void report_unsupported(struct sl_parse_ctx *ctx, const struct word *from,
+			       const struct word *bad)
+{
+	const char *text = sl_sources_get(ctx->b->srcs, ctx->file)->text;
+	const char *b = text + bad->off;
+	size_t len = bad->off + bad->len - from->off;
+	struct sl_loc loc = loc_at(ctx, from->off, len);
+
+	sl_error(ctx->b->diag, loc, "'%.*s' is not supported by sluice (yet)", (int)len,
+		 text + from->off);
+	if (bad->len >= 3 && (b[0] == 'i' || b[0] == 'o') && !memcmp(b + 1, "if", 2))
+		sl_hint(ctx->b->diag, loc, "sluice matches interfaces by index: meta ifindex N");
+}
+
 bool sl_build_unsupported(struct sl_parse_ctx *ctx, size_t end)
 {
 	const struct sl_source *src = sl_sources_get(ctx->b->srcs, ctx->file);
@@ -130,21 +145,10 @@ bool sl_build_unsupported(struct sl_parse_ctx *ctx, size_t end)
 		if (meta ? !in(src->text + bad->off, bad->len, nft_meta, SL_ARRAY_SIZE(nft_meta))
 			 : !in(s, w[i].len, nft_words, SL_ARRAY_SIZE(nft_words)))
 			continue;
-		if (ctx->has_unsupported && ctx->unsupported_off == w[i].off)
-			return true; /* said already */
-		ctx->has_unsupported = true;
-		ctx->unsupported_off = w[i].off;
-		{
-			struct sl_loc loc = loc_at(ctx, w[i].off, bad->off + bad->len - w[i].off);
-
-			sl_error(ctx->b->diag, loc, "'%.*s' is not supported by sluice (yet)",
-				 (int)(bad->off + bad->len - w[i].off), s);
-			const char *b = src->text + bad->off;
-
-			if (bad->len >= 3 && (b[0] == 'i' || b[0] == 'o') &&
-			    !memcmp(b + 1, "if", 2))
-				sl_hint(ctx->b->diag, loc,
-					"sluice matches interfaces by index: meta ifindex N");
+		if (!ctx->has_unsupported || ctx->unsupported_off != w[i].off) {
+			ctx->has_unsupported = true;
+			ctx->unsupported_off = w[i].off;
+			report_unsupported(ctx, &w[i], bad);
 		}
 		return true;
 	}
