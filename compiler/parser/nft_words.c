@@ -163,6 +163,11 @@ void sl_build_syntax_hints(struct sl_parse_ctx *ctx, const struct sl_yyltype *at
 	struct sl_loc loc = sl_ctx_loc(ctx, at);
 	const char *last;
 
+	if (!strcmp(got, "'const'") || !strcmp(got, "'include'")) {
+		sl_hint(ctx->b->diag, loc, "%s belongs at the top level, outside tables and chains",
+			got);
+		return;
+	}
 	if (!n)
 		return;
 	last = src->text + w[n - 1].off;
