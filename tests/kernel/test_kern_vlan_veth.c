@@ -10,6 +10,8 @@
  * socket:
  *   - a tagged frame written on veth A: A's egress sees the tag in the data,
  *     B's ingress sees it moved into metadata (skb_vlan_untag);
+ *   - a double-tagged frame (802.1ad outside) on veth A: B's ingress holds
+ *     the outer tag in metadata, the inner one stays in the data;
  *   - an untagged frame written on A's VLAN device A.10: the VLAN device
  *     puts the tag into metadata, so both A's egress and B's ingress see it
  *     there.
@@ -204,7 +206,7 @@ int main(void)
 {
 	struct kt kt;
 	struct sl_pkt_spec s;
-	struct sl_pkt tagged, untagged;
+	struct sl_pkt tagged, untagged, qinq;
 	struct compiled in, out;
 	struct sl_kern_prog prog_in, prog_out;
 	char why[256];
@@ -221,6 +223,10 @@ int main(void)
 	s.nvlan = 1;
 	s.vlan_tci[0] = 10;
 	kt_build(&s, &tagged);
+	s.nvlan = 2; /* 802.1ad 10 outside, 802.1Q 20 inside: only the outer one is offloaded */
+	s.vlan_tpid[0] = 0x88a8;
+	s.vlan_tci[1] = 20;
+	kt_build(&s, &qinq);
 	s.nvlan = 0;
 	kt_build(&s, &untagged);
 	kt_expect(&kt, tagged.len == untagged.len + 4, "tagged frame is 4 bytes longer");
@@ -242,6 +248,15 @@ int main(void)
 			"tagged frame, egress (tag in data)");
 	expect_counters(&kt, &prog_in, &in, SL_HOOK_TC_INGRESS, &tagged, FRAMES,
 			"tagged frame, ingress (tag offloaded)");
+
+	/* Two tags: B's ingress holds the outer one in metadata, the inner one stays. */
+	sl_kern_counters_reset(&prog_in);
+	sl_kern_counters_reset(&prog_out);
+	kt_expect(&kt, !send_frames(DEV_A, qinq.data, qinq.len, FRAMES), "send double-tagged");
+	expect_counters(&kt, &prog_out, &out, SL_HOOK_TC_EGRESS, &qinq, FRAMES,
+			"double-tagged frame, egress (tags in data)");
+	expect_counters(&kt, &prog_in, &in, SL_HOOK_TC_INGRESS, &qinq, FRAMES,
+			"double-tagged frame, ingress (outer tag offloaded)");
 
 	/* Through the VLAN device: the tag in metadata on both. */
 	if (vlan_dev) {
