@@ -153,6 +153,151 @@ void sl_diag_init(struct sl_diag *d, const struct sl_sources *srcs, FILE *out)
 	d->out = out ? out : stderr;
 }
 
+/* Where a diagnostic sorts: its root file, then (line, col) from the root down the includes. */
+#define SL_DIAG_KEY_DEPTH 20
+
+struct sl_diag_entry {
+	uint32_t key[1 + 2 * SL_DIAG_KEY_DEPTH];
+	uint32_t nkey;
+	size_t seq;
+	char *text;
+	size_t len;
+};
+
+static void make_key(const struct sl_diag *d, struct sl_loc loc, struct sl_diag_entry *e)
+{
+	struct sl_loc chain[SL_DIAG_KEY_DEPTH];
+	unsigned n = 0;
+
+	while (n < SL_DIAG_KEY_DEPTH) {
+		const struct sl_source *src = sl_sources_get(d->srcs, loc.file);
+
+		if (!src)
+			break;
+		chain[n++] = loc;
+		loc = src->included_from;
+	}
+	if (n == 0) { /* no position: stays after the diagnostic before it */
+		if (d->nentries)
+			memcpy(e->key, d->entries[d->nentries - 1].key, sizeof(e->key));
+		e->nkey = d->nentries ? d->entries[d->nentries - 1].nkey : 0;
+		return;
+	}
+	e->key[0] = chain[n - 1].file;
+	e->nkey = 1;
+	for (unsigned i = n; i-- > 0;) {
+		e->key[e->nkey++] = chain[i].line;
+		e->key[e->nkey++] = chain[i].col;
+	}
+}
+
+static int entry_cmp(const void *pa, const void *pb)
+{
+	const struct sl_diag_entry *a = pa, *b = pb;
+
+	for (uint32_t i = 0; i < a->nkey && i < b->nkey; i++) {
+		if (a->key[i] != b->key[i])
+			return a->key[i] < b->key[i] ? -1 : 1;
+	}
+	if (a->nkey != b->nkey)
+		return a->nkey < b->nkey ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+void sl_diag_hold(struct sl_diag *d)
+{
+	d->held++;
+}
+
+/* Write `len` bytes through a 64 KiB buffer: few write(2) calls on an unbuffered stderr. */
+struct out_buf {
+	FILE *out;
+	char buf[65536];
+	size_t n;
+};
+
+static void out_put(struct out_buf *o, const char *s, size_t len)
+{
+	if (o->n + len > sizeof(o->buf) && o->n) {
+		fwrite(o->buf, 1, o->n, o->out);
+		o->n = 0;
+	}
+	if (len > sizeof(o->buf)) {
+		fwrite(s, 1, len, o->out);
+		return;
+	}
+	memcpy(o->buf + o->n, s, len);
+	o->n += len;
+}
+
+void sl_diag_release(struct sl_diag *d)
+{
+	static const char stop[] = "sluice: too many errors, stopping\n";
+	struct out_buf *o;
+
+	if (!d->held || --d->held)
+		return;
+	if (d->nentries)
+		qsort(d->entries, d->nentries, sizeof(*d->entries), entry_cmp);
+	o = malloc(sizeof(*o));
+	if (o) {
+		o->out = d->out;
+		o->n = 0;
+	}
+	for (size_t i = 0; i < d->nentries; i++) {
+		if (o)
+			out_put(o, d->entries[i].text, d->entries[i].len);
+		else
+			fwrite(d->entries[i].text, 1, d->entries[i].len, d->out);
+		free(d->entries[i].text);
+	}
+	if (o && o->n)
+		fwrite(o->buf, 1, o->n, d->out);
+	free(o);
+	if (d->stopped)
+		fwrite(stop, 1, sizeof(stop) - 1, d->out);
+	fflush(d->out);
+	free(d->entries);
+	d->entries = NULL;
+	d->nentries = d->cap = 0;
+	d->stopped = false;
+}
+
+/* One formatted diagnostic (or a note of the last one): printed now, or kept. */
+static void emit(struct sl_diag *d, enum sl_severity sev, struct sl_loc loc, char *text,
+		 size_t len)
+{
+	struct sl_diag_entry *e;
+
+	if (!d->held) {
+		fwrite(text, 1, len, d->out);
+		free(text);
+		return;
+	}
+	if ((sev == SL_SEV_NOTE || sev == SL_SEV_HINT) && d->nentries) {
+		e = &d->entries[d->nentries - 1];
+		char *grown = realloc(e->text, e->len + len);
+
+		if (grown) {
+			memcpy(grown + e->len, text, len);
+			e->text = grown;
+			e->len += len;
+		}
+		free(text);
+		return;
+	}
+	if (sl_grow((void **)&d->entries, &d->cap, d->nentries + 1, sizeof(*d->entries))) {
+		fwrite(text, 1, len, d->out); /* no memory to sort: at least say it */
+		free(text);
+		return;
+	}
+	e = &d->entries[d->nentries];
+	make_key(d, loc, e);
+	e->seq = d->nentries++;
+	e->text = text;
+	e->len = len;
+}
+
 static const char *severity_name(enum sl_severity sev)
 {
 	switch (sev) {
@@ -189,8 +334,15 @@ static void print_caret_line(FILE *out, const struct sl_source *src, const struc
 	fprintf(out, " %s | %s", gutter, start ? "..." : "");
 	for (size_t i = start; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
+		size_t u = c >= 0x80 ? sl_utf8_len((const unsigned char *)text + i, len - i) : 0;
 
-		fputc(c == '\t' ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : c, out);
+		/* Only printable text is echoed: no control bytes, no broken UTF-8. */
+		if (u) {
+			fwrite(text + i, 1, u, out);
+			i += u - 1;
+			continue;
+		}
+		fputc(c == '\t' ? ' ' : (c < 0x20 || c >= 0x7f) ? '?' : c, out);
 	}
 	fputc('\n', out);
 	fprintf(out, " %*s | %s", (int)strlen(gutter), "", start ? "   " : "");
@@ -208,44 +360,72 @@ void sl_diag_report(struct sl_diag *d, enum sl_severity sev, struct sl_loc loc, 
 {
 	const struct sl_source *src = sl_sources_get(d->srcs, loc.file);
 	unsigned limit = d->max_errors ? d->max_errors : 50;
+	bool primary = sev == SL_SEV_ERROR || sev == SL_SEV_WARNING;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
 	va_list ap;
 
 	if (sev == SL_SEV_ERROR)
 		d->nerrors++;
 	else if (sev == SL_SEV_WARNING)
 		d->nwarnings++;
-	if (sev == SL_SEV_WARNING && d->quiet_warnings)
-		return;
-	if (d->nerrors > limit)
+	if (primary)
+		d->dropped = (sev == SL_SEV_WARNING && d->quiet_warnings) || d->nerrors > limit;
+	if (d->dropped || d->nerrors > limit)
 		return;
 
+	/* Formatted whole, then written at once: stderr is unbuffered. */
+	out = open_memstream(&text, &len);
+	if (!out)
+		out = d->out;
 	if (src)
-		fprintf(d->out, "%s:%u:%u: %s: ", src->path, loc.line, loc.col, severity_name(sev));
+		fprintf(out, "%s:%u:%u: %s: ", src->path, loc.line, loc.col, severity_name(sev));
 	else
-		fprintf(d->out, "sluice: %s: ", severity_name(sev));
+		fprintf(out, "sluice: %s: ", severity_name(sev));
 	va_start(ap, fmt);
-	vfprintf(d->out, fmt, ap);
+	vfprintf(out, fmt, ap);
 	va_end(ap);
-	fputc('\n', d->out);
-	if (src && (sev == SL_SEV_ERROR || sev == SL_SEV_WARNING))
-		print_caret_line(d->out, src, &loc);
-	if (sev == SL_SEV_ERROR && d->nerrors == limit)
-		fprintf(d->out, "sluice: too many errors, stopping\n");
+	fputc('\n', out);
+	if (src && primary)
+		print_caret_line(out, src, &loc);
+	if (sev == SL_SEV_ERROR && d->nerrors == limit) {
+		if (d->held)
+			d->stopped = true;
+		else
+			fprintf(out, "sluice: too many errors, stopping\n");
+	}
+	if (out == d->out)
+		return;
+	fclose(out);
+	if (text)
+		emit(d, sev, loc, text, len);
 }
 
 void sl_diag_plain(struct sl_diag *d, enum sl_severity sev, const char *fmt, ...)
 {
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
 	va_list ap;
 
 	if (sev == SL_SEV_ERROR)
 		d->nerrors++;
 	else if (sev == SL_SEV_WARNING)
 		d->nwarnings++;
-	fprintf(d->out, "sluice: %s: ", severity_name(sev));
+	out = open_memstream(&text, &len);
+	if (!out)
+		out = d->out;
+	fprintf(out, "sluice: %s: ", severity_name(sev));
 	va_start(ap, fmt);
-	vfprintf(d->out, fmt, ap);
+	vfprintf(out, fmt, ap);
 	va_end(ap);
-	fputc('\n', d->out);
+	fputc('\n', out);
+	if (out == d->out)
+		return;
+	fclose(out);
+	if (text)
+		emit(d, sev, SL_LOC_NONE, text, len);
 }
 
 static size_t edit_distance(const char *a, const char *b, size_t limit)

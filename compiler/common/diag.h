@@ -52,6 +52,8 @@ const char *sl_source_line(const struct sl_source *src, uint32_t line, size_t *l
 
 enum sl_severity { SL_SEV_NOTE, SL_SEV_HINT, SL_SEV_WARNING, SL_SEV_ERROR };
 
+struct sl_diag_entry;
+
 struct sl_diag {
 	const struct sl_sources *srcs;
 	FILE *out;          /* stderr by default */
@@ -60,9 +62,25 @@ struct sl_diag {
 	unsigned max_errors; /* stop printing after this many (0 = 50) */
 	bool werror;         /* warnings count as errors */
 	bool quiet_warnings;
+	/* sl_diag_hold(): diagnostics kept here until the last sl_diag_release() */
+	unsigned held;
+	bool dropped;   /* the last error or warning was not shown: nor are its notes */
+	bool stopped;   /* "too many errors" is due */
+	struct sl_diag_entry *entries;
+	size_t nentries, cap;
 };
 
 void sl_diag_init(struct sl_diag *d, const struct sl_sources *srcs, FILE *out);
+
+/*
+ * Keep diagnostics until the matching sl_diag_release(), which prints them
+ * in source order (include positions expanded: a message inside an included
+ * file comes where the include is), each error or warning with its notes,
+ * in few large writes. Holds nest; the outermost release prints. Without a
+ * hold every diagnostic is printed at once, in one write.
+ */
+void sl_diag_hold(struct sl_diag *d);
+void sl_diag_release(struct sl_diag *d);
 
 void sl_diag_report(struct sl_diag *d, enum sl_severity sev, struct sl_loc loc, const char *fmt,
 		    ...) __attribute__((format(printf, 4, 5)));

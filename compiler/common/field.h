@@ -78,6 +78,8 @@ enum sl_field {
 	SL_FIELD_ICMP_CODE,
 	SL_FIELD_ICMP6_TYPE,
 	SL_FIELD_ICMP6_CODE,
+	/* fragment state after the extension header walk (last: ids of older fields stay) */
+	SL_FIELD_IP6_FRAG,
 	SL_FIELD_COUNT,
 };
 

@@ -23,3 +23,6 @@ int sl_grow(void **array, size_t *cap, size_t need, size_t elem_size);
 
 /* Format a 128-bit unsigned value in decimal into buf (at least 40 bytes). */
 char *sl_u128_str(sl_u128 v, char *buf);
+
+/* Length of the valid UTF-8 sequence of 2-4 bytes at s (at most n bytes); 0 if none. */
+size_t sl_utf8_len(const unsigned char *s, size_t n);

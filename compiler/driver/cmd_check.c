@@ -58,11 +58,13 @@ static int check_one(const char *path, const struct check_opts *o)
 	diag.werror = o->werror;
 	diag.quiet_warnings = o->no_warnings;
 	diag.max_errors = o->max_errors;
+	sl_diag_hold(&diag); /* printed in line order, all phases together */
 	r = sl_parse_file(path, &srcs, arena, &diag, &ast);
 	if (r == 0)
 		r = sl_check(ast, &diag);
 	if (r == 0)
 		r = lint(ast, arena, &diag);
+	sl_diag_release(&diag);
 	if (r && r != -EINVAL) {
 		sl_sources_fini(&srcs);
 		return SL_EXIT_USAGE;

@@ -232,11 +232,13 @@ static int load_policy(const char *path, struct sl_sources *srcs, struct sl_aren
 	int err;
 
 	sl_diag_init(&diag, srcs, stderr);
+	sl_diag_hold(&diag); /* printed in line order, all phases together */
 	err = sl_parse_file(path, srcs, arena, &diag, &ast);
 	if (!err)
 		err = sl_check(ast, &diag);
 	if (!err)
 		err = sl_ir_lower(ast, arena, &diag, ir);
+	sl_diag_release(&diag);
 	if (err == -EINVAL || (!err && sl_diag_failed(&diag)))
 		return SL_EXIT_POLICY;
 	return err ? SL_EXIT_USAGE : 0;

@@ -283,13 +283,18 @@ int sl_dump_ir(int argc, char **argv)
 	diag.werror = o.werror;
 	diag.quiet_warnings = o.quiet;
 
+	sl_diag_hold(&diag); /* printed in line order, all phases together */
 	r = sl_parse_file(o.policy, &srcs, arena, &diag, &ast);
 	if (!r)
 		r = sl_check(ast, &diag);
-	if (r)
-		code = failure_code(r);
-	else if (sl_ir_lower(ast, arena, &diag, &ir) || sl_opt_run_until(ir, o.level, o.after, &diag, NULL))
+	if (!r && (sl_ir_lower(ast, arena, &diag, &ir) ||
+		   sl_opt_run_until(ir, o.level, o.after, &diag, NULL)))
+		r = 1;
+	sl_diag_release(&diag);
+	if (r == 1)
 		code = SL_EXIT_USAGE; /* reported; a checked policy that does not lower is our bug */
+	else if (r)
+		code = failure_code(r);
 	else if (verify(ir))
 		code = SL_EXIT_USAGE;
 	else if (sl_diag_failed(&diag))

@@ -8,7 +8,8 @@
  *
  * Registers during the parse: R6 context, R7 data, R8 data_end, R9 the
  * current header, R3 the protocol / next header being dispatched on, R2 the
- * IPv4 header length, R4 an IPv6 extension header's length, R1 and R5 scratch,
+ * IPv4 header length (on IPv6: `ip6 frag` during the extension header walk),
+ * R4 an IPv6 extension header's length, R1 and R5 scratch,
  * R0 a zero the verifier does not know (see store()).
  */
 #include <stddef.h>
@@ -23,7 +24,7 @@
 #define IP4_FIELDS                                                                                 \
 	(F(IP_SADDR) | F(IP_DADDR) | F(IP_PROTOCOL) | F(IP_TTL) | F(IP_LENGTH) | F(IP_DSCP) |      \
 	 F(IP_FRAG))
-#define IP6_FIELDS (F(IP6_SADDR) | F(IP6_DADDR) | F(IP6_NEXTHDR) | F(IP6_HOPLIMIT))
+#define IP6_FIELDS (F(IP6_SADDR) | F(IP6_DADDR) | F(IP6_NEXTHDR) | F(IP6_HOPLIMIT) | F(IP6_FRAG))
 #define L2_FIELDS  (F(ETHER_SADDR) | F(ETHER_DADDR) | F(ETHER_TYPE) | F(VLAN_ID) | F(META_PROTOCOL))
 
 #define META_FIELDS (F(META_LENGTH) | F(META_IFINDEX)) /* stored before the parse */
@@ -192,6 +193,7 @@ static void start_slow_parse(struct parse *p)
 static void emit_meta(struct parse *p)
 {
 	bool xdp = p->cg->hook == SL_HOOK_XDP;
+	bool tc = p->cg->hook == SL_HOOK_TC_INGRESS || p->cg->hook == SL_HOOK_TC_EGRESS;
 
 	if (p->cg->slot[SL_FIELD_META_LENGTH]) {
 		if (xdp) {
@@ -201,6 +203,15 @@ static void emit_meta(struct parse *p)
 			emit(p, SL_ALU64_REG(BPF_SUB, SL_R1, SL_R2));
 		} else {
 			emit(p, SL_LDX(BPF_W, SL_R1, SL_R6, offsetof(struct __sk_buff, len)));
+		}
+		if (tc) {
+			/*
+			 * The frame on the wire: a tag the kernel moved into skb
+			 * metadata still counts its 4 bytes (vlan_present is 0 or 1).
+			 */
+			emit(p, SL_LDX(BPF_W, SL_R2, SL_R6, offsetof(struct __sk_buff, vlan_present)));
+			emit(p, SL_ALU64_IMM(BPF_LSH, SL_R2, 2));
+			emit(p, SL_ALU64_REG(BPF_ADD, SL_R1, SL_R2));
 		}
 		store(p, SL_FIELD_META_LENGTH, 0, SL_R1);
 	}
@@ -373,7 +384,7 @@ static void emit_ip4(struct parse *p)
 	sl_emit_ja(p->e, p->done);
 }
 
-static const int32_t ext_headers[] = {0, 43, 60, 44, 51};
+static const int32_t ext_headers[] = {0, 43, 60, 44};
 
 /* One step of the extension header walk: R3 next header, R9 where it starts. */
 /* R4 = (byte 1 of the extension header at R9 + bias) << shift: its length. */
@@ -389,27 +400,29 @@ static void emit_ext_len(struct parse *p, int32_t bias, int32_t shift, sl_label 
 static void emit_ip6_ext_step(struct parse *p, sl_label upper, sl_label later_frag)
 {
 	struct sl_emit *e = p->e;
-	sl_label plain = sl_emit_new_label(e), ah = sl_emit_new_label(e);
+	sl_label plain = sl_emit_new_label(e);
 	sl_label frag = sl_emit_new_label(e), advance = sl_emit_new_label(e);
 
 	sl_emit_jmp_imm(e, BPF_JEQ, SL_R3, 0, plain);
 	sl_emit_jmp_imm(e, BPF_JEQ, SL_R3, 43, plain);
 	sl_emit_jmp_imm(e, BPF_JEQ, SL_R3, 60, plain);
 	sl_emit_jmp_imm(e, BPF_JEQ, SL_R3, 44, frag);
-	sl_emit_jmp_imm(e, BPF_JEQ, SL_R3, 51, ah);
-	sl_emit_ja(e, upper);
+	sl_emit_ja(e, upper); /* AH (51) too: it is the upper layer, as on IPv4 */
 
 	/* Hop-by-hop, routing, destination options: (len + 1) * 8 bytes. */
 	sl_emit_bind(e, plain);
 	emit_ext_len(p, 1, 3, advance);
-	/* AH: (len + 2) * 4 bytes. */
-	sl_emit_bind(e, ah);
-	emit_ext_len(p, 2, 2, advance);
 
 	/* Fragment: 8 bytes; a non-zero offset ends the walk without L4 header. */
 	sl_emit_bind(e, frag);
 	check(p, SL_R9, 8, p->done);
 	load_be(p, SL_R1, SL_R9, 2, 2);
+	if (needs(p, F(IP6_FRAG))) {
+		/* R2 (ip6 frag so far) |= M: `first` once a fragment header has it. */
+		emit(p, SL_MOV64_REG(SL_R5, SL_R1));
+		emit(p, SL_ALU64_IMM(BPF_AND, SL_R5, 1));
+		emit(p, SL_ALU64_REG(BPF_OR, SL_R2, SL_R5));
+	}
 	emit(p, SL_ALU64_IMM(BPF_AND, SL_R1, 0xfff8));
 	load_be(p, SL_R3, SL_R9, 0, 1);
 	sl_emit_jmp_imm(e, BPF_JNE, SL_R1, 0, later_frag);
@@ -450,10 +463,12 @@ static void emit_ip6(struct parse *p)
 	}
 	load_be(p, SL_R3, SL_R9, 6, 1);
 	store(p, SL_FIELD_IP6_NEXTHDR, 0, SL_R3);
-	if (!l4 && !needs(p, F(META_L4PROTO))) {
+	if (!l4 && !needs(p, F(META_L4PROTO) | F(IP6_FRAG))) {
 		sl_emit_ja(e, p->done);
 		return;
 	}
+	if (needs(p, F(IP6_FRAG)))
+		emit(p, SL_MOV64_IMM(SL_R2, SL_FRAG_NONE)); /* R2: the fragment state so far */
 	emit(p, SL_ALU64_IMM(BPF_ADD, SL_R9, 40));
 	for (unsigned i = 0; i < SL_IP6_MAX_EXT_HEADERS; i++)
 		emit_ip6_ext_step(p, upper, later_frag);
@@ -463,6 +478,7 @@ static void emit_ip6(struct parse *p)
 
 	sl_emit_bind(e, upper);
 	store(p, SL_FIELD_META_L4PROTO, 0, SL_R3);
+	store(p, SL_FIELD_IP6_FRAG, 0, SL_R2);
 	if (l4)
 		emit_l4(p, true);
 	else
@@ -470,6 +486,10 @@ static void emit_ip6(struct parse *p)
 
 	sl_emit_bind(e, later_frag);
 	store(p, SL_FIELD_META_L4PROTO, 0, SL_R3);
+	if (needs(p, F(IP6_FRAG))) {
+		emit(p, SL_MOV64_IMM(SL_R1, SL_FRAG_LATER));
+		store(p, SL_FIELD_IP6_FRAG, 0, SL_R1);
+	}
 	sl_emit_ja(e, p->done);
 }
 
@@ -606,6 +626,11 @@ static void fast_ip6(struct parse *p, int16_t ip)
 	load_pair(p, SL_R7, ip + 7, 1, SL_FIELD_IP6_HOPLIMIT, SL_FIELD_IP6_HOPLIMIT);
 	store(p, SL_FIELD_IP6_NEXTHDR, 0, SL_R3);
 	store(p, SL_FIELD_META_L4PROTO, 0, SL_R3);
+	if (needs(p, F(IP6_FRAG))) {
+		/* No extension header: not a fragment. */
+		emit(p, SL_MOV64_IMM(SL_R1, SL_FRAG_NONE));
+		store(p, SL_FIELD_IP6_FRAG, 0, SL_R1);
+	}
 	if (l4)
 		fast_l4(p, ip + 40, true);
 	else

@@ -115,5 +115,6 @@ int sl_interp_run(const struct sl_ir *ir, uint32_t table, const struct sl_interp
 	if (table >= ir->ntables || ir->tables[table].hook != pkt->hook)
 		return -EINVAL;
 	sl_interp_parse(pkt, &fields);
-	return sl_interp_run_fields(ir, table, &fields, pkt->len, res, counters);
+	return sl_interp_run_fields(ir, table, &fields, sl_interp_wire_length(pkt), res,
+				    counters);
 }

@@ -26,7 +26,7 @@ struct sl_interp_packet {
 	enum sl_hook hook;
 	/* From the Ethernet header on L2 hooks, from the IP header on cgroup_skb. */
 	const uint8_t *data;
-	size_t len;           /* also `meta length`: every hook's view starts where data does */
+	size_t len;           /* `meta length`, plus 4 on TC when vlan_present (the tag's bytes) */
 	uint16_t protocol;    /* cgroup_skb only: skb->protocol (host order) */
 	uint32_t ifindex;     /* `meta ifindex` */
 	/* TC only: the kernel moved the outer VLAN tag into skb metadata. */
@@ -42,6 +42,9 @@ struct sl_interp_fields {
 
 /* Extract the fields of a packet as the spec defines them. Never reads outside data[0, len). */
 void sl_interp_parse(const struct sl_interp_packet *pkt, struct sl_interp_fields *out);
+
+/* `meta length`: len, plus the 4 bytes of a tag TC holds in skb metadata. */
+uint64_t sl_interp_wire_length(const struct sl_interp_packet *pkt);
 
 #define SL_INTERP_POLICY UINT32_MAX /* decided by the table's policy */
 

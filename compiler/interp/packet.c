@@ -105,9 +105,10 @@ static void parse_ipv4(const struct cursor *c, size_t off, struct sl_interp_fiel
 		parse_l4(c, off + ihl * 4, proto, SL_ETH_P_IP, f);
 }
 
+/* AH (51) is not among them: it is the upper-layer protocol, as on IPv4. */
 static bool ip6_is_extension(uint8_t nh)
 {
-	return nh == 0 || nh == 43 || nh == 60 || nh == 51 || nh == 44;
+	return nh == 0 || nh == 43 || nh == 60 || nh == 44;
 }
 
 /* Section 5. */
@@ -122,10 +123,13 @@ static void parse_ipv6(const struct cursor *c, size_t off, struct sl_interp_fiel
 	set(f, SL_FIELD_IP6_SADDR, be128(c, off + 8));
 	set(f, SL_FIELD_IP6_DADDR, be128(c, off + 24));
 
+	/* ip6 frag: first once a stepped-over fragment header has M set. */
+	unsigned frag = SL_FRAG_NONE;
 	size_t pos = off + 40;
 	for (unsigned walked = 0;; walked++) {
 		if (!ip6_is_extension(nh)) {
 			set(f, SL_FIELD_META_L4PROTO, nh);
+			set(f, SL_FIELD_IP6_FRAG, frag);
 			parse_l4(c, pos, nh, SL_ETH_P_IPV6, f);
 			return;
 		}
@@ -138,16 +142,18 @@ static void parse_ipv6(const struct cursor *c, size_t off, struct sl_interp_fiel
 		} else {
 			if (!has(c, pos, 2))
 				return;
-			hlen = nh == 51 ? ((size_t)c->data[pos + 1] + 2) * 4
-					: ((size_t)c->data[pos + 1] + 1) * 8;
+			hlen = ((size_t)c->data[pos + 1] + 1) * 8;
 		}
 		if (!has(c, pos, hlen))
 			return;
 		uint8_t next = c->data[pos];
 		if (nh == 44 && (be(c, pos + 2, 2) & 0xfff8)) {
 			set(f, SL_FIELD_META_L4PROTO, next); /* later fragment: no L4 header */
+			set(f, SL_FIELD_IP6_FRAG, SL_FRAG_LATER);
 			return;
 		}
+		if (nh == 44 && (be(c, pos + 2, 2) & 1))
+			frag = SL_FRAG_FIRST;
 		nh = next;
 		pos += hlen;
 	}
@@ -194,6 +200,15 @@ static bool parse_l2(const struct sl_interp_packet *pkt, const struct cursor *c,
 	return true;
 }
 
+/* Section 2: the frame on the wire, with a tag TC holds in skb metadata. */
+uint64_t sl_interp_wire_length(const struct sl_interp_packet *pkt)
+{
+	bool tc = pkt->hook == SL_HOOK_TC_INGRESS || pkt->hook == SL_HOOK_TC_EGRESS;
+	uint64_t len = pkt->data ? pkt->len : 0;
+
+	return tc && pkt->vlan_present ? len + 4 : len;
+}
+
 void sl_interp_parse(const struct sl_interp_packet *pkt, struct sl_interp_fields *f)
 {
 	struct cursor c = { pkt->data, pkt->data ? pkt->len : 0 };
@@ -201,7 +216,7 @@ void sl_interp_parse(const struct sl_interp_packet *pkt, struct sl_interp_fields
 	size_t l3 = 0;
 
 	memset(f, 0, sizeof(*f));
-	set(f, SL_FIELD_META_LENGTH, c.len);
+	set(f, SL_FIELD_META_LENGTH, sl_interp_wire_length(pkt));
 	set(f, SL_FIELD_META_IFINDEX, pkt->ifindex);
 
 	if (sl_hook_has_l2(pkt->hook)) {

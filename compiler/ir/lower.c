@@ -227,6 +227,7 @@ enum presence {
 	PR_ICMP,
 	PR_ICMP6,
 	PR_TH,
+	PR_IP6FRAG, /* ip6 frag: present exactly when an IPv6 packet's l4proto is */
 	PR_IP4,
 	PR_IP6,
 	PR_L4PROTO,
@@ -270,6 +271,8 @@ static enum presence field_presence(enum sl_field f)
 	case SL_FIELD_ICMP_TYPE:
 	case SL_FIELD_ICMP_CODE:
 		return PR_ICMP;
+	case SL_FIELD_IP6_FRAG:
+		return PR_IP6FRAG;
 	default:
 		return PR_ICMP6;
 	}
@@ -282,6 +285,7 @@ static const unsigned presence_implies[PR_COUNT] = {
 	[PR_ICMP] = PR(PR_L4PROTO) | PR(PR_IP4),
 	[PR_ICMP6] = PR(PR_L4PROTO) | PR(PR_IP6),
 	[PR_TH] = PR(PR_L4PROTO),
+	[PR_IP6FRAG] = PR(PR_L4PROTO) | PR(PR_IP6),
 	[PR_IP4] = PR(PR_L4PROTO) | PR(PR_PROTO), /* a valid IPv4 header always gives l4proto */
 	[PR_IP6] = PR(PR_PROTO),
 	[PR_L4PROTO] = PR(PR_PROTO),
@@ -303,7 +307,7 @@ static unsigned implied_by_sets(const struct field_acc *acc, unsigned have)
 	if ((have & PR(PR_L4PROTO)) && l3->used && set_is(l3->set, SL_ETH_P_IP))
 		have |= PR(PR_IP4); /* l4proto is only there when the IPv4 header is */
 	if ((have & PR(PR_L4PROTO)) && l3->used && set_is(l3->set, SL_ETH_P_IPV6))
-		have |= PR(PR_IP6);
+		have |= PR(PR_IP6) | PR(PR_IP6FRAG);
 	if ((have & PR(PR_TH)) && l4->used && set_is(l4->set, SL_IPPROTO_TCP))
 		have |= PR(PR_TCP);
 	if ((have & PR(PR_TH)) && l4->used && set_is(l4->set, SL_IPPROTO_UDP))
@@ -423,6 +427,72 @@ static void report_impossible(struct lower *lw, const struct sl_ast_rule *rule, 
 	}
 }
 
+/* IPv6 extension headers the walk steps over (packet-semantics §5): never meta l4proto there. */
+static const char *ip6_walked_over(sl_u128 v)
+{
+	switch ((unsigned)v) {
+	case 0:
+		return "hopopt";
+	case 43:
+		return "ipv6-route";
+	case 44:
+		return "ipv6-frag";
+	case 60:
+		return "ipv6-opts";
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * `meta l4proto ipv6-frag` (or hopopt, ipv6-route, ipv6-opts) never holds on
+ * IPv6: the walk steps over those headers. On IPv4 the protocol field may
+ * still carry the number, so the rule can match only there: say which.
+ */
+static void warn_walked_l4proto(struct lower *lw)
+{
+	const struct field_acc *l4 = &lw->acc[SL_FIELD_META_L4PROTO];
+	const struct field_acc *l3 = &lw->acc[SL_FIELD_META_PROTOCOL];
+	const struct sl_ast_match *m = NULL;
+	bool has44 = false;
+	char names[64] = "";
+
+	if (!l4->used)
+		return;
+	for (uint32_t i = 0; i < l4->norigins && i < SL_ARRAY_SIZE(l4->origins); i++) {
+		if (!l4->origins[i].implied && l4->origins[i].match->field == SL_FIELD_META_L4PROTO)
+			m = l4->origins[i].match;
+	}
+	if (!m)
+		return;
+	for (uint32_t i = 0; i < l4->set.n; i++) {
+		for (sl_u128 v = l4->set.iv[i].lo;; v++) {
+			const char *name = v <= 60 ? ip6_walked_over(v) : NULL;
+
+			if (!name)
+				return;
+			has44 |= v == 44;
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 names[0] ? " or " : "", name);
+			if (v == l4->set.iv[i].hi)
+				break;
+		}
+	}
+	if (l3->used && set_is(l3->set, SL_ETH_P_IPV6))
+		sl_warning(lw->diag, m->loc,
+			   "rule can never match: on IPv6, meta l4proto is never %s (the extension "
+			   "header walk steps over it)",
+			   names);
+	else
+		sl_warning(lw->diag, m->loc,
+			   "this matches IPv4 packets only: on IPv6, meta l4proto is never %s (the "
+			   "extension header walk steps over it)",
+			   names);
+	if (has44 && !lw->diag->quiet_warnings)
+		sl_note(lw->diag, m->loc,
+			"to match IPv6 fragments, use 'ip6 frag first' or 'ip6 frag later'");
+}
+
 static int chain_slot_cmp(const void *pa, const void *pb)
 {
 	const struct chain_slot *a = pa, *b = pb;
@@ -492,6 +562,7 @@ static int lower_rule(struct lower *lw, const struct sl_ast_rule *rule, unsigned
 		}
 		any_full |= sl_iset_is_full(lw->acc[f].set, sl_field_max(f));
 	}
+	warn_walked_l4proto(lw);
 	if (any_full)
 		drop_full_preds(lw, hooks);
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {

@@ -68,6 +68,7 @@ static struct sl_result *result_new(const struct sl_compile_opts *o)
 	sl_diag_init(&r->diag, &r->srcs, out);
 	r->diag.werror = o->werror;
 	r->diag.quiet_warnings = o->quiet_warnings;
+	sl_diag_hold(&r->diag); /* printed in line order, all stages together */
 	r->opt_level = o->opt_level;
 	for (unsigned i = 0; i < SL_COMPILE_STAGES; i++)
 		r->stats.stage[i].name = stage_names[i];
@@ -162,6 +163,7 @@ static int finish(struct sl_result *r, int status, struct sl_result **out)
 		r->size = 0;
 	}
 	count(r);
+	sl_diag_release(&r->diag);
 	fflush(r->diag.out);
 	fflush(r->diag_mem);
 	*out = r;

@@ -5,6 +5,11 @@
  * rename over the target, fsync of the directory. A target that exists and
  * is not a regular file (/dev/null, /dev/stdout, a FIFO) is written in place:
  * renaming over it would replace the device node with a file.
+ *
+ * A symbolic link is written through: its final target is replaced (the
+ * same way, in the target's directory) and the link stays; a dangling link
+ * creates its target. A target that exists keeps its mode (a 0600 object
+ * stays 0600); a new file gets 0666 & ~umask.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -86,18 +91,60 @@ static int write_in_place(const char *path, const void *data, size_t size)
 	return r;
 }
 
-int sl_obj_write_file_atomic(const char *path, const void *data, size_t size)
+/* The file `path` names after following symbolic links (which may not exist). */
+static int follow_links(const char *path, char **out)
 {
-	_cleanup_free_ char *dir = NULL, *tmp = NULL;
+	_cleanup_free_ char *cur = strdup(path);
+
+	for (int hops = 0; cur; hops++) {
+		struct stat st;
+		char target[4096];
+		ssize_t n;
+
+		if (lstat(cur, &st) < 0 || !S_ISLNK(st.st_mode)) {
+			*out = TAKE_PTR(cur);
+			return 0;
+		}
+		if (hops == 40)
+			return -ELOOP;
+		n = readlink(cur, target, sizeof(target) - 1);
+		if (n < 0)
+			return -errno;
+		target[n] = '\0';
+		if (target[0] == '/' || !strchr(cur, '/')) {
+			free(cur);
+			cur = strdup(target);
+		} else { /* relative to the link's directory */
+			char *joined = NULL;
+
+			if (asprintf(&joined, "%.*s/%s", (int)(strrchr(cur, '/') - cur), cur,
+				     target) < 0)
+				return -ENOMEM;
+			free(cur);
+			cur = joined;
+		}
+	}
+	return -ENOMEM;
+}
+
+int sl_obj_write_file_atomic(const char *link_path, const void *data, size_t size)
+{
+	_cleanup_free_ char *dir = NULL, *tmp = NULL, *path = NULL;
 	_cleanup_close_ int fd = -1;
 	struct stat st;
 	const char *base;
+	int mode = -1;
 	int r;
 
-	if (!path || !*path)
+	if (!link_path || !*link_path)
 		return -EINVAL;
+	r = follow_links(link_path, &path);
+	if (r)
+		return r;
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
 		return S_ISDIR(st.st_mode) ? -EISDIR : write_in_place(path, data, size);
+	if (stat(path, &st) == 0)
+		mode = (int)(st.st_mode & 07777);
 	r = split_path(path, &dir, &base);
 	if (r)
 		return r;
@@ -109,7 +156,7 @@ int sl_obj_write_file_atomic(const char *path, const void *data, size_t size)
 	if (fd < 0)
 		return -errno;
 	r = write_all(fd, data, size);
-	if (!r && fchmod(fd, (mode_t)default_mode()) < 0)
+	if (!r && fchmod(fd, (mode_t)(mode >= 0 ? mode : default_mode())) < 0)
 		r = -errno;
 	if (!r && fsync(fd) < 0)
 		r = -errno;

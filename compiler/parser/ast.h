@@ -27,6 +27,8 @@
 #define SL_MAX_JUMP_DEPTH 16    /* jump/goto levels below a table's body */
 #define SL_MAX_INCLUDE_DEPTH 16 /* include nesting */
 #define SL_MAX_CONST_DEPTH 16   /* $constant referring to a $constant ... */
+/* A table is the program "sluice_NAME", an ELF symbol of at most 128 characters (emit/object.c). */
+#define SL_MAX_TABLE_NAME 121
 
 enum sl_ast_value_kind {
 	SL_AST_VAL_NUMBER, /* 22, 0x800: `num` */

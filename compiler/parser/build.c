@@ -7,31 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct sl_loc sl_ctx_loc(const struct sl_parse_ctx *ctx, const struct sl_yyltype *l)
-{
-	const struct sl_source *src = sl_sources_get(ctx->b->srcs, ctx->file);
-	struct sl_loc loc = { ctx->file, l->first_line, l->first_column, 0 };
-	size_t len = l->end > l->off ? l->end - l->off : 0;
-
-	if (src && l->off < src->size) {
-		const char *nl = memchr(src->text + l->off, '\n', len);
-
-		if (nl)
-			len = (size_t)(nl - (src->text + l->off));
-	}
-	if (src && loc.line > src->nlines && src->nlines) {
-		/* end of file after a final newline: point just past the last line */
-		size_t n = 0;
-
-		loc.line = (uint32_t)src->nlines;
-		sl_source_line(src, loc.line, &n);
-		loc.col = (uint32_t)sl_min(n + 1, (size_t)UINT32_MAX);
-		len = 0;
-	}
-	loc.len = (uint32_t)sl_min(len, (size_t)UINT32_MAX);
-	return loc;
-}
-
 static uint64_t hash_bytes(const char *s, size_t n)
 {
 	uint64_t h = 1469598103934665603ull;
@@ -395,7 +370,8 @@ void sl_build_match(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc, cons
 	fl.last_column = member_loc->last_column;
 	fl.end = member_loc->end;
 	if (!f) {
-		unknown_field(ctx, proto, member, L(ctx, &fl));
+		if (!sl_build_unsupported(ctx, fl.end))
+			unknown_field(ctx, proto, member, L(ctx, &fl));
 		b->rule_bad = true;
 		return;
 	}
@@ -576,6 +552,10 @@ void sl_build_syntax_error(struct sl_parse_ctx *ctx, const struct sl_yyltype *lo
 		return;
 	ctx->has_last_syntax_error = true;
 	ctx->last_syntax_error = loc->off;
+	if (sl_build_unsupported(ctx, loc->end)) {
+		ctx->b->rule_bad = true;
+		return;
+	}
 	if (src && loc->off >= src->size && !strcmp(got, "end of line"))
 		got = "end of file"; /* the separator the scanner adds at the end */
 	n = (size_t)snprintf(msg, sizeof(msg), "unexpected %s", got);
@@ -590,9 +570,10 @@ void sl_build_syntax_error(struct sl_parse_ctx *ctx, const struct sl_yyltype *lo
 				      i == 0 ? ", expected " : i + 1 == nexpected ? " or " : ", ",
 				      expected[i]);
 	sl_error(ctx->b->diag, L(ctx, loc), "%s", msg);
-	if (!strcmp(got, "','") && ctx->b->chain)
-		sl_hint(ctx->b->diag, L(ctx, loc), "a list of values is a set in braces: { 22, 80 }");
-	if (!strcmp(got, "end of file") && ctx->b->chain)
+	if (ctx->b->chain)
+		sl_build_syntax_hints(ctx, loc, got);
+	/* (the scanner says which brace is open when it knows: lexer.l, unclosed()) */
+	if (!strcmp(got, "end of file") && ctx->b->chain && !ctx->block_open)
 		sl_note(ctx->b->diag, ctx->b->chain->loc, "%s '%s' is missing its closing '}'",
 			ctx->b->in_table ? "table" : "chain", ctx->b->chain->name);
 	ctx->b->rule_bad = true;

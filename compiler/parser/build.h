@@ -36,6 +36,14 @@ void sl_build_recover(struct sl_parse_ctx *ctx);
 void sl_build_const(struct sl_parse_ctx *ctx, const char *name, const struct sl_yyltype *loc,
 		    struct sl_ast_value *value);
 void sl_build_include(struct sl_parse_ctx *ctx, const char *path, const struct sl_yyltype *loc);
+/*
+ * nft_words.c: an nftables word sluice does not have, in the current statement
+ * before offset `end`: reported once ("'ct' is not supported by sluice (yet)"),
+ * true. Callers then say nothing more about the statement.
+ */
+bool sl_build_unsupported(struct sl_parse_ctx *ctx, size_t end);
+/* Hints for a syntax error at `at`: `tcp flags syn,ack`, `dport 22`, a list without braces. */
+void sl_build_syntax_hints(struct sl_parse_ctx *ctx, const struct sl_yyltype *at, const char *got);
 void sl_build_syntax_error(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc, const char *got,
 			   bool show_text, const char *const *expected, unsigned nexpected);
 

@@ -184,6 +184,14 @@ static void check_names(struct checker *ck)
 	for (uint32_t i = 0; i < ast->ntables; i++) {
 		struct sl_ast_table *t = ast->tables[i];
 
+		if (strlen(t->name) > SL_MAX_TABLE_NAME || strchr(t->name, '-')) {
+			sl_error(ck->d, t->loc, "table name '%.40s%s' cannot name a BPF program",
+				 t->name, strlen(t->name) > 40 ? "..." : "");
+			sl_hint(ck->d, t->loc,
+				"a table's name is a symbol of the object: at most %d letters, digits "
+				"and '_' (no '-')",
+				SL_MAX_TABLE_NAME);
+		}
 		if (t->hook_loc.file == UINT32_MAX) {
 			sl_error(ck->d, t->loc, "table '%s' has no hook", t->name);
 			sl_hint(ck->d, t->loc,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Front-end entry points: files, includes, and running the scanner and grammar. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,15 +103,63 @@ static bool report_cycle(struct sl_parse_ctx *ctx, const struct sl_file_id *id, 
 	return true;
 }
 
+/*
+ * Whether an included file can be a policy, judged before any of it is
+ * parsed: UTF-8 text without control bytes, whose first statement (after
+ * blanks, separators and comments) is an item keyword. Anything else
+ * (`include "/etc/shadow"`, `/proc/self/environ`, a binary) is refused
+ * without one byte of it in a message: diagnostics end up in build logs.
+ * NULL when it can be one, else why not.
+ */
+static const char *not_a_policy(const struct sl_source *src)
+{
+	static const char *const items[] = {"include", "const", "table", "chain"};
+	const unsigned char *t = (const unsigned char *)src->text;
+	size_t n = src->size, i = 0, word;
+
+	for (size_t k = 0; k < n;) {
+		size_t len = t[k] < 0x80 ? 1 : sl_utf8_len(t + k, n - k);
+
+		if (len == 0)
+			return "it is not UTF-8 text";
+		if (t[k] == 0x7f || (t[k] < 0x20 && !strchr("\t\n\r\f\v", t[k])) || t[k] == 0)
+			return "it is not text";
+		k += len;
+	}
+	if (n >= 3 && !memcmp(t, "\xef\xbb\xbf", 3))
+		i = 3;
+	for (;;) {
+		while (i < n && strchr(" \t\r\f\v\n;", t[i]) && t[i])
+			i++;
+		if (i == n)
+			return NULL; /* blank or comments only: an empty policy */
+		if (t[i] != '#')
+			break;
+		while (i < n && t[i] != '\n')
+			i++;
+	}
+	for (word = 0; i + word < n && t[i + word] >= 'a' && t[i + word] <= 'z'; word++)
+		;
+	if (i + word == n || !(isalnum(t[i + word]) || t[i + word] == '_' || t[i + word] == '-')) {
+		for (size_t k = 0; k < SL_ARRAY_SIZE(items); k++) {
+			if (strlen(items[k]) == word && !memcmp(t + i, items[k], word))
+				return NULL;
+		}
+	}
+	return "its first statement is not include, const, table or chain";
+}
+
 void sl_build_include(struct sl_parse_ctx *ctx, const char *path, const struct sl_yyltype *yloc)
 {
 	struct sl_build *b = ctx->b;
 	struct sl_loc loc = sl_ctx_loc(ctx, yloc);
 	struct sl_file_id id;
 	struct stat st;
-	const char *full;
+	const char *full, *why;
 	int file;
 
+	if (!path)
+		return; /* a bad string, reported by the scanner */
 	if (!*path) {
 		sl_error(b->diag, loc, "empty file name in include");
 		return;
@@ -130,7 +179,7 @@ void sl_build_include(struct sl_parse_ctx *ctx, const char *path, const struct s
 		return;
 	if (seen(b, &id))
 		return; /* included before, not in a cycle: its definitions are there already */
-	if (ctx->depth + 1 >= SL_MAX_INCLUDE_DEPTH) {
+	if (ctx->depth + 1 > SL_MAX_INCLUDE_DEPTH) {
 		sl_error(b->diag, loc, "includes nest more than %d deep", SL_MAX_INCLUDE_DEPTH);
 		return;
 	}
@@ -140,6 +189,12 @@ void sl_build_include(struct sl_parse_ctx *ctx, const char *path, const struct s
 		return;
 	}
 	remember(b, &id);
+	why = not_a_policy(sl_sources_get(b->srcs, (uint32_t)file));
+	if (why) {
+		sl_error(b->diag, loc, "cannot include '%s': not a sluice policy (%s; not shown)", full,
+			 why);
+		return;
+	}
 	sl_parse_source(b, ctx, (uint32_t)file, dir_of(b->arena, full), &id);
 	sl_build_recover(ctx);
 }

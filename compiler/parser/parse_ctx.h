@@ -73,6 +73,17 @@ struct sl_parse_ctx {
 	bool eof_sent;
 	bool has_last_syntax_error;
 	size_t last_syntax_error;    /* offset of the last syntax error reported */
+	/* braces, as the scanner sees them: to say which one a missing '}' leaves open */
+	bool expect_block;           /* after 'table' or 'chain': the next '{' opens its block */
+	bool block_open;
+	unsigned set_depth;          /* '{' of sets open (inside the block or a const) */
+	bool closing;                /* closing them: the error is reported */
+	bool stmt_begins;            /* the next token starts a statement (after SEP or a block's '{') */
+	size_t stmt_start;           /* offset where the current statement starts */
+	size_t prev_stmt_start;      /* ... and the one before (the parser lags one token) */
+	bool has_unsupported;        /* an nftables word sluice lacks was reported ... */
+	size_t unsupported_off;      /* ... here (nft_words.c) */
+	struct sl_loc block_brace, set_brace;
 	void *scanner;
 };
 

@@ -462,7 +462,8 @@ static size_t pick_fields(struct gen *g, enum sl_hook hook, enum sl_field *out, 
 					       SL_FIELD_IP_LENGTH, SL_FIELD_IP_DSCP,
 					       SL_FIELD_IP_FRAG };
 	static const enum sl_field l3_ip6[] = { SL_FIELD_IP6_SADDR, SL_FIELD_IP6_DADDR,
-						SL_FIELD_IP6_NEXTHDR, SL_FIELD_IP6_HOPLIMIT };
+						SL_FIELD_IP6_NEXTHDR, SL_FIELD_IP6_HOPLIMIT,
+						SL_FIELD_IP6_FRAG };
 	static const enum sl_field l4[][3] = {
 		{ SL_FIELD_TCP_SPORT, SL_FIELD_TCP_DPORT, SL_FIELD_TCP_FLAGS },
 		{ SL_FIELD_UDP_SPORT, SL_FIELD_UDP_DPORT, SL_FIELD_UDP_DPORT },

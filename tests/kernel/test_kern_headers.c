@@ -186,7 +186,7 @@ static void test_ip6(struct kt *kt, enum sl_hook hook)
 	};
 	static const struct kt_pred l4proto[] = {P(META_L4PROTO, 6, 6)};
 	static const uint8_t types[] = {SL_PKT_EXT_HOPOPTS, SL_PKT_EXT_ROUTING, SL_PKT_EXT_DSTOPTS,
-					SL_PKT_EXT_AH, SL_PKT_EXT_FRAGMENT};
+					SL_PKT_EXT_FRAGMENT};
 	struct sl_kern_prog prog, proto;
 	struct sl_pkt_spec s;
 	struct sl_pkt p;
@@ -198,7 +198,7 @@ static void test_ip6(struct kt *kt, enum sl_hook hook)
 		s.l3 = SL_PKT_IPV6;
 		s.ip6.next = n;
 		for (unsigned i = 0; i < n; i++)
-			s.ip6.ext[i] = (struct sl_pkt_ip6_ext){.type = types[i % 5],
+			s.ip6.ext[i] = (struct sl_pkt_ip6_ext){.type = types[i % 4],
 							       .len = (uint16_t)(8 * (i % 3 + 1))};
 		kt_build(&s, &p);
 		/* beyond 6 extension headers the protocol is unknown */
@@ -278,6 +278,73 @@ static void test_meta(struct kt *kt, enum sl_hook hook)
 	sl_kern_prog_close(&prog);
 }
 
+/* ip6 frag (packet-semantics §5): known exactly when meta l4proto is. */
+static void test_ip6_frag(struct kt *kt, enum sl_hook hook)
+{
+	enum { HOP = SL_PKT_EXT_HOPOPTS, FRAG = SL_PKT_EXT_FRAGMENT, DST = SL_PKT_EXT_DSTOPTS };
+	static const struct {
+		const char *what;
+		unsigned n;
+		struct sl_pkt_ip6_ext ext[3];
+		unsigned state;
+		size_t before_l4; /* bytes before the L4 header from which it is known */
+	} cases[] = {
+	    {"no extension header", 0, {{0}}, SL_FRAG_NONE, 0},
+	    {"first fragment", 1, {{.type = FRAG, .frag_more = true}}, SL_FRAG_FIRST, 0},
+	    {"atomic fragment", 1, {{.type = FRAG}}, SL_FRAG_NONE, 0},
+	    {"later fragment",
+	     1,
+	     {{.type = FRAG, .frag_off = 3, .frag_more = true}},
+	     SL_FRAG_LATER,
+	     0},
+	    {"last fragment", 1, {{.type = FRAG, .frag_off = 3}}, SL_FRAG_LATER, 0},
+	    {"hop-by-hop, first fragment",
+	     2,
+	     {{.type = HOP, .len = 8}, {.type = FRAG, .frag_more = true}},
+	     SL_FRAG_FIRST,
+	     0},
+	    {"first fragment, destination options",
+	     2,
+	     {{.type = FRAG, .frag_more = true}, {.type = DST, .len = 16}},
+	     SL_FRAG_FIRST,
+	     0},
+	    {"AH (the upper layer)", 1, {{.type = SL_PKT_EXT_AH, .len = 16}}, SL_FRAG_NONE, 16},
+	};
+	static const struct kt_pred ah[] = {P(META_L4PROTO, 51, 51)};
+	struct sl_kern_prog prog;
+	struct sl_pkt_spec s;
+	struct sl_pkt p;
+
+	for (unsigned v = SL_FRAG_NONE; v <= SL_FRAG_LATER; v++) {
+		const struct kt_pred frag[] = {P(IP6_FRAG, v, v)};
+
+		kt_one_rule(kt, hook, frag, 1, &prog);
+		for (unsigned i = 0; i < SL_ARRAY_SIZE(cases); i++) {
+			sl_pkt_spec_init(&s);
+			s.l3 = SL_PKT_IPV6;
+			s.l4 = SL_PKT_UDP;
+			s.ip6.next = cases[i].n;
+			memcpy(s.ip6.ext, cases[i].ext, sizeof(cases[i].ext));
+			kt_build(&s, &p);
+			cuts(kt, &prog, &p,
+			     cases[i].state == v ? p.l4_off - cases[i].before_l4 : SIZE_MAX,
+			     cases[i].what);
+		}
+		sl_pkt_spec_init(&s); /* IPv4 has no ip6 frag */
+		kt_build(&s, &p);
+		kt_verdict(kt, &prog, &p, p.len, 0, "ip6 frag of IPv4");
+		sl_kern_prog_close(&prog);
+	}
+	kt_one_rule(kt, hook, ah, 1, &prog);
+	sl_pkt_spec_init(&s);
+	s.l3 = SL_PKT_IPV6;
+	s.ip6.next = 1;
+	s.ip6.ext[0] = cases[7].ext[0];
+	kt_build(&s, &p);
+	cuts(kt, &prog, &p, p.l4_off - 16, "ipv6 meta l4proto ah");
+	sl_kern_prog_close(&prog);
+}
+
 int main(void)
 {
 	struct kt kt;
@@ -292,6 +359,7 @@ int main(void)
 		}
 		test_ip4(&kt, kt_hooks[h]);
 		test_ip6(&kt, kt_hooks[h]);
+		test_ip6_frag(&kt, kt_hooks[h]);
 		test_meta(&kt, kt_hooks[h]);
 	}
 	return kt_end(&kt);

@@ -130,6 +130,23 @@ head -c 200 edge.o >truncated.o
 expect 2 "dump --bpf of a truncated object" -- "$sluice" dump --bpf truncated.o
 grep -q "cannot list 'truncated.o'" "$work/err" || fail "truncated object: $(cat "$work/err")"
 
+# -o onto a symbolic link: the target is replaced atomically, keeps its mode, the link stays.
+mkdir -p objs
+"$sluice" build edge.sluice -o objs/real.o && chmod 600 objs/real.o
+ln -s objs/real.o link.o
+printf 'table edge {\n    hook xdp\n    policy drop\n}\n' >other.sluice
+expect 0 "build -o onto a link" -- "$sluice" build other.sluice -o link.o
+[ -L link.o ] || fail "-o onto a link replaced the link"
+[ "$(stat -c %a objs/real.o)" = 600 ] || fail "-o onto a link: target mode $(stat -c %a objs/real.o), expected 600"
+"$sluice" build other.sluice -o direct.o
+cmp -s objs/real.o direct.o || fail "-o onto a link did not write the target"
+chmod 640 direct.o
+expect 0 "build -o onto an existing file" -- "$sluice" build edge.sluice -o direct.o
+[ "$(stat -c %a direct.o)" = 640 ] || fail "-o onto a 0640 file left it $(stat -c %a direct.o)"
+ln -s new-target.o dangling.o
+expect 0 "build -o onto a dangling link" -- "$sluice" build edge.sluice -o dangling.o
+[ -L dangling.o ] && [ -f new-target.o ] || fail "-o onto a dangling link did not create its target"
+
 if [ "$failures" -gt 0 ]; then
 	echo "$failures failure(s)"
 	exit 1

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,6 +41,97 @@ static void diag_prints_line_and_caret(void **state)
 			       " 2 |     tcp dport 70000 accept\n"
 			       "   |               ^~~~~\n");
 	free(s);
+}
+
+/* Held diagnostics come out in source order, include positions expanded, with their notes. */
+static void diag_hold_sorts_by_position(void **state)
+{
+	static const char main_text[] = "include \"lib\"\nb\nc\nd\n";
+	struct sl_sources srcs;
+	struct sl_diag d;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	sl_sources_init(&srcs);
+	assert_int_equal(sl_sources_add(&srcs, "m", main_text, strlen(main_text)), 0);
+	assert_int_equal(sl_sources_add(&srcs, "lib", "x\ny\n", 4), 1);
+	srcs.files[1].included_from = (struct sl_loc){0, 1, 9, 5};
+	sl_diag_init(&d, &srcs, out);
+	sl_diag_hold(&d);
+	sl_warning(&d, ((struct sl_loc){0, 4, 1, 1}), "four");
+	sl_error(&d, ((struct sl_loc){0, 2, 1, 1}), "two");
+	sl_note(&d, ((struct sl_loc){0, 4, 1, 1}), "note of two");
+	sl_error(&d, ((struct sl_loc){1, 2, 1, 1}), "in lib, line 2");
+	sl_diag_hold(&d); /* nested: only the outermost release prints */
+	sl_warning(&d, ((struct sl_loc){0, 3, 1, 1}), "three");
+	sl_diag_release(&d);
+	fflush(out);
+	assert_int_equal(len, 0);
+	sl_diag_release(&d);
+	fclose(out);
+	assert_string_equal(buf, "lib:2:1: error: in lib, line 2\n 2 | y\n   | ^\n"
+				 "m:2:1: error: two\n 2 | b\n   | ^\n"
+				 "m:4:1: note: note of two\n"
+				 "m:3:1: warning: three\n 3 | c\n   | ^\n"
+				 "m:4:1: warning: four\n 4 | d\n   | ^\n");
+	free(buf);
+	sl_sources_fini(&srcs);
+}
+
+/* Notes of a warning that -w hides are hidden too. */
+static void diag_notes_follow_their_warning(void **state)
+{
+	struct sl_diag d;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	sl_diag_init(&d, NULL, out);
+	d.quiet_warnings = true;
+	sl_warning(&d, SL_LOC_NONE, "hidden");
+	sl_note(&d, SL_LOC_NONE, "hidden too");
+	sl_error(&d, SL_LOC_NONE, "shown");
+	sl_note(&d, SL_LOC_NONE, "shown too");
+	fclose(out);
+	assert_string_equal(buf, "sluice: error: shown\nsluice: note: shown too\n");
+	free(buf);
+}
+
+static ssize_t count_write(void *cookie, const char *buf, size_t size)
+{
+	(void)buf;
+	(*(unsigned *)cookie)++;
+	return (ssize_t)size;
+}
+
+/* On an unbuffered stream (stderr) a diagnostic is one write, held ones a few large ones. */
+static void diag_writes_are_few(void **state)
+{
+	static const char text[] = "table t {\n    tcp dport 1\n}\n";
+	cookie_io_functions_t io = {.write = count_write};
+	struct sl_sources srcs;
+	struct sl_diag d;
+	unsigned writes = 0;
+	FILE *out = fopencookie(&writes, "w", io);
+
+	setvbuf(out, NULL, _IONBF, 0);
+	sl_sources_init(&srcs);
+	assert_int_equal(sl_sources_add(&srcs, "p", text, strlen(text)), 0);
+	sl_diag_init(&d, &srcs, out);
+	for (int i = 0; i < 100; i++) {
+		sl_warning(&d, ((struct sl_loc){0, 2, 5, 11}), "rule has no effect");
+		sl_note(&d, ((struct sl_loc){0, 2, 5, 11}), "a note");
+	}
+	assert_int_equal(writes, 200);
+	writes = 0;
+	sl_diag_hold(&d);
+	for (int i = 0; i < 1000; i++)
+		sl_warning(&d, ((struct sl_loc){0, 2, 5, 11}), "rule has no effect");
+	sl_diag_release(&d);
+	assert_true(writes >= 1 && writes <= 3);
+	fclose(out);
+	sl_sources_fini(&srcs);
 }
 
 static void diag_caret_at_end_of_file_without_newline(void **state)
@@ -126,6 +218,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(diag_prints_line_and_caret),
 		cmocka_unit_test(diag_caret_at_end_of_file_without_newline),
+		cmocka_unit_test(diag_hold_sorts_by_position),
+		cmocka_unit_test(diag_notes_follow_their_warning),
+		cmocka_unit_test(diag_writes_are_few),
 		cmocka_unit_test(diag_long_line_is_windowed),
 		cmocka_unit_test(suggest_finds_close_words),
 		cmocka_unit_test(arena_aligns_and_zeroes),

@@ -212,11 +212,15 @@ static void vlan_tc_metadata(void **state)
 	sl_interp_parse(&p, &fs);
 	assert_field(fs, SL_FIELD_VLAN_ID, 10);
 	assert_field(fs, SL_FIELD_TCP_DPORT, 2);
+	/* meta length is the frame on the wire: the tag's 4 bytes count */
+	assert_field(fs, SL_FIELD_META_LENGTH, f.len + 4);
+	assert_int_equal(sl_interp_wire_length(&p), f.len + 4);
 
 	/* XDP has no skb metadata: the flag means nothing there */
 	p.hook = SL_HOOK_XDP;
 	sl_interp_parse(&p, &fs);
 	assert_absent(fs, SL_FIELD_VLAN_ID);
+	assert_field(fs, SL_FIELD_META_LENGTH, f.len);
 }
 
 /* Section 4: every IPv4 field, IHL and every truncation point. */
@@ -363,10 +367,7 @@ static void ipv6_extension_headers(void **state)
 	ipv6(&f, 0);
 	ext(&f, 43, 0);  /* hop-by-hop, 8 bytes */
 	ext(&f, 60, 1);  /* routing, 16 bytes */
-	ext(&f, 51, 0);  /* destination options, 8 bytes */
-	put8(&f, 44);    /* AH: (2 + 2) * 4 = 16 bytes */
-	put8(&f, 2);
-	putn(&f, 0, 14);
+	ext(&f, 44, 0);  /* destination options, 8 bytes */
 	put8(&f, 6);     /* fragment, offset 0 with M set: the first fragment */
 	put8(&f, 0);
 	put16(&f, 0x0001);
@@ -377,6 +378,7 @@ static void ipv6_extension_headers(void **state)
 	assert_field(fs, SL_FIELD_META_L4PROTO, 6);
 	assert_field(fs, SL_FIELD_TCP_DPORT, 8);
 	assert_field(fs, SL_FIELD_TCP_FLAGS, 0x01);
+	assert_field(fs, SL_FIELD_IP6_FRAG, SL_FRAG_FIRST);
 
 	/* every truncation point: no l4proto until every extension header is whole */
 	size_t l4 = f.len - 20;
@@ -384,8 +386,57 @@ static void ipv6_extension_headers(void **state)
 		fs = parse_cut(&f, len, SL_HOOK_XDP);
 		assert_true(fs.present[SL_FIELD_IP6_NEXTHDR]);
 		assert_int_equal(fs.present[SL_FIELD_META_L4PROTO], len >= l4);
+		/* ip6 frag is known exactly when l4proto is */
+		assert_int_equal(fs.present[SL_FIELD_IP6_FRAG], len >= l4);
 		assert_int_equal(fs.present[SL_FIELD_TCP_SPORT], len == f.len);
 	}
+	/* M clear, offset 0 (an atomic fragment): a whole packet */
+	f.b[l4 - 8 + 3] = 0;
+	fs = parse(&f, f.len);
+	assert_field(fs, SL_FIELD_IP6_FRAG, SL_FRAG_NONE);
+	assert_field(fs, SL_FIELD_TCP_DPORT, 8);
+}
+
+/* Section 5: AH is the upper-layer protocol, as on IPv4 (and in nftables). */
+static void ipv6_ah_ends_the_walk(void **state)
+{
+	struct frame f = { 0 };
+	struct sl_interp_fields fs;
+
+	eth(&f, SL_ETH_P_IPV6);
+	ipv6(&f, 0);
+	ext(&f, 51, 0); /* hop-by-hop, 8 bytes */
+	put8(&f, 6);    /* AH: (2 + 2) * 4 = 16 bytes, then TCP */
+	put8(&f, 2);
+	putn(&f, 0, 14);
+	tcp(&f, 7, 8, 0x01);
+	fs = parse(&f, f.len);
+	assert_field(fs, SL_FIELD_META_L4PROTO, 51);
+	assert_field(fs, SL_FIELD_IP6_FRAG, SL_FRAG_NONE);
+	assert_absent(fs, SL_FIELD_TCP_DPORT);
+	assert_absent(fs, SL_FIELD_TH_DPORT);
+}
+
+/* Section 5: ip6 frag of IPv6 without extension headers, and of IPv4. */
+static void ipv6_frag_state(void **state)
+{
+	struct frame f = { 0 };
+	struct sl_interp_fields fs;
+
+	eth(&f, SL_ETH_P_IPV6);
+	ipv6(&f, 17);
+	udp(&f, 1, 2);
+	fs = parse(&f, f.len);
+	assert_field(fs, SL_FIELD_IP6_FRAG, SL_FRAG_NONE);
+	fs = parse_cut(&f, 53, SL_HOOK_XDP); /* fixed header cut: nothing */
+	assert_absent(fs, SL_FIELD_IP6_FRAG);
+
+	f.len = 0;
+	eth(&f, SL_ETH_P_IP);
+	ipv4(&f, 6, 0, 0);
+	tcp(&f, 1, 2, 0);
+	fs = parse(&f, f.len);
+	assert_absent(fs, SL_FIELD_IP6_FRAG);
 }
 
 /* Section 5: a fragment header with a non-zero offset ends the walk. */
@@ -403,6 +454,7 @@ static void ipv6_later_fragment(void **state)
 	udp(&f, 1, 2);
 	fs = parse(&f, f.len);
 	assert_field(fs, SL_FIELD_META_L4PROTO, 17);
+	assert_field(fs, SL_FIELD_IP6_FRAG, SL_FRAG_LATER);
 	assert_absent(fs, SL_FIELD_UDP_DPORT);
 	assert_absent(fs, SL_FIELD_TH_DPORT);
 	/* the fragment header's Next Header is l4proto even if it names an extension */
@@ -528,6 +580,8 @@ int main(void)
 		cmocka_unit_test(ipv4_fragments),
 		cmocka_unit_test(ipv6_fixed_header),
 		cmocka_unit_test(ipv6_extension_headers),
+		cmocka_unit_test(ipv6_ah_ends_the_walk),
+		cmocka_unit_test(ipv6_frag_state),
 		cmocka_unit_test(ipv6_later_fragment),
 		cmocka_unit_test(ipv6_extension_bound),
 		cmocka_unit_test(l4_minimal_headers),
