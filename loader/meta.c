@@ -48,8 +48,8 @@ void sl_meta_hash_hex(const uint8_t hash[32], char out[65])
 		snprintf(out + 2 * i, 3, "%02x", hash[i]);
 }
 
-__attribute__((format(printf, 3, 4)))
-static int why_set(char *why, size_t len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int why_set(char *why, size_t len, const char *fmt,
+							 ...)
 {
 	va_list ap;
 

@@ -337,6 +337,41 @@ static int resolve_cgroup(struct sl_target *t)
 	return 0;
 }
 
+bool sl_target_exists(const struct sl_target *t)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, self;
+	bool found;
+
+	if (t->cgroup)
+		return !stat(t->cgroup, &st);
+	if (!t->netns)
+		return if_nametoindex(t->dev) != 0;
+	if (strchr(t->netns, '/'))
+		snprintf(path, sizeof(path), "%s", t->netns);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", t->netns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0 || setns(fd, CLONE_NEWNET)) {
+		close(fd);
+		if (self >= 0)
+			close(self);
+		return true; /* let sl_target_resolve say what is wrong */
+	}
+	found = if_nametoindex(t->dev) != 0;
+	if (setns(self, CLONE_NEWNET)) {
+		perror("sluice-load: fatal: cannot return to the original network namespace");
+		abort();
+	}
+	close(fd);
+	close(self);
+	return found;
+}
+
 int sl_target_resolve(struct sl_target *t)
 {
 	t->cgroup_fd = -1;

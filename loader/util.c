@@ -9,8 +9,8 @@
 
 bool sl_verbose;
 
-__attribute__((format(printf, 2, 0)))
-static void vprint(const char *kind, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vprint(const char *kind, const char *fmt,
+							 va_list ap)
 {
 	fprintf(stderr, "sluice-load: %s: ", kind);
 	vfprintf(stderr, fmt, ap);
