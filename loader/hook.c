@@ -166,7 +166,7 @@ static int attach_tc_legacy(const struct sl_target *t, int prog_fd, struct sl_st
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = t->ifindex);
 	/* The handle is sluice's tag: `list` finds filters no record knows of by it. */
-	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = SL_TC_HANDLE);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = sl_tc_handle());
 	int err;
 
 	hook.attach_point = t->hook == SLUICE_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
@@ -451,10 +451,23 @@ int sl_tc_filters(uint32_t ifindex, uint32_t hook, struct sl_tc_filter *out, int
 	}
 }
 
+uint32_t sl_tc_handle(void)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const char *p = sl_pin_root(); *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return 0x51ce0000u | ((h ^ (h >> 16)) & 0xffff);
+}
+
 bool sl_tc_filter_is_sluice(const struct sl_tc_filter *f)
 {
-	/* libbpf names a filter "<program name>:[<id>]"; sluice's programs are sluice_<table>. */
-	return f->handle == SL_TC_HANDLE || !strncmp(f->name, "sluice_", 7);
+	/*
+	 * Filters of older sluice-loads have a handle the kernel chose: with the
+	 * default root only, known by the program name.
+	 */
+	return f->handle == sl_tc_handle() ||
+	       (!strcmp(sl_pin_root(), SL_PIN_ROOT_DEFAULT) && !strncmp(f->name, "sluice_", 7));
 }
 
 int sl_tc_filter_delete(uint32_t ifindex, uint32_t hook, const struct sl_tc_filter *f)

@@ -43,8 +43,12 @@ int sl_hook_status(const struct sl_state *st, const char *dir, struct sl_link_st
 /* Enters the network namespace of an attachment if it still exists (-ENOENT if not). */
 int sl_state_netns_enter(const struct sl_state *st, struct sl_netns *saved);
 
-/* sluice's tag on its cls_bpf filters: their handle. */
-#define SL_TC_HANDLE 0x51ceu
+/*
+ * sluice's tag on its cls_bpf filters: their handle, 0x51ce in the upper half
+ * and a hash of the pin root in the lower, so that sluice-loads with other
+ * roots (tests) never take each other's filters for orphans.
+ */
+uint32_t sl_tc_handle(void);
 struct sl_tc_filter {
 	uint32_t handle;
 	uint32_t priority;

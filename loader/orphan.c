@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <bpf/bpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -29,6 +30,25 @@ static void add_ns(struct known *k, const char *netns, uint64_t ino)
 		return;
 	snprintf(k->ns[k->nns].netns, sizeof(k->ns[k->nns].netns), "%s", netns);
 	k->ns[k->nns++].netns_ino = ino;
+}
+
+/* The namespaces `ip netns` made: an orphan's may be one no record names. */
+static void add_named_ns(struct known *k)
+{
+	DIR *d = opendir("/run/netns");
+	struct dirent *de;
+	char path[PATH_MAX];
+	struct stat st;
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
+		if (!stat(path, &st))
+			add_ns(k, de->d_name, st.st_ino);
+	}
+	if (d)
+		closedir(d);
 }
 
 static int collect(const char *dir, void *ctx)
@@ -111,6 +131,7 @@ int sl_orphans_walk(int (*fn)(const struct sl_orphan *o, void *ctx), void *ctx)
 		return -ENOMEM;
 	if (!stat("/proc/self/ns/net", &self))
 		add_ns(k, "", self.st_ino);
+	add_named_ns(k);
 	err = sl_walk_attachments(collect, k);
 	for (size_t i = 0; !err && i < k->nns; i++)
 		err = walk_ns(k, &k->ns[i], fn, ctx);
