@@ -312,18 +312,12 @@ int sl_recover(bool can_change)
 		unlink(path);
 		return 0;
 	}
-	memcpy(&r, val, sizeof(r));
-	r.dir[sizeof(r.dir) - 1] = r.staging[sizeof(r.staging) - 1] = '\0';
-	r.step[sizeof(r.step) - 1] = '\0';
-	r.st.ifname[sizeof(r.st.ifname) - 1] = r.st.netns[sizeof(r.st.netns) - 1] = '\0';
-	r.st.cgroup[sizeof(r.st.cgroup) - 1] = '\0';
-	describe(&r, what, sizeof(what));
-	if (r.magic != SL_INTENT_MAGIC || r.op < SL_OP_ATTACH || r.op > SL_OP_DETACH ||
-	    strncmp(r.dir, sl_pin_root(), strlen(sl_pin_root()))) {
+	if (sl_intent_decode(val, SL_INTENT_SIZE, sl_pin_root(), &r)) {
 		sl_warn("%s is damaged: removing it", path);
 		unlink(path);
 		return 0;
 	}
+	describe(&r, what, sizeof(what));
 	if (!can_change) {
 		sl_warn("a sluice-load (pid %u) was killed during %s of %s (after step '%s'); "
 			"what is shown may be off until it is recovered",

@@ -51,6 +51,9 @@ struct sl_txn {
 	struct sl_intent r;
 };
 
+/* The record as read: checks it and that its paths lie under root. 0 or -EINVAL. */
+int sl_intent_decode(const void *val, size_t len, const char *root, struct sl_intent *r);
+
 /* Pins the record; from here on a kill is recovered by the next run. */
 int sl_intent_begin(struct sl_txn *t);
 /*

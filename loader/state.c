@@ -201,18 +201,14 @@ int sl_state_read_path(const char *path, struct sl_state *st, struct sl_meta **m
 		return sl_err(-EINVAL, "%s is not a sluice state record", path);
 	if (bpf_map_lookup_elem(fd, &key, chunk))
 		return sl_err(-errno, "cannot read %s: %s", path, strerror(errno));
-	memcpy(st, chunk, sizeof(*st));
-	if (st->magic != SL_STATE_MAGIC || st->version != SL_STATE_VERSION)
+	err = sl_state_decode(chunk, sizeof(chunk), info.max_entries, st);
+	if (err == -EPROTO)
 		return sl_err(-EINVAL, "%s is not a sluice state record of version %u", path,
 			      SL_STATE_VERSION);
-	st->ifname[sizeof(st->ifname) - 1] = st->netns[sizeof(st->netns) - 1] = '\0';
-	st->cgroup[sizeof(st->cgroup) - 1] = st->object[sizeof(st->object) - 1] = '\0';
-	st->table[sizeof(st->table) - 1] = '\0';
+	if (err)
+		return sl_err(err, "%s is a damaged sluice state record", path);
 	if (!m)
 		return 0;
-	if ((uint64_t)st->meta_size > (uint64_t)(info.max_entries - 1) * SL_STATE_CHUNK)
-		return sl_err(-EINVAL, "%s: metadata size %u does not fit the record", path,
-			      st->meta_size);
 	raw = malloc(st->meta_size ? st->meta_size : 1);
 	if (!raw)
 		return -ENOMEM;
@@ -300,11 +296,5 @@ int sl_state_read_quiet(const char *dir, struct sl_state *st)
 		return -EINVAL;
 	if (bpf_map_lookup_elem(fd, &key, chunk))
 		return -errno;
-	memcpy(st, chunk, sizeof(*st));
-	if (st->magic != SL_STATE_MAGIC || st->version != SL_STATE_VERSION)
-		return -EINVAL;
-	st->ifname[sizeof(st->ifname) - 1] = st->netns[sizeof(st->netns) - 1] = '\0';
-	st->cgroup[sizeof(st->cgroup) - 1] = st->object[sizeof(st->object) - 1] = '\0';
-	st->table[sizeof(st->table) - 1] = '\0';
-	return 0;
+	return sl_state_decode(chunk, sizeof(chunk), info.max_entries, st);
 }

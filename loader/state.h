@@ -20,6 +20,7 @@
  */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "meta.h"
@@ -74,6 +75,13 @@ const char *sl_pin_root(void);
  * a lock on a removed inode would not exclude a newcomer.
  */
 int sl_pin_root_lock(void);
+
+/*
+ * Entry 0 of a state map (nchunks entries) as read: checks magic, version,
+ * enums and the metadata size, and NUL-terminates the strings. 0, -EPROTO
+ * (another version) or -EINVAL.
+ */
+int sl_state_decode(const void *chunk0, size_t len, uint32_t nchunks, struct sl_state *st);
 
 /* Creates the state map holding st and m; returns its fd or -errno. */
 int sl_state_create(const struct sl_state *st, const struct sl_meta *m);
