@@ -68,4 +68,14 @@ $L attach "$OBJDIR/xdp-a.o" --xdp "$DEV_A" --netns "$NS_A" >/dev/null 2>"$TMP/er
 check "attach over a directory of leftovers (rc)" 0 $?
 $L detach --xdp "$DEV_A" --netns "$NS_A" >/dev/null
 assert_clean "leftovers"
+# The object is read once: metadata and program come from the same bytes.
+if command -v strace >/dev/null; then
+	"$HELPER" mkpcap "$TMP/p.pcap" eth udp:1 >/dev/null
+	cp "$OBJDIR/xdp-a.o" "$TMP/once.o"
+	strace -f -e trace=open,openat -o "$TMP/trace" $L run "$TMP/once.o" --pcap "$TMP/p.pcap" >/dev/null
+	check "run opens the object once" 1 "$(grep -c 'once\.o' "$TMP/trace")"
+	strace -f -e trace=open,openat -o "$TMP/trace" $L attach "$TMP/once.o" --xdp "$DEV_A" --netns "$NS_A" >/dev/null
+	check "attach opens the object once" 1 "$(grep -c 'once\.o' "$TMP/trace")"
+	$L detach --xdp "$DEV_A" --netns "$NS_A" >/dev/null
+fi
 finish
