@@ -553,6 +553,10 @@ int sl_validate_object(const void *data, size_t size, struct sl_elf_view *out, c
 	}
 	if (err == -ENOMEM)
 		snprintf(why, why_len, "out of memory");
+	/* Names from a damaged object may hold any byte: the reason goes to a terminal. */
+	for (char *p = why; err && *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
 	free(v.sh);
 	free(b.offs);
 	return err;
