@@ -192,8 +192,8 @@ static int check_hook(const struct sl_obj *o, const struct sl_target *t)
 	sl_err(-EINVAL, "table '%s' of '%s' is compiled for %s, not for %s",
 	       sl_meta_str(o->meta, o->table->name_str), o->path, sl_hook_name(o->table->hook),
 	       sl_hook_name(t->hook));
-	sl_hint("attach it to a %s hook, or change `hook` in the policy and rebuild",
-		sl_hook_name(o->table->hook));
+	sl_hint("attach it to %s %s hook, or change `hook` in the policy and rebuild",
+		o->table->hook == SLUICE_HOOK_XDP ? "an" : "a", sl_hook_name(o->table->hook));
 	return -EINVAL;
 }
 

@@ -151,8 +151,8 @@ static int attach_tcx(const struct sl_target *t, int prog_fd)
 	sl_err(err, "cannot attach tcx %s to %s: %s",
 	       t->hook == SLUICE_HOOK_TC_INGRESS ? "ingress" : "egress", t->dev, strerror(-err));
 	if (err == -ENOENT && t->order_flag)
-		sl_hint("no %s with id %u is attached to this hook; list them with `bpftool net "
-			"show dev %s`",
+		sl_hint("no %s with id %u is attached to this hook; `bpftool link show` lists "
+			"tcx links (`bpftool net show dev %s` only from bpftool 7.3 on)",
 			t->rel_is_link ? "link" : "program", t->rel_id, t->dev);
 	else if (err == -EINVAL)
 		sl_hint("the kernel may lack tcx (needs >= 6.6): retry with --tc-legacy");
@@ -722,9 +722,24 @@ int sl_hook_check_order(const struct sl_target *t)
 	sl_err(-ENOENT, "no %s with id %u is attached to tcx %s of %s",
 	       t->rel_is_link ? "link" : "program", t->rel_id,
 	       t->hook == SLUICE_HOOK_TC_INGRESS ? "ingress" : "egress", t->dev);
-	sl_hint(
-	    "`bpftool net show dev %s` lists them; --before/--after take a program id or link:ID",
-	    t->dev);
+	if (!n) {
+		sl_hint("no tcx program is attached there; leave out --before/--after");
+		return -ENOENT;
+	}
+	{
+		char ids[1024];
+		size_t used = 0;
+
+		ids[0] = '\0';
+		for (int i = 0; i < n && used < sizeof(ids); i++)
+			used += snprintf(ids + used, sizeof(ids) - used, "%s%u (link:%u)",
+					 i ? ", " : "", progs[i], links[i]);
+		sl_hint(
+		    "on that hook now, in order: %s; --before/--after take a program id or "
+		    "link:ID (`bpftool net show dev %s` lists tcx programs from bpftool 7.3 on; "
+		    "with older ones, such as Debian 12's 7.1, use `bpftool link show`)",
+		    ids, t->dev);
+	}
 	return -ENOENT;
 }
 

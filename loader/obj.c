@@ -51,8 +51,65 @@ static void dump_libbpf_log(void)
 {
 	if (!libbpf_log_len)
 		return;
-	fprintf(stderr, "sluice-load: libbpf said:\n%.*s", (int)libbpf_log_len, libbpf_log);
+	fprintf(stderr, "sluice-load: libbpf said:\n");
+	sl_put_sanitized(stderr, libbpf_log, libbpf_log_len);
 	libbpf_log_len = 0;
+}
+
+static const char *find_mem(const char *hay, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+
+	for (size_t i = 0; i + k <= n; i++)
+		if (!memcmp(hay + i, needle, k))
+			return hay + i;
+	return NULL;
+}
+
+/*
+ * The verifier's log, as libbpf passed it on: its last lines say why, and its
+ * last "; " line is the policy line the rejected instruction came from
+ * (sluice puts "<text> @ <file>:<line>" into .BTF.ext line_info).
+ */
+static bool explain_verifier(void)
+{
+	static const char begin[] = "-- BEGIN PROG LOAD LOG --\n",
+			  end[] = "-- END PROG LOAD LOG --";
+	const char *b = find_mem(libbpf_log, libbpf_log_len, begin), *e, *line = NULL, *p;
+	int lines = 0;
+
+	if (!b)
+		return false;
+	b += strlen(begin);
+	e = find_mem(b, libbpf_log + libbpf_log_len - b, end);
+	if (!e)
+		e = libbpf_log + libbpf_log_len;
+	for (p = b; p < e;
+	     p = memchr(p, '\n', e - p) ? (const char *)memchr(p, '\n', e - p) + 1 : e)
+		if (p[0] == ';' && p + 1 < e && p[1] == ' ')
+			line = p;
+	/* The last 12 lines: the instruction refused and the verifier's reason. */
+	for (p = e; p > b && lines <= 12; p--)
+		if (p[-1] == '\n')
+			lines++;
+	fprintf(stderr, "sluice-load: the verifier said (last lines):\n");
+	sl_put_sanitized(stderr, p, e - p);
+	if (line) {
+		const char *nl = memchr(line, '\n', e - line);
+
+		fprintf(stderr, "sluice-load: policy line of the refused instruction: ");
+		sl_put_sanitized(stderr, line + 2, (nl ? nl : e) - line - 2);
+		fputc('\n', stderr);
+	}
+	libbpf_log_len = 0;
+	return true;
+}
+
+void sl_strerror(int err, char *buf, size_t len)
+{
+	/* libbpf's own codes (LIBBPF_ERRNO__*, 4000..) have no strerror text. */
+	if (libbpf_strerror(err, buf, len))
+		snprintf(buf, len, "error %d", err);
 }
 
 bool sl_explain_bpf_perm(int err)
@@ -270,7 +327,7 @@ int sl_obj_open(const char *path, const char *table, struct sl_obj **out)
 	o->obj = bpf_object__open_mem(o->data, o->size, &opts);
 	if (!o->obj) {
 		err = -errno;
-		libbpf_strerror(err, msg, sizeof(msg));
+		sl_strerror(err, msg, sizeof(msg));
 		sl_err(err, "libbpf cannot open '%s': %s", path, msg);
 		dump_libbpf_log();
 		sl_hint("the object is damaged; rebuild it with `sluice build`");
@@ -305,11 +362,22 @@ int sl_obj_load(struct sl_obj *o)
 {
 	int err;
 
+	char msg[128];
+
 	libbpf_log_len = 0;
 	err = bpf_object__load(o->obj);
 	if (err) {
+		sl_strerror(err, msg, sizeof(msg));
+		if (find_mem(libbpf_log, libbpf_log_len, "-- BEGIN PROG LOAD LOG --")) {
+			sl_err(err, "the verifier refused table '%s' of '%s': %s",
+			       sl_meta_str(o->meta, o->table->name_str), o->path, msg);
+			explain_verifier();
+			sl_hint("the compiler made a program the kernel will not run: report the "
+				"policy, the lines above and `uname -r` to the sluice developers");
+			return err;
+		}
 		sl_err(err, "the kernel did not load table '%s' of '%s': %s",
-		       sl_meta_str(o->meta, o->table->name_str), o->path, strerror(-err));
+		       sl_meta_str(o->meta, o->table->name_str), o->path, msg);
 		if (!sl_explain_bpf_perm(err)) {
 			dump_libbpf_log();
 			sl_hint("if the verifier rejected it, report the policy and the log above "

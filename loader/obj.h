@@ -40,5 +40,7 @@ static inline void sl_obj_closep(struct sl_obj **o)
 
 /* libbpf output goes to a buffer, shown only when something fails (or with -v). */
 void sl_libbpf_capture(void);
+/* Text of a -errno or of a libbpf error code (-4001 ...). */
+void sl_strerror(int err, char *buf, size_t len);
 /* Explains errors of the bpf() syscall that are about privileges; true when it did. */
 bool sl_explain_bpf_perm(int err);

@@ -12,6 +12,8 @@
  *   helper tcx-attach DEV ingress|egress PIN  attaches a pass-through tcx program, pins its link
  *   helper tcx-query DEV ingress|egress     prints the tcx program ids in order
  *   helper mkpcap OUT eth|raw PKT...        PKT: see build() below
+ *   helper unverifiable IN OUT               the first instruction of each code section becomes
+ *                                           r0 = *(u64 *)(r10 + 8): the verifier refuses (EACCES)
  *   helper mutate IN OUT SEED btf|elf|any   changes 1-4 random bytes of IN's .BTF and
  *                                           .BTF.ext, of its ELF tables, or anywhere
  */
@@ -403,6 +405,32 @@ static int mutate(const char *in, const char *out, unsigned long seed, const cha
 	return fclose(f) ? 1 : 0;
 }
 
+static int unverifiable(const char *in, const char *out)
+{
+	static uint8_t d[1 << 22];
+	/* ldx dw r0, [r10 + 8]: above the frame pointer, a read the verifier refuses. */
+	static const uint8_t bad[8] = {0x79, 0xa0, 0x08, 0x00, 0, 0, 0, 0};
+	FILE *f = fopen(in, "rb");
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh;
+	size_t n;
+
+	if (!f)
+		return 1;
+	n = fread(d, 1, sizeof(d), f);
+	fclose(f);
+	memcpy(&eh, d, sizeof(eh));
+	for (int i = 1; i < eh.e_shnum; i++) {
+		memcpy(&sh, d + eh.e_shoff + i * sizeof(sh), sizeof(sh));
+		if (sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_EXECINSTR) && sh.sh_size >= 8)
+			memcpy(d + sh.sh_offset, bad, sizeof(bad));
+	}
+	f = fopen(out, "wb");
+	if (!f || fwrite(d, 1, n, f) != n)
+		return 1;
+	return fclose(f) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *c = argc > 1 ? argv[1] : "";
@@ -421,6 +449,8 @@ int main(int argc, char **argv)
 		return tcx_query(argv[2], argv[3]);
 	if (!strcmp(c, "mkpcap") && argc >= 4)
 		return mkpcap(argv[2], argv[3], argc - 4, argv + 4);
+	if (!strcmp(c, "unverifiable") && argc == 4)
+		return unverifiable(argv[2], argv[3]);
 	if (!strcmp(c, "mutate") && argc == 6)
 		return mutate(argv[2], argv[3], strtoul(argv[4], NULL, 10), argv[5]);
 	fprintf(stderr, "usage: see the comment at the top of helper.c\n");
