@@ -220,7 +220,12 @@ static int check_relocations(struct view *v, uint16_t symtab, uint64_t nsyms)
 				    (unsigned long long)r, i,
 				    (unsigned long long)ELF64_R_SYM(rel.r_info),
 				    (unsigned long long)nsyms);
-			if (!in_bounds(rel.r_offset, sizeof(uint64_t), target->sh_size))
+			/* Code: whole instructions (libbpf patches them); elsewhere (debug info,
+			 * which libbpf skips) a relocation may be 4 bytes wide. */
+			if ((target->sh_flags & SHF_EXECINSTR)
+				? !in_bounds(rel.r_offset, sizeof(uint64_t), target->sh_size) ||
+				      rel.r_offset % 8
+				: rel.r_offset >= target->sh_size)
 				return bad(v,
 					   "relocation %llu of section %u lies outside section %u",
 					   (unsigned long long)r, i, s->sh_info);
