@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Crash safety, for one hook: sluice-load is killed with SIGKILL at every step
 # of attach, replace and detach (SLUICE_TEST_KILL_AT, intent.h), and at the
-# renames and unlinks of each (strace fault injection, which needs no hook in
-# the loader). After each kill, the next sluice-load run must recover, and
+# renames and unlinks of each and at each of its last 14 bpf() calls (strace
+# fault injection, which needs no hook in the loader). After each kill, the next sluice-load run must recover, and
 # `list` must tell what the kernel runs: the same program ids as the kernel
 # reports for the hook (ip link, tcx query, tc filter show, bpftool cgroup),
 # no orphan, and the policy it names must be the one that program came from.
@@ -137,6 +137,31 @@ for spec in rename:signal=KILL:when=1 rename:signal=KILL:when=2 unlink:signal=KI
 	kill_case replace "strace:$spec"
 	kill_case detach "strace:$spec"
 done
+# And at each of the last bpf() calls of each operation: the ones after the
+# program is loaded, where the kernel and the pins change.
+bpf_calls() { # OP: how many bpf() calls the operation makes
+	local op=$1 n
+	case $op in
+	replace | detach) "$L" attach "$OBJDIR/$OBJ-a.o" "${TARGET[@]}" >/dev/null ;;
+	esac
+	case $op in
+	attach) strace -f -o "$TMP/count" -e trace=bpf "$L" attach "$OBJDIR/$OBJ-a.o" "${TARGET[@]}" >/dev/null ;;
+	replace) strace -f -o "$TMP/count" -e trace=bpf "$L" replace "$OBJDIR/$OBJ-b.o" "${TARGET[@]}" >/dev/null ;;
+	detach) strace -f -o "$TMP/count" -e trace=bpf "$L" detach "${TARGET[@]}" >/dev/null ;;
+	esac
+	n=$(grep -c 'bpf(' "$TMP/count")
+	[ "$op" = detach ] || "$L" detach "${TARGET[@]}" >/dev/null
+	echo "$n"
+}
+if command -v strace >/dev/null; then
+	for op in attach replace detach; do
+		total=$(bpf_calls $op)
+		first=$((total > ${SLUICE_KILL_BPF_CALLS:-14} ? total - ${SLUICE_KILL_BPF_CALLS:-14} + 1 : 1))
+		for n in $(seq $first "$total"); do
+			kill_case $op "strace:bpf:signal=KILL:when=$n"
+		done
+	done
+fi
 grep -v "recovered:\|killed during\|any sluice-load command" "$TMP/list-err" | grep . &&
 	fail "list complained (above)"
 finish
