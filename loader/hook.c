@@ -170,6 +170,13 @@ static int attach_tc_legacy(const struct sl_target *t, int prog_fd, struct sl_st
 	int err;
 
 	hook.attach_point = t->hook == SLUICE_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+	/*
+	 * sluice has no record on this hook (checked): a filter of its tag is an
+	 * orphan. Its clsact goes too when nothing else uses it, so that this
+	 * attachment makes (and later removes) its own.
+	 */
+	if (sl_tc_sweep_orphans(t->ifindex, t->hook))
+		sl_tc_release_qdisc_if_empty(t->ifindex);
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST) {
 		sl_err(err, "cannot create the clsact qdisc on %s: %s", t->dev, strerror(-err));
@@ -531,6 +538,22 @@ bool sl_tc_has_clsact(const char *netns, uint32_t ifindex)
 	return found;
 }
 
+int sl_tc_sweep_orphans(uint32_t ifindex, uint32_t hook)
+{
+	struct sl_tc_filter f[64];
+	int n = sl_tc_filters(ifindex, hook, f, SL_ARRAY_SIZE(f)), removed = 0;
+
+	for (int i = 0; i < n && i < (int)SL_ARRAY_SIZE(f); i++) {
+		if (!sl_tc_filter_is_sluice(&f[i]) || sl_tc_filter_delete(ifindex, hook, &f[i]))
+			continue;
+		sl_warn("removed an orphan cls_bpf filter (program %u, handle 0x%x, priority %u) "
+			"a killed sluice-load had left on this hook",
+			f[i].prog_id, f[i].handle, f[i].priority);
+		removed++;
+	}
+	return removed;
+}
+
 static int tc_count_filters(uint32_t ifindex, uint32_t hook)
 {
 	struct sl_tc_filter f;
@@ -604,8 +627,11 @@ int sl_hook_detach(const struct sl_state *st, const char *dir)
 		return err;
 	tc_legacy_hook(st, &hook, &opts);
 	err = bpf_tc_detach(&hook, &opts);
-	if (!err)
+	if (!err) {
+		/* Nothing of sluice's is left on this hook now: not even what a killed one left. */
+		sl_tc_sweep_orphans(st->ifindex, st->hook);
 		sl_tc_legacy_release_qdisc(st, dir);
+	}
 	sl_netns_leave(&saved);
 	return err == -ENOENT ? 0 : err;
 }

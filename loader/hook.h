@@ -59,6 +59,11 @@ struct sl_tc_filter {
 int sl_tc_filters(uint32_t ifindex, uint32_t hook, struct sl_tc_filter *out, int max);
 bool sl_tc_filter_is_sluice(const struct sl_tc_filter *f);
 int sl_tc_filter_delete(uint32_t ifindex, uint32_t hook, const struct sl_tc_filter *f);
+/*
+ * Deletes the filters of sluice's tag on a hook sluice has no record of (current
+ * netns), saying so; returns how many.
+ */
+int sl_tc_sweep_orphans(uint32_t ifindex, uint32_t hook);
 /* Whether ifindex (in netns, NULL = here) has a clsact qdisc. */
 bool sl_tc_has_clsact(const char *netns, uint32_t ifindex);
 /* Removes the clsact qdisc of ifindex when no filter is left; true when it did (or had none). */

@@ -52,6 +52,33 @@ echo "$out" | head -1 | grep -q '^\[' && echo "$out" | tail -1 | grep -q '\]$' &
 check "orphan filter removed" "" "$(tc -n "$NS_A" filter show dev "$DEV_A" ingress)"
 assert_clean "after the orphan"
 
+# An orphan on the hook an attach goes to: the attach removes it (one filter
+# afterwards, not two), and so does a detach.
+orphan() {
+	SLUICE_TC_LEGACY=1 SLUICE_TEST_KILL_AT=kernel-attached $L attach "$OBJDIR/tci-a.o" \
+		--tc "$DEV_A" ingress --netns "$NS_A" >/dev/null 2>&1
+	rm -f "$SLUICE_PIN_ROOT/intent"
+	find "$SLUICE_PIN_ROOT" -depth -name 'staging-*' -exec rm -rf {} +
+}
+nfilters() { tc -n "$NS_A" filter show dev "$DEV_A" ingress | grep -c ' id '; }
+orphan
+check "an orphan to attach over" 1 "$(nfilters)"
+SLUICE_TC_LEGACY=1 $L attach "$OBJDIR/tci-b.o" --tc "$DEV_A" ingress --netns "$NS_A" >/dev/null 2>"$TMP/err"
+check "attach over an orphan (rc)" 0 $?
+check "one filter after attaching over an orphan" 1 "$(nfilters)"
+grep -q "removed an orphan cls_bpf filter" "$TMP/err" && ok "attach says it removed the orphan" ||
+	fail "attach over orphan: $(cat "$TMP/err")"
+# A second filter of the same tag next to the attachment, as a killed older
+# attach would have left it (a later attach of the old loader added one more).
+handle=$(tc -n "$NS_A" filter show dev "$DEV_A" ingress | grep -o 'handle 0x[0-9a-f]*' | head -1 | cut -d' ' -f2)
+prog=$(dirname "$(find "$SLUICE_PIN_ROOT" -name state | head -1)")/prog
+nsenter --net=/run/netns/"$NS_A" tc filter add dev "$DEV_A" ingress pref 7 handle "$handle" bpf da pinned "$prog"
+check "an orphan next to an attachment" 2 "$(nfilters)"
+$L detach --tc "$DEV_A" ingress --netns "$NS_A" >/dev/null 2>&1
+check "detach removes the orphan too" 0 "$(nfilters)"
+$L prune >/dev/null
+assert_clean "orphans swept by attach and detach"
+
 # new-*-PID leftovers of an older sluice-load; the PID is alive (ours).
 $L attach "$OBJDIR/xdp-a.o" --xdp "$DEV_A" --netns "$NS_A" >/dev/null
 dir=$(dirname "$(find "$SLUICE_PIN_ROOT" -name state | head -1)")
