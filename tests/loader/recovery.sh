@@ -4,7 +4,8 @@
 # - the lock is <root>/lock, never removed, and it serialises (a holder makes attach wait);
 # - a cls_bpf filter with sluice's tag that no record knows (an older
 #   sluice-load killed mid-attach): `list` shows it as an orphan with the
-#   kernel's program id, `prune` removes it (and the clsact qdisc);
+#   kernel's program id, `prune` removes it (and the clsact qdisc), and so
+#   do an attach (one filter afterwards, not two) and a detach on its hook;
 # - new-*-PID pins of an older sluice-load killed mid-replace: `prune` removes
 #   them whether or not that PID is alive; `detach` removes them too; a
 #   directory holding only leftovers does not stop `attach`.
