@@ -14,6 +14,8 @@
 #include "counters.h"
 #include "hook.h"
 #include "kernel.h"
+#include "intent.h"
+#include "orphan.h"
 #include "obj.h"
 #include "state.h"
 #include "target.h"
@@ -46,10 +48,13 @@ static const char detach_help[] =
     "--cgroup PATH ingress|egress) and removes its pins.\n";
 
 static const char prune_help[] =
-    "usage: sluice-load prune\n"
+    "usage: sluice-load prune [--json]\n"
     "\n"
     "Removes the pins of attachments the kernel has already dropped (device,\n"
-    "network namespace or cgroup deleted); `list` shows them as 'defunct'.\n";
+    "network namespace or cgroup deleted; `list` shows them as 'defunct'), the\n"
+    "leftovers of a killed sluice-load, and cls_bpf filters with sluice's tag\n"
+    "that no record knows (`list` shows them as 'orphan'). --json: an array of\n"
+    "{\"pruned\", \"reason\"}.\n";
 
 struct attach_args {
 	const char *obj;
@@ -101,11 +106,12 @@ static int usage_exit(int r, const char *help)
 
 /*
  * Between the first change and the last pin an interrupt would leave a
- * half-made attachment (a cls_bpf filter survives its process): terminal and
- * termination signals wait until the command is done. Taking the lock blocks
- * them; releasing it lets them in.
+ * half-made attachment: terminal and termination signals wait until the
+ * command is done (SIGKILL cannot wait: the intent record covers it). Taking
+ * the lock blocks them and recovers what a killed sluice-load left; releasing
+ * it lets them in.
  */
-static int lock_root(void)
+static void block_signals(int how)
 {
 	sigset_t set;
 
@@ -114,26 +120,43 @@ static int lock_root(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	return sl_pin_root_lock();
+	sigprocmask(how, &set, NULL);
+}
+
+int sl_lock(bool can_change)
+{
+	int fd, err;
+
+	block_signals(SIG_BLOCK);
+	fd = sl_pin_root_lock();
+	if (fd < 0)
+		return fd;
+	err = sl_recover(can_change);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+void sl_unlock(int *fd)
+{
+	/* The lock directory stays: removing it would let two processes lock different inodes. */
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	fflush(stdout);
+	block_signals(SIG_UNBLOCK);
+}
+
+static int lock_root(void)
+{
+	return sl_lock(true);
 }
 
 static void unlock_root(int *fd)
 {
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
-	if (*fd >= 0) {
-		/* An empty root is not worth keeping (rmdir fails when it is not empty). */
-		rmdir(sl_pin_root());
-		close(*fd);
-	}
-	fflush(stdout);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	sl_unlock(fd);
 }
 
 static bool has_state(const char *dir)
@@ -170,8 +193,8 @@ static int check_hook(const struct sl_obj *o, const struct sl_target *t)
 	sl_err(-EINVAL, "table '%s' of '%s' is compiled for %s, not for %s",
 	       sl_meta_str(o->meta, o->table->name_str), o->path, sl_hook_name(o->table->hook),
 	       sl_hook_name(t->hook));
-	sl_hint("attach it to a %s hook, or change `hook` in the policy and rebuild",
-		sl_hook_name(o->table->hook));
+	sl_hint("attach it to %s %s hook, or change `hook` in the policy and rebuild",
+		o->table->hook == SLUICE_HOOK_XDP ? "an" : "a", sl_hook_name(o->table->hook));
 	return -EINVAL;
 }
 
@@ -215,56 +238,101 @@ static void fill_object(struct sl_state *st, const struct sl_obj *o)
 	snprintf(st->table, sizeof(st->table), "%s", sl_meta_str(o->meta, o->table->name_str));
 }
 
+static uint32_t prog_id_of(int fd)
+{
+	struct bpf_prog_info info = {};
+	uint32_t len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* A directory without a record is a leftover (an older sluice-load's): clear it. */
+static void clear_leftover_dir(const char *dir)
+{
+	struct stat st;
+
+	if (!stat(dir, &st) && !has_state(dir)) {
+		sl_pin_dir_remove(dir);
+		sl_info("removed the leftovers in %s", dir);
+	}
+}
+
+/*
+ * Steps: intent, staging, counters-pinned, [qdisc], kernel-attached,
+ * link-pinned, state-pinned, renamed. Until the link is pinned a kill lets the
+ * kernel drop it (its only fd goes); a cls_bpf filter stays, and recovery
+ * finds it by the program id in the record.
+ */
 static int do_attach(struct attach_args *a, struct sl_obj *o)
 {
 	struct sl_target *t = &a->t;
-	struct sl_state st = {};
-	char staging[PATH_MAX], parent[PATH_MAX];
+	struct sl_txn tx = {.fd = -1, .r.op = SL_OP_ATTACH};
+	struct sl_state *st = &tx.r.st;
+	char parent[PATH_MAX];
 	_cleanup_close_ int state_fd = -1;
 	int link_fd = -1, err;
 
-	sl_target_fill_state(t, &st);
-	fill_object(&st, o);
-	st.attached_at = time(NULL);
-
-	/* Pins go to a staging directory renamed into place last: all or nothing. (bpffs forbids
-	 * dots in names.) */
+	sl_target_fill_state(t, st);
+	fill_object(st, o);
+	st->attached_at = time(NULL);
+	st->prog_id = tx.r.new_prog_id = prog_id_of(o->prog_fd);
+	if (t->dev && t->hook != SLUICE_HOOK_XDP && sl_tc_use_legacy(t)) {
+		st->attach = SL_ATTACH_TC_LEGACY;
+		tx.r.qdisc_existed = sl_tc_has_clsact(t->netns, t->ifindex);
+	}
+	/* Pins go to a staging directory renamed into place last. (bpffs forbids dots in names.) */
+	snprintf(tx.r.dir, sizeof(tx.r.dir), "%s", t->pin_dir);
 	snprintf(parent, sizeof(parent), "%s", t->pin_dir);
 	*strrchr(parent, '/') = '\0';
-	snprintf(staging, sizeof(staging), "%s/staging-%d", parent, (int)getpid());
-	err = sl_mkdirs(staging);
+	snprintf(tx.r.staging, sizeof(tx.r.staging), "%s/staging-%d", parent, (int)getpid());
+	clear_leftover_dir(t->pin_dir);
+	err = sl_intent_begin(&tx);
+	if (err)
+		return err;
+	err = sl_mkdirs(tx.r.staging);
 	if (err) {
-		sl_err(err, "cannot create %s: %s", staging, strerror(-err));
+		sl_err(err, "cannot create %s: %s", tx.r.staging, strerror(-err));
 		goto fail;
 	}
+	sl_step(&tx, "staging");
 	if (o->counters) {
-		err = pin_fd(bpf_map__fd(o->counters), staging, "counters");
+		err = pin_fd(bpf_map__fd(o->counters), tx.r.staging, "counters");
 		if (err)
 			goto fail;
 	}
-	err = sl_hook_attach(t, o->prog_fd, &st, &link_fd);
+	sl_step(&tx, "counters-pinned");
+	err = sl_hook_attach(t, o->prog_fd, st, &link_fd, sl_step_cb, &tx);
 	if (err)
 		goto fail;
+	sl_step(&tx, "kernel-attached");
+	err = link_fd >= 0 ? pin_fd(link_fd, tx.r.staging, "link")
+			   : pin_fd(o->prog_fd, tx.r.staging, "prog");
+	if (err)
+		goto fail;
+	sl_step(&tx, "link-pinned");
 	/* The record includes what attaching chose (xdp mode, tc handle). */
-	state_fd = sl_state_create(&st, o->meta);
+	state_fd = sl_state_create(st, o->meta);
 	if (state_fd < 0)
 		err =
 		    sl_err(state_fd, "cannot create the state record map: %s", strerror(-state_fd));
 	else
-		err = pin_fd(state_fd, staging, "state");
-	if (!err)
-		err = link_fd >= 0 ? pin_fd(link_fd, staging, "link")
-				   : pin_fd(o->prog_fd, staging, "prog");
-	if (!err && rename(staging, t->pin_dir))
-		err = sl_err(-errno, "cannot move pins into %s: %s", t->pin_dir, strerror(errno));
+		err = pin_fd(state_fd, tx.r.staging, "state");
 	if (err)
 		goto fail;
+	sl_step(&tx, "state-pinned");
+	if (rename(tx.r.staging, t->pin_dir)) {
+		err = sl_err(-errno, "cannot move pins into %s: %s", t->pin_dir, strerror(errno));
+		goto fail;
+	}
+	sl_step(&tx, "renamed");
+	sl_intent_end(&tx);
 	if (link_fd >= 0)
 		close(link_fd);
 	return 0;
 fail:
-	sl_hook_undo(t, &st, link_fd);
-	sl_pin_dir_remove(staging);
+	sl_hook_undo(t, st, link_fd);
+	sl_pin_dir_remove(tx.r.staging);
+	sl_intent_end(&tx);
 	return err;
 }
 
@@ -320,89 +388,40 @@ out:
 	return r ? SL_EXIT_FAIL : SL_EXIT_OK;
 }
 
-/* Temporary pins inside an attachment dir, renamed over the live ones once the program is swapped.
- */
-struct replace_pins {
-	char dir[PATH_MAX];
-	char state[PATH_MAX];
-	char counters[PATH_MAX];
-	char prog[PATH_MAX];
-};
-
-static void replace_pins_init(struct replace_pins *p, const char *dir)
-{
-	int pid = getpid();
-
-	snprintf(p->dir, sizeof(p->dir), "%s", dir);
-	snprintf(p->state, sizeof(p->state), "%s/new-state-%d", dir, pid);
-	snprintf(p->counters, sizeof(p->counters), "%s/new-counters-%d", dir, pid);
-	snprintf(p->prog, sizeof(p->prog), "%s/new-prog-%d", dir, pid);
-}
-
-static void replace_pins_drop(const struct replace_pins *p)
-{
-	unlink(p->state);
-	unlink(p->counters);
-	unlink(p->prog);
-}
-
-static int rename_into(const char *from, const char *dir, const char *name)
-{
-	char to[PATH_MAX];
-
-	snprintf(to, sizeof(to), "%s/%s", dir, name);
-	return rename(from, to) ? -errno : 0;
-}
-
-struct carry {
-	int old_fd;
-	struct sl_slot_pair *pairs;
-	size_t npairs;
-	uint64_t *snap;
-};
-
-static void carry_free(struct carry *c)
-{
-	if (c->old_fd >= 0)
-		close(c->old_fd);
-	free(c->pairs);
-	free(c->snap);
-}
-
-/* Seeds the new counter map with the old counts of unchanged rules. */
-static int carry_prepare(struct carry *c, const char *dir, const struct sl_meta *old_m,
-			 const struct sl_obj *o)
+static int pin_at(int fd, const char *dir, const char *name)
 {
 	char path[PATH_MAX];
-	int err;
 
-	c->old_fd = -1;
-	if (!o->counters)
-		return 0;
-	snprintf(path, sizeof(path), "%s/counters", dir);
-	c->old_fd = bpf_obj_get(path);
-	if (c->old_fd < 0)
-		return 0; /* the old policy did not count */
-	err = sl_counters_check(c->old_fd, path);
-	if (!err)
-		err = sl_counters_match(old_m, o->meta, &c->pairs, &c->npairs);
-	if (!err)
-		err = sl_counters_snapshot(c->old_fd, c->pairs, c->npairs, &c->snap);
-	/* Seeded from the snapshot itself: what arrives later is the delta added after the swap. */
-	if (!err)
-		err = sl_counters_seed(bpf_map__fd(o->counters), c->pairs, c->npairs, c->snap);
-	if (err)
-		sl_err(err, "cannot carry counters over: %s", strerror(-err));
-	return err;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path); /* a leftover of an older sluice-load */
+	return bpf_obj_pin(fd, path) ? sl_err(-errno, "cannot pin %s: %s", path, strerror(errno))
+				     : 0;
 }
 
+static void drop_new_pins(const char *dir)
+{
+	static const char *const names[] = {"new-state", "new-counters", "new-carried", "new-prog"};
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < SL_ARRAY_SIZE(names); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+}
+
+/*
+ * Steps: intent, new-pins, switched, carried, renamed. The new pins sit next
+ * to the live ones as new-*; the kernel switches programs atomically; the
+ * counts of the old program are read once it cannot run any more, into the
+ * new "carried" map; the pins are renamed over the live ones, the record first.
+ */
 static int do_replace(struct attach_args *a, struct sl_obj *o, const struct sl_state *old,
 		      const struct sl_meta *old_m, size_t *carried)
 {
 	const char *dir = a->t.pin_dir;
+	struct sl_txn tx = {.fd = -1, .r.op = SL_OP_REPLACE};
 	struct sl_state st = *old;
-	struct replace_pins p;
-	struct carry c = {.old_fd = -1};
+	_cleanup_free_ struct sl_slot_pair *pairs = NULL;
 	_cleanup_close_ int state_fd = -1;
 	_cleanup_close_ int old_prog = -1;
 	uint32_t old_id;
@@ -415,20 +434,30 @@ static int do_replace(struct attach_args *a, struct sl_obj *o, const struct sl_s
 	fill_object(&st, o);
 	st.replaced_at = time(NULL);
 	st.nreplaced++;
+	st.prog_id = prog_id_of(o->prog_fd);
 	state_fd = sl_state_create(&st, o->meta);
 	if (state_fd < 0)
 		return sl_err(state_fd, "cannot create the state record map: %s",
 			      strerror(-state_fd));
-	err = carry_prepare(&c, dir, old_m, o);
+	if (o->counters && sl_counters_match(old_m, o->meta, &pairs, carried))
+		return sl_err(-ENOMEM, "out of memory");
+	tx.r.st = *old;
+	tx.r.old_prog_id = old_id;
+	tx.r.new_prog_id = st.prog_id;
+	tx.r.new_has_counters = o->counters != NULL;
+	snprintf(tx.r.dir, sizeof(tx.r.dir), "%s", dir);
+	err = sl_intent_begin(&tx);
 	if (err)
-		goto out;
-	replace_pins_init(&p, dir);
-	if (bpf_obj_pin(state_fd, p.state) ||
-	    (o->counters && bpf_obj_pin(bpf_map__fd(o->counters), p.counters)) ||
-	    (old->attach == SL_ATTACH_TC_LEGACY && bpf_obj_pin(o->prog_fd, p.prog))) {
-		err = sl_err(-errno, "cannot pin into %s: %s", dir, strerror(errno));
+		return err;
+	drop_new_pins(dir);
+	err = pin_at(state_fd, dir, "new-state");
+	if (!err && o->counters)
+		err = pin_at(bpf_map__fd(o->counters), dir, "new-counters");
+	if (!err && old->attach == SL_ATTACH_TC_LEGACY)
+		err = pin_at(o->prog_fd, dir, "new-prog");
+	if (err)
 		goto drop;
-	}
+	sl_step(&tx, "new-pins");
 	err = sl_hook_update(old, dir, old_prog, o->prog_fd);
 	if (err) {
 		sl_err(err, "the kernel refused to swap the program of %s: %s",
@@ -438,33 +467,24 @@ static int do_replace(struct attach_args *a, struct sl_obj *o, const struct sl_s
 				"and retry");
 		goto drop;
 	}
-	err = rename_into(p.state, dir, "state");
-	if (!err && o->counters)
-		err = rename_into(p.counters, dir, "counters");
-	if (!err && old->attach == SL_ATTACH_TC_LEGACY)
-		err = rename_into(p.prog, dir, "prog");
+	sl_step(&tx, "switched");
+	/* From here on the new program runs: only forward. */
+	if (sl_carry_finish(dir))
+		sl_warn("the counts of the old program could not be carried over");
+	sl_step(&tx, "carried");
+	err = sl_replace_commit(dir, o->counters != NULL, sl_step_cb, &tx);
 	if (err) {
-		sl_err(err, "cannot update the pins in %s: %s; putting the old program back", dir,
-		       strerror(-err));
-		sl_hook_update(old, dir, o->prog_fd, old_prog);
-		goto drop;
+		/* The record stays: the next sluice-load completes it. */
+		sl_hint(
+		    "the new program runs; any next sluice-load command puts the pins in place");
+		close(tx.fd);
+		return err;
 	}
-	if (!o->counters) {
-		char path[PATH_MAX];
-
-		snprintf(path, sizeof(path), "%s/counters", dir);
-		unlink(path);
-	}
-	/* Packets the old program counted between the snapshot and the swap. */
-	if (c.old_fd >= 0 &&
-	    sl_counters_carry(c.old_fd, bpf_map__fd(o->counters), c.pairs, c.npairs, c.snap))
-		sl_warn("counts of the last moments before the swap could not be carried over");
-	*carried = c.npairs;
-	goto out;
+	sl_intent_end(&tx);
+	return 0;
 drop:
-	replace_pins_drop(&p);
-out:
-	carry_free(&c);
+	drop_new_pins(dir);
+	sl_intent_end(&tx);
 	return err;
 }
 
@@ -514,6 +534,29 @@ out:
 	return r ? SL_EXIT_FAIL : SL_EXIT_OK;
 }
 
+/* Steps: intent, detached, pins-removed. */
+static int do_detach(const struct sl_target *t, const struct sl_state *st)
+{
+	struct sl_txn tx = {.fd = -1, .r.op = SL_OP_DETACH, .r.st = *st};
+	int err;
+
+	snprintf(tx.r.dir, sizeof(tx.r.dir), "%s", t->pin_dir);
+	err = sl_intent_begin(&tx);
+	if (err)
+		return err;
+	err = sl_hook_detach(st, t->pin_dir);
+	if (err) {
+		sl_err(err, "cannot detach %s: %s", sl_target_describe(t), strerror(-err));
+		sl_intent_end(&tx);
+		return err;
+	}
+	sl_step(&tx, "detached");
+	sl_pin_dir_remove(t->pin_dir);
+	sl_step(&tx, "pins-removed");
+	sl_intent_end(&tx);
+	return 0;
+}
+
 int sl_cmd_detach(int argc, char **argv)
 {
 	struct attach_args a = {.t.cgroup_fd = -1};
@@ -537,17 +580,31 @@ int sl_cmd_detach(int argc, char **argv)
 	}
 	if (!r)
 		r = sl_state_read(a.t.pin_dir, &st, NULL);
-	if (!r) {
-		r = sl_hook_detach(&st, a.t.pin_dir);
-		if (r)
-			sl_err(r, "cannot detach %s: %s", sl_target_describe(&a.t), strerror(-r));
-	}
-	if (!r) {
-		sl_pin_dir_remove(a.t.pin_dir);
+	if (!r)
+		r = do_detach(&a.t, &st);
+	if (!r)
 		printf("detached %s\n", sl_target_describe(&a.t));
-	}
 	sl_target_release(&a.t);
 	return r ? SL_EXIT_FAIL : SL_EXIT_OK;
+}
+
+struct prune_ctx {
+	bool json;
+	int count;
+};
+
+static void pruned(struct prune_ctx *c, const char *what, const char *why)
+{
+	if (c->json) {
+		printf("%s\n  {\"pruned\":", c->count ? "," : "");
+		sl_json_str(stdout, what);
+		printf(",\"reason\":");
+		sl_json_str(stdout, why);
+		printf("}");
+	} else {
+		printf("pruned %s (%s)\n", what, why);
+	}
+	c->count++;
 }
 
 static int prune_cb(const char *dir, void *ctx)
@@ -555,10 +612,9 @@ static int prune_cb(const char *dir, void *ctx)
 	struct sl_state st;
 	struct sl_link_status s;
 
-	(void)ctx;
 	if (sl_state_read(dir, &st, NULL)) {
 		sl_pin_dir_remove(dir);
-		printf("pruned %s (unreadable state)\n", dir);
+		pruned(ctx, dir, "unreadable state");
 		return 0;
 	}
 	if (sl_hook_status(&st, dir, &s))
@@ -568,38 +624,85 @@ static int prune_cb(const char *dir, void *ctx)
 	if (st.attach == SL_ATTACH_LINK)
 		sl_hook_detach(&st, dir);
 	sl_pin_dir_remove(dir);
-	printf("pruned %s\n", dir);
+	pruned(ctx, dir, "the kernel dropped it");
 	return 0;
 }
 
-/* Leftovers of a sluice-load killed mid-way (SIGKILL): staging-PID dirs, new-*-PID pins. */
-static void prune_leftovers(const char *dir, int depth)
+/* Whether the program running at the attachment of dir uses the map pinned at path. */
+static bool running_uses_map(const char *dir, const char *path)
+{
+	struct sl_state st;
+	uint32_t prog_id = 0, ids[64], len;
+	struct bpf_prog_info pinfo = {};
+	struct bpf_map_info minfo = {};
+	_cleanup_close_ int map = bpf_obj_get(path);
+	_cleanup_close_ int prog = -1;
+
+	if (map < 0 || sl_state_read_quiet(dir, &st) || sl_hook_running_prog(&st, dir, &prog_id) ||
+	    !prog_id)
+		return false;
+	len = sizeof(minfo);
+	if (bpf_obj_get_info_by_fd(map, &minfo, &len))
+		return false;
+	prog = bpf_prog_get_fd_by_id(prog_id);
+	pinfo.nr_map_ids = SL_ARRAY_SIZE(ids);
+	pinfo.map_ids = (uintptr_t)ids;
+	len = sizeof(pinfo);
+	if (prog < 0 || bpf_obj_get_info_by_fd(prog, &pinfo, &len))
+		return false;
+	for (uint32_t i = 0; i < pinfo.nr_map_ids && i < SL_ARRAY_SIZE(ids); i++)
+		if (ids[i] == minfo.id)
+			return true;
+	return false;
+}
+
+/*
+ * Leftovers an older sluice-load left when killed (this one's are in the intent
+ * record): staging-PID directories and new-*-PID pins. Under the lock no other
+ * sluice-load is making any, so the PID need not be asked: a new-counters-PID
+ * map the running program uses is the running policy's (its new-state-PID is
+ * its record: both are put in place); anything else is dropped.
+ */
+static void prune_leftovers(struct prune_ctx *c, const char *dir, int depth)
 {
 	struct dirent **ents;
 	int n = scandir(dir, &ents, NULL, alphasort);
+	char fwd_pid[32] = "";
 
 	for (int i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
-		const char *dash = strrchr(name, '-');
 		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if (!strncmp(name, "new-counters-", 13) && running_uses_map(dir, path))
+			snprintf(fwd_pid, sizeof(fwd_pid), "%s", name + 13);
+	}
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		char path[PATH_MAX], to[PATH_MAX];
+		const char *dash = strrchr(name, '-');
 		struct stat st;
-		int pid = dash ? atoi(dash + 1) : 0;
-		bool stale = pid > 0 && kill(pid, 0) && errno == ESRCH &&
-			     (!strncmp(name, "staging-", 8) || !strncmp(name, "new-", 4));
 
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
 		if (name[0] == '.' || lstat(path, &st)) {
 			free(ents[i]);
 			continue;
 		}
-		if (stale) {
-			if (S_ISDIR(st.st_mode))
-				sl_pin_dir_remove(path);
-			else
-				unlink(path);
-			printf("pruned %s (left by a killed sluice-load)\n", path);
+		if (!strncmp(name, "staging-", 8) && S_ISDIR(st.st_mode)) {
+			sl_pin_dir_remove(path);
+			pruned(c, path, "left by a killed sluice-load");
+		} else if (!strncmp(name, "new-", 4) && dash && fwd_pid[0] &&
+			   !strcmp(dash + 1, fwd_pid)) {
+			snprintf(to, sizeof(to), "%s/%.*s", dir, (int)(dash - name - 4), name + 4);
+			if (!rename(path, to))
+				pruned(c, path,
+				       "left by a killed sluice-load: the running policy's, "
+				       "put in place");
+		} else if (!strncmp(name, "new-", 4) && !S_ISDIR(st.st_mode)) {
+			unlink(path);
+			pruned(c, path, "left by a killed sluice-load");
 		} else if (S_ISDIR(st.st_mode) && depth < 4) {
-			prune_leftovers(path, depth + 1);
+			prune_leftovers(c, path, depth + 1);
 		}
 		free(ents[i]);
 	}
@@ -607,16 +710,36 @@ static void prune_leftovers(const char *dir, int depth)
 		free(ents);
 }
 
+static int prune_orphan(const struct sl_orphan *o, void *ctx)
+{
+	char what[PATH_MAX];
+
+	if (sl_tc_filter_delete(o->ifindex, o->hook, &o->f))
+		return 0;
+	sl_tc_release_qdisc_if_empty(o->ifindex);
+	snprintf(what, sizeof(what), "cls_bpf filter of program %u on %s %s%s%s", o->f.prog_id,
+		 o->ifname, o->hook == SLUICE_HOOK_TC_INGRESS ? "ingress" : "egress",
+		 o->netns[0] ? " in netns " : "", o->netns);
+	pruned(ctx, what, "orphan: no record of sluice's knows it");
+	return 0;
+}
+
 int sl_cmd_prune(int argc, char **argv)
 {
 	__attribute__((cleanup(unlock_root))) int lock = -1;
+	struct prune_ctx c = {};
+	int err;
 
-	if (argc > 1) {
-		if (sl_is_help(argv[1])) {
+	for (int i = 1; i < argc; i++) {
+		if (sl_is_help(argv[i])) {
 			fputs(prune_help, stdout);
 			return SL_EXIT_OK;
 		}
-		fprintf(stderr, "sluice-load: usage error: unexpected argument '%s'\n\n%s", argv[1],
+		if (!strcmp(argv[i], "--json")) {
+			c.json = true;
+			continue;
+		}
+		fprintf(stderr, "sluice-load: usage error: unexpected argument '%s'\n\n%s", argv[i],
 			prune_help);
 		return SL_EXIT_USAGE;
 	}
@@ -625,6 +748,13 @@ int sl_cmd_prune(int argc, char **argv)
 	lock = lock_root();
 	if (lock < 0)
 		return SL_EXIT_FAIL;
-	prune_leftovers(sl_pin_root(), 0);
-	return sl_walk_attachments(prune_cb, NULL) ? SL_EXIT_FAIL : SL_EXIT_OK;
+	if (c.json)
+		printf("[");
+	prune_leftovers(&c, sl_pin_root(), 0);
+	err = sl_walk_attachments(prune_cb, &c);
+	if (!err)
+		err = sl_orphans_walk(prune_orphan, &c);
+	if (c.json)
+		printf("%s]\n", c.count ? "\n" : "");
+	return err ? SL_EXIT_FAIL : SL_EXIT_OK;
 }

@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "counters.h"
 #include "hook.h"
+#include "orphan.h"
 #include "state.h"
 #include "target.h"
 #include "util.h"
@@ -82,9 +83,23 @@ static const char *mode_name(const struct sl_state *st)
 	return "link";
 }
 
+struct list_row {
+	char hook[48];
+	char target[PATH_MAX + 64];
+	char policy[256];
+	char table[256];
+	char source[16];
+	char prog[12];
+	char link[12];
+	char since[32];
+	char status[16];
+};
+
 struct list_ctx {
 	bool json;
 	int count;
+	struct list_row *rows;
+	size_t nrows, cap;
 };
 
 static void list_json(const char *dir, const struct sl_state *st, const struct sl_meta *m,
@@ -130,13 +145,44 @@ static void list_json(const char *dir, const struct sl_state *st, const struct s
 	printf("}");
 }
 
+static struct list_row *new_row(struct list_ctx *ctx)
+{
+	if (ctx->nrows == ctx->cap) {
+		size_t cap = ctx->cap ? 2 * ctx->cap : 16;
+		struct list_row *r = realloc(ctx->rows, cap * sizeof(*r));
+
+		if (!r)
+			return NULL;
+		ctx->rows = r;
+		ctx->cap = cap;
+	}
+	memset(&ctx->rows[ctx->nrows], 0, sizeof(ctx->rows[0]));
+	return &ctx->rows[ctx->nrows++];
+}
+
+/* Text for a terminal: bytes that are not printable ASCII (or UTF-8) are shown escaped. */
+static void printable(char *out, size_t len, const char *in)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < len; p++) {
+		if (*p >= 0x20 && *p != 0x7f && *p < 0x80)
+			out[o++] = *p;
+		else
+			o += snprintf(out + o, len - o, "\\x%02x", *p);
+	}
+	out[o] = '\0';
+}
+
 static int list_one(const char *dir, void *vctx)
 {
 	struct list_ctx *ctx = vctx;
 	struct sl_state st;
 	struct sl_link_status s;
 	_cleanup_meta_ struct sl_meta *m = NULL;
-	char hash[65], since[32], replaced[32], target[PATH_MAX + 64], hook[48];
+	char hash[65], since[32], replaced[32], target[PATH_MAX + 64];
+	struct list_row *row;
+	uint32_t running = 0;
 
 	if (sl_state_read(dir, &st, &m)) {
 		sl_hint("remove the broken entry with `sluice-load prune`");
@@ -144,6 +190,9 @@ static int list_one(const char *dir, void *vctx)
 	}
 	if (sl_hook_status(&st, dir, &s))
 		s = (struct sl_link_status){};
+	/* What the kernel runs there, not what the pins say. */
+	if (!sl_hook_running_prog(&st, dir, &running) && running)
+		s.prog_id = running;
 	sl_meta_hash_hex(m->hdr.source_hash, hash);
 	fmt_time(st.attached_at, since, sizeof(since));
 	fmt_time(st.replaced_at, replaced, sizeof(replaced));
@@ -151,24 +200,107 @@ static int list_one(const char *dir, void *vctx)
 		list_json(dir, &st, m, &s, hash, since, replaced, ctx->count++);
 		return 0;
 	}
-	if (!ctx->count++)
-		printf("%-26s %-34s %-8s %-16s %-12s %-8s %-8s %-21s %s\n", "HOOK", "TARGET",
-		       "POLICY", "TABLE", "SOURCE", "PROG", "LINK", "SINCE", "STATUS");
-	snprintf(hook, sizeof(hook), "%s (%s)", sl_hook_name(st.hook), mode_name(&st));
+	ctx->count++;
+	row = new_row(ctx);
+	if (!row)
+		return -ENOMEM;
+	snprintf(row->hook, sizeof(row->hook), "%s (%s)", sl_hook_name(st.hook), mode_name(&st));
 	if (st.cgroup[0])
 		snprintf(target, sizeof(target), "cgroup %s", st.cgroup);
 	else
 		snprintf(target, sizeof(target), "%s netns %s", st.ifname,
 			 st.netns[0] ? st.netns : "(own)");
-	printf("%-26s %-34s %-8s %-16s %-12.12s %-8u %-8u %-21s %s\n", hook, target,
-	       sl_meta_str(m, m->hdr.policy_name_str), st.table, hash, s.prog_id, s.link_id, since,
-	       s.attached ? "attached" : "defunct");
+	printable(row->target, sizeof(row->target), target);
+	printable(row->policy, sizeof(row->policy), sl_meta_str(m, m->hdr.policy_name_str));
+	printable(row->table, sizeof(row->table), st.table);
+	snprintf(row->source, sizeof(row->source), "%.12s", hash);
+	snprintf(row->prog, sizeof(row->prog), "%u", s.prog_id);
+	snprintf(row->link, sizeof(row->link), "%u", s.link_id);
+	/* SINCE: when the program running now was put there. */
+	snprintf(row->since, sizeof(row->since), "%s", st.replaced_at ? replaced : since);
+	snprintf(row->status, sizeof(row->status), "%s", s.attached ? "attached" : "defunct");
 	return 0;
+}
+
+static int list_orphan(const struct sl_orphan *o, void *vctx)
+{
+	struct list_ctx *ctx = vctx;
+	const char *dir = o->hook == SLUICE_HOOK_TC_INGRESS ? "ingress" : "egress";
+	struct list_row *row;
+	char target[PATH_MAX];
+
+	if (ctx->json) {
+		printf("%s\n  {\"hook\":\"tc %s\",\"mode\":\"clsact\",\"device\":",
+		       ctx->count++ ? "," : "", dir);
+		sl_json_str(stdout, o->ifname);
+		printf(",\"ifindex\":%u,\"netns\":", o->ifindex);
+		if (o->netns[0])
+			sl_json_str(stdout, o->netns);
+		else
+			printf("null");
+		printf(
+		    ",\"netns_inode\":%llu,\"cgroup\":null,\"cgroup_inode\":null,\"policy\":null,"
+		    "\"table\":null,\"source_hash\":null,\"compiler\":null,\"object\":null,"
+		    "\"program_id\":%u,\"link_id\":0,\"attached_at\":null,\"replaced_at\":null,"
+		    "\"replacements\":0,\"status\":\"orphan\",\"pin\":null,\"tc_handle\":%u,"
+		    "\"tc_priority\":%u}",
+		    (unsigned long long)o->netns_ino, o->f.prog_id, o->f.handle, o->f.priority);
+		return 0;
+	}
+	ctx->count++;
+	row = new_row(ctx);
+	if (!row)
+		return -ENOMEM;
+	snprintf(row->hook, sizeof(row->hook), "tc %s (clsact)", dir);
+	snprintf(target, sizeof(target), "%s netns %s", o->ifname,
+		 o->netns[0] ? o->netns : "(own)");
+	printable(row->target, sizeof(row->target), target);
+	snprintf(row->policy, sizeof(row->policy), "?");
+	snprintf(row->table, sizeof(row->table), "?");
+	snprintf(row->source, sizeof(row->source), "-");
+	snprintf(row->prog, sizeof(row->prog), "%u", o->f.prog_id);
+	snprintf(row->link, sizeof(row->link), "0");
+	snprintf(row->since, sizeof(row->since), "-");
+	snprintf(row->status, sizeof(row->status), "orphan");
+	return 0;
+}
+
+#define COLS 9
+
+static const char *col(const struct list_row *r, int c)
+{
+	const char *v[COLS] = {r->hook, r->target, r->policy, r->table, r->source,
+			       r->prog, r->link,   r->since,  r->status};
+
+	return v[c];
+}
+
+/* Columns as wide as their widest cell: long names and cgroup paths do not shift the rest. */
+static void list_print_rows(const struct list_ctx *ctx)
+{
+	static const struct list_row head = {"HOOK", "TARGET", "POLICY", "TABLE", "SOURCE",
+					     "PROG", "LINK",   "SINCE",	 "STATUS"};
+	size_t w[COLS];
+
+	for (int c = 0; c < COLS; c++) {
+		w[c] = strlen(col(&head, c));
+		for (size_t i = 0; i < ctx->nrows; i++)
+			if (strlen(col(&ctx->rows[i], c)) > w[c])
+				w[c] = strlen(col(&ctx->rows[i], c));
+	}
+	for (size_t i = 0; i <= ctx->nrows; i++) {
+		const struct list_row *r = i ? &ctx->rows[i - 1] : &head;
+
+		for (int c = 0; c < COLS - 1; c++)
+			printf("%-*s  ", (int)w[c], col(r, c));
+		printf("%s\n", col(r, COLS - 1));
+	}
 }
 
 int sl_cmd_list(int argc, char **argv)
 {
 	struct list_ctx ctx = {};
+	__attribute__((cleanup(sl_unlock))) int lock = -1;
 	int err;
 
 	for (int i = 1; i < argc; i++) {
@@ -185,13 +317,22 @@ int sl_cmd_list(int argc, char **argv)
 	}
 	if (sl_check_privileges(false, false, false, "listing"))
 		return SL_EXIT_FAIL;
+	/* Under the lock: no half-made attachment is seen, and a killed one is recovered first. */
+	lock = sl_lock(sl_can_change());
+	if (lock < 0)
+		return SL_EXIT_FAIL;
 	if (ctx.json)
 		printf("[");
 	err = sl_walk_attachments(list_one, &ctx);
+	if (!err)
+		err = sl_orphans_walk(list_orphan, &ctx);
 	if (ctx.json)
 		printf("%s]\n", ctx.count ? "\n" : "");
 	else if (!ctx.count)
 		printf("sluice has nothing attached\n");
+	else
+		list_print_rows(&ctx);
+	free(ctx.rows);
 	if (err)
 		sl_err(err, "cannot read %s: %s", sl_pin_root(), strerror(-err));
 	return err ? SL_EXIT_FAIL : SL_EXIT_OK;
@@ -232,6 +373,7 @@ struct stats_view {
 	const struct sl_meta *m;
 	const struct sluice_meta_table *table;
 	int counters_fd;
+	int carried_fd; /* counts of the programs before the last replaces, or -1 */
 };
 
 static const struct sluice_counter *rule_counter(const struct stats_view *v,
@@ -240,7 +382,7 @@ static const struct sluice_counter *rule_counter(const struct stats_view *v,
 {
 	if (r->counter_slot == SLUICE_NO_COUNTER || v->counters_fd < 0)
 		return NULL;
-	if (sl_counters_read(v->counters_fd, r->counter_slot, buf))
+	if (sl_counters_total(v->counters_fd, v->carried_fd, r->counter_slot, buf))
 		memset(buf, 0, sizeof(*buf));
 	return buf;
 }
@@ -350,11 +492,56 @@ static int find_table(const struct sl_meta *m, const char *name,
 	return sl_err(-ENOENT, "the stored metadata has no table '%s'", name);
 }
 
+struct find_gone {
+	const struct sl_target *t;
+	char abs[PATH_MAX];
+	char dir[PATH_MAX];
+	int found;
+};
+
+static int match_gone(const char *dir, void *vctx)
+{
+	struct find_gone *g = vctx;
+	const struct sl_target *t = g->t;
+	struct sl_state st;
+
+	if (sl_state_read_quiet(dir, &st) || st.hook != t->hook)
+		return 0;
+	if (t->cgroup ? strcmp(st.cgroup, g->abs)
+		      : strcmp(st.ifname, t->dev) || strcmp(st.netns, t->netns ? t->netns : ""))
+		return 0;
+	snprintf(g->dir, sizeof(g->dir), "%s", dir);
+	g->found++;
+	return 0;
+}
+
+/*
+ * The device, namespace or cgroup is gone, and the kernel dropped the
+ * attachment with it; its record and counter map are still pinned: finds them
+ * by the name the target was given with.
+ */
+static bool find_gone_target(struct sl_target *t)
+{
+	struct find_gone g = {.t = t};
+	char cwd[PATH_MAX];
+
+	if (t->cgroup && t->cgroup[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		snprintf(g.abs, sizeof(g.abs), "%s/%s", cwd, t->cgroup);
+	else if (t->cgroup)
+		snprintf(g.abs, sizeof(g.abs), "%s", t->cgroup);
+	if (sl_walk_attachments(match_gone, &g) || g.found != 1)
+		return false;
+	snprintf(t->pin_dir, sizeof(t->pin_dir), "%s", g.dir);
+	return true;
+}
+
 int sl_cmd_stats(int argc, char **argv)
 {
 	struct sl_target t = {.cgroup_fd = -1};
 	_cleanup_meta_ struct sl_meta *m = NULL;
-	struct stats_view v = {.counters_fd = -1};
+	struct stats_view v = {.counters_fd = -1, .carried_fd = -1};
+	__attribute__((cleanup(sl_unlock))) int lock = -1;
+	bool gone = false;
 	struct sl_state st;
 	char path[PATH_MAX];
 	bool json = false;
@@ -382,11 +569,18 @@ int sl_cmd_stats(int argc, char **argv)
 	if (sl_target_check(&t, false))
 		return fprintf(stderr, "\n%s", stats_help), SL_EXIT_USAGE;
 	r = sl_check_privileges(false, false, t.netns != NULL, "reading counters");
-	if (!r)
-		r = sl_target_resolve(&t);
-	sl_target_release(&t);
 	if (r)
 		return SL_EXIT_FAIL;
+	lock = sl_lock(sl_can_change());
+	if (lock < 0)
+		return SL_EXIT_FAIL;
+	gone = !sl_target_exists(&t) && find_gone_target(&t);
+	if (!gone) {
+		r = sl_target_resolve(&t);
+		sl_target_release(&t);
+		if (r)
+			return SL_EXIT_FAIL;
+	}
 	snprintf(path, sizeof(path), "%s/state", t.pin_dir);
 	if (access(path, F_OK)) {
 		sl_err(-ENOENT, "sluice has nothing attached as %s", sl_target_describe(&t));
@@ -402,11 +596,21 @@ int sl_cmd_stats(int argc, char **argv)
 		close(v.counters_fd);
 		return SL_EXIT_FAIL;
 	}
+	snprintf(path, sizeof(path), "%s/carried", t.pin_dir);
+	v.carried_fd = bpf_obj_get(path);
+	if (gone)
+		fprintf(
+		    stderr,
+		    "sluice-load: note: %s is gone and the kernel dropped the attachment; these "
+		    "are its last counters (`sluice-load prune` forgets it)\n",
+		    t.cgroup ? "the cgroup" : "the device (or its namespace)");
 	if (json)
 		stats_json(&v, &st);
 	else
 		stats_text(&v, &st, &t);
 	if (v.counters_fd >= 0)
 		close(v.counters_fd);
+	if (v.carried_fd >= 0)
+		close(v.carried_fd);
 	return SL_EXIT_OK;
 }

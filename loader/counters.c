@@ -139,61 +139,54 @@ int sl_counters_match(const struct sl_meta *old_m, const struct sl_meta *new_m,
 	return 0;
 }
 
-int sl_counters_snapshot(int old_fd, const struct sl_slot_pair *pairs, size_t npairs,
-			 uint64_t **snap)
+static int carried_read(int fd, uint32_t slot, struct sluice_counter *c)
 {
-	int n = ncpus();
-	uint64_t *s;
-
-	if (n < 0)
-		return n;
-	s = calloc(npairs * n * 2 + 1, sizeof(uint64_t));
-	if (!s)
-		return -ENOMEM;
-	for (size_t i = 0; i < npairs; i++) {
-		if (bpf_map_lookup_elem(old_fd, &pairs[i].old_slot, s + i * n * 2)) {
-			free(s);
-			return -errno;
-		}
-	}
-	*snap = s;
-	return 0;
+	memset(c, 0, sizeof(*c));
+	if (fd < 0)
+		return 0;
+	/* A slot the old map did not have counted nothing. */
+	return bpf_map_lookup_elem(fd, &slot, c) && errno != ENOENT ? -errno : 0;
 }
 
-int sl_counters_seed(int new_fd, const struct sl_slot_pair *pairs, size_t npairs,
-		     const uint64_t *snap)
+int sl_carried_build(int old_counters_fd, int old_carried_fd, const struct sl_slot_pair *pairs,
+		     size_t npairs, uint32_t nslots)
 {
-	int n = ncpus();
+	int fd, err = 0;
 
-	if (n < 0)
-		return n;
-	for (size_t i = 0; i < npairs; i++)
-		if (bpf_map_update_elem(new_fd, &pairs[i].new_slot, snap + i * n * 2, BPF_ANY))
-			return -errno;
-	return 0;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sluice_carried", sizeof(uint32_t),
+			    sizeof(struct sluice_counter), nslots ? nslots : 1, NULL);
+	if (fd < 0)
+		return -errno;
+	for (size_t i = 0; i < npairs && !err; i++) {
+		struct sluice_counter live = {}, old, sum;
+
+		if (pairs[i].new_slot >= nslots)
+			continue;
+		err = carried_read(old_carried_fd, pairs[i].old_slot, &old);
+		if (!err && old_counters_fd >= 0)
+			err = sl_counters_read(old_counters_fd, pairs[i].old_slot, &live);
+		sum.packets = old.packets + live.packets;
+		sum.bytes = old.bytes + live.bytes;
+		if (!err && bpf_map_update_elem(fd, &pairs[i].new_slot, &sum, BPF_ANY))
+			err = -errno;
+	}
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
-int sl_counters_carry(int old_fd, int new_fd, const struct sl_slot_pair *pairs, size_t npairs,
-		      uint64_t *base)
+int sl_counters_total(int fd, int carried_fd, uint32_t slot, struct sluice_counter *sum)
 {
-	int n = ncpus();
-	_cleanup_free_ uint64_t *o = NULL;
-	_cleanup_free_ uint64_t *v = NULL;
+	struct sluice_counter c;
+	int err = sl_counters_read(fd, slot, sum);
 
-	if (n < 0)
-		return n;
-	o = calloc(n * 2, sizeof(uint64_t));
-	v = calloc(n * 2, sizeof(uint64_t));
-	if (!o || !v)
-		return -ENOMEM;
-	for (size_t i = 0; i < npairs; i++) {
-		if (bpf_map_lookup_elem(old_fd, &pairs[i].old_slot, o) ||
-		    bpf_map_lookup_elem(new_fd, &pairs[i].new_slot, v))
-			return -errno;
-		for (int c = 0; c < n * 2; c++)
-			v[c] += o[c] - (base ? base[i * n * 2 + c] : 0);
-		if (bpf_map_update_elem(new_fd, &pairs[i].new_slot, v, BPF_ANY))
-			return -errno;
-	}
+	if (!err)
+		err = carried_read(carried_fd, slot, &c);
+	if (err)
+		return err;
+	sum->packets += c.packets;
+	sum->bytes += c.bytes;
 	return 0;
 }

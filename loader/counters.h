@@ -22,12 +22,16 @@ struct sl_slot_pair {
 int sl_counters_match(const struct sl_meta *old_m, const struct sl_meta *new_m,
 		      struct sl_slot_pair **pairs, size_t *npairs);
 
-/* Writes the snapshot into the (not yet attached) new map. */
-int sl_counters_seed(int new_fd, const struct sl_slot_pair *pairs, size_t npairs,
-		     const uint64_t *snap);
-/* Adds the per-CPU values of old slots (minus base, when given) into the new map. */
-int sl_counters_carry(int old_fd, int new_fd, const struct sl_slot_pair *pairs, size_t npairs,
-		      uint64_t *base);
-/* Per-CPU snapshot of the old slots for a later sl_counters_carry(base). */
-int sl_counters_snapshot(int old_fd, const struct sl_slot_pair *pairs, size_t npairs,
-			 uint64_t **snap);
+/*
+ * Counts survive a replace without sluice-load ever writing a map a program
+ * updates: the new program counts from zero in its own map, and a "carried"
+ * array (slot -> {packets, bytes}, not per-CPU) holds what the old programs
+ * counted. Readers add the two. sl_carried_build makes the new carried array:
+ * for each pair, the old carried value plus the old counter map's per-CPU
+ * sum, which is final once the old program cannot run any more (after the
+ * switch and a grace period). old_carried_fd may be -1. Returns an fd.
+ */
+int sl_carried_build(int old_counters_fd, int old_carried_fd, const struct sl_slot_pair *pairs,
+		     size_t npairs, uint32_t nslots);
+/* The live per-CPU sum of slot plus its carried value (carried_fd may be -1). */
+int sl_counters_total(int fd, int carried_fd, uint32_t slot, struct sluice_counter *sum);

@@ -3,6 +3,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/if_link.h>
+#include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
@@ -150,8 +151,8 @@ static int attach_tcx(const struct sl_target *t, int prog_fd)
 	sl_err(err, "cannot attach tcx %s to %s: %s",
 	       t->hook == SLUICE_HOOK_TC_INGRESS ? "ingress" : "egress", t->dev, strerror(-err));
 	if (err == -ENOENT && t->order_flag)
-		sl_hint("no %s with id %u is attached to this hook; list them with `bpftool net "
-			"show dev %s`",
+		sl_hint("no %s with id %u is attached to this hook; `bpftool link show` lists "
+			"tcx links (`bpftool net show dev %s` only from bpftool 7.3 on)",
 			t->rel_is_link ? "link" : "program", t->rel_id, t->dev);
 	else if (err == -EINVAL)
 		sl_hint("the kernel may lack tcx (needs >= 6.6): retry with --tc-legacy");
@@ -160,13 +161,22 @@ static int attach_tcx(const struct sl_target *t, int prog_fd)
 	return err;
 }
 
-static int attach_tc_legacy(const struct sl_target *t, int prog_fd, struct sl_state *st)
+static int attach_tc_legacy(const struct sl_target *t, int prog_fd, struct sl_state *st,
+			    void (*step)(void *, const char *), void *step_ctx)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = t->ifindex);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd);
+	/* The handle is sluice's tag: `list` finds filters no record knows of by it. */
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = sl_tc_handle());
 	int err;
 
 	hook.attach_point = t->hook == SLUICE_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+	/*
+	 * sluice has no record on this hook (checked): a filter of its tag is an
+	 * orphan. Its clsact goes too when nothing else uses it, so that this
+	 * attachment makes (and later removes) its own.
+	 */
+	if (sl_tc_sweep_orphans(t->ifindex, t->hook))
+		sl_tc_release_qdisc_if_empty(t->ifindex);
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST) {
 		sl_err(err, "cannot create the clsact qdisc on %s: %s", t->dev, strerror(-err));
@@ -174,6 +184,8 @@ static int attach_tc_legacy(const struct sl_target *t, int prog_fd, struct sl_st
 		return err;
 	}
 	st->qdisc_created = !err;
+	if (step)
+		step(step_ctx, "qdisc");
 	err = bpf_tc_attach(&hook, &opts);
 	if (err) {
 		sl_err(err, "cannot attach a cls_bpf filter to %s: %s", t->dev, strerror(-err));
@@ -214,7 +226,8 @@ static int attach_cgroup(const struct sl_target *t, int prog_fd)
 	return fd;
 }
 
-int sl_hook_attach(const struct sl_target *t, int prog_fd, struct sl_state *st, int *link_fd)
+int sl_hook_attach(const struct sl_target *t, int prog_fd, struct sl_state *st, int *link_fd,
+		   void (*step)(void *, const char *), void *step_ctx)
 {
 	struct sl_netns saved;
 	int fd, err;
@@ -236,7 +249,7 @@ int sl_hook_attach(const struct sl_target *t, int prog_fd, struct sl_state *st, 
 		fd = attach_xdp(t, prog_fd, st);
 	} else if (sl_tc_use_legacy(t)) {
 		st->attach = SL_ATTACH_TC_LEGACY;
-		fd = attach_tc_legacy(t, prog_fd, st);
+		fd = attach_tc_legacy(t, prog_fd, st, step, step_ctx);
 	} else {
 		fd = attach_tcx(t, prog_fd);
 	}
@@ -296,7 +309,7 @@ static int open_pin(const char *dir, const char *name)
  * Enters the namespace of a legacy tc attachment, if it still exists: a name
  * in /run/netns may meanwhile belong to another namespace, hence the inode check.
  */
-static int enter_state_netns(const struct sl_state *st, struct sl_netns *saved)
+int sl_state_netns_enter(const struct sl_state *st, struct sl_netns *saved)
 {
 	char path[PATH_MAX];
 	struct stat sb;
@@ -353,7 +366,7 @@ int sl_hook_update(const struct sl_state *st, const char *dir, int old_prog_fd, 
 		return bpf_link_update(link_fd, new_prog_fd, &uopts) ? -errno : 0;
 	}
 	/* cls_bpf swaps the program of an existing filter (same handle/priority) under RCU. */
-	err = enter_state_netns(st, &saved);
+	err = sl_state_netns_enter(st, &saved);
 	if (err)
 		return err;
 	tc_legacy_hook(st, &hook, &opts);
@@ -364,8 +377,42 @@ int sl_hook_update(const struct sl_state *st, const char *dir, int old_prog_fd, 
 	return err;
 }
 
-/* Number of tc filters under parent of ifindex (netlink dump), or -errno. */
-static int tc_count_filters(uint32_t ifindex, uint32_t parent)
+static uint32_t clsact_parent(uint32_t hook)
+{
+	return TC_H_MAKE(TC_H_CLSACT,
+			 hook == SLUICE_HOOK_TC_INGRESS ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
+}
+
+static void parse_bpf_opts(struct rtattr *opts, int len, struct sl_tc_filter *f)
+{
+	for (struct rtattr *a = opts; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == TCA_BPF_ID && RTA_PAYLOAD(a) >= 4)
+			memcpy(&f->prog_id, RTA_DATA(a), 4);
+		else if (a->rta_type == TCA_BPF_NAME)
+			snprintf(f->name, sizeof(f->name), "%.*s", (int)RTA_PAYLOAD(a),
+				 (const char *)RTA_DATA(a));
+	}
+}
+
+static void parse_filter(struct nlmsghdr *h, struct sl_tc_filter *f)
+{
+	struct tcmsg *t = NLMSG_DATA(h);
+	int len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*t));
+	bool is_bpf = false;
+
+	memset(f, 0, sizeof(*f));
+	f->handle = t->tcm_handle;
+	f->priority = TC_H_MAJ(t->tcm_info) >> 16;
+	for (struct rtattr *a = (struct rtattr *)((char *)t + NLMSG_ALIGN(sizeof(*t)));
+	     RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == TCA_KIND)
+			is_bpf = !strncmp(RTA_DATA(a), "bpf", RTA_PAYLOAD(a));
+		else if (a->rta_type == TCA_OPTIONS && is_bpf)
+			parse_bpf_opts(RTA_DATA(a), RTA_PAYLOAD(a), f);
+	}
+}
+
+int sl_tc_filters(uint32_t ifindex, uint32_t hook, struct sl_tc_filter *out, int max)
 {
 	struct {
 		struct nlmsghdr n;
@@ -375,7 +422,9 @@ static int tc_count_filters(uint32_t ifindex, uint32_t parent)
 		  .nlmsg_type = RTM_GETTFILTER,
 		  .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
 		  .nlmsg_seq = 1},
-	    .t = {.tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = parent},
+	    .t = {.tcm_family = AF_UNSPEC,
+		  .tcm_ifindex = ifindex,
+		  .tcm_parent = clsact_parent(hook)},
 	};
 	_cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	char buf[16384];
@@ -392,11 +441,136 @@ static int tc_count_filters(uint32_t ifindex, uint32_t parent)
 		for (; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
 			if (h->nlmsg_type == NLMSG_DONE)
 				return count;
-			if (h->nlmsg_type == NLMSG_ERROR)
-				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				int err = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+
+				/* No clsact qdisc: no filters. */
+				return err == -EINVAL || err == -ENOENT ? 0 : err;
+			}
+			/* The dump lists each priority's chain head too, without a handle. */
+			if (h->nlmsg_type != RTM_NEWTFILTER ||
+			    !((struct tcmsg *)NLMSG_DATA(h))->tcm_handle)
+				continue;
+			if (count < max)
+				parse_filter(h, &out[count]);
 			count++;
 		}
 	}
+}
+
+uint32_t sl_tc_handle(void)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const char *p = sl_pin_root(); *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return 0x51ce0000u | ((h ^ (h >> 16)) & 0xffff);
+}
+
+bool sl_tc_filter_is_sluice(const struct sl_tc_filter *f)
+{
+	/*
+	 * Filters of older sluice-loads have a handle the kernel chose: with the
+	 * default root only, known by the program name.
+	 */
+	return f->handle == sl_tc_handle() ||
+	       (!strcmp(sl_pin_root(), SL_PIN_ROOT_DEFAULT) && !strncmp(f->name, "sluice_", 7));
+}
+
+int sl_tc_filter_delete(uint32_t ifindex, uint32_t hook, const struct sl_tc_filter *f)
+{
+	LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = ifindex);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = f->handle, .priority = f->priority);
+
+	h.attach_point = hook == SLUICE_HOOK_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+	return bpf_tc_detach(&h, &opts);
+}
+
+bool sl_tc_has_clsact(const char *netns, uint32_t ifindex)
+{
+	struct {
+		struct nlmsghdr n;
+		struct tcmsg t;
+	} req = {
+	    .n = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
+		  .nlmsg_type = RTM_GETQDISC,
+		  .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		  .nlmsg_seq = 1},
+	    .t = {.tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex},
+	};
+	char buf[16384];
+	struct sl_netns saved;
+	bool found = false, done = false;
+	int fd;
+
+	if (sl_netns_enter(netns, &saved))
+		return false;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	sl_netns_leave(&saved);
+	if (fd < 0)
+		return false;
+	if (send(fd, &req, req.n.nlmsg_len, 0) < 0)
+		done = true;
+	while (!done) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *h = (struct nlmsghdr *)buf;
+
+		if (len <= 0)
+			break;
+		for (; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+			struct tcmsg *t = NLMSG_DATA(h);
+			int alen = h->nlmsg_len - NLMSG_LENGTH(sizeof(*t));
+
+			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+				done = true;
+				break;
+			}
+			if (h->nlmsg_type != RTM_NEWQDISC || (uint32_t)t->tcm_ifindex != ifindex)
+				continue;
+			for (struct rtattr *a =
+				 (struct rtattr *)((char *)t + NLMSG_ALIGN(sizeof(*t)));
+			     RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+				if (a->rta_type == TCA_KIND && !strcmp(RTA_DATA(a), "clsact"))
+					found = true;
+		}
+	}
+	close(fd);
+	return found;
+}
+
+int sl_tc_sweep_orphans(uint32_t ifindex, uint32_t hook)
+{
+	struct sl_tc_filter f[64];
+	int n = sl_tc_filters(ifindex, hook, f, SL_ARRAY_SIZE(f)), removed = 0;
+
+	for (int i = 0; i < n && i < (int)SL_ARRAY_SIZE(f); i++) {
+		if (!sl_tc_filter_is_sluice(&f[i]) || sl_tc_filter_delete(ifindex, hook, &f[i]))
+			continue;
+		sl_warn("removed an orphan cls_bpf filter (program %u, handle 0x%x, priority %u) "
+			"a killed sluice-load had left on this hook",
+			f[i].prog_id, f[i].handle, f[i].priority);
+		removed++;
+	}
+	return removed;
+}
+
+static int tc_count_filters(uint32_t ifindex, uint32_t hook)
+{
+	struct sl_tc_filter f;
+
+	return sl_tc_filters(ifindex, hook, &f, 0);
+}
+
+bool sl_tc_release_qdisc_if_empty(uint32_t ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+	if (tc_count_filters(ifindex, SLUICE_HOOK_TC_INGRESS) != 0 ||
+	    tc_count_filters(ifindex, SLUICE_HOOK_TC_EGRESS) != 0)
+		return false;
+	bpf_tc_hook_destroy(&hook);
+	return true;
 }
 
 /*
@@ -404,21 +578,14 @@ static int tc_count_filters(uint32_t ifindex, uint32_t parent)
  * the other direction still has sluice's filter, that attachment inherits the
  * duty (its record says so), so the last legacy detach cleans up.
  */
-static void tc_legacy_release_qdisc(const struct sl_state *st, const char *dir)
+void sl_tc_legacy_release_qdisc(const struct sl_state *st, const char *dir)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = st->ifindex,
-		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 	char sibling[PATH_MAX];
 	struct sl_state other;
 	char *slash;
 
-	if (!st->qdisc_created)
+	if (!st->qdisc_created || sl_tc_release_qdisc_if_empty(st->ifindex))
 		return;
-	if (tc_count_filters(st->ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)) == 0 &&
-	    tc_count_filters(st->ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)) == 0) {
-		bpf_tc_hook_destroy(&hook);
-		return;
-	}
 	snprintf(sibling, sizeof(sibling), "%s", dir);
 	slash = strrchr(sibling, '/');
 	if (!slash)
@@ -455,13 +622,16 @@ int sl_hook_detach(const struct sl_state *st, const char *dir)
 		return err;
 	if (!s.attached)
 		return 0;
-	err = enter_state_netns(st, &saved);
+	err = sl_state_netns_enter(st, &saved);
 	if (err)
 		return err;
 	tc_legacy_hook(st, &hook, &opts);
 	err = bpf_tc_detach(&hook, &opts);
-	if (!err)
-		tc_legacy_release_qdisc(st, dir);
+	if (!err) {
+		/* Nothing of sluice's is left on this hook now: not even what a killed one left. */
+		sl_tc_sweep_orphans(st->ifindex, st->hook);
+		sl_tc_legacy_release_qdisc(st, dir);
+	}
 	sl_netns_leave(&saved);
 	return err == -ENOENT ? 0 : err;
 }
@@ -511,7 +681,7 @@ static int tc_legacy_status(const struct sl_state *st, const char *dir, struct s
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
 	s->prog_id = info.id;
-	err = enter_state_netns(st, &saved);
+	err = sl_state_netns_enter(st, &saved);
 	if (err) {
 		s->attached = false;
 		return 0;
@@ -521,6 +691,32 @@ static int tc_legacy_status(const struct sl_state *st, const char *dir, struct s
 	sl_netns_leave(&saved);
 	s->attached = !err && opts.prog_id == info.id;
 	return 0;
+}
+
+int sl_hook_running_prog(const struct sl_state *st, const char *dir, uint32_t *prog_id)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook);
+	LIBBPF_OPTS(bpf_tc_opts, opts);
+	struct sl_link_status s;
+	struct sl_netns saved;
+	int err;
+
+	*prog_id = 0;
+	if (st->attach == SL_ATTACH_LINK) {
+		err = link_status(dir, &s);
+		if (!err && s.attached)
+			*prog_id = s.prog_id;
+		return err;
+	}
+	err = sl_state_netns_enter(st, &saved);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	tc_legacy_hook(st, &hook, &opts);
+	err = bpf_tc_query(&hook, &opts);
+	sl_netns_leave(&saved);
+	if (!err)
+		*prog_id = opts.prog_id;
+	return err == -ENOENT ? 0 : err;
 }
 
 int sl_hook_status(const struct sl_state *st, const char *dir, struct sl_link_status *s)
@@ -552,8 +748,46 @@ int sl_hook_check_order(const struct sl_target *t)
 	sl_err(-ENOENT, "no %s with id %u is attached to tcx %s of %s",
 	       t->rel_is_link ? "link" : "program", t->rel_id,
 	       t->hook == SLUICE_HOOK_TC_INGRESS ? "ingress" : "egress", t->dev);
-	sl_hint(
-	    "`bpftool net show dev %s` lists them; --before/--after take a program id or link:ID",
-	    t->dev);
+	if (!n) {
+		sl_hint("no tcx program is attached there; leave out --before/--after");
+		return -ENOENT;
+	}
+	{
+		char ids[1024];
+		size_t used = 0;
+
+		ids[0] = '\0';
+		for (int i = 0; i < n && used < sizeof(ids); i++)
+			used += snprintf(ids + used, sizeof(ids) - used, "%s%u (link:%u)",
+					 i ? ", " : "", progs[i], links[i]);
+		sl_hint(
+		    "on that hook now, in order: %s; --before/--after take a program id or "
+		    "link:ID (`bpftool net show dev %s` lists tcx programs from bpftool 7.3 on; "
+		    "with older ones, such as Debian 12's 7.1, use `bpftool link show`)",
+		    ids, t->dev);
+	}
 	return -ENOENT;
+}
+
+int sl_bpf_grace_period(void)
+{
+	/*
+	 * Updating a map-in-map makes the kernel wait until every BPF program
+	 * that may still use the old value has finished (synchronize_rcu, the
+	 * same wait that covers a program the link no longer points to).
+	 */
+	_cleanup_close_ int inner = -1, outer = -1;
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	uint32_t key = 0;
+	int ifd;
+
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sluice_grace", 4, 4, 1, NULL);
+	if (inner < 0)
+		return -errno;
+	opts.inner_map_fd = inner;
+	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "sluice_grace_o", 4, 4, 1, &opts);
+	if (outer < 0)
+		return -errno;
+	ifd = inner;
+	return bpf_map_update_elem(outer, &key, &ifd, BPF_ANY) ? -errno : 0;
 }

@@ -75,6 +75,11 @@ int sl_check_privileges(bool loads, bool net_admin, bool sys_admin, const char *
 	return -EPERM;
 }
 
+bool sl_can_change(void)
+{
+	return (has_cap(CAP_BPF) || has_cap(CAP_SYS_ADMIN)) && has_cap(CAP_NET_ADMIN);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {

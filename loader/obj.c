@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 
 #include "obj.h"
+#include "validate.h"
 #include "util.h"
 
 static char libbpf_log[16384];
@@ -50,8 +51,65 @@ static void dump_libbpf_log(void)
 {
 	if (!libbpf_log_len)
 		return;
-	fprintf(stderr, "sluice-load: libbpf said:\n%.*s", (int)libbpf_log_len, libbpf_log);
+	fprintf(stderr, "sluice-load: libbpf said:\n");
+	sl_put_sanitized(stderr, libbpf_log, libbpf_log_len);
 	libbpf_log_len = 0;
+}
+
+static const char *find_mem(const char *hay, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+
+	for (size_t i = 0; i + k <= n; i++)
+		if (!memcmp(hay + i, needle, k))
+			return hay + i;
+	return NULL;
+}
+
+/*
+ * The verifier's log, as libbpf passed it on: its last lines say why, and its
+ * last "; " line is the policy line the rejected instruction came from
+ * (sluice puts "<text> @ <file>:<line>" into .BTF.ext line_info).
+ */
+static bool explain_verifier(void)
+{
+	static const char begin[] = "-- BEGIN PROG LOAD LOG --\n",
+			  end[] = "-- END PROG LOAD LOG --";
+	const char *b = find_mem(libbpf_log, libbpf_log_len, begin), *e, *line = NULL, *p;
+	int lines = 0;
+
+	if (!b)
+		return false;
+	b += strlen(begin);
+	e = find_mem(b, libbpf_log + libbpf_log_len - b, end);
+	if (!e)
+		e = libbpf_log + libbpf_log_len;
+	for (p = b; p < e;
+	     p = memchr(p, '\n', e - p) ? (const char *)memchr(p, '\n', e - p) + 1 : e)
+		if (p[0] == ';' && p + 1 < e && p[1] == ' ')
+			line = p;
+	/* The last 12 lines: the instruction refused and the verifier's reason. */
+	for (p = e; p > b && lines <= 12; p--)
+		if (p[-1] == '\n')
+			lines++;
+	fprintf(stderr, "sluice-load: the verifier said (last lines):\n");
+	sl_put_sanitized(stderr, p, e - p);
+	if (line) {
+		const char *nl = memchr(line, '\n', e - line);
+
+		fprintf(stderr, "sluice-load: policy line of the refused instruction: ");
+		sl_put_sanitized(stderr, line + 2, (nl ? nl : e) - line - 2);
+		fputc('\n', stderr);
+	}
+	libbpf_log_len = 0;
+	return true;
+}
+
+void sl_strerror(int err, char *buf, size_t len)
+{
+	/* libbpf's own codes (LIBBPF_ERRNO__*, 4000..) have no strerror text. */
+	if (libbpf_strerror(err, buf, len))
+		snprintf(buf, len, "error %d", err);
 }
 
 bool sl_explain_bpf_perm(int err)
@@ -147,10 +205,41 @@ static int map_layout_err(const struct sl_obj *o, const struct bpf_map *m, const
 	return -EINVAL;
 }
 
-/* The maps the loader reads must have the layout abi.h gives them. */
+#define SL_MAP_BYTES_MAX (256ull << 20)
+
+/* What creating map m would have the kernel allocate, roughly. */
+static uint64_t map_bytes(const struct bpf_map *m)
+{
+	enum bpf_map_type t = bpf_map__type(m);
+	uint64_t n = (uint64_t)bpf_map__max_entries(m) *
+		     ((uint64_t)bpf_map__key_size(m) + bpf_map__value_size(m));
+	int cpus = libbpf_num_possible_cpus();
+
+	if ((t == BPF_MAP_TYPE_PERCPU_ARRAY || t == BPF_MAP_TYPE_PERCPU_HASH) && cpus > 0)
+		n *= (uint64_t)cpus;
+	return n;
+}
+
+/* The maps the loader reads must have the layout abi.h gives them; no map may be huge. */
 static int check_maps(const struct sl_obj *o)
 {
 	const struct bpf_map *c = o->counters, *d = o->decisions;
+	const struct sluice_meta_header *h = &o->meta->hdr;
+	uint32_t slots = h->nrules > h->ncounters ? h->nrules : h->ncounters;
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, o->obj)
+	{
+		if (map_bytes(m) <= SL_MAP_BYTES_MAX)
+			continue;
+		sl_err(-E2BIG, "'%s': map '%s' would take %llu MiB of kernel memory (%u entries)",
+		       o->path, bpf_map__name(m), (unsigned long long)(map_bytes(m) >> 20),
+		       bpf_map__max_entries(m));
+		sl_hint("the object is damaged or was edited; rebuild it with `sluice build`");
+		return -E2BIG;
+	}
+	if (c && bpf_map__max_entries(c) > (slots ? slots : 1))
+		return map_layout_err(o, c, "sized for the rules of the metadata");
 
 	if (c && (bpf_map__type(c) != BPF_MAP_TYPE_PERCPU_ARRAY || bpf_map__key_size(c) != 4 ||
 		  bpf_map__value_size(c) != sizeof(struct sluice_counter) ||
@@ -167,25 +256,79 @@ static int check_maps(const struct sl_obj *o)
 	return 0;
 }
 
+static int read_object(struct sl_obj *o)
+{
+	_cleanup_free_ void *meta = NULL;
+	struct sl_elf_view view;
+	char why[200];
+	int err;
+
+	err = sl_read_file(o->path, &o->data, &o->size);
+	if (err) {
+		sl_err(err, "cannot open object '%s': %s", o->path,
+		       err == -EINVAL ? "not a regular file" : strerror(-err));
+		sl_hint("check the path; build objects with `sluice build POLICY.sluice -o OBJ`");
+		return err;
+	}
+	err = sl_validate_object(o->data, o->size, &view, why, sizeof(why));
+	if (err == -ENOMEM)
+		return sl_err(err, "out of memory");
+	if (err && !strcmp(why, "not an ELF file")) {
+		sl_err(err, "'%s' is not an ELF object", o->path);
+		sl_hint("pass the .o that `sluice build` wrote");
+		return err;
+	}
+	if (err) {
+		sl_err(err, "'%s' is damaged: %s", o->path, why);
+		sl_hint("rebuild it with `sluice build`; nothing was loaded");
+		return err;
+	}
+	if (!view.meta) {
+		sl_err(-EINVAL, "'%s' has no %s section: it was not built by sluice", o->path,
+		       SLUICE_META_SECTION);
+		sl_hint("build it with `sluice build POLICY.sluice -o OBJ`; other BPF objects can "
+			"be attached with bpftool or ip");
+		return -EINVAL;
+	}
+	/* The section may sit at any offset of the file: the parser wants it aligned. */
+	meta = malloc(view.meta_size ? view.meta_size : 1);
+	if (!meta)
+		return sl_err(-ENOMEM, "out of memory");
+	memcpy(meta, view.meta, view.meta_size);
+	err = sl_meta_parse(meta, view.meta_size, &o->meta, why, sizeof(why));
+	if (err == -ENOMEM)
+		return sl_err(err, "out of memory");
+	if (err) {
+		sl_err(err, "'%s': invalid %s section: %s", o->path, SLUICE_META_SECTION, why);
+		sl_hint("rebuild the object with a sluice compiler matching this sluice-load "
+			"(metadata version %u)",
+			SLUICE_META_VERSION);
+	}
+	return err;
+}
+
 int sl_obj_open(const char *path, const char *table, struct sl_obj **out)
 {
 	struct sl_obj *o = calloc(1, sizeof(*o));
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = path);
 	const char *cmap;
+	char msg[128];
 	int err;
 
 	if (!o)
 		return -ENOMEM;
 	o->path = path;
 	o->prog_fd = -1;
-	err = sl_meta_from_object(path, &o->meta);
+	err = read_object(o);
 	if (!err)
 		err = sl_meta_pick_table(o->meta, path, table, &o->table);
 	if (err)
 		goto fail;
-	o->obj = bpf_object__open_file(path, NULL);
+	o->obj = bpf_object__open_mem(o->data, o->size, &opts);
 	if (!o->obj) {
 		err = -errno;
-		sl_err(err, "libbpf cannot open '%s': %s", path, strerror(-err));
+		sl_strerror(err, msg, sizeof(msg));
+		sl_err(err, "libbpf cannot open '%s': %s", path, msg);
 		dump_libbpf_log();
 		sl_hint("the object is damaged; rebuild it with `sluice build`");
 		goto fail;
@@ -219,11 +362,22 @@ int sl_obj_load(struct sl_obj *o)
 {
 	int err;
 
+	char msg[128];
+
 	libbpf_log_len = 0;
 	err = bpf_object__load(o->obj);
 	if (err) {
+		sl_strerror(err, msg, sizeof(msg));
+		if (find_mem(libbpf_log, libbpf_log_len, "-- BEGIN PROG LOAD LOG --")) {
+			sl_err(err, "the verifier refused table '%s' of '%s': %s",
+			       sl_meta_str(o->meta, o->table->name_str), o->path, msg);
+			explain_verifier();
+			sl_hint("the compiler made a program the kernel will not run: report the "
+				"policy, the lines above and `uname -r` to the sluice developers");
+			return err;
+		}
 		sl_err(err, "the kernel did not load table '%s' of '%s': %s",
-		       sl_meta_str(o->meta, o->table->name_str), o->path, strerror(-err));
+		       sl_meta_str(o->meta, o->table->name_str), o->path, msg);
 		if (!sl_explain_bpf_perm(err)) {
 			dump_libbpf_log();
 			sl_hint("if the verifier rejected it, report the policy and the log above "
@@ -241,5 +395,6 @@ void sl_obj_close(struct sl_obj *o)
 		return;
 	bpf_object__close(o->obj);
 	sl_meta_free(o->meta);
+	free(o->data);
 	free(o);
 }

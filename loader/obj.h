@@ -11,6 +11,10 @@
 
 struct sl_obj {
 	const char *path;
+	/* The file as read once: metadata and libbpf both see these bytes (libbpf keeps a pointer).
+	 */
+	char *data;
+	size_t size;
 	struct sl_meta *meta;
 	const struct sluice_meta_table *table;
 	struct bpf_object *obj;
@@ -20,7 +24,10 @@ struct sl_obj {
 	int prog_fd;
 };
 
-/* Opens and checks (metadata, table, program type); prints what is wrong. */
+/*
+ * Reads the file once, checks its bytes (validate.h) and metadata, then hands the
+ * same bytes to libbpf; checks table and program type. Prints what is wrong.
+ */
 int sl_obj_open(const char *path, const char *table, struct sl_obj **out);
 /* Loads into the kernel (verifier); prints the verifier's complaint on error. */
 int sl_obj_load(struct sl_obj *o);
@@ -33,5 +40,7 @@ static inline void sl_obj_closep(struct sl_obj **o)
 
 /* libbpf output goes to a buffer, shown only when something fails (or with -v). */
 void sl_libbpf_capture(void);
+/* Text of a -errno or of a libbpf error code (-4001 ...). */
+void sl_strerror(int err, char *buf, size_t len);
 /* Explains errors of the bpf() syscall that are about privileges; true when it did. */
 bool sl_explain_bpf_perm(int err);

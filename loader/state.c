@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <bpf/bpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -68,8 +69,12 @@ static int ensure_bpffs(const char *root)
 		return sl_err(-EINVAL, "%s is not on a BPF filesystem (bpffs)", mnt);
 	if (!in_shared_mount_ns() && !getenv("SLUICE_BPFFS_MOUNT_PRIVATE")) {
 		/* `ip netns exec` does this: its /sys is fresh, and pins made there die with it. */
-		sl_err(-EINVAL, "bpffs is not mounted on /sys/fs/bpf in this private mount namespace (`ip netns exec` makes one)");
-		sl_hint("a bpffs mounted here would vanish with the namespace and take the attachment along; run sluice-load in the host's mount namespace and use --netns NAME instead of `ip netns exec` (or set SLUICE_BPFFS_MOUNT_PRIVATE=1 to mount one anyway)");
+		sl_err(-EINVAL, "bpffs is not mounted on /sys/fs/bpf in this private mount "
+				"namespace (`ip netns exec` makes one)");
+		sl_hint("a bpffs mounted here would vanish with the namespace and take the "
+			"attachment along; run sluice-load in the host's mount namespace and use "
+			"--netns NAME instead of `ip netns exec` (or set "
+			"SLUICE_BPFFS_MOUNT_PRIVATE=1 to mount one anyway)");
 		return -EINVAL;
 	}
 	if (mount("bpf", mnt, "bpf", 0, "mode=0700")) {
@@ -106,22 +111,31 @@ int sl_mkdirs(const char *path)
 int sl_pin_root_lock(void)
 {
 	const char *root = sl_pin_root();
+	char path[PATH_MAX];
 	int err, fd;
 
 	err = ensure_bpffs(root);
 	if (err)
 		return err;
-	err = sl_mkdirs(root);
-	if (err)
-		return sl_err(err, "cannot create %s: %s", root, strerror(-err));
-	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX)) {
-		err = -errno;
-		if (fd >= 0)
-			close(fd);
-		return sl_err(err, "cannot lock %s: %s", root, strerror(-err));
+	snprintf(path, sizeof(path), "%s/lock", root);
+	for (;;) {
+		struct stat held, now;
+
+		err = sl_mkdirs(path);
+		if (err)
+			return sl_err(err, "cannot create %s: %s", path, strerror(-err));
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || flock(fd, LOCK_EX)) {
+			err = -errno;
+			if (fd >= 0)
+				close(fd);
+			return sl_err(err, "cannot lock %s: %s", path, strerror(-err));
+		}
+		/* Someone (rm -rf by hand) removed it while we waited: lock the new one. */
+		if (!fstat(fd, &held) && !stat(path, &now) && held.st_ino == now.st_ino)
+			return fd;
+		close(fd);
 	}
-	return fd;
 }
 
 int sl_state_create(const struct sl_state *st, const struct sl_meta *m)
@@ -161,7 +175,15 @@ int sl_state_create(const struct sl_state *st, const struct sl_meta *m)
 
 int sl_state_read(const char *dir, struct sl_state *st, struct sl_meta **m)
 {
-	char path[PATH_MAX], why[160];
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/state", dir);
+	return sl_state_read_path(path, st, m);
+}
+
+int sl_state_read_path(const char *path, struct sl_state *st, struct sl_meta **m)
+{
+	char why[160];
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ uint8_t *raw = NULL;
 	uint8_t chunk[SL_STATE_CHUNK];
@@ -169,7 +191,6 @@ int sl_state_read(const char *dir, struct sl_state *st, struct sl_meta **m)
 	uint32_t len = sizeof(info), key = 0;
 	int err;
 
-	snprintf(path, sizeof(path), "%s/state", dir);
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		err = -errno;
@@ -180,18 +201,14 @@ int sl_state_read(const char *dir, struct sl_state *st, struct sl_meta **m)
 		return sl_err(-EINVAL, "%s is not a sluice state record", path);
 	if (bpf_map_lookup_elem(fd, &key, chunk))
 		return sl_err(-errno, "cannot read %s: %s", path, strerror(errno));
-	memcpy(st, chunk, sizeof(*st));
-	if (st->magic != SL_STATE_MAGIC || st->version != SL_STATE_VERSION)
+	err = sl_state_decode(chunk, sizeof(chunk), info.max_entries, st);
+	if (err == -EPROTO)
 		return sl_err(-EINVAL, "%s is not a sluice state record of version %u", path,
 			      SL_STATE_VERSION);
-	st->ifname[sizeof(st->ifname) - 1] = st->netns[sizeof(st->netns) - 1] = '\0';
-	st->cgroup[sizeof(st->cgroup) - 1] = st->object[sizeof(st->object) - 1] = '\0';
-	st->table[sizeof(st->table) - 1] = '\0';
+	if (err)
+		return sl_err(err, "%s is a damaged sluice state record", path);
 	if (!m)
 		return 0;
-	if ((uint64_t)st->meta_size > (uint64_t)(info.max_entries - 1) * SL_STATE_CHUNK)
-		return sl_err(-EINVAL, "%s: metadata size %u does not fit the record", path,
-			      st->meta_size);
 	raw = malloc(st->meta_size ? st->meta_size : 1);
 	if (!raw)
 		return -ENOMEM;
@@ -210,15 +227,29 @@ int sl_state_read(const char *dir, struct sl_state *st, struct sl_meta **m)
 
 void sl_pin_dir_remove(const char *dir)
 {
-	static const char *const pins[] = {"link", "prog", "counters", "state"};
+	/* The link first (detaching it if it still is), the record last. */
+	static const char *const pins[] = {"link", "prog", "counters", "carried", "state"};
 	const char *root = sl_pin_root();
 	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
 
 	for (size_t i = 0; i < SL_ARRAY_SIZE(pins); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, pins[i]);
 		if (unlink(path) && errno != ENOENT)
 			sl_warn("cannot remove pin %s: %s", path, strerror(errno));
 	}
+	/* Whatever else is there: new-* pins of an interrupted replace. */
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path) && errno != ENOENT)
+			sl_warn("cannot remove pin %s: %s", path, strerror(errno));
+	}
+	if (d)
+		closedir(d);
 	snprintf(path, sizeof(path), "%s", dir);
 	/* Then the now empty parents, up to (not including) the root. */
 	while (strlen(path) > strlen(root) && !strncmp(path, root, strlen(root))) {
@@ -246,4 +277,24 @@ int sl_state_write(const char *dir, const struct sl_state *st)
 		return -errno;
 	memcpy(chunk, st, sizeof(*st));
 	return bpf_map_update_elem(fd, &key, chunk, BPF_EXIST) ? -errno : 0;
+}
+
+int sl_state_read_quiet(const char *dir, struct sl_state *st)
+{
+	char path[PATH_MAX];
+	uint8_t chunk[SL_STATE_CHUNK];
+	_cleanup_close_ int fd = -1;
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info), key = 0;
+
+	snprintf(path, sizeof(path), "%s/state", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != BPF_MAP_TYPE_ARRAY ||
+	    info.value_size != SL_STATE_CHUNK)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(fd, &key, chunk))
+		return -errno;
+	return sl_state_decode(chunk, sizeof(chunk), info.max_entries, st);
 }

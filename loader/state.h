@@ -12,10 +12,15 @@
  *       link      the bpf_link (tcx, xdp, cgroup_skb)
  *       prog      the program (legacy tc: cls_bpf has no link)
  *       counters  the per-rule counter map (when the policy counts)
+ *       carried   counts carried over replaces (array, slot -> {packets, bytes}), added to
+ *                 counters when read: the live map is never written by sluice-load
  *       state     this record
+ *   <root>/intent the operation in flight (intent.h)
+ *   <root>/lock   what sluice-load processes lock: never removed
  */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "meta.h"
@@ -48,7 +53,7 @@ struct sl_state {
 	uint32_t qdisc_created;
 	uint32_t meta_size;
 	uint32_t nreplaced;
-	uint32_t reserved;
+	uint32_t prog_id; /* the program attached by the last attach/replace (0: older records) */
 	uint64_t netns_ino;
 	uint64_t cgroup_ino;
 	uint64_t attached_at; /* unix seconds */
@@ -64,17 +69,34 @@ _Static_assert(sizeof(struct sl_state) <= SL_STATE_CHUNK, "state record fits one
 
 /* Root of sluice's pins: $SLUICE_PIN_ROOT or SL_PIN_ROOT_DEFAULT. */
 const char *sl_pin_root(void);
-/* Makes sure bpffs is mounted and the root exists; returns a locked fd on the root. */
+/*
+ * Makes sure bpffs is mounted and the root exists; returns a locked fd (flock,
+ * exclusive) on <root>/lock, an empty directory no sluice-load ever removes:
+ * a lock on a removed inode would not exclude a newcomer.
+ */
 int sl_pin_root_lock(void);
+
+/*
+ * Entry 0 of a state map (nchunks entries) as read: checks magic, version,
+ * enums and the metadata size, and NUL-terminates the strings. 0, -EPROTO
+ * (another version) or -EINVAL.
+ */
+int sl_state_decode(const void *chunk0, size_t len, uint32_t nchunks, struct sl_state *st);
 
 /* Creates the state map holding st and m; returns its fd or -errno. */
 int sl_state_create(const struct sl_state *st, const struct sl_meta *m);
 /* Reads a pinned state map; prints what is wrong on error. */
 int sl_state_read(const char *dir, struct sl_state *st, struct sl_meta **m);
+/* Entry 0 only, printing nothing: for walks that report broken entries elsewhere. */
+int sl_state_read_quiet(const char *dir, struct sl_state *st);
+/* The same for a state map pinned at path (new-state of a replace). */
+int sl_state_read_path(const char *path, struct sl_state *st, struct sl_meta **m);
 
 /* mkdir -p for bpffs; returns 0 or -errno. */
 int sl_mkdirs(const char *path);
-/* Removes the pins of an attachment directory and the directory, then empty parents up to the root.
+/*
+ * Removes every pin of an attachment directory (including new-* leftovers of an
+ * interrupted replace) and the directory, then empty parents up to the root.
  */
 void sl_pin_dir_remove(const char *dir);
 /* Rewrites the record (entry 0) of a pinned state map; metadata stays. */

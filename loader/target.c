@@ -251,8 +251,54 @@ static void dev_pin_dir(struct sl_target *t)
 	closedir(d);
 }
 
+/* Whether dev exists in the named namespace ns (setns back and forth, printing nothing). */
+static bool dev_in_ns(const char *dev, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), self = -1;
+	bool found = false;
+
+	if (fd < 0)
+		return false;
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self >= 0 && !setns(fd, CLONE_NEWNET)) {
+		found = if_nametoindex(dev) != 0;
+		if (setns(self, CLONE_NEWNET)) {
+			perror(
+			    "sluice-load: fatal: cannot return to the original network namespace");
+			abort();
+		}
+	}
+	if (self >= 0)
+		close(self);
+	close(fd);
+	return found;
+}
+
+/* The `ip netns` namespace (other than skip) that has a device called dev. */
+static bool find_dev_netns(const char *dev, const char *skip, char *out, size_t len)
+{
+	DIR *d = opendir("/run/netns");
+	struct dirent *de;
+	char path[PATH_MAX];
+	bool found = false;
+
+	while (d && !found && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || (skip && !strcmp(skip, de->d_name)))
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
+		if (dev_in_ns(dev, path)) {
+			snprintf(out, len, "%s", de->d_name);
+			found = true;
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
 static int resolve_dev(struct sl_target *t)
 {
+	char where[NAME_MAX + 1];
 	struct sl_netns saved;
 	struct stat st;
 	int err;
@@ -272,8 +318,13 @@ static int resolve_dev(struct sl_target *t)
 	if (!t->ifindex) {
 		sl_err(err ? err : -ENODEV, "device '%s' not found%s%s", t->dev,
 		       t->netns ? " in network namespace " : "", t->netns ? t->netns : "");
-		sl_hint("list devices with `ip%s%s link`", t->netns ? " -n " : "",
-			t->netns ? t->netns : "");
+		if (find_dev_netns(t->dev, t->netns, where, sizeof(where)))
+			sl_hint("%s is in network namespace %s: add --netns %s", t->dev, where,
+				where);
+		else
+			sl_hint("list devices with `ip%s%s link`; a device of another network "
+				"namespace needs --netns NAME (`ip netns list`)",
+				t->netns ? " -n " : "", t->netns ? t->netns : "");
 		return -ENODEV;
 	}
 	snprintf(t->ifname, sizeof(t->ifname), "%s", t->dev);
@@ -335,6 +386,41 @@ static int resolve_cgroup(struct sl_target *t)
 	snprintf(t->pin_dir, sizeof(t->pin_dir), "%s/cgroup-%llu/%s", sl_pin_root(),
 		 (unsigned long long)t->cgroup_ino, hook_dir(t->hook));
 	return 0;
+}
+
+bool sl_target_exists(const struct sl_target *t)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, self;
+	bool found;
+
+	if (t->cgroup)
+		return !stat(t->cgroup, &st);
+	if (!t->netns)
+		return if_nametoindex(t->dev) != 0;
+	if (strchr(t->netns, '/'))
+		snprintf(path, sizeof(path), "%s", t->netns);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", t->netns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0 || setns(fd, CLONE_NEWNET)) {
+		close(fd);
+		if (self >= 0)
+			close(self);
+		return true; /* let sl_target_resolve say what is wrong */
+	}
+	found = if_nametoindex(t->dev) != 0;
+	if (setns(self, CLONE_NEWNET)) {
+		perror("sluice-load: fatal: cannot return to the original network namespace");
+		abort();
+	}
+	close(fd);
+	close(self);
+	return found;
 }
 
 int sl_target_resolve(struct sl_target *t)

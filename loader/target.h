@@ -58,6 +58,8 @@ void sl_netns_leave(struct sl_netns *saved);
  */
 int sl_target_resolve(struct sl_target *t);
 void sl_target_release(struct sl_target *t);
+/* Whether the device (in its namespace) or cgroup exists; prints nothing. */
+bool sl_target_exists(const struct sl_target *t);
 /* "xdp on veth0 (netns /run/netns/x)" */
 const char *sl_target_describe(const struct sl_target *t);
 /* How the target was given, for the state record / list. */

@@ -34,8 +34,10 @@ void sl_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Read a whole file; returns 0 or -errno. */
 int sl_read_file(const char *path, char **data, size_t *size);
 
-/* JSON string literal (with quotes) of s on f. */
 #include <stdio.h>
+/* n bytes of s on f, with control bytes and invalid UTF-8 shown as \xNN. */
+void sl_put_sanitized(FILE *f, const char *s, size_t n);
+/* JSON string literal (with quotes) of s on f. */
 void sl_json_str(FILE *f, const char *s);
 
 /* Parse a decimal u32; returns 0 or -EINVAL. */

@@ -12,8 +12,13 @@
  *   helper tcx-attach DEV ingress|egress PIN  attaches a pass-through tcx program, pins its link
  *   helper tcx-query DEV ingress|egress     prints the tcx program ids in order
  *   helper mkpcap OUT eth|raw PKT...        PKT: see build() below
+ *   helper unverifiable IN OUT               the first instruction of each code section becomes
+ *                                           r0 = *(u64 *)(r10 + 8): the verifier refuses (EACCES)
+ *   helper mutate IN OUT SEED btf|elf|any   changes 1-4 random bytes of IN's .BTF and
+ *                                           .BTF.ext, of its ELF tables, or anywhere
  */
 #include <arpa/inet.h>
+#include <elf.h>
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -321,6 +326,111 @@ static int mkpcap(const char *out, const char *kind, int n, char **specs)
 	return fclose(f) ? 1 : 0;
 }
 
+static uint64_t rng;
+
+static uint64_t next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Regions of the object to mutate: [off, off + len). */
+struct region {
+	uint64_t off, len;
+};
+
+static int regions_of(const uint8_t *d, size_t n, const char *mode, struct region *r, int max)
+{
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh, strs;
+	int k = 0;
+
+	if (!strcmp(mode, "any") || n < sizeof(eh)) {
+		r[0] = (struct region){0, n};
+		return 1;
+	}
+	memcpy(&eh, d, sizeof(eh));
+	if (eh.e_shoff + (uint64_t)eh.e_shnum * sizeof(sh) > n || eh.e_shstrndx >= eh.e_shnum)
+		return 0;
+	memcpy(&strs, d + eh.e_shoff + eh.e_shstrndx * sizeof(sh), sizeof(sh));
+	if (!strcmp(mode, "elf")) {
+		r[k++] = (struct region){0, sizeof(eh)};
+		r[k++] = (struct region){eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(sh)};
+	}
+	for (int i = 1; i < eh.e_shnum && k < max; i++) {
+		const char *name;
+
+		memcpy(&sh, d + eh.e_shoff + i * sizeof(sh), sizeof(sh));
+		if (sh.sh_offset + sh.sh_size > n || !sh.sh_size)
+			continue;
+		name =
+		    sh.sh_name < strs.sh_size ? (const char *)d + strs.sh_offset + sh.sh_name : "";
+		if (!strcmp(mode, "btf") ? !strcmp(name, ".BTF") || !strcmp(name, ".BTF.ext")
+					 : sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_STRTAB ||
+					       sh.sh_type == SHT_REL)
+			r[k++] = (struct region){sh.sh_offset, sh.sh_size};
+	}
+	return k;
+}
+
+static int mutate(const char *in, const char *out, unsigned long seed, const char *mode)
+{
+	static uint8_t d[1 << 22];
+	struct region r[64];
+	FILE *f = fopen(in, "rb");
+	size_t n;
+	int k, changes;
+
+	if (!f)
+		return 1;
+	n = fread(d, 1, sizeof(d), f);
+	fclose(f);
+	rng = seed * 2654435761u + 1;
+	k = regions_of(d, n, mode, r, 64);
+	if (!k)
+		return 1;
+	changes = 1 + next_rand() % 4;
+	for (int i = 0; i < changes; i++) {
+		const struct region *g = &r[next_rand() % k];
+		uint64_t at = g->off + next_rand() % g->len;
+
+		d[at] =
+		    next_rand() % 10 < 6 ? (uint8_t)next_rand() : d[at] ^ (1u << next_rand() % 8);
+	}
+	f = fopen(out, "wb");
+	if (!f || fwrite(d, 1, n, f) != n)
+		return 1;
+	return fclose(f) ? 1 : 0;
+}
+
+static int unverifiable(const char *in, const char *out)
+{
+	static uint8_t d[1 << 22];
+	/* ldx dw r0, [r10 + 8]: above the frame pointer, a read the verifier refuses. */
+	static const uint8_t bad[8] = {0x79, 0xa0, 0x08, 0x00, 0, 0, 0, 0};
+	FILE *f = fopen(in, "rb");
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh;
+	size_t n;
+
+	if (!f)
+		return 1;
+	n = fread(d, 1, sizeof(d), f);
+	fclose(f);
+	memcpy(&eh, d, sizeof(eh));
+	for (int i = 1; i < eh.e_shnum; i++) {
+		memcpy(&sh, d + eh.e_shoff + i * sizeof(sh), sizeof(sh));
+		if (sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_EXECINSTR) && sh.sh_size >= 8)
+			memcpy(d + sh.sh_offset, bad, sizeof(bad));
+	}
+	f = fopen(out, "wb");
+	if (!f || fwrite(d, 1, n, f) != n)
+		return 1;
+	return fclose(f) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *c = argc > 1 ? argv[1] : "";
@@ -339,6 +449,10 @@ int main(int argc, char **argv)
 		return tcx_query(argv[2], argv[3]);
 	if (!strcmp(c, "mkpcap") && argc >= 4)
 		return mkpcap(argv[2], argv[3], argc - 4, argv + 4);
+	if (!strcmp(c, "unverifiable") && argc == 4)
+		return unverifiable(argv[2], argv[3]);
+	if (!strcmp(c, "mutate") && argc == 6)
+		return mutate(argv[2], argv[3], strtoul(argv[4], NULL, 10), argv[5]);
 	fprintf(stderr, "usage: see the comment at the top of helper.c\n");
 	return 2;
 }

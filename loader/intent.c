@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The intent record and recovery from a killed sluice-load (intent.h, README "Crash safety"). */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "counters.h"
+#include "hook.h"
+#include "intent.h"
+#include "util.h"
+
+static void intent_path(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/intent", sl_pin_root());
+}
+
+static int intent_write(struct sl_txn *t)
+{
+	_cleanup_free_ uint8_t *val = calloc(1, SL_INTENT_SIZE);
+	uint32_t key = 0;
+
+	if (!val)
+		return -ENOMEM;
+	memcpy(val, &t->r, sizeof(t->r));
+	return bpf_map_update_elem(t->fd, &key, val, BPF_ANY) ? -errno : 0;
+}
+
+int sl_intent_begin(struct sl_txn *t)
+{
+	char path[PATH_MAX];
+	int err;
+
+	t->r.magic = SL_INTENT_MAGIC;
+	t->r.pid = getpid();
+	t->r.started_at = time(NULL);
+	snprintf(t->r.step, sizeof(t->r.step), "intent");
+	t->fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sluice_intent", 4, SL_INTENT_SIZE, 1, NULL);
+	if (t->fd < 0)
+		return sl_err(-errno, "cannot create the intent record: %s", strerror(errno));
+	intent_path(path, sizeof(path));
+	err = intent_write(t);
+	if (!err && bpf_obj_pin(t->fd, path))
+		err = -errno;
+	if (err) {
+		close(t->fd);
+		t->fd = -1;
+		return sl_err(err, "cannot pin the intent record %s: %s", path, strerror(-err));
+	}
+	sl_step(t, "intent");
+	return 0;
+}
+
+void sl_step(struct sl_txn *t, const char *step)
+{
+	const char *kill_at = getenv("SLUICE_TEST_KILL_AT");
+
+	snprintf(t->r.step, sizeof(t->r.step), "%s", step);
+	if (t->fd >= 0 && intent_write(t))
+		sl_warn("cannot update the intent record: %s", strerror(errno));
+	if (kill_at && !strcmp(kill_at, step)) {
+		fflush(NULL);
+		raise(SIGKILL);
+	}
+}
+
+void sl_step_cb(void *txn, const char *step)
+{
+	sl_step(txn, step);
+}
+
+void sl_intent_end(struct sl_txn *t)
+{
+	char path[PATH_MAX];
+
+	if (t->fd < 0)
+		return;
+	sl_step(t, "done");
+	intent_path(path, sizeof(path));
+	if (unlink(path) && errno != ENOENT)
+		sl_warn("cannot remove the intent record %s: %s", path, strerror(errno));
+	close(t->fd);
+	t->fd = -1;
+}
+
+static bool pin_exists(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return !stat(path, &st);
+}
+
+static int open_pin(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+static void unlink_pin(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (unlink(path) && errno != ENOENT)
+		sl_warn("cannot remove pin %s: %s", path, strerror(errno));
+}
+
+static int rename_pin(const char *dir, const char *from, const char *to)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+
+	snprintf(a, sizeof(a), "%s/%s", dir, from);
+	snprintf(b, sizeof(b), "%s/%s", dir, to);
+	if (rename(a, b) && errno != ENOENT)
+		return sl_err(-errno, "cannot rename %s to %s: %s", a, b, strerror(errno));
+	return 0;
+}
+
+static uint32_t map_entries(int fd)
+{
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+}
+
+int sl_carry_finish(const char *dir)
+{
+	_cleanup_meta_ struct sl_meta *old_m = NULL;
+	_cleanup_meta_ struct sl_meta *new_m = NULL;
+	_cleanup_free_ struct sl_slot_pair *pairs = NULL;
+	_cleanup_close_ int old_c = open_pin(dir, "counters");
+	_cleanup_close_ int old_k = open_pin(dir, "carried");
+	_cleanup_close_ int new_c = open_pin(dir, "new-counters");
+	_cleanup_close_ int fd = -1;
+	char path[PATH_MAX];
+	struct sl_state old_st, new_st;
+	size_t npairs = 0;
+	int err;
+
+	if (new_c < 0)
+		return 0; /* the new policy does not count */
+	err = sl_state_read(dir, &old_st, &old_m);
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/new-state", dir);
+	err = sl_state_read_path(path, &new_st, &new_m);
+	if (err)
+		return err;
+	err = sl_counters_match(old_m, new_m, &pairs, &npairs);
+	if (err)
+		return err;
+	/* The old program may still be finishing a packet on another CPU. */
+	err = sl_bpf_grace_period();
+	if (err)
+		return sl_err(err, "cannot wait for the old program to finish: %s", strerror(-err));
+	fd = sl_carried_build(old_c >= 0 ? old_c : -1, old_k >= 0 ? old_k : -1, pairs, npairs,
+			      map_entries(new_c));
+	if (fd < 0)
+		return sl_err(fd, "cannot carry the counters over: %s", strerror(-fd));
+	snprintf(path, sizeof(path), "%s/new-carried", dir);
+	unlink(path);
+	if (bpf_obj_pin(fd, path))
+		return sl_err(-errno, "cannot pin %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int sl_replace_commit(const char *dir, bool new_has_counters, void (*step)(void *, const char *),
+		      void *ctx)
+{
+	static const char *const names[] = {"carried", "counters", "prog"};
+	char from[32];
+	int err;
+
+	/* The record first: once it is the new one, the rest only completes it. */
+	err = rename_pin(dir, "new-state", "state");
+	if (!err && step)
+		step(ctx, "renamed-state");
+	for (size_t i = 0; !err && i < SL_ARRAY_SIZE(names); i++) {
+		snprintf(from, sizeof(from), "new-%s", names[i]);
+		err = rename_pin(dir, from, names[i]);
+	}
+	if (!err && !new_has_counters) {
+		unlink_pin(dir, "counters");
+		unlink_pin(dir, "carried");
+	}
+	if (!err && step)
+		step(ctx, "renamed");
+	return err;
+}
+
+static void replace_drop(const char *dir)
+{
+	static const char *const names[] = {"new-state", "new-counters", "new-carried", "new-prog"};
+
+	for (size_t i = 0; i < SL_ARRAY_SIZE(names); i++)
+		unlink_pin(dir, names[i]);
+}
+
+static const char *op_name(uint32_t op)
+{
+	return op == SL_OP_ATTACH ? "attach" : op == SL_OP_REPLACE ? "replace" : "detach";
+}
+
+static void describe(const struct sl_intent *r, char *buf, size_t len)
+{
+	if (r->st.cgroup[0])
+		snprintf(buf, len, "%s on cgroup %s", sl_hook_name(r->st.hook), r->st.cgroup);
+	else
+		snprintf(buf, len, "%s on %s%s%s", sl_hook_name(r->st.hook), r->st.ifname,
+			 r->st.netns[0] ? " in netns " : "", r->st.netns);
+}
+
+static const char *recover_attach(const struct sl_intent *r)
+{
+	struct sl_state cur;
+	struct sl_netns saved;
+
+	if (pin_exists(r->dir, "state") && !sl_state_read(r->dir, &cur, NULL) &&
+	    cur.prog_id == r->new_prog_id) {
+		sl_pin_dir_remove(r->staging);
+		return "it had completed: kept it";
+	}
+	if (r->st.attach == SL_ATTACH_LINK) {
+		_cleanup_close_ int link = open_pin(r->staging, "link");
+
+		if (link >= 0)
+			bpf_link_detach(link);
+	} else if (!sl_state_netns_enter(&r->st, &saved)) {
+		struct sl_tc_filter f[64];
+		int n = sl_tc_filters(r->st.ifindex, r->st.hook, f, SL_ARRAY_SIZE(f));
+
+		for (int i = 0; i < n && i < (int)SL_ARRAY_SIZE(f); i++)
+			if (f[i].prog_id == r->new_prog_id &&
+			    sl_tc_filter_delete(r->st.ifindex, r->st.hook, &f[i]))
+				sl_warn("recovery: cannot remove the cls_bpf filter of program %u",
+					f[i].prog_id);
+		if (!r->qdisc_existed)
+			sl_tc_release_qdisc_if_empty(r->st.ifindex);
+		sl_netns_leave(&saved);
+	}
+	sl_pin_dir_remove(r->staging);
+	return "undid it: nothing is attached there";
+}
+
+static const char *recover_replace(const struct sl_intent *r)
+{
+	uint32_t running = 0;
+
+	sl_hook_running_prog(&r->st, r->dir, &running);
+	if (running && running == r->new_prog_id) {
+		if (pin_exists(r->dir, "new-state") && r->new_has_counters &&
+		    !pin_exists(r->dir, "new-carried") && sl_carry_finish(r->dir))
+			sl_warn("recovery: the counts of the old program are lost");
+		if (sl_replace_commit(r->dir, r->new_has_counters, NULL, NULL))
+			return "the new program runs, but its pins could not be put in place";
+		return "the new program was running: completed it";
+	}
+	replace_drop(r->dir);
+	if (running && running == r->old_prog_id)
+		return "the old program was still running: undid it";
+	return "the kernel runs neither program (device, namespace or cgroup gone?): "
+	       "dropped the new pins";
+}
+
+static const char *recover_detach(const struct sl_intent *r)
+{
+	struct sl_link_status s;
+	struct sl_netns saved;
+
+	if (pin_exists(r->dir, "state") && !sl_hook_status(&r->st, r->dir, &s) && s.attached)
+		return "it was still attached: kept it";
+	if (r->st.attach == SL_ATTACH_TC_LEGACY && !sl_state_netns_enter(&r->st, &saved)) {
+		sl_tc_legacy_release_qdisc(&r->st, r->dir);
+		sl_netns_leave(&saved);
+	}
+	sl_pin_dir_remove(r->dir);
+	return "the kernel had detached it: removed its pins";
+}
+
+int sl_recover(bool can_change)
+{
+	char path[PATH_MAX], what[PATH_MAX + 64];
+	_cleanup_free_ uint8_t *val = calloc(1, SL_INTENT_SIZE);
+	_cleanup_close_ int fd = -1;
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info), key = 0;
+	struct sl_intent r;
+	const char *outcome;
+
+	if (!val)
+		return -ENOMEM;
+	intent_path(path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT
+			   ? 0
+			   : sl_err(-errno, "cannot open %s: %s", path, strerror(errno));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != BPF_MAP_TYPE_ARRAY ||
+	    info.value_size != SL_INTENT_SIZE || bpf_map_lookup_elem(fd, &key, val)) {
+		sl_warn("%s is not an intent record of this sluice-load: removing it", path);
+		unlink(path);
+		return 0;
+	}
+	if (sl_intent_decode(val, SL_INTENT_SIZE, sl_pin_root(), &r)) {
+		sl_warn("%s is damaged: removing it", path);
+		unlink(path);
+		return 0;
+	}
+	describe(&r, what, sizeof(what));
+	if (!can_change) {
+		sl_warn("a sluice-load (pid %u) was killed during %s of %s (after step '%s'); "
+			"what is shown may be off until it is recovered",
+			r.pid, op_name(r.op), what, r.step);
+		sl_hint("any sluice-load command with the privileges to attach recovers it, e.g. "
+			"`sluice-load prune` as root");
+		return 0;
+	}
+	switch (r.op) {
+	case SL_OP_ATTACH:
+		outcome = recover_attach(&r);
+		break;
+	case SL_OP_REPLACE:
+		outcome = recover_replace(&r);
+		break;
+	default:
+		outcome = recover_detach(&r);
+		break;
+	}
+	unlink(path);
+	sl_warn("recovered: a sluice-load (pid %u) was killed during %s of %s (after step '%s'); "
+		"%s",
+		r.pid, op_name(r.op), what, r.step, outcome);
+	return 0;
+}

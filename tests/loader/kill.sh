@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Crash safety, for one hook: sluice-load is killed with SIGKILL at every step
+# of attach, replace and detach (SLUICE_TEST_KILL_AT, intent.h), and at the
+# renames and unlinks of each and at each of its last 14 bpf() calls (strace
+# fault injection, which needs no hook in the loader). After each kill, the next sluice-load run must recover, and
+# `list` must tell what the kernel runs: the same program ids as the kernel
+# reports for the hook (ip link, tcx query, tc filter show, bpftool cgroup),
+# no orphan, and the policy it names must be the one that program came from.
+# Then detach, attach again and detach again must work and leave nothing.
+# Usage: kill.sh xdp|tcx|legacy|cgroup
+. "$(dirname "$0")/lib.sh"
+# LeakSanitizer cannot run under ptrace: no leak check where strace traces sluice-load.
+NOLEAK=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+
+HOOK=$1
+[ "$HOOK" = legacy ] && export SLUICE_TC_LEGACY=1
+require_kernel
+setup_veth || { fail "veth setup"; finish; }
+L=$SLUICE_LOAD
+
+case $HOOK in
+xdp) OBJ=xdp TARGET=(--xdp "$DEV_A" --netns "$NS_A") ;;
+tcx | legacy) OBJ=tci TARGET=(--tc "$DEV_A" ingress --netns "$NS_A") ;;
+cgroup) setup_cgroup; OBJ=cgin TARGET=(--cgroup "$CG" ingress) ;;
+*) echo "unknown hook $HOOK"; exit 2 ;;
+esac
+
+# The program ids the kernel runs at the hook, sorted, one per line.
+kernel_progs() {
+	case $HOOK in
+	xdp) ip -n "$NS_A" link show "$DEV_A" | grep -o 'prog/xdp id [0-9]*' | awk '{ print $3 }' ;;
+	tcx) ip netns exec "$NS_A" "$HELPER" tcx-query "$DEV_A" ingress ;;
+	legacy) tc -n "$NS_A" filter show dev "$DEV_A" ingress 2>/dev/null | grep -o ' id [0-9]*' | awk '{ print $2 }' ;;
+	cgroup) bpftool -j cgroup show "$CG" 2>/dev/null | grep -o '"id":[0-9]*' | cut -d: -f2 ;;
+	esac | grep -E "^[0-9]+$" | sort -n
+}
+
+# "prog-id object status" of each list entry, sorted.
+list_entries() {
+	"$L" list --json 2>>"$TMP/list-err" | grep '"status"' | sed -E \
+		's/.*"object":("([^"]*)"|null).*"program_id":([0-9]+).*"status":"([a-z]+)".*/\3 \2 \4/' | sort -n
+}
+
+# After a kill: recovery by the next run, then list against the kernel.
+# EXPECT_OLD/EXPECT_NEW: the objects that may be attached (by program id seen before).
+check_truth() {
+	local what=$1 old_id=$2 old_obj=$3 new_obj=$4
+	local entries kernel listed
+	entries=$(list_entries)
+	kernel=$(kernel_progs | tr '\n' ' ')
+	listed=$(echo "$entries" | awk '$3 == "attached" { print $1 }' | sort -n | tr '\n' ' ')
+	check "$what: list names what the kernel runs" "$kernel" "$listed"
+	echo "$entries" | grep -q ' orphan$' && fail "$what: orphan left: $entries"
+	echo "$entries" | grep -q ' defunct$' && fail "$what: defunct entry: $entries"
+	[ "$(echo "$kernel" | wc -w)" -le 1 ] || fail "$what: more than one program on the hook: $kernel"
+	# The record names the object the running program came from.
+	local id obj
+	read -r id obj _ <<<"$(echo "$entries" | awk '$3 == "attached"' | head -1)"
+	if [ -n "$id" ]; then
+		if [ "$id" = "$old_id" ]; then
+			check "$what: record of the old program" "$old_obj" "$(basename "$obj")"
+		else
+			check "$what: record of the new program" "$new_obj" "$(basename "$obj")"
+		fi
+	fi
+	# No staging or new-* leftover, no intent record.
+	local left
+	left=$(find "$SLUICE_PIN_ROOT" \( -name 'staging-*' -o -name 'new-*' -o -name intent \) 2>/dev/null)
+	[ -z "$left" ] || fail "$what: leftovers: $left"
+}
+
+# Back to a clean slate and prove the hook is usable: attach, replace, detach.
+reuse() {
+	local what=$1
+	if [ -n "$(list_entries)" ]; then
+		"$L" detach "${TARGET[@]}" >/dev/null 2>"$TMP/err" || fail "$what: detach after recovery: $(cat "$TMP/err")"
+	fi
+	"$L" attach "$OBJDIR/$OBJ-a.o" "${TARGET[@]}" >/dev/null 2>"$TMP/err" || fail "$what: attach again: $(cat "$TMP/err")"
+	"$L" replace "$OBJDIR/$OBJ-b.o" "${TARGET[@]}" >/dev/null 2>"$TMP/err" || fail "$what: replace again: $(cat "$TMP/err")"
+	"$L" detach "${TARGET[@]}" >/dev/null 2>"$TMP/err" || fail "$what: detach again: $(cat "$TMP/err")"
+	[ -z "$(kernel_progs)" ] || fail "$what: a program is left on the hook: $(kernel_progs)"
+	assert_clean "$what"
+}
+
+prog_id_now() { list_entries | awk '$3 == "attached" { print $1; exit }'; }
+
+# run_killed WHAT PREFIX... -- sluice-load ARGS: expects the loader to die of SIGKILL.
+run_killed() {
+	local what=$1 may_finish=0
+	shift
+	[[ " $* " == *" strace "* ]] && may_finish=1 # the call injected into may not come
+	local rc
+	# In a subshell, whose stderr is dropped: the shell's own "Killed" notice.
+	rc=$( ("$@" >/dev/null 2>"$TMP/killed-err"; echo $?) 2>/dev/null)
+	# 137: SIGKILL (directly, or strace reporting its tracee's death).
+	[ $rc = 137 ] || { [ $may_finish = 1 ] && [ $rc = 0 ]; } ||
+		fail "$what: not killed (rc $rc): $(head -3 "$TMP/killed-err")"
+}
+
+ATTACH_STEPS="intent staging counters-pinned kernel-attached link-pinned state-pinned renamed done"
+[ "$HOOK" = legacy ] && ATTACH_STEPS="intent staging counters-pinned qdisc kernel-attached link-pinned state-pinned renamed done"
+REPLACE_STEPS="intent new-pins switched carried renamed-state renamed done"
+DETACH_STEPS="intent detached pins-removed done"
+
+kill_case() { # OP STEP-or-strace-spec
+	local op=$1 how=$2 what="$HOOK $1 killed at $2" old_id=""
+	local -a pre=()
+	case $how in
+	strace:*) command -v strace >/dev/null || return 0
+		pre=(env "ASAN_OPTIONS=$NOLEAK" strace -f -o /dev/null -e "inject=${how#strace:}") ;;
+	*) pre=(env SLUICE_TEST_KILL_AT="$how") ;;
+	esac
+	case $op in
+	attach)
+		run_killed "$what" "${pre[@]}" "$L" attach "$OBJDIR/$OBJ-a.o" "${TARGET[@]}"
+		check_truth "$what" none "$OBJ-a.o" "$OBJ-a.o" ;;
+	replace)
+		"$L" attach "$OBJDIR/$OBJ-a.o" "${TARGET[@]}" >/dev/null || fail "$what: setup attach"
+		old_id=$(prog_id_now)
+		run_killed "$what" "${pre[@]}" "$L" replace "$OBJDIR/$OBJ-b.o" "${TARGET[@]}"
+		check_truth "$what" "$old_id" "$OBJ-a.o" "$OBJ-b.o" ;;
+	detach)
+		"$L" attach "$OBJDIR/$OBJ-a.o" "${TARGET[@]}" >/dev/null || fail "$what: setup attach"
+		old_id=$(prog_id_now)
+		run_killed "$what" "${pre[@]}" "$L" detach "${TARGET[@]}"
+		check_truth "$what" "$old_id" "$OBJ-a.o" "$OBJ-a.o" ;;
+	esac
+	reuse "$what"
+}
+
+for s in $ATTACH_STEPS; do kill_case attach "$s"; done
+for s in $REPLACE_STEPS; do kill_case replace "$s"; done
+for s in $DETACH_STEPS; do kill_case detach "$s"; done
+# The same without help from the loader: SIGKILL on its first and second rename
+# (replace: between the switch and the pins), and its first unlink.
+for spec in rename:signal=KILL:when=1 rename:signal=KILL:when=2 unlink:signal=KILL:when=1; do
+	kill_case attach "strace:$spec"
+	kill_case replace "strace:$spec"
+	kill_case detach "strace:$spec"
+done
+# And at each of the last bpf() calls of each operation: the ones after the
+# program is loaded, where the kernel and the pins change.
+bpf_calls() { # OP: how many bpf() calls the operation makes
+	local op=$1 n
+	case $op in
+	replace | detach) "$L" attach "$OBJDIR/$OBJ-a.o" "${TARGET[@]}" >/dev/null ;;
+	esac
+	case $op in
+	attach) env "ASAN_OPTIONS=$NOLEAK" strace -f -o "$TMP/count" -e trace=bpf "$L" attach "$OBJDIR/$OBJ-a.o" "${TARGET[@]}" >/dev/null ;;
+	replace) env "ASAN_OPTIONS=$NOLEAK" strace -f -o "$TMP/count" -e trace=bpf "$L" replace "$OBJDIR/$OBJ-b.o" "${TARGET[@]}" >/dev/null ;;
+	detach) env "ASAN_OPTIONS=$NOLEAK" strace -f -o "$TMP/count" -e trace=bpf "$L" detach "${TARGET[@]}" >/dev/null ;;
+	esac
+	n=$(grep -c 'bpf(' "$TMP/count")
+	[ "$op" = detach ] || "$L" detach "${TARGET[@]}" >/dev/null
+	echo "$n"
+}
+if command -v strace >/dev/null; then
+	for op in attach replace detach; do
+		total=$(bpf_calls $op)
+		first=$((total > ${SLUICE_KILL_BPF_CALLS:-14} ? total - ${SLUICE_KILL_BPF_CALLS:-14} + 1 : 1))
+		for n in $(seq $first "$total"); do
+			kill_case $op "strace:bpf:signal=KILL:when=$n"
+		done
+	done
+fi
+grep -v "recovered:\|killed during\|any sluice-load command" "$TMP/list-err" | grep . &&
+	fail "list complained (above)"
+finish
