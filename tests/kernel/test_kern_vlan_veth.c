@@ -34,7 +34,7 @@
 
 #include "interp/interp.h"
 #include "kt.h"
-#include "parser/parser.h"
+#include "lib/compile.h"
 
 #define DEV_A	"sla"
 #define DEV_B	"slb"
@@ -43,8 +43,7 @@
 #define NRULES	4
 
 struct compiled {
-	struct sl_arena *arena;
-	struct sl_sources srcs;
+	struct sl_result *front; /* owns the IR */
 	struct sl_ir *ir;
 };
 
@@ -55,10 +54,9 @@ struct compiled {
  */
 static void compile(struct kt *kt, const char *hook, size_t wire_len, struct compiled *c)
 {
-	struct sl_diag diag;
-	struct sl_ast *ast = NULL;
+	struct sl_compile_opts o = {.compiler = "sluice kernel tests", .diag = stderr};
 	char text[512];
-	int err;
+	int status;
 
 	snprintf(text, sizeof(text),
 		 "table t {\n"
@@ -70,18 +68,12 @@ static void compile(struct kt *kt, const char *hook, size_t wire_len, struct com
 		 "    vlan id 10 meta length 0-%zu counter drop\n"
 		 "}\n",
 		 hook, wire_len, wire_len - 4, wire_len - 1);
-	c->arena = sl_arena_new();
-	sl_sources_init(&c->srcs);
-	sl_diag_init(&diag, &c->srcs, stderr);
-	err = sl_parse_text("vlan.sluice", text, strlen(text), &c->srcs, c->arena, &diag, &ast);
-	if (!err)
-		err = sl_check(ast, &diag);
-	if (!err)
-		err = sl_ir_lower(ast, c->arena, &diag, &c->ir);
-	if (err || sl_diag_failed(&diag)) {
-		fprintf(stderr, "%s: policy does not compile (%d)\n", kt->test, err);
+	status = sl_compile_front("vlan.sluice", text, strlen(text), &o, &c->front);
+	if (status != SL_COMPILE_OK) {
+		fprintf(stderr, "%s: policy does not compile (%d)\n", kt->test, status);
 		exit(1);
 	}
+	c->ir = c->front->written;
 }
 
 static int sh(const char *cmd)
@@ -290,5 +282,7 @@ int main(void)
 
 	sl_kern_prog_close(&prog_in);
 	sl_kern_prog_close(&prog_out);
+	sl_result_free(in.front);
+	sl_result_free(out.front);
 	return kt_end(&kt);
 }
