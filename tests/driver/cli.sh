@@ -149,6 +149,9 @@ usage_error "dump --bpf" "no policy or object given" -- dump --bpf
 usage_error run "unknown option '--frob'" -- run --frob edge.sluice --pcap traffic.pcap
 usage_error run "needs a policy and --pcap FILE" -- run edge.sluice
 usage_error run "option '--pcap' needs a value" -- run edge.sluice --pcap
+expect 2 "unknown command" -- "$sluice" frob p.sluice
+printf 'sluice: unknown command '\''frob'\''\nsee '\''sluice --help'\''\n' | diff -u - "$work/err" >/dev/null ||
+	fail "unknown command: $(cat "$work/err")"
 expect 2 "dump without --ir or --bpf" -- "$sluice" dump p.sluice
 [ "$(wc -l <"$work/err")" = 2 ] || fail "dump without a mode: $(cat "$work/err")"
 
