@@ -279,8 +279,9 @@ void sl_args_help(const struct sl_args *a, FILE *out)
 			"  -W, --werror           treat warnings as errors (also -Werror,\n"
 			"                         --warnings-as-errors)\n"
 			"  -w, --no-warnings      do not print warnings\n"
-			"  -q, --quiet            print errors only (no warnings, no summary)\n"
-			"      --max-errors=N     stop printing errors after N (default 50)\n");
+			"  -q, --quiet            print errors only: no warnings%s%s\n"
+			"      --max-errors=N     stop printing errors after N (default 50)\n",
+			a->quiet_also ? ", no " : "", a->quiet_also ? a->quiet_also : "");
 	fprintf(out, "  -h, --help             this text\n");
 }
 

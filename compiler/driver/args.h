@@ -42,11 +42,13 @@ struct sl_args {
 	int (*own_opt)(struct sl_args *a, int c, const char *arg);
 	void *ctx; /* the command's, for own_opt */
 	void (*usage)(const struct sl_args *a, FILE *out);
+	/* What -q drops besides warnings, for --help ("the summary lines"), or NULL. */
+	const char *quiet_also;
 
 	/* What the shared options said. */
 	struct sl_compile_opts compile; /* level, modes, warnings; the caller sets defaults */
 	bool level_given;
-	bool quiet; /* -q: errors only (no warnings, no summary line) */
+	bool quiet; /* -q: errors only (no warnings, and what quiet_also says) */
 	bool stats;
 	const char *output;
 	/* The arguments that are not options, in order ("-": standard input). */

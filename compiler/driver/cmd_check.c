@@ -56,6 +56,7 @@ int sl_cmd_check(int argc, char **argv)
 	    .cmd = "check",
 	    .groups = SL_ARGS_WARN,
 	    .usage = check_usage,
+	    .quiet_also = "summary lines",
 	};
 	int code, status = SL_EXIT_OK, nstdin = 0;
 

@@ -26,7 +26,7 @@ static void print_passes(FILE *out)
 	const struct sl_opt_pass *p = sl_opt_passes(&n);
 
 	for (uint32_t i = 0; i < n; i++)
-		fprintf(out, "                       %-8s -O%d: %s\n", p[i].name, p[i].level,
+		fprintf(out, "                         %-8s -O%d: %s\n", p[i].name, p[i].level,
 			p[i].summary);
 }
 
