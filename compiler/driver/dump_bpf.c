@@ -79,9 +79,10 @@ static int read_file(const char *path, void **data, size_t *size)
 static int load_input(const struct sl_args *a, struct sl_policy *policy, FILE *plan, void **image,
 		      size_t *size)
 {
+	bool from_stdin = policy->text != NULL; /* read already: it is not a file */
 	int r;
 
-	if (policy->text) { /* standard input */
+	if (from_stdin) {
 		*image = TAKE_PTR(policy->text);
 		*size = policy->len;
 	} else if ((r = read_file(policy->path, image, size))) {
@@ -91,11 +92,11 @@ static int load_input(const struct sl_args *a, struct sl_policy *policy, FILE *p
 	}
 	if (sl_objfile_is_elf(*image, *size))
 		return SL_EXIT_OK;
-	if (strcmp(policy->path, SL_STDIN_NAME)) {
+	if (from_stdin) {
+		policy->text = TAKE_PTR(*image); /* the policy's text after all */
+	} else {
 		free(*image);
 		*image = NULL;
-	} else {
-		policy->text = TAKE_PTR(*image);
 	}
 	return sl_build_image(policy, a, plan, image, size);
 }
