@@ -61,7 +61,9 @@ done < <(cd "$src" && git grep -n -E '\b(sl_codegen|sl_obj_serialize|sl_opt_run)
 while IFS=: read -r f line _; do
 	echo "layout: $f:$line calls a compiler stage directly: go through libsluice (compiler/lib)" >&2
 	fail=1
-done < <(cd "$src" && git grep -n -E '\b(sl_parse_[a-z_]+|sl_check|sl_ir_lower|sl_opt_run[a-z_]*|sl_opt_lint|sl_codegen|sl_obj_serialize)\(' -- 'compiler/driver/*.c' 'compiler/driver/*.h' 2>/dev/null || true)
+done < <(cd "$src" && grep -n -E --include='*.[ch]' -r \
+	'\b(sl_parse_[a-z_]+|sl_check|sl_ir_lower|sl_opt_run[a-z_]*|sl_opt_lint|sl_codegen|sl_obj_serialize)\(' \
+	compiler/driver || true)
 
 if [[ -n $build ]]; then
 	edges=$(mktemp)
