@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * `sluice build POLICY [-o OUT] [-O0|-O1|-O2] [--record-decisions]`: compile a
- * policy into a BPF object. Needs no privileges. The output appears whole or
- * not at all: it is written to a temporary file and renamed over OUT.
+ * `sluice build [OPTIONS] POLICY`: compile a policy into a BPF object. Needs no privileges. The
+ * output appears whole or not at all: it is written to a temporary file and renamed over OUT.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,6 +12,7 @@
 #include <time.h>
 
 #include "common/util.h"
+#include "driver/args.h"
 #include "driver/commands.h"
 #include "object/object.h"
 #include "sluice/sluice.h"
@@ -21,144 +21,31 @@
 #define SLUICE_VERSION "0.0.0"
 #endif
 
-struct build_args {
-	const char *policy;
-	const char *output;
-	bool verbose;
-	struct sl_build_opts opts;
-};
-
-static void build_usage(FILE *out)
+static void build_usage(const struct sl_args *a, FILE *out)
 {
-	fprintf(out,
-		"usage: sluice build [OPTIONS] POLICY\n\n"
-		"Compile POLICY into a BPF object: one program per table (section xdp, tc,\n"
-		"cgroup_skb/ingress or cgroup_skb/egress), BTF, line info mapping every\n"
-		"instruction to the policy line it came from, the per-rule counter map and\n"
-		"the sluice metadata. The same policy and options give the same bytes.\n\n"
-		"  -o, --output FILE     write FILE (default: POLICY's base name with .o,\n"
-		"                        in the current directory); replaced atomically,\n"
-		"                        keeping its mode; a symbolic link is written\n"
-		"                        through (its target is replaced, the link stays)\n"
-		"  -O0, -O1, -O2         optimisation level (default -O2)\n"
-		"      --classifier=MODE decision-tree walk for runs of accept/drop rules:\n"
-		"                        auto (the cost model decides at -O2, the default),\n"
-		"                        tree (a table walk wherever it applies, at any level),\n"
-		"                        code (inline decision trees wherever they fit), off\n"
-		"      --set-lookup=MODE how a rule tests a set of many values: auto (a binary\n"
-		"                        search through a read-only table for sets of 32+\n"
-		"                        intervals at -O1 and -O2, the default), table (for\n"
-		"                        every set of 2+ intervals), inline (a test per interval)\n"
-		"      --record-decisions  store the deciding rule of each packet in the map\n"
-		"                        " "sluice_decision (debug objects, `sluice-load run`)\n"
-		"      --stats           print to stderr what each optimiser pass did, what\n"
-		"                        code each run of rules became (straight, table walk,\n"
-		"                        code tree) and the maps' memory (compiler/opt/README.md)\n"
-		"  -W, --werror          treat warnings as errors\n"
-		"  -q, --quiet           do not print warnings\n"
-		"  -v, --verbose         print what was written\n"
-		"  -h, --help            this text\n\n"
-		"exit status: 0 built, 1 the policy has errors, 2 usage or system error\n");
+	fprintf(out, "usage: sluice build [OPTIONS] POLICY\n\n"
+		     "Compile POLICY (`-`: standard input) into a BPF object: one program per\n"
+		     "table (section xdp, tc, cgroup_skb/ingress or cgroup_skb/egress), BTF, line\n"
+		     "info mapping every instruction to the policy line it came from, the\n"
+		     "per-rule counter map and the sluice metadata. The same policy and options\n"
+		     "give the same bytes.\n\n"
+		     "  -o, --output=FILE      write FILE (default: POLICY's base name with .o,\n"
+		     "                         in the current directory; needed for `-`);\n"
+		     "                         replaced atomically, keeping its mode; a symbolic\n"
+		     "                         link is written through (its target is replaced,\n"
+		     "                         the link stays)\n");
+	sl_args_help(a, out);
+	fprintf(out, "  -v, --verbose          print what was written\n\n"
+		     "exit status: 0 built, 1 the policy has errors, 2 usage or system error\n");
 }
 
-/* A mode named in `names` (indexed by its enum value) into *mode. */
-static int parse_mode(const char *option, const char *m, const char *const *names, unsigned n,
-		      int *mode)
+static int build_opt(struct sl_args *a, int c, const char *arg)
 {
-	for (unsigned i = 0; i < n; i++) {
-		if (!strcmp(m, names[i])) {
-			*mode = (int)i;
-			return 0;
-		}
-	}
-	fprintf(stderr, "sluice: error: unknown %s mode '%s' (use", option, m);
-	for (unsigned i = 0; i < n; i++)
-		fprintf(stderr, "%s %s", i ? (i + 1 == n ? " or" : ",") : "", names[i]);
-	fprintf(stderr, ")\n");
-	return -EINVAL;
-}
-
-static const char *const classifier_modes[] = {
-	[SL_CLASSIFIER_AUTO] = "auto",
-	[SL_CLASSIFIER_OFF] = "off",
-	[SL_CLASSIFIER_TREE] = "tree",
-	[SL_CLASSIFIER_CODE] = "code",
-};
-static const char *const set_lookup_modes[] = {
-	[SL_SET_LOOKUP_AUTO] = "auto",
-	[SL_SET_LOOKUP_TABLE] = "table",
-	[SL_SET_LOOKUP_INLINE] = "inline",
-};
-
-static int parse_level(const char *a, int *level)
-{
-	if (strlen(a) != 3 || a[2] < '0' || a[2] > '2') {
-		fprintf(stderr, "sluice: error: unknown optimisation level '%s' (use -O0, -O1 or -O2)\n",
-			a);
-		return -EINVAL;
-	}
-	*level = a[2] - '0';
+	(void)arg;
+	if (c != 'v')
+		return -1;
+	*(bool *)a->ctx = true;
 	return 0;
-}
-
-/* Returns -1 to go on, else the exit code. */
-static int parse_args(int argc, char **argv, struct build_args *b)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			build_usage(stdout);
-			return SL_EXIT_OK;
-		} else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-			if (++i >= argc || !*argv[i]) {
-				fprintf(stderr, "sluice: error: %s needs a file name\n", a);
-				return SL_EXIT_USAGE;
-			}
-			b->output = argv[i];
-		} else if (!strncmp(a, "-O", 2)) {
-			if (parse_level(a, &b->opts.opt_level))
-				return SL_EXIT_USAGE;
-		} else if (!strncmp(a, "--classifier", 12) && (a[12] == '=' || !a[12])) {
-			const char *m = a[12] == '=' ? a + 13 : (++i < argc ? argv[i] : "");
-
-			if (parse_mode("classifier", m, classifier_modes,
-				       SL_ARRAY_SIZE(classifier_modes), &b->opts.classifier))
-				return SL_EXIT_USAGE;
-		} else if (!strncmp(a, "--set-lookup", 12) && (a[12] == '=' || !a[12])) {
-			const char *m = a[12] == '=' ? a + 13 : (++i < argc ? argv[i] : "");
-
-			if (parse_mode("set lookup", m, set_lookup_modes,
-				       SL_ARRAY_SIZE(set_lookup_modes), &b->opts.set_lookup))
-				return SL_EXIT_USAGE;
-		} else if (!strcmp(a, "--record-decisions")) {
-			b->opts.record_decisions = true;
-		} else if (!strcmp(a, "--stats")) {
-			b->opts.stats = true;
-		} else if (!strcmp(a, "-W") || !strcmp(a, "--werror") || !strcmp(a, "-Werror")) {
-			b->opts.werror = true;
-		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-			b->opts.quiet_warnings = true;
-		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-			b->verbose = true;
-		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "sluice: error: unknown option '%s' for build\n", a);
-			build_usage(stderr);
-			return SL_EXIT_USAGE;
-		} else if (b->policy) {
-			fprintf(stderr, "sluice: error: build takes one policy, got '%s' and '%s'\n",
-				b->policy, a);
-			return SL_EXIT_USAGE;
-		} else {
-			b->policy = a;
-		}
-	}
-	if (!b->policy) {
-		fprintf(stderr, "sluice: error: build needs a policy file\n");
-		build_usage(stderr);
-		return SL_EXIT_USAGE;
-	}
-	return -1;
 }
 
 /* POLICY's base name with its extension replaced by .o, in the current directory. */
@@ -186,23 +73,19 @@ static bool same_file(const char *a, const char *b)
 	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-int sl_build_image(const char *policy, const struct sl_build_opts *o, void **image, size_t *size)
+int sl_build_image(const struct sl_policy *policy, const struct sl_args *a, FILE *plan,
+		   void **image, size_t *size)
 {
-	struct sl_compile_opts co = { .opt_level = o->opt_level,
-				      .classifier = (enum sl_classifier_mode)o->classifier,
-				      .set_lookup = (enum sl_set_lookup)o->set_lookup,
-				      .record_decisions = o->record_decisions,
-				      .werror = o->werror,
-				      .quiet_warnings = o->quiet_warnings,
-				      .compiler = "sluice " SLUICE_VERSION,
-				      .diag = stderr };
+	struct sl_compile_opts co = a->compile;
 	struct sl_result *r = NULL;
 	const void *obj;
 	int code;
 
+	co.compiler = "sluice " SLUICE_VERSION;
+	co.diag = stderr;
 	*image = NULL;
 	*size = 0;
-	code = sl_compile(policy, NULL, 0, &co, &r);
+	code = sl_compile(policy->path, policy->text, policy->len, &co, &r);
 	if (!r)
 		return SL_EXIT_USAGE;
 	obj = sl_result_object(r, size);
@@ -213,10 +96,10 @@ int sl_build_image(const char *policy, const struct sl_build_opts *o, void **ima
 		else
 			code = SL_EXIT_USAGE;
 	}
-	if (code == SL_COMPILE_OK && o->stats)
+	if (code == SL_COMPILE_OK && a->stats)
 		sl_result_print_stats(r, stderr);
-	if (code == SL_COMPILE_OK && o->plan)
-		sl_result_print_plan(r, o->plan);
+	if (code == SL_COMPILE_OK && plan)
+		sl_result_print_plan(r, plan);
 	sl_result_free(r);
 	return code;
 }
@@ -231,42 +114,70 @@ static double seconds_since(const struct timespec *t0)
 
 int sl_cmd_build(int argc, char **argv)
 {
-	struct build_args b = { .opts = { .opt_level = 2 } };
+	static const struct option own[] = {
+	    {"verbose", no_argument, NULL, 'v'},
+	    {0},
+	};
+	bool verbose = false;
+	__attribute__((cleanup(sl_args_fini))) struct sl_args a = {
+	    .cmd = "build",
+	    .groups =
+		SL_ARGS_WARN | SL_ARGS_LEVEL | SL_ARGS_CODEGEN | SL_ARGS_OUTPUT | SL_ARGS_STATS,
+	    .own = own,
+	    .own_short = "v",
+	    .own_opt = build_opt,
+	    .ctx = &verbose,
+	    .usage = build_usage,
+	    .compile = {.opt_level = 2}};
+	__attribute__((cleanup(sl_policy_fini))) struct sl_policy policy = {0};
 	_cleanup_free_ char *def_out = NULL;
 	_cleanup_free_ void *image = NULL;
+	const char *output;
 	struct timespec t0;
 	size_t size;
 	int code, r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	code = parse_args(argc, argv, &b);
+	code = sl_args_parse(&a, argc, argv);
 	if (code >= 0)
 		return code;
-	if (!b.output) {
-		b.output = def_out = default_output(b.policy);
+	if (a.ninputs != 1)
+		return a.ninputs ? sl_args_error(&a, "takes one policy, got '%s' and '%s'",
+						 a.inputs[0], a.inputs[1])
+				 : sl_args_error(&a, "no policy given");
+	output = a.output;
+	if (!output && !strcmp(a.inputs[0], "-"))
+		return sl_args_error(&a, "name the output of a policy read from standard input "
+					 "with -o");
+	if (!output) {
+		output = def_out = default_output(a.inputs[0]);
 		if (!def_out) {
 			fprintf(stderr, "sluice: error: cannot name the output for '%s': use -o\n",
-				b.policy);
+				a.inputs[0]);
 			return SL_EXIT_USAGE;
 		}
 	}
-	if (same_file(b.policy, b.output)) {
-		fprintf(stderr, "sluice: error: the output '%s' is the policy itself\n", b.output);
+	if (strcmp(a.inputs[0], "-") && same_file(a.inputs[0], output)) {
+		fprintf(stderr, "sluice: error: the output '%s' is the policy itself\n", output);
 		return SL_EXIT_USAGE;
 	}
-	code = sl_build_image(b.policy, &b.opts, &image, &size);
+	code = sl_policy_open(&policy, a.inputs[0]);
+	if (code)
+		return code;
+	code = sl_build_image(&policy, &a, NULL, &image, &size);
 	if (code != SL_EXIT_OK)
 		return code;
-	r = sl_obj_write_file_atomic(b.output, image, size);
+	r = sl_obj_write_file_atomic(output, image, size);
 	if (r) {
-		fprintf(stderr, "sluice: error: cannot write '%s': %s\n", b.output, strerror(-r));
+		fprintf(stderr, "sluice: error: cannot write '%s': %s\n", output, strerror(-r));
 		return SL_EXIT_USAGE;
 	}
-	if (b.opts.stats)
-		fprintf(stderr, "stats: object %s: %zu bytes\n", b.output, size);
-	if (b.verbose)
-		fprintf(stderr, "sluice: wrote %s (%zu bytes, -O%d%s) in %.3f s\n", b.output, size,
-			b.opts.opt_level, b.opts.record_decisions ? ", recording decisions" : "",
+	if (a.stats)
+		fprintf(stderr, "stats: object %s: %zu bytes\n", output, size);
+	if (verbose)
+		fprintf(stderr, "sluice: wrote %s (%zu bytes, -O%d%s) in %.3f s\n", output, size,
+			a.compile.opt_level,
+			a.compile.record_decisions ? ", recording decisions" : "",
 			seconds_since(&t0));
 	return SL_EXIT_OK;
 }

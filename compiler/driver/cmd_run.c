@@ -16,62 +16,64 @@
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
 #include <pcap/pcap.h>
 
+#include "driver/args.h"
+#include "driver/commands.h"
 #include "interp/interp.h"
 #include "ir/ir.h"
-#include "parser/parser.h"
-#include "driver/commands.h"
+#include "lib/compile.h"
 #include "sluice/run_output.h"
 
-#define ETH_HLEN SL_RUN_ETH_HLEN
+#define ETH_HLEN	 SL_RUN_ETH_HLEN
 #define TEST_RUN_IFINDEX 1
 /* Exit code when every packet was answered but some could not be judged (raw-IP non-IP). */
 #define SL_EXIT_SKIPPED 3
 
-static const char run_help[] =
-	"usage: sluice run POLICY [--table NAME] --pcap FILE [--json]\n"
-	"\n"
-	"Evaluates table NAME of POLICY (the only table when there is one) on every\n"
-	"packet of FILE with the reference interpreter and prints, per packet,\n"
-	"`<n>\\t<verdict>\\t<decider>` (decider: file:line:col of the deciding rule,\n"
-	"or `policy`), a total line and the counters of the rules with `counter`.\n"
-	"The output diffs cleanly with `sluice-load run OBJ --pcap FILE` on the\n"
-	"compiled object. Ethernet captures for every hook; raw-IP captures\n"
-	"(DLT_RAW, IPv4, IPv6) too, their meta protocol from the IP version.\n"
-	"Every frame is judged, runts and cut headers included; a raw-IP packet\n"
-	"that is neither IPv4 nor IPv6 gets `<n>\\tskipped\\t<why>`. Exit codes:\n"
-	"0 every packet judged, 3 some skipped, 1 policy errors, 2 usage.\n";
+static void run_usage(const struct sl_args *a, FILE *out)
+{
+	fprintf(out,
+		"usage: sluice run [OPTIONS] POLICY --pcap FILE\n"
+		"\n"
+		"Evaluates table NAME of POLICY (`-`: standard input; the only table when\n"
+		"there is one) on every packet of FILE with the reference interpreter and\n"
+		"prints, per packet, `<n>\\t<verdict>\\t<decider>` (decider: file:line:col of\n"
+		"the deciding rule, or `policy`), a total line and the counters of the rules\n"
+		"with `counter`. The output diffs cleanly with `sluice-load run OBJ --pcap\n"
+		"FILE` on the compiled object. Ethernet captures for every hook; raw-IP\n"
+		"captures (DLT_RAW, IPv4, IPv6) too, their meta protocol from the IP version.\n"
+		"Every frame is judged, runts and cut headers included; a raw-IP packet\n"
+		"that is neither IPv4 nor IPv6 gets `<n>\\tskipped\\t<why>`.\n\n"
+		"      --pcap=FILE        the packets (a pcap file)\n"
+		"      --table=NAME       the table to run (needed when there are several)\n"
+		"      --json             one JSON document instead of lines\n");
+	sl_args_help(a, out);
+	fprintf(out, "\nexit status: 0 every packet judged, 3 some skipped, 1 policy errors,\n"
+		     "             2 usage or system error\n");
+}
 
 struct run_args {
-	const char *policy;
 	const char *table;
 	const char *pcap;
 	bool json;
 };
 
-static int parse_args(int argc, char **argv, struct run_args *a)
+enum { OPT_PCAP = SL_ARGS_OWN, OPT_TABLE, OPT_JSON };
+
+static int run_opt(struct sl_args *a, int c, const char *arg)
 {
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(run_help, stdout);
-			return 1;
-		} else if (!strcmp(argv[i], "--json")) {
-			a->json = true;
-		} else if (!strcmp(argv[i], "--table") && i + 1 < argc) {
-			a->table = argv[++i];
-		} else if (!strcmp(argv[i], "--pcap") && i + 1 < argc) {
-			a->pcap = argv[++i];
-		} else if (argv[i][0] != '-' && !a->policy) {
-			a->policy = argv[i];
-		} else {
-			fprintf(stderr, "sluice: error: run: unexpected argument '%s'\n", argv[i]);
-			return -EINVAL;
-		}
+	struct run_args *r = a->ctx;
+
+	switch (c) {
+	case OPT_PCAP:
+		r->pcap = arg;
+		return 0;
+	case OPT_TABLE:
+		r->table = arg;
+		return 0;
+	case OPT_JSON:
+		r->json = true;
+		return 0;
 	}
-	if (!a->policy || !a->pcap) {
-		fprintf(stderr, "sluice: error: run needs a policy and --pcap FILE\n");
-		return -EINVAL;
-	}
-	return 0;
+	return -1;
 }
 
 static int find_table(const struct sl_ir *ir, const char *name, uint32_t *out)
@@ -121,8 +123,8 @@ static const char *file_of(const struct sl_ir *ir, struct sl_loc loc)
 /* The output's name for rule r. */
 static struct sl_run_rule run_rule(const struct sl_ir *ir, const struct sl_ir_rule *r)
 {
-	return (struct sl_run_rule){ .id = r->id, .file = file_of(ir, r->loc), .line = r->loc.line,
-				     .col = r->loc.col };
+	return (struct sl_run_rule){
+	    .id = r->id, .file = file_of(ir, r->loc), .line = r->loc.line, .col = r->loc.col};
 }
 
 static void print_counters(const struct sl_ir *ir, const struct sl_interp_counter *counters,
@@ -148,7 +150,7 @@ static uint16_t skb_protocol(const uint8_t *frame, size_t len)
 		return type;
 	if (len >= ETH_HLEN + 2 && frame[14] == 0xff && frame[15] == 0xff)
 		return 0x0001; /* ETH_P_802_3 */
-	return 0x0004;         /* ETH_P_802_2 */
+	return 0x0004;	       /* ETH_P_802_2 */
 }
 
 struct run_state {
@@ -164,7 +166,7 @@ struct run_state {
 static int run_packet(struct run_state *s, const uint8_t *data, uint32_t caplen)
 {
 	enum sl_hook hook = s->ir->tables[s->table].hook;
-	struct sl_interp_packet pkt = { .hook = hook, .ifindex = TEST_RUN_IFINDEX };
+	struct sl_interp_packet pkt = {.hook = hook, .ifindex = TEST_RUN_IFINDEX};
 	struct sl_interp_result res;
 	const struct sl_ir_rule *r;
 	struct sl_run_rule rule;
@@ -223,56 +225,61 @@ static void pcap_closep(pcap_t **p)
 		pcap_close(*p);
 }
 
-/* Parse, check and lower: 0, or SL_EXIT_POLICY / SL_EXIT_USAGE (reported). */
-static int load_policy(const char *path, struct sl_sources *srcs, struct sl_arena *arena,
-		       struct sl_ir **ir)
-{
-	struct sl_ast *ast = NULL;
-	struct sl_diag diag;
-	int err;
-
-	sl_diag_init(&diag, srcs, stderr);
-	sl_diag_hold(&diag); /* printed in line order, all phases together */
-	err = sl_parse_file(path, srcs, arena, &diag, &ast);
-	if (!err)
-		err = sl_check(ast, &diag);
-	if (!err)
-		err = sl_ir_lower(ast, arena, &diag, ir);
-	sl_diag_release(&diag);
-	if (err == -EINVAL || (!err && sl_diag_failed(&diag)))
-		return SL_EXIT_POLICY;
-	return err ? SL_EXIT_USAGE : 0;
-}
-
 int sl_cmd_run(int argc, char **argv)
 {
-	struct run_args a = { 0 };
-	_cleanup_arena_ struct sl_arena *arena = NULL;
+	static const struct option own[] = {
+	    {"pcap", required_argument, NULL, OPT_PCAP},
+	    {"table", required_argument, NULL, OPT_TABLE},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {0},
+	};
+	struct run_args ra = {0};
+	__attribute__((cleanup(sl_args_fini))) struct sl_args a = {
+	    .cmd = "run",
+	    .groups = SL_ARGS_WARN,
+	    .own = own,
+	    .own_opt = run_opt,
+	    .ctx = &ra,
+	    .usage = run_usage,
+	};
+	__attribute__((cleanup(sl_policy_fini))) struct sl_policy policy = {0};
 	__attribute__((cleanup(pcap_closep))) pcap_t *p = NULL;
 	_cleanup_free_ struct run_state *s = NULL;
 	_cleanup_free_ struct sl_interp_counter *counters = NULL;
 	char errbuf[PCAP_ERRBUF_SIZE];
-	struct sl_sources srcs;
-	struct sl_ir *ir = NULL;
+	struct sl_result *res = NULL;
+	const struct sl_ir *ir;
 	uint32_t table;
 	int rc, dlt;
 
-	rc = parse_args(argc, argv, &a);
-	if (rc)
-		return rc > 0 ? SL_EXIT_OK : (fprintf(stderr, "\n%s", run_help), SL_EXIT_USAGE);
+	rc = sl_args_parse(&a, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if (a.ninputs > 1)
+		return sl_args_error(&a, "takes one policy, got '%s' and '%s'", a.inputs[0],
+				     a.inputs[1]);
+	if (!a.ninputs || !ra.pcap)
+		return sl_args_error(&a, "needs a policy and --pcap FILE");
+	if (!strcmp(a.inputs[0], "-") && !strcmp(ra.pcap, "-"))
+		return sl_args_error(&a, "the policy and the pcap cannot both be standard input");
 
-	sl_sources_init(&srcs);
-	arena = sl_arena_new();
-	rc = load_policy(a.policy, &srcs, arena, &ir);
+	rc = sl_policy_open(&policy, a.inputs[0]);
+	if (rc)
+		return rc;
+	a.compile.diag = stderr;
+	rc = sl_compile_front(policy.path, policy.text, policy.len, &a.compile, &res);
+	if (!res)
+		return SL_EXIT_USAGE;
 	if (rc)
 		goto out;
+	ir = res->written;
 	rc = SL_EXIT_USAGE;
-	if (find_table(ir, a.table, &table))
+	if (find_table(ir, ra.table, &table))
 		goto out;
 
-	p = pcap_open_offline(a.pcap, errbuf);
+	p = pcap_open_offline(ra.pcap, errbuf);
 	if (!p) {
-		fprintf(stderr, "sluice: error: cannot read pcap '%s': %s\n", a.pcap, errbuf);
+		fprintf(stderr, "sluice: error: cannot read pcap '%s': %s\n", ra.pcap, errbuf);
 		goto out;
 	}
 	dlt = pcap_datalink(p);
@@ -282,7 +289,7 @@ int sl_cmd_run(int argc, char **argv)
 		fprintf(stderr,
 			"sluice: error: pcap '%s' has link type %s; run reads Ethernet or raw-IP "
 			"captures\n",
-			a.pcap, name ? name : "?");
+			ra.pcap, name ? name : "?");
 		goto out;
 	}
 
@@ -292,8 +299,8 @@ int sl_cmd_run(int argc, char **argv)
 		fprintf(stderr, "sluice: error: out of memory\n");
 		goto out;
 	}
-	*s = (struct run_state){ .ir = ir, .table = table, .raw = raw, .counters = counters };
-	sl_run_out_begin(&s->out, stdout, a.json);
+	*s = (struct run_state){.ir = ir, .table = table, .raw = raw, .counters = counters};
+	sl_run_out_begin(&s->out, stdout, ra.json);
 	if (run_pcap(s, p)) {
 		sl_run_out_abort(&s->out);
 		rc = SL_EXIT_POLICY;
@@ -304,7 +311,6 @@ int sl_cmd_run(int argc, char **argv)
 	sl_run_out_end(&s->out);
 	rc = s->out.skipped ? SL_EXIT_SKIPPED : SL_EXIT_OK;
 out:
-	sl_arena_free(TAKE_PTR(arena));
-	sl_sources_fini(&srcs);
+	sl_result_free(res);
 	return rc;
 }

@@ -17,18 +17,13 @@
 #include "object/object.h"
 #include "object/listing.h"
 #include "object/object_read.h"
+#include "driver/args.h"
 #include "driver/commands.h"
 
 /* Objects larger than this are not BPF objects anyone should list. */
 #define SL_DUMP_MAX_FILE (1u << 30)
 
-struct dump_bpf_args {
-	const char *input;
-	const char *output; /* NULL: stdout */
-	struct sl_build_opts opts;
-};
-
-static void dump_bpf_usage(FILE *out)
+static void dump_bpf_usage(const struct sl_args *a, FILE *out)
 {
 	fprintf(out,
 		"usage: sluice dump --bpf [OPTIONS] POLICY|OBJECT\n\n"
@@ -36,58 +31,16 @@ static void dump_bpf_usage(FILE *out)
 		"by name and the policy lines interleaved, after a header from the sluice\n"
 		"metadata. A POLICY is compiled in memory with the build options below, and\n"
 		"the plan ('; plan:' lines: what code each run of rules became) comes first; an\n"
-		"OBJECT (recognised by its ELF header) is listed as it is.\n\n"
-		"  -o, --output FILE     write to FILE instead of stdout (replaced atomically)\n"
-		"  -O0, -O1, -O2         optimisation level for a policy (default -O2)\n"
-		"      --record-decisions  compile a policy as a debug object\n"
-		"  -W, --werror          treat warnings as errors\n"
-		"  -q, --quiet           do not print warnings\n"
-		"  -h, --help            this text\n");
+		"OBJECT (recognised by its ELF header) is listed as it is. `-` reads either\n"
+		"from standard input.\n\n"
+		"  -o, --output=FILE      write to FILE instead of stdout (replaced atomically)\n");
+	sl_args_help(a, out);
 }
 
-/* Returns -1 to go on, else the exit code. */
-static int parse_args(int argc, char **argv, struct dump_bpf_args *d)
+static int dump_bpf_opt(struct sl_args *a, int c, const char *arg)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--bpf"))
-			continue;
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			dump_bpf_usage(stdout);
-			return SL_EXIT_OK;
-		} else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-			if (++i >= argc || !*argv[i]) {
-				fprintf(stderr, "sluice: error: %s needs a file name\n", a);
-				return SL_EXIT_USAGE;
-			}
-			d->output = argv[i];
-		} else if (!strcmp(a, "-O0") || !strcmp(a, "-O1") || !strcmp(a, "-O2")) {
-			d->opts.opt_level = a[2] - '0';
-		} else if (!strcmp(a, "--record-decisions")) {
-			d->opts.record_decisions = true;
-		} else if (!strcmp(a, "-W") || !strcmp(a, "--werror") || !strcmp(a, "-Werror")) {
-			d->opts.werror = true;
-		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-			d->opts.quiet_warnings = true;
-		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "sluice: error: unknown option '%s' for dump --bpf\n", a);
-			dump_bpf_usage(stderr);
-			return SL_EXIT_USAGE;
-		} else if (d->input) {
-			fprintf(stderr, "sluice: error: dump --bpf takes one file, got '%s' and '%s'\n",
-				d->input, a);
-			return SL_EXIT_USAGE;
-		} else {
-			d->input = a;
-		}
-	}
-	if (!d->input) {
-		fprintf(stderr, "sluice: error: dump --bpf needs a policy or an object\n");
-		dump_bpf_usage(stderr);
-		return SL_EXIT_USAGE;
-	}
-	return -1;
+	(void)a, (void)arg;
+	return c == SL_ARGS_OWN ? 0 : -1; /* --bpf, which chose this command */
 }
 
 static int read_file(const char *path, void **data, size_t *size)
@@ -122,20 +75,30 @@ static int read_file(const char *path, void **data, size_t *size)
 	return 0;
 }
 
-/* The object to list: the file itself when it is ELF, else the policy compiled. */
-static int load_input(const struct dump_bpf_args *d, void **image, size_t *size)
+/* The object to list: the input itself when it is ELF, else the policy compiled. */
+static int load_input(const struct sl_args *a, struct sl_policy *policy, FILE *plan, void **image,
+		      size_t *size)
 {
-	int r = read_file(d->input, image, size);
+	bool from_stdin = policy->text != NULL; /* read already: it is not a file */
+	int r;
 
-	if (r) {
-		fprintf(stderr, "sluice: error: cannot read '%s': %s\n", d->input, strerror(-r));
+	if (from_stdin) {
+		*image = TAKE_PTR(policy->text);
+		*size = policy->len;
+	} else if ((r = read_file(policy->path, image, size))) {
+		fprintf(stderr, "sluice: error: cannot read '%s': %s\n", policy->path,
+			strerror(-r));
 		return SL_EXIT_USAGE;
 	}
 	if (sl_objfile_is_elf(*image, *size))
 		return SL_EXIT_OK;
-	free(*image);
-	*image = NULL;
-	return sl_build_image(d->input, &d->opts, image, size);
+	if (from_stdin) {
+		policy->text = TAKE_PTR(*image); /* the policy's text after all */
+	} else {
+		free(*image);
+		*image = NULL;
+	}
+	return sl_build_image(policy, a, plan, image, size);
 }
 
 /* The plan of a compiled policy (what each run of rules became), as comment lines. */
@@ -154,8 +117,8 @@ static void print_plan(FILE *out, const char *plan)
 	}
 }
 
-static int render(const struct dump_bpf_args *d, const char *plan, const void *image, size_t size,
-		  char **text, size_t *len)
+static int render(const char *input, const char *plan, const void *image, size_t size, char **text,
+		  size_t *len)
 {
 	FILE *mem = open_memstream(text, len);
 	char why[256];
@@ -170,21 +133,21 @@ static int render(const struct dump_bpf_args *d, const char *plan, const void *i
 	if (fclose(mem) && !r)
 		r = -errno;
 	if (r) {
-		fprintf(stderr, "sluice: error: cannot list '%s': %s\n", d->input,
+		fprintf(stderr, "sluice: error: cannot list '%s': %s\n", input,
 			*why ? why : strerror(-r));
 		return SL_EXIT_USAGE;
 	}
 	return SL_EXIT_OK;
 }
 
-static int emit(const struct dump_bpf_args *d, const char *text, size_t len)
+static int emit(const char *output, const char *text, size_t len)
 {
 	int r;
 
-	if (d->output) {
-		r = sl_obj_write_file_atomic(d->output, text, len);
+	if (output) {
+		r = sl_obj_write_file_atomic(output, text, len);
 		if (r) {
-			fprintf(stderr, "sluice: error: cannot write '%s': %s\n", d->output,
+			fprintf(stderr, "sluice: error: cannot write '%s': %s\n", output,
 				strerror(-r));
 			return SL_EXIT_USAGE;
 		}
@@ -199,27 +162,48 @@ static int emit(const struct dump_bpf_args *d, const char *text, size_t len)
 
 int sl_dump_bpf(int argc, char **argv)
 {
-	struct dump_bpf_args d = { .opts = { .opt_level = 2 } };
+	static const struct option own[] = {
+	    {"bpf", no_argument, NULL, SL_ARGS_OWN},
+	    {0},
+	};
+	__attribute__((cleanup(sl_args_fini))) struct sl_args a = {
+	    .cmd = "dump --bpf",
+	    .groups =
+		SL_ARGS_WARN | SL_ARGS_LEVEL | SL_ARGS_CODEGEN | SL_ARGS_OUTPUT | SL_ARGS_STATS,
+	    .own = own,
+	    .own_opt = dump_bpf_opt,
+	    .usage = dump_bpf_usage,
+	    .compile = {.opt_level = 2},
+	};
+	__attribute__((cleanup(sl_policy_fini))) struct sl_policy policy = {0};
 	_cleanup_free_ void *image = NULL;
 	_cleanup_free_ char *text = NULL, *plan = NULL;
 	size_t size = 0, len = 0, plan_len = 0;
+	FILE *plan_out;
 	int code;
 
-	code = parse_args(argc, argv, &d);
+	code = sl_args_parse(&a, argc, argv);
 	if (code >= 0)
+		return code;
+	if (a.ninputs != 1)
+		return a.ninputs ? sl_args_error(&a, "takes one file, got '%s' and '%s'",
+						 a.inputs[0], a.inputs[1])
+				 : sl_args_error(&a, "no policy or object given");
+	code = sl_policy_open(&policy, a.inputs[0]);
+	if (code)
 		return code;
 	/* A damaged object's BTF makes libbpf complain; the listing says so itself. */
 	libbpf_set_print(NULL);
-	d.opts.plan = open_memstream(&plan, &plan_len);
-	if (!d.opts.plan) {
+	plan_out = open_memstream(&plan, &plan_len);
+	if (!plan_out) {
 		fprintf(stderr, "sluice: error: %s\n", strerror(errno));
 		return SL_EXIT_USAGE;
 	}
-	code = load_input(&d, &image, &size);
-	fclose(d.opts.plan);
+	code = load_input(&a, &policy, plan_out, &image, &size);
+	fclose(plan_out);
 	if (code == SL_EXIT_OK)
-		code = render(&d, plan, image, size, &text, &len);
+		code = render(policy.path, plan, image, size, &text, &len);
 	if (code == SL_EXIT_OK)
-		code = emit(&d, text, len);
+		code = emit(a.output, text, len);
 	return code;
 }

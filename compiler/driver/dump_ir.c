@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * `sluice dump --ir [OPTIONS] POLICY`: parse, check and lower a policy and
- * print its IR in the stable text form (compiler/ir/README.md). Nothing is
- * written unless the policy lowers cleanly: a regular output file is
- * replaced atomically, stdout gets the whole dump or nothing.
+ * `sluice dump --ir [OPTIONS] POLICY`: the IR of a policy after the front
+ * end and, with -O, the optimiser (sl_compile_opt()), in the stable text form
+ * (compiler/ir/README.md). Nothing is written unless the policy lowers cleanly: a regular output
+ * file is replaced atomically, stdout gets the whole dump or nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,22 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/arena.h"
-#include "common/diag.h"
-#include "ir/ir.h"
-#include "opt/opt.h"
-#include "parser/parser.h"
+#include "common/util.h"
+#include "driver/args.h"
 #include "driver/commands.h"
-
-struct dump_ir_opts {
-	const char *policy;
-	const char *output; /* NULL: stdout */
-	int level; /* -O */
-	bool level_given;
-	const char *after; /* --after PASS, or NULL */
-	bool werror;
-	bool quiet;
-};
+#include "ir/ir.h"
+#include "lib/compile.h"
+#include "opt/opt.h"
 
 static void print_passes(FILE *out)
 {
@@ -36,32 +26,34 @@ static void print_passes(FILE *out)
 	const struct sl_opt_pass *p = sl_opt_passes(&n);
 
 	for (uint32_t i = 0; i < n; i++)
-		fprintf(out, "                       %-8s -O%d: %s\n", p[i].name, p[i].level, p[i].summary);
+		fprintf(out, "                         %-8s -O%d: %s\n", p[i].name, p[i].level,
+			p[i].summary);
 }
 
-static void dump_ir_usage(FILE *out)
+static void dump_ir_usage(const struct sl_args *a, FILE *out)
 {
 	fprintf(out, "usage: sluice dump --ir [OPTIONS] POLICY\n\n"
-		     "Print the IR of POLICY: every rule as predicates `field in set` with the\n"
-		     "protocol tests its fields imply, in a stable text form (compiler/ir/README.md).\n\n"
-		     "  -O LEVEL, -OLEVEL  optimise first: 0 (default, the IR as lowered), 1\n"
-		     "                     (shadowed and no-op rules removed) or 2 (rules also\n"
-		     "                     reordered), see compiler/opt/README.md\n"
-		     "      --after PASS   stop after that pass of the -O level's pipeline (the\n"
-		     "                     level defaults to 2 then); PASS is one of:\n");
+		     "Print the IR of POLICY (`-`: standard input): every rule as predicates\n"
+		     "`field in set` with the protocol tests its fields imply, in a stable text\n"
+		     "form (compiler/ir/README.md). -O1 removes shadowed and no-op rules, -O2\n"
+		     "also reorders them; the default -O0 prints the IR as lowered.\n\n"
+		     "      --after=PASS       stop after that pass of the -O level's pipeline\n"
+		     "                         (the level defaults to 2 then); PASS is one of:\n");
 	print_passes(out);
 	fprintf(out,
-		     "  -o, --output FILE  write to FILE instead of stdout (replaced atomically)\n"
-		     "  -W, --werror       treat warnings as errors\n"
-		     "  -q, --quiet        do not print warnings\n"
-		     "  -h, --help         this text\n");
+		"  -o, --output=FILE      write to FILE instead of stdout (replaced atomically)\n");
+	sl_args_help(a, out);
 }
 
-static int parse_level(const char *v, int *level)
+enum { OPT_IR = SL_ARGS_OWN, OPT_AFTER };
+
+static int dump_ir_opt(struct sl_args *a, int c, const char *arg)
 {
-	if (v[0] < '0' || v[0] > '0' + SL_OPT_MAX_LEVEL || v[1])
+	if (c == OPT_IR)
+		return 0; /* chose this command */
+	if (c != OPT_AFTER)
 		return -1;
-	*level = v[0] - '0';
+	*(const char **)a->ctx = arg;
 	return 0;
 }
 
@@ -75,10 +67,12 @@ static void list_passes(FILE *out)
 }
 
 /* The pass must exist and run at the level. Returns -1 to go on, else the exit code. */
-static int check_after(struct dump_ir_opts *o)
+static int check_after(struct sl_args *a, const char *after)
 {
-	const struct sl_opt_pass *p = sl_opt_pass_find(o->after);
+	const struct sl_opt_pass *p = sl_opt_pass_find(after);
 	const char *names[SL_OPT_MAX_PASSES];
+	char list[256];
+	FILE *f;
 	const char *hint;
 	uint32_t n;
 
@@ -87,84 +81,24 @@ static int check_after(struct dump_ir_opts *o)
 
 		for (uint32_t i = 0; i < n; i++)
 			names[i] = all[i].name;
-		hint = sl_suggest(o->after, names, n);
-		fprintf(stderr, "sluice: error: unknown pass '%s' for --after", o->after);
-		if (hint)
-			fprintf(stderr, " (did you mean '%s'?)", hint);
-		fprintf(stderr, "; passes: ");
-		list_passes(stderr);
-		fprintf(stderr, "\n");
-		return SL_EXIT_USAGE;
-	}
-	if (!o->level_given)
-		o->level = SL_OPT_MAX_LEVEL;
-	if (p->level > o->level) {
-		fprintf(stderr, "sluice: error: pass '%s' does not run at -O%d (it runs from -O%d on)\n",
-			p->name, o->level, p->level);
-		return SL_EXIT_USAGE;
-	}
-	return -1;
-}
-
-/* Returns -1 to go on, else the exit code. */
-static int parse_args(int argc, char **argv, struct dump_ir_opts *o)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--ir"))
-			continue;
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			dump_ir_usage(stdout);
-			return SL_EXIT_OK;
-		}
-		if (!strncmp(a, "-O", 2)) {
-			const char *v = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : "");
-
-			if (parse_level(v, &o->level)) {
-				fprintf(stderr, "sluice: error: -O wants a level 0-%d, not '%s'\n",
-					SL_OPT_MAX_LEVEL, v);
-				return SL_EXIT_USAGE;
-			}
-			o->level_given = true;
-			continue;
-		}
-		if (!strncmp(a, "--after", 7) && (a[7] == '=' || !a[7])) {
-			if (!a[7] && i + 1 >= argc) {
-				fprintf(stderr, "sluice: error: --after needs a pass name\n");
-				return SL_EXIT_USAGE;
-			}
-			o->after = a[7] ? a + 8 : argv[++i];
-			continue;
-		}
-		if (!strcmp(a, "-W") || !strcmp(a, "--werror") || !strcmp(a, "-Werror")) {
-			o->werror = true;
-		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-			o->quiet = true;
-		} else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-			if (++i >= argc) {
-				fprintf(stderr, "sluice: error: %s needs a file name\n", a);
-				return SL_EXIT_USAGE;
-			}
-			o->output = argv[i];
-		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "sluice: error: unknown option '%s' for dump --ir\n", a);
-			dump_ir_usage(stderr);
-			return SL_EXIT_USAGE;
-		} else if (o->policy) {
-			fprintf(stderr, "sluice: error: dump --ir takes one policy, got '%s' and '%s'\n",
-				o->policy, a);
-			return SL_EXIT_USAGE;
+		hint = sl_suggest(after, names, n);
+		f = fmemopen(list, sizeof(list), "w");
+		if (f) {
+			list_passes(f);
+			fclose(f);
 		} else {
-			o->policy = a;
+			list[0] = '\0';
 		}
+		return sl_args_error(a, "unknown pass '%s' for --after%s%s%s; passes: %s", after,
+				     hint ? " (did you mean '" : "", hint ? hint : "",
+				     hint ? "'?)" : "", list);
 	}
-	if (!o->policy) {
-		fprintf(stderr, "sluice: error: dump --ir needs a policy file\n");
-		dump_ir_usage(stderr);
-		return SL_EXIT_USAGE;
-	}
-	return o->after ? check_after(o) : -1;
+	if (!a->level_given)
+		a->compile.opt_level = SL_OPT_MAX_LEVEL;
+	if (p->level > a->compile.opt_level)
+		return sl_args_error(a, "pass '%s' does not run at -O%d (it runs from -O%d on)",
+				     p->name, a->compile.opt_level, p->level);
+	return -1;
 }
 
 /* The whole dump into memory first: a failed write never leaves half a file. */
@@ -220,7 +154,7 @@ static int write_output(const char *path, const char *buf, size_t len)
 	return r;
 }
 
-static int emit(const struct dump_ir_opts *o, const struct sl_ir *ir)
+static int emit(const char *output, const struct sl_ir *ir)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
@@ -230,10 +164,10 @@ static int emit(const struct dump_ir_opts *o, const struct sl_ir *ir)
 		fprintf(stderr, "sluice: error: cannot render the IR: %s\n", strerror(-r));
 		return SL_EXIT_USAGE;
 	}
-	if (o->output) {
-		r = write_output(o->output, buf, len);
+	if (output) {
+		r = write_output(output, buf, len);
 		if (r) {
-			fprintf(stderr, "sluice: error: cannot write '%s': %s\n", o->output,
+			fprintf(stderr, "sluice: error: cannot write '%s': %s\n", output,
 				strerror(-r));
 			return SL_EXIT_USAGE;
 		}
@@ -258,49 +192,48 @@ static int verify(const struct sl_ir *ir)
 	return r;
 }
 
-/* Exit code for a front-end or lowering result: policy errors are 1, the rest 2. */
-static int failure_code(int r)
-{
-	return r == -EINVAL ? SL_EXIT_POLICY : SL_EXIT_USAGE;
-}
-
 int sl_dump_ir(int argc, char **argv)
 {
-	struct dump_ir_opts o = { 0 };
-	_cleanup_arena_ struct sl_arena *arena = NULL;
-	struct sl_sources srcs;
-	struct sl_ast *ast = NULL;
-	struct sl_ir *ir = NULL;
-	struct sl_diag diag;
-	int r, code;
+	static const struct option own[] = {
+	    {"ir", no_argument, NULL, OPT_IR},
+	    {"after", required_argument, NULL, OPT_AFTER},
+	    {0},
+	};
+	const char *after = NULL;
+	__attribute__((cleanup(sl_args_fini))) struct sl_args a = {
+	    .cmd = "dump --ir",
+	    .groups = SL_ARGS_WARN | SL_ARGS_LEVEL | SL_ARGS_OUTPUT | SL_ARGS_STATS,
+	    .own = own,
+	    .own_opt = dump_ir_opt,
+	    .ctx = &after,
+	    .usage = dump_ir_usage,
+	};
+	__attribute__((cleanup(sl_policy_fini))) struct sl_policy policy = {0};
+	struct sl_result *r = NULL;
+	int code;
 
-	code = parse_args(argc, argv, &o);
+	code = sl_args_parse(&a, argc, argv);
 	if (code >= 0)
 		return code;
-	arena = sl_arena_new();
-	sl_sources_init(&srcs);
-	sl_diag_init(&diag, &srcs, stderr);
-	diag.werror = o.werror;
-	diag.quiet_warnings = o.quiet;
-
-	sl_diag_hold(&diag); /* printed in line order, all phases together */
-	r = sl_parse_file(o.policy, &srcs, arena, &diag, &ast);
+	if (a.ninputs != 1)
+		return a.ninputs ? sl_args_error(&a, "takes one policy, got '%s' and '%s'",
+						 a.inputs[0], a.inputs[1])
+				 : sl_args_error(&a, "no policy given");
+	if (after && (code = check_after(&a, after)) >= 0)
+		return code;
+	code = sl_policy_open(&policy, a.inputs[0]);
+	if (code)
+		return code;
+	a.compile.diag = stderr;
+	code = sl_compile_opt(policy.path, policy.text, policy.len, &a.compile, after, &r);
 	if (!r)
-		r = sl_check(ast, &diag);
-	if (!r && (sl_ir_lower(ast, arena, &diag, &ir) ||
-		   sl_opt_run_until(ir, o.level, o.after, &diag, NULL)))
-		r = 1;
-	sl_diag_release(&diag);
-	if (r == 1)
-		code = SL_EXIT_USAGE; /* reported; a checked policy that does not lower is our bug */
-	else if (r)
-		code = failure_code(r);
-	else if (verify(ir))
+		return SL_EXIT_USAGE;
+	if (code == SL_COMPILE_OK && verify(r->ir))
 		code = SL_EXIT_USAGE;
-	else if (sl_diag_failed(&diag))
-		code = SL_EXIT_POLICY; /* warnings with --werror */
-	else
-		code = emit(&o, ir);
-	sl_sources_fini(&srcs);
+	if (code == SL_COMPILE_OK && a.stats)
+		sl_result_print_stats(r, stderr);
+	if (code == SL_COMPILE_OK)
+		code = emit(a.output, r->ir);
+	sl_result_free(r);
 	return code;
 }

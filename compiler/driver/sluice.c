@@ -51,7 +51,6 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "sluice: error: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	fprintf(stderr, "sluice: unknown command '%s'\nsee 'sluice --help'\n", argv[1]);
 	return SL_EXIT_USAGE;
 }

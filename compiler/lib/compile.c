@@ -68,6 +68,7 @@ static struct sl_result *result_new(const struct sl_compile_opts *o)
 	sl_diag_init(&r->diag, &r->srcs, out);
 	r->diag.werror = o->werror;
 	r->diag.quiet_warnings = o->quiet_warnings;
+	r->diag.max_errors = o->max_errors;
 	sl_diag_hold(&r->diag); /* printed in line order, all stages together */
 	r->opt_level = o->opt_level;
 	for (unsigned i = 0; i < SL_COMPILE_STAGES; i++)
@@ -226,6 +227,52 @@ int sl_compile_front(const char *path, const char *text, size_t len,
 	if (!r)
 		return SL_COMPILE_SYSTEM;
 	status = front_end(r, path ? path : "<policy>", text, len);
+	if (status == SL_COMPILE_OK && sl_diag_failed(&r->diag))
+		status = SL_COMPILE_POLICY; /* warnings with werror */
+	return finish(r, status, out);
+}
+
+int sl_compile_check(const char *path, const char *text, size_t len,
+		     const struct sl_compile_opts *o, struct sl_result **out)
+{
+	struct sl_result *r;
+	int status;
+
+	if (!o)
+		o = &default_opts;
+	*out = NULL;
+	r = result_new(o);
+	if (!r)
+		return SL_COMPILE_SYSTEM;
+	status = front_end(r, path ? path : "<policy>", text, len);
+	if (status == SL_COMPILE_OK && sl_opt_lint(r->written, &r->diag, NULL))
+		status = SL_COMPILE_SYSTEM;
+	if (status == SL_COMPILE_OK && sl_diag_failed(&r->diag))
+		status = SL_COMPILE_POLICY; /* warnings with werror */
+	return finish(r, status, out);
+}
+
+int sl_compile_opt(const char *path, const char *text, size_t len, const struct sl_compile_opts *o,
+		   const char *after, struct sl_result **out)
+{
+	struct sl_result *r;
+	int status;
+
+	if (!o)
+		o = &default_opts;
+	*out = NULL;
+	r = result_new(o);
+	if (!r)
+		return SL_COMPILE_SYSTEM;
+	status = front_end(r, path ? path : "<policy>", text, len);
+	if (status == SL_COMPILE_OK) {
+		double t = now();
+
+		r->ir = sl_ir_clone(r->written, r->arena);
+		if (!r->ir || sl_opt_run_until(r->ir, o->opt_level, after, &r->diag, &r->opt_stats))
+			status = SL_COMPILE_SYSTEM;
+		r->stats.stage[STAGE_OPT].seconds = now() - t;
+	}
 	if (status == SL_COMPILE_OK && sl_diag_failed(&r->diag))
 		status = SL_COMPILE_POLICY; /* warnings with werror */
 	return finish(r, status, out);

@@ -3,7 +3,9 @@
  * libsluice's inside (include/sluice/sluice.h is its outside): the stage
  * outputs of one compile, for the in-tree tools that look at more than the
  * object (`sluice build --stats`, the differential fuzzer, the kernel
- * tests), and sl_compile_ir() for tests that build their IR directly.
+ * tests), the entry points of the `sluice` commands that stop early
+ * (check, dump --ir, run), and sl_compile_ir() for tests that build their
+ * IR directly.
  */
 #pragma once
 
@@ -43,6 +45,23 @@ struct sl_result {
  */
 int sl_compile_front(const char *path, const char *text, size_t len,
 		     const struct sl_compile_opts *opts, struct sl_result **out);
+
+/*
+ * What `sluice check` reports: the front end, then the analysis of the rules
+ * (shadowed and redundant ones, as warnings: sl_opt_lint). r->ast and
+ * r->written. Same arguments and status as sl_compile().
+ */
+int sl_compile_check(const char *path, const char *text, size_t len,
+		     const struct sl_compile_opts *opts, struct sl_result **out);
+
+/*
+ * The front end, then the optimiser at opts->opt_level stopping after the
+ * pass `after` (NULL: every pass of the level; the caller checks the name
+ * with sl_opt_pass_find()): r->written and r->ir, with r->opt_stats.
+ * `sluice dump --ir` prints r->ir. Same status as sl_compile().
+ */
+int sl_compile_opt(const char *path, const char *text, size_t len,
+		   const struct sl_compile_opts *opts, const char *after, struct sl_result **out);
 
 /*
  * The pipeline from a lowered IR on (opt, select, emit, object), for tests

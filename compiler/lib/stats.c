@@ -144,9 +144,11 @@ void sl_result_print_plan(const struct sl_result *r, FILE *out)
 
 void sl_result_print_stats(const struct sl_result *r, FILE *out)
 {
-	if (!r || !r->obj || !r->ir)
+	if (!r || !r->ir)
 		return;
 	print_passes(out, &r->opt_stats, r->opt_level);
+	if (!r->obj)
+		return; /* stopped after the optimiser (sl_compile_opt) */
 	sl_result_print_plan(r, out);
 	print_maps(out, r->obj);
 }

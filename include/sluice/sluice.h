@@ -56,6 +56,8 @@ struct sl_compile_opts {
 	FILE *diag;
 	/* Tests: the largest classifier table in bytes (0: the kernel's limit). */
 	size_t table_max;
+	/* Errors reported before the rest are only counted (0: 50). */
+	unsigned max_errors;
 };
 
 /* sl_compile()'s status: the `sluice build` exit codes. */
@@ -104,7 +106,8 @@ const char *sl_result_diagnostics(const struct sl_result *r);
 const struct sl_compile_stats *sl_result_stats(const struct sl_result *r);
 /*
  * What `sluice build --stats` prints: what each optimiser pass did, the plan
- * (what code each run of rules became, per program) and the maps' memory.
+ * (what code each run of rules became, per program) and the maps' memory;
+ * the passes alone for a compile that stopped after the optimiser.
  */
 void sl_result_print_stats(const struct sl_result *r, FILE *out);
 /* The plan alone: per program, its runs of rules and the code each became. */

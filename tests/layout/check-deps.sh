@@ -4,7 +4,9 @@
 #  1. no stage includes a later stage's header (the one exception: select/
 #     reads emit's cost interface, emit/cost.h);
 #  2. no test reaches into a stage's folder with include directories;
-#  3. only libsluice strings the back-end stages together;
+#  3. only libsluice strings the back-end stages together, and the driver
+#     calls no stage of the pipeline at all (parse, check, lower, opt, emit,
+#     object): only libsluice;
 #  4. no file calls into another in a loop (A calls B and B calls A, or longer),
 #     from the symbols of the stage libraries' members (needs BUILD-DIR).
 # usage: check-deps.sh SOURCE-DIR [BUILD-DIR]
@@ -53,6 +55,15 @@ while IFS=: read -r f _; do
 	esac
 done < <(cd "$src" && git grep -n -E '\b(sl_codegen|sl_obj_serialize|sl_opt_run)\(' -- '*.c' 2>/dev/null |
 	grep -v -E '^compiler/opt/' || true)
+
+# The sluice command compiles only through libsluice (sl_compile and the
+# entry points of lib/compile.h): its driver strings no stage together.
+while IFS=: read -r f line _; do
+	echo "layout: $f:$line calls a compiler stage directly: go through libsluice (compiler/lib)" >&2
+	fail=1
+done < <(cd "$src" && grep -n -E --include='*.[ch]' -r \
+	'\b(sl_parse_[a-z_]+|sl_check|sl_ir_lower|sl_opt_run[a-z_]*|sl_opt_lint|sl_codegen|sl_obj_serialize)\(' \
+	compiler/driver || true)
 
 if [[ -n $build ]]; then
 	edges=$(mktemp)
