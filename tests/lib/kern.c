@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,11 +109,12 @@ static void read_prog_info(struct sl_kern_prog *p)
 	}
 }
 
-/* Maps with contents are read-only data (.rodata.*): made as libbpf makes them, then frozen. */
+/* Data maps (.rodata.*, .data.*): made as libbpf makes them; read-only ones then frozen. */
 static int create_map(const struct sl_bpf_map *m)
 {
+	bool rodata = m->home == SL_BPF_MAP_RODATA;
 	LIBBPF_OPTS(bpf_map_create_opts, opts,
-		    .map_flags = m->flags | (m->init ? BPF_F_RDONLY_PROG : 0));
+		    .map_flags = m->flags | (rodata ? BPF_F_RDONLY_PROG : 0));
 	char name[BPF_OBJ_NAME_LEN];
 	int fd;
 
@@ -131,7 +133,7 @@ static int create_map(const struct sl_bpf_map *m)
 				return err;
 			}
 		}
-		if (bpf_map_freeze(fd)) {
+		if (rodata && bpf_map_freeze(fd)) {
 			int err = -errno;
 
 			close(fd);
@@ -212,16 +214,19 @@ int sl_kern_load_raw(const struct sl_bpf_object *obj, uint32_t prog, struct sl_k
 	}
 	memcpy(insns, bp->insns, sizeof(*insns) * bp->ninsns);
 	for (uint32_t i = 0; i < bp->nrelocs; i++) {
-		const struct sl_bpf_map_reloc *r = &bp->relocs[i];
+		const struct sl_bpf_reloc *r = &bp->relocs[i];
 
-		if (r->insn + 1 >= bp->ninsns || r->map >= obj->nmaps) {
+		/* kfuncs need libbpf's BTF id resolution: load those objects as ELF */
+		if (r->kind != SL_BPF_RELOC_MAP || r->insn + 1 >= bp->ninsns ||
+		    r->map >= obj->nmaps) {
 			free(insns);
 			err = -EINVAL;
 			goto fail;
 		}
 		/* data maps are addressed by value (offset 0), like libbpf's global data */
-		insns[r->insn].src_reg =
-		    obj->maps[r->map].init ? BPF_PSEUDO_MAP_VALUE : BPF_PSEUDO_MAP_FD;
+		insns[r->insn].src_reg = obj->maps[r->map].home != SL_BPF_MAP_DEF
+					     ? BPF_PSEUDO_MAP_VALUE
+					     : BPF_PSEUDO_MAP_FD;
 		insns[r->insn].imm = fds[r->map];
 		insns[r->insn + 1].imm = 0;
 	}

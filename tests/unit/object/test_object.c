@@ -588,7 +588,7 @@ static void broken_objects_are_rejected(void **state)
 	expect_rejected(&s, "names table 1 of 1");
 	p->table = 0;
 	s.obj->maps[0].value_size = 8;
-	expect_rejected(&s, "shape does not match");
+	expect_rejected(&s, "type does not match its size");
 	s.obj->maps[0].value_size = 16;
 	s.obj->maps[0].name = "sluice_edge";
 	expect_rejected(&s, "both named");
