@@ -90,14 +90,19 @@ void sl_emit_ld_imm64(struct sl_emit *e, uint8_t dst, uint64_t value)
 	sl_emit(e, SL_INSN(0, 0, 0, 0, (int32_t)(uint32_t)(value >> 32)));
 }
 
-void sl_emit_ld_map(struct sl_emit *e, uint8_t dst, uint32_t map)
+void sl_emit_ld_map_value(struct sl_emit *e, uint8_t dst, uint32_t map, int32_t off)
 {
 	if (e->unreachable)
 		return;
 	if (!reserve(e, (void **)&e->relocs, &e->relocs_cap, e->nrelocs + 1, sizeof(*e->relocs)))
 		return;
 	e->relocs[e->nrelocs++] = (struct sl_bpf_reloc){.insn = (uint32_t)e->ninsns, .map = map};
-	sl_emit_ld_imm64(e, dst, 0);
+	sl_emit_ld_imm64(e, dst, (uint32_t)off);
+}
+
+void sl_emit_ld_map(struct sl_emit *e, uint8_t dst, uint32_t map)
+{
+	sl_emit_ld_map_value(e, dst, map, 0);
 }
 
 void sl_emit_call_kfunc(struct sl_emit *e, uint32_t ext)

@@ -106,6 +106,8 @@ void sl_emit(struct sl_emit *e, struct bpf_insn insn);
 void sl_emit_ld_imm64(struct sl_emit *e, uint8_t dst, uint64_t value);
 /* dst = address of map `map` (ld_imm64 with a relocation). */
 void sl_emit_ld_map(struct sl_emit *e, uint8_t dst, uint32_t map);
+/* dst = address of byte `off` of data map `map` (SL_BPF_MAP_RODATA, SL_BPF_MAP_DATA). */
+void sl_emit_ld_map_value(struct sl_emit *e, uint8_t dst, uint32_t map, int32_t off);
 /* Call kernel function `ext` (sl_bpf_obj_add_extern()'s handle), relocated. */
 void sl_emit_call_kfunc(struct sl_emit *e, uint32_t ext);
 /* dst = any constant, in the fewest instructions. */
