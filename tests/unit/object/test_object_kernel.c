@@ -780,6 +780,64 @@ static void kfunc_call_loads_and_runs(void **state)
 	hand_fini(&h);
 }
 
+/*
+ * `bpftool gen object` (libbpf's static linker, stricter than opening) takes
+ * an object with every map type, both data sections and kfunc externs.
+ */
+static void static_linker_accepts_the_model(void **state)
+{
+	char dir[] = "/tmp/sl_obj_link.XXXXXX", in[64], out[64], cmd[256];
+	static const uint32_t ro_init[2] = {7, 0};
+	struct bpf_object *linked;
+	struct hand h;
+	int status;
+
+	(void)state;
+	if (access("/usr/sbin/bpftool", X_OK) && access("/usr/bin/bpftool", X_OK))
+		skip();
+	hand_init(&h);
+	for (size_t i = 0; i < SL_ARRAY_SIZE(map_cases); i++)
+		hand_map(&h, &map_cases[i].def);
+	hand_map(&h, &(struct sl_bpf_map){.name = "m_data",
+					  .type = BPF_MAP_TYPE_ARRAY,
+					  .key_size = 4,
+					  .value_size = 4,
+					  .max_entries = 4,
+					  .key = &sl_btf_u32,
+					  .value = &sl_btf_u32,
+					  .home = SL_BPF_MAP_DATA});
+	hand_map(&h, &(struct sl_bpf_map){.name = "m_ro",
+					  .type = BPF_MAP_TYPE_ARRAY,
+					  .key_size = 4,
+					  .value_size = 4,
+					  .max_entries = 2,
+					  .key = &sl_btf_u32,
+					  .value = &sl_btf_u32,
+					  .home = SL_BPF_MAP_RODATA,
+					  .init = ro_init});
+	build_ct_object(&h);
+	hand_write(&h);
+	assert_non_null(mkdtemp(dir));
+	snprintf(in, sizeof(in), "%s/in.o", dir);
+	snprintf(out, sizeof(out), "%s/out.o", dir);
+	assert_int_equal(sl_obj_write_file_atomic(in, h.image, h.size), 0);
+	snprintf(cmd, sizeof(cmd), "bpftool gen object %s %s", out, in);
+	status = system(cmd);
+	/* and the linked object still opens, with its maps and extern */
+	linked = status ? NULL : bpf_object__open_file(out, NULL);
+	if (linked) {
+		assert_non_null(bpf_object__find_map_by_name(linked, "m_lpm"));
+		assert_non_null(bpf_object__find_map_by_name(linked, ".data.m_data"));
+		bpf_object__close(linked);
+	}
+	unlink(in);
+	unlink(out);
+	rmdir(dir);
+	hand_fini(&h);
+	assert_int_equal(status, 0);
+	assert_non_null(linked);
+}
+
 /* The conntrack kfuncs in the kernel's BTF or nf_conntrack's (loaded on demand). */
 static bool have_ct_kfuncs(char *why, size_t size)
 {
@@ -816,6 +874,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(hash_and_lpm_decide),
 	    cmocka_unit_test(data_maps_are_addressed_by_offset),
 	    cmocka_unit_test(ringbuf_records_reach_userspace),
+	    cmocka_unit_test(static_linker_accepts_the_model),
 	};
 	const struct CMUnitTest kfuncs[] = {
 	    cmocka_unit_test(kfunc_object_has_extern_form),
