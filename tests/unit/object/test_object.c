@@ -784,21 +784,21 @@ static void atomic_write_replaces_whole_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(elf_header_and_sections),
-	    cmocka_unit_test(symbols_and_relocations),
-	    cmocka_unit_test(libbpf_opens_counter_object),
-	    cmocka_unit_test(libbpf_opens_every_hook),
-	    cmocka_unit_test(btf_describes_programs_and_maps),
-	    cmocka_unit_test(line_info_carries_policy_lines),
-	    cmocka_unit_test(metadata_follows_abi),
-	    cmocka_unit_test(metadata_without_counters),
-	    cmocka_unit_test(metadata_of_removed_rules),
-	    cmocka_unit_test(output_is_deterministic),
-	    cmocka_unit_test(broken_objects_are_rejected),
-	    cmocka_unit_test(broken_models_are_rejected),
-	    cmocka_unit_test(line_info_is_normalised),
-	    cmocka_unit_test(no_ir_still_writes_an_object),
-	    cmocka_unit_test(atomic_write_replaces_whole_file),
+		cmocka_unit_test(elf_header_and_sections),
+		cmocka_unit_test(symbols_and_relocations),
+		cmocka_unit_test(libbpf_opens_counter_object),
+		cmocka_unit_test(libbpf_opens_every_hook),
+		cmocka_unit_test(btf_describes_programs_and_maps),
+		cmocka_unit_test(line_info_carries_policy_lines),
+		cmocka_unit_test(metadata_follows_abi),
+		cmocka_unit_test(metadata_without_counters),
+		cmocka_unit_test(metadata_of_removed_rules),
+		cmocka_unit_test(output_is_deterministic),
+		cmocka_unit_test(broken_objects_are_rejected),
+		cmocka_unit_test(broken_models_are_rejected),
+		cmocka_unit_test(line_info_is_normalised),
+		cmocka_unit_test(no_ir_still_writes_an_object),
+		cmocka_unit_test(atomic_write_replaces_whole_file),
 	};
 
 	libbpf_set_print(silent_print);

@@ -230,11 +230,11 @@ static void listing_names_kfuncs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(reader_finds_programs_relocs_lines),
-	    cmocka_unit_test(metadata_reader_checks_offsets),
-	    cmocka_unit_test(reader_survives_damaged_images),
-	    cmocka_unit_test(listing_interleaves_policy_lines),
-	    cmocka_unit_test(listing_names_kfuncs),
+		cmocka_unit_test(reader_finds_programs_relocs_lines),
+		cmocka_unit_test(metadata_reader_checks_offsets),
+		cmocka_unit_test(reader_survives_damaged_images),
+		cmocka_unit_test(listing_interleaves_policy_lines),
+		cmocka_unit_test(listing_names_kfuncs),
 	};
 
 	libbpf_set_print(NULL); /* damaged images make libbpf complain about their BTF */
