@@ -3,6 +3,8 @@
  * The contract between code generation (IR -> BPF instructions) and the
  * object writer (instructions -> ELF with BTF, .BTF.ext and metadata).
  * Code generation fills a struct sl_bpf_object; the writer serialises it.
+ * The model (programs, maps, externs, relocations, BTF types; maps and
+ * externs referred to by handle) is described in compiler/object/README.md.
  */
 #pragma once
 
