@@ -539,6 +539,18 @@ static void data_maps_are_addressed_by_offset(void **state)
 	assert_int_equal(
 	    bpf_obj_get_info_by_fd(bpf_map__fd(map_named(&h, ".rodata.m_ro")), &info, &len), 0);
 	assert_true(info.map_flags & BPF_F_RDONLY_PROG);
+
+	/* tests/lib's loader without ELF (sl_kern_load_raw) keeps the offsets too */
+	struct sl_kern_prog raw;
+	char *log = NULL;
+	uint32_t ret = 0;
+
+	if (sl_kern_load_raw(&h.obj, 0, &raw, &log))
+		fail_msg("raw load failed: %s", log ? log : "");
+	free(log);
+	assert_int_equal(sl_kern_run(&raw, frame, sizeof(frame), &ret), 0);
+	assert_int_equal(ret, 3);
+	sl_kern_prog_close(&raw);
 	hand_fini(&h);
 }
 
