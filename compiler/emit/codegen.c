@@ -70,41 +70,30 @@ static bool needs_counter_map(const struct sl_ir *ir)
 static void add_maps(const struct sl_ir *ir, const struct sl_codegen_opts *opts,
 		     struct sl_arena *arena, struct sl_bpf_object *obj)
 {
-	obj->maps = sl_arena_calloc(arena, 2, sizeof(*obj->maps));
 	obj->counter_map = obj->decision_map = -1;
-	if (needs_counter_map(ir)) {
-		obj->counter_map = (int32_t)obj->nmaps;
-		obj->maps[obj->nmaps++] = (struct sl_bpf_map){
-		    .name = SLUICE_COUNTER_MAP,
-		    .type = BPF_MAP_TYPE_PERCPU_ARRAY,
-		    .key_size = sizeof(uint32_t),
-		    .value_size = sizeof(struct sluice_counter),
-		    .max_entries = ir->nrules,
-		    .key_shape = SL_BTF_U32,
-		    .value_shape = SL_BTF_COUNTER,
-		};
-	}
-	if (opts->record_decisions) {
-		obj->decision_map = (int32_t)obj->nmaps;
-		obj->maps[obj->nmaps++] = (struct sl_bpf_map){
-		    .name = SLUICE_DECISION_MAP,
-		    .type = BPF_MAP_TYPE_ARRAY,
-		    .key_size = sizeof(uint32_t),
-		    .value_size = sizeof(uint32_t),
-		    .max_entries = 1,
-		    .key_shape = SL_BTF_U32,
-		    .value_shape = SL_BTF_U32,
-		};
-	}
-}
-
-static void *arena_copy(struct sl_arena *arena, const void *src, size_t n, size_t size)
-{
-	void *dst = sl_arena_calloc(arena, n ? n : 1, size);
-
-	if (n)
-		memcpy(dst, src, n * size);
-	return dst;
+	if (needs_counter_map(ir))
+		obj->counter_map =
+		    (int32_t)sl_bpf_obj_add_map(obj, arena,
+						&(struct sl_bpf_map){
+						    .name = SLUICE_COUNTER_MAP,
+						    .type = BPF_MAP_TYPE_PERCPU_ARRAY,
+						    .key_size = sizeof(uint32_t),
+						    .value_size = sizeof(struct sluice_counter),
+						    .max_entries = ir->nrules,
+						    .key = &sl_btf_u32,
+						    .value = &sl_btf_counter,
+						});
+	if (opts->record_decisions)
+		obj->decision_map = (int32_t)sl_bpf_obj_add_map(obj, arena,
+								&(struct sl_bpf_map){
+								    .name = SLUICE_DECISION_MAP,
+								    .type = BPF_MAP_TYPE_ARRAY,
+								    .key_size = sizeof(uint32_t),
+								    .value_size = sizeof(uint32_t),
+								    .max_entries = 1,
+								    .key = &sl_btf_u32,
+								    .value = &sl_btf_u32,
+								});
 }
 
 static int gen_table(const struct sl_ir *ir, const struct sl_codegen_opts *opts, uint32_t t,
@@ -153,14 +142,9 @@ static int gen_table(const struct sl_ir *ir, const struct sl_codegen_opts *opts,
 	prog->section = sl_hook_section(cg.hook);
 	prog->hook = cg.hook;
 	prog->table = t;
-	prog->ninsns = (uint32_t)cg.e.ninsns;
-	prog->insns = arena_copy(arena, cg.e.insns, cg.e.ninsns, sizeof(*prog->insns));
-	prog->nlines = (uint32_t)cg.e.nlines;
-	prog->lines = arena_copy(arena, cg.e.lines, cg.e.nlines, sizeof(*prog->lines));
-	prog->nrelocs = (uint32_t)cg.e.nrelocs;
-	prog->relocs = arena_copy(arena, cg.e.relocs, cg.e.nrelocs, sizeof(*prog->relocs));
+	err = sl_emit_to_prog(&cg.e, arena, prog);
 	sl_emit_fini(&cg.e);
-	return 0;
+	return err;
 }
 
 int sl_codegen(const struct sl_ir *ir, const struct sl_codegen_opts *opts, struct sl_arena *arena,

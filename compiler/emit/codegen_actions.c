@@ -162,26 +162,24 @@ uint32_t sl_cg_segment(struct sl_cg *cg, const struct sl_bpf_segment *seg)
  */
 uint32_t sl_cg_value_map(struct sl_cg *cg, const char *name, const void *init, size_t size)
 {
-	struct sl_bpf_object *obj = cg->obj;
+	int32_t found = sl_bpf_obj_find_map(cg->obj, name);
 	void *copy;
 
-	for (uint32_t i = 0; i < obj->nmaps; i++)
-		if (!strcmp(obj->maps[i].name, name))
-			return i;
+	if (found >= 0)
+		return (uint32_t)found;
 	copy = sl_arena_calloc(cg->arena, 1, size);
 	if (init)
 		memcpy(copy, init, size);
-	obj->maps =
-	    sl_arena_realloc(cg->arena, obj->maps, obj->nmaps, obj->nmaps + 1, sizeof(*obj->maps));
-	obj->maps[obj->nmaps] = (struct sl_bpf_map){
-	    .name = name,
-	    .type = BPF_MAP_TYPE_ARRAY,
-	    .key_size = sizeof(uint32_t),
-	    .value_size = (uint32_t)size,
-	    .max_entries = 1,
-	    .key_shape = SL_BTF_U32,
-	    .value_shape = SL_BTF_BYTES,
-	    .init = copy,
-	};
-	return obj->nmaps++;
+	return sl_bpf_obj_add_map(cg->obj, cg->arena,
+				  &(struct sl_bpf_map){
+				      .name = name,
+				      .type = BPF_MAP_TYPE_ARRAY,
+				      .key_size = sizeof(uint32_t),
+				      .value_size = (uint32_t)size,
+				      .max_entries = 1,
+				      .key = &sl_btf_u32,
+				      .value = sl_btf_array(cg->arena, &sl_btf_u8, (uint32_t)size),
+				      .home = SL_BPF_MAP_RODATA,
+				      .init = copy,
+				  });
 }

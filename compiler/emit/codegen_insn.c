@@ -90,14 +90,53 @@ void sl_emit_ld_imm64(struct sl_emit *e, uint8_t dst, uint64_t value)
 	sl_emit(e, SL_INSN(0, 0, 0, 0, (int32_t)(uint32_t)(value >> 32)));
 }
 
-void sl_emit_ld_map(struct sl_emit *e, uint8_t dst, uint32_t map)
+void sl_emit_ld_map_value(struct sl_emit *e, uint8_t dst, uint32_t map, int32_t off)
 {
 	if (e->unreachable)
 		return;
 	if (!reserve(e, (void **)&e->relocs, &e->relocs_cap, e->nrelocs + 1, sizeof(*e->relocs)))
 		return;
-	e->relocs[e->nrelocs++] = (struct sl_bpf_map_reloc){(uint32_t)e->ninsns, map};
-	sl_emit_ld_imm64(e, dst, 0);
+	e->relocs[e->nrelocs++] = (struct sl_bpf_reloc){.insn = (uint32_t)e->ninsns, .map = map};
+	sl_emit_ld_imm64(e, dst, (uint32_t)off);
+}
+
+void sl_emit_ld_map(struct sl_emit *e, uint8_t dst, uint32_t map)
+{
+	sl_emit_ld_map_value(e, dst, map, 0);
+}
+
+void sl_emit_call_kfunc(struct sl_emit *e, uint32_t ext)
+{
+	if (e->unreachable)
+		return;
+	if (!reserve(e, (void **)&e->relocs, &e->relocs_cap, e->nrelocs + 1, sizeof(*e->relocs)))
+		return;
+	e->relocs[e->nrelocs++] = (struct sl_bpf_reloc){
+	    .insn = (uint32_t)e->ninsns, .ext = ext, .kind = SL_BPF_RELOC_KFUNC};
+	/* imm is the kernel's BTF id, filled in by libbpf from the relocation */
+	sl_emit(e, SL_INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, 0));
+}
+
+static void *arena_copy(struct sl_arena *arena, const void *src, size_t n, size_t size)
+{
+	void *dst = sl_arena_calloc(arena, n ? n : 1, size);
+
+	if (n)
+		memcpy(dst, src, n * size);
+	return dst;
+}
+
+int sl_emit_to_prog(const struct sl_emit *e, struct sl_arena *arena, struct sl_bpf_prog *prog)
+{
+	if (e->err)
+		return e->err;
+	prog->ninsns = (uint32_t)e->ninsns;
+	prog->insns = arena_copy(arena, e->insns, e->ninsns, sizeof(*prog->insns));
+	prog->nlines = (uint32_t)e->nlines;
+	prog->lines = arena_copy(arena, e->lines, e->nlines, sizeof(*prog->lines));
+	prog->nrelocs = (uint32_t)e->nrelocs;
+	prog->relocs = arena_copy(arena, e->relocs, e->nrelocs, sizeof(*prog->relocs));
+	return 0;
 }
 
 void sl_emit_mov_const(struct sl_emit *e, uint8_t dst, uint64_t value)

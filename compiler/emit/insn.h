@@ -76,7 +76,7 @@ struct sl_emit {
 	size_t ninsns, cap;
 	struct sl_bpf_line *lines;
 	size_t nlines, lines_cap;
-	struct sl_bpf_map_reloc *relocs;
+	struct sl_bpf_reloc *relocs;
 	size_t nrelocs, relocs_cap;
 	int64_t *label_at; /* instruction index, -1 while unbound */
 	size_t nlabels, labels_cap;
@@ -94,12 +94,22 @@ struct sl_emit {
 
 void sl_emit_init(struct sl_emit *e);
 void sl_emit_fini(struct sl_emit *e);
+/*
+ * The instructions, line info and relocations emitted so far, copied into
+ * `prog` (allocated in `arena`); name, section, hook and table are the
+ * caller's. Returns e->err (nothing copied) or 0.
+ */
+int sl_emit_to_prog(const struct sl_emit *e, struct sl_arena *arena, struct sl_bpf_prog *prog);
 
 void sl_emit(struct sl_emit *e, struct bpf_insn insn);
 /* dst = 64-bit constant (two slots). */
 void sl_emit_ld_imm64(struct sl_emit *e, uint8_t dst, uint64_t value);
 /* dst = address of map `map` (ld_imm64 with a relocation). */
 void sl_emit_ld_map(struct sl_emit *e, uint8_t dst, uint32_t map);
+/* dst = address of byte `off` of data map `map` (SL_BPF_MAP_RODATA, SL_BPF_MAP_DATA). */
+void sl_emit_ld_map_value(struct sl_emit *e, uint8_t dst, uint32_t map, int32_t off);
+/* Call kernel function `ext` (sl_bpf_obj_add_extern()'s handle), relocated. */
+void sl_emit_call_kfunc(struct sl_emit *e, uint32_t ext);
 /* dst = any constant, in the fewest instructions. */
 void sl_emit_mov_const(struct sl_emit *e, uint8_t dst, uint64_t value);
 

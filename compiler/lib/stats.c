@@ -122,7 +122,9 @@ static void print_maps(FILE *out, const struct sl_bpf_object *obj)
 
 		fprintf(out, "  %-32s %-12s %5u %9u %9u %12llu%s\n", m->name, map_type(m->type),
 			m->key_size, m->value_size, m->max_entries, (unsigned long long)b,
-			per_cpu(m) ? " per CPU" : m->init ? " read-only" : "");
+			per_cpu(m)		       ? " per CPU"
+			: m->home == SL_BPF_MAP_RODATA ? " read-only"
+						       : "");
 		if (per_cpu(m))
 			total_cpu += b;
 		else

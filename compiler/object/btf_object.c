@@ -24,9 +24,12 @@
 /* Types added on first use, so that the BTF holds only what the object needs. */
 struct btf_types {
 	struct btf *btf;
-	int int_id, uint_id, u32_id, u64_id, uchar_id, array_index_id;
-	int counter_id;
+	int int_id, uint_id, u32_id, u64_id, u16_id, uchar_id, s64_id, array_index_id;
 	int ctx_proto[2]; /* 0: struct xdp_md *, 1: struct __sk_buff * */
+	/* struct descriptions already added, by address */
+	const struct sl_btf_type **structs;
+	int *struct_ids;
+	uint32_t nstructs;
 };
 
 static int add_base_types(struct btf_types *t)
@@ -40,60 +43,107 @@ static int add_base_types(struct btf_types *t)
 	return 0;
 }
 
-static int u64_type(struct btf_types *t)
+/* typedef `name` of a new integer `cname`, kept in *id. */
+static int typedef_int(struct btf_types *t, int *id, const char *cname, const char *name,
+		       size_t size, int encoding)
 {
-	int ull;
+	int base;
 
-	if (t->u64_id)
-		return t->u64_id;
-	ull = btf__add_int(t->btf, "unsigned long long", 8, 0);
-	if (ull < 0)
-		return ull;
-	t->u64_id = btf__add_typedef(t->btf, "__u64", ull);
-	return t->u64_id;
+	if (*id)
+		return *id;
+	base = btf__add_int(t->btf, cname, size, encoding);
+	if (base < 0)
+		return base;
+	*id = name ? btf__add_typedef(t->btf, name, base) : base;
+	return *id;
 }
 
-/* struct sluice_counter { __u64 packets; __u64 bytes; } as abi.h defines it. */
-static int counter_type(struct btf_types *t)
+static int uint_type(struct btf_types *t, uint32_t size)
 {
-	int u64 = u64_type(t), id, r;
+	switch (size) {
+	case 1: /* plain `unsigned char`: byte arrays print as strings of bytes */
+		return typedef_int(t, &t->uchar_id, "unsigned char", NULL, 1, 0);
+	case 2:
+		return typedef_int(t, &t->u16_id, "unsigned short", "__u16", 2, 0);
+	case 4:
+		return t->u32_id;
+	case 8:
+		return typedef_int(t, &t->u64_id, "unsigned long long", "__u64", 8, 0);
+	}
+	return -EINVAL;
+}
 
-	if (t->counter_id)
-		return t->counter_id;
-	if (u64 < 0)
-		return u64;
-	id = btf__add_struct(t->btf, "sluice_counter", sizeof(struct sluice_counter));
+static int int_type(struct btf_types *t, uint32_t size)
+{
+	if (size == 4)
+		return t->int_id;
+	if (size == 8)
+		return typedef_int(t, &t->s64_id, "long long", "__s64", 8, BTF_INT_SIGNED);
+	return -EINVAL;
+}
+
+static int desc_type(struct btf_types *t, const struct sl_btf_type *d);
+
+/* Member types first, then the struct: the order clang's BTF has too. */
+static int struct_type(struct btf_types *t, const struct sl_btf_type *d)
+{
+	_cleanup_free_ int *ids = calloc(d->nmembers + 1, sizeof(int));
+	const struct sl_btf_type **structs;
+	int *struct_ids;
+	int id, r;
+
+	for (uint32_t i = 0; i < t->nstructs; i++) {
+		if (t->structs[i] == d)
+			return t->struct_ids[i];
+	}
+	if (!ids)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < d->nmembers; i++) {
+		ids[i] = desc_type(t, d->members[i].type);
+		if (ids[i] < 0)
+			return ids[i];
+	}
+	id = btf__add_struct(t->btf, d->name, d->size);
 	if (id < 0)
 		return id;
-	r = btf__add_field(t->btf, "packets", u64, offsetof(struct sluice_counter, packets) * 8, 0);
-	if (!r)
-		r = btf__add_field(t->btf, "bytes", u64, offsetof(struct sluice_counter, bytes) * 8,
-				   0);
-	if (r)
-		return r;
-	t->counter_id = id;
+	for (uint32_t i = 0; i < d->nmembers; i++) {
+		r = btf__add_field(t->btf, d->members[i].name, ids[i], d->members[i].offset * 8, 0);
+		if (r)
+			return r;
+	}
+	structs = realloc(t->structs, (t->nstructs + 1) * sizeof(*structs));
+	if (structs)
+		t->structs = structs;
+	struct_ids = realloc(t->struct_ids, (t->nstructs + 1) * sizeof(*struct_ids));
+	if (struct_ids)
+		t->struct_ids = struct_ids;
+	if (!structs || !struct_ids)
+		return -ENOMEM;
+	t->structs[t->nstructs] = d;
+	t->struct_ids[t->nstructs++] = id;
 	return id;
 }
 
-static int bytes_type(struct btf_types *t, uint32_t size)
+/* The BTF id of a description; void (0) for NULL. */
+static int desc_type(struct btf_types *t, const struct sl_btf_type *d)
 {
-	if (!t->uchar_id) {
-		t->uchar_id = btf__add_int(t->btf, "unsigned char", 1, 0);
-		if (t->uchar_id < 0)
-			return t->uchar_id;
-	}
-	return btf__add_array(t->btf, t->array_index_id, t->uchar_id, size);
-}
+	int elem;
 
-static int shape_type(struct btf_types *t, enum sl_btf_shape shape, uint32_t size)
-{
-	switch (shape) {
-	case SL_BTF_U32:
-		return t->u32_id;
-	case SL_BTF_COUNTER:
-		return counter_type(t);
-	case SL_BTF_BYTES:
-		return bytes_type(t, size);
+	if (!d)
+		return 0;
+	switch (d->kind) {
+	case SL_BTF_UINT:
+		return uint_type(t, d->size);
+	case SL_BTF_INT:
+		return int_type(t, d->size);
+	case SL_BTF_STRUCT:
+		return struct_type(t, d);
+	case SL_BTF_ARRAY:
+		elem = desc_type(t, d->elem);
+		return elem < 0 ? elem : btf__add_array(t->btf, t->array_index_id, elem, d->nelems);
+	case SL_BTF_PTR:
+		elem = desc_type(t, d->elem);
+		return elem < 0 ? elem : btf__add_ptr(t->btf, elem);
 	}
 	return -EINVAL;
 }
@@ -164,20 +214,21 @@ static int uint_field_type(struct btf_types *t, uint32_t value)
 
 static int map_def_type(struct btf_types *t, const struct sl_bpf_map *m, uint32_t size)
 {
-	int ids[5], key, value, id, r;
-	static const char *const names[] = { "type", "key", "value", "max_entries", "map_flags" };
-	uint32_t nfields = sl_obj_mapdef_fields(m);
+	struct sl_obj_mapdef_field fields[SL_OBJ_MAPDEF_MAX];
+	int ids[SL_OBJ_MAPDEF_MAX], key, value, id, r;
+	uint32_t nfields = sl_obj_mapdef_fields(m, fields);
 
-	key = shape_type(t, m->key_shape, m->key_size);
-	value = shape_type(t, m->value_shape, m->value_size);
+	key = desc_type(t, m->key);
+	value = desc_type(t, m->value);
 	if (key < 0 || value < 0)
 		return key < 0 ? key : value;
-	ids[0] = uint_field_type(t, m->type);
-	ids[1] = btf__add_ptr(t->btf, key);
-	ids[2] = btf__add_ptr(t->btf, value);
-	ids[3] = uint_field_type(t, m->max_entries);
-	ids[4] = nfields > 4 ? uint_field_type(t, m->flags) : 0;
 	for (uint32_t i = 0; i < nfields; i++) {
+		if (fields[i].type == SL_OBJ_MAPDEF_KEY)
+			ids[i] = btf__add_ptr(t->btf, key);
+		else if (fields[i].type == SL_OBJ_MAPDEF_VALUE)
+			ids[i] = btf__add_ptr(t->btf, value);
+		else
+			ids[i] = uint_field_type(t, fields[i].value);
 		if (ids[i] < 0)
 			return ids[i];
 	}
@@ -185,26 +236,29 @@ static int map_def_type(struct btf_types *t, const struct sl_bpf_map *m, uint32_
 	if (id < 0)
 		return id;
 	for (uint32_t i = 0; i < nfields; i++) {
-		r = btf__add_field(t->btf, names[i], ids[i], i * SL_OBJ_MAPDEF_FIELD * 8, 0);
+		r = btf__add_field(t->btf, fields[i].name, ids[i], i * SL_OBJ_MAPDEF_FIELD * 8, 0);
 		if (r)
 			return r;
 	}
 	return id;
 }
 
-/* The contents of a map with initial data: `const value_type name[max_entries]`. */
-static int rodata_type(struct btf_types *t, const struct sl_bpf_map *m)
+/*
+ * The contents of a data map: `const T name[max_entries]` in .rodata.<name>,
+ * `T name[max_entries]` in .data.<name>.
+ */
+static int data_type(struct btf_types *t, const struct sl_bpf_map *m)
 {
-	int value = shape_type(t, m->value_shape, m->value_size);
-	int arr, cnst;
+	int value = desc_type(t, m->value);
 
 	if (value < 0)
 		return value;
-	cnst = btf__add_const(t->btf, value);
-	if (cnst < 0)
-		return cnst;
-	arr = btf__add_array(t->btf, t->array_index_id, cnst, m->max_entries);
-	return arr;
+	if (m->home == SL_BPF_MAP_RODATA) {
+		value = btf__add_const(t->btf, value);
+		if (value < 0)
+			return value;
+	}
+	return btf__add_array(t->btf, t->array_index_id, value, m->max_entries);
 }
 
 static int add_mapdefs(struct btf_types *t, const struct sl_obj_layout *l)
@@ -218,7 +272,7 @@ static int add_mapdefs(struct btf_types *t, const struct sl_obj_layout *l)
 	for (uint32_t i = 0; i < obj->nmaps; i++) {
 		int type;
 
-		if (l->map_home[i] != SL_OBJ_MAP_DEF)
+		if (l->map_home[i] != SL_BPF_MAP_DEF)
 			continue;
 		type = map_def_type(t, &obj->maps[i], l->map_size[i]);
 		if (type < 0)
@@ -231,7 +285,7 @@ static int add_mapdefs(struct btf_types *t, const struct sl_obj_layout *l)
 	if (sec < 0)
 		return sec;
 	for (uint32_t i = 0; i < obj->nmaps; i++) {
-		if (l->map_home[i] != SL_OBJ_MAP_DEF)
+		if (l->map_home[i] != SL_BPF_MAP_DEF)
 			continue;
 		r = btf__add_datasec_var_info(t->btf, vars[i], l->map_off[i], l->map_size[i]);
 		if (r)
@@ -240,9 +294,9 @@ static int add_mapdefs(struct btf_types *t, const struct sl_obj_layout *l)
 	return 0;
 }
 
-static int add_rodata(struct btf_types *t, const struct sl_obj_layout *l, uint32_t i)
+static int add_data(struct btf_types *t, const struct sl_obj_layout *l, uint32_t i)
 {
-	int type = rodata_type(t, &l->obj->maps[i]), var, sec;
+	int type = data_type(t, &l->obj->maps[i]), var, sec;
 
 	if (type < 0)
 		return type;
@@ -253,6 +307,56 @@ static int add_rodata(struct btf_types *t, const struct sl_obj_layout *l, uint32
 	if (sec < 0)
 		return sec;
 	return btf__add_datasec_var_info(t->btf, var, 0, l->map_size[i]);
+}
+
+/*
+ * `extern ret name(params) __ksym;` as clang writes it: an extern FUNC and
+ * the DATASEC .ksyms listing it (size and offsets 0: libbpf lays the section
+ * out itself when it resolves the externs).
+ */
+static int add_externs(struct btf_types *t, const struct sl_obj_layout *l)
+{
+	const struct sl_bpf_object *obj = l->obj;
+	_cleanup_free_ int *funcs = calloc(obj->nexterns, sizeof(int));
+	int sec, r;
+
+	if (!funcs)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < obj->nexterns; i++) {
+		const struct sl_bpf_extern *x = &obj->externs[i];
+		_cleanup_free_ int *params = calloc(x->nparams + 1, sizeof(int));
+		int ret = desc_type(t, x->ret), proto;
+
+		if (!params)
+			return -ENOMEM;
+		if (ret < 0)
+			return ret;
+		for (uint32_t k = 0; k < x->nparams; k++) {
+			params[k] = desc_type(t, x->params[k].type);
+			if (params[k] < 0)
+				return params[k];
+		}
+		proto = btf__add_func_proto(t->btf, ret);
+		if (proto < 0)
+			return proto;
+		for (uint32_t k = 0; k < x->nparams; k++) {
+			r = btf__add_func_param(t->btf, x->params[k].name, params[k]);
+			if (r)
+				return r;
+		}
+		funcs[i] = btf__add_func(t->btf, x->name, BTF_FUNC_EXTERN, proto);
+		if (funcs[i] < 0)
+			return funcs[i];
+	}
+	sec = btf__add_datasec(t->btf, ".ksyms", 0);
+	if (sec < 0)
+		return sec;
+	for (uint32_t i = 0; i < obj->nexterns; i++) {
+		r = btf__add_datasec_var_info(t->btf, funcs[i], 0, 0);
+		if (r)
+			return r;
+	}
+	return 0;
 }
 
 static int add_funcs(struct btf_types *t, struct sl_obj_layout *l)
@@ -289,8 +393,12 @@ int sl_obj_btf_build(struct sl_obj_layout *l, struct sl_diag *diag)
 	if (!r && l->maps_size)
 		r = add_mapdefs(&t, l);
 	for (uint32_t i = 0; !r && i < l->obj->nmaps; i++) {
-		if (l->map_home[i] == SL_OBJ_MAP_RODATA)
-			r = add_rodata(&t, l, i);
+		if (l->map_home[i] != SL_BPF_MAP_DEF)
+			r = add_data(&t, l, i);
 	}
+	if (!r && l->obj->nexterns)
+		r = add_externs(&t, l);
+	free(t.structs);
+	free(t.struct_ids);
 	return r;
 }

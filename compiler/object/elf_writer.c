@@ -23,7 +23,10 @@
 #ifndef EM_BPF
 #define EM_BPF 247
 #endif
+/* ld_imm64 of a map or data address */
 #define SL_R_BPF_64_64 1
+/* a call: against an undefined symbol, an extern function (kfunc) libbpf resolves */
+#define SL_R_BPF_64_32 10
 
 static const char sl_license[] = "GPL";
 
@@ -32,7 +35,7 @@ struct elf_plan {
 	uint32_t strtab;
 	uint32_t code0; /* first code section; code section s is code0 + s */
 	uint32_t license, maps, meta, btf, btf_ext;
-	uint32_t *rodata_of; /* per map: its data section or 0 */
+	uint32_t *data_of; /* per map: its data section or 0 */
 	uint32_t rel0; /* first relocation section, in code section order */
 	uint32_t *rel_of; /* per code section: its .rel index or 0 */
 	uint32_t symtab;
@@ -47,8 +50,9 @@ struct elf_out {
 	uint32_t nsyms;
 	uint32_t *prog_sym; /* per program */
 	uint32_t *map_sym;  /* per map */
+	uint32_t *ext_sym;  /* per extern */
 	Elf64_Rel **rels;   /* per code section */
-	uint8_t *zeros;     /* contents of .maps: map definitions are all zeros */
+	uint8_t *zeros; /* contents of .maps (definitions are all zeros), of .data without init */
 	uint32_t *nrels;
 };
 
@@ -59,8 +63,8 @@ static int plan_sections(struct elf_out *o)
 	uint32_t n = 1;
 
 	p->rel_of = calloc(l->nsecs + 1, sizeof(*p->rel_of));
-	p->rodata_of = calloc(l->obj->nmaps + 1, sizeof(*p->rodata_of));
-	if (!p->rel_of || !p->rodata_of)
+	p->data_of = calloc(l->obj->nmaps + 1, sizeof(*p->data_of));
+	if (!p->rel_of || !p->data_of)
 		return -ENOMEM;
 	p->strtab = n++;
 	p->code0 = n;
@@ -68,8 +72,8 @@ static int plan_sections(struct elf_out *o)
 	p->license = n++;
 	p->maps = l->maps_size ? n++ : 0;
 	for (uint32_t i = 0; i < l->obj->nmaps; i++) {
-		if (l->map_home[i] == SL_OBJ_MAP_RODATA)
-			p->rodata_of[i] = n++;
+		if (l->map_home[i] != SL_BPF_MAP_DEF)
+			p->data_of[i] = n++;
 	}
 	p->meta = n++;
 	p->btf = n++;
@@ -110,10 +114,11 @@ static int build_symbols(struct elf_out *o)
 	const struct sl_bpf_object *obj = l->obj;
 	int r = 0;
 
-	o->syms = calloc(1 + obj->nprogs + obj->nmaps, sizeof(*o->syms));
+	o->syms = calloc(1 + obj->nprogs + obj->nmaps + obj->nexterns, sizeof(*o->syms));
 	o->prog_sym = calloc(obj->nprogs + 1, sizeof(*o->prog_sym));
 	o->map_sym = calloc(obj->nmaps + 1, sizeof(*o->map_sym));
-	if (!o->syms || !o->prog_sym || !o->map_sym)
+	o->ext_sym = calloc(obj->nexterns + 1, sizeof(*o->ext_sym));
+	if (!o->syms || !o->prog_sym || !o->map_sym || !o->ext_sym)
 		return -ENOMEM;
 	o->nsyms = 1;
 	for (uint32_t i = 0; !r && i < obj->nprogs; i++) {
@@ -124,11 +129,15 @@ static int build_symbols(struct elf_out *o)
 			    (uint64_t)p->ninsns * sizeof(struct bpf_insn), &o->prog_sym[i]);
 	}
 	for (uint32_t i = 0; !r && i < obj->nmaps; i++) {
-		uint32_t shndx = l->map_home[i] == SL_OBJ_MAP_DEF ? o->plan.maps : o->plan.rodata_of[i];
+		uint32_t shndx =
+		    l->map_home[i] == SL_BPF_MAP_DEF ? o->plan.maps : o->plan.data_of[i];
 
 		r = add_sym(o, obj->maps[i].name, STT_OBJECT, shndx, l->map_off[i], l->map_size[i],
 			    &o->map_sym[i]);
 	}
+	/* libbpf takes an undefined global NOTYPE symbol for an extern, found by name in BTF */
+	for (uint32_t i = 0; !r && i < obj->nexterns; i++)
+		r = add_sym(o, obj->externs[i].name, STT_NOTYPE, SHN_UNDEF, 0, 0, &o->ext_sym[i]);
 	return r;
 }
 
@@ -155,7 +164,16 @@ static int build_relocs(struct elf_out *o)
 			uint64_t insn = (uint64_t)l->prog_off[i] + p->relocs[k].insn;
 
 			rel->r_offset = insn * sizeof(struct bpf_insn);
-			rel->r_info = ELF64_R_INFO(o->map_sym[p->relocs[k].map], SL_R_BPF_64_64);
+			/*
+			 * Data maps too are named by their own symbol (value 0 in a section
+			 * of their own): libbpf adds st_value to the instruction's offset.
+			 */
+			if (p->relocs[k].kind == SL_BPF_RELOC_KFUNC)
+				rel->r_info =
+				    ELF64_R_INFO(o->ext_sym[p->relocs[k].ext], SL_R_BPF_64_32);
+			else
+				rel->r_info =
+				    ELF64_R_INFO(o->map_sym[p->relocs[k].map], SL_R_BPF_64_64);
 		}
 	}
 	return 0;
@@ -245,11 +263,13 @@ static int write_sections(Elf *elf, struct elf_out *o, char **rel_names, const v
 		r = new_section(elf, o, p->maps, ".maps", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE,
 				o->zeros, l->maps_size, ELF_T_BYTE, 8, NULL);
 	for (uint32_t i = 0; !r && i < l->obj->nmaps; i++) {
-		if (p->rodata_of[i])
-			r = new_section(elf, o, p->rodata_of[i], l->map_section[i], SHT_PROGBITS,
-					SHF_ALLOC,
-					l->obj->maps[i].init, l->map_size[i], ELF_T_BYTE,
-					8, NULL);
+		const struct sl_bpf_map *m = &l->obj->maps[i];
+
+		if (p->data_of[i])
+			r = new_section(
+			    elf, o, p->data_of[i], l->map_section[i], SHT_PROGBITS,
+			    m->home == SL_BPF_MAP_DATA ? SHF_ALLOC | SHF_WRITE : SHF_ALLOC,
+			    m->init ? m->init : o->zeros, l->map_size[i], ELF_T_BYTE, 8, NULL);
 	}
 	if (!r)
 		r = new_section(elf, o, p->meta, SLUICE_META_SECTION, SHT_PROGBITS, 0,
@@ -320,6 +340,19 @@ static int read_back(int fd, size_t size, void **image)
 	return 0;
 }
 
+/* The largest section that is all zeros: .maps, or a .data without contents. */
+static size_t zeros_size(const struct sl_obj_layout *l)
+{
+	size_t n = l->maps_size;
+
+	for (uint32_t i = 0; i < l->obj->nmaps; i++) {
+		if (l->map_home[i] == SL_BPF_MAP_DATA && !l->obj->maps[i].init &&
+		    l->map_size[i] > n)
+			n = l->map_size[i];
+	}
+	return n + 1;
+}
+
 static int emit(struct elf_out *o, char **rel_names, void **image, size_t *size)
 {
 	const void *btf;
@@ -334,7 +367,7 @@ static int emit(struct elf_out *o, char **rel_names, void **image, size_t *size)
 		return -ENOMEM;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -EIO;
-	o->zeros = calloc(1, o->l->maps_size + 1);
+	o->zeros = calloc(1, zeros_size(o->l));
 	if (!o->zeros)
 		return -ENOMEM;
 	fd = memfd_create("sluice-object", MFD_CLOEXEC);
@@ -373,8 +406,9 @@ static void elf_out_fini(struct elf_out *o, char **rel_names)
 	free(o->zeros);
 	free(o->prog_sym);
 	free(o->map_sym);
+	free(o->ext_sym);
 	free(o->plan.rel_of);
-	free(o->plan.rodata_of);
+	free(o->plan.data_of);
 	sl_obj_strtab_fini(&o->names);
 }
 

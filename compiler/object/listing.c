@@ -68,9 +68,13 @@ static void print_annotation(const struct sl_objfile_prog *p, uint32_t i,
 
 	if (rel && !strcmp(rel->section, ".maps"))
 		fprintf(out, "  ; map %s", rel->symbol);
+	else if (rel && !*rel->section) /* an undefined symbol: an extern */
+		fprintf(out, "  ; kfunc %s", rel->symbol);
 	else if (rel)
 		fprintf(out, "  ; &%s in %s", rel->symbol, rel->section);
 	if (cls != BPF_JMP && cls != BPF_JMP32)
+		return;
+	if (op == BPF_CALL && insn->src_reg == BPF_PSEUDO_KFUNC_CALL)
 		return;
 	if (op == BPF_CALL && insn->src_reg == BPF_PSEUDO_CALL)
 		fprintf(out, "  ; -> %lld", (long long)i + 1 + insn->imm);

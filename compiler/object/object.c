@@ -76,6 +76,43 @@ static int check_insns(const struct sl_bpf_prog *p, uint8_t *second, struct sl_d
 	return 0;
 }
 
+static bool is_kfunc_call(const struct bpf_insn *insn)
+{
+	return insn->code == (BPF_JMP | BPF_CALL) && insn->src_reg == BPF_PSEUDO_KFUNC_CALL &&
+	       !insn->dst_reg && !insn->off && !insn->imm;
+}
+
+static int check_reloc(const struct sl_bpf_object *obj, const struct sl_bpf_prog *p,
+		       const struct sl_bpf_reloc *rel, const uint8_t *second, struct sl_diag *diag)
+{
+	if (rel->insn >= p->ninsns || second[rel->insn])
+		return sl_obj_error(diag,
+				    "program '%s': reference at %u is not an instruction start",
+				    p->name, rel->insn);
+	if (rel->kind == SL_BPF_RELOC_KFUNC) {
+		if (!is_kfunc_call(&p->insns[rel->insn]))
+			return sl_obj_error(
+			    diag, "program '%s': kfunc reference at %u is not a kfunc call",
+			    p->name, rel->insn);
+		if (rel->ext >= obj->nexterns)
+			return sl_obj_error(diag,
+					    "program '%s': kfunc call at %u names extern %u of %u",
+					    p->name, rel->insn, rel->ext, obj->nexterns);
+		return 0;
+	}
+	if (rel->kind != SL_BPF_RELOC_MAP || !is_ld_imm64(&p->insns[rel->insn]))
+		return sl_obj_error(diag, "program '%s': map reference at %u is not an ld_imm64",
+				    p->name, rel->insn);
+	if (rel->map >= obj->nmaps)
+		return sl_obj_error(diag, "program '%s': map reference at %u names map %u of %u",
+				    p->name, rel->insn, rel->map, obj->nmaps);
+	if (p->insns[rel->insn + 1].imm ||
+	    (obj->maps[rel->map].home == SL_BPF_MAP_DEF && p->insns[rel->insn].imm))
+		return sl_obj_error(diag, "program '%s': map reference at %u has an immediate",
+				    p->name, rel->insn);
+	return 0;
+}
+
 static int check_prog(const struct sl_bpf_object *obj, const struct sl_ir *ir, uint32_t idx,
 		      struct sl_diag *diag)
 {
@@ -107,17 +144,9 @@ static int check_prog(const struct sl_bpf_object *obj, const struct sl_ir *ir, u
 	if (r)
 		return r;
 	for (uint32_t i = 0; i < p->nrelocs; i++) {
-		const struct sl_bpf_map_reloc *rel = &p->relocs[i];
-
-		if (rel->insn >= p->ninsns || second[rel->insn] || !is_ld_imm64(&p->insns[rel->insn]))
-			return sl_obj_error(diag, "program '%s': map reference at %u is not an ld_imm64",
-					    p->name, rel->insn);
-		if (rel->map >= obj->nmaps)
-			return sl_obj_error(diag, "program '%s': map reference at %u names map %u of %u",
-					    p->name, rel->insn, rel->map, obj->nmaps);
-		if (p->insns[rel->insn + 1].imm || (!obj->maps[rel->map].init && p->insns[rel->insn].imm))
-			return sl_obj_error(diag, "program '%s': map reference at %u has an immediate",
-					    p->name, rel->insn);
+		r = check_reloc(obj, p, &p->relocs[i], second, diag);
+		if (r)
+			return r;
 	}
 	for (uint32_t i = 0; i < p->nlines; i++) {
 		const struct sl_bpf_line *ln = &p->lines[i];
@@ -135,36 +164,81 @@ static int check_prog(const struct sl_bpf_object *obj, const struct sl_ir *ir, u
 	return 0;
 }
 
-static bool shape_fits(enum sl_btf_shape shape, uint32_t size)
+/* A BTF description the writer can encode: known sizes, named struct members inside the struct. */
+static bool type_ok(const struct sl_btf_type *t, int depth)
 {
-	switch (shape) {
-	case SL_BTF_U32:
-		return size == 4;
-	case SL_BTF_COUNTER:
-		return size == sizeof(struct sluice_counter);
-	case SL_BTF_BYTES:
-		return size > 0;
+	if (!t)
+		return true;
+	if (depth > 16)
+		return false;
+	switch (t->kind) {
+	case SL_BTF_UINT:
+		return t->size == 1 || t->size == 2 || t->size == 4 || t->size == 8;
+	case SL_BTF_INT:
+		return t->size == 4 || t->size == 8;
+	case SL_BTF_ARRAY:
+		return t->elem && t->nelems && type_ok(t->elem, depth + 1);
+	case SL_BTF_PTR:
+		return type_ok(t->elem, depth + 1);
+	case SL_BTF_STRUCT:
+		if (t->name && !valid_symbol(t->name))
+			return false;
+		for (uint32_t i = 0; i < t->nmembers; i++) {
+			const struct sl_btf_member *m = &t->members[i];
+
+			if (!valid_symbol(m->name) || !m->type || !type_ok(m->type, depth + 1) ||
+			    (uint64_t)m->offset + sl_btf_size(m->type) > t->size)
+				return false;
+		}
+		return true;
 	}
 	return false;
+}
+
+static bool type_fits(const struct sl_btf_type *t, uint32_t size)
+{
+	return !t || (type_ok(t, 0) && sl_btf_size(t) == size);
+}
+
+static int check_data_map(const struct sl_bpf_map *m, struct sl_diag *diag)
+{
+	if (m->type != BPF_MAP_TYPE_ARRAY || m->key_size != sizeof(uint32_t) || !m->value_size ||
+	    m->flags || m->pinning)
+		return sl_obj_error(diag,
+				    "map '%s': a data map is an array with a 4-byte key, "
+				    "a value size and no flags",
+				    m->name);
+	if (m->home == SL_BPF_MAP_RODATA && !m->init)
+		return sl_obj_error(diag, "map '%s': read-only data needs initial contents",
+				    m->name);
+	if ((uint64_t)m->value_size * m->max_entries > SL_OBJ_MAX_DATA)
+		return sl_obj_error(
+		    diag, "map '%s' has %llu bytes of initial data; one map holds at most %u",
+		    m->name, (unsigned long long)m->value_size * m->max_entries, SL_OBJ_MAX_DATA);
+	return 0;
 }
 
 static int check_map(const struct sl_bpf_object *obj, uint32_t idx, struct sl_diag *diag)
 {
 	const struct sl_bpf_map *m = &obj->maps[idx];
+	int r;
 
 	if (!valid_symbol(m->name))
 		return sl_obj_error(diag, "map %u has an invalid name", idx);
-	if (!m->key_size || !m->value_size || !m->max_entries)
-		return sl_obj_error(diag, "map '%s' has a zero size or no entries", m->name);
-	if (!shape_fits(m->key_shape, m->key_size) || !shape_fits(m->value_shape, m->value_size))
-		return sl_obj_error(diag, "map '%s': key or value shape does not match its size",
+	if (!m->max_entries)
+		return sl_obj_error(diag, "map '%s' has no entries", m->name);
+	if (!type_fits(m->key, m->key_size) || !type_fits(m->value, m->value_size))
+		return sl_obj_error(diag, "map '%s': key or value type does not match its size",
 				    m->name);
-	if (m->init && m->type != BPF_MAP_TYPE_ARRAY)
-		return sl_obj_error(diag, "map '%s': initial contents need an array map", m->name);
-	if (m->init && (uint64_t)m->value_size * m->max_entries > SL_OBJ_MAX_DATA)
-		return sl_obj_error(diag, "map '%s' has %llu bytes of initial data; one map holds at most %u",
-				    m->name, (unsigned long long)m->value_size * m->max_entries,
-				    SL_OBJ_MAX_DATA);
+	if (m->home > SL_BPF_MAP_DATA)
+		return sl_obj_error(diag, "map '%s' has an unknown home", m->name);
+	if (m->home == SL_BPF_MAP_DEF && m->init)
+		return sl_obj_error(diag, "map '%s': initial contents need a data map", m->name);
+	if (m->home != SL_BPF_MAP_DEF) {
+		r = check_data_map(m, diag);
+		if (r)
+			return r;
+	}
 	for (uint32_t j = 0; j < idx; j++) {
 		if (!strcmp(obj->maps[j].name, m->name))
 			return sl_obj_error(diag, "two maps are named '%s'", m->name);
@@ -176,8 +250,42 @@ static int check_map(const struct sl_bpf_object *obj, uint32_t idx, struct sl_di
 	return 0;
 }
 
+static int check_extern(const struct sl_bpf_object *obj, uint32_t idx, struct sl_diag *diag)
+{
+	const struct sl_bpf_extern *x = &obj->externs[idx];
+
+	if (!valid_symbol(x->name))
+		return sl_obj_error(diag, "extern %u has an invalid name", idx);
+	if (!type_ok(x->ret, 0))
+		return sl_obj_error(diag, "extern '%s' has an invalid return type", x->name);
+	if (x->nparams > 5)
+		return sl_obj_error(diag, "extern '%s' has %u parameters; BPF calls pass at most 5",
+				    x->name, x->nparams);
+	for (uint32_t k = 0; k < x->nparams; k++) {
+		if (!valid_symbol(x->params[k].name) || !x->params[k].type ||
+		    !type_ok(x->params[k].type, 0))
+			return sl_obj_error(diag, "extern '%s': parameter %u is invalid", x->name,
+					    k);
+	}
+	for (uint32_t j = 0; j < obj->nprogs; j++) {
+		if (!strcmp(obj->progs[j].name, x->name))
+			return sl_obj_error(diag, "a program and an extern are both named '%s'",
+					    x->name);
+	}
+	for (uint32_t j = 0; j < obj->nmaps; j++) {
+		if (!strcmp(obj->maps[j].name, x->name))
+			return sl_obj_error(diag, "a map and an extern are both named '%s'",
+					    x->name);
+	}
+	for (uint32_t j = 0; j < idx; j++) {
+		if (!strcmp(obj->externs[j].name, x->name))
+			return sl_obj_error(diag, "two externs are named '%s'", x->name);
+	}
+	return 0;
+}
+
 static int check_special_map(const struct sl_bpf_object *obj, int32_t idx, const char *name,
-			     uint32_t type, enum sl_btf_shape value_shape, struct sl_diag *diag)
+			     uint32_t type, const struct sl_btf_type *value, struct sl_diag *diag)
 {
 	const struct sl_bpf_map *m;
 
@@ -186,8 +294,8 @@ static int check_special_map(const struct sl_bpf_object *obj, int32_t idx, const
 	if ((uint32_t)idx >= obj->nmaps)
 		return sl_obj_error(diag, "map index %d for '%s' is out of range", idx, name);
 	m = &obj->maps[idx];
-	if (strcmp(m->name, name) || m->type != type || m->key_shape != SL_BTF_U32 ||
-	    m->value_shape != value_shape || m->init)
+	if (strcmp(m->name, name) || m->type != type || m->key != &sl_btf_u32 ||
+	    m->value != value || m->home != SL_BPF_MAP_DEF)
 		return sl_obj_error(diag, "map '%s' does not have the layout abi.h defines", name);
 	return 0;
 }
@@ -209,12 +317,17 @@ static int check_object(const struct sl_bpf_object *obj, const struct sl_ir *ir,
 		if (r)
 			return r;
 	}
-	r = check_special_map(obj, obj->counter_map, SLUICE_COUNTER_MAP,
-			      BPF_MAP_TYPE_PERCPU_ARRAY, SL_BTF_COUNTER, diag);
+	for (uint32_t i = 0; i < obj->nexterns; i++) {
+		r = check_extern(obj, i, diag);
+		if (r)
+			return r;
+	}
+	r = check_special_map(obj, obj->counter_map, SLUICE_COUNTER_MAP, BPF_MAP_TYPE_PERCPU_ARRAY,
+			      &sl_btf_counter, diag);
 	if (r)
 		return r;
-	return check_special_map(obj, obj->decision_map, SLUICE_DECISION_MAP,
-				 BPF_MAP_TYPE_ARRAY, SL_BTF_U32, diag);
+	return check_special_map(obj, obj->decision_map, SLUICE_DECISION_MAP, BPF_MAP_TYPE_ARRAY,
+				 &sl_btf_u32, diag);
 }
 
 static int layout_code(struct sl_obj_layout *l)
@@ -268,19 +381,19 @@ static int layout_maps(struct sl_obj_layout *l)
 	for (uint32_t i = 0; i < obj->nmaps; i++) {
 		const struct sl_bpf_map *m = &obj->maps[i];
 
-		if (m->init) {
-			l->map_home[i] = SL_OBJ_MAP_RODATA;
+		l->map_home[i] = m->home;
+		if (m->home != SL_BPF_MAP_DEF) {
 			l->map_size[i] = m->value_size * m->max_entries;
-			if (asprintf(&l->map_section[i], ".rodata.%s",
+			if (asprintf(&l->map_section[i], "%s.%s",
+				     m->home == SL_BPF_MAP_RODATA ? ".rodata" : ".data",
 				     m->name) < 0) {
 				l->map_section[i] = NULL;
 				return -ENOMEM;
 			}
-			l->nrodata++;
+			l->ndata++;
 		} else {
-			l->map_home[i] = SL_OBJ_MAP_DEF;
 			l->map_off[i] = l->maps_size;
-			l->map_size[i] = sl_obj_mapdef_fields(m) * SL_OBJ_MAPDEF_FIELD;
+			l->map_size[i] = sl_obj_mapdef_fields(m, NULL) * SL_OBJ_MAPDEF_FIELD;
 			l->maps_size += l->map_size[i];
 		}
 	}

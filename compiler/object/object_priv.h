@@ -47,18 +47,23 @@ struct sl_obj_codesec {
 	uint32_t nrelocs;
 };
 
-/*
- * Where a map is defined: a BTF map definition in .maps, or its contents in a
- * read-only data section of its own, `.rodata.<name>` (libbpf makes a frozen
- * array map of each; one per map keeps each under the kernel's value size limit).
- */
-enum sl_obj_map_home {
-	SL_OBJ_MAP_DEF,
-	SL_OBJ_MAP_RODATA,
-};
-
 /* Bytes per field of a BTF map definition in .maps (a pointer each). */
 #define SL_OBJ_MAPDEF_FIELD 8
+/* type, key, value, max_entries, map_flags, pinning */
+#define SL_OBJ_MAPDEF_MAX 6
+
+/* A field of a BTF map definition: `__uint(name, value)` or `__type(key/value, T)`. */
+enum sl_obj_mapdef_kind {
+	SL_OBJ_MAPDEF_UINT,
+	SL_OBJ_MAPDEF_KEY,
+	SL_OBJ_MAPDEF_VALUE,
+};
+
+struct sl_obj_mapdef_field {
+	const char *name;
+	enum sl_obj_mapdef_kind type;
+	uint32_t value; /* SL_OBJ_MAPDEF_UINT */
+};
 
 struct sl_obj_layout {
 	const struct sl_bpf_object *obj;
@@ -70,12 +75,12 @@ struct sl_obj_layout {
 	uint32_t *prog_sec; /* per program: index in secs */
 	uint32_t *prog_off; /* per program: first instruction within its section */
 
-	enum sl_obj_map_home *map_home; /* per map */
+	enum sl_bpf_map_home *map_home; /* per map */
 	uint32_t *map_off;              /* per map: byte offset in .maps (0 in its own section) */
 	uint32_t *map_size;             /* per map: bytes of its definition or data */
-	char **map_section;             /* per map: ".rodata.<name>" for data, else NULL */
+	char **map_section;		/* per map: ".rodata.<name>" or ".data.<name>", else NULL */
 	uint32_t maps_size;             /* bytes of .maps (0: no section) */
-	uint32_t nrodata;               /* maps with their own data section */
+	uint32_t ndata;			/* maps with their own data section */
 
 	struct btf *btf;
 	int *prog_func; /* per program: BTF id of its FUNC */
@@ -87,8 +92,13 @@ struct sl_obj_layout {
 /* An internal error: the object handed to the writer breaks the contract. Returns -EINVAL. */
 int sl_obj_error(struct sl_diag *diag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Number of fields (type, key, value, max_entries[, map_flags]) of a map definition. */
-uint32_t sl_obj_mapdef_fields(const struct sl_bpf_map *map);
+/*
+ * The fields of a map's definition, in the order libbpf-style C declares
+ * them: type, key (or key_size), value (or value_size), max_entries, then
+ * map_flags and pinning when set. Fills `out` (SL_OBJ_MAPDEF_MAX entries,
+ * may be NULL); returns their number.
+ */
+uint32_t sl_obj_mapdef_fields(const struct sl_bpf_map *map, struct sl_obj_mapdef_field *out);
 
 /* .BTF: every map, the context types, a FUNC per program. */
 int sl_obj_btf_build(struct sl_obj_layout *l, struct sl_diag *diag);

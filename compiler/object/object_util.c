@@ -30,9 +30,33 @@ int sl_obj_error(struct sl_diag *diag, const char *fmt, ...)
 	return -EINVAL;
 }
 
-uint32_t sl_obj_mapdef_fields(const struct sl_bpf_map *map)
+static void mapdef_field(struct sl_obj_mapdef_field *out, uint32_t *n, const char *name,
+			 enum sl_obj_mapdef_kind type, uint32_t value)
 {
-	return map->flags ? 5 : 4;
+	if (out)
+		out[*n] = (struct sl_obj_mapdef_field){name, type, value};
+	(*n)++;
+}
+
+uint32_t sl_obj_mapdef_fields(const struct sl_bpf_map *map, struct sl_obj_mapdef_field *out)
+{
+	uint32_t n = 0;
+
+	mapdef_field(out, &n, "type", SL_OBJ_MAPDEF_UINT, map->type);
+	if (map->key)
+		mapdef_field(out, &n, "key", SL_OBJ_MAPDEF_KEY, 0);
+	else if (map->key_size)
+		mapdef_field(out, &n, "key_size", SL_OBJ_MAPDEF_UINT, map->key_size);
+	if (map->value)
+		mapdef_field(out, &n, "value", SL_OBJ_MAPDEF_VALUE, 0);
+	else if (map->value_size)
+		mapdef_field(out, &n, "value_size", SL_OBJ_MAPDEF_UINT, map->value_size);
+	mapdef_field(out, &n, "max_entries", SL_OBJ_MAPDEF_UINT, map->max_entries);
+	if (map->flags)
+		mapdef_field(out, &n, "map_flags", SL_OBJ_MAPDEF_UINT, map->flags);
+	if (map->pinning)
+		mapdef_field(out, &n, "pinning", SL_OBJ_MAPDEF_UINT, map->pinning);
+	return n;
 }
 
 const char *sl_obj_loc_file(const struct sl_ir *ir, struct sl_loc loc)

@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,35 +109,32 @@ static void read_prog_info(struct sl_kern_prog *p)
 	}
 }
 
-/* Maps with contents are read-only data (.rodata.*): made as libbpf makes them, then frozen. */
+/*
+ * Data maps (.rodata.*, .data.*) as libbpf makes them: one value holding the
+ * whole section; read-only ones then frozen.
+ */
 static int create_map(const struct sl_bpf_map *m)
 {
+	bool data = m->home != SL_BPF_MAP_DEF, rodata = m->home == SL_BPF_MAP_RODATA;
 	LIBBPF_OPTS(bpf_map_create_opts, opts,
-		    .map_flags = m->flags | (m->init ? BPF_F_RDONLY_PROG : 0));
+		    .map_flags = m->flags | (rodata ? BPF_F_RDONLY_PROG : 0));
+	uint32_t value_size = data ? m->value_size * m->max_entries : m->value_size;
 	char name[BPF_OBJ_NAME_LEN];
-	int fd;
+	uint32_t zero = 0;
+	int fd, err = 0;
 
 	snprintf(name, sizeof(name), "%s", m->name);
-	fd = bpf_map_create(m->type, name, m->key_size, m->value_size, m->max_entries, &opts);
+	fd = bpf_map_create(m->type, name, m->key_size, value_size, data ? 1 : m->max_entries,
+			    &opts);
 	if (fd < 0)
 		return -errno;
-	if (m->init) {
-		for (uint32_t k = 0; k < m->max_entries; k++) {
-			const uint8_t *v = (const uint8_t *)m->init + (size_t)k * m->value_size;
-
-			if (bpf_map_update_elem(fd, &k, v, BPF_ANY)) {
-				int err = -errno;
-
-				close(fd);
-				return err;
-			}
-		}
-		if (bpf_map_freeze(fd)) {
-			int err = -errno;
-
-			close(fd);
-			return err;
-		}
+	if (data && m->init && bpf_map_update_elem(fd, &zero, m->init, BPF_ANY))
+		err = -errno;
+	if (!err && rodata && bpf_map_freeze(fd))
+		err = -errno;
+	if (err) {
+		close(fd);
+		return err;
 	}
 	return fd;
 }
@@ -212,18 +210,21 @@ int sl_kern_load_raw(const struct sl_bpf_object *obj, uint32_t prog, struct sl_k
 	}
 	memcpy(insns, bp->insns, sizeof(*insns) * bp->ninsns);
 	for (uint32_t i = 0; i < bp->nrelocs; i++) {
-		const struct sl_bpf_map_reloc *r = &bp->relocs[i];
+		const struct sl_bpf_reloc *r = &bp->relocs[i];
 
-		if (r->insn + 1 >= bp->ninsns || r->map >= obj->nmaps) {
+		/* kfuncs need libbpf's BTF id resolution: load those objects as ELF */
+		if (r->kind != SL_BPF_RELOC_MAP || r->insn + 1 >= bp->ninsns ||
+		    r->map >= obj->nmaps) {
 			free(insns);
 			err = -EINVAL;
 			goto fail;
 		}
-		/* data maps are addressed by value (offset 0), like libbpf's global data */
-		insns[r->insn].src_reg =
-		    obj->maps[r->map].init ? BPF_PSEUDO_MAP_VALUE : BPF_PSEUDO_MAP_FD;
+		/* data maps are addressed by value plus the offset in imm, as libbpf does */
+		insns[r->insn + 1].imm = insns[r->insn].imm;
+		insns[r->insn].src_reg = obj->maps[r->map].home != SL_BPF_MAP_DEF
+					     ? BPF_PSEUDO_MAP_VALUE
+					     : BPF_PSEUDO_MAP_FD;
 		insns[r->insn].imm = fds[r->map];
-		insns[r->insn + 1].imm = 0;
 	}
 	out->fd = load_with_log(bp->hook, bp->name, insns, bp->ninsns, log);
 	free(insns);

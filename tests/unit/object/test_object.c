@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/arena.h"
+#include "emit/insn.h"
 #include "sluice/abi.h"
 #include "test_object_samples.h"
 
@@ -588,10 +590,90 @@ static void broken_objects_are_rejected(void **state)
 	expect_rejected(&s, "names table 1 of 1");
 	p->table = 0;
 	s.obj->maps[0].value_size = 8;
-	expect_rejected(&s, "shape does not match");
+	expect_rejected(&s, "type does not match its size");
 	s.obj->maps[0].value_size = 16;
 	s.obj->maps[0].name = "sluice_edge";
 	expect_rejected(&s, "both named");
+	sl_sample_fini(&s);
+}
+
+/* The general model's contract: maps, data maps, BTF types, kfunc externs and calls. */
+static void broken_models_are_rejected(void **state)
+{
+	static const struct sl_btf_member bad_members[] = {{"x", &sl_btf_u64, 4}};
+	static const struct sl_btf_type too_small = {
+	    .kind = SL_BTF_STRUCT, .name = "s", .size = 8, .members = bad_members, .nmembers = 1};
+	static const struct sl_btf_type odd_uint = {.kind = SL_BTF_UINT, .size = 3};
+	static const struct sl_btf_param no_name[] = {{"", &sl_btf_u32}};
+	struct sl_bpf_extern ext = {.name = "bpf_some_kfunc"};
+	struct sl_sample s;
+	struct sl_bpf_map *m;
+	struct bpf_insn *insns;
+	struct sl_bpf_prog *p;
+	struct sl_bpf_reloc rel;
+
+	(void)state;
+	sl_sample_build(&s, SL_SAMPLE_ALL);
+	m = &s.obj->maps[2]; /* sluice_tbl: read-only data */
+	m->home = SL_BPF_MAP_DEF;
+	expect_rejected(&s, "initial contents need a data map");
+	m->home = SL_BPF_MAP_RODATA;
+	m->init = NULL;
+	expect_rejected(&s, "read-only data needs initial contents");
+	m->home = SL_BPF_MAP_DATA; /* writable data may start as zeros */
+	m->type = BPF_MAP_TYPE_HASH;
+	expect_rejected(&s, "a data map is an array");
+	m->type = BPF_MAP_TYPE_ARRAY;
+	m->home = (enum sl_bpf_map_home)7;
+	expect_rejected(&s, "unknown home");
+	m->home = SL_BPF_MAP_DATA;
+	m->value = &too_small;
+	m->value_size = 8;
+	expect_rejected(&s, "type does not match its size");
+	m->value = &odd_uint;
+	m->value_size = 3;
+	expect_rejected(&s, "type does not match its size");
+	m->value = &sl_btf_u32;
+	m->value_size = 4;
+	m->max_entries = 0;
+	expect_rejected(&s, "has no entries");
+	m->max_entries = 4;
+
+	/* a kfunc call: its reference, its instruction, its extern */
+	p = &s.obj->progs[0];
+	insns = sl_arena_calloc(s.arena, p->ninsns + 1, sizeof(*insns));
+	memcpy(insns + 1, p->insns, p->ninsns * sizeof(*insns));
+	insns[0] = SL_INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, 0);
+	p->insns = insns;
+	p->ninsns++;
+	for (uint32_t i = 0; i < p->nrelocs; i++)
+		p->relocs[i].insn++;
+	for (uint32_t i = 0; i < p->nlines; i++)
+		p->lines[i].insn++;
+	p->relocs =
+	    sl_arena_realloc(s.arena, p->relocs, p->nrelocs, p->nrelocs + 1, sizeof(*p->relocs));
+	memmove(p->relocs + 1, p->relocs, p->nrelocs * sizeof(*p->relocs));
+	p->nrelocs++;
+	rel = (struct sl_bpf_reloc){.insn = 0, .ext = 0, .kind = SL_BPF_RELOC_KFUNC};
+	p->relocs[0] = rel;
+	expect_rejected(&s, "names extern 0 of 0");
+	sl_bpf_obj_add_extern(s.obj, s.arena, &ext);
+	insns[0].imm = 5;
+	expect_rejected(&s, "is not a kfunc call");
+	insns[0].imm = 0;
+	p->relocs[0].kind = SL_BPF_RELOC_MAP;
+	p->relocs[0].map = 0;
+	expect_rejected(&s, "not an ld_imm64");
+	p->relocs[0] = rel;
+	s.obj->externs[0].name = "sluice_edge";
+	expect_rejected(&s, "a program and an extern are both named");
+	s.obj->externs[0].name = "bpf_some_kfunc";
+	s.obj->externs[0].params = no_name;
+	s.obj->externs[0].nparams = 1;
+	expect_rejected(&s, "parameter 0 is invalid");
+	s.obj->externs[0].nparams = 6;
+	expect_rejected(&s, "at most 5");
+	s.obj->externs[0].nparams = 0;
 	sl_sample_fini(&s);
 }
 
@@ -713,6 +795,7 @@ int main(void)
 		cmocka_unit_test(metadata_of_removed_rules),
 		cmocka_unit_test(output_is_deterministic),
 		cmocka_unit_test(broken_objects_are_rejected),
+		cmocka_unit_test(broken_models_are_rejected),
 		cmocka_unit_test(line_info_is_normalised),
 		cmocka_unit_test(no_ir_still_writes_an_object),
 		cmocka_unit_test(atomic_write_replaces_whole_file),

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/arena.h"
+#include "emit/insn.h"
 #include "object/listing.h"
 #include "object/object_read.h"
 #include "sluice/meta.h"
@@ -185,6 +187,46 @@ static void listing_interleaves_policy_lines(void **state)
 	free(text);
 }
 
+/* A kfunc call is listed with the extern's name, not as a helper. */
+static void listing_names_kfuncs(void **state)
+{
+	static const struct sl_bpf_extern ext = {.name = "bpf_some_kfunc"};
+	char *text = NULL, why[128];
+	size_t len = 0, size;
+	FILE *out = open_memstream(&text, &len);
+	struct sl_bpf_prog *p;
+	struct bpf_insn *insns;
+	struct sl_sample s;
+	void *image;
+
+	(void)state;
+	sl_sample_build(&s, SL_SAMPLE_PASS);
+	p = &s.obj->progs[0];
+	insns = sl_arena_calloc(s.arena, p->ninsns + 1, sizeof(*insns));
+	insns[0] = SL_INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, 0);
+	memcpy(insns + 1, p->insns, p->ninsns * sizeof(*insns));
+	p->insns = insns;
+	p->ninsns++;
+	for (uint32_t i = 0; i < p->nlines; i++)
+		p->lines[i].insn++;
+	for (uint32_t i = 0; i < p->nrelocs; i++)
+		p->relocs[i].insn++;
+	p->relocs =
+	    sl_arena_realloc(s.arena, p->relocs, p->nrelocs, p->nrelocs + 1, sizeof(*p->relocs));
+	memmove(p->relocs + 1, p->relocs, p->nrelocs * sizeof(*p->relocs));
+	p->relocs[0] = (struct sl_bpf_reloc){.insn = 0, .ext = 0, .kind = SL_BPF_RELOC_KFUNC};
+	p->nrelocs++;
+	sl_bpf_obj_add_extern(s.obj, s.arena, &ext);
+	sl_sample_serialize(&s, 2, &image, &size);
+	sl_sample_fini(&s);
+	assert_int_equal(sl_listing_print(image, size, out, why, sizeof(why)), 0);
+	fclose(out);
+	free(image);
+	/* no helper name after it: helper 0 would read "unspec" */
+	assert_has(text, "     0: call 0  ; kfunc bpf_some_kfunc\n     1: r6 = r1\n");
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +234,7 @@ int main(void)
 		cmocka_unit_test(metadata_reader_checks_offsets),
 		cmocka_unit_test(reader_survives_damaged_images),
 		cmocka_unit_test(listing_interleaves_policy_lines),
+		cmocka_unit_test(listing_names_kfuncs),
 	};
 
 	libbpf_set_print(NULL); /* damaged images make libbpf complain about their BTF */

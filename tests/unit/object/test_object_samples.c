@@ -140,7 +140,7 @@ static void build_ir(struct sl_sample *s, bool all)
 struct prog_builder {
 	struct bpf_insn insns[64];
 	struct sl_bpf_line lines[8];
-	struct sl_bpf_map_reloc relocs[4];
+	struct sl_bpf_reloc relocs[4];
 	uint32_t n, nlines, nrelocs;
 };
 
@@ -158,7 +158,7 @@ static void line(struct prog_builder *b, uint32_t l)
 
 static void ld_map(struct prog_builder *b, uint8_t dst, uint32_t map)
 {
-	b->relocs[b->nrelocs++] = (struct sl_bpf_map_reloc){ b->n, map };
+	b->relocs[b->nrelocs++] = (struct sl_bpf_reloc){.insn = b->n, .map = map};
 	emit(b, BPF_LD | BPF_DW | BPF_IMM, dst, 0, 0, 0);
 	emit(b, 0, 0, 0, 0, 0);
 }
@@ -248,23 +248,36 @@ static void build_maps(struct sl_sample *s, uint32_t nmaps)
 		return;
 	obj->counter_map = 0;
 	obj->maps[0] = (struct sl_bpf_map){
-		.name = SLUICE_COUNTER_MAP, .type = BPF_MAP_TYPE_PERCPU_ARRAY,
-		.key_size = 4, .value_size = sizeof(struct sluice_counter),
-		.max_entries = s->ir->nrules, .key_shape = SL_BTF_U32,
-		.value_shape = SL_BTF_COUNTER,
+	    .name = SLUICE_COUNTER_MAP,
+	    .type = BPF_MAP_TYPE_PERCPU_ARRAY,
+	    .key_size = 4,
+	    .value_size = sizeof(struct sluice_counter),
+	    .max_entries = s->ir->nrules,
+	    .key = &sl_btf_u32,
+	    .value = &sl_btf_counter,
 	};
 	if (nmaps < 3)
 		return;
 	obj->decision_map = 1;
 	obj->maps[1] = (struct sl_bpf_map){
-		.name = SLUICE_DECISION_MAP, .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
-		.value_size = 4, .max_entries = 1, .key_shape = SL_BTF_U32,
-		.value_shape = SL_BTF_U32,
+	    .name = SLUICE_DECISION_MAP,
+	    .type = BPF_MAP_TYPE_ARRAY,
+	    .key_size = 4,
+	    .value_size = 4,
+	    .max_entries = 1,
+	    .key = &sl_btf_u32,
+	    .value = &sl_btf_u32,
 	};
 	obj->maps[2] = (struct sl_bpf_map){
-		.name = "sluice_tbl", .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
-		.value_size = 4, .max_entries = 4, .key_shape = SL_BTF_U32,
-		.value_shape = SL_BTF_U32, .init = table_init,
+	    .name = "sluice_tbl",
+	    .type = BPF_MAP_TYPE_ARRAY,
+	    .key_size = 4,
+	    .value_size = 4,
+	    .max_entries = 4,
+	    .key = &sl_btf_u32,
+	    .value = &sl_btf_u32,
+	    .home = SL_BPF_MAP_RODATA,
+	    .init = table_init,
 	};
 }
 
