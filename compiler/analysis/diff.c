@@ -485,7 +485,8 @@ static int region_cmp(const void *pa, const void *pb, void *arg)
 	if (x->f != y->f)                                                                          \
 		return x->f < y->f ? -1 : 1;
 	CMP(shape)
-	CMP(old_verdict) CMP(new_verdict) CMP(old_rule) CMP(new_rule)
+	CMP(old_verdict)
+	CMP(new_verdict) CMP(old_rule) CMP(new_rule)
 #undef CMP
 	    return box_cmp_except(&x->box, &y->box, m->skip);
 }

@@ -111,3 +111,11 @@ struct sl_diff_example {
  */
 int sl_diff_example(const struct sl_diff *d, enum sl_hook hook, const struct sl_diff_region *r,
 		    unsigned k, struct sl_diff_example *ex);
+
+/*
+ * Whether a packet, as the interpreter parsed it (present[f], value[f] for
+ * every field), is in region r: its shape and every field of the box.
+ */
+bool sl_diff_region_contains(const struct sl_diff *d, enum sl_hook hook,
+			     const struct sl_diff_region *r, const bool *present,
+			     const sl_u128 *value);

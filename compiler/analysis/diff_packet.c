@@ -236,3 +236,45 @@ int sl_diff_example(const struct sl_diff *d, enum sl_hook hook, const struct sl_
 		ex->value[SL_FIELD_ETHER_TYPE] = ex->value[SL_FIELD_META_PROTOCOL];
 	return 0;
 }
+
+static bool is_ext(sl_u128 v)
+{
+	return v == 0 || v == 43 || v == 44 || v == 60;
+}
+
+bool sl_diff_region_contains(const struct sl_diff *d, enum sl_hook hook,
+			     const struct sl_diff_region *r, const bool *present,
+			     const sl_u128 *value)
+{
+	const struct sl_diff_shape *sh = &d->shapes[hook][r->shape];
+	bool direct = sh->l3 == 6 && sh->l3_ok && sh->ip6_path == 0;
+
+	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
+		bool want = sh->present & (1u << f), has = present[f];
+
+		if (f == SL_FIELD_TH_SPORT || f == SL_FIELD_TH_DPORT || f == SL_FIELD_IP_PROTOCOL ||
+		    f == SL_FIELD_ETHER_TYPE)
+			continue;
+		if (f == SL_FIELD_IP6_NEXTHDR && direct) {
+			if (!has || is_ext(value[f]))
+				return false;
+			continue;
+		}
+		if (f == SL_FIELD_VLAN_ID && want)
+			has = true; /* absent is SL_DIFF_VLAN_NONE */
+		if (want != has)
+			return false;
+	}
+	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
+		const struct sl_iset *s = sl_diff_box_get(&r->box, f);
+		sl_u128 v = value[f];
+
+		if (!s)
+			continue;
+		if (f == SL_FIELD_VLAN_ID && !present[f])
+			v = SL_DIFF_VLAN_NONE;
+		if (!sl_iset_contains(*s, v))
+			return false;
+	}
+	return true;
+}
