@@ -47,7 +47,18 @@ static int too_many(struct run *r)
 static int count(struct run *r, size_t n)
 {
 	r->d->boxes += n;
-	return r->d->boxes > r->max_boxes ? too_many(r) : 0;
+	if (r->d->boxes > r->max_boxes)
+		return too_many(r);
+	/* Every box of a shape lives until the shape is done: bound the memory too. */
+	if ((r->d->boxes & 0xffff) < n &&
+	    sl_arena_used(r->scratch) + sl_arena_used(r->d->arena) > SL_DIFF_MAX_BYTES) {
+		snprintf(r->err, r->errlen,
+			 "more than %u MiB of boxes: the policies differ in too many places to "
+			 "list exactly (compare one table with --table)",
+			 SL_DIFF_MAX_BYTES >> 20);
+		return -E2BIG;
+	}
+	return 0;
 }
 
 static int push(struct list *l, struct entry e)
@@ -486,7 +497,8 @@ static int region_cmp(const void *pa, const void *pb, void *arg)
 		return x->f < y->f ? -1 : 1;
 	CMP(shape)
 	CMP(old_verdict)
-	CMP(new_verdict) CMP(old_rule) CMP(new_rule)
+	CMP(new_verdict)
+	CMP(old_rule) CMP(new_rule)
 #undef CMP
 	    return box_cmp_except(&x->box, &y->box, m->skip);
 }

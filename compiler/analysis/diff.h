@@ -77,7 +77,9 @@ struct sl_diff_opts {
 	size_t max_boxes;  /* 0: SL_DIFF_MAX_BOXES */
 };
 
-#define SL_DIFF_MAX_BOXES (20u * 1000 * 1000)
+#define SL_DIFF_MAX_BOXES (8u * 1000 * 1000)
+/* And at most this much memory for boxes (the arenas; the lists come on top). */
+#define SL_DIFF_MAX_BYTES (1024u << 20)
 
 /*
  * Compare two policies' IR (as written: rule ids and locations name what
