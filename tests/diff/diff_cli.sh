@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# `sluice diff` as CI uses it: the example pair's output (examples/diff/diff.txt,
+# quoted in README.md), exit codes 0/1/2, --allow drop, --json, the box limit.
+# usage: diff_cli.sh SLUICE SOURCE-DIR
+set -uo pipefail
+sluice=$1
+cd "$2" || exit 2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+expect() { # expect CODE DESCRIPTION -- COMMAND...
+	local want=$1 what=$2 got=0
+	shift 3
+	"$@" >"$tmp/out" 2>"$tmp/err" || got=$?
+	if [[ $got != "$want" ]]; then
+		echo "FAIL: $what: exit $got, want $want" >&2
+		cat "$tmp/out" "$tmp/err" >&2
+		fail=1
+	fi
+}
+old=examples/diff/old.sluice new=examples/diff/new.sluice
+
+expect 1 "the example pair differs" -- "$sluice" diff "$old" "$new"
+diff -u examples/diff/diff.txt "$tmp/out" || { echo "FAIL: examples/diff/diff.txt is stale" >&2; fail=1; }
+expect 0 "a policy against itself" -- "$sluice" diff "$old" "$old"
+grep -q '^equivalent' "$tmp/out" || { echo "FAIL: no 'equivalent' line" >&2; fail=1; }
+expect 1 "--allow drop: new.sluice opens ports" -- "$sluice" diff --allow drop "$old" "$new"
+
+# Only drops: allowed with --allow drop, a difference without.
+sed 's/10.9.0.0\/16, //; s/, 10.9.0.0\/16//' "$old" >"$tmp/tighter.sluice"
+expect 1 "a tighter policy differs" -- "$sluice" diff "$old" "$tmp/tighter.sluice"
+grep -q 'now dropped' "$tmp/out" && ! grep -q 'now accepted' "$tmp/out" ||
+	{ echo "FAIL: the tighter policy should only drop" >&2; fail=1; }
+expect 0 "--allow drop: only drops" -- "$sluice" diff --allow drop "$old" "$tmp/tighter.sluice"
+
+expect 1 "--json" -- "$sluice" diff --json --examples 2 "$old" "$new"
+if command -v python3 >/dev/null; then
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["tables"][0]["regions"]; assert not d["equivalent"] and len(r)==5 and all(e["checked"] for x in r for e in x["examples"]) and len(r[0]["examples"])==2' "$tmp/out" ||
+		{ echo "FAIL: --json output" >&2; fail=1; }
+fi
+expect 0 "--table front, itself" -- "$sluice" diff --table front "$new" "$new"
+expect 2 "an unknown table" -- "$sluice" diff --table nope "$old" "$new"
+expect 2 "a policy with errors" -- "$sluice" diff "$old" /dev/null/nope.sluice
+expect 2 "usage" -- "$sluice" diff "$old"
+expect 2 "--allow accept is not a thing" -- "$sluice" diff --allow accept "$old" "$new"
+expect 2 "the box limit" -- "$sluice" diff --max-boxes 5 "$old" "$new"
+grep -q 'error: more than 5 boxes' "$tmp/err" || { echo "FAIL: no limit message" >&2; fail=1; }
+exit $fail
