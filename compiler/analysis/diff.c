@@ -18,6 +18,7 @@ struct entry {
 	bool is_return; /* a `return` taken inside a chain being flattened */
 	enum sl_verdict verdict;
 	uint32_t rule;
+	const char *text; /* the deciding rule's text (NULL: the table policy) */
 	uint64_t hash;
 };
 
@@ -30,7 +31,8 @@ struct run {
 	struct sl_diff *d;
 	struct sl_arena *scratch; /* one shape's boxes */
 	const struct sl_diff_shape *shape;
-	size_t max_boxes;
+	bool by_rule;		       /* the deciding rule's text counts too */
+	size_t max_boxes, shape_boxes; /* the limit holds per shape: its boxes live together */
 	char *err;
 	size_t errlen;
 };
@@ -47,10 +49,11 @@ static int too_many(struct run *r)
 static int count(struct run *r, size_t n)
 {
 	r->d->boxes += n;
-	if (r->d->boxes > r->max_boxes)
+	r->shape_boxes += n;
+	if (r->shape_boxes > r->max_boxes)
 		return too_many(r);
 	/* Every box of a shape lives until the shape is done: bound the memory too. */
-	if ((r->d->boxes & 0xffff) < n &&
+	if ((r->shape_boxes & 0xffff) < n &&
 	    sl_arena_used(r->scratch) + sl_arena_used(r->d->arena) > SL_DIFF_MAX_BYTES) {
 		snprintf(r->err, r->errlen,
 			 "more than %u MiB of boxes: the policies differ in too many places to "
@@ -152,7 +155,7 @@ static int flatten_chain(struct run *r, const struct sl_ir *ir, uint32_t chain,
 
 	for (uint32_t i = 0; i < c->nrules && !err; i++) {
 		const struct sl_ir_rule *rule = &c->rules[i];
-		struct entry e = {.rule = rule->id};
+		struct entry e = {.rule = rule->id, .text = rule->text ? rule->text : ""};
 		struct list sub = {0};
 
 		if (rule->action == SL_IR_CONTINUE || !rule_box(r, rule, ctx, &e.box))
@@ -202,14 +205,28 @@ static int flatten(struct run *r, const struct sl_ir *ir, uint32_t table, struct
 		err = push(out, (struct entry){.box = r->shape->cons,
 					       .verdict = ir->tables[table].policy,
 					       .rule = SL_DIFF_POLICY});
-	for (size_t i = 0; i < out->n; i++)
-		out->v[i].hash = box_hash(&out->v[i].box) * 31 + out->v[i].verdict;
+	for (size_t i = 0; i < out->n; i++) {
+		struct entry *e = &out->v[i];
+
+		e->hash = box_hash(&e->box) * 31 + e->verdict;
+		for (const char *c = r->by_rule && e->text ? e->text : ""; *c; c++)
+			e->hash = (e->hash ^ (uint8_t)*c) * 1099511628211ULL;
+	}
 	return err;
 }
 
-static bool same(const struct entry *a, const struct entry *b)
+static bool same_decider(const struct run *r, const struct entry *a, const struct entry *b)
 {
-	return a->hash == b->hash && a->verdict == b->verdict &&
+	if (a->verdict != b->verdict)
+		return false;
+	if (!r->by_rule || a->text == b->text)
+		return true;
+	return a->text && b->text && !strcmp(a->text, b->text);
+}
+
+static bool same(const struct run *r, const struct entry *a, const struct entry *b)
+{
+	return a->hash == b->hash && same_decider(r, a, b) &&
 	       box_cmp_except(&a->box, &b->box, SL_FIELD_COUNT) == 0;
 }
 
@@ -221,16 +238,16 @@ static bool same(const struct entry *a, const struct entry *b)
  * decide the same packets the same way; past MYERS_MAX_D edits only the
  * common prefix and suffix are aligned.
  */
-static int align(const struct list *a, const struct list *b, long *pair)
+static int align(const struct run *r, const struct list *a, const struct list *b, long *pair)
 {
 	size_t pre = 0, suf = 0;
 
 	for (size_t i = 0; i < a->n; i++)
 		pair[i] = -1;
-	while (pre < a->n && pre < b->n && same(&a->v[pre], &b->v[pre]))
+	while (pre < a->n && pre < b->n && same(r, &a->v[pre], &b->v[pre]))
 		pair[pre] = (long)pre, pre++;
 	while (suf < a->n - pre && suf < b->n - pre &&
-	       same(&a->v[a->n - 1 - suf], &b->v[b->n - 1 - suf])) {
+	       same(r, &a->v[a->n - 1 - suf], &b->v[b->n - 1 - suf])) {
 		pair[a->n - 1 - suf] = (long)(b->n - 1 - suf);
 		suf++;
 	}
@@ -253,7 +270,7 @@ static int align(const struct list *a, const struct list *b, long *pair)
 				     : V[off + k - 1] + 1;
 			long y = x - k;
 
-			while (x < n && y < m && same(&A[x], &Bv[y]))
+			while (x < n && y < m && same(r, &A[x], &Bv[y]))
 				x++, y++;
 			V[off + k] = x;
 			if (x >= n && y >= m) {
@@ -355,7 +372,7 @@ static int compare_piece(struct run *r, uint32_t shape, const struct list *a, co
 		}
 		bool cov_a = box_covers(&ea->box, &w.box), cov_b = box_covers(&eb->box, &w.box);
 		if (cov_a && cov_b) {
-			if (ea->verdict == eb->verdict)
+			if (same_decider(r, ea, eb))
 				continue;
 			if (sl_grow((void **)&out->v, &out->cap, out->n + 1, sizeof(*out->v))) {
 				err = -ENOMEM;
@@ -458,7 +475,7 @@ static int diff_shape(struct run *r, uint32_t shape, const struct sl_ir *oi, uin
 	if (!err) {
 		pair = malloc(a.n * sizeof(*pair));
 		b_aligned = calloc(b.n, sizeof(*b_aligned));
-		err = pair && b_aligned ? align(&a, &b, pair) : -ENOMEM;
+		err = pair && b_aligned ? align(r, &a, &b, pair) : -ENOMEM;
 	}
 	if (!err) {
 		for (size_t i = 0; i < a.n; i++)
@@ -498,9 +515,10 @@ static int region_cmp(const void *pa, const void *pb, void *arg)
 	CMP(shape)
 	CMP(old_verdict)
 	CMP(new_verdict)
-	CMP(old_rule) CMP(new_rule)
+	CMP(old_rule)
+	CMP(new_rule)
 #undef CMP
-	    return box_cmp_except(&x->box, &y->box, m->skip);
+	return box_cmp_except(&x->box, &y->box, m->skip);
 }
 
 static bool merge_pass(struct sl_arena *a, struct sl_diff_table *t, unsigned f)
@@ -562,6 +580,7 @@ static int diff_table(struct run *r, struct sl_diff_table *t, const struct sl_ir
 	for (uint32_t s = 0; s < r->d->nshapes[t->hook] && !err; s++) {
 		r->scratch = sl_arena_new();
 		r->shape = &r->d->shapes[t->hook][s];
+		r->shape_boxes = 0;
 		err = diff_shape(r, s, oi, t->old_index, ni, t->new_index, &out);
 		sl_arena_free(r->scratch);
 		r->scratch = NULL;
@@ -613,6 +632,7 @@ int sl_diff_run(const struct sl_ir *oi, const struct sl_ir *ni, const struct sl_
 		return -ENOMEM;
 	d->arena = sl_arena_new();
 	r.max_boxes = o && o->max_boxes ? o->max_boxes : SL_DIFF_MAX_BOXES;
+	r.by_rule = o && o->by_rule;
 	for (unsigned h = 0; h < SL_HOOK_COUNT; h++)
 		d->nshapes[h] = diff_shapes(d->arena, h, &d->shapes[h]);
 	d->tables = sl_arena_calloc(d->arena, oi->ntables + ni->ntables + 1, sizeof(*d->tables));

@@ -75,6 +75,12 @@ struct sl_diff {
 struct sl_diff_opts {
 	const char *table; /* only this table (NULL: every table) */
 	size_t max_boxes;  /* 0: SL_DIFF_MAX_BOXES */
+	/*
+	 * Also packets whose verdict stays but whose deciding rule changes
+	 * (another counter counts them): rules are the same when their source
+	 * text is (wherever they moved), the table policy only matches itself.
+	 */
+	bool by_rule;
 };
 
 #define SL_DIFF_MAX_BOXES (8u * 1000 * 1000)

@@ -17,7 +17,7 @@
 
 struct diff_cli {
 	const char *table;
-	bool json, allow_drop;
+	bool json, allow_drop, by_rule;
 	unsigned examples;
 	size_t max_boxes;
 };
@@ -34,6 +34,8 @@ static void diff_usage(FILE *out)
 		"  -e, --examples=N     N example packets per region (default 1; 0: none), each\n"
 		"                       checked with the reference interpreter\n"
 		"  -a, --allow=drop     exit 1 only when some traffic is newly accepted\n"
+		"  -r, --rules          also packets whose verdict stays but whose deciding rule\n"
+		"                       (counter) changes; rules are the same when their text is\n"
 		"      --max-boxes=N    give up (exit 2) past N boxes (default %u)\n"
 		"  -h, --help           this text\n\n"
 		"exit status: 0 equivalent, 1 they differ, 2 errors (policies, usage, limits)\n",
@@ -200,6 +202,10 @@ static void print_region(struct printer *p, const struct sl_diff *d, const struc
 		fprintf(stdout, "}, \"packets\": ");
 		json_str(stdout, text);
 		fprintf(stdout, ", \"examples\": [");
+	} else if (r->old_verdict == r->new_verdict) {
+		printf("  still %s, by another rule (was by %s): %s   %s\n",
+		       r->new_verdict == SL_VERDICT_ACCEPT ? "accepted" : "dropped", ol,
+		       text ? text : "?", nl);
 	} else {
 		printf("  now %s (was %s by %s): %s   %s\n",
 		       r->new_verdict == SL_VERDICT_ACCEPT ? "accepted" : "dropped",
@@ -263,7 +269,8 @@ static bool print_table(struct printer *p, const struct sl_diff *d, const struct
 		const struct sl_diff_region *r = &t->regions[i];
 
 		print_region(p, d, t, r, i == 0);
-		if (!p->o->allow_drop || (r->new_verdict == SL_VERDICT_ACCEPT))
+		if (!p->o->allow_drop ||
+		    (r->new_verdict == SL_VERDICT_ACCEPT && r->old_verdict == SL_VERDICT_DROP))
 			fails = true;
 	}
 	if (p->o->json)
@@ -279,6 +286,7 @@ static int parse_args(int argc, char **argv, struct diff_cli *o, int *first)
 	    {"examples", required_argument, NULL, 'e'},
 	    {"allow", required_argument, NULL, 'a'},
 	    {"max-boxes", required_argument, NULL, 'M'},
+	    {"rules", no_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -286,13 +294,16 @@ static int parse_args(int argc, char **argv, struct diff_cli *o, int *first)
 	char *end;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:je:a:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:je:a:rh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			o->table = optarg;
 			break;
 		case 'j':
 			o->json = true;
+			break;
+		case 'r':
+			o->by_rule = true;
 			break;
 		case 'e':
 			o->examples = (unsigned)strtoul(optarg, &end, 10);
@@ -347,7 +358,8 @@ int sl_cmd_diff(int argc, char **argv)
 	if (load(argv[first], &ra) || load(argv[first + 1], &rb))
 		goto out;
 
-	struct sl_diff_opts dopts = {.table = o.table, .max_boxes = o.max_boxes};
+	struct sl_diff_opts dopts = {
+	    .table = o.table, .max_boxes = o.max_boxes, .by_rule = o.by_rule};
 	r = sl_diff_run(ra->written, rb->written, &dopts, &d, err, sizeof(err));
 	if (r) {
 		fprintf(stderr, "sluice diff: error: %s\n", err[0] ? err : strerror(-r));

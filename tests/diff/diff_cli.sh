@@ -46,4 +46,12 @@ expect 2 "usage" -- "$sluice" diff "$old"
 expect 2 "--allow accept is not a thing" -- "$sluice" diff --allow accept "$old" "$new"
 expect 2 "the box limit" -- "$sluice" diff --max-boxes 5 "$old" "$new"
 grep -q 'error: more than 5 boxes' "$tmp/err" || { echo "FAIL: no limit message" >&2; fail=1; }
+# Two overlapping accept rules swapped: the same verdicts, other deciding rules (counters).
+printf 'table t {\n hook xdp\n policy drop\n tcp dport 22 counter accept\n ip saddr 10.0.0.0/8 counter accept\n}\n' >"$tmp/a.sluice"
+printf 'table t {\n hook xdp\n policy drop\n ip saddr 10.0.0.0/8 counter accept\n tcp dport 22 counter accept\n}\n' >"$tmp/b.sluice"
+expect 0 "swapped accept rules: same verdicts" -- "$sluice" diff "$tmp/a.sluice" "$tmp/b.sluice"
+expect 1 "swapped accept rules: --rules" -- "$sluice" diff --rules "$tmp/a.sluice" "$tmp/b.sluice"
+grep -q 'still accepted, by another rule (was by .*a.sluice:4:2): ip, tcp; ip saddr 10.0.0.0/8, tcp dport 22 .*b.sluice:4:2' "$tmp/out" ||
+	{ echo "FAIL: --rules output" >&2; cat "$tmp/out" >&2; fail=1; }
+expect 0 "--rules, --allow drop: nothing newly accepted" -- "$sluice" diff --rules --allow drop "$tmp/a.sluice" "$tmp/b.sluice"
 exit $fail
