@@ -30,9 +30,11 @@ struct list {
 struct run {
 	struct sl_diff *d;
 	struct sl_arena *scratch; /* one shape's boxes */
+	struct sl_arena *work;	  /* the boxes of cutting one suspect box (freed after it) */
 	const struct sl_diff_shape *shape;
-	bool by_rule;		       /* the deciding rule's text counts too */
-	size_t max_boxes, shape_boxes; /* the limit holds per shape: its boxes live together */
+	bool by_rule; /* the deciding rule's text counts too */
+	size_t max_boxes, shape_boxes,
+	    max_bytes; /* the limit holds per shape: its boxes live together */
 	char *err;
 	size_t errlen;
 };
@@ -41,7 +43,7 @@ static int too_many(struct run *r)
 {
 	snprintf(r->err, r->errlen,
 		 "more than %zu boxes: the policies differ in too many places to list exactly "
-		 "(compare one table with --table, or raise --max-boxes)",
+		 "(raise --max-boxes)",
 		 r->max_boxes);
 	return -E2BIG;
 }
@@ -52,13 +54,17 @@ static int count(struct run *r, size_t n)
 	r->shape_boxes += n;
 	if (r->shape_boxes > r->max_boxes)
 		return too_many(r);
-	/* Every box of a shape lives until the shape is done: bound the memory too. */
-	if ((r->shape_boxes & 0xffff) < n &&
-	    sl_arena_used(r->scratch) + sl_arena_used(r->d->arena) > SL_DIFF_MAX_BYTES) {
+	/*
+	 * Every box of a shape lives until the shape is done, and a box cut
+	 * many times carries sets of many intervals: bound the memory too.
+	 */
+	if (sl_arena_used(r->scratch) + (r->work ? sl_arena_used(r->work) : 0) +
+		sl_arena_used(r->d->arena) >
+	    r->max_bytes) {
 		snprintf(r->err, r->errlen,
-			 "more than %u MiB of boxes: the policies differ in too many places to "
-			 "list exactly (compare one table with --table)",
-			 SL_DIFF_MAX_BYTES >> 20);
+			 "more than %zu MiB of boxes: the policies differ in too many places to "
+			 "list exactly (raise --max-memory)",
+			 r->max_bytes >> 20);
 		return -E2BIG;
 	}
 	return 0;
@@ -361,7 +367,7 @@ static int compare_piece(struct run *r, uint32_t shape, const struct list *a, co
 
 		if (pair[ca->v[ia]] == (long)cb->v[ib]) {
 			/* Both decide box ∩ ea alike: only the rest goes on. */
-			unsigned np = box_subtract(r->scratch, &w.box, &ea->box, parts);
+			unsigned np = box_subtract(r->work, &w.box, &ea->box, parts);
 
 			if ((err = count(r, np)) ||
 			    sl_grow((void **)&stack, &cap, n + np, sizeof(*stack)))
@@ -392,8 +398,8 @@ static int compare_piece(struct run *r, uint32_t shape, const struct list *a, co
 		}
 		cut_a = !cov_a;
 		const struct entry *e = cut_a ? ea : eb;
-		box_intersect(r->scratch, &w.box, &e->box, &in);
-		unsigned np = box_subtract(r->scratch, &w.box, &e->box, parts);
+		box_intersect(r->work, &w.box, &e->box, &in);
+		unsigned np = box_subtract(r->work, &w.box, &e->box, parts);
 		if ((err = count(r, np + 1)) ||
 		    sl_grow((void **)&stack, &cap, n + np + 1, sizeof(*stack)))
 			break;
@@ -491,8 +497,12 @@ static int diff_shape(struct run *r, uint32_t shape, const struct sl_ir *oi, uin
 		err = candidates(&a, &sus[i], &ca);
 		if (!err)
 			err = candidates(&b, &sus[i], &cb);
-		if (!err)
+		if (!err) {
+			r->work = sl_arena_new();
 			err = compare_piece(r, shape, &a, &b, pair, &ca, &cb, sus[i], out);
+			sl_arena_free(r->work);
+			r->work = NULL;
+		}
 		free(ca.v), free(cb.v);
 	}
 	free(a.v), free(b.v), free(pair), free(b_aligned), free(sus);
@@ -633,6 +643,7 @@ int sl_diff_run(const struct sl_ir *oi, const struct sl_ir *ni, const struct sl_
 	d->arena = sl_arena_new();
 	r.max_boxes = o && o->max_boxes ? o->max_boxes : SL_DIFF_MAX_BOXES;
 	r.by_rule = o && o->by_rule;
+	r.max_bytes = o && o->max_bytes ? o->max_bytes : SL_DIFF_MAX_BYTES;
 	for (unsigned h = 0; h < SL_HOOK_COUNT; h++)
 		d->nshapes[h] = diff_shapes(d->arena, h, &d->shapes[h]);
 	d->tables = sl_arena_calloc(d->arena, oi->ntables + ni->ntables + 1, sizeof(*d->tables));

@@ -74,7 +74,8 @@ struct sl_diff {
 
 struct sl_diff_opts {
 	const char *table; /* only this table (NULL: every table) */
-	size_t max_boxes;  /* 0: SL_DIFF_MAX_BOXES */
+	size_t max_boxes;  /* 0: SL_DIFF_MAX_BOXES (per shape) */
+	size_t max_bytes;  /* 0: SL_DIFF_MAX_BYTES */
 	/*
 	 * Also packets whose verdict stays but whose deciding rule changes
 	 * (another counter counts them): rules are the same when their source
@@ -84,8 +85,8 @@ struct sl_diff_opts {
 };
 
 #define SL_DIFF_MAX_BOXES (8u * 1000 * 1000)
-/* And at most this much memory for boxes (the arenas; the lists come on top). */
-#define SL_DIFF_MAX_BYTES (1024u << 20)
+/* And at most this much memory for boxes (the arenas; the rule lists come on top). */
+#define SL_DIFF_MAX_BYTES ((size_t)2048 << 20)
 
 /*
  * Compare two policies' IR (as written: rule ids and locations name what

@@ -17,29 +17,32 @@
 
 struct diff_cli {
 	const char *table;
-	bool json, allow_drop, by_rule;
+	bool json, allow_drop, by_rule, stats;
 	unsigned examples;
-	size_t max_boxes;
+	size_t max_boxes, max_mib;
 };
 
 static void diff_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: sluice diff [OPTIONS] OLD.sluice NEW.sluice\n\n"
-		"The packets whose verdict differs between two policies, exactly (from the IR,\n"
-		"through chains and jumps), summarised as regions of header space, each with its\n"
-		"old and new verdict and the deciding rules on both sides.\n\n"
-		"  -t, --table=T        compare table T only\n"
-		"  -j, --json           JSON instead of text\n"
-		"  -e, --examples=N     N example packets per region (default 1; 0: none), each\n"
-		"                       checked with the reference interpreter\n"
-		"  -a, --allow=drop     exit 1 only when some traffic is newly accepted\n"
-		"  -r, --rules          also packets whose verdict stays but whose deciding rule\n"
-		"                       (counter) changes; rules are the same when their text is\n"
-		"      --max-boxes=N    give up (exit 2) past N boxes (default %u)\n"
-		"  -h, --help           this text\n\n"
-		"exit status: 0 equivalent, 1 they differ, 2 errors (policies, usage, limits)\n",
-		SL_DIFF_MAX_BOXES);
+	fprintf(
+	    out,
+	    "usage: sluice diff [OPTIONS] OLD.sluice NEW.sluice\n\n"
+	    "The packets whose verdict differs between two policies, exactly (from the IR,\n"
+	    "through chains and jumps), summarised as regions of header space, each with its\n"
+	    "old and new verdict and the deciding rules on both sides.\n\n"
+	    "  -t, --table=T        compare table T only\n"
+	    "  -j, --json           JSON instead of text\n"
+	    "  -e, --examples=N     N example packets per region (default 1; 0: none), each\n"
+	    "                       checked with the reference interpreter\n"
+	    "  -a, --allow=drop     exit 1 only when some traffic is newly accepted\n"
+	    "  -r, --rules          also packets whose verdict stays but whose deciding rule\n"
+	    "                       (counter) changes; rules are the same when their text is\n"
+	    "      --max-boxes=N    give up (exit 2) past N boxes (default %u)\n"
+	    "      --max-memory=MIB give up (exit 2) past MIB MiB of boxes (default %zu)\n"
+	    "      --stats          boxes made and regions before and after merging, to stderr\n"
+	    "  -h, --help           this text\n\n"
+	    "exit status: 0 equivalent, 1 they differ, 2 errors (policies, usage, limits)\n",
+	    SL_DIFF_MAX_BOXES, SL_DIFF_MAX_BYTES >> 20);
 }
 
 static int load(const char *path, struct sl_result **res)
@@ -287,6 +290,8 @@ static int parse_args(int argc, char **argv, struct diff_cli *o, int *first)
 	    {"allow", required_argument, NULL, 'a'},
 	    {"max-boxes", required_argument, NULL, 'M'},
 	    {"rules", no_argument, NULL, 'r'},
+	    {"stats", no_argument, NULL, 'S'},
+	    {"max-memory", required_argument, NULL, 'B'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -304,6 +309,18 @@ static int parse_args(int argc, char **argv, struct diff_cli *o, int *first)
 			break;
 		case 'r':
 			o->by_rule = true;
+			break;
+		case 'S':
+			o->stats = true;
+			break;
+		case 'B':
+			o->max_mib = strtoull(optarg, &end, 10);
+			if (*end || !o->max_mib) {
+				fprintf(
+				    stderr,
+				    "sluice diff: error: --max-memory wants a positive number\n");
+				return -EINVAL;
+			}
 			break;
 		case 'e':
 			o->examples = (unsigned)strtoul(optarg, &end, 10);
@@ -358,14 +375,24 @@ int sl_cmd_diff(int argc, char **argv)
 	if (load(argv[first], &ra) || load(argv[first + 1], &rb))
 		goto out;
 
-	struct sl_diff_opts dopts = {
-	    .table = o.table, .max_boxes = o.max_boxes, .by_rule = o.by_rule};
+	struct sl_diff_opts dopts = {.table = o.table,
+				     .max_boxes = o.max_boxes,
+				     .max_bytes = o.max_mib << 20,
+				     .by_rule = o.by_rule};
 	r = sl_diff_run(ra->written, rb->written, &dopts, &d, err, sizeof(err));
 	if (r) {
 		fprintf(stderr, "sluice diff: error: %s\n", err[0] ? err : strerror(-r));
 		goto out;
 	}
 
+	if (o.stats) {
+		size_t raw = 0, merged = 0;
+
+		for (size_t i = 0; i < d->ntables; i++)
+			raw += d->tables[i].raw_regions, merged += d->tables[i].nregions;
+		fprintf(stderr, "sluice diff: %zu boxes, %zu regions, %zu after merging\n",
+			d->boxes, raw, merged);
+	}
 	struct printer p = {&o, ra->written, rb->written, true, 0};
 	bool fails = false;
 	if (o.json)
