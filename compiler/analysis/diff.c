@@ -320,6 +320,8 @@ static int align(const struct run *r, const struct list *a, const struct list *b
 	return dend == -2 ? -ENOMEM : 0;
 }
 
+#define COMPACT_BYTES ((size_t)64 << 20)
+
 struct work {
 	struct sl_diff_box box;
 	size_t ia, ib; /* next candidates */
@@ -334,6 +336,66 @@ struct regions {
 	struct sl_diff_region *v;
 	size_t n, cap;
 };
+
+/*
+ * Cutting a box by many entries in one field copies an ever longer set
+ * (a source address minus one more prefix) at each cut: the arena fills
+ * with sets no box holds any more. Past `*limit`, copy the boxes still to
+ * cut into a new arena and drop the old one (the limit then doubles past
+ * what is live, so copying stays linear).
+ */
+struct moved {
+	const struct sl_interval *from, *to;
+};
+
+/* The copy of set x in `to`, once per interval array: boxes share them. */
+static struct sl_iset move_set(struct sl_arena *to, struct moved *map, size_t mask,
+			       struct sl_iset x)
+{
+	size_t h = ((uintptr_t)x.iv >> 4) * 0x9e3779b97f4a7c15ULL;
+
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		if (map[i].from == x.iv)
+			return (struct sl_iset){x.n, map[i].to};
+		if (!map[i].from) {
+			struct sl_iset c = sl_iset_clone(to, x);
+
+			map[i] = (struct moved){x.iv, c.iv};
+			return c;
+		}
+	}
+}
+
+static int compact(struct run *r, struct work *stack, size_t n, size_t *limit)
+{
+	size_t sets = 1, size = 1;
+	struct moved *map;
+	struct sl_arena *fresh;
+
+	if (sl_arena_used(r->work) < *limit)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		sets += stack[i].box.n;
+	while (size < 2 * sets)
+		size <<= 1;
+	map = calloc(size, sizeof(*map));
+	if (!map)
+		return -ENOMEM;
+	fresh = sl_arena_new();
+	for (size_t i = 0; i < n; i++) {
+		struct sl_diff_box *b = &stack[i].box;
+		struct sl_iset *s = b->n ? sl_arena_alloc(fresh, b->n * sizeof(*s)) : NULL;
+
+		for (unsigned k = 0; k < b->n; k++)
+			s[k] = move_set(fresh, map, size - 1, b->s[k]);
+		b->s = s;
+	}
+	free(map);
+	sl_arena_free(r->work);
+	r->work = fresh;
+	*limit = sl_max(*limit, 2 * sl_arena_used(fresh));
+	return 0;
+}
 
 static size_t first_hit(const struct list *l, const struct cands *c, size_t from,
 			const struct sl_diff_box *box)
@@ -354,12 +416,15 @@ static int compare_piece(struct run *r, uint32_t shape, const struct list *a, co
 	struct work *stack = NULL;
 	size_t n = 0, cap = 0;
 	struct sl_diff_box parts[SL_FIELD_COUNT], in;
+	size_t limit = COMPACT_BYTES;
 	int err = 0;
 
 	if (sl_grow((void **)&stack, &cap, 1, sizeof(*stack)))
 		return -ENOMEM;
 	stack[n++] = (struct work){piece, 0, 0};
 	while (n && !err) {
+		if ((err = compact(r, stack, n, &limit)))
+			break;
 		struct work w = stack[--n];
 		size_t ia = first_hit(a, ca, w.ia, &w.box), ib = first_hit(b, cb, w.ib, &w.box);
 		const struct entry *ea = &a->v[ca->v[ia]], *eb = &b->v[cb->v[ib]];

@@ -57,24 +57,30 @@ static int load(const char *path, struct sl_result **res)
 	return 0;
 }
 
-static void loc_str(const struct sl_ir *ir, uint32_t rule, char *buf, size_t n)
+/* Rules by id (ids run 0 .. nrules-1): a policy's deciding rules are looked up per region. */
+static const struct sl_ir_rule **rules_by_id(const struct sl_ir *ir)
 {
-	if (rule == SL_DIFF_POLICY) {
-		snprintf(buf, n, "table policy");
-		return;
-	}
-	for (uint32_t c = 0; c < ir->nchains; c++)
-		for (uint32_t i = 0; i < ir->chains[c].nrules; i++) {
-			const struct sl_ir_rule *r = &ir->chains[c].rules[i];
-			const struct sl_source *src = sl_sources_get(ir->srcs, r->loc.file);
+	const struct sl_ir_rule **v = calloc(ir->nrules + 1, sizeof(*v));
 
-			if (r->id == rule) {
-				snprintf(buf, n, "%s:%u:%u", src ? src->path : "?", r->loc.line,
-					 r->loc.col);
-				return;
-			}
-		}
-	snprintf(buf, n, "rule %u", rule);
+	for (uint32_t c = 0; v && c < ir->nchains; c++)
+		for (uint32_t i = 0; i < ir->chains[c].nrules; i++)
+			if (ir->chains[c].rules[i].id < ir->nrules)
+				v[ir->chains[c].rules[i].id] = &ir->chains[c].rules[i];
+	return v;
+}
+
+static void loc_str(const struct sl_ir *ir, const struct sl_ir_rule **by_id, uint32_t rule,
+		    char *buf, size_t n)
+{
+	const struct sl_ir_rule *r = rule < ir->nrules && by_id ? by_id[rule] : NULL;
+	const struct sl_source *src = r ? sl_sources_get(ir->srcs, r->loc.file) : NULL;
+
+	if (rule == SL_DIFF_POLICY)
+		snprintf(buf, n, "table policy");
+	else if (!r)
+		snprintf(buf, n, "rule %u", rule);
+	else
+		snprintf(buf, n, "%s:%u:%u", src ? src->path : "?", r->loc.line, r->loc.col);
 }
 
 /* The region's fields that say more than its shape, in the IR's text form. */
@@ -182,6 +188,7 @@ static void json_str(FILE *f, const char *s)
 struct printer {
 	const struct diff_cli *o;
 	const struct sl_ir *oi, *ni;
+	const struct sl_ir_rule **old_rules, **new_rules;
 	bool first_table;
 	int bad_examples;
 };
@@ -192,8 +199,8 @@ static void print_region(struct printer *p, const struct sl_diff *d, const struc
 	char ol[512], nl[512];
 	char *text = region_text(d, t->hook, r);
 
-	loc_str(p->oi, r->old_rule, ol, sizeof(ol));
-	loc_str(p->ni, r->new_rule, nl, sizeof(nl));
+	loc_str(p->oi, p->old_rules, r->old_rule, ol, sizeof(ol));
+	loc_str(p->ni, p->new_rules, r->new_rule, nl, sizeof(nl));
 	if (p->o->json) {
 		fprintf(stdout,
 			"%s\n      {\"old\": {\"verdict\": \"%s\", \"by\": ", first ? "" : ",",
@@ -366,6 +373,7 @@ int sl_cmd_diff(int argc, char **argv)
 	struct diff_cli o = {.examples = 1};
 	struct sl_result *ra = NULL, *rb = NULL;
 	struct sl_diff *d = NULL;
+	const struct sl_ir_rule **old_rules = NULL, **new_rules = NULL;
 	char err[512] = "";
 	int first, r, code = SL_EXIT_USAGE;
 
@@ -393,7 +401,9 @@ int sl_cmd_diff(int argc, char **argv)
 		fprintf(stderr, "sluice diff: %zu boxes, %zu regions, %zu after merging\n",
 			d->boxes, raw, merged);
 	}
-	struct printer p = {&o, ra->written, rb->written, true, 0};
+	old_rules = rules_by_id(ra->written);
+	new_rules = rules_by_id(rb->written);
+	struct printer p = {&o, ra->written, rb->written, old_rules, new_rules, true, 0};
 	bool fails = false;
 	if (o.json)
 		printf("{\"old\": \"%s\", \"new\": \"%s\", \"tables\": [", argv[first],
@@ -416,6 +426,8 @@ int sl_cmd_diff(int argc, char **argv)
 	}
 	code = fails ? SL_EXIT_POLICY : SL_EXIT_OK;
 out:
+	free(old_rules);
+	free(new_rules);
 	sl_diff_free(d);
 	sl_result_free(ra);
 	sl_result_free(rb);
