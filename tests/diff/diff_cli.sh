@@ -46,6 +46,14 @@ expect 2 "usage" -- "$sluice" diff "$old"
 expect 2 "--allow accept is not a thing" -- "$sluice" diff --allow accept "$old" "$new"
 expect 2 "the box limit" -- "$sluice" diff --max-boxes 5 "$old" "$new"
 grep -q 'error: more than 5 boxes' "$tmp/err" || { echo "FAIL: no limit message" >&2; fail=1; }
+# Includes are followed: a constant changed in the included file only.
+mkdir -p "$tmp/inc/lib"
+cp examples/service.sluice "$tmp/inc/"
+sed 's/10\.20\.0\.0\/24/10.21.0.0\/24/' examples/lib/networks.sluice >"$tmp/inc/lib/networks.sluice"
+expect 1 "a constant changed in an included file" -- "$sluice" diff examples/service.sluice "$tmp/inc/service.sluice"
+grep -q 'now dropped .*ip saddr 10.20.0.0/24' "$tmp/out" && grep -q 'now accepted .*ip saddr 10.21.0.0/24' "$tmp/out" ||
+	{ echo "FAIL: include: $(cat "$tmp/out")" >&2; fail=1; }
+
 # Two overlapping accept rules swapped: the same verdicts, other deciding rules (counters).
 printf 'table t {\n hook xdp\n policy drop\n tcp dport 22 counter accept\n ip saddr 10.0.0.0/8 counter accept\n}\n' >"$tmp/a.sluice"
 printf 'table t {\n hook xdp\n policy drop\n ip saddr 10.0.0.0/8 counter accept\n tcp dport 22 counter accept\n}\n' >"$tmp/b.sluice"
