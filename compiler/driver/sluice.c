@@ -19,6 +19,7 @@ static const struct sl_command commands[] = {
 	{ "check", sl_cmd_check, "parse and check policies, report errors and warnings" },
 	{ "build", sl_cmd_build, "compile a policy into a BPF object" },
 	{ "dump", sl_cmd_dump, "show the IR of a policy or the BPF code of a policy or object" },
+	{ "diff", sl_cmd_diff, "which packets two policies treat differently (exit 1 when any)" },
 	{ "run", sl_cmd_run, "evaluate a policy on packets from a pcap with the reference interpreter" },
 };
 

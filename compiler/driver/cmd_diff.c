@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * `sluice diff OLD NEW`: which packets the change treats differently
+ * (compiler/analysis/diff.h), with example packets the reference
+ * interpreter confirms.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/diff.h"
+#include "driver/commands.h"
+#include "interp/interp.h"
+#include "lib/compile.h"
+
+struct diff_cli {
+	const char *table;
+	bool json, allow_drop, by_rule, stats;
+	unsigned examples;
+	size_t max_boxes, max_mib;
+};
+
+static void diff_usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "usage: sluice diff [OPTIONS] OLD.sluice NEW.sluice\n\n"
+	    "The packets whose verdict differs between two policies, exactly (from the IR,\n"
+	    "through chains and jumps), summarised as regions of header space, each with its\n"
+	    "old and new verdict and the deciding rules on both sides.\n\n"
+	    "  -t, --table=T        compare table T only\n"
+	    "  -j, --json           JSON instead of text\n"
+	    "  -e, --examples=N     N example packets per region (default 1; 0: none), each\n"
+	    "                       checked with the reference interpreter\n"
+	    "  -a, --allow=drop     exit 1 only when some traffic is newly accepted\n"
+	    "  -r, --rules          also packets whose verdict stays but whose deciding rule\n"
+	    "                       (counter) changes; rules are the same when their text is\n"
+	    "      --max-boxes=N    give up (exit 2) past N boxes (default %u)\n"
+	    "      --max-memory=MIB give up (exit 2) past MIB MiB of boxes (default %zu)\n"
+	    "      --stats          boxes made and regions before and after merging, to stderr\n"
+	    "  -h, --help           this text\n\n"
+	    "exit status: 0 equivalent, 1 they differ, 2 errors (policies, usage, limits)\n",
+	    SL_DIFF_MAX_BOXES, SL_DIFF_MAX_BYTES >> 20);
+}
+
+static int load(const char *path, struct sl_result **res)
+{
+	struct sl_compile_opts o = {.diag = stderr, .quiet_warnings = true};
+	int status = sl_compile_front(path, NULL, 0, &o, res);
+
+	if (status != SL_COMPILE_OK || !*res || !(*res)->written) {
+		fprintf(stderr, "sluice diff: error: %s does not compile\n", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Rules by id (ids run 0 .. nrules-1): a policy's deciding rules are looked up per region. */
+static const struct sl_ir_rule **rules_by_id(const struct sl_ir *ir)
+{
+	const struct sl_ir_rule **v = calloc(ir->nrules + 1, sizeof(*v));
+
+	for (uint32_t c = 0; v && c < ir->nchains; c++)
+		for (uint32_t i = 0; i < ir->chains[c].nrules; i++)
+			if (ir->chains[c].rules[i].id < ir->nrules)
+				v[ir->chains[c].rules[i].id] = &ir->chains[c].rules[i];
+	return v;
+}
+
+static void loc_str(const struct sl_ir *ir, const struct sl_ir_rule **by_id, uint32_t rule,
+		    char *buf, size_t n)
+{
+	const struct sl_ir_rule *r = rule < ir->nrules && by_id ? by_id[rule] : NULL;
+	const struct sl_source *src = r ? sl_sources_get(ir->srcs, r->loc.file) : NULL;
+
+	if (rule == SL_DIFF_POLICY)
+		snprintf(buf, n, "table policy");
+	else if (!r)
+		snprintf(buf, n, "rule %u", rule);
+	else
+		snprintf(buf, n, "%s:%u:%u", src ? src->path : "?", r->loc.line, r->loc.col);
+}
+
+/* The region's fields that say more than its shape, in the IR's text form. */
+static char *region_text(const struct sl_diff *d, enum sl_hook hook, const struct sl_diff_region *r)
+{
+	const struct sl_diff_shape *sh = &d->shapes[hook][r->shape];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	bool any = false;
+
+	if (!f)
+		return NULL;
+	fprintf(f, "%s", sh->name);
+	for (unsigned fld = 0; fld < SL_FIELD_COUNT; fld++) {
+		const struct sl_iset *s = sl_diff_box_get(&r->box, fld);
+		const struct sl_iset *c = sl_diff_box_get(&sh->cons, fld);
+
+		if (!s || (c && sl_iset_equal(*s, *c)))
+			continue;
+		fprintf(f, "%s", any ? ", " : "; ");
+		any = true;
+		if (fld == SL_FIELD_VLAN_ID) {
+			bool none = sl_iset_contains(*s, SL_DIFF_VLAN_NONE);
+			struct sl_interval tags[64];
+			uint32_t n = 0;
+
+			for (uint32_t i = 0; i < s->n && n < 64; i++) {
+				tags[n] = s->iv[i];
+				if (tags[n].hi == SL_DIFF_VLAN_NONE)
+					tags[n].hi--;
+				if (tags[n].lo <= tags[n].hi)
+					n++;
+			}
+			if (n) {
+				struct sl_ir_pred p = {.field = fld, .set = {n, tags}};
+				sl_ir_dump_pred(&p, f);
+			}
+			fprintf(f, "%s", none ? (n ? " or untagged" : "untagged") : "");
+			continue;
+		}
+		struct sl_ir_pred p = {.field = fld, .set = *s};
+		sl_ir_dump_pred(&p, f);
+	}
+	fclose(f);
+	return buf;
+}
+
+/* The fields the region constrains (all of them with `all`), as the example has them. */
+static char *example_text(const struct sl_diff_example *ex, const struct sl_diff_region *r,
+			  bool all)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	bool first = true;
+
+	if (!f)
+		return NULL;
+	for (unsigned fld = 0; fld < SL_FIELD_COUNT; fld++) {
+		if (!ex->has[fld] || fld == SL_FIELD_ETHER_TYPE || fld == SL_FIELD_IP_PROTOCOL ||
+		    fld == SL_FIELD_TH_SPORT || fld == SL_FIELD_TH_DPORT)
+			continue;
+		if (!all && fld != SL_FIELD_META_LENGTH && !sl_diff_box_get(&r->box, fld))
+			continue;
+		struct sl_interval iv = {ex->value[fld], ex->value[fld]};
+		struct sl_ir_pred p = {.field = fld, .set = {1, &iv}};
+		fprintf(f, "%s", first ? "" : ", ");
+		first = false;
+		sl_ir_dump_pred(&p, f);
+	}
+	fclose(f);
+	return buf;
+}
+
+/* The interpreter's verdicts on the example must be the region's. */
+static bool example_checks(const struct sl_ir *oi, uint32_t ot, const struct sl_ir *ni, uint32_t nt,
+			   enum sl_hook hook, const struct sl_diff_region *r,
+			   const struct sl_diff_example *ex)
+{
+	struct sl_interp_packet pkt = {.hook = hook,
+				       .data = ex->data,
+				       .len = ex->len,
+				       .protocol = ex->protocol,
+				       .ifindex = ex->ifindex};
+	struct sl_interp_result a, b;
+
+	if (sl_interp_run(oi, ot, &pkt, &a, NULL) || sl_interp_run(ni, nt, &pkt, &b, NULL))
+		return false;
+	return a.verdict == r->old_verdict && b.verdict == r->new_verdict &&
+	       a.rule == r->old_rule && b.rule == r->new_rule;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+struct printer {
+	const struct diff_cli *o;
+	const struct sl_ir *oi, *ni;
+	const struct sl_ir_rule **old_rules, **new_rules;
+	bool first_table;
+	int bad_examples;
+};
+
+static void print_region(struct printer *p, const struct sl_diff *d, const struct sl_diff_table *t,
+			 const struct sl_diff_region *r, bool first)
+{
+	char ol[512], nl[512];
+	char *text = region_text(d, t->hook, r);
+
+	loc_str(p->oi, p->old_rules, r->old_rule, ol, sizeof(ol));
+	loc_str(p->ni, p->new_rules, r->new_rule, nl, sizeof(nl));
+	if (p->o->json) {
+		fprintf(stdout,
+			"%s\n      {\"old\": {\"verdict\": \"%s\", \"by\": ", first ? "" : ",",
+			sl_verdict_name(r->old_verdict));
+		json_str(stdout, ol);
+		fprintf(stdout, "}, \"new\": {\"verdict\": \"%s\", \"by\": ",
+			sl_verdict_name(r->new_verdict));
+		json_str(stdout, nl);
+		fprintf(stdout, "}, \"packets\": ");
+		json_str(stdout, text);
+		fprintf(stdout, ", \"examples\": [");
+	} else if (r->old_verdict == r->new_verdict) {
+		printf("  still %s, by another rule (was by %s): %s   %s\n",
+		       r->new_verdict == SL_VERDICT_ACCEPT ? "accepted" : "dropped", ol,
+		       text ? text : "?", nl);
+	} else {
+		printf("  now %s (was %s by %s): %s   %s\n",
+		       r->new_verdict == SL_VERDICT_ACCEPT ? "accepted" : "dropped",
+		       sl_verdict_name(r->old_verdict), ol, text ? text : "?", nl);
+	}
+	free(text);
+	for (unsigned k = 0; k < p->o->examples; k++) {
+		struct sl_diff_example ex;
+		int e = sl_diff_example(d, t->hook, r, k, &ex);
+		char *et = e ? NULL : example_text(&ex, r, p->o->json);
+		bool ok =
+		    !e && example_checks(p->oi, t->old_index, p->ni, t->new_index, t->hook, r, &ex);
+
+		if (!e && !ok)
+			p->bad_examples++;
+		if (p->o->json) {
+			fprintf(stdout, "%s{\"fields\": ", k ? ", " : "");
+			json_str(stdout, e ? "" : et);
+			fprintf(stdout, ", \"checked\": %s, \"hex\": \"", ok ? "true" : "false");
+			for (size_t i = 0; !e && i < ex.len; i++)
+				fprintf(stdout, "%02x", ex.data[i]);
+			fprintf(stdout, "\"}");
+		} else if (e) {
+			printf("    e.g. none: no packet of this shape has a meta length in the "
+			       "region\n");
+		} else {
+			printf("    e.g. %s%s\n", et ? et : "?",
+			       ok ? "" : "  (the interpreter disagrees: a bug in sluice diff)");
+		}
+		free(et);
+	}
+	if (p->o->json)
+		fprintf(stdout, "]}");
+}
+
+/* Returns true when the table counts as a difference for the exit status. */
+static bool print_table(struct printer *p, const struct sl_diff *d, const struct sl_diff_table *t)
+{
+	const char *status = t->old_index == UINT32_MAX	  ? "only in new"
+			     : t->new_index == UINT32_MAX ? "only in old"
+			     : t->hook_changed		  ? "hook changed"
+							  : NULL;
+	bool fails = status != NULL;
+
+	if (p->o->json) {
+		fprintf(stdout, "%s\n    {\"table\": ", p->first_table ? "" : ",");
+		json_str(stdout, t->name);
+		fprintf(stdout, ", \"hook\": \"%s\", \"status\": \"%s\", \"regions\": [",
+			sl_hook_name(t->hook),
+			status	      ? status
+			: t->nregions ? "differs"
+				      : "equivalent");
+	} else if (status) {
+		printf("table %s: %s\n", t->name, status);
+	} else if (t->nregions) {
+		printf("table %s (%s): %zu region%s differ\n", t->name, sl_hook_name(t->hook),
+		       t->nregions, t->nregions == 1 ? "" : "s");
+	}
+	p->first_table = false;
+	for (size_t i = 0; i < t->nregions; i++) {
+		const struct sl_diff_region *r = &t->regions[i];
+
+		print_region(p, d, t, r, i == 0);
+		if (!p->o->allow_drop ||
+		    (r->new_verdict == SL_VERDICT_ACCEPT && r->old_verdict == SL_VERDICT_DROP))
+			fails = true;
+	}
+	if (p->o->json)
+		fprintf(stdout, "]}");
+	return fails;
+}
+
+static int parse_args(int argc, char **argv, struct diff_cli *o, int *first)
+{
+	static const struct option longopts[] = {
+	    {"table", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"examples", required_argument, NULL, 'e'},
+	    {"allow", required_argument, NULL, 'a'},
+	    {"max-boxes", required_argument, NULL, 'M'},
+	    {"rules", no_argument, NULL, 'r'},
+	    {"stats", no_argument, NULL, 'S'},
+	    {"max-memory", required_argument, NULL, 'B'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	int c;
+	char *end;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "t:je:a:rh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			o->table = optarg;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'r':
+			o->by_rule = true;
+			break;
+		case 'S':
+			o->stats = true;
+			break;
+		case 'B':
+			o->max_mib = strtoull(optarg, &end, 10);
+			if (*end || !o->max_mib) {
+				fprintf(
+				    stderr,
+				    "sluice diff: error: --max-memory wants a positive number\n");
+				return -EINVAL;
+			}
+			break;
+		case 'e':
+			o->examples = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || o->examples > 100) {
+				fprintf(stderr, "sluice diff: error: --examples wants 0..100\n");
+				return -EINVAL;
+			}
+			break;
+		case 'a':
+			if (strcmp(optarg, "drop")) {
+				fprintf(stderr, "sluice diff: error: --allow knows only 'drop'\n");
+				return -EINVAL;
+			}
+			o->allow_drop = true;
+			break;
+		case 'M':
+			o->max_boxes = strtoull(optarg, &end, 10);
+			if (*end || !o->max_boxes) {
+				fprintf(
+				    stderr,
+				    "sluice diff: error: --max-boxes wants a positive number\n");
+				return -EINVAL;
+			}
+			break;
+		case 'h':
+			diff_usage(stdout);
+			return 1;
+		default:
+			diff_usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (argc - optind != 2) {
+		diff_usage(stderr);
+		return -EINVAL;
+	}
+	*first = optind;
+	return 0;
+}
+
+int sl_cmd_diff(int argc, char **argv)
+{
+	struct diff_cli o = {.examples = 1};
+	struct sl_result *ra = NULL, *rb = NULL;
+	struct sl_diff *d = NULL;
+	const struct sl_ir_rule **old_rules = NULL, **new_rules = NULL;
+	char err[512] = "";
+	int first, r, code = SL_EXIT_USAGE;
+
+	r = parse_args(argc, argv, &o, &first);
+	if (r)
+		return r > 0 ? SL_EXIT_OK : SL_EXIT_USAGE;
+	if (load(argv[first], &ra) || load(argv[first + 1], &rb))
+		goto out;
+
+	struct sl_diff_opts dopts = {.table = o.table,
+				     .max_boxes = o.max_boxes,
+				     .max_bytes = o.max_mib << 20,
+				     .by_rule = o.by_rule};
+	r = sl_diff_run(ra->written, rb->written, &dopts, &d, err, sizeof(err));
+	if (r) {
+		fprintf(stderr, "sluice diff: error: %s\n", err[0] ? err : strerror(-r));
+		goto out;
+	}
+
+	if (o.stats) {
+		size_t raw = 0, merged = 0;
+
+		for (size_t i = 0; i < d->ntables; i++)
+			raw += d->tables[i].raw_regions, merged += d->tables[i].nregions;
+		fprintf(stderr, "sluice diff: %zu boxes, %zu regions, %zu after merging\n",
+			d->boxes, raw, merged);
+	}
+	old_rules = rules_by_id(ra->written);
+	new_rules = rules_by_id(rb->written);
+	struct printer p = {&o, ra->written, rb->written, old_rules, new_rules, true, 0};
+	bool fails = false;
+	if (o.json)
+		printf("{\"old\": \"%s\", \"new\": \"%s\", \"tables\": [", argv[first],
+		       argv[first + 1]);
+	for (size_t i = 0; i < d->ntables; i++)
+		fails |= print_table(&p, d, &d->tables[i]);
+	bool differ = false;
+	for (size_t i = 0; i < d->ntables; i++)
+		differ |= d->tables[i].nregions || d->tables[i].hook_changed ||
+			  d->tables[i].old_index == UINT32_MAX ||
+			  d->tables[i].new_index == UINT32_MAX;
+	if (o.json)
+		printf("\n  ], \"equivalent\": %s}\n", differ ? "false" : "true");
+	else if (!differ)
+		printf("equivalent: no packet is treated differently\n");
+	if (p.bad_examples) {
+		fprintf(stderr, "sluice diff: error: %d example(s) contradict the interpreter\n",
+			p.bad_examples);
+		goto out;
+	}
+	code = fails ? SL_EXIT_POLICY : SL_EXIT_OK;
+out:
+	free(old_rules);
+	free(new_rules);
+	sl_diff_free(d);
+	sl_result_free(ra);
+	sl_result_free(rb);
+	return code;
+}

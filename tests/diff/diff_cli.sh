@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# `sluice diff` as CI uses it: the example pair's output (examples/diff/diff.txt,
+# quoted in README.md), exit codes 0/1/2, --allow drop, --json, the box limit.
+# usage: diff_cli.sh SLUICE SOURCE-DIR
+set -uo pipefail
+sluice=$1
+cd "$2" || exit 2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+expect() { # expect CODE DESCRIPTION -- COMMAND...
+	local want=$1 what=$2 got=0
+	shift 3
+	"$@" >"$tmp/out" 2>"$tmp/err" || got=$?
+	if [[ $got != "$want" ]]; then
+		echo "FAIL: $what: exit $got, want $want" >&2
+		cat "$tmp/out" "$tmp/err" >&2
+		fail=1
+	fi
+}
+old=examples/diff/old.sluice new=examples/diff/new.sluice
+
+expect 1 "the example pair differs" -- "$sluice" diff "$old" "$new"
+diff -u examples/diff/diff.txt "$tmp/out" || { echo "FAIL: examples/diff/diff.txt is stale" >&2; fail=1; }
+expect 0 "a policy against itself" -- "$sluice" diff "$old" "$old"
+grep -q '^equivalent' "$tmp/out" || { echo "FAIL: no 'equivalent' line" >&2; fail=1; }
+expect 1 "--allow drop: new.sluice opens ports" -- "$sluice" diff --allow drop "$old" "$new"
+
+# Only drops: allowed with --allow drop, a difference without.
+sed 's/10.9.0.0\/16, //; s/, 10.9.0.0\/16//' "$old" >"$tmp/tighter.sluice"
+expect 1 "a tighter policy differs" -- "$sluice" diff "$old" "$tmp/tighter.sluice"
+grep -q 'now dropped' "$tmp/out" && ! grep -q 'now accepted' "$tmp/out" ||
+	{ echo "FAIL: the tighter policy should only drop" >&2; fail=1; }
+expect 0 "--allow drop: only drops" -- "$sluice" diff --allow drop "$old" "$tmp/tighter.sluice"
+
+expect 1 "--json" -- "$sluice" diff --json --examples 2 "$old" "$new"
+if command -v python3 >/dev/null; then
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["tables"][0]["regions"]; assert not d["equivalent"] and len(r)==5 and all(e["checked"] for x in r for e in x["examples"]) and len(r[0]["examples"])==2' "$tmp/out" ||
+		{ echo "FAIL: --json output" >&2; fail=1; }
+fi
+expect 0 "--table front, itself" -- "$sluice" diff --table front "$new" "$new"
+expect 2 "an unknown table" -- "$sluice" diff --table nope "$old" "$new"
+expect 2 "a policy with errors" -- "$sluice" diff "$old" /dev/null/nope.sluice
+expect 2 "usage" -- "$sluice" diff "$old"
+expect 2 "--allow accept is not a thing" -- "$sluice" diff --allow accept "$old" "$new"
+expect 2 "the box limit" -- "$sluice" diff --max-boxes 5 "$old" "$new"
+grep -q 'error: more than 5 boxes' "$tmp/err" || { echo "FAIL: no limit message" >&2; fail=1; }
+# Includes are followed: a constant changed in the included file only.
+mkdir -p "$tmp/inc/lib"
+cp examples/service.sluice "$tmp/inc/"
+sed 's/10\.20\.0\.0\/24/10.21.0.0\/24/' examples/lib/networks.sluice >"$tmp/inc/lib/networks.sluice"
+expect 1 "a constant changed in an included file" -- "$sluice" diff examples/service.sluice "$tmp/inc/service.sluice"
+grep -q 'now dropped .*ip saddr 10.20.0.0/24' "$tmp/out" && grep -q 'now accepted .*ip saddr 10.21.0.0/24' "$tmp/out" ||
+	{ echo "FAIL: include: $(cat "$tmp/out")" >&2; fail=1; }
+
+# Two overlapping accept rules swapped: the same verdicts, other deciding rules (counters).
+printf 'table t {\n hook xdp\n policy drop\n tcp dport 22 counter accept\n ip saddr 10.0.0.0/8 counter accept\n}\n' >"$tmp/a.sluice"
+printf 'table t {\n hook xdp\n policy drop\n ip saddr 10.0.0.0/8 counter accept\n tcp dport 22 counter accept\n}\n' >"$tmp/b.sluice"
+expect 0 "swapped accept rules: same verdicts" -- "$sluice" diff "$tmp/a.sluice" "$tmp/b.sluice"
+expect 1 "swapped accept rules: --rules" -- "$sluice" diff --rules "$tmp/a.sluice" "$tmp/b.sluice"
+grep -q 'still accepted, by another rule (was by .*a.sluice:4:2): ip, tcp; ip saddr 10.0.0.0/8, tcp dport 22 .*b.sluice:4:2' "$tmp/out" ||
+	{ echo "FAIL: --rules output" >&2; cat "$tmp/out" >&2; fail=1; }
+expect 0 "--rules, --allow drop: nothing newly accepted" -- "$sluice" diff --rules --allow drop "$tmp/a.sluice" "$tmp/b.sluice"
+exit $fail
