@@ -5,12 +5,12 @@
  * interpreter confirms.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analysis/diff.h"
+#include "driver/args.h"
 #include "driver/commands.h"
 #include "interp/interp.h"
 #include "lib/compile.h"
@@ -22,14 +22,15 @@ struct diff_cli {
 	size_t max_boxes, max_mib;
 };
 
-static void diff_usage(FILE *out)
+static void diff_usage(const struct sl_args *a, FILE *out)
 {
 	fprintf(
 	    out,
 	    "usage: sluice diff [OPTIONS] OLD.sluice NEW.sluice\n\n"
 	    "The packets whose verdict differs between two policies, exactly (from the IR,\n"
 	    "through chains and jumps), summarised as regions of header space, each with its\n"
-	    "old and new verdict and the deciding rules on both sides.\n\n"
+	    "old and new verdict and the deciding rules on both sides. Either policy may be\n"
+	    "`-` (standard input).\n\n"
 	    "  -t, --table=T        compare table T only\n"
 	    "  -j, --json           JSON instead of text\n"
 	    "  -e, --examples=N     N example packets per region (default 1; 0: none), each\n"
@@ -39,19 +40,23 @@ static void diff_usage(FILE *out)
 	    "                       (counter) changes; rules are the same when their text is\n"
 	    "      --max-boxes=N    give up (exit 2) past N boxes (default %u)\n"
 	    "      --max-memory=MIB give up (exit 2) past MIB MiB of boxes (default %zu)\n"
-	    "      --stats          boxes made and regions before and after merging, to stderr\n"
-	    "  -h, --help           this text\n\n"
-	    "exit status: 0 equivalent, 1 they differ, 2 errors (policies, usage, limits)\n",
+	    "      --stats          boxes made and regions before and after merging, to stderr\n",
 	    SL_DIFF_MAX_BOXES, SL_DIFF_MAX_BYTES >> 20);
+	sl_args_help(a, out);
+	fprintf(out, "\nexit status: 0 equivalent, 1 they differ, 2 errors (policies, usage, "
+		     "limits)\n");
 }
 
-static int load(const char *path, struct sl_result **res)
+static int load(const char *arg, const struct sl_compile_opts *o, struct sl_result **res)
 {
-	struct sl_compile_opts o = {.diag = stderr, .quiet_warnings = true};
-	int status = sl_compile_front(path, NULL, 0, &o, res);
+	__attribute__((cleanup(sl_policy_fini))) struct sl_policy policy = {0};
+	int status;
 
+	if (sl_policy_open(&policy, arg))
+		return -EINVAL;
+	status = sl_compile_front(policy.path, policy.text, policy.len, o, res);
 	if (status != SL_COMPILE_OK || !*res || !(*res)->written) {
-		fprintf(stderr, "sluice diff: error: %s does not compile\n", path);
+		fprintf(stderr, "sluice diff: error: %s does not compile\n", policy.path);
 		return -EINVAL;
 	}
 	return 0;
@@ -288,99 +293,94 @@ static bool print_table(struct printer *p, const struct sl_diff *d, const struct
 	return fails;
 }
 
-static int parse_args(int argc, char **argv, struct diff_cli *o, int *first)
+enum { OPT_MAX_BOXES = SL_ARGS_OWN, OPT_MAX_MEMORY };
+
+/* A positive count in *out, or a usage error. */
+static int positive(struct sl_args *a, const char *opt, const char *arg, size_t *out)
 {
-	static const struct option longopts[] = {
-	    {"table", required_argument, NULL, 't'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"examples", required_argument, NULL, 'e'},
-	    {"allow", required_argument, NULL, 'a'},
-	    {"max-boxes", required_argument, NULL, 'M'},
-	    {"rules", no_argument, NULL, 'r'},
-	    {"stats", no_argument, NULL, 'S'},
-	    {"max-memory", required_argument, NULL, 'B'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	int c;
 	char *end;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:je:a:rh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			o->table = optarg;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'r':
-			o->by_rule = true;
-			break;
-		case 'S':
-			o->stats = true;
-			break;
-		case 'B':
-			o->max_mib = strtoull(optarg, &end, 10);
-			if (*end || !o->max_mib) {
-				fprintf(
-				    stderr,
-				    "sluice diff: error: --max-memory wants a positive number\n");
-				return -EINVAL;
-			}
-			break;
-		case 'e':
-			o->examples = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || o->examples > 100) {
-				fprintf(stderr, "sluice diff: error: --examples wants 0..100\n");
-				return -EINVAL;
-			}
-			break;
-		case 'a':
-			if (strcmp(optarg, "drop")) {
-				fprintf(stderr, "sluice diff: error: --allow knows only 'drop'\n");
-				return -EINVAL;
-			}
-			o->allow_drop = true;
-			break;
-		case 'M':
-			o->max_boxes = strtoull(optarg, &end, 10);
-			if (*end || !o->max_boxes) {
-				fprintf(
-				    stderr,
-				    "sluice diff: error: --max-boxes wants a positive number\n");
-				return -EINVAL;
-			}
-			break;
-		case 'h':
-			diff_usage(stdout);
-			return 1;
-		default:
-			diff_usage(stderr);
-			return -EINVAL;
-		}
-	}
-	if (argc - optind != 2) {
-		diff_usage(stderr);
-		return -EINVAL;
-	}
-	*first = optind;
+	errno = 0;
+	*out = strtoull(arg, &end, 10);
+	if (errno || *end || !*out || *arg == '-')
+		return sl_args_error(a, "%s wants a positive number, not '%s'", opt, arg);
 	return 0;
+}
+
+static int diff_opt(struct sl_args *a, int c, const char *arg)
+{
+	struct diff_cli *o = a->ctx;
+	char *end;
+
+	switch (c) {
+	case 't':
+		o->table = arg;
+		return 0;
+	case 'j':
+		o->json = true;
+		return 0;
+	case 'r':
+		o->by_rule = true;
+		return 0;
+	case 'e':
+		o->examples = (unsigned)strtoul(arg, &end, 10);
+		if (*end || !*arg || *arg == '-' || o->examples > 100)
+			return sl_args_error(a, "--examples wants 0..100, not '%s'", arg);
+		return 0;
+	case 'a':
+		if (strcmp(arg, "drop"))
+			return sl_args_error(a, "--allow knows only 'drop', not '%s'", arg);
+		o->allow_drop = true;
+		return 0;
+	case OPT_MAX_BOXES:
+		return positive(a, "--max-boxes", arg, &o->max_boxes);
+	case OPT_MAX_MEMORY:
+		return positive(a, "--max-memory", arg, &o->max_mib);
+	}
+	return -1;
 }
 
 int sl_cmd_diff(int argc, char **argv)
 {
+	static const struct option own[] = {
+	    {"table", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"examples", required_argument, NULL, 'e'},
+	    {"allow", required_argument, NULL, 'a'},
+	    {"rules", no_argument, NULL, 'r'},
+	    {"max-boxes", required_argument, NULL, OPT_MAX_BOXES},
+	    {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
+	    {0},
+	};
 	struct diff_cli o = {.examples = 1};
+	__attribute__((cleanup(sl_args_fini))) struct sl_args a = {
+	    .cmd = "diff",
+	    .groups = SL_ARGS_WARN | SL_ARGS_STATS,
+	    .own = own,
+	    .own_short = "t:je:a:r",
+	    .own_opt = diff_opt,
+	    .ctx = &o,
+	    .usage = diff_usage,
+	    /* the policies' warnings are check's business; -W still fails on them */
+	    .compile = {.quiet_warnings = true},
+	};
 	struct sl_result *ra = NULL, *rb = NULL;
 	struct sl_diff *d = NULL;
 	const struct sl_ir_rule **old_rules = NULL, **new_rules = NULL;
 	char err[512] = "";
-	int first, r, code = SL_EXIT_USAGE;
+	int r, code;
 
-	r = parse_args(argc, argv, &o, &first);
-	if (r)
-		return r > 0 ? SL_EXIT_OK : SL_EXIT_USAGE;
-	if (load(argv[first], &ra) || load(argv[first + 1], &rb))
+	code = sl_args_parse(&a, argc, argv);
+	if (code >= 0)
+		return code;
+	if (a.ninputs != 2)
+		return sl_args_error(&a, "needs two policies, OLD and NEW (got %d)", a.ninputs);
+	if (!strcmp(a.inputs[0], "-") && !strcmp(a.inputs[1], "-"))
+		return sl_args_error(&a, "only one policy can be standard input");
+	o.stats = a.stats;
+	a.compile.diag = stderr;
+	code = SL_EXIT_USAGE;
+	if (load(a.inputs[0], &a.compile, &ra) || load(a.inputs[1], &a.compile, &rb))
 		goto out;
 
 	struct sl_diff_opts dopts = {.table = o.table,
@@ -405,9 +405,13 @@ int sl_cmd_diff(int argc, char **argv)
 	new_rules = rules_by_id(rb->written);
 	struct printer p = {&o, ra->written, rb->written, old_rules, new_rules, true, 0};
 	bool fails = false;
-	if (o.json)
-		printf("{\"old\": \"%s\", \"new\": \"%s\", \"tables\": [", argv[first],
-		       argv[first + 1]);
+	if (o.json) {
+		printf("{\"old\": ");
+		json_str(stdout, a.inputs[0]);
+		printf(", \"new\": ");
+		json_str(stdout, a.inputs[1]);
+		printf(", \"tables\": [");
+	}
 	for (size_t i = 0; i < d->ntables; i++)
 		fails |= print_table(&p, d, &d->tables[i]);
 	bool differ = false;

@@ -62,4 +62,14 @@ expect 1 "swapped accept rules: --rules" -- "$sluice" diff --rules "$tmp/a.sluic
 grep -q 'still accepted, by another rule (was by .*a.sluice:4:2): ip, tcp; ip saddr 10.0.0.0/8, tcp dport 22 .*b.sluice:4:2' "$tmp/out" ||
 	{ echo "FAIL: --rules output" >&2; cat "$tmp/out" >&2; fail=1; }
 expect 0 "--rules, --allow drop: nothing newly accepted" -- "$sluice" diff --rules --allow drop "$tmp/a.sluice" "$tmp/b.sluice"
+
+# The shared command line: '-' is standard input, a usage error is one line and a pointer.
+expect 1 "NEW from standard input" -- bash -c '"$0" diff "$1" - <"$2"' "$sluice" "$old" "$new"
+grep -q '<stdin>:10:5' "$tmp/out" || { echo "FAIL: stdin not named <stdin>" >&2; fail=1; }
+expect 2 "both from standard input" -- "$sluice" diff - -
+expect 2 "an unknown option" -- "$sluice" diff --frob "$old" "$new"
+[[ $(wc -l <"$tmp/err") == 2 ]] && grep -q "^see 'sluice diff --help'" "$tmp/err" ||
+	{ echo "FAIL: usage error is not one line and a pointer" >&2; cat "$tmp/err" >&2; fail=1; }
+expect 2 "one policy" -- "$sluice" diff "$old"
+expect 2 "a bad --examples" -- "$sluice" diff -e x "$old" "$new"
 exit $fail
