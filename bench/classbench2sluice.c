@@ -107,23 +107,25 @@ static char *name_from_path(const char *path)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{ "rules", required_argument, NULL, 'n' }, { "output", required_argument, NULL, 'o' },
-		{ "hook", required_argument, NULL, 'H' },  { "name", required_argument, NULL, 'N' },
-		{ "policy", required_argument, NULL, 'P' }, { "help", no_argument, NULL, 'h' },
-		{ "family", required_argument, NULL, 'F' }, { 0 },
+	    {"rules", required_argument, NULL, 'n'},  {"output", required_argument, NULL, 'o'},
+	    {"hook", required_argument, NULL, 'H'},   {"name", required_argument, NULL, 'N'},
+	    {"policy", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
+	    {"family", required_argument, NULL, 'F'}, {0},
 	};
 	char *end;
 	int c;
 
-	*o = (struct options){ .hook = SL_HOOK_XDP, .policy = SL_VERDICT_DROP };
+	*o = (struct options){.hook = SL_HOOK_XDP, .policy = SL_VERDICT_DROP};
 	while ((c = getopt_long(argc, argv, "n:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			errno = 0;
 			o->limit = strtoul(optarg, &end, 10);
 			if (errno || *end || !*optarg || *optarg == '-' || !o->limit) {
-				fprintf(stderr, "classbench2sluice: error: --rules wants a positive "
-						"number, not '%s'\n", optarg);
+				fprintf(stderr,
+					"classbench2sluice: error: --rules wants a positive "
+					"number, not '%s'\n",
+					optarg);
 				return -EINVAL;
 			}
 			break;
@@ -136,24 +138,29 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'N':
 			if (!valid_name(optarg)) {
-				fprintf(stderr, "classbench2sluice: error: table name '%s' is not an "
-						"identifier ([A-Za-z_][A-Za-z0-9_]*)\n", optarg);
+				fprintf(stderr,
+					"classbench2sluice: error: table name '%s' is not an "
+					"identifier ([A-Za-z_][A-Za-z0-9_]*)\n",
+					optarg);
 				return -EINVAL;
 			}
 			o->name = optarg;
 			break;
 		case 'P':
 			if (!strcmp(optarg, "accept") || !strcmp(optarg, "drop")) {
-				o->policy = !strcmp(optarg, "accept") ? SL_VERDICT_ACCEPT : SL_VERDICT_DROP;
+				o->policy =
+				    !strcmp(optarg, "accept") ? SL_VERDICT_ACCEPT : SL_VERDICT_DROP;
 				break;
 			}
-			fprintf(stderr, "classbench2sluice: error: --policy is accept or drop, not '%s'\n",
+			fprintf(stderr,
+				"classbench2sluice: error: --policy is accept or drop, not '%s'\n",
 				optarg);
 			return -EINVAL;
 		case 'F':
 			if (!cb_family_parse(optarg, &o->family))
 				break;
-			fprintf(stderr, "classbench2sluice: error: --family is ip4 or ip6, not '%s'\n",
+			fprintf(stderr,
+				"classbench2sluice: error: --family is ip4 or ip6, not '%s'\n",
 				optarg);
 			return -EINVAL;
 		case 'h':
@@ -206,12 +213,13 @@ static void write_ports(FILE *f, const char *proto, const char *member, uint16_t
 
 static void write_rule(FILE *f, const struct cb_rule *r, size_t index, enum cb_family family)
 {
-	bool ports = !cb_ports_wild(r->sport_lo, r->sport_hi) ||
-		     !cb_ports_wild(r->dport_lo, r->dport_hi);
+	bool ports =
+	    !cb_ports_wild(r->sport_lo, r->sport_hi) || !cb_ports_wild(r->dport_lo, r->dport_hi);
 	const char *l4 = "th";
 
 	if (!cb_rule_satisfiable(r)) {
-		fprintf(f, "\t# rule %zu: ports on protocol %u can never match (no TCP/UDP header)\n",
+		fprintf(f,
+			"\t# rule %zu: ports on protocol %u can never match (no TCP/UDP header)\n",
 			index, r->proto);
 		return;
 	}
@@ -264,7 +272,7 @@ static int write_policy_to(FILE *f, const void *ctx)
 
 static int write_output(const struct options *o, const char *name, const struct cb_rules *rules)
 {
-	struct policy_output p = { o, name, rules };
+	struct policy_output p = {o, name, rules};
 
 	return cb_write_output(o->output, write_policy_to, &p);
 }

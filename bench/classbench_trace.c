@@ -36,9 +36,11 @@ static int parse_u64(const char *opt, const char *arg, unsigned long long *out)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "count", required_argument, NULL, 'c' }, { "seed", required_argument, NULL, 's' },
-		{ "output", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"count", required_argument, NULL, 'c'},
+	    {"seed", required_argument, NULL, 's'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	unsigned long long count = 0, seed = 1;
 	bool have_count = false;

@@ -37,17 +37,17 @@
 #include "packet.h"
 #include "common/util.h"
 
-#define XDP_DROP_RC 1
-#define XDP_PASS_RC 2
+#define XDP_DROP_RC	  1
+#define XDP_PASS_RC	  2
 #define VERIFIER_LOG_SIZE (4u << 20)
-#define TARGET_CALL_NS 20000.0 /* aim for ~20 us of program runs per test-run call */
-#define CALL_OVERHEAD_NS 2000.0
+#define TARGET_CALL_NS	  20000.0 /* aim for ~20 us of program runs per test-run call */
+#define CALL_OVERHEAD_NS  2000.0
 /* Without the attachment trick below every repeated test run costs an RCU grace period. */
 #define SLOW_CALL_OVERHEAD_NS 25e6
-#define LOOPBACK_IFINDEX 1
-#define MAX_REPEAT 5000
-#define MAX_MISMATCH_REPORTS 5
-#define MAX_PROBES 8
+#define LOOPBACK_IFINDEX      1
+#define MAX_REPEAT	      5000
+#define MAX_MISMATCH_REPORTS  5
+#define MAX_PROBES	      8
 
 static double now_s(void)
 {
@@ -115,7 +115,7 @@ static int wait_child(pid_t pid, double timeout, int *status, struct rusage *ru,
 		}
 		if (left > 0.5 || *timed_out)
 			left = 0.5;
-		struct timespec ts = { (time_t)left, (long)((left - (time_t)left) * 1e9) };
+		struct timespec ts = {(time_t)left, (long)((left - (time_t)left) * 1e9)};
 
 		sigtimedwait(&chld, NULL, &ts);
 	}
@@ -124,11 +124,13 @@ static int wait_child(pid_t pid, double timeout, int *status, struct rusage *ru,
 static int cmd_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "result", required_argument, NULL, 'r' }, { "log", required_argument, NULL, 'l' },
-		{ "timeout", required_argument, NULL, 't' }, { 0 },
+	    {"result", required_argument, NULL, 'r'},
+	    {"log", required_argument, NULL, 'l'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {0},
 	};
-	struct exec_opts o = { 0 };
-	struct rusage ru = { 0 };
+	struct exec_opts o = {0};
+	struct rusage ru = {0};
 	bool timed_out;
 	sigset_t chld;
 	double start, wall;
@@ -152,7 +154,8 @@ static int cmd_exec(int argc, char **argv)
 		}
 	}
 	if (!o.result || optind >= argc) {
-		fprintf(stderr, "usage: sluice-bench exec --result KV [--log F] [--timeout S] -- CMD...\n");
+		fprintf(stderr,
+			"usage: sluice-bench exec --result KV [--log F] [--timeout S] -- CMD...\n");
 		return 2;
 	}
 	o.argv = argv + optind;
@@ -173,8 +176,10 @@ static int cmd_exec(int argc, char **argv)
 		fprintf(stderr, "sluice-bench: cannot write '%s': %s\n", o.result, strerror(errno));
 		return 2;
 	}
-	fprintf(f, "status=%s\n", timed_out ? "timeout" :
-				   WIFEXITED(status) && !WEXITSTATUS(status) ? "ok" : "failed");
+	fprintf(f, "status=%s\n",
+		timed_out				    ? "timeout"
+		: WIFEXITED(status) && !WEXITSTATUS(status) ? "ok"
+							    : "failed");
 	fprintf(f, "exit=%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	fprintf(f, "wall_s=%.6f\nmaxrss_kb=%ld\n", wall, ru.ru_maxrss);
 	fclose(f);
@@ -279,8 +284,8 @@ static void read_kv(struct variant *v)
 /* The verifier's own words for a rejection: the last lines before its statistics. */
 static void rejection_reason(const char *log, char *out, size_t size)
 {
-	const char *lines[3] = { 0 };
-	size_t lens[3] = { 0 };
+	const char *lines[3] = {0};
+	size_t lens[3] = {0};
 	const char *p = log;
 
 	while (*p) {
@@ -301,7 +306,8 @@ static void rejection_reason(const char *log, char *out, size_t size)
 			continue;
 		size_t used = strlen(out);
 
-		snprintf(out + used, size - used, "%s%.*s", used ? " | " : "", (int)lens[i], lines[i]);
+		snprintf(out + used, size - used, "%s%.*s", used ? " | " : "", (int)lens[i],
+			 lines[i]);
 	}
 }
 
@@ -320,7 +326,7 @@ static void parse_verifier_log(struct variant *v, const char *log)
 static int load_object(struct variant *v, struct bpf_object **objp, int *prog_fd)
 {
 	_cleanup_free_ char *log = calloc(1, VERIFIER_LOG_SIZE);
-	struct bpf_prog_info info = { 0 };
+	struct bpf_prog_info info = {0};
 	__u32 info_len = sizeof(info);
 	struct bpf_program *prog;
 	struct bpf_object *obj;
@@ -350,7 +356,8 @@ static int load_object(struct variant *v, struct bpf_object **objp, int *prog_fd
 		return -ENOENT;
 	}
 	v->insns = 0;
-	bpf_object__for_each_program(prog, obj) {
+	bpf_object__for_each_program(prog, obj)
+	{
 		v->insns += bpf_program__insn_cnt(prog);
 		bpf_program__set_type(prog, BPF_PROG_TYPE_XDP);
 	}
@@ -358,8 +365,7 @@ static int load_object(struct variant *v, struct bpf_object **objp, int *prog_fd
 	bpf_program__set_log_buf(prog, log, VERIFIER_LOG_SIZE);
 	bpf_program__set_log_level(prog, 4); /* statistics and errors, not the whole trace */
 	/* Never pin anything from the bench: no state may outlive it. */
-	bpf_object__for_each_map(map, obj)
-		bpf_map__set_pin_path(map, NULL);
+	bpf_object__for_each_map(map, obj) bpf_map__set_pin_path(map, NULL);
 	start = now_s();
 	r = bpf_object__load(obj);
 	v->load_ms = (now_s() - start) * 1000.0;
@@ -381,8 +387,7 @@ static int load_object(struct variant *v, struct bpf_object **objp, int *prog_fd
 
 static int run_once(int fd, const uint8_t *pkt, uint32_t len, int repeat, int *rc, __u32 *ns)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len,
-		    .repeat = repeat);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len, .repeat = repeat);
 	int r = bpf_prog_test_run_opts(fd, &opts);
 
 	*rc = (int)opts.retval;
@@ -524,9 +529,9 @@ static void check_variant(struct variant *v, const struct workload *w, const str
 	v->guard = "n/a";
 	read_kv(v);
 	if (strcmp(v->compile_status, "ok") && strcmp(v->compile_status, "n/a")) {
-		v->status = !strcmp(v->compile_status, "timeout") ? "compile-timeout" :
-			    !strcmp(v->compile_status, "skipped") ? "skipped" :
-								    "compile-failed";
+		v->status = !strcmp(v->compile_status, "timeout")   ? "compile-timeout"
+			    : !strcmp(v->compile_status, "skipped") ? "skipped"
+								    : "compile-failed";
 		return;
 	}
 	fprintf(stderr, "  %s: loading %s\n", v->name, v->object);
@@ -540,7 +545,8 @@ static void check_variant(struct variant *v, const struct workload *w, const str
 		v->status = "wrong-verdicts";
 		snprintf(v->note, sizeof(v->note),
 			 "%zu of %zu verdicts differ from the first-match reference: no figures "
-			 "reported", v->mismatches, w->trace.n);
+			 "reported",
+			 v->mismatches, w->trace.n);
 		fprintf(stderr, "  %s: %s\n", v->name, v->note);
 		variant_close(v);
 	} else {
@@ -595,8 +601,10 @@ static void drop_ip6_extension_headers(struct cb_trace *t)
 		if (!cb_ip6_extension_header(t->v[i].proto))
 			t->v[kept++] = t->v[i];
 	if (kept < t->n)
-		fprintf(stderr, "sluice-bench: %zu trace headers left out: their protocol is an "
-				"IPv6 extension header\n", t->n - kept);
+		fprintf(stderr,
+			"sluice-bench: %zu trace headers left out: their protocol is an "
+			"IPv6 extension header\n",
+			t->n - kept);
 	t->n = kept;
 }
 
@@ -670,9 +678,9 @@ static void csv_num(FILE *f, double v, bool present, int decimals)
 }
 
 static const char csv_header[] =
-	"set,rules_requested,rules,trace_packets,matched_fraction,variant,status,compile_status,"
-	"compile_s,compile_rss_kb,object_bytes,insns,verifier_ms,load_ms,verified_insns,guard,"
-	"mismatches,timed_packets,repeat,rounds,ns_median,ns_min,ns_max,x_floor,x_baseline,note\n";
+    "set,rules_requested,rules,trace_packets,matched_fraction,variant,status,compile_status,"
+    "compile_s,compile_rss_kb,object_bytes,insns,verifier_ms,load_ms,verified_insns,guard,"
+    "mismatches,timed_packets,repeat,rounds,ns_median,ns_min,ns_max,x_floor,x_baseline,note\n";
 
 static void write_row(FILE *f, const struct measure_opts *o, const struct workload *w,
 		      const struct variant *v, const struct variant *floor,
@@ -683,9 +691,10 @@ static void write_row(FILE *f, const struct measure_opts *o, const struct worklo
 	fprintf(f, "%s,%zu,%zu,%zu,%.4f,%s,%s,%s", o->set, o->limit ? o->limit : w->rules.n,
 		w->rules.n, w->trace.n, (double)w->matched / w->trace.n, v->name, v->status,
 		v->compile_status);
-	csv_num(f, v->compile_s, !strcmp(v->compile_status, "ok") ||
-				   !strcmp(v->compile_status, "timeout") ||
-				   !strcmp(v->compile_status, "failed"), 4);
+	csv_num(f, v->compile_s,
+		!strcmp(v->compile_status, "ok") || !strcmp(v->compile_status, "timeout") ||
+		    !strcmp(v->compile_status, "failed"),
+		4);
 	csv_num(f, v->compile_rss_kb, v->compile_rss_kb > 0, 0);
 	csv_num(f, v->object_bytes, v->object_bytes >= 0, 0);
 	csv_num(f, v->insns, v->insns >= 0, 0);
@@ -729,7 +738,7 @@ static int parse_variant(char *spec, struct variant *v)
 	kv = strchr(obj, ':');
 	if (kv)
 		*kv++ = '\0';
-	*v = (struct variant){ .name = spec, .object = obj, .kv = kv };
+	*v = (struct variant){.name = spec, .object = obj, .kv = kv};
 	return 0;
 }
 
@@ -742,77 +751,109 @@ static void pin_cpu(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
-		fprintf(stderr, "sluice-bench: warning: cannot pin to CPU %d: %s (timings are "
-				"noisier)\n", cpu, strerror(errno));
+		fprintf(stderr,
+			"sluice-bench: warning: cannot pin to CPU %d: %s (timings are "
+			"noisier)\n",
+			cpu, strerror(errno));
 }
 
 static void measure_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: sluice-bench measure --rules FILE --trace FILE [OPTIONS] NAME:OBJECT[:KV]...\n"
-		"  -n, --limit N     the first N rules of the file (default all)\n"
-		"      --set NAME    set name for the CSV (default: the rule file's name)\n"
-		"      --packets P   time at most P packets of the trace (default all)\n"
-		"      --rounds K    timing rounds, median reported (default 5, at most 64)\n"
-		"      --budget S    seconds of timing per object, at most (default 20)\n"
-		"      --cpu C       pin to CPU C (default: the last CPU)\n"
-		"      --floor NAME  the variant that is the empty program (default floor)\n"
-		"      --baseline NAME  the variant ratios compare to (default clang-c)\n"
-		"      --csv FILE    append rows there (default stdout); --header writes the header\n"
-		"      --family F    ip4 (default) or ip6: the packets' family (lib/classbench.h\n"
-		"                    says how IPv6 packets carry the headers' addresses)\n"
-		"      --probe NAME  time variant NAME without the guard: a lower bound that\n"
-		"                    decides nothing (bench/bpf/probe.bpf.c); repeatable\n"
-		"KV is a file written by `sluice-bench exec` for the object's compilation.\n");
+	fprintf(
+	    out,
+	    "usage: sluice-bench measure --rules FILE --trace FILE [OPTIONS] NAME:OBJECT[:KV]...\n"
+	    "  -n, --limit N     the first N rules of the file (default all)\n"
+	    "      --set NAME    set name for the CSV (default: the rule file's name)\n"
+	    "      --packets P   time at most P packets of the trace (default all)\n"
+	    "      --rounds K    timing rounds, median reported (default 5, at most 64)\n"
+	    "      --budget S    seconds of timing per object, at most (default 20)\n"
+	    "      --cpu C       pin to CPU C (default: the last CPU)\n"
+	    "      --floor NAME  the variant that is the empty program (default floor)\n"
+	    "      --baseline NAME  the variant ratios compare to (default clang-c)\n"
+	    "      --csv FILE    append rows there (default stdout); --header writes the header\n"
+	    "      --family F    ip4 (default) or ip6: the packets' family (lib/classbench.h\n"
+	    "                    says how IPv6 packets carry the headers' addresses)\n"
+	    "      --probe NAME  time variant NAME without the guard: a lower bound that\n"
+	    "                    decides nothing (bench/bpf/probe.bpf.c); repeatable\n"
+	    "KV is a file written by `sluice-bench exec` for the object's compilation.\n");
 }
 
 static int parse_measure_opts(int argc, char **argv, struct measure_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "rules", required_argument, NULL, 'r' },   { "trace", required_argument, NULL, 't' },
-		{ "limit", required_argument, NULL, 'n' },   { "set", required_argument, NULL, 's' },
-		{ "packets", required_argument, NULL, 'p' }, { "rounds", required_argument, NULL, 'k' },
-		{ "budget", required_argument, NULL, 'b' },  { "cpu", required_argument, NULL, 'c' },
-		{ "floor", required_argument, NULL, 'f' },   { "baseline", required_argument, NULL, 'B' },
-		{ "csv", required_argument, NULL, 'o' },     { "header", no_argument, NULL, 'H' },
-		{ "family", required_argument, NULL, 'F' },  { "help", no_argument, NULL, 'h' },
-		{ "probe", required_argument, NULL, 'P' },
-		{ 0 },
+	    {"rules", required_argument, NULL, 'r'},   {"trace", required_argument, NULL, 't'},
+	    {"limit", required_argument, NULL, 'n'},   {"set", required_argument, NULL, 's'},
+	    {"packets", required_argument, NULL, 'p'}, {"rounds", required_argument, NULL, 'k'},
+	    {"budget", required_argument, NULL, 'b'},  {"cpu", required_argument, NULL, 'c'},
+	    {"floor", required_argument, NULL, 'f'},   {"baseline", required_argument, NULL, 'B'},
+	    {"csv", required_argument, NULL, 'o'},     {"header", no_argument, NULL, 'H'},
+	    {"family", required_argument, NULL, 'F'},  {"help", no_argument, NULL, 'h'},
+	    {"probe", required_argument, NULL, 'P'},   {0},
 	};
 	int c;
 
-	*o = (struct measure_opts){ .rounds = 5, .budget_s = 20, .cpu = -1, .floor = "floor",
-				    .baseline = "clang-c" };
+	*o = (struct measure_opts){
+	    .rounds = 5, .budget_s = 20, .cpu = -1, .floor = "floor", .baseline = "clang-c"};
 	while ((c = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'r': o->rules = optarg; break;
-		case 't': o->trace = optarg; break;
-		case 'n': o->limit = strtoul(optarg, NULL, 10); break;
-		case 's': o->set = optarg; break;
-		case 'p': o->packets = strtoul(optarg, NULL, 10); break;
-		case 'k': o->rounds = strtoul(optarg, NULL, 10); break;
-		case 'b': o->budget_s = atof(optarg); break;
-		case 'c': o->cpu = atoi(optarg); break;
-		case 'f': o->floor = optarg; break;
-		case 'B': o->baseline = optarg; break;
-		case 'o': o->csv = optarg; break;
-		case 'H': o->header = true; break;
+		case 'r':
+			o->rules = optarg;
+			break;
+		case 't':
+			o->trace = optarg;
+			break;
+		case 'n':
+			o->limit = strtoul(optarg, NULL, 10);
+			break;
+		case 's':
+			o->set = optarg;
+			break;
+		case 'p':
+			o->packets = strtoul(optarg, NULL, 10);
+			break;
+		case 'k':
+			o->rounds = strtoul(optarg, NULL, 10);
+			break;
+		case 'b':
+			o->budget_s = atof(optarg);
+			break;
+		case 'c':
+			o->cpu = atoi(optarg);
+			break;
+		case 'f':
+			o->floor = optarg;
+			break;
+		case 'B':
+			o->baseline = optarg;
+			break;
+		case 'o':
+			o->csv = optarg;
+			break;
+		case 'H':
+			o->header = true;
+			break;
 		case 'F':
 			if (cb_family_parse(optarg, &o->family)) {
-				fprintf(stderr, "sluice-bench: error: --family is ip4 or ip6, not '%s'\n",
+				fprintf(stderr,
+					"sluice-bench: error: --family is ip4 or ip6, not '%s'\n",
 					optarg);
 				return -EINVAL;
 			}
 			break;
 		case 'P':
 			if (o->nprobes == MAX_PROBES) {
-				fprintf(stderr, "sluice-bench: error: at most %d --probe\n", MAX_PROBES);
+				fprintf(stderr, "sluice-bench: error: at most %d --probe\n",
+					MAX_PROBES);
 				return -EINVAL;
 			}
 			o->probe[o->nprobes++] = optarg;
 			break;
-		case 'h': measure_usage(stdout); exit(0);
-		default: measure_usage(stderr); return -EINVAL;
+		case 'h':
+			measure_usage(stdout);
+			exit(0);
+		default:
+			measure_usage(stderr);
+			return -EINVAL;
 		}
 	}
 	if (!o->rules || !o->trace || o->rounds < 1 || o->rounds > 64 || o->budget_s <= 0) {
@@ -830,7 +871,7 @@ static int parse_measure_opts(int argc, char **argv, struct measure_opts *o)
 static int cmd_measure(int argc, char **argv)
 {
 	struct variant *vars = NULL, *floor = NULL, *base = NULL;
-	struct workload w = { 0 };
+	struct workload w = {0};
 	struct measure_opts o;
 	size_t nvars;
 	FILE *out = stdout;
@@ -858,8 +899,10 @@ static int cmd_measure(int argc, char **argv)
 	}
 	libbpf_set_print(libbpf_print);
 	if (unshare(CLONE_NEWNET))
-		fprintf(stderr, "sluice-bench: warning: no private network namespace (%s): test runs "
-				"will be slow, fewer packets are timed\n", strerror(errno));
+		fprintf(stderr,
+			"sluice-bench: warning: no private network namespace (%s): test runs "
+			"will be slow, fewer packets are timed\n",
+			strerror(errno));
 	pin_cpu(o.cpu);
 	fprintf(stderr, "%s: %zu rules, %zu packets (%.1f%% match a rule)\n", o.set, w.rules.n,
 		w.trace.n, 100.0 * w.matched / w.trace.n);
@@ -873,7 +916,8 @@ static int cmd_measure(int argc, char **argv)
 	if (o.csv) {
 		out = fopen(o.csv, "a");
 		if (!out) {
-			fprintf(stderr, "sluice-bench: cannot write '%s': %s\n", o.csv, strerror(errno));
+			fprintf(stderr, "sluice-bench: cannot write '%s': %s\n", o.csv,
+				strerror(errno));
 			workload_free(&w);
 			free(vars);
 			return 2;
@@ -895,7 +939,7 @@ static int cmd_measure(int argc, char **argv)
 static int cmd_expect(int argc, char **argv)
 {
 	struct measure_opts o;
-	struct workload w = { 0 };
+	struct workload w = {0};
 	int r;
 
 	if (parse_measure_opts(argc, argv, &o))

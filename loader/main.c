@@ -37,7 +37,8 @@ static const char usage[] =
     "      | --cgroup PATH ingress|egress\n"
     "      [--netns NAME|PATH]  (devices: resolve and attach inside that network namespace)\n"
     "\n"
-    "`sluice-load COMMAND --help` for details. Exit codes: 0 ok, 1 failed, 2 usage, 3 run skipped packets.\n";
+    "`sluice-load COMMAND --help` for details. Exit codes: 0 ok, 1 failed, 2 usage, 3 run skipped "
+    "packets.\n";
 
 bool sl_is_help(const char *arg)
 {

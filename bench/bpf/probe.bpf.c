@@ -15,7 +15,7 @@
  *
  * Self-contained (no kernel headers), like the generated C baseline.
  */
-#define SEC(name) __attribute__((section(name), used))
+#define SEC(name)	  __attribute__((section(name), used))
 #define __uint(name, val) int(*name)[val]
 #define __type(name, val) typeof(val) *name
 
@@ -34,8 +34,8 @@ struct flow {
 };
 
 #define BPF_MAP_TYPE_HASH 1
-#define XDP_DROP 1
-#define XDP_PASS 2
+#define XDP_DROP	  1
+#define XDP_PASS	  2
 
 #ifdef PROBE_HASH
 struct {
@@ -69,7 +69,7 @@ static inline int parse(struct xdp_md *ctx, struct flow *f)
 
 SEC("xdp") int probe(struct xdp_md *ctx)
 {
-	struct flow f = { 0 };
+	struct flow f = {0};
 
 	if (parse(ctx, &f))
 		return XDP_PASS;

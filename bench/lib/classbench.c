@@ -20,13 +20,13 @@ struct cb_cursor {
 
 static struct sl_loc cursor_loc(const struct cb_cursor *c, size_t len)
 {
-	return (struct sl_loc){ c->file, c->line, (uint32_t)c->pos + 1, (uint32_t)len };
+	return (struct sl_loc){c->file, c->line, (uint32_t)c->pos + 1, (uint32_t)len};
 }
 
 static void skip_blanks(struct cb_cursor *c)
 {
-	while (c->pos < c->len && (c->text[c->pos] == ' ' || c->text[c->pos] == '\t' ||
-				   c->text[c->pos] == '\r'))
+	while (c->pos < c->len &&
+	       (c->text[c->pos] == ' ' || c->text[c->pos] == '\t' || c->text[c->pos] == '\r'))
 		c->pos++;
 }
 
@@ -129,8 +129,8 @@ static int parse_range(struct cb_cursor *c, const char *what, uint16_t *lo, uint
 		size_t end = c->pos;
 
 		c->pos = start;
-		sl_error(c->diag, cursor_loc(c, end - start), "empty %s range %" PRIu64 " : %" PRIu64,
-			 what, a, b);
+		sl_error(c->diag, cursor_loc(c, end - start),
+			 "empty %s range %" PRIu64 " : %" PRIu64, what, a, b);
 		return -EINVAL;
 	}
 	*lo = (uint16_t)a;
@@ -193,8 +193,8 @@ static int parse_header(struct cb_cursor *c, struct cb_header *h)
 		sl_error(c->diag, cursor_loc(c, 1), "unexpected text after the header");
 		return -EINVAL;
 	}
-	*h = (struct cb_header){ (uint32_t)src, (uint32_t)dst, (uint16_t)sport,
-				 (uint16_t)dport, (uint8_t)proto, (uint32_t)aimed };
+	*h = (struct cb_header){(uint32_t)src,	 (uint32_t)dst,	 (uint16_t)sport,
+				(uint16_t)dport, (uint8_t)proto, (uint32_t)aimed};
 	return 0;
 }
 
@@ -214,7 +214,7 @@ static int for_each_line(const char *path, struct sl_sources *srcs, struct sl_di
 	}
 	src = sl_sources_get(srcs, (uint32_t)idx);
 	for (size_t i = 0; i < src->nlines; i++) {
-		struct cb_cursor c = { .file = (uint32_t)idx, .line = (uint32_t)i + 1, .diag = diag };
+		struct cb_cursor c = {.file = (uint32_t)idx, .line = (uint32_t)i + 1, .diag = diag};
 
 		c.text = sl_source_line(src, c.line, &c.len);
 		if (!c.text || at_end(&c))
@@ -236,7 +236,7 @@ static int add_rule(struct cb_cursor *c, void *ctx)
 {
 	struct rules_ctx *rc = ctx;
 	struct cb_rules *rules = rc->rules;
-	struct cb_rule rule = { 0 };
+	struct cb_rule rule = {0};
 
 	if (parse_rule(c, &rule))
 		return -EINVAL;
@@ -252,10 +252,10 @@ static int add_rule(struct cb_cursor *c, void *ctx)
 int cb_rules_load(const char *path, size_t limit, struct sl_sources *srcs, struct sl_diag *diag,
 		  struct cb_rules *out)
 {
-	struct rules_ctx ctx = { .rules = out, .limit = limit };
+	struct rules_ctx ctx = {.rules = out, .limit = limit};
 	int r;
 
-	*out = (struct cb_rules){ 0 };
+	*out = (struct cb_rules){0};
 	r = for_each_line(path, srcs, diag, add_rule, &ctx);
 	if (r == -ENOMEM)
 		sl_diag_plain(diag, SL_SEV_ERROR, "out of memory reading '%s'", path);
@@ -267,7 +267,7 @@ int cb_rules_load(const char *path, size_t limit, struct sl_sources *srcs, struc
 void cb_rules_free(struct cb_rules *rules)
 {
 	free(rules->v);
-	*rules = (struct cb_rules){ 0 };
+	*rules = (struct cb_rules){0};
 }
 
 struct trace_ctx {
@@ -291,10 +291,10 @@ static int add_header(struct cb_cursor *c, void *ctx)
 int cb_trace_load(const char *path, struct sl_sources *srcs, struct sl_diag *diag,
 		  struct cb_trace *out)
 {
-	struct trace_ctx ctx = { .trace = out };
+	struct trace_ctx ctx = {.trace = out};
 	int r;
 
-	*out = (struct cb_trace){ 0 };
+	*out = (struct cb_trace){0};
 	r = for_each_line(path, srcs, diag, add_header, &ctx);
 	if (r == -ENOMEM)
 		sl_diag_plain(diag, SL_SEV_ERROR, "out of memory reading '%s'", path);
@@ -306,7 +306,7 @@ int cb_trace_load(const char *path, struct sl_sources *srcs, struct sl_diag *dia
 void cb_trace_free(struct cb_trace *trace)
 {
 	free(trace->v);
-	*trace = (struct cb_trace){ 0 };
+	*trace = (struct cb_trace){0};
 }
 
 static uint32_t pick_corner(uint32_t lo, uint32_t hi, uint64_t *state)
@@ -319,7 +319,7 @@ int cb_trace_generate(const struct cb_rules *rules, size_t count, uint64_t seed,
 {
 	uint64_t state = seed;
 
-	*out = (struct cb_trace){ 0 };
+	*out = (struct cb_trace){0};
 	if (!rules->n)
 		return count ? -EINVAL : 0;
 	out->v = calloc(count ? count : 1, sizeof(*out->v));
@@ -404,7 +404,7 @@ long cb_first_match(const struct cb_rules *rules, const struct cb_header *hdr)
 
 long cb_first_match_hinted(const struct cb_rules *rules, const struct cb_header *hdr)
 {
-	struct cb_rules before = { rules->v, hdr->aimed, rules->total };
+	struct cb_rules before = {rules->v, hdr->aimed, rules->total};
 	long r;
 
 	if (hdr->aimed >= rules->n || !cb_rule_matches(&rules->v[hdr->aimed], hdr))

@@ -49,13 +49,13 @@ static inline bool cb_ip6_extension_header(uint8_t proto)
 int cb_family_parse(const char *text, enum cb_family *out);
 
 struct cb_rule {
-	uint32_t src, dst;       /* prefix values, host bits cleared */
+	uint32_t src, dst;	  /* prefix values, host bits cleared */
 	uint8_t src_len, dst_len; /* 0..32 */
 	uint16_t sport_lo, sport_hi;
 	uint16_t dport_lo, dport_hi;
 	uint8_t proto;
-	bool proto_any;          /* mask 0x00: any protocol */
-	uint32_t line;           /* line in the rule file */
+	bool proto_any; /* mask 0x00: any protocol */
+	uint32_t line;	/* line in the rule file */
 };
 
 struct cb_rules {

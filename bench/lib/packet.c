@@ -39,10 +39,10 @@ static size_t l4_length(uint8_t proto)
 
 static void build_ip4(const struct cb_header *h, size_t l4len, uint8_t *ip)
 {
-	ip[0] = 0x45;                       /* version 4, IHL 5 */
+	ip[0] = 0x45; /* version 4, IHL 5 */
 	put16(ip + 2, (uint16_t)(IP4_LEN + l4len));
-	put16(ip + 6, 0x4000);              /* DF, offset 0: not a fragment */
-	ip[8] = 64;                         /* TTL */
+	put16(ip + 6, 0x4000); /* DF, offset 0: not a fragment */
+	ip[8] = 64;	       /* TTL */
 	ip[9] = h->proto;
 	put32(ip + 12, h->src);
 	put32(ip + 16, h->dst);
@@ -52,10 +52,10 @@ static void build_ip4(const struct cb_header *h, size_t l4len, uint8_t *ip)
 /* Addresses as classbench.h maps them: s:: and 2001:db8:d::. */
 static void build_ip6(const struct cb_header *h, size_t l4len, uint8_t *ip)
 {
-	ip[0] = 0x60;                       /* version 6 */
+	ip[0] = 0x60; /* version 6 */
 	put16(ip + 4, (uint16_t)l4len);
-	ip[6] = h->proto;                   /* next header */
-	ip[7] = 64;                         /* hop limit */
+	ip[6] = h->proto; /* next header */
+	ip[7] = 64;	  /* hop limit */
 	put32(ip + 8, h->src);
 	put32(ip + 24, CB_IP6_DST_WORD0);
 	put32(ip + 28, h->dst);
@@ -63,8 +63,8 @@ static void build_ip6(const struct cb_header *h, size_t l4len, uint8_t *ip)
 
 size_t cb_packet_build(const struct cb_header *h, enum cb_family family, uint8_t *buf)
 {
-	static const uint8_t dst_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
-	static const uint8_t src_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+	static const uint8_t dst_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
+	static const uint8_t src_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
 	size_t l4len = l4_length(h->proto), iplen = family == CB_IP6 ? IP6_LEN : IP4_LEN;
 	uint8_t *ip = buf + ETH_LEN, *l4 = ip + iplen;
 
@@ -82,9 +82,9 @@ size_t cb_packet_build(const struct cb_header *h, enum cb_family family, uint8_t
 		put16(l4 + 2, h->dport);
 	}
 	if (h->proto == CB_PROTO_TCP) {
-		l4[12] = 5 << 4;            /* data offset: 20 bytes */
-		l4[13] = 0x10;              /* ACK */
-		put16(l4 + 14, 65535);      /* window */
+		l4[12] = 5 << 4;       /* data offset: 20 bytes */
+		l4[13] = 0x10;	       /* ACK */
+		put16(l4 + 14, 65535); /* window */
 	} else if (h->proto == CB_PROTO_UDP) {
 		put16(l4 + 4, UDP_LEN);
 	}

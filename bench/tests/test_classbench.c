@@ -16,12 +16,12 @@
 #include "packet.h"
 
 static const char rules_text[] =
-	"@10.1.2.3/8\t192.168.1.0/24\t0 : 65535\t80 : 80\t0x06/0xFF\t0x0000/0x0200\t\n"
-	"@0.0.0.0/0\t0.0.0.0/0\t1024 : 65535\t53 : 53\t0x00/0x00\t0x0000/0x0000\n"
-	"@1.2.3.4/32\t5.6.7.8/32\t0 : 65535\t0 : 65535\t0x2f/0xFF\t0x0000/0x0000\n"
-	"@1.2.3.4/32\t5.6.7.8/32\t0 : 65535\t10 : 20\t0x01/0xFF\t0x0000/0x0000\n"
-	"\n"
-	"@0.0.0.0/0\t0.0.0.0/0\t0 : 65535\t0 : 65535\t0x00/0x00\t0x0000/0x0000\n";
+    "@10.1.2.3/8\t192.168.1.0/24\t0 : 65535\t80 : 80\t0x06/0xFF\t0x0000/0x0200\t\n"
+    "@0.0.0.0/0\t0.0.0.0/0\t1024 : 65535\t53 : 53\t0x00/0x00\t0x0000/0x0000\n"
+    "@1.2.3.4/32\t5.6.7.8/32\t0 : 65535\t0 : 65535\t0x2f/0xFF\t0x0000/0x0000\n"
+    "@1.2.3.4/32\t5.6.7.8/32\t0 : 65535\t10 : 20\t0x01/0xFF\t0x0000/0x0000\n"
+    "\n"
+    "@0.0.0.0/0\t0.0.0.0/0\t0 : 65535\t0 : 65535\t0x00/0x00\t0x0000/0x0000\n";
 
 static char *write_temp(const char *text)
 {
@@ -82,13 +82,13 @@ static void test_parse_rules(void **state)
 static void test_parse_errors(void **state)
 {
 	static const char *const bad[] = {
-		"@1.2.3.4/33\t0.0.0.0/0\t0 : 1\t0 : 1\t0x06/0xFF\n",
-		"@1.2.3.256/32\t0.0.0.0/0\t0 : 1\t0 : 1\t0x06/0xFF\n",
-		"@1.2.3.4/32\t0.0.0.0/0\t5 : 1\t0 : 1\t0x06/0xFF\n",
-		"@1.2.3.4/32\t0.0.0.0/0\t0 : 70000\t0 : 1\t0x06/0xFF\n",
-		"@1.2.3.4/32\t0.0.0.0/0\t0 : 1\t0 : 1\t0x06/0x0F\n",
-		"1.2.3.4/32\t0.0.0.0/0\t0 : 1\t0 : 1\t0x06/0xFF\n",
-		"@1.2.3.4/32\t0.0.0.0/0\t0 : 1\n",
+	    "@1.2.3.4/33\t0.0.0.0/0\t0 : 1\t0 : 1\t0x06/0xFF\n",
+	    "@1.2.3.256/32\t0.0.0.0/0\t0 : 1\t0 : 1\t0x06/0xFF\n",
+	    "@1.2.3.4/32\t0.0.0.0/0\t5 : 1\t0 : 1\t0x06/0xFF\n",
+	    "@1.2.3.4/32\t0.0.0.0/0\t0 : 70000\t0 : 1\t0x06/0xFF\n",
+	    "@1.2.3.4/32\t0.0.0.0/0\t0 : 1\t0 : 1\t0x06/0x0F\n",
+	    "1.2.3.4/32\t0.0.0.0/0\t0 : 1\t0 : 1\t0x06/0xFF\n",
+	    "@1.2.3.4/32\t0.0.0.0/0\t0 : 1\n",
 	};
 	struct cb_rules rules;
 	unsigned nerrors;
@@ -104,12 +104,12 @@ static void test_matching(void **state)
 {
 	struct cb_rules rules;
 	unsigned nerrors;
-	struct cb_header tcp80 = { 0x0a0b0c0d, 0xc0a801fe, 40000, 80, 6, 0 };
-	struct cb_header udp53 = { 1, 2, 2000, 53, 17, 0 };
-	struct cb_header low53 = { 1, 2, 1000, 53, 17, 0 };
-	struct cb_header gre = { 0x01020304, 0x05060708, 0, 0, 0x2f, 0 };
-	struct cb_header icmp = { 0x01020304, 0x05060708, 0, 15, 1, 0 };
-	struct cb_header proto0 = { 9, 9, 2000, 53, 0, 0 };
+	struct cb_header tcp80 = {0x0a0b0c0d, 0xc0a801fe, 40000, 80, 6, 0};
+	struct cb_header udp53 = {1, 2, 2000, 53, 17, 0};
+	struct cb_header low53 = {1, 2, 1000, 53, 17, 0};
+	struct cb_header gre = {0x01020304, 0x05060708, 0, 0, 0x2f, 0};
+	struct cb_header icmp = {0x01020304, 0x05060708, 0, 15, 1, 0};
+	struct cb_header proto0 = {9, 9, 2000, 53, 0, 0};
 
 	assert_int_equal(load_text(rules_text, 0, &rules, &nerrors), 0);
 	assert_int_equal(cb_first_match(&rules, &tcp80), 0);
@@ -155,9 +155,9 @@ static void test_generated_trace(void **state)
 
 static void test_packets(void **state)
 {
-	struct cb_header tcp = { 0x0a000001, 0x0a000002, 1234, 80, 6, 0 };
-	struct cb_header udp = { 0x0a000001, 0x0a000002, 53, 5353, 17, 0 };
-	struct cb_header gre = { 0x0a000001, 0x0a000002, 53, 5353, 47, 0 };
+	struct cb_header tcp = {0x0a000001, 0x0a000002, 1234, 80, 6, 0};
+	struct cb_header udp = {0x0a000001, 0x0a000002, 53, 5353, 17, 0};
+	struct cb_header gre = {0x0a000001, 0x0a000002, 53, 5353, 47, 0};
 	uint8_t p[CB_PACKET_MAX];
 
 	assert_int_equal(cb_packet_build(&tcp, CB_IP4, p), 14 + 20 + 20);
@@ -177,10 +177,10 @@ static void test_packets(void **state)
 /* IPv6: s:: to 2001:db8:d::, next header the protocol, ports after the 40 bytes. */
 static void test_packets_ip6(void **state)
 {
-	struct cb_header tcp = { 0x0a000001, 0xc0a80002, 1234, 80, 6, 0 };
-	struct cb_header gre = { 0x0a000001, 0xc0a80002, 53, 5353, 47, 0 };
-	static const uint8_t src[16] = { 10, 0, 0, 1 };
-	static const uint8_t dst[16] = { 0x20, 0x01, 0x0d, 0xb8, 192, 168, 0, 2 };
+	struct cb_header tcp = {0x0a000001, 0xc0a80002, 1234, 80, 6, 0};
+	struct cb_header gre = {0x0a000001, 0xc0a80002, 53, 5353, 47, 0};
+	static const uint8_t src[16] = {10, 0, 0, 1};
+	static const uint8_t dst[16] = {0x20, 0x01, 0x0d, 0xb8, 192, 168, 0, 2};
 	uint8_t p[CB_PACKET_MAX];
 
 	(void)state;
@@ -202,9 +202,9 @@ static void test_packets_ip6(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_rules),   cmocka_unit_test(test_parse_errors),
-		cmocka_unit_test(test_matching),      cmocka_unit_test(test_generated_trace),
-		cmocka_unit_test(test_packets),       cmocka_unit_test(test_packets_ip6),
+	    cmocka_unit_test(test_parse_rules), cmocka_unit_test(test_parse_errors),
+	    cmocka_unit_test(test_matching),	cmocka_unit_test(test_generated_trace),
+	    cmocka_unit_test(test_packets),	cmocka_unit_test(test_packets_ip6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

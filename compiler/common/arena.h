@@ -25,6 +25,6 @@ void *sl_arena_realloc(struct sl_arena *arena, const void *old, size_t old_n, si
 char *sl_arena_strdup(struct sl_arena *arena, const char *s);
 char *sl_arena_strndup(struct sl_arena *arena, const char *s, size_t n);
 char *sl_arena_printf(struct sl_arena *arena, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Bytes handed out so far (for --stats and bench). */
 size_t sl_arena_used(const struct sl_arena *arena);

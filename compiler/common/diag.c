@@ -264,8 +264,7 @@ void sl_diag_release(struct sl_diag *d)
 }
 
 /* One formatted diagnostic (or a note of the last one): printed now, or kept. */
-static void emit(struct sl_diag *d, enum sl_severity sev, struct sl_loc loc, char *text,
-		 size_t len)
+static void emit(struct sl_diag *d, enum sl_severity sev, struct sl_loc loc, char *text, size_t len)
 {
 	struct sl_diag_entry *e;
 

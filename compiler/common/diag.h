@@ -24,11 +24,11 @@ struct sl_loc {
 	uint32_t len; /* length of the span the caret underlines (0 or 1 = one caret) */
 };
 
-#define SL_LOC_NONE ((struct sl_loc){ UINT32_MAX, 0, 0, 0 })
+#define SL_LOC_NONE ((struct sl_loc){UINT32_MAX, 0, 0, 0})
 
 struct sl_source {
-	char *path;    /* as the user or the include named it, joined to the includer's dir */
-	char *text;    /* whole file, NUL-terminated (NULs inside are kept; size says the length) */
+	char *path; /* as the user or the include named it, joined to the includer's dir */
+	char *text; /* whole file, NUL-terminated (NULs inside are kept; size says the length) */
 	size_t size;
 	size_t *lines; /* byte offset of each line start */
 	size_t nlines;
@@ -56,16 +56,16 @@ struct sl_diag_entry;
 
 struct sl_diag {
 	const struct sl_sources *srcs;
-	FILE *out;          /* stderr by default */
+	FILE *out; /* stderr by default */
 	unsigned nerrors;
 	unsigned nwarnings;
 	unsigned max_errors; /* stop printing after this many (0 = 50) */
-	bool werror;         /* warnings count as errors */
+	bool werror;	     /* warnings count as errors */
 	bool quiet_warnings;
 	/* sl_diag_hold(): diagnostics kept here until the last sl_diag_release() */
 	unsigned held;
-	bool dropped;   /* the last error or warning was not shown: nor are its notes */
-	bool stopped;   /* "too many errors" is due */
+	bool dropped; /* the last error or warning was not shown: nor are its notes */
+	bool stopped; /* "too many errors" is due */
 	struct sl_diag_entry *entries;
 	size_t nentries, cap;
 };
@@ -84,14 +84,14 @@ void sl_diag_release(struct sl_diag *d);
 
 void sl_diag_report(struct sl_diag *d, enum sl_severity sev, struct sl_loc loc, const char *fmt,
 		    ...) __attribute__((format(printf, 4, 5)));
-#define sl_error(d, loc, ...) sl_diag_report((d), SL_SEV_ERROR, (loc), __VA_ARGS__)
+#define sl_error(d, loc, ...)	sl_diag_report((d), SL_SEV_ERROR, (loc), __VA_ARGS__)
 #define sl_warning(d, loc, ...) sl_diag_report((d), SL_SEV_WARNING, (loc), __VA_ARGS__)
-#define sl_note(d, loc, ...) sl_diag_report((d), SL_SEV_NOTE, (loc), __VA_ARGS__)
-#define sl_hint(d, loc, ...) sl_diag_report((d), SL_SEV_HINT, (loc), __VA_ARGS__)
+#define sl_note(d, loc, ...)	sl_diag_report((d), SL_SEV_NOTE, (loc), __VA_ARGS__)
+#define sl_hint(d, loc, ...)	sl_diag_report((d), SL_SEV_HINT, (loc), __VA_ARGS__)
 
 /* Errors without a source position: "sluice: error: ..." */
 void sl_diag_plain(struct sl_diag *d, enum sl_severity sev, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static inline bool sl_diag_failed(const struct sl_diag *d)
 {

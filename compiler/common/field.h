@@ -22,8 +22,10 @@ enum sl_hook {
 };
 
 #define SL_HOOK_BIT(h) (1u << (h))
-#define SL_HOOKS_ALL ((1u << SL_HOOK_COUNT) - 1)
-#define SL_HOOKS_L2 (SL_HOOK_BIT(SL_HOOK_XDP) | SL_HOOK_BIT(SL_HOOK_TC_INGRESS) | SL_HOOK_BIT(SL_HOOK_TC_EGRESS))
+#define SL_HOOKS_ALL   ((1u << SL_HOOK_COUNT) - 1)
+#define SL_HOOKS_L2                                                                                \
+	(SL_HOOK_BIT(SL_HOOK_XDP) | SL_HOOK_BIT(SL_HOOK_TC_INGRESS) |                              \
+	 SL_HOOK_BIT(SL_HOOK_TC_EGRESS))
 
 /* sl_hook_name(hook): "xdp", "tc ingress", ..., as written in policies (the ABI library). */
 /* libbpf 1.1 section name: "xdp", "tc", "cgroup_skb/ingress", "cgroup_skb/egress". */
@@ -48,31 +50,34 @@ int sl_verdict_retval(enum sl_hook hook, enum sl_verdict v);
  * of an untagged frame, ...) is false, whatever its operator.
  */
 enum sl_field {
-	SL_FIELD_META_PROTOCOL, /* L3 protocol: EtherType after up to two VLAN tags; skb->protocol on cgroup_skb */
-	SL_FIELD_META_L4PROTO,  /* upper-layer protocol: IPv4 protocol, IPv6 after extension headers */
-	SL_FIELD_META_LENGTH,   /* packet length as the hook sees it (lang-spec) */
-	SL_FIELD_META_IFINDEX,  /* interface the packet arrives on (ingress) or leaves by (egress) */
+	SL_FIELD_META_PROTOCOL, /* L3 protocol: EtherType after up to two VLAN tags; skb->protocol
+				   on cgroup_skb */
+	SL_FIELD_META_L4PROTO,	/* upper-layer protocol: IPv4 protocol, IPv6 after extension headers
+				 */
+	SL_FIELD_META_LENGTH,	/* packet length as the hook sees it (lang-spec) */
+	SL_FIELD_META_IFINDEX, /* interface the packet arrives on (ingress) or leaves by (egress) */
 	SL_FIELD_ETHER_SADDR,
 	SL_FIELD_ETHER_DADDR,
-	SL_FIELD_ETHER_TYPE,    /* same value as meta protocol; only where the Ethernet header is seen */
-	SL_FIELD_VLAN_ID,       /* VID of the outer 802.1Q/802.1ad tag */
+	SL_FIELD_ETHER_TYPE, /* same value as meta protocol; only where the Ethernet header is seen
+			      */
+	SL_FIELD_VLAN_ID,    /* VID of the outer 802.1Q/802.1ad tag */
 	SL_FIELD_IP_SADDR,
 	SL_FIELD_IP_DADDR,
 	SL_FIELD_IP_PROTOCOL,
 	SL_FIELD_IP_TTL,
-	SL_FIELD_IP_LENGTH,     /* IPv4 total length field */
+	SL_FIELD_IP_LENGTH, /* IPv4 total length field */
 	SL_FIELD_IP_DSCP,
-	SL_FIELD_IP_FRAG,       /* fragment state, see enum sl_frag_state */
+	SL_FIELD_IP_FRAG, /* fragment state, see enum sl_frag_state */
 	SL_FIELD_IP6_SADDR,
 	SL_FIELD_IP6_DADDR,
-	SL_FIELD_IP6_NEXTHDR,   /* next header field of the fixed IPv6 header */
+	SL_FIELD_IP6_NEXTHDR, /* next header field of the fixed IPv6 header */
 	SL_FIELD_IP6_HOPLIMIT,
 	SL_FIELD_TCP_SPORT,
 	SL_FIELD_TCP_DPORT,
-	SL_FIELD_TCP_FLAGS,     /* the 8 flag bits of byte 13 (CWR ECE URG ACK PSH RST SYN FIN) */
+	SL_FIELD_TCP_FLAGS, /* the 8 flag bits of byte 13 (CWR ECE URG ACK PSH RST SYN FIN) */
 	SL_FIELD_UDP_SPORT,
 	SL_FIELD_UDP_DPORT,
-	SL_FIELD_TH_SPORT,      /* transport header ports: TCP or UDP, whichever the packet carries */
+	SL_FIELD_TH_SPORT, /* transport header ports: TCP or UDP, whichever the packet carries */
 	SL_FIELD_TH_DPORT,
 	SL_FIELD_ICMP_TYPE,
 	SL_FIELD_ICMP_CODE,
@@ -91,31 +96,31 @@ enum sl_frag_state {
 
 /* How a value of the field is written and checked (the checker's types). */
 enum sl_value_kind {
-	SL_KIND_INT,       /* plain number */
+	SL_KIND_INT, /* plain number */
 	SL_KIND_MAC,
-	SL_KIND_IPV4,      /* address or prefix */
+	SL_KIND_IPV4, /* address or prefix */
 	SL_KIND_IPV6,
 	SL_KIND_ETHERTYPE, /* number or name: ip, ip6, arp, vlan, ... */
-	SL_KIND_PROTO,     /* number or name: tcp, udp, icmp, icmpv6, ... */
+	SL_KIND_PROTO,	   /* number or name: tcp, udp, icmp, icmpv6, ... */
 	SL_KIND_PORT,
 	SL_KIND_ICMP_TYPE, /* number or name: echo-request, ... */
 	SL_KIND_ICMP6_TYPE,
 	SL_KIND_TCP_FLAGS, /* flag names joined by | */
-	SL_KIND_FRAG,      /* none, first, later */
-	SL_KIND_DSCP,      /* number or name: cs0..cs7, af11.., ef */
+	SL_KIND_FRAG,	   /* none, first, later */
+	SL_KIND_DSCP,	   /* number or name: cs0..cs7, af11.., ef */
 };
 
 struct sl_field_info {
 	enum sl_field id;
-	const char *name;      /* "tcp dport" */
-	const char *proto;     /* first word: "tcp" */
-	const char *member;    /* second word: "dport" */
-	unsigned bits;         /* value width: 1..128 */
+	const char *name;   /* "tcp dport" */
+	const char *proto;  /* first word: "tcp" */
+	const char *member; /* second word: "dport" */
+	unsigned bits;	    /* value width: 1..128 */
 	enum sl_value_kind kind;
-	unsigned hooks;        /* SL_HOOK_BIT mask of hooks that can see the field */
+	unsigned hooks; /* SL_HOOK_BIT mask of hooks that can see the field */
 	/* Protocol tests the field implies (lowered to explicit predicates). */
-	int32_t implied_l3;    /* meta protocol value, or -1 */
-	int32_t implied_l4;    /* meta l4proto value, or -1 */
+	int32_t implied_l3;	/* meta protocol value, or -1 */
+	int32_t implied_l4;	/* meta l4proto value, or -1 */
 	int32_t implied_l4_alt; /* a second allowed l4proto value (th: TCP or UDP), or -1 */
 };
 
@@ -125,14 +130,14 @@ const struct sl_field_info *sl_field_lookup(const char *proto, const char *membe
 /* Largest value of the field's domain: 2^bits - 1. */
 unsigned __int128 sl_field_max(enum sl_field field);
 
-#define SL_ETH_P_IP 0x0800
-#define SL_ETH_P_ARP 0x0806
-#define SL_ETH_P_8021Q 0x8100
-#define SL_ETH_P_8021AD 0x88a8
-#define SL_ETH_P_IPV6 0x86dd
-#define SL_IPPROTO_ICMP 1
-#define SL_IPPROTO_TCP 6
-#define SL_IPPROTO_UDP 17
+#define SL_ETH_P_IP	  0x0800
+#define SL_ETH_P_ARP	  0x0806
+#define SL_ETH_P_8021Q	  0x8100
+#define SL_ETH_P_8021AD	  0x88a8
+#define SL_ETH_P_IPV6	  0x86dd
+#define SL_IPPROTO_ICMP	  1
+#define SL_IPPROTO_TCP	  6
+#define SL_IPPROTO_UDP	  17
 #define SL_IPPROTO_ICMPV6 58
 
 /* IPv6 extension headers walked to find the upper-layer protocol (lang-spec). */

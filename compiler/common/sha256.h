@@ -14,7 +14,7 @@ struct sl_sha256 {
 	uint32_t state[8];
 	uint64_t length; /* bytes hashed so far */
 	uint8_t block[64];
-	size_t used;     /* bytes waiting in block */
+	size_t used; /* bytes waiting in block */
 };
 
 void sl_sha256_init(struct sl_sha256 *ctx);

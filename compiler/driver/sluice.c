@@ -16,18 +16,19 @@ struct sl_command {
 };
 
 static const struct sl_command commands[] = {
-	{ "check", sl_cmd_check, "parse and check policies, report errors and warnings" },
-	{ "build", sl_cmd_build, "compile a policy into a BPF object" },
-	{ "dump", sl_cmd_dump, "show the IR of a policy or the BPF code of a policy or object" },
-	{ "diff", sl_cmd_diff, "which packets two policies treat differently (exit 1 when any)" },
-	{ "run", sl_cmd_run, "evaluate a policy on packets from a pcap with the reference interpreter" },
+    {"check", sl_cmd_check, "parse and check policies, report errors and warnings"},
+    {"build", sl_cmd_build, "compile a policy into a BPF object"},
+    {"dump", sl_cmd_dump, "show the IR of a policy or the BPF code of a policy or object"},
+    {"diff", sl_cmd_diff, "which packets two policies treat differently (exit 1 when any)"},
+    {"run", sl_cmd_run, "evaluate a policy on packets from a pcap with the reference interpreter"},
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: sluice COMMAND [ARGS...]\n\n"
-		     "sluice compiles network policies into BPF objects for XDP, TC and cgroup_skb.\n\n"
-		     "commands:\n");
+	fprintf(out,
+		"usage: sluice COMMAND [ARGS...]\n\n"
+		"sluice compiles network policies into BPF objects for XDP, TC and cgroup_skb.\n\n"
+		"commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n`sluice COMMAND --help` describes a command.\n"

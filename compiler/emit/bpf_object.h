@@ -55,10 +55,10 @@ struct sl_bpf_reloc {
 };
 
 struct sl_bpf_prog {
-	const char *name;      /* function symbol, e.g. "sluice_edge" */
-	const char *section;   /* sl_hook_section() of its hook */
+	const char *name;    /* function symbol, e.g. "sluice_edge" */
+	const char *section; /* sl_hook_section() of its hook */
 	enum sl_hook hook;
-	uint32_t table;        /* index in sl_ir.tables */
+	uint32_t table; /* index in sl_ir.tables */
 	struct bpf_insn *insns;
 	uint32_t ninsns;
 	/*
@@ -176,13 +176,13 @@ enum sl_bpf_segment_kind {
 };
 
 struct sl_bpf_segment {
-	uint32_t prog;   /* index in progs */
-	uint32_t chain;  /* index in sl_ir.chains (a chain inlined at several jumps: once each) */
-	uint32_t first;  /* position of its first rule in the chain */
+	uint32_t prog;	/* index in progs */
+	uint32_t chain; /* index in sl_ir.chains (a chain inlined at several jumps: once each) */
+	uint32_t first; /* position of its first rule in the chain */
 	uint32_t nrules;
 	enum sl_bpf_segment_kind kind;
-	uint32_t trees;  /* table walk, code tree: trees (else 0) */
-	uint32_t depth;  /* their largest depth (inner nodes on a path) */
+	uint32_t trees; /* table walk, code tree: trees (else 0) */
+	uint32_t depth; /* their largest depth (inner nodes on a path) */
 };
 
 struct sl_bpf_object {

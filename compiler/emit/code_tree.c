@@ -29,9 +29,9 @@
  * (a backward jump's 16-bit offset, less a margin). */
 #define STUB_REACH 30000u
 
-#define OPAQUE SL_R8
+#define OPAQUE	SL_R8
 #define PAYLOAD SL_R9
-#define BEST SL_R0
+#define BEST	SL_R0
 
 struct region {
 	uint64_t lo[SL_DT_MAX_DIMS]; /* aligned start of the node's routing block */
@@ -40,9 +40,9 @@ struct region {
 
 struct run {
 	uint64_t start, end; /* keys, inclusive */
-	uint64_t block;      /* start of the first member's routing block (cuts below need it) */
+	uint64_t block;	     /* start of the first member's routing block (cuts below need it) */
 	uint64_t rec;
-	uint64_t weight;     /* members x subtree_weight(rec) */
+	uint64_t weight; /* members x subtree_weight(rec) */
 };
 
 /*
@@ -73,7 +73,7 @@ struct ct {
 	uint8_t key[SL_DT_MAX_DIMS];
 	int64_t bias[SL_DT_MAX_DIMS];
 	uint64_t absent[SL_DT_MAX_DIMS]; /* 2^bits: routing key of "absent" */
-	unsigned order[SL_DT_MAX_DIMS];  /* widest dimensions first */
+	unsigned order[SL_DT_MAX_DIMS];	 /* widest dimensions first */
 	uint8_t scratch;		 /* 0: no bound needs a register */
 	bool multi, mask_counter;
 	uint32_t tree;
@@ -88,7 +88,8 @@ struct ct {
 };
 
 struct test {
-	/* jump when the box does NOT match: BPF_JSLT (below lo), BPF_JSGT (above hi), BPF_JNE (not lo == hi) */
+	/* jump when the box does NOT match: BPF_JSLT (below lo), BPF_JSGT (above hi), BPF_JNE (not
+	 * lo == hi) */
 	uint8_t op;
 	unsigned d;
 	uint64_t bound;
@@ -213,7 +214,8 @@ static void emit_match(struct ct *ct, uint32_t b)
 		sl_emit_ja(ct->e, ct->tree_done);
 		return;
 	}
-	/* No rule here counts: tell the verifier, or it follows the decided tail's counting path. */
+	/* No rule here counts: tell the verifier, or it follows the decided tail's counting path.
+	 */
 	if (ct->mask_counter)
 		sl_emit(ct->e, SL_ALU64_IMM(BPF_AND, PAYLOAD, (int32_t)~2u));
 	sl_emit_ja(ct->e, ct->decided);
@@ -250,13 +252,13 @@ static unsigned box_test_list(const struct ct *ct, uint32_t b, const struct regi
 		size_t k = (size_t)b * ct->prob->ndims + d;
 
 		if ((tests >> d & 0x10001) == 0x10001 && ct->prob->lo[k] == ct->prob->hi[k]) {
-			t[n++] = (struct test){ BPF_JNE, d, ct->prob->lo[k] };
+			t[n++] = (struct test){BPF_JNE, d, ct->prob->lo[k]};
 			continue;
 		}
 		if (tests & (1u << d))
-			t[n++] = (struct test){ BPF_JSLT, d, ct->prob->lo[k] };
+			t[n++] = (struct test){BPF_JSLT, d, ct->prob->lo[k]};
 		if (tests & (1u << (16 + d)))
-			t[n++] = (struct test){ BPF_JSGT, d, ct->prob->hi[k] };
+			t[n++] = (struct test){BPF_JSGT, d, ct->prob->hi[k]};
 	}
 	return n;
 }
@@ -275,7 +277,7 @@ static bool has_stub(const struct ct *ct, uint32_t b)
  * key gets the opaque zero added first (the verifier then knows nothing).
  */
 #define MAX_RANGES 8
-#define KEY_MAX UINT64_MAX
+#define KEY_MAX	   UINT64_MAX
 
 struct ranges {
 	unsigned n; /* MAX_RANGES + 1: unknown */
@@ -387,7 +389,8 @@ static uint32_t plan_box(const struct ct *ct, const struct leaf_state *at, const
 			struct ranges fail;
 
 			if (!undecided(&cur.key[t[i].d], &t[i])) {
-				/* A fresh unknown key leaves every test of a box open: no second round. */
+				/* A fresh unknown key leaves every test of a box open: no second
+				 * round. */
 				again = !(reop & (1u << t[i].d));
 				reop |= 1u << t[i].d;
 				break;
@@ -428,7 +431,8 @@ static void emit_box(struct ct *ct, uint32_t b, const struct region *r, struct l
 	if (ct->box_loc)
 		sl_emit_set_loc(ct->e, ct->box_loc[b]);
 	sl_emit_safe_point(ct->e);
-	/* Boxes are ascending: none left can win. (The tree's first box passed the tree's check.) */
+	/* Boxes are ascending: none left can win. (The tree's first box passed the tree's check.)
+	 */
 	if (ct->multi && ct->tree > 0 && b > ct->dt->trees[ct->tree].min_box)
 		sl_emit_jmp_imm(ct->e, BPF_JLE, BEST, (int32_t)b, out);
 	for (unsigned d = 0; d < ct->dt->ndims; d++)
@@ -438,7 +442,10 @@ static void emit_box(struct ct *ct, uint32_t b, const struct region *r, struct l
 		if (!shared || i + 1 < n)
 			cmp_jump(ct, t[i].op, t[i].d, t[i].bound, next);
 		else /* the last test, inverted: on a match go to the shared match code */
-			cmp_jump(ct, t[i].op == BPF_JSLT ? BPF_JSGE : t[i].op == BPF_JSGT ? BPF_JSLE : BPF_JEQ,
+			cmp_jump(ct,
+				 t[i].op == BPF_JSLT   ? BPF_JSGE
+				 : t[i].op == BPF_JSGT ? BPF_JSLE
+						       : BPF_JEQ,
 				 t[i].d, t[i].bound, ct->stub[b]);
 	}
 	if (shared && !n)
@@ -471,7 +478,8 @@ static void emit_leaf(struct ct *ct, uint64_t rec, const struct region *r, uint6
 			return;
 		}
 		emit_box(ct, b, r, &st, out, i + 1 == count);
-		if (ct->e->unreachable) /* the box covers the region: nothing after it can be reached */
+		if (ct->e->unreachable) /* the box covers the region: nothing after it can be
+					   reached */
 			break;
 	}
 	if (!ct->e->unreachable)
@@ -545,11 +553,15 @@ static uint32_t split_runs(struct ct *ct, uint64_t rec, const struct region *r, 
 	uint64_t at = dt->split_at[base];
 
 	if (r->elo[d] < at)
-		runs[n++] = (struct run){ .start = r->elo[d], .end = sl_min(r->ehi[d], at - 1),
-					  .block = r->lo[d], .rec = dt->nodes[base] };
+		runs[n++] = (struct run){.start = r->elo[d],
+					 .end = sl_min(r->ehi[d], at - 1),
+					 .block = r->lo[d],
+					 .rec = dt->nodes[base]};
 	if (r->ehi[d] >= at)
-		runs[n++] = (struct run){ .start = sl_max(r->elo[d], at), .end = r->ehi[d],
-					  .block = r->lo[d], .rec = dt->nodes[base + 1] };
+		runs[n++] = (struct run){.start = sl_max(r->elo[d], at),
+					 .end = r->ehi[d],
+					 .block = r->lo[d],
+					 .rec = dt->nodes[base + 1]};
 	for (uint32_t i = 0; i < n; i++)
 		runs[i].weight = subtree_weight(ct, runs[i].rec);
 	return n;
@@ -583,7 +595,8 @@ static void emit_inner(struct ct *ct, uint64_t rec, const struct region *r, uint
 		return;
 	}
 	for (uint32_t i = 0; i < np; i++) {
-		uint64_t cs = r->lo[d] + ((uint64_t)i << shift), ce = cs + ((UINT64_C(1) << shift) - 1);
+		uint64_t cs = r->lo[d] + ((uint64_t)i << shift),
+			 ce = cs + ((UINT64_C(1) << shift) - 1);
 		uint64_t c = dt->nodes[base + i];
 
 		if (ce < r->elo[d] || cs > r->ehi[d])
@@ -591,14 +604,17 @@ static void emit_inner(struct ct *ct, uint64_t rec, const struct region *r, uint
 		cs = sl_max(cs, r->elo[d]);
 		ce = sl_min(ce, r->ehi[d]);
 		/* Identical children share code unless their subtree cuts d (bounds differ). */
-		if (n && runs[n - 1].rec == c && runs[n - 1].end + 1 == cs && !subtree_cuts(dt, c, d)) {
+		if (n && runs[n - 1].rec == c && runs[n - 1].end + 1 == cs &&
+		    !subtree_cuts(dt, c, d)) {
 			runs[n - 1].end = ce;
 			runs[n - 1].weight += subtree_weight(ct, c);
 			continue;
 		}
-		runs[n++] = (struct run){ .start = cs, .end = ce,
-					  .block = r->lo[d] + ((uint64_t)i << shift), .rec = c,
-					  .weight = subtree_weight(ct, c) };
+		runs[n++] = (struct run){.start = cs,
+					 .end = ce,
+					 .block = r->lo[d] + ((uint64_t)i << shift),
+					 .rec = c,
+					 .weight = subtree_weight(ct, c)};
 	}
 	if (!n) { /* cannot happen: the region lies inside the node's block */
 		sl_emit_ja(ct->e, ct->multi ? ct->tree_done : ct->nomatch);
@@ -654,8 +670,8 @@ static void count_box_lists(struct ct *ct, uint32_t t)
 	const struct sl_dt_tree *tr = &dt->trees[t];
 	struct weight_memo *m = &ct->memo;
 
-	for (uint64_t n = tr->node_first; n < (uint64_t)tr->node_first + tr->nnodes && n < dt->nnodes;
-	     n++) {
+	for (uint64_t n = tr->node_first;
+	     n < (uint64_t)tr->node_first + tr->nnodes && n < dt->nnodes; n++) {
 		uint64_t rec = dt->nodes[n];
 		uint32_t count = (uint32_t)((rec >> 16) & 0xffff), off = (uint32_t)(rec >> 32);
 		size_t h;
@@ -703,7 +719,7 @@ static void emit_tree(struct ct *ct, uint32_t t)
 static int setup(struct ct *ct, const struct sl_dt *dt, const struct sl_dt_problem *prob,
 		 const struct sl_ct_input *in)
 {
-	static const uint8_t regs[] = { SL_R1, SL_R2, SL_R3, SL_R4, SL_R5, SL_R6, SL_R7 };
+	static const uint8_t regs[] = {SL_R1, SL_R2, SL_R3, SL_R4, SL_R5, SL_R6, SL_R7};
 	unsigned nregs = SL_ARRAY_SIZE(regs);
 
 	if (dt->ndims != prob->ndims || dt->nboxes != prob->nboxes || dt->nboxes >= INT32_MAX ||
@@ -741,8 +757,15 @@ void sl_ct_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_dt_pr
 		const struct sl_ct_input *in, sl_label decided, sl_label nomatch, size_t budget,
 		struct sl_ct_cost *cost)
 {
-	struct ct ct = { .e = e, .dt = dt, .prob = prob, .box_loc = in->box_loc, .loc = e->loc,
-			 .decided = decided, .nomatch = nomatch, .start = e->ninsns, .budget = budget };
+	struct ct ct = {.e = e,
+			.dt = dt,
+			.prob = prob,
+			.box_loc = in->box_loc,
+			.loc = e->loc,
+			.decided = decided,
+			.nomatch = nomatch,
+			.start = e->ninsns,
+			.budget = budget};
 	uint64_t worst;
 	double mean;
 	int err = setup(&ct, dt, prob, in);
@@ -784,8 +807,8 @@ void sl_ct_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_dt_pr
 	}
 	over_budget(&ct);
 	if (cost)
-		*cost = (struct sl_ct_cost){ .insns = e->ninsns - ct.start, .worst = worst,
-					     .mean = mean };
+		*cost = (struct sl_ct_cost){
+		    .insns = e->ninsns - ct.start, .worst = worst, .mean = mean};
 out:
 	free(ct.stub);
 	free(ct.stub_at);

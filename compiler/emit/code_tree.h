@@ -10,14 +10,13 @@
  * What keeps the verifier cheap: the code never carries a constant across a
  * join, and no compare's outcome is ever known to the verifier. Both come
  * from one "opaque zero", fp - fp (a difference of two pointers, which the
- * verifier takes to be any number; loaders need CAP_PERFMON): keys, the best box and the payload are
- * `x + opaque`, so they are unknown scalars on every path, and a node only
- * compares a key against a bound strictly inside the key range its path
- * allows (leaves skip the tests their path already implies). Where paths
- * meet (the next box of a leaf, the next tree, the decided tail) the keys a
- * compare refined get `+= opaque` again. No register is ever marked
- * precise, so every join prunes and the verifier processes about the code's
- * size. See compiler/opt/README.md ("Inline trees").
+ * verifier takes to be any number; loaders need CAP_PERFMON): keys, the best box and the payload
+ * are `x + opaque`, so they are unknown scalars on every path, and a node only compares a key
+ * against a bound strictly inside the key range its path allows (leaves skip the tests their path
+ * already implies). Where paths meet (the next box of a leaf, the next tree, the decided tail) the
+ * keys a compare refined get `+= opaque` again. No register is ever marked precise, so every join
+ * prunes and the verifier processes about the code's size. See compiler/opt/README.md ("Inline
+ * trees").
  */
 #pragma once
 

@@ -101,15 +101,15 @@ static int gen_table(const struct sl_ir *ir, const struct sl_codegen_opts *opts,
 {
 	struct sl_bpf_prog *prog = &obj->progs[t];
 	struct sl_cg cg = {
-		.ir = ir,
-		.opts = opts,
-		.diag = diag,
-		.table = &ir->tables[t],
-		.hook = ir->tables[t].hook,
-		.counter_map = obj->counter_map,
-		.decision_map = obj->decision_map,
-		.obj = obj,
-		.arena = arena,
+	    .ir = ir,
+	    .opts = opts,
+	    .diag = diag,
+	    .table = &ir->tables[t],
+	    .hook = ir->tables[t].hook,
+	    .counter_map = obj->counter_map,
+	    .decision_map = obj->decision_map,
+	    .obj = obj,
+	    .arena = arena,
 	};
 	int err;
 

@@ -48,9 +48,9 @@ struct sl_cg_tail {
 /* A rule of the open chunk: its first test is emitted, the rest waits. */
 struct sl_cg_early {
 	const struct sl_ir_rule *rule;
-	uint32_t first;	 /* its most selective predicate, tested first */
-	sl_label entry;	 /* its first test */
-	sl_label rest;	 /* its other tests and its action */
+	uint32_t first; /* its most selective predicate, tested first */
+	sl_label entry; /* its first test */
+	sl_label rest;	/* its other tests and its action */
 };
 
 struct sl_cg {
@@ -66,16 +66,16 @@ struct sl_cg {
 	bool counts;			   /* some reachable rule counts (meta length is needed) */
 	int16_t slot[SL_FIELD_COUNT];	   /* fp offset of the field (word 0); 0 = not parsed */
 	int32_t counter_map, decision_map; /* map indexes, -1 when absent */
-	struct sl_bpf_object *obj; /* bodies may add maps (walk.c, codegen_set.c) */
+	struct sl_bpf_object *obj;	   /* bodies may add maps (walk.c, codegen_set.c) */
 	struct sl_arena *arena;
-	struct sl_cg_tail tails[2][2];     /* [verdict][counted] */
-	struct sl_cg_tail decided;         /* end of a walk whose rule R9 decided */
+	struct sl_cg_tail tails[2][2]; /* [verdict][counted] */
+	struct sl_cg_tail decided;     /* end of a walk whose rule R9 decided */
 	/* The open chunk of early-exit rules (codegen_linear.c). */
 	struct sl_cg_early chunk[SL_CG_CHUNK_RULES];
-	uint32_t chunk_rules;  /* rules in the open chunk */
-	uint32_t chunk_insns;  /* estimated size of its code */
-	uint32_t chunks;       /* chunks opened so far */
-	int32_t held;          /* field whose value R4 holds at the next first test, or -1 */
+	uint32_t chunk_rules; /* rules in the open chunk */
+	uint32_t chunk_insns; /* estimated size of its code */
+	uint32_t chunks;      /* chunks opened so far */
+	int32_t held;	      /* field whose value R4 holds at the next first test, or -1 */
 	sl_label chunk_end;
 	/* A chunk opened by a value dispatch (codegen_linear.c): its rules and their entries. */
 	uint32_t dispatch_rules;
@@ -144,14 +144,15 @@ bool sl_cg_set_table(struct sl_cg *cg, enum sl_field field, struct sl_iset set,
 		     struct sl_cg_set_table *out);
 /* Whether the options ask for a table for `set` (sl_cg_set_table() may still refuse: budgets). */
 bool sl_cg_set_wanted(const struct sl_cg *cg, enum sl_field field, struct sl_iset set);
-/* `dst` (not R2, R3, x) = negative iff x (a slot value) is not in the table's set; clobbers R2, R3. */
+/* `dst` (not R2, R3, x) = negative iff x (a slot value) is not in the table's set; clobbers R2, R3.
+ */
 void sl_cg_set_mismatch(struct sl_cg *cg, const struct sl_cg_set_table *t, uint8_t x, uint8_t dst);
 /* Jump to target when x is (when_in) or is not in the table's set; clobbers R2, R3. */
 void sl_cg_set_branch(struct sl_cg *cg, const struct sl_cg_set_table *t, uint8_t x, bool when_in,
 		      sl_label target);
 /* The same for a 128-bit field, read from its word slots; clobbers R1-R5. */
-void sl_cg_set_mismatch_wide(struct sl_cg *cg, const struct sl_cg_set_table *t,
-			     enum sl_field field, uint8_t dst);
+void sl_cg_set_mismatch_wide(struct sl_cg *cg, const struct sl_cg_set_table *t, enum sl_field field,
+			     uint8_t dst);
 /* Instructions of a search through a table of the set (UINT32_MAX: it would get none). */
 uint32_t sl_cg_set_cost(const struct sl_cg *cg, enum sl_field field, struct sl_iset set);
 

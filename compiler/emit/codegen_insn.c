@@ -245,8 +245,8 @@ static void emit_island(struct sl_emit *e)
 	nyoung = n - nold;
 	e->pending = NULL;
 	e->npending = e->pending_cap = 0;
-	if (nyoung && !reserve(e, (void **)&e->pending, &e->pending_cap, nyoung,
-			       sizeof(*e->pending))) {
+	if (nyoung &&
+	    !reserve(e, (void **)&e->pending, &e->pending_cap, nyoung, sizeof(*e->pending))) {
 		free(old);
 		return;
 	}

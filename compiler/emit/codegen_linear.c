@@ -303,8 +303,8 @@ static bool first_value(const struct sl_cg *cg, const struct sl_ir_rule *r, enum
 		return false;
 	p = &r->preds[next_test(cg, r, 0)];
 	/* 32-bit compares; a zero would also be the low word of an absent field's slot */
-	if (sl_field_info(p->field)->bits > 32 || p->set.n != 1 || p->set.iv[0].lo != p->set.iv[0].hi ||
-	    !p->set.iv[0].lo)
+	if (sl_field_info(p->field)->bits > 32 || p->set.n != 1 ||
+	    p->set.iv[0].lo != p->set.iv[0].hi || !p->set.iv[0].lo)
 		return false;
 	*field = p->field;
 	*value = (uint32_t)p->set.iv[0].lo;
@@ -319,8 +319,8 @@ static int cmp_dispatch_value(const void *a, const void *b)
 {
 	const struct dispatch_value *x = a, *y = b;
 
-	return x->value != y->value ? (x->value < y->value ? -1 : 1) :
-				      (x->rule < y->rule ? -1 : x->rule > y->rule);
+	return x->value != y->value ? (x->value < y->value ? -1 : 1)
+				    : (x->rule < y->rule ? -1 : x->rule > y->rule);
 }
 
 /* Binary search over v[lo, hi) on w1; each value's leaf loads R4 and enters its rule. */
@@ -408,9 +408,9 @@ static void chunk_rule(struct sl_cg *cg, const struct sl_ir_rule *r, uint32_t ns
 		chunk_close(cg);
 	x = &cg->chunk[cg->chunk_rules];
 	*x = (struct sl_cg_early){
-		.rule = r,
-		.first = next_test(cg, r, 0),
-		.rest = sl_emit_new_label(e),
+	    .rule = r,
+	    .first = next_test(cg, r, 0),
+	    .rest = sl_emit_new_label(e),
 	};
 	sl_emit_set_loc(e, r->loc);
 	sl_emit_safe_point(e);
@@ -511,7 +511,7 @@ static int emit_chain(struct sl_cg *cg, uint32_t chain, sl_label ret, unsigned d
 			next_run = i + (run ? run : 1);
 		}
 		if (walk) {
-			struct sl_bpf_segment seg = { .chain = chain, .first = i };
+			struct sl_bpf_segment seg = {.chain = chain, .first = i};
 
 			straight = UINT32_MAX;
 			chunk_close(cg);
@@ -524,8 +524,9 @@ static int emit_chain(struct sl_cg *cg, uint32_t chain, sl_label ret, unsigned d
 			continue;
 		}
 		if (straight == UINT32_MAX)
-			straight = sl_cg_segment(cg, &(struct sl_bpf_segment){
-				.chain = chain, .first = i, .kind = SL_BPF_SEG_STRAIGHT });
+			straight = sl_cg_segment(
+			    cg, &(struct sl_bpf_segment){
+				    .chain = chain, .first = i, .kind = SL_BPF_SEG_STRAIGHT});
 		cg->obj->segments[straight].nrules++;
 		err = emit_rule(cg, &c->rules[i], next_run - i, ret, depth);
 		if (err)
@@ -559,11 +560,12 @@ int sl_cg_linear(struct sl_cg *cg)
 			sl_hint(cg->diag, cg->table->loc,
 				"-O2 (the default) classifies long runs of rules");
 		else
-			sl_hint(cg->diag, cg->table->loc,
-				"-O2 classifies runs of accept/drop rules; counter-only, jump, "
-				"goto and return rules that overlap their neighbours split the runs, "
-				"and a program has room for a limited number of classified runs: "
-				"move such rules to the start or end of the table");
+			sl_hint(
+			    cg->diag, cg->table->loc,
+			    "-O2 classifies runs of accept/drop rules; counter-only, jump, "
+			    "goto and return rules that overlap their neighbours split the runs, "
+			    "and a program has room for a limited number of classified runs: "
+			    "move such rules to the start or end of the table");
 		return -EINVAL;
 	}
 	return cg->e.err;

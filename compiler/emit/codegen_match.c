@@ -160,14 +160,15 @@ static void jump_interval(struct sl_emit *e, uint8_t reg, bool word, uint64_t lo
 			  bool when_in, sl_label target)
 {
 	if (word && lo == hi && lo) {
-		sl_emit_jmp32_imm(e, when_in ? BPF_JEQ : BPF_JNE, reg, (int32_t)(uint32_t)lo, target);
+		sl_emit_jmp32_imm(e, when_in ? BPF_JEQ : BPF_JNE, reg, (int32_t)(uint32_t)lo,
+				  target);
 		return;
 	}
 	if (word && lo) {
 		sl_emit(e, SL_ALU32_REG(BPF_MOV, SL_R2, reg));
 		sl_emit(e, SL_ALU32_IMM(BPF_SUB, SL_R2, (int32_t)(uint32_t)lo));
-		sl_emit_jmp32_imm(e, when_in ? BPF_JLE : BPF_JGT, SL_R2, (int32_t)(uint32_t)(hi - lo),
-				  target);
+		sl_emit_jmp32_imm(e, when_in ? BPF_JLE : BPF_JGT, SL_R2,
+				  (int32_t)(uint32_t)(hi - lo), target);
 		return;
 	}
 	if (lo == hi) {
@@ -210,7 +211,8 @@ static void branch_narrow(struct sl_cg *cg, enum sl_field field, struct sl_iset 
 	for (uint32_t i = 0; i < set.n; i++) {
 		if (i)
 			sl_emit_safe_point(e);
-		jump_interval(e, reg, word, (uint64_t)set.iv[i].lo, (uint64_t)set.iv[i].hi, true, in);
+		jump_interval(e, reg, word, (uint64_t)set.iv[i].lo, (uint64_t)set.iv[i].hi, true,
+			      in);
 	}
 	if (!when_in) {
 		sl_emit_ja(e, target);
@@ -232,8 +234,8 @@ void sl_cg_branch_in(struct sl_cg *cg, enum sl_field field, struct sl_iset set, 
  * word it tests, each word as a 32-bit field (jump_interval() says why an
  * absent address fails them).
  */
-static bool branch_wide_box(struct sl_cg *cg, enum sl_field field, struct sl_iset set,
-			    bool when_in, sl_label target)
+static bool branch_wide_box(struct sl_cg *cg, enum sl_field field, struct sl_iset set, bool when_in,
+			    sl_label target)
 {
 	struct sl_word_box boxes[SL_WORD_BOXES_MAX], *b = &boxes[0];
 	struct sl_emit *e = &cg->e;

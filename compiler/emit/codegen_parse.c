@@ -128,33 +128,38 @@ struct l4_header {
 	} f[3];
 };
 
-static const struct l4_header tcp_header = {
-	SL_IPPROTO_TCP, 20, TCP_FIELDS, 3,
-	{ { 0, 2, SL_FIELD_TCP_SPORT, SL_FIELD_TH_SPORT },
-	  { 2, 2, SL_FIELD_TCP_DPORT, SL_FIELD_TH_DPORT },
-	  { 13, 1, SL_FIELD_TCP_FLAGS, SL_FIELD_TCP_FLAGS } }
-};
+static const struct l4_header tcp_header = {SL_IPPROTO_TCP,
+					    20,
+					    TCP_FIELDS,
+					    3,
+					    {{0, 2, SL_FIELD_TCP_SPORT, SL_FIELD_TH_SPORT},
+					     {2, 2, SL_FIELD_TCP_DPORT, SL_FIELD_TH_DPORT},
+					     {13, 1, SL_FIELD_TCP_FLAGS, SL_FIELD_TCP_FLAGS}}};
 static const struct l4_header udp_header = {
-	SL_IPPROTO_UDP, 8, UDP_FIELDS, 2,
-	{ { 0, 2, SL_FIELD_UDP_SPORT, SL_FIELD_TH_SPORT },
-	  { 2, 2, SL_FIELD_UDP_DPORT, SL_FIELD_TH_DPORT } }
-};
-static const struct l4_header icmp_header = {
-	SL_IPPROTO_ICMP, 4, ICMP_FIELDS, 2,
-	{ { 0, 1, SL_FIELD_ICMP_TYPE, SL_FIELD_ICMP_TYPE },
-	  { 1, 1, SL_FIELD_ICMP_CODE, SL_FIELD_ICMP_CODE } }
-};
-static const struct l4_header icmp6_header = {
-	SL_IPPROTO_ICMPV6, 4, ICMP6_FIELDS, 2,
-	{ { 0, 1, SL_FIELD_ICMP6_TYPE, SL_FIELD_ICMP6_TYPE },
-	  { 1, 1, SL_FIELD_ICMP6_CODE, SL_FIELD_ICMP6_CODE } }
-};
+    SL_IPPROTO_UDP,
+    8,
+    UDP_FIELDS,
+    2,
+    {{0, 2, SL_FIELD_UDP_SPORT, SL_FIELD_TH_SPORT}, {2, 2, SL_FIELD_UDP_DPORT, SL_FIELD_TH_DPORT}}};
+static const struct l4_header icmp_header = {SL_IPPROTO_ICMP,
+					     4,
+					     ICMP_FIELDS,
+					     2,
+					     {{0, 1, SL_FIELD_ICMP_TYPE, SL_FIELD_ICMP_TYPE},
+					      {1, 1, SL_FIELD_ICMP_CODE, SL_FIELD_ICMP_CODE}}};
+static const struct l4_header icmp6_header = {SL_IPPROTO_ICMPV6,
+					      4,
+					      ICMP6_FIELDS,
+					      2,
+					      {{0, 1, SL_FIELD_ICMP6_TYPE, SL_FIELD_ICMP6_TYPE},
+					       {1, 1, SL_FIELD_ICMP6_CODE, SL_FIELD_ICMP6_CODE}}};
 
 /* The header's fields at base + off; the caller checked its length. */
 static void load_l4(struct parse *p, uint8_t base, int16_t off, const struct l4_header *h)
 {
 	for (unsigned i = 0; i < h->n; i++)
-		load_pair(p, base, (int16_t)(off + h->f[i].off), h->f[i].size, h->f[i].a, h->f[i].b);
+		load_pair(p, base, (int16_t)(off + h->f[i].off), h->f[i].size, h->f[i].a,
+			  h->f[i].b);
 }
 
 static void alloc_slots(struct sl_cg *cg, uint64_t need)
@@ -209,7 +214,8 @@ static void emit_meta(struct parse *p)
 			 * The frame on the wire: a tag the kernel moved into skb
 			 * metadata still counts its 4 bytes (vlan_present is 0 or 1).
 			 */
-			emit(p, SL_LDX(BPF_W, SL_R2, SL_R6, offsetof(struct __sk_buff, vlan_present)));
+			emit(p,
+			     SL_LDX(BPF_W, SL_R2, SL_R6, offsetof(struct __sk_buff, vlan_present)));
 			emit(p, SL_ALU64_IMM(BPF_LSH, SL_R2, 2));
 			emit(p, SL_ALU64_REG(BPF_ADD, SL_R1, SL_R2));
 		}
@@ -299,7 +305,8 @@ static void emit_l2(struct parse *p)
 /* TCP, UDP, ICMP or ICMPv6 header at R9 for upper-layer protocol R3. */
 static void emit_l4(struct parse *p, bool ip6)
 {
-	const struct l4_header *h[] = { &tcp_header, &udp_header, ip6 ? &icmp6_header : &icmp_header };
+	const struct l4_header *h[] = {&tcp_header, &udp_header,
+				       ip6 ? &icmp6_header : &icmp_header};
 	sl_label at[SL_ARRAY_SIZE(h)];
 
 	for (unsigned k = 0; k < SL_ARRAY_SIZE(h); k++) {
@@ -535,8 +542,8 @@ static int32_t raw16(uint16_t value)
 /* The L4 header at R7 + off; R3 = IP protocol (next header for IPv6). */
 static void fast_l4(struct parse *p, int16_t off, bool ip6)
 {
-	const struct l4_header *const h[] = { &tcp_header, &udp_header,
-					      ip6 ? &icmp6_header : &icmp_header };
+	const struct l4_header *const h[] = {&tcp_header, &udp_header,
+					     ip6 ? &icmp6_header : &icmp_header};
 	uint64_t at_l3 = p->written;
 
 	for (unsigned k = 0; k < SL_ARRAY_SIZE(h); k++) {

@@ -23,11 +23,11 @@
 #define MOV32_REG(dst, src) SL_INSN(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
 
 struct tree_shape {
-	uint32_t cut_dims;    /* dimensions some inner node cuts */
-	uint32_t check_lo;    /* dimensions where some box has lo > 0 */
-	uint32_t check_hi;    /* dimensions where some box has hi < max */
-	bool check_need;      /* some box constrains a dimension */
-	unsigned order[SL_DT_MAX_DIMS]; /* dimensions, most distinct bounds first */
+	uint32_t cut_dims;		    /* dimensions some inner node cuts */
+	uint32_t check_lo;		    /* dimensions where some box has lo > 0 */
+	uint32_t check_hi;		    /* dimensions where some box has hi < max */
+	bool check_need;		    /* some box constrains a dimension */
+	unsigned order[SL_DT_MAX_DIMS];	    /* dimensions, most distinct bounds first */
 	unsigned cut_order[SL_DT_MAX_DIMS]; /* cut dimensions, most visited first */
 	unsigned ncut;
 };
@@ -58,7 +58,6 @@ static int16_t payload_off(const struct walk *w)
 {
 	return (int16_t)(w->in->scratch_off + 16 * w->dt->ndims + 8);
 }
-
 
 static uint64_t rec_get(const struct sl_dt *dt, uint32_t box, uint32_t off, unsigned width)
 {
@@ -97,7 +96,7 @@ static int tree_shape(const struct sl_dt *dt, const struct sl_dt_tree *t, struct
 	_cleanup_free_ uint8_t *seen = calloc(dt->nnodes / 8 + 1, 1);
 	_cleanup_free_ uint32_t *stack = NULL;
 	_cleanup_free_ double *weight = NULL;
-	double visits[SL_DT_MAX_DIMS] = { 0 };
+	double visits[SL_DT_MAX_DIMS] = {0};
 	size_t n = 0, cap = 0, wcap = 0;
 
 	memset(s, 0, sizeof(*s));
@@ -382,7 +381,7 @@ static void emit_tree(struct walk *w, uint32_t ti, const struct tree_shape *s)
 void sl_tw_emit(struct sl_emit *e, const struct sl_dt *dt, const struct sl_tw_input *in,
 		uint8_t dst, sl_label nomatch)
 {
-	struct walk w = { .e = e, .dt = dt, .in = in };
+	struct walk w = {.e = e, .dt = dt, .in = in};
 	struct tree_shape shapes[SL_TW_MAX_TREES];
 	uint32_t route_dims = 0, cmp_dims = 0;
 
@@ -435,7 +434,8 @@ void sl_tw_layout(const struct sl_dt *dt, struct sl_tw_layout *l)
 		uint32_t leaf = sl_max(l->max_leaf[p], tr->max_leaf);
 
 		if (!l->npacks || (size_t)(l->nnodes[p] + tr->nnodes) * 8 > SL_TW_TABLE_MAX ||
-		    (size_t)(l->nlists[p] + tr->nlists) * 4 + SL_TW_LIST_PAD(leaf) > SL_TW_TABLE_MAX) {
+		    (size_t)(l->nlists[p] + tr->nlists) * 4 + SL_TW_LIST_PAD(leaf) >
+			SL_TW_TABLE_MAX) {
 			p = l->npacks++;
 			l->first[p] = t;
 			leaf = tr->max_leaf;
@@ -500,6 +500,6 @@ void sl_tw_tables_free(struct sl_tw_table t[SL_TW_MAX_TABLES])
 {
 	for (unsigned i = 0; i < SL_TW_MAX_TABLES; i++) {
 		free(t[i].data);
-		t[i] = (struct sl_tw_table){ 0 };
+		t[i] = (struct sl_tw_table){0};
 	}
 }

@@ -23,14 +23,14 @@
  */
 #define SL_TW_NODES(pack) (2u * (pack))
 #define SL_TW_LISTS(pack) (2u * (pack) + 1u)
-#define SL_TW_RECORDS (2u * SL_TW_MAX_TREES)
+#define SL_TW_RECORDS	  (2u * SL_TW_MAX_TREES)
 struct sl_tw_layout {
 	unsigned npacks;
-	unsigned first[SL_TW_MAX_TREES], count[SL_TW_MAX_TREES]; /* trees of pack p */
+	unsigned first[SL_TW_MAX_TREES], count[SL_TW_MAX_TREES];   /* trees of pack p */
 	uint32_t nnodes[SL_TW_MAX_TREES], nlists[SL_TW_MAX_TREES]; /* entries of pack p */
-	uint32_t max_leaf[SL_TW_MAX_TREES];                       /* of pack p */
-	unsigned pack[SL_TW_MAX_TREES];   /* of tree t */
-	uint32_t root[SL_TW_MAX_TREES];   /* tree t's root in its pack's nodes */
+	uint32_t max_leaf[SL_TW_MAX_TREES];			   /* of pack p */
+	unsigned pack[SL_TW_MAX_TREES];				   /* of tree t */
+	uint32_t root[SL_TW_MAX_TREES]; /* tree t's root in its pack's nodes */
 };
 
 void sl_tw_layout(const struct sl_dt *dt, struct sl_tw_layout *l);

@@ -68,8 +68,8 @@ static enum flow eval_chain(struct ast_eval *ev, const struct sl_ast_chain *c)
 			break;
 		case SL_AST_ACCEPT:
 		case SL_AST_DROP:
-			ev->res->verdict = rule->action == SL_AST_ACCEPT ? SL_VERDICT_ACCEPT
-									 : SL_VERDICT_DROP;
+			ev->res->verdict =
+			    rule->action == SL_AST_ACCEPT ? SL_VERDICT_ACCEPT : SL_VERDICT_DROP;
 			ev->res->rule = rule->loc;
 			ev->res->by_policy = false;
 			return FLOW_DECIDED;
@@ -97,7 +97,7 @@ int sl_interp_run_ast(const struct sl_ast *ast, uint32_t table,
 		return -EINVAL;
 
 	const struct sl_ast_table *t = ast->tables[table];
-	struct ast_eval ev = { fields, res, 0 };
+	struct ast_eval ev = {fields, res, 0};
 
 	switch (eval_chain(&ev, &t->body)) {
 	case FLOW_RETURNED:

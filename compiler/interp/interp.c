@@ -67,8 +67,8 @@ static enum flow eval_chain(struct eval *ev, uint32_t chain, uint32_t depth)
 			break;
 		case SL_IR_ACCEPT:
 		case SL_IR_DROP:
-			ev->res->verdict = rule->action == SL_IR_ACCEPT ? SL_VERDICT_ACCEPT
-									: SL_VERDICT_DROP;
+			ev->res->verdict =
+			    rule->action == SL_IR_ACCEPT ? SL_VERDICT_ACCEPT : SL_VERDICT_DROP;
 			ev->res->rule = rule->id;
 			return FLOW_DECIDED;
 		case SL_IR_JUMP:
@@ -93,7 +93,7 @@ int sl_interp_run_fields(const struct sl_ir *ir, uint32_t table,
 		return -EINVAL;
 
 	const struct sl_ir_table *t = &ir->tables[table];
-	struct eval ev = { ir, fields, length, res, counters };
+	struct eval ev = {ir, fields, length, res, counters};
 
 	switch (eval_chain(&ev, t->entry, 0)) {
 	case FLOW_RETURNED:
@@ -115,6 +115,5 @@ int sl_interp_run(const struct sl_ir *ir, uint32_t table, const struct sl_interp
 	if (table >= ir->ntables || ir->tables[table].hook != pkt->hook)
 		return -EINVAL;
 	sl_interp_parse(pkt, &fields);
-	return sl_interp_run_fields(ir, table, &fields, sl_interp_wire_length(pkt), res,
-				    counters);
+	return sl_interp_run_fields(ir, table, &fields, sl_interp_wire_length(pkt), res, counters);
 }

@@ -26,9 +26,9 @@ struct sl_interp_packet {
 	enum sl_hook hook;
 	/* From the Ethernet header on L2 hooks, from the IP header on cgroup_skb. */
 	const uint8_t *data;
-	size_t len;           /* `meta length`, plus 4 on TC when vlan_present (the tag's bytes) */
-	uint16_t protocol;    /* cgroup_skb only: skb->protocol (host order) */
-	uint32_t ifindex;     /* `meta ifindex` */
+	size_t len;	   /* `meta length`, plus 4 on TC when vlan_present (the tag's bytes) */
+	uint16_t protocol; /* cgroup_skb only: skb->protocol (host order) */
+	uint32_t ifindex;  /* `meta ifindex` */
 	/* TC only: the kernel moved the outer VLAN tag into skb metadata. */
 	bool vlan_present;
 	uint16_t vlan_tci;
@@ -75,8 +75,8 @@ int sl_interp_run_fields(const struct sl_ir *ir, uint32_t table,
 
 struct sl_interp_ast_result {
 	enum sl_verdict verdict;
-	bool by_policy;       /* the table's policy decided */
-	struct sl_loc rule;   /* else: the deciding rule's location */
+	bool by_policy;	    /* the table's policy decided */
+	struct sl_loc rule; /* else: the deciding rule's location */
 };
 
 /*

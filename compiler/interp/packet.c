@@ -89,7 +89,7 @@ static void parse_ipv4(const struct cursor *c, size_t off, struct sl_interp_fiel
 
 	uint8_t proto = c->data[off + 9];
 	uint16_t fragword = be(c, off + 6, 2);
-	unsigned frag = (fragword & 0x1fff) ? SL_FRAG_LATER
+	unsigned frag = (fragword & 0x1fff)   ? SL_FRAG_LATER
 			: (fragword & 0x2000) ? SL_FRAG_FIRST
 					      : SL_FRAG_NONE;
 
@@ -211,7 +211,7 @@ uint64_t sl_interp_wire_length(const struct sl_interp_packet *pkt)
 
 void sl_interp_parse(const struct sl_interp_packet *pkt, struct sl_interp_fields *f)
 {
-	struct cursor c = { pkt->data, pkt->data ? pkt->len : 0 };
+	struct cursor c = {pkt->data, pkt->data ? pkt->len : 0};
 	uint16_t proto;
 	size_t l3 = 0;
 

@@ -27,8 +27,8 @@ enum sl_ir_action {
 	SL_IR_CONTINUE, /* no verdict: the rule only counts (counter) and evaluation goes on */
 	SL_IR_ACCEPT,
 	SL_IR_DROP,
-	SL_IR_JUMP,   /* evaluate chain `target`; its `return` (or its end) comes back here */
-	SL_IR_GOTO,   /* evaluate chain `target`; its `return` (or its end) returns from this chain */
+	SL_IR_JUMP, /* evaluate chain `target`; its `return` (or its end) comes back here */
+	SL_IR_GOTO, /* evaluate chain `target`; its `return` (or its end) returns from this chain */
 	SL_IR_RETURN, /* end this chain: back to the jump site, or the table policy at top level */
 };
 
@@ -41,23 +41,23 @@ struct sl_ir_pred {
 	 * not match a truncated TCP header). Lowering folds away every other one.
 	 */
 	struct sl_iset set;
-	struct sl_loc loc;  /* where the match was written */
+	struct sl_loc loc; /* where the match was written */
 };
 
 struct sl_ir_rule {
-	uint32_t id;          /* policy-wide rule number: metadata index and counter slot */
-	struct sl_loc loc;    /* start of the rule */
-	const char *text;     /* the rule's source text on one line (for metadata, listings) */
+	uint32_t id;	   /* policy-wide rule number: metadata index and counter slot */
+	struct sl_loc loc; /* start of the rule */
+	const char *text;  /* the rule's source text on one line (for metadata, listings) */
 	uint32_t npreds;
 	struct sl_ir_pred *preds; /* sorted by field, at most one per field */
-	bool counter;         /* count packets and bytes in slot `id` when the rule matches */
+	bool counter;		  /* count packets and bytes in slot `id` when the rule matches */
 	enum sl_ir_action action;
-	uint32_t target;      /* chain index for JUMP and GOTO */
+	uint32_t target; /* chain index for JUMP and GOTO */
 	struct sl_loc action_loc;
 };
 
 struct sl_ir_chain {
-	const char *name;     /* the table's name for an entry chain */
+	const char *name; /* the table's name for an entry chain */
 	struct sl_loc loc;
 	uint32_t nrules;
 	struct sl_ir_rule *rules;
@@ -68,19 +68,19 @@ struct sl_ir_table {
 	struct sl_loc loc;
 	enum sl_hook hook;
 	enum sl_verdict policy; /* verdict when no rule decides */
-	uint32_t entry;         /* index of its body in sl_ir.chains */
+	uint32_t entry;		/* index of its body in sl_ir.chains */
 };
 
 struct sl_ir {
 	struct sl_arena *arena;
 	const struct sl_sources *srcs; /* file names for locations; owned by the caller */
-	const char *name;              /* policy name: the main file's base name without extension */
-	uint8_t source_hash[32];       /* SHA-256 over the policy's sources, in load order */
+	const char *name;	 /* policy name: the main file's base name without extension */
+	uint8_t source_hash[32]; /* SHA-256 over the policy's sources, in load order */
 	uint32_t ntables;
 	struct sl_ir_table *tables;
-	uint32_t nchains;              /* tables' entry chains first, then named chains */
+	uint32_t nchains; /* tables' entry chains first, then named chains */
 	struct sl_ir_chain *chains;
-	uint32_t nrules;               /* rule ids are 0 .. nrules-1, unique across chains */
+	uint32_t nrules; /* rule ids are 0 .. nrules-1, unique across chains */
 };
 
 struct sl_ast; /* compiler/parser/ast.h */

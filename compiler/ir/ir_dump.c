@@ -18,64 +18,48 @@ struct sl_name {
 };
 
 static const struct sl_name ethertype_names[] = {
-	{ SL_ETH_P_IP, "ip" },
-	{ SL_ETH_P_ARP, "arp" },
-	{ SL_ETH_P_IPV6, "ip6" },
-	{ SL_ETH_P_8021Q, "vlan" },
+    {SL_ETH_P_IP, "ip"},
+    {SL_ETH_P_ARP, "arp"},
+    {SL_ETH_P_IPV6, "ip6"},
+    {SL_ETH_P_8021Q, "vlan"},
 };
 
 static const struct sl_name proto_names[] = {
-	{ SL_IPPROTO_ICMP, "icmp" },
-	{ SL_IPPROTO_TCP, "tcp" },
-	{ SL_IPPROTO_UDP, "udp" },
-	{ SL_IPPROTO_ICMPV6, "icmpv6" },
+    {SL_IPPROTO_ICMP, "icmp"},
+    {SL_IPPROTO_TCP, "tcp"},
+    {SL_IPPROTO_UDP, "udp"},
+    {SL_IPPROTO_ICMPV6, "icmpv6"},
 };
 
 static const struct sl_name icmp_names[] = {
-	{ 0, "echo-reply" },
-	{ 3, "destination-unreachable" },
-	{ 4, "source-quench" },
-	{ 5, "redirect" },
-	{ 8, "echo-request" },
-	{ 9, "router-advertisement" },
-	{ 10, "router-solicitation" },
-	{ 11, "time-exceeded" },
-	{ 12, "parameter-problem" },
-	{ 13, "timestamp-request" },
-	{ 14, "timestamp-reply" },
-	{ 15, "info-request" },
-	{ 16, "info-reply" },
-	{ 17, "address-mask-request" },
-	{ 18, "address-mask-reply" },
+    {0, "echo-reply"},		 {3, "destination-unreachable"},
+    {4, "source-quench"},	 {5, "redirect"},
+    {8, "echo-request"},	 {9, "router-advertisement"},
+    {10, "router-solicitation"}, {11, "time-exceeded"},
+    {12, "parameter-problem"},	 {13, "timestamp-request"},
+    {14, "timestamp-reply"},	 {15, "info-request"},
+    {16, "info-reply"},		 {17, "address-mask-request"},
+    {18, "address-mask-reply"},
 };
 
 static const struct sl_name icmp6_names[] = {
-	{ 1, "destination-unreachable" },
-	{ 2, "packet-too-big" },
-	{ 3, "time-exceeded" },
-	{ 4, "parameter-problem" },
-	{ 128, "echo-request" },
-	{ 129, "echo-reply" },
-	{ 130, "mld-listener-query" },
-	{ 131, "mld-listener-report" },
-	{ 132, "mld-listener-done" },
-	{ 133, "nd-router-solicit" },
-	{ 134, "nd-router-advert" },
-	{ 135, "nd-neighbor-solicit" },
-	{ 136, "nd-neighbor-advert" },
-	{ 137, "nd-redirect" },
+    {1, "destination-unreachable"}, {2, "packet-too-big"},	  {3, "time-exceeded"},
+    {4, "parameter-problem"},	    {128, "echo-request"},	  {129, "echo-reply"},
+    {130, "mld-listener-query"},    {131, "mld-listener-report"}, {132, "mld-listener-done"},
+    {133, "nd-router-solicit"},	    {134, "nd-router-advert"},	  {135, "nd-neighbor-solicit"},
+    {136, "nd-neighbor-advert"},    {137, "nd-redirect"},
 };
 
 static const struct sl_name frag_names[] = {
-	{ SL_FRAG_NONE, "none" },
-	{ SL_FRAG_FIRST, "first" },
-	{ SL_FRAG_LATER, "later" },
+    {SL_FRAG_NONE, "none"},
+    {SL_FRAG_FIRST, "first"},
+    {SL_FRAG_LATER, "later"},
 };
 
 /* In the order nftables prints them. */
 static const struct sl_name tcp_flag_names[] = {
-	{ 0x01, "fin" }, { 0x02, "syn" }, { 0x04, "rst" }, { 0x08, "psh" },
-	{ 0x10, "ack" }, { 0x20, "urg" }, { 0x40, "ece" }, { 0x80, "cwr" },
+    {0x01, "fin"}, {0x02, "syn"}, {0x04, "rst"}, {0x08, "psh"},
+    {0x10, "ack"}, {0x20, "urg"}, {0x40, "ece"}, {0x80, "cwr"},
 };
 
 static const char *lookup_name(const struct sl_name *names, size_t n, sl_u128 v)

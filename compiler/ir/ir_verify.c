@@ -35,8 +35,8 @@ static bool set_is_canonical(struct sl_iset set, sl_u128 max)
 	return true;
 }
 
-static int verify_rule(const struct sl_ir *ir, const struct sl_ir_rule *r, uint8_t *seen,
-		       char *err, size_t size)
+static int verify_rule(const struct sl_ir *ir, const struct sl_ir_rule *r, uint8_t *seen, char *err,
+		       size_t size)
 {
 	if (r->id >= ir->nrules)
 		return fail(err, size, "rule id %u is not below nrules %u", r->id, ir->nrules);
@@ -50,8 +50,8 @@ static int verify_rule(const struct sl_ir *ir, const struct sl_ir_rule *r, uint8
 		if ((unsigned)p->field >= SL_FIELD_COUNT || p->field == SL_FIELD_ETHER_TYPE)
 			return fail(err, size, "rule %u: bad field %d", r->id, (int)p->field);
 		if (i && r->preds[i - 1].field >= p->field)
-			return fail(err, size, "rule %u: predicates not sorted by field, or repeated",
-				    r->id);
+			return fail(err, size,
+				    "rule %u: predicates not sorted by field, or repeated", r->id);
 		if (sl_iset_is_empty(p->set) || !set_is_canonical(p->set, sl_field_max(p->field)))
 			return fail(err, size, "rule %u: %s set empty or not canonical", r->id,
 				    sl_field_info(p->field)->name);
@@ -74,7 +74,8 @@ int sl_ir_verify(const struct sl_ir *ir, char *err, size_t size)
 		return fail(err, size, "%u tables but %u chains", ir->ntables, ir->nchains);
 	for (uint32_t t = 0; t < ir->ntables; t++) {
 		if (ir->tables[t].entry != t)
-			return fail(err, size, "table %u's entry chain is %u", t, ir->tables[t].entry);
+			return fail(err, size, "table %u's entry chain is %u", t,
+				    ir->tables[t].entry);
 		if ((unsigned)ir->tables[t].hook >= SL_HOOK_COUNT)
 			return fail(err, size, "table %u: bad hook", t);
 	}

@@ -17,7 +17,7 @@
 
 struct sl_iset sl_iset_empty(void)
 {
-	return (struct sl_iset){ 0, NULL };
+	return (struct sl_iset){0, NULL};
 }
 
 static struct sl_iset iset_one(struct sl_arena *a, sl_u128 lo, sl_u128 hi)
@@ -26,7 +26,7 @@ static struct sl_iset iset_one(struct sl_arena *a, sl_u128 lo, sl_u128 hi)
 
 	iv->lo = lo;
 	iv->hi = hi;
-	return (struct sl_iset){ 1, iv };
+	return (struct sl_iset){1, iv};
 }
 
 /* [lo, hi]; empty when lo > hi. */
@@ -92,7 +92,7 @@ static void push_merge(struct sl_interval *out, uint32_t *n, sl_u128 lo, sl_u128
 
 static struct sl_iset finish(struct sl_interval *out, uint32_t n)
 {
-	return n ? (struct sl_iset){ n, out } : sl_iset_empty();
+	return n ? (struct sl_iset){n, out} : sl_iset_empty();
 }
 
 /* Normalise any intervals (unsorted, overlapping, touching); lo > hi ones are empty. */
@@ -135,7 +135,7 @@ struct sl_iset sl_iset_masked(struct sl_arena *a, uint64_t mask, uint64_t value,
 		return sl_iset_empty();
 	if (!mask)
 		return iset_one(a, 0, domain);
-	low = (mask & -mask) - 1;  /* free bits below the lowest masked bit */
+	low = (mask & -mask) - 1; /* free bits below the lowest masked bit */
 	high = domain & ~mask & ~low;
 	if (__builtin_popcountll(high) > SL_ISET_MASKED_MAX_FREE) {
 		/* a caller bug, not bad input: the checker allows masks on narrow fields only */
@@ -312,7 +312,7 @@ struct sl_iset sl_iset_clone(struct sl_arena *a, struct sl_iset x)
 		return sl_iset_empty();
 	iv = sl_arena_calloc(a, x.n, sizeof(*iv));
 	memcpy(iv, x.iv, x.n * sizeof(*iv));
-	return (struct sl_iset){ x.n, iv };
+	return (struct sl_iset){x.n, iv};
 }
 
 /* ---- 128-bit intervals as word boxes ---- */
@@ -369,7 +369,7 @@ static void split_bound(struct wide_split *s, sl_u128 v, unsigned w, bool max)
 
 unsigned sl_iset_word_boxes(sl_u128 lo, sl_u128 hi, struct sl_word_box out[SL_WORD_BOXES_MAX])
 {
-	struct wide_split s = { .out = out };
+	struct wide_split s = {.out = out};
 	unsigned w = 0;
 
 	while (w + 1 < SL_WORDS_128 && word_of(lo, w) == word_of(hi, w)) {
@@ -411,7 +411,8 @@ uint32_t sl_iset_words(struct sl_iset x)
 	uint32_t words = 0;
 
 	for (uint32_t i = 0; i < x.n; i++)
-		for (unsigned k = 0, n = sl_iset_word_boxes(x.iv[i].lo, x.iv[i].hi, boxes); k < n; k++)
+		for (unsigned k = 0, n = sl_iset_word_boxes(x.iv[i].lo, x.iv[i].hi, boxes); k < n;
+		     k++)
 			words |= sl_word_box_words(&boxes[k]);
 	return words;
 }

@@ -28,7 +28,7 @@ struct sl_iset {
  * then free words); any other interval is at most SL_WORD_BOXES_MAX, split
  * where its two ends first differ.
  */
-#define SL_WORDS_128 4u
+#define SL_WORDS_128	  4u
 #define SL_WORD_BOXES_MAX 7u
 
 struct sl_word_box {

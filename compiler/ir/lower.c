@@ -91,8 +91,8 @@ static struct sl_iset match_set(struct sl_arena *a, const struct sl_ast_match *m
 }
 
 _Static_assert(sizeof(struct sl_ast_range) == sizeof(struct sl_interval) &&
-		       offsetof(struct sl_ast_range, lo) == offsetof(struct sl_interval, lo) &&
-		       offsetof(struct sl_ast_range, hi) == offsetof(struct sl_interval, hi),
+		   offsetof(struct sl_ast_range, lo) == offsetof(struct sl_interval, lo) &&
+		   offsetof(struct sl_ast_range, hi) == offsetof(struct sl_interval, hi),
 	       "AST ranges are read as IR intervals");
 
 /* Big sets below this many ranges are cheap to redo; above it a $constant's set is made once. */
@@ -154,8 +154,8 @@ static struct sl_iset memo_match_set(struct lower *lw, const struct sl_ast_match
 		    slot->field == m->field && slot->kind == m->kind)
 			return slot->set;
 	}
-	*slot = (struct set_memo){ m->ranges, m->nranges, m->field, m->kind,
-				   match_set(lw->arena, m) };
+	*slot =
+	    (struct set_memo){m->ranges, m->nranges, m->field, m->kind, match_set(lw->arena, m)};
 	lw->memo_used++;
 	return slot->set;
 }
@@ -174,12 +174,12 @@ static void acc_add(struct lower *lw, enum sl_field field, struct sl_iset set, s
 		acc->set = sl_iset_intersect(lw->arena, acc->set, set);
 	}
 	if (acc->norigins < SL_ARRAY_SIZE(acc->origins))
-		acc->origins[acc->norigins++] = (struct origin){ m, implied };
+		acc->origins[acc->norigins++] = (struct origin){m, implied};
 }
 
 static struct sl_iset values(struct sl_arena *a, int32_t v1, int32_t v2)
 {
-	struct sl_interval iv[2] = { { (sl_u128)v1, (sl_u128)v1 }, { (sl_u128)v2, (sl_u128)v2 } };
+	struct sl_interval iv[2] = {{(sl_u128)v1, (sl_u128)v1}, {(sl_u128)v2, (sl_u128)v2}};
 
 	return sl_iset_from(a, iv, v2 >= 0 ? 2 : 1);
 }
@@ -280,17 +280,17 @@ static enum presence field_presence(enum sl_field f)
 
 /* Unconditional implications: a header is only parsed behind the ones it sits on. */
 static const unsigned presence_implies[PR_COUNT] = {
-	[PR_TCP] = PR(PR_TH) | PR(PR_L4PROTO),
-	[PR_UDP] = PR(PR_TH) | PR(PR_L4PROTO),
-	[PR_ICMP] = PR(PR_L4PROTO) | PR(PR_IP4),
-	[PR_ICMP6] = PR(PR_L4PROTO) | PR(PR_IP6),
-	[PR_TH] = PR(PR_L4PROTO),
-	[PR_IP6FRAG] = PR(PR_L4PROTO) | PR(PR_IP6),
-	[PR_IP4] = PR(PR_L4PROTO) | PR(PR_PROTO), /* a valid IPv4 header always gives l4proto */
-	[PR_IP6] = PR(PR_PROTO),
-	[PR_L4PROTO] = PR(PR_PROTO),
-	[PR_VLAN] = PR(PR_ETH),
-	[PR_PROTO] = PR(PR_ETH),
+    [PR_TCP] = PR(PR_TH) | PR(PR_L4PROTO),
+    [PR_UDP] = PR(PR_TH) | PR(PR_L4PROTO),
+    [PR_ICMP] = PR(PR_L4PROTO) | PR(PR_IP4),
+    [PR_ICMP6] = PR(PR_L4PROTO) | PR(PR_IP6),
+    [PR_TH] = PR(PR_L4PROTO),
+    [PR_IP6FRAG] = PR(PR_L4PROTO) | PR(PR_IP6),
+    [PR_IP4] = PR(PR_L4PROTO) | PR(PR_PROTO), /* a valid IPv4 header always gives l4proto */
+    [PR_IP6] = PR(PR_PROTO),
+    [PR_L4PROTO] = PR(PR_PROTO),
+    [PR_VLAN] = PR(PR_ETH),
+    [PR_PROTO] = PR(PR_ETH),
 };
 
 static bool set_is(struct sl_iset s, sl_u128 v)
@@ -363,7 +363,7 @@ static void drop_full_preds(struct lower *lw, unsigned hooks)
 
 static char *pred_text(struct sl_arena *a, enum sl_field field, struct sl_iset set)
 {
-	struct sl_ir_pred pred = { field, set, SL_LOC_NONE };
+	struct sl_ir_pred pred = {field, set, SL_LOC_NONE};
 	char *buf = NULL, *s;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
@@ -408,8 +408,8 @@ static void report_impossible(struct lower *lw, const struct sl_ast_rule *rule, 
 			   "rule can never match: no value of %s satisfies this match", name);
 		return;
 	}
-	sl_warning(lw->diag, rule->loc, "rule can never match: its conditions on %s exclude each other",
-		   name);
+	sl_warning(lw->diag, rule->loc,
+		   "rule can never match: its conditions on %s exclude each other", name);
 	if (lw->diag->quiet_warnings)
 		return; /* the notes belong to a warning nobody sees */
 	for (uint32_t i = 0; i < acc->norigins; i++) {
@@ -504,7 +504,7 @@ static int chain_slot_cmp(const void *pa, const void *pb)
 
 static int chain_index(const struct lower *lw, const struct sl_ast_chain *chain, uint32_t *index)
 {
-	struct chain_slot key = { chain, 0 }, *found;
+	struct chain_slot key = {chain, 0}, *found;
 
 	found = bsearch(&key, lw->slots, lw->nslots, sizeof(key), chain_slot_cmp);
 	if (!found)
@@ -567,7 +567,8 @@ static int lower_rule(struct lower *lw, const struct sl_ast_rule *rule, unsigned
 		drop_full_preds(lw, hooks);
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
 		if (lw->acc[f].used)
-			lw->preds[npreds++] = (struct sl_ir_pred){ f, lw->acc[f].set, lw->acc[f].loc };
+			lw->preds[npreds++] =
+			    (struct sl_ir_pred){f, lw->acc[f].set, lw->acc[f].loc};
 	}
 
 	memset(out, 0, sizeof(*out));
@@ -708,9 +709,9 @@ static void index_chains(struct lower *lw)
 	lw->nslots = ast->ntables + ast->nchains;
 	lw->slots = sl_arena_calloc(lw->arena, lw->nslots ? lw->nslots : 1, sizeof(*lw->slots));
 	for (uint32_t t = 0; t < ast->ntables; t++)
-		lw->slots[t] = (struct chain_slot){ &ast->tables[t]->body, t };
+		lw->slots[t] = (struct chain_slot){&ast->tables[t]->body, t};
 	for (uint32_t c = 0; c < ast->nchains; c++)
-		lw->slots[ast->ntables + c] = (struct chain_slot){ ast->chains[c], ast->ntables + c };
+		lw->slots[ast->ntables + c] = (struct chain_slot){ast->chains[c], ast->ntables + c};
 	qsort(lw->slots, lw->nslots, sizeof(*lw->slots), chain_slot_cmp);
 }
 
@@ -722,18 +723,19 @@ static int lower_policy(struct lower *lw)
 
 	ir->ntables = ast->ntables;
 	ir->nchains = ast->ntables + ast->nchains;
-	ir->tables = sl_arena_calloc(lw->arena, ast->ntables ? ast->ntables : 1, sizeof(*ir->tables));
+	ir->tables =
+	    sl_arena_calloc(lw->arena, ast->ntables ? ast->ntables : 1, sizeof(*ir->tables));
 	ir->chains = sl_arena_calloc(lw->arena, ir->nchains ? ir->nchains : 1, sizeof(*ir->chains));
 	index_chains(lw);
 	for (uint32_t t = 0; t < ast->ntables; t++) {
 		const struct sl_ast_table *table = ast->tables[t];
 
 		ir->tables[t] = (struct sl_ir_table){
-			.name = ir_str(lw, table->name),
-			.loc = table->loc,
-			.hook = table->hook,
-			.policy = table->policy,
-			.entry = t,
+		    .name = ir_str(lw, table->name),
+		    .loc = table->loc,
+		    .hook = table->hook,
+		    .policy = table->policy,
+		    .entry = t,
 		};
 		r = lower_chain(lw, &table->body, SL_HOOK_BIT(table->hook), &ir->chains[t]);
 		if (r)
@@ -754,7 +756,7 @@ static int lower_policy(struct lower *lw)
 int sl_ir_lower(const struct sl_ast *ast, struct sl_arena *arena, struct sl_diag *diag,
 		struct sl_ir **out)
 {
-	struct lower lw = { .ast = ast, .arena = arena, .diag = diag };
+	struct lower lw = {.ast = ast, .arena = arena, .diag = diag};
 	struct sl_ir *ir;
 	int r;
 

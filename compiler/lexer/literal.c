@@ -52,7 +52,8 @@ int sl_literal_number(const char *text, size_t len, sl_u128 *out, char *err)
 		if (d < 0 || (unsigned)d >= base)
 			return fail(err, "invalid number", text, len);
 		if (v > (max - (unsigned)d) / base)
-			return fail_why(err, "number", text, len, " is too large (more than 128 bits)");
+			return fail_why(err, "number", text, len,
+					" is too large (more than 128 bits)");
 		v = v * base + (unsigned)d;
 	}
 	*out = v;
@@ -87,8 +88,8 @@ static int apply_prefix(struct sl_literal *lit, const char *text, size_t len, si
 	if (plen < 0)
 		return fail(err, "invalid prefix length in", text, len);
 	if ((unsigned)plen > bits) {
-		snprintf(err, SL_LIT_ERR_MAX, "prefix length /%d is out of range 0-%u for an %s", plen,
-			 bits, bits == 32 ? "IPv4 address" : "IPv6 address");
+		snprintf(err, SL_LIT_ERR_MAX, "prefix length /%d is out of range 0-%u for an %s",
+			 plen, bits, bits == 32 ? "IPv4 address" : "IPv6 address");
 		return -EINVAL;
 	}
 	lit->has_plen = true;
@@ -133,7 +134,8 @@ static int parse_ipv4(const char *text, size_t len, size_t end, struct sl_litera
 		cur = cur * 10 + (unsigned)(c - '0');
 	}
 	if (octets != 4)
-		return fail_why(err, "invalid IPv4 address", text, len, " (an address has 4 octets)");
+		return fail_why(err, "invalid IPv4 address", text, len,
+				" (an address has 4 octets)");
 	lit->kind = SL_LIT_IPV4;
 	lit->num = addr;
 	return apply_prefix(lit, text, len, end, 32, err);
@@ -211,7 +213,8 @@ int sl_literal_parse(const char *text, size_t len, struct sl_literal *out, char 
 	if (dot)
 		return parse_ipv4(text, len, end, out, err);
 	if (slash)
-		return fail_why(err, "invalid value", text, len, " (a prefix needs an address before the /)");
+		return fail_why(err, "invalid value", text, len,
+				" (a prefix needs an address before the /)");
 	out->kind = SL_LIT_NUMBER;
 	return sl_literal_number(text, len, &out->num, err);
 }

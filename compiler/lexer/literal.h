@@ -20,10 +20,10 @@ enum sl_lit_kind {
 
 struct sl_literal {
 	enum sl_lit_kind kind;
-	sl_u128 num;     /* the number, or the address (prefix: host bits cleared) */
-	unsigned plen;   /* prefix length; the address width without one */
+	sl_u128 num;   /* the number, or the address (prefix: host bits cleared) */
+	unsigned plen; /* prefix length; the address width without one */
 	bool has_plen;
-	bool host_bits;  /* a prefix had host bits set (they were cleared) */
+	bool host_bits;	 /* a prefix had host bits set (they were cleared) */
 	size_t plen_off; /* offset of the '/' in the token, for diagnostics */
 };
 

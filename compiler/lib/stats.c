@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * `sluice build --stats`: what the optimiser's passes did, the plan (what
- * code each run of rules became), and the memory of the object's maps. A stable text form (documented in compiler/opt/README.md): tests
- * compare it with every time in milliseconds masked.
+ * code each run of rules became), and the memory of the object's maps. A stable text form
+ * (documented in compiler/opt/README.md): tests compare it with every time in milliseconds masked.
  */
 #include <linux/bpf.h>
 #include <stdio.h>
@@ -52,7 +52,8 @@ static void print_passes(FILE *out, const struct sl_opt_stats *os, int level)
 			p->rules_out, p->shadowed, p->noops, p->moved, p->seconds * 1e3);
 	}
 	if (os->shadow_partial)
-		fprintf(out, "  shadow: stopped at its work budget (%llu checks): some may remain\n",
+		fprintf(out,
+			"  shadow: stopped at its work budget (%llu checks): some may remain\n",
 			(unsigned long long)os->subset_checks);
 	if (os->reorder_partial)
 		fprintf(out, "  reorder: stopped at its work budget (%llu checks)\n",
@@ -114,8 +115,8 @@ static void print_maps(FILE *out, const struct sl_bpf_object *obj)
 	uint64_t total = 0, total_cpu = 0;
 
 	fprintf(out, "stats: maps\n");
-	fprintf(out, "  %-32s %-12s %5s %9s %9s %12s\n", "name", "type", "key", "value",
-		"entries", "bytes");
+	fprintf(out, "  %-32s %-12s %5s %9s %9s %12s\n", "name", "type", "key", "value", "entries",
+		"bytes");
 	for (uint32_t i = 0; i < obj->nmaps; i++) {
 		const struct sl_bpf_map *m = &obj->maps[i];
 		uint64_t b = map_bytes(m);

@@ -22,7 +22,7 @@
 #include "object/object_priv.h"
 #include "common/util.h"
 
-#define BTF_EXT_MAGIC 0xeB9F
+#define BTF_EXT_MAGIC	0xeB9F
 #define BTF_EXT_VERSION 1
 #define BTF_EXT_HDR_LEN 32
 
@@ -39,7 +39,7 @@ struct line_rec {
 };
 
 #define LINE_MAX_LINE ((1u << 22) - 1)
-#define LINE_MAX_COL ((1u << 10) - 1)
+#define LINE_MAX_COL  ((1u << 10) - 1)
 
 static int add_str(struct btf *btf, const char *s, uint32_t *off)
 {
@@ -113,7 +113,7 @@ static int prog_lines(struct sl_obj_layout *l, uint32_t prog, struct sl_obj_buf 
 
 static int section_block(struct sl_obj_layout *l, uint32_t sec, bool lines, struct sl_obj_buf *out)
 {
-	struct sl_obj_buf recs = { 0 };
+	struct sl_obj_buf recs = {0};
 	uint32_t name_off, n = 0;
 	int r;
 
@@ -144,7 +144,8 @@ static int section_block(struct sl_obj_layout *l, uint32_t sec, bool lines, stru
 
 static int subsection(struct sl_obj_layout *l, bool lines, struct sl_obj_buf *out)
 {
-	int r = sl_obj_buf_append_u32(out, lines ? sizeof(struct line_rec) : sizeof(struct func_rec));
+	int r =
+	    sl_obj_buf_append_u32(out, lines ? sizeof(struct line_rec) : sizeof(struct func_rec));
 
 	for (uint32_t s = 0; !r && s < l->nsecs; s++)
 		r = section_block(l, s, lines, out);
@@ -153,7 +154,7 @@ static int subsection(struct sl_obj_layout *l, bool lines, struct sl_obj_buf *ou
 
 int sl_obj_btf_ext_build(struct sl_obj_layout *l, struct sl_diag *diag)
 {
-	struct sl_obj_buf funcs = { 0 }, lines = { 0 };
+	struct sl_obj_buf funcs = {0}, lines = {0};
 	struct sl_obj_buf *out = &l->btf_ext;
 	uint16_t magic = BTF_EXT_MAGIC;
 	uint8_t version = BTF_EXT_VERSION, flags = 0;

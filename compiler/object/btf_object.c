@@ -155,12 +155,12 @@ static int xdp_md_type(struct btf_types *t)
 		const char *name;
 		size_t off;
 	} members[] = {
-		{ "data", offsetof(struct xdp_md, data) },
-		{ "data_end", offsetof(struct xdp_md, data_end) },
-		{ "data_meta", offsetof(struct xdp_md, data_meta) },
-		{ "ingress_ifindex", offsetof(struct xdp_md, ingress_ifindex) },
-		{ "rx_queue_index", offsetof(struct xdp_md, rx_queue_index) },
-		{ "egress_ifindex", offsetof(struct xdp_md, egress_ifindex) },
+	    {"data", offsetof(struct xdp_md, data)},
+	    {"data_end", offsetof(struct xdp_md, data_end)},
+	    {"data_meta", offsetof(struct xdp_md, data_meta)},
+	    {"ingress_ifindex", offsetof(struct xdp_md, ingress_ifindex)},
+	    {"rx_queue_index", offsetof(struct xdp_md, rx_queue_index)},
+	    {"egress_ifindex", offsetof(struct xdp_md, egress_ifindex)},
 	};
 	int id = btf__add_struct(t->btf, "xdp_md", sizeof(struct xdp_md));
 
@@ -380,7 +380,7 @@ static int add_funcs(struct btf_types *t, struct sl_obj_layout *l)
 
 int sl_obj_btf_build(struct sl_obj_layout *l, struct sl_diag *diag)
 {
-	struct btf_types t = { 0 };
+	struct btf_types t = {0};
 	int r;
 
 	t.btf = btf__new_empty();

@@ -36,8 +36,8 @@ struct elf_plan {
 	uint32_t code0; /* first code section; code section s is code0 + s */
 	uint32_t license, maps, meta, btf, btf_ext;
 	uint32_t *data_of; /* per map: its data section or 0 */
-	uint32_t rel0; /* first relocation section, in code section order */
-	uint32_t *rel_of; /* per code section: its .rel index or 0 */
+	uint32_t rel0;	   /* first relocation section, in code section order */
+	uint32_t *rel_of;  /* per code section: its .rel index or 0 */
 	uint32_t symtab;
 	uint32_t nsections;
 };
@@ -216,8 +216,8 @@ static int new_section(Elf *elf, struct elf_out *o, uint32_t expect, const char 
 static int add_section_names(struct elf_out *o, char **rel_names)
 {
 	const struct sl_obj_layout *l = o->l;
-	static const char *const fixed[] = { ".strtab", "license", ".maps", SLUICE_META_SECTION,
-					     ".BTF", ".BTF.ext", ".symtab" };
+	static const char *const fixed[] = {".strtab", "license",  ".maps",  SLUICE_META_SECTION,
+					    ".BTF",    ".BTF.ext", ".symtab"};
 	uint32_t off;
 	int r = 0;
 
@@ -272,8 +272,8 @@ static int write_sections(Elf *elf, struct elf_out *o, char **rel_names, const v
 			    m->init ? m->init : o->zeros, l->map_size[i], ELF_T_BYTE, 8, NULL);
 	}
 	if (!r)
-		r = new_section(elf, o, p->meta, SLUICE_META_SECTION, SHT_PROGBITS, 0,
-				l->meta.data, l->meta.len, ELF_T_BYTE, 8, NULL);
+		r = new_section(elf, o, p->meta, SLUICE_META_SECTION, SHT_PROGBITS, 0, l->meta.data,
+				l->meta.len, ELF_T_BYTE, 8, NULL);
 	if (!r)
 		r = new_section(elf, o, p->btf, ".BTF", SHT_PROGBITS, 0, btf, btf_size, ELF_T_BYTE,
 				4, NULL);
@@ -412,9 +412,10 @@ static void elf_out_fini(struct elf_out *o, char **rel_names)
 	sl_obj_strtab_fini(&o->names);
 }
 
-int sl_obj_elf_write(const struct sl_obj_layout *l, struct sl_diag *diag, void **image, size_t *size)
+int sl_obj_elf_write(const struct sl_obj_layout *l, struct sl_diag *diag, void **image,
+		     size_t *size)
 {
-	struct elf_out o = { .l = l };
+	struct elf_out o = {.l = l};
 	char **rel_names = calloc(l->nsecs + 1, sizeof(char *));
 	int r;
 

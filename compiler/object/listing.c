@@ -12,12 +12,14 @@
 #include "sluice/meta.h"
 
 #define SL_HELPER_NAME(x) [BPF_FUNC_##x] = "bpf_" #x
-static const char *const helper_names[] = { __BPF_FUNC_MAPPER(SL_HELPER_NAME) };
+static const char *const helper_names[] = {__BPF_FUNC_MAPPER(SL_HELPER_NAME)};
 #undef SL_HELPER_NAME
 
 static const char *verdict_name(uint32_t v)
 {
-	return v == SLUICE_VERDICT_ACCEPT ? "accept" : v == SLUICE_VERDICT_DROP ? "drop" : "unknown";
+	return v == SLUICE_VERDICT_ACCEPT ? "accept"
+	       : v == SLUICE_VERDICT_DROP ? "drop"
+					  : "unknown";
 }
 
 static void print_header(const struct sl_objfile *f, FILE *out)
@@ -92,7 +94,7 @@ static void print_annotation(const struct sl_objfile_prog *p, uint32_t i,
  */
 static void format_fallback(const struct bpf_insn *insn, char *text, size_t len)
 {
-	static const char *const sizes[] = { "u32", "u16", "u8", "u64" };
+	static const char *const sizes[] = {"u32", "u16", "u8", "u64"};
 	int off = insn->off;
 
 	if (BPF_CLASS(insn->code) == BPF_ST && BPF_MODE(insn->code) == BPF_MEM)
@@ -128,7 +130,8 @@ static void print_prog(LLVMDisasmContextRef dc, const struct sl_objfile_prog *p,
 		}
 		n = LLVMDisasmInstruction(dc, (uint8_t *)&p->insns[i],
 					  (uint64_t)(p->ninsns - i) * sizeof(struct bpf_insn),
-					  (uint64_t)i * sizeof(struct bpf_insn), text, sizeof(text));
+					  (uint64_t)i * sizeof(struct bpf_insn), text,
+					  sizeof(text));
 		if (n == 0 || n % sizeof(struct bpf_insn)) {
 			format_fallback(&p->insns[i], text, sizeof(text));
 			n = sizeof(struct bpf_insn);
@@ -139,8 +142,9 @@ static void print_prog(LLVMDisasmContextRef dc, const struct sl_objfile_prog *p,
 		while (next_reloc < p->nrelocs && p->relocs[next_reloc].insn < i)
 			next_reloc++;
 		print_annotation(p, i,
-				 next_reloc < p->nrelocs && p->relocs[next_reloc].insn == i ?
-					 &p->relocs[next_reloc] : NULL,
+				 next_reloc < p->nrelocs && p->relocs[next_reloc].insn == i
+				     ? &p->relocs[next_reloc]
+				     : NULL,
 				 out);
 		fprintf(out, "\n");
 		i += (uint32_t)(n / sizeof(struct bpf_insn));

@@ -191,8 +191,8 @@ static int assemble(struct meta_builder *b, struct sluice_meta_header *h, struct
 
 int sl_obj_meta_build(struct sl_obj_layout *l, struct sl_diag *diag)
 {
-	struct meta_builder b = { .l = l };
-	struct sluice_meta_header h = { 0 };
+	struct meta_builder b = {.l = l};
+	struct sluice_meta_header h = {0};
 	int r;
 
 	r = sl_obj_strtab_init(&b.strs);

@@ -135,7 +135,8 @@ static int check_prog(const struct sl_bpf_object *obj, const struct sl_ir *ir, u
 	if (!p->ninsns || !p->insns)
 		return sl_obj_error(diag, "program '%s' has no instructions", p->name);
 	if (p->ninsns > SL_OBJ_MAX_INSNS)
-		return sl_obj_error(diag, "program '%s' has %u instructions; the kernel loads at most %u",
+		return sl_obj_error(diag,
+				    "program '%s' has %u instructions; the kernel loads at most %u",
 				    p->name, p->ninsns, SL_OBJ_MAX_INSNS);
 	second = calloc(p->ninsns, 1);
 	if (!second)
@@ -152,8 +153,9 @@ static int check_prog(const struct sl_bpf_object *obj, const struct sl_ir *ir, u
 		const struct sl_bpf_line *ln = &p->lines[i];
 
 		if (ln->insn >= p->ninsns || second[ln->insn])
-			return sl_obj_error(diag, "program '%s': line info at %u is not an instruction start",
-					    p->name, ln->insn);
+			return sl_obj_error(
+			    diag, "program '%s': line info at %u is not an instruction start",
+			    p->name, ln->insn);
 		if (i && ln->insn < p->lines[i - 1].insn)
 			return sl_obj_error(diag, "program '%s': line info is not sorted", p->name);
 	}
@@ -245,7 +247,8 @@ static int check_map(const struct sl_bpf_object *obj, uint32_t idx, struct sl_di
 	}
 	for (uint32_t j = 0; j < obj->nprogs; j++) {
 		if (!strcmp(obj->progs[j].name, m->name))
-			return sl_obj_error(diag, "a map and a program are both named '%s'", m->name);
+			return sl_obj_error(diag, "a map and a program are both named '%s'",
+					    m->name);
 	}
 	return 0;
 }
@@ -432,7 +435,8 @@ static int self_check(const struct sl_obj_layout *l, struct sl_diag *diag)
 		return -ENOMEM;
 	btf = btf__new(raw, size);
 	if (!btf)
-		return sl_obj_error(diag, "libbpf rejects the generated .BTF (%s)", strerror(errno));
+		return sl_obj_error(diag, "libbpf rejects the generated .BTF (%s)",
+				    strerror(errno));
 	btf__free(btf);
 	ext = btf_ext__new(l->btf_ext.data, (uint32_t)l->btf_ext.len);
 	if (!ext)
@@ -443,10 +447,10 @@ static int self_check(const struct sl_obj_layout *l, struct sl_diag *diag)
 }
 
 int sl_obj_serialize(const struct sl_bpf_object *obj, const struct sl_ir *ir,
-			const struct sl_obj_opts *opts, struct sl_diag *diag, void **image,
-			size_t *size)
+		     const struct sl_obj_opts *opts, struct sl_diag *diag, void **image,
+		     size_t *size)
 {
-	struct sl_obj_layout l = { .obj = obj, .ir = ir, .opts = opts };
+	struct sl_obj_layout l = {.obj = obj, .ir = ir, .opts = opts};
 	int r;
 
 	*image = NULL;

@@ -76,10 +76,10 @@ struct sl_obj_layout {
 	uint32_t *prog_off; /* per program: first instruction within its section */
 
 	enum sl_bpf_map_home *map_home; /* per map */
-	uint32_t *map_off;              /* per map: byte offset in .maps (0 in its own section) */
-	uint32_t *map_size;             /* per map: bytes of its definition or data */
+	uint32_t *map_off;		/* per map: byte offset in .maps (0 in its own section) */
+	uint32_t *map_size;		/* per map: bytes of its definition or data */
 	char **map_section;		/* per map: ".rodata.<name>" or ".data.<name>", else NULL */
-	uint32_t maps_size;             /* bytes of .maps (0: no section) */
+	uint32_t maps_size;		/* bytes of .maps (0: no section) */
 	uint32_t ndata;			/* maps with their own data section */
 
 	struct btf *btf;
@@ -107,7 +107,8 @@ int sl_obj_btf_ext_build(struct sl_obj_layout *l, struct sl_diag *diag);
 /* SLUICE_META_SECTION as include/sluice/abi.h lays it out. */
 int sl_obj_meta_build(struct sl_obj_layout *l, struct sl_diag *diag);
 /* The ELF image. */
-int sl_obj_elf_write(const struct sl_obj_layout *l, struct sl_diag *diag, void **image, size_t *size);
+int sl_obj_elf_write(const struct sl_obj_layout *l, struct sl_diag *diag, void **image,
+		     size_t *size);
 
 /* The source line a location points at, trimmed, malloc'd ("" when unknown); NULL on OOM. */
 char *sl_obj_loc_line(const struct sl_ir *ir, struct sl_loc loc);

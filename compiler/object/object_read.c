@@ -96,7 +96,8 @@ static int add_prog(struct reader *rd, const GElf_Sym *sym)
 		return fail(rd, -EINVAL, "function '%s' is not a whole number of instructions",
 			    symbol_name(rd, sym));
 	d = elf_getdata(scn, NULL);
-	if (!d || !d->d_buf || sym->st_value > d->d_size || sym->st_size > d->d_size - sym->st_value)
+	if (!d || !d->d_buf || sym->st_value > d->d_size ||
+	    sym->st_size > d->d_size - sym->st_value)
 		return fail(rd, -EINVAL, "function '%s' lies outside its section",
 			    symbol_name(rd, sym));
 	/* Three arrays in step: each grows from the same capacity to the same new one. */
@@ -152,9 +153,12 @@ static int read_programs(struct reader *rd)
 
 			if (ka <= kb)
 				break;
-			tp = rd->f->progs[j], rd->f->progs[j] = rd->f->progs[j - 1], rd->f->progs[j - 1] = tp;
-			ts = p->prog_shndx[j], p->prog_shndx[j] = p->prog_shndx[j - 1], p->prog_shndx[j - 1] = ts;
-			to = p->prog_off[j], p->prog_off[j] = p->prog_off[j - 1], p->prog_off[j - 1] = to;
+			tp = rd->f->progs[j], rd->f->progs[j] = rd->f->progs[j - 1],
+			rd->f->progs[j - 1] = tp;
+			ts = p->prog_shndx[j], p->prog_shndx[j] = p->prog_shndx[j - 1],
+			p->prog_shndx[j - 1] = ts;
+			to = p->prog_off[j], p->prog_off[j] = p->prog_off[j - 1],
+			p->prog_off[j - 1] = to;
 		}
 	}
 	return 0;
@@ -213,7 +217,7 @@ static int add_reloc(struct reader *rd, size_t target, const GElf_Rel *rel)
 	r->insn = insn;
 	r->symbol = symbol_name(rd, &sym);
 	scn = sym.st_shndx && sym.st_shndx < SHN_LORESERVE ? elf_getscn(rd->p->elf, sym.st_shndx)
-							     : NULL;
+							   : NULL;
 	r->section = scn ? section_name(rd, scn, &shdr) : "";
 	if (!r->section)
 		r->section = "";
@@ -426,7 +430,7 @@ int sl_objfile_open(const void *image, size_t size, struct sl_objfile **out, cha
 		    size_t whylen)
 {
 	struct sl_objfile *f = calloc(1, sizeof(*f));
-	struct reader rd = { .f = f, .why = why, .whylen = whylen };
+	struct reader rd = {.f = f, .why = why, .whylen = whylen};
 	int r;
 
 	*out = NULL;

@@ -23,9 +23,9 @@ struct sl_objfile_line {
 };
 
 struct sl_objfile_reloc {
-	uint32_t insn;          /* index within the program */
-	const char *symbol;     /* map (or data) symbol the ld_imm64 refers to */
-	const char *section;    /* section of that symbol: ".maps", ".rodata.<name>", ... */
+	uint32_t insn;	     /* index within the program */
+	const char *symbol;  /* map (or data) symbol the ld_imm64 refers to */
+	const char *section; /* section of that symbol: ".maps", ".rodata.<name>", ... */
 };
 
 struct sl_objfile_prog {
@@ -42,9 +42,9 @@ struct sl_objfile_prog {
 struct sl_objfile {
 	struct sl_objfile_prog *progs; /* in section order, then by offset */
 	uint32_t nprogs;
-	void *meta;                    /* copy of SLUICE_META_SECTION, NULL when absent */
+	void *meta; /* copy of SLUICE_META_SECTION, NULL when absent */
 	size_t meta_size;
-	struct btf *btf;               /* .BTF, NULL when absent or unreadable */
+	struct btf *btf; /* .BTF, NULL when absent or unreadable */
 	struct sl_objfile_priv *priv;
 };
 

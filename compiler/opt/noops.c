@@ -26,7 +26,8 @@ static bool noops_chain(const struct sl_ir *ir, struct sl_ir_chain *chain, struc
 		if (simplify(ir, &chain->rules[i]))
 			chain->rules[kept++] = chain->rules[i];
 	}
-	while (kept && chain->rules[kept - 1].action == SL_IR_RETURN && !chain->rules[kept - 1].counter)
+	while (kept && chain->rules[kept - 1].action == SL_IR_RETURN &&
+	       !chain->rules[kept - 1].counter)
 		kept--;
 	chain->nrules = kept;
 	st->noops += before - kept;
@@ -35,7 +36,7 @@ static bool noops_chain(const struct sl_ir *ir, struct sl_ir_chain *chain, struc
 
 void sl_opt_noops(struct sl_ir *ir, struct sl_opt_stats *stats)
 {
-	struct sl_opt_stats scratch = { 0 };
+	struct sl_opt_stats scratch = {0};
 	bool changed = true;
 
 	if (!stats)

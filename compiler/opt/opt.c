@@ -24,12 +24,10 @@ static void run_reorder(struct sl_ir *ir, struct sl_diag *diag, struct sl_opt_st
 }
 
 static const struct sl_opt_pass passes[] = {
-	{ "lower", 0, "the IR as lowered from the policy", run_lower },
-	{ "shadow", 1, "remove rules an earlier ending rule covers (warned)", sl_opt_shadow },
-	{ "noops", 1, "remove rules that do nothing; gotos to empty chains return",
-	  run_noops },
-	{ "reorder", 2, "move rules past disjoint neighbours to lengthen accept/drop runs",
-	  run_reorder },
+    {"lower", 0, "the IR as lowered from the policy", run_lower},
+    {"shadow", 1, "remove rules an earlier ending rule covers (warned)", sl_opt_shadow},
+    {"noops", 1, "remove rules that do nothing; gotos to empty chains return", run_noops},
+    {"reorder", 2, "move rules past disjoint neighbours to lengthen accept/drop runs", run_reorder},
 };
 
 _Static_assert(SL_ARRAY_SIZE(passes) <= SL_OPT_MAX_PASSES, "room for every pass's stats");

@@ -26,7 +26,7 @@
 #include "common/diag.h"
 #include "ir/ir.h"
 
-#define SL_OPT_MAX_LEVEL 2
+#define SL_OPT_MAX_LEVEL  2
 #define SL_OPT_MAX_PASSES 8
 
 /* What one pass of a run did (sluice build --stats). */
@@ -34,26 +34,26 @@ struct sl_opt_pass_stats {
 	const char *name;
 	uint32_t rules_in, rules_out;
 	uint32_t shadowed, noops, moved;
-	double seconds;          /* wall time; never part of any output compared by tests */
+	double seconds; /* wall time; never part of any output compared by tests */
 };
 
 struct sl_opt_stats {
-	uint32_t rules_before;   /* rules in every chain before the passes */
+	uint32_t rules_before; /* rules in every chain before the passes */
 	uint32_t rules_after;
-	uint32_t shadowed;       /* covered by an earlier rule that ends the chain */
-	uint32_t noops;          /* no verdict and no counter, or nothing left to do */
-	uint64_t subset_checks;  /* rule-against-rule comparisons shadow detection made */
-	bool shadow_partial;     /* detection stopped at its work budget: some may remain */
-	uint32_t moved;          /* rules reorder put elsewhere in their chain */
+	uint32_t shadowed;	  /* covered by an earlier rule that ends the chain */
+	uint32_t noops;		  /* no verdict and no counter, or nothing left to do */
+	uint64_t subset_checks;	  /* rule-against-rule comparisons shadow detection made */
+	bool shadow_partial;	  /* detection stopped at its work budget: some may remain */
+	uint32_t moved;		  /* rules reorder put elsewhere in their chain */
 	uint64_t disjoint_checks; /* rule-against-rule comparisons reorder made */
-	bool reorder_partial;    /* reorder stopped at its work budget */
-	uint32_t npasses;        /* passes run, in order (lower first) */
+	bool reorder_partial;	  /* reorder stopped at its work budget */
+	uint32_t npasses;	  /* passes run, in order (lower first) */
 	struct sl_opt_pass_stats pass[SL_OPT_MAX_PASSES];
 };
 
 struct sl_opt_pass {
 	const char *name;
-	int level;          /* the lowest -O level that runs it */
+	int level; /* the lowest -O level that runs it */
 	const char *summary;
 	void (*run)(struct sl_ir *ir, struct sl_diag *diag, struct sl_opt_stats *stats);
 };

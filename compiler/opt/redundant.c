@@ -74,8 +74,8 @@ static enum reason why_redundant(const struct sl_ir_chain *chain, uint32_t at,
 				 uint64_t *budget)
 {
 	const struct sl_ir_rule *r = &chain->rules[at];
-	uint32_t end = chain->nrules - at - 1 > SL_REDUNDANT_SCAN ? at + 1 + SL_REDUNDANT_SCAN :
-								      chain->nrules;
+	uint32_t end =
+	    chain->nrules - at - 1 > SL_REDUNDANT_SCAN ? at + 1 + SL_REDUNDANT_SCAN : chain->nrules;
 
 	for (uint32_t i = at + 1; i < end; i++) {
 		const struct sl_ir_rule *l = &chain->rules[i];
@@ -106,22 +106,30 @@ static void report(const struct sl_ir *ir, struct sl_diag *diag, const struct sl
 		const struct sl_source *src = sl_sources_get(ir->srcs, by->loc.file);
 
 		if (by->loc.file == r->loc.file || !src)
-			sl_warning(diag, r->loc, "rule is redundant: the rule at %u:%u would %s "
-				   "every packet it matches", by->loc.line, by->loc.col, verdict);
+			sl_warning(diag, r->loc,
+				   "rule is redundant: the rule at %u:%u would %s "
+				   "every packet it matches",
+				   by->loc.line, by->loc.col, verdict);
 		else
-			sl_warning(diag, r->loc, "rule is redundant: the rule at %s:%u:%u would %s "
-				   "every packet it matches", src->path, by->loc.line, by->loc.col,
-				   verdict);
+			sl_warning(diag, r->loc,
+				   "rule is redundant: the rule at %s:%u:%u would %s "
+				   "every packet it matches",
+				   src->path, by->loc.line, by->loc.col, verdict);
 		if (!diag->quiet_warnings)
-			sl_note(diag, by->loc, "this rule covers the earlier one, and the rules in "
+			sl_note(diag, by->loc,
+				"this rule covers the earlier one, and the rules in "
 				"between never decide its packets otherwise");
 		return;
 	}
-	sl_warning(diag, r->loc, "rule is redundant: table '%s' would %s every packet it matches "
-		   "by its policy", table->name, verdict);
+	sl_warning(diag, r->loc,
+		   "rule is redundant: table '%s' would %s every packet it matches "
+		   "by its policy",
+		   table->name, verdict);
 	if (!diag->quiet_warnings)
-		sl_note(diag, table->loc, "no later rule gives these packets another verdict, "
-			"so they fall through to 'policy %s'", verdict);
+		sl_note(diag, table->loc,
+			"no later rule gives these packets another verdict, "
+			"so they fall through to 'policy %s'",
+			verdict);
 }
 
 void sl_opt_redundant(const struct sl_ir *ir, struct sl_diag *diag, enum sl_opt_finding *findings)

@@ -57,7 +57,7 @@ struct block {
 	struct sl_ir_rule *rules;
 	uint32_t *joined; /* rules emitted when each joined: moved if more were emitted since */
 	uint32_t n, cap;
-	uint32_t fields;  /* fields every rule of the block tests and whose union is kept */
+	uint32_t fields; /* fields every rule of the block tests and whose union is kept */
 	struct summary sum[SL_FIELD_COUNT];
 };
 
@@ -68,7 +68,7 @@ struct reorder {
 	uint32_t nout;
 	struct sl_ir_rule *tail; /* scratch of block_restore() */
 	struct block blk;
-	bool *moved;      /* by rule id: put down elsewhere by a sweep (counted once) */
+	bool *moved; /* by rule id: put down elsewhere by a sweep (counted once) */
 	uint32_t nids;
 };
 
@@ -143,7 +143,7 @@ static bool summary_add(struct summary *s, struct sl_iset set)
 
 static bool summary_disjoint(const struct summary *s, struct sl_iset set)
 {
-	struct sl_iset x = { .n = s->n, .iv = s->iv };
+	struct sl_iset x = {.n = s->n, .iv = s->iv};
 
 	return sl_iset_disjoint(x, set);
 }
@@ -333,8 +333,8 @@ static int reorder_chain(struct reorder *ro, struct sl_ir_chain *c)
 
 void sl_opt_reorder(struct sl_ir *ir, struct sl_opt_stats *stats)
 {
-	struct sl_opt_stats scratch = { 0 };
-	struct reorder ro = { .stats = stats ? stats : &scratch };
+	struct sl_opt_stats scratch = {0};
+	struct reorder ro = {.stats = stats ? stats : &scratch};
 
 	/* a few checks per rule in real policies; bounded for adversarial ones */
 	ro.budget = 16 * (uint64_t)ir->nrules + (1u << 20);
@@ -345,7 +345,8 @@ void sl_opt_reorder(struct sl_ir *ir, struct sl_opt_stats *stats)
 		return;
 	}
 	for (uint32_t c = 0; c < ir->nchains; c++) {
-		/* Out of memory: the chain keeps the order it had (each sweep is all or nothing). */
+		/* Out of memory: the chain keeps the order it had (each sweep is all or nothing).
+		 */
 		if (reorder_chain(&ro, &ir->chains[c]))
 			ro.stats->reorder_partial = true;
 	}

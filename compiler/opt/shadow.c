@@ -28,19 +28,19 @@
 
 #include "opt/opt.h"
 
-#define NONE UINT32_MAX
+#define NONE		 UINT32_MAX
 #define SL_SHADOW_WINDOW 64
 
 struct candidate {
-	uint32_t pos;          /* an earlier ending rule ... */
-	enum sl_field field;   /* ... covering R on every field but this one */
+	uint32_t pos;	     /* an earlier ending rule ... */
+	enum sl_field field; /* ... covering R on every field but this one */
 };
 
 _Static_assert(SL_FIELD_COUNT <= 32, "a rule's fields are a 32-bit mask here");
 
 struct group {
-	uint32_t mask;     /* fields its rules test */
-	uint32_t keys;     /* fields some of its rules are keyed by */
+	uint32_t mask;			  /* fields its rules test */
+	uint32_t keys;			  /* fields some of its rules are keyed by */
 	uint64_t lens[SL_FIELD_COUNT][3]; /* key prefix lengths present, per field (0..128) */
 };
 
@@ -57,7 +57,7 @@ struct shadow {
 	struct sl_ir *ir;
 	struct sl_diag *diag;
 	struct sl_opt_stats *stats;
-	uint64_t budget; /* subset checks left */
+	uint64_t budget;       /* subset checks left */
 	uint64_t union_budget; /* the same for union candidates, kept apart so -O1 finds as much */
 	struct group *groups;
 	size_t ngroups, groups_cap;
@@ -67,11 +67,11 @@ struct shadow {
 	uint32_t nbuckets; /* a power of two */
 	uint32_t uncond;   /* first ending rule with no predicate, or NONE */
 	const struct sl_iset *sets[SL_FIELD_COUNT]; /* the rule being looked up, by field */
-	bool unions;       /* look for rules covered by several earlier ones too */
-	bool gathering;    /* lookups collect union candidates instead of covering rules */
+	bool unions;	/* look for rules covered by several earlier ones too */
+	bool gathering; /* lookups collect union candidates instead of covering rules */
 	struct candidate *cands;
 	size_t ncands, cands_cap;
-	uint32_t *used;    /* the rules of the union found, by position */
+	uint32_t *used; /* the rules of the union found, by position */
 	uint32_t nused;
 	size_t used_cap;
 	struct sl_arena *scratch; /* interval sets of union checks */
@@ -79,9 +79,9 @@ struct shadow {
 
 /* Ties between equally crowded keys go to the field listed first (selective ones). */
 static const enum sl_field key_preference[] = {
-	SL_FIELD_IP_SADDR,   SL_FIELD_IP_DADDR,   SL_FIELD_IP6_SADDR, SL_FIELD_IP6_DADDR,
-	SL_FIELD_ETHER_SADDR, SL_FIELD_ETHER_DADDR, SL_FIELD_TCP_DPORT, SL_FIELD_UDP_DPORT,
-	SL_FIELD_TH_DPORT,   SL_FIELD_TCP_SPORT,  SL_FIELD_UDP_SPORT, SL_FIELD_TH_SPORT,
+    SL_FIELD_IP_SADDR,	  SL_FIELD_IP_DADDR,	SL_FIELD_IP6_SADDR, SL_FIELD_IP6_DADDR,
+    SL_FIELD_ETHER_SADDR, SL_FIELD_ETHER_DADDR, SL_FIELD_TCP_DPORT, SL_FIELD_UDP_DPORT,
+    SL_FIELD_TH_DPORT,	  SL_FIELD_TCP_SPORT,	SL_FIELD_UDP_SPORT, SL_FIELD_TH_SPORT,
 };
 
 static bool is_ending(enum sl_ir_action a)
@@ -221,10 +221,11 @@ static int index_rule(struct shadow *sh, const struct sl_ir_rule *r, uint32_t po
 	if (find_group(sh, mask, &g))
 		return -1;
 	key = pick_key(sh, g, r, &len, &prefix);
-	if (sl_grow((void **)&sh->entries, &sh->entries_cap, sh->nentries + 1, sizeof(*sh->entries)))
+	if (sl_grow((void **)&sh->entries, &sh->entries_cap, sh->nentries + 1,
+		    sizeof(*sh->entries)))
 		return -1;
 	b = bucket_of(sh, g, key->field, len, prefix);
-	sh->entries[sh->nentries] = (struct entry){ g, key->field, len, prefix, pos, sh->buckets[b] };
+	sh->entries[sh->nentries] = (struct entry){g, key->field, len, prefix, pos, sh->buckets[b]};
 	sh->buckets[b] = (uint32_t)sh->nentries++;
 	grp = &sh->groups[g];
 	grp->keys |= 1u << key->field;
@@ -244,7 +245,8 @@ static bool covers(const struct shadow *sh, const struct sl_ir_rule *e)
 	return true;
 }
 
-/* Keep rule `pos` as a union candidate when it covers the rule in sh->sets on all fields but one. */
+/* Keep rule `pos` as a union candidate when it covers the rule in sh->sets on all fields but one.
+ */
 static void gather(struct shadow *sh, const struct sl_ir_chain *chain, uint32_t pos)
 {
 	const struct sl_ir_rule *e = &chain->rules[pos];
@@ -265,7 +267,7 @@ static void gather(struct shadow *sh, const struct sl_ir_chain *chain, uint32_t 
 		return; /* covers alone: the lookup for that stopped at the budget */
 	if (sl_grow((void **)&sh->cands, &sh->cands_cap, sh->ncands + 1, sizeof(*sh->cands)))
 		return; /* out of memory: fewer candidates, never a wrong claim */
-	sh->cands[sh->ncands++] = (struct candidate){ pos, differs };
+	sh->cands[sh->ncands++] = (struct candidate){pos, differs};
 }
 
 /* The earliest rule of group g keyed on `field` covering the rule in sh->sets, if before `best`. */
@@ -413,8 +415,8 @@ static bool find_union_cover(struct shadow *sh, const struct sl_ir_chain *chain,
 	for (uint32_t i = 0; i < r->npreds; i++)
 		sh->sets[r->preds[i].field] = &r->preds[i].set;
 	gather_candidates(sh, chain, r, kept);
-	if (sh->ncands >= 2 && !sl_grow((void **)&sh->used, &sh->used_cap, sh->ncands,
-					 sizeof(*sh->used))) {
+	if (sh->ncands >= 2 &&
+	    !sl_grow((void **)&sh->used, &sh->used_cap, sh->ncands, sizeof(*sh->used))) {
 		for (uint32_t i = 0; i < r->npreds && !found; i++)
 			found = union_on(sh, chain, r->preds[i].field);
 	}
@@ -460,7 +462,10 @@ static void report_union(struct shadow *sh, const struct sl_ir_chain *chain,
 	for (uint32_t i = 0; i < sh->nused && len < sizeof(list); i++) {
 		print_loc(sh, chain->rules[sh->used[i]].loc, r->loc, where, sizeof(where));
 		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
-					!i ? "" : i + 1 == sh->nused ? " and " : ", ", where);
+					!i		     ? ""
+					: i + 1 == sh->nused ? " and "
+							     : ", ",
+					where);
 	}
 	sl_warning(sh->diag, r->loc, "rule can never match: covered by the rules at %s together",
 		   list);
@@ -501,7 +506,8 @@ static void shadow_chain(struct shadow *sh, struct sl_ir_chain *chain)
 			sh->stats->shadowed++;
 			continue;
 		}
-		if (indexing && sh->unions && sh->union_budget && find_union_cover(sh, chain, r, kept)) {
+		if (indexing && sh->unions && sh->union_budget &&
+		    find_union_cover(sh, chain, r, kept)) {
 			report_union(sh, chain, r);
 			sh->stats->shadowed++;
 			continue;
@@ -518,9 +524,9 @@ static void shadow_chain(struct shadow *sh, struct sl_ir_chain *chain)
 static void shadow_pass(struct sl_ir *ir, struct sl_diag *diag, struct sl_opt_stats *stats,
 			bool unions)
 {
-	struct sl_opt_stats scratch = { 0 };
-	struct shadow sh = { .ir = ir, .diag = diag, .stats = stats ? stats : &scratch,
-			     .unions = unions };
+	struct sl_opt_stats scratch = {0};
+	struct shadow sh = {
+	    .ir = ir, .diag = diag, .stats = stats ? stats : &scratch, .unions = unions};
 
 	/* generous for real policies (a few checks per rule), bounded for adversarial ones */
 	sh.budget = 64 * (uint64_t)ir->nrules + (1u << 22);

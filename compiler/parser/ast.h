@@ -24,9 +24,9 @@
 #include "common/util.h"
 
 /* Limits the checker enforces (lang-spec/reference.md). */
-#define SL_MAX_JUMP_DEPTH 16    /* jump/goto levels below a table's body */
+#define SL_MAX_JUMP_DEPTH    16 /* jump/goto levels below a table's body */
 #define SL_MAX_INCLUDE_DEPTH 16 /* include nesting */
-#define SL_MAX_CONST_DEPTH 16   /* $constant referring to a $constant ... */
+#define SL_MAX_CONST_DEPTH   16 /* $constant referring to a $constant ... */
 /* A table is the program "sluice_NAME", an ELF symbol of at most 128 characters (emit/object.c). */
 #define SL_MAX_TABLE_NAME 121
 
@@ -35,11 +35,11 @@ enum sl_ast_value_kind {
 	SL_AST_VAL_NAME,   /* tcp, echo-request, syn, ef, ...: `name`; checked: `num` */
 	SL_AST_VAL_IPV4,   /* 10.0.0.1 or 10.0.0.0/8: `num` = address, `plen` (32 without /) */
 	SL_AST_VAL_IPV6,   /* 2001:db8::/32: `num`, `plen` (128 without /) */
-	SL_AST_VAL_MAC,    /* 00:11:22:33:44:55: `num` */
+	SL_AST_VAL_MAC,	   /* 00:11:22:33:44:55: `num` */
 	SL_AST_VAL_RANGE,  /* lo-hi: `items[0]`, `items[1]` (atoms) */
 	SL_AST_VAL_FLAGS,  /* syn|ack: `items` (atoms); checked: `num` = their bitwise or */
-	SL_AST_VAL_SET,    /* { a, b-c, $k }: `items` (atoms, ranges, flags, refs) */
-	SL_AST_VAL_REF,    /* $name: `name`; checked: `ref` */
+	SL_AST_VAL_SET,	   /* { a, b-c, $k }: `items` (atoms, ranges, flags, refs) */
+	SL_AST_VAL_REF,	   /* $name: `name`; checked: `ref` */
 };
 
 struct sl_ast_const;
@@ -49,8 +49,8 @@ struct sl_ast_value {
 	struct sl_loc loc;
 	sl_u128 num;
 	uint8_t plen;
-	bool has_plen;           /* a /len was written */
-	const char *name;        /* NAME, REF (without the $) */
+	bool has_plen;	  /* a /len was written */
+	const char *name; /* NAME, REF (without the $) */
 	uint32_t nitems;
 	struct sl_ast_value **items;
 	struct sl_ast_const *ref; /* checked: the constant a REF names */
@@ -63,15 +63,15 @@ struct sl_ast_range {
 
 enum sl_ast_op {
 	SL_AST_OP_IMPLICIT, /* `tcp dport 22` */
-	SL_AST_OP_EQ,       /* `==` */
-	SL_AST_OP_NE,       /* `!=` */
+	SL_AST_OP_EQ,	    /* `==` */
+	SL_AST_OP_NE,	    /* `!=` */
 };
 
 /* What a checked match means: one of four forms over the field's value v. */
 enum sl_ast_match_kind {
-	SL_AST_MATCH_IN,        /* v in ranges[] */
-	SL_AST_MATCH_NOT_IN,    /* v not in ranges[] */
-	SL_AST_MATCH_MASKED,    /* (v & mask) == bits */
+	SL_AST_MATCH_IN,	 /* v in ranges[] */
+	SL_AST_MATCH_NOT_IN,	 /* v not in ranges[] */
+	SL_AST_MATCH_MASKED,	 /* (v & mask) == bits */
 	SL_AST_MATCH_NOT_MASKED, /* (v & mask) != bits */
 };
 
@@ -80,11 +80,11 @@ enum sl_ast_match_kind {
  * packet does not have is false (lang-spec/packet-semantics.md).
  */
 struct sl_ast_match {
-	struct sl_loc loc;       /* from the field's first word to the end of the value */
+	struct sl_loc loc;	 /* from the field's first word to the end of the value */
 	struct sl_loc field_loc; /* the two field words */
 	enum sl_field field;
 	enum sl_ast_op op;
-	struct sl_loc op_loc;    /* SL_LOC_NONE for IMPLICIT */
+	struct sl_loc op_loc;	   /* SL_LOC_NONE for IMPLICIT */
 	struct sl_ast_value *mask; /* `tcp flags & (syn|ack) == syn`; NULL without & */
 	struct sl_ast_value *value;
 
@@ -96,7 +96,7 @@ struct sl_ast_match {
 	enum sl_ast_match_kind kind;
 	uint32_t nranges;
 	const struct sl_ast_range *ranges; /* IN, NOT_IN */
-	uint64_t mask_bits, want_bits;     /* MASKED, NOT_MASKED */
+	uint64_t mask_bits, want_bits;	   /* MASKED, NOT_MASKED */
 };
 
 /* Same order as enum sl_ir_action. */
@@ -113,15 +113,15 @@ struct sl_ast_chain;
 struct sl_ast_table;
 
 struct sl_ast_rule {
-	struct sl_loc loc;  /* first token of the rule (len: the rule's span on that line) */
-	const char *text;   /* the rule as written, on one line, whitespace collapsed, no comment */
+	struct sl_loc loc; /* first token of the rule (len: the rule's span on that line) */
+	const char *text;  /* the rule as written, on one line, whitespace collapsed, no comment */
 	uint32_t nmatches;
 	struct sl_ast_match *matches; /* in written order; the same field may appear twice */
 	bool counter;
 	struct sl_loc counter_loc;
 	enum sl_ast_action action;
-	struct sl_loc action_loc;       /* the verdict keyword; SL_LOC_NONE for CONTINUE */
-	const char *target;             /* JUMP, GOTO: the chain name as written */
+	struct sl_loc action_loc; /* the verdict keyword; SL_LOC_NONE for CONTINUE */
+	const char *target;	  /* JUMP, GOTO: the chain name as written */
 	struct sl_loc target_loc;
 	struct sl_ast_chain *target_chain; /* checked: JUMP, GOTO */
 };
@@ -129,42 +129,42 @@ struct sl_ast_rule {
 /* A table's body or a named chain: an ordered rule list. */
 struct sl_ast_chain {
 	const char *name;
-	struct sl_loc loc;      /* the name */
+	struct sl_loc loc;	    /* the name */
 	struct sl_ast_table *table; /* the table whose body this is; NULL for a named chain */
 	uint32_t nrules;
 	struct sl_ast_rule *rules;
 	/* checked */
-	unsigned hooks;         /* SL_HOOK_BIT mask of the hooks of the tables that reach it */
-	uint32_t depth;         /* most jump/goto levels below it (0: it jumps nowhere) */
+	unsigned hooks; /* SL_HOOK_BIT mask of the hooks of the tables that reach it */
+	uint32_t depth; /* most jump/goto levels below it (0: it jumps nowhere) */
 };
 
 struct sl_ast_table {
 	const char *name;
-	struct sl_loc loc;      /* the name */
-	enum sl_hook hook;      /* checked: always set */
-	struct sl_loc hook_loc; /* SL_LOC_NONE when missing (an error) */
-	enum sl_verdict policy; /* SL_VERDICT_ACCEPT when not written */
+	struct sl_loc loc;	  /* the name */
+	enum sl_hook hook;	  /* checked: always set */
+	struct sl_loc hook_loc;	  /* SL_LOC_NONE when missing (an error) */
+	enum sl_verdict policy;	  /* SL_VERDICT_ACCEPT when not written */
 	struct sl_loc policy_loc; /* SL_LOC_NONE when not written */
 	struct sl_ast_chain body;
 };
 
 struct sl_ast_const {
-	const char *name;       /* without the $ */
-	struct sl_loc loc;      /* the name */
+	const char *name;  /* without the $ */
+	struct sl_loc loc; /* the name */
 	struct sl_ast_value *value;
-	bool used;              /* checked */
+	bool used; /* checked */
 };
 
 struct sl_ast {
 	struct sl_arena *arena;
 	const struct sl_sources *srcs;
-	const char *name;       /* policy name: the main file's base name without extension */
+	const char *name; /* policy name: the main file's base name without extension */
 	uint32_t ntables;
 	struct sl_ast_table **tables;
-	uint32_t nchains;       /* named chains (tables' bodies are not in this list) */
+	uint32_t nchains; /* named chains (tables' bodies are not in this list) */
 	struct sl_ast_chain **chains;
 	uint32_t nconsts;
 	struct sl_ast_const **consts;
-	uint32_t nrules;        /* every rule, tables' bodies and chains */
-	bool checked;           /* sl_check() succeeded */
+	uint32_t nrules; /* every rule, tables' bodies and chains */
+	bool checked;	 /* sl_check() succeeded */
 };

@@ -56,13 +56,12 @@ const char *sl_build_intern(struct sl_build *b, const char *s, size_t n)
 	return b->words[i];
 }
 
-static struct sl_loc L(struct sl_parse_ctx *ctx, const struct sl_yyltype *l)
-{
+static struct sl_loc L(struct sl_parse_ctx *ctx, const struct sl_yyltype *l) {
 	return sl_ctx_loc(ctx, l);
 }
 
-static struct sl_ast_value *new_value(struct sl_parse_ctx *ctx, enum sl_ast_value_kind kind,
-				      const struct sl_yyltype *loc)
+static struct sl_ast_value *
+new_value(struct sl_parse_ctx *ctx, enum sl_ast_value_kind kind, const struct sl_yyltype *loc)
 {
 	struct sl_ast_value *v = sl_arena_alloc(ctx->b->arena, sizeof(*v));
 
@@ -109,7 +108,8 @@ struct sl_vlist *sl_build_list(struct sl_parse_ctx *ctx, struct sl_vlist *list,
 }
 
 static struct sl_ast_value *with_items(struct sl_parse_ctx *ctx, enum sl_ast_value_kind kind,
-				       struct sl_ast_value **items, uint32_t n, const struct sl_yyltype *loc)
+				       struct sl_ast_value **items, uint32_t n,
+				       const struct sl_yyltype *loc)
 {
 	struct sl_ast_value *v = new_value(ctx, kind, loc);
 
@@ -227,8 +227,8 @@ static struct sl_ast_table *current_table(struct sl_parse_ctx *ctx, const struct
 	return NULL;
 }
 
-static const char *const hook_words[] = { "xdp", "tc", "cgroup_skb" };
-static const char *const directions[] = { "ingress", "egress" };
+static const char *const hook_words[] = {"xdp", "tc", "cgroup_skb"};
+static const char *const directions[] = {"ingress", "egress"};
 
 static int hook_from_words(struct sl_parse_ctx *ctx, const char *w1, const struct sl_yyltype *l1,
 			   const char *w2, const struct sl_yyltype *l2)
@@ -250,12 +250,13 @@ static int hook_from_words(struct sl_parse_ctx *ctx, const char *w1, const struc
 			sl_hint(d, L(ctx, l1), "did you mean '%s'?", s);
 		else
 			sl_hint(d, L(ctx, l1),
-				"hooks are: xdp, tc ingress, tc egress, cgroup_skb ingress, cgroup_skb egress");
+				"hooks are: xdp, tc ingress, tc egress, cgroup_skb ingress, "
+				"cgroup_skb egress");
 		return -1;
 	}
 	if (!w2) {
-		sl_error(d, L(ctx, l1), "hook '%s' needs a direction: '%s ingress' or '%s egress'", w1,
-			 w1, w1);
+		sl_error(d, L(ctx, l1), "hook '%s' needs a direction: '%s ingress' or '%s egress'",
+			 w1, w1, w1);
 		return -1;
 	}
 	dir = !strcmp(w2, "ingress") ? 0 : !strcmp(w2, "egress") ? 1 : -1;
@@ -307,7 +308,8 @@ void sl_build_policy(struct sl_parse_ctx *ctx, const struct sl_yyltype *stmt, co
 	} else if (!strcmp(verdict, "drop")) {
 		v = SL_VERDICT_DROP;
 	} else {
-		sl_error(d, L(ctx, loc), "unknown policy '%s': a policy is accept or drop", verdict);
+		sl_error(d, L(ctx, loc), "unknown policy '%s': a policy is accept or drop",
+			 verdict);
 		return;
 	}
 	if (t->policy_loc.file != UINT32_MAX) {
@@ -357,9 +359,9 @@ static void unknown_field(struct sl_parse_ctx *ctx, const char *proto, const cha
 }
 
 void sl_build_match(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc, const char *proto,
-		    const struct sl_yyltype *proto_loc, const char *member, const struct sl_yyltype *member_loc,
-		    struct sl_ast_value *mask, int op, const struct sl_yyltype *op_loc,
-		    struct sl_ast_value *value)
+		    const struct sl_yyltype *proto_loc, const char *member,
+		    const struct sl_yyltype *member_loc, struct sl_ast_value *mask, int op,
+		    const struct sl_yyltype *op_loc, struct sl_ast_value *value)
 {
 	struct sl_build *b = ctx->b;
 	const struct sl_field_info *f = sl_field_lookup(proto, member);
@@ -422,19 +424,21 @@ void sl_build_counter(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc)
 
 static const char *action_name(enum sl_ast_action a)
 {
-	static const char *const action_names[] = { "continue", "accept", "drop",
-						    "jump",     "goto",   "return" };
+	static const char *const action_names[] = {"continue", "accept", "drop",
+						   "jump",     "goto",	 "return"};
 
 	return (unsigned)a < SL_ARRAY_SIZE(action_names) ? action_names[a] : "?";
 }
 
-void sl_build_action(struct sl_parse_ctx *ctx, enum sl_ast_action action, const struct sl_yyltype *loc,
-		     const char *target, const struct sl_yyltype *target_loc)
+void sl_build_action(struct sl_parse_ctx *ctx, enum sl_ast_action action,
+		     const struct sl_yyltype *loc, const char *target,
+		     const struct sl_yyltype *target_loc)
 {
 	struct sl_build *b = ctx->b;
 
 	if (b->rule.action != SL_AST_CONTINUE) {
-		sl_error(b->diag, L(ctx, loc), "the rule already ends with '%s'; a rule has one verdict",
+		sl_error(b->diag, L(ctx, loc),
+			 "the rule already ends with '%s'; a rule has one verdict",
 			 action_name(b->rule.action));
 		b->rule_bad = true;
 		return;
@@ -567,7 +571,9 @@ void sl_build_syntax_error(struct sl_parse_ctx *ctx, const struct sl_yyltype *lo
 	}
 	for (unsigned i = 0; i < nexpected && n < sizeof(msg); i++)
 		n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s%s",
-				      i == 0 ? ", expected " : i + 1 == nexpected ? " or " : ", ",
+				      i == 0		   ? ", expected "
+				      : i + 1 == nexpected ? " or "
+							   : ", ",
 				      expected[i]);
 	sl_error(ctx->b->diag, L(ctx, loc), "%s", msg);
 	if (ctx->b->chain)

@@ -25,12 +25,13 @@ void sl_build_hook(struct sl_parse_ctx *ctx, const struct sl_yyltype *stmt, cons
 void sl_build_policy(struct sl_parse_ctx *ctx, const struct sl_yyltype *stmt, const char *verdict,
 		     const struct sl_yyltype *loc);
 void sl_build_match(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc, const char *proto,
-		    const struct sl_yyltype *proto_loc, const char *member, const struct sl_yyltype *member_loc,
-		    struct sl_ast_value *mask, int op, const struct sl_yyltype *op_loc,
-		    struct sl_ast_value *value);
+		    const struct sl_yyltype *proto_loc, const char *member,
+		    const struct sl_yyltype *member_loc, struct sl_ast_value *mask, int op,
+		    const struct sl_yyltype *op_loc, struct sl_ast_value *value);
 void sl_build_counter(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc);
-void sl_build_action(struct sl_parse_ctx *ctx, enum sl_ast_action action, const struct sl_yyltype *loc,
-		     const char *target, const struct sl_yyltype *target_loc);
+void sl_build_action(struct sl_parse_ctx *ctx, enum sl_ast_action action,
+		     const struct sl_yyltype *loc, const char *target,
+		     const struct sl_yyltype *target_loc);
 void sl_build_rule_end(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc);
 void sl_build_recover(struct sl_parse_ctx *ctx);
 void sl_build_const(struct sl_parse_ctx *ctx, const char *name, const struct sl_yyltype *loc,
@@ -48,5 +49,5 @@ void sl_build_syntax_error(struct sl_parse_ctx *ctx, const struct sl_yyltype *lo
 			   bool show_text, const char *const *expected, unsigned nexpected);
 
 /* parse.c: parse one more file into the build (includes). */
-int sl_parse_source(struct sl_build *b, struct sl_parse_ctx *parent, uint32_t file,
-		    const char *dir, const struct sl_file_id *id);
+int sl_parse_source(struct sl_build *b, struct sl_parse_ctx *parent, uint32_t file, const char *dir,
+		    const struct sl_file_id *id);

@@ -80,7 +80,7 @@ struct resolved {
 
 struct const_info {
 	struct sl_ast_const *c;
-	bool busy; /* being resolved: a reference back to it is a cycle */
+	bool busy;	/* being resolved: a reference back to it is a cycle */
 	bool suggested; /* offered for a misspelt name: do not also call it unused */
 	struct resolved per_field[SL_FIELD_COUNT];
 };
@@ -89,8 +89,8 @@ struct const_info {
 struct node {
 	struct sl_ast_chain *chain;
 	struct sl_ast_table *via[SL_HOOK_COUNT]; /* per hook, a table that reaches it (messages) */
-	uint32_t state;           /* 0 new, 1 on the walk stack, 2 done */
-	bool suggested;           /* offered for a misspelt name: do not also call it unused */
+	uint32_t state;				 /* 0 new, 1 on the walk stack, 2 done */
+	bool suggested; /* offered for a misspelt name: do not also call it unused */
 };
 
 struct range_vec {
@@ -110,7 +110,8 @@ struct checker {
 	/* the match being resolved */
 	const struct sl_field_info *field;
 	struct sl_loc use_loc;
-	int family_filter; /* inside a $constant used with an address field: skip the other family */
+	int family_filter; /* inside a $constant used with an address field: skip the other family
+			    */
 	unsigned const_depth;
 	bool failed;
 };
@@ -168,15 +169,15 @@ static void check_names(struct checker *ck)
 	ck->nodes = sl_arena_calloc(ck->arena, ck->nnodes ? ck->nnodes : 1, sizeof(*ck->nodes));
 	map_init(&ck->chains, ck->arena, ck->nnodes);
 	for (uint32_t i = 0; i < ck->nnodes; i++) {
-		struct sl_ast_chain *c = i < ast->ntables ? &ast->tables[i]->body :
-							    ast->chains[i - ast->ntables];
+		struct sl_ast_chain *c =
+		    i < ast->ntables ? &ast->tables[i]->body : ast->chains[i - ast->ntables];
 		struct node *prev;
 
 		ck->nodes[i].chain = c;
 		prev = map_put(&ck->chains, c->name, &ck->nodes[i]);
 		if (prev) {
-			sl_error(ck->d, c->loc, "%s '%s' is already defined", c->table ? "table" : "chain",
-				 c->name);
+			sl_error(ck->d, c->loc, "%s '%s' is already defined",
+				 c->table ? "table" : "chain", c->name);
 			sl_note(ck->d, prev->chain->loc, "'%s' is first defined here as a %s",
 				prev->chain->name, prev->chain->table ? "table" : "chain");
 		}
@@ -187,15 +188,17 @@ static void check_names(struct checker *ck)
 		if (strlen(t->name) > SL_MAX_TABLE_NAME || strchr(t->name, '-')) {
 			sl_error(ck->d, t->loc, "table name '%.40s%s' cannot name a BPF program",
 				 t->name, strlen(t->name) > 40 ? "..." : "");
-			sl_hint(ck->d, t->loc,
-				"a table's name is a symbol of the object: at most %d letters, digits "
-				"and '_' (no '-')",
-				SL_MAX_TABLE_NAME);
+			sl_hint(
+			    ck->d, t->loc,
+			    "a table's name is a symbol of the object: at most %d letters, digits "
+			    "and '_' (no '-')",
+			    SL_MAX_TABLE_NAME);
 		}
 		if (t->hook_loc.file == UINT32_MAX) {
 			sl_error(ck->d, t->loc, "table '%s' has no hook", t->name);
 			sl_hint(ck->d, t->loc,
-				"add one, e.g. 'hook xdp' or 'hook tc ingress' (see lang-spec/reference.md)");
+				"add one, e.g. 'hook xdp' or 'hook tc ingress' (see "
+				"lang-spec/reference.md)");
 		}
 	}
 }
@@ -247,7 +250,8 @@ static void resolve_targets(struct checker *ck)
 			if (n && n->chain->table) {
 				sl_error(ck->d, r->target_loc,
 					 "'%s' is a table; jump and goto take a chain", r->target);
-				sl_note(ck->d, n->chain->loc, "table '%s' is defined here", r->target);
+				sl_note(ck->d, n->chain->loc, "table '%s' is defined here",
+					r->target);
 				continue;
 			}
 			if (n) {
@@ -269,8 +273,8 @@ struct frame {
 	uint32_t rule; /* next rule to look at */
 };
 
-static void report_cycle(struct checker *ck, const struct frame *stack, size_t top,
-			 uint32_t target, const struct sl_ast_rule *r)
+static void report_cycle(struct checker *ck, const struct frame *stack, size_t top, uint32_t target,
+			 const struct sl_ast_rule *r)
 {
 	char path[512];
 	size_t k = 0, from = top;
@@ -309,7 +313,7 @@ static void walk_graph(struct checker *ck, uint32_t *order, uint32_t *norder)
 
 		if (ck->nodes[root].state)
 			continue;
-		stack[top++] = (struct frame){ root, 0 };
+		stack[top++] = (struct frame){root, 0};
 		ck->nodes[root].state = 1;
 		while (top) {
 			struct frame *f = &stack[top - 1];
@@ -334,7 +338,7 @@ static void walk_graph(struct checker *ck, uint32_t *order, uint32_t *norder)
 			}
 			if (ck->nodes[t].state == 0) {
 				ck->nodes[t].state = 1;
-				stack[top++] = (struct frame){ t, 0 };
+				stack[top++] = (struct frame){t, 0};
 			}
 		}
 	}
@@ -512,7 +516,8 @@ static bool name_value(struct checker *ck, const struct sl_ast_value *v, uint32_
 		sl_error(ck->d, v->loc, "'%s' takes %s; '%s' is not one", ck->field->name,
 			 field_takes(ck->field), v->name);
 		if (ck->field->kind == SL_KIND_PORT)
-			sl_hint(ck->d, v->loc, "service names are not supported: write the port number");
+			sl_hint(ck->d, v->loc,
+				"service names are not supported: write the port number");
 		ck->failed = true;
 		return false;
 	}
@@ -560,7 +565,7 @@ static void resolve_flags(struct checker *ck, const struct sl_ast_value *v, stru
 		return;
 	}
 	for (uint32_t i = 0; i < v->nitems; i++) {
-		struct range_vec one = { 0 };
+		struct range_vec one = {0};
 
 		resolve(ck, v->items[i], &one);
 		if (one.n == 1 && one.r[0].lo == one.r[0].hi)
@@ -574,7 +579,7 @@ static void resolve_flags(struct checker *ck, const struct sl_ast_value *v, stru
 
 static bool single(struct checker *ck, const struct sl_ast_value *v, sl_u128 *out)
 {
-	struct range_vec one = { 0 };
+	struct range_vec one = {0};
 	bool ok;
 
 	resolve(ck, v, &one);
@@ -671,7 +676,7 @@ static const struct resolved *const_for_field(struct checker *ck, struct const_i
 					      const struct sl_ast_value *ref)
 {
 	struct resolved *res = &ci->per_field[ck->field->id];
-	struct range_vec v = { 0 };
+	struct range_vec v = {0};
 	bool failed = ck->failed;
 	int filter = ck->family_filter;
 
@@ -748,7 +753,7 @@ static void resolve_const(struct checker *ck, const struct sl_ast_value *v, stru
 
 static bool single_bits(struct checker *ck, const struct sl_ast_value *v, uint64_t *out)
 {
-	struct range_vec one = { 0 };
+	struct range_vec one = {0};
 	bool ok;
 
 	resolve(ck, v, &one);
@@ -785,17 +790,19 @@ static void check_match(struct checker *ck, const struct sl_ast_chain *c, struct
 {
 	const struct sl_field_info *f = sl_field_info(m->field);
 	unsigned hidden = c->hooks & ~f->hooks;
-	struct range_vec v = { 0 };
+	struct range_vec v = {0};
 
 	if (hidden) {
 		enum sl_hook h = (enum sl_hook)__builtin_ctz(hidden);
 
 		sl_error(ck->d, m->field_loc, "'%s' is not available on hook '%s'%s", f->name,
 			 sl_hook_name(h),
-			 sl_hook_has_l2(h) ? "" : ": cgroup_skb sees packets from the IP header on");
+			 sl_hook_has_l2(h) ? ""
+					   : ": cgroup_skb sees packets from the IP header on");
 		if (!c->table && n->via[h])
-			sl_note(ck->d, n->via[h]->loc, "chain '%s' is reached from table '%s' (hook %s)",
-				c->name, n->via[h]->name, sl_hook_name(h));
+			sl_note(ck->d, n->via[h]->loc,
+				"chain '%s' is reached from table '%s' (hook %s)", c->name,
+				n->via[h]->name, sl_hook_name(h));
 		ck->failed = true;
 	}
 	ck->field = f;
@@ -861,7 +868,9 @@ static void check_protocols(struct checker *ck, const struct sl_ast_rule *r)
 				sl_warning(ck->d, m->field_loc,
 					   "this rule never matches: '%s' needs %s, '%s' needs %s",
 					   sl_field_info(l3->field)->name,
-					   sl_field_info(l3->field)->implied_l3 == SL_ETH_P_IP ? "IPv4" : "IPv6",
+					   sl_field_info(l3->field)->implied_l3 == SL_ETH_P_IP
+					       ? "IPv4"
+					       : "IPv6",
 					   f->name, f->implied_l3 == SL_ETH_P_IP ? "IPv4" : "IPv6");
 				return;
 			}
@@ -869,13 +878,15 @@ static void check_protocols(struct checker *ck, const struct sl_ast_rule *r)
 		}
 		if (f->implied_l4 >= 0) {
 			const struct sl_field_info *g = l4 ? sl_field_info(l4->field) : NULL;
-			bool overlap = !g || g->implied_l4 == f->implied_l4 ||
-				       g->implied_l4 == f->implied_l4_alt ||
-				       (g->implied_l4_alt >= 0 && g->implied_l4_alt == f->implied_l4);
+			bool overlap =
+			    !g || g->implied_l4 == f->implied_l4 ||
+			    g->implied_l4 == f->implied_l4_alt ||
+			    (g->implied_l4_alt >= 0 && g->implied_l4_alt == f->implied_l4);
 
 			if (!overlap) {
 				sl_warning(ck->d, m->field_loc,
-					   "this rule never matches: '%s' and '%s' need different protocols",
+					   "this rule never matches: '%s' and '%s' need different "
+					   "protocols",
 					   g->name, f->name);
 				return;
 			}
@@ -904,7 +915,8 @@ static void check_rules(struct checker *ck, struct sl_ast_chain *c, struct node 
 		}
 		check_protocols(ck, r);
 		if (r->nmatches && !r->counter && r->action == SL_AST_CONTINUE)
-			sl_warning(ck->d, r->loc, "rule has no effect: it has no counter and no verdict");
+			sl_warning(ck->d, r->loc,
+				   "rule has no effect: it has no counter and no verdict");
 		if (!r->nmatches && !ender &&
 		    (r->action == SL_AST_ACCEPT || r->action == SL_AST_DROP ||
 		     r->action == SL_AST_RETURN || r->action == SL_AST_GOTO))
@@ -921,14 +933,15 @@ static void check_consts_used(struct checker *ck)
 		/* an included file is a library: not every policy uses all of it */
 		if (src && src->included_from.file != UINT32_MAX)
 			continue;
-		if (!c->used && map_get(&ck->consts, c->name) == &ck->cinfo[i] && !ck->cinfo[i].suggested)
+		if (!c->used && map_get(&ck->consts, c->name) == &ck->cinfo[i] &&
+		    !ck->cinfo[i].suggested)
 			sl_warning(ck->d, c->loc, "constant '%s' is never used", c->name);
 	}
 }
 
 int sl_check(struct sl_ast *ast, struct sl_diag *diag)
 {
-	struct checker ck = { .ast = ast, .arena = ast->arena, .d = diag };
+	struct checker ck = {.ast = ast, .arena = ast->arena, .d = diag};
 	unsigned errors = diag->nerrors;
 
 	ast->checked = false;

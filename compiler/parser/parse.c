@@ -27,20 +27,20 @@ static char *dir_of(struct sl_arena *arena, const char *path)
 	return sl_arena_strndup(arena, path, (size_t)(slash - path) + 1);
 }
 
-int sl_parse_source(struct sl_build *b, struct sl_parse_ctx *parent, uint32_t file,
-		    const char *dir, const struct sl_file_id *id)
+int sl_parse_source(struct sl_build *b, struct sl_parse_ctx *parent, uint32_t file, const char *dir,
+		    const struct sl_file_id *id)
 {
 	const struct sl_source *src = sl_sources_get(b->srcs, file);
 	struct sl_parse_ctx ctx = {
-		.b = b,
-		.parent = parent,
-		.file = file,
-		.depth = parent ? parent->depth + 1 : 0,
-		.dir = dir,
-		.line = 1,
-		.col = 1,
-		.last_bad_end = (size_t)-1,
-		.last_sep = true,
+	    .b = b,
+	    .parent = parent,
+	    .file = file,
+	    .depth = parent ? parent->depth + 1 : 0,
+	    .dir = dir,
+	    .line = 1,
+	    .col = 1,
+	    .last_bad_end = (size_t)-1,
+	    .last_sep = true,
 	};
 	int r;
 
@@ -49,7 +49,8 @@ int sl_parse_source(struct sl_build *b, struct sl_parse_ctx *parent, uint32_t fi
 		ctx.id = *id;
 	}
 	if (src->size > SL_MAX_SOURCE_SIZE) {
-		sl_diag_plain(b->diag, SL_SEV_ERROR, "%s: file too large (more than 1 GiB)", src->path);
+		sl_diag_plain(b->diag, SL_SEV_ERROR, "%s: file too large (more than 1 GiB)",
+			      src->path);
 		return -EFBIG;
 	}
 	/* a UTF-8 byte order mark, as some editors write, is not part of the policy */
@@ -98,7 +99,8 @@ static bool report_cycle(struct sl_parse_ctx *ctx, const struct sl_file_id *id, 
 		const struct sl_source *src = sl_sources_get(ctx->b->srcs, q->file);
 
 		if (src && src->included_from.file != UINT32_MAX)
-			sl_note(ctx->b->diag, src->included_from, "'%s' is included from here", src->path);
+			sl_note(ctx->b->diag, src->included_from, "'%s' is included from here",
+				src->path);
 	}
 	return true;
 }
@@ -191,8 +193,8 @@ void sl_build_include(struct sl_parse_ctx *ctx, const char *path, const struct s
 	remember(b, &id);
 	why = not_a_policy(sl_sources_get(b->srcs, (uint32_t)file));
 	if (why) {
-		sl_error(b->diag, loc, "cannot include '%s': not a sluice policy (%s; not shown)", full,
-			 why);
+		sl_error(b->diag, loc, "cannot include '%s': not a sluice policy (%s; not shown)",
+			 full, why);
 		return;
 	}
 	sl_parse_source(b, ctx, (uint32_t)file, dir_of(b->arena, full), &id);
@@ -216,7 +218,7 @@ static int parse_main(int file, const char *path, const struct sl_file_id *id, c
 		      struct sl_ast **out)
 {
 	struct sl_ast *ast = sl_arena_alloc(arena, sizeof(*ast));
-	struct sl_build b = { .ast = ast, .arena = arena, .diag = diag, .srcs = srcs };
+	struct sl_build b = {.ast = ast, .arena = arena, .diag = diag, .srcs = srcs};
 	unsigned errors = diag->nerrors;
 	int r;
 

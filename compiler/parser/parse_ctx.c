@@ -7,7 +7,7 @@
 struct sl_loc sl_ctx_loc(const struct sl_parse_ctx *ctx, const struct sl_yyltype *l)
 {
 	const struct sl_source *src = sl_sources_get(ctx->b->srcs, ctx->file);
-	struct sl_loc loc = { ctx->file, l->first_line, l->first_column, 0 };
+	struct sl_loc loc = {ctx->file, l->first_line, l->first_column, 0};
 	size_t len = l->end > l->off ? l->end - l->off : 0;
 
 	if (src && l->off < src->size) {

@@ -18,9 +18,9 @@ struct sl_yyltype {
 	uint32_t last_line, last_column;
 	size_t off, end;
 };
-#define SL_YYLTYPE struct sl_yyltype
+#define SL_YYLTYPE	       struct sl_yyltype
 #define SL_YYLTYPE_IS_DECLARED 1
-#define SL_YYLTYPE_IS_TRIVIAL 1
+#define SL_YYLTYPE_IS_TRIVIAL  1
 
 /* A growable list of values, in the arena. */
 struct sl_vlist {
@@ -60,29 +60,29 @@ struct sl_file_id {
 struct sl_parse_ctx {
 	struct sl_build *b;
 	struct sl_parse_ctx *parent; /* the including file's context */
-	uint32_t file;               /* index in the sources */
-	unsigned depth;              /* include depth */
+	uint32_t file;		     /* index in the sources */
+	unsigned depth;		     /* include depth */
 	bool has_id;
 	struct sl_file_id id;
-	const char *dir;             /* directory includes resolve against ("" = cwd) */
+	const char *dir; /* directory includes resolve against ("" = cwd) */
 	/* scanner position */
 	uint32_t line, col;
 	size_t off;
-	size_t last_bad_end;         /* end of the last invalid character reported */
-	bool last_sep;               /* last token was a separator (to add one at EOF) */
+	size_t last_bad_end; /* end of the last invalid character reported */
+	bool last_sep;	     /* last token was a separator (to add one at EOF) */
 	bool eof_sent;
 	bool has_last_syntax_error;
-	size_t last_syntax_error;    /* offset of the last syntax error reported */
+	size_t last_syntax_error; /* offset of the last syntax error reported */
 	/* braces, as the scanner sees them: to say which one a missing '}' leaves open */
-	bool expect_block;           /* after 'table' or 'chain': the next '{' opens its block */
+	bool expect_block; /* after 'table' or 'chain': the next '{' opens its block */
 	bool block_open;
-	unsigned set_depth;          /* '{' of sets open (inside the block or a const) */
-	bool closing;                /* closing them: the error is reported */
-	bool stmt_begins;            /* the next token starts a statement (after SEP or a block's '{') */
-	size_t stmt_start;           /* offset where the current statement starts */
-	size_t prev_stmt_start;      /* ... and the one before (the parser lags one token) */
-	bool has_unsupported;        /* an nftables word sluice lacks was reported ... */
-	size_t unsupported_off;      /* ... here (nft_words.c) */
+	unsigned set_depth;	/* '{' of sets open (inside the block or a const) */
+	bool closing;		/* closing them: the error is reported */
+	bool stmt_begins;	/* the next token starts a statement (after SEP or a block's '{') */
+	size_t stmt_start;	/* offset where the current statement starts */
+	size_t prev_stmt_start; /* ... and the one before (the parser lags one token) */
+	bool has_unsupported;	/* an nftables word sluice lacks was reported ... */
+	size_t unsupported_off; /* ... here (nft_words.c) */
 	struct sl_loc block_brace, set_brace;
 	void *scanner;
 };

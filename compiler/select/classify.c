@@ -32,7 +32,8 @@ static int address_family(const struct sl_ir_rule *r)
 	if (sl_cls_rule_wide(r))
 		return 6;
 	for (uint32_t k = 0; k < r->npreds; k++)
-		if (r->preds[k].field == SL_FIELD_IP_SADDR || r->preds[k].field == SL_FIELD_IP_DADDR)
+		if (r->preds[k].field == SL_FIELD_IP_SADDR ||
+		    r->preds[k].field == SL_FIELD_IP_DADDR)
 			return 4;
 	return 0;
 }
@@ -219,24 +220,26 @@ static int pin_words(const struct sl_ir_rule *rules, uint32_t n, const bool *hoi
 static int choose_dims(const struct sl_ir_rule *rules, uint32_t n, const bool *hoisted,
 		       struct sl_cls_problem *p, int (*dim_of)[SL_WORDS_128], int *carrier)
 {
-	uint32_t words[SL_FIELD_COUNT] = { 0 };
+	uint32_t words[SL_FIELD_COUNT] = {0};
 	unsigned carrier_word[SL_FIELD_COUNT], pin = 0;
 	int err;
 
 	for (uint32_t i = 0; i < n; i++)
-		for (uint32_t k = 0; k < rules[i].npreds && !sl_cls_rule_counts_only(&rules[i]); k++) {
+		for (uint32_t k = 0; k < rules[i].npreds && !sl_cls_rule_counts_only(&rules[i]);
+		     k++) {
 			const struct sl_ir_pred *pred = &rules[i].preds[k];
 
 			if (!hoisted[pred->field])
 				words[dim_field(&rules[i], pred->field)] |=
-					is_wide(pred->field) ? sl_iset_words(pred->set) : 1;
+				    is_wide(pred->field) ? sl_iset_words(pred->set) : 1;
 		}
 	err = pin_words(rules, n, hoisted, words, p, carrier_word);
 	if (err)
 		return err;
 	p->prob.ndims = 0;
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
-		unsigned bits = is_wide((enum sl_field)f) ? 32 : sl_field_info((enum sl_field)f)->bits;
+		unsigned bits =
+		    is_wide((enum sl_field)f) ? 32 : sl_field_info((enum sl_field)f)->bits;
 
 		for (unsigned w = 0; w < SL_WORDS_128; w++) {
 			dim_of[f][w] = -1;
@@ -282,9 +285,9 @@ static int grow_boxes(struct sl_cls_problem *p, size_t need)
 /* Where the odometer of expand_rule() stands on one predicate: interval, then its word box. */
 struct pred_pos {
 	const struct sl_ir_pred *pred;
-	const int *dim;	   /* per word (one for a narrow field): its dimension, or -1 (pinned) */
-	int carrier;	   /* a 128-bit field with pinned words: the carrier's dimension, else -1 */
-	uint32_t iv;	   /* interval */
+	const int *dim; /* per word (one for a narrow field): its dimension, or -1 (pinned) */
+	int carrier;	/* a 128-bit field with pinned words: the carrier's dimension, else -1 */
+	uint32_t iv;	/* interval */
 	unsigned box, nbox; /* word box of a 128-bit interval */
 	struct sl_word_box boxes[SL_WORD_BOXES_MAX];
 };
@@ -369,8 +372,8 @@ static void expand_rule(const struct sl_ir_rule *r, const bool *hoisted,
 
 int sl_cls_problem(const struct sl_ir_rule *rules, uint32_t n, struct sl_cls_problem *out)
 {
-	struct sl_cls_problem p = { 0 };
-	bool hoisted[SL_FIELD_COUNT] = { false };
+	struct sl_cls_problem p = {0};
+	bool hoisted[SL_FIELD_COUNT] = {false};
 	int dim_of[SL_FIELD_COUNT][SL_WORDS_128], carrier[SL_FIELD_COUNT];
 	uint64_t total = 0;
 	uint32_t nboxes = 0;
@@ -406,7 +409,7 @@ int sl_cls_problem(const struct sl_ir_rule *rules, uint32_t n, struct sl_cls_pro
 	}
 	for (uint32_t i = 0, post = 0; i < n; i++) {
 		if (sl_cls_rule_counts_only(&rules[i]))
-			p.posts[post++] = (struct sl_cls_post){ &rules[i], nboxes };
+			p.posts[post++] = (struct sl_cls_post){&rules[i], nboxes};
 		else
 			expand_rule(&rules[i], hoisted, dim_of, carrier, &p, &nboxes);
 	}

@@ -30,9 +30,9 @@
 /* Payload of a box: what the emitted code needs to act on the winning rule (codegen's
  * SL_CG_PAYLOAD: its "decided" tail takes it as it is). */
 #define SL_CLS_PAYLOAD(id, counter, drop) ((uint32_t)(id) << 2 | (counter) << 1 | (drop))
-#define SL_CLS_PAYLOAD_DROP 0x1u
-#define SL_CLS_PAYLOAD_COUNTER 0x2u
-#define SL_CLS_PAYLOAD_RULE_SHIFT 2
+#define SL_CLS_PAYLOAD_DROP		  0x1u
+#define SL_CLS_PAYLOAD_COUNTER		  0x2u
+#define SL_CLS_PAYLOAD_RULE_SHIFT	  2
 /*
  * A 128-bit field (an IPv6 address) is up to four dimensions, one per 32-bit
  * word some box tests: the word slots codegen parses it into. Its intervals
@@ -81,14 +81,15 @@ struct sl_cls_problem {
 	 * of the th, tcp and udp ports the packet has (at most one value exists).
 	 */
 	enum sl_field field[SL_DT_MAX_DIMS];
-	uint8_t word[SL_DT_MAX_DIMS]; /* of a 128-bit field: its word (0 most significant), else 0 */
+	uint8_t
+	    word[SL_DT_MAX_DIMS]; /* of a 128-bit field: its word (0 most significant), else 0 */
 	uint32_t nhoisted;
-	const struct sl_ir_pred **hoisted;   /* tested once, before the walk */
+	const struct sl_ir_pred **hoisted; /* tested once, before the walk */
 	uint32_t npins;
 	struct sl_cls_pin pin[SL_CLS_MAX_PINS];
-	uint32_t counters;                   /* rules with a counter (boxes' rules) */
+	uint32_t counters; /* rules with a counter (boxes' rules) */
 	uint32_t nposts;
-	struct sl_cls_post *posts;           /* the counting rules, in order */
+	struct sl_cls_post *posts; /* the counting rules, in order */
 	/* storage behind prob */
 	uint64_t *lo, *hi;
 	uint32_t *need, *payload;

@@ -22,7 +22,7 @@ struct region {
 };
 
 struct list_memo {
-	uint64_t *keys;  /* hash << 32 | slot + 1, 0 = empty */
+	uint64_t *keys; /* hash << 32 | slot + 1, 0 = empty */
 	uint32_t *off, *len;
 	size_t cap, used;
 };
@@ -96,7 +96,8 @@ static int push_node(struct builder *b, size_t n, size_t *first)
 		return -ENOMEM;
 	memset(&b->nodes[b->nnodes], 0, n * sizeof(*b->nodes));
 	if (b->par->splits) {
-		if (sl_grow((void **)&b->split_at, &b->split_cap, b->nnodes + n, sizeof(*b->split_at)))
+		if (sl_grow((void **)&b->split_at, &b->split_cap, b->nnodes + n,
+			    sizeof(*b->split_at)))
 			return -ENOMEM;
 		memset(&b->split_at[b->nnodes], 0, n * sizeof(*b->split_at));
 	}
@@ -265,7 +266,7 @@ static int eval_cut(const struct builder *b, const struct region *r, const uint3
 		if (run > best)
 			best = run;
 	}
-	*c = (struct cut){ .dim = d, .m = m, .max_child = best, .sum = sum };
+	*c = (struct cut){.dim = d, .m = m, .max_child = best, .sum = sum};
 	return 0;
 }
 
@@ -276,16 +277,17 @@ static int choose_cut(const struct builder *b, const struct region *r, const uin
 	uint32_t *diff = b->diff;
 	double budget = b->tree->spfac * n;
 
-	*best = (struct cut){ .max_child = n, .sum = UINT64_MAX };
+	*best = (struct cut){.max_child = n, .sum = UINT64_MAX};
 	for (unsigned d = 0; d < b->ndims; d++) {
 		unsigned mmax = sl_min(r->log2[d], 16u);
-		struct cut keep = { .max_child = UINT64_MAX };
+		struct cut keep = {.max_child = UINT64_MAX};
 
 		for (unsigned m = 1; m <= mmax; m++) {
 			struct cut c;
 
 			eval_cut(b, r, list, n, d, m, diff, &c);
-			/* Over budget: stop, unless nothing was split yet (one long leaf costs more). */
+			/* Over budget: stop, unless nothing was split yet (one long leaf costs
+			 * more). */
 			if (m > 1 && (double)(c.sum + (UINT64_C(1) << m)) > budget &&
 			    (keep.max_child < n || m > 8))
 				break;
@@ -302,18 +304,20 @@ static int choose_cut(const struct builder *b, const struct region *r, const uin
 
 static int build_node(struct builder *b, size_t slot, const struct region *r, uint32_t *list,
 		      uint32_t n, unsigned depth);
-static int build_split_node(struct builder *b, size_t slot, const struct region *r,
-			    uint32_t *list, uint32_t n, unsigned depth);
+static int build_split_node(struct builder *b, size_t slot, const struct region *r, uint32_t *list,
+			    uint32_t n, unsigned depth);
 
 /* Do children i-1 and i see the same boxes, each spanning both entirely on the cut dimension?
  * Then no cut below ever looks at that dimension's bits and they can share one subtree. */
-static bool same_subtree(const struct builder *b, const struct region *prev, const struct region *cur,
-			 unsigned d, const uint32_t *plist, uint32_t pn, const uint32_t *list, uint32_t n)
+static bool same_subtree(const struct builder *b, const struct region *prev,
+			 const struct region *cur, unsigned d, const uint32_t *plist, uint32_t pn,
+			 const uint32_t *list, uint32_t n)
 {
 	if (pn != n || memcmp(plist, list, n * sizeof(*list)))
 		return false;
 	for (uint32_t i = 0; i < n; i++)
-		if (box_lo(b, list[i])[d] > prev->lo[d] || box_hi(b, list[i])[d] < region_hi(cur, d))
+		if (box_lo(b, list[i])[d] > prev->lo[d] ||
+		    box_hi(b, list[i])[d] < region_hi(cur, d))
 			return false;
 	return true;
 }
@@ -355,7 +359,8 @@ static int build_children(struct builder *b, size_t slot, const struct region *r
 	err = push_node(b, np, &base);
 	if (err)
 		return err;
-	b->nodes[slot] = (uint64_t)base << 32 | (uint64_t)(np - 1) << 16 | (uint64_t)shift << 8 | (d + 1);
+	b->nodes[slot] =
+	    (uint64_t)base << 32 | (uint64_t)(np - 1) << 16 | (uint64_t)shift << 8 | (d + 1);
 	b->stats.inner_nodes++;
 
 	for (size_t i = 0; i < np; i++) {
@@ -567,7 +572,7 @@ static int group_boxes(const struct sl_dt_problem *p, unsigned max_trees, uint32
 		if (g == nall) {
 			if (sl_grow((void **)&all, &cap, nall + 1, sizeof(*all)))
 				return -ENOMEM;
-			all[nall++] = (struct group){ .mask = mask, .first_box = i };
+			all[nall++] = (struct group){.mask = mask, .first_box = i};
 		}
 		all[g].n++;
 		gid[i] = g;
@@ -592,7 +597,8 @@ static int group_boxes(const struct sl_dt_problem *p, unsigned max_trees, uint32
 
 			if (target[g] != g || g == small)
 				continue;
-			/* Moving boxes into a tree that cuts more dimensions costs less replication. */
+			/* Moving boxes into a tree that cuts more dimensions costs less
+			 * replication. */
 			dist = __builtin_popcount(all[g].mask ^ all[small].mask) * 2 +
 			       !!(all[small].mask & ~all[g].mask);
 			if (dist < best_dist) {
@@ -620,7 +626,7 @@ static int group_boxes(const struct sl_dt_problem *p, unsigned max_trees, uint32
 		while (target[g] != g)
 			g = target[g];
 		if (all[g].n != UINT32_MAX) {
-			groups[*ngroups] = (struct group){ .mask = all[g].mask, .first_box = i };
+			groups[*ngroups] = (struct group){.mask = all[g].mask, .first_box = i};
 			number[g] = (*ngroups)++;
 			all[g].n = UINT32_MAX;
 		}
@@ -703,11 +709,11 @@ static int layout_records(struct sl_dt *dt, const struct sl_dt_problem *p, size_
 void sl_dt_params_default(struct sl_dt_params *p)
 {
 	*p = (struct sl_dt_params){
-		.binth = 8,
-		.spfac = 4.0,
-		.max_trees = 4,
-		.max_leaf = 256,
-		.max_bytes = 4u << 20,
+	    .binth = 8,
+	    .spfac = 4.0,
+	    .max_trees = 4,
+	    .max_leaf = 256,
+	    .max_bytes = 4u << 20,
 	};
 }
 
@@ -749,8 +755,9 @@ static int routing_boxes(struct builder *b, const struct sl_dt_problem *p)
 				b->hi[k] = p->hi[k];
 			} else {
 				b->lo[k] = 0;
-				b->hi[k] = b->dom_log2[d] >= 64 ? UINT64_MAX
-								: (UINT64_C(1) << b->dom_log2[d]) - 1;
+				b->hi[k] = b->dom_log2[d] >= 64
+					       ? UINT64_MAX
+					       : (UINT64_C(1) << b->dom_log2[d]) - 1;
 			}
 		}
 	return 0;
@@ -759,7 +766,7 @@ static int routing_boxes(struct builder *b, const struct sl_dt_problem *p)
 /* Build tree t over its boxes from the current end of the nodes and lists. */
 static int build_tree(struct builder *b, struct sl_dt_tree *t, uint32_t *list, uint32_t n)
 {
-	struct region r = { 0 };
+	struct region r = {0};
 	size_t root;
 	int err;
 
@@ -827,8 +834,7 @@ static int build_trees(struct builder *b, struct sl_dt *dt, const struct sl_dt_p
 			if (tree_of[i] == t)
 				boxes[n++] = i;
 		dt->trees[t] = (struct sl_dt_tree){
-			.min_box = groups[t].first_box, .nboxes = n, .spfac = b->par->spfac
-		};
+		    .min_box = groups[t].first_box, .nboxes = n, .spfac = b->par->spfac};
 		err = build_tree_fitting(b, &dt->trees[t], boxes, list, n);
 		if (err)
 			return err;
@@ -840,7 +846,7 @@ static int build_trees(struct builder *b, struct sl_dt *dt, const struct sl_dt_p
 int sl_dt_build(const struct sl_dt_problem *prob, const struct sl_dt_params *params,
 		struct sl_dt **out)
 {
-	struct builder b = { .par = params, .ndims = prob->ndims, .nboxes = prob->nboxes };
+	struct builder b = {.par = params, .ndims = prob->ndims, .nboxes = prob->nboxes};
 	struct sl_dt *dt;
 	struct timespec t0, t1;
 	int err;

@@ -25,24 +25,19 @@
  *  - lists: u32 box indices, ascending (priority order) within a leaf.
  *  - records: record_size bytes per box: u16 need (bit d: dimension d
  *      constrained) at need_off, u32 payload at payload_off, per dimension
- *      lo and hi, each dim_width[d] bytes, at dim_off[d] (naturally aligned). A box matches when no constrained
- *      dimension is absent and every compare key lies in [lo, hi]; the compare
- *      key of an absent dimension is 0 and a free dimension stores
- *      [0, 2^bits - 1].
- * With params.splits the inner nodes are binary splits instead (HyperSplit):
- *      word0 = dim + 1 | SL_DT_SPLIT_SHIFT << 8 | 1 << 16, word1 = the first of
- *      its two children; split_at[word1] is the split point: the child for
- *      routing key k is nodes[word1 + (k >= split_at[word1])]. Splits fall on
- *      the boxes' own edges, so they copy boxes far less than equal cuts; only
- *      inline code (emit/code_tree.h) and sl_dt_lookup() read such trees, the
- *      table walk does not.
- * Several trees (ntrees) share the records; the answer is the smallest box
- * index any of them finds. Trees are sorted by min_box, so a walker may skip
- * a tree whose min_box is not below the best answer so far. Each tree owns a
- * contiguous range of nodes (its root first) and of lists, so that its tables
- * can be stored on their own or with their neighbours (sl_dt_trees_nodes_le():
- * child and list offsets relative to the first node and list), each within
- * max_bytes.
+ *      lo and hi, each dim_width[d] bytes, at dim_off[d] (naturally aligned). A box matches when no
+ * constrained dimension is absent and every compare key lies in [lo, hi]; the compare key of an
+ * absent dimension is 0 and a free dimension stores [0, 2^bits - 1]. With params.splits the inner
+ * nodes are binary splits instead (HyperSplit): word0 = dim + 1 | SL_DT_SPLIT_SHIFT << 8 | 1 << 16,
+ * word1 = the first of its two children; split_at[word1] is the split point: the child for routing
+ * key k is nodes[word1 + (k >= split_at[word1])]. Splits fall on the boxes' own edges, so they copy
+ * boxes far less than equal cuts; only inline code (emit/code_tree.h) and sl_dt_lookup() read such
+ * trees, the table walk does not. Several trees (ntrees) share the records; the answer is the
+ * smallest box index any of them finds. Trees are sorted by min_box, so a walker may skip a tree
+ * whose min_box is not below the best answer so far. Each tree owns a contiguous range of nodes
+ * (its root first) and of lists, so that its tables can be stored on their own or with their
+ * neighbours (sl_dt_trees_nodes_le(): child and list offsets relative to the first node and list),
+ * each within max_bytes.
  */
 #pragma once
 
@@ -50,14 +45,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SL_DT_MAX_DIMS 12 /* need masks are 16 bits */
+#define SL_DT_MAX_DIMS	12 /* need masks are 16 bits */
 #define SL_DT_MAX_TREES 16
 #define SL_DT_MAX_DEPTH 24
-#define SL_DT_NONE UINT32_MAX
+#define SL_DT_NONE	UINT32_MAX
 /* Largest number of cuts of one node (the 16-bit mask field). */
 #define SL_DT_MAX_CUTS 65536u
 /* The shift field of a split node (cuts have shifts below 64). */
-#define SL_DT_SPLIT_SHIFT 0xffu
+#define SL_DT_SPLIT_SHIFT     0xffu
 #define SL_DT_MAX_SPLIT_DEPTH 64
 
 struct sl_dt_problem {
@@ -66,37 +61,37 @@ struct sl_dt_problem {
 	uint32_t nboxes;
 	/* nboxes * ndims each, in the field's own domain (lo <= hi < 2^bits). */
 	const uint64_t *lo, *hi;
-	const uint32_t *need;    /* per box: bit d = dimension d is constrained */
+	const uint32_t *need;	 /* per box: bit d = dimension d is constrained */
 	const uint32_t *payload; /* per box: copied into its record */
 };
 
 struct sl_dt_params {
-	unsigned binth;       /* leaves hold at most this many boxes when cuts can split them */
-	double spfac;         /* space factor: children may hold spfac * n boxes in total */
-	double min_spfac;     /* a tree over max_bytes is rebuilt with half the space factor,
-			       * down to this (0: no retry) */
-	unsigned max_trees;   /* 1 = no separation */
-	unsigned max_leaf;    /* fail (-E2BIG) when a leaf would scan more boxes */
-	size_t max_bytes;     /* fail (-E2BIG) when a table would exceed this many bytes */
-	bool splits;          /* binary splits at box edges instead of equal cuts (see above) */
+	unsigned binth;	    /* leaves hold at most this many boxes when cuts can split them */
+	double spfac;	    /* space factor: children may hold spfac * n boxes in total */
+	double min_spfac;   /* a tree over max_bytes is rebuilt with half the space factor,
+			     * down to this (0: no retry) */
+	unsigned max_trees; /* 1 = no separation */
+	unsigned max_leaf;  /* fail (-E2BIG) when a leaf would scan more boxes */
+	size_t max_bytes;   /* fail (-E2BIG) when a table would exceed this many bytes */
+	bool splits;	    /* binary splits at box edges instead of equal cuts (see above) */
 };
 
 void sl_dt_params_default(struct sl_dt_params *p);
 
 struct sl_dt_tree {
-	uint32_t root;     /* node record the walk starts at */
-	uint32_t depth;    /* inner nodes on the longest root-to-leaf path */
-	uint32_t max_leaf; /* longest leaf list */
-	uint32_t min_box;  /* smallest box index in the tree */
-	uint32_t nboxes;   /* boxes assigned to the tree */
+	uint32_t root;		     /* node record the walk starts at */
+	uint32_t depth;		     /* inner nodes on the longest root-to-leaf path */
+	uint32_t max_leaf;	     /* longest leaf list */
+	uint32_t min_box;	     /* smallest box index in the tree */
+	uint32_t nboxes;	     /* boxes assigned to the tree */
 	uint32_t node_first, nnodes; /* its nodes: root == node_first */
 	uint32_t list_first, nlists; /* its leaf lists */
-	double spfac;      /* the space factor it was built with */
+	double spfac;		     /* the space factor it was built with */
 };
 
 struct sl_dt_stats {
 	uint64_t inner_nodes, leaves, shared_children;
-	uint64_t list_entries;   /* sum of leaf list lengths before sharing */
+	uint64_t list_entries; /* sum of leaf list lengths before sharing */
 	double build_seconds;
 };
 
@@ -145,7 +140,7 @@ void *sl_dt_trees_lists_le(const struct sl_dt *dt, uint32_t first, uint32_t coun
 struct sl_dt_trace {
 	uint32_t node_visits;
 	uint32_t box_checks;
-	uint32_t trees;      /* trees walked (not skipped by min_box) */
+	uint32_t trees; /* trees walked (not skipped by min_box) */
 };
 
 /*

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define SLUICE_META_SECTION ".sluice.meta"
-#define SLUICE_META_MAGIC 0x45434c53u /* "SLCE" */
+#define SLUICE_META_MAGIC   0x45434c53u /* "SLCE" */
 #define SLUICE_META_VERSION 1u
 
 /* Per-CPU array map, key u32 rule id, value struct sluice_counter. */
@@ -27,8 +27,8 @@
  * decided the last packet, or SLUICE_DECISION_POLICY when the table policy did.
  * Header flag SLUICE_META_F_DECISIONS says it is there.
  */
-#define SLUICE_DECISION_MAP "sluice_decision"
-#define SLUICE_DECISION_POLICY UINT32_MAX
+#define SLUICE_DECISION_MAP	"sluice_decision"
+#define SLUICE_DECISION_POLICY	UINT32_MAX
 #define SLUICE_META_F_DECISIONS 0x1u
 
 struct sluice_counter {
@@ -48,23 +48,23 @@ struct sluice_counter {
 struct sluice_meta_header {
 	uint32_t magic;
 	uint32_t version;
-	uint32_t header_size;       /* sizeof(struct sluice_meta_header) of the writer */
-	uint32_t table_size;        /* sizeof(struct sluice_meta_table) of the writer */
-	uint32_t rule_size;         /* sizeof(struct sluice_meta_rule) of the writer */
+	uint32_t header_size; /* sizeof(struct sluice_meta_header) of the writer */
+	uint32_t table_size;  /* sizeof(struct sluice_meta_table) of the writer */
+	uint32_t rule_size;   /* sizeof(struct sluice_meta_rule) of the writer */
 	uint32_t ntables;
 	uint32_t nrules;
 	uint32_t tables_off;
 	uint32_t rules_off;
 	uint32_t strings_off;
 	uint32_t strings_size;
-	uint32_t policy_name_str;   /* main file's base name without extension */
-	uint32_t compiler_str;      /* "sluice 0.1.0" */
-	uint32_t counter_map_str;   /* SLUICE_COUNTER_MAP, or 0 when the object has no counters */
-	uint32_t ncounters;         /* max_entries of the counter map */
+	uint32_t policy_name_str; /* main file's base name without extension */
+	uint32_t compiler_str;	  /* "sluice 0.1.0" */
+	uint32_t counter_map_str; /* SLUICE_COUNTER_MAP, or 0 when the object has no counters */
+	uint32_t ncounters;	  /* max_entries of the counter map */
 	uint32_t opt_level;
-	uint32_t flags;             /* SLUICE_META_F_* */
+	uint32_t flags; /* SLUICE_META_F_* */
 	uint32_t reserved;
-	uint8_t source_hash[32];    /* SHA-256 over the sources in load order */
+	uint8_t source_hash[32]; /* SHA-256 over the sources in load order */
 };
 
 enum sluice_meta_hook {
@@ -81,12 +81,12 @@ enum sluice_meta_verdict {
 };
 
 struct sluice_meta_table {
-	uint32_t name_str;       /* table name in the policy */
-	uint32_t hook;           /* enum sluice_meta_hook */
-	uint32_t policy;         /* enum sluice_meta_verdict: default verdict */
-	uint32_t prog_str;       /* BPF program (function symbol) name */
-	uint32_t section_str;    /* ELF section of the program */
-	uint32_t file_str;       /* source file of the table */
+	uint32_t name_str;    /* table name in the policy */
+	uint32_t hook;	      /* enum sluice_meta_hook */
+	uint32_t policy;      /* enum sluice_meta_verdict: default verdict */
+	uint32_t prog_str;    /* BPF program (function symbol) name */
+	uint32_t section_str; /* ELF section of the program */
+	uint32_t file_str;    /* source file of the table */
 	uint32_t line;
 	uint32_t reserved;
 };
@@ -94,14 +94,14 @@ struct sluice_meta_table {
 #define SLUICE_RULE_F_COUNTER 0x1u
 
 struct sluice_meta_rule {
-	uint32_t id;             /* equals its index */
-	uint32_t chain_str;      /* table or chain the rule belongs to */
+	uint32_t id;	    /* equals its index */
+	uint32_t chain_str; /* table or chain the rule belongs to */
 	uint32_t file_str;
 	uint32_t line;
 	uint32_t col;
-	uint32_t text_str;       /* the rule as written, on one line */
-	uint32_t counter_slot;   /* key in the counter map, or SLUICE_NO_COUNTER */
-	uint32_t flags;          /* SLUICE_RULE_F_* */
+	uint32_t text_str;     /* the rule as written, on one line */
+	uint32_t counter_slot; /* key in the counter map, or SLUICE_NO_COUNTER */
+	uint32_t flags;	       /* SLUICE_RULE_F_* */
 };
 
 #endif /* SLUICE_ABI_H */

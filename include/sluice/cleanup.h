@@ -13,18 +13,18 @@
 #define SL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Take ownership out of a cleanup-managed variable: the caller becomes the owner. */
-#define TAKE_PTR(p)                                                            \
-	({                                                                     \
-		__typeof__(p) _sl_tmp = (p);                                   \
-		(p) = NULL;                                                    \
-		_sl_tmp;                                                       \
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _sl_tmp = (p);                                                       \
+		(p) = NULL;                                                                        \
+		_sl_tmp;                                                                           \
 	})
 
-#define TAKE_FD(fd)                                                            \
-	({                                                                     \
-		int _sl_tmp_fd = (fd);                                         \
-		(fd) = -1;                                                     \
-		_sl_tmp_fd;                                                    \
+#define TAKE_FD(fd)                                                                                \
+	({                                                                                         \
+		int _sl_tmp_fd = (fd);                                                             \
+		(fd) = -1;                                                                         \
+		_sl_tmp_fd;                                                                        \
 	})
 
 static inline void sl_freep(void *p)
@@ -38,7 +38,7 @@ static inline void sl_closep(int *fd)
 		close(*fd);
 }
 
-#define _cleanup_free_ __attribute__((cleanup(sl_freep)))
+#define _cleanup_free_	__attribute__((cleanup(sl_freep)))
 #define _cleanup_close_ __attribute__((cleanup(sl_closep)))
 
 #endif /* SLUICE_CLEANUP_H */

@@ -36,7 +36,7 @@
 
 /* Lines before the first rule in classbench2sluice's output. */
 #define FIRST_RULE_LINE 6
-#define NO_MATCH UINT32_MAX
+#define NO_MATCH	UINT32_MAX
 
 struct cb_rule {
 	uint32_t src, src_mask, dst, dst_mask;
@@ -65,9 +65,9 @@ static int load_rules(const char *path, struct cb_rule **out, size_t *n)
 	*n = 0;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned s[4], d[4], sl, dl, splo, sphi, dplo, dphi, proto, pmask;
-		if (sscanf(line, "@%u.%u.%u.%u/%u %u.%u.%u.%u/%u %u : %u %u : %u %x/%x", &s[0], &s[1],
-			   &s[2], &s[3], &sl, &d[0], &d[1], &d[2], &d[3], &dl, &splo, &sphi, &dplo,
-			   &dphi, &proto, &pmask) != 16) {
+		if (sscanf(line, "@%u.%u.%u.%u/%u %u.%u.%u.%u/%u %u : %u %u : %u %x/%x", &s[0],
+			   &s[1], &s[2], &s[3], &sl, &d[0], &d[1], &d[2], &d[3], &dl, &splo, &sphi,
+			   &dplo, &dphi, &proto, &pmask) != 16) {
 			fprintf(stderr, "cb_check: %s:%zu: cannot read the rule\n", path, *n + 1);
 			fclose(f);
 			return -EINVAL;
@@ -108,7 +108,7 @@ static int load_trace(const char *path, struct cb_header **out, size_t *n)
 			if (!*out)
 				abort();
 		}
-		(*out)[(*n)++] = (struct cb_header){ v[0], v[1], v[2], v[3], v[4] };
+		(*out)[(*n)++] = (struct cb_header){v[0], v[1], v[2], v[3], v[4]};
 	}
 	/*
 	 * Every header twice more: as ICMP (no ports: port rules cannot match it)
@@ -123,7 +123,7 @@ static int load_trace(const char *path, struct cb_header **out, size_t *n)
 	for (size_t i = 0; i < orig; i++) {
 		struct cb_header h = (*out)[i];
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-		(*out)[orig + 2 * i] = (struct cb_header){ h.src, h.dst, 0, 0, 1 };
+		(*out)[orig + 2 * i] = (struct cb_header){h.src, h.dst, 0, 0, 1};
 		h.src ^= 1u << (x % 32);
 		h.dst ^= 1u << ((x >> 8) % 32);
 		(*out)[orig + 2 * i + 1] = h;
@@ -168,7 +168,7 @@ static uint32_t naive_first_match(const struct cb_rule *rules, size_t n, const s
 /* Ethernet + IPv4 + TCP (20 bytes) or UDP (8 bytes) or nothing for other protocols. */
 static size_t build_frame(const struct cb_header *h, uint8_t *b)
 {
-	static const uint8_t eth[14] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00 };
+	static const uint8_t eth[14] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00};
 	size_t l4 = h->proto == 6 ? 20 : h->proto == 17 ? 8 : 0;
 	size_t len = 14 + 20 + l4;
 
@@ -271,8 +271,8 @@ struct check {
 	size_t nrules;
 	const struct cb_header *trace;
 	size_t npkts;
-	uint32_t *want;   /* the naive scan's rule per packet */
-	uint32_t *index;  /* rule id -> ClassBench index */
+	uint32_t *want;		       /* the naive scan's rule per packet */
+	uint32_t *index;	       /* rule id -> ClassBench index */
 	struct sl_interp_result *ires; /* on every interp_every'th packet */
 	unsigned failures;
 };
@@ -316,8 +316,8 @@ static void check_interpreter(struct check *c, unsigned *matched, size_t *interp
 		if (i % c->o->interp_every)
 			continue;
 		size_t len = build_frame(&c->trace[i], frame);
-		struct sl_interp_packet p = { .hook = ir->tables[0].hook, .data = frame, .len = len,
-					      .ifindex = 1 };
+		struct sl_interp_packet p = {
+		    .hook = ir->tables[0].hook, .data = frame, .len = len, .ifindex = 1};
 		struct sl_interp_result *res = &c->ires[i];
 
 		if (sl_interp_run(ir, 0, &p, res, NULL))
@@ -399,13 +399,18 @@ static void check_kernel(struct check *c, int level, const char *mode, bool opti
 		if (v != (verdict_of(c->want[i]) == SL_VERDICT_ACCEPT) || got != c->want[i] ||
 		    (interpreted && rule != c->ires[i].rule)) {
 			wrong++;
-			fail(c, "%s %s packet %zu: naive scan: rule %d, kernel: return code %u by rule "
-			     "%d%s", name, c->o->trace_path, i + 1, (int)c->want[i], ret, (int)got,
-			     interpreted && rule != c->ires[i].rule ? " (not the interpreter's)" : "");
+			fail(
+			    c,
+			    "%s %s packet %zu: naive scan: rule %d, kernel: return code %u by rule "
+			    "%d%s",
+			    name, c->o->trace_path, i + 1, (int)c->want[i], ret, (int)got,
+			    interpreted && rule != c->ires[i].rule ? " (not the interpreter's)"
+								   : "");
 		}
 	}
 	printf("cb_check: %s: %u insns verified, compile %.2f s, load %.2f s, %zu packets, %zu "
-	       "wrong\n", name, prog.verified_insns, t1 - t0, t2 - t1, c->npkts, wrong);
+	       "wrong\n",
+	       name, prog.verified_insns, t1 - t0, t2 - t1, c->npkts, wrong);
 	fflush(stdout);
 	sl_kern_prog_close(&prog);
 	back_free(&b);
@@ -427,15 +432,15 @@ static unsigned parse_levels(const char *s)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{ "levels", required_argument, NULL, 'l' },
-		{ "if-fits", required_argument, NULL, 'f' },
-		{ "classifiers", required_argument, NULL, 'c' },
-		{ "interp-every", required_argument, NULL, 'i' },
-		{ 0 },
+	    {"levels", required_argument, NULL, 'l'},
+	    {"if-fits", required_argument, NULL, 'f'},
+	    {"classifiers", required_argument, NULL, 'c'},
+	    {"interp-every", required_argument, NULL, 'i'},
+	    {0},
 	};
 	int opt;
 
-	*o = (struct options){ .levels = 7, .interp_every = 1 };
+	*o = (struct options){.levels = 7, .interp_every = 1};
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
@@ -505,8 +510,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	c = (struct check){ .o = &o, .rules = rules, .nrules = nrules, .trace = trace,
-			    .npkts = npkts };
+	c = (struct check){
+	    .o = &o, .rules = rules, .nrules = nrules, .trace = trace, .npkts = npkts};
 	if (front_compile("classbench.sluice", text, &c.f)) {
 		fprintf(stderr, "cb_check: the converted policy does not compile:\n%s", c.f.diag);
 		return 1;
@@ -533,8 +538,8 @@ int main(int argc, char **argv)
 	}
 	for (unsigned m = 0; m < o.nclassifiers; m++)
 		check_kernel(&c, 2, o.classifiers[m], false);
-	printf("cb_check: %s: naive scan, interpreter and kernel: %u disagreements\n",
-	       o.rules_path, c.failures);
+	printf("cb_check: %s: naive scan, interpreter and kernel: %u disagreements\n", o.rules_path,
+	       c.failures);
 	unsigned failures = c.failures;
 	front_free(&c.f);
 	free(text);

@@ -57,8 +57,8 @@ bool ast_agrees(const struct front *f, uint32_t table, const struct sl_interp_fi
 	if (ir_res->rule == SL_INTERP_POLICY)
 		same = a.by_policy;
 	else
-		same = !a.by_policy && r && r->loc.file == a.rule.file && r->loc.line == a.rule.line &&
-		       r->loc.col == a.rule.col;
+		same = !a.by_policy && r && r->loc.file == a.rule.file &&
+		       r->loc.line == a.rule.line && r->loc.col == a.rule.col;
 	same = same && a.verdict == ir_res->verdict;
 	if (!same) {
 		char *s = NULL;

@@ -14,9 +14,9 @@ struct sl_result;
 
 struct front {
 	struct sl_result *result; /* sl_compile_front()'s: owns everything below */
-	struct sl_ast *ast;       /* checked */
-	struct sl_ir *ir;         /* as written */
-	const char *diag;         /* everything the front end printed */
+	struct sl_ast *ast;	  /* checked */
+	struct sl_ir *ir;	  /* as written */
+	const char *diag;	  /* everything the front end printed */
 };
 
 /* Parse, check, lower (sl_compile_front()). Returns 0 or -errno (diagnostics in f->diag). */
@@ -27,7 +27,7 @@ struct sl_result;
 
 struct back {
 	struct sl_result *result; /* sl_compile_ir()'s: owns everything below */
-	const void *image;        /* ELF object */
+	const void *image;	  /* ELF object */
 	size_t size;
 	const char *diag;
 	const char **prog_names; /* per table: its program's name (in arena) */
@@ -43,7 +43,8 @@ struct back {
  */
 int back_compile(const struct front *f, int level, struct back *b);
 void back_free(struct back *b);
-/* SLUICE_CLASSIFIER is unset or names a mode this build knows (back_compile reads others as auto). */
+/* SLUICE_CLASSIFIER is unset or names a mode this build knows (back_compile reads others as auto).
+ */
 bool back_classifier_known(void);
 
 struct sl_interp_fields;

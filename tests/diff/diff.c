@@ -32,24 +32,25 @@
 
 struct config {
 	uint64_t seed;
-	unsigned policies;   /* 0 = until --seconds (or --min-packets) */
+	unsigned policies;    /* 0 = until --seconds (or --min-packets) */
 	uint64_t min_packets; /* go on past --policies until this many packets */
-	unsigned packets;    /* per table */
-	unsigned seconds;    /* 0 = no time limit */
+	unsigned packets;     /* per table */
+	unsigned seconds;     /* 0 = no time limit */
 	int levels[4];
 	unsigned nlevels;
 	struct gen_policy_opts gen;
 	unsigned max_failures;
-	unsigned jobs;       /* worker processes */
+	unsigned jobs; /* worker processes */
 	bool verbose;
-	bool print_policy;   /* print each policy (debugging the generator) */
+	bool print_policy;	 /* print each policy (debugging the generator) */
 	unsigned policy_seconds; /* a policy that takes longer is a failure (0: no limit) */
 };
 
 /* What one optimisation level saw: only policies it checked with no difference count. */
 struct level_stats {
 	uint64_t policies, packets, verdicts;
-	uint64_t objects, same_objects; /* loaded and run; identical to a lower level's (not rerun) */
+	uint64_t objects,
+	    same_objects; /* loaded and run; identical to a lower level's (not rerun) */
 	unsigned mismatches, broken;
 };
 
@@ -59,7 +60,7 @@ struct stats {
 	uint64_t objects, same_objects; /* objects tested; levels that built an identical one */
 	unsigned failures;
 	unsigned mismatches, broken, invalid; /* failures by kind */
-	struct level_stats level[4];          /* by position in config.levels */
+	struct level_stats level[4];	      /* by position in config.levels */
 };
 
 static const char *const POLICY_NAME = "fuzz.sluice";
@@ -90,9 +91,9 @@ static void print_decider(FILE *out, const struct sl_ir *ir, uint32_t rule)
 
 enum outcome {
 	SAME,
-	DIFFERENT,   /* verdict, decision or counters differ */
-	BROKEN,      /* accepted policy that does not compile or load */
-	INVALID,     /* the front end rejects the policy */
+	DIFFERENT, /* verdict, decision or counters differ */
+	BROKEN,	   /* accepted policy that does not compile or load */
+	INVALID,   /* the front end rejects the policy */
 };
 
 struct finding {
@@ -123,17 +124,17 @@ static bool counters_differ(const struct sl_kern_prog *prog, const struct sl_int
 			    uint32_t nrules, struct finding *fd)
 {
 	for (uint32_t id = 0; id < nrules; id++) {
-		struct sluice_counter c = { 0 };
+		struct sluice_counter c = {0};
 
 		if (prog->counter_fd >= 0 && id < prog->ncounters && sl_kern_counter(prog, id, &c))
 			continue;
 		if (c.packets != want[id].packets || c.bytes != want[id].bytes) {
-			fd->detail = xasprintf("counter of rule %u: interpreter %llu packets %llu "
-					       "bytes, kernel %llu packets %llu bytes",
-					       id, (unsigned long long)want[id].packets,
-					       (unsigned long long)want[id].bytes,
-					       (unsigned long long)c.packets,
-					       (unsigned long long)c.bytes);
+			fd->detail =
+			    xasprintf("counter of rule %u: interpreter %llu packets %llu "
+				      "bytes, kernel %llu packets %llu bytes",
+				      id, (unsigned long long)want[id].packets,
+				      (unsigned long long)want[id].bytes,
+				      (unsigned long long)c.packets, (unsigned long long)c.bytes);
 			return true;
 		}
 	}
@@ -200,10 +201,12 @@ static enum outcome check_level(const struct front *f, const struct back *b, int
 			/* runts and, on skb hooks, cut IP headers: the kernel will not run them */
 			bool runnable = sl_kern_runnable(table->hook, pk->data, pk->len);
 			sl_interp_parse(&v, &fields);
-			if (sl_interp_run_fields(ir, t, &fields, v.len, &ir_res, runnable ? want : NULL))
+			if (sl_interp_run_fields(ir, t, &fields, v.len, &ir_res,
+						 runnable ? want : NULL))
 				abort();
 			if (!ast_agrees(f, t, &fields, &ir_res, &why)) {
-				*fd = (struct finding){ DIFFERENT, level, t, *pk, ir_res, 0, 0, -1, NULL };
+				*fd = (struct finding){DIFFERENT, level, t,  *pk, ir_res,
+						       0,	  0,	 -1, NULL};
 				fd->detail = xasprintf("lowering changed the meaning: %s", why);
 				free(why);
 				res = DIFFERENT;
@@ -227,8 +230,8 @@ static enum outcome check_level(const struct front *f, const struct back *b, int
 			int verdict = sl_kern_retval_verdict(table->hook, retval);
 			int want_verdict = ir_res.verdict == SL_VERDICT_ACCEPT;
 			if (verdict != want_verdict || rule != ir_res.rule) {
-				*fd = (struct finding){ DIFFERENT, level, t, *pk, ir_res, retval, rule,
-							verdict, NULL };
+				*fd = (struct finding){DIFFERENT, level, t,	  *pk, ir_res,
+						       retval,	  rule,	 verdict, NULL};
 				res = DIFFERENT;
 			}
 		}
@@ -260,8 +263,8 @@ static enum outcome check_policy(const char *text, const struct config *cfg,
 		front_free(&f);
 		return INVALID;
 	}
-	void *seen[4] = { 0 };
-	size_t seen_size[4] = { 0 };
+	void *seen[4] = {0};
+	size_t seen_size[4] = {0};
 	uint64_t packets = 0;
 	for (uint32_t t = 0; t < f.ir->ntables; t++)
 		packets += only_table == UINT32_MAX || only_table == t ? npkts[t] : 0;
@@ -312,10 +315,10 @@ static bool still_fails(const struct gen_policy *p, const struct config *cfg,
 {
 	struct config one = *cfg;
 	struct finding fd;
-	struct stats st = { 0 };
+	struct stats st = {0};
 	char *text = gen_policy_text(p);
-	const struct gen_packet *pp[16] = { 0 };
-	size_t np[16] = { 0 };
+	const struct gen_packet *pp[16] = {0};
+	size_t np[16] = {0};
 
 	one.levels[0] = orig->level;
 	one.nlevels = 1;
@@ -399,14 +402,16 @@ static void shrink(struct gen_policy *p, const struct config *cfg, const struct 
 		}
 		for (size_t c = p->nconsts; c-- > 0;) {
 			char *saved = p->consts[c];
-			memmove(&p->consts[c], &p->consts[c + 1], (p->nconsts - c - 1) * sizeof(char *));
+			memmove(&p->consts[c], &p->consts[c + 1],
+				(p->nconsts - c - 1) * sizeof(char *));
 			p->nconsts--;
 			if (still_fails(p, cfg, orig, pkts, npkts)) {
 				free(saved);
 				progress = true;
 				continue;
 			}
-			memmove(&p->consts[c + 1], &p->consts[c], (p->nconsts - c) * sizeof(char *));
+			memmove(&p->consts[c + 1], &p->consts[c],
+				(p->nconsts - c) * sizeof(char *));
 			p->consts[c] = saved;
 			p->nconsts++;
 		}
@@ -431,8 +436,8 @@ static size_t count_rules(const struct gen_policy *p)
 static void report(struct gen_policy *p, const struct config *cfg, uint64_t seed,
 		   struct finding *fd, const struct gen_packet *pkts, size_t npkts)
 {
-	static const char *const kinds[] = { "same", "MISMATCH", "COMPILE/LOAD FAILURE",
-					     "REJECTED BY THE FRONT END" };
+	static const char *const kinds[] = {"same", "MISMATCH", "COMPILE/LOAD FAILURE",
+					    "REJECTED BY THE FRONT END"};
 	size_t before = count_rules(p);
 	FILE *out = stderr;
 
@@ -454,7 +459,7 @@ static void report(struct gen_policy *p, const struct config *cfg, uint64_t seed
 	if (fd->what == DIFFERENT && fd->pkt.len && !ferr) {
 		struct config one = *cfg;
 		struct finding now;
-		struct stats st = { 0 };
+		struct stats st = {0};
 		const struct gen_packet *pp[16];
 		size_t np[16];
 
@@ -483,7 +488,9 @@ static void report(struct gen_policy *p, const struct config *cfg, uint64_t seed
 		fprintf(out, "interpreter: %s by ", sl_verdict_name(fd->want.verdict));
 		print_decider(out, f.ir, fd->want.rule);
 		fprintf(out, "\nkernel:      %s (return code %u) by ",
-			fd->got_verdict == 1 ? "accept" : fd->got_verdict == 0 ? "drop" : "?",
+			fd->got_verdict == 1   ? "accept"
+			: fd->got_verdict == 0 ? "drop"
+					       : "?",
 			fd->got_retval);
 		print_decider(out, f.ir, fd->got_rule);
 		fprintf(out, "\n");
@@ -539,10 +546,11 @@ static void watchdog_arm(const struct config *cfg, uint64_t seed)
 
 	if (!cfg->policy_seconds)
 		return;
-	n = snprintf(watchdog_msg, sizeof(watchdog_msg),
-		     "sluice-diff: FAILURE: policy seed %llu took more than %u s (--policy-seconds); "
-		     "reproduce with: sluice-diff --seed %llu --policies 1 --print-policy\n",
-		     (unsigned long long)seed, cfg->policy_seconds, (unsigned long long)seed);
+	n = snprintf(
+	    watchdog_msg, sizeof(watchdog_msg),
+	    "sluice-diff: FAILURE: policy seed %llu took more than %u s (--policy-seconds); "
+	    "reproduce with: sluice-diff --seed %llu --policies 1 --print-policy\n",
+	    (unsigned long long)seed, cfg->policy_seconds, (unsigned long long)seed);
 	watchdog_len = n > 0 && (size_t)n < sizeof(watchdog_msg) ? (size_t)n : 0;
 	alarm(cfg->policy_seconds);
 }
@@ -560,7 +568,7 @@ static int run(const struct config *cfg, unsigned worker, unsigned jobs, struct 
 			break;
 
 		uint64_t seed = policy_seed(cfg->seed, i);
-		struct rng r = { seed };
+		struct rng r = {seed};
 
 		watchdog_arm(cfg, seed);
 		/* the watchdog's own test (tests/diff/CMakeLists.txt): a policy that stalls */
@@ -573,8 +581,8 @@ static int run(const struct config *cfg, unsigned worker, unsigned jobs, struct 
 			printf("# seed %llu\n%s\n", (unsigned long long)seed, text);
 
 		/* packets per table, for its hook */
-		struct gen_packet *pkts[16] = { 0 };
-		size_t npkts[16] = { 0 };
+		struct gen_packet *pkts[16] = {0};
+		size_t npkts[16] = {0};
 		size_t t = 0;
 		for (size_t bi = 0; bi < p.nblocks && t < 16; bi++) {
 			if (!p.blocks[bi].is_table)
@@ -612,8 +620,8 @@ static int run(const struct config *cfg, unsigned worker, unsigned jobs, struct 
 		gen_policy_free(&p);
 		if (cfg->verbose && st->policies % 100 == 0)
 			fprintf(stderr, "sluice-diff: %llu policies, %llu verdicts, %u failures\n",
-				(unsigned long long)st->policies,
-				(unsigned long long)st->verdicts, st->failures);
+				(unsigned long long)st->policies, (unsigned long long)st->verdicts,
+				st->failures);
 		if (st->failures >= cfg->max_failures)
 			break;
 	}
@@ -637,7 +645,7 @@ static int run_jobs(const struct config *cfg, struct stats *st)
 			exit(2);
 		}
 		if (pids[k] == 0) {
-			struct stats mine = { 0 };
+			struct stats mine = {0};
 			close(p[0]);
 			int r = run(cfg, k, cfg->jobs, &mine);
 			if (write(p[1], &mine, sizeof(mine)) != sizeof(mine))
@@ -648,7 +656,7 @@ static int run_jobs(const struct config *cfg, struct stats *st)
 		fds[k] = p[0];
 	}
 	for (unsigned k = 0; k < cfg->jobs; k++) {
-		struct stats w = { 0 };
+		struct stats w = {0};
 		int status;
 
 		if (read(fds[k], &w, sizeof(w)) != sizeof(w))
@@ -693,33 +701,33 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "seed", required_argument, NULL, 's' },
-		{ "policies", required_argument, NULL, 'n' },
-		{ "packets", required_argument, NULL, 'p' },
-		{ "seconds", required_argument, NULL, 't' },
-		{ "levels", required_argument, NULL, 'l' },
-		{ "max-rules", required_argument, NULL, 'r' },
-		{ "print-policy", no_argument, NULL, 'P' },
-		{ "max-failures", required_argument, NULL, 'F' },
-		{ "min-packets", required_argument, NULL, 'M' },
-		{ "long-tables", required_argument, NULL, 'L' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "policy-seconds", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"seed", required_argument, NULL, 's'},
+	    {"policies", required_argument, NULL, 'n'},
+	    {"packets", required_argument, NULL, 'p'},
+	    {"seconds", required_argument, NULL, 't'},
+	    {"levels", required_argument, NULL, 'l'},
+	    {"max-rules", required_argument, NULL, 'r'},
+	    {"print-policy", no_argument, NULL, 'P'},
+	    {"max-failures", required_argument, NULL, 'F'},
+	    {"min-packets", required_argument, NULL, 'M'},
+	    {"long-tables", required_argument, NULL, 'L'},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"policy-seconds", required_argument, NULL, 'T'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	struct config cfg = {
-		.seed = (uint64_t)time(NULL),
-		.policies = 100,
-		.packets = 500,
-		.max_failures = 5,
-		.levels = { 0, 1, 2 },
-		.nlevels = 3,
-		.gen = { .max_tables = 2, .max_chains = 3, .max_rules = 12, .max_matches = 4 },
-		.policy_seconds = 120,
+	    .seed = (uint64_t)time(NULL),
+	    .policies = 100,
+	    .packets = 500,
+	    .max_failures = 5,
+	    .levels = {0, 1, 2},
+	    .nlevels = 3,
+	    .gen = {.max_tables = 2, .max_chains = 3, .max_rules = 12, .max_matches = 4},
+	    .policy_seconds = 120,
 	};
-	struct stats st = { 0 };
+	struct stats st = {0};
 	char why[256];
 	int c;
 
@@ -793,16 +801,19 @@ int main(int argc, char **argv)
 	}
 	const char *mode = getenv("SLUICE_CLASSIFIER");
 	if (!back_classifier_known()) {
-		fprintf(stderr, "sluice-diff: error: SLUICE_CLASSIFIER=%s is not a classifier mode "
-				"this build knows (see tests/diff/compile_back.c)\n", mode);
+		fprintf(stderr,
+			"sluice-diff: error: SLUICE_CLASSIFIER=%s is not a classifier mode "
+			"this build knows (see tests/diff/compile_back.c)\n",
+			mode);
 		return 2;
 	}
 	if (!sl_kern_usable(why, sizeof(why)))
 		return sl_kern_skip("sluice-diff", why);
 
 	const char *sets = getenv("SLUICE_SET_LOOKUP");
-	printf("sluice-diff: seed %llu, classifier %s, set lookup %s\n", (unsigned long long)cfg.seed,
-	       mode && *mode ? mode : "auto", sets && *sets ? sets : "auto");
+	printf("sluice-diff: seed %llu, classifier %s, set lookup %s\n",
+	       (unsigned long long)cfg.seed, mode && *mode ? mode : "auto",
+	       sets && *sets ? sets : "auto");
 	fflush(stdout);
 	time_t start = time(NULL);
 	int rc = run_jobs(&cfg, &st);
@@ -812,9 +823,9 @@ int main(int argc, char **argv)
 	       "held to the policy's meaning only): %u failures\n",
 	       (unsigned long long)cfg.seed, (unsigned long long)st.policies,
 	       (unsigned long long)st.tables, (unsigned long long)st.packets,
-	       (unsigned long long)st.objects, cfg.nlevels,
-	       (unsigned long long)st.same_objects, (unsigned long long)st.verdicts,
-	       (long long)(time(NULL) - start), (unsigned long long)st.refused, st.failures);
+	       (unsigned long long)st.objects, cfg.nlevels, (unsigned long long)st.same_objects,
+	       (unsigned long long)st.verdicts, (long long)(time(NULL) - start),
+	       (unsigned long long)st.refused, st.failures);
 	/* one line per level, for scripts (tests/diff/full-campaign) */
 	for (unsigned l = 0; l < cfg.nlevels; l++) {
 		const struct level_stats *ls = &st.level[l];

@@ -110,7 +110,7 @@ static sl_u128 val(struct pb *b, enum sl_field f, sl_u128 fallback)
 /* An L4 protocol, often one that a policy's matches imply. */
 static uint8_t pick_l4(struct pb *b, bool v6)
 {
-	static const uint8_t common[] = { 6, 6, 17, 17, 1, 58, 50, 59, 132, 0 };
+	static const uint8_t common[] = {6, 6, 17, 17, 1, 58, 50, 59, 132, 0};
 	unsigned roll = rng_below(b->r, 100);
 	int want = corner_l4(b->corner, b->r);
 	sl_u128 proto;
@@ -217,7 +217,7 @@ static bool is_ext(uint8_t nh)
 
 static void ipv6(struct pb *b)
 {
-	static const uint8_t exts[] = { 0, 43, 60, 51, 44 };
+	static const uint8_t exts[] = {0, 43, 60, 51, 44};
 	unsigned next = rng_pct(b->r, 55) ? 0 : rng_range(b->r, 1, 9);
 	uint8_t chain[10];
 
@@ -228,7 +228,9 @@ static void ipv6(struct pb *b)
 	cut_here(b);
 	put(b, (rng_pct(b->r, 3) ? rng_below(b->r, 16) : 6) << 28 | rng_below(b->r, 1 << 20), 4);
 	put(b, 0, 2);
-	put(b, next ? chain[0] : (rng_pct(b->r, 20) ? val(b, SL_FIELD_IP6_NEXTHDR, chain[0]) : chain[0]),
+	put(b,
+	    next ? chain[0]
+		 : (rng_pct(b->r, 20) ? val(b, SL_FIELD_IP6_NEXTHDR, chain[0]) : chain[0]),
 	    1);
 	put(b, val(b, SL_FIELD_IP6_HOPLIMIT, 64), 1);
 	put128(b, val(b, SL_FIELD_IP6_SADDR, (sl_u128)0x20010db800000000ULL << 64 | 1));
@@ -242,7 +244,8 @@ static void ipv6(struct pb *b)
 			bool later = rng_pct(b->r, 30);
 			put(b, following, 1);
 			put(b, 0, 1);
-			put(b, (later ? rng_range(b->r, 1, 0x1fff) << 3 : 0) | rng_below(b->r, 8), 2);
+			put(b, (later ? rng_range(b->r, 1, 0x1fff) << 3 : 0) | rng_below(b->r, 8),
+			    2);
 			put(b, rng_next(b->r), 4);
 			if (later) {
 				nh = following;
@@ -281,7 +284,7 @@ static uint16_t pick_ethertype(struct pb *b)
 void gen_packet(struct rng *r, const struct gen_values *v, enum sl_hook hook,
 		struct gen_packet *out)
 {
-	struct pb b = { .p = out, .r = r, .v = v };
+	struct pb b = {.p = out, .r = r, .v = v};
 	bool l2 = sl_hook_has_l2(hook);
 	unsigned tags = 0, roll = rng_below(r, 100);
 
@@ -358,7 +361,7 @@ void gen_packet(struct rng *r, const struct gen_values *v, enum sl_hook hook,
 
 struct sl_interp_packet gen_packet_view(const struct gen_packet *p, enum sl_hook hook)
 {
-	struct sl_interp_packet v = { .hook = hook, .data = p->data, .len = p->len, .ifindex = 1 };
+	struct sl_interp_packet v = {.hook = hook, .data = p->data, .len = p->len, .ifindex = 1};
 
 	if (!sl_hook_has_l2(hook) && p->len < 14) {
 		v.len = 0;
@@ -378,5 +381,5 @@ uint16_t gen_packet_skb_protocol(const struct gen_packet *p)
 		return type;
 	if (p->len >= 16 && p->data[14] == 0xff && p->data[15] == 0xff)
 		return 0x0001; /* ETH_P_802_3 */
-	return 0x0004;     /* ETH_P_802_2 */
+	return 0x0004;	       /* ETH_P_802_2 */
 }

@@ -85,11 +85,12 @@ static void values_add_interval(struct gen_values *v, struct rng *r, enum sl_fie
 		values_add(v, f, lo + 1 + rng_u128(r) % (hi - lo - 1));
 }
 
-static const uint64_t special_ports[] = { 0, 1, 22, 53, 80, 443, 1023, 1024, 8080, 65535 };
-static const uint64_t special_protos[] = { 0, 1, 6, 17, 58, 50, 59, 132, 255 };
-static const uint64_t special_ethertypes[] = { 0x0800, 0x86dd, 0x0806, 0x8100, 0x88a8, 0x0600, 0xffff };
-static const uint64_t special_lengths[] = { 14, 34, 42, 54, 60, 64, 74, 100, 128 };
-static const uint64_t special_small[] = { 0, 1, 2, 63, 64, 127, 128, 254, 255 };
+static const uint64_t special_ports[] = {0, 1, 22, 53, 80, 443, 1023, 1024, 8080, 65535};
+static const uint64_t special_protos[] = {0, 1, 6, 17, 58, 50, 59, 132, 255};
+static const uint64_t special_ethertypes[] = {0x0800, 0x86dd, 0x0806, 0x8100,
+					      0x88a8, 0x0600, 0xffff};
+static const uint64_t special_lengths[] = {14, 34, 42, 54, 60, 64, 74, 100, 128};
+static const uint64_t special_small[] = {0, 1, 2, 63, 64, 127, 128, 254, 255};
 
 struct gen {
 	struct rng *r;
@@ -98,9 +99,9 @@ struct gen {
 	/* constants: name and the field kind whose values they hold */
 	enum sl_value_kind const_kind[8];
 	unsigned nconst;
-	bool no_names; /* inside a range: numbers only */
-	unsigned nshared; /* chains s0.. shared by every table, after the tables' own */
-	bool long_table; /* rules of a long table (gen_policy_opts.long_pct) */
+	bool no_names;		   /* inside a range: numbers only */
+	unsigned nshared;	   /* chains s0.. shared by every table, after the tables' own */
+	bool long_table;	   /* rules of a long table (gen_policy_opts.long_pct) */
 	struct gen_corner *corner; /* the box of the long-table rule being written */
 };
 
@@ -153,7 +154,8 @@ static sl_u128 pick_special(struct gen *g, enum sl_field f)
 		return base | ((sl_u128)rng_below(g->r, 65536) << 64) | rng_below(g->r, 4);
 	}
 	case SL_KIND_MAC:
-		return rng_pct(g->r, 70) ? 0x020000000001ULL + rng_below(g->r, 2) : 0xffffffffffffULL;
+		return rng_pct(g->r, 70) ? 0x020000000001ULL + rng_below(g->r, 2)
+					 : 0xffffffffffffULL;
 	default:
 		if (f == SL_FIELD_META_LENGTH)
 			list = special_lengths, n = SL_ARRAY_SIZE(special_lengths);
@@ -221,8 +223,8 @@ static const char *icmp_name(uint64_t v, bool v6)
 	return v == 8 ? "echo-request" : v == 0 ? "echo-reply" : NULL;
 }
 
-static const char *const frag_names[] = { "none", "first", "later" };
-static const char *const flag_names[] = { "fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr" };
+static const char *const frag_names[] = {"none", "first", "later"};
+static const char *const flag_names[] = {"fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr"};
 
 static void print_flags(struct strbuf *b, uint64_t bits)
 {
@@ -323,9 +325,10 @@ static void print_element(struct gen *g, struct strbuf *b, enum sl_field f)
 		return;
 	}
 	if (is_address(fi->kind) && roll < 50) {
-		unsigned len = rng_pct(g->r, 60) ? (unsigned)rng_below(g->r, fi->bits + 1)
-						 : (fi->bits == 32 ? 8 * (unsigned)rng_range(g->r, 1, 4)
-								   : 16 * (unsigned)rng_range(g->r, 1, 8));
+		unsigned len = rng_pct(g->r, 60)
+				   ? (unsigned)rng_below(g->r, fi->bits + 1)
+				   : (fi->bits == 32 ? 8 * (unsigned)rng_range(g->r, 1, 4)
+						     : 16 * (unsigned)rng_range(g->r, 1, 8));
 		if (g->long_table && len < fi->bits / 2)
 			len = fi->bits - len; /* long tables: mostly specific prefixes */
 		sl_u128 host = len >= fi->bits ? 0 : (max >> len);
@@ -342,8 +345,9 @@ static void print_element(struct gen *g, struct strbuf *b, enum sl_field f)
 	if (fi->kind != SL_KIND_FRAG && fi->kind != SL_KIND_TCP_FLAGS && roll < 75) {
 		/* mostly narrow ranges: wide ones in wide domains match everything */
 		unsigned shape = rng_below(g->r, g->long_table ? 80 : 100);
-		sl_u128 w = shape < 50 ? v + rng_below(g->r, 17)
-			  : shape < 80 ? v + rng_below(g->r, 1025) : pick_value(g, f);
+		sl_u128 w = shape < 50	 ? v + rng_below(g->r, 17)
+			    : shape < 80 ? v + rng_below(g->r, 1025)
+					 : pick_value(g, f);
 		if (w > max)
 			w = max;
 		sl_u128 lo = v < w ? v : w, hi = v < w ? w : v;
@@ -419,8 +423,7 @@ static void print_match(struct gen *g, struct strbuf *b, enum sl_field f)
 		sb_printf(b, "== ");
 
 	for (unsigned i = 0; i < g->nconst; i++) {
-		if (g->const_kind[i] == fi->kind &&
-		    rng_pct(g->r, 25)) {
+		if (g->const_kind[i] == fi->kind && rng_pct(g->r, 25)) {
 			sb_printf(b, "$k%u", i);
 			return;
 		}
@@ -435,13 +438,13 @@ static void print_match(struct gen *g, struct strbuf *b, enum sl_field f)
 static size_t pick_five_tuple(struct gen *g, enum sl_hook hook, enum sl_field *out, size_t max)
 {
 	static const enum sl_field ports[][2] = {
-		{ SL_FIELD_TCP_SPORT, SL_FIELD_TCP_DPORT },
-		{ SL_FIELD_UDP_SPORT, SL_FIELD_UDP_DPORT },
-		{ SL_FIELD_TH_SPORT, SL_FIELD_TH_DPORT },
+	    {SL_FIELD_TCP_SPORT, SL_FIELD_TCP_DPORT},
+	    {SL_FIELD_UDP_SPORT, SL_FIELD_UDP_DPORT},
+	    {SL_FIELD_TH_SPORT, SL_FIELD_TH_DPORT},
 	};
 	const enum sl_field *l4 = ports[rng_below(g->r, 3)];
-	enum sl_field pool[] = { SL_FIELD_IP_SADDR, SL_FIELD_IP_DADDR, SL_FIELD_IP_PROTOCOL,
-				 l4[0], l4[1] };
+	enum sl_field pool[] = {SL_FIELD_IP_SADDR, SL_FIELD_IP_DADDR, SL_FIELD_IP_PROTOCOL, l4[0],
+				l4[1]};
 	/* two fields or more: one alone (`ip protocol 6`) would cover much of what follows */
 	size_t want = rng_range(g->r, max < 2 ? max : 2, max < 5 ? max : 5), n = 0;
 
@@ -457,24 +460,23 @@ static size_t pick_five_tuple(struct gen *g, enum sl_hook hook, enum sl_field *o
 /* Fields a rule tests, chosen around one protocol stack so rules can match. */
 static size_t pick_fields(struct gen *g, enum sl_hook hook, enum sl_field *out, size_t max)
 {
-	static const enum sl_field l3_ip[] = { SL_FIELD_IP_SADDR, SL_FIELD_IP_DADDR,
-					       SL_FIELD_IP_PROTOCOL, SL_FIELD_IP_TTL,
-					       SL_FIELD_IP_LENGTH, SL_FIELD_IP_DSCP,
-					       SL_FIELD_IP_FRAG };
-	static const enum sl_field l3_ip6[] = { SL_FIELD_IP6_SADDR, SL_FIELD_IP6_DADDR,
-						SL_FIELD_IP6_NEXTHDR, SL_FIELD_IP6_HOPLIMIT,
-						SL_FIELD_IP6_FRAG };
+	static const enum sl_field l3_ip[] = {
+	    SL_FIELD_IP_SADDR,	SL_FIELD_IP_DADDR, SL_FIELD_IP_PROTOCOL, SL_FIELD_IP_TTL,
+	    SL_FIELD_IP_LENGTH, SL_FIELD_IP_DSCP,  SL_FIELD_IP_FRAG};
+	static const enum sl_field l3_ip6[] = {SL_FIELD_IP6_SADDR, SL_FIELD_IP6_DADDR,
+					       SL_FIELD_IP6_NEXTHDR, SL_FIELD_IP6_HOPLIMIT,
+					       SL_FIELD_IP6_FRAG};
 	static const enum sl_field l4[][3] = {
-		{ SL_FIELD_TCP_SPORT, SL_FIELD_TCP_DPORT, SL_FIELD_TCP_FLAGS },
-		{ SL_FIELD_UDP_SPORT, SL_FIELD_UDP_DPORT, SL_FIELD_UDP_DPORT },
-		{ SL_FIELD_TH_SPORT, SL_FIELD_TH_DPORT, SL_FIELD_TH_DPORT },
-		{ SL_FIELD_ICMP_TYPE, SL_FIELD_ICMP_CODE, SL_FIELD_ICMP_TYPE },
-		{ SL_FIELD_ICMP6_TYPE, SL_FIELD_ICMP6_CODE, SL_FIELD_ICMP6_TYPE },
+	    {SL_FIELD_TCP_SPORT, SL_FIELD_TCP_DPORT, SL_FIELD_TCP_FLAGS},
+	    {SL_FIELD_UDP_SPORT, SL_FIELD_UDP_DPORT, SL_FIELD_UDP_DPORT},
+	    {SL_FIELD_TH_SPORT, SL_FIELD_TH_DPORT, SL_FIELD_TH_DPORT},
+	    {SL_FIELD_ICMP_TYPE, SL_FIELD_ICMP_CODE, SL_FIELD_ICMP_TYPE},
+	    {SL_FIELD_ICMP6_TYPE, SL_FIELD_ICMP6_CODE, SL_FIELD_ICMP6_TYPE},
 	};
-	static const enum sl_field other[] = { SL_FIELD_META_PROTOCOL, SL_FIELD_META_L4PROTO,
-					       SL_FIELD_META_LENGTH, SL_FIELD_META_IFINDEX,
-					       SL_FIELD_ETHER_SADDR, SL_FIELD_ETHER_DADDR,
-					       SL_FIELD_ETHER_TYPE, SL_FIELD_VLAN_ID };
+	static const enum sl_field other[] = {SL_FIELD_META_PROTOCOL, SL_FIELD_META_L4PROTO,
+					      SL_FIELD_META_LENGTH,   SL_FIELD_META_IFINDEX,
+					      SL_FIELD_ETHER_SADDR,   SL_FIELD_ETHER_DADDR,
+					      SL_FIELD_ETHER_TYPE,    SL_FIELD_VLAN_ID};
 	unsigned stack = rng_below(g->r, 3); /* any, IPv4, IPv6 */
 	unsigned l4i = rng_below(g->r, 6);   /* 5: none */
 	size_t n = 0, want = rng_pct(g->r, 6) ? 0 : rng_range(g->r, 1, max);
@@ -528,7 +530,7 @@ static void gen_rule(struct gen *g, struct gen_block *blk, size_t self, size_t f
 {
 	enum sl_field fields[8];
 	size_t n = pick_fields(g, blk->hook, fields, g->opts->max_matches);
-	struct strbuf b = { 0 };
+	struct strbuf b = {0};
 	struct gen_values *v = &g->p->values;
 
 	if (g->long_table) {
@@ -558,8 +560,8 @@ static void gen_rule(struct gen *g, struct gen_block *blk, size_t self, size_t f
 		shared_from = (unsigned)atoi(blk->name + 1) + 1;
 		lo = hi = 0;
 	}
-	size_t ntargets = (hi > lo ? hi - lo : 0) +
-			  (g->nshared > shared_from ? g->nshared - shared_from : 0);
+	size_t ntargets =
+	    (hi > lo ? hi - lo : 0) + (g->nshared > shared_from ? g->nshared - shared_from : 0);
 	unsigned roll = rng_below(g->r, 100);
 	if (g->long_table) {
 		/* one long run of accept/drop rules, and a few that only count (inside the run) */
@@ -592,9 +594,9 @@ static void gen_consts(struct gen *g)
 {
 	static const struct {
 		enum sl_field field;
-	} kinds[] = { { SL_FIELD_TCP_DPORT }, { SL_FIELD_IP_SADDR }, { SL_FIELD_IP6_DADDR } };
+	} kinds[] = {{SL_FIELD_TCP_DPORT}, {SL_FIELD_IP_SADDR}, {SL_FIELD_IP6_DADDR}};
 	unsigned n = rng_below(g->r, 4);
-	struct strbuf b = { 0 };
+	struct strbuf b = {0};
 
 	g->p->consts = xgrow(NULL, n, sizeof(char *));
 	for (unsigned i = 0; i < n; i++) {
@@ -626,7 +628,7 @@ static void gen_consts(struct gen *g)
 
 void gen_policy(struct rng *r, const struct gen_policy_opts *opts, struct gen_policy *out)
 {
-	struct gen g = { .r = r, .opts = opts, .p = out };
+	struct gen g = {.r = r, .opts = opts, .p = out};
 	unsigned ntables = rng_range(r, 1, opts->max_tables);
 
 	memset(out, 0, sizeof(*out));
@@ -637,7 +639,7 @@ void gen_policy(struct rng *r, const struct gen_policy_opts *opts, struct gen_po
 	bool big = rng_pct(r, 6);
 	size_t cap = ntables * (1 + opts->max_chains) + g.nshared;
 	out->blocks = xgrow(NULL, cap, sizeof(*out->blocks));
-	struct strbuf b = { 0 };
+	struct strbuf b = {0};
 	for (unsigned t = 0; t < ntables; t++) {
 		enum sl_hook hook = rng_below(r, SL_HOOK_COUNT);
 		unsigned nchains = rng_below(r, opts->max_chains + 1);
@@ -646,12 +648,13 @@ void gen_policy(struct rng *r, const struct gen_policy_opts *opts, struct gen_po
 		sb_printf(&b, "table t%u {\n\thook %s\n", t, sl_hook_name(hook));
 		if (rng_pct(r, 90))
 			sb_printf(&b, "\tpolicy %s\n", rng_pct(r, 50) ? "accept" : "drop");
-		out->blocks[out->nblocks] = (struct gen_block){ sb_take(&b), "", true, hook, NULL, 0 };
+		out->blocks[out->nblocks] =
+		    (struct gen_block){sb_take(&b), "", true, hook, NULL, 0};
 		snprintf(out->blocks[out->nblocks++].name, 32, "t%u", t);
 		for (unsigned c = 0; c < nchains; c++) {
 			sb_printf(&b, "chain t%u_c%u {\n", t, c);
 			out->blocks[out->nblocks] =
-				(struct gen_block){ sb_take(&b), "", false, hook, NULL, 0 };
+			    (struct gen_block){sb_take(&b), "", false, hook, NULL, 0};
 			snprintf(out->blocks[out->nblocks++].name, 32, "t%u_c%u", t, c);
 		}
 		for (size_t i = first; i < out->nblocks; i++) {
@@ -660,9 +663,11 @@ void gen_policy(struct rng *r, const struct gen_policy_opts *opts, struct gen_po
 			size_t max = blk->is_table && big ? 6 * opts->max_rules : opts->max_rules;
 			size_t n = rng_range(r, blk->is_table ? 1 : 0, max);
 
-			g.long_table = opts->long_pct && blk->is_table && rng_pct(r, opts->long_pct);
+			g.long_table =
+			    opts->long_pct && blk->is_table && rng_pct(r, opts->long_pct);
 			if (g.long_table)
-				n = rng_range(r, opts->long_rules < 100 ? 1 : 100, opts->long_rules);
+				n = rng_range(r, opts->long_rules < 100 ? 1 : 100,
+					      opts->long_rules);
 			blk->rules = xgrow(NULL, n, sizeof(*blk->rules));
 			blk->nrules = n;
 			for (size_t k = 0; k < n; k++)
@@ -677,7 +682,7 @@ void gen_policy(struct rng *r, const struct gen_policy_opts *opts, struct gen_po
 		size_t n = rng_range(r, 1, opts->max_rules);
 
 		sb_printf(&b, "chain s%u {\n", c);
-		*blk = (struct gen_block){ sb_take(&b), "", false, SL_HOOK_CGROUP_INGRESS, NULL, 0 };
+		*blk = (struct gen_block){sb_take(&b), "", false, SL_HOOK_CGROUP_INGRESS, NULL, 0};
 		snprintf(blk->name, sizeof(blk->name), "s%u", c);
 		blk->rules = xgrow(NULL, n, sizeof(*blk->rules));
 		blk->nrules = n;
@@ -688,7 +693,7 @@ void gen_policy(struct rng *r, const struct gen_policy_opts *opts, struct gen_po
 
 char *gen_policy_text(const struct gen_policy *p)
 {
-	struct strbuf b = { 0 };
+	struct strbuf b = {0};
 
 	sb_printf(&b, "# generated by tests/diff\n");
 	for (size_t i = 0; i < p->nconsts; i++)

@@ -36,12 +36,12 @@ struct gen_rule {
 	char **matches; /* "tcp dport != { 22, 80-90 }" */
 	size_t nmatches;
 	bool counter;
-	char *action;   /* "accept", "jump t0_c1", ... or NULL */
+	char *action; /* "accept", "jump t0_c1", ... or NULL */
 };
 
 struct gen_block {
-	char *header;   /* "table t0 {\n\thook xdp\n\tpolicy drop\n" or "chain t0_c1 {\n" */
-	char name[32];  /* "t0", "t0_c1" */
+	char *header;  /* "table t0 {\n\thook xdp\n\tpolicy drop\n" or "chain t0_c1 {\n" */
+	char name[32]; /* "t0", "t0_c1" */
 	bool is_table;
 	enum sl_hook hook;
 	struct gen_rule *rules;
@@ -49,7 +49,7 @@ struct gen_block {
 };
 
 struct gen_policy {
-	char **consts;  /* "const k0 = { 80, 443 }" */
+	char **consts; /* "const k0 = { 80, 443 }" */
 	size_t nconsts;
 	struct gen_block *blocks;
 	size_t nblocks;

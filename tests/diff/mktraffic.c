@@ -29,7 +29,7 @@ struct writer {
 static void emit(struct writer *w, const struct sl_pkt_spec *s)
 {
 	struct sl_pkt p;
-	struct pcap_pkthdr h = { 0 };
+	struct pcap_pkthdr h = {0};
 
 	if (sl_pkt_build(s, &p)) {
 		fprintf(stderr, "sluice-mktraffic: error: packet %u cannot be built\n", w->n + 1);
@@ -138,11 +138,11 @@ static void traffic(struct writer *w)
 
 	/* IPv4 fragments: first (has TCP), later (has none), and a lone later one */
 	v4(&s, outside, web), tcp(&s, 41010, 80, PSH | ACK), s.ip.frag_more = true, s.ip.id = 7,
-		s.payload_len = 32, emit(w, &s);
-	v4(&s, outside, web), s.l4 = SL_PKT_L4_NONE, s.ip.proto = 6, s.ip.frag_off = 7,
-		s.ip.id = 7, s.payload_len = 24, emit(w, &s);
+							     s.payload_len = 32, emit(w, &s);
+	v4(&s, outside, web), s.l4 = SL_PKT_L4_NONE, s.ip.proto = 6, s.ip.frag_off = 7, s.ip.id = 7,
+			      s.payload_len = 24, emit(w, &s);
 	v4(&s, outside, host), s.l4 = SL_PKT_L4_NONE, s.ip.proto = 17, s.ip.frag_off = 185,
-		s.payload_len = 16, emit(w, &s);
+			       s.payload_len = 16, emit(w, &s);
 
 	/* IPv6: TCP, UDP, ICMPv6 echo and neighbour discovery */
 	v6(&s, "2001:db8:1::10", "2001:db8::1"), tcp(&s, 50000, 22, SYN), emit(w, &s);
@@ -152,33 +152,33 @@ static void traffic(struct writer *w)
 	v6(&s, "2001:db8:ffff::7", "2001:db8::1"), icmp(&s, true, 128, 0), emit(w, &s);
 	v6(&s, "2001:db8::1", "2001:db8:ffff::7"), icmp(&s, true, 129, 0), emit(w, &s);
 	v6(&s, "fe80::1", "ff02::1:ff00:2"), icmp(&s, true, 135, 0), s.ip6.hoplimit = 255,
-		emit(w, &s);
+								     emit(w, &s);
 	v6(&s, "fe80::2", "fe80::1"), icmp(&s, true, 136, 0), s.ip6.hoplimit = 255, emit(w, &s);
 
 	/* IPv6 extension headers: hop-by-hop + destination options, routing, AH */
 	v6(&s, "2001:db8:ffff::7", "2001:db8::80"), tcp(&s, 50003, 443, SYN);
-	s.ip6.ext[s.ip6.next++] = (struct sl_pkt_ip6_ext){ .type = SL_PKT_EXT_HOPOPTS };
-	s.ip6.ext[s.ip6.next++] = (struct sl_pkt_ip6_ext){ .type = SL_PKT_EXT_DSTOPTS, .len = 16 };
+	s.ip6.ext[s.ip6.next++] = (struct sl_pkt_ip6_ext){.type = SL_PKT_EXT_HOPOPTS};
+	s.ip6.ext[s.ip6.next++] = (struct sl_pkt_ip6_ext){.type = SL_PKT_EXT_DSTOPTS, .len = 16};
 	emit(w, &s);
 	v6(&s, "2001:db8:ffff::7", "2001:db8::53"), udp(&s, 40001, 53);
-	s.ip6.ext[s.ip6.next++] = (struct sl_pkt_ip6_ext){ .type = SL_PKT_EXT_ROUTING, .len = 24 };
-	s.ip6.ext[s.ip6.next++] = (struct sl_pkt_ip6_ext){ .type = SL_PKT_EXT_AH, .len = 16 };
+	s.ip6.ext[s.ip6.next++] = (struct sl_pkt_ip6_ext){.type = SL_PKT_EXT_ROUTING, .len = 24};
+	s.ip6.ext[s.ip6.next++] = (struct sl_pkt_ip6_ext){.type = SL_PKT_EXT_AH, .len = 16};
 	emit(w, &s);
 	/* seven extension headers: beyond the walk's bound, l4proto unknown */
 	v6(&s, "2001:db8:ffff::7", "2001:db8::80"), tcp(&s, 50004, 80, SYN);
 	for (int i = 0; i < 7; i++)
-		s.ip6.ext[s.ip6.next++] = (struct sl_pkt_ip6_ext){ .type = SL_PKT_EXT_DSTOPTS };
+		s.ip6.ext[s.ip6.next++] = (struct sl_pkt_ip6_ext){.type = SL_PKT_EXT_DSTOPTS};
 	emit(w, &s);
 
 	/* IPv6 fragments: first (has UDP), later (none) */
 	v6(&s, "2001:db8:ffff::7", "2001:db8::53"), udp(&s, 40002, 53), s.payload_len = 40;
 	s.ip6.ext[s.ip6.next++] =
-		(struct sl_pkt_ip6_ext){ .type = SL_PKT_EXT_FRAGMENT, .frag_more = true };
+	    (struct sl_pkt_ip6_ext){.type = SL_PKT_EXT_FRAGMENT, .frag_more = true};
 	emit(w, &s);
 	v6(&s, "2001:db8:ffff::7", "2001:db8::53"), s.l4 = SL_PKT_L4_NONE, s.ip6.upper = 17;
 	s.payload_len = 24;
 	s.ip6.ext[s.ip6.next++] =
-		(struct sl_pkt_ip6_ext){ .type = SL_PKT_EXT_FRAGMENT, .frag_off = 6 };
+	    (struct sl_pkt_ip6_ext){.type = SL_PKT_EXT_FRAGMENT, .frag_off = 6};
 	emit(w, &s);
 
 	/* VLAN 10, QinQ 100/20, a triple tag */
@@ -186,7 +186,7 @@ static void traffic(struct writer *w)
 	v6(&s, "2001:db8:1::10", "2001:db8::53"), udp(&s, 40003, 53), s.nvlan = 2;
 	s.vlan_tpid[0] = 0x88a8, s.vlan_tci[0] = 100, s.vlan_tci[1] = 20, emit(w, &s);
 	v4(&s, lan, host), udp(&s, 40004, 53), s.nvlan = 3, s.vlan_tci[0] = 1, s.vlan_tci[1] = 2,
-		s.vlan_tci[2] = 3, emit(w, &s);
+					       s.vlan_tci[2] = 3, emit(w, &s);
 	sl_pkt_spec_init(&s);
 	s.l3 = SL_PKT_ARP, s.l4 = SL_PKT_L4_NONE, s.nvlan = 1, s.vlan_tci[0] = 10, emit(w, &s);
 
@@ -198,17 +198,18 @@ static void traffic(struct writer *w)
 
 	/* unusual transport protocols: SCTP, GRE, ESP */
 	v4(&s, outside, host), s.l4 = SL_PKT_L4_NONE, s.ip.proto = 132, s.payload_len = 28,
-		emit(w, &s);
+			       emit(w, &s);
 	v4(&s, outside, host), s.l4 = SL_PKT_L4_NONE, s.ip.proto = 47, s.payload_len = 24,
-		emit(w, &s);
+			       emit(w, &s);
 	v6(&s, "2001:db8:ffff::7", "2001:db8::1"), s.l4 = SL_PKT_L4_NONE, s.ip6.upper = 50,
-		s.payload_len = 32, emit(w, &s);
+						   s.payload_len = 32, emit(w, &s);
 
 	/* the examples' networks: monitoring, office, bastions, mirrors, quarantine, VLAN 42 */
 	v4(&s, SL_IP4(10, 20, 0, 5), host), tcp(&s, 45000, 9100, SYN), emit(w, &s);
 	v6(&s, "2001:db8:20::5", "2001:db8::1"), tcp(&s, 45001, 9100, SYN), emit(w, &s);
 	v4(&s, SL_IP4(10, 30, 1, 1), SL_IP4(203, 0, 113, 80)), tcp(&s, 45002, 22, SYN), emit(w, &s);
-	v4(&s, SL_IP4(10, 40, 0, 10), SL_IP4(203, 0, 113, 80)), tcp(&s, 45003, 22, SYN), emit(w, &s);
+	v4(&s, SL_IP4(10, 40, 0, 10), SL_IP4(203, 0, 113, 80)), tcp(&s, 45003, 22, SYN),
+	    emit(w, &s);
 	v6(&s, "2001:db8:40::10", "2001:db8:203::80"), tcp(&s, 45004, 22, SYN), emit(w, &s);
 	v6(&s, "2001:db8:30::9", "2001:db8:203::80"), tcp(&s, 45005, 22, SYN), emit(w, &s);
 	v6(&s, "2001:db8:ffff::7", "2001:db8:203::80"), tcp(&s, 45006, 443, SYN), emit(w, &s);
@@ -218,10 +219,10 @@ static void traffic(struct writer *w)
 	v4(&s, SL_IP4(192, 0, 2, 99), host), tcp(&s, 45010, 25, SYN), emit(w, &s);
 	v4(&s, lan, outside), udp(&s, 123, 123), s.ip.tos = 46 << 2, emit(w, &s);
 	v4(&s, lan, outside), tcp(&s, 45011, 3260, SYN), s.nvlan = 1, s.vlan_tci[0] = 42,
-		emit(w, &s);
+							 emit(w, &s);
 	v4(&s, outside, host), icmp(&s, false, 8, 0), s.ip.ttl = 0, emit(w, &s);
 	v6(&s, "2001:db8:ffff::7", "2001:db8::1"), icmp(&s, true, 2, 0), s.ip6.hoplimit = 1,
-		emit(w, &s);
+									 emit(w, &s);
 
 	/*
 	 * Truncated: TCP header cut, UDP cut; an IP header cut only behind a VLAN
@@ -230,13 +231,13 @@ static void traffic(struct writer *w)
 	 */
 	v4(&s, outside, host), tcp(&s, 41022, 22, SYN), s.truncate = 14 + 20 + 10, emit(w, &s);
 	v4(&s, outside, host), tcp(&s, 41021, 22, SYN), s.nvlan = 1, s.vlan_tci[0] = 7,
-		s.truncate = 18 + 12, emit(w, &s);
-	v6(&s, "2001:db8:ffff::7", "2001:db8::1"), tcp(&s, 50010, 22, SYN), s.nvlan = 1,
-		s.vlan_tci[0] = 7, s.truncate = 18 + 30, emit(w, &s);
+							s.truncate = 18 + 12, emit(w, &s);
+	v6(&s, "2001:db8:ffff::7", "2001:db8::1"), tcp(&s, 50010, 22, SYN),
+	    s.nvlan = 1, s.vlan_tci[0] = 7, s.truncate = 18 + 30, emit(w, &s);
 	sl_pkt_spec_init(&s);
 	s.l3 = SL_PKT_ARP, s.l4 = SL_PKT_L4_NONE, s.truncate = 14, emit(w, &s);
 	v6(&s, "2001:db8:ffff::7", "2001:db8::53"), udp(&s, 40005, 53), s.truncate = 14 + 40 + 6,
-		emit(w, &s);
+									emit(w, &s);
 
 	/* malformed: IPv4 version 5, IHL 4 */
 	v4(&s, outside, host), tcp(&s, 41030, 80, SYN), s.ip.version = 5, emit(w, &s);
@@ -247,7 +248,7 @@ static void traffic(struct writer *w)
 static void emit_cut(struct writer *w, const struct sl_pkt_spec *s, size_t len)
 {
 	struct sl_pkt p;
-	struct pcap_pkthdr h = { 0 };
+	struct pcap_pkthdr h = {0};
 
 	if (sl_pkt_build(s, &p)) {
 		fprintf(stderr, "sluice-mktraffic: error: packet %u cannot be built\n", w->n + 1);
@@ -298,7 +299,7 @@ static void malformed(struct writer *w)
 	emit_cut(w, &s, 14 + 39);
 	emit_cut(w, &s, 14 + 40);
 	v6(&s, "2001:db8:1::10", "2001:db8::53"), udp(&s, 40002, 53), s.ip6.version = 4,
-		emit(w, &s);
+								      emit(w, &s);
 
 	/* a VLAN tag cut in half; a tagged IPv4 header cut short (test runs take it) */
 	v4(&s, admin, host), tcp(&s, 50023, 22, SYN), s.nvlan = 1, s.vlan_tci[0] = 10;
@@ -307,7 +308,7 @@ static void malformed(struct writer *w)
 	/* an IPv6 fragment header cut short */
 	v6(&s, "2001:db8:1::10", "2001:db8::53"), udp(&s, 40003, 53);
 	s.ip6.ext[s.ip6.next++] =
-		(struct sl_pkt_ip6_ext){ .type = SL_PKT_EXT_FRAGMENT, .frag_more = true };
+	    (struct sl_pkt_ip6_ext){.type = SL_PKT_EXT_FRAGMENT, .frag_more = true};
 	emit_cut(w, &s, 14 + 40 + 4);
 	/* and a whole one last: the run goes on after every refusal */
 	v4(&s, admin, host), tcp(&s, 50024, 22, SYN), emit(w, &s);
@@ -323,7 +324,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
-	struct writer w = { pcap_dump_open(p, out), 0 };
+	struct writer w = {pcap_dump_open(p, out), 0};
 
 	if (!w.d) {
 		fprintf(stderr, "sluice-mktraffic: error: cannot write '%s': %s\n", out,

@@ -16,12 +16,13 @@
 
 /* Corners the random generator reaches rarely; regressions found by fuzzing. */
 static const char *const edge_policies[] = {
-	/* the checker shifted a 128-bit value by 128 for ::/0 (UBSan) */
-	"table t {\n\thook xdp\n\tip6 saddr ::/0 accept\n\tip6 daddr != 0:0:0:0:0:0:0:0/0 drop\n}\n",
-	"table t {\n\thook tc ingress\n\tip saddr 0.0.0.0/0 tcp dport 0-65535 accept\n}\n",
-	"table t {\n\thook cgroup_skb egress\n\tmeta length 0-4294967295 counter\n"
-	"\tip frag 0-3 drop\n}\n",
-	"table t {\n\thook xdp\n\tether saddr 00:00:00:00:00:00-ff:ff:ff:ff:ff:ff vlan id 0-4095 accept\n}\n",
+    /* the checker shifted a 128-bit value by 128 for ::/0 (UBSan) */
+    "table t {\n\thook xdp\n\tip6 saddr ::/0 accept\n\tip6 daddr != 0:0:0:0:0:0:0:0/0 drop\n}\n",
+    "table t {\n\thook tc ingress\n\tip saddr 0.0.0.0/0 tcp dport 0-65535 accept\n}\n",
+    "table t {\n\thook cgroup_skb egress\n\tmeta length 0-4294967295 counter\n"
+    "\tip frag 0-3 drop\n}\n",
+    "table t {\n\thook xdp\n\tether saddr 00:00:00:00:00:00-ff:ff:ff:ff:ff:ff vlan id 0-4095 "
+    "accept\n}\n",
 };
 
 static unsigned check_edges(void)
@@ -45,14 +46,16 @@ int main(int argc, char **argv)
 	unsigned n = argc > 1 ? strtoul(argv[1], NULL, 0) : 300;
 	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
 	/* a third argument: that % of tables long (100-1000 rules, as --long-tables) */
-	struct gen_policy_opts opts = { .max_tables = 2, .max_chains = 3, .max_rules = 12,
-					.max_matches = 4,
-					.long_pct = argc > 3 ? strtoul(argv[3], NULL, 0) : 0,
-					.long_rules = 1000 };
-	unsigned failures = check_edges(), verdicts[2] = { 0 }, by_rule = 0;
+	struct gen_policy_opts opts = {.max_tables = 2,
+				       .max_chains = 3,
+				       .max_rules = 12,
+				       .max_matches = 4,
+				       .long_pct = argc > 3 ? strtoul(argv[3], NULL, 0) : 0,
+				       .long_rules = 1000};
+	unsigned failures = check_edges(), verdicts[2] = {0}, by_rule = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		struct rng r = { seed + i }, r2 = { seed + i };
+		struct rng r = {seed + i}, r2 = {seed + i};
 		struct gen_policy p, q;
 		struct front f;
 
@@ -65,7 +68,8 @@ int main(int argc, char **argv)
 			failures++;
 		}
 		if (front_compile("fuzz.sluice", text, &f)) {
-			fprintf(stderr, "seed %llu: the front end rejects a generated policy:\n%s%s\n",
+			fprintf(stderr,
+				"seed %llu: the front end rejects a generated policy:\n%s%s\n",
 				(unsigned long long)(seed + i), f.diag, text);
 			failures++;
 		} else {
@@ -78,20 +82,22 @@ int main(int argc, char **argv)
 					struct sl_interp_result res;
 					gen_packet(&r, &p.values, p.blocks[b].hook, &pkt);
 					struct sl_interp_packet v =
-						gen_packet_view(&pkt, p.blocks[b].hook);
+					    gen_packet_view(&pkt, p.blocks[b].hook);
 					struct sl_interp_fields fields;
 					char *why;
 					sl_interp_parse(&v, &fields);
-					if (sl_interp_run_fields(f.ir, t, &fields, v.len, &res, NULL)) {
+					if (sl_interp_run_fields(f.ir, t, &fields, v.len, &res,
+								 NULL)) {
 						fprintf(stderr, "seed %llu: interpreter failed\n",
 							(unsigned long long)(seed + i));
 						failures++;
 						break;
 					}
 					if (!ast_agrees(&f, t, &fields, &res, &why)) {
-						fprintf(stderr, "seed %llu table %zu: lowering changed the "
-							"meaning: %s\npacket:", (unsigned long long)(seed + i),
-							t, why);
+						fprintf(stderr,
+							"seed %llu table %zu: lowering changed the "
+							"meaning: %s\npacket:",
+							(unsigned long long)(seed + i), t, why);
 						for (size_t x = 0; x < pkt.len; x++)
 							fprintf(stderr, " %02x", pkt.data[x]);
 						fprintf(stderr, "\n%s\n", text);

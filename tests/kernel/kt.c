@@ -61,8 +61,9 @@ static void load_result(struct kt *kt, const struct sl_result *r, uint32_t table
 		size_t n = log ? strlen(log) : 0;
 
 		fprintf(stderr, "%s: %s load of table %u (%s) failed: %d\n%s\n", kt->test,
-			kt->raw ? "raw" : "ELF", table, sl_hook_name(r->written->tables[table].hook),
-			err, log ? log + (n > 8000 ? n - 8000 : 0) : "");
+			kt->raw ? "raw" : "ELF", table,
+			sl_hook_name(r->written->tables[table].hook), err,
+			log ? log + (n > 8000 ? n - 8000 : 0) : "");
 		free(log);
 		exit(1);
 	}
@@ -70,8 +71,7 @@ static void load_result(struct kt *kt, const struct sl_result *r, uint32_t table
 }
 
 void kt_load_opts(struct kt *kt, const struct sl_ir *ir, uint32_t table,
-		  const struct sl_compile_opts *opts, struct sl_kern_prog *prog,
-		  uint32_t *ninsns)
+		  const struct sl_compile_opts *opts, struct sl_kern_prog *prog, uint32_t *ninsns)
 {
 	struct sl_compile_opts o = *opts;
 	struct sl_result *r = NULL;
@@ -200,9 +200,8 @@ void kt_one_rule(struct kt *kt, enum sl_hook hook, const struct kt_pred *preds, 
 
 void kt_load_text(struct kt *kt, const char *text, uint32_t table, struct sl_kern_prog *prog)
 {
-	struct sl_compile_opts o = {.record_decisions = true,
-				    .compiler = "sluice kernel tests",
-				    .diag = stderr};
+	struct sl_compile_opts o = {
+	    .record_decisions = true, .compiler = "sluice kernel tests", .diag = stderr};
 	struct sl_result *r = NULL;
 	int status = sl_compile("test.sluice", text, strlen(text), &o, &r);
 

@@ -18,9 +18,7 @@
 #define BIG   20000u
 #define PORTS 40u
 
-
 #define BIG6 5000u
-
 
 struct fixture {
 	struct sl_interval saddr[BIG], daddr[BIG / 4];

@@ -85,7 +85,7 @@ struct sl_ir_rule *sl_irb_get(const struct sl_ir *ir, uint32_t id)
 
 void sl_irb_pred(struct sl_ir *ir, uint32_t rule, enum sl_field field, sl_u128 lo, sl_u128 hi)
 {
-	struct sl_interval one = { lo, hi };
+	struct sl_interval one = {lo, hi};
 
 	sl_irb_pred_set(ir, rule, field, &one, 1);
 }

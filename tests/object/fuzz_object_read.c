@@ -25,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct sl_meta *m;
 		char reason[160];
 
-		if (f->meta && sl_meta_parse(f->meta, f->meta_size, &m, reason, sizeof(reason)) == 0) {
+		if (f->meta &&
+		    sl_meta_parse(f->meta, f->meta_size, &m, reason, sizeof(reason)) == 0) {
 			for (uint32_t i = 0; i < m->hdr.nrules; i++)
 				fputs(sl_meta_str(m, m->rules[i].text_str), null_out);
 			sl_meta_free(m);

@@ -25,8 +25,8 @@
 #define SKIP 77
 /* Verifier logs (level 2: every state) of programs up to this size are checked for policy lines. */
 #define LOG_MAX_INSNS 256
-#define LOG_SIZE (4u << 20)
-#define MAX_PROGS 64
+#define LOG_SIZE      (4u << 20)
+#define MAX_PROGS     64
 
 static int verbose_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -44,9 +44,9 @@ static bool kernel_required(void)
 
 /* Ethernet + IPv4 + TCP to port 22, 64 bytes. */
 static const unsigned char packet[64] = {
-	0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00,         /* ethernet */
-	0x45, 0, 0, 50, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, /* ipv4 */
-	0x30, 0x39, 0, 22, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0, /* tcp */
+    0x02, 0,	0, 0,  0, 1, 0x02, 0, 0,  0, 0, 2, 0x08, 0x00, /* ethernet */
+    0x45, 0,	0, 50, 0, 1, 0x40, 0, 64, 6, 0, 0, 10,	 0,    0,    1,	   10, 0, 0, 2, /* ipv4 */
+    0x30, 0x39, 0, 22, 0, 0, 0,	   1, 0,  0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0,  0, 0, 0, /* tcp */
 };
 
 static bool retval_allowed(enum bpf_prog_type type, uint32_t ret)
@@ -91,7 +91,7 @@ static int check_counter(struct bpf_object *obj, uint32_t slot, int nruns)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(obj, SLUICE_COUNTER_MAP);
 	int ncpus = libbpf_num_possible_cpus();
-	struct sluice_counter *vals, sum = { 0 };
+	struct sluice_counter *vals, sum = {0};
 
 	if (!map || ncpus <= 0) {
 		fprintf(stderr, "no counter map\n");
@@ -110,7 +110,8 @@ static int check_counter(struct bpf_object *obj, uint32_t slot, int nruns)
 	free(vals);
 	printf("counter %u: %llu packets, %llu bytes\n", slot, (unsigned long long)sum.packets,
 	       (unsigned long long)sum.bytes);
-	if (sum.packets != (uint64_t)nruns || sum.bytes < (uint64_t)nruns * (sizeof(packet) - ETH_HLEN)) {
+	if (sum.packets != (uint64_t)nruns ||
+	    sum.bytes < (uint64_t)nruns * (sizeof(packet) - ETH_HLEN)) {
 		fprintf(stderr, "counter %u: expected %d packets\n", slot, nruns);
 		return -1;
 	}
@@ -142,8 +143,10 @@ static int open_and_load(const char *path, bool with_logs, struct loaded *l)
 		fprintf(stderr, "%s: libbpf cannot open it\n", path);
 		return -EINVAL;
 	}
-	bpf_object__for_each_program(prog, l->obj) {
-		if (!with_logs || bpf_program__insn_cnt(prog) > LOG_MAX_INSNS || l->nlogs == MAX_PROGS)
+	bpf_object__for_each_program(prog, l->obj)
+	{
+		if (!with_logs || bpf_program__insn_cnt(prog) > LOG_MAX_INSNS ||
+		    l->nlogs == MAX_PROGS)
 			continue;
 		l->logs[l->nlogs] = calloc(1, LOG_SIZE);
 		if (!l->logs[l->nlogs])
@@ -196,7 +199,8 @@ int main(int argc, char **argv)
 		return (r == -EPERM && !kernel_required()) ? SKIP : 1;
 	}
 	r = check_logs(argv[1], &l);
-	bpf_object__for_each_program(prog, l.obj) {
+	bpf_object__for_each_program(prog, l.obj)
+	{
 		nprogs++;
 		if (run_prog(prog))
 			r = 1;

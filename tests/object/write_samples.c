@@ -11,9 +11,9 @@ int main(int argc, char **argv)
 		const char *file;
 		enum sl_sample_kind kind;
 	} samples[] = {
-		{ "pass.o", SL_SAMPLE_PASS },
-		{ "counter.o", SL_SAMPLE_COUNTER },
-		{ "all.o", SL_SAMPLE_ALL },
+	    {"pass.o", SL_SAMPLE_PASS},
+	    {"counter.o", SL_SAMPLE_COUNTER},
+	    {"all.o", SL_SAMPLE_ALL},
 	};
 
 	if (argc != 2) {

@@ -21,7 +21,8 @@ static inline uint64_t rnd(uint64_t *s)
 
 static inline uint32_t random_word(uint64_t *s)
 {
-	static const uint32_t edges[] = { 0, 1, 2, 0x7fffffff, 0x80000000, UINT32_MAX - 1, UINT32_MAX };
+	static const uint32_t edges[] = {0,	    1, 2, 0x7fffffff, 0x80000000, UINT32_MAX - 1,
+					 UINT32_MAX};
 
 	return rnd(s) % 3 ? edges[rnd(s) % (sizeof(edges) / sizeof(edges[0]))] : (uint32_t)rnd(s);
 }
@@ -44,12 +45,12 @@ static inline struct sl_interval random_wide_interval(uint64_t *s)
 	switch (rnd(s) % 3) {
 	case 0:
 		y = len == 128 ? 0 : ~(sl_u128)0 >> len;
-		return (struct sl_interval){ x & ~y, x | y };
+		return (struct sl_interval){x & ~y, x | y};
 	case 1:
 		y = x + rnd(s) % 1000;
 		break;
 	default:
 		y = random_address(s);
 	}
-	return x <= y ? (struct sl_interval){ x, y } : (struct sl_interval){ y, x };
+	return x <= y ? (struct sl_interval){x, y} : (struct sl_interval){y, x};
 }

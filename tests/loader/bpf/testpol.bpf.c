@@ -41,21 +41,21 @@ struct {
 } sluice_decision SEC(".maps");
 
 #if defined(HOOK_XDP)
-#define CTX struct xdp_md
-#define SECNAME "xdp"
-#define L3_OFF 14
-#define ACCEPT 2
-#define DROP 1
+#define CTX			 struct xdp_md
+#define SECNAME			 "xdp"
+#define L3_OFF			 14
+#define ACCEPT			 2
+#define DROP			 1
 #define LOAD(ctx, off, buf, len) bpf_xdp_load_bytes(ctx, off, buf, len)
-#define PKT_LEN(ctx) ((__u64)(ctx->data_end - ctx->data))
+#define PKT_LEN(ctx)		 ((__u64)(ctx->data_end - ctx->data))
 #elif defined(HOOK_TC)
-#define CTX struct __sk_buff
-#define SECNAME "tc"
-#define L3_OFF 14
-#define ACCEPT 0
-#define DROP 2
+#define CTX			 struct __sk_buff
+#define SECNAME			 "tc"
+#define L3_OFF			 14
+#define ACCEPT			 0
+#define DROP			 2
 #define LOAD(ctx, off, buf, len) bpf_skb_load_bytes(ctx, off, buf, len)
-#define PKT_LEN(ctx) ((__u64)ctx->len)
+#define PKT_LEN(ctx)		 ((__u64)ctx->len)
 #else
 #define CTX struct __sk_buff
 #ifdef HOOK_CG_IN
@@ -63,11 +63,11 @@ struct {
 #else
 #define SECNAME "cgroup_skb/egress"
 #endif
-#define L3_OFF 0
-#define ACCEPT 1
-#define DROP 0
+#define L3_OFF			 0
+#define ACCEPT			 1
+#define DROP			 0
 #define LOAD(ctx, off, buf, len) bpf_skb_load_bytes(ctx, off, buf, len)
-#define PKT_LEN(ctx) ((__u64)ctx->len)
+#define PKT_LEN(ctx)		 ((__u64)ctx->len)
 #endif
 
 #define POLICY 0xffffffffu

@@ -35,7 +35,7 @@ static char *diag_to_string(const char *text, struct sl_loc loc, const char *msg
 static void diag_prints_line_and_caret(void **state)
 {
 	char *s = diag_to_string("table t {\n    tcp dport 70000 accept\n}\n",
-				 (struct sl_loc){ 0, 2, 15, 5 }, "port out of range");
+				 (struct sl_loc){0, 2, 15, 5}, "port out of range");
 
 	assert_string_equal(s, "p.sluice:2:15: error: port out of range\n"
 			       " 2 |     tcp dport 70000 accept\n"
@@ -136,7 +136,7 @@ static void diag_writes_are_few(void **state)
 
 static void diag_caret_at_end_of_file_without_newline(void **state)
 {
-	char *s = diag_to_string("table", (struct sl_loc){ 0, 1, 6, 0 }, "expected '{'");
+	char *s = diag_to_string("table", (struct sl_loc){0, 1, 6, 0}, "expected '{'");
 
 	assert_string_equal(s, "p.sluice:1:6: error: expected '{'\n"
 			       " 1 | table\n"
@@ -152,7 +152,7 @@ static void diag_long_line_is_windowed(void **state)
 
 	memset(text, 'a', n);
 	text[n] = '\0';
-	s = diag_to_string(text, (struct sl_loc){ 0, 1, 500000, 1 }, "bad");
+	s = diag_to_string(text, (struct sl_loc){0, 1, 500000, 1}, "bad");
 	assert_true(strlen(s) < 400);
 	free(s);
 	free(text);
@@ -160,7 +160,7 @@ static void diag_long_line_is_windowed(void **state)
 
 static void suggest_finds_close_words(void **state)
 {
-	const char *const words[] = { "saddr", "daddr", "sport", "dport" };
+	const char *const words[] = {"saddr", "daddr", "sport", "dport"};
 
 	assert_string_equal(sl_suggest("dprt", words, 4), "dport");
 	assert_null(sl_suggest("protocol", words, 4));
@@ -194,7 +194,8 @@ static void fields_lookup_and_domain(void **state)
 	assert_null(sl_field_lookup("tcp", "nope"));
 	for (int i = 0; i < SL_FIELD_COUNT; i++)
 		assert_int_equal(sl_field_info((enum sl_field)i)->id, i);
-	assert_false(SL_HOOK_BIT(SL_HOOK_CGROUP_INGRESS) & sl_field_info(SL_FIELD_ETHER_TYPE)->hooks);
+	assert_false(SL_HOOK_BIT(SL_HOOK_CGROUP_INGRESS) &
+		     sl_field_info(SL_FIELD_ETHER_TYPE)->hooks);
 }
 
 static void verdict_codes_per_hook(void **state)
@@ -210,23 +211,24 @@ static void u128_formats_decimal(void **state)
 	char buf[48];
 
 	assert_string_equal(sl_u128_str(0, buf), "0");
-	assert_string_equal(sl_u128_str(~(sl_u128)0, buf), "340282366920938463463374607431768211455");
+	assert_string_equal(sl_u128_str(~(sl_u128)0, buf),
+			    "340282366920938463463374607431768211455");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(diag_prints_line_and_caret),
-		cmocka_unit_test(diag_caret_at_end_of_file_without_newline),
-		cmocka_unit_test(diag_hold_sorts_by_position),
-		cmocka_unit_test(diag_notes_follow_their_warning),
-		cmocka_unit_test(diag_writes_are_few),
-		cmocka_unit_test(diag_long_line_is_windowed),
-		cmocka_unit_test(suggest_finds_close_words),
-		cmocka_unit_test(arena_aligns_and_zeroes),
-		cmocka_unit_test(fields_lookup_and_domain),
-		cmocka_unit_test(verdict_codes_per_hook),
-		cmocka_unit_test(u128_formats_decimal),
+	    cmocka_unit_test(diag_prints_line_and_caret),
+	    cmocka_unit_test(diag_caret_at_end_of_file_without_newline),
+	    cmocka_unit_test(diag_hold_sorts_by_position),
+	    cmocka_unit_test(diag_notes_follow_their_warning),
+	    cmocka_unit_test(diag_writes_are_few),
+	    cmocka_unit_test(diag_long_line_is_windowed),
+	    cmocka_unit_test(suggest_finds_close_words),
+	    cmocka_unit_test(arena_aligns_and_zeroes),
+	    cmocka_unit_test(fields_lookup_and_domain),
+	    cmocka_unit_test(verdict_codes_per_hook),
+	    cmocka_unit_test(u128_formats_decimal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,9 +19,9 @@
 #include "emit/code_tree.h"
 #include "common/util.h"
 
-#define ABSENT (UINT64_C(1) << 55) /* SL_CG_ABSENT */
+#define ABSENT	    (UINT64_C(1) << 55) /* SL_CG_ABSENT */
 #define NONE_RESULT UINT64_MAX
-#define STACK 512
+#define STACK	    512
 
 struct rng {
 	uint64_t s;
@@ -69,7 +69,7 @@ struct problem {
 
 static void random_problem(struct rng *r, struct problem *pb, unsigned ndims)
 {
-	static const unsigned widths[] = { 1, 8, 16, 16, 32, 32, 40 };
+	static const unsigned widths[] = {1, 8, 16, 16, 32, 32, 40};
 	struct sl_dt_problem *p = &pb->p;
 
 	memset(pb, 0, sizeof(*pb));
@@ -84,7 +84,8 @@ static void random_problem(struct rng *r, struct problem *pb, unsigned ndims)
 			size_t k = (size_t)b * ndims + d;
 			uint64_t max = (UINT64_C(1) << p->bits[d]) - 1;
 			uint64_t a = field_value(r, p->bits[d], pb->edges[d], pb->nedges[d]);
-			uint64_t c = below(r, 3) ? a + below(r, max / 8 + 2) : field_value(r, p->bits[d], NULL, 0);
+			uint64_t c = below(r, 3) ? a + below(r, max / 8 + 2)
+						 : field_value(r, p->bits[d], NULL, 0);
 
 			c = c > max ? max : c;
 			pb->lo[k] = a < c ? a : c;
@@ -110,14 +111,15 @@ static uint64_t opaque_zero;
 
 static uint64_t run(const struct sl_emit *e, uint8_t *stack, int *steps)
 {
-	uint64_t reg[11] = { 0 };
+	uint64_t reg[11] = {0};
 
 	reg[10] = (uint64_t)(uintptr_t)(stack + STACK);
 	for (size_t pc = 0; pc < e->ninsns; pc++) {
 		const struct bpf_insn *in = &e->insns[pc];
 		uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
 		uint64_t *dst = &reg[in->dst_reg];
-		uint64_t src = BPF_SRC(in->code) == BPF_X ? reg[in->src_reg] : (uint64_t)(int64_t)in->imm;
+		uint64_t src =
+		    BPF_SRC(in->code) == BPF_X ? reg[in->src_reg] : (uint64_t)(int64_t)in->imm;
 		bool jump = false;
 
 		++*steps;
@@ -131,7 +133,8 @@ static uint64_t run(const struct sl_emit *e, uint8_t *stack, int *steps)
 			continue;
 		case BPF_LDX:
 			assert_int_equal(BPF_SIZE(in->code), BPF_DW);
-			memcpy(dst, (const void *)(uintptr_t)(reg[in->src_reg] + (int64_t)in->off), 8);
+			memcpy(dst, (const void *)(uintptr_t)(reg[in->src_reg] + (int64_t)in->off),
+			       8);
 			continue;
 		case BPF_ALU:
 			assert_int_equal(op, BPF_MOV);
@@ -139,28 +142,61 @@ static uint64_t run(const struct sl_emit *e, uint8_t *stack, int *steps)
 			continue;
 		case BPF_ALU64:
 			switch (op) {
-			case BPF_MOV: *dst = src; break;
-			case BPF_ADD: *dst += src; break;
-			case BPF_SUB: *dst -= src; break;
-			case BPF_AND: *dst &= src; break;
-			case BPF_OR: *dst |= src; break;
-			case BPF_ARSH: *dst = (uint64_t)((int64_t)*dst >> (src & 63)); break;
-			default: fail_msg("ALU64 op %#x at %zu", op, pc);
+			case BPF_MOV:
+				*dst = src;
+				break;
+			case BPF_ADD:
+				*dst += src;
+				break;
+			case BPF_SUB:
+				*dst -= src;
+				break;
+			case BPF_AND:
+				*dst &= src;
+				break;
+			case BPF_OR:
+				*dst |= src;
+				break;
+			case BPF_ARSH:
+				*dst = (uint64_t)((int64_t)*dst >> (src & 63));
+				break;
+			default:
+				fail_msg("ALU64 op %#x at %zu", op, pc);
 			}
 			continue;
 		case BPF_JMP:
 			switch (op) {
-			case BPF_JA: jump = true; break;
-			case BPF_EXIT: return reg[0];
-			case BPF_JEQ: jump = *dst == src; break;
-			case BPF_JNE: jump = *dst != src; break;
-			case BPF_JGE: jump = *dst >= src; break;
-			case BPF_JLE: jump = *dst <= src; break;
-			case BPF_JSGT: jump = (int64_t)*dst > (int64_t)src; break;
-			case BPF_JSLT: jump = (int64_t)*dst < (int64_t)src; break;
-			case BPF_JSGE: jump = (int64_t)*dst >= (int64_t)src; break;
-			case BPF_JSLE: jump = (int64_t)*dst <= (int64_t)src; break;
-			default: fail_msg("JMP op %#x at %zu", op, pc);
+			case BPF_JA:
+				jump = true;
+				break;
+			case BPF_EXIT:
+				return reg[0];
+			case BPF_JEQ:
+				jump = *dst == src;
+				break;
+			case BPF_JNE:
+				jump = *dst != src;
+				break;
+			case BPF_JGE:
+				jump = *dst >= src;
+				break;
+			case BPF_JLE:
+				jump = *dst <= src;
+				break;
+			case BPF_JSGT:
+				jump = (int64_t)*dst > (int64_t)src;
+				break;
+			case BPF_JSLT:
+				jump = (int64_t)*dst < (int64_t)src;
+				break;
+			case BPF_JSGE:
+				jump = (int64_t)*dst >= (int64_t)src;
+				break;
+			case BPF_JSLE:
+				jump = (int64_t)*dst <= (int64_t)src;
+				break;
+			default:
+				fail_msg("JMP op %#x at %zu", op, pc);
 			}
 			if (jump)
 				pc += in->off;
@@ -184,7 +220,7 @@ struct compiled {
 /* Dimension d's value in slot fp - 16 - 24 * d (a second slot right below for even d). */
 static int compile(const struct problem *pb, const struct sl_dt *dt, struct compiled *c)
 {
-	struct sl_ct_input in = { .slots = &c->slots, .counters = true };
+	struct sl_ct_input in = {.slots = &c->slots, .counters = true};
 	sl_label decided, nomatch;
 
 	memset(&c->slots, 0, sizeof(c->slots));
@@ -237,16 +273,18 @@ static void check_packets(struct rng *r, const struct problem *pb, const struct 
 		if (want == SL_DT_NONE ? got != NONE_RESULT : got != p->payload[want]) {
 			for (unsigned d = 0; d < p->ndims; d++)
 				print_error("dim %u bits %u value %llu%s\n", d, p->bits[d],
-					    (unsigned long long)value[d], absent & (1u << d) ? " absent" : "");
+					    (unsigned long long)value[d],
+					    absent & (1u << d) ? " absent" : "");
 			for (uint32_t b = 0; b < p->nboxes; b++) {
 				print_error("box %u need %#x:", b, p->need[b]);
 				for (unsigned d = 0; d < p->ndims; d++)
-					print_error(" [%llu, %llu]", (unsigned long long)p->lo[b * p->ndims + d],
+					print_error(" [%llu, %llu]",
+						    (unsigned long long)p->lo[b * p->ndims + d],
 						    (unsigned long long)p->hi[b * p->ndims + d]);
 				print_error("\n");
 			}
-			fail_msg("packet %u: code says %#llx, first match is box %d (payload %#x)", i,
-				 (unsigned long long)got, want == SL_DT_NONE ? -1 : (int)want,
+			fail_msg("packet %u: code says %#llx, first match is box %d (payload %#x)",
+				 i, (unsigned long long)got, want == SL_DT_NONE ? -1 : (int)want,
 				 want == SL_DT_NONE ? 0 : p->payload[want]);
 		}
 		assert_true((uint64_t)steps <= c->cost.worst + 4);
@@ -255,7 +293,7 @@ static void check_packets(struct rng *r, const struct problem *pb, const struct 
 
 static void random_problems_match_first_match(void **state)
 {
-	struct rng r = { 0x9e3779b97f4a7c15ull };
+	struct rng r = {0x9e3779b97f4a7c15ull};
 	static struct problem pb;
 	unsigned built = 0;
 
@@ -285,12 +323,12 @@ static void random_problems_match_first_match(void **state)
 /* The budget is a hard limit: the emitter stops with -E2BIG rather than exceed it. */
 static void budget_is_enforced(void **state)
 {
-	struct rng r = { 12345 };
+	struct rng r = {12345};
 	static struct problem pb;
 	struct sl_dt_params par;
 	struct sl_dt *dt = NULL;
-	struct sl_tw_input slots = { 0 };
-	struct sl_ct_input in = { .slots = &slots };
+	struct sl_tw_input slots = {0};
+	struct sl_ct_input in = {.slots = &slots};
 	struct sl_ct_cost cost;
 
 	(void)state;
@@ -313,8 +351,8 @@ static void budget_is_enforced(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(random_problems_match_first_match),
-		cmocka_unit_test(budget_is_enforced),
+	    cmocka_unit_test(random_problems_match_first_match),
+	    cmocka_unit_test(budget_is_enforced),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,7 +36,7 @@ static inline void putn(struct frame *f, uint8_t v, size_t n)
 /* dst 02:00:00:00:00:02, src 02:00:00:00:00:01 */
 static inline void eth(struct frame *f, uint16_t type)
 {
-	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
+	static const uint8_t macs[12] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1};
 
 	memcpy(f->b + f->len, macs, 12);
 	f->len += 12;
@@ -54,7 +54,7 @@ static inline void ipv4(struct frame *f, uint8_t proto, uint16_t fragword, unsig
 {
 	put8(f, 0x40 | (5 + opt_words));
 	put8(f, 0x2e << 2); /* dscp 46 (ef) */
-	put16(f, 1234);     /* total length: reported, not used */
+	put16(f, 1234);	    /* total length: reported, not used */
 	put16(f, 0);
 	put16(f, fragword);
 	put8(f, 64);

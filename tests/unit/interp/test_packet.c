@@ -13,7 +13,7 @@
 
 static struct sl_interp_fields parse_hook(const struct frame *f, size_t len, enum sl_hook hook)
 {
-	struct sl_interp_packet p = { .hook = hook, .data = f->b, .len = len, .ifindex = 7 };
+	struct sl_interp_packet p = {.hook = hook, .data = f->b, .len = len, .ifindex = 7};
 	struct sl_interp_fields out;
 
 	sl_interp_parse(&p, &out);
@@ -32,7 +32,7 @@ static struct sl_interp_fields parse(const struct frame *f, size_t len)
 static struct sl_interp_fields parse_cut(const struct frame *f, size_t len, enum sl_hook hook)
 {
 	uint8_t *copy = malloc(len ? len : 1);
-	struct sl_interp_packet p = { .hook = hook, .data = copy, .len = len, .ifindex = 7 };
+	struct sl_interp_packet p = {.hook = hook, .data = copy, .len = len, .ifindex = 7};
 	struct sl_interp_fields out;
 
 	memcpy(copy, f->b, len);
@@ -60,7 +60,7 @@ static unsigned count_present(const struct sl_interp_fields *fs)
 /* Section 2: meta length and ifindex on every hook, always present. */
 static void meta_fields_every_hook(void **state)
 {
-	struct frame f = { 0 };
+	struct frame f = {0};
 
 	eth(&f, 0x0806);
 	putn(&f, 0, 28);
@@ -80,12 +80,12 @@ static void meta_fields_every_hook(void **state)
 /* Section 2: cgroup_skb starts at the IP header, protocol from skb->protocol. */
 static void cgroup_sees_ip_header(void **state)
 {
-	struct frame f = { 0 };
+	struct frame f = {0};
 
 	ipv4(&f, 6, 0, 0);
 	tcp(&f, 1000, 22, 0x02);
-	struct sl_interp_packet p = { .hook = SL_HOOK_CGROUP_INGRESS, .data = f.b, .len = f.len,
-				      .protocol = SL_ETH_P_IP };
+	struct sl_interp_packet p = {
+	    .hook = SL_HOOK_CGROUP_INGRESS, .data = f.b, .len = f.len, .protocol = SL_ETH_P_IP};
 	struct sl_interp_fields fs;
 	sl_interp_parse(&p, &fs);
 	assert_field(fs, SL_FIELD_META_PROTOCOL, SL_ETH_P_IP);
@@ -109,7 +109,7 @@ static void cgroup_sees_ip_header(void **state)
 /* Section 3: Ethernet present with all 14 bytes. */
 static void ethernet_truncation(void **state)
 {
-	struct frame f = { 0 };
+	struct frame f = {0};
 
 	eth(&f, 0x0806);
 	for (size_t len = 0; len < 14; len++) {
@@ -130,7 +130,7 @@ static void ethernet_truncation(void **state)
 /* Section 3: 0 to 3 VLAN tags, both tag types, truncated tags. */
 static void vlan_tags(void **state)
 {
-	struct frame f = { 0 };
+	struct frame f = {0};
 	struct sl_interp_fields fs;
 
 	eth(&f, SL_ETH_P_8021Q);
@@ -188,7 +188,7 @@ static void vlan_tags(void **state)
 /* Section 2: TC with the outer tag in skb metadata parses at most one more. */
 static void vlan_tc_metadata(void **state)
 {
-	struct frame f = { 0 };
+	struct frame f = {0};
 	struct sl_interp_fields fs;
 
 	eth(&f, SL_ETH_P_8021Q);
@@ -197,8 +197,11 @@ static void vlan_tc_metadata(void **state)
 	ipv4(&f, 6, 0, 0);
 	tcp(&f, 1, 2, 0);
 
-	struct sl_interp_packet p = { .hook = SL_HOOK_TC_INGRESS, .data = f.b, .len = f.len,
-				      .vlan_present = true, .vlan_tci = 0x2000 | 10 };
+	struct sl_interp_packet p = {.hook = SL_HOOK_TC_INGRESS,
+				     .data = f.b,
+				     .len = f.len,
+				     .vlan_present = true,
+				     .vlan_tci = 0x2000 | 10};
 	sl_interp_parse(&p, &fs);
 	assert_field(fs, SL_FIELD_VLAN_ID, 10);
 	assert_field(fs, SL_FIELD_META_PROTOCOL, SL_ETH_P_8021Q); /* one in-packet tag only */
@@ -226,7 +229,7 @@ static void vlan_tc_metadata(void **state)
 /* Section 4: every IPv4 field, IHL and every truncation point. */
 static void ipv4_fields_and_truncation(void **state)
 {
-	struct frame f = { 0 };
+	struct frame f = {0};
 	struct sl_interp_fields fs;
 
 	eth(&f, SL_ETH_P_IP);
@@ -263,7 +266,7 @@ static void ipv4_fields_and_truncation(void **state)
 
 static void ipv4_sanity(void **state)
 {
-	struct frame f = { 0 };
+	struct frame f = {0};
 	struct sl_interp_fields fs;
 
 	eth(&f, SL_ETH_P_IP);
@@ -305,13 +308,13 @@ static void ipv4_fragments(void **state)
 		uint16_t word;
 		unsigned frag;
 	} cases[] = {
-		{ 0x0000, SL_FRAG_NONE },  { 0x4000, SL_FRAG_NONE }, /* DF */
-		{ 0x2000, SL_FRAG_FIRST }, { 0x6000, SL_FRAG_FIRST }, { 0x2001, SL_FRAG_LATER },
-		{ 0x0001, SL_FRAG_LATER }, { 0x1fff, SL_FRAG_LATER }, { 0x8000, SL_FRAG_NONE },
+	    {0x0000, SL_FRAG_NONE},  {0x4000, SL_FRAG_NONE}, /* DF */
+	    {0x2000, SL_FRAG_FIRST}, {0x6000, SL_FRAG_FIRST}, {0x2001, SL_FRAG_LATER},
+	    {0x0001, SL_FRAG_LATER}, {0x1fff, SL_FRAG_LATER}, {0x8000, SL_FRAG_NONE},
 	};
 
 	for (size_t i = 0; i < SL_ARRAY_SIZE(cases); i++) {
-		struct frame f = { 0 };
+		struct frame f = {0};
 		struct sl_interp_fields fs;
 
 		eth(&f, SL_ETH_P_IP);
@@ -328,7 +331,7 @@ static void ipv4_fragments(void **state)
 /* Section 5: fixed header. */
 static void ipv6_fixed_header(void **state)
 {
-	struct frame f = { 0 };
+	struct frame f = {0};
 	struct sl_interp_fields fs;
 
 	eth(&f, SL_ETH_P_IPV6);
@@ -360,15 +363,15 @@ static void ipv6_fixed_header(void **state)
 /* Section 5: each extension header type and its length rule. */
 static void ipv6_extension_headers(void **state)
 {
-	struct frame f = { 0 };
+	struct frame f = {0};
 	struct sl_interp_fields fs;
 
 	eth(&f, SL_ETH_P_IPV6);
 	ipv6(&f, 0);
-	ext(&f, 43, 0);  /* hop-by-hop, 8 bytes */
-	ext(&f, 60, 1);  /* routing, 16 bytes */
-	ext(&f, 44, 0);  /* destination options, 8 bytes */
-	put8(&f, 6);     /* fragment, offset 0 with M set: the first fragment */
+	ext(&f, 43, 0); /* hop-by-hop, 8 bytes */
+	ext(&f, 60, 1); /* routing, 16 bytes */
+	ext(&f, 44, 0); /* destination options, 8 bytes */
+	put8(&f, 6);	/* fragment, offset 0 with M set: the first fragment */
 	put8(&f, 0);
 	put16(&f, 0x0001);
 	put32(&f, 99);
@@ -400,13 +403,13 @@ static void ipv6_extension_headers(void **state)
 /* Section 5: AH is the upper-layer protocol, as on IPv4 (and in nftables). */
 static void ipv6_ah_ends_the_walk(void **state)
 {
-	struct frame f = { 0 };
+	struct frame f = {0};
 	struct sl_interp_fields fs;
 
 	eth(&f, SL_ETH_P_IPV6);
 	ipv6(&f, 0);
 	ext(&f, 51, 0); /* hop-by-hop, 8 bytes */
-	put8(&f, 6);    /* AH: (2 + 2) * 4 = 16 bytes, then TCP */
+	put8(&f, 6);	/* AH: (2 + 2) * 4 = 16 bytes, then TCP */
 	put8(&f, 2);
 	putn(&f, 0, 14);
 	tcp(&f, 7, 8, 0x01);
@@ -420,7 +423,7 @@ static void ipv6_ah_ends_the_walk(void **state)
 /* Section 5: ip6 frag of IPv6 without extension headers, and of IPv4. */
 static void ipv6_frag_state(void **state)
 {
-	struct frame f = { 0 };
+	struct frame f = {0};
 	struct sl_interp_fields fs;
 
 	eth(&f, SL_ETH_P_IPV6);
@@ -442,7 +445,7 @@ static void ipv6_frag_state(void **state)
 /* Section 5: a fragment header with a non-zero offset ends the walk. */
 static void ipv6_later_fragment(void **state)
 {
-	struct frame f = { 0 };
+	struct frame f = {0};
 	struct sl_interp_fields fs;
 
 	eth(&f, SL_ETH_P_IPV6);
@@ -476,7 +479,7 @@ static void ipv6_later_fragment(void **state)
 static void ipv6_extension_bound(void **state)
 {
 	for (unsigned n = 0; n <= 8; n++) {
-		struct frame f = { 0 };
+		struct frame f = {0};
 		struct sl_interp_fields fs;
 
 		eth(&f, SL_ETH_P_IPV6);
@@ -491,7 +494,7 @@ static void ipv6_extension_bound(void **state)
 			assert_field(fs, SL_FIELD_META_L4PROTO, 17);
 	}
 	/* after 6, even a later-fragment header is one too many */
-	struct frame f = { 0 };
+	struct frame f = {0};
 	eth(&f, SL_ETH_P_IPV6);
 	ipv6(&f, 0);
 	for (unsigned i = 0; i < 6; i++)
@@ -522,13 +525,13 @@ static void l4_minimal_headers(void **state)
 		size_t hlen;
 		enum sl_field field;
 	} cases[] = {
-		{ 6, 20, SL_FIELD_TCP_SPORT },
-		{ 17, 8, SL_FIELD_UDP_SPORT },
-		{ 1, 4, SL_FIELD_ICMP_TYPE },
+	    {6, 20, SL_FIELD_TCP_SPORT},
+	    {17, 8, SL_FIELD_UDP_SPORT},
+	    {1, 4, SL_FIELD_ICMP_TYPE},
 	};
 
 	for (size_t i = 0; i < SL_ARRAY_SIZE(cases); i++) {
-		struct frame f = { 0 };
+		struct frame f = {0};
 
 		eth(&f, SL_ETH_P_IP);
 		ipv4(&f, cases[i].proto, 0, 0);
@@ -541,7 +544,7 @@ static void l4_minimal_headers(void **state)
 		}
 	}
 
-	struct frame f = { 0 };
+	struct frame f = {0};
 	struct sl_interp_fields fs;
 	eth(&f, SL_ETH_P_IPV6);
 	ipv6(&f, 1); /* ICMP (v4) inside IPv6 */
@@ -570,21 +573,21 @@ static void l4_minimal_headers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(meta_fields_every_hook),
-		cmocka_unit_test(cgroup_sees_ip_header),
-		cmocka_unit_test(ethernet_truncation),
-		cmocka_unit_test(vlan_tags),
-		cmocka_unit_test(vlan_tc_metadata),
-		cmocka_unit_test(ipv4_fields_and_truncation),
-		cmocka_unit_test(ipv4_sanity),
-		cmocka_unit_test(ipv4_fragments),
-		cmocka_unit_test(ipv6_fixed_header),
-		cmocka_unit_test(ipv6_extension_headers),
-		cmocka_unit_test(ipv6_ah_ends_the_walk),
-		cmocka_unit_test(ipv6_frag_state),
-		cmocka_unit_test(ipv6_later_fragment),
-		cmocka_unit_test(ipv6_extension_bound),
-		cmocka_unit_test(l4_minimal_headers),
+	    cmocka_unit_test(meta_fields_every_hook),
+	    cmocka_unit_test(cgroup_sees_ip_header),
+	    cmocka_unit_test(ethernet_truncation),
+	    cmocka_unit_test(vlan_tags),
+	    cmocka_unit_test(vlan_tc_metadata),
+	    cmocka_unit_test(ipv4_fields_and_truncation),
+	    cmocka_unit_test(ipv4_sanity),
+	    cmocka_unit_test(ipv4_fragments),
+	    cmocka_unit_test(ipv6_fixed_header),
+	    cmocka_unit_test(ipv6_extension_headers),
+	    cmocka_unit_test(ipv6_ah_ends_the_walk),
+	    cmocka_unit_test(ipv6_frag_state),
+	    cmocka_unit_test(ipv6_later_fragment),
+	    cmocka_unit_test(ipv6_extension_bound),
+	    cmocka_unit_test(l4_minimal_headers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

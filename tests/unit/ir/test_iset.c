@@ -17,7 +17,7 @@
 #include "../wide_random.h"
 
 #define MAX128 (~(sl_u128)0)
-#define DOM 256
+#define DOM    256
 
 struct bitmap {
 	bool in[DOM];
@@ -79,7 +79,8 @@ static struct sl_iset random_set(struct sl_arena *a, struct bitmap *model, unsig
 	memset(model, 0, sizeof(*model));
 	for (unsigned i = 0; i < n; i++) {
 		unsigned lo = (unsigned)rand_r(seed) % DOM;
-		unsigned width = (unsigned)rand_r(seed) % 4 ? (unsigned)rand_r(seed) % 24 : (unsigned)rand_r(seed) % DOM;
+		unsigned width = (unsigned)rand_r(seed) % 4 ? (unsigned)rand_r(seed) % 24
+							    : (unsigned)rand_r(seed) % DOM;
 		unsigned hi = lo + width >= DOM ? DOM - 1 : lo + width;
 
 		if (rand_r(seed) % 10 == 0) { /* reversed interval: empty */
@@ -154,14 +155,16 @@ static void algebraic_laws_hold(void **state)
 		struct sl_iset cx = sl_iset_complement(a, x, DOM - 1);
 
 		/* De Morgan, double complement, distributivity, x - y = x & ~y */
-		assert_true(sl_iset_equal(sl_iset_complement(a, sl_iset_union(a, x, y), DOM - 1),
-					  sl_iset_intersect(a, cx, sl_iset_complement(a, y, DOM - 1))));
+		assert_true(
+		    sl_iset_equal(sl_iset_complement(a, sl_iset_union(a, x, y), DOM - 1),
+				  sl_iset_intersect(a, cx, sl_iset_complement(a, y, DOM - 1))));
 		assert_true(sl_iset_equal(sl_iset_complement(a, cx, DOM - 1), x));
-		assert_true(sl_iset_equal(sl_iset_intersect(a, x, sl_iset_union(a, y, z)),
-					  sl_iset_union(a, sl_iset_intersect(a, x, y),
-							sl_iset_intersect(a, x, z))));
-		assert_true(sl_iset_equal(sl_iset_subtract(a, x, y),
-					  sl_iset_intersect(a, x, sl_iset_complement(a, y, DOM - 1))));
+		assert_true(sl_iset_equal(
+		    sl_iset_intersect(a, x, sl_iset_union(a, y, z)),
+		    sl_iset_union(a, sl_iset_intersect(a, x, y), sl_iset_intersect(a, x, z))));
+		assert_true(
+		    sl_iset_equal(sl_iset_subtract(a, x, y),
+				  sl_iset_intersect(a, x, sl_iset_complement(a, y, DOM - 1))));
 		assert_true(sl_iset_is_full(sl_iset_union(a, x, cx), DOM - 1));
 		assert_true(sl_iset_is_empty(sl_iset_intersect(a, x, cx)));
 		assert_true(sl_iset_subset(sl_iset_intersect(a, x, y), x));
@@ -216,7 +219,7 @@ static void prefixes_over_8_bits(void **state)
 static void ranges_and_from(void **state)
 {
 	struct sl_arena *a = *state;
-	struct sl_interval iv[] = { { 10, 20 }, { 21, 30 }, { 5, 7 }, { 40, 50 }, { 45, 46 }, { 8, 8 } };
+	struct sl_interval iv[] = {{10, 20}, {21, 30}, {5, 7}, {40, 50}, {45, 46}, {8, 8}};
 	struct sl_iset s = sl_iset_from(a, iv, SL_ARRAY_SIZE(iv));
 
 	assert_true(sl_iset_is_empty(sl_iset_range(a, 5, 4)));
@@ -256,7 +259,7 @@ static void edges_of_128_bits(void **state)
 	s = sl_iset_union(a, top, sl_iset_range(a, MAX128 - 5, MAX128));
 	assert_int_equal(s.n, 1);
 	assert_true(s.iv[0].lo == MAX128 - 5 && s.iv[0].hi == MAX128);
-	struct sl_interval iv[] = { { MAX128, MAX128 }, { 0, 0 }, { MAX128 - 1, MAX128 }, { 1, 1 } };
+	struct sl_interval iv[] = {{MAX128, MAX128}, {0, 0}, {MAX128 - 1, MAX128}, {1, 1}};
 
 	s = sl_iset_from(a, iv, 4);
 	assert_int_equal(s.n, 2);
@@ -316,8 +319,14 @@ static void wide_intervals_become_disjoint_word_boxes(void **state)
 		struct sl_interval iv = random_wide_interval(&s);
 		struct sl_word_box b[SL_WORD_BOXES_MAX];
 		unsigned n = sl_iset_word_boxes(iv.lo, iv.hi, b);
-		sl_u128 probes[] = { iv.lo, iv.hi, iv.lo - 1, iv.hi + 1, random_address(&s),
-				     iv.lo + (iv.hi - iv.lo) / 2, iv.lo + 1, iv.hi - 1 };
+		sl_u128 probes[] = {iv.lo,
+				    iv.hi,
+				    iv.lo - 1,
+				    iv.hi + 1,
+				    random_address(&s),
+				    iv.lo + (iv.hi - iv.lo) / 2,
+				    iv.lo + 1,
+				    iv.hi - 1};
 
 		assert_in_range(n, 1, SL_WORD_BOXES_MAX);
 		for (size_t k = 0; k < sizeof(probes) / sizeof(probes[0]); k++) {
@@ -335,7 +344,7 @@ static void wide_intervals_become_disjoint_word_boxes(void **state)
 			assert_int_equal(sl_iset_word_boxes(iv.lo & ~host, iv.lo | host, b), 1);
 		}
 	}
-	assert_int_equal(sl_iset_word_boxes(1, ~(sl_u128)0 - 1, (struct sl_word_box[7]){ 0 }), 7);
+	assert_int_equal(sl_iset_word_boxes(1, ~(sl_u128)0 - 1, (struct sl_word_box[7]){0}), 7);
 }
 
 /* The words tests read: those a box constrains, word 0 for the whole space. */
@@ -369,15 +378,15 @@ static void results_are_not_aliased_into_inputs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(random_ops_match_bitmap_model, setup, teardown),
-		cmocka_unit_test_setup_teardown(algebraic_laws_hold, setup, teardown),
-		cmocka_unit_test_setup_teardown(masked_matches_every_mask_and_value, setup, teardown),
-		cmocka_unit_test_setup_teardown(prefixes_over_8_bits, setup, teardown),
-		cmocka_unit_test_setup_teardown(ranges_and_from, setup, teardown),
-		cmocka_unit_test_setup_teardown(edges_of_128_bits, setup, teardown),
-		cmocka_unit_test_setup_teardown(results_are_not_aliased_into_inputs, setup, teardown),
-		cmocka_unit_test(wide_intervals_become_disjoint_word_boxes),
-		cmocka_unit_test_setup_teardown(words_read_by_a_set, setup, teardown),
+	    cmocka_unit_test_setup_teardown(random_ops_match_bitmap_model, setup, teardown),
+	    cmocka_unit_test_setup_teardown(algebraic_laws_hold, setup, teardown),
+	    cmocka_unit_test_setup_teardown(masked_matches_every_mask_and_value, setup, teardown),
+	    cmocka_unit_test_setup_teardown(prefixes_over_8_bits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(ranges_and_from, setup, teardown),
+	    cmocka_unit_test_setup_teardown(edges_of_128_bits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(results_are_not_aliased_into_inputs, setup, teardown),
+	    cmocka_unit_test(wide_intervals_become_disjoint_word_boxes),
+	    cmocka_unit_test_setup_teardown(words_read_by_a_set, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,7 +70,7 @@ static const char *diag_text(struct fx *f)
 
 static struct sl_loc at(uint32_t line, uint32_t col)
 {
-	return (struct sl_loc){ 0, line, col, 1 };
+	return (struct sl_loc){0, line, col, 1};
 }
 
 /* `field in {lo-hi, ...}` (or not in, with negate) from pairs of bounds. */
@@ -83,34 +83,40 @@ static struct sl_ast_match in(struct fx *f, enum sl_field field, bool negate, ui
 		r[i].lo = bounds[2 * i];
 		r[i].hi = bounds[2 * i + 1];
 	}
-	return (struct sl_ast_match){ .loc = at(2, 3), .field_loc = at(2, 3), .field = field,
-				      .kind = negate ? SL_AST_MATCH_NOT_IN : SL_AST_MATCH_IN,
-				      .nranges = npairs, .ranges = r };
+	return (struct sl_ast_match){.loc = at(2, 3),
+				     .field_loc = at(2, 3),
+				     .field = field,
+				     .kind = negate ? SL_AST_MATCH_NOT_IN : SL_AST_MATCH_IN,
+				     .nranges = npairs,
+				     .ranges = r};
 }
 
 static struct sl_ast_match eq(struct fx *f, enum sl_field field, sl_u128 v)
 {
-	sl_u128 b[2] = { v, v };
+	sl_u128 b[2] = {v, v};
 
 	return in(f, field, false, 1, b);
 }
 
 static struct sl_ast_match range(struct fx *f, enum sl_field field, sl_u128 lo, sl_u128 hi)
 {
-	sl_u128 b[2] = { lo, hi };
+	sl_u128 b[2] = {lo, hi};
 
 	return in(f, field, false, 1, b);
 }
 
 static struct sl_ast_match masked(enum sl_field field, bool negate, uint64_t mask, uint64_t want)
 {
-	return (struct sl_ast_match){ .loc = at(2, 3), .field_loc = at(2, 3), .field = field,
-				      .kind = negate ? SL_AST_MATCH_NOT_MASKED : SL_AST_MATCH_MASKED,
-				      .mask_bits = mask, .want_bits = want };
+	return (struct sl_ast_match){.loc = at(2, 3),
+				     .field_loc = at(2, 3),
+				     .field = field,
+				     .kind = negate ? SL_AST_MATCH_NOT_MASKED : SL_AST_MATCH_MASKED,
+				     .mask_bits = mask,
+				     .want_bits = want};
 }
 
-static struct sl_ast_rule rule(struct fx *f, uint32_t line, enum sl_ast_action action,
-			       uint32_t n, const struct sl_ast_match *m)
+static struct sl_ast_rule rule(struct fx *f, uint32_t line, enum sl_ast_action action, uint32_t n,
+			       const struct sl_ast_match *m)
 {
 	struct sl_ast_match *copy = sl_arena_calloc(f->arena, n ? n : 1, sizeof(*copy));
 
@@ -118,9 +124,12 @@ static struct sl_ast_rule rule(struct fx *f, uint32_t line, enum sl_ast_action a
 		memcpy(copy, m, n * sizeof(*copy));
 	for (uint32_t i = 0; i < n; i++)
 		copy[i].loc = copy[i].field_loc = at(line, 3 + 4 * i);
-	return (struct sl_ast_rule){ .loc = at(line, 3), .text = "r", .nmatches = n,
-				     .matches = copy, .action = action,
-				     .action_loc = at(line, 40) };
+	return (struct sl_ast_rule){.loc = at(line, 3),
+				    .text = "r",
+				    .nmatches = n,
+				    .matches = copy,
+				    .action = action,
+				    .action_loc = at(line, 40)};
 }
 
 static struct sl_ast_table *add_table(struct fx *f, const char *name, uint32_t line,
@@ -135,9 +144,12 @@ static struct sl_ast_table *add_table(struct fx *f, const char *name, uint32_t l
 	t->loc = at(line, 7);
 	t->hook = hook;
 	t->policy = SL_VERDICT_DROP;
-	t->body = (struct sl_ast_chain){ .name = name, .loc = at(line, 7), .table = t,
-					 .nrules = nrules, .rules = copy,
-					 .hooks = SL_HOOK_BIT(hook) };
+	t->body = (struct sl_ast_chain){.name = name,
+					.loc = at(line, 7),
+					.table = t,
+					.nrules = nrules,
+					.rules = copy,
+					.hooks = SL_HOOK_BIT(hook)};
 	f->tables[f->ast.ntables++] = t;
 	return t;
 }
@@ -150,8 +162,8 @@ static struct sl_ast_chain *add_chain(struct fx *f, const char *name, uint32_t l
 
 	if (nrules)
 		memcpy(copy, rules, nrules * sizeof(*copy));
-	*c = (struct sl_ast_chain){ .name = name, .loc = at(line, 7), .nrules = nrules,
-				    .rules = copy, .hooks = hooks };
+	*c = (struct sl_ast_chain){
+	    .name = name, .loc = at(line, 7), .nrules = nrules, .rules = copy, .hooks = hooks};
 	f->chains[f->ast.nchains++] = c;
 	return c;
 }
@@ -198,23 +210,24 @@ static void assert_rule(const struct sl_ir *ir, uint32_t chain, uint32_t idx, co
 static void implied_protocols_become_predicates(void **state)
 {
 	struct fx *f = *state;
-	struct sl_ast_match m0[] = { eq(f, SL_FIELD_TCP_DPORT, 22),
-				     in(f, SL_FIELD_IP_SADDR, false, 1,
-					(sl_u128[]){ 0x0a010000, 0x0a01ffff }) };
-	struct sl_ast_match m1[] = { eq(f, SL_FIELD_TH_DPORT, 53) };
-	struct sl_ast_match m2[] = { eq(f, SL_FIELD_ICMP_TYPE, 8) };
-	struct sl_ast_match m3[] = { eq(f, SL_FIELD_ICMP6_TYPE, 128) };
-	struct sl_ast_match m4[] = { eq(f, SL_FIELD_ETHER_TYPE, SL_ETH_P_ARP) };
+	struct sl_ast_match m0[] = {
+	    eq(f, SL_FIELD_TCP_DPORT, 22),
+	    in(f, SL_FIELD_IP_SADDR, false, 1, (sl_u128[]){0x0a010000, 0x0a01ffff})};
+	struct sl_ast_match m1[] = {eq(f, SL_FIELD_TH_DPORT, 53)};
+	struct sl_ast_match m2[] = {eq(f, SL_FIELD_ICMP_TYPE, 8)};
+	struct sl_ast_match m3[] = {eq(f, SL_FIELD_ICMP6_TYPE, 128)};
+	struct sl_ast_match m4[] = {eq(f, SL_FIELD_ETHER_TYPE, SL_ETH_P_ARP)};
 	struct sl_ast_rule rules[] = {
-		rule(f, 2, SL_AST_ACCEPT, 2, m0), rule(f, 3, SL_AST_ACCEPT, 1, m1),
-		rule(f, 4, SL_AST_ACCEPT, 1, m2), rule(f, 5, SL_AST_ACCEPT, 1, m3),
-		rule(f, 6, SL_AST_ACCEPT, 1, m4),
+	    rule(f, 2, SL_AST_ACCEPT, 2, m0), rule(f, 3, SL_AST_ACCEPT, 1, m1),
+	    rule(f, 4, SL_AST_ACCEPT, 1, m2), rule(f, 5, SL_AST_ACCEPT, 1, m3),
+	    rule(f, 6, SL_AST_ACCEPT, 1, m4),
 	};
 	struct sl_ir *ir;
 
 	add_table(f, "t", 1, SL_HOOK_XDP, 5, rules);
 	ir = lower_ok(f);
-	assert_rule(ir, 0, 0, "meta protocol ip, meta l4proto tcp, ip saddr 10.1.0.0/16, tcp dport 22");
+	assert_rule(ir, 0, 0,
+		    "meta protocol ip, meta l4proto tcp, ip saddr 10.1.0.0/16, tcp dport 22");
 	assert_rule(ir, 0, 1, "meta l4proto { tcp, udp }, th dport 53");
 	assert_rule(ir, 0, 2, "meta protocol ip, meta l4proto icmp, icmp type echo-request");
 	assert_rule(ir, 0, 3, "meta protocol ip6, meta l4proto icmpv6, icmpv6 type echo-request");
@@ -229,13 +242,13 @@ static void implied_protocols_become_predicates(void **state)
 static void matches_on_one_field_intersect(void **state)
 {
 	struct fx *f = *state;
-	sl_u128 web[] = { 80, 80, 443, 443, 8000, 8999, 8080, 8080 };
-	struct sl_ast_match m0[] = { in(f, SL_FIELD_TCP_DPORT, false, 4, web),
-				     range(f, SL_FIELD_TCP_DPORT, 443, 8500) };
+	sl_u128 web[] = {80, 80, 443, 443, 8000, 8999, 8080, 8080};
+	struct sl_ast_match m0[] = {in(f, SL_FIELD_TCP_DPORT, false, 4, web),
+				    range(f, SL_FIELD_TCP_DPORT, 443, 8500)};
 	/* != 22 and != 23: the complement of both */
-	struct sl_ast_match m1[] = { eq(f, SL_FIELD_UDP_DPORT, 22), eq(f, SL_FIELD_UDP_DPORT, 23) };
-	struct sl_ast_match m2[] = { eq(f, SL_FIELD_META_PROTOCOL, SL_ETH_P_IP),
-				     eq(f, SL_FIELD_IP_DADDR, 0x7f000001) };
+	struct sl_ast_match m1[] = {eq(f, SL_FIELD_UDP_DPORT, 22), eq(f, SL_FIELD_UDP_DPORT, 23)};
+	struct sl_ast_match m2[] = {eq(f, SL_FIELD_META_PROTOCOL, SL_ETH_P_IP),
+				    eq(f, SL_FIELD_IP_DADDR, 0x7f000001)};
 	struct sl_ast_rule rules[3];
 	struct sl_ir *ir;
 
@@ -255,10 +268,10 @@ static void matches_on_one_field_intersect(void **state)
 static void masked_and_not_masked(void **state)
 {
 	struct fx *f = *state;
-	struct sl_ast_match m0[] = { masked(SL_FIELD_TCP_FLAGS, false, 0x12, 0x02) };
-	struct sl_ast_match m1[] = { masked(SL_FIELD_TCP_FLAGS, true, 0x04, 0x04) };
-	struct sl_ast_rule rules[] = { rule(f, 2, SL_AST_ACCEPT, 1, m0),
-				       rule(f, 3, SL_AST_ACCEPT, 1, m1) };
+	struct sl_ast_match m0[] = {masked(SL_FIELD_TCP_FLAGS, false, 0x12, 0x02)};
+	struct sl_ast_match m1[] = {masked(SL_FIELD_TCP_FLAGS, true, 0x04, 0x04)};
+	struct sl_ast_rule rules[] = {rule(f, 2, SL_AST_ACCEPT, 1, m0),
+				      rule(f, 3, SL_AST_ACCEPT, 1, m1)};
 	struct sl_ir *ir;
 	const struct sl_ir_pred *p;
 
@@ -275,20 +288,20 @@ static void impossible_rules_are_reported_and_left_out(void **state)
 {
 	struct fx *f = *state;
 	/* the checker reports these two: lowering only leaves them out */
-	struct sl_ast_match m0[] = { eq(f, SL_FIELD_IP_SADDR, 1), eq(f, SL_FIELD_IP6_DADDR, 1) };
-	struct sl_ast_match m2[] = { masked(SL_FIELD_TCP_FLAGS, false, 0x02, 0x10) };
+	struct sl_ast_match m0[] = {eq(f, SL_FIELD_IP_SADDR, 1), eq(f, SL_FIELD_IP6_DADDR, 1)};
+	struct sl_ast_match m2[] = {masked(SL_FIELD_TCP_FLAGS, false, 0x02, 0x10)};
 	/* these only show once sets are intersected */
-	struct sl_ast_match m1[] = { eq(f, SL_FIELD_TCP_DPORT, 22), eq(f, SL_FIELD_TCP_DPORT, 23) };
-	struct sl_ast_match m3[] = { eq(f, SL_FIELD_UDP_DPORT, 53), eq(f, SL_FIELD_META_L4PROTO, 6) };
-	struct sl_ast_match m4[] = { range(f, SL_FIELD_TH_DPORT, 0, 65535) };
-	struct sl_ast_match m5[] = { eq(f, SL_FIELD_META_PROTOCOL, SL_ETH_P_IPV6),
-				     eq(f, SL_FIELD_ICMP_CODE, 3) };
-	struct sl_ast_match ok[] = { eq(f, SL_FIELD_TCP_DPORT, 25) };
+	struct sl_ast_match m1[] = {eq(f, SL_FIELD_TCP_DPORT, 22), eq(f, SL_FIELD_TCP_DPORT, 23)};
+	struct sl_ast_match m3[] = {eq(f, SL_FIELD_UDP_DPORT, 53), eq(f, SL_FIELD_META_L4PROTO, 6)};
+	struct sl_ast_match m4[] = {range(f, SL_FIELD_TH_DPORT, 0, 65535)};
+	struct sl_ast_match m5[] = {eq(f, SL_FIELD_META_PROTOCOL, SL_ETH_P_IPV6),
+				    eq(f, SL_FIELD_ICMP_CODE, 3)};
+	struct sl_ast_match ok[] = {eq(f, SL_FIELD_TCP_DPORT, 25)};
 	struct sl_ast_rule rules[] = {
-		rule(f, 2, SL_AST_ACCEPT, 1, ok), rule(f, 3, SL_AST_ACCEPT, 2, m0),
-		rule(f, 4, SL_AST_ACCEPT, 2, m1), rule(f, 5, SL_AST_ACCEPT, 1, m2),
-		rule(f, 6, SL_AST_ACCEPT, 2, m3), rule(f, 7, SL_AST_ACCEPT, 1, m4),
-		rule(f, 8, SL_AST_ACCEPT, 2, m5), rule(f, 9, SL_AST_DROP, 1, ok),
+	    rule(f, 2, SL_AST_ACCEPT, 1, ok), rule(f, 3, SL_AST_ACCEPT, 2, m0),
+	    rule(f, 4, SL_AST_ACCEPT, 2, m1), rule(f, 5, SL_AST_ACCEPT, 1, m2),
+	    rule(f, 6, SL_AST_ACCEPT, 2, m3), rule(f, 7, SL_AST_ACCEPT, 1, m4),
+	    rule(f, 8, SL_AST_ACCEPT, 2, m5), rule(f, 9, SL_AST_DROP, 1, ok),
 	};
 	struct sl_ir *ir;
 	const char *d;
@@ -324,38 +337,37 @@ static void impossible_rules_are_reported_and_left_out(void **state)
 static void full_domain_predicates_fold_only_when_presence_is_implied(void **state)
 {
 	struct fx *f = *state;
-	struct sl_ast_match m0[] = { range(f, SL_FIELD_META_LENGTH, 0, 0xffffffff),
-				     eq(f, SL_FIELD_META_IFINDEX, 2) };
+	struct sl_ast_match m0[] = {range(f, SL_FIELD_META_LENGTH, 0, 0xffffffff),
+				    eq(f, SL_FIELD_META_IFINDEX, 2)};
 	/* tcp dport 0-65535 alone still needs a TCP header */
-	struct sl_ast_match m1[] = { range(f, SL_FIELD_TCP_DPORT, 0, 65535) };
+	struct sl_ast_match m1[] = {range(f, SL_FIELD_TCP_DPORT, 0, 65535)};
 	/* ... but not next to tcp sport 80, which needs the same header */
-	struct sl_ast_match m2[] = { range(f, SL_FIELD_TCP_DPORT, 0, 65535),
-				     eq(f, SL_FIELD_TCP_SPORT, 80) };
+	struct sl_ast_match m2[] = {range(f, SL_FIELD_TCP_DPORT, 0, 65535),
+				    eq(f, SL_FIELD_TCP_SPORT, 80)};
 	/* two full ones: keeping one is enough */
-	struct sl_ast_match m3[] = { range(f, SL_FIELD_TCP_DPORT, 0, 65535),
-				     range(f, SL_FIELD_TCP_SPORT, 0, 65535),
-				     range(f, SL_FIELD_TH_SPORT, 0, 65535) };
+	struct sl_ast_match m3[] = {range(f, SL_FIELD_TCP_DPORT, 0, 65535),
+				    range(f, SL_FIELD_TCP_SPORT, 0, 65535),
+				    range(f, SL_FIELD_TH_SPORT, 0, 65535)};
 	/* ip saddr 0.0.0.0/0 is implied by icmp (IPv4 header) */
-	struct sl_ast_match m4[] = { range(f, SL_FIELD_IP_SADDR, 0, 0xffffffff),
-				     eq(f, SL_FIELD_ICMP_TYPE, 0) };
+	struct sl_ast_match m4[] = {range(f, SL_FIELD_IP_SADDR, 0, 0xffffffff),
+				    eq(f, SL_FIELD_ICMP_TYPE, 0)};
 	/* meta l4proto 0-255 next to meta protocol ip and ip ttl: the IPv4 header gives it */
-	struct sl_ast_match m5[] = { range(f, SL_FIELD_META_L4PROTO, 0, 255),
-				     eq(f, SL_FIELD_IP_TTL, 64) };
+	struct sl_ast_match m5[] = {range(f, SL_FIELD_META_L4PROTO, 0, 255),
+				    eq(f, SL_FIELD_IP_TTL, 64)};
 	/* ip6 saddr ::/0 alone: meta protocol ip6 does not say the IPv6 header is whole */
-	struct sl_ast_match m6[] = { range(f, SL_FIELD_IP6_SADDR, 0, ~(sl_u128)0) };
+	struct sl_ast_match m6[] = {range(f, SL_FIELD_IP6_SADDR, 0, ~(sl_u128)0)};
 	/* ... an upper-layer protocol found behind it does */
-	struct sl_ast_match m7[] = { range(f, SL_FIELD_IP6_SADDR, 0, ~(sl_u128)0),
-				     eq(f, SL_FIELD_META_L4PROTO, 6),
-				     eq(f, SL_FIELD_META_PROTOCOL, SL_ETH_P_IPV6) };
+	struct sl_ast_match m7[] = {range(f, SL_FIELD_IP6_SADDR, 0, ~(sl_u128)0),
+				    eq(f, SL_FIELD_META_L4PROTO, 6),
+				    eq(f, SL_FIELD_META_PROTOCOL, SL_ETH_P_IPV6)};
 	/* vlan id 0-4095: only the tag says the tag is there */
-	struct sl_ast_match m8[] = { range(f, SL_FIELD_VLAN_ID, 0, 4095),
-				     eq(f, SL_FIELD_IP_TTL, 1) };
+	struct sl_ast_match m8[] = {range(f, SL_FIELD_VLAN_ID, 0, 4095), eq(f, SL_FIELD_IP_TTL, 1)};
 	struct sl_ast_rule rules[] = {
-		rule(f, 2, SL_AST_ACCEPT, 2, m0), rule(f, 3, SL_AST_ACCEPT, 1, m1),
-		rule(f, 4, SL_AST_ACCEPT, 2, m2), rule(f, 5, SL_AST_ACCEPT, 3, m3),
-		rule(f, 6, SL_AST_ACCEPT, 2, m4), rule(f, 7, SL_AST_ACCEPT, 2, m5),
-		rule(f, 8, SL_AST_ACCEPT, 1, m6), rule(f, 9, SL_AST_ACCEPT, 3, m7),
-		rule(f, 9, SL_AST_ACCEPT, 2, m8),
+	    rule(f, 2, SL_AST_ACCEPT, 2, m0), rule(f, 3, SL_AST_ACCEPT, 1, m1),
+	    rule(f, 4, SL_AST_ACCEPT, 2, m2), rule(f, 5, SL_AST_ACCEPT, 3, m3),
+	    rule(f, 6, SL_AST_ACCEPT, 2, m4), rule(f, 7, SL_AST_ACCEPT, 2, m5),
+	    rule(f, 8, SL_AST_ACCEPT, 1, m6), rule(f, 9, SL_AST_ACCEPT, 3, m7),
+	    rule(f, 9, SL_AST_ACCEPT, 2, m8),
 	};
 	struct sl_ir *ir;
 
@@ -376,8 +388,8 @@ static void full_domain_predicates_fold_only_when_presence_is_implied(void **sta
 static void cgroup_meta_protocol_is_always_there(void **state)
 {
 	struct fx *f = *state;
-	struct sl_ast_match m0[] = { range(f, SL_FIELD_META_PROTOCOL, 0, 0xffff) };
-	struct sl_ast_rule rules[] = { rule(f, 2, SL_AST_ACCEPT, 1, m0) };
+	struct sl_ast_match m0[] = {range(f, SL_FIELD_META_PROTOCOL, 0, 0xffff)};
+	struct sl_ast_rule rules[] = {rule(f, 2, SL_AST_ACCEPT, 1, m0)};
 	struct sl_ir *ir;
 
 	add_table(f, "x", 1, SL_HOOK_XDP, 1, rules);
@@ -390,12 +402,12 @@ static void cgroup_meta_protocol_is_always_there(void **state)
 static void chains_jumps_and_source_order_ids(void **state)
 {
 	struct fx *f = *state;
-	struct sl_ast_match m[] = { eq(f, SL_FIELD_TCP_DPORT, 25) };
-	struct sl_ast_rule crules[] = { rule(f, 2, SL_AST_DROP, 1, m),
-					rule(f, 3, SL_AST_RETURN, 0, NULL) };
-	struct sl_ast_rule trules[] = { rule(f, 6, SL_AST_JUMP, 0, NULL),
-					rule(f, 7, SL_AST_GOTO, 1, m),
-					rule(f, 8, SL_AST_CONTINUE, 0, NULL) };
+	struct sl_ast_match m[] = {eq(f, SL_FIELD_TCP_DPORT, 25)};
+	struct sl_ast_rule crules[] = {rule(f, 2, SL_AST_DROP, 1, m),
+				       rule(f, 3, SL_AST_RETURN, 0, NULL)};
+	struct sl_ast_rule trules[] = {rule(f, 6, SL_AST_JUMP, 0, NULL),
+				       rule(f, 7, SL_AST_GOTO, 1, m),
+				       rule(f, 8, SL_AST_CONTINUE, 0, NULL)};
 	struct sl_ast_chain *c;
 	struct sl_ast_table *t;
 	struct sl_ir *ir;
@@ -435,9 +447,9 @@ static void ids_follow_includes(void **state)
 {
 	struct fx *f = *state;
 	const char *inc = "chain c {\n  return\n}\n";
-	struct sl_ast_rule crules[] = { rule(f, 2, SL_AST_RETURN, 0, NULL) };
-	struct sl_ast_rule t1[] = { rule(f, 2, SL_AST_ACCEPT, 0, NULL) };
-	struct sl_ast_rule t2[] = { rule(f, 8, SL_AST_ACCEPT, 0, NULL) };
+	struct sl_ast_rule crules[] = {rule(f, 2, SL_AST_RETURN, 0, NULL)};
+	struct sl_ast_rule t1[] = {rule(f, 2, SL_AST_ACCEPT, 0, NULL)};
+	struct sl_ast_rule t2[] = {rule(f, 8, SL_AST_ACCEPT, 0, NULL)};
 	struct sl_ast_chain *c;
 	struct sl_ir *ir;
 	int idx;
@@ -493,18 +505,18 @@ static void unchecked_ast_is_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(implied_protocols_become_predicates, setup, teardown),
-		cmocka_unit_test_setup_teardown(matches_on_one_field_intersect, setup, teardown),
-		cmocka_unit_test_setup_teardown(masked_and_not_masked, setup, teardown),
-		cmocka_unit_test_setup_teardown(impossible_rules_are_reported_and_left_out, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(full_domain_predicates_fold_only_when_presence_is_implied,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(cgroup_meta_protocol_is_always_there, setup, teardown),
-		cmocka_unit_test_setup_teardown(chains_jumps_and_source_order_ids, setup, teardown),
-		cmocka_unit_test_setup_teardown(ids_follow_includes, setup, teardown),
-		cmocka_unit_test_setup_teardown(name_and_source_hash, setup, teardown),
-		cmocka_unit_test_setup_teardown(unchecked_ast_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(implied_protocols_become_predicates, setup, teardown),
+	    cmocka_unit_test_setup_teardown(matches_on_one_field_intersect, setup, teardown),
+	    cmocka_unit_test_setup_teardown(masked_and_not_masked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(impossible_rules_are_reported_and_left_out, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		full_domain_predicates_fold_only_when_presence_is_implied, setup, teardown),
+	    cmocka_unit_test_setup_teardown(cgroup_meta_protocol_is_always_there, setup, teardown),
+	    cmocka_unit_test_setup_teardown(chains_jumps_and_source_order_ids, setup, teardown),
+	    cmocka_unit_test_setup_teardown(ids_follow_includes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(name_and_source_hash, setup, teardown),
+	    cmocka_unit_test_setup_teardown(unchecked_ast_is_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

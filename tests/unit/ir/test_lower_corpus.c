@@ -61,7 +61,8 @@ static void run_one(const char *path, struct tally *t)
 	}
 	sl_ir_dump(ir, devnull);
 	copy = sl_ir_clone(ir, copy_arena);
-	if (sl_opt_run(copy, SL_OPT_MAX_LEVEL, &diag, NULL) || sl_ir_verify(copy, err, sizeof(err))) {
+	if (sl_opt_run(copy, SL_OPT_MAX_LEVEL, &diag, NULL) ||
+	    sl_ir_verify(copy, err, sizeof(err))) {
 		fail_file(t, path, "-O1 IR breaks an invariant", err);
 		goto out;
 	}
@@ -100,7 +101,7 @@ static void walk(const char *dir, bool all, struct tally *t)
 
 int main(int argc, char **argv)
 {
-	struct tally t = { 0 };
+	struct tally t = {0};
 	bool all = false;
 
 	for (int i = 1; i < argc; i++) {

@@ -24,28 +24,66 @@
 #include "parser/parser.h"
 
 static const char *const matches[] = {
-	"ip saddr 10.0.0.0/8", "ip saddr != 10.0.0.0/8", "ip daddr 192.0.2.1",
-	"ip saddr 0.0.0.0/0", "ip daddr { 10.0.0.1, 192.0.2.0/24 }", "ip ttl 64", "ip ttl 0-255",
-	"ip frag later", "ip frag != none", "ip dscp ef", "ip length 0-65535", "ip protocol udp",
-	"ip6 saddr 2001:db8::/32", "ip6 daddr ::/0", "ip6 daddr != ::1", "ip6 nexthdr tcp",
-	"ip6 nexthdr 0-255", "ip6 hoplimit 0-255", "tcp dport 22", "tcp dport 0-65535",
-	"tcp sport != 80", "udp dport { 53, 123 }", "udp sport 0-65535", "th dport 80",
-	"th sport 0-65535", "th dport != 443", "icmp type echo-request", "icmp code 0-255",
-	"icmpv6 type echo-reply", "icmpv6 code 0", "tcp flags & (syn|ack) == syn", "tcp flags syn",
-	"tcp flags != syn", "meta l4proto tcp", "meta l4proto 0-255", "meta l4proto != udp",
-	"meta protocol ip", "meta protocol 0-65535", "meta protocol != ip6", "ether type arp",
-	"ether type 0-65535", "ether saddr 02:00:00:00:00:01",
-	"ether daddr 00:00:00:00:00:00-ff:ff:ff:ff:ff:ff", "vlan id 0-4095", "vlan id 10",
-	"meta length 0-100", "meta length 0-4294967295", "meta ifindex 1",
-	/* $constants big enough for lowering to normalise once and share */
-	"tcp dport $many", "udp dport != $many", "th sport $many", "ip saddr $nets",
-	"ip daddr != $nets",
+    "ip saddr 10.0.0.0/8",
+    "ip saddr != 10.0.0.0/8",
+    "ip daddr 192.0.2.1",
+    "ip saddr 0.0.0.0/0",
+    "ip daddr { 10.0.0.1, 192.0.2.0/24 }",
+    "ip ttl 64",
+    "ip ttl 0-255",
+    "ip frag later",
+    "ip frag != none",
+    "ip dscp ef",
+    "ip length 0-65535",
+    "ip protocol udp",
+    "ip6 saddr 2001:db8::/32",
+    "ip6 daddr ::/0",
+    "ip6 daddr != ::1",
+    "ip6 nexthdr tcp",
+    "ip6 nexthdr 0-255",
+    "ip6 hoplimit 0-255",
+    "tcp dport 22",
+    "tcp dport 0-65535",
+    "tcp sport != 80",
+    "udp dport { 53, 123 }",
+    "udp sport 0-65535",
+    "th dport 80",
+    "th sport 0-65535",
+    "th dport != 443",
+    "icmp type echo-request",
+    "icmp code 0-255",
+    "icmpv6 type echo-reply",
+    "icmpv6 code 0",
+    "tcp flags & (syn|ack) == syn",
+    "tcp flags syn",
+    "tcp flags != syn",
+    "meta l4proto tcp",
+    "meta l4proto 0-255",
+    "meta l4proto != udp",
+    "meta protocol ip",
+    "meta protocol 0-65535",
+    "meta protocol != ip6",
+    "ether type arp",
+    "ether type 0-65535",
+    "ether saddr 02:00:00:00:00:01",
+    "ether daddr 00:00:00:00:00:00-ff:ff:ff:ff:ff:ff",
+    "vlan id 0-4095",
+    "vlan id 10",
+    "meta length 0-100",
+    "meta length 0-4294967295",
+    "meta ifindex 1",
+    /* $constants big enough for lowering to normalise once and share */
+    "tcp dport $many",
+    "udp dport != $many",
+    "th sport $many",
+    "ip saddr $nets",
+    "ip daddr != $nets",
 };
 
 static const char consts[] =
-	"const many = { 1, 3, 5, 7, 9, 11, 13, 15, 22, 53, 80, 123, 443, 1024-2048 }\n"
-	"const nets = { 10.0.0.0/8, 10.1.0.0/16, 192.0.2.0/24, 0.0.0.1, 0.0.0.3, 0.0.0.5,\n"
-	"               0.0.0.7, 0.0.0.9, 11.0.0.1 }\n";
+    "const many = { 1, 3, 5, 7, 9, 11, 13, 15, 22, 53, 80, 123, 443, 1024-2048 }\n"
+    "const nets = { 10.0.0.0/8, 10.1.0.0/16, 192.0.2.0/24, 0.0.0.1, 0.0.0.3, 0.0.0.5,\n"
+    "               0.0.0.7, 0.0.0.9, 11.0.0.1 }\n";
 
 struct rng {
 	uint64_t s;
@@ -80,9 +118,9 @@ static void put(struct buf *p, uint64_t v, size_t bytes)
 		p->b[p->n++] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
 }
 
-static const uint32_t ports[] = { 22, 53, 80, 123, 443, 0, 65535, 1024 };
-static const uint32_t v4addrs[] = { 0x0a000001, 0x0a010203, 0xc0000201, 0, 0xffffffff, 0x0b000001 };
-static const uint32_t l4protos[] = { 6, 17, 1, 58, 0, 255 };
+static const uint32_t ports[] = {22, 53, 80, 123, 443, 0, 65535, 1024};
+static const uint32_t v4addrs[] = {0x0a000001, 0x0a010203, 0xc0000201, 0, 0xffffffff, 0x0b000001};
+static const uint32_t l4protos[] = {6, 17, 1, 58, 0, 255};
 
 static void put_l4(struct rng *r, struct buf *p, uint32_t proto)
 {
@@ -132,7 +170,7 @@ static void put_ipv4(struct rng *r, struct buf *p)
 
 static void put_ipv6(struct rng *r, struct buf *p)
 {
-	static const uint32_t exts[] = { 0, 43, 60, 44 };
+	static const uint32_t exts[] = {0, 43, 60, 44};
 	uint32_t next_hdr = FROM(r, l4protos), n_ext = pick(r, 3) ? 0 : 1 + pick(r, 7);
 	uint32_t first = n_ext ? exts[pick(r, 4)] : next_hdr;
 
@@ -161,7 +199,7 @@ static void put_ipv6(struct rng *r, struct buf *p)
 
 static size_t make_packet(struct rng *r, struct buf *p)
 {
-	static const uint32_t types[] = { SL_ETH_P_IP, SL_ETH_P_IPV6, SL_ETH_P_ARP, 0x88cc };
+	static const uint32_t types[] = {SL_ETH_P_IP, SL_ETH_P_IPV6, SL_ETH_P_ARP, 0x88cc};
 	uint32_t type = FROM(r, types), tags = pick(r, 4) == 0 ? 1 + pick(r, 2) : 0;
 
 	p->n = 0;
@@ -267,7 +305,8 @@ static void check_policy(struct rng *r, const char *text, uint64_t *compared, ui
 
 	sl_sources_init(&srcs);
 	sl_diag_init(&diag, &srcs, devnull);
-	assert_int_equal(sl_parse_text("rnd.sluice", text, strlen(text), &srcs, arena, &diag, &ast), 0);
+	assert_int_equal(sl_parse_text("rnd.sluice", text, strlen(text), &srcs, arena, &diag, &ast),
+			 0);
 	assert_int_equal(sl_check(ast, &diag), 0);
 	assert_int_equal(sl_ir_lower(ast, arena, &diag, &ir), 0);
 	assert_int_equal(sl_ir_verify(ir, NULL, 0), 0);
@@ -278,7 +317,8 @@ static void check_policy(struct rng *r, const char *text, uint64_t *compared, ui
 
 	for (int k = 0; k < 600; k++) {
 		struct buf p;
-		struct sl_interp_packet pkt = { .hook = SL_HOOK_XDP, .data = p.b, .ifindex = 1 + pick(r, 2) };
+		struct sl_interp_packet pkt = {
+		    .hook = SL_HOOK_XDP, .data = p.b, .ifindex = 1 + pick(r, 2)};
 		struct sl_interp_fields f;
 
 		pkt.len = make_packet(r, &p);
@@ -289,7 +329,8 @@ static void check_policy(struct rng *r, const char *text, uint64_t *compared, ui
 			bool want = ast_rule(ar, &f), got = irr && ir_rule(irr, &f);
 
 			if (want != got)
-				fail_msg("rnd.sluice:%u: \"%s\": AST says %d, IR says %d (packet of %zu bytes)",
+				fail_msg("rnd.sluice:%u: \"%s\": AST says %d, IR says %d (packet "
+					 "of %zu bytes)",
 					 ar->loc.line, ar->text, want, got, pkt.len);
 			(*compared)++;
 			*matched += want;
@@ -303,7 +344,7 @@ static void check_policy(struct rng *r, const char *text, uint64_t *compared, ui
 
 static void lowered_rules_mean_what_was_written(void **state)
 {
-	struct rng r = { 20261123 };
+	struct rng r = {20261123};
 	uint64_t compared = 0, matched = 0;
 
 	for (int round = 0; round < 60; round++) {
@@ -319,7 +360,7 @@ static void lowered_rules_mean_what_was_written(void **state)
 /* Every single match alone, with the packets that make its presence matter. */
 static void every_match_alone(void **state)
 {
-	struct rng r = { 7 };
+	struct rng r = {7};
 	uint64_t compared = 0, matched = 0;
 
 	for (size_t i = 0; i < SL_ARRAY_SIZE(matches); i++) {
@@ -335,8 +376,8 @@ static void every_match_alone(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(every_match_alone),
-		cmocka_unit_test(lowered_rules_mean_what_was_written),
+	    cmocka_unit_test(every_match_alone),
+	    cmocka_unit_test(lowered_rules_mean_what_was_written),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

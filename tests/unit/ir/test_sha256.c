@@ -32,7 +32,8 @@ static void nist_vectors(void **state)
 	check("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	check("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
 	      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-	check("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+	check("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmn"
+	      "opqrlmnopqrsmnopqrstnopqrstu",
 	      "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
 }
 
@@ -58,7 +59,8 @@ static void million_a_in_pieces(void **state)
 	}
 	sl_sha256_final(&ctx, d);
 	hex(d, got);
-	assert_string_equal(got, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	assert_string_equal(got,
+			    "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 /* Lengths around the padding boundary (55, 56, 63, 64, 119, 120 bytes). */
@@ -89,9 +91,9 @@ static void padding_boundaries(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(nist_vectors),
-		cmocka_unit_test(million_a_in_pieces),
-		cmocka_unit_test(padding_boundaries),
+	    cmocka_unit_test(nist_vectors),
+	    cmocka_unit_test(million_a_in_pieces),
+	    cmocka_unit_test(padding_boundaries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,10 +37,10 @@ static void lex(const char *text, size_t size, struct lexed *out)
 	struct sl_diag diag;
 	size_t len = 0;
 	FILE *f = open_memstream(&out->diag_text, &len);
-	struct sl_ast ast = { 0 };
-	struct sl_build b = { .ast = &ast, .arena = arena, .diag = &diag, .srcs = &srcs };
-	struct sl_parse_ctx ctx = { .b = &b, .line = 1, .col = 1, .last_bad_end = (size_t)-1,
-				    .last_sep = true };
+	struct sl_ast ast = {0};
+	struct sl_build b = {.ast = &ast, .arena = arena, .diag = &diag, .srcs = &srcs};
+	struct sl_parse_ctx ctx = {
+	    .b = &b, .line = 1, .col = 1, .last_bad_end = (size_t)-1, .last_sep = true};
 	int file;
 
 	sl_sources_init(&srcs);
@@ -98,8 +98,8 @@ static void assert_kinds(const struct lexed *l, const int *kinds, size_t n)
 static void table_line(void **state)
 {
 	struct lexed l;
-	const int kinds[] = { TABLE, IDENT, '{', HOOK, IDENT, SEP, IDENT, IDENT, NUMBER,
-			      '-', NUMBER, ACCEPT, '}', SEP };
+	const int kinds[] = {TABLE, IDENT,  '{', HOOK,	 IDENT,	 SEP, IDENT,
+			     IDENT, NUMBER, '-', NUMBER, ACCEPT, '}', SEP};
 
 	lex_str("table edge { hook xdp; tcp dport 22-23 accept }\n", &l);
 	assert_kinds(&l, kinds, SL_ARRAY_SIZE(kinds));
@@ -113,7 +113,7 @@ static void table_line(void **state)
 static void separator_added_at_eof(void **state)
 {
 	struct lexed l;
-	const int kinds[] = { DROP, SEP };
+	const int kinds[] = {DROP, SEP};
 
 	lex_str("drop # no newline at the end", &l);
 	assert_kinds(&l, kinds, SL_ARRAY_SIZE(kinds));
@@ -126,7 +126,7 @@ static void separator_added_at_eof(void **state)
 static void comments_and_positions(void **state)
 {
 	struct lexed l;
-	const int kinds[] = { SEP, IDENT, IDENT, IPV4, SEP };
+	const int kinds[] = {SEP, IDENT, IDENT, IPV4, SEP};
 
 	lex_str("# comment\n\tip  saddr 10.0.0.0/8 # trailing\n", &l);
 	assert_kinds(&l, kinds, SL_ARRAY_SIZE(kinds));
@@ -143,9 +143,10 @@ static void comments_and_positions(void **state)
 static void addresses_and_names(void **state)
 {
 	struct lexed l;
-	const int kinds[] = { IPV6, IPV6, MAC, IPV6, IDENT, IDENT, IDENT, VAR, NUMBER, SEP };
+	const int kinds[] = {IPV6, IPV6, MAC, IPV6, IDENT, IDENT, IDENT, VAR, NUMBER, SEP};
 
-	lex_str("fe80::1 ::/0 00:11:22:33:44:55 dead:beef:: echo-request fe80 cgroup_skb $web_ports 0x800",
+	lex_str("fe80::1 ::/0 00:11:22:33:44:55 dead:beef:: echo-request fe80 cgroup_skb "
+		"$web_ports 0x800",
 		&l);
 	assert_kinds(&l, kinds, SL_ARRAY_SIZE(kinds));
 	assert_string_equal(l.toks[4].val.str, "echo-request");
@@ -159,8 +160,8 @@ static void addresses_and_names(void **state)
 static void operators_and_strings(void **state)
 {
 	struct lexed l;
-	const int kinds[] = { IDENT, IDENT, '&', '(', IDENT, '|', IDENT, ')', NE, IDENT,
-			      EQ, ',', '=', INCLUDE, STRING, SEP };
+	const int kinds[] = {IDENT, IDENT, '&', '(', IDENT, '|',     IDENT,  ')',
+			     NE,    IDENT, EQ,	',', '=',   INCLUDE, STRING, SEP};
 
 	lex_str("tcp flags & (syn|ack) != syn == , = include \"a b.sluice\"", &l);
 	assert_kinds(&l, kinds, SL_ARRAY_SIZE(kinds));
@@ -171,7 +172,7 @@ static void operators_and_strings(void **state)
 static void keywords_are_whole_words(void **state)
 {
 	struct lexed l;
-	const int kinds[] = { IDENT, IDENT, COUNTER, JUMP, GOTO, RETURN, CONST, CHAIN, POLICY, SEP };
+	const int kinds[] = {IDENT, IDENT, COUNTER, JUMP, GOTO, RETURN, CONST, CHAIN, POLICY, SEP};
 
 	lex_str("tables accepted counter jump goto return const chain policy", &l);
 	assert_kinds(&l, kinds, SL_ARRAY_SIZE(kinds));
@@ -243,14 +244,14 @@ static void long_line(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(table_line),
-		cmocka_unit_test(separator_added_at_eof),
-		cmocka_unit_test(comments_and_positions),
-		cmocka_unit_test(addresses_and_names),
-		cmocka_unit_test(operators_and_strings),
-		cmocka_unit_test(keywords_are_whole_words),
-		cmocka_unit_test(lexical_errors),
-		cmocka_unit_test(long_line),
+	    cmocka_unit_test(table_line),
+	    cmocka_unit_test(separator_added_at_eof),
+	    cmocka_unit_test(comments_and_positions),
+	    cmocka_unit_test(addresses_and_names),
+	    cmocka_unit_test(operators_and_strings),
+	    cmocka_unit_test(keywords_are_whole_words),
+	    cmocka_unit_test(lexical_errors),
+	    cmocka_unit_test(long_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -125,10 +125,10 @@ static void mac(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(numbers),
-		cmocka_unit_test(ipv4),
-		cmocka_unit_test(ipv6),
-		cmocka_unit_test(mac),
+	    cmocka_unit_test(numbers),
+	    cmocka_unit_test(ipv4),
+	    cmocka_unit_test(ipv6),
+	    cmocka_unit_test(mac),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

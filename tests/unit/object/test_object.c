@@ -202,11 +202,11 @@ static void libbpf_opens_every_hook(void **state)
 		const char *name, *section;
 		enum bpf_prog_type type;
 	} progs[] = {
-		{ "sluice_edge", "xdp", BPF_PROG_TYPE_XDP },
-		{ "sluice_tc_in", "tc", BPF_PROG_TYPE_SCHED_CLS },
-		{ "sluice_tc_out", "tc", BPF_PROG_TYPE_SCHED_CLS },
-		{ "sluice_cg_in", "cgroup_skb/ingress", BPF_PROG_TYPE_CGROUP_SKB },
-		{ "sluice_cg_out", "cgroup_skb/egress", BPF_PROG_TYPE_CGROUP_SKB },
+	    {"sluice_edge", "xdp", BPF_PROG_TYPE_XDP},
+	    {"sluice_tc_in", "tc", BPF_PROG_TYPE_SCHED_CLS},
+	    {"sluice_tc_out", "tc", BPF_PROG_TYPE_SCHED_CLS},
+	    {"sluice_cg_in", "cgroup_skb/ingress", BPF_PROG_TYPE_CGROUP_SKB},
+	    {"sluice_cg_out", "cgroup_skb/egress", BPF_PROG_TYPE_CGROUP_SKB},
 	};
 	struct image im;
 	struct bpf_object *obj;
@@ -226,14 +226,14 @@ static void libbpf_opens_every_hook(void **state)
 		assert_string_equal(bpf_program__section_name(p), progs[i].section);
 		assert_int_equal(bpf_program__type(p), progs[i].type);
 	}
-	bpf_object__for_each_program(prog, obj)
-		nprogs++;
+	bpf_object__for_each_program(prog, obj) nprogs++;
 	assert_int_equal(nprogs, 5);
 	map = bpf_object__find_map_by_name(obj, SLUICE_DECISION_MAP);
 	assert_non_null(map);
 	assert_int_equal(bpf_map__type(map), BPF_MAP_TYPE_ARRAY);
 	assert_int_equal(bpf_map__max_entries(map), 1);
-	bpf_object__for_each_map(m, obj) {
+	bpf_object__for_each_map(m, obj)
+	{
 		const char *n = bpf_map__name(m);
 
 		if (strstr(n, ".rodata.sluice_tbl"))
@@ -493,8 +493,8 @@ static void metadata_without_counters(void **state)
 static void metadata_of_removed_rules(void **state)
 {
 	static struct bpf_insn pass_insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 2 },
-		{ .code = BPF_JMP | BPF_EXIT },
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 2},
+	    {.code = BPF_JMP | BPF_EXIT},
 	};
 	struct sl_sample s;
 	struct image im;
@@ -506,9 +506,11 @@ static void metadata_of_removed_rules(void **state)
 	s.ir->chains[0].nrules = 1; /* rule 1 removed */
 	s.obj->counter_map = -1;    /* and no code counts */
 	s.obj->nmaps = 0;
-	s.obj->progs[0] = (struct sl_bpf_prog){ .name = "sluice_edge", .section = "xdp",
-						.hook = SL_HOOK_XDP, .insns = pass_insns,
-						.ninsns = 2 };
+	s.obj->progs[0] = (struct sl_bpf_prog){.name = "sluice_edge",
+					       .section = "xdp",
+					       .hook = SL_HOOK_XDP,
+					       .insns = pass_insns,
+					       .ninsns = 2};
 	sl_sample_serialize(&s, 1, &im.data, &im.size);
 	sl_sample_fini(&s);
 	im.elf = elf_memory(im.data, im.size);
@@ -546,7 +548,7 @@ static void output_is_deterministic(void **state)
 /* Serialising a broken object fails with a message and produces nothing. */
 static void expect_rejected(struct sl_sample *s, const char *needle)
 {
-	struct sl_obj_opts opts = { .opt_level = 2, .compiler = "sluice test" };
+	struct sl_obj_opts opts = {.opt_level = 2, .compiler = "sluice test"};
 	struct sl_diag diag;
 	char *msg = NULL;
 	size_t len = 0;
@@ -713,7 +715,7 @@ static void line_info_is_normalised(void **state)
 static void no_ir_still_writes_an_object(void **state)
 {
 	struct sl_sample s;
-	struct sl_obj_opts opts = { .opt_level = 0 };
+	struct sl_obj_opts opts = {.opt_level = 0};
 	struct bpf_object *obj;
 	void *image;
 	size_t size;
@@ -784,21 +786,21 @@ static void atomic_write_replaces_whole_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(elf_header_and_sections),
-		cmocka_unit_test(symbols_and_relocations),
-		cmocka_unit_test(libbpf_opens_counter_object),
-		cmocka_unit_test(libbpf_opens_every_hook),
-		cmocka_unit_test(btf_describes_programs_and_maps),
-		cmocka_unit_test(line_info_carries_policy_lines),
-		cmocka_unit_test(metadata_follows_abi),
-		cmocka_unit_test(metadata_without_counters),
-		cmocka_unit_test(metadata_of_removed_rules),
-		cmocka_unit_test(output_is_deterministic),
-		cmocka_unit_test(broken_objects_are_rejected),
-		cmocka_unit_test(broken_models_are_rejected),
-		cmocka_unit_test(line_info_is_normalised),
-		cmocka_unit_test(no_ir_still_writes_an_object),
-		cmocka_unit_test(atomic_write_replaces_whole_file),
+	    cmocka_unit_test(elf_header_and_sections),
+	    cmocka_unit_test(symbols_and_relocations),
+	    cmocka_unit_test(libbpf_opens_counter_object),
+	    cmocka_unit_test(libbpf_opens_every_hook),
+	    cmocka_unit_test(btf_describes_programs_and_maps),
+	    cmocka_unit_test(line_info_carries_policy_lines),
+	    cmocka_unit_test(metadata_follows_abi),
+	    cmocka_unit_test(metadata_without_counters),
+	    cmocka_unit_test(metadata_of_removed_rules),
+	    cmocka_unit_test(output_is_deterministic),
+	    cmocka_unit_test(broken_objects_are_rejected),
+	    cmocka_unit_test(broken_models_are_rejected),
+	    cmocka_unit_test(line_info_is_normalised),
+	    cmocka_unit_test(no_ir_still_writes_an_object),
+	    cmocka_unit_test(atomic_write_replaces_whole_file),
 	};
 
 	libbpf_set_print(silent_print);

@@ -87,8 +87,9 @@ static void metadata_reader_checks_offsets(void **state)
 
 	copy = malloc(f->meta_size);
 	memcpy(copy, f->meta, f->meta_size);
-	assert_int_equal(sl_meta_parse(copy, sizeof(struct sluice_meta_header) - 1, &m, why, sizeof(why)),
-			 -EINVAL);
+	assert_int_equal(
+	    sl_meta_parse(copy, sizeof(struct sluice_meta_header) - 1, &m, why, sizeof(why)),
+	    -EINVAL);
 	bad = 1000000;
 	memcpy(copy + offsetof(struct sluice_meta_header, nrules), &bad, 4);
 	assert_int_equal(sl_meta_parse(copy, f->meta_size, &m, why, sizeof(why)), -EINVAL);
@@ -169,8 +170,9 @@ static void listing_interleaves_policy_lines(void **state)
 
 	assert_has(text, "; policy sample, built by sluice test at -O2, recording decisions\n");
 	assert_has(text, "; source sha256 a0a1a2a3");
-	assert_has(text, "; table tc_in: tc ingress, policy accept, program sluice_tc_in in section "
-			 "tc, sample.sluice:8\n");
+	assert_has(text,
+		   "; table tc_in: tc ingress, policy accept, program sluice_tc_in in section "
+		   "tc, sample.sluice:8\n");
 	assert_has(text, "; table edge: xdp, policy drop,");
 	assert_has(text, "; 8 rules, 5 counted in sluice_counters (8 slots)\n");
 	assert_has(text, "\nsluice_edge (section xdp, 19 instructions):\n"
@@ -230,11 +232,11 @@ static void listing_names_kfuncs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(reader_finds_programs_relocs_lines),
-		cmocka_unit_test(metadata_reader_checks_offsets),
-		cmocka_unit_test(reader_survives_damaged_images),
-		cmocka_unit_test(listing_interleaves_policy_lines),
-		cmocka_unit_test(listing_names_kfuncs),
+	    cmocka_unit_test(reader_finds_programs_relocs_lines),
+	    cmocka_unit_test(metadata_reader_checks_offsets),
+	    cmocka_unit_test(reader_survives_damaged_images),
+	    cmocka_unit_test(listing_interleaves_policy_lines),
+	    cmocka_unit_test(listing_names_kfuncs),
 	};
 
 	libbpf_set_print(NULL); /* damaged images make libbpf complain about their BTF */

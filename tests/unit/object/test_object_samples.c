@@ -7,33 +7,33 @@
 
 #include "sluice/abi.h"
 
-const char sl_sample_policy[] = "# sample.sluice\n"           /* 1 */
-				"table edge {\n"              /* 2 */
-				"    hook xdp\n"              /* 3 */
-				"    policy drop\n"           /* 4 */
-				"    tcp dport 22 counter accept\n" /* 5 */
-				"    udp dport 53 accept\n"   /* 6 */
-				"}\n"                         /* 7 */
-				"table tc_in {\n"             /* 8 */
-				"    hook tc ingress\n"       /* 9 */
+const char sl_sample_policy[] = "# sample.sluice\n"			 /* 1 */
+				"table edge {\n"			 /* 2 */
+				"    hook xdp\n"			 /* 3 */
+				"    policy drop\n"			 /* 4 */
+				"    tcp dport 22 counter accept\n"	 /* 5 */
+				"    udp dport 53 accept\n"		 /* 6 */
+				"}\n"					 /* 7 */
+				"table tc_in {\n"			 /* 8 */
+				"    hook tc ingress\n"			 /* 9 */
 				"    ip saddr 10.0.0.0/8 counter drop\n" /* 10 */
-				"}\n"                         /* 11 */
-				"table tc_out {\n"            /* 12 */
-				"    hook tc egress\n"        /* 13 */
-				"    counter accept\n"        /* 14 */
-				"}\n"                         /* 15 */
-				"table cg_in {\n"             /* 16 */
-				"    hook cgroup_skb ingress\n" /* 17 */
-				"    jump quarantine\n"       /* 18 */
-				"}\n"                         /* 19 */
-				"table cg_out {\n"            /* 20 */
-				"    hook cgroup_skb egress\n" /* 21 */
-				"    counter accept\n"        /* 22 */
-				"}\n"                         /* 23 */
-				"chain quarantine {\n"        /* 24 */
-				"    tcp dport 25 counter drop\n" /* 25 */
-				"    return\n"                /* 26 */
-				"}\n";                        /* 27 */
+				"}\n"					 /* 11 */
+				"table tc_out {\n"			 /* 12 */
+				"    hook tc egress\n"			 /* 13 */
+				"    counter accept\n"			 /* 14 */
+				"}\n"					 /* 15 */
+				"table cg_in {\n"			 /* 16 */
+				"    hook cgroup_skb ingress\n"		 /* 17 */
+				"    jump quarantine\n"			 /* 18 */
+				"}\n"					 /* 19 */
+				"table cg_out {\n"			 /* 20 */
+				"    hook cgroup_skb egress\n"		 /* 21 */
+				"    counter accept\n"			 /* 22 */
+				"}\n"					 /* 23 */
+				"chain quarantine {\n"			 /* 24 */
+				"    tcp dport 25 counter drop\n"	 /* 25 */
+				"    return\n"				 /* 26 */
+				"}\n";					 /* 27 */
 
 static void die(const char *what)
 {
@@ -43,7 +43,7 @@ static void die(const char *what)
 
 static struct sl_loc loc(uint32_t line, uint32_t col)
 {
-	return (struct sl_loc){ 0, line, col, 1 };
+	return (struct sl_loc){0, line, col, 1};
 }
 
 /* ---- IR ---- */
@@ -81,18 +81,18 @@ static void add_chain(struct sl_sample *s, uint32_t idx, const char *name, uint3
 static void build_ir(struct sl_sample *s, bool all)
 {
 	static const struct rule_spec edge[] = {
-		{ 5, "tcp dport 22 counter accept", true, SL_IR_ACCEPT, 0 },
-		{ 6, "udp dport 53 accept", false, SL_IR_ACCEPT, 0 },
+	    {5, "tcp dport 22 counter accept", true, SL_IR_ACCEPT, 0},
+	    {6, "udp dport 53 accept", false, SL_IR_ACCEPT, 0},
 	};
 	static const struct rule_spec tc_in[] = {
-		{ 10, "ip saddr 10.0.0.0/8 counter drop", true, SL_IR_DROP, 0 },
+	    {10, "ip saddr 10.0.0.0/8 counter drop", true, SL_IR_DROP, 0},
 	};
-	static const struct rule_spec tc_out[] = { { 14, "counter accept", true, SL_IR_ACCEPT, 0 } };
-	static const struct rule_spec cg_in[] = { { 18, "jump quarantine", false, SL_IR_JUMP, 5 } };
-	static const struct rule_spec cg_out[] = { { 22, "counter accept", true, SL_IR_ACCEPT, 0 } };
+	static const struct rule_spec tc_out[] = {{14, "counter accept", true, SL_IR_ACCEPT, 0}};
+	static const struct rule_spec cg_in[] = {{18, "jump quarantine", false, SL_IR_JUMP, 5}};
+	static const struct rule_spec cg_out[] = {{22, "counter accept", true, SL_IR_ACCEPT, 0}};
 	static const struct rule_spec quarantine[] = {
-		{ 25, "tcp dport 25 counter drop", true, SL_IR_DROP, 0 },
-		{ 26, "return", false, SL_IR_RETURN, 0 },
+	    {25, "tcp dport 25 counter drop", true, SL_IR_DROP, 0},
+	    {26, "return", false, SL_IR_RETURN, 0},
 	};
 	static const struct {
 		const char *name;
@@ -102,11 +102,11 @@ static void build_ir(struct sl_sample *s, bool all)
 		const struct rule_spec *rules;
 		uint32_t nrules;
 	} tables[] = {
-		{ "edge", 2, SL_HOOK_XDP, SL_VERDICT_DROP, edge, 2 },
-		{ "tc_in", 8, SL_HOOK_TC_INGRESS, SL_VERDICT_ACCEPT, tc_in, 1 },
-		{ "tc_out", 12, SL_HOOK_TC_EGRESS, SL_VERDICT_ACCEPT, tc_out, 1 },
-		{ "cg_in", 16, SL_HOOK_CGROUP_INGRESS, SL_VERDICT_ACCEPT, cg_in, 1 },
-		{ "cg_out", 20, SL_HOOK_CGROUP_EGRESS, SL_VERDICT_ACCEPT, cg_out, 1 },
+	    {"edge", 2, SL_HOOK_XDP, SL_VERDICT_DROP, edge, 2},
+	    {"tc_in", 8, SL_HOOK_TC_INGRESS, SL_VERDICT_ACCEPT, tc_in, 1},
+	    {"tc_out", 12, SL_HOOK_TC_EGRESS, SL_VERDICT_ACCEPT, tc_out, 1},
+	    {"cg_in", 16, SL_HOOK_CGROUP_INGRESS, SL_VERDICT_ACCEPT, cg_in, 1},
+	    {"cg_out", 20, SL_HOOK_CGROUP_EGRESS, SL_VERDICT_ACCEPT, cg_out, 1},
 	};
 	struct sl_ir *ir = sl_arena_calloc(s->arena, 1, sizeof(*ir));
 	uint32_t ntables = all ? 5 : 1, id = 0;
@@ -147,13 +147,13 @@ struct prog_builder {
 static void emit(struct prog_builder *b, uint8_t code, uint8_t dst, uint8_t src, int16_t off,
 		 int32_t imm)
 {
-	b->insns[b->n++] = (struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src,
-					      .off = off, .imm = imm };
+	b->insns[b->n++] =
+	    (struct bpf_insn){.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
 }
 
 static void line(struct prog_builder *b, uint32_t l)
 {
-	b->lines[b->nlines++] = (struct sl_bpf_line){ b->n, loc(l, l > 4 ? 5 : 1) };
+	b->lines[b->nlines++] = (struct sl_bpf_line){b->n, loc(l, l > 4 ? 5 : 1)};
 }
 
 static void ld_map(struct prog_builder *b, uint8_t dst, uint32_t map)
@@ -183,7 +183,7 @@ struct prog_spec {
 
 static void build_prog(struct sl_sample *s, struct sl_bpf_prog *p, const struct prog_spec *ps)
 {
-	struct prog_builder b = { 0 };
+	struct prog_builder b = {0};
 
 	line(&b, ps->table_line);
 	emit(&b, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, BPF_REG_1, 0, 0);
@@ -237,7 +237,7 @@ static void build_prog(struct sl_sample *s, struct sl_bpf_prog *p, const struct 
 
 static void build_maps(struct sl_sample *s, uint32_t nmaps)
 {
-	static const uint32_t table_init[4] = { 10, 20, 30, 40 };
+	static const uint32_t table_init[4] = {10, 20, 30, 40};
 	struct sl_bpf_object *obj = s->obj;
 
 	obj->nmaps = nmaps;
@@ -284,11 +284,11 @@ static void build_maps(struct sl_sample *s, uint32_t nmaps)
 void sl_sample_build(struct sl_sample *s, enum sl_sample_kind kind)
 {
 	static const struct prog_spec all[] = {
-		{ "sluice_edge", SL_HOOK_XDP, 0, 0, 2, 5, 6, 2 /* XDP_PASS */, true, false, false },
-		{ "sluice_tc_in", SL_HOOK_TC_INGRESS, 1, 2, 8, 10, 10, 0, true, true, true },
-		{ "sluice_tc_out", SL_HOOK_TC_EGRESS, 2, 3, 12, 14, 14, 0, true, false, false },
-		{ "sluice_cg_in", SL_HOOK_CGROUP_INGRESS, 3, 6, 16, 25, 26, 1, true, true, false },
-		{ "sluice_cg_out", SL_HOOK_CGROUP_EGRESS, 4, 5, 20, 22, 22, 1, true, false, false },
+	    {"sluice_edge", SL_HOOK_XDP, 0, 0, 2, 5, 6, 2 /* XDP_PASS */, true, false, false},
+	    {"sluice_tc_in", SL_HOOK_TC_INGRESS, 1, 2, 8, 10, 10, 0, true, true, true},
+	    {"sluice_tc_out", SL_HOOK_TC_EGRESS, 2, 3, 12, 14, 14, 0, true, false, false},
+	    {"sluice_cg_in", SL_HOOK_CGROUP_INGRESS, 3, 6, 16, 25, 26, 1, true, true, false},
+	    {"sluice_cg_out", SL_HOOK_CGROUP_EGRESS, 4, 5, 20, 22, 22, 1, true, false, false},
 	};
 	uint32_t nprogs = kind == SL_SAMPLE_ALL ? 5 : 1;
 	struct prog_spec first = all[0];
@@ -296,8 +296,8 @@ void sl_sample_build(struct sl_sample *s, enum sl_sample_kind kind)
 	memset(s, 0, sizeof(*s));
 	s->arena = sl_arena_new();
 	sl_sources_init(&s->srcs);
-	if (sl_sources_add(&s->srcs, "sample.sluice", sl_sample_policy,
-			   strlen(sl_sample_policy)) != 0)
+	if (sl_sources_add(&s->srcs, "sample.sluice", sl_sample_policy, strlen(sl_sample_policy)) !=
+	    0)
 		die("cannot add the source");
 	build_ir(s, kind == SL_SAMPLE_ALL);
 	if (kind == SL_SAMPLE_PASS) /* no counter map: no rule may count */
@@ -321,7 +321,7 @@ void sl_sample_fini(struct sl_sample *s)
 
 void sl_sample_serialize(const struct sl_sample *s, int opt_level, void **image, size_t *size)
 {
-	struct sl_obj_opts opts = { .opt_level = opt_level, .compiler = "sluice test" };
+	struct sl_obj_opts opts = {.opt_level = opt_level, .compiler = "sluice test"};
 	struct sl_diag diag;
 
 	sl_diag_init(&diag, &s->srcs, stderr);

@@ -14,9 +14,9 @@
 #include "common/diag.h"
 
 enum sl_sample_kind {
-	SL_SAMPLE_PASS,    /* one XDP program: r0 = XDP_PASS; exit. No maps. */
+	SL_SAMPLE_PASS,	   /* one XDP program: r0 = XDP_PASS; exit. No maps. */
 	SL_SAMPLE_COUNTER, /* one XDP program that counts every packet in slot 0 */
-	SL_SAMPLE_ALL,     /* every hook, two tc tables in one section, decision map, rodata table */
+	SL_SAMPLE_ALL, /* every hook, two tc tables in one section, decision map, rodata table */
 };
 
 struct sl_sample {

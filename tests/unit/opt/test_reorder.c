@@ -40,15 +40,19 @@ static int cmp_pspec(const void *a, const void *b)
 
 static struct sl_ir_rule make_rule(struct sl_arena *a, struct rspec s, uint32_t id)
 {
-	struct sl_ir_rule r = { .id = id, .loc = { 0, id + 1, 1, 1 }, .text = "",
-				.counter = s.counter, .action = s.action, .target = s.target,
-				.action_loc = SL_LOC_NONE };
+	struct sl_ir_rule r = {.id = id,
+			       .loc = {0, id + 1, 1, 1},
+			       .text = "",
+			       .counter = s.counter,
+			       .action = s.action,
+			       .target = s.target,
+			       .action_loc = SL_LOC_NONE};
 	struct sl_ir_pred *preds = sl_arena_calloc(a, 4, sizeof(*preds));
 
 	qsort(s.p, s.npreds, sizeof(s.p[0]), cmp_pspec);
 	for (uint32_t i = 0; i < s.npreds; i++)
-		preds[i] = (struct sl_ir_pred){ s.p[i].field, sl_iset_range(a, s.p[i].lo, s.p[i].hi),
-						SL_LOC_NONE };
+		preds[i] = (struct sl_ir_pred){s.p[i].field, sl_iset_range(a, s.p[i].lo, s.p[i].hi),
+					       SL_LOC_NONE};
 	r.npreds = s.npreds;
 	r.preds = preds;
 	return r;
@@ -65,7 +69,7 @@ static struct sl_ir *make_ir(struct sl_arena *a, uint32_t nchains, const uint32_
 	ir->name = "p";
 	ir->ntables = 1;
 	ir->tables = sl_arena_calloc(a, 1, sizeof(*ir->tables));
-	ir->tables[0] = (struct sl_ir_table){ "t", SL_LOC_NONE, SL_HOOK_XDP, SL_VERDICT_DROP, 0 };
+	ir->tables[0] = (struct sl_ir_table){"t", SL_LOC_NONE, SL_HOOK_XDP, SL_VERDICT_DROP, 0};
 	ir->nchains = nchains;
 	ir->chains = sl_arena_calloc(a, nchains, sizeof(*ir->chains));
 	for (uint32_t c = 0; c < nchains; c++) {
@@ -82,16 +86,28 @@ static struct sl_ir *make_ir(struct sl_arena *a, uint32_t nchains, const uint32_
 	return ir;
 }
 
-#define PROTO SL_FIELD_META_PROTOCOL
-#define L4 SL_FIELD_META_L4PROTO
-#define SADDR SL_FIELD_IP_SADDR
-#define SADDR6 SL_FIELD_IP6_SADDR
-#define DPORT SL_FIELD_TCP_DPORT
+#define PROTO	SL_FIELD_META_PROTOCOL
+#define L4	SL_FIELD_META_L4PROTO
+#define SADDR	SL_FIELD_IP_SADDR
+#define SADDR6	SL_FIELD_IP6_SADDR
+#define DPORT	SL_FIELD_TCP_DPORT
 #define THDPORT SL_FIELD_TH_DPORT
-#define V4 { PROTO, 0x0800, 0x0800 }
-#define V6 { PROTO, 0x86dd, 0x86dd }
-#define TCP { L4, 6, 6 }
-#define UDP { L4, 17, 17 }
+#define V4                                                                                         \
+	{                                                                                          \
+		PROTO, 0x0800, 0x0800                                                              \
+	}
+#define V6                                                                                         \
+	{                                                                                          \
+		PROTO, 0x86dd, 0x86dd                                                              \
+	}
+#define TCP                                                                                        \
+	{                                                                                          \
+		L4, 6, 6                                                                           \
+	}
+#define UDP                                                                                        \
+	{                                                                                          \
+		L4, 17, 17                                                                         \
+	}
 
 /* Chain 0's rule ids in order. */
 static void expect_order(const struct sl_ir *ir, const uint32_t *ids, uint32_t n)
@@ -104,8 +120,8 @@ static void expect_order(const struct sl_ir *ir, const uint32_t *ids, uint32_t n
 /* Chain 0 from the specs, and chain 1, empty: what the breakers (JUMP_OUT) jump to. */
 static struct sl_ir *one_chain(struct sl_arena *a, struct rspec *s, uint32_t n)
 {
-	struct rspec *const specs[] = { s, NULL };
-	const uint32_t nrules[] = { n, 0 };
+	struct rspec *const specs[] = {s, NULL};
+	const uint32_t nrules[] = {n, 0};
 
 	return make_ir(a, 2, nrules, specs);
 }
@@ -125,7 +141,7 @@ static void expect_reordered(struct rspec *s, uint32_t n, const uint32_t *order,
 {
 	struct sl_arena *a = sl_arena_new();
 	struct sl_ir *ir = one_chain(a, s, n);
-	struct sl_opt_stats st = { 0 };
+	struct sl_opt_stats st = {0};
 
 	if (seg_before != ANY_LEN)
 		assert_int_equal(sl_cls_segment_len(&ir->chains[0], 0), seg_before);
@@ -140,76 +156,76 @@ static void expect_reordered(struct rspec *s, uint32_t n, const uint32_t *order,
 static void jump_sinks_out_of_an_ipv4_run(void **state)
 {
 	struct rspec s[] = {
-		{ SL_IR_ACCEPT, false, 0, 2, { V4, { SADDR, 1, 1 } } },
-		{ JUMP_OUT, 2, { V6, { SADDR6, 1, 1 } } }, /* ends a run */
-		{ SL_IR_ACCEPT, false, 0, 2, { V4, { SADDR, 2, 2 } } },
-		{ SL_IR_DROP, false, 0, 2, { V4, { SADDR, 3, 3 } } },
+	    {SL_IR_ACCEPT, false, 0, 2, {V4, {SADDR, 1, 1}}},
+	    {JUMP_OUT, 2, {V6, {SADDR6, 1, 1}}}, /* ends a run */
+	    {SL_IR_ACCEPT, false, 0, 2, {V4, {SADDR, 2, 2}}},
+	    {SL_IR_DROP, false, 0, 2, {V4, {SADDR, 3, 3}}},
 	};
 
 	(void)state;
-	expect_reordered(s, 4, (const uint32_t[]){ 0, 2, 3, 1 }, 1, 1, 3);
+	expect_reordered(s, 4, (const uint32_t[]){0, 2, 3, 1}, 1, 1, 3);
 }
 
 /* The other way round: an IPv4 rule inside a run of IPv6 rules sinks out of it. */
 static void ipv4_rule_sinks_out_of_an_ipv6_run(void **state)
 {
 	struct rspec s[] = {
-		{ SL_IR_ACCEPT, false, 0, 2, { V6, { SADDR6, 1, 1 } } },
-		{ SL_IR_DROP, false, 0, 2, { V4, { SADDR, 1, 1 } } }, /* ends an IPv6 run */
-		{ SL_IR_ACCEPT, false, 0, 2, { V6, { SADDR6, 2, 2 } } },
-		{ SL_IR_DROP, false, 0, 2, { V6, { SADDR6, 3, 3 } } },
+	    {SL_IR_ACCEPT, false, 0, 2, {V6, {SADDR6, 1, 1}}},
+	    {SL_IR_DROP, false, 0, 2, {V4, {SADDR, 1, 1}}}, /* ends an IPv6 run */
+	    {SL_IR_ACCEPT, false, 0, 2, {V6, {SADDR6, 2, 2}}},
+	    {SL_IR_DROP, false, 0, 2, {V6, {SADDR6, 3, 3}}},
 	};
 
 	(void)state;
-	expect_reordered(s, 4, (const uint32_t[]){ 0, 2, 3, 1 }, 1, 1, 3);
+	expect_reordered(s, 4, (const uint32_t[]){0, 2, 3, 1}, 1, 1, 3);
 }
 
 /* Breakers that travel together but pass nothing are not counted as moved. */
 static void a_block_that_stays_is_not_counted(void **state)
 {
 	struct rspec s[] = {
-		{ SL_IR_ACCEPT, false, 0, 2, { V4, { SADDR, 1, 1 } } },
-		{ JUMP_OUT, 2, { V6, { SADDR6, 1, 1 } } },
-		{ JUMP_OUT, 2, { V6, { SADDR6, 2, 2 } } },
-		{ JUMP_OUT, 2, { V6, { SADDR6, 3, 3 } } },
+	    {SL_IR_ACCEPT, false, 0, 2, {V4, {SADDR, 1, 1}}},
+	    {JUMP_OUT, 2, {V6, {SADDR6, 1, 1}}},
+	    {JUMP_OUT, 2, {V6, {SADDR6, 2, 2}}},
+	    {JUMP_OUT, 2, {V6, {SADDR6, 3, 3}}},
 	};
 
 	(void)state;
-	expect_reordered(s, 4, (const uint32_t[]){ 0, 1, 2, 3 }, 0, ANY_LEN, ANY_LEN);
+	expect_reordered(s, 4, (const uint32_t[]){0, 1, 2, 3}, 0, ANY_LEN, ANY_LEN);
 }
 
 static void overlapping_breakers_stay(void **state)
 {
 	struct rspec s[] = {
-		{ SL_IR_ACCEPT, false, 0, 2, { TCP, { DPORT, 85, 85 } } },
-		/* counts port 80..90, overlapping the rules before and after it */
-		{ SL_IR_CONTINUE, true, 0, 2, { TCP, { DPORT, 80, 90 } } },
-		{ SL_IR_ACCEPT, false, 0, 2, { TCP, { DPORT, 80, 80 } } },
-		/* different fields that may carry one value: not provably disjoint */
-		{ SL_IR_RETURN, false, 0, 1, { { THDPORT, 443, 443 } } },
-		{ SL_IR_DROP, false, 0, 2, { TCP, { DPORT, 1, 1 } } },
+	    {SL_IR_ACCEPT, false, 0, 2, {TCP, {DPORT, 85, 85}}},
+	    /* counts port 80..90, overlapping the rules before and after it */
+	    {SL_IR_CONTINUE, true, 0, 2, {TCP, {DPORT, 80, 90}}},
+	    {SL_IR_ACCEPT, false, 0, 2, {TCP, {DPORT, 80, 80}}},
+	    /* different fields that may carry one value: not provably disjoint */
+	    {SL_IR_RETURN, false, 0, 1, {{THDPORT, 443, 443}}},
+	    {SL_IR_DROP, false, 0, 2, {TCP, {DPORT, 1, 1}}},
 	};
 
 	(void)state;
-	expect_reordered(s, 5, (const uint32_t[]){ 0, 1, 2, 3, 4 }, 0, ANY_LEN, ANY_LEN);
+	expect_reordered(s, 5, (const uint32_t[]){0, 1, 2, 3, 4}, 0, ANY_LEN, ANY_LEN);
 }
 
 static void breaker_floats_when_it_cannot_sink(void **state)
 {
 	struct sl_arena *a = sl_arena_new();
 	struct rspec s[] = {
-		{ SL_IR_ACCEPT, false, 0, 2, { UDP, { THDPORT, 53, 53 } } },
-		{ SL_IR_DROP, false, 0, 2, { UDP, { THDPORT, 67, 68 } } },
-		{ SL_IR_CONTINUE, true, 0, 2, { TCP, { DPORT, 22, 22 } } },
-		{ SL_IR_ACCEPT, false, 0, 2, { TCP, { DPORT, 22, 22 } } }, /* overlaps: no sinking */
-		{ SL_IR_DROP, false, 0, 1, { UDP } },
+	    {SL_IR_ACCEPT, false, 0, 2, {UDP, {THDPORT, 53, 53}}},
+	    {SL_IR_DROP, false, 0, 2, {UDP, {THDPORT, 67, 68}}},
+	    {SL_IR_CONTINUE, true, 0, 2, {TCP, {DPORT, 22, 22}}},
+	    {SL_IR_ACCEPT, false, 0, 2, {TCP, {DPORT, 22, 22}}}, /* overlaps: no sinking */
+	    {SL_IR_DROP, false, 0, 1, {UDP}},
 	};
 	struct sl_ir *ir = one_chain(a, s, 5);
-	struct sl_opt_stats st = { 0 };
+	struct sl_opt_stats st = {0};
 
 	(void)state;
 	sl_opt_reorder(ir, &st);
-	expect_order(ir, (const uint32_t[]){ 2, 0, 1, 3, 4 }, 5);
+	expect_order(ir, (const uint32_t[]){2, 0, 1, 3, 4}, 5);
 	assert_int_equal(sl_cls_segment_len(&ir->chains[0], 1), 4);
 	sl_arena_free(a);
 }
@@ -218,18 +234,18 @@ static void a_float_stopped_inside_a_run_goes_back(void **state)
 {
 	struct sl_arena *a = sl_arena_new();
 	struct rspec s[] = {
-		{ SL_IR_ACCEPT, false, 0, 2, { TCP, { DPORT, 22, 22 } } },
-		{ SL_IR_ACCEPT, false, 0, 2, { UDP, { THDPORT, 53, 53 } } }, /* could pass it */
-		{ SL_IR_CONTINUE, true, 0, 2, { TCP, { DPORT, 20, 30 } } },
-		{ SL_IR_DROP, false, 0, 2, { TCP, { DPORT, 22, 22 } } },
+	    {SL_IR_ACCEPT, false, 0, 2, {TCP, {DPORT, 22, 22}}},
+	    {SL_IR_ACCEPT, false, 0, 2, {UDP, {THDPORT, 53, 53}}}, /* could pass it */
+	    {SL_IR_CONTINUE, true, 0, 2, {TCP, {DPORT, 20, 30}}},
+	    {SL_IR_DROP, false, 0, 2, {TCP, {DPORT, 22, 22}}},
 	};
 	struct sl_ir *ir = one_chain(a, s, 4);
-	struct sl_opt_stats st = { 0 };
+	struct sl_opt_stats st = {0};
 
 	(void)state;
 	/* rising above rule 1 only would join no runs: more packets would count-check */
 	sl_opt_reorder(ir, &st);
-	expect_order(ir, (const uint32_t[]){ 0, 1, 2, 3 }, 4);
+	expect_order(ir, (const uint32_t[]){0, 1, 2, 3}, 4);
 	assert_int_equal(st.moved, 0);
 	sl_arena_free(a);
 }
@@ -238,21 +254,21 @@ static void a_block_travels_together_and_keeps_its_order(void **state)
 {
 	struct sl_arena *a = sl_arena_new();
 	struct rspec s[] = {
-		{ SL_IR_ACCEPT, false, 0, 2, { V4, { SADDR, 1, 1 } } },
-		{ SL_IR_CONTINUE, true, 0, 2, { V6, { SADDR6, 5, 9 } } },
-		{ SL_IR_ACCEPT, false, 0, 2, { V4, { SADDR, 2, 2 } } },
-		{ JUMP_OUT, 2, { V6, { SADDR6, 7, 7 } } }, /* joins the counter rule */
-		{ SL_IR_ACCEPT, false, 0, 2, { V4, { SADDR, 3, 3 } } },
-		{ SL_IR_DROP, false, 0, 0, { { 0 } } },                 /* matches all: a wall */
-		{ SL_IR_ACCEPT, false, 0, 2, { V4, { SADDR, 4, 4 } } },
+	    {SL_IR_ACCEPT, false, 0, 2, {V4, {SADDR, 1, 1}}},
+	    {SL_IR_CONTINUE, true, 0, 2, {V6, {SADDR6, 5, 9}}},
+	    {SL_IR_ACCEPT, false, 0, 2, {V4, {SADDR, 2, 2}}},
+	    {JUMP_OUT, 2, {V6, {SADDR6, 7, 7}}}, /* joins the counter rule */
+	    {SL_IR_ACCEPT, false, 0, 2, {V4, {SADDR, 3, 3}}},
+	    {SL_IR_DROP, false, 0, 0, {{0}}}, /* matches all: a wall */
+	    {SL_IR_ACCEPT, false, 0, 2, {V4, {SADDR, 4, 4}}},
 	};
 	struct sl_ir *ir = one_chain(a, s, 7);
-	struct sl_opt_stats st = { 0 };
+	struct sl_opt_stats st = {0};
 
 	(void)state;
 	sl_opt_reorder(ir, &st);
 	/* sunk to the wall, then floated to the top: one run */
-	expect_order(ir, (const uint32_t[]){ 1, 3, 0, 2, 4, 5, 6 }, 7);
+	expect_order(ir, (const uint32_t[]){1, 3, 0, 2, 4, 5, 6}, 7);
 	assert_int_equal(sl_cls_segment_len(&ir->chains[0], 2), 5);
 	sl_arena_free(a);
 }
@@ -265,7 +281,7 @@ static uint32_t rnd(uint64_t *s, uint32_t n)
 	return (uint32_t)(*s >> 33) % n;
 }
 
-static const enum sl_field rfields[] = { PROTO, L4, SADDR, SADDR6, DPORT, THDPORT };
+static const enum sl_field rfields[] = {PROTO, L4, SADDR, SADDR6, DPORT, THDPORT};
 
 static sl_u128 field_value(uint64_t *s, enum sl_field f)
 {
@@ -278,9 +294,9 @@ static sl_u128 field_value(uint64_t *s, enum sl_field f)
 
 static struct rspec random_rule(uint64_t *s, uint32_t chain, uint32_t nchains)
 {
-	struct rspec r = { .npreds = rnd(s, 4) };
+	struct rspec r = {.npreds = rnd(s, 4)};
 	uint32_t k = rnd(s, 20);
-	bool used[SL_ARRAY_SIZE(rfields)] = { false };
+	bool used[SL_ARRAY_SIZE(rfields)] = {false};
 
 	if (k < 11)
 		r.action = k & 1 ? SL_IR_ACCEPT : SL_IR_DROP;
@@ -308,7 +324,7 @@ static struct rspec random_rule(uint64_t *s, uint32_t chain, uint32_t nchains)
 		used[f] = true;
 		lo = field_value(s, rfields[f]);
 		hi = rnd(s, 3) ? lo : lo + rnd(s, 4);
-		r.p[i] = (struct pspec){ rfields[f], lo, hi };
+		r.p[i] = (struct pspec){rfields[f], lo, hi};
 	}
 	return r;
 }
@@ -318,7 +334,8 @@ static uint32_t count_runs(const struct sl_ir_chain *c)
 	uint32_t runs = 0;
 
 	for (uint32_t i = 0; i < c->nrules; i++)
-		runs += sl_cls_rule_fits(&c->rules[i]) && (!i || !sl_cls_rule_fits(&c->rules[i - 1]));
+		runs +=
+		    sl_cls_rule_fits(&c->rules[i]) && (!i || !sl_cls_rule_fits(&c->rules[i - 1]));
 	return runs;
 }
 
@@ -339,10 +356,10 @@ static void random_policies_keep_every_first_match(void **state)
 	for (int round = 0; round < 1500; round++) {
 		struct sl_arena *a = sl_arena_new();
 		struct rspec specs[3][48];
-		struct rspec *const sp[3] = { specs[0], specs[1], specs[2] };
+		struct rspec *const sp[3] = {specs[0], specs[1], specs[2]};
 		uint32_t nchains = 1 + rnd(&seed, 3), n[3];
 		struct sl_ir *ir, *orig;
-		struct sl_opt_stats st = { 0 };
+		struct sl_opt_stats st = {0};
 		char err[256];
 
 		for (uint32_t c = 0; c < nchains; c++) {
@@ -362,7 +379,7 @@ static void random_policies_keep_every_first_match(void **state)
 			assert_true(count_runs(&ir->chains[c]) <= count_runs(&orig->chains[c]));
 		}
 		for (int p = 0; p < 400; p++) {
-			struct sl_interp_counter ca[48 * 3] = { 0 }, cb[48 * 3] = { 0 };
+			struct sl_interp_counter ca[48 * 3] = {0}, cb[48 * 3] = {0};
 			struct sl_interp_result ra, rb;
 			struct sl_interp_fields fields;
 
@@ -388,16 +405,16 @@ static void large_chain_stays_bounded(void **state)
 	struct sl_arena *a = sl_arena_new();
 	uint32_t n = 100000;
 	struct rspec *s = calloc(n, sizeof(*s));
-	struct sl_opt_stats st = { 0 };
+	struct sl_opt_stats st = {0};
 	struct sl_ir *ir;
 
 	(void)state;
 	for (uint32_t i = 0; i < n; i++) {
 		if (i % 10 == 5)
-			s[i] = (struct rspec){ JUMP_OUT, 2, { V6, { SADDR6, i, i } } };
+			s[i] = (struct rspec){JUMP_OUT, 2, {V6, {SADDR6, i, i}}};
 		else
-			s[i] = (struct rspec){ i & 1 ? SL_IR_ACCEPT : SL_IR_DROP, false, 0, 2,
-					       { V4, { SADDR, i, i } } };
+			s[i] = (struct rspec){
+			    i & 1 ? SL_IR_ACCEPT : SL_IR_DROP, false, 0, 2, {V4, {SADDR, i, i}}};
 	}
 	ir = one_chain(a, s, n);
 	sl_opt_reorder(ir, &st);
@@ -411,15 +428,15 @@ static void large_chain_stays_bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(jump_sinks_out_of_an_ipv4_run),
-		cmocka_unit_test(ipv4_rule_sinks_out_of_an_ipv6_run),
-		cmocka_unit_test(a_block_that_stays_is_not_counted),
-		cmocka_unit_test(overlapping_breakers_stay),
-		cmocka_unit_test(breaker_floats_when_it_cannot_sink),
-		cmocka_unit_test(a_float_stopped_inside_a_run_goes_back),
-		cmocka_unit_test(a_block_travels_together_and_keeps_its_order),
-		cmocka_unit_test(random_policies_keep_every_first_match),
-		cmocka_unit_test(large_chain_stays_bounded),
+	    cmocka_unit_test(jump_sinks_out_of_an_ipv4_run),
+	    cmocka_unit_test(ipv4_rule_sinks_out_of_an_ipv6_run),
+	    cmocka_unit_test(a_block_that_stays_is_not_counted),
+	    cmocka_unit_test(overlapping_breakers_stay),
+	    cmocka_unit_test(breaker_floats_when_it_cannot_sink),
+	    cmocka_unit_test(a_float_stopped_inside_a_run_goes_back),
+	    cmocka_unit_test(a_block_travels_together_and_keeps_its_order),
+	    cmocka_unit_test(random_policies_keep_every_first_match),
+	    cmocka_unit_test(large_chain_stays_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,7 +32,7 @@
 #include "pkt.h"
 #include "test_cb_policy.h"
 
-#define SET "acl1_10000"
+#define SET   "acl1_10000"
 #define EVERY 400 /* a sprinkled rule after every EVERY ClassBench rules */
 
 struct compiled {
@@ -107,8 +107,8 @@ static char *policy_text(const struct cb_set *set, void (*sprinkle)(FILE *, uint
 static int compile(const char *text, struct compiled *c)
 {
 	/* ClassBench sets have shadowed rules: warnings, kept in the result */
-	struct sl_compile_opts co = { .opt_level = 2, .record_decisions = true,
-				      .compiler = "sluice test" };
+	struct sl_compile_opts co = {
+	    .opt_level = 2, .record_decisions = true, .compiler = "sluice test"};
 	const struct sl_bpf_object *obj;
 	int err;
 
@@ -150,7 +150,7 @@ static void v6_frame(uint32_t i, struct sl_pkt *p)
 static void check_packet(const struct compiled *c, const struct sl_kern_prog *prog,
 			 const struct sl_pkt *p, struct sl_interp_counter *counters, uint32_t i)
 {
-	struct sl_interp_packet ip = { .hook = SL_HOOK_XDP, .data = p->data, .len = p->len };
+	struct sl_interp_packet ip = {.hook = SL_HOOK_XDP, .data = p->data, .len = p->len};
 	struct sl_interp_result want;
 	uint32_t retval, rule;
 
@@ -291,8 +291,8 @@ static void counting_rules_join_the_walk(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(reordered_classbench_matches_interpreter),
-		cmocka_unit_test(counting_rules_join_the_walk),
+	    cmocka_unit_test(reordered_classbench_matches_interpreter),
+	    cmocka_unit_test(counting_rules_join_the_walk),
 	};
 	char why[256];
 

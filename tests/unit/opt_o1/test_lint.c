@@ -150,12 +150,12 @@ static struct sl_ir *without(const struct sl_ir *ir, uint32_t id, struct sl_aren
 	return NULL;
 }
 
-static void assert_same(const struct sl_ir *a, const struct sl_ir *b, const char *text,
-			uint32_t id)
+static void assert_same(const struct sl_ir *a, const struct sl_ir *b, const char *text, uint32_t id)
 {
 	static struct sl_interp_fields pkts[1 + 9 * 35];
 	uint32_t n = domain(pkts);
-	struct sl_interp_counter *ca = calloc(a->nrules, sizeof(*ca)), *cb = calloc(a->nrules, sizeof(*cb));
+	struct sl_interp_counter *ca = calloc(a->nrules, sizeof(*ca)),
+				 *cb = calloc(a->nrules, sizeof(*cb));
 
 	assert_non_null(ca);
 	assert_non_null(cb);
@@ -165,7 +165,8 @@ static void assert_same(const struct sl_ir *a, const struct sl_ir *b, const char
 		assert_int_equal(sl_interp_run_fields(a, 0, &pkts[i], 64, &ra, ca), 0);
 		assert_int_equal(sl_interp_run_fields(b, 0, &pkts[i], 64, &rb, cb), 0);
 		if (ra.verdict != rb.verdict)
-			fail_msg("removing rule %u changes packet %u's verdict in:\n%s", id, i, text);
+			fail_msg("removing rule %u changes packet %u's verdict in:\n%s", id, i,
+				 text);
 	}
 	if (memcmp(ca, cb, a->nrules * sizeof(*ca)))
 		fail_msg("removing rule %u changes counters in:\n%s", id, text);
@@ -175,7 +176,7 @@ static void assert_same(const struct sl_ir *a, const struct sl_ir *b, const char
 
 static void test_findings_hold(void **state)
 {
-	uint64_t seed = 0x5eed1234abcdull, found[3] = { 0 };
+	uint64_t seed = 0x5eed1234abcdull, found[3] = {0};
 	FILE *null = fopen("/dev/null", "w");
 
 	(void)state;
@@ -231,7 +232,8 @@ static void test_union(void **state)
 	(void)state;
 	sl_sources_init(&srcs);
 	sl_diag_init(&diag, &srcs, null);
-	assert_int_equal(sl_parse_text("u.sluice", text, strlen(text), &srcs, arena, &diag, &ast), 0);
+	assert_int_equal(sl_parse_text("u.sluice", text, strlen(text), &srcs, arena, &diag, &ast),
+			 0);
 	assert_int_equal(sl_check(ast, &diag), 0);
 	assert_int_equal(sl_ir_lower(ast, arena, &diag, &ir), 0);
 	assert_int_equal(sl_opt_lint(ir, &diag, findings), 0);
@@ -246,8 +248,8 @@ static void test_union(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_union),
-		cmocka_unit_test(test_findings_hold),
+	    cmocka_unit_test(test_union),
+	    cmocka_unit_test(test_findings_hold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

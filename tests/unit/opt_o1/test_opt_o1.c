@@ -73,15 +73,19 @@ struct rspec {
 
 static struct sl_ir_rule make_rule(struct sl_arena *a, const struct rspec *s, uint32_t id)
 {
-	struct sl_ir_rule r = { .id = id, .loc = { 0, id + 1, 3, 1 }, .text = "",
-				.counter = s->counter, .action = s->action, .target = s->target };
+	struct sl_ir_rule r = {.id = id,
+			       .loc = {0, id + 1, 3, 1},
+			       .text = "",
+			       .counter = s->counter,
+			       .action = s->action,
+			       .target = s->target};
 	struct sl_ir_pred *preds = sl_arena_calloc(a, 3, sizeof(*preds));
 
 	for (uint32_t i = 0; i < s->npreds; i++) {
-		struct sl_interval iv[2] = { { s->p[i].lo, s->p[i].hi }, { s->p[i].lo2, s->p[i].hi2 } };
+		struct sl_interval iv[2] = {{s->p[i].lo, s->p[i].hi}, {s->p[i].lo2, s->p[i].hi2}};
 		uint32_t n = s->p[i].lo2 <= s->p[i].hi2 && (s->p[i].lo2 || s->p[i].hi2) ? 2 : 1;
 
-		preds[i] = (struct sl_ir_pred){ s->p[i].field, sl_iset_from(a, iv, n), SL_LOC_NONE };
+		preds[i] = (struct sl_ir_pred){s->p[i].field, sl_iset_from(a, iv, n), SL_LOC_NONE};
 	}
 	r.npreds = s->npreds;
 	r.preds = preds;
@@ -101,7 +105,7 @@ static struct sl_ir *make_ir(struct fx *f, uint32_t nchains, const uint32_t *nru
 	ir->name = "p";
 	ir->ntables = 1;
 	ir->tables = sl_arena_calloc(a, 1, sizeof(*ir->tables));
-	ir->tables[0] = (struct sl_ir_table){ "t", SL_LOC_NONE, SL_HOOK_XDP, SL_VERDICT_DROP, 0 };
+	ir->tables[0] = (struct sl_ir_table){"t", SL_LOC_NONE, SL_HOOK_XDP, SL_VERDICT_DROP, 0};
 	ir->nchains = nchains;
 	ir->chains = sl_arena_calloc(a, nchains, sizeof(*ir->chains));
 	for (uint32_t c = 0; c < nchains; c++) {
@@ -119,12 +123,15 @@ static struct sl_ir *make_ir(struct fx *f, uint32_t nchains, const uint32_t *nru
 
 static struct sl_ir *one_chain(struct fx *f, uint32_t n, const struct rspec *specs)
 {
-	const struct rspec *const s[] = { specs };
+	const struct rspec *const s[] = {specs};
 
 	return make_ir(f, 1, &n, s);
 }
 
-#define P(f, l, h) { (f), (l), (h), 1, 0 }
+#define P(f, l, h)                                                                                 \
+	{                                                                                          \
+		(f), (l), (h), 1, 0                                                                \
+	}
 #define SADDR SL_FIELD_IP_SADDR
 #define DPORT SL_FIELD_TCP_DPORT
 
@@ -132,9 +139,9 @@ static void covered_rule_is_removed_and_reported(void **state)
 {
 	struct fx *f = *state;
 	const struct rspec s[] = {
-		{ SL_IR_ACCEPT, false, 0, 1, { P(SADDR, 0x0a000000, 0x0affffff) } },
-		{ SL_IR_DROP, true, 0, 2, { P(SADDR, 0x0a010000, 0x0a01ffff), P(DPORT, 22, 22) } },
-		{ SL_IR_DROP, false, 0, 1, { P(SADDR, 0x0b000000, 0x0b0000ff) } },
+	    {SL_IR_ACCEPT, false, 0, 1, {P(SADDR, 0x0a000000, 0x0affffff)}},
+	    {SL_IR_DROP, true, 0, 2, {P(SADDR, 0x0a010000, 0x0a01ffff), P(DPORT, 22, 22)}},
+	    {SL_IR_DROP, false, 0, 1, {P(SADDR, 0x0b000000, 0x0b0000ff)}},
 	};
 	struct sl_ir *ir = one_chain(f, 3, s);
 	struct sl_opt_stats st;
@@ -157,13 +164,13 @@ static void only_ending_rules_cover(void **state)
 {
 	struct fx *f = *state;
 	const struct rspec s[] = {
-		{ SL_IR_JUMP, false, 1, 1, { P(DPORT, 0, 1000) } },
-		{ SL_IR_CONTINUE, true, 0, 1, { P(DPORT, 0, 1000) } },
-		{ SL_IR_DROP, false, 0, 1, { P(DPORT, 22, 22) } },
+	    {SL_IR_JUMP, false, 1, 1, {P(DPORT, 0, 1000)}},
+	    {SL_IR_CONTINUE, true, 0, 1, {P(DPORT, 0, 1000)}},
+	    {SL_IR_DROP, false, 0, 1, {P(DPORT, 22, 22)}},
 	};
-	const struct rspec c1[] = { { SL_IR_ACCEPT, false, 0, 1, { P(SADDR, 1, 1) } } };
-	const struct rspec *const specs[] = { s, c1 };
-	const uint32_t n[] = { 3, 1 };
+	const struct rspec c1[] = {{SL_IR_ACCEPT, false, 0, 1, {P(SADDR, 1, 1)}}};
+	const struct rspec *const specs[] = {s, c1};
+	const uint32_t n[] = {3, 1};
 	struct sl_ir *ir = make_ir(f, 2, n, specs);
 	struct sl_opt_stats st;
 
@@ -176,12 +183,12 @@ static void a_field_the_later_rule_lacks_stops_coverage(void **state)
 {
 	struct fx *f = *state;
 	const struct rspec s[] = {
-		/* tests dport, which the next rule does not: packets without TCP reach it */
-		{ SL_IR_ACCEPT, false, 0, 2, { P(SADDR, 0, 0xffffffff), P(DPORT, 0, 65535) } },
-		{ SL_IR_DROP, false, 0, 1, { P(SADDR, 5, 5) } },
-		/* partial overlap is no cover */
-		{ SL_IR_ACCEPT, false, 0, 1, { P(SADDR, 100, 200) } },
-		{ SL_IR_DROP, false, 0, 1, { P(SADDR, 150, 250) } },
+	    /* tests dport, which the next rule does not: packets without TCP reach it */
+	    {SL_IR_ACCEPT, false, 0, 2, {P(SADDR, 0, 0xffffffff), P(DPORT, 0, 65535)}},
+	    {SL_IR_DROP, false, 0, 1, {P(SADDR, 5, 5)}},
+	    /* partial overlap is no cover */
+	    {SL_IR_ACCEPT, false, 0, 1, {P(SADDR, 100, 200)}},
+	    {SL_IR_DROP, false, 0, 1, {P(SADDR, 150, 250)}},
 	};
 	struct sl_ir *ir = one_chain(f, 4, s);
 	struct sl_opt_stats st;
@@ -195,12 +202,12 @@ static void multi_interval_sets_and_earliest_cover(void **state)
 {
 	struct fx *f = *state;
 	const struct rspec s[] = {
-		{ SL_IR_ACCEPT, false, 0, 1, { { DPORT, 10, 20, 80, 90 } } },
-		{ SL_IR_RETURN, false, 0, 1, { { DPORT, 1, 20, 80, 100 } } },
-		/* {15, 85} lies in both; the earliest one is named */
-		{ SL_IR_DROP, false, 0, 1, { { DPORT, 15, 15, 85, 85 } } },
-		/* its hull 15-85 is in both hulls, but 50 is in neither set */
-		{ SL_IR_DROP, false, 0, 1, { { DPORT, 15, 15, 50, 50 } } },
+	    {SL_IR_ACCEPT, false, 0, 1, {{DPORT, 10, 20, 80, 90}}},
+	    {SL_IR_RETURN, false, 0, 1, {{DPORT, 1, 20, 80, 100}}},
+	    /* {15, 85} lies in both; the earliest one is named */
+	    {SL_IR_DROP, false, 0, 1, {{DPORT, 15, 15, 85, 85}}},
+	    /* its hull 15-85 is in both hulls, but 50 is in neither set */
+	    {SL_IR_DROP, false, 0, 1, {{DPORT, 15, 15, 50, 50}}},
 	};
 	struct sl_ir *ir = one_chain(f, 4, s);
 	struct sl_opt_stats st;
@@ -217,10 +224,10 @@ static void unconditional_ending_rule_hides_the_rest_quietly(void **state)
 {
 	struct fx *f = *state;
 	const struct rspec s[] = {
-		{ SL_IR_ACCEPT, false, 0, 1, { P(DPORT, 1, 1) } },
-		{ SL_IR_DROP, false, 0, 0, { { 0 } } },
-		{ SL_IR_ACCEPT, true, 0, 1, { P(DPORT, 2, 2) } },
-		{ SL_IR_ACCEPT, false, 0, 0, { { 0 } } },
+	    {SL_IR_ACCEPT, false, 0, 1, {P(DPORT, 1, 1)}},
+	    {SL_IR_DROP, false, 0, 0, {{0}}},
+	    {SL_IR_ACCEPT, true, 0, 1, {P(DPORT, 2, 2)}},
+	    {SL_IR_ACCEPT, false, 0, 0, {{0}}},
 	};
 	struct sl_ir *ir = one_chain(f, 4, s);
 	struct sl_opt_stats st;
@@ -236,20 +243,20 @@ static void noops_go_to_a_fixed_point(void **state)
 {
 	struct fx *f = *state;
 	const struct rspec body[] = {
-		{ SL_IR_CONTINUE, false, 0, 1, { P(DPORT, 1, 1) } },  /* does nothing */
-		{ SL_IR_JUMP, false, 1, 1, { P(DPORT, 2, 2) } },      /* c1 empties: goes */
-		{ SL_IR_JUMP, true, 1, 1, { P(DPORT, 3, 3) } },       /* keeps its counter */
-		{ SL_IR_GOTO, false, 2, 1, { P(DPORT, 4, 4) } },      /* c2 empty: a return */
-		{ SL_IR_ACCEPT, false, 0, 1, { P(DPORT, 5, 5) } },
-		{ SL_IR_RETURN, false, 0, 1, { P(DPORT, 6, 6) } },    /* trailing returns go */
-		{ SL_IR_RETURN, false, 0, 0, { { 0 } } },
+	    {SL_IR_CONTINUE, false, 0, 1, {P(DPORT, 1, 1)}}, /* does nothing */
+	    {SL_IR_JUMP, false, 1, 1, {P(DPORT, 2, 2)}},     /* c1 empties: goes */
+	    {SL_IR_JUMP, true, 1, 1, {P(DPORT, 3, 3)}},	     /* keeps its counter */
+	    {SL_IR_GOTO, false, 2, 1, {P(DPORT, 4, 4)}},     /* c2 empty: a return */
+	    {SL_IR_ACCEPT, false, 0, 1, {P(DPORT, 5, 5)}},
+	    {SL_IR_RETURN, false, 0, 1, {P(DPORT, 6, 6)}}, /* trailing returns go */
+	    {SL_IR_RETURN, false, 0, 0, {{0}}},
 	};
 	const struct rspec c1[] = {
-		{ SL_IR_RETURN, false, 0, 1, { P(DPORT, 7, 7) } },
-		{ SL_IR_CONTINUE, false, 0, 0, { { 0 } } },
+	    {SL_IR_RETURN, false, 0, 1, {P(DPORT, 7, 7)}},
+	    {SL_IR_CONTINUE, false, 0, 0, {{0}}},
 	};
-	const struct rspec *const specs[] = { body, c1, NULL };
-	const uint32_t n[] = { 7, 2, 0 };
+	const struct rspec *const specs[] = {body, c1, NULL};
+	const uint32_t n[] = {7, 2, 0};
 	struct sl_ir *ir = make_ir(f, 3, n, specs);
 	const struct sl_ir_chain *c;
 	struct sl_opt_stats st;
@@ -272,8 +279,8 @@ static void level_zero_changes_nothing(void **state)
 {
 	struct fx *f = *state;
 	const struct rspec s[] = {
-		{ SL_IR_ACCEPT, false, 0, 0, { { 0 } } },
-		{ SL_IR_CONTINUE, false, 0, 0, { { 0 } } },
+	    {SL_IR_ACCEPT, false, 0, 0, {{0}}},
+	    {SL_IR_CONTINUE, false, 0, 0, {{0}}},
 	};
 	struct sl_ir *ir = one_chain(f, 2, s);
 	struct sl_opt_stats st;
@@ -288,7 +295,7 @@ static void level_zero_changes_nothing(void **state)
 
 /* ---- randomized: first match, rule id and counters before and after -O1 ---- */
 
-static const enum sl_field rnd_fields[] = { SL_FIELD_IP_TTL, SL_FIELD_IP_DSCP, SL_FIELD_TCP_DPORT };
+static const enum sl_field rnd_fields[] = {SL_FIELD_IP_TTL, SL_FIELD_IP_DSCP, SL_FIELD_TCP_DPORT};
 
 struct pkt {
 	bool has[3];
@@ -305,7 +312,7 @@ static bool pred_true(const struct sl_ir_pred *p, const struct pkt *k)
 }
 
 struct outcome {
-	int verdict;  /* -1 policy */
+	int verdict; /* -1 policy */
 	uint32_t rule;
 	uint64_t counted; /* bit per rule id */
 };
@@ -313,7 +320,7 @@ struct outcome {
 /* lang-spec §7 on a chain that only uses accept/drop/return/counter. */
 static struct outcome eval(const struct sl_ir_chain *c, const struct pkt *k)
 {
-	struct outcome o = { -1, UINT32_MAX, 0 };
+	struct outcome o = {-1, UINT32_MAX, 0};
 
 	for (uint32_t i = 0; i < c->nrules; i++) {
 		const struct sl_ir_rule *r = &c->rules[i];
@@ -343,16 +350,16 @@ static unsigned rnd(unsigned *seed, unsigned n)
 
 static struct rspec random_rule(unsigned *seed)
 {
-	static const enum sl_ir_action actions[] = { SL_IR_ACCEPT, SL_IR_DROP, SL_IR_RETURN,
-						     SL_IR_CONTINUE };
-	struct rspec s = { actions[rnd(seed, 4)], rnd(seed, 3) == 0, 0, 0, { { 0 } } };
+	static const enum sl_ir_action actions[] = {SL_IR_ACCEPT, SL_IR_DROP, SL_IR_RETURN,
+						    SL_IR_CONTINUE};
+	struct rspec s = {actions[rnd(seed, 4)], rnd(seed, 3) == 0, 0, 0, {{0}}};
 
 	for (unsigned i = 0; i < 3; i++) {
 		unsigned lo = rnd(seed, 16), hi = lo + rnd(seed, 12);
 
 		if (rnd(seed, 2))
 			continue;
-		s.p[s.npreds] = (struct pspec){ rnd_fields[i], lo, hi, 1, 0 };
+		s.p[s.npreds] = (struct pspec){rnd_fields[i], lo, hi, 1, 0};
 		if (rnd(seed, 4) == 0) {
 			s.p[s.npreds].lo2 = hi + 2 + rnd(seed, 4);
 			s.p[s.npreds].hi2 = s.p[s.npreds].lo2 + rnd(seed, 6);
@@ -373,14 +380,16 @@ static uint32_t brute_force_shadowed(const struct sl_ir_chain *c)
 	for (uint32_t j = 0; j < c->nrules; j++) {
 		for (uint32_t i = 0; i < j && !dead[j]; i++) {
 			const struct sl_ir_rule *e = &c->rules[i], *r = &c->rules[j];
-			bool covers = !dead[i] && e->action != SL_IR_CONTINUE && e->action != SL_IR_JUMP;
+			bool covers =
+			    !dead[i] && e->action != SL_IR_CONTINUE && e->action != SL_IR_JUMP;
 
 			for (uint32_t p = 0; p < e->npreds && covers; p++) {
 				bool found = false;
 
 				for (uint32_t q = 0; q < r->npreds; q++) {
 					if (r->preds[q].field == e->preds[p].field)
-						found = sl_iset_subset(r->preds[q].set, e->preds[p].set);
+						found = sl_iset_subset(r->preds[q].set,
+								       e->preds[p].set);
 				}
 				covers = found;
 			}
@@ -440,16 +449,18 @@ static void random_policies_keep_every_first_match(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(covered_rule_is_removed_and_reported, setup, teardown),
-		cmocka_unit_test_setup_teardown(only_ending_rules_cover, setup, teardown),
-		cmocka_unit_test_setup_teardown(a_field_the_later_rule_lacks_stops_coverage, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(multi_interval_sets_and_earliest_cover, setup, teardown),
-		cmocka_unit_test_setup_teardown(unconditional_ending_rule_hides_the_rest_quietly, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(noops_go_to_a_fixed_point, setup, teardown),
-		cmocka_unit_test_setup_teardown(level_zero_changes_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(random_policies_keep_every_first_match, setup, teardown),
+	    cmocka_unit_test_setup_teardown(covered_rule_is_removed_and_reported, setup, teardown),
+	    cmocka_unit_test_setup_teardown(only_ending_rules_cover, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_field_the_later_rule_lacks_stops_coverage, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(multi_interval_sets_and_earliest_cover, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(unconditional_ending_rule_hides_the_rest_quietly, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(noops_go_to_a_fixed_point, setup, teardown),
+	    cmocka_unit_test_setup_teardown(level_zero_changes_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(random_policies_keep_every_first_match, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

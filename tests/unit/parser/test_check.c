@@ -63,12 +63,14 @@ static void values_become_ranges(void **state)
 	struct front f;
 	const struct sl_ast_match *m;
 
-	ok(&f, "table t { hook xdp\n"
-	       "  ip saddr 10.1.0.0/16 ip6 daddr 2001:db8::/32 tcp dport { 22, 8000-8999, 0x50 } accept\n"
-	       "  ether type arp meta l4proto { tcp, 17 } icmp type echo-request drop\n"
-	       "  ip dscp ef ip frag later ether saddr 00:00:00:00:00:01 tcp sport != 0-1023 accept\n"
-	       "  ip saddr 0.0.0.0/0 ip6 saddr ::/0 accept\n"
-	       "}\n");
+	ok(&f,
+	   "table t { hook xdp\n"
+	   "  ip saddr 10.1.0.0/16 ip6 daddr 2001:db8::/32 tcp dport { 22, 8000-8999, 0x50 } "
+	   "accept\n"
+	   "  ether type arp meta l4proto { tcp, 17 } icmp type echo-request drop\n"
+	   "  ip dscp ef ip frag later ether saddr 00:00:00:00:00:01 tcp sport != 0-1023 accept\n"
+	   "  ip saddr 0.0.0.0/0 ip6 saddr ::/0 accept\n"
+	   "}\n");
 	m = match_of(f.ast, 0, 0);
 	assert_int_equal(m->kind, SL_AST_MATCH_IN);
 	assert_int_equal(m->nranges, 1);
@@ -106,8 +108,10 @@ static void tcp_flags_forms(void **state)
 	const struct sl_ast_match *m;
 
 	ok(&f, "table t { hook xdp\n"
-	       "  tcp flags syn|ack tcp flags == syn|ack tcp flags != fin tcp flags { syn, syn|ack } accept\n"
-	       "  tcp flags & (syn|ack|rst) == syn tcp flags & 0x3f != 0 tcp flags cwr tcp flags 0 accept\n"
+	       "  tcp flags syn|ack tcp flags == syn|ack tcp flags != fin tcp flags { syn, syn|ack "
+	       "} accept\n"
+	       "  tcp flags & (syn|ack|rst) == syn tcp flags & 0x3f != 0 tcp flags cwr tcp flags 0 "
+	       "accept\n"
 	       "}\n");
 	m = match_of(f.ast, 0, 0); /* the bits are set, others do not matter */
 	assert_int_equal(m->kind, SL_AST_MATCH_MASKED);
@@ -236,7 +240,8 @@ static void rejected_policies(void **state)
 	rejects("table t { hook xdp; ip6 saddr 1 }", "not a number");
 	rejects("table t { hook xdp; ether saddr 10.0.0.1 }", "takes a MAC address");
 	rejects("table t { hook xdp; meta ifindex eth0 }", "'eth0' is not one");
-	rejects("table t { hook xdp; icmpv6 type nd-neighbour-solicit }", "did you mean 'nd-neighbor-solicit'");
+	rejects("table t { hook xdp; icmpv6 type nd-neighbour-solicit }",
+		"did you mean 'nd-neighbor-solicit'");
 	rejects("table t { hook xdp; tcp dport 10-1 }", "empty range");
 	rejects("table t { hook xdp; tcp dport $nope }", "no constant named 'nope'");
 	rejects("table t { hook xdp; jump nope }", "no chain named 'nope'");
@@ -249,7 +254,8 @@ static void rejected_policies(void **state)
 	rejects("const a = { 1.2.3.4 }\ntable t { hook xdp; ip6 saddr $a }", "no IPv6 element");
 	rejects("table t { hook xdp; ip ttl & 1 == 1 }", "masks work on 'tcp flags' only");
 	rejects("table t { hook xdp; tcp flags & { syn } == syn }", "unexpected '{'");
-	rejects("const r = 1-2\ntable t { hook xdp; tcp dport $r - 5 }", "single values at both ends");
+	rejects("const r = 1-2\ntable t { hook xdp; tcp dport $r - 5 }",
+		"single values at both ends");
 }
 
 static void warnings(void **state)
@@ -267,7 +273,8 @@ static void th_ports_combine_with_tcp_and_udp(void **state)
 {
 	struct front f;
 
-	ok(&f, "table t { hook xdp; th dport 53 udp sport 53 accept; tcp dport 1 th sport 2 accept }");
+	ok(&f,
+	   "table t { hook xdp; th dport 53 udp sport 53 accept; tcp dport 1 th sport 2 accept }");
 	assert_int_equal(f.diag.nwarnings, 0);
 	front_free(&f);
 }
@@ -296,15 +303,15 @@ static void large_policy(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(values_become_ranges),
-		cmocka_unit_test(tcp_flags_forms),
-		cmocka_unit_test(constants),
-		cmocka_unit_test(jump_graph),
-		cmocka_unit_test(deep_but_legal_chains),
-		cmocka_unit_test(rejected_policies),
-		cmocka_unit_test(warnings),
-		cmocka_unit_test(th_ports_combine_with_tcp_and_udp),
-		cmocka_unit_test(large_policy),
+	    cmocka_unit_test(values_become_ranges),
+	    cmocka_unit_test(tcp_flags_forms),
+	    cmocka_unit_test(constants),
+	    cmocka_unit_test(jump_graph),
+	    cmocka_unit_test(deep_but_legal_chains),
+	    cmocka_unit_test(rejected_policies),
+	    cmocka_unit_test(warnings),
+	    cmocka_unit_test(th_ports_combine_with_tcp_and_udp),
+	    cmocka_unit_test(large_policy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

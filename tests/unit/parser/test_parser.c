@@ -74,12 +74,13 @@ static void values_and_operators(void **state)
 	struct front f;
 	const struct sl_ast_match *m;
 
-	front_run(&f,
-		  "table t { hook xdp\n"
-		  "  tcp flags & (syn|ack) == syn tcp flags == syn|ack ether saddr 0:1:2:3:4:5 accept\n"
-		  "  udp dport {\n     53,   # dns\n     123,\n  } ip6 saddr ::1 drop\n"
-		  "}\n",
-		  false);
+	front_run(
+	    &f,
+	    "table t { hook xdp\n"
+	    "  tcp flags & (syn|ack) == syn tcp flags == syn|ack ether saddr 0:1:2:3:4:5 accept\n"
+	    "  udp dport {\n     53,   # dns\n     123,\n  } ip6 saddr ::1 drop\n"
+	    "}\n",
+	    false);
 	assert_int_equal(f.parse_rc, 0);
 	m = f.ast->tables[0]->body.rules[0].matches;
 	assert_non_null(m[0].mask);
@@ -266,12 +267,9 @@ static void hostile_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parses_tables_chains_consts),
-		cmocka_unit_test(values_and_operators),
-		cmocka_unit_test(syntax_errors_recover),
-		cmocka_unit_test(includes),
-		cmocka_unit_test(include_depth_is_bounded),
-		cmocka_unit_test(hostile_input),
+	    cmocka_unit_test(parses_tables_chains_consts), cmocka_unit_test(values_and_operators),
+	    cmocka_unit_test(syntax_errors_recover),	   cmocka_unit_test(includes),
+	    cmocka_unit_test(include_depth_is_bounded),	   cmocka_unit_test(hostile_input),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

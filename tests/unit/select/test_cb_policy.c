@@ -8,10 +8,11 @@ static void print_address(FILE *f, int d, uint64_t lo, unsigned len_bits, enum c
 	const char *dir = d == CB_SIP ? "saddr" : "daddr";
 
 	if (fam == CB_IP4)
-		fprintf(f, "ip %s %lu.%lu.%lu.%lu/%u ", dir, lo >> 24, lo >> 16 & 255, lo >> 8 & 255,
-			lo & 255, len_bits);
+		fprintf(f, "ip %s %lu.%lu.%lu.%lu/%u ", dir, lo >> 24, lo >> 16 & 255,
+			lo >> 8 & 255, lo & 255, len_bits);
 	else if (d == CB_DIP)
-		fprintf(f, "ip6 daddr 2001:db8:%lx:%lx::/%u ", lo >> 16, lo & 0xffff, 32 + len_bits);
+		fprintf(f, "ip6 daddr 2001:db8:%lx:%lx::/%u ", lo >> 16, lo & 0xffff,
+			32 + len_bits);
 	else if (fam == CB_IP6_LOW)
 		fprintf(f, "ip6 saddr 2001:db8::%lx:%lx/%u ", lo >> 16, lo & 0xffff, 96 + len_bits);
 	else

@@ -21,18 +21,18 @@
 
 /* The fields rules test (the first one is the shared one): IPv4 and IPv6 (4 dimensions each). */
 static const enum sl_field fields_ip[] = {
-	SL_FIELD_META_L4PROTO, SL_FIELD_IP_SADDR,    SL_FIELD_IP_DADDR, SL_FIELD_TH_SPORT,
-	SL_FIELD_TH_DPORT,     SL_FIELD_ETHER_SADDR, SL_FIELD_VLAN_ID,  SL_FIELD_TCP_FLAGS,
+    SL_FIELD_META_L4PROTO, SL_FIELD_IP_SADDR,	 SL_FIELD_IP_DADDR, SL_FIELD_TH_SPORT,
+    SL_FIELD_TH_DPORT,	   SL_FIELD_ETHER_SADDR, SL_FIELD_VLAN_ID,  SL_FIELD_TCP_FLAGS,
 };
 static const enum sl_field fields_ip6[] = {
-	SL_FIELD_META_L4PROTO, SL_FIELD_IP6_SADDR, SL_FIELD_IP6_DADDR,
-	SL_FIELD_TH_SPORT,     SL_FIELD_TH_DPORT,  SL_FIELD_VLAN_ID,
+    SL_FIELD_META_L4PROTO, SL_FIELD_IP6_SADDR, SL_FIELD_IP6_DADDR,
+    SL_FIELD_TH_SPORT,	   SL_FIELD_TH_DPORT,  SL_FIELD_VLAN_ID,
 };
 /* Fields of all problems; the packet carries them all. */
 static const enum sl_field fields[] = {
-	SL_FIELD_META_L4PROTO, SL_FIELD_IP_SADDR,    SL_FIELD_IP_DADDR, SL_FIELD_TH_SPORT,
-	SL_FIELD_TH_DPORT,     SL_FIELD_ETHER_SADDR, SL_FIELD_VLAN_ID,  SL_FIELD_TCP_FLAGS,
-	SL_FIELD_IP6_SADDR,    SL_FIELD_IP6_DADDR,
+    SL_FIELD_META_L4PROTO, SL_FIELD_IP_SADDR,	 SL_FIELD_IP_DADDR, SL_FIELD_TH_SPORT,
+    SL_FIELD_TH_DPORT,	   SL_FIELD_ETHER_SADDR, SL_FIELD_VLAN_ID,  SL_FIELD_TCP_FLAGS,
+    SL_FIELD_IP6_SADDR,	   SL_FIELD_IP6_DADDR,
 };
 #define NFIELDS SL_ARRAY_SIZE(fields)
 
@@ -40,7 +40,7 @@ struct field_list {
 	const enum sl_field *f;
 	size_t n;
 };
-#define FIELD_LIST(a) ((struct field_list){ a, SL_ARRAY_SIZE(a) })
+#define FIELD_LIST(a) ((struct field_list){a, SL_ARRAY_SIZE(a)})
 
 static sl_u128 field_max(enum sl_field f)
 {
@@ -68,10 +68,10 @@ static struct sl_iset random_set(struct sl_arena *a, enum sl_field f, uint64_t *
 
 /* n rules; every rule carries `meta l4proto` {6, 17} when `shared` (to be hoisted). */
 static struct sl_ir_rule *random_rules_of(struct sl_arena *a, struct field_list fl, uint32_t n,
-				       bool shared, uint64_t *s)
+					  bool shared, uint64_t *s)
 {
 	struct sl_ir_rule *rules = sl_arena_calloc(a, n, sizeof(*rules));
-	struct sl_interval l4[] = { { 6, 6 }, { 17, 17 } };
+	struct sl_interval l4[] = {{6, 6}, {17, 17}};
 
 	for (uint32_t i = 0; i < n; i++) {
 		struct sl_ir_rule *r = &rules[i];
@@ -120,7 +120,8 @@ static uint32_t ir_first_match(const struct sl_ir_rule *rules, uint32_t n, const
 		for (uint32_t k = 0; k < rules[i].npreds && match; k++) {
 			enum sl_field f = rules[i].preds[k].field;
 
-			match = !pkt->absent[f] && sl_iset_contains(rules[i].preds[k].set, pkt->v[f]);
+			match =
+			    !pkt->absent[f] && sl_iset_contains(rules[i].preds[k].set, pkt->v[f]);
 		}
 		if (match)
 			return SL_CLS_PAYLOAD(rules[i].id, rules[i].counter ? 1u : 0u,
@@ -236,8 +237,8 @@ static void segments_classify_like_first_match(void **state)
  */
 static void pinned_words_are_not_dimensions(void **state)
 {
-	static const sl_u128 base[] = { (sl_u128)0x20010db8u << 96,
-					(sl_u128)0x20010db8u << 96 | (sl_u128)7 << 64 };
+	static const sl_u128 base[] = {(sl_u128)0x20010db8u << 96,
+				       (sl_u128)0x20010db8u << 96 | (sl_u128)7 << 64};
 	unsigned built = 0;
 	int err;
 
@@ -249,7 +250,7 @@ static void pinned_words_are_not_dimensions(void **state)
 		sl_u128 low = ~(sl_u128)0 >> (32 * pinned), prefix = base[pinned - 1];
 		uint32_t n = 2 + seed * 17 % 200;
 		struct sl_ir_rule *rules =
-			random_rules_of(a, FIELD_LIST(fields_ip6), n, seed % 2, &s);
+		    random_rules_of(a, FIELD_LIST(fields_ip6), n, seed % 2, &s);
 		struct sl_cls_problem p;
 		_cleanup_dt_ struct sl_dt *dt = NULL;
 		struct sl_dt_params par;
@@ -273,7 +274,7 @@ static void pinned_words_are_not_dimensions(void **state)
 			iv.lo = prefix | (iv.lo & low);
 			iv.hi = prefix | (iv.hi & low);
 			if (iv.lo > iv.hi)
-				iv = (struct sl_interval){ iv.hi, iv.lo };
+				iv = (struct sl_interval){iv.hi, iv.lo};
 			q->set = sl_iset_from(a, &iv, 1);
 			/* a range is up to 7 boxes: fewer predicates */
 			while (!sl_cls_rule_fits(r))
@@ -282,13 +283,14 @@ static void pinned_words_are_not_dimensions(void **state)
 		assert_int_equal(sl_cls_problem(rules, n, &p), 0);
 		for (unsigned d = 0; d < p.prob.ndims; d++)
 			if (p.field[d] == SL_FIELD_IP6_DADDR && p.word[d] < pinned)
-				fail_msg("seed %lu: pinned word %u is a dimension", (unsigned long)seed,
-					 p.word[d]);
+				fail_msg("seed %lu: pinned word %u is a dimension",
+					 (unsigned long)seed, p.word[d]);
 		sl_dt_params_default(&par);
 		par.binth = 1 + seed % 6;
 		par.max_leaf = 1u << 20; /* wide ranges overlap a lot: long leaves are fine here */
 		err = sl_dt_build(&p.prob, &par, &dt);
-		if (err == -E2BIG) { /* 11 dimensions of overlapping ranges can outgrow the tables */
+		if (err ==
+		    -E2BIG) { /* 11 dimensions of overlapping ranges can outgrow the tables */
 			sl_cls_problem_fini(&p);
 			continue;
 		}
@@ -299,7 +301,8 @@ static void pinned_words_are_not_dimensions(void **state)
 
 			random_packet(rules, n, &s, &pkt);
 			if (t % 2) /* inside the prefix, where the rules are */
-				pkt.v[SL_FIELD_IP6_DADDR] = prefix | (pkt.v[SL_FIELD_IP6_DADDR] & low);
+				pkt.v[SL_FIELD_IP6_DADDR] =
+				    prefix | (pkt.v[SL_FIELD_IP6_DADDR] & low);
 			expect_first_match(rules, n, &p, dt, &pkt, seed, t);
 		}
 		sl_cls_problem_fini(&p);
@@ -311,7 +314,7 @@ static void segments_end_at_non_terminal_rules(void **state)
 {
 	_cleanup_arena_ struct sl_arena *a = sl_arena_new();
 	uint64_t s = 3;
-	struct sl_ir_chain c = { .nrules = 6, .rules = random_rules(a, 6, false, &s) };
+	struct sl_ir_chain c = {.nrules = 6, .rules = random_rules(a, 6, false, &s)};
 
 	c.rules[2].action = SL_IR_CONTINUE; /* counter-only: joins a segment */
 	c.rules[2].counter = true;
@@ -342,14 +345,14 @@ static void too_many_boxes_is_e2big(void **state)
 	_cleanup_arena_ struct sl_arena *a = sl_arena_new();
 	struct sl_interval iv[20];
 	struct sl_ir_pred preds[2];
-	struct sl_ir_rule r[2] = { { .action = SL_IR_ACCEPT, .npreds = 2, .preds = preds },
-				   { .action = SL_IR_DROP } };
+	struct sl_ir_rule r[2] = {{.action = SL_IR_ACCEPT, .npreds = 2, .preds = preds},
+				  {.action = SL_IR_DROP}};
 	struct sl_cls_problem p;
 
 	for (int i = 0; i < 20; i++)
-		iv[i] = (struct sl_interval){ 3 * i, 3 * i };
-	preds[0] = (struct sl_ir_pred){ .field = SL_FIELD_TH_SPORT, .set = sl_iset_from(a, iv, 20) };
-	preds[1] = (struct sl_ir_pred){ .field = SL_FIELD_TH_DPORT, .set = sl_iset_from(a, iv, 20) };
+		iv[i] = (struct sl_interval){3 * i, 3 * i};
+	preds[0] = (struct sl_ir_pred){.field = SL_FIELD_TH_SPORT, .set = sl_iset_from(a, iv, 20)};
+	preds[1] = (struct sl_ir_pred){.field = SL_FIELD_TH_DPORT, .set = sl_iset_from(a, iv, 20)};
 	assert_int_equal(sl_cls_problem(r, 2, &p), -E2BIG); /* 400 boxes */
 	preds[1].set = sl_iset_from(a, iv, 10);
 	assert_int_equal(sl_cls_problem(r, 2, &p), 0);
@@ -363,24 +366,24 @@ static void too_many_boxes_is_e2big(void **state)
 static void tcp_ports_share_th_dimension(void **state)
 {
 	_cleanup_arena_ struct sl_arena *a = sl_arena_new();
-	struct sl_interval tcp = { 6, 6 }, udp = { 17, 17 };
+	struct sl_interval tcp = {6, 6}, udp = {17, 17};
 	struct sl_ir_pred p0[] = {
-		{ .field = SL_FIELD_META_L4PROTO, .set = sl_iset_from(a, &tcp, 1) },
-		{ .field = SL_FIELD_TCP_DPORT, .set = sl_iset_range(a, 80, 80) },
+	    {.field = SL_FIELD_META_L4PROTO, .set = sl_iset_from(a, &tcp, 1)},
+	    {.field = SL_FIELD_TCP_DPORT, .set = sl_iset_range(a, 80, 80)},
 	};
 	struct sl_ir_pred p1[] = {
-		{ .field = SL_FIELD_META_L4PROTO, .set = sl_iset_from(a, &udp, 1) },
-		{ .field = SL_FIELD_UDP_DPORT, .set = sl_iset_range(a, 53, 53) },
+	    {.field = SL_FIELD_META_L4PROTO, .set = sl_iset_from(a, &udp, 1)},
+	    {.field = SL_FIELD_UDP_DPORT, .set = sl_iset_range(a, 53, 53)},
 	};
 	struct sl_ir_pred p2[] = {
-		{ .field = SL_FIELD_META_L4PROTO, .set = sl_iset_from(a, &tcp, 1) },
-		{ .field = SL_FIELD_TCP_SPORT, .set = sl_iset_range(a, 7740, 8488) },
-		{ .field = SL_FIELD_TH_SPORT, .set = sl_iset_range(a, 7736, 7742) },
+	    {.field = SL_FIELD_META_L4PROTO, .set = sl_iset_from(a, &tcp, 1)},
+	    {.field = SL_FIELD_TCP_SPORT, .set = sl_iset_range(a, 7740, 8488)},
+	    {.field = SL_FIELD_TH_SPORT, .set = sl_iset_range(a, 7736, 7742)},
 	};
 	struct sl_ir_rule rules[] = {
-		{ .action = SL_IR_ACCEPT, .npreds = 2, .preds = p0 },
-		{ .action = SL_IR_DROP, .npreds = 2, .preds = p1 },
-		{ .action = SL_IR_DROP, .npreds = 3, .preds = p2 },
+	    {.action = SL_IR_ACCEPT, .npreds = 2, .preds = p0},
+	    {.action = SL_IR_DROP, .npreds = 2, .preds = p1},
+	    {.action = SL_IR_DROP, .npreds = 3, .preds = p2},
 	};
 	struct sl_cls_problem p;
 	bool th_dport = false, tcp_sport = false, th_sport = false;
@@ -403,11 +406,11 @@ static void tcp_ports_share_th_dimension(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(segments_classify_like_first_match),
-		cmocka_unit_test(pinned_words_are_not_dimensions),
-		cmocka_unit_test(segments_end_at_non_terminal_rules),
-		cmocka_unit_test(too_many_boxes_is_e2big),
-		cmocka_unit_test(tcp_ports_share_th_dimension),
+	    cmocka_unit_test(segments_classify_like_first_match),
+	    cmocka_unit_test(pinned_words_are_not_dimensions),
+	    cmocka_unit_test(segments_end_at_non_terminal_rules),
+	    cmocka_unit_test(too_many_boxes_is_e2big),
+	    cmocka_unit_test(tcp_ports_share_th_dimension),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,10 +32,10 @@ struct compiled {
 	const struct sl_ir *ir; /* as written: the interpreter's */
 	const void *image;
 	size_t size;
-	uint32_t walks; /* table-walk segments in the object */
-	bool inline_trees; /* some segment became inline code */
+	uint32_t walks;	     /* table-walk segments in the object */
+	bool inline_trees;   /* some segment became inline code */
 	uint32_t code_trees; /* trees of the largest inline-code segment */
-	size_t rodata;  /* bytes of read-only tables */
+	size_t rodata;	     /* bytes of read-only tables */
 };
 
 static char *policy_text(const struct cb_set *set, uint32_t n, bool counters, enum cb_family fam)
@@ -48,20 +48,23 @@ static char *policy_text(const struct cb_set *set, uint32_t n, bool counters, en
 	for (uint32_t i = 0; i < n; i++) {
 		fputc('\t', f);
 		cb_print_preds(f, set, i, fam);
-		fprintf(f, "%s%s\n", counters && i % 3 == 0 ? "counter " : "", i % 2 ? "drop" : "accept");
+		fprintf(f, "%s%s\n", counters && i % 3 == 0 ? "counter " : "",
+			i % 2 ? "drop" : "accept");
 	}
 	fprintf(f, "}\n");
 	fclose(f);
 	return buf;
 }
 
-static int compile_max(const char *text, enum sl_classifier_mode mode, int level,
-		       size_t table_max, struct compiled *c)
+static int compile_max(const char *text, enum sl_classifier_mode mode, int level, size_t table_max,
+		       struct compiled *c)
 {
 	/* ClassBench sets have shadowed rules: warnings, kept in the result */
-	struct sl_compile_opts co = { .opt_level = level, .record_decisions = true,
-				      .classifier = mode, .table_max = table_max,
-				      .compiler = "sluice test" };
+	struct sl_compile_opts co = {.opt_level = level,
+				     .record_decisions = true,
+				     .classifier = mode,
+				     .table_max = table_max,
+				     .compiler = "sluice test"};
 	const struct sl_bpf_object *obj;
 	int err;
 
@@ -72,8 +75,7 @@ static int compile_max(const char *text, enum sl_classifier_mode mode, int level
 	obj = c->r->obj;
 	c->ir = c->r->written;
 	c->image = sl_result_object(c->r, &c->size);
-	for (uint32_t i = 0; !err && i < obj->nmaps; i++)
-	{
+	for (uint32_t i = 0; !err && i < obj->nmaps; i++) {
 		c->walks += !strncmp(obj->maps[i].name, "sluice_dt_", 10) &&
 			    strstr(obj->maps[i].name, "_boxes");
 		if (obj->maps[i].init)
@@ -107,7 +109,7 @@ static void run_frames(const struct compiled *c, bool (*next)(void *, uint32_t, 
 	struct sl_kern_prog prog;
 	char *log = NULL;
 	_cleanup_free_ struct sl_interp_counter *counters =
-		calloc(c->ir->nrules + 1, sizeof(*counters));
+	    calloc(c->ir->nrules + 1, sizeof(*counters));
 	static struct sl_pkt p;
 
 	if (sl_kern_load_elf(c->image, c->size, NULL, &prog, &log)) {
@@ -119,7 +121,7 @@ static void run_frames(const struct compiled *c, bool (*next)(void *, uint32_t, 
 	printf("%-22s walks %u insns %6u verifier processed %7u\n", what, c->walks,
 	       prog.xlated_insns, prog.verified_insns);
 	for (uint32_t i = 0; next(arg, i, &p); i++) {
-		struct sl_interp_packet ip = { .hook = SL_HOOK_XDP };
+		struct sl_interp_packet ip = {.hook = SL_HOOK_XDP};
 		struct sl_interp_result want;
 		uint32_t retval, rule;
 
@@ -129,19 +131,21 @@ static void run_frames(const struct compiled *c, bool (*next)(void *, uint32_t, 
 		assert_int_equal(sl_kern_decision_set(&prog, 0xdeadbeef), 0);
 		assert_int_equal(sl_kern_run(&prog, p.data, p.len, &retval), 0);
 		assert_int_equal(sl_kern_decision(&prog, &rule), 0);
-		if (sl_kern_retval_verdict(SL_HOOK_XDP, retval) != (want.verdict == SL_VERDICT_ACCEPT) ||
+		if (sl_kern_retval_verdict(SL_HOOK_XDP, retval) !=
+			(want.verdict == SL_VERDICT_ACCEPT) ||
 		    rule != want.rule)
-			fail_msg("%s packet %u: kernel rule %u retval %u, interpreter rule %u %s", what,
-				 i, rule, retval, want.rule, sl_verdict_name(want.verdict));
+			fail_msg("%s packet %u: kernel rule %u retval %u, interpreter rule %u %s",
+				 what, i, rule, retval, want.rule, sl_verdict_name(want.verdict));
 	}
 	for (uint32_t id = 0; prog.counter_fd >= 0 && id < c->ir->nrules; id++) {
 		struct sluice_counter k;
 
 		assert_int_equal(sl_kern_counter(&prog, id, &k), 0);
 		if (k.packets != counters[id].packets || k.bytes != counters[id].bytes)
-			fail_msg("%s rule %u: kernel counted %lu/%lu, interpreter %lu/%lu", what, id,
-				 (unsigned long)k.packets, (unsigned long)k.bytes,
-				 (unsigned long)counters[id].packets, (unsigned long)counters[id].bytes);
+			fail_msg("%s rule %u: kernel counted %lu/%lu, interpreter %lu/%lu", what,
+				 id, (unsigned long)k.packets, (unsigned long)k.bytes,
+				 (unsigned long)counters[id].packets,
+				 (unsigned long)counters[id].bytes);
 	}
 	sl_kern_prog_close(&prog);
 }
@@ -164,7 +168,7 @@ static bool next_trace_frame(void *arg, uint32_t i, struct sl_pkt *p)
 static void run_trace(const struct compiled *c, const struct cb_trace *trace, enum cb_family fam,
 		      const char *what)
 {
-	struct trace_frames t = { trace, fam };
+	struct trace_frames t = {trace, fam};
 
 	run_frames(c, next_trace_frame, &t, what);
 }
@@ -195,15 +199,20 @@ static size_t run_set_as(const char *name, uint32_t rules, bool counters, enum c
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(compile(text, mode, 2, &c), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (mode == SL_CLASSIFIER_CODE && rules <= 1000) /* beyond, a walk where code does not fit */
+	if (mode == SL_CLASSIFIER_CODE &&
+	    rules <= 1000) /* beyond, a walk where code does not fit */
 		assert_true(c.inline_trees && !c.walks);
 	else if (mode == SL_CLASSIFIER_TREE)
 		assert_true(c.walks >= 1 && !c.inline_trees);
 	else
 		assert_true(c.walks >= 1 || c.inline_trees);
 	snprintf(what, sizeof(what), "%s%s %s", name,
-		 fam == CB_IP4 ? "" : fam == CB_IP6_LOW ? " ip6 low" : " ip6 high",
-		 mode == SL_CLASSIFIER_AUTO ? "auto" : mode == SL_CLASSIFIER_CODE ? "code" : "tree");
+		 fam == CB_IP4	     ? ""
+		 : fam == CB_IP6_LOW ? " ip6 low"
+				     : " ip6 high",
+		 mode == SL_CLASSIFIER_AUTO   ? "auto"
+		 : mode == SL_CLASSIFIER_CODE ? "code"
+					      : "tree");
 	printf("%s: compiled in %.2f s, object %zu bytes\n", what,
 	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, c.size);
 	run_trace(&c, &trace, fam, what);
@@ -228,8 +237,8 @@ static void classbench_walks_match_interpreter(void **state)
 		uint32_t rules;
 		bool counters;
 	} cases[] = {
-		{ "acl1_1000", 913, true }, { "fw1_1000", 855, false }, { "ipc1_1000", 980, true },
-		{ "acl1_10000", 9782, false }, { "fw1_10000", 4000, true }, { "ipc1_10000", 9520, false },
+	    {"acl1_1000", 913, true},	 {"fw1_1000", 855, false},  {"ipc1_1000", 980, true},
+	    {"acl1_10000", 9782, false}, {"fw1_10000", 4000, true}, {"ipc1_10000", 9520, false},
 	};
 
 	if (!cb_dir())
@@ -259,28 +268,28 @@ static void classbench_walks_match_interpreter(void **state)
 /* Segments around rules a classifier cannot answer: counter-only, jumps, IPv6. */
 static void mixed_chains_match_interpreter(void **state)
 {
-	static const char text[] =
-		"chain side {\n"
-		"\ttcp dport 22 drop\n"
-		"\treturn\n"
-		"}\n"
-		"table mix {\n"
-		"\thook xdp\n"
-		"\tpolicy accept\n"
-		"\tip saddr 10.0.0.0/8 tcp dport { 1-100, 200 } accept\n"
-		"\tip saddr 10.1.0.0/16 counter drop\n"
-		"\tudp dport 53 accept\n"
-		"\tip daddr 192.168.0.0/16 counter\n"
-		"\tip saddr 172.16.0.0/12 tcp dport 22 accept\n"
-		"\tip saddr 172.16.0.0/12 jump side\n"
-		"\tip6 saddr 2001:db8::/32 drop\n"
-		"\ttcp sport 1000-2000 drop\n"
-		"\tudp sport 1000-2000 counter accept\n"
-		"\tip daddr 10.0.0.1 drop\n"
-		"}\n";
-	static const uint32_t addrs[] = { 0x0a000001, 0x0a010203, 0xc0a80101, 0xac100005, 0x08080808 };
-	static const uint16_t ports[] = { 1, 22, 53, 100, 101, 200, 1500, 2001 };
-	struct cb_trace trace = { 0 };
+	static const char text[] = "chain side {\n"
+				   "\ttcp dport 22 drop\n"
+				   "\treturn\n"
+				   "}\n"
+				   "table mix {\n"
+				   "\thook xdp\n"
+				   "\tpolicy accept\n"
+				   "\tip saddr 10.0.0.0/8 tcp dport { 1-100, 200 } accept\n"
+				   "\tip saddr 10.1.0.0/16 counter drop\n"
+				   "\tudp dport 53 accept\n"
+				   "\tip daddr 192.168.0.0/16 counter\n"
+				   "\tip saddr 172.16.0.0/12 tcp dport 22 accept\n"
+				   "\tip saddr 172.16.0.0/12 jump side\n"
+				   "\tip6 saddr 2001:db8::/32 drop\n"
+				   "\ttcp sport 1000-2000 drop\n"
+				   "\tudp sport 1000-2000 counter accept\n"
+				   "\tip daddr 10.0.0.1 drop\n"
+				   "}\n";
+	static const uint32_t addrs[] = {0x0a000001, 0x0a010203, 0xc0a80101, 0xac100005,
+					 0x08080808};
+	static const uint16_t ports[] = {1, 22, 53, 100, 101, 200, 1500, 2001};
+	struct cb_trace trace = {0};
 	struct compiled c;
 	uint32_t n = 0;
 
@@ -403,10 +412,18 @@ static bool next_host_frame(void *arg, uint32_t i, struct sl_pkt *p)
 	s.tcp.sport = (uint16_t)(1024 + r);
 	s.tcp.dport = h->dport[r];
 	switch (i % 5) {
-	case 1: s.ip6.saddr[4 * (r % 4) + 3] ^= 1; break;
-	case 2: s.ip6.daddr[4 * (r % 4)] ^= 0x80; break;
-	case 3: s.tcp.dport++; break;
-	case 4: s.l4 = SL_PKT_UDP, s.ip6.upper = 17, s.udp.dport = h->dport[r]; break;
+	case 1:
+		s.ip6.saddr[4 * (r % 4) + 3] ^= 1;
+		break;
+	case 2:
+		s.ip6.daddr[4 * (r % 4)] ^= 0x80;
+		break;
+	case 3:
+		s.tcp.dport++;
+		break;
+	case 4:
+		s.l4 = SL_PKT_UDP, s.ip6.upper = 17, s.udp.dport = h->dport[r];
+		break;
 	}
 	assert_int_equal(sl_pkt_build(&s, p), 0);
 	return true;
@@ -433,7 +450,7 @@ static void ip6_host_pairs_match_the_interpreter(void **state)
  * jump; packets of every rule, one port off, of a value no rule has, and
  * without an IPv4 source.
  */
-#define DISPATCH_GROUPS 4
+#define DISPATCH_GROUPS	     4
 #define DISPATCH_GROUP_RULES 12
 
 static char *dispatch_policy(void)
@@ -545,7 +562,8 @@ static void fw1_10k_is_few_inline_split_trees(void **state)
 	assert_true(c.inline_trees && !c.walks);
 	assert_true(c.code_trees <= 8);
 	if (sl_kern_load_elf(c.image, c.size, NULL, &prog, &log))
-		fail_msg("load failed: %s", log && strlen(log) > 2000 ? log + strlen(log) - 2000 : log);
+		fail_msg("load failed: %s",
+			 log && strlen(log) > 2000 ? log + strlen(log) - 2000 : log);
 	free(log);
 	sl_kern_prog_close(&prog);
 	compiled_fini(&c);
@@ -555,13 +573,13 @@ static void fw1_10k_is_few_inline_split_trees(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(mixed_chains_match_interpreter),
-		cmocka_unit_test(classbench_walks_match_interpreter),
-		cmocka_unit_test(classbench_ip6_match_interpreter),
-		cmocka_unit_test(oversized_runs_are_cut_into_walks),
-		cmocka_unit_test(ip6_host_pairs_match_the_interpreter),
-		cmocka_unit_test(value_dispatch_keeps_the_first_match),
-		cmocka_unit_test(fw1_10k_is_few_inline_split_trees),
+	    cmocka_unit_test(mixed_chains_match_interpreter),
+	    cmocka_unit_test(classbench_walks_match_interpreter),
+	    cmocka_unit_test(classbench_ip6_match_interpreter),
+	    cmocka_unit_test(oversized_runs_are_cut_into_walks),
+	    cmocka_unit_test(ip6_host_pairs_match_the_interpreter),
+	    cmocka_unit_test(value_dispatch_keeps_the_first_match),
+	    cmocka_unit_test(fw1_10k_is_few_inline_split_trees),
 	};
 	char why[256];
 

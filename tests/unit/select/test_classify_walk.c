@@ -26,7 +26,7 @@
 #include "common/util.h"
 
 #define NOMATCH 0xfffffffeu
-#define ABSENT (1ull << 62)
+#define ABSENT	(1ull << 62)
 
 struct walker {
 	int prog_fd;
@@ -60,13 +60,14 @@ static int table_map(const struct sl_tw_table *t)
 static void walker_load(struct walker *w, const struct sl_dt *dt)
 {
 	struct sl_emit e;
-	struct sl_tw_input in = { 0 };
+	struct sl_tw_input in = {0};
 	struct sl_tw_table tables[SL_TW_MAX_TABLES];
 	sl_label nomatch, bad;
 	static char log[1 << 20];
-	struct bpf_prog_info info = { 0 };
+	struct bpf_prog_info info = {0};
 	uint32_t info_len = sizeof(info);
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = log, .log_size = sizeof(log), .log_level = 0);
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = log, .log_size = sizeof(log),
+		    .log_level = 0);
 
 	memset(w, 0, sizeof(*w));
 	w->prog_fd = -1;
@@ -135,7 +136,7 @@ static void walker_load(struct walker *w, const struct sl_dt *dt)
 
 static uint32_t walker_run(const struct walker *w, const uint64_t *value, uint32_t absent)
 {
-	uint8_t pkt[8 * SL_DT_MAX_DIMS + 64] = { 0 };
+	uint8_t pkt[8 * SL_DT_MAX_DIMS + 64] = {0};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt),
 		    .repeat = 1);
 
@@ -175,18 +176,19 @@ static void check(const struct walker *w, const struct sl_dt_problem *p, const u
 
 	want = want == SL_DT_NONE ? NOMATCH : p->payload[want];
 	if (got != want)
-		fail_msg("%s packet %u: kernel says %#x, first match gives %#x", what, n, got, want);
+		fail_msg("%s packet %u: kernel says %#x, first match gives %#x", what, n, got,
+			 want);
 }
 
 static void random_problems_in_kernel(void **state)
 {
 	static uint64_t lo[800 * 6], hi[800 * 6];
 	static uint32_t need[800], payload[800];
-	static const unsigned widths[] = { 8, 16, 32, 48, 1, 12 };
+	static const unsigned widths[] = {8, 16, 32, 48, 1, 12};
 
 	for (uint64_t seed = 1; seed <= 12; seed++) {
-		struct sl_dt_problem p = { .ndims = 1 + seed % 6, .lo = lo, .hi = hi,
-					   .need = need, .payload = payload };
+		struct sl_dt_problem p = {
+		    .ndims = 1 + seed % 6, .lo = lo, .hi = hi, .need = need, .payload = payload};
 		struct sl_dt_params par;
 		_cleanup_dt_ struct sl_dt *dt = NULL;
 		struct walker w;
@@ -246,8 +248,8 @@ static void random_problems_in_kernel(void **state)
 
 static void classbench_in_kernel(void **state)
 {
-	static const char *const names[] = { "acl1_1000", "fw1_1000", "ipc1_1000",
-					     "acl1_10000", "fw1_10000", "ipc1_10000" };
+	static const char *const names[] = {"acl1_1000",  "fw1_1000",  "ipc1_1000",
+					    "acl1_10000", "fw1_10000", "ipc1_10000"};
 
 	if (!cb_dir())
 		skip();
@@ -282,8 +284,8 @@ static void classbench_in_kernel(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(random_problems_in_kernel),
-		cmocka_unit_test(classbench_in_kernel),
+	    cmocka_unit_test(random_problems_in_kernel),
+	    cmocka_unit_test(classbench_in_kernel),
 	};
 	const char *req = getenv("SLUICE_REQUIRE_KERNEL");
 

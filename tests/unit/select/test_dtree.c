@@ -43,7 +43,7 @@ static uint64_t rnd_value(uint64_t *s, unsigned bits)
 /* Random boxes: prefixes, ranges, single values and free dimensions, with repeats. */
 static void gen_problem(struct gen *g, uint64_t seed, unsigned ndims, uint32_t nboxes)
 {
-	static const unsigned widths[] = { 1, 3, 8, 16, 32, 48, 63, 12, 4, 32, 16, 8 };
+	static const unsigned widths[] = {1, 3, 8, 16, 32, 48, 63, 12, 4, 32, 16, 8};
 	uint64_t s = seed | 1;
 
 	memset(&g->prob, 0, sizeof(g->prob));
@@ -141,14 +141,19 @@ static void check_packets(const struct gen *g, const struct sl_dt *dt, uint64_t 
 
 static void absent_fields_never_match_constrained_dims(void **state)
 {
-	uint64_t lo[] = { 10, 0, 0, 5 }, hi[] = { 20, 0, 0, 5 };
-	uint32_t need[] = { 0x1, 0x2 };
+	uint64_t lo[] = {10, 0, 0, 5}, hi[] = {20, 0, 0, 5};
+	uint32_t need[] = {0x1, 0x2};
 	struct sl_dt_problem p = {
-		.ndims = 2, .bits = { 16, 8 }, .nboxes = 2, .lo = lo, .hi = hi, .need = need,
+	    .ndims = 2,
+	    .bits = {16, 8},
+	    .nboxes = 2,
+	    .lo = lo,
+	    .hi = hi,
+	    .need = need,
 	};
 	struct sl_dt_params par;
 	_cleanup_dt_ struct sl_dt *dt = NULL;
-	uint64_t v[2] = { 15, 5 };
+	uint64_t v[2] = {15, 5};
 
 	sl_dt_params_default(&par);
 	par.binth = 1;
@@ -165,9 +170,10 @@ static void absent_fields_never_match_constrained_dims(void **state)
 
 static void invalid_problems_are_refused(void **state)
 {
-	uint64_t lo[] = { 30 }, hi[] = { 20 };
-	uint32_t need[] = { 1 };
-	struct sl_dt_problem p = { .ndims = 1, .bits = { 16 }, .nboxes = 1, .lo = lo, .hi = hi, .need = need };
+	uint64_t lo[] = {30}, hi[] = {20};
+	uint32_t need[] = {1};
+	struct sl_dt_problem p = {
+	    .ndims = 1, .bits = {16}, .nboxes = 1, .lo = lo, .hi = hi, .need = need};
 	struct sl_dt_params par;
 	struct sl_dt *dt = NULL;
 
@@ -200,10 +206,10 @@ static void limits_give_e2big(void **state)
 
 static void empty_problem_matches_nothing(void **state)
 {
-	struct sl_dt_problem p = { .ndims = 1, .bits = { 8 } };
+	struct sl_dt_problem p = {.ndims = 1, .bits = {8}};
 	struct sl_dt_params par;
 	_cleanup_dt_ struct sl_dt *dt = NULL;
-	uint64_t v[1] = { 3 };
+	uint64_t v[1] = {3};
 
 	sl_dt_params_default(&par);
 	assert_int_equal(sl_dt_build(&p, &par, &dt), 0);
@@ -216,8 +222,8 @@ static void random_problems_match_first_match(void **state)
 	static const struct {
 		unsigned binth, trees;
 		bool splits;
-	} cfg[] = { { 1, 1, false }, { 4, 1, false }, { 8, 4, false }, { 2, 8, false }, { 16, 2, false },
-		    { 1, 1, true }, { 4, 2, true }, { 16, 4, true }, { 2, 8, true } };
+	} cfg[] = {{1, 1, false}, {4, 1, false}, {8, 4, false}, {2, 8, false}, {16, 2, false},
+		   {1, 1, true},  {4, 2, true},	 {16, 4, true}, {2, 8, true}};
 
 	for (uint64_t seed = 1; seed <= 30; seed++) {
 		unsigned ndims = 1 + seed % SL_DT_MAX_DIMS;
@@ -246,11 +252,11 @@ static void random_problems_match_first_match(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(absent_fields_never_match_constrained_dims),
-		cmocka_unit_test(invalid_problems_are_refused),
-		cmocka_unit_test(limits_give_e2big),
-		cmocka_unit_test(empty_problem_matches_nothing),
-		cmocka_unit_test(random_problems_match_first_match),
+	    cmocka_unit_test(absent_fields_never_match_constrained_dims),
+	    cmocka_unit_test(invalid_problems_are_refused),
+	    cmocka_unit_test(limits_give_e2big),
+	    cmocka_unit_test(empty_problem_matches_nothing),
+	    cmocka_unit_test(random_problems_match_first_match),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -54,9 +54,9 @@ int cb_load_set(const char *name, struct cb_set *set)
 		uint32_t i = set->nrules;
 		uint64_t *lo, *hi;
 
-		if (sscanf(line, "@%u.%u.%u.%u/%u %u.%u.%u.%u/%u %u : %u %u : %u %x/%x", &a[0], &a[1],
-			   &a[2], &a[3], &slen, &b[0], &b[1], &b[2], &b[3], &dlen, &sp0, &sp1, &dp0,
-			   &dp1, &proto, &pmask) != 16)
+		if (sscanf(line, "@%u.%u.%u.%u/%u %u.%u.%u.%u/%u %u : %u %u : %u %x/%x", &a[0],
+			   &a[1], &a[2], &a[3], &slen, &b[0], &b[1], &b[2], &b[3], &dlen, &sp0,
+			   &sp1, &dp0, &dp1, &proto, &pmask) != 16)
 			continue;
 		if (sl_grow((void **)&set->need, &cap, i + 1, sizeof(*set->need)) ||
 		    !(set->lo = realloc(set->lo, cap * CB_NDIMS * sizeof(*set->lo))) ||
@@ -67,8 +67,10 @@ int cb_load_set(const char *name, struct cb_set *set)
 		lo = &set->lo[(size_t)i * CB_NDIMS];
 		hi = &set->hi[(size_t)i * CB_NDIMS];
 		set->need[i] = 0;
-		prefix_range(a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3], slen, &lo[CB_SIP], &hi[CB_SIP]);
-		prefix_range(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3], dlen, &lo[CB_DIP], &hi[CB_DIP]);
+		prefix_range(a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3], slen, &lo[CB_SIP],
+			     &hi[CB_SIP]);
+		prefix_range(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3], dlen, &lo[CB_DIP],
+			     &hi[CB_DIP]);
 		lo[CB_SPORT] = sp0, hi[CB_SPORT] = sp1;
 		lo[CB_DPORT] = dp0, hi[CB_DPORT] = dp1;
 		lo[CB_PROTO] = hi[CB_PROTO] = proto;
@@ -86,12 +88,12 @@ int cb_load_set(const char *name, struct cb_set *set)
 	}
 	fclose(f);
 	set->prob = (struct sl_dt_problem){
-		.ndims = CB_NDIMS,
-		.bits = { 32, 32, 16, 16, 8 },
-		.nboxes = set->nrules,
-		.lo = set->lo,
-		.hi = set->hi,
-		.need = set->need,
+	    .ndims = CB_NDIMS,
+	    .bits = {32, 32, 16, 16, 8},
+	    .nboxes = set->nrules,
+	    .lo = set->lo,
+	    .hi = set->hi,
+	    .need = set->need,
 	};
 	return set->nrules ? 0 : -EINVAL;
 }
@@ -119,9 +121,11 @@ int cb_load_trace(const char *name, const struct cb_set *set, uint32_t n, uint32
 		while (fgets(line, sizeof(line), f)) {
 			unsigned long v[5];
 
-			if (sscanf(line, "%lu %lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3], &v[4]) != 5)
+			if (sscanf(line, "%lu %lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3],
+				   &v[4]) != 5)
 				continue;
-			if (sl_grow((void **)&trace->value, &cap, trace->n + 1, sizeof(*trace->value))) {
+			if (sl_grow((void **)&trace->value, &cap, trace->n + 1,
+				    sizeof(*trace->value))) {
 				fclose(f);
 				return -ENOMEM;
 			}

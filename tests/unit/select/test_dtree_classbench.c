@@ -56,12 +56,13 @@ static void run_set(const char *name, uint32_t trace_len)
 	r = sl_dt_build(&set.prob, &par, &dt);
 	assert_int_equal(r, 0);
 	for (uint32_t i = 0; i < trace.n; i++) {
-		struct sl_dt_trace t = { 0 };
+		struct sl_dt_trace t = {0};
 		uint32_t want = sl_dt_problem_lookup(&set.prob, trace.value[i], 0);
 		uint32_t got = sl_dt_lookup(dt, trace.value[i], 0, &t);
 
 		if (want != got)
-			fail_msg("%s header %u: dtree says %u, first match is %u", name, i, got, want);
+			fail_msg("%s header %u: dtree says %u, first match is %u", name, i, got,
+				 want);
 		matched += got != SL_DT_NONE;
 		visits += t.node_visits;
 		checks += t.box_checks;
@@ -77,16 +78,17 @@ static void run_set(const char *name, uint32_t trace_len)
 	       "total %7.2f MiB depth %2u max_leaf %3u build %6.2fs | headers %u matched %lu "
 	       "visits avg %.1f max %lu checks avg %.1f max %lu trees avg %.1f est insns %.0f\n",
 	       name, set.nrules, dt->ntrees, dt->nnodes, dt->nlists,
-	       (double)dt->nlists / set.nrules,
-	       (double)dt->record_size * dt->nboxes / (1 << 20),
-	       ((double)dt->record_size * dt->nboxes + 8.0 * dt->nnodes + 4.0 * dt->nlists) / (1 << 20),
+	       (double)dt->nlists / set.nrules, (double)dt->record_size * dt->nboxes / (1 << 20),
+	       ((double)dt->record_size * dt->nboxes + 8.0 * dt->nnodes + 4.0 * dt->nlists) /
+		   (1 << 20),
 	       depth, max_leaf, dt->stats.build_seconds, trace.n, (unsigned long)matched,
 	       (double)visits / trace.n, (unsigned long)max_visits, (double)checks / trace.n,
 	       (unsigned long)max_checks, (double)trees / trace.n,
 	       (22.0 * visits + 30.0 * checks + 16.0 * trees) / trace.n);
 	if (getenv("SLUICE_DT_VERBOSE"))
 		for (uint32_t t = 0; t < dt->ntrees; t++)
-			printf("  tree %u: boxes %6u min_box %6u depth %2u max_leaf %3u nodes %7u lists %7u spfac %.1f\n",
+			printf("  tree %u: boxes %6u min_box %6u depth %2u max_leaf %3u nodes %7u "
+			       "lists %7u spfac %.1f\n",
 			       t, dt->trees[t].nboxes, dt->trees[t].min_box, dt->trees[t].depth,
 			       dt->trees[t].max_leaf, dt->trees[t].nnodes, dt->trees[t].nlists,
 			       dt->trees[t].spfac);
@@ -97,7 +99,7 @@ static void run_set(const char *name, uint32_t trace_len)
 
 static void classbench_sets_match_first_match(void **state)
 {
-	static const char *const sets[] = { "acl1", "fw1", "ipc1" };
+	static const char *const sets[] = {"acl1", "fw1", "ipc1"};
 	const char *sizes = getenv("SLUICE_CLASSBENCH_SIZES");
 	char buf[256], *save = NULL;
 
@@ -117,7 +119,7 @@ static void classbench_sets_match_first_match(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(classbench_sets_match_first_match),
+	    cmocka_unit_test(classbench_sets_match_first_match),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
