@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# sluice-load stays tiny: under 100 KiB stripped, linking libbpf, libelf and
+# libpcap (and libc's) only: no LLVM, flex or bison on a target host.
+# usage: size.sh SLUICE-LOAD
+set -euo pipefail
+bin=$1
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+strip -o "$tmp" "$bin"
+size=$(stat -c %s "$tmp")
+echo "sluice-load: $size bytes stripped"
+fail=0
+if ((size >= 100 * 1024)); then
+	echo "FAIL: sluice-load is $size bytes stripped, over 100 KiB" >&2
+	fail=1
+fi
+bad=$(ldd "$bin" | grep -Ei 'llvm|libfl|bison|libclang|libsluice' || true)
+if [[ -n $bad ]]; then
+	echo "FAIL: sluice-load links what a host must not need: $bad" >&2
+	fail=1
+fi
+exit $fail
