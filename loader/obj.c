@@ -5,6 +5,7 @@
 
 #include <bpf/bpf.h>
 
+#include "kernel.h"
 #include "obj.h"
 #include "validate.h"
 #include "util.h"
@@ -130,19 +131,6 @@ bool sl_explain_bpf_perm(int err)
 	return true;
 }
 
-static enum bpf_prog_type hook_prog_type(uint32_t hook)
-{
-	switch (hook) {
-	case SLUICE_HOOK_XDP:
-		return BPF_PROG_TYPE_XDP;
-	case SLUICE_HOOK_TC_INGRESS:
-	case SLUICE_HOOK_TC_EGRESS:
-		return BPF_PROG_TYPE_SCHED_CLS;
-	default:
-		return BPF_PROG_TYPE_CGROUP_SKB;
-	}
-}
-
 static enum bpf_attach_type hook_expected_attach(uint32_t hook)
 {
 	switch (hook) {
@@ -160,7 +148,7 @@ static enum bpf_attach_type hook_expected_attach(uint32_t hook)
 static int pick_program(struct sl_obj *o)
 {
 	const char *want = sl_meta_str(o->meta, o->table->prog_str);
-	enum bpf_prog_type type = hook_prog_type(o->table->hook);
+	enum bpf_prog_type type = sl_kernel_prog_type(o->table->hook);
 	struct bpf_program *p;
 
 	bpf_object__for_each_program(p, o->obj)

@@ -194,8 +194,17 @@ static int front_end(struct sl_result *r, const char *path, const char *text, si
 	return SL_COMPILE_OK;
 }
 
-int sl_compile(const char *path, const char *text, size_t len, const struct sl_compile_opts *o,
-	       struct sl_result **out)
+/* How far a compilation from policy text goes. */
+enum upto {
+	UPTO_FRONT,  /* the AST and the IR as written */
+	UPTO_LINT,   /* and the rule analysis of `sluice check` */
+	UPTO_OPT,    /* and the optimiser, up to a pass */
+	UPTO_OBJECT, /* the whole pipeline */
+};
+
+static int compile_text(const char *path, const char *text, size_t len,
+			const struct sl_compile_opts *o, enum upto upto, const char *after,
+			struct sl_result **out)
 {
 	struct sl_result *r;
 	int status;
@@ -209,63 +218,13 @@ int sl_compile(const char *path, const char *text, size_t len, const struct sl_c
 	if (!path)
 		path = "<policy>";
 	status = front_end(r, path, text, len);
-	if (status == SL_COMPILE_OK)
-		status = back_end(r, o, path);
-	return finish(r, status, out);
-}
-
-int sl_compile_front(const char *path, const char *text, size_t len,
-		     const struct sl_compile_opts *o, struct sl_result **out)
-{
-	struct sl_result *r;
-	int status;
-
-	if (!o)
-		o = &default_opts;
-	*out = NULL;
-	r = result_new(o);
-	if (!r)
-		return SL_COMPILE_SYSTEM;
-	status = front_end(r, path ? path : "<policy>", text, len);
-	if (status == SL_COMPILE_OK && sl_diag_failed(&r->diag))
-		status = SL_COMPILE_POLICY; /* warnings with werror */
-	return finish(r, status, out);
-}
-
-int sl_compile_check(const char *path, const char *text, size_t len,
-		     const struct sl_compile_opts *o, struct sl_result **out)
-{
-	struct sl_result *r;
-	int status;
-
-	if (!o)
-		o = &default_opts;
-	*out = NULL;
-	r = result_new(o);
-	if (!r)
-		return SL_COMPILE_SYSTEM;
-	status = front_end(r, path ? path : "<policy>", text, len);
-	if (status == SL_COMPILE_OK && sl_opt_lint(r->written, &r->diag, NULL))
+	if (status != SL_COMPILE_OK)
+		return finish(r, status, out);
+	if (upto == UPTO_OBJECT)
+		return finish(r, back_end(r, o, path), out);
+	if (upto == UPTO_LINT && sl_opt_lint(r->written, &r->diag, NULL))
 		status = SL_COMPILE_SYSTEM;
-	if (status == SL_COMPILE_OK && sl_diag_failed(&r->diag))
-		status = SL_COMPILE_POLICY; /* warnings with werror */
-	return finish(r, status, out);
-}
-
-int sl_compile_opt(const char *path, const char *text, size_t len, const struct sl_compile_opts *o,
-		   const char *after, struct sl_result **out)
-{
-	struct sl_result *r;
-	int status;
-
-	if (!o)
-		o = &default_opts;
-	*out = NULL;
-	r = result_new(o);
-	if (!r)
-		return SL_COMPILE_SYSTEM;
-	status = front_end(r, path ? path : "<policy>", text, len);
-	if (status == SL_COMPILE_OK) {
+	if (upto == UPTO_OPT) {
 		double t = now();
 
 		r->ir = sl_ir_clone(r->written, r->arena);
@@ -276,6 +235,30 @@ int sl_compile_opt(const char *path, const char *text, size_t len, const struct 
 	if (status == SL_COMPILE_OK && sl_diag_failed(&r->diag))
 		status = SL_COMPILE_POLICY; /* warnings with werror */
 	return finish(r, status, out);
+}
+
+int sl_compile(const char *path, const char *text, size_t len, const struct sl_compile_opts *o,
+	       struct sl_result **out)
+{
+	return compile_text(path, text, len, o, UPTO_OBJECT, NULL, out);
+}
+
+int sl_compile_front(const char *path, const char *text, size_t len,
+		     const struct sl_compile_opts *o, struct sl_result **out)
+{
+	return compile_text(path, text, len, o, UPTO_FRONT, NULL, out);
+}
+
+int sl_compile_check(const char *path, const char *text, size_t len,
+		     const struct sl_compile_opts *o, struct sl_result **out)
+{
+	return compile_text(path, text, len, o, UPTO_LINT, NULL, out);
+}
+
+int sl_compile_opt(const char *path, const char *text, size_t len, const struct sl_compile_opts *o,
+		   const char *after, struct sl_result **out)
+{
+	return compile_text(path, text, len, o, UPTO_OPT, after, out);
 }
 
 int sl_compile_ir(const struct sl_ir *ir, const struct sl_compile_opts *o, struct sl_result **out)
