@@ -666,7 +666,8 @@ static int diff_table(struct run *r, struct sl_diff_table *t, const struct sl_ir
 	}
 	t->raw_regions = out.n;
 	t->regions = sl_arena_alloc(r->d->arena, (out.n + 1) * sizeof(*out.v));
-	memcpy(t->regions, out.v, out.n * sizeof(*out.v));
+	if (out.n)
+		memcpy(t->regions, out.v, out.n * sizeof(*out.v));
 	t->nregions = out.n;
 	free(out.v);
 	merge(r->d->arena, t);

@@ -247,9 +247,15 @@ static bool edit(struct rng *r, struct gen_policy *q)
 			if (!rule->action ||
 			    (strcmp(rule->action, "accept") && strcmp(rule->action, "drop")))
 				continue;
-			strcpy(rule->action, rule->action[0] == 'a' ? "drop" : "accept");
-			rule->action[rule->action[0] == 'd' ? 4 : 6] = 0;
-			return true;
+			{
+				char *flipped = strdup(rule->action[0] == 'a' ? "drop" : "accept");
+
+				if (!flipped)
+					continue;
+				free(rule->action);
+				rule->action = flipped;
+				return true;
+			}
 		case 2:
 			if (i + 1 >= b->nrules)
 				continue;
