@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The pcap-run output of `sluice run` and `sluice-load run`; see sluice/run_output.h. */
 #include "sluice/run_output.h"
+#include "sluice/json.h"
 
 #include <errno.h>
 #include <string.h>
@@ -14,26 +15,6 @@
 #define DLT_IPV6 229
 #endif
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 void sl_run_out_begin(struct sl_run_out *o, FILE *f, bool json)
 {
 	*o = (struct sl_run_out){.f = f, .json = json};
@@ -45,7 +26,7 @@ static void print_rule(const struct sl_run_out *o, const struct sl_run_rule *r)
 {
 	if (o->json) {
 		fprintf(o->f, "{\"id\":%u,\"file\":", r->id);
-		json_str(o->f, r->file);
+		sl_json_str(o->f, r->file);
 		fprintf(o->f, ",\"line\":%u,\"col\":%u", r->line, r->col);
 	} else {
 		fprintf(o->f, "%s:%u:%u", r->file, r->line, r->col);
@@ -84,7 +65,7 @@ void sl_run_out_skipped(struct sl_run_out *o, const char *reason)
 		fprintf(o->f,
 			"%s{\"n\":%u,\"verdict\":\"skipped\",\"reason\":", o->n > 1 ? "," : "",
 			o->n);
-		json_str(o->f, reason);
+		sl_json_str(o->f, reason);
 		fputc('}', o->f);
 	} else {
 		fprintf(o->f, "%u\tskipped\t%s\n", o->n, reason);

@@ -295,16 +295,6 @@ void sl_hook_undo(const struct sl_target *t, const struct sl_state *st, int link
 	sl_netns_leave(&saved);
 }
 
-static int open_pin(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = bpf_obj_get(path);
-	return fd < 0 ? -errno : fd;
-}
-
 /*
  * Enters the namespace of a legacy tc attachment, if it still exists: a name
  * in /run/netns may meanwhile belong to another namespace, hence the inode check.
@@ -360,7 +350,7 @@ int sl_hook_update(const struct sl_state *st, const char *dir, int old_prog_fd, 
 	int err;
 
 	if (st->attach == SL_ATTACH_LINK) {
-		link_fd = open_pin(dir, "link");
+		link_fd = sl_pin_open(dir, "link");
 		if (link_fd < 0)
 			return link_fd;
 		return bpf_link_update(link_fd, new_prog_fd, &uopts) ? -errno : 0;
@@ -609,7 +599,7 @@ int sl_hook_detach(const struct sl_state *st, const char *dir)
 	int err;
 
 	if (st->attach == SL_ATTACH_LINK) {
-		link_fd = open_pin(dir, "link");
+		link_fd = sl_pin_open(dir, "link");
 		if (link_fd < 0)
 			return link_fd == -ENOENT ? 0 : link_fd;
 		/* The kernel may have detached it already (device gone): ENOLINK then. */
@@ -638,7 +628,7 @@ int sl_hook_detach(const struct sl_state *st, const char *dir)
 
 static int link_status(const char *dir, struct sl_link_status *s)
 {
-	_cleanup_close_ int fd = open_pin(dir, "link");
+	_cleanup_close_ int fd = sl_pin_open(dir, "link");
 	/* Room for the tcx member (ifindex, attach_type) newer kernels fill in. */
 	union {
 		struct bpf_link_info info;
@@ -672,7 +662,7 @@ static int tc_legacy_status(const struct sl_state *st, const char *dir, struct s
 	LIBBPF_OPTS(bpf_tc_opts, opts);
 	struct bpf_prog_info info = {};
 	uint32_t len = sizeof(info);
-	_cleanup_close_ int fd = open_pin(dir, "prog");
+	_cleanup_close_ int fd = sl_pin_open(dir, "prog");
 	struct sl_netns saved;
 	int err;
 

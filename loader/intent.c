@@ -96,16 +96,6 @@ static bool pin_exists(const char *dir, const char *name)
 	return !stat(path, &st);
 }
 
-static int open_pin(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = bpf_obj_get(path);
-	return fd < 0 ? -errno : fd;
-}
-
 static void unlink_pin(const char *dir, const char *name)
 {
 	char path[PATH_MAX];
@@ -139,9 +129,9 @@ int sl_carry_finish(const char *dir)
 	_cleanup_meta_ struct sl_meta *old_m = NULL;
 	_cleanup_meta_ struct sl_meta *new_m = NULL;
 	_cleanup_free_ struct sl_slot_pair *pairs = NULL;
-	_cleanup_close_ int old_c = open_pin(dir, "counters");
-	_cleanup_close_ int old_k = open_pin(dir, "carried");
-	_cleanup_close_ int new_c = open_pin(dir, "new-counters");
+	_cleanup_close_ int old_c = sl_pin_open(dir, "counters");
+	_cleanup_close_ int old_k = sl_pin_open(dir, "carried");
+	_cleanup_close_ int new_c = sl_pin_open(dir, "new-counters");
 	_cleanup_close_ int fd = -1;
 	char path[PATH_MAX];
 	struct sl_state old_st, new_st;
@@ -232,7 +222,7 @@ static const char *recover_attach(const struct sl_intent *r)
 		return "it had completed: kept it";
 	}
 	if (r->st.attach == SL_ATTACH_LINK) {
-		_cleanup_close_ int link = open_pin(r->staging, "link");
+		_cleanup_close_ int link = sl_pin_open(r->staging, "link");
 
 		if (link >= 0)
 			bpf_link_detach(link);

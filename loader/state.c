@@ -225,6 +225,16 @@ int sl_state_read_path(const char *path, struct sl_state *st, struct sl_meta **m
 	return 0;
 }
 
+int sl_pin_open(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
 void sl_pin_dir_remove(const char *dir)
 {
 	/* The link first (detaching it if it still is), the record last. */

@@ -99,5 +99,7 @@ int sl_mkdirs(const char *path);
  * interrupted replace) and the directory, then empty parents up to the root.
  */
 void sl_pin_dir_remove(const char *dir);
+/* The object pinned as dir/name: its fd, or -errno. */
+int sl_pin_open(const char *dir, const char *name);
 /* Rewrites the record (entry 0) of a pinned state map; metadata stays. */
 int sl_state_write(const char *dir, const struct sl_state *st);

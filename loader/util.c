@@ -10,28 +10,12 @@
 bool sl_verbose;
 
 /* Length of the valid UTF-8 sequence at p (at most n bytes), 0 when there is none. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
-
-	if (!len || len > n || p[0] >= 0xf8)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	/* No overlong forms, no surrogates, nothing above U+10FFFF: strict decoders refuse them. */
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
-		return 0;
-	return len;
-}
-
 void sl_put_sanitized(FILE *f, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
 	for (size_t i = 0; i < n; i++) {
-		size_t u = p[i] >= 0x80 ? utf8_len(p + i, n - i) : 0;
+		size_t u = p[i] >= 0x80 ? sl_utf8_len(p + i, n - i) : 0;
 
 		if (u) {
 			fwrite(p + i, 1, u, f);
@@ -128,34 +112,6 @@ int sl_read_file(const char *path, char **data, size_t *size)
 	*data = TAKE_PTR(buf);
 	*size = done;
 	return 0;
-}
-
-void sl_json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = *s;
-		size_t u = c >= 0x80 ? utf8_len((const unsigned char *)s, strlen(s)) : 0;
-
-		if (u) {
-			fwrite(s, 1, u, f);
-			s += u - 1;
-		} else if (c >= 0x80) {
-			/* Not UTF-8 (a cgroup path may hold any byte): JSON needs text, so U+00XX.
-			 */
-			fprintf(f, "\\u%04x", c);
-		} else if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
 }
 
 int sl_parse_u32(const char *s, uint32_t *out)

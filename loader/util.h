@@ -35,10 +35,11 @@ void sl_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int sl_read_file(const char *path, char **data, size_t *size);
 
 #include <stdio.h>
+
+#include <sluice/json.h> /* sl_json_str(), sl_utf8_len() */
+
 /* n bytes of s on f, with control bytes and invalid UTF-8 shown as \xNN. */
 void sl_put_sanitized(FILE *f, const char *s, size_t n);
-/* JSON string literal (with quotes) of s on f. */
-void sl_json_str(FILE *f, const char *s);
 
 /* Parse a decimal u32; returns 0 or -EINVAL. */
 int sl_parse_u32(const char *s, uint32_t *out);

@@ -39,21 +39,3 @@ char *sl_u128_str(sl_u128 v, char *buf)
 	strcpy(buf, tmp + i);
 	return buf;
 }
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if it is not one. */
-size_t sl_utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len = s[0] < 0xc2 ? 0 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : s[0] < 0xf5 ? 4 : 0;
-
-	if (len == 0 || len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
-	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
-		return 0;
-	return len;
-}

@@ -11,6 +11,7 @@
 typedef unsigned __int128 sl_u128;
 
 #include <sluice/cleanup.h>
+#include <sluice/json.h> /* sl_utf8_len(), shared with the loader */
 
 #define sl_min(a, b) ((a) < (b) ? (a) : (b))
 #define sl_max(a, b) ((a) > (b) ? (a) : (b))
@@ -23,6 +24,3 @@ int sl_grow(void **array, size_t *cap, size_t need, size_t elem_size);
 
 /* Format a 128-bit unsigned value in decimal into buf (at least 40 bytes). */
 char *sl_u128_str(sl_u128 v, char *buf);
-
-/* Length of the valid UTF-8 sequence of 2-4 bytes at s (at most n bytes); 0 if none. */
-size_t sl_utf8_len(const unsigned char *s, size_t n);

@@ -14,6 +14,7 @@
 #include "driver/commands.h"
 #include "interp/interp.h"
 #include "lib/compile.h"
+#include "sluice/json.h"
 
 struct diff_cli {
 	const char *table;
@@ -179,17 +180,6 @@ static bool example_checks(const struct sl_ir *oi, uint32_t ot, const struct sl_
 	       a.rule == r->old_rule && b.rule == r->new_rule;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 struct printer {
 	const struct diff_cli *o;
 	const struct sl_ir *oi, *ni;
@@ -210,12 +200,12 @@ static void print_region(struct printer *p, const struct sl_diff *d, const struc
 		fprintf(stdout,
 			"%s\n      {\"old\": {\"verdict\": \"%s\", \"by\": ", first ? "" : ",",
 			sl_verdict_name(r->old_verdict));
-		json_str(stdout, ol);
+		sl_json_str(stdout, ol);
 		fprintf(stdout, "}, \"new\": {\"verdict\": \"%s\", \"by\": ",
 			sl_verdict_name(r->new_verdict));
-		json_str(stdout, nl);
+		sl_json_str(stdout, nl);
 		fprintf(stdout, "}, \"packets\": ");
-		json_str(stdout, text);
+		sl_json_str(stdout, text);
 		fprintf(stdout, ", \"examples\": [");
 	} else if (r->old_verdict == r->new_verdict) {
 		printf("  still %s, by another rule (was by %s): %s   %s\n",
@@ -238,7 +228,7 @@ static void print_region(struct printer *p, const struct sl_diff *d, const struc
 			p->bad_examples++;
 		if (p->o->json) {
 			fprintf(stdout, "%s{\"fields\": ", k ? ", " : "");
-			json_str(stdout, e ? "" : et);
+			sl_json_str(stdout, e ? "" : et);
 			fprintf(stdout, ", \"checked\": %s, \"hex\": \"", ok ? "true" : "false");
 			for (size_t i = 0; !e && i < ex.len; i++)
 				fprintf(stdout, "%02x", ex.data[i]);
@@ -267,7 +257,7 @@ static bool print_table(struct printer *p, const struct sl_diff *d, const struct
 
 	if (p->o->json) {
 		fprintf(stdout, "%s\n    {\"table\": ", p->first_table ? "" : ",");
-		json_str(stdout, t->name);
+		sl_json_str(stdout, t->name);
 		fprintf(stdout, ", \"hook\": \"%s\", \"status\": \"%s\", \"regions\": [",
 			sl_hook_name(t->hook),
 			status	      ? status
@@ -407,9 +397,9 @@ int sl_cmd_diff(int argc, char **argv)
 	bool fails = false;
 	if (o.json) {
 		printf("{\"old\": ");
-		json_str(stdout, a.inputs[0]);
+		sl_json_str(stdout, a.inputs[0]);
 		printf(", \"new\": ");
-		json_str(stdout, a.inputs[1]);
+		sl_json_str(stdout, a.inputs[1]);
 		printf(", \"tables\": [");
 	}
 	for (size_t i = 0; i < d->ntables; i++)
