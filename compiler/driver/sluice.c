@@ -21,6 +21,7 @@ static const struct sl_command commands[] = {
     {"dump", sl_cmd_dump, "show the IR of a policy or the BPF code of a policy or object"},
     {"diff", sl_cmd_diff, "which packets two policies treat differently (exit 1 when any)"},
     {"run", sl_cmd_run, "evaluate a policy on packets from a pcap with the reference interpreter"},
+    {"test", sl_cmd_test, "check a policy's verdicts against test files (exit 1 when any differ)"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The kernel half of `sluice test --kernel` (test_kernel.h). Loads through
+ * libbpf from the object's bytes, as `sluice-load run` does, so what is
+ * tested is the object `sluice build` writes (with decisions recorded).
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "driver/test_kernel.h"
+#include "kernel.h" /* loader/: the program type this kernel test-runs a hook with */
+#include "sluice/abi.h"
+
+bool sl_test_kernel_usable(char *why, size_t size)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sluice_probe", 4, 4, 1, NULL);
+
+	if (fd < 0) {
+		snprintf(why, size,
+			 "cannot create a BPF map (%s): run as root, or with CAP_BPF, "
+			 "CAP_PERFMON and CAP_NET_ADMIN",
+			 strerror(errno));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/*
+ * libbpf's messages: warnings and errors (a refused program's verifier log)
+ * go to stderr, but not its word on the metadata section, which is sluice's
+ * own and expected.
+ */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (strstr(line, "skipping unrecognized data section") && strstr(line, ".sluice."))
+		return 0;
+	return fputs(line, stderr);
+}
+
+void sl_test_kernel_close(struct sl_test_kernel *k)
+{
+	if (k->obj)
+		bpf_object__close(k->obj);
+	k->obj = NULL;
+	k->prog_fd = k->decision_fd = -1;
+}
+
+int sl_test_kernel_open(const void *image, size_t size, const char *prog, enum sl_hook hook,
+			struct sl_test_kernel *k)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = prog);
+	struct bpf_program *p, *mine = NULL;
+	struct bpf_map *map;
+	enum bpf_prog_type type;
+	int err;
+
+	*k = (struct sl_test_kernel){.hook = hook, .prog_fd = -1, .decision_fd = -1};
+	libbpf_set_print(libbpf_print);
+	k->obj = bpf_object__open_mem(image, size, &opts);
+	if (!k->obj) {
+		err = -errno;
+		fprintf(stderr, "sluice: error: libbpf cannot open the compiled object: %s\n",
+			strerror(-err));
+		return err;
+	}
+	bpf_object__for_each_program(p, k->obj)
+	{
+		bool it = !strcmp(bpf_program__name(p), prog);
+
+		bpf_program__set_autoload(p, it);
+		if (it)
+			mine = p;
+	}
+	if (!mine) {
+		fprintf(stderr, "sluice: error: the object has no program '%s'\n", prog);
+		sl_test_kernel_close(k);
+		return -ENOENT;
+	}
+	err = sl_kernel_test_run_type((uint32_t)hook, &type);
+	if (err == -EOPNOTSUPP) {
+		fprintf(stderr,
+			"sluice: error: this kernel's test run of %s programs does not give them "
+			"the packet, and it has no BPF_PROG_TYPE_LWT_IN to stand in\n",
+			sl_hook_name(hook));
+		sl_test_kernel_close(k);
+		return err;
+	}
+	if (!err && type != bpf_program__type(mine)) {
+		bpf_program__set_type(mine, type);
+		bpf_program__set_expected_attach_type(mine, 0);
+	}
+	err = bpf_object__load(k->obj);
+	if (err) {
+		fprintf(stderr, "sluice: error: the kernel refused program '%s' (%s): %s\n", prog,
+			sl_hook_name(hook), strerror(-err));
+		sl_test_kernel_close(k);
+		return err;
+	}
+	k->prog_fd = bpf_program__fd(mine);
+	map = bpf_object__find_map_by_name(k->obj, SLUICE_DECISION_MAP);
+	k->decision_fd = map ? bpf_map__fd(map) : -1;
+	return 0;
+}
+
+/* The verdict a program's return code means: 1 accept, 0 drop, -1 neither. */
+static int verdict_of(enum sl_hook hook, int32_t ret)
+{
+	switch (hook) {
+	case SL_HOOK_XDP:
+		return ret == 2 /* XDP_PASS */ ? 1 : ret == 1 /* XDP_DROP */ ? 0 : -1;
+	case SL_HOOK_TC_INGRESS:
+	case SL_HOOK_TC_EGRESS:
+		return ret == 0 || ret == -1 /* TC_ACT_OK, TC_ACT_UNSPEC */ ? 1
+		       : ret == 2 /* TC_ACT_SHOT */			    ? 0
+									    : -1;
+	default:
+		return ret == 1 ? 1 : ret == 0 ? 0 : -1;
+	}
+}
+
+/* Frames net/bpf/test_run.c refuses (loader/cmd_run.c says the same). */
+static bool refused(enum sl_hook hook, const uint8_t *f, size_t len, char *why, size_t size)
+{
+	uint16_t type = len >= 14 ? (uint16_t)(f[12] << 8 | f[13]) : 0;
+	bool skb = hook != SL_HOOK_XDP;
+
+	if (len < 14)
+		snprintf(why, size, "the kernel cannot test-run frames under 14 bytes");
+	else if (skb && ((type == SL_ETH_P_IP && len < 14 + 20) ||
+			 (type == SL_ETH_P_IPV6 && len < 14 + 40)))
+		snprintf(why, size,
+			 "the kernel cannot test-run tc or cgroup_skb frames with a cut IP header");
+	else
+		return false;
+	return true;
+}
+
+int sl_test_kernel_run(const struct sl_test_kernel *k, const uint8_t *frame, size_t len,
+		       bool *accept, uint32_t *rule, char *why, size_t size)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (uint32_t)len,
+		    .repeat = 1);
+	uint32_t key = 0, unset = SL_TEST_KERNEL_UNKNOWN;
+	int v;
+
+	if (refused(k->hook, frame, len, why, size))
+		return -EOPNOTSUPP;
+	if (k->decision_fd >= 0 && bpf_map_update_elem(k->decision_fd, &key, &unset, BPF_ANY)) {
+		fprintf(stderr, "sluice: error: cannot reset the decision map: %s\n",
+			strerror(errno));
+		return -errno;
+	}
+	if (bpf_prog_test_run_opts(k->prog_fd, &opts)) {
+		int err = -errno;
+
+		if (err == -EINVAL) {
+			snprintf(why, size, "the kernel refused to test-run this frame (%zu bytes)",
+				 len);
+			return -EOPNOTSUPP;
+		}
+		fprintf(stderr, "sluice: error: the kernel's test run failed: %s\n",
+			strerror(-err));
+		return err;
+	}
+	v = verdict_of(k->hook, (int32_t)opts.retval);
+	if (v < 0) {
+		fprintf(stderr, "sluice: error: the program returned %d, not a verdict of %s\n",
+			(int32_t)opts.retval, sl_hook_name(k->hook));
+		return -EINVAL;
+	}
+	*accept = v == 1;
+	*rule = SL_TEST_KERNEL_UNKNOWN;
+	if (k->decision_fd >= 0 && bpf_map_lookup_elem(k->decision_fd, &key, rule))
+		*rule = SL_TEST_KERNEL_UNKNOWN;
+	return 0;
+}
