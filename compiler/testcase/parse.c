@@ -725,11 +725,11 @@ int sl_testfile_parse(struct sl_diag *diag, uint32_t file, struct sl_arena *aren
 	size_t cap = 0;
 	int err = 0;
 
+	memset(out, 0, sizeof(*out));
 	if (!l || !src) {
 		free(l);
 		return -ENOMEM;
 	}
-	memset(out, 0, sizeof(*out));
 	out->file = file;
 	*l = (struct line){.diag = diag, .arena = arena, .file = file, .dir = ""};
 	slash = strrchr(src->path, '/');
