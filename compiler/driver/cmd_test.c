@@ -146,6 +146,15 @@ static void expected(FILE *f, const struct sl_testcase *c)
 		fprintf(f, " @ %s:%u", c->rule_file, c->rule_line);
 }
 
+static bool table_exists(const struct sl_ir *ir, const char *name)
+{
+	for (uint32_t i = 0; i < ir->ntables; i++) {
+		if (!strcmp(ir->tables[i].name, name))
+			return true;
+	}
+	return false;
+}
+
 static int find_table(const struct runner *r, const struct sl_testcase *c, uint32_t *out)
 {
 	const struct sl_ir *ir = r->ir;
@@ -625,6 +634,11 @@ int sl_cmd_test(int argc, char **argv)
 	if (rc)
 		goto out;
 	r.ir = r.res->written;
+	if (ta.table && !table_exists(r.ir, ta.table)) {
+		fprintf(stderr, "sluice: error: the policy has no table '%s'\n", ta.table);
+		rc = SL_EXIT_USAGE;
+		goto out;
+	}
 	rc = load_tests(&tf, a.inputs + 1, a.ninputs - 1, a.compile.max_errors);
 	if (rc)
 		goto out;

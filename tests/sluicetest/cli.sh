@@ -157,6 +157,8 @@ expect 1 "tables: none named" -- "$sluice" test "$work/two.sluice" "$work/notabl
 grep -q 'notable.sluicetest:1:1: error: the policy has 2 tables' "$work/err" || fail "tables: the error"
 expect 0 "tables: --table" -- "$sluice" test --table=b "$work/two.sluice" "$work/notable.sluicetest"
 expect 1 "tables: --table a" -- "$sluice" test --table a "$work/two.sluice" "$work/notable.sluicetest"
+expect 2 "tables: --table c" -- "$sluice" test --table c "$work/two.sluice" "$work/notable.sluicetest"
+grep -qx "sluice: error: the policy has no table 'c'" "$work/err" || fail "tables: --table c: $(cat "$work/err")"
 
 # the policy from standard input; a pcap case past the capture's end
 stdin_file=examples/edge.sluice

@@ -44,6 +44,14 @@ for level in -O2 -O0; do
 		fi
 	done
 done
+# every field (the one ifindex case is the interpreter's alone)
+out=$("$sluice" test --kernel tests/sluicetest/fields.sluice tests/sluicetest/fields.sluicetest 2>&1)
+rc=$?
+if [ $rc != 0 ] || ! grep -qx '42 passed, 0 failed (1 with a note)' <<<"$out"; then
+	echo "FAIL: fields --kernel: exit $rc"
+	echo "$out"
+	failures=$((failures + 1))
+fi
 out=$("$sluice" test --kernel examples/edge.sluice tests/sluicetest/planted.sluicetest 2>&1)
 rc=$?
 if [ $rc != 1 ] || ! grep -qx '1 passed, 5 failed' <<<"$out"; then
