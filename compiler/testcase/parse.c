@@ -491,6 +491,8 @@ static int described(struct line *l, struct sl_testcase *c)
 		   : p->l4 == SL_TC_L4_ICMPV6 ? SL_IPPROTO_ICMPV6
 					      : 0;
 	p->ethertype = 0;
+	if (p->l3 == SL_TC_L3_IPV6 && p->l4 == SL_TC_L4_NONE)
+		p->proto = 59; /* `ip6` without `proto`: no next header (0 would be hop-by-hop) */
 	p->ttl = 64;
 	p->ifindex = 1;
 	memcpy(p->smac, default_smac, 6);

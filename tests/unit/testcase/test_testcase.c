@@ -224,6 +224,18 @@ static void test_frame_cgroup(void **state)
 	done(&p);
 }
 
+/* `ip6` without `proto` has no next header (59), not a hop-by-hop header (0). */
+static void test_frame_ip6_no_next_header(void **state)
+{
+	static uint8_t f[SL_TC_FRAME_MAX];
+	struct parsed p;
+	int n = frame_of(&p, "ip6 2001:db8::1 -> 2001:db8::2 => drop\n", SL_HOOK_XDP, f);
+
+	assert_int_equal(n, 14 + 40);
+	assert_int_equal(f[20], 59);
+	done(&p);
+}
+
 static void test_file_matches(void **state)
 {
 	assert_true(sl_tc_file_matches("web.sluice", "web.sluice"));
@@ -242,6 +254,7 @@ int main(void)
 	    cmocka_unit_test(test_frame_ipv6_ext_frag),
 	    cmocka_unit_test(test_frame_ipv4_first_fragment),
 	    cmocka_unit_test(test_frame_cgroup),
+	    cmocka_unit_test(test_frame_ip6_no_next_header),
 	    cmocka_unit_test(test_file_matches),
 	};
 
