@@ -314,8 +314,16 @@ int sl_state_netns_enter(const struct sl_state *st, struct sl_netns *saved)
 		snprintf(path, sizeof(path), "/run/netns/%s", st->netns);
 	if (stat(path, &sb) || sb.st_ino != st->netns_ino)
 		return -ENOENT;
-	err = sl_netns_enter(st->netns, saved);
-	if (!err && (stat("/proc/self/ns/net", &sb) || sb.st_ino != st->netns_ino)) {
+	/* It may vanish between the stat and the setns (`ip netns del` elsewhere): gone. */
+	err = sl_netns_enter_path(path, saved);
+	if (err == -ENOENT || err == -EINVAL)
+		return -ENOENT;
+	if (err) {
+		sl_err(err, "cannot enter network namespace '%s': %s", st->netns, strerror(-err));
+		sl_hint("entering a namespace needs CAP_SYS_ADMIN: run as root");
+		return err;
+	}
+	if ((stat("/proc/self/ns/net", &sb) || sb.st_ino != st->netns_ino)) {
 		sl_netns_leave(saved);
 		return -ENOENT;
 	}

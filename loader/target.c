@@ -158,10 +158,32 @@ int sl_target_check(const struct sl_target *t, bool attach_opts)
 	return 0;
 }
 
+/* Enters the namespace at path without a word: the callers decide what a failure means. */
+int sl_netns_enter_path(const char *path, struct sl_netns *saved)
+{
+	_cleanup_close_ int fd = -1;
+	int err;
+
+	saved->orig_fd = -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	saved->orig_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (saved->orig_fd < 0)
+		return -errno;
+	/* Only the network namespace: bpffs pins must stay visible to everyone. */
+	if (setns(fd, CLONE_NEWNET)) {
+		err = -errno;
+		close(saved->orig_fd);
+		saved->orig_fd = -1;
+		return err;
+	}
+	return 0;
+}
+
 int sl_netns_enter(const char *ns, struct sl_netns *saved)
 {
 	char path[PATH_MAX];
-	_cleanup_close_ int fd = -1;
 	int err;
 
 	saved->orig_fd = -1;
@@ -171,30 +193,19 @@ int sl_netns_enter(const char *ns, struct sl_netns *saved)
 		snprintf(path, sizeof(path), "%s", ns);
 	else
 		snprintf(path, sizeof(path), "/run/netns/%s", ns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
+	err = sl_netns_enter_path(path, saved);
+	if (err == -ENOENT || err == -ENOTDIR) {
 		sl_err(err, "network namespace '%s' not found (%s: %s)", ns, path, strerror(-err));
 		sl_hint("list namespaces with `ip netns list`; pass a name from /run/netns or a "
 			"path like /proc/PID/ns/net");
-		return err;
-	}
-	saved->orig_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (saved->orig_fd < 0)
-		return sl_err(-errno, "cannot open /proc/self/ns/net: %s", strerror(errno));
-	/* Only the network namespace: bpffs pins must stay visible to everyone. */
-	if (setns(fd, CLONE_NEWNET)) {
-		err = -errno;
-		close(saved->orig_fd);
-		saved->orig_fd = -1;
+	} else if (err) {
 		sl_err(err, "cannot enter network namespace '%s': %s", ns, strerror(-err));
 		if (err == -EINVAL)
 			sl_hint("%s is not a network namespace file", path);
 		else
 			sl_hint("entering a namespace needs CAP_SYS_ADMIN: run as root");
-		return err;
 	}
-	return 0;
+	return err;
 }
 
 void sl_netns_leave(struct sl_netns *saved)
@@ -254,23 +265,13 @@ static void dev_pin_dir(struct sl_target *t)
 /* Whether dev exists in the named namespace ns (setns back and forth, printing nothing). */
 static bool dev_in_ns(const char *dev, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), self = -1;
-	bool found = false;
+	struct sl_netns saved;
+	bool found;
 
-	if (fd < 0)
+	if (sl_netns_enter_path(path, &saved))
 		return false;
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self >= 0 && !setns(fd, CLONE_NEWNET)) {
-		found = if_nametoindex(dev) != 0;
-		if (setns(self, CLONE_NEWNET)) {
-			perror(
-			    "sluice-load: fatal: cannot return to the original network namespace");
-			abort();
-		}
-	}
-	if (self >= 0)
-		close(self);
-	close(fd);
+	found = if_nametoindex(dev) != 0;
+	sl_netns_leave(&saved);
 	return found;
 }
 

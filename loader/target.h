@@ -50,6 +50,8 @@ struct sl_netns {
 	int orig_fd;
 };
 int sl_netns_enter(const char *ns, struct sl_netns *saved);
+/* The same for a path, silent: -errno (-EINVAL: not a namespace file). */
+int sl_netns_enter_path(const char *path, struct sl_netns *saved);
 void sl_netns_leave(struct sl_netns *saved);
 
 /*
