@@ -21,6 +21,7 @@ static const struct sl_command commands[] = {
     {"dump", sl_cmd_dump, "show the IR of a policy or the BPF code of a policy or object"},
     {"diff", sl_cmd_diff, "which packets two policies treat differently (exit 1 when any)"},
     {"run", sl_cmd_run, "evaluate a policy on packets from a pcap with the reference interpreter"},
+    {"import", sl_cmd_import, "translate an iptables-save or nft -j ruleset into a policy"},
 };
 
 static void usage(FILE *out)
