@@ -46,6 +46,12 @@ imp_kind=$kind
 	echo "FAIL: $name: import"
 	exit 1
 }
+# a test of this test: a planted change to the imported policy must be caught
+if [ -n "${SLUICE_IMPORT_MUTATE:-}" ]; then
+	cp "$tmp/p.sluice" "$tmp/orig.sluice"
+	sed -i -e "$SLUICE_IMPORT_MUTATE" "$tmp/p.sluice"
+	! cmp -s "$tmp/p.sluice" "$tmp/orig.sluice" || { echo "FAIL: $name: the mutation changed nothing"; exit 1; }
+fi
 "$SLUICE" build -q "$tmp/p.sluice" -o "$tmp/p.o"
 
 # 2. the namespace: every address is local (AnyIP), any source accepted
@@ -96,13 +102,21 @@ NFT
 seed=$(printf '%s' "$name" | cksum | cut -d' ' -f1)
 "$NFCOMPARE" gen "$tmp/p.sluice" "$family" "$seed" "$count" "$maca" "$macb" "$tmp/pk.pcap"
 "$NFCOMPARE" judge "$tmp/pk.pcap" "$NSA" "$DA" "$NSB" >"$tmp/netfilter.txt"
-"$SLUICE" run -q "$tmp/p.sluice" --table "$table" --pcap "$tmp/pk.pcap" |
-	awk -F'\t' 'NF >= 2 && $1 ~ /^[0-9]+$/ { print $1 "\t" $2 }' >"$tmp/interp.txt"
+"$SLUICE" run -q "$tmp/p.sluice" --table "$table" --pcap "$tmp/pk.pcap" >"$tmp/run.txt"
+awk -F'\t' 'NF >= 2 && $1 ~ /^[0-9]+$/ { print $1 "\t" $2 }' "$tmp/run.txt" >"$tmp/interp.txt"
 "$SLUICE_LOAD" run "$tmp/p.o" --table "$table" --pcap "$tmp/pk.pcap" |
 	awk -F'\t' 'NF >= 2 && $1 ~ /^[0-9]+$/ { print $1 "\t" $2 }' >"$tmp/kernel.txt"
 
 fail=0
 set +e +o pipefail
+if [ -n "${SLUICE_IMPORT_MUTATE:-}" ]; then
+	if cmp -s "$tmp/netfilter.txt" "$tmp/interp.txt" || cmp -s "$tmp/netfilter.txt" "$tmp/kernel.txt"; then
+		echo "FAIL: $name: the planted change '$SLUICE_IMPORT_MUTATE' went unnoticed"
+		exit 1
+	fi
+	echo "ok: $name: the planted change '$SLUICE_IMPORT_MUTATE' changed $(diff "$tmp/netfilter.txt" "$tmp/interp.txt" | grep -c '^<') verdicts"
+	exit 0
+fi
 for side in interp kernel; do
 	if ! cmp -s "$tmp/netfilter.txt" "$tmp/$side.txt"; then
 		fail=1
@@ -120,4 +134,6 @@ if [ $fail != 0 ]; then
 	[ -n "${SLUICE_IMPORT_KEEP:-}" ] && cp -r "$tmp" "$SLUICE_IMPORT_KEEP"
 	exit 1
 fi
-echo "ok: $name: $count packets, $acc accepted and $((total - acc)) dropped by netfilter, the same by sluice run and the kernel"
+rules=$(grep -cE '^ +[a-z].* (accept|drop|jump [^ ]+|goto [^ ]+|return)$' "$tmp/p.sluice")
+decided=$(awk -F'\t' '$3 ~ /:/ { print $3 }' "$tmp/run.txt" | sort -u | wc -l)
+echo "ok: $name: $count packets, $acc accepted and $((total - acc)) dropped by netfilter, the same by sluice run and the kernel; $decided distinct rules (of $rules in all tables) decided packets, the rest the policy"

@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_packet.h>
@@ -50,6 +51,21 @@ static size_t n4, n6, nnum;
 
 static uint64_t rng_state;
 
+/* What one rule line of the policy asks for: packets near it reach deep rules. */
+struct rule_hint {
+	int proto; /* -1: any */
+	bool v6;
+	struct hint4 s4, d4;
+	struct hint6 s6, d6;
+	bool has_s, has_d;
+	unsigned sport[16], dport[16], type[16];
+	unsigned nsport, ndport, ntype;
+};
+
+static struct rule_hint rules[2048];
+static size_t nrh;
+static const struct rule_hint *cur; /* the rule the packet being built follows, or NULL */
+
 static uint64_t rnd(void)
 {
 	/* splitmix64: reproducible from the seed */
@@ -80,7 +96,7 @@ static void add_piece(const char *p)
 		memcpy(h.hi, h.lo, 16);
 		if (len >= 0 && len <= 128)
 			for (int b = len; b < 128; b++) {
-				h.lo[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+				h.lo[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
 				h.hi[b / 8] |= (uint8_t)(0x80 >> (b % 8));
 			}
 		h6[n6++] = h;
@@ -97,6 +113,124 @@ static void add_piece(const char *p)
 		if (nnum < 4096 && atol(buf) <= 65535)
 			nums[nnum++] = (unsigned)atol(buf);
 	}
+}
+
+static bool parse4(const char *t, struct hint4 *h)
+{
+	char buf[64];
+	const char *slash = strchr(t, '/');
+	struct in_addr a;
+	int len = slash ? atoi(slash + 1) : 32;
+	uint32_t v, mask;
+
+	snprintf(buf, sizeof(buf), "%.*s", slash ? (int)(slash - t) : (int)strcspn(t, "-"), t);
+	if (inet_pton(AF_INET, buf, &a) != 1 || len < 0 || len > 32)
+		return false;
+	v = ntohl(a.s_addr);
+	mask = len ? ~0u << (32 - len) : 0;
+	*h = (struct hint4){v & mask, v | ~mask};
+	if (!slash && strchr(t, '-') && inet_pton(AF_INET, strchr(t, '-') + 1, &a) == 1)
+		h->hi = ntohl(a.s_addr);
+	return true;
+}
+
+static bool parse6(const char *t, struct hint6 *h)
+{
+	char buf[64];
+	const char *slash = strchr(t, '/');
+	int len = slash ? atoi(slash + 1) : 128;
+
+	snprintf(buf, sizeof(buf), "%.*s", slash ? (int)(slash - t) : (int)strcspn(t, "-"), t);
+	if (inet_pton(AF_INET6, buf, h->lo) != 1 || len < 0 || len > 128)
+		return false;
+	memcpy(h->hi, h->lo, 16);
+	for (int b = len; b < 128; b++) {
+		h->lo[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
+		h->hi[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+	}
+	return true;
+}
+
+/* The numbers of a value: `22`, `1024-65535` (both ends), `{ 80, 443 }`. */
+static void numbers(char **tok, unsigned *out, unsigned *n)
+{
+	char *t = *tok;
+	bool set = t[0] == '{';
+
+	if (set)
+		t = strtok(NULL, " \t\n");
+	while (t && *n < 16) {
+		char *e;
+		unsigned long v = strtoul(t, &e, 10);
+
+		if (e != t) {
+			out[(*n)++] = (unsigned)v;
+			if (*e == '-' && *n < 16)
+				out[(*n)++] = (unsigned)strtoul(e + 1, NULL, 10);
+		}
+		if (!set || strchr(t, '}'))
+			break;
+		t = strtok(NULL, " \t\n");
+	}
+	*tok = t;
+}
+
+static void read_rules(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) && nrh < 2048) {
+		struct rule_hint h = {.proto = -1};
+		char *hash = strchr(line, '#'), *t, *prev = NULL, *prev2 = NULL;
+
+		if (hash)
+			*hash = '\0';
+		for (t = strtok(line, " \t\n"); t;
+		     prev2 = prev, prev = t, t = strtok(NULL, " \t\n")) {
+			if (!strcmp(t, "!="))
+				t = strtok(NULL, " \t\n");
+			if (!t)
+				break;
+			if (prev && (!strcmp(prev, "saddr") || !strcmp(prev, "daddr")) && prev2) {
+				bool src = !strcmp(prev, "saddr");
+				char *v = t[0] == '{' ? strtok(NULL, " ,\t\n") : t;
+
+				if (!v)
+					break;
+				if (!strcmp(prev2, "ip6") && parse6(v, src ? &h.s6 : &h.d6)) {
+					h.v6 = true;
+					*(src ? &h.has_s : &h.has_d) = true;
+				} else if (!strcmp(prev2, "ip") && parse4(v, src ? &h.s4 : &h.d4)) {
+					*(src ? &h.has_s : &h.has_d) = true;
+				}
+				t = v;
+			} else if (prev && !strcmp(prev, "sport")) {
+				numbers(&t, h.sport, &h.nsport);
+			} else if (prev && !strcmp(prev, "dport")) {
+				numbers(&t, h.dport, &h.ndport);
+			} else if (prev && !strcmp(prev, "type") && isdigit((unsigned char)t[0])) {
+				numbers(&t, h.type, &h.ntype);
+			}
+			if (!t)
+				break;
+			if (!strcmp(t, "tcp"))
+				h.proto = 6;
+			else if (!strcmp(t, "udp"))
+				h.proto = 17;
+			else if (!strcmp(t, "icmp"))
+				h.proto = 1;
+			else if (!strcmp(t, "icmpv6"))
+				h.proto = 58, h.v6 = true;
+			else if (!strcmp(t, "ip6"))
+				h.v6 = true;
+		}
+		if (h.has_s || h.has_d || h.nsport || h.ndport || h.ntype || h.proto >= 0)
+			rules[nrh++] = h;
+	}
+	fclose(f);
 }
 
 /* Every address, prefix, range end and number in the policy (comments too: harmless). */
@@ -152,16 +286,24 @@ static bool martian4(uint32_t a)
 	return t == 0 || t == 127 || t >= 224;
 }
 
-static uint32_t addr4(void)
+static uint32_t addr4(bool src)
 {
 	uint32_t a;
+	const struct hint4 *rule = cur && !cur->v6 && (src ? cur->has_s : cur->has_d) && pick(8)
+				       ? (src ? &cur->s4 : &cur->d4)
+				       : NULL;
 
 	do {
-		if (n4 && pick(10) < 7) {
+		if (rule) {
+			a = rule->lo + (uint32_t)(rnd() % ((uint64_t)rule->hi - rule->lo + 1));
+			rule = NULL;
+		} else if (n4 && pick(10) < 7) {
 			const struct hint4 *h = &h4[pick((unsigned)n4)];
 			unsigned w = pick(4);
 
-			a = w == 0 ? h->lo : w == 1 ? h->hi : h->lo + (uint32_t)(rnd() % ((uint64_t)h->hi - h->lo + 1));
+			a = w == 0   ? h->lo
+			    : w == 1 ? h->hi
+				     : h->lo + (uint32_t)(rnd() % ((uint64_t)h->hi - h->lo + 1));
 			if (pick(8) == 0)
 				a += pick(2) ? 1 : -1u; /* just outside */
 		} else {
@@ -171,18 +313,23 @@ static uint32_t addr4(void)
 	return a;
 }
 
-static void addr6(uint8_t *a)
+static void addr6(uint8_t *a, bool src)
 {
+	const struct hint6 *rule = cur && cur->v6 && (src ? cur->has_s : cur->has_d) && pick(8)
+				       ? (src ? &cur->s6 : &cur->d6)
+				       : NULL;
+
 	do {
-		if (n6 && pick(10) < 7) {
-			const struct hint6 *h = &h6[pick((unsigned)n6)];
+		if (n6 && (rule || pick(10) < 7)) {
+			const struct hint6 *h = rule ? rule : &h6[pick((unsigned)n6)];
 			unsigned w = pick(3);
 
 			for (int i = 0; i < 16; i++) {
 				uint8_t free_bits = h->lo[i] ^ h->hi[i];
 
-				a[i] = w == 0 ? h->lo[i] : w == 1 ? h->hi[i]
-							: (uint8_t)(h->lo[i] | (rnd() & free_bits));
+				a[i] = w == 0	? h->lo[i]
+				       : w == 1 ? h->hi[i]
+						: (uint8_t)(h->lo[i] | (rnd() & free_bits));
 			}
 			if (pick(8) == 0)
 				a[15] ^= 1;
@@ -191,12 +338,20 @@ static void addr6(uint8_t *a)
 			for (int i = 1; i < 16; i++)
 				a[i] = (uint8_t)rnd();
 		}
+		rule = NULL;
 		/* no multicast, unspecified, loopback, v4-mapped or other ::/8 */
 	} while (a[0] == 0xff || a[0] == 0);
 }
 
-static unsigned port(void)
+static unsigned port(bool src)
 {
+	unsigned n = cur ? (src ? cur->nsport : cur->ndport) : 0;
+
+	if (n && pick(8)) {
+		unsigned v = (src ? cur->sport : cur->dport)[pick(n)];
+
+		return pick(6) ? v : v + (pick(2) ? 1 : -1u);
+	}
 	if (nnum && pick(10) < 6) {
 		unsigned v = nums[pick((unsigned)nnum)];
 		unsigned w = pick(5);
@@ -210,7 +365,7 @@ static size_t l4(uint8_t *p, uint8_t proto, bool v6, unsigned idx)
 {
 	static const uint8_t flags[] = {0x02, 0x12, 0x10, 0x11, 0x04, 0x18, 0x00, 0x3f, 0x14, 0x01};
 	static const uint8_t icmp_types[] = {0, 3, 3, 4, 5, 8, 8, 11, 12, 13, 14, 17};
-	static const uint8_t icmp6_types[] = {1,   2,   3,	 4,   128, 128, 129, 130, 131,
+	static const uint8_t icmp6_types[] = {1,   2,	3,   4,	  128, 128, 129, 130, 131,
 					      132, 133, 134, 135, 136, 143, 148, 151};
 	size_t n = 0;
 
@@ -218,7 +373,7 @@ static size_t l4(uint8_t *p, uint8_t proto, bool v6, unsigned idx)
 	case IPPROTO_TCP:
 		memset(p, 0, 20);
 		{
-			unsigned s = port(), d = port();
+			unsigned s = port(true), d = port(false);
 
 			p[0] = (uint8_t)(s >> 8), p[1] = (uint8_t)s, p[2] = (uint8_t)(d >> 8),
 			p[3] = (uint8_t)d;
@@ -230,9 +385,10 @@ static size_t l4(uint8_t *p, uint8_t proto, bool v6, unsigned idx)
 		n = 20;
 		break;
 	case IPPROTO_UDP: {
-		unsigned s = port(), d = port();
+		unsigned s = port(true), d = port(false);
 
-		p[0] = (uint8_t)(s >> 8), p[1] = (uint8_t)s, p[2] = (uint8_t)(d >> 8), p[3] = (uint8_t)d;
+		p[0] = (uint8_t)(s >> 8), p[1] = (uint8_t)s, p[2] = (uint8_t)(d >> 8),
+		p[3] = (uint8_t)d;
 		p[4] = p[5] = p[6] = p[7] = 0;
 		n = 8;
 		break;
@@ -240,7 +396,9 @@ static size_t l4(uint8_t *p, uint8_t proto, bool v6, unsigned idx)
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
 		memset(p, 0, 8);
-		if (v6)
+		if (cur && cur->ntype && pick(4))
+			p[0] = (uint8_t)cur->type[pick(cur->ntype)];
+		else if (v6)
 			p[0] = pick(8) ? icmp6_types[pick(sizeof(icmp6_types))] : (uint8_t)rnd();
 		else
 			p[0] = pick(8) ? icmp_types[pick(sizeof(icmp_types))] : (uint8_t)rnd();
@@ -293,13 +451,17 @@ static size_t frame(uint8_t *f, bool v6, unsigned idx, const uint8_t *smac, cons
 	static const uint8_t p4[] = {6, 6, 6, 6, 17, 17, 17, 1, 1, 47, 50, 132};
 	static const uint8_t p6[] = {6, 6, 6, 6, 17, 17, 17, 58, 58, 58, 50, 132};
 	uint8_t proto = v6 ? p6[pick(sizeof(p6))] : p4[pick(sizeof(p4))];
+
+	if (cur && cur->proto >= 0 && pick(8) && (cur->proto != 58 || v6) &&
+	    (cur->proto != 1 || !v6))
+		proto = (uint8_t)cur->proto;
 	uint8_t *ip = f + 14;
 	size_t n;
 
 	memcpy(f, dmac, 6);
 	memcpy(f + 6, smac, 6);
 	if (!v6) {
-		uint32_t s = htonl(addr4()), d = htonl(addr4());
+		uint32_t s = htonl(addr4(true)), d = htonl(addr4(false));
 		unsigned ttl = pick(10) == 0 ? 1 : pick(20) == 0 ? 255 : 64;
 
 		f[12] = 0x08, f[13] = 0x00;
@@ -326,8 +488,8 @@ static size_t frame(uint8_t *f, bool v6, unsigned idx, const uint8_t *smac, cons
 		ip[0] = 0x60;
 		ip[6] = proto;
 		ip[7] = pick(5) == 0 ? 255 : pick(10) == 0 ? 1 : 64;
-		addr6(ip + 8);
-		addr6(ip + 24);
+		addr6(ip + 8, true);
+		addr6(ip + 24, false);
 		n = l4(ip + 40, proto, true, idx);
 		l4_csum(ip + 40, n, proto, ip + 8, ip + 24, 16);
 		ip[4] = (uint8_t)(n >> 8), ip[5] = (uint8_t)n;
@@ -351,10 +513,12 @@ static int cmd_gen(int argc, char **argv)
 	FILE *out;
 
 	if (argc != 9 || parse_mac(argv[6], smac) || parse_mac(argv[7], dmac)) {
-		fprintf(stderr, "usage: nfcompare gen POLICY 4|6|46 SEED COUNT SRCMAC DSTMAC OUT\n");
+		fprintf(stderr,
+			"usage: nfcompare gen POLICY 4|6|46 SEED COUNT SRCMAC DSTMAC OUT\n");
 		return 2;
 	}
 	read_hints(argv[2]);
+	read_rules(argv[2]);
 	rng_state = strtoull(argv[4], NULL, 0);
 	count = (unsigned)atoi(argv[5]);
 	out = fopen(argv[8], "wb");
@@ -368,8 +532,15 @@ static int cmd_gen(int argc, char **argv)
 		fwrite(gh, 4, 6, out);
 	}
 	for (unsigned i = 0; i < count; i++) {
-		bool v6 = !strcmp(argv[3], "6") || (!strcmp(argv[3], "46") && pick(2));
-		size_t n = frame(f, v6, i, smac, dmac);
+		bool v6;
+		size_t n;
+
+		/* half the packets follow one rule of the policy, the rest are free */
+		cur = nrh && pick(2) ? &rules[pick((unsigned)nrh)] : NULL;
+		v6 = !strcmp(argv[3], "6") || (!strcmp(argv[3], "46") && (cur ? cur->v6 : pick(2)));
+		if (cur && cur->v6 != v6 && (cur->has_s || cur->has_d))
+			cur = NULL;
+		n = frame(f, v6, i, smac, dmac);
 		uint32_t rh[4] = {i, 0, (uint32_t)n, (uint32_t)n};
 
 		fwrite(rh, 4, 4, out);
@@ -461,9 +632,11 @@ static int cmd_judge(int argc, char **argv)
 	if (enter(argv[5]))
 		return 2;
 	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
-		pf[nfd++] = (struct pollfd){socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK, protos[i]), POLLIN, 0};
+		pf[nfd++] = (struct pollfd){socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK, protos[i]),
+					    POLLIN, 0};
 	for (size_t i = 0; i < sizeof(protos6) / sizeof(protos6[0]); i++)
-		pf[nfd++] = (struct pollfd){socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK, protos6[i]), POLLIN, 0};
+		pf[nfd++] = (struct pollfd){socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK, protos6[i]),
+					    POLLIN, 0};
 	for (int i = 0; i < nfd; i++) {
 		int sz = 8 << 20;
 
