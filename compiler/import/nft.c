@@ -193,12 +193,34 @@ static const struct sym tcp_flags[] = {
     {"fin", "fin"}, {"syn", "syn"}, {"rst", "rst"}, {"psh", "psh"},
     {"ack", "ack"}, {"urg", "urg"}, {"ecn", "ece"}, {"cwr", "cwr"},
 };
+/* nft's icmp_code and icmpv6_code names (the code whatever the type) */
+static const struct sym icmp_codes[] = {
+    {"net-unreachable", "0"},  {"host-unreachable", "1"},  {"prot-unreachable", "2"},
+    {"port-unreachable", "3"}, {"frag-needed", "4"},	   {"net-prohibited", "9"},
+    {"host-prohibited", "10"}, {"admin-prohibited", "13"},
+};
+static const struct sym icmpv6_codes[] = {
+    {"no-route", "0"},	       {"admin-prohibited", "1"}, {"addr-unreachable", "3"},
+    {"port-unreachable", "4"}, {"policy-fail", "5"},	  {"reject-route", "6"},
+};
 static const struct sym nfprotos[] = {{"ipv4", "ip"}, {"ipv6", "ip6"}};
 static const struct sym ethertypes[] = {
     {"ip", "ip"}, {"ip6", "ip6"}, {"arp", "arp"}, {"vlan", "vlan"}, {"8021ad", "qinq"}};
 
 /* How a field's values are written. */
-enum vkind { V_NUM, V_ADDR4, V_ADDR6, V_PROTO, V_ICMP, V_ICMPV6, V_FLAGS, V_NFPROTO, V_ETHER };
+enum vkind {
+	V_NUM,
+	V_ICMPCODE,
+	V_ICMPV6CODE,
+	V_ADDR4,
+	V_ADDR6,
+	V_PROTO,
+	V_ICMP,
+	V_ICMPV6,
+	V_FLAGS,
+	V_NFPROTO,
+	V_ETHER
+};
 
 struct field {
 	const char *text; /* sluice field */
@@ -294,6 +316,12 @@ static bool scalar(struct nrule *r, const struct field *f, const json *v, struct
 		break;
 	case V_ETHER:
 		t = sym_lookup(ethertypes, N(ethertypes), s);
+		break;
+	case V_ICMPCODE:
+		t = sym_lookup(icmp_codes, N(icmp_codes), s);
+		break;
+	case V_ICMPV6CODE:
+		t = sym_lookup(icmpv6_codes, N(icmpv6_codes), s);
 		break;
 	case V_NUM:
 		break;
@@ -396,9 +424,9 @@ static const struct {
     {"th", "sport", {"th sport", V_NUM, 65535}, false},
     {"th", "dport", {"th dport", V_NUM, 65535}, false},
     {"icmp", "type", {"icmp type", V_ICMP, 255}, true},
-    {"icmp", "code", {"icmp code", V_NUM, 255}, true},
+    {"icmp", "code", {"icmp code", V_ICMPCODE, 255}, true},
     {"icmpv6", "type", {"icmpv6 type", V_ICMPV6, 255}, false},
-    {"icmpv6", "code", {"icmpv6 code", V_NUM, 255}, false},
+    {"icmpv6", "code", {"icmpv6 code", V_ICMPV6CODE, 255}, false},
 };
 
 static const struct field f_l4proto = {"meta l4proto", V_PROTO, 255};
@@ -637,7 +665,12 @@ static void match(struct nrule *r, const json *mt)
 		else
 			sl_buf_printf(&r->m, " tcp flags & (%s) != 0", value);
 	} else {
-		sl_buf_printf(&r->m, " %s %s%s", f->text, strcmp(op, "!=") ? "" : "!= ", value);
+		/* sluice's `tcp flags F` is "all of F": nft's == is written out */
+		sl_buf_printf(&r->m, " %s %s%s", f->text,
+			      !strcmp(op, "!=")	   ? "!= "
+			      : f->kind == V_FLAGS ? "== "
+						   : "",
+			      value);
 		if (f == &f_l4proto && !strcmp(op, "==") && tcp_udp_only(right))
 			r->l4_tcpudp = true;
 		if (f == &f_nfproto && !strcmp(value, "ip"))

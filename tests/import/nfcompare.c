@@ -32,7 +32,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MAXPKT 256
+#define MAXPKT 1400
 #define NONCE  "SLX"
 
 /* ---- values the policy names ---- */
@@ -415,7 +415,14 @@ static size_t l4(uint8_t *p, uint8_t proto, bool v6, unsigned idx)
 	memcpy(p + n, NONCE, 3);
 	memcpy(p + n + 3, &idx, 4);
 	p[n + 7] = (uint8_t)rnd();
-	return n + 8;
+	{
+		/* lengths around the policy's limits: mostly short, sometimes up to 1100 bytes */
+		size_t pad = pick(5) ? pick(16) : pick(1100);
+
+		for (size_t i = 0; i < pad; i++)
+			p[n + 8 + i] = (uint8_t)rnd();
+		return n + 8 + pad;
+	}
 }
 
 static void l4_csum(uint8_t *p, size_t n, uint8_t proto, const uint8_t *src, const uint8_t *dst,
