@@ -115,14 +115,20 @@ bool imp_unsupported(struct imp *im, struct sl_loc loc, const char *what, const 
 	if (word)
 		sl_diag_report(
 		    im->diag, sev, loc, "%s is not supported by sluice yet (it needs '%s')%s", what,
-		    word, im->o->skip_unsupported ? ": the rule is written commented out" : "");
+		    word, im->o->skip_unsupported ? ": written as a comment" : "");
 	else
 		sl_diag_report(im->diag, sev, loc, "%s has no sluice equivalent%s", what,
-			       im->o->skip_unsupported ? ": the rule is written commented out"
+			       im->o->skip_unsupported ? ": written as a comment"
 						       : "");
 	if (!im->o->skip_unsupported)
 		sl_hint(im->diag, loc, "--skip-unsupported writes such rules as comments");
 	return im->o->skip_unsupported;
+}
+
+void imp_comment_text(struct sl_buf *b, const char *text)
+{
+	for (const char *p = text; *p; p++)
+		sl_buf_printf(b, "%c", (unsigned char)*p < 0x20 ? '?' : *p);
 }
 
 void imp_comment(struct imp *im, const char *indent, const char *text)

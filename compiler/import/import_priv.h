@@ -31,5 +31,8 @@ const char *imp_hook(const struct imp *im, const char *key1, const char *key2, c
  */
 bool imp_unsupported(struct imp *im, struct sl_loc loc, const char *what, const char *word);
 
+/* Append text for a comment: control bytes as '?' (a comment ends at a newline). */
+void imp_comment_text(struct sl_buf *b, const char *text);
+
 /* Write `line` as a comment (each line prefixed "# "), indented by `indent`. */
 void imp_comment(struct imp *im, const char *indent, const char *text);

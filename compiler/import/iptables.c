@@ -570,6 +570,23 @@ static const struct {
 	const char *name, *word; /* word: what sluice still lacks, NULL: no equivalent */
 } targets_missing[] = {{"LOG", "log"}, {"NFLOG", "log group"}, {"REJECT", "reject"}};
 
+/* Targets of iptables' extensions (not chains): refused by name. */
+static bool netfilter_target(const char *name)
+{
+	static const char *const known[] = {
+	    "MASQUERADE",  "SNAT",   "DNAT",   "REDIRECT", "NETMAP",	"MARK",	       "CONNMARK",
+	    "NOTRACK",	   "CT",     "TCPMSS", "NFQUEUE",  "QUEUE",	"TEE",	       "TRACE",
+	    "CLASSIFY",	   "DSCP",   "TOS",    "SET",	   "AUDIT",	"CHECKSUM",    "SECMARK",
+	    "CONNSECMARK", "TPROXY", "ULOG",   "HMARK",	   "IDLETIMER", "LED",	       "RATEEST",
+	    "SYNPROXY",	   "TTL",    "HL",     "ECN",	   "CLUSTERIP", "TCPOPTSTRIP",
+	};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(name, known[i]))
+			return true;
+	return false;
+}
+
 static void target(struct ipt_rule *r, const struct tok *t, bool go, const struct ipt *ipt)
 {
 	const struct tok *v = arg(r, t);
@@ -607,7 +624,7 @@ static void target(struct ipt_rule *r, const struct tok *t, bool go, const struc
 				r->i = r->n;
 				return;
 			}
-		if (all_of(v->s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_")) {
+		if (netfilter_target(v->s)) {
 			char what[64];
 
 			snprintf(what, sizeof(what), "target %s", v->s);

@@ -818,6 +818,52 @@ static void statement(struct nrule *r, const json *st)
 	unsupported(r, st, "this statement", NULL);
 }
 
+static void json_str(struct sl_buf *b, const char *s)
+{
+	sl_buf_puts(b, "\"");
+	for (const char *p = s; *p; p++)
+		if (*p == '"' || *p == '\\')
+			sl_buf_printf(b, "\\%c", *p);
+		else if ((unsigned char)*p < 0x20)
+			sl_buf_printf(b, "\\u%04x", (unsigned char)*p);
+		else
+			sl_buf_printf(b, "%c", *p);
+	sl_buf_puts(b, "\"");
+}
+
+/* An expression list as compact JSON, for the comment of a rule not imported. */
+static void json_compact(struct sl_buf *b, const json *j)
+{
+	switch (j ? j->type : SL_JSON_NULL) {
+	case SL_JSON_NULL:
+		sl_buf_puts(b, "null");
+		break;
+	case SL_JSON_BOOL:
+		sl_buf_puts(b, j->b ? "true" : "false");
+		break;
+	case SL_JSON_NUMBER:
+		sl_buf_puts(b, j->s);
+		break;
+	case SL_JSON_STRING:
+		json_str(b, j->s);
+		break;
+	case SL_JSON_ARRAY:
+	case SL_JSON_OBJECT:
+		sl_buf_puts(b, j->type == SL_JSON_ARRAY ? "[" : "{");
+		for (size_t i = 0; i < j->n; i++) {
+			if (i)
+				sl_buf_puts(b, ", ");
+			if (j->type == SL_JSON_OBJECT) {
+				json_str(b, j->k[i]);
+				sl_buf_puts(b, ": ");
+			}
+			json_compact(b, j->v[i]);
+		}
+		sl_buf_puts(b, j->type == SL_JSON_ARRAY ? "]" : "}");
+		break;
+	}
+}
+
 static void rule(struct nft *n, const json *j)
 {
 	const char *table = member_str(j, "table"), *chain = member_str(j, "chain");
@@ -847,9 +893,15 @@ static void rule(struct nft *n, const json *j)
 		imp_comment(n->im, "    ", "unsupported nft rule (see the warning):");
 		int64_t handle = -1;
 
+		struct sl_buf text = {0};
+
 		sl_json_int(sl_json_get(j, "handle"), &handle);
-		sl_buf_printf(&c->body, "    #   rule handle %lld of %s %s\n", (long long)handle,
+		json_compact(&text, expr);
+		sl_buf_printf(&c->body, "    #   rule handle %lld of %s %s: ", (long long)handle,
 			      table, chain);
+		imp_comment_text(&c->body, text.s);
+		sl_buf_puts(&c->body, "\n");
+		sl_buf_fini(&text);
 	} else if (!r.failed && r.vm_n) {
 		for (size_t i = 0; i < r.vm_n; i++)
 			sl_buf_printf(&c->body, "   %s %s %s%s %s\n", r.m.s ? r.m.s : "",
@@ -1074,11 +1126,18 @@ static void write_policy(struct nft *n)
 		    "# each table accepts the others first. Named sets are constants: elements\n"
 		    "# added at run time are not seen.\n");
 	sl_buf_puts(out, n->notes.s ? n->notes.s : "");
-	for (size_t i = 0; i < n->nsets; i++)
-		if (n->sets[i].value && !n->sets[i].empty)
-			sl_buf_printf(out, "\nconst %s = %s", n->sets[i].sname, n->sets[i].value);
-	if (n->nsets)
-		sl_buf_puts(out, "\n");
+	{
+		bool any = false;
+
+		for (size_t i = 0; i < n->nsets; i++)
+			if (n->sets[i].value && !n->sets[i].empty) {
+				sl_buf_printf(out, "\nconst %s = %s", n->sets[i].sname,
+					      n->sets[i].value);
+				any = true;
+			}
+		if (any)
+			sl_buf_puts(out, "\n");
+	}
 	for (size_t i = 0; i < n->nchains; i++) {
 		struct nft_chain *c = &n->chains[i];
 		char key[256];
