@@ -113,13 +113,12 @@ bool imp_unsupported(struct imp *im, struct sl_loc loc, const char *what, const 
 	enum sl_severity sev = im->o->skip_unsupported ? SL_SEV_WARNING : SL_SEV_ERROR;
 
 	if (word)
-		sl_diag_report(
-		    im->diag, sev, loc, "%s is not supported by sluice yet (it needs '%s')%s", what,
-		    word, im->o->skip_unsupported ? ": written as a comment" : "");
+		sl_diag_report(im->diag, sev, loc,
+			       "%s is not supported by sluice yet (it needs '%s')%s", what, word,
+			       im->o->skip_unsupported ? ": written as a comment" : "");
 	else
 		sl_diag_report(im->diag, sev, loc, "%s has no sluice equivalent%s", what,
-			       im->o->skip_unsupported ? ": written as a comment"
-						       : "");
+			       im->o->skip_unsupported ? ": written as a comment" : "");
 	if (!im->o->skip_unsupported)
 		sl_hint(im->diag, loc, "--skip-unsupported writes such rules as comments");
 	return im->o->skip_unsupported;

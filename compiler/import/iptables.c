@@ -593,6 +593,10 @@ static void target(struct ipt_rule *r, const struct tok *t, bool go, const struc
 
 	if (!v)
 		return;
+	if (r->verdict) {
+		rule_error(r, t, "a second target ('%s')", t->s);
+		return;
+	}
 	if (!go && !strcmp(v->s, "ACCEPT"))
 		r->verdict = strdup("accept");
 	else if (!go && !strcmp(v->s, "DROP"))
