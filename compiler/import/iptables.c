@@ -840,21 +840,21 @@ static void chain_line(struct ipt *ipt, uint32_t lineno, struct tok *t, size_t n
 	} else {
 		c->sname = imp_name(NULL, name);
 	}
+	/* tables and chains share one namespace; rules name chains as they are read */
+	for (size_t i = 0; i + 1 < ipt->nchains; i++) {
+		bool table_name =
+		    !builtin && (!strcmp(c->sname, "input") || !strcmp(c->sname, "forward") ||
+				 !strcmp(c->sname, "output"));
+
+		if (table_name || !strcmp(ipt->chains[i].sname, c->sname)) {
+			char *old = c->sname;
+
+			c->sname = imp_name("c_", old);
+			free(old);
+			i = (size_t)-1;
+		}
+	}
 	sl_buf_puts(&c->body, "");
-}
-
-/* Table and chain names share one namespace in sluice: rename a clash. */
-static void unique_names(struct ipt *ipt)
-{
-	for (size_t i = 0; i < ipt->nchains; i++)
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(ipt->chains[i].sname, ipt->chains[j].sname)) {
-				char *old = ipt->chains[i].sname;
-
-				ipt->chains[i].sname = imp_name("c_", old);
-				free(old);
-				j = (size_t)-1;
-			}
 }
 
 static const char *default_hook(const char *chain)
@@ -998,7 +998,6 @@ int sl_import_iptables(const char *text, size_t len, uint32_t file, const struct
 		sl_error(diag, imp_loc(&im, table_line, 1, 1), "table without COMMIT");
 	if (!seen_filter && !diag->nerrors)
 		sl_diag_plain(diag, SL_SEV_ERROR, "%s: no *filter table", o->name);
-	unique_names(&ipt);
 	if (!diag->nerrors)
 		write_policy(&ipt);
 	for (size_t i = 0; i < ipt.nchains; i++) {

@@ -1091,20 +1091,25 @@ static void unique(char **names[], size_t n)
 			}
 }
 
-static void write_policy(struct nft *n)
+/* Tables and chains share one namespace, constants another: before rules name them. */
+static void unique_names(struct nft *n)
 {
-	struct sl_buf *out = n->im->out;
-	char ***names = calloc(n->nchains + 1, sizeof(*names));
+	char ***names = calloc(n->nchains + n->nsets + 1, sizeof(*names));
 
+	if (!names)
+		abort();
 	for (size_t i = 0; i < n->nchains; i++)
 		names[i] = &n->chains[i].sname;
 	unique(names, n->nchains);
-	free(names);
-	names = calloc(n->nsets + 1, sizeof(*names));
 	for (size_t i = 0; i < n->nsets; i++)
 		names[i] = &n->sets[i].sname;
 	unique(names, n->nsets);
 	free(names);
+}
+
+static void write_policy(struct nft *n)
+{
+	struct sl_buf *out = n->im->out;
 
 	sl_buf_printf(out,
 		      "# Imported by `sluice import nft` from %s (nft -j list ruleset).\n"
@@ -1185,7 +1190,9 @@ int sl_import_nft(const char *text, size_t len, uint32_t file, const struct sl_i
 		return -EINVAL;
 	}
 	/* tables, sets and chains first: rules refer to them, whatever the order */
-	for (int pass = 0; pass < 3; pass++)
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass == 2)
+			unique_names(&n);
 		for (size_t i = 0; i < list->n; i++) {
 			const json *it = list->v[i];
 			const char *kind = it->type == SL_JSON_OBJECT && it->n == 1 ? it->k[0] : "";
@@ -1210,6 +1217,7 @@ int sl_import_nft(const char *text, size_t len, uint32_t file, const struct sl_i
 						      kind);
 			}
 		}
+	}
 	if (!diag->nerrors)
 		write_policy(&n);
 	for (size_t i = 0; i < n.ntables; i++) {
