@@ -143,6 +143,19 @@ static int run_import(const struct sl_args *a, const struct import_cli *o, bool 
 	return code;
 }
 
+/* iptables' chains with hooks are known; an nft --hook is checked against the ruleset. */
+static int check_hooks(const struct sl_args *a, const struct import_cli *o, bool nft)
+{
+	for (size_t i = 0; i < o->nhooks && !nft; i++)
+		if (strcmp(o->hooks[i].chain, "INPUT") && strcmp(o->hooks[i].chain, "FORWARD") &&
+		    strcmp(o->hooks[i].chain, "OUTPUT"))
+			return sl_args_error(a,
+					     "--hook %s: iptables' chains with a hook are INPUT, "
+					     "FORWARD and OUTPUT",
+					     o->hooks[i].chain);
+	return -1;
+}
+
 int sl_cmd_import(int argc, char **argv)
 {
 	static const struct option own[] = {
@@ -168,6 +181,8 @@ int sl_cmd_import(int argc, char **argv)
 			code = sl_args_error(&a,
 					     "wants 'iptables FILE' or 'nft FILE' (FILE may be -)");
 		else
+			code = check_hooks(&a, &o, !strcmp(a.inputs[0], "nft"));
+		if (code < 0)
 			code = run_import(&a, &o, !strcmp(a.inputs[0], "nft"));
 	}
 	for (size_t i = 0; i < o.nhooks; i++)

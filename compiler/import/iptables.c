@@ -929,13 +929,6 @@ int sl_import_iptables(const char *text, size_t len, uint32_t file, const struct
 	uint32_t lineno = 0, table_line = 0;
 	bool seen_filter = false;
 
-	for (size_t i = 0; i < o->nhooks; i++)
-		if (strcmp(o->hooks[i].chain, "INPUT") && strcmp(o->hooks[i].chain, "FORWARD") &&
-		    strcmp(o->hooks[i].chain, "OUTPUT"))
-			sl_diag_plain(diag, SL_SEV_ERROR,
-				      "--hook %s: iptables' chains with a hook are INPUT, FORWARD, "
-				      "OUTPUT",
-				      o->hooks[i].chain);
 	while (pos < len) {
 		const char *line = text + pos, *nl = memchr(line, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - line) : len - pos;

@@ -1111,6 +1111,23 @@ static void write_policy(struct nft *n)
 {
 	struct sl_buf *out = n->im->out;
 
+	for (size_t h = 0; h < n->im->o->nhooks; h++) {
+		bool used = false;
+
+		for (size_t i = 0; i < n->nchains; i++) {
+			struct nft_chain *c = &n->chains[i];
+			char key[256];
+
+			snprintf(key, sizeof(key), "%s/%s", c->table, c->name);
+			used |= c->base && c->j &&
+				(!strcasecmp(n->im->o->hooks[h].chain, key) ||
+				 !strcasecmp(n->im->o->hooks[h].chain, c->hook));
+		}
+		if (!used)
+			sl_diag_plain(n->im->diag, SL_SEV_WARNING,
+				      "--hook %s: no imported base chain has that hook or name",
+				      n->im->o->hooks[h].chain);
+	}
 	sl_buf_printf(out,
 		      "# Imported by `sluice import nft` from %s (nft -j list ruleset).\n"
 		      "# Each base chain is a table on a hook (--hook HOOK=... or TABLE/CHAIN=..., "
