@@ -203,6 +203,14 @@ static const struct sym icmpv6_codes[] = {
     {"no-route", "0"},	       {"admin-prohibited", "1"}, {"addr-unreachable", "3"},
     {"port-unreachable", "4"}, {"policy-fail", "5"},	  {"reject-route", "6"},
 };
+/* nft's DSCP names are sluice's */
+static const struct sym dscps[] = {
+    {"cs0", "cs0"},   {"cs1", "cs1"},	{"cs2", "cs2"},	  {"cs3", "cs3"},   {"cs4", "cs4"},
+    {"cs5", "cs5"},   {"cs6", "cs6"},	{"cs7", "cs7"},	  {"af11", "af11"}, {"af12", "af12"},
+    {"af13", "af13"}, {"af21", "af21"}, {"af22", "af22"}, {"af23", "af23"}, {"af31", "af31"},
+    {"af32", "af32"}, {"af33", "af33"}, {"af41", "af41"}, {"af42", "af42"}, {"af43", "af43"},
+    {"ef", "ef"},     {"va", "va"},	{"le", "le"},	  {"lephb", "le"},
+};
 static const struct sym nfprotos[] = {{"ipv4", "ip"}, {"ipv6", "ip6"}};
 static const struct sym ethertypes[] = {
     {"ip", "ip"}, {"ip6", "ip6"}, {"arp", "arp"}, {"vlan", "vlan"}, {"8021ad", "qinq"}};
@@ -210,6 +218,7 @@ static const struct sym ethertypes[] = {
 /* How a field's values are written. */
 enum vkind {
 	V_NUM,
+	V_DSCP,
 	V_ICMPCODE,
 	V_ICMPV6CODE,
 	V_ADDR4,
@@ -317,6 +326,9 @@ static bool scalar(struct nrule *r, const struct field *f, const json *v, struct
 	case V_ETHER:
 		t = sym_lookup(ethertypes, N(ethertypes), s);
 		break;
+	case V_DSCP:
+		t = sym_lookup(dscps, N(dscps), s);
+		break;
 	case V_ICMPCODE:
 		t = sym_lookup(icmp_codes, N(icmp_codes), s);
 		break;
@@ -411,7 +423,7 @@ static const struct {
     {"ip", "protocol", {"ip protocol", V_PROTO, 255}, true},
     {"ip", "ttl", {"ip ttl", V_NUM, 255}, true},
     {"ip", "length", {"ip length", V_NUM, 65535}, true},
-    {"ip", "dscp", {"ip dscp", V_NUM, 63}, true},
+    {"ip", "dscp", {"ip dscp", V_DSCP, 63}, true},
     {"ip6", "saddr", {"ip6 saddr", V_ADDR6, 0}, false},
     {"ip6", "daddr", {"ip6 daddr", V_ADDR6, 0}, false},
     {"ip6", "nexthdr", {"ip6 nexthdr", V_PROTO, 255}, false},
@@ -783,6 +795,8 @@ static void statement(struct nrule *r, const json *st)
 		match(r, mt);
 		return;
 	}
+	if (sl_json_get(st, "continue") && !r->verdict)
+		return; /* goes on to the next rule: what a rule without verdict does */
 	if (sl_json_get(st, "counter")) {
 		if (r->counter || r->verdict)
 			unsupported(r, st, "a second counter, or a counter after the verdict",
@@ -793,6 +807,8 @@ static void statement(struct nrule *r, const json *st)
 	if (sl_json_get(st, "vmap")) {
 		if (r->verdict || r->vm_n)
 			rerror(r, st, "a verdict map after a verdict");
+		else if (r->counter) /* it counts every packet, the rules per element only theirs */
+			unsupported(r, st, "a counter before a verdict map", NULL);
 		else
 			vmap(r, sl_json_get(st, "vmap"));
 		return;
