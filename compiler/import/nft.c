@@ -1015,6 +1015,14 @@ static void chain(struct nft *n, const json *j)
 		struct sl_buf b = {0};
 
 		sl_buf_printf(&b, "%s_%s", tname, name);
+		/* `table ip filter` and `table ip6 filter` both have an input chain */
+		for (size_t i = 0; i + 1 < n->nchains; i++)
+			if (n->chains[i].base && !strcmp(n->chains[i].table, tname) &&
+			    !strcmp(n->chains[i].name, name)) {
+				b.len = 0;
+				sl_buf_printf(&b, "%s_%s_%s", family, tname, name);
+				break;
+			}
 		for (char *p = b.s; *p; p++)
 			if (!isalnum((unsigned char)*p))
 				*p = '_';
