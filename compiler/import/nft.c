@@ -1195,8 +1195,11 @@ static void write_policy(struct nft *n)
 		hook = imp_hook(n->im, key, c->hook, default_hook(c->hook));
 		if (!strcmp(hook, "none"))
 			continue;
+		sl_buf_puts(out, "\n");
+		if (member_str(c->j, "comment"))
+			imp_comment(n->im, "", member_str(c->j, "comment"));
 		sl_buf_printf(out,
-			      "\ntable %s {\n    hook %s\n    policy %s\n\n    meta protocol != %s "
+			      "table %s {\n    hook %s\n    policy %s\n\n    meta protocol != %s "
 			      "accept\n%s}\n",
 			      c->sname, hook, c->policy,
 			      !strcmp(c->family, "inet") ? "{ ip, ip6 }" : c->family, c->body.s);
@@ -1204,8 +1207,12 @@ static void write_policy(struct nft *n)
 	for (size_t i = 0; i < n->nchains; i++) {
 		struct nft_chain *c = &n->chains[i];
 
-		if (!c->base && c->j)
-			sl_buf_printf(out, "\nchain %s {\n%s}\n", c->sname, c->body.s);
+		if (c->base || !c->j)
+			continue;
+		sl_buf_puts(out, "\n");
+		if (member_str(c->j, "comment"))
+			imp_comment(n->im, "", member_str(c->j, "comment"));
+		sl_buf_printf(out, "chain %s {\n%s}\n", c->sname, c->body.s);
 	}
 }
 
