@@ -19,6 +19,7 @@ int sl_cmd_dump(int argc, char **argv);
 int sl_cmd_run(int argc, char **argv);
 int sl_cmd_diff(int argc, char **argv);
 int sl_cmd_test(int argc, char **argv);
+int sl_cmd_import(int argc, char **argv);
 
 /* `sluice dump --ir` (dump_ir.c) and `sluice dump --bpf` (dump_bpf.c); argv as for dump. */
 int sl_dump_ir(int argc, char **argv);

@@ -22,6 +22,7 @@ static const struct sl_command commands[] = {
     {"diff", sl_cmd_diff, "which packets two policies treat differently (exit 1 when any)"},
     {"run", sl_cmd_run, "evaluate a policy on packets from a pcap with the reference interpreter"},
     {"test", sl_cmd_test, "check a policy's verdicts against test files (exit 1 when any differ)"},
+    {"import", sl_cmd_import, "translate an iptables-save or nft -j ruleset into a policy"},
 };
 
 static void usage(FILE *out)

@@ -18,7 +18,7 @@ fail=0
 # Stage order; stages of one rank may include each other (the scanner and the
 # grammar share parse_ctx.h; the interpreter is a reference beside opt/).
 declare -A rank=([common]=0 [lexer]=1 [parser]=1 [ir]=2 [opt]=3 [interp]=3 [analysis]=3 [select]=4
-	[emit]=5 [object]=6 [lib]=7 [driver]=8 [testcase]=3)
+	[emit]=5 [object]=6 [lib]=7 [driver]=8 [testcase]=3 [import]=1)
 
 while IFS= read -r f; do
 	stage=${f#compiler/}

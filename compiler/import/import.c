@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The importers' shared pieces: the output buffer, names, hooks, unsupported constructs. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "import/import_priv.h"
+
+void sl_buf_fini(struct sl_buf *b)
+{
+	free(b->s);
+	*b = (struct sl_buf){0};
+}
+
+static void buf_need(struct sl_buf *b, size_t n)
+{
+	if (sl_grow((void **)&b->s, &b->cap, b->len + n + 1, 1)) {
+		fprintf(stderr, "sluice: out of memory\n");
+		abort();
+	}
+}
+
+void sl_buf_puts(struct sl_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	buf_need(b, n);
+	memcpy(b->s + b->len, s, n + 1);
+	b->len += n;
+}
+
+void sl_buf_printf(struct sl_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	buf_need(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+static const char *const keywords[] = {"table",	  "chain",  "const", "include", "hook", "policy",
+				       "counter", "accept", "drop",  "jump",	"goto", "return"};
+
+static bool name_ok(const char *s)
+{
+	if (!(isalpha((unsigned char)*s) || *s == '_'))
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '-'))
+			return false;
+	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (!strcmp(s, keywords[i]))
+			return false;
+	return true;
+}
+
+char *imp_name(const char *prefix, const char *name)
+{
+	struct sl_buf b = {0};
+
+	if (!prefix && name_ok(name)) {
+		sl_buf_puts(&b, name);
+		return b.s;
+	}
+	if (prefix)
+		sl_buf_puts(&b, prefix);
+	if (!prefix || !(isalpha((unsigned char)*name) || *name == '_'))
+		sl_buf_puts(&b, prefix ? "" : "c_");
+	for (const char *p = name; *p; p++)
+		sl_buf_printf(&b, "%c",
+			      isalnum((unsigned char)*p) || *p == '_' || *p == '-' ? *p : '_');
+	if (!b.s)
+		sl_buf_puts(&b, "c_");
+	return b.s;
+}
+
+const char *imp_hook(const struct imp *im, const char *key1, const char *key2, const char *def)
+{
+	for (size_t i = 0; i < im->o->nhooks; i++) {
+		const char *c = im->o->hooks[i].chain;
+
+		if ((key1 && !strcasecmp(c, key1)) || (key2 && !strcasecmp(c, key2)))
+			return im->o->hooks[i].hook;
+	}
+	return def;
+}
+
+bool sl_import_hook_valid(const char *hook)
+{
+	static const char *const hooks[] = {"xdp", "tc ingress", "tc egress", "cgroup_skb ingress",
+					    "cgroup_skb egress"};
+
+	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
+		if (!strcmp(hook, hooks[i]))
+			return true;
+	return false;
+}
+
+bool imp_unsupported(struct imp *im, struct sl_loc loc, const char *what, const char *word)
+{
+	enum sl_severity sev = im->o->skip_unsupported ? SL_SEV_WARNING : SL_SEV_ERROR;
+
+	if (word)
+		sl_diag_report(im->diag, sev, loc,
+			       "%s is not supported by sluice yet (it needs '%s')%s", what, word,
+			       im->o->skip_unsupported ? ": written as a comment" : "");
+	else
+		sl_diag_report(im->diag, sev, loc, "%s has no sluice equivalent%s", what,
+			       im->o->skip_unsupported ? ": written as a comment" : "");
+	if (!im->o->skip_unsupported)
+		sl_hint(im->diag, loc, "--skip-unsupported writes such rules as comments");
+	return im->o->skip_unsupported;
+}
+
+void imp_comment_text(struct sl_buf *b, const char *text)
+{
+	for (const char *p = text; *p; p++)
+		sl_buf_printf(b, "%c", (unsigned char)*p < 0x20 ? '?' : *p);
+}
+
+void imp_comment(struct imp *im, const char *indent, const char *text)
+{
+	const char *p = text;
+
+	do {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		sl_buf_printf(im->out, "%s#%s", indent, n ? " " : "");
+		for (size_t i = 0; i < n; i++)
+			sl_buf_printf(im->out, "%c", (unsigned char)p[i] < 0x20 ? '?' : p[i]);
+		sl_buf_puts(im->out, "\n");
+		p = nl ? nl + 1 : NULL;
+	} while (p && *p);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What both importers share: names, hooks, the "unsupported" policy. */
+#pragma once
+
+#include <stdint.h>
+
+#include "import/import.h"
+
+struct imp {
+	const struct sl_import_opts *o;
+	struct sl_diag *diag;
+	uint32_t file;
+	struct sl_buf *out;
+};
+
+static inline struct sl_loc imp_loc(const struct imp *im, uint32_t line, uint32_t col, uint32_t len)
+{
+	return (struct sl_loc){im->file, line, col, len};
+}
+
+/* A sluice name for an outside name: itself when valid and no keyword, else sanitised. */
+char *imp_name(const char *prefix, const char *name);
+
+/* The hook chosen for a chain: --hook by any of the keys, else the default. */
+const char *imp_hook(const struct imp *im, const char *key1, const char *key2, const char *def);
+
+/*
+ * A construct sluice cannot express (yet): an error, or with --skip-unsupported a
+ * warning. `word` is the sluice word it waits for ("ct state"), or NULL. Returns true
+ * when the import goes on (skip mode): the caller then comments the rule out.
+ */
+bool imp_unsupported(struct imp *im, struct sl_loc loc, const char *what, const char *word);
+
+/* Append text for a comment: control bytes as '?' (a comment ends at a newline). */
+void imp_comment_text(struct sl_buf *b, const char *text);
+
+/* Write `line` as a comment (each line prefixed "# "), indented by `indent`. */
+void imp_comment(struct imp *im, const char *indent, const char *text);

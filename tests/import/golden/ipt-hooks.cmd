@@ -1,0 +1,1 @@
+iptables --hook INPUT=xdp --hook FORWARD=none --hook OUTPUT=cgroup_skb egress

@@ -1,0 +1,1 @@
+nft --hook input=xdp --hook filter/forward=none --hook nosuch=xdp

@@ -1,0 +1,1 @@
+nft --hook filter/output=none
