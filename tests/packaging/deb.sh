@@ -115,6 +115,20 @@ else
 	ran="not run in the kernel (not root)"
 fi
 
+# The unit starts the installed loader; systemd accepts it (its man page found in the root).
+unit=$root/usr/lib/systemd/system/sluice-load.service
+grep -qx 'ExecStart=/usr/sbin/sluice-load apply /etc/sluice/sluice.conf' "$unit" ||
+	fail "sluice-load.service: ExecStart is not the installed loader: $(grep Exec "$unit")"
+grep -qx 'Before=network-pre.target' "$unit" || fail "sluice-load.service does not run before the network"
+if command -v systemd-analyze >/dev/null; then
+	# (with the loader's path in the scratch root: verify checks that it is executable)
+	mkdir -p "$work/unit"
+	sed "s|/usr/sbin/sluice-load|$root/usr/sbin/sluice-load|" "$unit" >"$work/unit/sluice-load.service"
+	out=$(MANPATH=$root/usr/share/man systemd-analyze verify "$work/unit/sluice-load.service" 2>&1) ||
+		fail "systemd-analyze verify: $out"
+	[ -z "$out" ] || fail "systemd-analyze verify: $out"
+fi
+"$root/usr/sbin/sluice-load" apply --help | grep -q 'apply FILE' || fail "installed sluice-load apply --help"
 for page in "$root"/usr/share/man/man*/*.gz; do
 	out=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null) || fail "man -l $page failed"
 	[ -z "$out" ] || fail "man -l $page warns: $out"
