@@ -16,6 +16,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/sluice-deb.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 fail() { echo "deb: $*" >&2; exit 1; }
 
+for tool in dpkg-deb dpkg-shlibdeps readelf ldconfig; do
+	command -v "$tool" >/dev/null || { echo "SKIP: no $tool (not a Debian host? scripts/install-deps)"; exit 77; }
+done
 cpack --config "$build/CPackConfig.cmake" -G DEB -B "$work/pkg" >"$work/cpack.log" 2>&1 ||
 	{ cat "$work/cpack.log" >&2; fail "cpack failed"; }
 mapfile -t debs < <(cd "$work/pkg" && ls ./*.deb | sort)
