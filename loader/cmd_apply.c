@@ -50,6 +50,7 @@ enum apply_action {
 	APPLY_ATTACH,
 	APPLY_REPLACE,
 	APPLY_REATTACH, /* mode or tc flavour changed: detach, then attach */
+	APPLY_RESTORE,	/* the kernel dropped it (device, netns, link gone): pins go, attach */
 };
 
 struct apply_line {
@@ -71,6 +72,7 @@ struct apply_ctx {
 	/* Attachments this config made earlier and no longer names. */
 	char (*gone)[PATH_MAX];
 	struct sl_state *gone_st;
+	bool *gone_defunct; /* the kernel dropped it already: only its pins go */
 	size_t ngone;
 	int errors;
 };
@@ -252,6 +254,13 @@ static bool same_sha(const uint8_t a[32], const uint8_t b[32])
 	return !memcmp(a, b, 32);
 }
 
+static bool attached(const struct sl_state *st, const char *dir)
+{
+	struct sl_link_status s = {0};
+
+	return !sl_hook_status(st, dir, &s) && s.attached;
+}
+
 /* Checks one line against the kernel and bpffs: what it needs done. Changes nothing. */
 static int plan_line(struct apply_ctx *c, struct apply_line *l)
 {
@@ -278,9 +287,12 @@ static int plan_line(struct apply_ctx *c, struct apply_line *l)
 		return 0;
 	}
 	sl_sha256(l->o->data, l->o->size, sha);
-	if ((st.hook == SLUICE_HOOK_XDP && t->xdp_mode && t->xdp_mode != st.xdp_mode) ||
-	    (st.hook != SLUICE_HOOK_XDP && t->dev &&
-	     (st.attach == SL_ATTACH_TC_LEGACY) != sl_tc_use_legacy(t))) {
+	if (!attached(&st, t->pin_dir)) {
+		l->action = APPLY_RESTORE;
+		l->why = "recorded, but the kernel dropped it";
+	} else if ((st.hook == SLUICE_HOOK_XDP && t->xdp_mode && t->xdp_mode != st.xdp_mode) ||
+		   (st.hook != SLUICE_HOOK_XDP && t->dev &&
+		    (st.attach == SL_ATTACH_TC_LEGACY) != sl_tc_use_legacy(t))) {
 		l->action = APPLY_REATTACH;
 		l->why = st.hook == SLUICE_HOOK_XDP ? "xdp mode changed" : "tc flavour changed";
 	} else if (!same_sha(sha, st.object_sha256)) {
@@ -308,11 +320,19 @@ static int find_gone(const char *dir, void *ctx)
 	for (size_t i = 0; i < c->n; i++)
 		if (!strcmp(c->lines[i].a.t.pin_dir, dir))
 			return 0;
-	c->gone = reallocarray(c->gone, c->ngone + 1, sizeof(*c->gone));
-	c->gone_st = reallocarray(c->gone_st, c->ngone + 1, sizeof(*c->gone_st));
-	if (!c->gone || !c->gone_st)
+	void *g = reallocarray(c->gone, c->ngone + 1, sizeof(*c->gone));
+
+	if (g)
+		c->gone = g;
+	g = g ? reallocarray(c->gone_st, c->ngone + 1, sizeof(*c->gone_st)) : NULL;
+	if (g)
+		c->gone_st = g;
+	g = g ? reallocarray(c->gone_defunct, c->ngone + 1, sizeof(*c->gone_defunct)) : NULL;
+	if (!g)
 		return -ENOMEM;
+	c->gone_defunct = g;
 	snprintf(c->gone[c->ngone], PATH_MAX, "%s", dir);
+	c->gone_defunct[c->ngone] = !attached(&st, dir);
 	c->gone_st[c->ngone++] = st;
 	return 0;
 }
@@ -331,7 +351,7 @@ static void target_of_state(const struct sl_state *st, const char *dir, struct s
 	snprintf(t->pin_dir, sizeof(t->pin_dir), "%s", dir);
 }
 
-static const char *const action_names[] = {"keep", "attach", "replace", "reattach"};
+static const char *const action_names[] = {"keep", "attach", "replace", "reattach", "restore"};
 
 static void print_plan(const struct apply_ctx *c)
 {
@@ -347,8 +367,9 @@ static void print_plan(const struct apply_ctx *c)
 		struct sl_target t;
 
 		target_of_state(&c->gone_st[i], c->gone[i], &t);
-		printf("%s: detach %s (table %s) as %s: no longer in the file\n", c->file,
-		       c->gone_st[i].object, c->gone_st[i].table, sl_target_describe(&t));
+		printf("%s: detach %s (table %s) as %s: no longer in the file%s\n", c->file,
+		       c->gone_st[i].object, c->gone_st[i].table, sl_target_describe(&t),
+		       c->gone_defunct[i] ? " (the kernel dropped it: its pins go)" : "");
 	}
 }
 
@@ -361,6 +382,37 @@ static int adopt(const struct apply_ctx *c, const struct apply_line *l)
 	if (err || !strcmp(st.config, c->config))
 		return err;
 	snprintf(st.config, sizeof(st.config), "%s", c->config);
+	return sl_state_write(l->a.t.pin_dir, &st);
+}
+
+/* As prune does: the kernel dropped the attachment, its pins (and a dead link) go. */
+static void drop_defunct(const char *dir)
+{
+	struct sl_state st;
+
+	if (!sl_state_read_quiet(dir, &st) && st.attach == SL_ATTACH_LINK)
+		sl_hook_detach(&st, dir);
+	sl_pin_dir_remove(dir);
+	printf("removed the pins of %s (the kernel had dropped it)\n", dir);
+}
+
+/*
+ * Attaches again what the kernel dropped at the same place (a cls_bpf filter
+ * deleted by hand). A clsact qdisc sluice made stays sluice's: the new record
+ * says so, so that detach removes it again.
+ */
+static int restore(struct apply_line *l)
+{
+	struct sl_state old, st;
+	bool had_old = !sl_state_read_quiet(l->a.t.pin_dir, &old);
+	int err;
+
+	drop_defunct(l->a.t.pin_dir);
+	err = sl_attach_locked(&l->a, l->o);
+	if (err || !had_old || !old.qdisc_created || sl_state_read_quiet(l->a.t.pin_dir, &st) ||
+	    st.attach != SL_ATTACH_TC_LEGACY || st.qdisc_created)
+		return err;
+	st.qdisc_created = 1;
 	return sl_state_write(l->a.t.pin_dir, &st);
 }
 
@@ -379,6 +431,8 @@ static int run_line(struct apply_ctx *c, struct apply_line *l)
 	case APPLY_REATTACH:
 		err = sl_detach_locked(&l->a.t);
 		return err ? err : sl_attach_locked(&l->a, l->o);
+	case APPLY_RESTORE:
+		return restore(l);
 	}
 	return -EINVAL;
 }
@@ -405,7 +459,10 @@ static int execute(struct apply_ctx *c)
 		struct sl_target t;
 
 		target_of_state(&c->gone_st[i], c->gone[i], &t);
-		err = sl_detach_locked(&t);
+		if (c->gone_defunct[i])
+			drop_defunct(c->gone[i]);
+		else
+			err = sl_detach_locked(&t);
 		changed += !err;
 	}
 	if (err) {
@@ -429,6 +486,7 @@ static void ctx_free(struct apply_ctx *c)
 	free(c->lines);
 	free(c->gone);
 	free(c->gone_st);
+	free(c->gone_defunct);
 }
 
 int sl_cmd_apply(int argc, char **argv)

@@ -112,6 +112,43 @@ grep -q "2 attachments, 2 changes" <<<"$out" && ok "apply restored 2" || fail "r
 check "restored: ping dropped" blocked "$(ping_ok)"
 $L list | grep -q "^cgroup_skb ingress .* attached$" && ok "cgroup attachment restored" || fail "cgroup: $($L list)"
 
+# Attachments the kernel dropped. A legacy tc filter deleted behind sluice's
+# back (same pins, nothing in the kernel): apply attaches it again. A network
+# namespace deleted and made again (a new inode, so a new attachment): the
+# dropped one's pins go, the new one is attached.
+NS_C=sluice-loader-$ID-c
+trap 'ip netns del "$NS_C" 2>/dev/null; cleanup' EXIT
+mkns_c() {
+	ip netns add "$NS_C" && ip -n "$NS_C" link add cdev0 type veth peer name cdev1 &&
+		ip -n "$NS_C" link set cdev0 up && ip -n "$NS_C" link set cdev1 up
+}
+mkns_c || fail "third namespace"
+cat >>"$CONF" <<CONF
+objs/out.o tc $DEV_B ingress tc-legacy netns $NS_B
+objs/edge.o xdp cdev0 netns $NS_C
+CONF
+cp "$OBJDIR/tci-b.o" "$TMP/etc/objs/out.o"
+$L apply "$CONF" >/dev/null
+check "apply with legacy tc and a third netns (rc)" 0 $?
+check "4 attached" 4 "$(nattached)"
+tc -n "$NS_B" filter del dev "$DEV_B" ingress
+$L list | grep -q "^tc ingress .* defunct$" && ok "filter deleted by hand: list says defunct" ||
+	fail "not defunct: $($L list)"
+out=$($L apply -n "$CONF")
+grep -q ":4: restore .*: recorded, but the kernel dropped it$" <<<"$out" && ok "dry run: restore" ||
+	fail "dry run restore: $out"
+$L apply "$CONF" >/dev/null
+check "apply restores the filter (rc)" 0 $?
+check "4 attached again" 4 "$(nattached)"
+[ -n "$(tc -n "$NS_B" filter show dev "$DEV_B" ingress)" ] && ok "cls_bpf filter back" || fail "no filter"
+ip netns del "$NS_C"
+mkns_c || fail "third namespace again"
+out=$($L apply "$CONF")
+check "apply after the netns was made again (rc)" 0 $?
+grep -q "removed the pins of" <<<"$out" && ok "the dropped attachment's pins went" || fail "netns again: $out"
+check "4 attached, none defunct" "4 0" "$(nattached) $($L list | grep -c ' defunct$')"
+ip -n "$NS_C" link show cdev0 | grep -q xdp && ok "xdp in the new namespace" || fail "no xdp on cdev0"
+
 # An empty config: apply detaches everything it made.
 echo "# nothing" >"$CONF"
 $L apply "$CONF" >/dev/null
