@@ -10,11 +10,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "attach.h"
 #include "cmd.h"
 #include "counters.h"
 #include "hook.h"
 #include "kernel.h"
 #include "intent.h"
+#include "common/sha256.h"
 #include "orphan.h"
 #include "obj.h"
 #include "state.h"
@@ -55,12 +57,6 @@ static const char prune_help[] =
     "leftovers of a killed sluice-load, and cls_bpf filters with sluice's tag\n"
     "that no record knows (`list` shows them as 'orphan'). --json: an array of\n"
     "{\"pruned\", \"reason\"}.\n";
-
-struct attach_args {
-	const char *obj;
-	const char *table;
-	struct sl_target t;
-};
 
 static int parse_args(int argc, char **argv, bool want_obj, struct attach_args *a, const char *help)
 {
@@ -236,6 +232,7 @@ static void fill_object(struct sl_state *st, const struct sl_obj *o)
 
 	snprintf(st->object, sizeof(st->object), "%s", realpath(o->path, abs) ? abs : o->path);
 	snprintf(st->table, sizeof(st->table), "%s", sl_meta_str(o->meta, o->table->name_str));
+	sl_sha256(o->data, o->size, st->object_sha256);
 }
 
 static uint32_t prog_id_of(int fd)
@@ -274,6 +271,7 @@ static int do_attach(struct attach_args *a, struct sl_obj *o)
 
 	sl_target_fill_state(t, st);
 	fill_object(st, o);
+	snprintf(st->config, sizeof(st->config), "%s", a->config ? a->config : "");
 	st->attached_at = time(NULL);
 	st->prog_id = tx.r.new_prog_id = prog_id_of(o->prog_fd);
 	if (t->dev && t->hook != SLUICE_HOOK_XDP && sl_tc_use_legacy(t)) {
@@ -757,4 +755,52 @@ int sl_cmd_prune(int argc, char **argv)
 	if (c.json)
 		printf("%s]\n", c.count ? "\n" : "");
 	return err ? SL_EXIT_FAIL : SL_EXIT_OK;
+}
+
+/*
+ * For apply (cmd_apply.c), which holds the lock over its whole plan: the
+ * checks and steps of attach, replace and detach, as the commands do them.
+ */
+int sl_attach_prepare(struct attach_args *a, struct sl_obj **o)
+{
+	return prepare(a, o);
+}
+
+int sl_attach_locked(struct attach_args *a, struct sl_obj *o)
+{
+	int r = check_free(&a->t);
+
+	if (!r)
+		r = do_attach(a, o);
+	if (!r)
+		print_attached(&a->t, o, "attached");
+	return r;
+}
+
+int sl_replace_locked(struct attach_args *a, struct sl_obj *o)
+{
+	_cleanup_meta_ struct sl_meta *old_m = NULL;
+	struct sl_state old;
+	size_t carried = 0;
+	int r = check_taken(&a->t);
+
+	if (!r)
+		r = sl_state_read(a->t.pin_dir, &old, &old_m);
+	if (!r)
+		r = do_replace(a, o, &old, old_m, &carried);
+	if (!r)
+		print_attached(&a->t, o, "replaced with");
+	return r;
+}
+
+int sl_detach_locked(const struct sl_target *t)
+{
+	struct sl_state st;
+	int r = sl_state_read(t->pin_dir, &st, NULL);
+
+	if (!r)
+		r = do_detach(t, &st);
+	if (!r)
+		printf("detached %s\n", sl_target_describe(t));
+	return r;
 }

@@ -31,6 +31,7 @@ static const char usage[] =
     "  prune                               forget attachments the kernel dropped\n"
     "  run OBJ [--table NAME] --pcap FILE [--json]\n"
     "                                      run the program on each packet (BPF_PROG_TEST_RUN)\n"
+    "  apply FILE [--dry-run]              make the attachments match a config file\n"
     "\n"
     "TARGET: --xdp DEV [--mode native|generic]\n"
     "      | --tc DEV ingress|egress [--before ID|--after ID] [--tc-legacy]\n"
@@ -89,7 +90,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 	    {"attach", sl_cmd_attach}, {"replace", sl_cmd_replace}, {"detach", sl_cmd_detach},
 	    {"list", sl_cmd_list},     {"stats", sl_cmd_stats},	    {"prune", sl_cmd_prune},
-	    {"run", sl_cmd_run},
+	    {"run", sl_cmd_run},       {"apply", sl_cmd_apply},
 	};
 	int i = 1;
 

@@ -63,6 +63,14 @@ struct sl_state {
 	char cgroup[512];
 	char object[1024]; /* absolute path of the object attached last */
 	char table[256];
+	/*
+	 * Appended (records without them read as zeros): SHA-256 of the object's bytes
+	 * as attached, so `apply` sees whether a file changed; the absolute path of the
+	 * config whose `apply` made the attachment ("" = attached by hand), so `apply`
+	 * detaches only what its file named before.
+	 */
+	uint8_t object_sha256[32];
+	char config[512];
 };
 
 _Static_assert(sizeof(struct sl_state) <= SL_STATE_CHUNK, "state record fits one chunk");

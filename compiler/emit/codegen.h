@@ -164,6 +164,16 @@ void sl_cg_count(struct sl_cg *cg, uint32_t rule);
 /* End with verdict v decided by `rule`: count it first when `counted`, record it
  * when opts->record_decisions. Clobbers R7. */
 void sl_cg_verdict(struct sl_cg *cg, uint32_t rule, enum sl_verdict v, bool counted);
+/*
+ * The return code of verdict v in this table's program: sl_verdict_retval(), except
+ * that accept is TCX_NEXT (-1, TC_ACT_UNSPEC on legacy tc) under `accept next`.
+ */
+static inline int sl_cg_retval(const struct sl_cg *cg, enum sl_verdict v)
+{
+	if (v == SL_VERDICT_ACCEPT && cg->table && cg->table->accept_next)
+		return -1;
+	return sl_verdict_retval(cg->hook, v);
+}
 /* What the "decided" tail finds in R9: the deciding rule and what to do. */
 #define SL_CG_PAYLOAD(id, counted, drop) ((uint32_t)(id) << 2 | (counted) << 1 | (drop))
 

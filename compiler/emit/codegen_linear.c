@@ -237,7 +237,7 @@ static void emit_rest(struct sl_cg *cg, const struct sl_cg_early *x, sl_label ne
 	sl_emit_set_loc(e, action_loc(r));
 	if (!r->counter && cg->decision_map < 0) {
 		/* Nothing to count or record: no detour through a shared tail. */
-		sl_emit(e, SL_MOV64_IMM(SL_R0, sl_verdict_retval(cg->hook, verdict)));
+		sl_emit(e, SL_MOV64_IMM(SL_R0, sl_cg_retval(cg, verdict)));
 		sl_emit(e, SL_EXIT());
 		return;
 	}

@@ -69,6 +69,7 @@ struct sl_ir_table {
 	enum sl_hook hook;
 	enum sl_verdict policy; /* verdict when no rule decides */
 	uint32_t entry;		/* index of its body in sl_ir.chains */
+	bool accept_next;	/* tc: accept returns TCX_NEXT (-1), not TC_ACT_OK */
 };
 
 struct sl_ir {

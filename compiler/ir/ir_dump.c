@@ -392,8 +392,9 @@ void sl_ir_dump(const struct sl_ir *ir, FILE *out)
 
 		fprintf(out, "table %s ", table->name);
 		print_loc(out, ir, table->loc);
-		fprintf(out, ": hook %s, policy %s, entry %s\n", sl_hook_name(table->hook),
-			sl_verdict_name(table->policy), chain_name(ir, table->entry));
+		fprintf(out, ": hook %s, policy %s, entry %s%s\n", sl_hook_name(table->hook),
+			sl_verdict_name(table->policy), chain_name(ir, table->entry),
+			table->accept_next ? ", accept next" : "");
 	}
 	for (uint32_t c = 0; c < ir->nchains; c++) {
 		const struct sl_ir_chain *chain = &ir->chains[c];

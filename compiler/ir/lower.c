@@ -736,6 +736,7 @@ static int lower_policy(struct lower *lw)
 		    .hook = table->hook,
 		    .policy = table->policy,
 		    .entry = t,
+		    .accept_next = table->accept_next,
 		};
 		r = lower_chain(lw, &table->body, SL_HOOK_BIT(table->hook), &ir->chains[t]);
 		if (r)

@@ -146,6 +146,9 @@ struct sl_ast_table {
 	enum sl_verdict policy;	  /* SL_VERDICT_ACCEPT when not written */
 	struct sl_loc policy_loc; /* SL_LOC_NONE when not written */
 	struct sl_ast_chain body;
+	/* `accept next` (tc): accept passes to the next program on the hook (TCX_NEXT). */
+	bool accept_next;
+	struct sl_loc accept_next_loc; /* SL_LOC_NONE when not written */
 };
 
 struct sl_ast_const {

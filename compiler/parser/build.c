@@ -178,6 +178,7 @@ void sl_build_table(struct sl_parse_ctx *ctx, const char *name, const struct sl_
 	t->hook_loc = SL_LOC_NONE;
 	t->policy = SL_VERDICT_ACCEPT;
 	t->policy_loc = SL_LOC_NONE;
+	t->accept_next_loc = SL_LOC_NONE;
 	t->body.name = name;
 	t->body.loc = t->loc;
 	t->body.table = t;
@@ -583,4 +584,36 @@ void sl_build_syntax_error(struct sl_parse_ctx *ctx, const struct sl_yyltype *lo
 		sl_note(ctx->b->diag, ctx->b->chain->loc, "%s '%s' is missing its closing '}'",
 			ctx->b->in_table ? "table" : "chain", ctx->b->chain->name);
 	ctx->b->rule_bad = true;
+}
+
+void sl_build_accept_mode(struct sl_parse_ctx *ctx, const struct sl_yyltype *stmt, const char *word,
+			  const struct sl_yyltype *loc)
+{
+	struct sl_diag *d = ctx->b->diag;
+	struct sl_ast_table *t;
+
+	if (!word) { /* `accept tcp dport 22`: reported as the syntax error it was before */
+		const struct sl_source *src = sl_sources_get(ctx->b->srcs, ctx->file);
+
+		sl_error(d, L(ctx, loc), "unexpected name '%.*s'",
+			 (int)sl_min(loc->end - loc->off, (size_t)40), src->text + loc->off);
+		return;
+	}
+	t = current_table(ctx, stmt, "accept next");
+	if (!t)
+		return;
+	if (strcmp(word, "next")) {
+		sl_error(d, L(ctx, loc), "unexpected '%.40s' after 'accept'", word);
+		sl_hint(d, L(ctx, loc),
+			"a rule's accept ends it; the table setting 'accept next' (tc) passes "
+			"accepted packets to the next program on the hook");
+		return;
+	}
+	if (t->accept_next_loc.file != UINT32_MAX) {
+		sl_error(d, L(ctx, stmt), "table '%s' already says 'accept next'", t->name);
+		sl_note(d, t->accept_next_loc, "it says so here");
+		return;
+	}
+	t->accept_next = true;
+	t->accept_next_loc = L(ctx, stmt);
 }

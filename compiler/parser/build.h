@@ -24,6 +24,9 @@ void sl_build_hook(struct sl_parse_ctx *ctx, const struct sl_yyltype *stmt, cons
 		   const struct sl_yyltype *l1, const char *w2, const struct sl_yyltype *l2);
 void sl_build_policy(struct sl_parse_ctx *ctx, const struct sl_yyltype *stmt, const char *verdict,
 		     const struct sl_yyltype *loc);
+/* `accept next`: a table setting (what accept returns on tc), not a rule. */
+void sl_build_accept_mode(struct sl_parse_ctx *ctx, const struct sl_yyltype *stmt, const char *word,
+			  const struct sl_yyltype *loc);
 void sl_build_match(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc, const char *proto,
 		    const struct sl_yyltype *proto_loc, const char *member,
 		    const struct sl_yyltype *member_loc, struct sl_ast_value *mask, int op,

@@ -194,6 +194,18 @@ static void check_names(struct checker *ck)
 			    "and '_' (no '-')",
 			    SL_MAX_TABLE_NAME);
 		}
+		if (t->accept_next && t->hook_loc.file != UINT32_MAX &&
+		    t->hook != SL_HOOK_TC_INGRESS && t->hook != SL_HOOK_TC_EGRESS) {
+			sl_error(ck->d, t->accept_next_loc,
+				 "'accept next' applies to tc hooks, not to %s",
+				 sl_hook_name(t->hook));
+			sl_hint(
+			    ck->d, t->accept_next_loc,
+			    t->hook == SL_HOOK_XDP
+				? "on XDP, accept (XDP_PASS) already lets a dispatcher run the "
+				  "next program; remove it"
+				: "every cgroup_skb program of a cgroup runs anyway; remove it");
+		}
 		if (t->hook_loc.file == UINT32_MAX) {
 			sl_error(ck->d, t->loc, "table '%s' has no hook", t->name);
 			sl_hint(ck->d, t->loc,

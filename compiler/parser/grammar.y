@@ -126,6 +126,9 @@ stmt
 	| POLICY DROP				{ sl_build_policy(ctx, &@$, "drop", &@2); }
 	| POLICY IDENT				{ sl_build_policy(ctx, &@$, $2, &@2); }
 	| rule					{ sl_build_rule_end(ctx, &@1); }
+	| ACCEPT IDENT				{ sl_build_accept_mode(ctx, &@$, $2, &@2); }
+	/* `accept tcp dport 22`: a match after the verdict, not a table setting */
+	| ACCEPT IDENT IDENT value		{ sl_build_accept_mode(ctx, &@$, NULL, &@2); }
 	;
 
 rule

@@ -55,7 +55,8 @@ static bool retval_allowed(enum bpf_prog_type type, uint32_t ret)
 	case BPF_PROG_TYPE_XDP:
 		return ret == XDP_PASS || ret == XDP_DROP;
 	case BPF_PROG_TYPE_SCHED_CLS:
-		return ret == 0 /* TC_ACT_OK */ || ret == 2 /* TC_ACT_SHOT */;
+		/* TCX_NEXT (-1): accept under the table setting `accept next` */
+		return ret == 0 /* TC_ACT_OK */ || ret == 2 /* TC_ACT_SHOT */ || ret == UINT32_MAX;
 	case BPF_PROG_TYPE_CGROUP_SKB:
 		return ret == 0 || ret == 1;
 	default:

@@ -118,7 +118,11 @@ static struct sl_ir *sample_ir(struct fixture *f)
 		ir->source_hash[i] = (uint8_t)i;
 	ir->ntables = 1;
 	ir->tables = sl_arena_calloc(a, 1, sizeof(*ir->tables));
-	ir->tables[0] = (struct sl_ir_table){"edge", at(1, 1), SL_HOOK_XDP, SL_VERDICT_DROP, 0};
+	ir->tables[0] = (struct sl_ir_table){.name = "edge",
+					     .loc = at(1, 1),
+					     .hook = SL_HOOK_XDP,
+					     .policy = SL_VERDICT_DROP,
+					     .entry = 0};
 	ir->nchains = 2;
 	ir->chains = sl_arena_calloc(a, 2, sizeof(*ir->chains));
 	ir->chains[0] = (struct sl_ir_chain){"edge", at(1, 1), 3, body};

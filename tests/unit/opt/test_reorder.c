@@ -69,7 +69,11 @@ static struct sl_ir *make_ir(struct sl_arena *a, uint32_t nchains, const uint32_
 	ir->name = "p";
 	ir->ntables = 1;
 	ir->tables = sl_arena_calloc(a, 1, sizeof(*ir->tables));
-	ir->tables[0] = (struct sl_ir_table){"t", SL_LOC_NONE, SL_HOOK_XDP, SL_VERDICT_DROP, 0};
+	ir->tables[0] = (struct sl_ir_table){.name = "t",
+					     .loc = SL_LOC_NONE,
+					     .hook = SL_HOOK_XDP,
+					     .policy = SL_VERDICT_DROP,
+					     .entry = 0};
 	ir->nchains = nchains;
 	ir->chains = sl_arena_calloc(a, nchains, sizeof(*ir->chains));
 	for (uint32_t c = 0; c < nchains; c++) {
