@@ -15,7 +15,7 @@
  * a statement with another mistake may hold those as values.
  */
 static const char *const nft_words[] = {
-    "ct",	"limit",    "log",	"reject",  "queue",    "masquerade", "snat",	"dnat",
+    "ct",	"reject",  "queue",    "masquerade", "snat",	"dnat",
     "redirect", "notrack",  "mark",	"iif",	   "oif",      "iifname",    "oifname", "iiftype",
     "oiftype",	"iifgroup", "oifgroup", "quota",   "meter",    "fib",	     "rt",	"socket",
     "osf",	"numgen",   "jhash",	"symhash", "synproxy", "dup",	     "fwd",	"tproxy",
