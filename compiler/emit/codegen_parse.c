@@ -736,6 +736,7 @@ void sl_cg_parse(struct sl_cg *cg)
 	p.done = sl_emit_new_label(&cg->e);
 	p.slow = sl_emit_new_label(&cg->e);
 	alloc_slots(cg, p.need);
+	sl_cg_limit_slots(cg);
 	emit(&p, SL_MOV64_REG(SL_R6, SL_R1));
 	/*
 	 * R0 = 0 for store(), as a difference of two pointers, which the
@@ -770,6 +771,8 @@ void sl_cg_parse(struct sl_cg *cg)
 		start_slow_parse(&p);
 	}
 	sl_emit_bind(&cg->e, p.done);
+	if (cg->ctx_off)
+		emit(&p, SL_STX(BPF_DW, SL_FP, SL_R6, cg->ctx_off));
 	/* No packet pointer outlives the parse: the rules' states then compare equal. */
 	for (uint8_t r = SL_R6; r <= SL_R9; r++)
 		emit(&p, SL_MOV64_IMM(r, 0));
