@@ -83,7 +83,7 @@ struct sl_cg {
 	/* Limits and logs (codegen_limit.c): stack offsets, 0 when unused. */
 	bool logs;	     /* some reachable rule logs: the context is kept */
 	int16_t ctx_off;     /* the context pointer, spilled at the end of the parse */
-	int16_t scratch_off; /* 80 bytes: a meter's key (64) and spare */
+	int16_t scratch_off; /* 88 bytes: a meter's key (64) and a new bucket (24) */
 };
 
 /* codegen_limit.c: what a rule's limit or log needs from the parse (collect_chain). */

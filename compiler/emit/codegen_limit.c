@@ -25,11 +25,12 @@
 #include "emit/codegen.h"
 #include "sluice/log.h"
 
-#define SCRATCH_BYTES 80 /* a meter's key: at most 4 fields of 16 bytes */
+#define SCRATCH_BYTES 88 /* a meter's key (at most 4 fields of 16 bytes), a new bucket */
 
 static const struct sl_btf_member bucket_members[] = {
     {"debt", &sl_btf_u64, offsetof(struct sluice_bucket, debt)},
     {"last_ns", &sl_btf_u64, offsetof(struct sluice_bucket, last_ns)},
+    {"over", &sl_btf_u64, offsetof(struct sluice_bucket, over)},
 };
 
 static const struct sl_btf_type btf_bucket = {
@@ -189,6 +190,9 @@ static void emit_take(struct sl_cg *cg, const struct sl_limit *l, sl_label under
 	sl_emit_ja(e, under);
 	sl_emit_bind(e, too_much);
 	sl_emit(e, SL_STX(BPF_DW, SL_R7, SL_R1, offsetof(struct sluice_bucket, debt)));
+	sl_emit(e, SL_MOV64_IMM(SL_R1, 1));
+	sl_emit(e, SL_INSN(BPF_STX | BPF_DW | BPF_ATOMIC, SL_R7, SL_R1,
+			   offsetof(struct sluice_bucket, over), BPF_ADD));
 	sl_emit_ja(e, over);
 }
 
@@ -266,6 +270,7 @@ static void emit_meter_bucket(struct sl_cg *cg, const struct sl_ir_rule *r, sl_l
 		/* a new key: a full bucket (zeros), added unless another CPU just did */
 		sl_emit(e, SL_ST(BPF_DW, SL_FP, (int16_t)(cg->scratch_off + 64), 0));
 		sl_emit(e, SL_ST(BPF_DW, SL_FP, (int16_t)(cg->scratch_off + 72), 0));
+		sl_emit(e, SL_ST(BPF_DW, SL_FP, (int16_t)(cg->scratch_off + 80), 0));
 		sl_emit_ld_map(e, SL_R1, map);
 		sl_emit(e, SL_MOV64_REG(SL_R2, SL_FP));
 		sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R2, cg->scratch_off));

@@ -20,10 +20,15 @@
 /* Test builds (--test-clock) only: array of one u64, the programs' clock in ns. */
 #define SLUICE_CLOCK_MAP "sluice_clock"
 
-/* A bucket (map value): debt = cap - tokens in unit-ns; all zero is a full bucket. */
+/*
+ * A bucket (map value): debt = cap - tokens in unit-ns; all zero is a full
+ * bucket. `over` counts the packets that found it short (for a log's cap:
+ * the records held back), for `sluice-load stats`.
+ */
 struct sluice_bucket {
 	uint64_t debt;
 	uint64_t last_ns;
+	uint64_t over;
 };
 
 #define SLUICE_LOG_SNAPLEN 128u
