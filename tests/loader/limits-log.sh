@@ -64,6 +64,20 @@ if command -v tcpdump >/dev/null; then
 	check "log --pcap: tcpdump reads it" 4 "$(tcpdump -nr "$TMP/log.pcap" 2>/dev/null | grep -c "$IP_B.* > $IP_A.7777: UDP")"
 fi
 
+# replace: the new object's maps take the pins' places; pins of maps it lacks go.
+pins() { find "$SLUICE_PIN_ROOT" -mindepth 4 -type f ! -name lock | sed 's|.*/||' | sort | tr '\n' ' '; }
+"$SLUICE_LOAD" replace "$TMP/e2e.o" "${TARGET[@]}" >/dev/null 2>&1
+check "replace (same object)" "limits link log log-lost state " "$(pins)"
+check "replace: fresh buckets" 0 "$("$SLUICE_LOAD" stats "${TARGET[@]}" --json | grep -c '"over":[1-9]')"
+sed 's/ log prefix "x"/ counter/' "$TMP/e2e.sluice" >"$TMP/nolog.sluice"
+"$SLUICE" build -q "$TMP/nolog.sluice" -o "$TMP/nolog.o" || fail "build nolog"
+"$SLUICE_LOAD" replace "$TMP/nolog.o" "${TARGET[@]}" >/dev/null 2>&1
+check "replace (no log): log pins gone" "carried counters limits link state " "$(pins)"
+"$SLUICE_LOAD" log "${TARGET[@]}" >/dev/null 2>&1
+check "log without log rules fails" 1 $?
+"$SLUICE_LOAD" replace "$TMP/e2e.o" "${TARGET[@]}" >/dev/null 2>&1
+check "replace (log again)" "limits link log log-lost state " "$(pins)"
+
 "$SLUICE_LOAD" detach "${TARGET[@]}" >/dev/null 2>&1
 check "detach (rc)" 0 $?
 assert_clean "after detach"
