@@ -90,7 +90,8 @@ struct sl_cg {
 void sl_cg_limit_collect(struct sl_cg *cg, const struct sl_ir_rule *r);
 /* codegen_limit.c: stack for limits and logs, below the field slots (after their allocation). */
 void sl_cg_limit_slots(struct sl_cg *cg);
-/* codegen_limit.c: jump to `fail` unless the rule's limit matches (takes from its bucket). Clobbers R0-R9. */
+/* codegen_limit.c: jump to `fail` unless the rule's limit matches (takes from its bucket). Clobbers
+ * R0-R9. */
 void sl_cg_limit(struct sl_cg *cg, const struct sl_ir_rule *r, sl_label fail);
 /* codegen_limit.c: the rule's log record (within its cap). Clobbers R0-R9. */
 void sl_cg_log(struct sl_cg *cg, const struct sl_ir_rule *r);

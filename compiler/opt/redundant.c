@@ -149,8 +149,7 @@ void sl_opt_redundant(const struct sl_ir *ir, struct sl_diag *diag, enum sl_opt_
 			enum reason why;
 
 			if ((r->action != SL_IR_ACCEPT && r->action != SL_IR_DROP) || r->counter ||
-			    sl_ir_rule_stateful(r) ||
-			    findings[r->id] != SL_OPT_FINE)
+			    sl_ir_rule_stateful(r) || findings[r->id] != SL_OPT_FINE)
 				continue;
 			why = why_redundant(chain, i, table, &by, &budget);
 			if (why == KEPT)

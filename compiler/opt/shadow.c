@@ -514,7 +514,8 @@ static void shadow_chain(struct shadow *sh, struct sl_ir_chain *chain)
 		}
 		/* positions index the compacted prefix, which the index refers to */
 		chain->rules[kept] = *r;
-		if (indexing && is_ending(r->action) && !r->limit && index_rule(sh, &chain->rules[kept], kept))
+		if (indexing && is_ending(r->action) && !r->limit &&
+		    index_rule(sh, &chain->rules[kept], kept))
 			indexing = false;
 		kept++;
 	}
