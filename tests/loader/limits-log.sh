@@ -19,6 +19,7 @@ table e2e {
     icmp type echo-request limit rate 5/second burst 5 packets accept
     icmp type echo-request drop
     udp dport 7777 log prefix "x"
+    udp dport 7778 limit rate over 2/second burst 2 packets per ip saddr . udp dport drop
 }
 POL
 "$SLUICE" build -q "$TMP/e2e.sluice" -o "$TMP/e2e.o" || { echo "FAIL: build"; exit 1; }
@@ -40,6 +41,13 @@ lo=$((5 + 5 * ${ms:-0} / 1000 - 1)) hi=$((5 + 5 * ${ms:-0} / 1000 + 1))
 	fail "flood: ${got:-?} answered, expected $lo..$hi"
 stats=$("$SLUICE_LOAD" stats "${TARGET[@]}")
 echo "$stats" | grep -q "over the limit [1-9]" && ok "stats: hits over the limit" || fail "stats: $stats"
+
+# A meter: 10 datagrams at once from one source, 2 under the rate, 8 over; one key.
+ip netns exec "$NS_B" "$HELPER" udp-send $IP_A 7778 10 0 >/dev/null
+stats=$("$SLUICE_LOAD" stats "${TARGET[@]}")
+echo "$stats" | grep -q "e2e.sluice:7:5	meter: 1 of 65536 keys, over the limit 8 times" &&
+	ok "stats: meter keys and hits over the limit" || fail "stats (meter): $stats"
+check "stats --json: meter" 1 "$("$SLUICE_LOAD" stats "${TARGET[@]}" --json | grep -c '"line":7,"col":5,"over":8,"meter":{"keys":1,"size":65536}')"
 
 # One log line per probe.
 ip netns exec "$NS_B" "$HELPER" udp-send $IP_A 7777 5 20000 >/dev/null
@@ -67,16 +75,16 @@ fi
 # replace: the new object's maps take the pins' places; pins of maps it lacks go.
 pins() { find "$SLUICE_PIN_ROOT" -mindepth 4 -type f ! -name lock | sed 's|.*/||' | sort | tr '\n' ' '; }
 "$SLUICE_LOAD" replace "$TMP/e2e.o" "${TARGET[@]}" >/dev/null 2>&1
-check "replace (same object)" "limits link log log-lost state " "$(pins)"
+check "replace (same object)" "limits link log log-lost meter-3 state " "$(pins)"
 check "replace: fresh buckets" 0 "$("$SLUICE_LOAD" stats "${TARGET[@]}" --json | grep -c '"over":[1-9]')"
 sed 's/ log prefix "x"/ counter/' "$TMP/e2e.sluice" >"$TMP/nolog.sluice"
 "$SLUICE" build -q "$TMP/nolog.sluice" -o "$TMP/nolog.o" || fail "build nolog"
 "$SLUICE_LOAD" replace "$TMP/nolog.o" "${TARGET[@]}" >/dev/null 2>&1
-check "replace (no log): log pins gone" "carried counters limits link state " "$(pins)"
+check "replace (no log): log pins gone" "carried counters limits link meter-3 state " "$(pins)"
 "$SLUICE_LOAD" log "${TARGET[@]}" >/dev/null 2>&1
 check "log without log rules fails" 1 $?
 "$SLUICE_LOAD" replace "$TMP/e2e.o" "${TARGET[@]}" >/dev/null 2>&1
-check "replace (log again)" "limits link log log-lost state " "$(pins)"
+check "replace (log again)" "limits link log log-lost meter-3 state " "$(pins)"
 
 "$SLUICE_LOAD" detach "${TARGET[@]}" >/dev/null 2>&1
 check "detach (rc)" 0 $?
