@@ -88,8 +88,12 @@ struct sl_cg {
 
 /* codegen_limit.c: what a rule's limit or log needs from the parse (collect_chain). */
 void sl_cg_limit_collect(struct sl_cg *cg, const struct sl_ir_rule *r);
-/* codegen_limit.c: stack for limits and logs, below the field slots (after their allocation). */
-void sl_cg_limit_slots(struct sl_cg *cg);
+/*
+ * codegen_limit.c: stack for limits and logs right below the map key, above
+ * the field slots (walks put their scratch below the lowest field slot).
+ * Returns the bytes taken (0 without limits and logs).
+ */
+int sl_cg_limit_slots(struct sl_cg *cg);
 /* codegen_limit.c: jump to `fail` unless the rule's limit matches (takes from its bucket). Clobbers
  * R0-R9. */
 void sl_cg_limit(struct sl_cg *cg, const struct sl_ir_rule *r, sl_label fail);

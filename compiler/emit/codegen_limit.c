@@ -61,23 +61,13 @@ void sl_cg_limit_collect(struct sl_cg *cg, const struct sl_ir_rule *r)
 	}
 }
 
-void sl_cg_limit_slots(struct sl_cg *cg)
+int sl_cg_limit_slots(struct sl_cg *cg)
 {
-	int low = SL_CG_KEY_OFF;
-
 	if (!cg->logs && !cg->scratch_off)
-		return;
-	for (unsigned f = 0; f < SL_FIELD_COUNT; f++)
-		if (cg->slot[f] && cg->slot[f] - 8 * ((int)sl_cg_words(f) - 1) < low)
-			low = cg->slot[f] - 8 * ((int)sl_cg_words(f) - 1);
-	cg->ctx_off = (int16_t)(low - 8);
+		return 0;
+	cg->ctx_off = (int16_t)(SL_CG_KEY_OFF - 8);
 	cg->scratch_off = (int16_t)(cg->ctx_off - SCRATCH_BYTES);
-	if (cg->scratch_off < -SL_COST_STACK_SIZE && !cg->e.err) {
-		sl_error(cg->diag, cg->table->loc,
-			 "table '%s' tests too many fields to keep its meters' keys on the stack",
-			 cg->table->name);
-		cg->e.err = -EINVAL;
-	}
+	return 8 + SCRATCH_BYTES;
 }
 
 static uint32_t def_map(struct sl_cg *cg, const char *name, uint32_t type, uint32_t key_size,

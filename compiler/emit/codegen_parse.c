@@ -164,7 +164,8 @@ static void load_l4(struct parse *p, uint8_t base, int16_t off, const struct l4_
 
 static void alloc_slots(struct sl_cg *cg, uint64_t need)
 {
-	int off = SL_CG_KEY_OFF - 8;
+	/* limits and logs keep their stack above the fields: walks take what is below */
+	int off = SL_CG_KEY_OFF - 8 - sl_cg_limit_slots(cg);
 
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
 		if (!(need & (1ull << f)))
@@ -736,7 +737,6 @@ void sl_cg_parse(struct sl_cg *cg)
 	p.done = sl_emit_new_label(&cg->e);
 	p.slow = sl_emit_new_label(&cg->e);
 	alloc_slots(cg, p.need);
-	sl_cg_limit_slots(cg);
 	emit(&p, SL_MOV64_REG(SL_R6, SL_R1));
 	/*
 	 * R0 = 0 for store(), as a difference of two pointers, which the
