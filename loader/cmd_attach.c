@@ -12,6 +12,7 @@
 
 #include "attach.h"
 #include "cmd.h"
+#include "state_maps.h"
 #include "counters.h"
 #include "hook.h"
 #include "kernel.h"
@@ -298,6 +299,9 @@ static int do_attach(struct attach_args *a, struct sl_obj *o)
 		if (err)
 			goto fail;
 	}
+	err = sl_state_maps_pin(o, tx.r.staging, "");
+	if (err)
+		goto fail;
 	sl_step(&tx, "counters-pinned");
 	err = sl_hook_attach(t, o->prog_fd, st, &link_fd, sl_step_cb, &tx);
 	if (err)
@@ -405,6 +409,7 @@ static void drop_new_pins(const char *dir)
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		unlink(path);
 	}
+	sl_state_maps_drop_new(dir);
 }
 
 /*
@@ -453,6 +458,8 @@ static int do_replace(struct attach_args *a, struct sl_obj *o, const struct sl_s
 		err = pin_at(bpf_map__fd(o->counters), dir, "new-counters");
 	if (!err && old->attach == SL_ATTACH_TC_LEGACY)
 		err = pin_at(o->prog_fd, dir, "new-prog");
+	if (!err)
+		err = sl_state_maps_pin(o, dir, "new-");
 	if (err)
 		goto drop;
 	sl_step(&tx, "new-pins");

@@ -17,6 +17,8 @@
 
 #include <sluice/run_output.h>
 
+#include <sluice/log.h>
+
 #include "cmd.h"
 #include "counters.h"
 #include "kernel.h"
@@ -192,6 +194,8 @@ static int run_pcap(const struct sl_obj *o, pcap_t *p, bool raw, struct sl_run_o
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	_cleanup_free_ uint8_t *buf = malloc(SL_RUN_MAX_CAPLEN + SL_RUN_ETH_HLEN);
+	/* test objects (--test-clock): the pcap's timestamps are the programs' clock */
+	struct bpf_map *clock = bpf_object__find_map_by_name(o->obj, SLUICE_CLOCK_MAP);
 	int rc, err;
 
 	if (!buf)
@@ -199,6 +203,15 @@ static int run_pcap(const struct sl_obj *o, pcap_t *p, bool raw, struct sl_run_o
 	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
 		uint32_t len = 0;
 
+		if (clock) {
+			uint32_t zero = 0;
+			uint64_t now =
+			    (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
+
+			if (bpf_map_update_elem(bpf_map__fd(clock), &zero, &now, BPF_ANY))
+				return sl_err(-errno, "cannot set the test clock: %s",
+					      strerror(errno));
+		}
 		if (sl_run_frame(data, h->caplen, raw, buf, &len)) {
 			sl_run_out_skipped(out, SL_RUN_NOT_IP);
 			continue;
@@ -252,7 +265,7 @@ int sl_cmd_run(int argc, char **argv)
 		return r > 0 ? SL_EXIT_OK : (fprintf(stderr, "\n%s", run_help), SL_EXIT_USAGE);
 	if (sl_obj_open(a.obj, a.table, &o))
 		return SL_EXIT_FAIL;
-	p = pcap_open_offline(a.pcap, errbuf);
+	p = pcap_open_offline_with_tstamp_precision(a.pcap, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!p) {
 		sl_err(-EINVAL, "cannot read pcap '%s': %s", a.pcap, errbuf);
 		return SL_EXIT_FAIL;

@@ -477,7 +477,7 @@ static void stats_json(const struct stats_view *v, const struct sl_state *st)
 		else
 			printf(",\"counter\":null}");
 	}
-	printf("%s]}\n", first ? "" : "\n");
+	printf("%s]", first ? "" : "\n");
 }
 
 static int find_table(const struct sl_meta *m, const char *name,
@@ -608,6 +608,9 @@ int sl_cmd_stats(int argc, char **argv)
 		stats_json(&v, &st);
 	else
 		stats_text(&v, &st, &t);
+	sl_limits_stats(t.pin_dir, m, json);
+	if (json)
+		printf("}\n");
 	if (v.counters_fd >= 0)
 		close(v.counters_fd);
 	if (v.carried_fd >= 0)

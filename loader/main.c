@@ -29,6 +29,8 @@ static const char usage[] =
     "  list [--json]                       what sluice attached where\n"
     "  stats TARGET [--json]               per-rule counters next to the policy\n"
     "  prune                               forget attachments the kernel dropped\n"
+    "  log TARGET [--json] [--follow] [--pcap FILE]\n"
+    "                                      the records of the policy's `log` rules, decoded\n"
     "  run OBJ [--table NAME] --pcap FILE [--json]\n"
     "                                      run the program on each packet (BPF_PROG_TEST_RUN)\n"
     "  apply FILE [--dry-run]              make the attachments match a config file\n"
@@ -90,7 +92,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 	    {"attach", sl_cmd_attach}, {"replace", sl_cmd_replace}, {"detach", sl_cmd_detach},
 	    {"list", sl_cmd_list},     {"stats", sl_cmd_stats},	    {"prune", sl_cmd_prune},
-	    {"run", sl_cmd_run},       {"apply", sl_cmd_apply},
+	    {"run", sl_cmd_run},       {"apply", sl_cmd_apply},	    {"log", sl_cmd_log},
 	};
 	int i = 1;
 

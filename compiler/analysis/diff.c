@@ -164,7 +164,9 @@ static int flatten_chain(struct run *r, const struct sl_ir *ir, uint32_t chain,
 		struct entry e = {.rule = rule->id, .text = rule->text ? rule->text : ""};
 		struct list sub = {0};
 
-		if (rule->action == SL_IR_CONTINUE || !rule_box(r, rule, ctx, &e.box))
+		/* a limited rule may or may not decide: sluice diff leaves it out */
+		if (rule->action == SL_IR_CONTINUE || rule->limit ||
+		    !rule_box(r, rule, ctx, &e.box))
 			continue;
 		if ((err = count(r, 1)))
 			break;

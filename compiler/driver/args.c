@@ -22,6 +22,7 @@ enum {
 	OPT_RECORD,
 	OPT_STATS,
 	OPT_MAX_ERRORS,
+	OPT_TEST_CLOCK,
 	OPT_HELP = 'h',
 };
 
@@ -41,6 +42,7 @@ static const struct shared_opt shared[] = {
     {SL_ARGS_CODEGEN, {"classifier", required_argument, NULL, OPT_CLASSIFIER}, NULL},
     {SL_ARGS_CODEGEN, {"set-lookup", required_argument, NULL, OPT_SET_LOOKUP}, NULL},
     {SL_ARGS_CODEGEN, {"record-decisions", no_argument, NULL, OPT_RECORD}, NULL},
+    {SL_ARGS_CODEGEN, {"test-clock", no_argument, NULL, OPT_TEST_CLOCK}, NULL},
     {SL_ARGS_OUTPUT, {"output", required_argument, NULL, 'o'}, "o:"},
     {SL_ARGS_STATS, {"stats", no_argument, NULL, OPT_STATS}, NULL},
 };
@@ -135,6 +137,9 @@ static int shared_opt(struct sl_args *a, int c, const char *arg)
 		return 0;
 	case OPT_RECORD:
 		a->compile.record_decisions = true;
+		return 0;
+	case OPT_TEST_CLOCK:
+		a->compile.test_clock = true;
 		return 0;
 	case 'o':
 		if (!*arg)
@@ -265,7 +270,9 @@ void sl_args_help(const struct sl_args *a, FILE *out)
 		    "                         interval)\n"
 		    "      --record-decisions store the deciding rule of each packet in the map\n"
 		    "                         sluice_decision (debug objects, `sluice-load "
-		    "run`)\n");
+		    "run`)\n"
+		    "      --test-clock       limits and logs read the time from the map\n"
+		    "                         sluice_clock, not the kernel (test objects)\n");
 	if (a->groups & SL_ARGS_STATS)
 		fprintf(out,
 			"      --stats            print to stderr what each optimiser pass did%s\n",

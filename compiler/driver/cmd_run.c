@@ -159,6 +159,8 @@ struct run_state {
 	bool raw;
 	struct sl_run_out out;
 	struct sl_interp_counter *counters;
+	struct sl_interp_state *state; /* limits and meters: the pcap's timestamps are the clock */
+	uint64_t now_ns;
 	uint8_t frame[SL_RUN_MAX_CAPLEN + ETH_HLEN];
 };
 
@@ -166,7 +168,8 @@ struct run_state {
 static int run_packet(struct run_state *s, const uint8_t *data, uint32_t caplen)
 {
 	enum sl_hook hook = s->ir->tables[s->table].hook;
-	struct sl_interp_packet pkt = {.hook = hook, .ifindex = TEST_RUN_IFINDEX};
+	struct sl_interp_packet pkt = {
+	    .hook = hook, .ifindex = TEST_RUN_IFINDEX, .time_ns = s->now_ns, .state = s->state};
 	struct sl_interp_result res;
 	const struct sl_ir_rule *r;
 	struct sl_run_rule rule;
@@ -206,7 +209,11 @@ static int run_pcap(struct run_state *s, pcap_t *p)
 	int rc;
 
 	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
-		int err = run_packet(s, data, h->caplen);
+		int err;
+
+		/* opened with nanosecond timestamps: tv_usec holds nanoseconds */
+		s->now_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
+		err = run_packet(s, data, h->caplen);
 
 		if (err)
 			return err;
@@ -277,7 +284,7 @@ int sl_cmd_run(int argc, char **argv)
 	if (find_table(ir, ra.table, &table))
 		goto out;
 
-	p = pcap_open_offline(ra.pcap, errbuf);
+	p = pcap_open_offline_with_tstamp_precision(ra.pcap, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!p) {
 		fprintf(stderr, "sluice: error: cannot read pcap '%s': %s\n", ra.pcap, errbuf);
 		goto out;
@@ -300,6 +307,11 @@ int sl_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	*s = (struct run_state){.ir = ir, .table = table, .raw = raw, .counters = counters};
+	s->state = sl_interp_state_new(ir);
+	if (!s->state) {
+		fprintf(stderr, "sluice: error: out of memory\n");
+		goto out;
+	}
 	sl_run_out_begin(&s->out, stdout, ra.json);
 	if (run_pcap(s, p)) {
 		sl_run_out_abort(&s->out);
@@ -311,6 +323,8 @@ int sl_cmd_run(int argc, char **argv)
 	sl_run_out_end(&s->out);
 	rc = s->out.skipped ? SL_EXIT_SKIPPED : SL_EXIT_OK;
 out:
+	if (s)
+		sl_interp_state_free(s->state);
 	sl_result_free(res);
 	return rc;
 }

@@ -226,6 +226,8 @@ struct sl_codegen_opts {
 	 * tables do not fit (cut in two) from small policies.
 	 */
 	size_t table_max;
+	/* Limits and logs read the clock from SLUICE_CLOCK_MAP (sluice/log.h), not the kernel's. */
+	bool test_clock;
 };
 
 /* Code generation: one program per IR table. Allocated in `arena`. Returns 0 or -errno. */

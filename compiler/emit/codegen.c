@@ -33,6 +33,7 @@ static void collect_chain(struct sl_cg *cg, uint32_t chain, bool *seen)
 				cg->words[f] |= (uint8_t)sl_cg_wide_words(cg, f, r->preds[k].set);
 		}
 		cg->counts |= r->counter;
+		sl_cg_limit_collect(cg, r);
 		if (r->action == SL_IR_JUMP || r->action == SL_IR_GOTO)
 			collect_chain(cg, r->target, seen);
 	}

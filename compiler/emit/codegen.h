@@ -80,7 +80,25 @@ struct sl_cg {
 	/* A chunk opened by a value dispatch (codegen_linear.c): its rules and their entries. */
 	uint32_t dispatch_rules;
 	sl_label dispatch_entry[SL_CG_CHUNK_RULES];
+	/* Limits and logs (codegen_limit.c): stack offsets, 0 when unused. */
+	bool logs;	     /* some reachable rule logs: the context is kept */
+	int16_t ctx_off;     /* the context pointer, spilled at the end of the parse */
+	int16_t scratch_off; /* 88 bytes: a meter's key (64) and a new bucket (24) */
 };
+
+/* codegen_limit.c: what a rule's limit or log needs from the parse (collect_chain). */
+void sl_cg_limit_collect(struct sl_cg *cg, const struct sl_ir_rule *r);
+/*
+ * codegen_limit.c: stack for limits and logs right below the map key, above
+ * the field slots (walks put their scratch below the lowest field slot).
+ * Returns the bytes taken (0 without limits and logs).
+ */
+int sl_cg_limit_slots(struct sl_cg *cg);
+/* codegen_limit.c: jump to `fail` unless the rule's limit matches (takes from its bucket). Clobbers
+ * R0-R9. */
+void sl_cg_limit(struct sl_cg *cg, const struct sl_ir_rule *r, sl_label fail);
+/* codegen_limit.c: the rule's log record (within its cap). Clobbers R0-R9. */
+void sl_cg_log(struct sl_cg *cg, const struct sl_ir_rule *r);
 
 /* Words of 32 bits (128-bit fields) or one 64-bit word. */
 static inline unsigned sl_cg_words(enum sl_field f)

@@ -164,7 +164,8 @@ static void load_l4(struct parse *p, uint8_t base, int16_t off, const struct l4_
 
 static void alloc_slots(struct sl_cg *cg, uint64_t need)
 {
-	int off = SL_CG_KEY_OFF - 8;
+	/* limits and logs keep their stack above the fields: walks take what is below */
+	int off = SL_CG_KEY_OFF - 8 - sl_cg_limit_slots(cg);
 
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
 		if (!(need & (1ull << f)))
@@ -770,6 +771,8 @@ void sl_cg_parse(struct sl_cg *cg)
 		start_slow_parse(&p);
 	}
 	sl_emit_bind(&cg->e, p.done);
+	if (cg->ctx_off)
+		emit(&p, SL_STX(BPF_DW, SL_FP, SL_R6, cg->ctx_off));
 	/* No packet pointer outlives the parse: the rules' states then compare equal. */
 	for (uint8_t r = SL_R6; r <= SL_R9; r++)
 		emit(&p, SL_MOV64_IMM(r, 0));

@@ -21,6 +21,8 @@ struct eval {
 	uint64_t length;
 	struct sl_interp_result *res;
 	struct sl_interp_counter *counters;
+	uint64_t now_ns;
+	struct sl_interp_state *state;
 };
 
 /* A plain scan: the oracle does not share the optimiser's cleverness. */
@@ -58,6 +60,9 @@ static enum flow eval_chain(struct eval *ev, uint32_t chain, uint32_t depth)
 
 		if (!rule_matches(ev, rule))
 			continue;
+		if (rule->limit &&
+		    !sl_interp_limit(ev->state, rule, ev->fields, ev->length, ev->now_ns))
+			continue;
 		if (rule->counter && ev->counters) {
 			ev->counters[rule->id].packets++;
 			ev->counters[rule->id].bytes += ev->length;
@@ -89,11 +94,19 @@ int sl_interp_run_fields(const struct sl_ir *ir, uint32_t table,
 			 const struct sl_interp_fields *fields, uint64_t length,
 			 struct sl_interp_result *res, struct sl_interp_counter *counters)
 {
+	return sl_interp_run_state(ir, table, fields, length, 0, NULL, res, counters);
+}
+
+int sl_interp_run_state(const struct sl_ir *ir, uint32_t table,
+			const struct sl_interp_fields *fields, uint64_t length, uint64_t now_ns,
+			struct sl_interp_state *state, struct sl_interp_result *res,
+			struct sl_interp_counter *counters)
+{
 	if (table >= ir->ntables)
 		return -EINVAL;
 
 	const struct sl_ir_table *t = &ir->tables[table];
-	struct eval ev = {ir, fields, length, res, counters};
+	struct eval ev = {ir, fields, length, res, counters, now_ns, state};
 
 	switch (eval_chain(&ev, t->entry, 0)) {
 	case FLOW_RETURNED:
@@ -115,5 +128,6 @@ int sl_interp_run(const struct sl_ir *ir, uint32_t table, const struct sl_interp
 	if (table >= ir->ntables || ir->tables[table].hook != pkt->hook)
 		return -EINVAL;
 	sl_interp_parse(pkt, &fields);
-	return sl_interp_run_fields(ir, table, &fields, sl_interp_wire_length(pkt), res, counters);
+	return sl_interp_run_state(ir, table, &fields, sl_interp_wire_length(pkt), pkt->time_ns,
+				   pkt->state, res, counters);
 }

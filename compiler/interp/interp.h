@@ -32,7 +32,19 @@ struct sl_interp_packet {
 	/* TC only: the kernel moved the outer VLAN tag into skb metadata. */
 	bool vlan_present;
 	uint16_t vlan_tci;
+	/*
+	 * Limits and meters (state.c): the clock in ns (a capture's timestamps)
+	 * and the state carried from packet to packet; NULL state: every limit
+	 * sees a full bucket.
+	 */
+	uint64_t time_ns;
+	struct sl_interp_state *state;
 };
+
+struct sl_interp_state;
+/* Every bucket full, every meter empty. NULL when out of memory. */
+struct sl_interp_state *sl_interp_state_new(const struct sl_ir *ir);
+void sl_interp_state_free(struct sl_interp_state *st);
 
 /* Every field the packet has: value[f] is meaningful only when present[f]. */
 struct sl_interp_fields {
@@ -72,6 +84,15 @@ int sl_interp_run(const struct sl_ir *ir, uint32_t table, const struct sl_interp
 int sl_interp_run_fields(const struct sl_ir *ir, uint32_t table,
 			 const struct sl_interp_fields *fields, uint64_t length,
 			 struct sl_interp_result *res, struct sl_interp_counter *counters);
+/* The same at time now_ns with limit and meter state (NULL: full buckets). */
+int sl_interp_run_state(const struct sl_ir *ir, uint32_t table,
+			const struct sl_interp_fields *fields, uint64_t length, uint64_t now_ns,
+			struct sl_interp_state *state, struct sl_interp_result *res,
+			struct sl_interp_counter *counters);
+/* state.c: does the rule's limit match the packet (taking from its bucket)? */
+struct sl_ir_rule;
+bool sl_interp_limit(struct sl_interp_state *st, const struct sl_ir_rule *r,
+		     const struct sl_interp_fields *fields, uint64_t length, uint64_t now_ns);
 
 struct sl_interp_ast_result {
 	enum sl_verdict verdict;

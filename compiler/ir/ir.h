@@ -20,6 +20,7 @@
 #include "common/arena.h"
 #include "common/diag.h"
 #include "common/field.h"
+#include "common/limit.h"
 #include "common/util.h"
 #include "ir/iset.h"
 
@@ -54,7 +55,16 @@ struct sl_ir_rule {
 	enum sl_ir_action action;
 	uint32_t target; /* chain index for JUMP and GOTO */
 	struct sl_loc action_loc;
+	/* Stateful parts (common/limit.h), shared with the AST; NULL without. */
+	const struct sl_limit *limit; /* a match that also takes from a bucket */
+	const struct sl_log *log;     /* a record to the ring buffer when the rule matches */
 };
+
+/* Rules with state keep their place: no classifier, no reordering, never a cover. */
+static inline bool sl_ir_rule_stateful(const struct sl_ir_rule *r)
+{
+	return r->limit || r->log;
+}
 
 struct sl_ir_chain {
 	const char *name; /* the table's name for an entry chain */

@@ -329,8 +329,12 @@ static const char *chain_name(const struct sl_ir *ir, uint32_t idx)
 
 static void print_action(FILE *out, const struct sl_ir *ir, const struct sl_ir_rule *rule)
 {
+	if (rule->limit)
+		sl_limit_print(rule->limit, out);
 	if (rule->counter)
 		fputs("counter ", out);
+	if (rule->log)
+		sl_log_print(rule->log, out);
 	switch (rule->action) {
 	case SL_IR_CONTINUE:
 		fputs("continue", out);

@@ -582,6 +582,8 @@ static int lower_rule(struct lower *lw, const struct sl_ast_rule *rule, unsigned
 		out->preds = preds;
 	}
 	out->counter = rule->counter;
+	out->limit = rule->limit;
+	out->log = rule->log;
 	out->action = ir_action(rule->action);
 	out->action_loc = rule->action_loc;
 	if (out->action == SL_IR_JUMP || out->action == SL_IR_GOTO)

@@ -116,6 +116,7 @@ static int back_end(struct sl_result *r, const struct sl_compile_opts *o, const 
 {
 	struct sl_codegen_opts copts = {.opt_level = o->opt_level,
 					.record_decisions = o->record_decisions,
+					.test_clock = o->test_clock,
 					.classifier = o->classifier,
 					.set_lookup = o->set_lookup,
 					.table_max = o->table_max};

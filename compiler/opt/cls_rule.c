@@ -41,6 +41,8 @@ bool sl_cls_rule_fits(const struct sl_ir_rule *r)
 
 	if (r->action != SL_IR_ACCEPT && r->action != SL_IR_DROP)
 		return false;
+	if (sl_ir_rule_stateful(r))
+		return false;
 	if (r->id > SL_CLS_MAX_RULE_ID)
 		return false;
 	for (uint32_t k = 0; k < r->npreds; k++) {

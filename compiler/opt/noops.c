@@ -15,7 +15,7 @@ static bool simplify(const struct sl_ir *ir, struct sl_ir_rule *r)
 
 	if (empty_target)
 		r->action = r->action == SL_IR_JUMP ? SL_IR_CONTINUE : SL_IR_RETURN;
-	return r->counter || r->action != SL_IR_CONTINUE;
+	return r->counter || r->log || r->action != SL_IR_CONTINUE;
 }
 
 static bool noops_chain(const struct sl_ir *ir, struct sl_ir_chain *chain, struct sl_opt_stats *st)
@@ -27,7 +27,7 @@ static bool noops_chain(const struct sl_ir *ir, struct sl_ir_chain *chain, struc
 			chain->rules[kept++] = chain->rules[i];
 	}
 	while (kept && chain->rules[kept - 1].action == SL_IR_RETURN &&
-	       !chain->rules[kept - 1].counter)
+	       !chain->rules[kept - 1].counter && !chain->rules[kept - 1].log)
 		kept--;
 	chain->nrules = kept;
 	st->noops += before - kept;

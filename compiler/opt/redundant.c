@@ -85,7 +85,7 @@ static enum reason why_redundant(const struct sl_ir_chain *chain, uint32_t at,
 		--*budget;
 		if (!may_overlap(r, l))
 			continue;
-		if (l->action != r->action || l->counter)
+		if (l->action != r->action || l->counter || sl_ir_rule_stateful(l))
 			return KEPT;
 		if (covers(l, r)) {
 			*by = l;
@@ -149,7 +149,7 @@ void sl_opt_redundant(const struct sl_ir *ir, struct sl_diag *diag, enum sl_opt_
 			enum reason why;
 
 			if ((r->action != SL_IR_ACCEPT && r->action != SL_IR_DROP) || r->counter ||
-			    findings[r->id] != SL_OPT_FINE)
+			    sl_ir_rule_stateful(r) || findings[r->id] != SL_OPT_FINE)
 				continue;
 			why = why_redundant(chain, i, table, &by, &budget);
 			if (why == KEPT)

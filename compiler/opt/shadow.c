@@ -361,7 +361,7 @@ static void gather_candidates(struct shadow *sh, const struct sl_ir_chain *chain
 	for (uint32_t n = 0; n < SL_SHADOW_WINDOW && n < kept && sh->budget; n++) {
 		const struct sl_ir_rule *e = &chain->rules[kept - 1 - n];
 
-		if (!is_ending(e->action) || (rule_mask(e) & ~mask))
+		if (!is_ending(e->action) || e->limit || (rule_mask(e) & ~mask))
 			continue;
 		sh->budget--;
 		sh->stats->subset_checks++;
@@ -514,7 +514,8 @@ static void shadow_chain(struct shadow *sh, struct sl_ir_chain *chain)
 		}
 		/* positions index the compacted prefix, which the index refers to */
 		chain->rules[kept] = *r;
-		if (indexing && is_ending(r->action) && index_rule(sh, &chain->rules[kept], kept))
+		if (indexing && is_ending(r->action) && !r->limit &&
+		    index_rule(sh, &chain->rules[kept], kept))
 			indexing = false;
 		kept++;
 	}

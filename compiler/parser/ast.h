@@ -21,6 +21,7 @@
 #include "common/arena.h"
 #include "common/diag.h"
 #include "common/field.h"
+#include "common/limit.h"
 #include "common/util.h"
 
 /* Limits the checker enforces (lang-spec/reference.md). */
@@ -124,6 +125,8 @@ struct sl_ast_rule {
 	const char *target;	  /* JUMP, GOTO: the chain name as written */
 	struct sl_loc target_loc;
 	struct sl_ast_chain *target_chain; /* checked: JUMP, GOTO */
+	const struct sl_limit *limit;	   /* `limit ...`, a match; NULL without (common/limit.h) */
+	const struct sl_log *log;	   /* `log ...`, an action that goes on; NULL without */
 };
 
 /* A table's body or a named chain: an ordered rule list. */

@@ -926,10 +926,11 @@ static void check_rules(struct checker *ck, struct sl_ast_chain *c, struct node 
 			check_match(ck, c, n, &r->matches[j]);
 		}
 		check_protocols(ck, r);
-		if (r->nmatches && !r->counter && r->action == SL_AST_CONTINUE)
+		if ((r->nmatches || r->limit) && !r->counter && !r->log &&
+		    r->action == SL_AST_CONTINUE)
 			sl_warning(ck->d, r->loc,
 				   "rule has no effect: it has no counter and no verdict");
-		if (!r->nmatches && !ender &&
+		if (!r->nmatches && !r->limit && !ender &&
 		    (r->action == SL_AST_ACCEPT || r->action == SL_AST_DROP ||
 		     r->action == SL_AST_RETURN || r->action == SL_AST_GOTO))
 			ender = r;

@@ -17,6 +17,7 @@
 
 %code requires {
 #include "parser/parse_ctx.h"
+#include "parser/build_limit.h"
 
 struct sl_lit_tok {
 	sl_u128 num;
@@ -63,6 +64,7 @@ static void sl_yyerror(struct sl_yyltype *loc, void *scanner, struct sl_parse_ct
 	struct sl_ast_value *val;
 	struct sl_vlist *list;
 	int op;
+	struct sl_word *words;
 }
 
 %token <str> IDENT "name" VAR "$constant" STRING "string"
@@ -72,10 +74,13 @@ static void sl_yyerror(struct sl_yyltype *loc, void *scanner, struct sl_parse_ct
 %token HOOK "'hook'" POLICY "'policy'" COUNTER "'counter'" ACCEPT "'accept'" DROP "'drop'"
 %token JUMP "'jump'" GOTO "'goto'" RETURN "'return'"
 %token EQ "'=='" NE "'!='"
+%token LIMIT "'limit'" LOG "'log'"
+%token <str> WORD "word"
 
 %type <val> atom value set set_elem mask flags
 %type <list> flag_list set_list
 %type <op> op
+%type <words> words word
 
 %%
 
@@ -165,6 +170,24 @@ action
 	| RETURN				{ sl_build_action(ctx, SL_AST_RETURN, &@1, NULL, NULL); }
 	| JUMP IDENT				{ sl_build_action(ctx, SL_AST_JUMP, &@1, $2, &@2); }
 	| GOTO IDENT				{ sl_build_action(ctx, SL_AST_GOTO, &@1, $2, &@2); }
+	| LIMIT words				{ sl_build_limit(ctx, &@1, $2); }
+	| LIMIT					{ sl_build_limit(ctx, &@1, NULL); }
+	| LOG words				{ sl_build_log(ctx, &@1, $2); }
+	| LOG					{ sl_build_log(ctx, &@1, NULL); }
+	;
+
+/* The arguments of limit and log: words that build_limit.c reads. */
+words
+	: word
+	| words word				{ $$ = sl_words_cat($1, $2); }
+	;
+
+word
+	: IDENT					{ $$ = sl_word(ctx, SL_WORD_NAME, $1, 0, &@1); }
+	| WORD					{ $$ = sl_word(ctx, SL_WORD_NAME, $1, 0, &@1); }
+	| STRING				{ $$ = sl_word(ctx, SL_WORD_STRING, $1, 0, &@1); }
+	| NUMBER				{ $$ = sl_word(ctx, $1.bad ? SL_WORD_BAD : SL_WORD_NUMBER, NULL, $1.num, &@1); }
+	| '.'					{ $$ = sl_word(ctx, SL_WORD_DOT, ".", 0, &@1); }
 	;
 
 atom

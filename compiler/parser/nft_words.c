@@ -15,11 +15,11 @@
  * a statement with another mistake may hold those as values.
  */
 static const char *const nft_words[] = {
-    "ct",	"limit",    "log",	"reject",  "queue",    "masquerade", "snat",	"dnat",
-    "redirect", "notrack",  "mark",	"iif",	   "oif",      "iifname",    "oifname", "iiftype",
-    "oiftype",	"iifgroup", "oifgroup", "quota",   "meter",    "fib",	     "rt",	"socket",
-    "osf",	"numgen",   "jhash",	"symhash", "synproxy", "dup",	     "fwd",	"tproxy",
-    "icmpx",	"exthdr",   "nftrace",	"secmark", "ipsec",
+    "ct",      "reject",   "queue",    "masquerade", "snat",	"dnat",	    "redirect",
+    "notrack", "mark",	   "iif",      "oif",	     "iifname", "oifname",  "iiftype",
+    "oiftype", "iifgroup", "oifgroup", "quota",	     "meter",	"fib",	    "rt",
+    "socket",  "osf",	   "numgen",   "jhash",	     "symhash", "synproxy", "dup",
+    "fwd",     "tproxy",   "icmpx",    "exthdr",     "nftrace", "secmark",  "ipsec",
 };
 
 /* `meta X` of nftables that sluice has not (sluice's are protocol, l4proto, length, ifindex). */

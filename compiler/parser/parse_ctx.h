@@ -70,6 +70,7 @@ struct sl_parse_ctx {
 	size_t off;
 	size_t last_bad_end; /* end of the last invalid character reported */
 	bool last_sep;	     /* last token was a separator (to add one at EOF) */
+	int prev_tok;	     /* the last token (limit and log are names after jump, goto, chain) */
 	bool eof_sent;
 	bool has_last_syntax_error;
 	size_t last_syntax_error; /* offset of the last syntax error reported */

@@ -58,6 +58,12 @@ struct sl_compile_opts {
 	size_t table_max;
 	/* Errors reported before the rest are only counted (0: 50). */
 	unsigned max_errors;
+	/*
+	 * Test objects: programs with limits or logs read their clock from the
+	 * map sluice_clock (written by the test, or by `sluice-load run` from
+	 * the pcap's timestamps) instead of bpf_ktime_get_ns().
+	 */
+	bool test_clock;
 };
 
 /* sl_compile()'s status: the `sluice build` exit codes. */

@@ -39,11 +39,14 @@ static enum sl_set_lookup set_lookup_mode(void)
 
 int back_compile(const struct front *f, int level, struct back *b)
 {
-	struct sl_compile_opts co = {.opt_level = level,
-				     .record_decisions = true,
-				     .classifier = classifier_mode(),
-				     .set_lookup = set_lookup_mode(),
-				     .compiler = "sluice diff"};
+	struct sl_compile_opts co = {
+	    .opt_level = level,
+	    .record_decisions = true,
+	    /* limits and logs read the clock the harness sets (no effect without) */
+	    .test_clock = true,
+	    .classifier = classifier_mode(),
+	    .set_lookup = set_lookup_mode(),
+	    .compiler = "sluice diff"};
 	const struct sl_bpf_object *obj;
 	const struct sl_ir *ir;
 	struct sl_result *r = NULL;

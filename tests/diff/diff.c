@@ -28,7 +28,9 @@
 #include "ir/ir.h"
 #include "kern.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sluice/log.h>
 
 struct config {
 	uint64_t seed;
@@ -146,6 +148,24 @@ static bool counters_differ(const struct sl_kern_prog *prog, const struct sl_int
  * run each table's packets through its program and the interpreter. Stops
  * at the first difference. `only` selects one table (UINT32_MAX: all).
  */
+static bool policy_limited(const struct sl_ir *ir)
+{
+	for (uint32_t c = 0; c < ir->nchains; c++)
+		for (uint32_t i = 0; i < ir->chains[c].nrules; i++)
+			if (ir->chains[c].rules[i].limit)
+				return true;
+	return false;
+}
+
+/* The clock between packet i-1 and i: from 1 us to 300 ms, a function of i only. */
+static uint64_t packet_gap(size_t i)
+{
+	static const uint64_t gaps[] = {1000, 100000, 5000000, 50000000, 300000000};
+	uint64_t h = (uint64_t)i * 0x9e3779b97f4a7c15ull;
+
+	return gaps[(h >> 59) % 5];
+}
+
 static enum outcome check_level(const struct front *f, const struct back *b, int level,
 				const struct gen_packet *const *pkts, const size_t *npkts,
 				uint32_t only, struct finding *fd, struct stats *st)
@@ -153,6 +173,9 @@ static enum outcome check_level(const struct front *f, const struct back *b, int
 	const struct sl_ir *ir = f->ir;
 	uint32_t first = only == UINT32_MAX ? 0 : only;
 	struct sl_interp_counter *want = calloc(ir->nrules + 1, sizeof(*want));
+	/* limits and meters: one state per object (its maps start empty), one clock */
+	struct sl_interp_state *state = sl_interp_state_new(ir);
+	bool limited = policy_limited(ir);
 	struct sl_kern_prog prog;
 	char *log = NULL;
 	enum outcome res = SAME;
@@ -168,9 +191,12 @@ static enum outcome check_level(const struct front *f, const struct back *b, int
 				       strerror(-err), log ? log + (n > 4000 ? n - 4000 : 0) : "");
 		free(log);
 		free(want);
+		sl_interp_state_free(state);
 		return BROKEN;
 	}
 	free(log);
+	struct bpf_map *clock = bpf_object__find_map_by_name(prog.obj, SLUICE_CLOCK_MAP);
+	uint64_t now = 1000000000ull;
 
 	for (uint32_t t = 0; t < ir->ntables && res == SAME; t++) {
 		const struct sl_ir_table *table = &ir->tables[t];
@@ -201,10 +227,19 @@ static enum outcome check_level(const struct front *f, const struct back *b, int
 			/* runts and, on skb hooks, cut IP headers: the kernel will not run them */
 			bool runnable = sl_kern_runnable(table->hook, pk->data, pk->len);
 			sl_interp_parse(&v, &fields);
-			if (sl_interp_run_fields(ir, t, &fields, v.len, &ir_res,
-						 runnable ? want : NULL))
+			now += packet_gap(i);
+			/* a packet the kernel does not run must not change the state either */
+			if (sl_interp_run_state(ir, t, &fields, v.len, now, runnable ? state : NULL,
+						&ir_res, runnable ? want : NULL))
 				abort();
-			if (!ast_agrees(f, t, &fields, &ir_res, &why)) {
+			if (runnable && clock) {
+				uint32_t zero = 0;
+
+				if (bpf_map_update_elem(bpf_map__fd(clock), &zero, &now, BPF_ANY))
+					abort();
+			}
+			/* the AST's evaluation knows no limits: it checks lowering of the rest */
+			if (!limited && !ast_agrees(f, t, &fields, &ir_res, &why)) {
 				*fd = (struct finding){DIFFERENT, level, t,  *pk, ir_res,
 						       0,	  0,	 -1, NULL};
 				fd->detail = xasprintf("lowering changed the meaning: %s", why);
@@ -245,6 +280,7 @@ static enum outcome check_level(const struct front *f, const struct back *b, int
 	}
 	sl_kern_prog_close(&prog);
 	free(want);
+	sl_interp_state_free(state);
 	return res;
 }
 
@@ -355,6 +391,7 @@ static void shrink(struct gen_policy *p, const struct config *cfg, const struct 
 						free(saved.matches[m]);
 					free(saved.matches);
 					free(saved.action);
+					free(saved.stateful);
 					progress = true;
 					continue;
 				}
@@ -444,7 +481,7 @@ static void report(struct gen_policy *p, const struct config *cfg, uint64_t seed
 	/* a single packet reproduces a verdict mismatch; counters need them all */
 	const struct gen_packet *sp = pkts;
 	size_t sn = npkts;
-	if (fd->what == DIFFERENT && fd->pkt.len) {
+	if (fd->what == DIFFERENT && fd->pkt.len && !cfg->gen.limit_pct) {
 		sp = &fd->pkt;
 		sn = 1;
 	}
@@ -683,19 +720,22 @@ static int run_jobs(const struct config *cfg, struct stats *st)
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: sluice-diff [--seed S] [--policies N] [--packets M] [--seconds T]\n"
-		"                   [--min-packets P] [--levels 0,1,2] [--max-rules R]\n"
-		"                   [--long-tables PCT[:RULES]] [--max-failures F]\n"
-		"                   [--jobs J] [--policy-seconds T] [--print-policy] [-v]\n"
-		"Differential fuzzing: the reference interpreter against compiled objects in the\n"
-		"kernel. Policy i uses seed S+i; a failure prints a minimised reproducer.\n"
-		"--packets is per table; --min-packets goes on past --policies until that many\n"
-		"packets were generated. --long-tables: PCT %% of tables hold 100..RULES (1000)\n"
-		"accept/drop rules on the 5-tuple (deep decision trees). SLUICE_CLASSIFIER=MODE\n"
-		"forces a classifier mode, SLUICE_SET_LOOKUP=table|inline a set lookup mode\n"
-		"(tests/diff/compile_back.c). A policy that takes more than --policy-seconds\n"
-		"(default 120, 0: no limit) to compile, load and check is a failure.\n");
+	fprintf(
+	    out,
+	    "usage: sluice-diff [--seed S] [--policies N] [--packets M] [--seconds T]\n"
+	    "                   [--min-packets P] [--levels 0,1,2] [--max-rules R]\n"
+	    "                   [--long-tables PCT[:RULES]] [--limits PCT] [--max-failures F]\n"
+	    "                   [--jobs J] [--policy-seconds T] [--print-policy] [-v]\n"
+	    "Differential fuzzing: the reference interpreter against compiled objects in the\n"
+	    "kernel. Policy i uses seed S+i; a failure prints a minimised reproducer.\n"
+	    "--packets is per table; --min-packets goes on past --policies until that many\n"
+	    "packets were generated. --long-tables: PCT %% of tables hold 100..RULES (1000)\n"
+	    "accept/drop rules on the 5-tuple (deep decision trees). SLUICE_CLASSIFIER=MODE\n"
+	    "forces a classifier mode, SLUICE_SET_LOOKUP=table|inline a set lookup mode\n"
+	    "(tests/diff/compile_back.c). A policy that takes more than --policy-seconds\n"
+	    "(default 120, 0: no limit) to compile, load and check is a failure.\n"
+	    "--limits: PCT %% of rules get a limit, meter and/or log; packets then carry\n"
+	    "times (the objects' test clock, the interpreter's clock) and state carries over.\n");
 }
 
 int main(int argc, char **argv)
@@ -711,6 +751,7 @@ int main(int argc, char **argv)
 	    {"max-failures", required_argument, NULL, 'F'},
 	    {"min-packets", required_argument, NULL, 'M'},
 	    {"long-tables", required_argument, NULL, 'L'},
+	    {"limits", required_argument, NULL, 'I'},
 	    {"jobs", required_argument, NULL, 'j'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"policy-seconds", required_argument, NULL, 'T'},
@@ -731,7 +772,7 @@ int main(int argc, char **argv)
 	char why[256];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:n:p:t:l:r:F:j:M:L:T:Pvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:n:p:t:l:r:F:j:M:L:I:T:Pvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			cfg.seed = strtoull(optarg, NULL, 0);
@@ -778,6 +819,13 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case 'I':
+			cfg.gen.limit_pct = strtoul(optarg, NULL, 10);
+			if (cfg.gen.limit_pct > 100) {
+				usage(stderr);
+				return 2;
+			}
+			break;
 		case 'P':
 			cfg.print_policy = true;
 			break;

@@ -525,6 +525,33 @@ static char *sb_take(struct strbuf *b)
 	return s;
 }
 
+/* `limit ...` and/or `log ...`: small rates and bursts, so that the packets' clock crosses them. */
+static char *gen_stateful(struct gen *g)
+{
+	static const char *const units[] = {"second", "minute"};
+	static const char *const keys[] = {"ip saddr", "ip6 saddr/64", "ip saddr . udp dport",
+					   "tcp dport", "ether saddr"};
+	struct strbuf b = {0};
+	unsigned roll = (unsigned)rng_below(g->r, 100);
+
+	if (roll < 80) {
+		sb_printf(&b, "limit rate %s", rng_pct(g->r, 30) ? "over " : "");
+		if (rng_pct(g->r, 20))
+			sb_printf(&b, "%u bytes/second burst %u bytes",
+				  50 + (unsigned)rng_below(g->r, 2000),
+				  60 + (unsigned)rng_below(g->r, 3000));
+		else
+			sb_printf(&b, "%u/%s burst %u packets", 1 + (unsigned)rng_below(g->r, 50),
+				  units[rng_below(g->r, 2)], 1 + (unsigned)rng_below(g->r, 6));
+		if (rng_pct(g->r, 40))
+			sb_printf(&b, " per %s", keys[rng_below(g->r, SL_ARRAY_SIZE(keys))]);
+	}
+	if (roll >= 60)
+		sb_printf(&b, "%slog prefix \"p%u\"%s", roll < 80 ? " " : "",
+			  (unsigned)rng_below(g->r, 100), rng_pct(g->r, 50) ? " every 1ms" : "");
+	return sb_take(&b);
+}
+
 static void gen_rule(struct gen *g, struct gen_block *blk, size_t self, size_t first_chain,
 		     size_t nchains, struct gen_rule *rule)
 {
@@ -549,6 +576,9 @@ static void gen_rule(struct gen *g, struct gen_block *blk, size_t self, size_t f
 	g->corner = NULL;
 	rule->nmatches = n;
 	rule->counter = rng_pct(g->r, 25);
+	rule->stateful = NULL;
+	if (g->opts->limit_pct && !g->long_table && rng_pct(g->r, g->opts->limit_pct))
+		rule->stateful = gen_stateful(g);
 
 	/*
 	 * Legal targets: the table's own chains after this block, and shared
@@ -708,6 +738,8 @@ char *gen_policy_text(const struct gen_policy *p)
 			sb_printf(&b, "\t");
 			for (size_t m = 0; m < rule->nmatches; m++)
 				sb_printf(&b, "%s ", rule->matches[m]);
+			if (rule->stateful)
+				sb_printf(&b, "%s ", rule->stateful);
 			if (rule->counter)
 				sb_printf(&b, "counter ");
 			if (rule->action)
@@ -736,6 +768,7 @@ void gen_policy_free(struct gen_policy *p)
 				free(blk->rules[k].matches[m]);
 			free(blk->rules[k].matches);
 			free(blk->rules[k].action);
+			free(blk->rules[k].stateful);
 		}
 		free(blk->rules);
 		free(blk->header);

@@ -36,7 +36,8 @@ struct gen_rule {
 	char **matches; /* "tcp dport != { 22, 80-90 }" */
 	size_t nmatches;
 	bool counter;
-	char *action; /* "accept", "jump t0_c1", ... or NULL */
+	char *action;	/* "accept", "jump t0_c1", ... or NULL */
+	char *stateful; /* "limit rate ... log prefix ..." (gen_policy_opts.limit_pct) or NULL */
 };
 
 struct gen_block {
@@ -69,6 +70,12 @@ struct gen_policy_opts {
 	 */
 	unsigned long_pct;
 	unsigned long_rules;
+	/*
+	 * limit_pct % of the rules of other tables get a `limit` (shared, or a
+	 * meter per ip saddr, ip6 saddr/64 or ip saddr . th dport) and/or a `log`.
+	 * 0: none (the generator draws what it drew before the option existed).
+	 */
+	unsigned limit_pct;
 };
 
 void gen_policy(struct rng *r, const struct gen_policy_opts *opts, struct gen_policy *out);

@@ -30,7 +30,7 @@ for policy in "$@"; do
 	fi
 	for level in 0 1 2; do
 		obj=$tmp/$(basename "$base" .sluice)-O$level.o
-		if ! (cd "$dir" && "$sluice" build "-O$level" --record-decisions -o "$obj" "$base"); then
+		if ! (cd "$dir" && "$sluice" build "-O$level" --record-decisions --test-clock -o "$obj" "$base"); then
 			echo "run_vs_load: $policy: sluice build -O$level failed" >&2
 			fail=1
 			continue

@@ -15,7 +15,7 @@ sluice=$1 src=$2
 "$SLUICE_LOAD" run "$OBJDIR/xdp-a.o" --pcap "$TMP/probe.pcap" >/dev/null 2>&1 || skip "BPF not usable here"
 
 compile() { # POLICY OUT
-	"$sluice" build --record-decisions "$1" -o "$2"
+	"$sluice" build --record-decisions --test-clock "$1" -o "$2"
 }
 
 pkts=(udp:53 udp:53:53 udp:123 udp:7777 udp:7778 tcp:22 tcp:22:40000:10.1.2.3 tcp:80 tcp:443
