@@ -30,26 +30,25 @@ comp=$work/pkg/$comp load=$work/pkg/$load
 [ "$(dpkg-deb -f "$load" Package)" = sluice-load ] || fail "$load is not package sluice-load"
 
 # File lists (regular files and links; directories follow from them).
-files() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ {print $6}' | sed 's|^\./|/|' | sed 's|/[a-z0-9_]*-linux-gnu[a-z]*/|/MULTIARCH/|' | sort; }
-want_comp='/usr/bin/sluice
-/usr/include/sluice/sluice.h
-/usr/lib/MULTIARCH/libsluice.a
-/usr/lib/MULTIARCH/libsluice.so
-/usr/lib/MULTIARCH/libsluice.so.0
-/usr/lib/MULTIARCH/libsluice.so.0.1.0
-/usr/lib/MULTIARCH/pkgconfig/sluice.pc
-/usr/share/bash-completion/completions/sluice
-/usr/share/doc/sluice/LICENSE
-/usr/share/doc/sluice/examples/blocklist.sluice
-/usr/share/doc/sluice/examples/dualstack.sluice
-/usr/share/doc/sluice/examples/edge.sluice
-/usr/share/doc/sluice/examples/egress.sluice
-/usr/share/doc/sluice/examples/service.sluice
-/usr/share/doc/sluice/examples/traffic.pcap
-/usr/share/man/man1/sluice.1.gz
-/usr/share/man/man5/sluice.5.gz'
+files() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ {print $6}' | sed 's|^\./|/|' | sed 's|/[a-z0-9_]*-linux-gnu[a-z]*/|/MULTIARCH/|' | LC_ALL=C sort; }
+want_comp=$({
+	printf '%s\n' \
+	    /usr/bin/sluice \
+	    /usr/include/sluice/sluice.h \
+	    /usr/lib/MULTIARCH/libsluice.a \
+	    /usr/lib/MULTIARCH/libsluice.so \
+	    /usr/lib/MULTIARCH/libsluice.so.0 \
+	    /usr/lib/MULTIARCH/libsluice.so.0.1.0 \
+	    /usr/lib/MULTIARCH/pkgconfig/sluice.pc \
+	    /usr/share/bash-completion/completions/sluice \
+	    /usr/share/doc/sluice/LICENSE \
+	    /usr/share/doc/sluice/examples/traffic.pcap \
+	    /usr/share/man/man1/sluice.1.gz \
+	    /usr/share/man/man5/sluice.5.gz
+	for f in "$src"/examples/*.sluice; do echo "/usr/share/doc/sluice/examples/${f##*/}"; done
+} | LC_ALL=C sort)
 want_load=$(cat "$src/tests/packaging/sluice-load.files")
-diff -u <(echo "$want_comp") <(files "$comp" | sed 's|/usr/lib/\(lib\|pkgconfig\)|/usr/lib/MULTIARCH/\1|') ||
+diff -u <(echo "$want_comp") <(files "$comp" | sed -E 's#^/usr/lib/(lib|pkgconfig)#/usr/lib/MULTIARCH/\1#' | LC_ALL=C sort) ||
 	fail "package sluice: unexpected file list (- wanted, + found)"
 diff -u <(echo "$want_load") <(files "$load") || fail "package sluice-load: unexpected file list (- wanted, + found)"
 
