@@ -197,7 +197,9 @@ static bool check_elem(struct sl_diag *d, const struct sl_ast_set *s,
 				 "only one field of a concatenation may hold a prefix or range");
 			return false;
 		}
-		if (i != desc->range_field) {
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (out->lo[i] != out->hi[i] && i != desc->range_field) {
 			sl_error(
 			    d, parts[i]->loc,
 			    "only the last field of a concatenation may hold a prefix or range "
@@ -340,8 +342,10 @@ bool sl_check_set_match(struct sl_ast *ast, struct sl_diag *d, const struct sl_a
 			names[n++] = ast->sets[i]->name;
 		sl_error(d, v->loc, "unknown set '@%s'", v->name);
 		sug = sl_suggest(v->name, names, n);
-		if (sug)
+		if (sug) {
 			sl_hint(d, v->loc, "did you mean '@%s'?", sug);
+			sl_check_set_find(ast, sug)->used = true; /* not also "never used" */
+		}
 		return false;
 	}
 	s->used = true;
