@@ -146,8 +146,9 @@ static int fill_header(struct meta_builder *b, struct sluice_meta_header *h)
 	int r;
 
 	h->magic = SLUICE_META_MAGIC;
-	h->version = SLUICE_META_VERSION;
-	h->header_size = sizeof(*h);
+	/* Without sets: the version 1 layout, so such objects stay byte-identical. */
+	h->version = SLUICE_META_VERSION_NOSETS;
+	h->header_size = SLUICE_META_HEADER_V1_SIZE;
 	h->table_size = sizeof(struct sluice_meta_table);
 	h->rule_size = sizeof(struct sluice_meta_rule);
 	h->ntables = b->ntables;
@@ -173,11 +174,11 @@ static int assemble(struct meta_builder *b, struct sluice_meta_header *h, struct
 
 	if (sizeof(*h) + tables_len + rules_len + b->strs.buf.len > UINT32_MAX / 2)
 		return -E2BIG;
-	h->tables_off = sizeof(*h);
+	h->tables_off = h->header_size;
 	h->rules_off = h->tables_off + (uint32_t)tables_len;
 	h->strings_off = h->rules_off + (uint32_t)rules_len;
 	h->strings_size = (uint32_t)b->strs.buf.len;
-	r = sl_obj_buf_append(out, h, sizeof(*h));
+	r = sl_obj_buf_append(out, h, h->header_size);
 	if (!r)
 		r = sl_obj_buf_append(out, b->tables, tables_len);
 	if (!r)
