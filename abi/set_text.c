@@ -31,28 +31,11 @@ static const struct name_value services[] = {
     {"imaps", 993}, {"pop3s", 995},
 };
 
-static const struct {
-	const char *name;
-	uint32_t size, bits;
-} ftypes[] = {
-    [SL_SETF_IPV4] = {"ipv4_addr", 4, 32},	 [SL_SETF_IPV6] = {"ipv6_addr", 16, 128},
-    [SL_SETF_ETHER] = {"ether_addr", 6, 48},	 [SL_SETF_PROTO] = {"inet_proto", 1, 8},
-    [SL_SETF_SERVICE] = {"inet_service", 2, 16},
-};
-
-static bool ftype_ok(uint32_t t)
+static const char *tname(uint32_t t)
 {
-	return t >= SL_SETF_IPV4 && t <= SL_SETF_SERVICE;
-}
+	const char *n = sl_set_type_name(t);
 
-uint32_t sl_set_ftype_size(uint32_t t)
-{
-	return ftype_ok(t) ? ftypes[t].size : 0;
-}
-
-const char *sl_set_ftype_name(uint32_t t)
-{
-	return ftype_ok(t) ? ftypes[t].name : "?";
+	return n ? n : "?";
 }
 
 static int fail(char *why, size_t why_len, const char *fmt, ...)
@@ -149,7 +132,7 @@ static int parse_value(uint32_t t, const char *s, size_t n, uint8_t *out, char *
 	uint32_t nv;
 
 	if (!n)
-		return fail(why, wl, "a %s is missing", ftypes[t].name);
+		return fail(why, wl, "a %s is missing", tname(t));
 	if (n < sizeof(buf)) {
 		memcpy(buf, s, n);
 		buf[n] = '\0';
@@ -158,32 +141,32 @@ static int parse_value(uint32_t t, const char *s, size_t n, uint8_t *out, char *
 	}
 	quote(s, n, q, sizeof(q));
 	switch (t) {
-	case SL_SETF_IPV4:
+	case SLUICE_SET_T_IPV4_ADDR:
 		if (buf[0] && inet_pton(AF_INET, buf, out) == 1)
 			return 0;
 		if (buf[0] && inet_pton(AF_INET6, buf, buf + 32) == 1)
 			return fail(why, wl, "'%s' is an IPv6 address, but the set holds ipv4_addr",
 				    q);
 		return fail(why, wl, "'%s' is not an IPv4 address (e.g. 192.0.2.1)", q);
-	case SL_SETF_IPV6:
+	case SLUICE_SET_T_IPV6_ADDR:
 		if (buf[0] && inet_pton(AF_INET6, buf, out) == 1)
 			return 0;
 		if (buf[0] && inet_pton(AF_INET, buf, buf + 32) == 1)
 			return fail(why, wl, "'%s' is an IPv4 address, but the set holds ipv6_addr",
 				    q);
 		return fail(why, wl, "'%s' is not an IPv6 address (e.g. 2001:db8::1)", q);
-	case SL_SETF_ETHER:
+	case SLUICE_SET_T_ETHER_ADDR:
 		if (!parse_mac(s, n, out))
 			return 0;
 		return fail(why, wl, "'%s' is not a MAC address (e.g. 02:00:5e:10:00:01)", q);
-	case SL_SETF_PROTO:
+	case SLUICE_SET_T_INET_PROTO:
 		if (!parse_uint(s, n, 255, &v) ||
 		    !by_name(protocols, sizeof(protocols) / sizeof(protocols[0]), s, n, &nv)) {
 			out[0] = isdigit((unsigned char)s[0]) ? (uint8_t)v : (uint8_t)nv;
 			return 0;
 		}
 		return fail(why, wl, "'%s' is not a protocol (a name such as tcp, or 0-255)", q);
-	case SL_SETF_SERVICE:
+	case SLUICE_SET_T_INET_SERVICE:
 		if (!parse_uint(s, n, 65535, &v) ||
 		    !by_name(services, sizeof(services) / sizeof(services[0]), s, n, &nv)) {
 			uint32_t p = isdigit((unsigned char)s[0]) ? (uint32_t)v : nv;
@@ -219,30 +202,30 @@ static int prefix_range(uint32_t size, const uint8_t *base, uint32_t plen, uint8
 	return 0;
 }
 
-static int parse_field(const struct sl_set_shape *sh, uint32_t t, const char *s, size_t n,
+static int parse_field(const struct sl_set_desc *d, uint32_t t, const char *s, size_t n,
 		       struct sl_set_field *f, char *why, size_t wl)
 {
-	uint32_t size = ftypes[t].size;
+	uint32_t size = sl_set_type_size(t);
 	const char *slash = memchr(s, '/', n);
 	char q[80];
 	int err;
 
 	memset(f, 0, sizeof(*f));
-	f->plen = UINT32_MAX;
 	quote(s, n, q, sizeof(q));
 	if (slash) {
 		uint64_t plen;
-		uint8_t base[SL_SET_MAX_BYTES];
+		uint8_t base[16];
 
-		if (t != SL_SETF_IPV4 && t != SL_SETF_IPV6 && t != SL_SETF_ETHER)
+		if (t != SLUICE_SET_T_IPV4_ADDR && t != SLUICE_SET_T_IPV6_ADDR &&
+		    t != SLUICE_SET_T_ETHER_ADDR)
 			return fail(why, wl, "'%s': a %s has no prefixes (use a range a-b)", q,
-				    ftypes[t].name);
+				    tname(t));
 		err = parse_value(t, s, slash - s, base, why, wl);
 		if (err)
 			return err;
-		if (parse_uint(slash + 1, n - (slash + 1 - s), ftypes[t].bits, &plen))
+		if (parse_uint(slash + 1, n - (slash + 1 - s), (sl_set_type_size(t) * 8), &plen))
 			return fail(why, wl, "'%s': the prefix length must be 0-%u", q,
-				    ftypes[t].bits);
+				    (sl_set_type_size(t) * 8));
 		if (prefix_range(size, base, plen, f->lo, f->hi)) {
 			char lo[64];
 
@@ -259,16 +242,14 @@ static int parse_field(const struct sl_set_shape *sh, uint32_t t, const char *s,
 			    "'%s' has bits set past the prefix length (did you mean %s/%u?)", q, lo,
 			    (uint32_t)plen);
 		}
-		f->plen = plen;
 	} else {
 		/* A range a-b; a protocol name may hold a dash itself (ipv6-route). */
-		uint8_t tmp[SL_SET_MAX_BYTES];
+		uint8_t tmp[16];
 		const char *dash = NULL;
 
 		err = parse_value(t, s, n, f->lo, why, wl);
 		if (!err) {
 			memcpy(f->hi, f->lo, size);
-			f->plen = ftypes[t].bits;
 		} else {
 			for (const char *p = s; p < s + n; p++) {
 				if (*p != '-')
@@ -280,23 +261,21 @@ static int parse_field(const struct sl_set_shape *sh, uint32_t t, const char *s,
 				}
 			}
 			if (!dash) {
-				const char *d = memchr(s, '-', n);
+				const char *m = memchr(s, '-', n);
 
 				/* Say what is wrong with the side that does not parse. */
-				if (d && parse_value(t, s, d - s, tmp, why, wl))
+				if (m && parse_value(t, s, m - s, tmp, why, wl))
 					return -EINVAL;
-				if (d)
-					return parse_value(t, d + 1, s + n - d - 1, tmp, why, wl);
+				if (m)
+					return parse_value(t, m + 1, s + n - m - 1, tmp, why, wl);
 				return err;
 			}
 			if (cmp_bytes(f->lo, f->hi, size) > 0)
 				return fail(why, wl,
 					    "'%s': the range's first value is above its last", q);
-			if (!cmp_bytes(f->lo, f->hi, size))
-				f->plen = ftypes[t].bits;
 		}
 	}
-	if (!sh->interval && cmp_bytes(f->lo, f->hi, size))
+	if (!(d->flags & SLUICE_SET_F_INTERVAL) && cmp_bytes(f->lo, f->hi, size))
 		return fail(why, wl,
 			    "'%s' is a %s, but the set has no `flags interval`: its elements are "
 			    "single values",
@@ -376,31 +355,31 @@ static size_t tokenize(const char *line, size_t len, struct tok *t, size_t max, 
 	return n;
 }
 
-static void shape_text(const struct sl_set_shape *s, char *buf, size_t len)
+static void shape_text(const struct sl_set_desc *s, char *buf, size_t len)
 {
 	size_t o = 0;
 
 	buf[0] = '\0';
 	for (uint32_t i = 0; i < s->nfields && o < len; i++)
-		o += snprintf(buf + o, len - o, "%s%s", i ? " . " : "",
-			      sl_set_ftype_name(s->type[i]));
+		o += snprintf(buf + o, len - o, "%s%s", i ? " . " : "", tname(s->types[i]));
 }
 
-int sl_set_text_parse(const struct sl_set_shape *s, const char *line, size_t len,
-		      struct sl_set_elem *e, char *why, size_t wl)
+int sl_set_text_parse(const struct sl_set_desc *s, const char *line, size_t len,
+		      struct sl_set_elem *e, uint64_t *timeout_ns, char *why, size_t wl)
 {
-	struct tok t[2 * SL_SET_MAX_FIELDS + 2];
-	uint32_t nf = 0, wide = 0;
+	struct tok t[2 * SLUICE_SET_MAX_FIELDS + 2];
+	uint32_t nf = 0, wide = 0, wide_at = 0;
+	uint64_t timeout = 0;
 	size_t nt, i = 0;
 	bool more;
 	char shape[80], q[80];
 
 	memset(e, 0, sizeof(*e));
-	if (!s->nfields || s->nfields > SL_SET_MAX_FIELDS)
+	if (!s->nfields || s->nfields > SLUICE_SET_MAX_FIELDS)
 		return fail(why, wl, "a set of %u fields", s->nfields);
 	for (uint32_t k = 0; k < s->nfields; k++)
-		if (!ftype_ok(s->type[k]))
-			return fail(why, wl, "unknown element type %u", s->type[k]);
+		if (!sl_set_type_size(s->types[k]))
+			return fail(why, wl, "unknown element type %u", s->types[k]);
 	shape_text(s, shape, sizeof(shape));
 	nt = tokenize(line, len, t, sizeof(t) / sizeof(t[0]), &more);
 	if (!nt)
@@ -411,10 +390,12 @@ int sl_set_text_parse(const struct sl_set_shape *s, const char *line, size_t len
 			return fail(why, wl, "a value is missing: the set holds %s", shape);
 		if (nf == s->nfields)
 			return fail(why, wl, "too many values: the set holds %s", shape);
-		if (parse_field(s, s->type[nf], t[i].s, t[i].n, &e->f[nf], why, wl))
+		if (parse_field(s, s->types[nf], t[i].s, t[i].n, &e->f[nf], why, wl))
 			return -EINVAL;
-		if (cmp_bytes(e->f[nf].lo, e->f[nf].hi, sl_set_ftype_size(s->type[nf])))
+		if (cmp_bytes(e->f[nf].lo, e->f[nf].hi, sl_set_type_size(s->types[nf]))) {
 			wide++;
+			wide_at = nf;
+		}
 		nf++;
 		i++;
 		if (i < nt && t[i].n == 1 && t[i].s[0] == '.') {
@@ -430,10 +411,15 @@ int sl_set_text_parse(const struct sl_set_shape *s, const char *line, size_t len
 		return fail(why, wl,
 			    "only one value of a concatenation may be a prefix or range (%u are)",
 			    wide);
+	if (wide && wide_at != s->range_field)
+		return fail(why, wl,
+			    "only the last value of a concatenation may be a prefix or range (here "
+			    "value %u is)",
+			    wide_at + 1);
 	if (i < nt && t[i].n == 7 && !strncmp(t[i].s, "timeout", 7)) {
 		if (i + 1 >= nt)
 			return fail(why, wl, "`timeout` needs a duration, e.g. timeout 10m");
-		if (sl_set_text_duration(t[i + 1].s, t[i + 1].n, &e->timeout_ns) || !e->timeout_ns)
+		if (sl_set_text_duration(t[i + 1].s, t[i + 1].n, &timeout) || !timeout)
 			return fail(why, wl,
 				    "'%s' is not a duration (e.g. 30s, 10m, 1h30m, 2d; not 0)",
 				    quote(t[i + 1].s, t[i + 1].n, q, sizeof(q)));
@@ -442,6 +428,7 @@ int sl_set_text_parse(const struct sl_set_shape *s, const char *line, size_t len
 	if (i < nt || more)
 		return fail(why, wl, "unexpected '%s' after the element",
 			    i < nt ? quote(t[i].s, t[i].n, q, sizeof(q)) : "...");
+	*timeout_ns = timeout;
 	return 0;
 }
 
@@ -450,33 +437,34 @@ static size_t put_value(uint32_t t, const uint8_t *v, char *buf, size_t len)
 	char tmp[INET6_ADDRSTRLEN];
 
 	switch (t) {
-	case SL_SETF_IPV4:
-	case SL_SETF_IPV6:
-		inet_ntop(t == SL_SETF_IPV4 ? AF_INET : AF_INET6, v, tmp, sizeof(tmp));
+	case SLUICE_SET_T_IPV4_ADDR:
+	case SLUICE_SET_T_IPV6_ADDR:
+		inet_ntop(t == SLUICE_SET_T_IPV4_ADDR ? AF_INET : AF_INET6, v, tmp, sizeof(tmp));
 		return snprintf(buf, len, "%s", tmp);
-	case SL_SETF_ETHER:
+	case SLUICE_SET_T_ETHER_ADDR:
 		return snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", v[0], v[1], v[2], v[3],
 				v[4], v[5]);
-	case SL_SETF_PROTO:
+	case SLUICE_SET_T_INET_PROTO:
 		for (size_t i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++)
 			if (protocols[i].value == v[0])
 				return snprintf(buf, len, "%s", protocols[i].name);
 		return snprintf(buf, len, "%u", v[0]);
-	case SL_SETF_SERVICE:
+	case SLUICE_SET_T_INET_SERVICE:
 		return snprintf(buf, len, "%u", (uint32_t)v[0] << 8 | v[1]);
 	}
 	return snprintf(buf, len, "?");
 }
 
-size_t sl_set_text_format(const struct sl_set_shape *s, const struct sl_set_elem *e, char *buf,
+size_t sl_set_text_format(const struct sl_set_desc *s, const struct sl_set_elem *e, char *buf,
 			  size_t len)
 {
 	size_t o = 0;
 
 	if (len)
 		buf[0] = '\0';
-	for (uint32_t i = 0; i < s->nfields && i < SL_SET_MAX_FIELDS && o < len; i++) {
-		uint32_t t = s->type[i], size = sl_set_ftype_size(t);
+	for (uint32_t i = 0; i < s->nfields && i < SLUICE_SET_MAX_FIELDS && o < len; i++) {
+		uint32_t t = s->types[i], size = sl_set_type_size(t);
+		int plen = sl_set_field_plen(s, e, i);
 		const struct sl_set_field *f = &e->f[i];
 
 		if (i)
@@ -486,8 +474,8 @@ size_t sl_set_text_format(const struct sl_set_shape *s, const struct sl_set_elem
 		o += put_value(t, f->lo, buf + o, len - o);
 		if (o >= len || !size || !cmp_bytes(f->lo, f->hi, size))
 			continue;
-		if (f->plen < ftypes[t].bits && t != SL_SETF_PROTO && t != SL_SETF_SERVICE) {
-			o += snprintf(buf + o, len - o, "/%u", f->plen);
+		if (plen >= 0 && t != SLUICE_SET_T_INET_PROTO && t != SLUICE_SET_T_INET_SERVICE) {
+			o += snprintf(buf + o, len - o, "/%d", plen);
 		} else {
 			if (o < len)
 				o += snprintf(buf + o, len - o, "-");
@@ -520,148 +508,4 @@ void sl_set_text_format_duration(uint64_t ns, char *buf, size_t len)
 	}
 	if (!buf[0])
 		snprintf(buf, len, "0s");
-}
-
-uint32_t sl_set_key_size(const struct sl_set_shape *s)
-{
-	uint32_t n = s->interval ? 4 : 0;
-
-	for (uint32_t i = 0; i < s->nfields && i < SL_SET_MAX_FIELDS; i++)
-		n += sl_set_ftype_size(s->type[i]);
-	return n;
-}
-
-/* Big-endian bytes as a number and back (at most 16 bytes). */
-static unsigned __int128 to_num(const uint8_t *b, uint32_t n)
-{
-	unsigned __int128 v = 0;
-
-	for (uint32_t i = 0; i < n; i++)
-		v = v << 8 | b[i];
-	return v;
-}
-
-static void from_num(unsigned __int128 v, uint8_t *b, uint32_t n)
-{
-	for (uint32_t i = n; i-- > 0; v >>= 8)
-		b[i] = (uint8_t)v;
-}
-
-/* 2^k - 1 */
-static unsigned __int128 ones(uint32_t k)
-{
-	return k >= 128 ? ~(unsigned __int128)0 : ((unsigned __int128)1 << k) - 1;
-}
-
-/* Bytes before the range field's data in an interval key's data part. */
-static uint32_t single_bytes(const struct sl_set_shape *s)
-{
-	return sl_set_key_size(s) - 4 - sl_set_ftype_size(s->type[s->range_field]);
-}
-
-int sl_set_elem_keys(const struct sl_set_shape *s, const struct sl_set_elem *e, uint8_t *keys,
-		     size_t max, size_t *n, char *why, size_t wl)
-{
-	uint32_t ks = sl_set_key_size(s), off = 0, rsize, bits, sb;
-	unsigned __int128 lo, hi;
-	uint8_t head[4 + 3 * SL_SET_MAX_BYTES];
-
-	*n = 0;
-	if (!s->nfields || s->nfields > SL_SET_MAX_FIELDS ||
-	    (s->interval && s->range_field >= s->nfields))
-		return fail(why, wl, "a set of %u fields", s->nfields);
-	for (uint32_t i = 0; i < s->nfields; i++) {
-		uint32_t sz = sl_set_ftype_size(s->type[i]);
-
-		if (!sz)
-			return fail(why, wl, "unknown element type %u", s->type[i]);
-		if (memcmp(e->f[i].lo, e->f[i].hi, sz) && (!s->interval || i != s->range_field))
-			return fail(why, wl,
-				    s->interval ? "only value %u of the concatenation may be a "
-						  "prefix or range in this set, not value %u"
-						: "value %u: a set without `flags interval` holds "
-						  "single values (value %u)",
-				    s->range_field + 1, i + 1);
-	}
-	if (!s->interval) {
-		if (!max)
-			return fail(why, wl, "no room for a key");
-		for (uint32_t i = 0; i < s->nfields; i++) {
-			uint32_t sz = sl_set_ftype_size(s->type[i]);
-
-			memcpy(keys + off, e->f[i].lo, sz);
-			off += sz;
-		}
-		*n = 1;
-		return 0;
-	}
-	off = 4;
-	for (uint32_t i = 0; i < s->nfields; i++) {
-		uint32_t sz = sl_set_ftype_size(s->type[i]);
-
-		if (i == s->range_field)
-			continue;
-		memcpy(head + off, e->f[i].lo, sz);
-		off += sz;
-	}
-	sb = off - 4;
-	rsize = sl_set_ftype_size(s->type[s->range_field]);
-	bits = rsize * 8;
-	lo = to_num(e->f[s->range_field].lo, rsize);
-	hi = to_num(e->f[s->range_field].hi, rsize);
-	if (lo > hi)
-		return fail(why, wl, "a range whose first value is above its last");
-	/* The largest aligned block starting at lo that stays within hi, then on from after it. */
-	for (;;) {
-		uint32_t k = 0, plen; /* a block of 2^k values */
-
-		while (k < bits && !(lo & ones(k + 1)) && hi - lo >= ones(k + 1))
-			k++;
-		if (*n == max)
-			return fail(why, wl, "the range needs more than %zu prefixes", max);
-		plen = sb * 8 + bits - k;
-		memcpy(head, &plen, 4);
-		memcpy(keys + *n * ks, head, off);
-		from_num(lo, keys + *n * ks + off, rsize);
-		(*n)++;
-		if (hi - lo == ones(k))
-			break;
-		lo += ones(k) + 1;
-	}
-	return 0;
-}
-
-int sl_set_key_elem(const struct sl_set_shape *s, const uint8_t *key, struct sl_set_elem *e)
-{
-	uint32_t off = s->interval ? 4 : 0, plen = 0, sb, rsize;
-	const struct sl_set_field *r;
-
-	memset(e, 0, sizeof(*e));
-	if (!s->nfields || s->nfields > SL_SET_MAX_FIELDS ||
-	    (s->interval && s->range_field >= s->nfields))
-		return -EINVAL;
-	for (uint32_t i = 0; i < s->nfields; i++) {
-		uint32_t sz = sl_set_ftype_size(s->type[i]);
-
-		if (!sz)
-			return -EINVAL;
-		e->f[i].plen = sz * 8;
-		if (s->interval && i == s->range_field)
-			continue;
-		memcpy(e->f[i].lo, key + off, sz);
-		memcpy(e->f[i].hi, key + off, sz);
-		off += sz;
-	}
-	if (!s->interval)
-		return 0;
-	memcpy(&plen, key, 4);
-	sb = single_bytes(s);
-	rsize = sl_set_ftype_size(s->type[s->range_field]);
-	if (plen < sb * 8 || plen > (sb + rsize) * 8)
-		return -EINVAL;
-	r = &e->f[s->range_field];
-	if (prefix_range(rsize, key + 4 + sb, plen - sb * 8, (uint8_t *)r->lo, (uint8_t *)r->hi))
-		return -EINVAL;
-	e->f[s->range_field].plen = plen - sb * 8;
-	return 0;
 }
