@@ -154,4 +154,39 @@ check "an expired element is removed when sluice-load touches the set" "" "$(ele
 
 "$L" detach "${TARGET[@]}" >/dev/null || fail "detach"
 assert_clean "after detach"
+
+# Crash safety: SIGKILL at every step of attach and replace; the next sluice-load
+# recovers, and the attachment is complete (its sets pinned and filled) or absent.
+killed() { # STEP sluice-load ARGS...: expects SIGKILL (137) or, at "done", maybe completion
+	local step=$1 rc
+	shift
+	rc=$( (SLUICE_TEST_KILL_AT=$step "$L" "$@" >/dev/null 2>&1; echo $?) 2>/dev/null)
+	[ "$rc" = 137 ] || fail "killed at $step: rc $rc"
+}
+attached_obj() { "$L" list --json 2>/dev/null | grep '"status":"attached"' | grep -o '"object":"[^"]*"' | sed 's|.*/||; s|"||'; }
+for step in intent staging counters-pinned sets-pinned kernel-attached link-pinned state-pinned renamed; do
+	killed $step attach "$TMP/a.o" "${TARGET[@]}"
+	obj=$(attached_obj) # recovers first
+	if [ -n "$obj" ]; then
+		check "attach killed at $step, completed: the policy's elements" "192.0.2.0/24" "$(elements blocklist)"
+		"$L" detach "${TARGET[@]}" >/dev/null || fail "attach killed at $step: detach"
+	fi
+	assert_clean "attach killed at $step"
+done
+for step in intent new-pins switched carried renamed-state renamed; do
+	"$L" attach "$TMP/a.o" "${TARGET[@]}" >/dev/null || fail "replace killed at $step: attach"
+	"$L" set add "${TARGET[@]}" blocklist "$IP_B" >/dev/null || fail "replace killed at $step: set add"
+	killed $step replace "$TMP/b.o" "${TARGET[@]}"
+	case $(attached_obj) in
+	a.o) want=$(printf '10.201.0.2\n192.0.2.0/24') ;;
+	b.o) want=$(printf '10.201.0.2\n198.51.100.0/24') ;;
+	*) want="(an attachment)" ;;
+	esac
+	check "replace killed at $step: the sets of the program that runs ($(attached_obj))" "$want" "$(elements blocklist)"
+	expect_traffic "replace killed at $step: $IP_B blocked" blocked
+	left=$(find "$SLUICE_PIN_ROOT" \( -name 'staging-*' -o -name 'new-*' -o -name intent \) 2>/dev/null)
+	[ -z "$left" ] || fail "replace killed at $step: leftovers: $left"
+	"$L" detach "${TARGET[@]}" >/dev/null || fail "replace killed at $step: detach"
+	assert_clean "replace killed at $step"
+done
 finish
