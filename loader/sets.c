@@ -79,10 +79,23 @@ int sl_set_inner_create(const struct sl_set *s)
 
 int sl_set_fill_policy(const struct sl_set *s, int fd)
 {
+	uint64_t now = sl_mono_ns();
+
 	for (uint32_t i = 0; i < s->rec->nelems; i++) {
 		struct sluice_set_value v;
 		const uint8_t *key = sl_meta_set_key(s->m, s->rec, i, &v);
 
+		/*
+		 * The object cannot know when it is loaded: a policy element's value holds
+		 * its timeout (0: the set's default), made a deadline here.
+		 */
+		if (s->d.flags & SLUICE_SET_F_TIMEOUT) {
+			uint64_t t = v.expires_ns ? v.expires_ns : s->rec->timeout_ns;
+
+			v.expires_ns = t ? now + t : 0;
+		} else {
+			v.expires_ns = 0;
+		}
 		if (bpf_map_update_elem(fd, key, &v, BPF_ANY))
 			return sl_err(-errno, "cannot add the policy's elements to set '%s': %s",
 				      s->name, strerror(errno));

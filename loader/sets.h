@@ -33,7 +33,11 @@ int sl_set_at(const struct sl_meta *m, uint32_t i, struct sl_set *out);
 
 /* A new, empty inner map for s (its type, key, flags and capacity); fd or -errno. */
 int sl_set_inner_create(const struct sl_set *s);
-/* Adds the policy's elements (the metadata's) to the inner map fd. */
+/*
+ * Adds the policy's elements (the metadata's) to the inner map fd. In a set
+ * with `flags timeout` they expire after their timeout (the metadata value,
+ * relative) or the set's default from now.
+ */
 int sl_set_fill_policy(const struct sl_set *s, int fd);
 /* The inner map in slot 0 of the outer map: fd, or -ENOENT for an empty slot. */
 int sl_set_slot_get(int outer_fd);
