@@ -53,7 +53,8 @@ table edge {
     ip saddr . udp dport @pairs drop
 }
 EOF
-	"$sluice" build --record-decisions "$TMP/$1.sluice" -o "$TMP/$1.o" 2>"$TMP/$1.err"
+	# From TMP, so that rules are named $1.sluice:LINE:COL as `sluice run` names them there.
+	(cd "$TMP" && "$sluice" build --record-decisions "$1.sluice" -o "$1.o") 2>"$TMP/$1.err"
 }
 
 # The compiler side of issue 18 (i18c) must build the policy; until it does this test cannot run.
