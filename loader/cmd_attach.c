@@ -713,6 +713,10 @@ static void prune_leftovers(struct prune_ctx *c, const char *dir, int depth)
 				pruned(c, path,
 				       "left by a killed sluice-load: the running policy's, "
 				       "put in place");
+		} else if (!strcmp(name, "new-sets") && S_ISDIR(st.st_mode)) {
+			/* Recovery ran under this lock: no replace is in flight. */
+			sl_sets_remove(dir, name);
+			pruned(c, path, "left by a killed sluice-load");
 		} else if (!strncmp(name, "new-", 4) && !S_ISDIR(st.st_mode)) {
 			unlink(path);
 			pruned(c, path, "left by a killed sluice-load");
