@@ -342,21 +342,6 @@ static int apply(struct set_args *a, struct set_ref *r, struct parsed *p)
 			return -ENOENT;
 		}
 	}
-	if (a->op == OP_ADD) {
-		count = sl_set_count(r->inner, p->ks);
-		if (count < 0)
-			return sl_err(count, "cannot read set '%s': %s", r->s.name,
-				      strerror(-count));
-		if (count + fresh > r->s.rec->size) {
-			sl_err(-ENOSPC,
-			       "set '%s' is full: it holds %d of at most %u elements (map keys); "
-			       "these would add %zu",
-			       r->s.name, count, r->s.rec->size, fresh);
-			sl_hint("delete elements first, or raise `size` of the set in the policy "
-				"and `replace`; nothing was added");
-			return -ENOSPC;
-		}
-	}
 	for (size_t i = 0; i < p->nkeys; i++) {
 		const uint8_t *k = p->keys + i * p->ks;
 		struct sluice_set_value v = {p->expires[i]};
@@ -365,6 +350,17 @@ static int apply(struct set_args *a, struct set_ref *r, struct parsed *p)
 				    : (bpf_map_delete_elem(r->inner, k) && errno != ENOENT)) {
 			err = -errno;
 			rollback(r->inner, p, i, existed, old);
+			/* The kernel enforces the capacity: counting first would cost O(size). */
+			if (a->op == OP_ADD && (err == -E2BIG || err == -ENOSPC)) {
+				count = sl_set_count(r->inner, p->ks);
+				sl_err(-ENOSPC,
+				       "set '%s' is full: it holds %d of at most %u elements (map "
+				       "keys); these would add %zu",
+				       r->s.name, count, r->s.rec->size, fresh);
+				sl_hint("delete elements first, or raise `size` of the set in the "
+					"policy and `replace`; nothing was added");
+				return -ENOSPC;
+			}
 			sl_err(err, "cannot %s the elements of set '%s': %s",
 			       a->op == OP_ADD ? "add" : "delete", r->s.name, strerror(-err));
 			sl_hint("nothing was changed");
@@ -398,7 +394,8 @@ static int do_edit(struct set_args *a, struct set_ref *r)
 	if (!err)
 		err = ensure_inner(r);
 	if (!err) {
-		sl_set_expire(r->inner, r->s.d.key_size);
+		if (r->s.d.flags & SLUICE_SET_F_TIMEOUT)
+			sl_set_expire(r->inner, r->s.d.key_size);
 		err = apply(a, r, &p);
 	}
 	if (!err)
@@ -494,7 +491,7 @@ static int list_one(const struct set_ref *r, bool json, bool first)
 	char type[96], text[256], dur[48];
 	int err = 0;
 
-	if (r->inner >= 0)
+	if (r->inner >= 0 && (r->s.d.flags & SLUICE_SET_F_TIMEOUT))
 		sl_set_expire(r->inner, r->s.d.key_size);
 	if (!err && r->inner >= 0)
 		err = sl_set_each(r->inner, r->s.d.key_size, list_cb, &c);

@@ -200,15 +200,15 @@ int sl_set_expire(int fd, uint32_t key_size)
 struct copy_ctx {
 	int to;
 	uint32_t ks;
-	const struct sl_set *skip;
+	uint8_t *skip; /* sorted keys not to copy */
+	size_t nskip;
 };
 
-static bool in_policy(const struct sl_set *s, const uint8_t *k)
+static uint32_t cmp_ks;
+
+static int cmp_key(const void *a, const void *b)
 {
-	for (uint32_t i = 0; s && i < s->rec->nelems; i++)
-		if (!memcmp(sl_meta_set_key(s->m, s->rec, i, NULL), k, s->d.key_size))
-			return true;
-	return false;
+	return memcmp(a, b, cmp_ks);
 }
 
 static int copy_cb(int fd, const uint8_t *k, const struct sluice_set_value *v, void *ctx)
@@ -216,16 +216,33 @@ static int copy_cb(int fd, const uint8_t *k, const struct sluice_set_value *v, v
 	struct copy_ctx *c = ctx;
 
 	(void)fd;
-	if (c->skip && in_policy(c->skip, k))
+	cmp_ks = c->ks;
+	if (c->nskip && bsearch(k, c->skip, c->nskip, c->ks, cmp_key))
 		return 0;
 	return bpf_map_update_elem(c->to, k, v, BPF_ANY) ? -errno : 0;
 }
 
 int sl_set_copy(int from, int to, uint32_t key_size, const struct sl_set *skip_policy)
 {
-	struct copy_ctx c = {to, key_size, skip_policy};
+	struct copy_ctx c = {to, key_size, NULL, 0};
+	int err;
 
-	return sl_set_each(from, key_size, copy_cb, &c);
+	/* The policy's keys sorted, so that a large set is copied in O(n log n). */
+	if (skip_policy && skip_policy->rec->nelems) {
+		c.nskip = skip_policy->rec->nelems;
+		c.skip = malloc(c.nskip * key_size);
+		if (!c.skip)
+			return -ENOMEM;
+		for (size_t i = 0; i < c.nskip; i++)
+			memcpy(c.skip + i * key_size,
+			       sl_meta_set_key(skip_policy->m, skip_policy->rec, i, NULL),
+			       key_size);
+		cmp_ks = key_size;
+		qsort(c.skip, c.nskip, key_size, cmp_key);
+	}
+	err = sl_set_each(from, key_size, copy_cb, &c);
+	free(c.skip);
+	return err;
 }
 
 struct load_ctx {
@@ -364,7 +381,8 @@ static int carry(const struct sl_set *s, int inner, const char *old_dir,
 	old_inner = sl_set_slot_get(outer);
 	if (old_inner < 0)
 		return 0;
-	sl_set_expire(old_inner, s->d.key_size);
+	if (s->d.flags & SLUICE_SET_F_TIMEOUT)
+		sl_set_expire(old_inner, s->d.key_size);
 	err = sl_set_copy(old_inner, inner, s->d.key_size, &old);
 	if (err == -E2BIG || err == -ENOSPC || err == -ENOMEM) {
 		sl_err(err,
