@@ -147,6 +147,11 @@ struct sl_bpf_map {
 	enum sl_bpf_map_home home;
 	/* Initial contents of a data map, value_size * max_entries bytes, or NULL. */
 	const void *init;
+	/*
+	 * A map-in-map (BPF_MAP_TYPE_ARRAY_OF_MAPS): the template of its inner maps,
+	 * written as libbpf's `__array(values, struct { ... })` (never a map of its own).
+	 */
+	const struct sl_bpf_map *inner;
 };
 
 /*
@@ -194,6 +199,12 @@ struct sl_bpf_object {
 	uint32_t nexterns;
 	int32_t counter_map;  /* index of SLUICE_COUNTER_MAP in maps, or -1 */
 	int32_t decision_map; /* index of SLUICE_DECISION_MAP in maps, or -1 */
+	/*
+	 * Named sets, as sl_ir.sets: the index of each set's outer map in maps
+	 * (loaders and tests fill slot 0 with an inner map of the IR set's keys).
+	 */
+	uint32_t *set_maps;
+	uint32_t nsets;
 	/* Facts for reports, in emission order; the writer ignores them. */
 	struct sl_bpf_segment *segments;
 	uint32_t nsegments;

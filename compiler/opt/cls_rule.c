@@ -41,6 +41,9 @@ bool sl_cls_rule_fits(const struct sl_ir_rule *r)
 
 	if (r->action != SL_IR_ACCEPT && r->action != SL_IR_DROP)
 		return false;
+	/* A named-set lookup stays a test of its own (emit/codegen_setref.c), never in a tree. */
+	if (sl_ir_rule_opaque(r))
+		return false;
 	if (r->id > SL_CLS_MAX_RULE_ID)
 		return false;
 	for (uint32_t k = 0; k < r->npreds; k++) {

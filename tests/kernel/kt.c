@@ -57,6 +57,9 @@ static void load_result(struct kt *kt, const struct sl_result *r, uint32_t table
 		err = sl_kern_load_elf(image, size, obj->progs[table].name, prog, &log);
 		prog->hook = r->written->tables[table].hook;
 	}
+	/* the sets hold the policy's elements, as after `sluice-load attach` */
+	if (!err)
+		err = sl_kern_sets_fill_ir(prog, r->written);
 	if (err) {
 		size_t n = log ? strlen(log) : 0;
 
@@ -200,8 +203,16 @@ void kt_one_rule(struct kt *kt, enum sl_hook hook, const struct kt_pred *preds, 
 
 void kt_load_text(struct kt *kt, const char *text, uint32_t table, struct sl_kern_prog *prog)
 {
-	struct sl_compile_opts o = {
-	    .record_decisions = true, .compiler = "sluice kernel tests", .diag = stderr};
+	kt_load_text_level(kt, text, table, 0, prog);
+}
+
+void kt_load_text_level(struct kt *kt, const char *text, uint32_t table, int level,
+			struct sl_kern_prog *prog)
+{
+	struct sl_compile_opts o = {.record_decisions = true,
+				    .compiler = "sluice kernel tests",
+				    .diag = stderr,
+				    .opt_level = level};
 	struct sl_result *r = NULL;
 	int status = sl_compile("test.sluice", text, strlen(text), &o, &r);
 
