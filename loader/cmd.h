@@ -12,6 +12,7 @@ int sl_cmd_list(int argc, char **argv);
 int sl_cmd_stats(int argc, char **argv);
 int sl_cmd_prune(int argc, char **argv);
 int sl_cmd_run(int argc, char **argv);
+int sl_cmd_set(int argc, char **argv);
 
 /* Checks the capabilities a command needs before it touches anything; prints what to do. */
 int sl_check_privileges(bool loads, bool net_admin, bool sys_admin, const char *what);

@@ -12,6 +12,7 @@
 #include "counters.h"
 #include "hook.h"
 #include "intent.h"
+#include "sets.h"
 #include "util.h"
 
 static void intent_path(char *buf, size_t len)
@@ -184,6 +185,8 @@ int sl_replace_commit(const char *dir, bool new_has_counters, void (*step)(void 
 		unlink_pin(dir, "counters");
 		unlink_pin(dir, "carried");
 	}
+	if (!err)
+		err = sl_sets_commit(dir);
 	if (!err && step)
 		step(ctx, "renamed");
 	return err;
@@ -195,6 +198,7 @@ static void replace_drop(const char *dir)
 
 	for (size_t i = 0; i < SL_ARRAY_SIZE(names); i++)
 		unlink_pin(dir, names[i]);
+	sl_sets_remove(dir, "new-sets");
 }
 
 static const char *op_name(uint32_t op)

@@ -31,6 +31,8 @@ static const char usage[] =
     "  prune                               forget attachments the kernel dropped\n"
     "  run OBJ [--table NAME] --pcap FILE [--json]\n"
     "                                      run the program on each packet (BPF_PROG_TEST_RUN)\n"
+    "  set list|add|del|flush|load TARGET [SET] ...\n"
+    "                                      the named sets of an attachment, changed in place\n"
     "\n"
     "TARGET: --xdp DEV [--mode native|generic]\n"
     "      | --tc DEV ingress|egress [--before ID|--after ID] [--tc-legacy]\n"
@@ -89,7 +91,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 	    {"attach", sl_cmd_attach}, {"replace", sl_cmd_replace}, {"detach", sl_cmd_detach},
 	    {"list", sl_cmd_list},     {"stats", sl_cmd_stats},	    {"prune", sl_cmd_prune},
-	    {"run", sl_cmd_run},
+	    {"run", sl_cmd_run},       {"set", sl_cmd_set},
 	};
 	int i = 1;
 
