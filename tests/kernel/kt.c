@@ -58,12 +58,18 @@ static void load_result(struct kt *kt, const struct sl_result *r, uint32_t table
 		prog->hook = r->written->tables[table].hook;
 	}
 	/* the sets hold the policy's elements, as after `sluice-load attach` */
-	if (!err)
+	if (!err) {
 		err = sl_kern_sets_fill_ir(prog, r->written);
+		if (err) {
+			fprintf(stderr, "%s: FAIL: filling the named sets failed: %d\n", kt->test,
+				err);
+			exit(1);
+		}
+	}
 	if (err) {
 		size_t n = log ? strlen(log) : 0;
 
-		fprintf(stderr, "%s: %s load of table %u (%s) failed: %d\n%s\n", kt->test,
+		fprintf(stderr, "%s: FAIL: %s load of table %u (%s) failed: %d\n%s\n", kt->test,
 			kt->raw ? "raw" : "ELF", table,
 			sl_hook_name(r->written->tables[table].hook), err,
 			log ? log + (n > 8000 ? n - 8000 : 0) : "");

@@ -49,7 +49,7 @@ if [[ " $only " == *" kernel "* ]]; then
 				pass "$name"
 			else
 				fail "$name"
-				grep -E 'FAIL|ERROR|error|expected' /tmp/kt.log | head -20
+				grep -iE 'FAIL|ERROR|expected' /tmp/kt.log | head -20
 			fi
 		done
 	done
