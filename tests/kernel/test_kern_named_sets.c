@@ -156,7 +156,7 @@ static void test_hash_v4(struct kt *kt)
 	struct sl_kern_prog prog;
 	static const uint32_t other[][2] = {{SL_IP4(10, 0, 0, 2), SL_IP4(10, 0, 0, 2)}};
 
-	load(kt, "set s { type ipv4_addr; elements = { 10.0.0.1, 10.0.0.9 } }",
+	load(kt, "set s { type ipv4_addr; size 16; elements = { 10.0.0.1, 10.0.0.9 } }",
 	     "ip saddr @s drop\nip saddr 10.0.0.1 accept\nip saddr 10.0.0.0/8 counter accept",
 	     &prog);
 	decide(kt, &prog, tcp4(SL_IP4(10, 0, 0, 1), 80), 0, "hash: element");
@@ -217,7 +217,7 @@ static void test_concat(struct kt *kt)
 	struct sl_kern_prog prog;
 
 	load(kt,
-	     "set allowed { type ipv4_addr . inet_service; elements = { 10.0.0.1 . 22, "
+	     "set allowed { type ipv4_addr . inet_service; size 16; elements = { 10.0.0.1 . 22, "
 	     "10.0.0.2 . 443 } }",
 	     "ip saddr . tcp dport @allowed accept\nip saddr 10.0.0.0/8 drop", &prog);
 	decide(kt, &prog, tcp4(SL_IP4(10, 0, 0, 1), 22), 0, "concat: element");
@@ -333,8 +333,8 @@ static void test_mac_proto(struct kt *kt)
 	struct sl_kern_prog prog;
 
 	load(kt,
-	     "set macs { type ether_addr; elements = { 02:00:00:00:00:01 } }\n"
-	     "set protos { type inet_proto; elements = { udp, 132 } }",
+	     "set macs { type ether_addr; size 4; elements = { 02:00:00:00:00:01 } }\n"
+	     "set protos { type inet_proto; size 4; elements = { udp, 132 } }",
 	     "ether saddr @macs meta l4proto @protos drop\nmeta l4proto @protos accept", &prog);
 	decide(kt, &prog, udp4(SL_IP4(10, 0, 0, 1), 53), 0, "mac+proto: both");
 	decide(kt, &prog, tcp4(SL_IP4(10, 0, 0, 1), 53), POLICY, "mac+proto: tcp");

@@ -79,16 +79,27 @@ int sl_kern_set_fill(struct sl_kern_prog *p, uint32_t set, const uint8_t *keys, 
 	opts.map_flags = s->flags;
 	fd = bpf_map_create(s->type, "sluice_set_in", s->key_size, sizeof(struct sluice_set_value),
 			    s->max_entries, &opts);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		err = -errno;
+		fprintf(
+		    stderr,
+		    "set %u: creating an inner map (type %u, key %u, %u entries, flags %#x): %s\n",
+		    set, s->type, s->key_size, s->max_entries, s->flags, strerror(-err));
+		return err;
+	}
 	for (uint32_t i = 0; i < nkeys && !err; i++) {
 		struct sluice_set_value v = {expires_ns ? expires_ns[i] : 0};
 
-		if (bpf_map_update_elem(fd, keys + (size_t)i * s->key_size, &v, BPF_ANY))
+		if (bpf_map_update_elem(fd, keys + (size_t)i * s->key_size, &v, BPF_ANY)) {
 			err = -errno;
+			fprintf(stderr, "set %u: adding key %u: %s\n", set, i, strerror(-err));
+		}
 	}
-	if (!err && bpf_map_update_elem(s->outer_fd, &zero, &fd, BPF_ANY))
+	if (!err && bpf_map_update_elem(s->outer_fd, &zero, &fd, BPF_ANY)) {
 		err = -errno;
+		fprintf(stderr, "set %u: storing the inner map in slot 0 (outer fd %d): %s\n", set,
+			s->outer_fd, strerror(-err));
+	}
 	close(fd); /* the outer map holds it now */
 	return err;
 }
@@ -112,8 +123,14 @@ int sl_kern_sets_fill_ir(struct sl_kern_prog *p, const struct sl_ir *ir)
 		const struct sl_ir_set *s = &ir->sets[i];
 		int err;
 
-		if (s->key_size != p->sets[i].key_size || s->capacity != p->sets[i].max_entries)
+		if (s->key_size != p->sets[i].key_size || s->capacity != p->sets[i].max_entries) {
+			fprintf(stderr,
+				"set %u: the object's inner map has key %u, %u entries; the policy "
+				"says %u, %u\n",
+				i, p->sets[i].key_size, p->sets[i].max_entries, s->key_size,
+				s->capacity);
 			return -EINVAL;
+		}
 		err = sl_kern_set_fill(p, i, s->keys, s->nkeys, NULL);
 		if (err)
 			return err;
