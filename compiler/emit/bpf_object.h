@@ -152,6 +152,15 @@ struct sl_bpf_map {
 	 * written as libbpf's `__array(values, struct { ... })` (never a map of its own).
 	 */
 	const struct sl_bpf_map *inner;
+	/*
+	 * Declare the map with key_size/value_size although key/value describe
+	 * them: the types still go into the object's BTF (for bpftool btf dump),
+	 * but the map is created without BTF. Inner maps of named sets need it:
+	 * Linux 6.1 only stores an inner map whose BTF-ness matches the template's
+	 * (it compares their timer offsets, -ENOENT with BTF, -EINVAL without),
+	 * and loaders create inner maps without BTF.
+	 */
+	bool sizes_only;
 };
 
 /*

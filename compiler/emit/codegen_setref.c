@@ -116,6 +116,7 @@ int sl_cg_add_set_maps(const struct sl_ir *ir, struct sl_arena *arena, struct sl
 		    .flags = lpm ? BPF_F_NO_PREALLOC : 0,
 		    .key = key_type(arena, s, &d, name),
 		    .value = &set_value_type,
+		    .sizes_only = true, /* see bpf_object.h: Linux 6.1 */
 		};
 		obj->set_maps[i] = sl_bpf_obj_add_map(obj, arena,
 						      &(struct sl_bpf_map){

@@ -43,11 +43,11 @@ uint32_t sl_obj_mapdef_fields(const struct sl_bpf_map *map, struct sl_obj_mapdef
 	uint32_t n = 0;
 
 	mapdef_field(out, &n, "type", SL_OBJ_MAPDEF_UINT, map->type);
-	if (map->key)
+	if (map->key && !map->sizes_only)
 		mapdef_field(out, &n, "key", SL_OBJ_MAPDEF_KEY, 0);
 	else if (map->key_size)
 		mapdef_field(out, &n, "key_size", SL_OBJ_MAPDEF_UINT, map->key_size);
-	if (map->value)
+	if (map->value && !map->sizes_only)
 		mapdef_field(out, &n, "value", SL_OBJ_MAPDEF_VALUE, 0);
 	else if (map->value_size && !map->inner) /* libbpf sets a map-in-map's own */
 		mapdef_field(out, &n, "value_size", SL_OBJ_MAPDEF_UINT, map->value_size);

@@ -132,7 +132,10 @@ struct sluice_meta_rule {
  *     order, then the one field that may hold a prefix or range (range_field;
  *     the compiler makes it the last declared field). Ranges are stored as their
  *     minimal prefix decomposition (sluice/set_key.h).
- * value = struct sluice_set_value, max_entries = size. An empty slot 0 matches
+ * value = struct sluice_set_value, max_entries = size, no BTF (the object's
+ * template has none: Linux 6.1 refuses an inner map whose BTF-ness differs
+ * from the template's; the key's struct sls_<name>_key and struct
+ * sluice_set_value are in the object's BTF for reading). An empty slot 0 matches
  * nothing. Programs compare expires_ns with bpf_ktime_get_ns() only in sets with
  * SLUICE_SET_F_TIMEOUT.
  */
