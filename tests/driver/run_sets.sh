@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # `sluice run --set NAME=FILE`: the interpreter looks the set up in FILE's
 # elements instead of the policy's; bad files and unknown sets are usage errors.
+# And `sluice diff` refuses policies with named-set lookups.
 # usage: run_sets.sh SLUICE TRAFFIC_PCAP
 set -uo pipefail
 sluice=$(realpath "$1")
@@ -50,4 +51,7 @@ printf '10.0.0.1-10.0.0.6\n10.0.1.1-10.0.1.2\n' >full.txt # 3 + 2 prefixes: full
 [ $? = 2 ] && grep -q "is full" err.txt || bad "a full set: exit 2"
 "$sluice" run p.sluice --pcap "$pcap" --set bl >/dev/null 2>err.txt
 [ $? = 2 ] || bad "--set without =FILE: exit 2"
+# sluice diff cannot compare regions that depend on run-time contents: it says so
+"$sluice" diff p.sluice p.sluice >/dev/null 2>err.txt
+[ $? = 2 ] && grep -q "named sets" err.txt || bad "sluice diff refuses named-set policies"
 exit $fail
