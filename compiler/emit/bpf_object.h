@@ -208,15 +208,15 @@ struct sl_bpf_object {
 	uint32_t nexterns;
 	int32_t counter_map;  /* index of SLUICE_COUNTER_MAP in maps, or -1 */
 	int32_t decision_map; /* index of SLUICE_DECISION_MAP in maps, or -1 */
+	/* Facts for reports, in emission order; the writer ignores them. */
+	struct sl_bpf_segment *segments;
+	uint32_t nsegments;
 	/*
 	 * Named sets, as sl_ir.sets: the index of each set's outer map in maps
 	 * (loaders and tests fill slot 0 with an inner map of the IR set's keys).
 	 */
 	uint32_t *set_maps;
 	uint32_t nsets;
-	/* Facts for reports, in emission order; the writer ignores them. */
-	struct sl_bpf_segment *segments;
-	uint32_t nsegments;
 };
 
 /* Add a map (copied) to the object; returns its handle. Arrays grow in `arena`. */

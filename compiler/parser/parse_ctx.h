@@ -47,6 +47,9 @@ struct sl_build {
 	size_t nmatches, matches_cap;
 	bool in_table;
 	bool rule_bad; /* the rule being built had an error: it is left out */
+	/* identifiers interned: 100k rules repeat the same few words */
+	const char **words;
+	size_t words_cap, nwords;
 	/* the named set being declared (set_build.c), and a match's concatenated fields */
 	struct sl_ast_set *set;
 	size_t sets_cap;
@@ -58,9 +61,6 @@ struct sl_build {
 	const char *set_words[8];
 	struct sl_loc set_word_loc[8];
 	char set_word_sep[8];
-	/* identifiers interned: 100k rules repeat the same few words */
-	const char **words;
-	size_t words_cap, nwords;
 };
 
 struct sl_file_id {
