@@ -82,6 +82,16 @@ static int load_one(struct sl_ir *ir, const char *spec)
 			fclose(f);
 			return 2;
 		}
+		if (timeout && !(s->flags & SLUICE_SET_F_TIMEOUT)) {
+			/* as `sluice-load set load` says too: the element could never expire */
+			fprintf(stderr,
+				"%s:%u: error: set '%s' has no 'flags timeout': its elements "
+				"cannot have a timeout\n",
+				eq + 1, lineno, name);
+			free(line);
+			fclose(f);
+			return 2;
+		}
 		nkeys += (uint64_t)sl_set_elem_nkeys(&d, &e, &what);
 		if (nkeys > s->capacity) {
 			fprintf(
