@@ -232,9 +232,15 @@ int sl_cg_setrefs(struct sl_cg *cg, const struct sl_ir_rule *r, sl_label fail)
 		sl_emit_set_loc(e, sr->loc);
 		sl_emit_safe_point(e);
 		build_key(cg, sr, &d, key_off, fail);
+		/*
+		 * The outer map's key, u32 0. The key slot is 0 between uses only in
+		 * programs that count or record (the prologue zeroes it for them), and
+		 * privileged programs may read a stack slot never written: store it.
+		 */
+		sl_emit(e, SL_ST(BPF_W, SL_FP, SL_CG_KEY_OFF, 0));
 		sl_emit_ld_map(e, SL_R1, cg->obj->set_maps[sr->set]);
 		sl_emit(e, SL_MOV64_REG(SL_R2, SL_FP));
-		sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R2, SL_CG_KEY_OFF)); /* u32 0 between uses */
+		sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R2, SL_CG_KEY_OFF));
 		sl_emit(e, SL_CALL(BPF_FUNC_map_lookup_elem));
 		sl_emit_jmp_imm(e, BPF_JEQ, SL_R0, 0, missing);
 		sl_emit(e, SL_MOV64_REG(SL_R1, SL_R0));

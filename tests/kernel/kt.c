@@ -215,7 +215,13 @@ void kt_load_text(struct kt *kt, const char *text, uint32_t table, struct sl_ker
 void kt_load_text_level(struct kt *kt, const char *text, uint32_t table, int level,
 			struct sl_kern_prog *prog)
 {
-	struct sl_compile_opts o = {.record_decisions = true,
+	kt_load_text_opts(kt, text, table, level, true, prog);
+}
+
+void kt_load_text_opts(struct kt *kt, const char *text, uint32_t table, int level, bool record,
+		       struct sl_kern_prog *prog)
+{
+	struct sl_compile_opts o = {.record_decisions = record,
 				    .compiler = "sluice kernel tests",
 				    .diag = stderr,
 				    .opt_level = level};

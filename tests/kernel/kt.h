@@ -73,3 +73,6 @@ void kt_load_text(struct kt *kt, const char *text, uint32_t table, struct sl_ker
 /* The same at optimisation level `level` (kt_load_text: 0). */
 void kt_load_text_level(struct kt *kt, const char *text, uint32_t table, int level,
 			struct sl_kern_prog *prog);
+/* And with decision recording on or off (off: no decision map; check verdicts only). */
+void kt_load_text_opts(struct kt *kt, const char *text, uint32_t table, int level, bool record,
+		       struct sl_kern_prog *prog);

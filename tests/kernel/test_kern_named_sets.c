@@ -341,6 +341,31 @@ static void test_mac_proto(struct kt *kt)
 	sl_kern_prog_close(&prog);
 }
 
+/*
+ * A program that neither counts nor records decisions (as `sluice build` makes
+ * them by default): the set lookups must not depend on state that only those
+ * programs set up (the outer map's key slot).
+ */
+static void test_plain_object(struct kt *kt)
+{
+	static const char text[] =
+	    "set b { type ipv4_addr; flags interval; size 8; elements = { 192.0.2.0/24 } }\n"
+	    "set h { type ipv4_addr . inet_service; size 8; elements = { 10.0.0.1 . 22 } }\n"
+	    "table t {\n    hook xdp\n    ip saddr @b drop\n"
+	    "    ip saddr . tcp dport != @h drop\n}\n";
+	struct sl_kern_prog prog;
+	struct sl_pkt p;
+
+	kt_load_text_opts(kt, text, 0, level, false, &prog);
+	p = tcp4(SL_IP4(192, 0, 2, 9), 22);
+	kt_verdict(kt, &prog, &p, p.len, 0, "plain object: in the LPM set (-O%d)", level);
+	p = tcp4(SL_IP4(10, 0, 0, 1), 22);
+	kt_verdict(kt, &prog, &p, p.len, 1, "plain object: in the hash set (-O%d)", level);
+	p = tcp4(SL_IP4(10, 0, 0, 1), 23);
+	kt_verdict(kt, &prog, &p, p.len, 0, "plain object: not in the hash set (-O%d)", level);
+	sl_kern_prog_close(&prog);
+}
+
 int main(void)
 {
 	static const enum sl_hook hooks[] = {SL_HOOK_XDP, SL_HOOK_TC_INGRESS,
@@ -364,6 +389,7 @@ int main(void)
 			if (hook == SL_HOOK_XDP || hook == SL_HOOK_TC_INGRESS)
 				test_mac_proto(&kt);
 		}
+		test_plain_object(&kt);
 	}
 	return kt_end(&kt);
 }
