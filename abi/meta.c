@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The one reader of the metadata section (abi.h); see sluice/meta.h. */
 #include "sluice/meta.h"
+#include "sluice/set_key.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+_Static_assert(offsetof(struct sluice_meta_header, nsets) == SLUICE_META_HEADER_V1_SIZE,
+	       "the version 1 header ends where the set fields begin");
+_Static_assert(sizeof(struct sluice_meta_set) == 64, "set records have no padding");
 
 void sl_meta_free(struct sl_meta *m)
 {
@@ -16,6 +22,7 @@ void sl_meta_free(struct sl_meta *m)
 	free(m->raw);
 	free(m->tables);
 	free(m->rules);
+	free(m->sets);
 	free(m);
 }
 
@@ -33,6 +40,25 @@ void sl_meta_hash_hex(const uint8_t hash[32], char out[65])
 		out[2 * i + 1] = hex[hash[i] & 0xf];
 	}
 	out[64] = '\0';
+}
+
+const struct sluice_meta_set *sl_meta_set_find(const struct sl_meta *m, const char *name)
+{
+	for (uint32_t i = 0; i < m->hdr.nsets; i++)
+		if (!strcmp(sl_meta_str(m, m->sets[i].name_str), name))
+			return &m->sets[i];
+	return NULL;
+}
+
+const uint8_t *sl_meta_set_key(const struct sl_meta *m, const struct sluice_meta_set *s, uint32_t i,
+			       struct sluice_set_value *value)
+{
+	const uint8_t *key = (const uint8_t *)m->raw + s->elems_off +
+			     (size_t)i * (s->key_size + sizeof(struct sluice_set_value));
+
+	if (value)
+		memcpy(value, key + s->key_size, sizeof(*value));
+	return key;
 }
 
 __attribute__((format(printf, 3, 4))) static int why_set(char *why, size_t len, const char *fmt,
@@ -94,6 +120,42 @@ static int check_rules(const struct sl_meta *m, char *why, size_t len)
 	return 0;
 }
 
+static int check_sets(const struct sl_meta *m, char *why, size_t len)
+{
+	for (uint32_t i = 0; i < m->hdr.nsets; i++) {
+		const struct sluice_meta_set *s = &m->sets[i];
+		const char *what = NULL;
+		struct sl_set_desc d;
+
+		if (!str_ok(&m->hdr, s->name_str) || !str_ok(&m->hdr, s->map_str) ||
+		    !str_ok(&m->hdr, s->file_str))
+			return why_set(why, len, "set %u has a string offset out of range", i);
+		if (!*sl_meta_str(m, s->name_str) || !*sl_meta_str(m, s->map_str) ||
+		    strlen(sl_meta_str(m, s->map_str)) > 15)
+			return why_set(why, len, "set %u has no name or a bad map name", i);
+		for (uint32_t j = 0; j < i; j++)
+			if (!strcmp(sl_meta_str(m, m->sets[j].name_str),
+				    sl_meta_str(m, s->name_str)) ||
+			    !strcmp(sl_meta_str(m, m->sets[j].map_str), sl_meta_str(m, s->map_str)))
+				return why_set(why, len, "sets %u and %u share a name", j, i);
+		if (sl_set_desc_from_meta(&d, s, &what))
+			return why_set(why, len, "set %u: %s", i, what);
+		if (!s->size || s->nelems > s->size)
+			return why_set(why, len, "set %u has %u elements for a size of %u", i,
+				       s->nelems, s->size);
+		if (!range_ok(s->elems_off, s->nelems,
+			      s->key_size + sizeof(struct sluice_set_value), m->raw_size))
+			return why_set(why, len, "set %u: elements extend past the section end", i);
+		for (uint32_t k = 0; k < s->nelems; k++) {
+			struct sl_set_elem e;
+
+			if (sl_set_key_decode(&d, sl_meta_set_key(m, s, k, NULL), &e, &what))
+				return why_set(why, len, "set %u element %u: %s", i, k, what);
+		}
+	}
+	return 0;
+}
+
 /* Copies n records of the writer's size into our layout (newer writers may append fields). */
 static void *copy_records(const uint8_t *base, uint32_t n, uint32_t stride, size_t ours)
 {
@@ -112,10 +174,12 @@ static int check_header(const struct sluice_meta_header *h, const uint8_t *base,
 {
 	if (h->magic != SLUICE_META_MAGIC)
 		return why_set(why, why_len, "bad magic 0x%08x", h->magic);
-	if (h->version != SLUICE_META_VERSION)
+	if (h->version != SLUICE_META_VERSION && h->version != SLUICE_META_VERSION_NOSETS)
 		return why_set(why, why_len, "metadata version %u, this reader knows version %u",
 			       h->version, SLUICE_META_VERSION);
-	if (h->header_size < sizeof(*h) || h->table_size < sizeof(struct sluice_meta_table) ||
+	if (h->header_size < (h->version == SLUICE_META_VERSION_NOSETS ? SLUICE_META_HEADER_V1_SIZE
+								       : sizeof(*h)) ||
+	    h->table_size < sizeof(struct sluice_meta_table) ||
 	    h->rule_size < sizeof(struct sluice_meta_rule) || h->header_size > size)
 		return why_set(why, why_len, "record sizes smaller than version %u defines",
 			       SLUICE_META_VERSION);
@@ -123,7 +187,9 @@ static int check_header(const struct sluice_meta_header *h, const uint8_t *base,
 		return why_set(why, why_len, "no tables");
 	if (!range_ok(h->tables_off, h->ntables, h->table_size, size) ||
 	    !range_ok(h->rules_off, h->nrules, h->rule_size, size) ||
-	    !range_ok(h->strings_off, h->strings_size, 1, size))
+	    !range_ok(h->strings_off, h->strings_size, 1, size) ||
+	    (h->nsets && (h->set_size < sizeof(struct sluice_meta_set) ||
+			  !range_ok(h->sets_off, h->nsets, h->set_size, size))))
 		return why_set(why, why_len,
 			       "tables, rules or strings extend past the section end");
 	if (h->strings_size == 0 || base[h->strings_off] != '\0' ||
@@ -143,9 +209,13 @@ int sl_meta_parse(const void *data, size_t size, struct sl_meta **out, char *why
 	int err;
 
 	*out = NULL;
-	if (size < sizeof(h))
+	if (size < SLUICE_META_HEADER_V1_SIZE)
 		return why_set(why, why_len, "section is %zu bytes, shorter than its header", size);
-	memcpy(&h, data, sizeof(h)); /* the section need not be aligned */
+	/* The section need not be aligned; a version 1 header has no set fields (zero). */
+	memset(&h, 0, sizeof(h));
+	memcpy(&h, data, SLUICE_META_HEADER_V1_SIZE);
+	if (h.version != SLUICE_META_VERSION_NOSETS && size >= sizeof(h))
+		memcpy(&h, data, sizeof(h));
 	err = check_header(&h, base, size, why, why_len);
 	if (err)
 		return err;
@@ -158,7 +228,9 @@ int sl_meta_parse(const void *data, size_t size, struct sl_meta **out, char *why
 				 sizeof(struct sluice_meta_table));
 	m->rules = copy_records(base + h.rules_off, h.nrules, h.rule_size,
 				sizeof(struct sluice_meta_rule));
-	if (!m->raw || !m->tables || !m->rules) {
+	m->sets =
+	    copy_records(base + h.sets_off, h.nsets, h.set_size, sizeof(struct sluice_meta_set));
+	if (!m->raw || !m->tables || !m->rules || !m->sets) {
 		sl_meta_free(m);
 		return -ENOMEM;
 	}
@@ -166,7 +238,8 @@ int sl_meta_parse(const void *data, size_t size, struct sl_meta **out, char *why
 	m->raw_size = size;
 	m->hdr = h;
 	m->strings = (const char *)m->raw + h.strings_off;
-	if (check_tables(m, why, why_len) || check_rules(m, why, why_len)) {
+	if (check_tables(m, why, why_len) || check_rules(m, why, why_len) ||
+	    check_sets(m, why, why_len)) {
 		sl_meta_free(m);
 		return -EINVAL;
 	}

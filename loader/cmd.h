@@ -17,6 +17,7 @@ int sl_cmd_log(int argc, char **argv);
 struct sl_meta;
 /* cmd_log.c: the limits, meters and log losses of the attachment pinned in dir (stats). */
 void sl_limits_stats(const char *dir, const struct sl_meta *m, bool json);
+int sl_cmd_set(int argc, char **argv);
 
 /* Checks the capabilities a command needs before it touches anything; prints what to do. */
 int sl_check_privileges(bool loads, bool net_admin, bool sys_admin, const char *what);

@@ -19,6 +19,7 @@
 #include "intent.h"
 #include "common/sha256.h"
 #include "orphan.h"
+#include "sets.h"
 #include "obj.h"
 #include "state.h"
 #include "target.h"
@@ -303,6 +304,13 @@ static int do_attach(struct attach_args *a, struct sl_obj *o)
 	if (err)
 		goto fail;
 	sl_step(&tx, "counters-pinned");
+	/* Named sets: their inner maps with the policy's elements, in slot 0 before attaching. */
+	err = sl_sets_setup(o, NULL, NULL);
+	if (!err)
+		err = sl_sets_pin(o, tx.r.staging, "sets");
+	if (err)
+		goto fail;
+	sl_step(&tx, "sets-pinned");
 	err = sl_hook_attach(t, o->prog_fd, st, &link_fd, sl_step_cb, &tx);
 	if (err)
 		goto fail;
@@ -410,6 +418,7 @@ static void drop_new_pins(const char *dir)
 		unlink(path);
 	}
 	sl_state_maps_drop_new(dir);
+	sl_sets_remove(dir, "new-sets");
 }
 
 /*
@@ -444,6 +453,10 @@ static int do_replace(struct attach_args *a, struct sl_obj *o, const struct sl_s
 			      strerror(-state_fd));
 	if (o->counters && sl_counters_match(old_m, o->meta, &pairs, carried))
 		return sl_err(-ENOMEM, "out of memory");
+	/* The new sets: the new policy's elements plus the old sets' run-time ones. */
+	err = sl_sets_setup(o, dir, old_m);
+	if (err)
+		return err;
 	tx.r.st = *old;
 	tx.r.old_prog_id = old_id;
 	tx.r.new_prog_id = st.prog_id;
@@ -460,6 +473,8 @@ static int do_replace(struct attach_args *a, struct sl_obj *o, const struct sl_s
 		err = pin_at(o->prog_fd, dir, "new-prog");
 	if (!err)
 		err = sl_state_maps_pin(o, dir, "new-");
+	if (!err)
+		err = sl_sets_pin(o, dir, "new-sets");
 	if (err)
 		goto drop;
 	sl_step(&tx, "new-pins");
@@ -703,6 +718,10 @@ static void prune_leftovers(struct prune_ctx *c, const char *dir, int depth)
 				pruned(c, path,
 				       "left by a killed sluice-load: the running policy's, "
 				       "put in place");
+		} else if (!strcmp(name, "new-sets") && S_ISDIR(st.st_mode)) {
+			/* Recovery ran under this lock: no replace is in flight. */
+			sl_sets_remove(dir, name);
+			pruned(c, path, "left by a killed sluice-load");
 		} else if (!strncmp(name, "new-", 4) && !S_ISDIR(st.st_mode)) {
 			unlink(path);
 			pruned(c, path, "left by a killed sluice-load");

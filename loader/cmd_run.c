@@ -23,6 +23,7 @@
 #include "counters.h"
 #include "kernel.h"
 #include "obj.h"
+#include "sets.h"
 #include "util.h"
 
 #define DECISION_UNSET 0xfffffffeu
@@ -35,7 +36,7 @@
 #define SKB_TEST_RUN_OVERHEAD 384
 
 static const char run_help[] =
-    "usage: sluice-load run OBJ [--table NAME] --pcap FILE [--json]\n"
+    "usage: sluice-load run OBJ [--table NAME] --pcap FILE [--set NAME=FILE]... [--json]\n"
     "\n"
     "Runs the table's program in the kernel (BPF_PROG_TEST_RUN) on each packet of\n"
     "FILE and prints, per packet, `<n>\\t<verdict>\\t<decider>`, then a total line and\n"
@@ -46,13 +47,19 @@ static const char run_help[] =
     "tc and cgroup_skb, IPv4/IPv6 headers under 20/40 bytes and frames over about\n"
     "a page) gets `<n>\\tskipped\\t<why>` and the run goes on. Exit codes: 0 every\n"
     "packet judged, 3 all answered but some skipped, 1 failed, 2 usage.\n"
+    "Named sets hold the policy's elements; --set NAME=FILE gives set NAME the\n"
+    "elements of FILE instead (one a line, as `sluice-load set load` reads them).\n"
     "Output format: loader/README.md.\n";
+
+#define SL_RUN_MAX_SETS 64
 
 struct run_args {
 	const char *obj;
 	const char *table;
 	const char *pcap;
 	bool json;
+	const char *sets[SL_RUN_MAX_SETS]; /* --set NAME=FILE */
+	int nsets;
 };
 
 static int parse_run(int argc, char **argv, struct run_args *a)
@@ -67,6 +74,9 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 			a->table = argv[++i];
 		} else if (!strcmp(argv[i], "--pcap") && i + 1 < argc) {
 			a->pcap = argv[++i];
+		} else if (!strcmp(argv[i], "--set") && i + 1 < argc && strchr(argv[i + 1], '=') &&
+			   a->nsets < SL_RUN_MAX_SETS) {
+			a->sets[a->nsets++] = argv[++i];
 		} else if (argv[i][0] != '-' && !a->obj) {
 			a->obj = argv[i];
 		} else {
@@ -250,6 +260,35 @@ static void pcap_closep(pcap_t **p)
 		pcap_close(*p);
 }
 
+/* --set NAME=FILE: the set's slot gets a map with FILE's elements (sets.h). */
+static int run_sets(struct sl_obj *o, const struct run_args *a)
+{
+	for (int i = 0; i < a->nsets; i++) {
+		const char *eq = strchr(a->sets[i], '=');
+		char name[256];
+		struct bpf_map *outer;
+		struct sl_set s;
+		uint32_t count;
+		int fd, err;
+
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - a->sets[i]), a->sets[i]);
+		if (sl_set_find(o->meta, name, &s))
+			return -ENOENT;
+		outer = bpf_object__find_map_by_name(o->obj, sl_meta_str(o->meta, s.rec->map_str));
+		if (!outer)
+			return sl_err(-ENOENT, "'%s' has no map for set '%s'", o->path, name);
+		fd = sl_set_load_file(&s, eq + 1, &count);
+		if (fd < 0)
+			return fd;
+		err = sl_set_slot_put(bpf_map__fd(outer), fd);
+		close(fd);
+		if (err)
+			return sl_err(err, "cannot store the map of set '%s': %s", name,
+				      strerror(-err));
+	}
+	return 0;
+}
+
 int sl_cmd_run(int argc, char **argv)
 {
 	struct run_args a = {};
@@ -281,6 +320,8 @@ int sl_cmd_run(int argc, char **argv)
 	}
 	if (sl_kernel_check(o->table->hook, false) ||
 	    sl_kernel_prepare_test_run(o->prog, o->table->hook) || sl_obj_load(o))
+		return SL_EXIT_FAIL;
+	if (sl_sets_setup(o, NULL, NULL) || run_sets(o, &a))
 		return SL_EXIT_FAIL;
 	sl_run_out_begin(&out, stdout, a.json);
 	if (run_pcap(o, p, raw, &out)) {

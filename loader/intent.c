@@ -13,6 +13,7 @@
 #include "hook.h"
 #include "intent.h"
 #include "state_maps.h"
+#include "sets.h"
 #include "util.h"
 
 static void intent_path(char *buf, size_t len)
@@ -187,6 +188,8 @@ int sl_replace_commit(const char *dir, bool new_has_counters, void (*step)(void 
 	}
 	if (!err)
 		sl_state_maps_commit(dir);
+	if (!err)
+		err = sl_sets_commit(dir);
 	if (!err && step)
 		step(ctx, "renamed");
 	return err;
@@ -199,6 +202,7 @@ static void replace_drop(const char *dir)
 	for (size_t i = 0; i < SL_ARRAY_SIZE(names); i++)
 		unlink_pin(dir, names[i]);
 	sl_state_maps_drop_new(dir);
+	sl_sets_remove(dir, "new-sets");
 }
 
 static const char *op_name(uint32_t op)

@@ -34,6 +34,8 @@ static const char usage[] =
     "  run OBJ [--table NAME] --pcap FILE [--json]\n"
     "                                      run the program on each packet (BPF_PROG_TEST_RUN)\n"
     "  apply FILE [--dry-run]              make the attachments match a config file\n"
+    "  set list|add|del|flush|load TARGET [SET] ...\n"
+    "                                      the named sets of an attachment, changed in place\n"
     "\n"
     "TARGET: --xdp DEV [--mode native|generic]\n"
     "      | --tc DEV ingress|egress [--before ID|--after ID] [--tc-legacy]\n"
@@ -92,7 +94,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 	    {"attach", sl_cmd_attach}, {"replace", sl_cmd_replace}, {"detach", sl_cmd_detach},
 	    {"list", sl_cmd_list},     {"stats", sl_cmd_stats},	    {"prune", sl_cmd_prune},
-	    {"run", sl_cmd_run},       {"apply", sl_cmd_apply},	    {"log", sl_cmd_log},
+	    {"run", sl_cmd_run},       {"apply", sl_cmd_apply},	    {"log", sl_cmd_log}, {"set", sl_cmd_set},
 	};
 	int i = 1;
 

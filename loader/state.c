@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
+#include "sets.h"
 #include "state.h"
 #include "util.h"
 
@@ -249,6 +250,9 @@ void sl_pin_dir_remove(const char *dir)
 		if (unlink(path) && errno != ENOENT)
 			sl_warn("cannot remove pin %s: %s", path, strerror(errno));
 	}
+	/* Named sets (sets.h): a directory of pins each. */
+	sl_sets_remove(dir, "sets");
+	sl_sets_remove(dir, "new-sets");
 	/* Whatever else is there: new-* pins of an interrupted replace. */
 	d = opendir(dir);
 	while (d && (de = readdir(d))) {

@@ -40,12 +40,18 @@ static int check_one(const char *arg, const struct sl_args *a)
 	if (code == SL_COMPILE_POLICY && !r->diag.nerrors)
 		fprintf(stderr, "sluice: %s: warnings treated as errors\n", policy.path);
 	ast = r->ast;
-	if (code == SL_COMPILE_OK && !a->quiet)
-		printf("%s: ok: %u table%s, %u chain%s, %u rule%s, %u constant%s%s\n", policy.path,
-		       ast->ntables, ast->ntables == 1 ? "" : "s", ast->nchains,
+	if (code == SL_COMPILE_OK && !a->quiet) {
+		char sets[48] = ""; /* said only when there are some: older outputs stay */
+
+		if (ast->nsets)
+			snprintf(sets, sizeof(sets), ", %u named set%s", ast->nsets,
+				 ast->nsets == 1 ? "" : "s");
+		printf("%s: ok: %u table%s, %u chain%s, %u rule%s, %u constant%s%s%s\n",
+		       policy.path, ast->ntables, ast->ntables == 1 ? "" : "s", ast->nchains,
 		       ast->nchains == 1 ? "" : "s", ast->nrules, ast->nrules == 1 ? "" : "s",
-		       ast->nconsts, ast->nconsts == 1 ? "" : "s",
+		       ast->nconsts, ast->nconsts == 1 ? "" : "s", sets,
 		       r->diag.nwarnings ? " (with warnings)" : "");
+	}
 	sl_result_free(r);
 	return code;
 }

@@ -60,6 +60,19 @@ static int load(const char *arg, const struct sl_compile_opts *o, struct sl_resu
 		fprintf(stderr, "sluice diff: error: %s does not compile\n", policy.path);
 		return -EINVAL;
 	}
+	/* The regions would be wrong: a set's contents are known only at run time. */
+	for (uint32_t c = 0; c < (*res)->written->nchains; c++) {
+		for (uint32_t i = 0; i < (*res)->written->chains[c].nrules; i++) {
+			if (!(*res)->written->chains[c].rules[i].nsetrefs)
+				continue;
+			fprintf(stderr,
+				"sluice diff: error: %s looks packets up in named sets (@set): "
+				"sluice diff does not compare such policies (what a set holds is "
+				"known only at run time)\n",
+				policy.path);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 

@@ -16,6 +16,8 @@
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
 #include <pcap/pcap.h>
 
+#include "driver/run_sets.h"
+
 #include "driver/args.h"
 #include "driver/commands.h"
 #include "interp/interp.h"
@@ -44,19 +46,26 @@ static void run_usage(const struct sl_args *a, FILE *out)
 		"that is neither IPv4 nor IPv6 gets `<n>\\tskipped\\t<why>`.\n\n"
 		"      --pcap=FILE        the packets (a pcap file)\n"
 		"      --table=NAME       the table to run (needed when there are several)\n"
+		"      --set=NAME=FILE    named set NAME holds FILE's elements (one a line, as\n"
+		"                         `sluice-load set load` reads them) instead of the\n"
+		"                         policy's; repeatable\n"
 		"      --json             one JSON document instead of lines\n");
 	sl_args_help(a, out);
 	fprintf(out, "\nexit status: 0 every packet judged, 3 some skipped, 1 policy errors,\n"
 		     "             2 usage or system error\n");
 }
 
+#define RUN_MAX_SETS 64
+
 struct run_args {
 	const char *table;
 	const char *pcap;
 	bool json;
+	const char *sets[RUN_MAX_SETS]; /* --set NAME=FILE */
+	unsigned nsets;
 };
 
-enum { OPT_PCAP = SL_ARGS_OWN, OPT_TABLE, OPT_JSON };
+enum { OPT_PCAP = SL_ARGS_OWN, OPT_TABLE, OPT_JSON, OPT_SET };
 
 static int run_opt(struct sl_args *a, int c, const char *arg)
 {
@@ -71,6 +80,11 @@ static int run_opt(struct sl_args *a, int c, const char *arg)
 		return 0;
 	case OPT_JSON:
 		r->json = true;
+		return 0;
+	case OPT_SET:
+		if (r->nsets == RUN_MAX_SETS)
+			return sl_args_error(a, "takes at most %d --set options", RUN_MAX_SETS);
+		r->sets[r->nsets++] = arg;
 		return 0;
 	}
 	return -1;
@@ -238,6 +252,7 @@ int sl_cmd_run(int argc, char **argv)
 	    {"pcap", required_argument, NULL, OPT_PCAP},
 	    {"table", required_argument, NULL, OPT_TABLE},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"set", required_argument, NULL, OPT_SET},
 	    {0},
 	};
 	struct run_args ra = {0};
@@ -282,6 +297,9 @@ int sl_cmd_run(int argc, char **argv)
 	ir = res->written;
 	rc = SL_EXIT_USAGE;
 	if (find_table(ir, ra.table, &table))
+		goto out;
+	/* the written IR is this command's own: its sets may take other contents */
+	if (sl_run_load_sets((struct sl_ir *)ir, ra.sets, ra.nsets))
 		goto out;
 
 	p = pcap_open_offline_with_tstamp_precision(ra.pcap, PCAP_TSTAMP_PRECISION_NANO, errbuf);

@@ -147,6 +147,20 @@ struct sl_bpf_map {
 	enum sl_bpf_map_home home;
 	/* Initial contents of a data map, value_size * max_entries bytes, or NULL. */
 	const void *init;
+	/*
+	 * A map-in-map (BPF_MAP_TYPE_ARRAY_OF_MAPS): the template of its inner maps,
+	 * written as libbpf's `__array(values, struct { ... })` (never a map of its own).
+	 */
+	const struct sl_bpf_map *inner;
+	/*
+	 * Declare the map with key_size/value_size although key/value describe
+	 * them: the types still go into the object's BTF (for bpftool btf dump),
+	 * but the map is created without BTF. Inner maps of named sets need it:
+	 * Linux 6.1 only stores an inner map whose BTF-ness matches the template's
+	 * (it compares their timer offsets, -ENOENT with BTF, -EINVAL without),
+	 * and loaders create inner maps without BTF.
+	 */
+	bool sizes_only;
 };
 
 /*
@@ -197,6 +211,12 @@ struct sl_bpf_object {
 	/* Facts for reports, in emission order; the writer ignores them. */
 	struct sl_bpf_segment *segments;
 	uint32_t nsegments;
+	/*
+	 * Named sets, as sl_ir.sets: the index of each set's outer map in maps
+	 * (loaders and tests fill slot 0 with an inner map of the IR set's keys).
+	 */
+	uint32_t *set_maps;
+	uint32_t nsets;
 };
 
 /* Add a map (copied) to the object; returns its handle. Arrays grow in `arena`. */

@@ -32,6 +32,15 @@ static void collect_chain(struct sl_cg *cg, uint32_t chain, bool *seen)
 			if (sl_cg_words(f) > 1)
 				cg->words[f] |= (uint8_t)sl_cg_wide_words(cg, f, r->preds[k].set);
 		}
+		for (uint32_t k = 0; k < r->nsetrefs; k++) {
+			for (uint32_t j = 0; j < r->setrefs[k].nfields; j++) {
+				enum sl_field f = r->setrefs[k].fields[j];
+
+				cg->used[f] = true;
+				if (sl_cg_words(f) > 1)
+					cg->words[f] = 0xf; /* the key holds the whole address */
+			}
+		}
 		cg->counts |= r->counter;
 		sl_cg_limit_collect(cg, r);
 		if (r->action == SL_IR_JUMP || r->action == SL_IR_GOTO)
@@ -158,6 +167,9 @@ int sl_codegen(const struct sl_ir *ir, const struct sl_codegen_opts *opts, struc
 	if (!opts)
 		opts = &defaults;
 	add_maps(ir, opts, arena, obj);
+	err = sl_cg_add_set_maps(ir, arena, obj);
+	if (err)
+		return err;
 	obj->progs = sl_arena_calloc(arena, ir->ntables ? ir->ntables : 1, sizeof(*obj->progs));
 	for (uint32_t t = 0; t < ir->ntables; t++) {
 		err = gen_table(ir, opts, t, arena, diag, obj);

@@ -174,6 +174,14 @@ void sl_cg_set_mismatch_wide(struct sl_cg *cg, const struct sl_cg_set_table *t, 
 /* Instructions of a search through a table of the set (UINT32_MAX: it would get none). */
 uint32_t sl_cg_set_cost(const struct sl_cg *cg, enum sl_field field, struct sl_iset set);
 
+/*
+ * codegen_setref.c: the outer map of every named set of the IR (obj->set_maps),
+ * and the lookups of a rule's `@set` matches: fall through when all hold, jump
+ * to `fail` when one does not. Clobbers R0-R6. Both return 0 or -errno.
+ */
+int sl_cg_add_set_maps(const struct sl_ir *ir, struct sl_arena *arena, struct sl_bpf_object *obj);
+int sl_cg_setrefs(struct sl_cg *cg, const struct sl_ir_rule *r, sl_label fail);
+
 /* codegen_linear.c: the table's rules, -O0. Returns 0 or -errno (reported). */
 int sl_cg_linear(struct sl_cg *cg);
 

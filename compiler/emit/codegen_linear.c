@@ -118,7 +118,7 @@ static uint32_t rule_cost(const struct sl_cg *cg, const struct sl_ir_rule *r)
 static bool early_exit(const struct sl_cg *cg, const struct sl_ir_rule *r)
 {
 	return (r->action == SL_IR_ACCEPT || r->action == SL_IR_DROP) && r->npreds &&
-	       !sl_ir_rule_stateful(r) && r->npreds <= 64 && rule_cost(cg, r) <= RULE_INSNS;
+	       !sl_ir_rule_stateful(r) && !sl_ir_rule_opaque(r) && r->npreds <= 64 && rule_cost(cg, r) <= RULE_INSNS;
 }
 
 /* The share of the field's values the predicate accepts. */
@@ -452,6 +452,11 @@ static int emit_rule(struct sl_cg *cg, const struct sl_ir_rule *r, uint32_t nstr
 	emit_mismatch(cg, r);
 	if (r->npreds)
 		sl_emit_jmp_imm(e, BPF_JSLT, SL_R6, 0, next);
+	if (r->nsetrefs) {
+		err = sl_cg_setrefs(cg, r, next);
+		if (err)
+			return err;
+	}
 	if (r->limit)
 		sl_cg_limit(cg, r, next);
 	if (r->log)

@@ -31,10 +31,34 @@ static bool in_ranges(const struct sl_ast_match *m, sl_u128 v)
 	return false;
 }
 
+/* The tuple of the match's fields is in the set (all fields present: checked by the caller). */
+static bool set_match(const struct ast_eval *ev, const struct sl_ast_match *m)
+{
+	const struct sl_ast_set *s = m->set;
+
+	for (uint32_t i = 0; i < s->nelems; i++) {
+		bool all = true;
+
+		for (uint32_t f = 0; f <= m->nconcat && all; f++) {
+			enum sl_field fld = f ? m->concat[f - 1] : m->field;
+			sl_u128 v = ev->fields->value[fld];
+
+			all = s->elems[i].lo[f] <= v && v <= s->elems[i].hi[f];
+		}
+		if (all)
+			return true;
+	}
+	return false;
+}
+
 static bool match_true(const struct ast_eval *ev, const struct sl_ast_match *m)
 {
 	if ((unsigned)m->field >= SL_FIELD_COUNT || !ev->fields->present[m->field])
 		return false;
+
+	for (uint32_t i = 0; i < m->nconcat; i++)
+		if ((unsigned)m->concat[i] >= SL_FIELD_COUNT || !ev->fields->present[m->concat[i]])
+			return false;
 
 	sl_u128 v = ev->fields->value[m->field];
 	switch (m->kind) {
@@ -46,6 +70,9 @@ static bool match_true(const struct ast_eval *ev, const struct sl_ast_match *m)
 		return ((uint64_t)v & m->mask_bits) == m->want_bits;
 	case SL_AST_MATCH_NOT_MASKED:
 		return ((uint64_t)v & m->mask_bits) != m->want_bits;
+	case SL_AST_MATCH_SET:
+	case SL_AST_MATCH_NOT_SET:
+		return set_match(ev, m) != (m->kind == SL_AST_MATCH_NOT_SET);
 	}
 	return false;
 }

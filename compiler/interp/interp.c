@@ -45,6 +45,21 @@ static bool rule_matches(const struct eval *ev, const struct sl_ir_rule *rule)
 		if (!set_contains(&p->set, ev->fields->value[p->field]))
 			return false;
 	}
+	for (uint32_t i = 0; i < rule->nsetrefs; i++) {
+		const struct sl_ir_setref *sr = &rule->setrefs[i];
+		sl_u128 v[SL_IR_SET_MAX_FIELDS];
+
+		if (sr->set >= ev->ir->nsets)
+			return false;
+		for (uint32_t f = 0; f < sr->nfields; f++) {
+			if ((unsigned)sr->fields[f] >= SL_FIELD_COUNT ||
+			    !ev->fields->present[sr->fields[f]])
+				return false;
+			v[f] = ev->fields->value[sr->fields[f]];
+		}
+		if (sl_ir_set_contains(&ev->ir->sets[sr->set], v) == sr->negated)
+			return false;
+	}
 	return true;
 }
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Deep copies of the IR: optimiser passes rewrite a copy and keep the original for reference. */
+#include <string.h>
+
 #include "ir/ir.h"
 
 static const char *clone_str(struct sl_arena *arena, const char *s)
@@ -20,6 +22,12 @@ static void clone_rule(struct sl_arena *arena, struct sl_ir_rule *dst, const str
 		preds[i].set = sl_iset_clone(arena, src->preds[i].set);
 	}
 	dst->preds = preds;
+	if (src->nsetrefs) {
+		struct sl_ir_setref *refs = sl_arena_calloc(arena, src->nsetrefs, sizeof(*refs));
+
+		memcpy(refs, src->setrefs, src->nsetrefs * sizeof(*refs));
+		dst->setrefs = refs;
+	}
 }
 
 static void clone_chain(struct sl_arena *arena, struct sl_ir_chain *dst,
@@ -57,5 +65,44 @@ struct sl_ir *sl_ir_clone(const struct sl_ir *ir, struct sl_arena *arena)
 		clone_chain(arena, &chains[c], &ir->chains[c]);
 	copy->tables = tables;
 	copy->chains = chains;
+	if (ir->nsets) {
+		copy->sets = sl_arena_calloc(arena, ir->nsets, sizeof(*copy->sets));
+		for (uint32_t i = 0; i < ir->nsets; i++) {
+			struct sl_ir_set *s = &copy->sets[i];
+			struct sl_ir_set_elem *elems;
+			uint8_t *keys;
+
+			*s = ir->sets[i];
+			s->name = clone_str(arena, s->name);
+			keys = sl_arena_alloc(arena, (size_t)s->nkeys * s->key_size + 1);
+			memcpy(keys, ir->sets[i].keys, (size_t)s->nkeys * s->key_size);
+			s->keys = keys;
+			elems = sl_arena_calloc(arena, s->nelems + 1, sizeof(*elems));
+			memcpy(elems, ir->sets[i].elems, s->nelems * sizeof(*elems));
+			s->elems = elems;
+		}
+	}
 	return copy;
+}
+
+struct sl_ir_set *sl_ir_set_find(const struct sl_ir *ir, const char *name)
+{
+	for (uint32_t i = 0; i < ir->nsets; i++)
+		if (!strcmp(ir->sets[i].name, name))
+			return &ir->sets[i];
+	return NULL;
+}
+
+/* A plain scan over the elements as written: shares nothing with the map keys. */
+bool sl_ir_set_contains(const struct sl_ir_set *s, const sl_u128 *values)
+{
+	for (uint32_t i = 0; i < s->nelems; i++) {
+		bool all = true;
+
+		for (uint32_t f = 0; f < s->ntypes && all; f++)
+			all = s->elems[i].lo[f] <= values[f] && values[f] <= s->elems[i].hi[f];
+		if (all)
+			return true;
+	}
+	return false;
 }

@@ -45,6 +45,46 @@ struct sl_ir_pred {
 	struct sl_loc loc; /* where the match was written */
 };
 
+/*
+ * A named set (`set NAME { ... }`): a map the loader fills and edits at run
+ * time. Its contents are unknown at compile time: passes must never reason
+ * from them. `elems` is what the reference interpreter looks up (the
+ * policy's elements, or what `sluice run --set` loaded instead).
+ */
+#define SL_IR_SET_MAX_FIELDS 4
+
+struct sl_ir_set_elem {
+	sl_u128 lo[SL_IR_SET_MAX_FIELDS], hi[SL_IR_SET_MAX_FIELDS]; /* per field, field domain */
+};
+
+struct sl_ir_set {
+	const char *name;
+	struct sl_loc loc;
+	uint32_t ntypes;
+	uint32_t types[SL_IR_SET_MAX_FIELDS]; /* enum sluice_set_type */
+	uint32_t flags;			      /* SLUICE_SET_F_* */
+	uint32_t capacity;
+	uint64_t timeout_ns;
+	uint32_t key_size;   /* bytes of a map key (sluice/set_key.h) */
+	uint32_t nkeys;	     /* the policy's elements as map keys, for the object */
+	const uint8_t *keys; /* nkeys * key_size */
+	uint32_t nelems;
+	const struct sl_ir_set_elem *elems;
+};
+
+/*
+ * `FIELD [. FIELD]... [!=] @set` in a rule: true when the packet has every
+ * field and the tuple is (is not, when negated) in the set. The rule also
+ * carries a whole-domain predicate per field (the fields must be present).
+ */
+struct sl_ir_setref {
+	uint32_t set; /* index in sl_ir.sets */
+	bool negated;
+	uint32_t nfields;
+	enum sl_field fields[SL_IR_SET_MAX_FIELDS];
+	struct sl_loc loc;
+};
+
 struct sl_ir_rule {
 	uint32_t id;	   /* policy-wide rule number: metadata index and counter slot */
 	struct sl_loc loc; /* start of the rule */
@@ -58,12 +98,21 @@ struct sl_ir_rule {
 	/* Stateful parts (common/limit.h), shared with the AST; NULL without. */
 	const struct sl_limit *limit; /* a match that also takes from a bucket */
 	const struct sl_log *log;     /* a record to the ring buffer when the rule matches */
+	/* named-set lookups, all true for the rule to match; opaque to the optimiser */
+	uint32_t nsetrefs;
+	const struct sl_ir_setref *setrefs;
 };
 
 /* Rules with state keep their place: no classifier, no reordering, never a cover. */
 static inline bool sl_ir_rule_stateful(const struct sl_ir_rule *r)
 {
 	return r->limit || r->log;
+}
+
+/* Does the rule look anything up in a named set (whose contents change at run time)? */
+static inline bool sl_ir_rule_opaque(const struct sl_ir_rule *r)
+{
+	return r->nsetrefs != 0;
 }
 
 struct sl_ir_chain {
@@ -92,7 +141,14 @@ struct sl_ir {
 	uint32_t nchains; /* tables' entry chains first, then named chains */
 	struct sl_ir_chain *chains;
 	uint32_t nrules; /* rule ids are 0 .. nrules-1, unique across chains */
+	uint32_t nsets;	 /* named sets, in declaration order */
+	struct sl_ir_set *sets;
 };
+
+/* The set named `name`, or NULL. */
+struct sl_ir_set *sl_ir_set_find(const struct sl_ir *ir, const char *name);
+/* Does rule r's setref k hold for these field values (all present)? The interpreter's lookup. */
+bool sl_ir_set_contains(const struct sl_ir_set *s, const sl_u128 *values);
 
 struct sl_ast; /* compiler/parser/ast.h */
 

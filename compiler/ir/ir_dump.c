@@ -362,12 +362,22 @@ static void dump_rule(FILE *out, const struct sl_ir *ir, const struct sl_ir_rule
 	fprintf(out, "  rule %u ", rule->id);
 	print_loc(out, ir, rule->loc);
 	fputs(": ", out);
-	if (!rule->npreds)
+	if (!rule->npreds && !rule->nsetrefs)
 		fputs("any", out);
 	for (uint32_t i = 0; i < rule->npreds; i++) {
 		if (i)
 			fputs(", ", out);
 		sl_ir_dump_pred(&rule->preds[i], out);
+	}
+	for (uint32_t i = 0; i < rule->nsetrefs; i++) {
+		const struct sl_ir_setref *sr = &rule->setrefs[i];
+
+		if (i || rule->npreds)
+			fputs(", ", out);
+		for (uint32_t f = 0; f < sr->nfields; f++)
+			fprintf(out, "%s%s", f ? " . " : "", sl_field_info(sr->fields[f])->name);
+		fprintf(out, " %s@%s", sr->negated ? "!= " : "",
+			sr->set < ir->nsets ? ir->sets[sr->set].name : "?");
 	}
 	fputs(" -> ", out);
 	print_action(out, ir, rule);

@@ -56,6 +56,16 @@ static int verify_rule(const struct sl_ir *ir, const struct sl_ir_rule *r, uint8
 			return fail(err, size, "rule %u: %s set empty or not canonical", r->id,
 				    sl_field_info(p->field)->name);
 	}
+	for (uint32_t i = 0; i < r->nsetrefs; i++) {
+		const struct sl_ir_setref *sr = &r->setrefs[i];
+
+		if (sr->set >= ir->nsets || sr->nfields != ir->sets[sr->set].ntypes)
+			return fail(err, size, "rule %u: set lookup %u names no set of its shape",
+				    r->id, i);
+		for (uint32_t f = 0; f < sr->nfields; f++)
+			if ((unsigned)sr->fields[f] >= SL_FIELD_COUNT)
+				return fail(err, size, "rule %u: bad set field", r->id);
+	}
 	if ((unsigned)r->action > SL_IR_RETURN)
 		return fail(err, size, "rule %u: bad action %d", r->id, (int)r->action);
 	if ((r->action == SL_IR_JUMP || r->action == SL_IR_GOTO) &&

@@ -202,11 +202,30 @@ static struct sl_iset implied_l4(struct lower *lw, const struct sl_field_info *f
 	return *set;
 }
 
+/* A field a named-set lookup reads: the packet must have it (a whole-domain predicate). */
+static void add_set_field(struct lower *lw, const struct sl_ast_match *m, enum sl_field f,
+			  struct sl_loc loc)
+{
+	const struct sl_field_info *fi = sl_field_info(f);
+
+	acc_add(lw, ir_field(f), sl_iset_range(lw->arena, 0, sl_field_max(f)), loc, m, false);
+	if (fi->implied_l3 >= 0)
+		acc_add(lw, SL_FIELD_META_PROTOCOL, implied_l3(lw, fi), loc, m, true);
+	if (fi->implied_l4 >= 0)
+		acc_add(lw, SL_FIELD_META_L4PROTO, implied_l4(lw, fi), loc, m, true);
+}
+
 /* The match itself, then the protocol tests its field implies (field.h). */
 static void add_match(struct lower *lw, const struct sl_ast_match *m)
 {
 	const struct sl_field_info *fi = sl_field_info(m->field);
 
+	if (m->kind == SL_AST_MATCH_SET || m->kind == SL_AST_MATCH_NOT_SET) {
+		add_set_field(lw, m, m->field, m->field_loc);
+		for (uint32_t i = 0; i < m->nconcat; i++)
+			add_set_field(lw, m, m->concat[i], m->concat_loc[i]);
+		return;
+	}
 	acc_add(lw, ir_field(m->field), memo_match_set(lw, m), m->loc, m, false);
 	if (fi->implied_l3 >= 0)
 		acc_add(lw, SL_FIELD_META_PROTOCOL, implied_l3(lw, fi), m->field_loc, m, true);
@@ -539,6 +558,85 @@ static const char *ir_str(const struct lower *lw, const char *s)
 	return lw->ast->arena == lw->arena ? s : sl_arena_strdup(lw->arena, s);
 }
 
+static uint32_t set_index(const struct sl_ast *ast, const struct sl_ast_set *s)
+{
+	for (uint32_t i = 0; i < ast->nsets; i++)
+		if (ast->sets[i] == s)
+			return i;
+	return UINT32_MAX;
+}
+
+/* The rule's named-set lookups, in written order. */
+static void lower_setrefs(struct lower *lw, const struct sl_ast_rule *rule, struct sl_ir_rule *out)
+{
+	struct sl_ir_setref *refs;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < rule->nmatches; i++)
+		n += rule->matches[i].kind == SL_AST_MATCH_SET ||
+		     rule->matches[i].kind == SL_AST_MATCH_NOT_SET;
+	if (!n)
+		return;
+	refs = sl_arena_calloc(lw->arena, n, sizeof(*refs));
+	n = 0;
+	for (uint32_t i = 0; i < rule->nmatches; i++) {
+		const struct sl_ast_match *m = &rule->matches[i];
+		struct sl_ir_setref *r = &refs[n];
+
+		if (m->kind != SL_AST_MATCH_SET && m->kind != SL_AST_MATCH_NOT_SET)
+			continue;
+		r->set = set_index(lw->ast, m->set);
+		r->negated = m->kind == SL_AST_MATCH_NOT_SET;
+		r->nfields = 1 + m->nconcat;
+		r->fields[0] = m->field;
+		for (uint32_t k = 0; k < m->nconcat; k++)
+			r->fields[k + 1] = m->concat[k];
+		r->loc = m->loc;
+		n++;
+	}
+	out->nsetrefs = n;
+	out->setrefs = refs;
+}
+
+/* The policy's named sets, with their elements in field domains and as map keys. */
+static void lower_sets(struct lower *lw)
+{
+	const struct sl_ast *ast = lw->ast;
+	struct sl_ir *ir = lw->ir;
+
+	ir->nsets = ast->nsets;
+	if (!ast->nsets)
+		return;
+	ir->sets = sl_arena_calloc(lw->arena, ast->nsets, sizeof(*ir->sets));
+	for (uint32_t i = 0; i < ast->nsets; i++) {
+		const struct sl_ast_set *a = ast->sets[i];
+		struct sl_ir_set *s = &ir->sets[i];
+		struct sl_ir_set_elem *elems =
+		    sl_arena_calloc(lw->arena, a->nelems + 1, sizeof(*elems));
+		uint8_t *keys = sl_arena_alloc(lw->arena, (size_t)a->nkeys * a->key_size + 1);
+
+		for (uint32_t e = 0; e < a->nelems; e++) {
+			memcpy(elems[e].lo, a->elems[e].lo, sizeof(elems[e].lo));
+			memcpy(elems[e].hi, a->elems[e].hi, sizeof(elems[e].hi));
+		}
+		memcpy(keys, a->keys, (size_t)a->nkeys * a->key_size);
+		*s = (struct sl_ir_set){
+		    .name = ir_str(lw, a->name),
+		    .loc = a->loc,
+		    .ntypes = a->ntypes,
+		    .flags = a->flags,
+		    .capacity = a->capacity,
+		    .timeout_ns = a->timeout_ns,
+		    .key_size = a->key_size,
+		    .nkeys = a->nkeys,
+		    .keys = keys,
+		    .nelems = a->nelems,
+		    .elems = elems,
+		};
+		memcpy(s->types, a->types, sizeof(s->types));
+	}
+}
+
 /* Lower one rule into *out; returns 1 when it can never match (reported), 0, or -errno. */
 static int lower_rule(struct lower *lw, const struct sl_ast_rule *rule, unsigned hooks,
 		      struct sl_ir_rule *out)
@@ -581,6 +679,7 @@ static int lower_rule(struct lower *lw, const struct sl_ast_rule *rule, unsigned
 		memcpy(preds, lw->preds, npreds * sizeof(*preds));
 		out->preds = preds;
 	}
+	lower_setrefs(lw, rule, out);
 	out->counter = rule->counter;
 	out->limit = rule->limit;
 	out->log = rule->log;
@@ -729,6 +828,7 @@ static int lower_policy(struct lower *lw)
 	    sl_arena_calloc(lw->arena, ast->ntables ? ast->ntables : 1, sizeof(*ir->tables));
 	ir->chains = sl_arena_calloc(lw->arena, ir->nchains ? ir->nchains : 1, sizeof(*ir->chains));
 	index_chains(lw);
+	lower_sets(lw);
 	for (uint32_t t = 0; t < ast->ntables; t++) {
 		const struct sl_ast_table *table = ast->tables[t];
 

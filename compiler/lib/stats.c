@@ -22,6 +22,8 @@ static const char *map_type(uint32_t type)
 		return "percpu_hash";
 	case BPF_MAP_TYPE_LPM_TRIE:
 		return "lpm_trie";
+	case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+		return "array_of_maps"; /* a named set: its map is made at run time */
 	default:
 		return "other";
 	}

@@ -212,6 +212,19 @@ static int uint_field_type(struct btf_types *t, uint32_t value)
 	return arr < 0 ? arr : btf__add_ptr(t->btf, arr);
 }
 
+static int map_def_type(struct btf_types *t, const struct sl_bpf_map *m, uint32_t size);
+
+/* `__array(values, struct { ... })`: PTR -> the inner map's definition, in a zero-length array. */
+static int values_type(struct btf_types *t, const struct sl_bpf_map *inner)
+{
+	int def = map_def_type(t, inner, sl_obj_mapdef_size(inner)), ptr;
+
+	if (def < 0)
+		return def;
+	ptr = btf__add_ptr(t->btf, def);
+	return ptr < 0 ? ptr : btf__add_array(t->btf, t->array_index_id, ptr, 0);
+}
+
 static int map_def_type(struct btf_types *t, const struct sl_bpf_map *m, uint32_t size)
 {
 	struct sl_obj_mapdef_field fields[SL_OBJ_MAPDEF_MAX];
@@ -227,6 +240,8 @@ static int map_def_type(struct btf_types *t, const struct sl_bpf_map *m, uint32_
 			ids[i] = btf__add_ptr(t->btf, key);
 		else if (fields[i].type == SL_OBJ_MAPDEF_VALUE)
 			ids[i] = btf__add_ptr(t->btf, value);
+		else if (fields[i].type == SL_OBJ_MAPDEF_VALUES)
+			ids[i] = values_type(t, m->inner);
 		else
 			ids[i] = uint_field_type(t, fields[i].value);
 		if (ids[i] < 0)

@@ -45,6 +45,9 @@ struct meta_builder {
 	struct sluice_meta_table *tables;
 	struct sluice_meta_rule *rules;
 	uint32_t ntables, nrules;
+	struct sluice_meta_set *sets;
+	uint32_t nsets;
+	size_t elems_len; /* bytes of all sets' elements */
 };
 
 static int str(struct meta_builder *b, const char *s, uint32_t *off)
@@ -139,6 +142,35 @@ static int fill_rules(struct meta_builder *b, struct sl_diag *diag)
 	return 0;
 }
 
+static int fill_set(struct meta_builder *b, uint32_t i)
+{
+	const struct sl_ir_set *s = &b->l->ir->sets[i];
+	const struct sl_bpf_object *obj = b->l->obj;
+	struct sluice_meta_set *ms = &b->sets[i];
+	int r;
+
+	if (i >= obj->nsets)
+		return -EINVAL;
+	ms->nfields = s->ntypes;
+	for (uint32_t k = 0; k < s->ntypes && k < SLUICE_SET_MAX_FIELDS; k++)
+		ms->types[k] = (uint8_t)s->types[k];
+	ms->flags = s->flags;
+	ms->size = s->capacity;
+	ms->key_size = s->key_size;
+	ms->line = s->loc.line;
+	ms->col = s->loc.col;
+	ms->timeout_ns = s->timeout_ns;
+	ms->nelems = s->nkeys;
+	ms->range_field = s->flags & SLUICE_SET_F_INTERVAL ? s->ntypes - 1 : 0;
+	b->elems_len += (size_t)s->nkeys * (s->key_size + sizeof(struct sluice_set_value));
+	r = str(b, s->name, &ms->name_str);
+	if (!r)
+		r = str(b, obj->maps[obj->set_maps[i]].name, &ms->map_str);
+	if (!r)
+		r = str(b, sl_obj_loc_file(b->l->ir, s->loc), &ms->file_str);
+	return r;
+}
+
 static int fill_header(struct meta_builder *b, struct sluice_meta_header *h)
 {
 	const struct sl_bpf_object *obj = b->l->obj;
@@ -146,8 +178,9 @@ static int fill_header(struct meta_builder *b, struct sluice_meta_header *h)
 	int r;
 
 	h->magic = SLUICE_META_MAGIC;
-	h->version = SLUICE_META_VERSION;
-	h->header_size = sizeof(*h);
+	/* Without sets: the version 1 layout, so such objects stay byte-identical. */
+	h->version = SLUICE_META_VERSION_NOSETS;
+	h->header_size = SLUICE_META_HEADER_V1_SIZE;
 	h->table_size = sizeof(struct sluice_meta_table);
 	h->rule_size = sizeof(struct sluice_meta_rule);
 	h->ntables = b->ntables;
@@ -162,6 +195,31 @@ static int fill_header(struct meta_builder *b, struct sluice_meta_header *h)
 		r = str(b, opts->compiler ? opts->compiler : "sluice", &h->compiler_str);
 	if (!r && obj->counter_map >= 0)
 		r = str(b, SLUICE_COUNTER_MAP, &h->counter_map_str);
+	if (b->nsets) {
+		/* Named sets need the version 2 layout; objects without keep version 1. */
+		h->version = SLUICE_META_VERSION;
+		h->header_size = sizeof(*h);
+		h->nsets = b->nsets;
+		h->set_size = sizeof(struct sluice_meta_set);
+	}
+	return r;
+}
+
+/* Every set's elements: key then value (expires_ns 0: the loader applies a timeout). */
+static int append_elems(struct meta_builder *b, struct sl_obj_buf *out)
+{
+	static const struct sluice_set_value never = {0};
+	int r = 0;
+
+	for (uint32_t i = 0; !r && i < b->nsets; i++) {
+		const struct sl_ir_set *s = &b->l->ir->sets[i];
+
+		for (uint32_t k = 0; !r && k < s->nkeys; k++) {
+			r = sl_obj_buf_append(out, s->keys + (size_t)k * s->key_size, s->key_size);
+			if (!r)
+				r = sl_obj_buf_append(out, &never, sizeof(never));
+		}
+	}
 	return r;
 }
 
@@ -169,19 +227,33 @@ static int assemble(struct meta_builder *b, struct sluice_meta_header *h, struct
 {
 	size_t tables_len = (size_t)b->ntables * sizeof(*b->tables);
 	size_t rules_len = (size_t)b->nrules * sizeof(*b->rules);
+	size_t sets_len = (size_t)b->nsets * sizeof(*b->sets);
+	uint32_t elems_off;
 	int r;
 
-	if (sizeof(*h) + tables_len + rules_len + b->strs.buf.len > UINT32_MAX / 2)
+	if (sizeof(*h) + tables_len + rules_len + sets_len + b->elems_len + b->strs.buf.len >
+	    UINT32_MAX / 2)
 		return -E2BIG;
-	h->tables_off = sizeof(*h);
+	h->tables_off = h->header_size;
 	h->rules_off = h->tables_off + (uint32_t)tables_len;
-	h->strings_off = h->rules_off + (uint32_t)rules_len;
+	h->sets_off = b->nsets ? h->rules_off + (uint32_t)rules_len : 0;
+	elems_off = h->rules_off + (uint32_t)(rules_len + sets_len);
+	for (uint32_t i = 0; i < b->nsets; i++) {
+		b->sets[i].elems_off = elems_off;
+		elems_off +=
+		    b->sets[i].nelems * (b->sets[i].key_size + sizeof(struct sluice_set_value));
+	}
+	h->strings_off = h->rules_off + (uint32_t)(rules_len + sets_len + b->elems_len);
 	h->strings_size = (uint32_t)b->strs.buf.len;
-	r = sl_obj_buf_append(out, h, sizeof(*h));
+	r = sl_obj_buf_append(out, h, h->header_size);
 	if (!r)
 		r = sl_obj_buf_append(out, b->tables, tables_len);
 	if (!r)
 		r = sl_obj_buf_append(out, b->rules, rules_len);
+	if (!r && b->nsets)
+		r = sl_obj_buf_append(out, b->sets, sets_len);
+	if (!r)
+		r = append_elems(b, out);
 	if (!r)
 		r = sl_obj_buf_append(out, b->strs.buf.data, b->strs.buf.len);
 	if (!r)
@@ -201,10 +273,12 @@ int sl_obj_meta_build(struct sl_obj_layout *l, struct sl_diag *diag)
 	if (l->ir) {
 		b.ntables = l->ir->ntables;
 		b.nrules = l->ir->nrules;
+		b.nsets = l->ir->nsets;
 	}
 	b.tables = calloc(b.ntables + 1, sizeof(*b.tables));
 	b.rules = calloc(b.nrules + 1, sizeof(*b.rules));
-	if (!b.tables || !b.rules)
+	b.sets = calloc(b.nsets + 1, sizeof(*b.sets));
+	if (!b.tables || !b.rules || !b.sets)
 		r = -ENOMEM;
 	/* Strings in a fixed order: header, tables, rules. */
 	if (!r)
@@ -213,10 +287,13 @@ int sl_obj_meta_build(struct sl_obj_layout *l, struct sl_diag *diag)
 		r = fill_table(&b, i);
 	if (!r && b.nrules)
 		r = fill_rules(&b, diag);
+	for (uint32_t i = 0; !r && i < b.nsets; i++)
+		r = fill_set(&b, i);
 	if (!r)
 		r = assemble(&b, &h, &l->meta);
 	free(b.tables);
 	free(b.rules);
+	free(b.sets);
 	sl_obj_strtab_fini(&b.strs);
 	return r;
 }

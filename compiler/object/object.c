@@ -396,7 +396,7 @@ static int layout_maps(struct sl_obj_layout *l)
 			l->ndata++;
 		} else {
 			l->map_off[i] = l->maps_size;
-			l->map_size[i] = sl_obj_mapdef_fields(m, NULL) * SL_OBJ_MAPDEF_FIELD;
+			l->map_size[i] = sl_obj_mapdef_size(m);
 			l->maps_size += l->map_size[i];
 		}
 	}

@@ -57,6 +57,7 @@ enum sl_obj_mapdef_kind {
 	SL_OBJ_MAPDEF_UINT,
 	SL_OBJ_MAPDEF_KEY,
 	SL_OBJ_MAPDEF_VALUE,
+	SL_OBJ_MAPDEF_VALUES, /* `__array(values, struct inner)`: a zero-length array, last */
 };
 
 struct sl_obj_mapdef_field {
@@ -99,6 +100,8 @@ int sl_obj_error(struct sl_diag *diag, const char *fmt, ...) __attribute__((form
  * may be NULL); returns their number.
  */
 uint32_t sl_obj_mapdef_fields(const struct sl_bpf_map *map, struct sl_obj_mapdef_field *out);
+/* Bytes of a map's definition in .maps (the values array of a map-in-map takes none). */
+uint32_t sl_obj_mapdef_size(const struct sl_bpf_map *map);
 
 /* .BTF: every map, the context types, a FUNC per program. */
 int sl_obj_btf_build(struct sl_obj_layout *l, struct sl_diag *diag);

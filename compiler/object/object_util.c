@@ -43,20 +43,27 @@ uint32_t sl_obj_mapdef_fields(const struct sl_bpf_map *map, struct sl_obj_mapdef
 	uint32_t n = 0;
 
 	mapdef_field(out, &n, "type", SL_OBJ_MAPDEF_UINT, map->type);
-	if (map->key)
+	if (map->key && !map->sizes_only)
 		mapdef_field(out, &n, "key", SL_OBJ_MAPDEF_KEY, 0);
 	else if (map->key_size)
 		mapdef_field(out, &n, "key_size", SL_OBJ_MAPDEF_UINT, map->key_size);
-	if (map->value)
+	if (map->value && !map->sizes_only)
 		mapdef_field(out, &n, "value", SL_OBJ_MAPDEF_VALUE, 0);
-	else if (map->value_size)
+	else if (map->value_size && !map->inner) /* libbpf sets a map-in-map's own */
 		mapdef_field(out, &n, "value_size", SL_OBJ_MAPDEF_UINT, map->value_size);
 	mapdef_field(out, &n, "max_entries", SL_OBJ_MAPDEF_UINT, map->max_entries);
 	if (map->flags)
 		mapdef_field(out, &n, "map_flags", SL_OBJ_MAPDEF_UINT, map->flags);
 	if (map->pinning)
 		mapdef_field(out, &n, "pinning", SL_OBJ_MAPDEF_UINT, map->pinning);
+	if (map->inner)
+		mapdef_field(out, &n, "values", SL_OBJ_MAPDEF_VALUES, 0);
 	return n;
+}
+
+uint32_t sl_obj_mapdef_size(const struct sl_bpf_map *map)
+{
+	return (sl_obj_mapdef_fields(map, NULL) - (map->inner ? 1 : 0)) * SL_OBJ_MAPDEF_FIELD;
 }
 
 const char *sl_obj_loc_file(const struct sl_ir *ir, struct sl_loc loc)

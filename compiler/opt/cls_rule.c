@@ -41,7 +41,8 @@ bool sl_cls_rule_fits(const struct sl_ir_rule *r)
 
 	if (r->action != SL_IR_ACCEPT && r->action != SL_IR_DROP)
 		return false;
-	if (sl_ir_rule_stateful(r))
+	/* A named-set lookup stays a test of its own (emit/codegen_setref.c), never in a tree. */
+	if (sl_ir_rule_stateful(r) || sl_ir_rule_opaque(r))
 		return false;
 	if (r->id > SL_CLS_MAX_RULE_ID)
 		return false;

@@ -87,7 +87,7 @@ static enum reason why_redundant(const struct sl_ir_chain *chain, uint32_t at,
 			continue;
 		if (l->action != r->action || l->counter || sl_ir_rule_stateful(l))
 			return KEPT;
-		if (covers(l, r)) {
+		if (covers(l, r) && !sl_ir_rule_opaque(l)) {
 			*by = l;
 			return BY_RULE;
 		}

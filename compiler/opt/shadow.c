@@ -16,6 +16,9 @@
  * candidate. A work budget bounds pathological policies; detection is then partial,
  * never wrong.
  *
+ * Rules that look up a named set (sl_ir_rule_opaque()) match an unknown part
+ * of what their predicates allow: they are never indexed as covering rules.
+ *
  * Covered by a union: when no rule alone covers R, earlier ending rules that
  * cover R on every field but one, f, are gathered (through the same lookups,
  * plus the last SL_SHADOW_WINDOW rules, which catches keys the lookups miss);
@@ -252,6 +255,9 @@ static void gather(struct shadow *sh, const struct sl_ir_chain *chain, uint32_t 
 	const struct sl_ir_rule *e = &chain->rules[pos];
 	enum sl_field differs = SL_FIELD_COUNT;
 
+	/* A named-set lookup may hold any contents at run time: it covers nothing. */
+	if (sl_ir_rule_opaque(e))
+		return;
 	for (uint32_t i = 0; i < e->npreds; i++) {
 		const struct sl_iset *r = sh->sets[e->preds[i].field];
 
@@ -514,7 +520,12 @@ static void shadow_chain(struct shadow *sh, struct sl_ir_chain *chain)
 		}
 		/* positions index the compacted prefix, which the index refers to */
 		chain->rules[kept] = *r;
-		if (indexing && is_ending(r->action) && !r->limit &&
+		/*
+		 * A rule with a named-set lookup never shadows: what the set holds is
+		 * known only at run time (it can itself be shadowed: it matches no more
+		 * than its other predicates).
+		 */
+		if (indexing && is_ending(r->action) && !r->limit && !sl_ir_rule_opaque(r) &&
 		    index_rule(sh, &chain->rules[kept], kept))
 			indexing = false;
 		kept++;

@@ -41,6 +41,8 @@ enum sl_ast_value_kind {
 	SL_AST_VAL_FLAGS,  /* syn|ack: `items` (atoms); checked: `num` = their bitwise or */
 	SL_AST_VAL_SET,	   /* { a, b-c, $k }: `items` (atoms, ranges, flags, refs) */
 	SL_AST_VAL_REF,	   /* $name: `name`; checked: `ref` */
+	SL_AST_VAL_SETREF, /* @name (a named set): `name` */
+	SL_AST_VAL_CONCAT, /* a . b: `items` (an element of a named set of concatenations) */
 };
 
 struct sl_ast_const;
@@ -74,7 +76,14 @@ enum sl_ast_match_kind {
 	SL_AST_MATCH_NOT_IN,	 /* v not in ranges[] */
 	SL_AST_MATCH_MASKED,	 /* (v & mask) == bits */
 	SL_AST_MATCH_NOT_MASKED, /* (v & mask) != bits */
+	SL_AST_MATCH_SET,	 /* (v, concat...) is an element of the named set `set` */
+	SL_AST_MATCH_NOT_SET,	 /* ... is not (the fields must still be present) */
 };
+
+struct sl_ast_set;
+
+/* Most fields of a concatenation (sluice/abi.h SLUICE_SET_MAX_FIELDS). */
+#define SL_AST_SET_MAX_FIELDS 4
 
 /*
  * `FIELD [& MASK] [OP] VALUE`. Whatever the form, a match on a field the
@@ -98,6 +107,12 @@ struct sl_ast_match {
 	uint32_t nranges;
 	const struct sl_ast_range *ranges; /* IN, NOT_IN */
 	uint64_t mask_bits, want_bits;	   /* MASKED, NOT_MASKED */
+
+	/* `ip saddr . tcp dport @s`: the fields after the first one */
+	uint32_t nconcat;
+	enum sl_field concat[SL_AST_SET_MAX_FIELDS - 1];
+	struct sl_loc concat_loc[SL_AST_SET_MAX_FIELDS - 1];
+	struct sl_ast_set *set; /* checked: SET, NOT_SET */
 };
 
 /* Same order as enum sl_ir_action. */
@@ -161,6 +176,40 @@ struct sl_ast_const {
 	bool used; /* checked */
 };
 
+/* One element of a named set: per field the range lo..hi (lo == hi: one value). */
+struct sl_ast_set_elem {
+	struct sl_loc loc;
+	sl_u128 lo[SL_AST_SET_MAX_FIELDS], hi[SL_AST_SET_MAX_FIELDS];
+};
+
+/*
+ * `set NAME { type T [. T]...; flags interval, timeout; size N; timeout T;
+ * elements = { ... } }`: a run-time map the loader edits (sluice/abi.h).
+ */
+struct sl_ast_set {
+	const char *name;
+	struct sl_loc loc; /* the name */
+	uint32_t ntypes;
+	uint32_t types[SL_AST_SET_MAX_FIELDS]; /* enum sluice_set_type */
+	struct sl_loc type_loc;		       /* SL_LOC_NONE when missing (an error) */
+	uint32_t flags;			       /* SLUICE_SET_F_* */
+	uint64_t size;			       /* 0 when not written */
+	struct sl_loc size_loc;
+	uint64_t timeout_ns;	       /* default timeout of elements added at run time; 0: none */
+	struct sl_ast_value *elements; /* SL_AST_VAL_SET, or NULL */
+	/* checked */
+	bool used;
+	uint32_t nelems;
+	struct sl_ast_set_elem *elems; /* as written, in field domains (field.h numbers) */
+	uint32_t capacity;	       /* `size`, or the default */
+	uint32_t key_size;	       /* bytes of a map key */
+	uint32_t nkeys;		       /* map entries of the elements (ranges split) */
+	uint8_t *keys;		       /* nkeys * key_size bytes, sorted, unique */
+};
+
+/* A named set's capacity when `size` is not written (nftables' default too). */
+#define SL_AST_SET_DEFAULT_SIZE 65535u
+
 struct sl_ast {
 	struct sl_arena *arena;
 	const struct sl_sources *srcs;
@@ -173,4 +222,6 @@ struct sl_ast {
 	struct sl_ast_const **consts;
 	uint32_t nrules; /* every rule, tables' bodies and chains */
 	bool checked;	 /* sl_check() succeeded */
+	uint32_t nsets;	 /* named sets, in source order */
+	struct sl_ast_set **sets;
 };

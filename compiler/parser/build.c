@@ -322,6 +322,17 @@ void sl_build_policy(struct sl_parse_ctx *ctx, const struct sl_yyltype *stmt, co
 	t->policy_loc = L(ctx, stmt);
 }
 
+void sl_build_unknown_field(struct sl_parse_ctx *ctx, const char *proto, const char *member,
+			    struct sl_loc loc);
+static void unknown_field(struct sl_parse_ctx *ctx, const char *proto, const char *member,
+			  struct sl_loc loc);
+
+void sl_build_unknown_field(struct sl_parse_ctx *ctx, const char *proto, const char *member,
+			    struct sl_loc loc)
+{
+	unknown_field(ctx, proto, member, loc);
+}
+
 static void unknown_field(struct sl_parse_ctx *ctx, const char *proto, const char *member,
 			  struct sl_loc loc)
 {
@@ -376,6 +387,7 @@ void sl_build_match(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc, cons
 		if (!sl_build_unsupported(ctx, fl.end))
 			unknown_field(ctx, proto, member, L(ctx, &fl));
 		b->rule_bad = true;
+		b->nconcat = 0;
 		return;
 	}
 	if (b->rule.action != SL_AST_CONTINUE || b->rule.counter) {
@@ -402,6 +414,21 @@ void sl_build_match(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc, cons
 	m->op_loc = op_loc ? L(ctx, op_loc) : SL_LOC_NONE;
 	m->mask = mask;
 	m->value = value;
+	sl_build_take_concat(ctx, m);
+}
+
+/* The fields of `a . b @set` (set_build.c collects them) go to the match. */
+void sl_build_take_concat(struct sl_parse_ctx *ctx, struct sl_ast_match *m)
+{
+	struct sl_build *b = ctx->b;
+	uint32_t n = b->nconcat < SL_AST_SET_MAX_FIELDS ? b->nconcat : SL_AST_SET_MAX_FIELDS - 1;
+
+	m->nconcat = n;
+	for (uint32_t i = 0; i < n; i++) {
+		m->concat[i] = b->concat[i];
+		m->concat_loc[i] = b->concat_loc[i];
+	}
+	b->nconcat = 0;
 }
 
 void sl_build_counter(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc)
@@ -530,6 +557,9 @@ void sl_build_recover(struct sl_parse_ctx *ctx)
 	b->rule.target_loc = SL_LOC_NONE;
 	b->nmatches = 0;
 	b->rule_bad = false;
+	b->nconcat = 0;
+	b->concat_bad = false;
+	b->nset_words = 0;
 }
 
 void sl_build_const(struct sl_parse_ctx *ctx, const char *name, const struct sl_yyltype *loc,

@@ -51,6 +51,28 @@ void sl_build_syntax_hints(struct sl_parse_ctx *ctx, const struct sl_yyltype *at
 void sl_build_syntax_error(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc, const char *got,
 			   bool show_text, const char *const *expected, unsigned nexpected);
 
+/* set_build.c: named sets (`set NAME { ... }`) and `a . b` in matches and elements. */
+void sl_build_set(struct sl_parse_ctx *ctx, const char *name, const struct sl_yyltype *loc);
+void sl_build_set_end(struct sl_parse_ctx *ctx);
+void sl_build_set_word(struct sl_parse_ctx *ctx, const char *word, const struct sl_yyltype *loc,
+		       char sep);
+void sl_build_set_words(struct sl_parse_ctx *ctx, const char *key, const struct sl_yyltype *kloc,
+			const struct sl_yyltype *loc);
+void sl_build_set_number(struct sl_parse_ctx *ctx, const char *key, const struct sl_yyltype *kloc,
+			 const struct sl_lit_tok *num, const struct sl_yyltype *loc);
+void sl_build_set_duration(struct sl_parse_ctx *ctx, const char *key, const struct sl_yyltype *kloc,
+			   const char *text, const struct sl_yyltype *loc);
+void sl_build_set_elements(struct sl_parse_ctx *ctx, const char *key, const struct sl_yyltype *kloc,
+			   struct sl_ast_value *elements);
+struct sl_ast_value *sl_build_no_elements(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc);
+struct sl_ast_value *sl_build_concat(struct sl_parse_ctx *ctx, struct sl_ast_value *a,
+				     struct sl_ast_value *b, const struct sl_yyltype *loc);
+void sl_build_concat_field(struct sl_parse_ctx *ctx, const char *proto,
+			   const struct sl_yyltype *proto_loc, const char *member,
+			   const struct sl_yyltype *member_loc);
+/* build.c: moves the concatenated fields collected for the match being built into m. */
+void sl_build_take_concat(struct sl_parse_ctx *ctx, struct sl_ast_match *m);
+
 /* parse.c: parse one more file into the build (includes). */
 int sl_parse_source(struct sl_build *b, struct sl_parse_ctx *parent, uint32_t file, const char *dir,
 		    const struct sl_file_id *id);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "parser/ast.h"
+#include "parser/check_set.h"
 #include "parser/names.h"
 #include "parser/parser.h"
 
@@ -463,6 +464,8 @@ static const char *value_kind_noun(enum sl_ast_value_kind k)
 		return "a flag list";
 	case SL_AST_VAL_SET:
 		return "a set";
+	case SL_AST_VAL_SETREF:
+		return "a named set";
 	default:
 		return "a constant";
 	}
@@ -675,6 +678,14 @@ static void resolve(struct checker *ck, const struct sl_ast_value *v, struct ran
 	case SL_AST_VAL_REF:
 		resolve_const(ck, v, out);
 		break;
+	case SL_AST_VAL_SETREF:
+	case SL_AST_VAL_CONCAT:
+		sl_error(ck->d, v->loc,
+			 "a named set ('@%s') stands alone after a field: it cannot "
+			 "be part of a constant or a set",
+			 v->name ? v->name : "");
+		ck->failed = true;
+		break;
 	}
 }
 
@@ -819,6 +830,10 @@ static void check_match(struct checker *ck, const struct sl_ast_chain *c, struct
 	}
 	ck->field = f;
 	ck->use_loc = m->loc;
+	if (m->value->kind == SL_AST_VAL_SETREF || m->nconcat) {
+		ck->failed = !sl_check_set_match(ck->ast, ck->d, c, m);
+		return;
+	}
 	if (m->mask) {
 		check_masked(ck, m);
 		return;
@@ -963,11 +978,13 @@ int sl_check(struct sl_ast *ast, struct sl_diag *diag)
 	for (uint32_t i = 0; i < ast->nchains; i++)
 		ast->chains[i]->hooks = ast->chains[i]->depth = 0;
 	check_names(&ck);
+	sl_check_sets(ast, diag);
 	resolve_targets(&ck);
 	check_graph(&ck);
 	for (uint32_t i = 0; i < ck.nnodes; i++)
 		check_rules(&ck, ck.nodes[i].chain, &ck.nodes[i]);
 	check_consts_used(&ck);
+	sl_check_sets_used(ast, diag);
 	if (diag->nerrors > errors)
 		return -EINVAL;
 	ast->checked = true;

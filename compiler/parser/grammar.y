@@ -68,6 +68,7 @@ static void sl_yyerror(struct sl_yyltype *loc, void *scanner, struct sl_parse_ct
 }
 
 %token <str> IDENT "name" VAR "$constant" STRING "string"
+%token <str> SETREF "@set" DURATION "duration"
 %token <lit> NUMBER "number" IPV4 "IPv4 address" IPV6 "IPv6 address" MAC "MAC address"
 %token SEP "end of line"
 %token TABLE "'table'" CHAIN "'chain'" CONST "'const'" INCLUDE "'include'"
@@ -76,9 +77,10 @@ static void sl_yyerror(struct sl_yyltype *loc, void *scanner, struct sl_parse_ct
 %token EQ "'=='" NE "'!='"
 %token LIMIT "'limit'" LOG "'log'"
 %token <str> WORD "word"
+%token SET "'set'"
 
-%type <val> atom value set set_elem mask flags
-%type <list> flag_list set_list
+%type <val> setref atom value set set_elem mask flags elem_part concat_elem elements
+%type <list> flag_list set_list elem_list
 %type <op> op
 %type <words> words word
 
@@ -95,6 +97,7 @@ item
 	| CONST IDENT '=' value SEP		{ sl_build_const(ctx, $2, &@2, $4); }
 	| table
 	| chain
+	| set_decl
 	| error SEP				{ yyerrok; sl_build_recover(ctx); }
 	| error '}'				{ yyerrok; sl_build_recover(ctx); }
 	;
@@ -105,6 +108,51 @@ table
 
 chain
 	: CHAIN IDENT { sl_build_chain(ctx, $2, &@2); } seps '{' block '}' { sl_build_block_end(ctx); }
+	;
+
+set_decl
+	: SET IDENT { sl_build_set(ctx, $2, &@2); } seps '{' set_stmts '}' { sl_build_set_end(ctx); }
+	;
+
+set_stmts
+	: %empty
+	| set_stmts SEP
+	| set_stmts set_stmt
+	| set_stmts error SEP			{ yyerrok; }
+	;
+
+set_stmt
+	: IDENT type_list			{ sl_build_set_words(ctx, $1, &@1, &@2); }
+	| IDENT NUMBER				{ sl_build_set_number(ctx, $1, &@1, &$2, &@2); }
+	| IDENT DURATION			{ sl_build_set_duration(ctx, $1, &@1, $2, &@2); }
+	| IDENT '=' elements			{ sl_build_set_elements(ctx, $1, &@1, $3); }
+	;
+
+type_list
+	: IDENT					{ sl_build_set_word(ctx, $1, &@1, 0); }
+	| type_list '.' IDENT			{ sl_build_set_word(ctx, $3, &@3, '.'); }
+	| type_list ',' IDENT			{ sl_build_set_word(ctx, $3, &@3, ','); }
+	;
+
+elem_part
+	: atom
+	| atom '-' atom				{ $$ = sl_build_range(ctx, $1, $3, &@$); }
+	;
+
+concat_elem
+	: elem_part
+	| concat_elem '.' elem_part		{ $$ = sl_build_concat(ctx, $1, $3, &@$); }
+	;
+
+elem_list
+	: concat_elem				{ $$ = sl_build_list(ctx, NULL, $1); }
+	| elem_list seps ',' seps concat_elem	{ $$ = sl_build_list(ctx, $1, $5); }
+	;
+
+elements
+	: '{' seps elem_list seps '}'		{ $$ = sl_build_compound(ctx, SL_AST_VAL_SET, $3, &@$); }
+	| '{' seps elem_list seps ',' seps '}'	{ $$ = sl_build_compound(ctx, SL_AST_VAL_SET, $3, &@$); }
+	| '{' seps '}'				{ $$ = sl_build_no_elements(ctx, &@$); }
 	;
 
 seps
@@ -151,6 +199,13 @@ match
 	: IDENT IDENT value			{ sl_build_match(ctx, &@$, $1, &@1, $2, &@2, NULL, SL_AST_OP_IMPLICIT, NULL, $3); }
 	| IDENT IDENT op value			{ sl_build_match(ctx, &@$, $1, &@1, $2, &@2, NULL, $3, &@3, $4); }
 	| IDENT IDENT '&' mask op value		{ sl_build_match(ctx, &@$, $1, &@1, $2, &@2, $4, $5, &@5, $6); }
+	| IDENT IDENT concat_fields value	{ sl_build_match(ctx, &@$, $1, &@1, $2, &@2, NULL, SL_AST_OP_IMPLICIT, NULL, $4); }
+	| IDENT IDENT concat_fields op value	{ sl_build_match(ctx, &@$, $1, &@1, $2, &@2, NULL, $4, &@4, $5); }
+	;
+
+concat_fields
+	: '.' IDENT IDENT			{ sl_build_concat_field(ctx, $2, &@2, $3, &@3); }
+	| concat_fields '.' IDENT IDENT		{ sl_build_concat_field(ctx, $3, &@3, $4, &@4); }
 	;
 
 op
@@ -199,6 +254,10 @@ atom
 	| VAR					{ $$ = sl_build_name(ctx, SL_AST_VAL_REF, $1, &@1); }
 	;
 
+setref
+	: SETREF				{ $$ = sl_build_name(ctx, SL_AST_VAL_SETREF, $1, &@1); }
+	;
+
 flag_list
 	: atom '|' atom				{ $$ = sl_build_list(ctx, NULL, $1); $$ = sl_build_list(ctx, $$, $3); }
 	| flag_list '|' atom			{ $$ = sl_build_list(ctx, $1, $3); }
@@ -217,6 +276,7 @@ set_elem
 value
 	: set_elem
 	| set
+	| setref
 	| '(' atom ')'				{ $$ = $2; }
 	| '(' flags ')'				{ $$ = $2; }
 	;
@@ -247,7 +307,7 @@ static bool starts_value(yysymbol_kind_t k)
 	const char *name = yysymbol_name(k);
 
 	return k == YYSYMBOL_NUMBER || k == YYSYMBOL_IPV4 || k == YYSYMBOL_IPV6 ||
-	       k == YYSYMBOL_MAC || k == YYSYMBOL_VAR || k == YYSYMBOL_IDENT ||
+	       k == YYSYMBOL_MAC || k == YYSYMBOL_VAR || k == YYSYMBOL_IDENT || k == YYSYMBOL_SETREF ||
 	       !strcmp(name, "'{'") || !strcmp(name, "'('");
 }
 
@@ -269,6 +329,9 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, void *scanner, struct
 	for (int i = 0; i < n; i++)
 		value = value || expected[i] == YYSYMBOL_NUMBER;
 	for (int i = 0; i < n && nnames < SL_ARRAY_SIZE(names); i++) {
+		/* `a . b @set` is rare enough not to crowd every "expected" list */
+		if (!strcmp(yysymbol_name(expected[i]), "'.'"))
+			continue;
 		if (value && starts_value(expected[i])) {
 			if (!grouped)
 				names[nnames++] = "a value";

@@ -50,6 +50,17 @@ struct sl_build {
 	/* identifiers interned: 100k rules repeat the same few words */
 	const char **words;
 	size_t words_cap, nwords;
+	/* the named set being declared (set_build.c), and a match's concatenated fields */
+	struct sl_ast_set *set;
+	size_t sets_cap;
+	uint32_t nconcat;
+	enum sl_field concat[SL_AST_SET_MAX_FIELDS];
+	struct sl_loc concat_loc[SL_AST_SET_MAX_FIELDS];
+	bool concat_bad;
+	uint32_t nset_words; /* the words of a set statement (`flags interval, timeout`) */
+	const char *set_words[8];
+	struct sl_loc set_word_loc[8];
+	char set_word_sep[8];
 };
 
 struct sl_file_id {

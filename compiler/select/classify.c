@@ -41,7 +41,7 @@ static int address_family(const struct sl_ir_rule *r)
 bool sl_cls_rule_counts_only(const struct sl_ir_rule *r)
 {
 	if (r->action != SL_IR_CONTINUE || !r->counter || r->id > SL_CLS_MAX_RULE_ID ||
-	    sl_ir_rule_stateful(r))
+	    sl_ir_rule_stateful(r) || sl_ir_rule_opaque(r))
 		return false;
 	for (uint32_t k = 0; k < r->npreds; k++)
 		if (!r->preds[k].set.n)

@@ -14,7 +14,13 @@
 
 #define SLUICE_META_SECTION ".sluice.meta"
 #define SLUICE_META_MAGIC   0x45434c53u /* "SLCE" */
-#define SLUICE_META_VERSION 1u
+#define SLUICE_META_VERSION 2u
+/*
+ * Objects without named sets are still written as version 1 with the version 1
+ * header (SLUICE_META_HEADER_V1_SIZE bytes, no set fields), so they stay
+ * byte-identical and load with older loaders; readers accept both versions.
+ */
+#define SLUICE_META_VERSION_NOSETS 1u
 
 /* Per-CPU array map, key u32 rule id, value struct sluice_counter. */
 #define SLUICE_COUNTER_MAP "sluice_counters"
@@ -41,6 +47,8 @@ struct sluice_counter {
  *   struct sluice_meta_header
  *   struct sluice_meta_table  tables[ntables]   at tables_off
  *   struct sluice_meta_rule   rules[nrules]     at rules_off (indexed by rule id)
+ *   struct sluice_meta_set    sets[nsets]       at sets_off (version 2)
+ *   set elements                                at each set's elems_off (version 2)
  *   char                      strings[]         at strings_off (NUL-terminated, offset 0 = "")
  * Offsets are bytes from the start of the section. *_str fields are offsets
  * into strings. Readers must check every offset against the section size.
@@ -65,7 +73,14 @@ struct sluice_meta_header {
 	uint32_t flags; /* SLUICE_META_F_* */
 	uint32_t reserved;
 	uint8_t source_hash[32]; /* SHA-256 over the sources in load order */
+	/* Version 2 (objects with named sets) from here on. */
+	uint32_t nsets;
+	uint32_t set_size; /* sizeof(struct sluice_meta_set) of the writer */
+	uint32_t sets_off;
+	uint32_t reserved2;
 };
+
+#define SLUICE_META_HEADER_V1_SIZE 104u /* offsetof(struct sluice_meta_header, nsets) */
 
 enum sluice_meta_hook {
 	SLUICE_HOOK_XDP = 0,
@@ -102,6 +117,70 @@ struct sluice_meta_rule {
 	uint32_t text_str;     /* the rule as written, on one line */
 	uint32_t counter_slot; /* key in the counter map, or SLUICE_NO_COUNTER */
 	uint32_t flags;	       /* SLUICE_RULE_F_* */
+};
+
+/*
+ * Named sets (`set NAME { type ...; }` in a policy): run-time BPF maps the
+ * loader edits. Each set is an outer BPF_MAP_TYPE_ARRAY_OF_MAPS (max_entries 1,
+ * key u32 0) named by its record's map_str (the ELF map symbol "sls_<name>",
+ * at most 15 chars); its inner map, created and stored in slot 0 by the loader,
+ * is:
+ *   - without SLUICE_SET_F_INTERVAL: BPF_MAP_TYPE_HASH, key = the fields in
+ *     declared order, network byte order, natural size, no padding;
+ *   - with SLUICE_SET_F_INTERVAL: BPF_MAP_TYPE_LPM_TRIE (BPF_F_NO_PREALLOC),
+ *     key = u32 prefixlen (host order), then the single-value fields in declared
+ *     order, then the one field that may hold a prefix or range (range_field;
+ *     the compiler makes it the last declared field). Ranges are stored as their
+ *     minimal prefix decomposition (sluice/set_key.h).
+ * value = struct sluice_set_value, max_entries = size, no BTF (the object's
+ * template has none: Linux 6.1 refuses an inner map whose BTF-ness differs
+ * from the template's; the key's struct sls_<name>_key and struct
+ * sluice_set_value are in the object's BTF for reading). An empty slot 0 matches
+ * nothing. Programs compare expires_ns with bpf_ktime_get_ns() only in sets with
+ * SLUICE_SET_F_TIMEOUT.
+ */
+#define SLUICE_SET_MAP_PREFIX "sls_"
+#define SLUICE_SET_MAX_FIELDS 4
+#define SLUICE_SET_MAX_DATA   (SLUICE_SET_MAX_FIELDS * 16)
+#define SLUICE_SET_MAX_KEY    (4 + SLUICE_SET_MAX_DATA) /* LPM prefixlen + data */
+
+enum sluice_set_type {
+	SLUICE_SET_T_NONE = 0,
+	SLUICE_SET_T_IPV4_ADDR = 1,    /* 4 bytes */
+	SLUICE_SET_T_IPV6_ADDR = 2,    /* 16 bytes */
+	SLUICE_SET_T_ETHER_ADDR = 3,   /* 6 bytes */
+	SLUICE_SET_T_INET_PROTO = 4,   /* 1 byte */
+	SLUICE_SET_T_INET_SERVICE = 5, /* 2 bytes, a port */
+};
+
+#define SLUICE_SET_F_INTERVAL 0x1u /* prefixes and ranges allowed: an LPM trie */
+#define SLUICE_SET_F_TIMEOUT  0x2u /* elements may expire: programs check expires_ns */
+
+struct sluice_set_value {
+	uint64_t expires_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns); 0 = never */
+};
+
+/*
+ * One named set. Its initial elements (from the policy) are nelems entries at
+ * elems_off, each key_size bytes of map key followed by a struct
+ * sluice_set_value (8 bytes, unaligned): already encoded, ranges decomposed.
+ */
+struct sluice_meta_set {
+	uint32_t name_str; /* full name in the policy */
+	uint32_t map_str;  /* ELF map symbol and kernel map name of the outer map */
+	uint8_t types[SLUICE_SET_MAX_FIELDS]; /* enum sluice_set_type, declared order, 0-padded */
+	uint32_t nfields;
+	uint32_t flags;	   /* SLUICE_SET_F_* */
+	uint32_t size;	   /* capacity: the inner map's max_entries */
+	uint32_t key_size; /* bytes of the inner map's key (LPM: includes the u32 prefixlen) */
+	uint32_t line;
+	uint64_t timeout_ns; /* default timeout of elements added at run time; 0 = none */
+	uint32_t file_str;   /* declaration */
+	uint32_t col;
+	uint32_t nelems;
+	uint32_t elems_off;
+	uint32_t range_field; /* interval sets: the field that may hold a range; else 0 */
+	uint32_t reserved;
 };
 
 #endif /* SLUICE_ABI_H */

@@ -19,6 +19,7 @@ struct sl_meta {
 	struct sluice_meta_header hdr;
 	struct sluice_meta_table *tables; /* hdr.ntables records in this reader's layout */
 	struct sluice_meta_rule *rules;	  /* hdr.nrules records, rules[i].id == i */
+	struct sluice_meta_set *sets;	  /* hdr.nsets records (0 in version 1 sections) */
 	const char *strings;		  /* into raw */
 };
 
@@ -36,6 +37,14 @@ static inline void sl_meta_freep(struct sl_meta **m)
 
 /* The string at off; "" for an offset outside the string table. */
 const char *sl_meta_str(const struct sl_meta *m, uint32_t off);
+/* The set named name (the full name in the policy), or NULL. */
+const struct sluice_meta_set *sl_meta_set_find(const struct sl_meta *m, const char *name);
+/*
+ * The key of initial element i (< s->nelems) of set s, s->key_size bytes in the
+ * section (unaligned); its value is copied to *value unless value is NULL.
+ */
+const uint8_t *sl_meta_set_key(const struct sl_meta *m, const struct sluice_meta_set *s, uint32_t i,
+			       struct sluice_set_value *value);
 /* Lower-case hex of the source hash, 64 chars + NUL. */
 void sl_meta_hash_hex(const uint8_t hash[32], char out[65]);
 

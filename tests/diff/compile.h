@@ -12,16 +12,31 @@ struct sl_ir;
 
 struct sl_result;
 
+#define FRONT_MAX_SETS 16
+
 struct front {
 	struct sl_result *result; /* sl_compile_front()'s: owns everything below */
 	struct sl_ast *ast;	  /* checked */
 	struct sl_ir *ir;	  /* as written */
 	const char *diag;	  /* everything the front end printed */
+	/*
+	 * Named sets the policy text gives other contents at run time ("#@set NAME"
+	 * comment lines, then "#@set NAME ELEMENT"): the interpreter's elements are
+	 * replaced, and the kernel's inner maps get these keys (malloc'd).
+	 */
+	bool set_replaced[FRONT_MAX_SETS];
+	uint8_t *set_keys[FRONT_MAX_SETS];
+	uint32_t set_nkeys[FRONT_MAX_SETS];
 };
 
-/* Parse, check, lower (sl_compile_front()). Returns 0 or -errno (diagnostics in f->diag). */
+/*
+ * Parse, check, lower (sl_compile_front()), then apply the text's run-time set
+ * contents. Returns 0 or -errno (diagnostics in f->diag).
+ */
 int front_compile(const char *name, const char *text, struct front *f);
 void front_free(struct front *f);
+/* The "#@set" lines of text (front_compile() applies them). 0 or -EINVAL. */
+int front_runtime_sets(struct front *f, const char *text);
 
 struct sl_result;
 

@@ -197,6 +197,21 @@ static enum outcome check_level(const struct front *f, const struct back *b, int
 	free(log);
 	struct bpf_map *clock = bpf_object__find_map_by_name(prog.obj, SLUICE_CLOCK_MAP);
 	uint64_t now = 1000000000ull;
+	/* the named sets: the policy's elements, or the text's run-time contents */
+	for (uint32_t i = 0; i < ir->nsets && !err; i++)
+		err = f->set_replaced[i]
+			  ? sl_kern_set_fill(&prog, i, f->set_keys[i], f->set_nkeys[i], NULL)
+			  : sl_kern_set_fill(&prog, i, ir->sets[i].keys, ir->sets[i].nkeys, NULL);
+	if (err) {
+		fd->what = BROKEN;
+		fd->level = level;
+		fd->table = first;
+		fd->detail = xasprintf("filling the named sets failed: %s", strerror(-err));
+		sl_kern_prog_close(&prog);
+		free(want);
+		sl_interp_state_free(state);
+		return BROKEN;
+	}
 
 	for (uint32_t t = 0; t < ir->ntables && res == SAME; t++) {
 		const struct sl_ir_table *table = &ir->tables[t];
@@ -724,13 +739,15 @@ static void usage(FILE *out)
 	    out,
 	    "usage: sluice-diff [--seed S] [--policies N] [--packets M] [--seconds T]\n"
 	    "                   [--min-packets P] [--levels 0,1,2] [--max-rules R]\n"
-	    "                   [--long-tables PCT[:RULES]] [--limits PCT] [--max-failures F]\n"
+	    "                   [--long-tables PCT[:RULES]] [--limits PCT] [--sets PCT] [--max-failures F]\n"
 	    "                   [--jobs J] [--policy-seconds T] [--print-policy] [-v]\n"
 	    "Differential fuzzing: the reference interpreter against compiled objects in the\n"
 	    "kernel. Policy i uses seed S+i; a failure prints a minimised reproducer.\n"
 	    "--packets is per table; --min-packets goes on past --policies until that many\n"
 	    "packets were generated. --long-tables: PCT %% of tables hold 100..RULES (1000)\n"
-	    "accept/drop rules on the 5-tuple (deep decision trees). SLUICE_CLASSIFIER=MODE\n"
+	    "accept/drop rules on the 5-tuple (deep decision trees). --sets: PCT %% of policies\n"
+	    "declare named sets (some given other contents at run time: \"#@set\" lines).\n"
+	    "SLUICE_CLASSIFIER=MODE\n"
 	    "forces a classifier mode, SLUICE_SET_LOOKUP=table|inline a set lookup mode\n"
 	    "(tests/diff/compile_back.c). A policy that takes more than --policy-seconds\n"
 	    "(default 120, 0: no limit) to compile, load and check is a failure.\n"
@@ -752,6 +769,7 @@ int main(int argc, char **argv)
 	    {"min-packets", required_argument, NULL, 'M'},
 	    {"long-tables", required_argument, NULL, 'L'},
 	    {"limits", required_argument, NULL, 'I'},
+	    {"sets", required_argument, NULL, 'S'},
 	    {"jobs", required_argument, NULL, 'j'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"policy-seconds", required_argument, NULL, 'T'},
@@ -772,7 +790,7 @@ int main(int argc, char **argv)
 	char why[256];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:n:p:t:l:r:F:j:M:L:I:T:Pvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:n:p:t:l:r:F:j:M:L:I:S:T:Pvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			cfg.seed = strtoull(optarg, NULL, 0);
@@ -822,6 +840,13 @@ int main(int argc, char **argv)
 		case 'I':
 			cfg.gen.limit_pct = strtoul(optarg, NULL, 10);
 			if (cfg.gen.limit_pct > 100) {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'S':
+			cfg.gen.sets_pct = strtoul(optarg, NULL, 10);
+			if (cfg.gen.sets_pct > 100) {
 				usage(stderr);
 				return 2;
 			}

@@ -100,9 +100,14 @@ struct gen {
 	enum sl_value_kind const_kind[8];
 	unsigned nconst;
 	bool no_names;		   /* inside a range: numbers only */
+	bool plain;		   /* run-time set lines: decimal numbers, no names */
 	unsigned nshared;	   /* chains s0.. shared by every table, after the tables' own */
 	bool long_table;	   /* rules of a long table (gen_policy_opts.long_pct) */
 	struct gen_corner *corner; /* the box of the long-table rule being written */
+	/* named sets: per set its element types (as the field a value is drawn for) */
+	unsigned nsets;
+	unsigned set_ntypes[3];
+	enum sl_field set_types[3][2];
 };
 
 static void note_corner(struct gen *g, enum sl_field f, sl_u128 lo, sl_u128 hi)
@@ -288,9 +293,9 @@ static void print_value(struct gen *g, struct strbuf *b, enum sl_field f, sl_u12
 	default:
 		break;
 	}
-	if (name && !g->no_names && rng_pct(g->r, 60))
+	if (name && !g->no_names && !g->plain && rng_pct(g->r, 60))
 		sb_printf(b, "%s", name);
-	else if (rng_pct(g->r, 15))
+	else if (!g->plain && rng_pct(g->r, 15))
 		sb_printf(b, "0x%llx", (unsigned long long)x);
 	else
 		sb_printf(b, "%llu", (unsigned long long)x);
@@ -551,6 +556,7 @@ static char *gen_stateful(struct gen *g)
 			  (unsigned)rng_below(g->r, 100), rng_pct(g->r, 50) ? " every 1ms" : "");
 	return sb_take(&b);
 }
+static char *set_match(struct gen *g, enum sl_hook hook);
 
 static void gen_rule(struct gen *g, struct gen_block *blk, size_t self, size_t first_chain,
 		     size_t nchains, struct gen_rule *rule)
@@ -575,6 +581,14 @@ static void gen_rule(struct gen *g, struct gen_block *blk, size_t self, size_t f
 	}
 	g->corner = NULL;
 	rule->nmatches = n;
+	if (g->nsets && !g->long_table && rng_pct(g->r, 35)) {
+		char *m = set_match(g, blk->hook);
+
+		if (m) {
+			rule->matches = xgrow(rule->matches, n + 1, sizeof(char *));
+			rule->matches[rule->nmatches++] = m;
+		}
+	}
 	rule->counter = rng_pct(g->r, 25);
 	rule->stateful = NULL;
 	if (g->opts->limit_pct && !g->long_table && rng_pct(g->r, g->opts->limit_pct))
@@ -656,6 +670,175 @@ static void gen_consts(struct gen *g)
 	}
 }
 
+/* Named sets' shapes: the fields their values are drawn for, and the type names. */
+static const struct {
+	unsigned n;
+	enum sl_field f[2];
+	const char *type;
+} set_shapes[] = {
+    {1, {SL_FIELD_IP_SADDR}, "ipv4_addr"},
+    {1, {SL_FIELD_IP6_SADDR}, "ipv6_addr"},
+    {1, {SL_FIELD_TCP_DPORT}, "inet_service"},
+    {1, {SL_FIELD_META_L4PROTO}, "inet_proto"},
+    {1, {SL_FIELD_ETHER_SADDR}, "ether_addr"},
+    {2, {SL_FIELD_IP_SADDR, SL_FIELD_TCP_DPORT}, "ipv4_addr . inet_service"},
+    {2, {SL_FIELD_IP6_DADDR, SL_FIELD_TCP_DPORT}, "ipv6_addr . inet_service"},
+    {2, {SL_FIELD_META_L4PROTO, SL_FIELD_TCP_DPORT}, "inet_proto . inet_service"},
+    {2, {SL_FIELD_TCP_DPORT, SL_FIELD_IP_DADDR}, "inet_service . ipv4_addr"},
+};
+
+/* Every field of f's kind gets the interval's edges (packets aim there). */
+static void values_add_kind(struct gen *g, enum sl_field f, sl_u128 lo, sl_u128 hi)
+{
+	for (enum sl_field k = 0; k < SL_FIELD_COUNT; k++)
+		if (sl_field_info(k)->kind == sl_field_info(f)->kind &&
+		    sl_field_info(k)->bits == sl_field_info(f)->bits)
+			values_add_interval(&g->p->values, g->r, k, lo, hi);
+}
+
+/* One field of an element: a value, or (ranged) a prefix or range. */
+static void print_set_field(struct gen *g, struct strbuf *b, enum sl_field f, bool ranged)
+{
+	const struct sl_field_info *fi = sl_field_info(f);
+	sl_u128 max = sl_field_max(f), lo = pick_value(g, f), hi = lo;
+
+	if (ranged && rng_pct(g->r, 60)) {
+		if ((fi->kind == SL_KIND_IPV4 || fi->kind == SL_KIND_IPV6) && rng_pct(g->r, 60)) {
+			unsigned plen = (unsigned)rng_range(g->r, fi->bits / 4, fi->bits);
+			sl_u128 host =
+			    plen == fi->bits ? 0 : (((sl_u128)1 << (fi->bits - plen)) - 1);
+
+			lo &= ~host;
+			hi = lo | host;
+			print_value(g, b, f, lo);
+			sb_printf(b, "/%u", plen);
+			values_add_kind(g, f, lo, hi);
+			return;
+		}
+		hi = lo + rng_u128(g->r) % (rng_pct(g->r, 50) ? 16 : 5000);
+		if (hi > max || hi < lo)
+			hi = max;
+		g->no_names = true;
+		print_value(g, b, f, lo);
+		sb_printf(b, "-");
+		print_value(g, b, f, hi);
+		g->no_names = false;
+		values_add_kind(g, f, lo, hi);
+		return;
+	}
+	g->no_names = true; /* run-time lines: numbers (sluice/set_text.h reads names too) */
+	print_value(g, b, f, lo);
+	g->no_names = false;
+	values_add_kind(g, f, lo, hi);
+}
+
+/* n elements of set i, ", "-separated (policy) or one per "#@set" line (run time). */
+static void print_set_elements(struct gen *g, struct strbuf *b, unsigned i, bool interval,
+			       unsigned n, const char *line_prefix)
+{
+	g->plain = line_prefix != NULL;
+	for (unsigned e = 0; e < n; e++) {
+		if (line_prefix)
+			sb_printf(b, "%s", line_prefix);
+		else if (e)
+			sb_printf(b, ", ");
+		for (unsigned k = 0; k < g->set_ntypes[i]; k++) {
+			if (k)
+				sb_printf(b, " . ");
+			print_set_field(g, b, g->set_types[i][k],
+					interval && k == g->set_ntypes[i] - 1);
+		}
+		if (line_prefix)
+			sb_printf(b, "\n");
+	}
+	g->plain = false;
+}
+
+static void gen_sets(struct gen *g)
+{
+	struct strbuf b = {0};
+	unsigned n;
+
+	if (!g->opts->sets_pct || !rng_pct(g->r, g->opts->sets_pct))
+		return;
+	n = (unsigned)rng_range(g->r, 1, 3);
+	g->p->sets = xgrow(NULL, n, sizeof(char *));
+	g->p->set_runtime = xgrow(NULL, n, sizeof(char *));
+	for (unsigned i = 0; i < n; i++) {
+		unsigned shape = (unsigned)rng_below(g->r, SL_ARRAY_SIZE(set_shapes));
+		bool interval = rng_pct(g->r, 50), timeout = rng_pct(g->r, 15);
+		unsigned nelems = rng_pct(g->r, 12) ? 0 : (unsigned)rng_range(g->r, 1, 6);
+		bool runtime = rng_pct(g->r, 50);
+
+		g->set_ntypes[i] = set_shapes[shape].n;
+		memcpy(g->set_types[i], set_shapes[shape].f, sizeof(g->set_types[i]));
+		sb_printf(&b, "set s%u {\n\ttype %s\n", i, set_shapes[shape].type);
+		if (interval || timeout)
+			sb_printf(&b, "\tflags %s%s%s\n", interval ? "interval" : "",
+				  interval && timeout ? ", " : "", timeout ? "timeout" : "");
+		/* room for any element's prefixes (at most 254 each); tiny when it stays empty */
+		if (!nelems || rng_pct(g->r, 50))
+			sb_printf(&b, "\tsize %u\n",
+				  nelems || runtime ? 2048u : (unsigned)rng_range(g->r, 1, 64));
+		if (timeout)
+			sb_printf(&b, "\ttimeout %um\n", (unsigned)rng_range(g->r, 1, 90));
+		if (nelems) {
+			sb_printf(&b, "\telements = { ");
+			print_set_elements(g, &b, i, interval, nelems, NULL);
+			sb_printf(&b, " }\n");
+		}
+		sb_printf(&b, "}");
+		g->p->sets[i] = sb_take(&b);
+		g->p->set_runtime[i] = NULL;
+		if (runtime) {
+			char prefix[32];
+
+			snprintf(prefix, sizeof(prefix), "#@set s%u ", i);
+			sb_printf(&b, "#@set s%u\n", i);
+			print_set_elements(g, &b, i, interval,
+					   (unsigned)rng_below(g->r, 2048 / 254), prefix);
+			g->p->set_runtime[i] = sb_take(&b);
+		}
+	}
+	g->nsets = n;
+	g->p->nsets = n;
+}
+
+/* `FIELD [. FIELD] [!=] @sN` with fields the hook sees, or NULL. */
+static char *set_match(struct gen *g, enum sl_hook hook)
+{
+	static const enum sl_field ports[] = {SL_FIELD_TCP_DPORT, SL_FIELD_TCP_SPORT,
+					      SL_FIELD_UDP_DPORT, SL_FIELD_UDP_SPORT,
+					      SL_FIELD_TH_DPORT,  SL_FIELD_TH_SPORT};
+	static const enum sl_field protos[] = {SL_FIELD_META_L4PROTO, SL_FIELD_IP_PROTOCOL,
+					       SL_FIELD_IP6_NEXTHDR};
+	unsigned i = (unsigned)rng_below(g->r, g->nsets);
+	struct strbuf b = {0};
+
+	for (unsigned k = 0; k < g->set_ntypes[i]; k++) {
+		enum sl_value_kind kind = sl_field_info(g->set_types[i][k])->kind;
+		enum sl_field f;
+
+		if (kind == SL_KIND_PORT)
+			f = ports[rng_below(g->r, SL_ARRAY_SIZE(ports))];
+		else if (kind == SL_KIND_PROTO)
+			f = protos[rng_below(g->r, SL_ARRAY_SIZE(protos))];
+		else if (kind == SL_KIND_IPV4)
+			f = rng_pct(g->r, 50) ? SL_FIELD_IP_SADDR : SL_FIELD_IP_DADDR;
+		else if (kind == SL_KIND_IPV6)
+			f = rng_pct(g->r, 50) ? SL_FIELD_IP6_SADDR : SL_FIELD_IP6_DADDR;
+		else
+			f = rng_pct(g->r, 50) ? SL_FIELD_ETHER_SADDR : SL_FIELD_ETHER_DADDR;
+		if (!(sl_field_info(f)->hooks & SL_HOOK_BIT(hook))) {
+			free(b.s);
+			return NULL;
+		}
+		sb_printf(&b, "%s%s", k ? " . " : "", sl_field_info(f)->name);
+	}
+	sb_printf(&b, " %s@s%u", rng_pct(g->r, 30) ? "!= " : "", i);
+	return sb_take(&b);
+}
+
 void gen_policy(struct rng *r, const struct gen_policy_opts *opts, struct gen_policy *out)
 {
 	struct gen g = {.r = r, .opts = opts, .p = out};
@@ -663,6 +846,7 @@ void gen_policy(struct rng *r, const struct gen_policy_opts *opts, struct gen_po
 
 	memset(out, 0, sizeof(*out));
 	gen_consts(&g);
+	gen_sets(&g);
 
 	/* blocks: each table, then its chains; shared chains last */
 	g.nshared = rng_pct(r, 30) ? rng_range(r, 1, 2) : 0;
@@ -728,6 +912,8 @@ char *gen_policy_text(const struct gen_policy *p)
 	sb_printf(&b, "# generated by tests/diff\n");
 	for (size_t i = 0; i < p->nconsts; i++)
 		sb_printf(&b, "%s\n", p->consts[i]);
+	for (size_t i = 0; i < p->nsets; i++)
+		sb_printf(&b, "%s\n%s", p->sets[i], p->set_runtime[i] ? p->set_runtime[i] : "");
 	for (size_t i = 0; i < p->nblocks; i++) {
 		const struct gen_block *blk = &p->blocks[i];
 
@@ -760,6 +946,12 @@ void gen_policy_free(struct gen_policy *p)
 	for (size_t i = 0; i < p->nconsts; i++)
 		free(p->consts[i]);
 	free(p->consts);
+	for (size_t i = 0; i < p->nsets; i++) {
+		free(p->sets[i]);
+		free(p->set_runtime[i]);
+	}
+	free(p->sets);
+	free(p->set_runtime);
 	for (size_t i = 0; i < p->nblocks; i++) {
 		struct gen_block *blk = &p->blocks[i];
 

@@ -52,6 +52,14 @@ struct gen_block {
 struct gen_policy {
 	char **consts; /* "const k0 = { 80, 443 }" */
 	size_t nconsts;
+	/*
+	 * Named sets: declarations ("set s0 { ... }"), and the contents some get at
+	 * run time instead ("#@set s0" then "#@set s0 ELEMENT" lines: comments the
+	 * harness reads, gen_sets.c), NULL when a set keeps the policy's elements.
+	 */
+	char **sets;
+	char **set_runtime;
+	size_t nsets;
 	struct gen_block *blocks;
 	size_t nblocks;
 	struct gen_values values;
@@ -76,6 +84,12 @@ struct gen_policy_opts {
 	 * 0: none (the generator draws what it drew before the option existed).
 	 */
 	unsigned limit_pct;
+	/*
+	 * sets_pct % of policies declare 1-3 named sets (random types, concatenations,
+	 * interval or not, prefixes, ranges, empty sets) that rules look fields up in,
+	 * half of them with other contents at run time. 0: none (nothing drawn).
+	 */
+	unsigned sets_pct;
 };
 
 void gen_policy(struct rng *r, const struct gen_policy_opts *opts, struct gen_policy *out);

@@ -57,10 +57,19 @@ static void load_result(struct kt *kt, const struct sl_result *r, uint32_t table
 		err = sl_kern_load_elf(image, size, obj->progs[table].name, prog, &log);
 		prog->hook = r->written->tables[table].hook;
 	}
+	/* the sets hold the policy's elements, as after `sluice-load attach` */
+	if (!err) {
+		err = sl_kern_sets_fill_ir(prog, r->written);
+		if (err) {
+			fprintf(stderr, "%s: FAIL: filling the named sets failed: %d\n", kt->test,
+				err);
+			exit(1);
+		}
+	}
 	if (err) {
 		size_t n = log ? strlen(log) : 0;
 
-		fprintf(stderr, "%s: %s load of table %u (%s) failed: %d\n%s\n", kt->test,
+		fprintf(stderr, "%s: FAIL: %s load of table %u (%s) failed: %d\n%s\n", kt->test,
 			kt->raw ? "raw" : "ELF", table,
 			sl_hook_name(r->written->tables[table].hook), err,
 			log ? log + (n > 8000 ? n - 8000 : 0) : "");
@@ -200,8 +209,22 @@ void kt_one_rule(struct kt *kt, enum sl_hook hook, const struct kt_pred *preds, 
 
 void kt_load_text(struct kt *kt, const char *text, uint32_t table, struct sl_kern_prog *prog)
 {
-	struct sl_compile_opts o = {
-	    .record_decisions = true, .compiler = "sluice kernel tests", .diag = stderr};
+	kt_load_text_level(kt, text, table, 0, prog);
+}
+
+void kt_load_text_level(struct kt *kt, const char *text, uint32_t table, int level,
+			struct sl_kern_prog *prog)
+{
+	kt_load_text_opts(kt, text, table, level, true, prog);
+}
+
+void kt_load_text_opts(struct kt *kt, const char *text, uint32_t table, int level, bool record,
+		       struct sl_kern_prog *prog)
+{
+	struct sl_compile_opts o = {.record_decisions = record,
+				    .compiler = "sluice kernel tests",
+				    .diag = stderr,
+				    .opt_level = level};
 	struct sl_result *r = NULL;
 	int status = sl_compile("test.sluice", text, strlen(text), &o, &r);
 

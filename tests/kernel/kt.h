@@ -70,3 +70,9 @@ void kt_one_rule(struct kt *kt, enum sl_hook hook, const struct kt_pred *preds, 
  * table `table` like kt_load(). Aborts the test when the policy does not compile.
  */
 void kt_load_text(struct kt *kt, const char *text, uint32_t table, struct sl_kern_prog *prog);
+/* The same at optimisation level `level` (kt_load_text: 0). */
+void kt_load_text_level(struct kt *kt, const char *text, uint32_t table, int level,
+			struct sl_kern_prog *prog);
+/* And with decision recording on or off (off: no decision map; check verdicts only). */
+void kt_load_text_opts(struct kt *kt, const char *text, uint32_t table, int level, bool record,
+		       struct sl_kern_prog *prog);

@@ -113,6 +113,8 @@ static void read_prog_info(struct sl_kern_prog *p)
  * Data maps (.rodata.*, .data.*) as libbpf makes them: one value holding the
  * whole section; read-only ones then frozen.
  */
+static int create_map(const struct sl_bpf_map *m);
+
 static int create_map(const struct sl_bpf_map *m)
 {
 	bool data = m->home != SL_BPF_MAP_DEF, rodata = m->home == SL_BPF_MAP_RODATA;
@@ -121,11 +123,20 @@ static int create_map(const struct sl_bpf_map *m)
 	uint32_t value_size = data ? m->value_size * m->max_entries : m->value_size;
 	char name[BPF_OBJ_NAME_LEN];
 	uint32_t zero = 0;
-	int fd, err = 0;
+	int fd, err = 0, tmpl = -1;
 
 	snprintf(name, sizeof(name), "%s", m->name);
+	if (m->inner) {
+		/* a map-in-map needs an inner map of the template's shape to exist */
+		tmpl = create_map(m->inner);
+		if (tmpl < 0)
+			return tmpl;
+		opts.inner_map_fd = tmpl;
+	}
 	fd = bpf_map_create(m->type, name, m->key_size, value_size, data ? 1 : m->max_entries,
 			    &opts);
+	if (tmpl >= 0)
+		close(tmpl);
 	if (fd < 0)
 		return -errno;
 	if (data && m->init && bpf_map_update_elem(fd, &zero, m->init, BPF_ANY))
@@ -238,6 +249,9 @@ int sl_kern_load_raw(const struct sl_bpf_object *obj, uint32_t prog, struct sl_k
 	}
 	if (obj->decision_map >= 0)
 		out->decision_fd = fds[obj->decision_map];
+	err = sl_kern_sets_raw(out, obj, fds);
+	if (err)
+		goto fail;
 	read_prog_info(out);
 	return 0;
 fail:
@@ -310,7 +324,9 @@ int sl_kern_load_elf(const void *image, size_t size, const char *prog_name,
 			bpf_program__set_type(prog, test_run_type(hook));
 			bpf_program__set_expected_attach_type(prog, 0);
 		}
-		err = bpf_object__load(obj);
+		err = sl_kern_sets_elf(out, obj, false);
+		if (!err)
+			err = bpf_object__load(obj);
 	}
 	libbpf_set_print(old);
 	if (log)
@@ -333,6 +349,11 @@ int sl_kern_load_elf(const void *image, size_t size, const char *prog_name,
 	map = bpf_object__find_map_by_name(obj, SLUICE_DECISION_MAP);
 	if (map)
 		out->decision_fd = bpf_map__fd(map);
+	err = sl_kern_sets_elf(out, obj, true);
+	if (err) {
+		sl_kern_prog_close(out);
+		return err;
+	}
 	read_prog_info(out);
 	return 0;
 }

@@ -33,6 +33,14 @@ struct bpf_object;
 
 #define SL_KERN_SKIP 77
 
+/* A named set's outer map and the shape of the inner maps it takes (kern_set.c). */
+struct sl_kern_set {
+	int outer_fd;
+	uint32_t type, key_size, max_entries, flags; /* the inner map template's */
+};
+
+#define SL_KERN_MAX_SETS 16
+
 struct sl_kern_prog {
 	int fd;
 	enum sl_hook hook;
@@ -44,6 +52,8 @@ struct sl_kern_prog {
 	struct bpf_object *obj;	 /* for ELF loads; NULL for raw loads */
 	int owned_map_fds[64];	 /* raw loads: maps created for the program */
 	unsigned nowned;
+	struct sl_kern_set sets[SL_KERN_MAX_SETS]; /* named sets, in sl_ir.sets order */
+	unsigned nsets;
 };
 
 /*
@@ -96,6 +106,23 @@ int sl_kern_counters_reset(const struct sl_kern_prog *p);
 int sl_kern_decision(const struct sl_kern_prog *p, uint32_t *rule);
 /* Set the decision slot (to tell a fresh decision from a stale one). */
 int sl_kern_decision_set(const struct sl_kern_prog *p, uint32_t rule);
+
+/*
+ * kern_set.c: named sets, filled the way sluice/abi.h says a loader does: a new
+ * inner map of the template's shape, `nkeys` keys (key_size bytes each) with
+ * expires_ns[i] (NULL: never), stored in slot 0 of set `set`'s outer map.
+ * Returns 0 or -errno.
+ */
+int sl_kern_set_fill(struct sl_kern_prog *p, uint32_t set, const uint8_t *keys, uint32_t nkeys,
+		     const uint64_t *expires_ns);
+/* Empty slot 0 of set `set` (a set with no inner map matches nothing). */
+int sl_kern_set_unplug(struct sl_kern_prog *p, uint32_t set);
+struct sl_ir;
+/* Every set of `ir` (the policy the program came from) with its elements from the policy. */
+int sl_kern_sets_fill_ir(struct sl_kern_prog *p, const struct sl_ir *ir);
+/* kern.c: record the set maps of a loaded program (raw: obj's; ELF: libbpf's map-in-maps). */
+int sl_kern_sets_raw(struct sl_kern_prog *p, const struct sl_bpf_object *obj, const int *fds);
+int sl_kern_sets_elf(struct sl_kern_prog *p, struct bpf_object *obj, bool loaded);
 
 /* The verdict a return code means for the hook: 1 accept, 0 drop, -1 neither. */
 int sl_kern_retval_verdict(enum sl_hook hook, uint32_t retval);

@@ -98,8 +98,8 @@ run_killed() {
 		fail "$what: not killed (rc $rc): $(head -3 "$TMP/killed-err")"
 }
 
-ATTACH_STEPS="intent staging counters-pinned kernel-attached link-pinned state-pinned renamed done"
-[ "$HOOK" = legacy ] && ATTACH_STEPS="intent staging counters-pinned qdisc kernel-attached link-pinned state-pinned renamed done"
+ATTACH_STEPS="intent staging counters-pinned sets-pinned kernel-attached link-pinned state-pinned renamed done"
+[ "$HOOK" = legacy ] && ATTACH_STEPS="intent staging counters-pinned sets-pinned qdisc kernel-attached link-pinned state-pinned renamed done"
 REPLACE_STEPS="intent new-pins switched carried renamed-state renamed done"
 DETACH_STEPS="intent detached pins-removed done"
 

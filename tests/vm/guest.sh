@@ -48,8 +48,11 @@ if [[ " $only " == *" kernel "* ]]; then
 			if SLUICE_KT_RAW=$raw timeout 120 "$t" > /tmp/kt.log 2>&1; then
 				pass "$name"
 			else
+				rc=$?
 				fail "$name"
-				grep -E 'FAIL|ERROR|error|expected' /tmp/kt.log | head -20
+				grep -iE 'FAIL|ERROR|expected' /tmp/kt.log | head -20
+				echo "vm: $name: exit $rc; its last lines:"
+				tail -5 /tmp/kt.log | sed 's/^/vm:   /'
 			fi
 		done
 	done

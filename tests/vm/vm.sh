@@ -80,7 +80,7 @@ for b in bash ip tc; do
 done
 add_bin "$sluice_load" /vm/bin
 add_bin "$helper" /vm/bin
-for t in l4 headers actions policy sets; do
+for t in l4 headers actions policy sets named_sets; do
 	[ -x "$build/tests/kernel/test_kern_$t" ] && add_bin "$build/tests/kernel/test_kern_$t" /vm/kt
 done
 

@@ -75,7 +75,7 @@ static void test_header_damage(void **state)
 		const char *why;
 	} cases[] = {
 	    {offsetof(struct sluice_meta_header, magic), 0x12345678, "bad magic"},
-	    {offsetof(struct sluice_meta_header, version), 2, "version 2"},
+	    {offsetof(struct sluice_meta_header, version), 3, "version 3"},
 	    {offsetof(struct sluice_meta_header, header_size), 8, "record sizes"},
 	    {offsetof(struct sluice_meta_header, rule_size), 4, "record sizes"},
 	    {offsetof(struct sluice_meta_header, ntables), 0, "no tables"},
@@ -228,6 +228,136 @@ static void test_every_offset(void **state)
 	}
 }
 
+/* Version 1 sections (objects without sets) have the short header and no sets. */
+static void test_version1(void **state)
+{
+	struct metabuf b = {.v1 = 1};
+	struct sl_meta *m = NULL;
+	char why[160];
+
+	metabuf_build(&b, rules, 3, 2);
+	assert_int_equal(sl_meta_parse(b.data, b.size, &m, why, sizeof(why)), 0);
+	assert_int_equal(m->hdr.nsets, 0);
+	assert_null(sl_meta_set_find(m, "blocklist"));
+	assert_string_equal(sl_meta_str(m, m->rules[2].text_str),
+			    "ip saddr 10.0.0.0/8 counter drop");
+	sl_meta_free(m);
+}
+
+static void test_sets(void **state)
+{
+	struct metabuf b = {.with_set = 1};
+	struct sluice_set_value v;
+	const struct sluice_meta_set *s;
+	struct sl_meta *m = NULL;
+	const uint8_t *key;
+	char why[160];
+
+	metabuf_build(&b, rules, 3, 2);
+	assert_int_equal(sl_meta_parse(b.data, b.size, &m, why, sizeof(why)), 0);
+	assert_int_equal(m->hdr.nsets, 1);
+	s = sl_meta_set_find(m, "blocklist");
+	assert_non_null(s);
+	assert_null(sl_meta_set_find(m, "block"));
+	assert_string_equal(sl_meta_str(m, s->map_str), "sls_blocklist");
+	assert_int_equal(s->nelems, 2);
+	key = sl_meta_set_key(m, s, 0, &v);
+	assert_memory_equal(key, ((uint8_t[]){24, 0, 0, 0, 192, 0, 2, 0}), 8);
+	assert_int_equal(v.expires_ns, 0);
+	key = sl_meta_set_key(m, s, 1, &v);
+	assert_int_equal(key[4], 10);
+	assert_int_equal(v.expires_ns, 5000000000ull);
+	sl_meta_free(m);
+}
+
+static void test_set_damage(void **state)
+{
+	static const struct {
+		size_t off;
+		uint32_t value;
+		const char *why;
+	} cases[] = {
+	    {offsetof(struct sluice_meta_set, name_str), 9999, "string offset"},
+	    {offsetof(struct sluice_meta_set, map_str), 0, "map name"},
+	    {offsetof(struct sluice_meta_set, nfields), 5, "1 to 4 fields"},
+	    {offsetof(struct sluice_meta_set, types), 7, "unknown set element type"},
+	    {offsetof(struct sluice_meta_set, flags), 0, "key size"},
+	    {offsetof(struct sluice_meta_set, flags), 8, "unknown set flags"},
+	    {offsetof(struct sluice_meta_set, key_size), 9, "key size"},
+	    {offsetof(struct sluice_meta_set, range_field), 1, "range field"},
+	    {offsetof(struct sluice_meta_set, size), 1, "2 elements for a size of 1"},
+	    {offsetof(struct sluice_meta_set, size), 0, "size of 0"},
+	    {offsetof(struct sluice_meta_set, nelems), 0x10000000, "elements for a size"},
+	    {offsetof(struct sluice_meta_set, elems_off), 0xfffffff0, "extend past"},
+	};
+	struct metabuf b = {.with_set = 1};
+	char why[160];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		metabuf_build(&b, rules, 3, 2);
+		memcpy(b.data + hdr(&b)->sets_off + cases[i].off, &cases[i].value, 4);
+		assert_int_equal(parse(&b, why), -EINVAL);
+		if (!strstr(why, cases[i].why))
+			fail_msg("case %zu: '%s' lacks '%s'", i, why, cases[i].why);
+	}
+	/* An element key with a host bit past its prefix length. */
+	metabuf_build(&b, rules, 3, 2);
+	b.data[hdr(&b)->sets_off + sizeof(struct sluice_meta_set) + 7] = 1;
+	assert_int_equal(parse(&b, why), -EINVAL);
+	assert_non_null(strstr(why, "element 0"));
+	/* The set table past the end, and records shorter than this reader's. */
+	metabuf_build(&b, rules, 3, 2);
+	hdr(&b)->set_size = 8;
+	assert_int_equal(parse(&b, why), -EINVAL);
+	metabuf_build(&b, rules, 3, 2);
+	hdr(&b)->nsets = 0x7fffffff;
+	assert_int_equal(parse(&b, why), -EINVAL);
+	/* A version 1 header cannot carry sets: they are ignored, not read. */
+	metabuf_build(&b, rules, 3, 2);
+	hdr(&b)->version = SLUICE_META_VERSION_NOSETS;
+	{
+		struct sl_meta *m = NULL;
+
+		if (!sl_meta_parse(b.data, b.size, &m, why, sizeof(why)))
+			assert_int_equal(m->hdr.nsets, 0);
+		sl_meta_free(m);
+	}
+}
+
+/* Every truncation and bit flip of a section with a set: no crash, no read outside it. */
+static void test_set_flip(void **state)
+{
+	struct metabuf b = {.with_set = 1};
+	char why[160];
+
+	metabuf_build(&b, rules, 3, 2);
+	for (size_t len = 0; len < b.size; len++) {
+		struct sl_meta *m = NULL;
+		uint8_t *copy = malloc(len ? len : 1);
+
+		memcpy(copy, b.data, len);
+		assert_int_equal(sl_meta_parse(copy, len, &m, why, sizeof(why)), -EINVAL);
+		free(copy);
+	}
+	for (size_t i = hdr(&b)->sets_off; i < hdr(&b)->strings_off; i++) {
+		for (int bit = 0; bit < 8; bit++) {
+			struct metabuf c = b;
+			struct sl_meta *m = NULL;
+			uint8_t *copy = malloc(c.size);
+
+			c.data[i] ^= 1u << bit;
+			memcpy(copy, c.data, c.size);
+			if (!sl_meta_parse(copy, c.size, &m, why, sizeof(why))) {
+				for (uint32_t s = 0; s < m->hdr.nsets; s++)
+					for (uint32_t k = 0; k < m->sets[s].nelems; k++)
+						(void)sl_meta_set_key(m, &m->sets[s], k, NULL);
+				sl_meta_free(m);
+			}
+			free(copy);
+		}
+	}
+}
+
 /* Counts whose product with the record size overflows 32 bits must not wrap into range. */
 static void test_count_overflow(void **state)
 {
@@ -303,6 +433,10 @@ int main(void)
 	    cmocka_unit_test(test_truncate_and_flip),
 	    cmocka_unit_test(test_every_offset),
 	    cmocka_unit_test(test_count_overflow),
+	    cmocka_unit_test(test_version1),
+	    cmocka_unit_test(test_sets),
+	    cmocka_unit_test(test_set_damage),
+	    cmocka_unit_test(test_set_flip),
 	    cmocka_unit_test(test_unaligned),
 	    cmocka_unit_test(test_no_reason_buffer),
 	    cmocka_unit_test(test_hash_hex),

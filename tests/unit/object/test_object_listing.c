@@ -87,9 +87,8 @@ static void metadata_reader_checks_offsets(void **state)
 
 	copy = malloc(f->meta_size);
 	memcpy(copy, f->meta, f->meta_size);
-	assert_int_equal(
-	    sl_meta_parse(copy, sizeof(struct sluice_meta_header) - 1, &m, why, sizeof(why)),
-	    -EINVAL);
+	assert_int_equal(sl_meta_parse(copy, SLUICE_META_HEADER_V1_SIZE - 1, &m, why, sizeof(why)),
+			 -EINVAL);
 	bad = 1000000;
 	memcpy(copy + offsetof(struct sluice_meta_header, nrules), &bad, 4);
 	assert_int_equal(sl_meta_parse(copy, f->meta_size, &m, why, sizeof(why)), -EINVAL);
