@@ -743,8 +743,13 @@ void sl_cg_parse(struct sl_cg *cg)
 	 */
 	emit(&p, SL_MOV64_REG(SL_R0, SL_FP));
 	emit(&p, SL_ALU64_REG(BPF_SUB, SL_R0, SL_FP));
-	/* The map key slot is 0 between uses, on every path (state pruning). */
-	if (cg->counter_map >= 0 || cg->decision_map >= 0)
+	/*
+	 * The map key slot is 0 between uses, on every path (state pruning). Named
+	 * sets look up slot 0 of their outer map with it too: without this store a
+	 * policy with sets but no counter read an unset stack slot as the key
+	 * (privileged programs may) and never matched.
+	 */
+	if (cg->counter_map >= 0 || cg->decision_map >= 0 || cg->obj->nsets)
 		emit(&p, SL_ST(BPF_W, SL_FP, SL_CG_KEY_OFF, 0));
 	emit_meta(&p);
 	if (l2 && (ip4 || ip6 || needs(&p, L2_FIELDS))) {
