@@ -134,6 +134,9 @@ expect_fail "unknown target" "device 'nosuch0' not found" set add --xdp nosuch0 
 "$L" set add "${TARGET[@]}" small 10.0.0.1 >/dev/null || fail "set add small"
 expect_fail "full set" "set 'small' is full" set add "${TARGET[@]}" small 10.0.0.2 10.0.0.3
 check "a full set: add is all or nothing" "10.0.0.1" "$(elements small)"
+printf '10.0.0.5\n10.0.0.6\n10.0.0.7\n' > "$TMP/load-big"
+expect_fail "set load of more than the set's size" "load-big:3: set 'small' is full" set load "${TARGET[@]}" small "$TMP/load-big"
+check "a load that fails halfway leaves the old contents" "10.0.0.1" "$(elements small)"
 "$L" set add "${TARGET[@]}" small 10.0.0.2 >/dev/null || fail "set add small up to its size"
 "$L" set flush "${TARGET[@]}" small >/dev/null || fail "set flush"
 check "flushed" "" "$(elements small)"
