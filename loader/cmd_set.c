@@ -188,9 +188,14 @@ static char *append(char *el, const char *tok, size_t len)
  */
 static int split_elements(struct set_args *a, char ***out, int *n)
 {
-	char **el = calloc(2 * a->nwords + 1, sizeof(*el));
+	size_t max = a->nwords + 1;
 	bool open = false, glue = false;
+	char **el;
 
+	for (int i = 0; i < a->nwords; i++) /* each comma may start one more */
+		for (const char *p = a->words[i]; *p; p++)
+			max += *p == ',';
+	el = calloc(max, sizeof(*el));
 	*n = 0;
 	if (!el)
 		return -ENOMEM;
@@ -323,11 +328,11 @@ static int apply(struct set_args *a, struct set_ref *r, struct parsed *p)
 	if (!existed || !old)
 		return sl_err(-ENOMEM, "out of memory");
 	for (size_t i = 0; i < p->nkeys; i++) {
+		/*
+		 * A key given twice is written twice and, on a rollback, deleted twice
+		 * (the second finds nothing): harmless, so no O(n^2) search for repeats.
+		 */
 		existed[i] = !bpf_map_lookup_elem(r->inner, p->keys + i * p->ks, &old[i]);
-		/* A key given twice counts once. */
-		for (size_t j = 0; !existed[i] && j < i; j++)
-			if (!memcmp(p->keys + i * p->ks, p->keys + j * p->ks, p->ks))
-				existed[i] = true, old[i] = old[j];
 		fresh += !existed[i];
 		if (a->op == OP_DEL && !existed[i]) {
 			struct sl_set_elem e;
@@ -355,7 +360,7 @@ static int apply(struct set_args *a, struct set_ref *r, struct parsed *p)
 				count = sl_set_count(r->inner, p->ks);
 				sl_err(-ENOSPC,
 				       "set '%s' is full: it holds %d of at most %u elements (map "
-				       "keys); these would add %zu",
+				       "keys); these would add up to %zu",
 				       r->s.name, count, r->s.rec->size, fresh);
 				sl_hint("delete elements first, or raise `size` of the set in the "
 					"policy and `replace`; nothing was added");

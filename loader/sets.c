@@ -31,7 +31,14 @@ int sl_set_at(const struct sl_meta *m, uint32_t i, struct sl_set *out)
 	out->m = m;
 	out->rec = &m->sets[i];
 	out->name = sl_meta_str(m, out->rec->name_str);
-	if (!sl_set_desc_from_meta(&out->d, out->rec, &why))
+	/* As for the object's own maps (obj.c): no damaged size has the kernel allocate gigabytes.
+	 */
+	if ((uint64_t)out->rec->size * (out->rec->key_size + sizeof(struct sluice_set_value)) >
+	    (256ull << 20))
+		why = "its size would take more than 256 MiB of kernel memory";
+	else if (!out->rec->size)
+		why = "its size is 0";
+	else if (!sl_set_desc_from_meta(&out->d, out->rec, &why))
 		return 0;
 	sl_err(-EINVAL, "set '%s': %s", out->name, why);
 	sl_hint("the object is damaged or from another sluice; rebuild it with `sluice build`");

@@ -53,8 +53,11 @@ table edge {
     ip saddr . udp dport @pairs drop
 }
 EOF
-	# From TMP, so that rules are named $1.sluice:LINE:COL as `sluice run` names them there.
-	(cd "$TMP" && "$sluice" build --record-decisions "$1.sluice" -o "$1.o") 2>"$TMP/$1.err"
+	# What an operator builds (no counter in it, no decision recording) for the
+	# attachment; with --record-decisions for run, built from TMP so that rules
+	# are named $1.sluice:LINE:COL as `sluice run` names them there.
+	(cd "$TMP" && "$sluice" build "$1.sluice" -o "$1.o" &&
+		"$sluice" build --record-decisions "$1.sluice" -o "$1-dec.o") 2>"$TMP/$1.err"
 }
 
 # The compiler side of issue 18 (i18c) must build the policy; until it does this test cannot run.
@@ -131,6 +134,9 @@ expect_fail "unknown target" "device 'nosuch0' not found" set add --xdp nosuch0 
 "$L" set add "${TARGET[@]}" small 10.0.0.1 >/dev/null || fail "set add small"
 expect_fail "full set" "set 'small' is full" set add "${TARGET[@]}" small 10.0.0.2 10.0.0.3
 check "a full set: add is all or nothing" "10.0.0.1" "$(elements small)"
+printf '10.0.0.5\n10.0.0.6\n10.0.0.7\n' > "$TMP/load-big"
+expect_fail "set load of more than the set's size" "load-big:3: set 'small' is full" set load "${TARGET[@]}" small "$TMP/load-big"
+check "a load that fails halfway leaves the old contents" "10.0.0.1" "$(elements small)"
 "$L" set add "${TARGET[@]}" small 10.0.0.2 >/dev/null || fail "set add small up to its size"
 "$L" set flush "${TARGET[@]}" small >/dev/null || fail "set flush"
 check "flushed" "" "$(elements small)"
@@ -146,16 +152,18 @@ expect_fail "a prefix in a set without interval" "no \`flags interval\`" set add
 	udp:53:1000:198.51.100.1 tcp:80:1000:10.201.0.2 >/dev/null
 printf '10.201.0.0/24\n' > "$TMP/run-set"
 verdicts() { awk -F'\t' '$1 ~ /^[0-9]+$/ { printf "%s%s", sep, $2; sep = " " }' "$1"; }
-"$L" run "$TMP/a.o" --pcap "$TMP/run.pcap" --set blocklist="$TMP/run-set" > "$TMP/run-k" 2>&1 ||
+"$L" run "$TMP/a-dec.o" --pcap "$TMP/run.pcap" --set blocklist="$TMP/run-set" > "$TMP/run-k" 2>&1 ||
 	fail "sluice-load run --set: $(cat "$TMP/run-k")"
 check "run --set: the listed sources dropped" "drop accept accept drop" "$(verdicts "$TMP/run-k")"
-"$L" run "$TMP/a.o" --pcap "$TMP/run.pcap" > "$TMP/run-p" 2>&1
+"$L" run "$TMP/a-dec.o" --pcap "$TMP/run.pcap" > "$TMP/run-p" 2>&1
 check "run without --set: the policy's elements" "accept drop accept accept" "$(verdicts "$TMP/run-p")"
 if (cd "$TMP" && "$sluice" run a.sluice --pcap run.pcap --set blocklist=run-set) > "$TMP/run-i" 2>&1; then
 	check "sluice run and sluice-load run agree with --set" "$(cat "$TMP/run-i")" "$(cat "$TMP/run-k")"
 else
 	echo "note: sluice run --set not available: $(head -1 "$TMP/run-i")"
 fi
+"$L" run "$TMP/a.o" --pcap "$TMP/run.pcap" --set blocklist="$TMP/run-set" > "$TMP/run-plain" 2>&1
+check "run --set of the object without decision recording" "drop accept accept drop" "$(verdicts "$TMP/run-plain")"
 expect_fail "run --set with an unknown set" "no set 'nosuch'" run "$TMP/a.o" --pcap "$TMP/run.pcap" --set nosuch="$TMP/run-set"
 
 # Sets live in bpffs: a later sluice-load (any) reads them back from the pins.
