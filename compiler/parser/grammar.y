@@ -240,6 +240,7 @@ words
 word
 	: IDENT					{ $$ = sl_word(ctx, SL_WORD_NAME, $1, 0, &@1); }
 	| WORD					{ $$ = sl_word(ctx, SL_WORD_NAME, $1, 0, &@1); }
+	| DURATION				{ $$ = sl_word(ctx, SL_WORD_NAME, $1, 0, &@1); }
 	| STRING				{ $$ = sl_word(ctx, SL_WORD_STRING, $1, 0, &@1); }
 	| NUMBER				{ $$ = sl_word(ctx, $1.bad ? SL_WORD_BAD : SL_WORD_NUMBER, NULL, $1.num, &@1); }
 	| '.'					{ $$ = sl_word(ctx, SL_WORD_DOT, ".", 0, &@1); }
