@@ -65,7 +65,9 @@ static int check_tables(const struct sl_meta *m, char *why, size_t len)
 		const struct sluice_meta_table *t = &m->tables[i];
 
 		if (!str_ok(&m->hdr, t->name_str) || !str_ok(&m->hdr, t->prog_str) ||
-		    !str_ok(&m->hdr, t->section_str) || !str_ok(&m->hdr, t->file_str))
+		    !str_ok(&m->hdr, t->section_str) || !str_ok(&m->hdr, t->file_str) ||
+		    !str_ok(&m->hdr, t->ct_prog_str) ||
+		    (t->ct_prog_str && m->hdr.version < SLUICE_META_VERSION_CT))
 			return why_set(why, len, "table %u has a string offset out of range", i);
 		if (t->hook > SLUICE_HOOK_CGROUP_EGRESS)
 			return why_set(why, len, "table %u has unknown hook %u", i, t->hook);
@@ -112,9 +114,10 @@ static int check_header(const struct sluice_meta_header *h, const uint8_t *base,
 {
 	if (h->magic != SLUICE_META_MAGIC)
 		return why_set(why, why_len, "bad magic 0x%08x", h->magic);
-	if (h->version != SLUICE_META_VERSION)
-		return why_set(why, why_len, "metadata version %u, this reader knows version %u",
-			       h->version, SLUICE_META_VERSION);
+	if (h->version != SLUICE_META_VERSION && h->version != SLUICE_META_VERSION_CT)
+		return why_set(why, why_len,
+			       "metadata version %u, this reader knows versions %u-%u", h->version,
+			       SLUICE_META_VERSION, SLUICE_META_VERSION_CT);
 	if (h->header_size < sizeof(*h) || h->table_size < sizeof(struct sluice_meta_table) ||
 	    h->rule_size < sizeof(struct sluice_meta_rule) || h->header_size > size)
 		return why_set(why, why_len, "record sizes smaller than version %u defines",

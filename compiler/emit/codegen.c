@@ -118,12 +118,14 @@ static int gen_table(const struct sl_ir *ir, const struct sl_codegen_opts *opts,
 	sl_emit_set_loc(&cg.e, cg.table->loc);
 	err = collect_uses(&cg);
 	if (!err) {
+		sl_cg_ct_setup(&cg);
 		sl_cg_parse(&cg);
 		err = cg.e.err ? cg.e.err : sl_cg_linear(&cg);
 	}
 	if (!err) {
 		sl_emit_set_loc(&cg.e, cg.table->loc);
 		sl_cg_tails(&cg);
+		sl_cg_ct_tail(&cg);
 		err = cg.e.err;
 	}
 	if (err == -E2BIG)
@@ -144,6 +146,18 @@ static int gen_table(const struct sl_ir *ir, const struct sl_codegen_opts *opts,
 	prog->table = t;
 	err = sl_emit_to_prog(&cg.e, arena, prog);
 	sl_emit_fini(&cg.e);
+	if (!err && cg.ct) {
+		if (obj->ct_companion) {
+			sl_error(diag, cg.table->loc,
+				 "table '%s' tests 'ct state', and so does table '%s': one table "
+				 "of a policy can track connections",
+				 cg.table->name, ir->tables[obj->ct_companion->table].name);
+			return -EINVAL;
+		}
+		/* It goes after every table's program (progs[t] is table t's). */
+		obj->ct_companion = sl_arena_calloc(arena, 1, sizeof(*obj->ct_companion));
+		err = sl_cg_ct_companion(&cg, t, obj->ct_companion);
+	}
 	return err;
 }
 
@@ -157,13 +171,15 @@ int sl_codegen(const struct sl_ir *ir, const struct sl_codegen_opts *opts, struc
 	if (!opts)
 		opts = &defaults;
 	add_maps(ir, opts, arena, obj);
-	obj->progs = sl_arena_calloc(arena, ir->ntables ? ir->ntables : 1, sizeof(*obj->progs));
+	obj->progs = sl_arena_calloc(arena, ir->ntables + 1, sizeof(*obj->progs));
 	for (uint32_t t = 0; t < ir->ntables; t++) {
 		err = gen_table(ir, opts, t, arena, diag, obj);
 		if (err)
 			return err;
 		obj->nprogs++;
 	}
+	if (obj->ct_companion)
+		obj->progs[obj->nprogs++] = *obj->ct_companion;
 	*out = obj;
 	return 0;
 }

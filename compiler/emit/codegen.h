@@ -80,7 +80,24 @@ struct sl_cg {
 	/* A chunk opened by a value dispatch (codegen_linear.c): its rules and their entries. */
 	uint32_t dispatch_rules;
 	sl_label dispatch_entry[SL_CG_CHUNK_RULES];
+	/* Connection tracking (codegen_ct.c): the table tests `ct state`. */
+	bool ct;
+	bool ct_out;	     /* the program sees outgoing packets */
+	uint32_t flow_map;   /* SLUICE_FLOW_MAP's index */
+	sl_label ct_commit;  /* accept: record the flow's new state, then return */
+	bool ct_commit_used; /* some accept jumps to ct_commit */
 };
+
+/*
+ * The connection tracker's stack area (codegen_ct.c), between the map key
+ * and the field slots (which start below it when cg->ct): the flow key, the
+ * flow's state to record on accept, what to do then, the L4 header's offset.
+ */
+#define SL_CG_CT_AREA 72
+#define SL_CG_CT_KEY  (SL_CG_KEY_OFF - SL_CG_CT_AREA)
+#define SL_CG_CT_VAL  (SL_CG_CT_KEY + 40)
+#define SL_CG_CT_ACT  (SL_CG_CT_KEY + 56)
+#define SL_CG_CT_L4   (SL_CG_CT_KEY + 64)
 
 /* Words of 32 bits (128-bit fields) or one 64-bit word. */
 static inline unsigned sl_cg_words(enum sl_field f)
@@ -155,6 +172,19 @@ void sl_cg_set_mismatch_wide(struct sl_cg *cg, const struct sl_cg_set_table *t, 
 			     uint8_t dst);
 /* Instructions of a search through a table of the set (UINT32_MAX: it would get none). */
 uint32_t sl_cg_set_cost(const struct sl_cg *cg, enum sl_field field, struct sl_iset set);
+
+/*
+ * codegen_ct.c. Setup: when the table tests `ct state`, add the flow map and
+ * make the parse keep what the tracker reads. Track: after the parse, the
+ * packet's state into the `ct state` slot (R6 = context; clobbers R0-R9).
+ * Exit: end the program with verdict v (an accept of a tracking program
+ * records the flow first). Companion: the program of the other direction.
+ */
+void sl_cg_ct_setup(struct sl_cg *cg);
+void sl_cg_ct_track(struct sl_cg *cg);
+void sl_cg_exit(struct sl_cg *cg, enum sl_verdict v);
+void sl_cg_ct_tail(struct sl_cg *cg);
+int sl_cg_ct_companion(struct sl_cg *table_cg, uint32_t t, struct sl_bpf_prog *prog);
 
 /* codegen_linear.c: the table's rules, -O0. Returns 0 or -errno (reported). */
 int sl_cg_linear(struct sl_cg *cg);

@@ -73,6 +73,8 @@ static int fill_table(struct meta_builder *b, uint32_t idx)
 			r = str(b, obj->progs[i].section, &mt->section_str);
 		break;
 	}
+	if (!r && obj->ct_companion && obj->ct_companion->table == idx)
+		r = str(b, obj->ct_companion->name, &mt->ct_prog_str);
 	return r;
 }
 
@@ -146,7 +148,7 @@ static int fill_header(struct meta_builder *b, struct sluice_meta_header *h)
 	int r;
 
 	h->magic = SLUICE_META_MAGIC;
-	h->version = SLUICE_META_VERSION;
+	h->version = obj->ct_companion ? SLUICE_META_VERSION_CT : SLUICE_META_VERSION;
 	h->header_size = sizeof(*h);
 	h->table_size = sizeof(struct sluice_meta_table);
 	h->rule_size = sizeof(struct sluice_meta_rule);

@@ -74,7 +74,7 @@ static void sl_yyerror(struct sl_yyltype *loc, void *scanner, struct sl_parse_ct
 %token EQ "'=='" NE "'!='"
 
 %type <val> atom value set set_elem mask flags
-%type <list> flag_list set_list
+%type <list> flag_list set_list comma_list
 %type <op> op
 
 %%
@@ -193,6 +193,13 @@ value
 	| set
 	| '(' atom ')'				{ $$ = $2; }
 	| '(' flags ')'				{ $$ = $2; }
+	| comma_list				{ $$ = sl_build_compound(ctx, SL_AST_VAL_SET, $1, &@$); }
+	;
+
+/* `ct state established,related`: a set without braces, as nftables writes it. */
+comma_list
+	: set_elem ',' set_elem			{ $$ = sl_build_list(ctx, NULL, $1); $$ = sl_build_list(ctx, $$, $3); }
+	| comma_list ',' set_elem		{ $$ = sl_build_list(ctx, $1, $3); }
 	;
 
 mask
