@@ -44,6 +44,9 @@ static void run_usage(const struct sl_args *a, FILE *out)
 		"that is neither IPv4 nor IPv6 gets `<n>\\tskipped\\t<why>`.\n\n"
 		"      --pcap=FILE        the packets (a pcap file)\n"
 		"      --table=NAME       the table to run (needed when there are several)\n"
+		"      --local=PREFIX,... this host's addresses: packets from them leave it\n"
+		"                         (tables with `ct state`: the other direction's\n"
+		"                         packets are tracked, `<n>\\taccept\\ttracked`)\n"
 		"      --json             one JSON document instead of lines\n");
 	sl_args_help(a, out);
 	fprintf(out, "\nexit status: 0 every packet judged, 3 some skipped, 1 policy errors,\n"
@@ -54,9 +57,11 @@ struct run_args {
 	const char *table;
 	const char *pcap;
 	bool json;
+	bool has_local;
+	struct sl_run_local local;
 };
 
-enum { OPT_PCAP = SL_ARGS_OWN, OPT_TABLE, OPT_JSON };
+enum { OPT_PCAP = SL_ARGS_OWN, OPT_TABLE, OPT_JSON, OPT_LOCAL };
 
 static int run_opt(struct sl_args *a, int c, const char *arg)
 {
@@ -71,6 +76,12 @@ static int run_opt(struct sl_args *a, int c, const char *arg)
 		return 0;
 	case OPT_JSON:
 		r->json = true;
+		return 0;
+	case OPT_LOCAL:
+		r->has_local = true;
+		if (sl_run_local_parse(arg, &r->local))
+			return sl_args_error(a, "--local takes IPv4 or IPv6 prefixes, not '%s'",
+					     arg);
 		return 0;
 	}
 	return -1;
@@ -157,24 +168,35 @@ struct run_state {
 	const struct sl_ir *ir;
 	uint32_t table;
 	bool raw;
+	struct sl_interp_ct *ct; /* the table tracks connections */
+	const struct sl_run_local *local;
 	struct sl_run_out out;
 	struct sl_interp_counter *counters;
 	uint8_t frame[SL_RUN_MAX_CAPLEN + ETH_HLEN];
 };
 
 /* Evaluate one captured packet; prints its line. 0 or -errno (reported). */
-static int run_packet(struct run_state *s, const uint8_t *data, uint32_t caplen)
+static int run_packet(struct run_state *s, const uint8_t *data, uint32_t caplen, uint64_t now)
 {
 	enum sl_hook hook = s->ir->tables[s->table].hook;
 	struct sl_interp_packet pkt = {.hook = hook, .ifindex = TEST_RUN_IFINDEX};
 	struct sl_interp_result res;
+	struct sl_interp_fields fields;
+	struct sl_interp_ct_change change;
 	const struct sl_ir_rule *r;
 	struct sl_run_rule rule;
 	uint32_t len, n = s->out.n + 1;
+	bool out = sl_interp_ct_hook_out(hook), companion = false;
 
 	if (sl_run_frame(data, caplen, s->raw, s->frame, &len)) {
 		sl_run_out_skipped(&s->out, SL_RUN_NOT_IP);
 		return 0;
+	}
+	if (s->ct && s->local && sl_run_outgoing(s->local, s->frame, len) != out) {
+		/* the other direction: its companion program tracks it */
+		pkt.hook = hook = sl_interp_ct_companion_hook(hook);
+		out = !out;
+		companion = true;
 	}
 	pkt.data = s->frame;
 	pkt.len = len;
@@ -185,7 +207,20 @@ static int run_packet(struct run_state *s, const uint8_t *data, uint32_t caplen)
 		pkt.data += ETH_HLEN;
 		pkt.len -= ETH_HLEN;
 	}
-	int err = sl_interp_run(s->ir, s->table, &pkt, &res, s->counters);
+	sl_interp_parse(&pkt, &fields);
+	if (s->ct) {
+		fields.present[SL_FIELD_CT_STATE] = true;
+		fields.value[SL_FIELD_CT_STATE] =
+		    sl_interp_ct_state(s->ct, &pkt, &fields, out, now, &change);
+	}
+	if (companion) {
+		sl_run_out_tracked(&s->out);
+		return sl_interp_ct_commit(s->ct, &change);
+	}
+	int err = sl_interp_run_fields(s->ir, s->table, &fields, sl_interp_wire_length(&pkt), &res,
+				       s->counters);
+	if (!err && s->ct && res.verdict == SL_VERDICT_ACCEPT)
+		err = sl_interp_ct_commit(s->ct, &change);
 	if (err) {
 		fprintf(stderr, "sluice: error: evaluating packet %u failed: %s\n", n,
 			strerror(-err));
@@ -206,7 +241,9 @@ static int run_pcap(struct run_state *s, pcap_t *p)
 	int rc;
 
 	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
-		int err = run_packet(s, data, h->caplen);
+		uint64_t now =
+		    (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec * 1000;
+		int err = run_packet(s, data, h->caplen, now);
 
 		if (err)
 			return err;
@@ -231,6 +268,7 @@ int sl_cmd_run(int argc, char **argv)
 	    {"pcap", required_argument, NULL, OPT_PCAP},
 	    {"table", required_argument, NULL, OPT_TABLE},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"local", required_argument, NULL, OPT_LOCAL},
 	    {0},
 	};
 	struct run_args ra = {0};
@@ -299,7 +337,15 @@ int sl_cmd_run(int argc, char **argv)
 		fprintf(stderr, "sluice: error: out of memory\n");
 		goto out;
 	}
-	*s = (struct run_state){.ir = ir, .table = table, .raw = raw, .counters = counters};
+	*s = (struct run_state){.ir = ir,
+				.table = table,
+				.raw = raw,
+				.counters = counters,
+				.local = ra.has_local ? &ra.local : NULL};
+	if (sl_interp_table_tracks(ir, table) && sl_interp_ct_new(&s->ct)) {
+		fprintf(stderr, "sluice: error: out of memory\n");
+		goto out;
+	}
 	sl_run_out_begin(&s->out, stdout, ra.json);
 	if (run_pcap(s, p)) {
 		sl_run_out_abort(&s->out);
@@ -311,6 +357,8 @@ int sl_cmd_run(int argc, char **argv)
 	sl_run_out_end(&s->out);
 	rc = s->out.skipped ? SL_EXIT_SKIPPED : SL_EXIT_OK;
 out:
+	if (s)
+		sl_interp_ct_free(s->ct);
 	sl_result_free(res);
 	return rc;
 }
