@@ -8,8 +8,15 @@
 #include <errno.h>
 #include <string.h>
 
+#include <stdio.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
 #include "ct.h"
 #include "kernel.h"
+#include "state.h"
+#include "target.h"
 #include "util.h"
 
 uint32_t sl_ct_companion_hook(uint32_t hook)
@@ -78,5 +85,64 @@ int sl_ct_pick(struct sl_obj *o, enum bpf_attach_type (*expected)(uint32_t hook)
 		return -EINVAL;
 	}
 	o->flows = m;
+	return 0;
+}
+
+static const char *hook_dir(uint32_t hook)
+{
+	switch (hook) {
+	case SLUICE_HOOK_TC_INGRESS:
+		return "tc-ingress";
+	case SLUICE_HOOK_TC_EGRESS:
+		return "tc-egress";
+	case SLUICE_HOOK_CGROUP_INGRESS:
+		return "ingress";
+	case SLUICE_HOOK_CGROUP_EGRESS:
+		return "egress";
+	default:
+		return "xdp";
+	}
+}
+
+void sl_ct_target(const struct sl_target *t, uint32_t hook, struct sl_target *out)
+{
+	char *slash;
+
+	*out = *t;
+	out->hook = hook;
+	out->order_flag = 0; /* --before/--after place the table, not its companion */
+	out->rel_id = 0;
+	slash = strrchr(out->pin_dir, '/');
+	if (slash)
+		snprintf(slash + 1, sizeof(out->pin_dir) - (size_t)(slash + 1 - out->pin_dir), "%s",
+			 hook_dir(hook));
+}
+
+void sl_ct_view(const struct sl_obj *o, struct sl_obj *view, struct sluice_meta_table *table)
+{
+	*view = *o;
+	*table = *o->table;
+	table->hook = o->ct_hook;
+	view->table = table;
+	view->prog = o->ct_prog;
+	view->prog_fd = o->ct_prog_fd;
+	view->counters = NULL;
+	view->ct_view = true;
+}
+
+int sl_ct_reuse_flows(struct sl_obj *o, const char *dir)
+{
+	int fd, err;
+
+	if (!o->flows)
+		return 0;
+	fd = sl_pin_open(dir, "flows");
+	if (fd < 0)
+		return 0; /* no table running there tracks: the new one starts empty */
+	err = bpf_map__reuse_fd(o->flows, fd);
+	close(fd);
+	if (err)
+		return sl_err(err, "cannot carry the flow table of %s over: %s", dir,
+			      strerror(-err));
 	return 0;
 }

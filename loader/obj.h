@@ -27,6 +27,7 @@ struct sl_obj {
 	uint32_t ct_hook;
 	struct bpf_map *flows;
 	int ct_prog_fd;
+	bool ct_view; /* this is the companion's view of the object (sl_ct_view()) */
 };
 
 /*

@@ -63,6 +63,8 @@ struct sl_state {
 	char cgroup[512];
 	char object[1024]; /* absolute path of the object attached last */
 	char table[256];
+	/* Connection tracking (loader/ct.h): enum sl_ct_role; 0 in records of older loaders. */
+	uint32_t ct_role;
 };
 
 _Static_assert(sizeof(struct sl_state) <= SL_STATE_CHUNK, "state record fits one chunk");
