@@ -46,9 +46,9 @@ static const char run_help[] =
     "a page) gets `<n>\\tskipped\\t<why>` and the run goes on. Exit codes: 0 every\n"
     "packet judged, 3 all answered but some skipped, 1 failed, 2 usage.\n"
     "A table with `ct state` keeps its flow table over the whole capture; with\n"
-    "--local (this host's addresses), packets from them leave the host and the\n"
-    "other direction's packets go through the companion program:\n"
-    "`<n>\\taccept\\ttracked`. Flow timeouts run on the kernel's clock, not the capture's.\n"
+    "--local (this host's addresses), packets from them leave the host; the table\n"
+    "never sees the other direction's packets (its companion tracks them):\n"
+    "`<n>\\taccept\\tother-direction`. Flow timeouts run on the kernel's clock.\n"
     "Output format: loader/README.md.\n";
 
 struct run_args {
@@ -166,9 +166,12 @@ static int run_packet(const struct sl_obj *o, struct sl_run_out *out, const uint
 	struct sl_run_rule rule;
 	int verdict, err;
 
-	if (o->ct_prog && local &&
-	    sl_run_outgoing(local, pkt, len) != sl_ct_hook_out(o->table->hook)) {
-		/* the other direction: the companion tracks it and accepts it */
+	if (local && sl_run_outgoing(local, pkt, len) != sl_ct_hook_out(o->table->hook)) {
+		/* the other direction: the table never sees it; its companion tracks it */
+		if (!o->ct_prog) {
+			sl_run_out_tracked(out);
+			return 0;
+		}
 		err = bpf_prog_test_run_opts(o->ct_prog_fd, &opts);
 		if (err && errno == EINVAL) {
 			char why[160];

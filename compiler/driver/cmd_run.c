@@ -45,8 +45,8 @@ static void run_usage(const struct sl_args *a, FILE *out)
 		"      --pcap=FILE        the packets (a pcap file)\n"
 		"      --table=NAME       the table to run (needed when there are several)\n"
 		"      --local=PREFIX,... this host's addresses: packets from them leave it\n"
-		"                         (tables with `ct state`: the other direction's\n"
-		"                         packets are tracked, `<n>\\taccept\\ttracked`)\n"
+		"                         (the other direction's packets: `<n>\\taccept\\t\n"
+		"                         other-direction`, tracked for `ct state`)\n"
 		"      --json             one JSON document instead of lines\n");
 	sl_args_help(a, out);
 	fprintf(out, "\nexit status: 0 every packet judged, 3 some skipped, 1 policy errors,\n"
@@ -192,8 +192,8 @@ static int run_packet(struct run_state *s, const uint8_t *data, uint32_t caplen,
 		sl_run_out_skipped(&s->out, SL_RUN_NOT_IP);
 		return 0;
 	}
-	if (s->ct && s->local && sl_run_outgoing(s->local, s->frame, len) != out) {
-		/* the other direction: its companion program tracks it */
+	if (s->local && sl_run_outgoing(s->local, s->frame, len) != out) {
+		/* the other direction: the table never sees it; its companion tracks it */
 		pkt.hook = hook = sl_interp_ct_companion_hook(hook);
 		out = !out;
 		companion = true;
@@ -215,7 +215,7 @@ static int run_packet(struct run_state *s, const uint8_t *data, uint32_t caplen,
 	}
 	if (companion) {
 		sl_run_out_tracked(&s->out);
-		return sl_interp_ct_commit(s->ct, &change);
+		return s->ct ? sl_interp_ct_commit(s->ct, &change) : 0;
 	}
 	int err = sl_interp_run_fields(s->ir, s->table, &fields, sl_interp_wire_length(&pkt), &res,
 				       s->counters);

@@ -75,12 +75,12 @@ int sl_run_frame(const uint8_t *data, uint32_t caplen, bool raw, uint8_t *buf, u
 #define SL_RUN_NOT_IP "a packet of a raw-IP capture must be IPv4 or IPv6"
 
 /*
- * Direction in a capture, for tables that track connections (`ct state`):
- * `--local PREFIX[,PREFIX...]` names this host's addresses; an IPv4 or IPv6
- * packet whose source address lies in one of them leaves the host, every
- * other packet arrives. The table's program judges the packets of its own
- * direction; the packets of the other direction go through its companion,
- * which tracks them and accepts them all: `<n>\taccept\ttracked`.
+ * Direction in a capture: `--local PREFIX[,PREFIX...]` names this host's
+ * addresses; an IPv4 or IPv6 packet whose source address lies in one of them
+ * leaves the host, every other packet arrives. The table judges the packets
+ * of its own direction; it never sees the others: a table that tracks
+ * connections (`ct state`) has them tracked by its companion, which accepts
+ * them all. Their line: `<n>\taccept\tother-direction`.
  */
 #define SL_RUN_MAX_LOCAL 16
 struct sl_run_prefix {
@@ -96,7 +96,7 @@ struct sl_run_local {
 int sl_run_local_parse(const char *arg, struct sl_run_local *out);
 /* Whether a frame (from its Ethernet header, as sl_run_frame() gives it) leaves the host. */
 bool sl_run_outgoing(const struct sl_run_local *l, const uint8_t *frame, uint32_t len);
-/* The line of a packet of the other direction, which the companion tracked and accepted. */
+/* The line of a packet of the other direction (the companion, if any, tracked it). */
 void sl_run_out_tracked(struct sl_run_out *o);
 
 #endif /* SLUICE_RUN_OUTPUT_H */

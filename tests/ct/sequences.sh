@@ -59,7 +59,7 @@ for hook in "xdp" "tc ingress" "tc egress" "cgroup_skb ingress" "cgroup_skb egre
 done
 
 # The states by name (the rule line of policy-states says which), XDP: in packets judged.
-# rule lines: 5 new, 6 established, 7 related, 8 invalid, 9 untracked; `tracked` = companion
+# rule lines: 5 new, 6 established, 7 related, 8 invalid, 9 untracked; `other-direction` = companion
 expect() { # SEQ HOOK "n:line ..." (pol states)
 	local f=$TMP/out-states-$2-$1 want got
 	for w in $3; do
@@ -68,7 +68,7 @@ expect() { # SEQ HOOK "n:line ..." (pol states)
 		[ "$got" = "$want" ] || fail "$1 at $2: packet ${w%%:*} decided by '$got', want line $want"
 	done
 }
-N=5 E=6 R=7 I=8 U=9 T=tracked
+N=5 E=6 R=7 I=8 U=9 T=other-direction
 expect tcp_out xdp "1:$T 2:$E 3:$T 4:$T 5:$E 6:$T 7:$E 8:$T"
 expect tcp_in xdp "1:$N 2:$T 3:$E 4:$E 5:$T 6:$I"
 expect tcp_probe xdp "1:$I 2:$N 3:$N 4:$I 5:$I"
