@@ -283,10 +283,25 @@ static void emit_error(struct sl_cg *cg, bool v6, sl_label out)
 	sl_emit_ja(e, out);
 }
 
-/* The new state to record on accept: R3 = flags, R6 = now. */
-static void emit_write(struct sl_cg *cg, sl_label write)
+/*
+ * The new state to record on accept: R3 = flags, R6 = now, R7 = the entry
+ * or 0. Nothing when only the time would change, by less than
+ * SLUICE_CT_REFRESH_NS: the established flow's packets then cost one lookup.
+ */
+static void emit_write(struct sl_cg *cg, sl_label write, sl_label out)
 {
-	sl_emit_bind(&cg->e, write);
+	struct sl_emit *e = &cg->e;
+	sl_label store = sl_emit_new_label(e);
+
+	sl_emit_bind(e, write);
+	sl_emit_jmp_imm(e, BPF_JEQ, SL_R7, 0, store);
+	emit(cg, SL_LDX(BPF_B, SL_R1, SL_R7, VAL_FLAGS));
+	sl_emit_jmp_reg(e, BPF_JNE, SL_R1, SL_R3, store);
+	emit(cg, SL_LDX(BPF_DW, SL_R1, SL_R7, offsetof(struct sluice_flow, seen_ns)));
+	emit(cg, SL_MOV64_REG(SL_R2, SL_R6));
+	emit(cg, SL_ALU64_REG(BPF_SUB, SL_R2, SL_R1));
+	sl_emit_jmp_imm(e, BPF_JSLE, SL_R2, SLUICE_CT_REFRESH_NS, out);
+	sl_emit_bind(e, store);
 	emit(cg, SL_STX(BPF_B, SL_FP, SL_R3, SL_CG_CT_VAL + VAL_FLAGS));
 	emit(cg, SL_STX(BPF_DW, SL_FP, SL_R6, SL_CG_CT_VAL));
 	emit(cg, SL_MOV64_IMM(SL_R9, ACT_WRITE));
@@ -522,7 +537,7 @@ void sl_cg_ct_track(struct sl_cg *cg)
 		emit_icmp(cg, is6, write, out);
 	}
 
-	emit_write(cg, write);
+	emit_write(cg, write, out);
 	sl_emit_bind(e, out);
 	/* Through R0 = 0 unknown to the verifier, as the parse stores (codegen_parse.c). */
 	emit(cg, SL_MOV64_REG(SL_R0, SL_FP));

@@ -120,9 +120,13 @@ static bool is_orig(const struct flow *f, bool out)
 	return ((f->val.flags & SLUICE_FLOW_OUT_ORIG) != 0) == out;
 }
 
-static void to_write(struct sl_interp_ct_change *c, const struct sluice_flow_key *k, uint8_t flags,
-		     uint64_t now)
+/* Record the flow's new flags, unless only its time would change, by at most the refresh step. */
+static void to_write(struct sl_interp_ct_change *c, const struct flow *old,
+		     const struct sluice_flow_key *k, uint8_t flags, uint64_t now)
 {
+	if (old && old->val.flags == flags &&
+	    (int64_t)(now - old->val.seen_ns) <= (int64_t)SLUICE_CT_REFRESH_NS)
+		return;
 	c->action = SL_INTERP_CT_WRITE;
 	c->key = *k;
 	c->val = (struct sluice_flow){.seen_ns = now, .flags = flags};
@@ -137,7 +141,7 @@ static unsigned tcp_state(const struct flow *f, unsigned tf, bool out, uint64_t 
 	if (!f) {
 		if ((tf & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) != TCP_SYN)
 			return SL_CT_INVALID; /* only a SYN opens a connection */
-		to_write(c, k, out ? SLUICE_FLOW_OUT_ORIG : 0, now);
+		to_write(c, NULL, k, out ? SLUICE_FLOW_OUT_ORIG : 0, now);
 		return SL_CT_NEW;
 	}
 	fl = f->val.flags;
@@ -165,7 +169,7 @@ static unsigned tcp_state(const struct flow *f, unsigned tf, bool out, uint64_t 
 		c->key = *k;
 		return state;
 	}
-	to_write(c, k, fl, now);
+	to_write(c, f, k, fl, now);
 	return state;
 }
 
@@ -173,14 +177,14 @@ static unsigned udp_state(const struct flow *f, bool out, uint64_t now,
 			  const struct sluice_flow_key *k, struct sl_interp_ct_change *c)
 {
 	if (!f) {
-		to_write(c, k, out ? SLUICE_FLOW_OUT_ORIG : 0, now);
+		to_write(c, NULL, k, out ? SLUICE_FLOW_OUT_ORIG : 0, now);
 		return SL_CT_NEW;
 	}
 	if (is_orig(f, out)) {
-		to_write(c, k, f->val.flags, now);
+		to_write(c, f, k, f->val.flags, now);
 		return f->val.flags & SLUICE_FLOW_REPLIED ? SL_CT_ESTABLISHED : SL_CT_NEW;
 	}
-	to_write(c, k, f->val.flags | SLUICE_FLOW_REPLIED, now);
+	to_write(c, f, k, f->val.flags | SLUICE_FLOW_REPLIED, now);
 	return SL_CT_ESTABLISHED;
 }
 
@@ -259,16 +263,16 @@ static unsigned icmp_state(struct sl_interp_ct *ct, const struct sl_interp_packe
 	if (type == reply) {
 		if (!fl || is_orig(fl, out))
 			return SL_CT_INVALID;
-		to_write(c, k, fl->val.flags | SLUICE_FLOW_REPLIED, now);
+		to_write(c, fl, k, fl->val.flags | SLUICE_FLOW_REPLIED, now);
 		return SL_CT_ESTABLISHED;
 	}
 	if (!fl) {
-		to_write(c, k, out ? SLUICE_FLOW_OUT_ORIG : 0, now);
+		to_write(c, NULL, k, out ? SLUICE_FLOW_OUT_ORIG : 0, now);
 		return SL_CT_NEW;
 	}
 	if (!is_orig(fl, out))
 		return SL_CT_INVALID;
-	to_write(c, k, fl->val.flags, now);
+	to_write(c, fl, k, fl->val.flags, now);
 	return fl->val.flags & SLUICE_FLOW_REPLIED ? SL_CT_ESTABLISHED : SL_CT_NEW;
 }
 

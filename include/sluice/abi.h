@@ -141,6 +141,13 @@ struct sluice_flow {
 	uint8_t pad[7];
 };
 
+/*
+ * An accepted packet that changes no flag of its flow refreshes seen_ns only
+ * when it is older than this (ns): steady traffic then reads the table
+ * without writing it. Timeouts count from the last refresh (1 s granularity).
+ */
+#define SLUICE_CT_REFRESH_NS 1000000000u
+
 /* Idle timeouts (seconds), after which an entry counts as absent. */
 #define SLUICE_CT_TCP_OPENING 120u    /* SYN seen, no SYN-ACK yet */
 #define SLUICE_CT_TCP_EST     432000u /* 5 days, as netfilter */
