@@ -143,6 +143,8 @@ match
 	: IDENT IDENT value			{ sl_build_match(ctx, &@$, $1, &@1, $2, &@2, NULL, SL_AST_OP_IMPLICIT, NULL, $3); }
 	| IDENT IDENT op value			{ sl_build_match(ctx, &@$, $1, &@1, $2, &@2, NULL, $3, &@3, $4); }
 	| IDENT IDENT '&' mask op value		{ sl_build_match(ctx, &@$, $1, &@1, $2, &@2, $4, $5, &@5, $6); }
+	| IDENT IDENT comma_list		{ sl_build_comma_match(ctx, &@$, $1, &@1, $2, &@2, SL_AST_OP_IMPLICIT, NULL, $3, &@3); }
+	| IDENT IDENT op comma_list		{ sl_build_comma_match(ctx, &@$, $1, &@1, $2, &@2, $3, &@3, $4, &@4); }
 	;
 
 op
@@ -193,12 +195,11 @@ value
 	| set
 	| '(' atom ')'				{ $$ = $2; }
 	| '(' flags ')'				{ $$ = $2; }
-	| comma_list				{ $$ = sl_build_compound(ctx, SL_AST_VAL_SET, $1, &@$); }
 	;
 
-/* `ct state established,related`: a set without braces, as nftables writes it. */
+/* `ct state established,related`: a set without braces, as nftables writes it (ct_words.c). */
 comma_list
-	: set_elem ',' set_elem			{ $$ = sl_build_list(ctx, NULL, $1); $$ = sl_build_list(ctx, $$, $3); }
+	: set_elem ',' set_elem			{ ctx->comma_at = @2; $$ = sl_build_list(ctx, NULL, $1); $$ = sl_build_list(ctx, $$, $3); }
 	| comma_list ',' set_elem		{ $$ = sl_build_list(ctx, $1, $3); }
 	;
 
