@@ -178,13 +178,14 @@ uint32_t sl_cg_set_cost(const struct sl_cg *cg, enum sl_field field, struct sl_i
  * make the parse keep what the tracker reads. Track: after the parse, the
  * packet's state into the `ct state` slot (R6 = context; clobbers R0-R9).
  * Exit: end the program with verdict v (an accept of a tracking program
- * records the flow first). Companion: the program of the other direction.
+ * records the flow first).
  */
 void sl_cg_ct_setup(struct sl_cg *cg);
 void sl_cg_ct_track(struct sl_cg *cg);
 void sl_cg_exit(struct sl_cg *cg, enum sl_verdict v);
 void sl_cg_ct_tail(struct sl_cg *cg);
-int sl_cg_ct_companion(struct sl_cg *table_cg, uint32_t t, struct sl_bpf_prog *prog);
+/* The hook of the companion of a table at `h` (codegen.c generates the companion). */
+enum sl_hook sl_cg_ct_companion_hook(enum sl_hook h);
 
 /* codegen_linear.c: the table's rules, -O0. Returns 0 or -errno (reported). */
 int sl_cg_linear(struct sl_cg *cg);

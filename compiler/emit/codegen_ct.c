@@ -64,8 +64,7 @@ static bool hook_is_egress(enum sl_hook h)
 	return h == SL_HOOK_TC_EGRESS || h == SL_HOOK_CGROUP_EGRESS;
 }
 
-/* The hook of the companion of a table at `h`. */
-static enum sl_hook companion_hook(enum sl_hook h)
+enum sl_hook sl_cg_ct_companion_hook(enum sl_hook h)
 {
 	switch (h) {
 	case SL_HOOK_TC_EGRESS:
@@ -597,37 +596,4 @@ void sl_cg_ct_tail(struct sl_cg *cg)
 	sl_emit_bind(e, done);
 	emit(cg, SL_MOV64_IMM(SL_R0, sl_verdict_retval(cg->hook, SL_VERDICT_ACCEPT)));
 	emit(cg, SL_EXIT());
-}
-
-int sl_cg_ct_companion(struct sl_cg *tcg, uint32_t t, struct sl_bpf_prog *prog)
-{
-	struct sl_cg *cg = sl_arena_calloc(tcg->arena, 1, sizeof(*cg));
-	int err;
-
-	cg->ir = tcg->ir;
-	cg->opts = tcg->opts;
-	cg->diag = tcg->diag;
-	cg->table = tcg->table;
-	cg->hook = companion_hook(tcg->hook);
-	cg->counter_map = cg->decision_map = -1;
-	cg->obj = tcg->obj;
-	cg->arena = tcg->arena;
-	sl_emit_init(&cg->e);
-	sl_emit_set_loc(&cg->e, cg->table->loc);
-	cg->used[SL_FIELD_CT_STATE] = true;
-	sl_cg_ct_setup(cg);
-	sl_cg_parse(cg);
-	sl_cg_exit(cg, SL_VERDICT_ACCEPT);
-	sl_cg_ct_tail(cg);
-	err = cg->e.err;
-	if (!err) {
-		prog->name = sl_arena_printf(tcg->arena, "sluicect_%s", cg->table->name);
-		prog->section = sl_hook_section(cg->hook);
-		prog->hook = cg->hook;
-		prog->table = t;
-		prog->ct_companion = true;
-		err = sl_emit_to_prog(&cg->e, tcg->arena, prog);
-	}
-	sl_emit_fini(&cg->e);
-	return err;
 }
