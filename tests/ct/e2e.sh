@@ -48,6 +48,14 @@ def udp():
     while True:
         d, a = u.recvfrom(100); u.sendto(d, a)
 threading.Thread(target=udp, daemon=True).start()
+def echo():
+    e = socket.socket(); e.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    e.bind(('0.0.0.0', 8081)); e.listen()
+    while True:
+        c, _ = e.accept()
+        threading.Thread(target=lambda c=c: [c.sendall(d) for d in iter(lambda: c.recv(100), b'')],
+                         daemon=True).start()
+threading.Thread(target=echo, daemon=True).start()
 while True:
     c, _ = t.accept(); c.sendall(b'hello'); c.close()
 " &
@@ -106,6 +114,26 @@ ip netns exec "$CLIENT" ping -c1 -W1 "$IP_A" >/dev/null 2>&1 && fail "client's p
 	ok "a ping from the client is not answered"
 ip netns exec "$SERVER" ping -c2 -W1 "$IP_B" >/dev/null 2>&1 && ok "the server's ping is answered" ||
 	fail "the server's ping got no reply"
+
+# replace (the policy with one more rule): the flow table carries over, the server's
+# established connection keeps working across it
+sed 's/    tcp dport { 80, 443 } accept/    tcp dport { 80, 443, 8443 } accept/' "$TMP/host.sluice" > "$TMP/host2.sluice"
+"$sluice" build "$TMP/host2.sluice" -o "$TMP/host2.o" || fail "build host2"
+timeout 10 ip netns exec "$SERVER" python3 -c "
+import socket, time
+s = socket.create_connection(('$IP_B', 8081), timeout=3)
+s.sendall(b'one'); a = s.recv(10)
+time.sleep(3)
+s.sendall(b'two'); b = s.recv(10)
+print(a.decode() + b.decode())" > "$TMP/across" 2>&1 &
+sleep 1
+"$SLUICE_LOAD" replace "$TMP/host2.o" "${target[@]}" --netns "$SERVER" > "$TMP/replace.out" 2>&1 ||
+	fail "replace: $(cat "$TMP/replace.out")"
+wait %+ 2>/dev/null
+check "a connection established before a replace works after it" onetwo "$(cat "$TMP/across")"
+"$SLUICE_LOAD" list > "$TMP/list" 2>&1
+[ "$(grep -c " host2 " "$TMP/list")" -ge 2 ] && ok "replace swapped table and companion" ||
+	fail "after replace: $(cat "$TMP/list")"
 
 "$SLUICE_LOAD" detach "${target[@]}" --netns "$SERVER" || fail "detach"
 assert_clean "after detach"
