@@ -75,7 +75,7 @@ static void test_header_damage(void **state)
 		const char *why;
 	} cases[] = {
 	    {offsetof(struct sluice_meta_header, magic), 0x12345678, "bad magic"},
-	    {offsetof(struct sluice_meta_header, version), 2, "version 2"},
+	    {offsetof(struct sluice_meta_header, version), 3, "version 3"}, /* 2: ct objects */
 	    {offsetof(struct sluice_meta_header, header_size), 8, "record sizes"},
 	    {offsetof(struct sluice_meta_header, rule_size), 4, "record sizes"},
 	    {offsetof(struct sluice_meta_header, ntables), 0, "no tables"},
