@@ -91,7 +91,9 @@ static int check_tables(const struct sl_meta *m, char *why, size_t len)
 		const struct sluice_meta_table *t = &m->tables[i];
 
 		if (!str_ok(&m->hdr, t->name_str) || !str_ok(&m->hdr, t->prog_str) ||
-		    !str_ok(&m->hdr, t->section_str) || !str_ok(&m->hdr, t->file_str))
+		    !str_ok(&m->hdr, t->section_str) || !str_ok(&m->hdr, t->file_str) ||
+		    !str_ok(&m->hdr, t->ct_prog_str) ||
+		    (t->ct_prog_str && m->hdr.version < SLUICE_META_VERSION))
 			return why_set(why, len, "table %u has a string offset out of range", i);
 		if (t->hook > SLUICE_HOOK_CGROUP_EGRESS)
 			return why_set(why, len, "table %u has unknown hook %u", i, t->hook);
@@ -174,10 +176,10 @@ static int check_header(const struct sluice_meta_header *h, const uint8_t *base,
 {
 	if (h->magic != SLUICE_META_MAGIC)
 		return why_set(why, why_len, "bad magic 0x%08x", h->magic);
-	if (h->version != SLUICE_META_VERSION && h->version != SLUICE_META_VERSION_NOSETS)
+	if (h->version != SLUICE_META_VERSION && h->version != SLUICE_META_VERSION_1)
 		return why_set(why, why_len, "metadata version %u, this reader knows version %u",
 			       h->version, SLUICE_META_VERSION);
-	if (h->header_size < (h->version == SLUICE_META_VERSION_NOSETS ? SLUICE_META_HEADER_V1_SIZE
+	if (h->header_size < (h->version == SLUICE_META_VERSION_1 ? SLUICE_META_HEADER_V1_SIZE
 								       : sizeof(*h)) ||
 	    h->table_size < sizeof(struct sluice_meta_table) ||
 	    h->rule_size < sizeof(struct sluice_meta_rule) || h->header_size > size)
@@ -214,7 +216,7 @@ int sl_meta_parse(const void *data, size_t size, struct sl_meta **out, char *why
 	/* The section need not be aligned; a version 1 header has no set fields (zero). */
 	memset(&h, 0, sizeof(h));
 	memcpy(&h, data, SLUICE_META_HEADER_V1_SIZE);
-	if (h.version != SLUICE_META_VERSION_NOSETS && size >= sizeof(h))
+	if (h.version != SLUICE_META_VERSION_1 && size >= sizeof(h))
 		memcpy(&h, data, sizeof(h));
 	err = check_header(&h, base, size, why, why_len);
 	if (err)

@@ -57,6 +57,17 @@ void sl_run_out_verdict(struct sl_run_out *o, bool accept, enum sl_run_decider b
 	fputs(o->json ? "}" : "\n", o->f);
 }
 
+void sl_run_out_tracked(struct sl_run_out *o)
+{
+	o->n++;
+	o->accept++;
+	if (o->json)
+		fprintf(o->f, "%s{\"n\":%u,\"verdict\":\"accept\",\"rule\":\"other-direction\"}",
+			o->n > 1 ? "," : "", o->n);
+	else
+		fprintf(o->f, "%u\taccept\tother-direction\n", o->n);
+}
+
 void sl_run_out_skipped(struct sl_run_out *o, const char *reason)
 {
 	o->n++;

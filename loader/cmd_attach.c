@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "state_maps.h"
 #include "counters.h"
+#include "ct.h"
 #include "hook.h"
 #include "kernel.h"
 #include "intent.h"
@@ -313,6 +314,14 @@ static int do_attach(struct attach_args *a, struct sl_obj *o)
 	if (err)
 		goto fail;
 	sl_step(&tx, "sets-pinned");
+	st->ct_role = o->ct_view   ? SL_CT_ROLE_COMPANION
+		      : o->ct_prog ? SL_CT_ROLE_TABLE
+				   : SL_CT_ROLE_NONE;
+	if (o->flows) {
+		err = pin_fd(bpf_map__fd(o->flows), tx.r.staging, "flows");
+		if (err)
+			goto fail;
+	}
 	err = sl_hook_attach(t, o->prog_fd, st, &link_fd, sl_step_cb, &tx);
 	if (err)
 		goto fail;
@@ -367,6 +376,73 @@ static int print_attached(const struct sl_target *t, const struct sl_obj *o, con
 	return SL_EXIT_OK;
 }
 
+static int do_detach(const struct sl_target *t, const struct sl_state *st);
+
+/*
+ * A table that tracks connections comes with its companion (ct.h): attached
+ * first, in the sibling directory of the other direction, as an attachment
+ * of its own (state record with ct_role), so that every operation, and the
+ * recovery of a killed one, works on it as on any attachment. The table
+ * attaches second: it never runs without its companion.
+ */
+static int attach_companion(struct attach_args *a, struct sl_obj *o)
+{
+	struct attach_args ca = *a;
+	struct sluice_meta_table table;
+	struct sl_obj view;
+	int err;
+
+	sl_ct_target(&a->t, o->ct_hook, &ca.t);
+	sl_ct_view(o, &view, &table);
+	if (has_state(ca.t.pin_dir)) {
+		sl_err(
+		    -EEXIST,
+		    "table '%s' tracks connections: its companion program needs %s, where sluice "
+		    "has a program attached already",
+		    sl_meta_str(o->meta, o->table->name_str), sl_target_describe(&ca.t));
+		sl_hint("detach that one first, or put both policies' tables in one policy");
+		return -EEXIST;
+	}
+	err = do_attach(&ca, &view);
+	if (err)
+		sl_err(err, "cannot attach the connection tracker's companion as %s",
+		       sl_target_describe(&ca.t));
+	return err;
+}
+
+/* Detaches the companion of the table at t, if it is there. */
+static int detach_companion(const struct sl_target *t, uint32_t ct_hook)
+{
+	struct sl_target ct;
+	struct sl_state st;
+	int err;
+
+	sl_ct_target(t, ct_hook, &ct);
+	if (!has_state(ct.pin_dir))
+		return 0;
+	err = sl_state_read(ct.pin_dir, &st, NULL);
+	if (!err && st.ct_role == SL_CT_ROLE_COMPANION)
+		err = do_detach(&ct, &st);
+	return err;
+}
+
+/* Whether a table of the sibling directories has the companion at t (else it is left over). */
+static bool companion_has_table(const struct sl_target *t)
+{
+	for (uint32_t h = SLUICE_HOOK_XDP; h <= SLUICE_HOOK_CGROUP_EGRESS; h++) {
+		struct sl_target tt;
+		struct sl_state st;
+
+		if (h == t->hook || sl_ct_companion_hook(h) != t->hook)
+			continue;
+		sl_ct_target(t, h, &tt);
+		if (has_state(tt.pin_dir) && !sl_state_read_quiet(tt.pin_dir, &st) &&
+		    st.ct_role == SL_CT_ROLE_TABLE)
+			return true;
+	}
+	return false;
+}
+
 int sl_cmd_attach(int argc, char **argv)
 {
 	struct attach_args a = {.t.cgroup_fd = -1};
@@ -391,8 +467,13 @@ int sl_cmd_attach(int argc, char **argv)
 		goto out;
 	}
 	r = check_free(&a.t); /* again, under the lock */
-	if (!r)
+	if (!r && o->ct_prog)
+		r = attach_companion(&a, o);
+	if (!r) {
 		r = do_attach(&a, o);
+		if (r && o->ct_prog)
+			detach_companion(&a.t, o->ct_hook);
+	}
 	if (!r)
 		print_attached(&a.t, o, "attached");
 out:
@@ -510,6 +591,34 @@ drop:
 	return err;
 }
 
+/*
+ * Before the table's program is swapped: the new companion takes the old
+ * one's place (or comes), so that the new table never runs without it. The
+ * flow table carries over (sl_ct_reuse_flows()): connections survive.
+ */
+static int replace_companion_first(struct attach_args *a, struct sl_obj *o,
+				   const struct sl_state *old)
+{
+	struct attach_args ca = *a;
+	struct sluice_meta_table table;
+	struct sl_obj view;
+	struct sl_state cst;
+	_cleanup_meta_ struct sl_meta *cm = NULL;
+	size_t carried = 0;
+	int err;
+
+	if (!o->ct_prog)
+		return 0;
+	if (old->ct_role != SL_CT_ROLE_TABLE)
+		return attach_companion(a, o);
+	sl_ct_target(&a->t, o->ct_hook, &ca.t);
+	sl_ct_view(o, &view, &table);
+	err = sl_state_read(ca.t.pin_dir, &cst, &cm);
+	if (!err)
+		err = do_replace(&ca, &view, &cst, cm, &carried);
+	return err;
+}
+
 int sl_cmd_replace(int argc, char **argv)
 {
 	struct attach_args a = {.t.cgroup_fd = -1};
@@ -533,6 +642,8 @@ int sl_cmd_replace(int argc, char **argv)
 	if (!r)
 		r = check_taken(&a.t);
 	if (!r)
+		r = sl_ct_reuse_flows(o, a.t.pin_dir);
+	if (!r)
 		r = sl_obj_load(o);
 	if (r)
 		goto out;
@@ -545,7 +656,13 @@ int sl_cmd_replace(int argc, char **argv)
 	if (!r)
 		r = sl_state_read(a.t.pin_dir, &old, &old_m);
 	if (!r)
+		r = replace_companion_first(&a, o, &old);
+	if (!r)
 		r = do_replace(&a, o, &old, old_m, &carried);
+	if (!r && old.ct_role == SL_CT_ROLE_TABLE && !o->ct_prog)
+		r = detach_companion(&a.t, sl_ct_companion_hook(old.hook));
+	if (!r && o->flows)
+		r = pin_at(bpf_map__fd(o->flows), a.t.pin_dir, "flows");
 	if (!r) {
 		print_attached(&a.t, o, "replaced with");
 		printf("counters of %zu unchanged rule%s carried over\n", carried,
@@ -602,8 +719,17 @@ int sl_cmd_detach(int argc, char **argv)
 	}
 	if (!r)
 		r = sl_state_read(a.t.pin_dir, &st, NULL);
+	if (!r && st.ct_role == SL_CT_ROLE_COMPANION && companion_has_table(&a.t)) {
+		r = sl_err(-EINVAL,
+			   "%s runs the connection tracker's companion of table '%s', attached "
+			   "with it",
+			   sl_target_describe(&a.t), st.table);
+		sl_hint("detach the table itself; its companion goes with it");
+	}
 	if (!r)
 		r = do_detach(&a.t, &st);
+	if (!r && st.ct_role == SL_CT_ROLE_TABLE)
+		r = detach_companion(&a.t, sl_ct_companion_hook(st.hook));
 	if (!r)
 		printf("detached %s\n", sl_target_describe(&a.t));
 	sl_target_release(&a.t);

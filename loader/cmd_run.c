@@ -21,6 +21,7 @@
 
 #include "cmd.h"
 #include "counters.h"
+#include "ct.h"
 #include "kernel.h"
 #include "obj.h"
 #include "sets.h"
@@ -36,7 +37,8 @@
 #define SKB_TEST_RUN_OVERHEAD 384
 
 static const char run_help[] =
-    "usage: sluice-load run OBJ [--table NAME] --pcap FILE [--set NAME=FILE]... [--json]\n"
+    "usage: sluice-load run OBJ [--table NAME] --pcap FILE [--set NAME=FILE]...\n"
+    "                            [--local PREFIX,...] [--json]\n"
     "\n"
     "Runs the table's program in the kernel (BPF_PROG_TEST_RUN) on each packet of\n"
     "FILE and prints, per packet, `<n>\\t<verdict>\\t<decider>`, then a total line and\n"
@@ -49,6 +51,10 @@ static const char run_help[] =
     "packet judged, 3 all answered but some skipped, 1 failed, 2 usage.\n"
     "Named sets hold the policy's elements; --set NAME=FILE gives set NAME the\n"
     "elements of FILE instead (one a line, as `sluice-load set load` reads them).\n"
+    "A table with `ct state` keeps its flow table over the whole capture; with\n"
+    "--local (this host's addresses), packets from them leave the host; the table\n"
+    "never sees the other direction's packets (its companion tracks them):\n"
+    "`<n>\\taccept\\tother-direction`. Flow timeouts run on the kernel's clock.\n"
     "Output format: loader/README.md.\n";
 
 #define SL_RUN_MAX_SETS 64
@@ -60,6 +66,8 @@ struct run_args {
 	bool json;
 	const char *sets[SL_RUN_MAX_SETS]; /* --set NAME=FILE */
 	int nsets;
+	bool has_local;
+	struct sl_run_local local;
 };
 
 static int parse_run(int argc, char **argv, struct run_args *a)
@@ -77,6 +85,15 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		} else if (!strcmp(argv[i], "--set") && i + 1 < argc && strchr(argv[i + 1], '=') &&
 			   a->nsets < SL_RUN_MAX_SETS) {
 			a->sets[a->nsets++] = argv[++i];
+		} else if (!strcmp(argv[i], "--local") && i + 1 < argc) {
+			a->has_local = true;
+			if (sl_run_local_parse(argv[++i], &a->local)) {
+				fprintf(stderr,
+					"sluice-load: usage error: --local takes IPv4 or IPv6 "
+					"prefixes, not '%s'\n",
+					argv[i]);
+				return -EINVAL;
+			}
 		} else if (argv[i][0] != '-' && !a->obj) {
 			a->obj = argv[i];
 		} else {
@@ -153,7 +170,7 @@ static void refusal(uint32_t hook, const uint8_t *frame, uint32_t len, char *why
 
 /* Runs one frame; prints its line (a verdict, or why the kernel would not run it). */
 static int run_packet(const struct sl_obj *o, struct sl_run_out *out, const uint8_t *pkt,
-		      uint32_t len)
+		      uint32_t len, const struct sl_run_local *local)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len, .repeat = 1);
 	const struct sl_meta *m = o->meta;
@@ -162,6 +179,26 @@ static int run_packet(const struct sl_obj *o, struct sl_run_out *out, const uint
 	struct sl_run_rule rule;
 	int verdict, err;
 
+	if (local && sl_run_outgoing(local, pkt, len) != sl_ct_hook_out(o->table->hook)) {
+		/* the other direction: the table never sees it; its companion tracks it */
+		if (!o->ct_prog) {
+			sl_run_out_tracked(out);
+			return 0;
+		}
+		err = bpf_prog_test_run_opts(o->ct_prog_fd, &opts);
+		if (err && errno == EINVAL) {
+			char why[160];
+
+			refusal(o->ct_hook, pkt, len, why, sizeof(why));
+			sl_run_out_skipped(out, why);
+			return 0;
+		}
+		if (err || verdict_of(o->ct_hook, (int32_t)opts.retval) != 1)
+			return sl_err(err ? -errno : -EINVAL,
+				      "packet %u: the companion program did not accept it", n);
+		sl_run_out_tracked(out);
+		return 0;
+	}
 	if (dfd >= 0 && bpf_map_update_elem(dfd, &key, &decision, BPF_ANY))
 		return sl_err(-errno, "cannot reset the decision map: %s", strerror(errno));
 	err = bpf_prog_test_run_opts(o->prog_fd, &opts);
@@ -199,7 +236,8 @@ static int run_packet(const struct sl_obj *o, struct sl_run_out *out, const uint
 	return 0;
 }
 
-static int run_pcap(const struct sl_obj *o, pcap_t *p, bool raw, struct sl_run_out *out)
+static int run_pcap(const struct sl_obj *o, pcap_t *p, bool raw, struct sl_run_out *out,
+		    const struct sl_run_local *local)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
@@ -226,7 +264,7 @@ static int run_pcap(const struct sl_obj *o, pcap_t *p, bool raw, struct sl_run_o
 			sl_run_out_skipped(out, SL_RUN_NOT_IP);
 			continue;
 		}
-		err = run_packet(o, out, buf, len);
+		err = run_packet(o, out, buf, len, local);
 		if (err)
 			return err;
 	}
@@ -319,12 +357,13 @@ int sl_cmd_run(int argc, char **argv)
 		return SL_EXIT_FAIL;
 	}
 	if (sl_kernel_check(o->table->hook, false) ||
-	    sl_kernel_prepare_test_run(o->prog, o->table->hook) || sl_obj_load(o))
+	    sl_kernel_prepare_test_run(o->prog, o->table->hook) ||
+	    (o->ct_prog && sl_kernel_prepare_test_run(o->ct_prog, o->ct_hook)) || sl_obj_load(o))
 		return SL_EXIT_FAIL;
 	if (sl_sets_setup(o, NULL, NULL) || run_sets(o, &a))
 		return SL_EXIT_FAIL;
 	sl_run_out_begin(&out, stdout, a.json);
-	if (run_pcap(o, p, raw, &out)) {
+	if (run_pcap(o, p, raw, &out, a.has_local ? &a.local : NULL)) {
 		sl_run_out_abort(&out);
 		return SL_EXIT_FAIL;
 	}

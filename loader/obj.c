@@ -7,6 +7,7 @@
 
 #include "kernel.h"
 #include "obj.h"
+#include "ct.h"
 #include "validate.h"
 #include "util.h"
 
@@ -153,11 +154,12 @@ static int pick_program(struct sl_obj *o)
 
 	bpf_object__for_each_program(p, o->obj)
 	{
-		if (strcmp(bpf_program__name(p), want)) {
+		if (strcmp(bpf_program__name(p), want) && !sl_ct_is_companion(o, p)) {
 			bpf_program__set_autoload(p, false);
 			continue;
 		}
-		o->prog = p;
+		if (!strcmp(bpf_program__name(p), want))
+			o->prog = p;
 	}
 	if (!o->prog) {
 		sl_err(-ENOENT,
@@ -180,7 +182,7 @@ static int pick_program(struct sl_obj *o)
 	if (hook_expected_attach(o->table->hook))
 		bpf_program__set_expected_attach_type(o->prog,
 						      hook_expected_attach(o->table->hook));
-	return 0;
+	return sl_ct_pick(o, hook_expected_attach);
 }
 
 static int map_layout_err(const struct sl_obj *o, const struct bpf_map *m, const char *want)
@@ -307,6 +309,7 @@ int sl_obj_open(const char *path, const char *table, struct sl_obj **out)
 		return -ENOMEM;
 	o->path = path;
 	o->prog_fd = -1;
+	o->ct_prog_fd = -1;
 	err = read_object(o);
 	if (!err)
 		err = sl_meta_pick_table(o->meta, path, table, &o->table);
@@ -374,6 +377,7 @@ int sl_obj_load(struct sl_obj *o)
 		return err;
 	}
 	o->prog_fd = bpf_program__fd(o->prog);
+	o->ct_prog_fd = o->ct_prog ? bpf_program__fd(o->ct_prog) : -1;
 	return 0;
 }
 

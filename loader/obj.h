@@ -22,6 +22,12 @@ struct sl_obj {
 	struct bpf_map *counters;  /* NULL when the policy has no counter */
 	struct bpf_map *decisions; /* NULL unless built with decision recording */
 	int prog_fd;
+	/* A table that tracks connections (ct.h): its companion, its hook, the flow map. */
+	struct bpf_program *ct_prog;
+	uint32_t ct_hook;
+	struct bpf_map *flows;
+	int ct_prog_fd;
+	bool ct_view; /* this is the companion's view of the object (sl_ct_view()) */
 };
 
 /*

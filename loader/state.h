@@ -71,6 +71,8 @@ struct sl_state {
 	 */
 	uint8_t object_sha256[32];
 	char config[512];
+	/* Connection tracking (loader/ct.h): enum sl_ct_role; 0 in records of older loaders. */
+	uint32_t ct_role;
 };
 
 _Static_assert(sizeof(struct sl_state) <= SL_STATE_CHUNK, "state record fits one chunk");

@@ -6,6 +6,8 @@
 
 sl_u128 sl_diff_field_max(enum sl_field f)
 {
+	if (f == SL_FIELD_CT_STATE)
+		return SL_CT_UNTRACKED; /* 5-7 name no state */
 	return f == SL_FIELD_VLAN_ID ? SL_DIFF_VLAN_NONE : sl_field_max(f);
 }
 

@@ -199,6 +199,7 @@ int sl_diff_example(const struct sl_diff *d, enum sl_hook hook, const struct sl_
 
 	memset(ex, 0, sizeof(*ex));
 	ex->ifindex = (uint32_t)pick(&b, SL_FIELD_META_IFINDEX);
+	pick(&b, SL_FIELD_CT_STATE); /* a state the flow table gives the packet: not in its bytes */
 	if (sh->l2 == 1) {
 		hi = 13;
 	} else if (sh->l2) {
@@ -252,8 +253,9 @@ bool sl_diff_region_contains(const struct sl_diff *d, enum sl_hook hook,
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
 		bool want = sh->present & (1u << f), has = present[f];
 
+		/* ct state: not in the packet's bytes, every shape has it (checked below) */
 		if (f == SL_FIELD_TH_SPORT || f == SL_FIELD_TH_DPORT || f == SL_FIELD_IP_PROTOCOL ||
-		    f == SL_FIELD_ETHER_TYPE)
+		    f == SL_FIELD_ETHER_TYPE || f == SL_FIELD_CT_STATE)
 			continue;
 		if (f == SL_FIELD_IP6_NEXTHDR && direct) {
 			if (!has || is_ext(value[f]))
@@ -271,6 +273,8 @@ bool sl_diff_region_contains(const struct sl_diff *d, enum sl_hook hook,
 
 		if (!s)
 			continue;
+		if (f == SL_FIELD_CT_STATE && !present[f])
+			return false;
 		if (f == SL_FIELD_VLAN_ID && !present[f])
 			v = SL_DIFF_VLAN_NONE;
 		if (!sl_iset_contains(*s, v))

@@ -44,7 +44,7 @@ static struct sl_diff_shape *add(struct shapes *s, const char *name, uint32_t pr
 
 	memset(sh, 0, sizeof(*sh));
 	snprintf(sh->name, sizeof(sh->name), "%s", name);
-	sh->present = present;
+	sh->present = present | B(SL_FIELD_CT_STATE); /* every packet has a connection state */
 	sh->l2 = s->l2 ? 3 : 0;
 	return sh;
 }

@@ -51,6 +51,7 @@ static const struct sl_field_info fields[SL_FIELD_COUNT] = {
     FIELD(SL_FIELD_ICMP6_CODE, "icmpv6", "code", 8, SL_KIND_INT, ALL, SL_ETH_P_IPV6,
 	  SL_IPPROTO_ICMPV6),
     FIELD(SL_FIELD_IP6_FRAG, "ip6", "frag", 2, SL_KIND_FRAG, ALL, SL_ETH_P_IPV6, -1),
+    FIELD(SL_FIELD_CT_STATE, "ct", "state", 3, SL_KIND_CT_STATE, ALL, -1, -1),
 };
 
 const struct sl_field_info *sl_field_info(enum sl_field field)

@@ -85,7 +85,18 @@ enum sl_field {
 	SL_FIELD_ICMP6_CODE,
 	/* fragment state after the extension header walk (last: ids of older fields stay) */
 	SL_FIELD_IP6_FRAG,
+	/* connection tracking (lang-spec/packet-semantics.md §state): enum sl_ct_state */
+	SL_FIELD_CT_STATE,
 	SL_FIELD_COUNT,
+};
+
+/* ct state values: dense, so that sets of them are few intervals. */
+enum sl_ct_state {
+	SL_CT_INVALID = 0,
+	SL_CT_NEW = 1,
+	SL_CT_ESTABLISHED = 2,
+	SL_CT_RELATED = 3,
+	SL_CT_UNTRACKED = 4,
 };
 
 enum sl_frag_state {
@@ -108,6 +119,7 @@ enum sl_value_kind {
 	SL_KIND_TCP_FLAGS, /* flag names joined by | */
 	SL_KIND_FRAG,	   /* none, first, later */
 	SL_KIND_DSCP,	   /* number or name: cs0..cs7, af11.., ef */
+	SL_KIND_CT_STATE,  /* new, established, related, invalid, untracked */
 };
 
 struct sl_field_info {

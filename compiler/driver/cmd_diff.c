@@ -186,8 +186,14 @@ static bool example_checks(const struct sl_ir *oi, uint32_t ot, const struct sl_
 				       .protocol = ex->protocol,
 				       .ifindex = ex->ifindex};
 	struct sl_interp_result a, b;
+	struct sl_interp_fields f;
 
-	if (sl_interp_run(oi, ot, &pkt, &a, NULL) || sl_interp_run(ni, nt, &pkt, &b, NULL))
+	/* The packet's bytes, and the connection state the example gives it. */
+	sl_interp_parse(&pkt, &f);
+	f.present[SL_FIELD_CT_STATE] = ex->has[SL_FIELD_CT_STATE];
+	f.value[SL_FIELD_CT_STATE] = ex->value[SL_FIELD_CT_STATE];
+	if (sl_interp_run_fields(oi, ot, &f, sl_interp_wire_length(&pkt), &a, NULL) ||
+	    sl_interp_run_fields(ni, nt, &f, sl_interp_wire_length(&pkt), &b, NULL))
 		return false;
 	return a.verdict == r->old_verdict && b.verdict == r->new_verdict &&
 	       a.rule == r->old_rule && b.rule == r->new_rule;

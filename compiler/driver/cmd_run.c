@@ -49,6 +49,9 @@ static void run_usage(const struct sl_args *a, FILE *out)
 		"      --set=NAME=FILE    named set NAME holds FILE's elements (one a line, as\n"
 		"                         `sluice-load set load` reads them) instead of the\n"
 		"                         policy's; repeatable\n"
+		"      --local=PREFIX,... this host's addresses: packets from them leave it\n"
+		"                         (the other direction's packets: `<n>\\taccept\\t\n"
+		"                         other-direction`, tracked for `ct state`)\n"
 		"      --json             one JSON document instead of lines\n");
 	sl_args_help(a, out);
 	fprintf(out, "\nexit status: 0 every packet judged, 3 some skipped, 1 policy errors,\n"
@@ -63,9 +66,11 @@ struct run_args {
 	bool json;
 	const char *sets[RUN_MAX_SETS]; /* --set NAME=FILE */
 	unsigned nsets;
+	bool has_local;
+	struct sl_run_local local;
 };
 
-enum { OPT_PCAP = SL_ARGS_OWN, OPT_TABLE, OPT_JSON, OPT_SET };
+enum { OPT_PCAP = SL_ARGS_OWN, OPT_TABLE, OPT_JSON, OPT_SET, OPT_LOCAL };
 
 static int run_opt(struct sl_args *a, int c, const char *arg)
 {
@@ -85,6 +90,12 @@ static int run_opt(struct sl_args *a, int c, const char *arg)
 		if (r->nsets == RUN_MAX_SETS)
 			return sl_args_error(a, "takes at most %d --set options", RUN_MAX_SETS);
 		r->sets[r->nsets++] = arg;
+		return 0;
+	case OPT_LOCAL:
+		r->has_local = true;
+		if (sl_run_local_parse(arg, &r->local))
+			return sl_args_error(a, "--local takes IPv4 or IPv6 prefixes, not '%s'",
+					     arg);
 		return 0;
 	}
 	return -1;
@@ -171,6 +182,8 @@ struct run_state {
 	const struct sl_ir *ir;
 	uint32_t table;
 	bool raw;
+	struct sl_interp_ct *ct; /* the table tracks connections */
+	const struct sl_run_local *local;
 	struct sl_run_out out;
 	struct sl_interp_counter *counters;
 	struct sl_interp_state *state; /* limits and meters: the pcap's timestamps are the clock */
@@ -179,19 +192,28 @@ struct run_state {
 };
 
 /* Evaluate one captured packet; prints its line. 0 or -errno (reported). */
-static int run_packet(struct run_state *s, const uint8_t *data, uint32_t caplen)
+static int run_packet(struct run_state *s, const uint8_t *data, uint32_t caplen, uint64_t now)
 {
 	enum sl_hook hook = s->ir->tables[s->table].hook;
 	struct sl_interp_packet pkt = {
 	    .hook = hook, .ifindex = TEST_RUN_IFINDEX, .time_ns = s->now_ns, .state = s->state};
 	struct sl_interp_result res;
+	struct sl_interp_fields fields;
+	struct sl_interp_ct_change change;
 	const struct sl_ir_rule *r;
 	struct sl_run_rule rule;
 	uint32_t len, n = s->out.n + 1;
+	bool out = sl_interp_ct_hook_out(hook), companion = false;
 
 	if (sl_run_frame(data, caplen, s->raw, s->frame, &len)) {
 		sl_run_out_skipped(&s->out, SL_RUN_NOT_IP);
 		return 0;
+	}
+	if (s->local && sl_run_outgoing(s->local, s->frame, len) != out) {
+		/* the other direction: the table never sees it; its companion tracks it */
+		pkt.hook = hook = sl_interp_ct_companion_hook(hook);
+		out = !out;
+		companion = true;
 	}
 	pkt.data = s->frame;
 	pkt.len = len;
@@ -202,7 +224,20 @@ static int run_packet(struct run_state *s, const uint8_t *data, uint32_t caplen)
 		pkt.data += ETH_HLEN;
 		pkt.len -= ETH_HLEN;
 	}
-	int err = sl_interp_run(s->ir, s->table, &pkt, &res, s->counters);
+	sl_interp_parse(&pkt, &fields);
+	if (s->ct) {
+		fields.present[SL_FIELD_CT_STATE] = true;
+		fields.value[SL_FIELD_CT_STATE] =
+		    sl_interp_ct_state(s->ct, &pkt, &fields, out, now, &change);
+	}
+	if (companion) {
+		sl_run_out_tracked(&s->out);
+		return s->ct ? sl_interp_ct_commit(s->ct, &change) : 0;
+	}
+	int err = sl_interp_run_fields(s->ir, s->table, &fields, sl_interp_wire_length(&pkt), &res,
+				       s->counters);
+	if (!err && s->ct && res.verdict == SL_VERDICT_ACCEPT)
+		err = sl_interp_ct_commit(s->ct, &change);
 	if (err) {
 		fprintf(stderr, "sluice: error: evaluating packet %u failed: %s\n", n,
 			strerror(-err));
@@ -227,7 +262,7 @@ static int run_pcap(struct run_state *s, pcap_t *p)
 
 		/* opened with nanosecond timestamps: tv_usec holds nanoseconds */
 		s->now_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
-		err = run_packet(s, data, h->caplen);
+		err = run_packet(s, data, h->caplen, s->now_ns);
 
 		if (err)
 			return err;
@@ -253,6 +288,7 @@ int sl_cmd_run(int argc, char **argv)
 	    {"table", required_argument, NULL, OPT_TABLE},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"set", required_argument, NULL, OPT_SET},
+	    {"local", required_argument, NULL, OPT_LOCAL},
 	    {0},
 	};
 	struct run_args ra = {0};
@@ -324,9 +360,13 @@ int sl_cmd_run(int argc, char **argv)
 		fprintf(stderr, "sluice: error: out of memory\n");
 		goto out;
 	}
-	*s = (struct run_state){.ir = ir, .table = table, .raw = raw, .counters = counters};
+	*s = (struct run_state){.ir = ir,
+				.table = table,
+				.raw = raw,
+				.counters = counters,
+				.local = ra.has_local ? &ra.local : NULL};
 	s->state = sl_interp_state_new(ir);
-	if (!s->state) {
+	if (!s->state || (sl_interp_table_tracks(ir, table) && sl_interp_ct_new(&s->ct))) {
 		fprintf(stderr, "sluice: error: out of memory\n");
 		goto out;
 	}
@@ -343,6 +383,7 @@ int sl_cmd_run(int argc, char **argv)
 out:
 	if (s)
 		sl_interp_state_free(s->state);
+		sl_interp_ct_free(s->ct);
 	sl_result_free(res);
 	return rc;
 }

@@ -70,6 +70,8 @@ struct sl_bpf_prog {
 	uint32_t nlines;
 	struct sl_bpf_reloc *relocs; /* sorted by insn */
 	uint32_t nrelocs;
+	/* The connection tracker's program of the other direction (codegen_ct.c) */
+	bool ct_companion;
 };
 
 /*
@@ -217,6 +219,8 @@ struct sl_bpf_object {
 	 */
 	uint32_t *set_maps;
 	uint32_t nsets;
+	/* The companion of the table that tracks connections (also the last of progs), or NULL. */
+	struct sl_bpf_prog *ct_companion;
 };
 
 /* Add a map (copied) to the object; returns its handle. Arrays grow in `arena`. */

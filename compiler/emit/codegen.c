@@ -106,6 +106,43 @@ static void add_maps(const struct sl_ir *ir, const struct sl_codegen_opts *opts,
 								});
 }
 
+/*
+ * The companion of a table that tracks connections (codegen_ct.c): the same
+ * parse and tracker at the hook of the other direction, accepting everything.
+ */
+static int gen_companion(struct sl_cg *tcg, uint32_t t, struct sl_bpf_prog *prog)
+{
+	struct sl_cg *cg = sl_arena_calloc(tcg->arena, 1, sizeof(*cg));
+	int err;
+
+	cg->ir = tcg->ir;
+	cg->opts = tcg->opts;
+	cg->diag = tcg->diag;
+	cg->table = tcg->table;
+	cg->hook = sl_cg_ct_companion_hook(tcg->hook);
+	cg->counter_map = cg->decision_map = -1;
+	cg->obj = tcg->obj;
+	cg->arena = tcg->arena;
+	sl_emit_init(&cg->e);
+	sl_emit_set_loc(&cg->e, cg->table->loc);
+	cg->used[SL_FIELD_CT_STATE] = true;
+	sl_cg_ct_setup(cg);
+	sl_cg_parse(cg);
+	sl_cg_exit(cg, SL_VERDICT_ACCEPT);
+	sl_cg_ct_tail(cg);
+	err = cg->e.err;
+	if (!err) {
+		prog->name = sl_arena_printf(tcg->arena, "sluicect_%s", cg->table->name);
+		prog->section = sl_hook_section(cg->hook);
+		prog->hook = cg->hook;
+		prog->table = t;
+		prog->ct_companion = true;
+		err = sl_emit_to_prog(&cg->e, tcg->arena, prog);
+	}
+	sl_emit_fini(&cg->e);
+	return err;
+}
+
 static int gen_table(const struct sl_ir *ir, const struct sl_codegen_opts *opts, uint32_t t,
 		     struct sl_arena *arena, struct sl_diag *diag, struct sl_bpf_object *obj)
 {
@@ -128,12 +165,14 @@ static int gen_table(const struct sl_ir *ir, const struct sl_codegen_opts *opts,
 	sl_emit_set_loc(&cg.e, cg.table->loc);
 	err = collect_uses(&cg);
 	if (!err) {
+		sl_cg_ct_setup(&cg);
 		sl_cg_parse(&cg);
 		err = cg.e.err ? cg.e.err : sl_cg_linear(&cg);
 	}
 	if (!err) {
 		sl_emit_set_loc(&cg.e, cg.table->loc);
 		sl_cg_tails(&cg);
+		sl_cg_ct_tail(&cg);
 		err = cg.e.err;
 	}
 	if (err == -E2BIG)
@@ -154,6 +193,18 @@ static int gen_table(const struct sl_ir *ir, const struct sl_codegen_opts *opts,
 	prog->table = t;
 	err = sl_emit_to_prog(&cg.e, arena, prog);
 	sl_emit_fini(&cg.e);
+	if (!err && cg.ct) {
+		if (obj->ct_companion) {
+			sl_error(diag, cg.table->loc,
+				 "table '%s' tests 'ct state', and so does table '%s': one table "
+				 "of a policy can track connections",
+				 cg.table->name, ir->tables[obj->ct_companion->table].name);
+			return -EINVAL;
+		}
+		/* It goes after every table's program (progs[t] is table t's). */
+		obj->ct_companion = sl_arena_calloc(arena, 1, sizeof(*obj->ct_companion));
+		err = gen_companion(&cg, t, obj->ct_companion);
+	}
 	return err;
 }
 
@@ -170,13 +221,15 @@ int sl_codegen(const struct sl_ir *ir, const struct sl_codegen_opts *opts, struc
 	err = sl_cg_add_set_maps(ir, arena, obj);
 	if (err)
 		return err;
-	obj->progs = sl_arena_calloc(arena, ir->ntables ? ir->ntables : 1, sizeof(*obj->progs));
+	obj->progs = sl_arena_calloc(arena, ir->ntables + 1, sizeof(*obj->progs));
 	for (uint32_t t = 0; t < ir->ntables; t++) {
 		err = gen_table(ir, opts, t, arena, diag, obj);
 		if (err)
 			return err;
 		obj->nprogs++;
 	}
+	if (obj->ct_companion)
+		obj->progs[obj->nprogs++] = *obj->ct_companion;
 	*out = obj;
 	return 0;
 }

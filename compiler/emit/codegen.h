@@ -99,6 +99,24 @@ int sl_cg_limit_slots(struct sl_cg *cg);
 void sl_cg_limit(struct sl_cg *cg, const struct sl_ir_rule *r, sl_label fail);
 /* codegen_limit.c: the rule's log record (within its cap). Clobbers R0-R9. */
 void sl_cg_log(struct sl_cg *cg, const struct sl_ir_rule *r);
+	/* Connection tracking (codegen_ct.c): the table tests `ct state`. */
+	bool ct;
+	bool ct_out;	     /* the program sees outgoing packets */
+	uint32_t flow_map;   /* SLUICE_FLOW_MAP's index */
+	sl_label ct_commit;  /* accept: record the flow's new state, then return */
+	bool ct_commit_used; /* some accept jumps to ct_commit */
+};
+
+/*
+ * The connection tracker's stack area (codegen_ct.c), between the map key
+ * and the field slots (which start below it when cg->ct): the flow key, the
+ * flow's state to record on accept, what to do then, the L4 header's offset.
+ */
+#define SL_CG_CT_AREA 72
+#define SL_CG_CT_KEY  (SL_CG_KEY_OFF - SL_CG_CT_AREA)
+#define SL_CG_CT_VAL  (SL_CG_CT_KEY + 40)
+#define SL_CG_CT_ACT  (SL_CG_CT_KEY + 56)
+#define SL_CG_CT_L4   (SL_CG_CT_KEY + 64)
 
 /* Words of 32 bits (128-bit fields) or one 64-bit word. */
 static inline unsigned sl_cg_words(enum sl_field f)
@@ -181,6 +199,18 @@ uint32_t sl_cg_set_cost(const struct sl_cg *cg, enum sl_field field, struct sl_i
  */
 int sl_cg_add_set_maps(const struct sl_ir *ir, struct sl_arena *arena, struct sl_bpf_object *obj);
 int sl_cg_setrefs(struct sl_cg *cg, const struct sl_ir_rule *r, sl_label fail);
+ * codegen_ct.c. Setup: when the table tests `ct state`, add the flow map and
+ * make the parse keep what the tracker reads. Track: after the parse, the
+ * packet's state into the `ct state` slot (R6 = context; clobbers R0-R9).
+ * Exit: end the program with verdict v (an accept of a tracking program
+ * records the flow first).
+ */
+void sl_cg_ct_setup(struct sl_cg *cg);
+void sl_cg_ct_track(struct sl_cg *cg);
+void sl_cg_exit(struct sl_cg *cg, enum sl_verdict v);
+void sl_cg_ct_tail(struct sl_cg *cg);
+/* The hook of the companion of a table at `h` (codegen.c generates the companion). */
+enum sl_hook sl_cg_ct_companion_hook(enum sl_hook h);
 
 /* codegen_linear.c: the table's rules, -O0. Returns 0 or -errno (reported). */
 int sl_cg_linear(struct sl_cg *cg);

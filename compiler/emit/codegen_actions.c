@@ -112,8 +112,7 @@ static void emit_decided(struct sl_cg *cg)
 	sl_emit(e, SL_MOV64_REG(SL_R1, SL_R9));
 	sl_emit(e, SL_ALU64_IMM(BPF_AND, SL_R1, SL_CG_PAYLOAD(0, 0, 1)));
 	sl_emit_jmp_imm(e, BPF_JNE, SL_R1, 0, drop);
-	sl_emit(e, SL_MOV64_IMM(SL_R0, sl_cg_retval(cg, SL_VERDICT_ACCEPT)));
-	sl_emit(e, SL_EXIT());
+	sl_cg_exit(cg, SL_VERDICT_ACCEPT);
 	sl_emit_bind(e, drop);
 	sl_emit(e, SL_MOV64_IMM(SL_R0, sl_cg_retval(cg, SL_VERDICT_DROP)));
 	sl_emit(e, SL_EXIT());
@@ -134,8 +133,7 @@ void sl_cg_tails(struct sl_cg *cg)
 				emit_count(cg, SL_R7);
 			if (cg->decision_map >= 0)
 				emit_record(cg, SL_R7);
-			sl_emit(&cg->e, SL_MOV64_IMM(SL_R0, sl_cg_retval(cg, v)));
-			sl_emit(&cg->e, SL_EXIT());
+			sl_cg_exit(cg, v);
 		}
 	}
 }

@@ -65,7 +65,8 @@ int sl_cg_limit_slots(struct sl_cg *cg)
 {
 	if (!cg->logs && !cg->scratch_off)
 		return 0;
-	cg->ctx_off = (int16_t)(SL_CG_KEY_OFF - 8);
+	/* below the connection tracker's area when the table has one */
+	cg->ctx_off = (int16_t)(SL_CG_KEY_OFF - (cg->ct ? SL_CG_CT_AREA : 0) - 8);
 	cg->scratch_off = (int16_t)(cg->ctx_off - SCRATCH_BYTES);
 	return 8 + SCRATCH_BYTES;
 }

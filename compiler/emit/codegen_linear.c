@@ -237,8 +237,7 @@ static void emit_rest(struct sl_cg *cg, const struct sl_cg_early *x, sl_label ne
 	sl_emit_set_loc(e, action_loc(r));
 	if (!r->counter && cg->decision_map < 0) {
 		/* Nothing to count or record: no detour through a shared tail. */
-		sl_emit(e, SL_MOV64_IMM(SL_R0, sl_cg_retval(cg, verdict)));
-		sl_emit(e, SL_EXIT());
+		sl_cg_exit(cg, verdict);
 		return;
 	}
 	sl_cg_verdict(cg, r->id, verdict, r->counter);

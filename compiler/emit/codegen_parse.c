@@ -164,8 +164,8 @@ static void load_l4(struct parse *p, uint8_t base, int16_t off, const struct l4_
 
 static void alloc_slots(struct sl_cg *cg, uint64_t need)
 {
-	/* limits and logs keep their stack above the fields: walks take what is below */
-	int off = SL_CG_KEY_OFF - 8 - sl_cg_limit_slots(cg);
+	/* ct's area, then limits' and logs' stack above the fields: walks take what is below */
+	int off = SL_CG_KEY_OFF - 8 - (cg->ct ? SL_CG_CT_AREA : 0) - sl_cg_limit_slots(cg);
 
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
 		if (!(need & (1ull << f)))
@@ -322,6 +322,12 @@ static void emit_l4(struct parse *p, bool ip6)
 			continue;
 		check(p, SL_R9, h[k]->len, p->done);
 		load_l4(p, SL_R9, 0, h[k]);
+		if (p->cg->ct && h[k] != &tcp_header && h[k] != &udp_header) {
+			/* The tracker reads ICMP identifiers and quoted headers: where L4 is. */
+			emit(p, SL_MOV64_REG(SL_R1, SL_R9));
+			emit(p, SL_ALU64_REG(BPF_SUB, SL_R1, SL_R7));
+			emit(p, SL_STX(BPF_DW, SL_FP, SL_R1, SL_CG_CT_L4));
+		}
 		sl_emit_ja(p->e, p->done);
 	}
 }
@@ -556,6 +562,8 @@ static void fast_l4(struct parse *p, int16_t off, bool ip6)
 		sl_emit_jmp_imm(p->e, BPF_JNE, SL_R3, h[k]->proto, next);
 		check(p, SL_R7, off + h[k]->len, p->slow);
 		load_l4(p, SL_R7, off, h[k]);
+		if (p->cg->ct && h[k] != &tcp_header && h[k] != &udp_header)
+			emit(p, SL_ST(BPF_DW, SL_FP, SL_CG_CT_L4, off));
 		fast_exit(p);
 		sl_emit_bind(p->e, next);
 		p->written = at_l3;
@@ -747,6 +755,8 @@ void sl_cg_parse(struct sl_cg *cg)
 	/* The map key slot is 0 between uses, on every path (state pruning). */
 	if (cg->counter_map >= 0 || cg->decision_map >= 0)
 		emit(&p, SL_ST(BPF_W, SL_FP, SL_CG_KEY_OFF, 0));
+	if (cg->ct)
+		emit(&p, SL_ST(BPF_DW, SL_FP, SL_CG_CT_L4, 0));
 	emit_meta(&p);
 	if (l2 && (ip4 || ip6 || needs(&p, L2_FIELDS))) {
 		load_packet_pointers(&p);
@@ -773,6 +783,8 @@ void sl_cg_parse(struct sl_cg *cg)
 	sl_emit_bind(&cg->e, p.done);
 	if (cg->ctx_off)
 		emit(&p, SL_STX(BPF_DW, SL_FP, SL_R6, cg->ctx_off));
+	if (cg->ct)
+		sl_cg_ct_track(cg);
 	/* No packet pointer outlives the parse: the rules' states then compare equal. */
 	for (uint8_t r = SL_R6; r <= SL_R9; r++)
 		emit(&p, SL_MOV64_IMM(r, 0));

@@ -50,6 +50,7 @@ void sl_interp_state_free(struct sl_interp_state *st);
 struct sl_interp_fields {
 	bool present[SL_FIELD_COUNT];
 	sl_u128 value[SL_FIELD_COUNT];
+	size_t l4_off; /* where an ICMP or ICMPv6 header starts in data (the tracker reads on) */
 };
 
 /* Extract the fields of a packet as the spec defines them. Never reads outside data[0, len). */
@@ -108,3 +109,36 @@ struct sl_interp_ast_result {
  */
 int sl_interp_run_ast(const struct sl_ast *ast, uint32_t table,
 		      const struct sl_interp_fields *fields, struct sl_interp_ast_result *res);
+
+/*
+ * Connection tracking (ct.c, lang-spec/packet-semantics.md §10): the flow
+ * table over a capture in order. For each packet, sl_interp_ct_state() gives
+ * its `ct state` (the caller puts it into the fields before evaluating) and
+ * what accepting it changes; the caller commits that change when the table
+ * accepts the packet, and always for a packet of the other direction (the
+ * companion accepts everything). `out`: the packet leaves this host; `now`:
+ * its time in ns (the capture's clock).
+ */
+#include "sluice/abi.h"
+
+struct sl_interp_ct;
+
+enum sl_interp_ct_action { SL_INTERP_CT_NONE, SL_INTERP_CT_WRITE, SL_INTERP_CT_DELETE };
+
+struct sl_interp_ct_change {
+	enum sl_interp_ct_action action;
+	struct sluice_flow_key key;
+	struct sluice_flow val;
+};
+
+int sl_interp_ct_new(struct sl_interp_ct **out);
+void sl_interp_ct_free(struct sl_interp_ct *ct);
+unsigned sl_interp_ct_state(struct sl_interp_ct *ct, const struct sl_interp_packet *pkt,
+			    const struct sl_interp_fields *f, bool out, uint64_t now,
+			    struct sl_interp_ct_change *change);
+int sl_interp_ct_commit(struct sl_interp_ct *ct, const struct sl_interp_ct_change *change);
+/* The hook of a tracking table's companion; whether packets at a hook leave the host. */
+enum sl_hook sl_interp_ct_companion_hook(enum sl_hook h);
+bool sl_interp_ct_hook_out(enum sl_hook h);
+/* Whether table `table` (with the chains it reaches) tests `ct state`. */
+bool sl_interp_table_tracks(const struct sl_ir *ir, uint32_t table);

@@ -65,12 +65,14 @@ static void parse_l4(const struct cursor *c, size_t off, uint8_t l4proto, uint16
 			return;
 		set(f, SL_FIELD_ICMP_TYPE, be(c, off, 1));
 		set(f, SL_FIELD_ICMP_CODE, be(c, off + 1, 1));
+		f->l4_off = off;
 		return;
 	case SL_IPPROTO_ICMPV6:
 		if (l3 != SL_ETH_P_IPV6 || !has(c, off, 4))
 			return;
 		set(f, SL_FIELD_ICMP6_TYPE, be(c, off, 1));
 		set(f, SL_FIELD_ICMP6_CODE, be(c, off + 1, 1));
+		f->l4_off = off;
 		return;
 	default:
 		return;

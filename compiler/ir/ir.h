@@ -173,5 +173,8 @@ void sl_ir_dump_pred(const struct sl_ir_pred *pred, FILE *out);
  */
 int sl_ir_verify(const struct sl_ir *ir, char *err, size_t size);
 
+/* ct_check.c: at most one table tests `ct state` (reported); 0 or -EINVAL, -ENOMEM. */
+int sl_ir_ct_check(const struct sl_ir *ir, struct sl_diag *diag);
+
 /* Deep copy into another arena (optimiser passes work on copies). */
 struct sl_ir *sl_ir_clone(const struct sl_ir *ir, struct sl_arena *arena);

@@ -56,6 +56,12 @@ static const struct sl_name frag_names[] = {
     {SL_FRAG_LATER, "later"},
 };
 
+static const struct sl_name ct_state_names[] = {
+    {SL_CT_INVALID, "invalid"},		{SL_CT_NEW, "new"},
+    {SL_CT_ESTABLISHED, "established"}, {SL_CT_RELATED, "related"},
+    {SL_CT_UNTRACKED, "untracked"},
+};
+
 /* In the order nftables prints them. */
 static const struct sl_name tcp_flag_names[] = {
     {0x01, "fin"}, {0x02, "syn"}, {0x04, "rst"}, {0x08, "psh"},
@@ -84,6 +90,8 @@ static const char *value_name(enum sl_value_kind kind, sl_u128 v)
 		return lookup_name(icmp6_names, SL_ARRAY_SIZE(icmp6_names), v);
 	case SL_KIND_FRAG:
 		return lookup_name(frag_names, SL_ARRAY_SIZE(frag_names), v);
+	case SL_KIND_CT_STATE:
+		return lookup_name(ct_state_names, SL_ARRAY_SIZE(ct_state_names), v);
 	default:
 		return NULL;
 	}
@@ -186,8 +194,8 @@ static void print_interval(FILE *out, const struct sl_field_info *fi, struct sl_
 			return;
 		}
 	}
-	if (fi->kind == SL_KIND_FRAG) {
-		/* a two-bit enumeration: name every member */
+	if (fi->kind == SL_KIND_FRAG || fi->kind == SL_KIND_CT_STATE) {
+		/* a small enumeration: name every member */
 		for (sl_u128 v = iv.lo;; v++) {
 			print_value(out, fi->kind, v, true);
 			if (v == iv.hi)
@@ -205,7 +213,7 @@ static size_t printed_elements(const struct sl_field_info *fi, struct sl_iset se
 {
 	size_t n = 0;
 
-	if (fi->kind != SL_KIND_FRAG)
+	if (fi->kind != SL_KIND_FRAG && fi->kind != SL_KIND_CT_STATE)
 		return set.n;
 	for (uint32_t i = 0; i < set.n; i++)
 		n += (size_t)(set.iv[i].hi - set.iv[i].lo) + 1;

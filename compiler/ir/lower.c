@@ -87,6 +87,8 @@ static struct sl_iset match_set(struct sl_arena *a, const struct sl_ast_match *m
 	}
 	if (m->kind == SL_AST_MATCH_NOT_IN || m->kind == SL_AST_MATCH_NOT_MASKED)
 		set = sl_iset_complement(a, set, max);
+	if (m->field == SL_FIELD_CT_STATE) /* 5-7 name no state: `!=` does not add them */
+		set = sl_iset_intersect(a, set, sl_iset_range(a, 0, SL_CT_UNTRACKED));
 	return set;
 }
 
@@ -292,6 +294,8 @@ static enum presence field_presence(enum sl_field f)
 		return PR_ICMP;
 	case SL_FIELD_IP6_FRAG:
 		return PR_IP6FRAG;
+	case SL_FIELD_CT_STATE:
+		return PR_ALWAYS;
 	default:
 		return PR_ICMP6;
 	}

@@ -192,6 +192,9 @@ static int front_end(struct sl_result *r, const char *path, const char *text, si
 	r->stats.stage[STAGE_LOWER].seconds = now() - t;
 	if (err) /* reported; a checked policy that does not lower is our bug */
 		return SL_COMPILE_SYSTEM;
+	err = sl_ir_ct_check(r->written, &r->diag); /* needs the chains each table reaches */
+	if (err)
+		return err == -EINVAL ? SL_COMPILE_POLICY : SL_COMPILE_SYSTEM;
 	return SL_COMPILE_OK;
 }
 

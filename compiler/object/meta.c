@@ -76,6 +76,8 @@ static int fill_table(struct meta_builder *b, uint32_t idx)
 			r = str(b, obj->progs[i].section, &mt->section_str);
 		break;
 	}
+	if (!r && obj->ct_companion && obj->ct_companion->table == idx)
+		r = str(b, obj->ct_companion->name, &mt->ct_prog_str);
 	return r;
 }
 
@@ -178,8 +180,8 @@ static int fill_header(struct meta_builder *b, struct sluice_meta_header *h)
 	int r;
 
 	h->magic = SLUICE_META_MAGIC;
-	/* Without sets: the version 1 layout, so such objects stay byte-identical. */
-	h->version = SLUICE_META_VERSION_NOSETS;
+	/* Without sets or tracking: the version 1 layout, so such objects stay byte-identical. */
+	h->version = SLUICE_META_VERSION_1;
 	h->header_size = SLUICE_META_HEADER_V1_SIZE;
 	h->table_size = sizeof(struct sluice_meta_table);
 	h->rule_size = sizeof(struct sluice_meta_rule);
@@ -195,8 +197,8 @@ static int fill_header(struct meta_builder *b, struct sluice_meta_header *h)
 		r = str(b, opts->compiler ? opts->compiler : "sluice", &h->compiler_str);
 	if (!r && obj->counter_map >= 0)
 		r = str(b, SLUICE_COUNTER_MAP, &h->counter_map_str);
-	if (b->nsets) {
-		/* Named sets need the version 2 layout; objects without keep version 1. */
+	if (b->nsets || obj->ct_companion) {
+		/* Named sets and tracking need version 2; objects without keep version 1. */
 		h->version = SLUICE_META_VERSION;
 		h->header_size = sizeof(*h);
 		h->nsets = b->nsets;

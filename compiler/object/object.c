@@ -129,7 +129,7 @@ static int check_prog(const struct sl_bpf_object *obj, const struct sl_ir *ir, u
 	if (ir && p->table >= ir->ntables)
 		return sl_obj_error(diag, "program '%s' names table %u of %u", p->name, p->table,
 				    ir->ntables);
-	if (ir && ir->tables[p->table].hook != p->hook)
+	if (ir && !p->ct_companion && ir->tables[p->table].hook != p->hook)
 		return sl_obj_error(diag, "program '%s' has another hook than its table '%s'",
 				    p->name, ir->tables[p->table].name);
 	if (!p->ninsns || !p->insns)

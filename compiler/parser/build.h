@@ -50,6 +50,16 @@ bool sl_build_unsupported(struct sl_parse_ctx *ctx, size_t end);
 void sl_build_syntax_hints(struct sl_parse_ctx *ctx, const struct sl_yyltype *at, const char *got);
 void sl_build_syntax_error(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc, const char *got,
 			   bool show_text, const char *const *expected, unsigned nexpected);
+/*
+ * ct_words.c: a match whose values are a list without braces: a set for
+ * `ct state` (nftables writes `ct state established,related`), the syntax
+ * error at the first ',' for every other field, as before.
+ */
+void sl_build_comma_match(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc, const char *proto,
+			  const struct sl_yyltype *proto_loc, const char *member,
+			  const struct sl_yyltype *member_loc, int op,
+			  const struct sl_yyltype *op_loc, struct sl_vlist *list,
+			  const struct sl_yyltype *list_loc);
 
 /* set_build.c: named sets (`set NAME { ... }`) and `a . b` in matches and elements. */
 void sl_build_set(struct sl_parse_ctx *ctx, const char *name, const struct sl_yyltype *loc);

@@ -496,6 +496,9 @@ static const char *field_takes(const struct sl_field_info *f)
 		return "a fragment state (none, first or later)";
 	case SL_KIND_DSCP:
 		return "a DSCP value (a number or cs0-cs7, af11-af43, ef, ...)";
+	case SL_KIND_CT_STATE:
+		return "a connection state (new, established, related, invalid or untracked)";
+
 	default:
 		return "a number";
 	}

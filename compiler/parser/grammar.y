@@ -80,7 +80,7 @@ static void sl_yyerror(struct sl_yyltype *loc, void *scanner, struct sl_parse_ct
 %token SET "'set'"
 
 %type <val> setref atom value set set_elem mask flags elem_part concat_elem elements
-%type <list> flag_list set_list elem_list
+%type <list> flag_list set_list elem_list comma_list
 %type <op> op
 %type <words> words word
 
@@ -199,6 +199,8 @@ match
 	: IDENT IDENT value			{ sl_build_match(ctx, &@$, $1, &@1, $2, &@2, NULL, SL_AST_OP_IMPLICIT, NULL, $3); }
 	| IDENT IDENT op value			{ sl_build_match(ctx, &@$, $1, &@1, $2, &@2, NULL, $3, &@3, $4); }
 	| IDENT IDENT '&' mask op value		{ sl_build_match(ctx, &@$, $1, &@1, $2, &@2, $4, $5, &@5, $6); }
+	| IDENT IDENT comma_list		{ sl_build_comma_match(ctx, &@$, $1, &@1, $2, &@2, SL_AST_OP_IMPLICIT, NULL, $3, &@3); }
+	| IDENT IDENT op comma_list		{ sl_build_comma_match(ctx, &@$, $1, &@1, $2, &@2, $3, &@3, $4, &@4); }
 	| IDENT IDENT concat_fields value	{ sl_build_match(ctx, &@$, $1, &@1, $2, &@2, NULL, SL_AST_OP_IMPLICIT, NULL, $4); }
 	| IDENT IDENT concat_fields op value	{ sl_build_match(ctx, &@$, $1, &@1, $2, &@2, NULL, $4, &@4, $5); }
 	;
@@ -280,6 +282,12 @@ value
 	| setref
 	| '(' atom ')'				{ $$ = $2; }
 	| '(' flags ')'				{ $$ = $2; }
+	;
+
+/* `ct state established,related`: a set without braces, as nftables writes it (ct_words.c). */
+comma_list
+	: set_elem ',' set_elem			{ ctx->comma_at = @2; $$ = sl_build_list(ctx, NULL, $1); $$ = sl_build_list(ctx, $$, $3); }
+	| comma_list ',' set_elem		{ $$ = sl_build_list(ctx, $1, $3); }
 	;
 
 mask

@@ -65,6 +65,12 @@ static const struct sl_value_name frag_states[] = {
     {"later", SL_FRAG_LATER},
 };
 
+static const struct sl_value_name ct_states[] = {
+    {"invalid", SL_CT_INVALID},		{"new", SL_CT_NEW},
+    {"established", SL_CT_ESTABLISHED}, {"related", SL_CT_RELATED},
+    {"untracked", SL_CT_UNTRACKED},
+};
+
 static const struct sl_value_name dscp[] = {
     {"cs0", 0},	  {"cs1", 8},	{"cs2", 16},  {"cs3", 24},  {"cs4", 32},  {"cs5", 40},
     {"cs6", 48},  {"cs7", 56},	{"af11", 10}, {"af12", 12}, {"af13", 14}, {"af21", 18},
@@ -94,6 +100,9 @@ const struct sl_value_name *sl_value_names(enum sl_value_kind kind, size_t *n)
 		NAMES(frag_states);
 	case SL_KIND_DSCP:
 		NAMES(dscp);
+	case SL_KIND_CT_STATE:
+		NAMES(ct_states);
+
 	default:
 		*n = 0;
 		return NULL;

@@ -137,13 +137,18 @@ bool sl_build_unsupported(struct sl_parse_ctx *ctx, size_t end)
 	for (size_t i = 0; i < n; i++) {
 		const char *s = src->text + w[i].off;
 		bool meta = i + 1 < n && w[i].len == 4 && !memcmp(s, "meta", 4);
-		const struct word *bad = meta ? &w[i + 1] : &w[i];
+		bool ct = i + 1 < n && w[i].len == 2 && !memcmp(s, "ct", 2); /* 'ct mark', ... */
+		const struct word *bad = meta || ct ? &w[i + 1] : &w[i];
 
 		if (i > 0 && in(src->text + w[i - 1].off, w[i - 1].len, name_before,
 				SL_ARRAY_SIZE(name_before)))
 			continue;
 		if (meta ? !in(src->text + bad->off, bad->len, nft_meta, SL_ARRAY_SIZE(nft_meta))
 			 : !in(s, w[i].len, nft_words, SL_ARRAY_SIZE(nft_words)))
+			continue;
+		/* `ct state` is sluice's (packet-semantics.md §10); the other `ct` keys are not */
+		if (w[i].len == 2 && !memcmp(s, "ct", 2) && i + 1 < n && w[i + 1].len == 5 &&
+		    !memcmp(src->text + w[i + 1].off, "state", 5))
 			continue;
 		if (!ctx->has_unsupported || ctx->unsupported_off != w[i].off) {
 			ctx->has_unsupported = true;

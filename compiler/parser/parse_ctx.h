@@ -97,6 +97,7 @@ struct sl_parse_ctx {
 	size_t unsupported_off; /* ... here (nft_words.c) */
 	struct sl_loc block_brace, set_brace;
 	void *scanner;
+	struct sl_yyltype comma_at; /* the first ',' of a list without braces (ct_words.c) */
 };
 
 /* The one copy of an identifier, in the arena. */

@@ -16,11 +16,13 @@
 #define SLUICE_META_MAGIC   0x45434c53u /* "SLCE" */
 #define SLUICE_META_VERSION 2u
 /*
- * Objects without named sets are still written as version 1 with the version 1
- * header (SLUICE_META_HEADER_V1_SIZE bytes, no set fields), so they stay
- * byte-identical and load with older loaders; readers accept both versions.
+ * Objects without named sets and without connection tracking are still written
+ * as version 1 with the version 1 header (SLUICE_META_HEADER_V1_SIZE bytes, no
+ * set fields), so they stay byte-identical and load with older loaders; readers
+ * accept both versions. Objects with either are version 2: a version 1 loader
+ * refuses them rather than attach a table without its sets or its companion.
  */
-#define SLUICE_META_VERSION_NOSETS 1u
+#define SLUICE_META_VERSION_1 1u
 
 /* Per-CPU array map, key u32 rule id, value struct sluice_counter. */
 #define SLUICE_COUNTER_MAP "sluice_counters"
@@ -103,7 +105,7 @@ struct sluice_meta_table {
 	uint32_t section_str; /* ELF section of the program */
 	uint32_t file_str;    /* source file of the table */
 	uint32_t line;
-	uint32_t reserved;
+	uint32_t ct_prog_str; /* version 2: the companion program (ct state), or 0 */
 };
 
 #define SLUICE_RULE_F_COUNTER 0x1u
@@ -182,5 +184,56 @@ struct sluice_meta_set {
 	uint32_t range_field; /* interval sets: the field that may hold a range; else 0 */
 	uint32_t reserved;
 };
+
+/*
+ * Connection tracking (`ct state`, lang-spec/packet-semantics.md §10). An
+ * object whose table tests `ct state` carries metadata version
+ * 2 with the version 2 header (so that loaders that cannot attach its companion
+ * refuse it), the LRU hash map SLUICE_FLOW_MAP, and for that table a second
+ * program, the companion, named in sluice_meta_table.ct_prog_str:
+ * it runs in the other direction (XDP and tc ingress: tc egress; tc egress:
+ * tc ingress; cgroup_skb ingress <-> egress), tracks every packet it sees and
+ * accepts them all. The loader attaches both as one unit.
+ */
+#define SLUICE_FLOW_MAP	       "sluice_flows"
+#define SLUICE_FLOW_ENTRIES    65536u
+
+/* A flow from the host's point of view: `local` is this host's address. */
+struct sluice_flow_key {
+	uint32_t
+	    local[4]; /* IPv4: local[0]; numbers, as the address reads (10.0.0.1 = 0x0a000001) */
+	uint32_t remote[4];
+	uint16_t lport; /* TCP/UDP ports; ICMP echo: lport = identifier, rport = 0 */
+	uint16_t rport;
+	uint8_t proto;	/* 6, 17, 1 or 58 */
+	uint8_t family; /* 4 or 6 */
+	uint16_t pad;
+};
+
+#define SLUICE_FLOW_OUT_ORIG  0x1u /* opened by an outgoing packet (else by an incoming one) */
+#define SLUICE_FLOW_REPLIED   0x2u /* a reply was seen (TCP: the SYN-ACK) */
+#define SLUICE_FLOW_FIN_ORIG  0x4u /* TCP FIN seen in the original direction */
+#define SLUICE_FLOW_FIN_REPLY 0x8u /* and in the reply direction */
+
+struct sluice_flow {
+	uint64_t seen_ns; /* bpf_ktime_get_ns() of the last packet that changed or refreshed it */
+	uint8_t flags;	  /* SLUICE_FLOW_* */
+	uint8_t pad[7];
+};
+
+/*
+ * An accepted packet that changes no flag of its flow refreshes seen_ns only
+ * when it is older than this (ns): steady traffic then reads the table
+ * without writing it. Timeouts count from the last refresh (1 s granularity).
+ */
+#define SLUICE_CT_REFRESH_NS 1000000000u
+
+/* Idle timeouts (seconds), after which an entry counts as absent. */
+#define SLUICE_CT_TCP_OPENING 120u    /* SYN seen, no SYN-ACK yet */
+#define SLUICE_CT_TCP_EST     432000u /* 5 days, as netfilter */
+#define SLUICE_CT_TCP_CLOSING 120u    /* FIN seen both ways */
+#define SLUICE_CT_UDP	      30u     /* no reply yet */
+#define SLUICE_CT_UDP_REPLIED 180u
+#define SLUICE_CT_ICMP	      30u
 
 #endif /* SLUICE_ABI_H */

@@ -74,4 +74,29 @@ int sl_run_frame(const uint8_t *data, uint32_t caplen, bool raw, uint8_t *buf, u
 /* The reason both print for a packet sl_run_frame() refuses. */
 #define SL_RUN_NOT_IP "a packet of a raw-IP capture must be IPv4 or IPv6"
 
+/*
+ * Direction in a capture: `--local PREFIX[,PREFIX...]` names this host's
+ * addresses; an IPv4 or IPv6 packet whose source address lies in one of them
+ * leaves the host, every other packet arrives. The table judges the packets
+ * of its own direction; it never sees the others: a table that tracks
+ * connections (`ct state`) has them tracked by its companion, which accepts
+ * them all. Their line: `<n>\taccept\tother-direction`.
+ */
+#define SL_RUN_MAX_LOCAL 16
+struct sl_run_prefix {
+	unsigned family; /* 4 or 6 */
+	unsigned len;	 /* prefix length in bits */
+	uint8_t addr[16];
+};
+struct sl_run_local {
+	unsigned n;
+	struct sl_run_prefix p[SL_RUN_MAX_LOCAL];
+};
+/* Adds the comma-separated prefixes of `arg`; 0 or -EINVAL. */
+int sl_run_local_parse(const char *arg, struct sl_run_local *out);
+/* Whether a frame (from its Ethernet header, as sl_run_frame() gives it) leaves the host. */
+bool sl_run_outgoing(const struct sl_run_local *l, const uint8_t *frame, uint32_t len);
+/* The line of a packet of the other direction (the companion, if any, tracked it). */
+void sl_run_out_tracked(struct sl_run_out *o);
+
 #endif /* SLUICE_RUN_OUTPUT_H */

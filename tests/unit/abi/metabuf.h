@@ -43,7 +43,7 @@ static inline void metabuf_build(struct metabuf *b, const struct metabuf_rule *r
 		_o;                                                                                \
 	})
 	h.magic = SLUICE_META_MAGIC;
-	h.version = b->v1 ? SLUICE_META_VERSION_NOSETS : SLUICE_META_VERSION;
+	h.version = b->v1 ? SLUICE_META_VERSION_1 : SLUICE_META_VERSION;
 	h.header_size = b->v1 ? SLUICE_META_HEADER_V1_SIZE : sizeof(h);
 	h.table_size = tsz;
 	h.rule_size = rsz;

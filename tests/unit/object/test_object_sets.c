@@ -150,7 +150,7 @@ static void test_no_sets_version1(void **state)
 	struct obj o;
 
 	build(&o, "table t {\n    hook xdp\n    tcp dport 22 drop\n}\n");
-	assert_int_equal(o.m->hdr.version, SLUICE_META_VERSION_NOSETS);
+	assert_int_equal(o.m->hdr.version, SLUICE_META_VERSION_1);
 	assert_int_equal(o.m->hdr.header_size, SLUICE_META_HEADER_V1_SIZE);
 	assert_int_equal(o.m->hdr.nsets, 0);
 	done(&o);
