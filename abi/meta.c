@@ -179,8 +179,8 @@ static int check_header(const struct sluice_meta_header *h, const uint8_t *base,
 	if (h->version != SLUICE_META_VERSION && h->version != SLUICE_META_VERSION_1)
 		return why_set(why, why_len, "metadata version %u, this reader knows version %u",
 			       h->version, SLUICE_META_VERSION);
-	if (h->header_size < (h->version == SLUICE_META_VERSION_1 ? SLUICE_META_HEADER_V1_SIZE
-								       : sizeof(*h)) ||
+	if (h->header_size <
+		(h->version == SLUICE_META_VERSION_1 ? SLUICE_META_HEADER_V1_SIZE : sizeof(*h)) ||
 	    h->table_size < sizeof(struct sluice_meta_table) ||
 	    h->rule_size < sizeof(struct sluice_meta_rule) || h->header_size > size)
 		return why_set(why, why_len, "record sizes smaller than version %u defines",

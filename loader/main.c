@@ -94,7 +94,8 @@ int main(int argc, char **argv)
 	} cmds[] = {
 	    {"attach", sl_cmd_attach}, {"replace", sl_cmd_replace}, {"detach", sl_cmd_detach},
 	    {"list", sl_cmd_list},     {"stats", sl_cmd_stats},	    {"prune", sl_cmd_prune},
-	    {"run", sl_cmd_run},       {"apply", sl_cmd_apply},	    {"log", sl_cmd_log}, {"set", sl_cmd_set},
+	    {"run", sl_cmd_run},       {"apply", sl_cmd_apply},	    {"log", sl_cmd_log},
+	    {"set", sl_cmd_set},
 	};
 	int i = 1;
 

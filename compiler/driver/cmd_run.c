@@ -381,9 +381,10 @@ int sl_cmd_run(int argc, char **argv)
 	sl_run_out_end(&s->out);
 	rc = s->out.skipped ? SL_EXIT_SKIPPED : SL_EXIT_OK;
 out:
-	if (s)
+	if (s) {
 		sl_interp_state_free(s->state);
 		sl_interp_ct_free(s->ct);
+	}
 	sl_result_free(res);
 	return rc;
 }

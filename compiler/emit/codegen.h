@@ -84,6 +84,12 @@ struct sl_cg {
 	bool logs;	     /* some reachable rule logs: the context is kept */
 	int16_t ctx_off;     /* the context pointer, spilled at the end of the parse */
 	int16_t scratch_off; /* 88 bytes: a meter's key (64) and a new bucket (24) */
+	/* Connection tracking (codegen_ct.c): the table tests `ct state`. */
+	bool ct;
+	bool ct_out;	     /* the program sees outgoing packets */
+	uint32_t flow_map;   /* SLUICE_FLOW_MAP's index */
+	sl_label ct_commit;  /* accept: record the flow's new state, then return */
+	bool ct_commit_used; /* some accept jumps to ct_commit */
 };
 
 /* codegen_limit.c: what a rule's limit or log needs from the parse (collect_chain). */
@@ -99,13 +105,6 @@ int sl_cg_limit_slots(struct sl_cg *cg);
 void sl_cg_limit(struct sl_cg *cg, const struct sl_ir_rule *r, sl_label fail);
 /* codegen_limit.c: the rule's log record (within its cap). Clobbers R0-R9. */
 void sl_cg_log(struct sl_cg *cg, const struct sl_ir_rule *r);
-	/* Connection tracking (codegen_ct.c): the table tests `ct state`. */
-	bool ct;
-	bool ct_out;	     /* the program sees outgoing packets */
-	uint32_t flow_map;   /* SLUICE_FLOW_MAP's index */
-	sl_label ct_commit;  /* accept: record the flow's new state, then return */
-	bool ct_commit_used; /* some accept jumps to ct_commit */
-};
 
 /*
  * The connection tracker's stack area (codegen_ct.c), between the map key
@@ -199,6 +198,7 @@ uint32_t sl_cg_set_cost(const struct sl_cg *cg, enum sl_field field, struct sl_i
  */
 int sl_cg_add_set_maps(const struct sl_ir *ir, struct sl_arena *arena, struct sl_bpf_object *obj);
 int sl_cg_setrefs(struct sl_cg *cg, const struct sl_ir_rule *r, sl_label fail);
+/*
  * codegen_ct.c. Setup: when the table tests `ct state`, add the flow map and
  * make the parse keep what the tracker reads. Track: after the parse, the
  * packet's state into the `ct state` slot (R6 = context; clobbers R0-R9).

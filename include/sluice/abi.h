@@ -195,8 +195,8 @@ struct sluice_meta_set {
  * tc ingress; cgroup_skb ingress <-> egress), tracks every packet it sees and
  * accepts them all. The loader attaches both as one unit.
  */
-#define SLUICE_FLOW_MAP	       "sluice_flows"
-#define SLUICE_FLOW_ENTRIES    65536u
+#define SLUICE_FLOW_MAP	    "sluice_flows"
+#define SLUICE_FLOW_ENTRIES 65536u
 
 /* A flow from the host's point of view: `local` is this host's address. */
 struct sluice_flow_key {

@@ -739,7 +739,8 @@ static void usage(FILE *out)
 	    out,
 	    "usage: sluice-diff [--seed S] [--policies N] [--packets M] [--seconds T]\n"
 	    "                   [--min-packets P] [--levels 0,1,2] [--max-rules R]\n"
-	    "                   [--long-tables PCT[:RULES]] [--limits PCT] [--sets PCT] [--max-failures F]\n"
+	    "                   [--long-tables PCT[:RULES]] [--limits PCT] [--sets PCT] "
+	    "[--max-failures F]\n"
 	    "                   [--jobs J] [--policy-seconds T] [--print-policy] [-v]\n"
 	    "Differential fuzzing: the reference interpreter against compiled objects in the\n"
 	    "kernel. Policy i uses seed S+i; a failure prints a minimised reproducer.\n"
@@ -790,7 +791,8 @@ int main(int argc, char **argv)
 	char why[256];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:n:p:t:l:r:F:j:M:L:I:S:T:Pvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:n:p:t:l:r:F:j:M:L:I:S:T:Pvh", longopts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 's':
 			cfg.seed = strtoull(optarg, NULL, 0);
