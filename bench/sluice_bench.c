@@ -35,6 +35,7 @@
 
 #include "classbench.h"
 #include "packet.h"
+#include "tss.h"
 #include "common/util.h"
 
 #define XDP_DROP_RC	  1
@@ -196,6 +197,7 @@ struct variant {
 	long compile_rss_kb;
 	/* object and load */
 	long object_bytes;
+	long map_bytes; /* the maps' keys and values at their sizes (max_entries) */
 	long insns;
 	const char *status;
 	double verifier_ms, load_ms;
@@ -220,6 +222,8 @@ struct measure_opts {
 	/* variants timed without the guard: lower bounds that decide nothing (--probe) */
 	const char *probe[MAX_PROBES];
 	size_t nprobes;
+	/* the tuple-space search baseline: its tables are built here and filled after the load */
+	const char *tss;
 	size_t limit, packets, rounds;
 	int cpu;
 	double budget_s;
@@ -323,7 +327,73 @@ static void parse_verifier_log(struct variant *v, const char *log)
 		v->verified_insns = atol(p + strlen("processed "));
 }
 
-static int load_object(struct variant *v, struct bpf_object **objp, int *prog_fd)
+static long map_bytes(struct bpf_object *obj)
+{
+	struct bpf_map *map;
+	long sum = 0;
+
+	bpf_object__for_each_map(map, obj) sum +=
+	    (long)bpf_map__max_entries(map) * (bpf_map__key_size(map) + bpf_map__value_size(map));
+	return sum;
+}
+
+static int update_all(struct bpf_object *obj, const char *name, const void *keys,
+		      const void *values, size_t n)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 count = (__u32)n;
+
+	if (!map)
+		return -ENOENT;
+	if (!n)
+		return 0;
+	if (bpf_map_update_batch(bpf_map__fd(map), keys, values, &count, &opts))
+		return -errno;
+	return count == n ? 0 : -EIO;
+}
+
+/* Size the tuple-space search's maps before the load. */
+static int tss_size(struct bpf_object *obj, const struct tss_tables *t)
+{
+	struct bpf_map *entries = bpf_object__find_map_by_name(obj, "entries");
+	struct bpf_map *rules = bpf_object__find_map_by_name(obj, "rules");
+	struct bpf_map *tuples = bpf_object__find_map_by_name(obj, "tuples");
+
+	if (!entries || !rules || !tuples)
+		return -ENOENT;
+	if (bpf_map__set_max_entries(tuples, t->ntuples ? (__u32)t->ntuples : 1) ||
+	    bpf_map__set_max_entries(entries, t->nentries ? (__u32)t->nentries : 1) ||
+	    bpf_map__set_max_entries(rules, t->nrules ? (__u32)t->nrules : 1))
+		return -EINVAL;
+	return 0;
+}
+
+/* Fill them after it: tuples, entries, candidate rules, the configuration. */
+static int tss_fill(struct bpf_object *obj, const struct tss_tables *t)
+{
+	struct tss_config cfg = {(__u32)t->ntuples, t->non_ip4_verdict};
+	size_t nidx = t->ntuples > t->nrules ? t->ntuples : t->nrules;
+	_cleanup_free_ __u32 *idx = calloc(nidx ? nidx : 1, sizeof(*idx));
+	__u32 zero = 0;
+	int r;
+
+	if (!idx)
+		return -ENOMEM;
+	for (size_t i = 0; i < nidx; i++)
+		idx[i] = (__u32)i;
+	r = update_all(obj, "tuples", idx, t->tuples, t->ntuples);
+	if (!r)
+		r = update_all(obj, "rules", idx, t->rules, t->nrules);
+	if (!r)
+		r = update_all(obj, "entries", t->keys, t->lists, t->nentries);
+	if (!r)
+		r = update_all(obj, "config", &zero, &cfg, 1);
+	return r;
+}
+
+static int load_object(struct variant *v, struct bpf_object **objp, int *prog_fd,
+		       const struct tss_tables *tss)
 {
 	_cleanup_free_ char *log = calloc(1, VERIFIER_LOG_SIZE);
 	struct bpf_prog_info info = {0};
@@ -366,6 +436,13 @@ static int load_object(struct variant *v, struct bpf_object **objp, int *prog_fd
 	bpf_program__set_log_level(prog, 4); /* statistics and errors, not the whole trace */
 	/* Never pin anything from the bench: no state may outlive it. */
 	bpf_object__for_each_map(map, obj) bpf_map__set_pin_path(map, NULL);
+	if (tss && (r = tss_size(obj, tss))) {
+		v->status = "open-failed";
+		snprintf(v->note, sizeof(v->note), "not a tuple-space search object: %s",
+			 strerror(-r));
+		bpf_object__close(obj);
+		return r;
+	}
 	start = now_s();
 	r = bpf_object__load(obj);
 	v->load_ms = (now_s() - start) * 1000.0;
@@ -375,6 +452,14 @@ static int load_object(struct variant *v, struct bpf_object **objp, int *prog_fd
 		rejection_reason(log, v->note, sizeof(v->note));
 		if (!v->note[0])
 			snprintf(v->note, sizeof(v->note), "%s %.400s", strerror(-r), libbpf_last);
+		bpf_object__close(obj);
+		return r;
+	}
+	v->map_bytes = map_bytes(obj);
+	if (tss && (r = tss_fill(obj, tss))) {
+		v->status = "run-failed";
+		snprintf(v->note, sizeof(v->note), "filling the tuple-space tables failed: %s",
+			 strerror(-r));
 		bpf_object__close(obj);
 		return r;
 	}
@@ -522,9 +607,12 @@ static void variant_close(struct variant *v)
 static void check_variant(struct variant *v, const struct workload *w, const struct measure_opts *o,
 			  bool is_floor)
 {
+	struct tss_tables tables;
+
 	v->verified_insns = -1;
 	v->insns = -1;
 	v->object_bytes = -1;
+	v->map_bytes = -1;
 	v->fd = -1;
 	v->guard = "n/a";
 	read_kv(v);
@@ -535,8 +623,30 @@ static void check_variant(struct variant *v, const struct workload *w, const str
 		return;
 	}
 	fprintf(stderr, "  %s: loading %s\n", v->name, v->object);
-	if (load_object(v, &v->obj, &v->fd))
+	if (o->tss && !strcmp(v->name, o->tss)) {
+		double start = now_s();
+		int r = tss_build(&w->rules, &tables);
+
+		if (r) {
+			v->status = "compile-failed";
+			snprintf(v->compile_status, sizeof(v->compile_status), "failed");
+			snprintf(v->note, sizeof(v->note), "building the tuple-space tables: %s",
+				 strerror(-r));
+			return;
+		}
+		r = load_object(v, &v->obj, &v->fd, &tables);
+		/* its "compilation": building the tables and filling the maps */
+		v->compile_s = now_s() - start - v->load_ms / 1000.0;
+		snprintf(v->compile_status, sizeof(v->compile_status), "ok");
+		snprintf(v->compile_note, sizeof(v->compile_note),
+			 "%zu tuples, %zu keys, %zu candidates (at most %d per key)",
+			 tables.ntuples, tables.nentries, tables.nrules, TSS_MAX_CANDIDATES);
+		tss_tables_free(&tables);
+		if (r)
+			return;
+	} else if (load_object(v, &v->obj, &v->fd, NULL)) {
 		return;
+	}
 	v->status = "ok";
 	v->attached = attach_to_private_lo(v->fd);
 	if (guard(v, w, v->fd, !is_floor)) {
@@ -680,7 +790,8 @@ static void csv_num(FILE *f, double v, bool present, int decimals)
 static const char csv_header[] =
     "set,rules_requested,rules,trace_packets,matched_fraction,variant,status,compile_status,"
     "compile_s,compile_rss_kb,object_bytes,insns,verifier_ms,load_ms,verified_insns,guard,"
-    "mismatches,timed_packets,repeat,rounds,ns_median,ns_min,ns_max,x_floor,x_baseline,note\n";
+    "mismatches,timed_packets,repeat,rounds,ns_median,ns_min,ns_max,x_floor,x_baseline,"
+    "map_bytes,note\n";
 
 static void write_row(FILE *f, const struct measure_opts *o, const struct workload *w,
 		      const struct variant *v, const struct variant *floor,
@@ -713,6 +824,7 @@ static void write_row(FILE *f, const struct measure_opts *o, const struct worklo
 		v->timed_ok && floor && floor->timed_ok && floor->ns_median > 0, 2);
 	csv_num(f, base && v->timed_ok ? v->ns_median / base->ns_median : 0,
 		v->timed_ok && base && base->timed_ok && base->ns_median > 0, 3);
+	csv_num(f, v->map_bytes, v->map_bytes >= 0, 0);
 	fputc(',', f);
 	if (v->note[0] && v->compile_note[0]) {
 		char both[1100];
@@ -775,20 +887,31 @@ static void measure_usage(FILE *out)
 	    "                    says how IPv6 packets carry the headers' addresses)\n"
 	    "      --probe NAME  time variant NAME without the guard: a lower bound that\n"
 	    "                    decides nothing (bench/bpf/probe.bpf.c); repeatable\n"
+	    "      --tss NAME    variant NAME is the tuple-space search (bench/bpf/tss.bpf.c):\n"
+	    "                    its tables are built from the rules and filled after the load\n"
 	    "KV is a file written by `sluice-bench exec` for the object's compilation.\n");
 }
 
 static int parse_measure_opts(int argc, char **argv, struct measure_opts *o)
 {
 	static const struct option longopts[] = {
-	    {"rules", required_argument, NULL, 'r'},   {"trace", required_argument, NULL, 't'},
-	    {"limit", required_argument, NULL, 'n'},   {"set", required_argument, NULL, 's'},
-	    {"packets", required_argument, NULL, 'p'}, {"rounds", required_argument, NULL, 'k'},
-	    {"budget", required_argument, NULL, 'b'},  {"cpu", required_argument, NULL, 'c'},
-	    {"floor", required_argument, NULL, 'f'},   {"baseline", required_argument, NULL, 'B'},
-	    {"csv", required_argument, NULL, 'o'},     {"header", no_argument, NULL, 'H'},
-	    {"family", required_argument, NULL, 'F'},  {"help", no_argument, NULL, 'h'},
-	    {"probe", required_argument, NULL, 'P'},   {0},
+	    {"rules", required_argument, NULL, 'r'},
+	    {"trace", required_argument, NULL, 't'},
+	    {"limit", required_argument, NULL, 'n'},
+	    {"set", required_argument, NULL, 's'},
+	    {"packets", required_argument, NULL, 'p'},
+	    {"rounds", required_argument, NULL, 'k'},
+	    {"budget", required_argument, NULL, 'b'},
+	    {"cpu", required_argument, NULL, 'c'},
+	    {"floor", required_argument, NULL, 'f'},
+	    {"baseline", required_argument, NULL, 'B'},
+	    {"csv", required_argument, NULL, 'o'},
+	    {"header", no_argument, NULL, 'H'},
+	    {"family", required_argument, NULL, 'F'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"probe", required_argument, NULL, 'P'},
+	    {"tss", required_argument, NULL, 'T'},
+	    {0},
 	};
 	int c;
 
@@ -847,6 +970,9 @@ static int parse_measure_opts(int argc, char **argv, struct measure_opts *o)
 				return -EINVAL;
 			}
 			o->probe[o->nprobes++] = optarg;
+			break;
+		case 'T':
+			o->tss = optarg;
 			break;
 		case 'h':
 			measure_usage(stdout);

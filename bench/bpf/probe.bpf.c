@@ -48,7 +48,7 @@ struct {
 static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;
 #endif
 
-/* 0 and the 5-tuple in *f for IPv4 over untagged Ethernet with its ports, else -1. */
+/* 0 and the 5-tuple in *f for IPv4 over untagged Ethernet (ports 0 unless TCP/UDP), else -1. */
 static inline int parse(struct xdp_md *ctx, struct flow *f)
 {
 	__u8 *p = (__u8 *)(long)ctx->data, *end = (__u8 *)(long)ctx->data_end;
@@ -57,11 +57,15 @@ static inline int parse(struct xdp_md *ctx, struct flow *f)
 	if (p + 34 > end || p[12] != 0x08 || p[13] != 0x00 || (p[14] >> 4) != 4)
 		return -1;
 	l4 = p + 14 + 4 * (p[14] & 15);
-	if (l4 + 4 > end)
-		return -1;
 	f->saddr = *(__u32 *)(p + 26);
 	f->daddr = *(__u32 *)(p + 30);
 	f->proto = p[23];
+	/* Only TCP and UDP have ports (bench/README.md); every other packet is
+	 * still looked up, with ports 0: a classifier decides those too. */
+	if (f->proto != 6 && f->proto != 17)
+		return 0;
+	if (l4 + 4 > end)
+		return -1;
 	f->sport = *(__u16 *)l4;
 	f->dport = *(__u16 *)(l4 + 2);
 	return 0;

@@ -84,4 +84,17 @@ for p in always-pass parse hash; do
 	[ "$(field "$r" 16)" = n/a ] && [ -n "$(field "$r" 21)" ] || fail "probe $p: $r"
 	echo "$r" | grep -q 'probe: a lower bound' || fail "probe $p's row does not say it is a probe: $r"
 done
+# The tuple-space search baseline: its tables filled by the harness, guarded on 1k
+# rules (fw1: wildcard-heavy, ranges, several tuples); its row names the tuples.
+clang -O2 -g -target bpf -c "$src/bench/bpf/tss.bpf.c" -o "$out/tss.o" ||
+	fail "bench/bpf/tss.bpf.c does not build"
+"$build/bench/sluice-bench" measure --rules "$cbdir/fw1_1000" --trace "$cbdir/fw1_1000_trace" \
+	--set fw1 --rounds 1 --budget 0.1 --csv "$out/tss.csv" --tss tss "tss:$out/tss.o" \
+	2>"$out/tss.log" || fail "measure with tss failed: $(cat "$out/tss.log")"
+r=$(grep ",tss,ok," "$out/tss.csv") || fail "tss did not run: $(cat "$out/tss.csv" "$out/tss.log")"
+[ "$(field "$r" 16)" = ok ] && [ "$(field "$r" 17)" = 0 ] && [ -n "$(field "$r" 21)" ] ||
+	fail "tss disagrees with the reference or was not timed: $r"
+[ "$(field "$r" 26)" -gt 0 ] || fail "tss reports no map bytes: $r"
+echo "$r" | grep -q '[0-9] tuples, [0-9]* keys' || fail "tss's row does not say its tuples: $r"
+
 echo "ok: bench harness smoke test"

@@ -14,6 +14,7 @@
 
 #include "classbench.h"
 #include "packet.h"
+#include "tss.h"
 
 static const char rules_text[] =
     "@10.1.2.3/8\t192.168.1.0/24\t0 : 65535\t80 : 80\t0x06/0xFF\t0x0000/0x0200\t\n"
@@ -199,12 +200,89 @@ static void test_packets_ip6(void **state)
 	assert_int_equal(p[14 + 4] << 8 | p[14 + 5], 0);
 }
 
+/* Random sets with few distinct values, so that keys collide past the tuple's list limit. */
+static void random_rules(struct cb_rules *rules, size_t n, unsigned seed)
+{
+	static const uint8_t lens[] = {0, 8, 13, 16, 24, 31, 32};
+	static const uint16_t ports[][2] = {{0, 65535}, {80, 80},     {1024, 65535}, {0, 1023},
+					    {53, 53},	{6000, 6063}, {100, 200}};
+	static const uint8_t protos[] = {6, 17, 1};
+
+	srand(seed);
+	rules->v = calloc(n, sizeof(*rules->v));
+	rules->n = rules->total = n;
+	assert_non_null(rules->v);
+	for (size_t i = 0; i < n; i++) {
+		struct cb_rule *r = &rules->v[i];
+
+		r->src_len = lens[rand() % 7];
+		r->dst_len = lens[rand() % 7];
+		r->src =
+		    (0x0a000000u | (rand() % 4) << 20 | (rand() % 2)) & cb_prefix_mask(r->src_len);
+		r->dst =
+		    (0xc0a80000u | (rand() % 3) << 8 | (rand() % 2)) & cb_prefix_mask(r->dst_len);
+		r->sport_lo = ports[rand() % 7][0];
+		r->sport_hi = r->sport_lo ? ports[0][1] : 65535;
+		if (rand() % 3) {
+			r->sport_lo = 0;
+			r->sport_hi = 65535;
+		}
+		int d = rand() % 7;
+
+		r->dport_lo = ports[d][0];
+		r->dport_hi = ports[d][1];
+		r->proto_any = rand() % 3 == 0;
+		r->proto = r->proto_any ? 0 : protos[rand() % 3];
+		r->line = (uint32_t)i + 1;
+	}
+}
+
+/* The tuple-space search tables find the first match, like the plain scan. */
+static void test_tss(void **state)
+{
+	for (unsigned seed = 1; seed <= 20; seed++) {
+		struct cb_rules rules;
+		struct tss_tables t;
+		struct cb_trace trace;
+		size_t n = seed % 2 ? 300 : 2000;
+
+		random_rules(&rules, n, seed);
+		assert_int_equal(tss_build(&rules, &t), 0);
+		assert_true(t.ntuples > 0 && t.ntuples <= TSS_MAX_TUPLES);
+		assert_int_equal(cb_trace_generate(&rules, 3000, seed, &trace), 0);
+		for (size_t i = 0; i < trace.n; i++) {
+			struct cb_header h = trace.v[i];
+
+			assert_int_equal(tss_lookup(&t, &h), cb_first_match(&rules, &h));
+			/* off the corners too: other ports, protocols and host bits */
+			h.dport = (uint16_t)(h.dport + 1);
+			h.src ^= 1u << (rand() % 32);
+			h.proto = (uint8_t)(i % 4 == 0 ? 47 : h.proto);
+			assert_int_equal(tss_lookup(&t, &h), cb_first_match(&rules, &h));
+		}
+		/* the list limit held, and lists are in priority order */
+		for (size_t e = 0; e < t.nentries; e++) {
+			assert_true(t.lists[e].count >= 1 &&
+				    t.lists[e].count <= TSS_MAX_CANDIDATES);
+			for (uint32_t j = 1; j < t.lists[e].count; j++)
+				assert_true(t.rules[t.lists[e].first + j - 1].index <
+					    t.rules[t.lists[e].first + j].index);
+		}
+		for (size_t k = 1; k < t.ntuples; k++)
+			assert_true(t.tuples[k - 1].best_rule < t.tuples[k].best_rule);
+		cb_trace_free(&trace);
+		tss_tables_free(&t);
+		cb_rules_free(&rules);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_rules), cmocka_unit_test(test_parse_errors),
 	    cmocka_unit_test(test_matching),	cmocka_unit_test(test_generated_trace),
 	    cmocka_unit_test(test_packets),	cmocka_unit_test(test_packets_ip6),
+	    cmocka_unit_test(test_tss),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -166,11 +166,16 @@ static const struct {
  * trees 43.9, binth 8 trees 44.5); acl1 one split tree 15.3 against 19.4
  * for 8 cut trees (2 trees 18.4, 4 trees 20.6); ipc1 2 split trees 25.0
  * against 34.2 (4 trees 30.8). Leaves of 16 did best at equal trees (fw1
- * 4 trees: 37.8 at 16, 40.6 at 24, 46.6 at 32).
+ * 4 trees: 37.8 at 16, 40.6 at 24, 46.6 at 32). Eight trees, though, take
+ * leaves of 8: with so many trees a packet pays for every tree's leaf scan
+ * (acl2 10k, the only ClassBench 10k set that needs 8 split trees, same
+ * run: 52.5 ns against 65.4 at leaves of 16; 168k instructions against 141k,
+ * mean path 717 against 1247; 0.72 s to load against 0.55); where they do
+ * not fit, leaves of 16 still may.
  */
 static const struct {
 	unsigned trees, binth;
-} split_shapes[] = {{1, 16}, {2, 16}, {4, 16}, {8, 16}};
+} split_shapes[] = {{1, 16}, {2, 16}, {4, 16}, {8, 8}, {8, 16}};
 /*
  * ...unless the fewer trees copy boxes so often that the code grows past this
  * per box (the verifier's time grows with it): fw1 1k in one tree is 145k
