@@ -472,7 +472,7 @@ static int unit_begin(struct sl_txn *u, const struct sl_target *t, const struct 
 /* A step of the unit failed: it is settled as recovery would (both or neither). */
 static int unit_fail(struct sl_txn *u, int err)
 {
-	sl_info("%s", sl_unit_settle(&u->r));
+	sl_warn("the connection tracking table and its companion: %s", sl_unit_settle(&u->r));
 	sl_intent_end(u);
 	return err;
 }

@@ -136,7 +136,14 @@ reuse() {
 	assert_clean "$what"
 }
 
-prog_id_now() { list_entries | awk '$3 == "attached" { print $1; exit }'; }
+prog_id_now() { # the table's (ct: not its companion's)
+	if [ $CT = 1 ]; then
+		"$L" list --json 2>/dev/null | grep '"status":"attached"' | grep -v '"hook":"tc egress"' |
+			sed -E 's/.*"program_id":([0-9]+).*/\1/'
+	else
+		list_entries | awk '$3 == "attached" { print $1; exit }'
+	fi
+}
 
 # run_killed WHAT PREFIX... -- sluice-load ARGS: expects the loader to die of SIGKILL.
 run_killed() {
@@ -183,6 +190,29 @@ kill_case() { # OP STEP-or-strace-spec [FROM TO]: replace from FROM to TO
 	reuse "$what"
 }
 
+fail_points() { # FROM TO: the indices of the bpf() calls to fail
+	"$L" attach "$1" "${TARGET[@]}" >/dev/null
+	env "ASAN_OPTIONS=$NOLEAK" strace -f -o "$TMP/count" -e trace=bpf "$L" replace "$2" "${TARGET[@]}" >/dev/null
+	"$L" detach "${TARGET[@]}" >/dev/null
+	grep 'bpf(' "$TMP/count" | awk '/BPF_PROG_LOAD/ { last = NR } { cmd[NR] = $2 }
+		END { for (i = last + 1; i <= NR; i++) if (cmd[i] ~ /MAP_CREATE|OBJ_PIN|LINK_|PROG_ATTACH|PROG_DETACH/) print i }'
+}
+
+fail_case() { # FROM TO N
+	local what="$HOOK replace ($(basename "$1") to $(basename "$2")) failing at bpf() call $3" old_id rc
+	"$L" attach "$1" "${TARGET[@]}" >/dev/null || fail "$what: setup attach"
+	old_id=$(prog_id_now)
+	env "ASAN_OPTIONS=$NOLEAK" strace -f -o /dev/null -e trace=bpf -e "inject=bpf:error=EIO:when=$3" \
+		"$L" replace "$2" "${TARGET[@]}" >/dev/null 2>"$TMP/err"
+	rc=$?
+	[ $rc = 0 ] || [ $rc = 1 ] || fail "$what: rc $rc: $(tail -3 "$TMP/err")"
+	check_truth "$what" "$old_id" "$(basename "$1")" "$(basename "$2")"
+	if [ $rc = 1 ] && [ "$(prog_id_now)" != "$old_id" ] && ! grep -q "new program runs\|new table" "$TMP/err"; then
+		fail "$what: failed, but the old table does not run: $(cat "$TMP/err")"
+	fi
+	reuse "$what"
+}
+
 prefixed() { # PREFIX WORDS...
 	local p=$1 w
 	shift
@@ -209,6 +239,16 @@ if [ $CT = 1 ]; then
 	for s in unit-intent $DETACH_STEPS unit-table $(prefixed ct- $DETACH_STEPS) unit-companion unit-done; do
 		kill_case detach "$s"
 	done
+	# Failures: an error injected into each bpf() call of replace, after the
+	# programs are loaded, that changes the kernel or the pins. The replace
+	# fails or completes; either way table and companion are consistent, and
+	# a failed one leaves the old table running unless it had switched (then
+	# it is completed and says so).
+	if command -v strace >/dev/null; then
+		for pair in "$OA $OB" "$OA $PLAIN" "$PLAIN $OA"; do
+			for n in $(fail_points $pair); do fail_case $pair "$n"; done
+		done
+	fi
 	grep -v "recovered:\|killed during\|any sluice-load command" "$TMP/list-err" | grep . &&
 		fail "list complained (above)"
 	finish
