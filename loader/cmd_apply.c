@@ -23,6 +23,7 @@
 
 #include "attach.h"
 #include "cmd.h"
+#include "ct.h"
 #include "common/sha256.h"
 #include "hook.h"
 #include "state.h"
@@ -278,7 +279,10 @@ static int plan_line(struct apply_ctx *c, struct apply_line *l)
 		if (c->lines[i].o && !strcmp(c->lines[i].a.t.pin_dir, t->pin_dir))
 			return line_err(c, l->lineno, "%s is also the target of line %u",
 					sl_target_describe(t), c->lines[i].lineno);
-	err = sl_obj_load(l->o);
+	/* A replace keeps the running flow table (ct.h), as `sluice-load replace` does. */
+	err = sl_ct_reuse_flows(l->o, t->pin_dir);
+	if (!err)
+		err = sl_obj_load(l->o);
 	if (err)
 		return line_err(c, l->lineno, "%s: the kernel refused it (see above)", l->a.obj);
 	if (sl_state_read_quiet(t->pin_dir, &st)) {

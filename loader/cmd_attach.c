@@ -268,7 +268,7 @@ static void clear_leftover_dir(const char *dir)
 static int do_attach(struct attach_args *a, struct sl_obj *o)
 {
 	struct sl_target *t = &a->t;
-	struct sl_txn tx = {.fd = -1, .r.op = SL_OP_ATTACH};
+	struct sl_txn tx = {.fd = -1, .r.op = SL_OP_ATTACH, .prefix = o->ct_view ? "ct-" : NULL};
 	struct sl_state *st = &tx.r.st;
 	char parent[PATH_MAX];
 	_cleanup_close_ int state_fd = -1;
@@ -385,15 +385,11 @@ static int do_detach(const struct sl_target *t, const struct sl_state *st);
  * recovery of a killed one, works on it as on any attachment. The table
  * attaches second: it never runs without its companion.
  */
-static int attach_companion(struct attach_args *a, struct sl_obj *o)
+static int companion_free(const struct attach_args *a, const struct sl_obj *o)
 {
 	struct attach_args ca = *a;
-	struct sluice_meta_table table;
-	struct sl_obj view;
-	int err;
 
 	sl_ct_target(&a->t, o->ct_hook, &ca.t);
-	sl_ct_view(o, &view, &table);
 	if (has_state(ca.t.pin_dir)) {
 		sl_err(
 		    -EEXIST,
@@ -403,8 +399,22 @@ static int attach_companion(struct attach_args *a, struct sl_obj *o)
 		sl_hint("detach that one first, or put both policies' tables in one policy");
 		return -EEXIST;
 	}
-	err = do_attach(&ca, &view);
-	if (err)
+	return 0;
+}
+
+static int attach_companion(struct attach_args *a, struct sl_obj *o)
+{
+	struct attach_args ca = *a;
+	struct sluice_meta_table table;
+	struct sl_obj view;
+	int err;
+
+	sl_ct_target(&a->t, o->ct_hook, &ca.t);
+	sl_ct_view(o, &view, &table);
+	err = companion_free(a, o);
+	if (!err)
+		err = do_attach(&ca, &view);
+	if (err && err != -EEXIST)
 		sl_err(err, "cannot attach the connection tracker's companion as %s",
 		       sl_target_describe(&ca.t));
 	return err;
@@ -443,6 +453,87 @@ static bool companion_has_table(const struct sl_target *t)
 	return false;
 }
 
+/* The unit's record: the table at t (its state st), its companion at ct_hook. */
+static int unit_begin(struct sl_txn *u, const struct sl_target *t, const struct sl_state *st,
+		      uint32_t ct_hook)
+{
+	struct sl_target ct;
+
+	sl_ct_target(t, ct_hook, &ct);
+	u->fd = -1;
+	u->pin = SL_UNIT_PIN;
+	u->prefix = "unit-";
+	snprintf(u->r.dir, sizeof(u->r.dir), "%s", t->pin_dir);
+	snprintf(u->r.staging, sizeof(u->r.staging), "%s", ct.pin_dir);
+	u->r.st = *st;
+	return sl_intent_begin(u);
+}
+
+/* A step of the unit failed: it is settled as recovery would (both or neither). */
+static int unit_fail(struct sl_txn *u, int err)
+{
+	sl_warn("the connection tracking table and its companion: %s", sl_unit_settle(&u->r));
+	sl_intent_end(u);
+	return err;
+}
+
+/*
+ * Steps: unit-intent, (the companion's attach: ct-*), unit-companion, (the
+ * table's), unit-table. The companion comes first: the table never runs
+ * without it.
+ */
+static int attach_unit(struct attach_args *a, struct sl_obj *o)
+{
+	struct sl_txn u = {.r.op = SL_OP_ATTACH, .r.ct_new = 1};
+	struct sl_state st = {};
+	int err;
+
+	if (!o->ct_prog)
+		return do_attach(a, o);
+	err = companion_free(a, o);
+	if (err)
+		return err;
+	sl_target_fill_state(&a->t, &st);
+	u.r.new_prog_id = prog_id_of(o->prog_fd);
+	u.r.ct_new_prog_id = prog_id_of(o->ct_prog_fd);
+	err = unit_begin(&u, &a->t, &st, o->ct_hook);
+	if (err)
+		return err;
+	err = attach_companion(a, o);
+	if (err)
+		return unit_fail(&u, err);
+	sl_step(&u, "companion");
+	err = do_attach(a, o);
+	if (err)
+		return unit_fail(&u, err);
+	sl_step(&u, "table");
+	sl_intent_end(&u);
+	return 0;
+}
+
+/* Steps: unit-intent, (the table's detach), unit-table, (the companion's: ct-*), unit-companion. */
+static int detach_unit(const struct sl_target *t, const struct sl_state *st)
+{
+	struct sl_txn u = {.r.op = SL_OP_DETACH, .r.ct_old = 1};
+	int err;
+
+	if (st->ct_role != SL_CT_ROLE_TABLE)
+		return do_detach(t, st);
+	err = unit_begin(&u, t, st, sl_ct_companion_hook(st->hook));
+	if (err)
+		return err;
+	err = do_detach(t, st);
+	if (err)
+		return unit_fail(&u, err);
+	sl_step(&u, "table");
+	err = detach_companion(t, sl_ct_companion_hook(st->hook));
+	if (err)
+		return unit_fail(&u, err);
+	sl_step(&u, "companion");
+	sl_intent_end(&u);
+	return 0;
+}
+
 int sl_cmd_attach(int argc, char **argv)
 {
 	struct attach_args a = {.t.cgroup_fd = -1};
@@ -467,13 +558,8 @@ int sl_cmd_attach(int argc, char **argv)
 		goto out;
 	}
 	r = check_free(&a.t); /* again, under the lock */
-	if (!r && o->ct_prog)
-		r = attach_companion(&a, o);
-	if (!r) {
-		r = do_attach(&a, o);
-		if (r && o->ct_prog)
-			detach_companion(&a.t, o->ct_hook);
-	}
+	if (!r)
+		r = attach_unit(&a, o);
 	if (!r)
 		print_attached(&a.t, o, "attached");
 out:
@@ -514,7 +600,7 @@ static int do_replace(struct attach_args *a, struct sl_obj *o, const struct sl_s
 		      const struct sl_meta *old_m, size_t *carried)
 {
 	const char *dir = a->t.pin_dir;
-	struct sl_txn tx = {.fd = -1, .r.op = SL_OP_REPLACE};
+	struct sl_txn tx = {.fd = -1, .r.op = SL_OP_REPLACE, .prefix = o->ct_view ? "ct-" : NULL};
 	struct sl_state st = *old;
 	_cleanup_free_ struct sl_slot_pair *pairs = NULL;
 	_cleanup_close_ int state_fd = -1;
@@ -530,6 +616,9 @@ static int do_replace(struct attach_args *a, struct sl_obj *o, const struct sl_s
 	st.replaced_at = time(NULL);
 	st.nreplaced++;
 	st.prog_id = prog_id_of(o->prog_fd);
+	st.ct_role = o->ct_view	  ? SL_CT_ROLE_COMPANION
+		     : o->ct_prog ? SL_CT_ROLE_TABLE
+				  : SL_CT_ROLE_NONE;
 	state_fd = sl_state_create(&st, o->meta);
 	if (state_fd < 0)
 		return sl_err(state_fd, "cannot create the state record map: %s",
@@ -619,6 +708,103 @@ static int replace_companion_first(struct attach_args *a, struct sl_obj *o,
 	return err;
 }
 
+/* Replace, ct to ct: the old companion's program and record, kept until the unit is done. */
+static int companion_save(const char *cdir)
+{
+	struct sl_state cst;
+	_cleanup_close_ int prog = -1;
+	_cleanup_close_ int state = sl_pin_open(cdir, "state");
+	uint32_t id;
+	int err;
+
+	err = state < 0 ? state : sl_state_read(cdir, &cst, NULL);
+	if (err)
+		return sl_err(err, "cannot read the companion's record in %s", cdir);
+	prog = sl_hook_current_prog(&cst, cdir, &id);
+	if (prog < 0)
+		return sl_err(prog, "cannot find the companion's program in %s: %s", cdir,
+			      strerror(-prog));
+	err = pin_at(prog, cdir, "unit-old-prog");
+	return err ? err : pin_at(state, cdir, "unit-old-state");
+}
+
+/*
+ * A table that tracks connections, or one replaced by one that does: table
+ * and companion as one unit. Steps: unit-intent, [ct to ct: unit-saved],
+ * [to ct: (the companion's replace or attach: ct-*), unit-companion], (the
+ * table's replace), unit-table, unit-flows, [ct to none: (the companion's
+ * detach: ct-*), unit-companion-gone]. The new companion comes before the new
+ * table and the old one goes after the old table: no table runs without the
+ * companion it needs. Any failure, and recovery from a kill, settles the unit
+ * by the table's program (sl_unit_settle()).
+ */
+static int replace_unit(struct attach_args *a, struct sl_obj *o, const struct sl_state *old,
+			const struct sl_meta *old_m, size_t *carried)
+{
+	struct sl_txn u = {.r.op = SL_OP_REPLACE};
+	uint32_t ct_hook = sl_ct_companion_hook(old->hook);
+	int err;
+
+	u.r.ct_old = old->ct_role == SL_CT_ROLE_TABLE;
+	u.r.ct_new = o->ct_prog != NULL;
+	if (!u.r.ct_old && !u.r.ct_new)
+		return do_replace(a, o, old, old_m, carried);
+	if (!u.r.ct_old) {
+		err = companion_free(a, o);
+		if (err)
+			return err;
+	}
+	u.r.new_prog_id = prog_id_of(o->prog_fd);
+	u.r.ct_new_prog_id = u.r.ct_new ? prog_id_of(o->ct_prog_fd) : 0;
+	err = unit_begin(&u, &a->t, old, ct_hook);
+	if (err)
+		return err;
+	if (u.r.ct_old && u.r.ct_new) {
+		err = companion_save(u.r.staging);
+		if (err)
+			return unit_fail(&u, err);
+		sl_step(&u, "saved");
+	}
+	if (u.r.ct_new) {
+		err = replace_companion_first(a, o, old);
+		if (err)
+			return unit_fail(&u, err);
+		sl_step(&u, "companion");
+	}
+	err = do_replace(a, o, old, old_m, carried);
+	if (err)
+		return unit_fail(&u, err);
+	sl_step(&u, "table");
+	if (u.r.ct_new) {
+		err = pin_at(bpf_map__fd(o->flows), a->t.pin_dir, "flows");
+	} else {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/flows", a->t.pin_dir);
+		unlink(path);
+	}
+	if (err)
+		return unit_fail(&u, err);
+	sl_step(&u, "flows");
+	if (u.r.ct_old && !u.r.ct_new) {
+		err = detach_companion(&a->t, ct_hook);
+		if (err)
+			return unit_fail(&u, err);
+		sl_step(&u, "companion-gone");
+	}
+	if (u.r.ct_old && u.r.ct_new) {
+		char path[PATH_MAX];
+
+		for (int i = 0; i < 2; i++) {
+			snprintf(path, sizeof(path), "%s/unit-old-%s", u.r.staging,
+				 i ? "state" : "prog");
+			unlink(path);
+		}
+	}
+	sl_intent_end(&u);
+	return 0;
+}
+
 int sl_cmd_replace(int argc, char **argv)
 {
 	struct attach_args a = {.t.cgroup_fd = -1};
@@ -656,13 +842,7 @@ int sl_cmd_replace(int argc, char **argv)
 	if (!r)
 		r = sl_state_read(a.t.pin_dir, &old, &old_m);
 	if (!r)
-		r = replace_companion_first(&a, o, &old);
-	if (!r)
-		r = do_replace(&a, o, &old, old_m, &carried);
-	if (!r && old.ct_role == SL_CT_ROLE_TABLE && !o->ct_prog)
-		r = detach_companion(&a.t, sl_ct_companion_hook(old.hook));
-	if (!r && o->flows)
-		r = pin_at(bpf_map__fd(o->flows), a.t.pin_dir, "flows");
+		r = replace_unit(&a, o, &old, old_m, &carried);
 	if (!r) {
 		print_attached(&a.t, o, "replaced with");
 		printf("counters of %zu unchanged rule%s carried over\n", carried,
@@ -676,7 +856,10 @@ out:
 /* Steps: intent, detached, pins-removed. */
 static int do_detach(const struct sl_target *t, const struct sl_state *st)
 {
-	struct sl_txn tx = {.fd = -1, .r.op = SL_OP_DETACH, .r.st = *st};
+	struct sl_txn tx = {.fd = -1,
+			    .r.op = SL_OP_DETACH,
+			    .r.st = *st,
+			    .prefix = st->ct_role == SL_CT_ROLE_COMPANION ? "ct-" : NULL};
 	int err;
 
 	snprintf(tx.r.dir, sizeof(tx.r.dir), "%s", t->pin_dir);
@@ -727,9 +910,7 @@ int sl_cmd_detach(int argc, char **argv)
 		sl_hint("detach the table itself; its companion goes with it");
 	}
 	if (!r)
-		r = do_detach(&a.t, &st);
-	if (!r && st.ct_role == SL_CT_ROLE_TABLE)
-		r = detach_companion(&a.t, sl_ct_companion_hook(st.hook));
+		r = detach_unit(&a.t, &st);
 	if (!r)
 		printf("detached %s\n", sl_target_describe(&a.t));
 	sl_target_release(&a.t);
@@ -925,7 +1106,7 @@ int sl_attach_locked(struct attach_args *a, struct sl_obj *o)
 	int r = check_free(&a->t);
 
 	if (!r)
-		r = do_attach(a, o);
+		r = attach_unit(a, o);
 	if (!r)
 		print_attached(&a->t, o, "attached");
 	return r;
@@ -941,7 +1122,7 @@ int sl_replace_locked(struct attach_args *a, struct sl_obj *o)
 	if (!r)
 		r = sl_state_read(a->t.pin_dir, &old, &old_m);
 	if (!r)
-		r = do_replace(a, o, &old, old_m, &carried);
+		r = replace_unit(a, o, &old, old_m, &carried);
 	if (!r)
 		print_attached(&a->t, o, "replaced with");
 	return r;
@@ -953,7 +1134,7 @@ int sl_detach_locked(const struct sl_target *t)
 	int r = sl_state_read(t->pin_dir, &st, NULL);
 
 	if (!r)
-		r = do_detach(t, &st);
+		r = detach_unit(t, &st);
 	if (!r)
 		printf("detached %s\n", sl_target_describe(t));
 	return r;

@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "counters.h"
+#include "ct.h"
 #include "hook.h"
 #include "orphan.h"
 #include "state.h"
@@ -28,7 +29,9 @@ static const char stats_help[] =
     "usage: sluice-load stats TARGET [--netns NAME|PATH] [--json]\n"
     "\n"
     "Prints the attached policy's rules with their counters (rules marked\n"
-    "`counter`), like `nft list ruleset`. TARGET as for detach.\n";
+    "`counter`), like `nft list ruleset`. TARGET as for detach. A table that\n"
+    "tracks connections adds its flow table's entries by protocol and state;\n"
+    "at its companion's target (the other direction) that flow table is shown.\n";
 
 static int walk_dir(const char *dir, int depth, int (*fn)(const char *, void *), void *ctx)
 {
@@ -480,6 +483,135 @@ static void stats_json(const struct stats_view *v, const struct sl_state *st)
 	printf("%s]", first ? "" : "\n");
 }
 
+/* A flow table's entries by protocol and state (abi.h: flags and idle timeouts). */
+struct flow_census {
+	uint32_t entries, max, expired, out_orig;
+	uint32_t tcp_opening, tcp_est, tcp_closing, udp_new, udp_replied, icmp;
+};
+
+static bool flow_expired(const struct sluice_flow_key *k, const struct sluice_flow *f, uint64_t now)
+{
+	uint64_t idle = now > f->seen_ns ? (now - f->seen_ns) / 1000000000u : 0, limit;
+
+	if (k->proto == 6)
+		limit = !(f->flags & SLUICE_FLOW_REPLIED) ? SLUICE_CT_TCP_OPENING
+			: (f->flags & SLUICE_FLOW_FIN_ORIG) && (f->flags & SLUICE_FLOW_FIN_REPLY)
+			    ? SLUICE_CT_TCP_CLOSING
+			    : SLUICE_CT_TCP_EST;
+	else if (k->proto == 17)
+		limit = f->flags & SLUICE_FLOW_REPLIED ? SLUICE_CT_UDP_REPLIED : SLUICE_CT_UDP;
+	else
+		limit = SLUICE_CT_ICMP;
+	return idle > limit;
+}
+
+static void flow_count(struct flow_census *c, const struct sluice_flow_key *k,
+		       const struct sluice_flow *f, uint64_t now)
+{
+	bool fin = (f->flags & SLUICE_FLOW_FIN_ORIG) && (f->flags & SLUICE_FLOW_FIN_REPLY);
+
+	c->entries++;
+	if (flow_expired(k, f, now)) {
+		c->expired++;
+		return;
+	}
+	c->out_orig += !!(f->flags & SLUICE_FLOW_OUT_ORIG);
+	if (k->proto == 6)
+		*(!(f->flags & SLUICE_FLOW_REPLIED) ? &c->tcp_opening
+		  : fin				    ? &c->tcp_closing
+						    : &c->tcp_est) += 1;
+	else if (k->proto == 17)
+		*(f->flags & SLUICE_FLOW_REPLIED ? &c->udp_replied : &c->udp_new) += 1;
+	else
+		c->icmp++;
+}
+
+static int flow_census(const char *dir, struct flow_census *c)
+{
+	_cleanup_close_ int fd = sl_pin_open(dir, "flows");
+	struct sluice_flow_key k, next;
+	struct sluice_flow f;
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+	struct timespec ts;
+	uint64_t now;
+	void *prev = NULL;
+
+	if (fd < 0)
+		return fd;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    info.key_size != sizeof(struct sluice_flow_key) ||
+	    info.value_size != sizeof(struct sluice_flow))
+		return -EINVAL;
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock of bpf_ktime_get_(coarse_)ns */
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	memset(c, 0, sizeof(*c));
+	c->max = info.max_entries;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (!bpf_map_lookup_elem(fd, &k, &f))
+			flow_count(c, &k, &f, now);
+	}
+	return 0;
+}
+
+static void stats_flows(const char *dir, bool json)
+{
+	struct flow_census c;
+
+	if (flow_census(dir, &c)) {
+		if (json)
+			printf(",\"flows\":null");
+		return;
+	}
+	if (json) {
+		printf(",\"flows\":{\"entries\":%u,\"max\":%u,\"expired\":%u,\"outgoing\":%u,"
+		       "\"tcp\":{\"opening\":%u,\"established\":%u,\"closing\":%u},"
+		       "\"udp\":{\"unreplied\":%u,\"replied\":%u},\"icmp\":%u}",
+		       c.entries, c.max, c.expired, c.out_orig, c.tcp_opening, c.tcp_est,
+		       c.tcp_closing, c.udp_new, c.udp_replied, c.icmp);
+		return;
+	}
+	printf("\n# flow table: %u of %u entries; tcp: %u opening, %u established, %u closing; "
+	       "udp: %u unreplied, %u replied; icmp: %u; %u opened by outgoing packets; "
+	       "%u expired (reused when the table is full)\n",
+	       c.entries, c.max, c.tcp_opening, c.tcp_est, c.tcp_closing, c.udp_new, c.udp_replied,
+	       c.icmp, c.out_orig, c.expired);
+}
+
+/* The companion has no rules of its own: say what it is, and show the flow table it keeps. */
+static void stats_companion(const struct stats_view *v, const struct sl_state *st,
+			    const struct sl_target *t, bool json)
+{
+	struct sl_target tt = *t;
+	const char *tname = sl_meta_str(v->m, v->table->name_str);
+
+	tt.hook = v->table->hook;
+	if (json) {
+		printf("{\"policy\":");
+		sl_json_str(stdout, sl_meta_str(v->m, v->m->hdr.policy_name_str));
+		printf(",\"table\":");
+		sl_json_str(stdout, tname);
+		printf(",\"hook\":");
+		sl_json_str(stdout, sl_hook_name(st->hook));
+		printf(",\"role\":\"companion\",\"table_hook\":");
+		sl_json_str(stdout, sl_hook_name(v->table->hook));
+		printf(",\"object\":");
+		sl_json_str(stdout, st->object);
+		printf(",\"rules\":[]");
+		return;
+	}
+	printf("# %s runs the connection tracking companion of table %s, ", sl_target_describe(t),
+	       tname);
+	printf("attached as %s, policy %s\n# object %s\n", sl_target_describe(&tt),
+	       sl_meta_str(v->m, v->m->hdr.policy_name_str), st->object);
+	printf("# it records the packets of the other direction in the table's flow table and "
+	       "accepts them all;\n# the rules and their counters are the table's: `sluice-load "
+	       "stats` of %s\n",
+	       sl_target_describe(&tt));
+}
+
 static int find_table(const struct sl_meta *m, const char *name,
 		      const struct sluice_meta_table **out)
 {
@@ -604,11 +736,17 @@ int sl_cmd_stats(int argc, char **argv)
 		    "sluice-load: note: %s is gone and the kernel dropped the attachment; these "
 		    "are its last counters (`sluice-load prune` forgets it)\n",
 		    t.cgroup ? "the cgroup" : "the device (or its namespace)");
-	if (json)
-		stats_json(&v, &st);
-	else
-		stats_text(&v, &st, &t);
-	sl_limits_stats(t.pin_dir, m, json);
+	if (st.ct_role == SL_CT_ROLE_COMPANION) {
+		stats_companion(&v, &st, &t, json);
+	} else {
+		if (json)
+			stats_json(&v, &st);
+		else
+			stats_text(&v, &st, &t);
+		sl_limits_stats(t.pin_dir, m, json);
+	}
+	if (st.ct_role != SL_CT_ROLE_NONE)
+		stats_flows(t.pin_dir, json);
 	if (json)
 		printf("}\n");
 	if (v.counters_fd >= 0)

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -144,5 +146,53 @@ int sl_ct_reuse_flows(struct sl_obj *o, const char *dir)
 	if (err)
 		return sl_err(err, "cannot carry the flow table of %s over: %s", dir,
 			      strerror(-err));
+	return 0;
+}
+
+int sl_ct_probe_helper(enum bpf_prog_type type, uint32_t func_id)
+{
+	const struct bpf_insn insns[] = {
+	    {.code = BPF_JMP | BPF_CALL, .imm = (int32_t)func_id},
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0},
+	    {.code = BPF_JMP | BPF_EXIT},
+	};
+	char log[1024] = "";
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = log, .log_size = sizeof(log),
+		    .log_level = 1);
+	int fd = bpf_prog_load(type, "sluice_probe", "GPL", insns, SL_ARRAY_SIZE(insns), &opts);
+	int err = -errno;
+
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	/* The verifier's words for a helper it does not know, or not for this type. */
+	return strstr(log, "invalid func ") || strstr(log, "unknown func ") ? 0 : err;
+}
+
+int sl_ct_check_kernel(const struct sl_obj *o)
+{
+	/* The kill tests' kind of hook: probe a helper no kernel has, to see the error. */
+	const char *test = getenv("SLUICE_TEST_CT_HELPER");
+	uint32_t func = test ? (uint32_t)strtoul(test, NULL, 0) : BPF_FUNC_ktime_get_coarse_ns;
+	const uint32_t hooks[] = {o->table->hook, o->ct_hook};
+	struct utsname u;
+
+	if (!o->ct_prog)
+		return 0;
+	for (size_t i = 0; i < SL_ARRAY_SIZE(hooks); i++) {
+		/* -errno: the probe could not tell (privileges?): the load will say. */
+		if (sl_ct_probe_helper(sl_kernel_prog_type(hooks[i]), func))
+			continue;
+		sl_err(-EOPNOTSUPP,
+		       "table '%s' of '%s' tracks connections (`ct state`): its programs call "
+		       "bpf_ktime_get_coarse_ns(), which this kernel (Linux %s) lacks for %s "
+		       "programs: Linux >= 5.11",
+		       sl_meta_str(o->meta, o->table->name_str), o->path,
+		       uname(&u) ? "?" : u.release, sl_hook_name(hooks[i]));
+		sl_hint("run it on a newer kernel, or without `ct state` "
+			"(lang-spec/kernel-requirements.md)");
+		return -EOPNOTSUPP;
+	}
 	return 0;
 }

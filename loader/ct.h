@@ -28,3 +28,11 @@ void sl_ct_view(const struct sl_obj *o, struct sl_obj *view, struct sluice_meta_
 int sl_ct_reuse_flows(struct sl_obj *o, const char *dir);
 /* Finds and prepares the companion and the flow map, when the table has them; 0 or -errno. */
 int sl_ct_pick(struct sl_obj *o, enum bpf_attach_type (*expected)(uint32_t hook));
+/*
+ * 1 when programs of `type` may call helper func_id on this kernel, 0 when the
+ * verifier does not know it (for that type), -errno when the probe could not tell.
+ */
+int sl_ct_probe_helper(enum bpf_prog_type type, uint32_t func_id);
+/* A table that tracks connections on a kernel without what its flow table needs: 0 or -EOPNOTSUPP.
+ */
+int sl_ct_check_kernel(const struct sl_obj *o);

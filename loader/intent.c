@@ -10,15 +10,16 @@
 #include <time.h>
 
 #include "counters.h"
+#include "ct.h"
 #include "hook.h"
 #include "intent.h"
 #include "state_maps.h"
 #include "sets.h"
 #include "util.h"
 
-static void intent_path(char *buf, size_t len)
+static void intent_path(char *buf, size_t len, const char *pin)
 {
-	snprintf(buf, len, "%s/intent", sl_pin_root());
+	snprintf(buf, len, "%s/%s", sl_pin_root(), pin ? pin : "intent");
 }
 
 static int intent_write(struct sl_txn *t)
@@ -44,7 +45,7 @@ int sl_intent_begin(struct sl_txn *t)
 	t->fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sluice_intent", 4, SL_INTENT_SIZE, 1, NULL);
 	if (t->fd < 0)
 		return sl_err(-errno, "cannot create the intent record: %s", strerror(errno));
-	intent_path(path, sizeof(path));
+	intent_path(path, sizeof(path), t->pin);
 	err = intent_write(t);
 	if (!err && bpf_obj_pin(t->fd, path))
 		err = -errno;
@@ -61,10 +62,10 @@ void sl_step(struct sl_txn *t, const char *step)
 {
 	const char *kill_at = getenv("SLUICE_TEST_KILL_AT");
 
-	snprintf(t->r.step, sizeof(t->r.step), "%s", step);
+	snprintf(t->r.step, sizeof(t->r.step), "%s%s", t->prefix ? t->prefix : "", step);
 	if (t->fd >= 0 && intent_write(t))
 		sl_warn("cannot update the intent record: %s", strerror(errno));
-	if (kill_at && !strcmp(kill_at, step)) {
+	if (kill_at && !strcmp(kill_at, t->r.step)) {
 		fflush(NULL);
 		raise(SIGKILL);
 	}
@@ -82,7 +83,7 @@ void sl_intent_end(struct sl_txn *t)
 	if (t->fd < 0)
 		return;
 	sl_step(t, "done");
-	intent_path(path, sizeof(path));
+	intent_path(path, sizeof(path), t->pin);
 	if (unlink(path) && errno != ENOENT)
 		sl_warn("cannot remove the intent record %s: %s", path, strerror(errno));
 	close(t->fd);
@@ -286,7 +287,7 @@ static const char *recover_detach(const struct sl_intent *r)
 	return "the kernel had detached it: removed its pins";
 }
 
-int sl_recover(bool can_change)
+static int recover_one(const char *pin, bool can_change)
 {
 	char path[PATH_MAX], what[PATH_MAX + 64];
 	_cleanup_free_ uint8_t *val = calloc(1, SL_INTENT_SIZE);
@@ -298,7 +299,7 @@ int sl_recover(bool can_change)
 
 	if (!val)
 		return -ENOMEM;
-	intent_path(path, sizeof(path));
+	intent_path(path, sizeof(path), pin);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return errno == ENOENT
@@ -324,6 +325,14 @@ int sl_recover(bool can_change)
 			"`sluice-load prune` as root");
 		return 0;
 	}
+	if (pin) {
+		outcome = sl_unit_settle(&r);
+		unlink(path);
+		sl_warn("recovered: a sluice-load (pid %u) was killed during %s of the connection "
+			"tracking table %s and its companion (after step '%s'); %s",
+			r.pid, op_name(r.op), what, r.step, outcome);
+		return 0;
+	}
 	switch (r.op) {
 	case SL_OP_ATTACH:
 		outcome = recover_attach(&r);
@@ -340,4 +349,124 @@ int sl_recover(bool can_change)
 		"%s",
 		r.pid, op_name(r.op), what, r.step, outcome);
 	return 0;
+}
+
+int sl_recover(bool can_change)
+{
+	/* The member's operation first: the unit is settled on what it left. */
+	int err = recover_one(NULL, can_change);
+
+	return err ? err : recover_one(SL_UNIT_PIN, can_change);
+}
+
+/* Detaches the attachment of dir and removes its pins, if its record has the role. */
+static int unit_remove(const char *dir, uint32_t role)
+{
+	struct sl_state st;
+	int err;
+
+	if (!pin_exists(dir, "state") || sl_state_read_quiet(dir, &st) || st.ct_role != role)
+		return 0;
+	err = sl_hook_detach(&st, dir);
+	if (err)
+		return sl_err(err, "cannot detach %s: %s", dir, strerror(-err));
+	sl_pin_dir_remove(dir);
+	return 0;
+}
+
+/* Replace, undone: the companion runs its old program again, with its old record. */
+static int companion_restore(const char *cdir)
+{
+	_cleanup_close_ int old = sl_pin_open(cdir, "unit-old-prog");
+	_cleanup_close_ int cur = -1;
+	struct bpf_prog_info info = {};
+	uint32_t len = sizeof(info), running = 0;
+	struct sl_state st;
+	int err;
+
+	if (old < 0)
+		return 0; /* not saved yet: the companion was not touched */
+	if (bpf_obj_get_info_by_fd(old, &info, &len) || sl_state_read_quiet(cdir, &st))
+		return -ENOENT;
+	sl_hook_running_prog(&st, cdir, &running);
+	if (running && running != info.id) {
+		cur = bpf_prog_get_fd_by_id(running);
+		err = cur < 0 ? -errno : sl_hook_update(&st, cdir, cur, old);
+		if (err)
+			return sl_err(err, "cannot swap the old companion back in %s: %s", cdir,
+				      strerror(-err));
+	}
+	if (st.attach == SL_ATTACH_TC_LEGACY)
+		rename_pin(cdir, "unit-old-prog", "prog");
+	return pin_exists(cdir, "unit-old-state") ? rename_pin(cdir, "unit-old-state", "state") : 0;
+}
+
+static void companion_forget(const char *cdir)
+{
+	unlink_pin(cdir, "unit-old-prog");
+	unlink_pin(cdir, "unit-old-state");
+}
+
+/* Replace, completed: the table's flows pin is its companion's map, or goes with it. */
+static int flows_settle(const struct sl_intent *u)
+{
+	char path[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+
+	if (!u->ct_new) {
+		unlink_pin(u->dir, "flows");
+		return 0;
+	}
+	if (pin_exists(u->dir, "flows"))
+		return 0;
+	fd = sl_pin_open(u->staging, "flows");
+	snprintf(path, sizeof(path), "%s/flows", u->dir);
+	if (fd < 0 || bpf_obj_pin(fd, path))
+		return sl_err(-ENOENT, "cannot pin the flow table in %s", u->dir);
+	return 0;
+}
+
+const char *sl_unit_settle(const struct sl_intent *u)
+{
+	struct sl_state st;
+	uint32_t running = 0;
+	bool table = pin_exists(u->dir, "state") && !sl_state_read_quiet(u->dir, &st);
+
+	switch (u->op) {
+	case SL_OP_ATTACH:
+		if (table && st.prog_id == u->new_prog_id && pin_exists(u->staging, "state"))
+			return "table and companion were attached: kept both";
+		if (table && st.prog_id == u->new_prog_id && unit_remove(u->dir, SL_CT_ROLE_TABLE))
+			return "the table could not be detached: detach it by hand";
+		if (unit_remove(u->staging, SL_CT_ROLE_COMPANION))
+			return "the companion could not be detached: detach it by hand";
+		return "undid it: neither table nor companion is attached";
+	case SL_OP_DETACH:
+		if (table)
+			return "the table was still attached: kept it and its companion";
+		if (unit_remove(u->staging, SL_CT_ROLE_COMPANION))
+			return "the companion could not be detached: detach it by hand";
+		return "detached the companion too: neither is attached";
+	default:
+		break;
+	}
+	if (table)
+		sl_hook_running_prog(&st, u->dir, &running);
+	if (running && running == u->new_prog_id) {
+		int err = flows_settle(u);
+
+		if (!err && u->ct_old && !u->ct_new)
+			err = unit_remove(u->staging, SL_CT_ROLE_COMPANION);
+		companion_forget(u->staging);
+		return err ? "the new table runs, but its companion could not be settled"
+		       : u->ct_new
+			   ? "the new table was running: completed it with its companion"
+			   : "the new table was running: completed it, the companion detached";
+	}
+	if (!u->ct_old && u->ct_new && unit_remove(u->staging, SL_CT_ROLE_COMPANION))
+		return "the old table runs, but the new companion could not be detached";
+	if (u->ct_old && u->ct_new && companion_restore(u->staging))
+		return "the old table runs, but its companion could not be swapped back";
+	companion_forget(u->staging);
+	return "the old table was still running: undid it, its companion as before";
 }

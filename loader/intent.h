@@ -41,6 +41,15 @@ struct sl_intent {
 	char dir[1024];	    /* the attachment directory */
 	char staging[1024]; /* attach: where the pins are made before the rename */
 	struct sl_state st; /* the target (attach: as attached; replace, detach: as found) */
+	/*
+	 * Appended (zeros in older records). The unit record (<root>/intent-unit)
+	 * of a table that tracks connections and its companion: dir is the
+	 * table's directory, staging the companion's, the ids above the table's.
+	 */
+	uint32_t ct_old;	 /* replace, detach: the table had a companion */
+	uint32_t ct_new;	 /* attach, replace: the table has one after */
+	uint32_t ct_new_prog_id; /* attach, replace: the companion being attached */
+	uint32_t unit_pad;
 };
 
 _Static_assert(sizeof(struct sl_intent) <= SL_INTENT_SIZE, "intent record fits its value");
@@ -49,7 +58,26 @@ _Static_assert(sizeof(struct sl_intent) <= SL_INTENT_SIZE, "intent record fits i
 struct sl_txn {
 	int fd;
 	struct sl_intent r;
+	const char *pin;    /* the record's pin: NULL for "intent", SL_UNIT_PIN for a unit */
+	const char *prefix; /* of its step names: "ct-" for a companion's, "unit-" */
 };
+
+/*
+ * A table that tracks connections and its companion change as one unit: a
+ * second record spans the operations on both (each with its own record as
+ * usual). Recovery settles the member's record first, then the unit's.
+ */
+#define SL_UNIT_PIN "intent-unit"
+
+/*
+ * Brings a unit to both-or-neither, as recovery does (also for a unit that
+ * failed in-process): the table decides. Attach: table attached, both stay;
+ * else the companion goes. Detach: table still attached, both stay; else the
+ * companion goes. Replace: the new table runs, the rest is completed (new
+ * companion kept, old one detached, flows pin in place); else undone (new
+ * companion detached, a replaced one swapped back). Returns what it did.
+ */
+const char *sl_unit_settle(const struct sl_intent *u);
 
 /* The record as read: checks it and that its paths lie under root. 0 or -EINVAL. */
 int sl_intent_decode(const void *val, size_t len, const char *root, struct sl_intent *r);

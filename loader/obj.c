@@ -355,6 +355,10 @@ int sl_obj_load(struct sl_obj *o)
 
 	char msg[128];
 
+	/* A clear error on an old kernel rather than the verifier's refusal. */
+	err = sl_ct_check_kernel(o);
+	if (err)
+		return err;
 	libbpf_log_len = 0;
 	err = bpf_object__load(o->obj);
 	if (err) {
