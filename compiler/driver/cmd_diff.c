@@ -48,6 +48,16 @@ static void diff_usage(const struct sl_args *a, FILE *out)
 		     "limits)\n");
 }
 
+/* The file of a location, for messages. */
+static const char *limit_file(const struct sl_result *res, struct sl_loc loc)
+{
+	const struct sl_source *src = res->written->srcs && loc.file != UINT32_MAX
+					  ? sl_sources_get(res->written->srcs, loc.file)
+					  : NULL;
+
+	return src && src->path ? src->path : "?";
+}
+
 static int load(const char *arg, const struct sl_compile_opts *o, struct sl_result **res)
 {
 	__attribute__((cleanup(sl_policy_fini))) struct sl_policy policy = {0};
@@ -63,7 +73,22 @@ static int load(const char *arg, const struct sl_compile_opts *o, struct sl_resu
 	/* The regions would be wrong: a set's contents are known only at run time. */
 	for (uint32_t c = 0; c < (*res)->written->nchains; c++) {
 		for (uint32_t i = 0; i < (*res)->written->chains[c].nrules; i++) {
-			if (!(*res)->written->chains[c].rules[i].nsetrefs)
+			const struct sl_ir_rule *r = &(*res)->written->chains[c].rules[i];
+
+			if (r->limit) {
+				/*
+				 * Whether a limited rule decides depends on the traffic's rate:
+				 * no region is exactly "old verdict X, new verdict Y".
+				 */
+				fprintf(
+				    stderr,
+				    "sluice diff: error: %s has a rule with `limit` (%s:%u): "
+				    "sluice diff does not compare such policies (whether the rule "
+				    "decides depends on the rate of the traffic)\n",
+				    policy.path, limit_file(*res, r->loc), r->loc.line);
+				return -EINVAL;
+			}
+			if (!r->nsetrefs)
 				continue;
 			fprintf(stderr,
 				"sluice diff: error: %s looks packets up in named sets (@set): "

@@ -118,7 +118,8 @@ static uint32_t rule_cost(const struct sl_cg *cg, const struct sl_ir_rule *r)
 static bool early_exit(const struct sl_cg *cg, const struct sl_ir_rule *r)
 {
 	return (r->action == SL_IR_ACCEPT || r->action == SL_IR_DROP) && r->npreds &&
-	       !sl_ir_rule_stateful(r) && !sl_ir_rule_opaque(r) && r->npreds <= 64 && rule_cost(cg, r) <= RULE_INSNS;
+	       !sl_ir_rule_stateful(r) && !sl_ir_rule_opaque(r) && r->npreds <= 64 &&
+	       rule_cost(cg, r) <= RULE_INSNS;
 }
 
 /* The share of the field's values the predicate accepts. */

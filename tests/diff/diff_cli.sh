@@ -72,4 +72,8 @@ expect 2 "an unknown option" -- "$sluice" diff --frob "$old" "$new"
 	{ echo "FAIL: usage error is not one line and a pointer" >&2; cat "$tmp/err" >&2; fail=1; }
 expect 2 "one policy" -- "$sluice" diff "$old"
 expect 2 "a bad --examples" -- "$sluice" diff -e x "$old" "$new"
+# A limited rule decides or not by the traffic's rate: no exact regions, so diff refuses.
+printf 'table t {\n\thook xdp\n\ttcp dport 22 limit rate 10/second drop\n}\n' >"$tmp/lim.sluice"
+expect 2 "a policy with a limit" -- "$sluice" diff "$tmp/lim.sluice" "$old"
+grep -q 'lim.sluice:3).*depends on the rate' "$tmp/err" || { echo "FAIL: limit refusal message" >&2; cat "$tmp/err" >&2; fail=1; }
 exit $fail
