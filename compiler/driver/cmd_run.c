@@ -234,6 +234,7 @@ static int run_packet(struct run_state *s, const uint8_t *data, uint32_t caplen,
 		sl_run_out_tracked(&s->out);
 		return s->ct ? sl_interp_ct_commit(s->ct, &change) : 0;
 	}
+	/* with the limits' state and the capture's clock (full buckets without them) */
 	int err = sl_interp_run_state(s->ir, s->table, &fields, sl_interp_wire_length(&pkt),
 				      s->now_ns, s->state, &res, s->counters);
 	if (!err && s->ct && res.verdict == SL_VERDICT_ACCEPT)

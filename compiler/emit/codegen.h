@@ -81,9 +81,10 @@ struct sl_cg {
 	uint32_t dispatch_rules;
 	sl_label dispatch_entry[SL_CG_CHUNK_RULES];
 	/* Limits and logs (codegen_limit.c): stack offsets, 0 when unused. */
-	bool logs;	     /* some reachable rule logs: the context is kept */
-	int16_t ctx_off;     /* the context pointer, spilled at the end of the parse */
-	int16_t scratch_off; /* 88 bytes: a meter's key (64) and a new bucket (24) */
+	bool logs;	 /* some reachable rule logs: the context is kept */
+	int16_t ctx_off; /* the context pointer, spilled at the end of the parse */
+	int16_t
+	    scratch_off; /* SL_CG_LIMIT_SCRATCH bytes: a meter's key (64) and a new bucket (24) */
 	/* Connection tracking (codegen_ct.c): the table tests `ct state`. */
 	bool ct;
 	bool ct_out;	     /* the program sees outgoing packets */
@@ -91,6 +92,12 @@ struct sl_cg {
 	sl_label ct_commit;  /* accept: record the flow's new state, then return */
 	bool ct_commit_used; /* some accept jumps to ct_commit */
 };
+
+/*
+ * Bytes at scratch_off: a meter's key (at most 4 fields of 16 bytes) and a new
+ * bucket, live only inside sl_cg_limit() (a set's key may go there too).
+ */
+#define SL_CG_LIMIT_SCRATCH 88
 
 /* codegen_limit.c: what a rule's limit or log needs from the parse (collect_chain). */
 void sl_cg_limit_collect(struct sl_cg *cg, const struct sl_ir_rule *r);

@@ -25,7 +25,7 @@
 #include "emit/codegen.h"
 #include "sluice/log.h"
 
-#define SCRATCH_BYTES 88 /* a meter's key (at most 4 fields of 16 bytes), a new bucket */
+#define SCRATCH_BYTES SL_CG_LIMIT_SCRATCH
 
 static const struct sl_btf_member bucket_members[] = {
     {"debt", &sl_btf_u64, offsetof(struct sluice_bucket, debt)},

@@ -223,6 +223,13 @@ int sl_cg_setrefs(struct sl_cg *cg, const struct sl_ir_rule *r, sl_label fail)
 		    sl_set_desc_init(&d, s->types, s->ntypes, s->flags, &why))
 			return -EINVAL;
 		key_off = (lowest_slot(cg) - 8 - (int)((d.key_size + 7) & ~7u));
+		/*
+		 * With ct's area and the limits' slots above them, the field slots
+		 * can leave no room below: the limits' scratch is free outside
+		 * sl_cg_limit() (only there when needed: other objects keep their bytes).
+		 */
+		if (key_off < -512 && cg->scratch_off < 0 && d.key_size <= SL_CG_LIMIT_SCRATCH)
+			key_off = cg->scratch_off;
 		if (key_off < -512) {
 			sl_error(cg->diag, sr->loc,
 				 "no stack room for the key of set '%s' (%u bytes) in table '%s'",

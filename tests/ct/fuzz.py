@@ -10,7 +10,15 @@ program and its companion, one flow table over the capture) must give the
 reference interpreter's verdicts, deciding rules and counters (sluice run),
 at -O0, -O1 and -O2.
 
-usage: fuzz.py SLUICE SLUICE_LOAD MKFLOWS --seed S --policies N [--out FILE]
+With --mix PCT, PCT % of the policies also declare named sets (some given
+other contents at run time with --set, in both runs), and their rules test
+them, with limits, meters and logs (objects built with --test-clock: the
+capture's timestamps, 1 ms apart, are both sides' clock) and, on tc, `accept
+next`: ct state's stack area, the limits' slots and the set keys in one
+program. --classifier MODE builds every object with that classifier mode.
+
+usage: fuzz.py SLUICE SLUICE_LOAD MKFLOWS --seed S --policies N [--mix PCT]
+               [--classifier MODE] [--out FILE]
 """
 import argparse
 import os
@@ -51,30 +59,117 @@ def other_pred(r):
     ])()
 
 
-def rule(r, ct_bias):
+# --mix: named sets over the flows' addresses and ports (host 10.0.0.2 and
+# 2001:db8::2, peer 10.0.0.1 and 2001:db8::1; ports from stories())
+SETS = {
+    "a4": ("ipv4_addr", ["10.0.0.1", "10.0.0.2", "10.0.0.0/30", "192.0.2.0/24", "10.0.0.1-10.0.0.2"]),
+    "a6": ("ipv6_addr", ["2001:db8::1", "2001:db8::2", "2001:db8::/126", "2001:db8:1::/48"]),
+    "sv": ("inet_service", ["22", "53", "80", "443", "40000", "40001-40002", "50000-50001"]),
+    "pr": ("inet_proto", ["tcp", "udp", "icmp", "icmpv6"]),
+    "ap": ("ipv4_addr . inet_service", ["10.0.0.1 . 22", "10.0.0.2 . 80", "10.0.0.1 . 53",
+                                        "10.0.0.2 . 443", "10.0.0.2 . 40000"]),
+}
+RANGES = ("/", "-")  # elements that need `flags interval`
+SET_MATCH = {
+    "a4": ["ip saddr", "ip daddr"],
+    "a6": ["ip6 saddr", "ip6 daddr"],
+    "sv": ["tcp dport", "tcp sport", "udp dport", "th dport", "th sport"],
+    "pr": ["meta l4proto"],
+    "ap": ["ip saddr . tcp dport", "ip daddr . th dport", "ip saddr . udp dport"],
+}
+METER_KEYS = ["ip saddr", "ip daddr", "ip saddr . tcp dport", "ip6 saddr/64", "th dport",
+              "ip saddr . th sport"]
+
+
+def gen_sets(r):
+    """[(name, declaration, runtime elements or None)]"""
+    out = []
+    for name in r.sample(sorted(SETS), r.randint(1, 3)):
+        typ, pool = SETS[name]
+        elems = r.sample(pool, r.randint(0, min(3, len(pool))))
+        interval = any(c in e for e in pool for c in RANGES) and r.random() < 0.7
+        if not interval:
+            elems = [e for e in elems if not any(c in e for c in RANGES)]
+        d = [f"set {name} {{", f"    type {typ}"]
+        if interval:
+            d.append("    flags interval")
+        if not elems or r.random() < 0.5:
+            d.append(f"    size {r.choice([16, 64, 1024])}")  # room for any prefix's pieces
+        if elems:
+            d.append(f"    elements = {{ {', '.join(elems)} }}")
+        d.append("}")
+        rt = None
+        if r.random() < 0.3:
+            rt = r.sample([e for e in pool if interval or not any(c in e for c in RANGES)],
+                          r.randint(0, 2))
+        out.append((name, "\n".join(d), rt))
+    return out
+
+
+def set_pred(r, sets):
+    name = r.choice(sets)[0]
+    return f"{r.choice(SET_MATCH[name])} {'!= ' if r.random() < 0.25 else ''}@{name}"
+
+
+def stateful(r):
+    """a limit (maybe a meter) and/or a log: small rates, the 1 ms clock crosses them"""
+    x = []
+    roll = r.random()
+    if roll < 0.8:
+        over = "over " if r.random() < 0.4 else ""
+        if r.random() < 0.2:
+            x.append(f"limit rate {over}{r.randint(100, 3000)} bytes/second burst {r.randint(60, 400)} bytes")
+        else:
+            x.append(f"limit rate {over}{r.randint(1, 50)}/{r.choice(['second', 'minute'])} "
+                     f"burst {r.randint(1, 5)} packets")
+        if r.random() < 0.4:
+            x[-1] += f" per {r.choice(METER_KEYS)}"
+    if roll >= 0.6:
+        x.append(f"log prefix \"l{r.randint(0, 99)}\"" + (" every 1ms" if r.random() < 0.5 else ""))
+    return x
+
+
+def rule(r, ct_bias, sets=None, limit_pct=0.0):
     preds = []
     if r.random() < ct_bias:
         preds.append(ct_pred(r))
     for _ in range(r.choice([0, 0, 1, 1, 2])):
         preds.append(other_pred(r))
+    if sets and r.random() < 0.5:
+        preds.append(set_pred(r, sets))
     r.shuffle(preds)
     act = r.choice(["accept", "drop", "counter accept", "counter drop", "counter"])
+    if limit_pct and r.random() < limit_pct:
+        # a limit is a match written among the actions, before counter, log and the verdict
+        st = stateful(r)
+        lim = [x for x in st if x.startswith("limit")]
+        logs = [x for x in st if x.startswith("log")]
+        words = act.split()
+        verdict = [w for w in words if w != "counter"]
+        act = " ".join(lim + (["counter"] if "counter" in words else []) + logs + verdict)
     return " ".join(preds + [act])
 
 
-def policy(r):
+def policy(r, mix=0.0):
     hook = r.choice(HOOKS)
+    mixed = mix > 0 and r.random() < mix  # no draw without --mix: the old streams
+    sets = gen_sets(r) if mixed else None
+    lim = 0.35 if mixed else 0.0
     lines = [f"table t {{", f"    hook {hook}", f"    policy {r.choice(['accept', 'drop'])}"]
-    body = [rule(r, 0.7) for _ in range(r.randint(1, 7))]
+    if mixed and hook.startswith("tc") and r.random() < 0.5:
+        lines.append("    accept next")
+    body = [rule(r, 0.7, sets, lim) for _ in range(r.randint(1, 7))]
     chain = None
     if r.random() < 0.2:
         body.insert(r.randint(0, len(body)), f"{ct_pred(r)} jump c")
-        chain = [rule(r, 0.5) for _ in range(r.randint(1, 3))] + ["return"]
+        chain = [rule(r, 0.5, sets, lim) for _ in range(r.randint(1, 3))] + ["return"]
     body.append(f"{ct_pred(r)} counter drop")  # every policy tests ct state
     lines += ["    " + b for b in body] + ["}"]
     if chain:
         lines += ["chain c {"] + ["    " + c for c in chain] + ["}"]
-    return "\n".join(lines) + "\n"
+    head = [d for _, d, _ in sets] if sets else []
+    runtime = {n: rt for n, _, rt in sets if rt is not None} if sets else {}
+    return "\n".join(head + lines) + "\n", runtime
 
 
 def stories(r):
@@ -134,17 +229,31 @@ def main():
     ap.add_argument("mkflows")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--policies", type=int, default=100)
+    ap.add_argument("--mix", type=int, default=0)
+    ap.add_argument("--classifier")
     ap.add_argument("--out")
     a = ap.parse_args()
     if os.geteuid() != 0:
         print("SKIP: needs root (BPF_PROG_TEST_RUN)")
         return 1 if os.environ.get("SLUICE_REQUIRE_KERNEL") == "1" else 77
     tmp = tempfile.mkdtemp(prefix="sluice-ct-fuzz-")
-    mism = broken = packets = verdicts = 0
-    states = {}
+    mism = broken = packets = verdicts = mixed = 0
     for n in range(a.policies):
         r = random.Random(a.seed + n)
-        pol, specs = policy(r), stories(r)
+        if a.mix:
+            pol, runtime = policy(r, a.mix / 100.0)
+        else:  # the same policies and flows as before --mix
+            pol, runtime = policy(r)[0], {}
+        specs = stories(r)
+        mixed += pol.startswith("set ")
+        setargs = []
+        for name, elems in runtime.items():
+            sf = os.path.join(tmp, f"set-{name}.txt")
+            open(sf, "w").write("".join(e + "\n" for e in elems))
+            setargs += ["--set", f"{name}={sf}"]
+        build_opts = ["--test-clock"] if a.mix else []
+        if a.classifier:
+            build_opts.append(f"--classifier={a.classifier}")
         pf, pc = os.path.join(tmp, "p.sluice"), os.path.join(tmp, "f.pcap")
         open(pf, "w").write(pol)
         rc, _, err = run([a.mkflows, pc] + specs)
@@ -152,7 +261,7 @@ def main():
             print(f"seed {a.seed + n}: mkflows failed: {err}", file=sys.stderr)
             broken += 1
             continue
-        rc, want, err = run([a.sluice, "run", "-q", pf, "--pcap", pc, "--local", LOCAL])
+        rc, want, err = run([a.sluice, "run", "-q", pf, "--pcap", pc, "--local", LOCAL] + setargs)
         if rc:
             print(f"seed {a.seed + n}: sluice run failed ({rc}): {err}\n{pol}", file=sys.stderr)
             broken += 1
@@ -160,12 +269,13 @@ def main():
         packets += len(specs)
         for O in (0, 1, 2):
             obj = os.path.join(tmp, f"p{O}.o")
-            rc, _, err = run([a.sluice, "build", "-q", f"-O{O}", "--record-decisions", pf, "-o", obj])
+            rc, _, err = run([a.sluice, "build", "-q", f"-O{O}", "--record-decisions", pf, "-o", obj]
+                             + build_opts)
             if rc:
                 print(f"seed {a.seed + n} -O{O}: build failed: {err}\n{pol}", file=sys.stderr)
                 broken += 1
                 continue
-            rc, got, err = run([a.load, "run", obj, "--pcap", pc, "--local", LOCAL])
+            rc, got, err = run([a.load, "run", obj, "--pcap", pc, "--local", LOCAL] + setargs)
             if rc:
                 print(f"seed {a.seed + n} -O{O}: sluice-load run failed: {err}\n{pol}", file=sys.stderr)
                 broken += 1
@@ -174,12 +284,17 @@ def main():
             if got != want:
                 mism += 1
                 print(f"MISMATCH seed {a.seed + n} -O{O}\n{pol}packets: {' '.join(specs)}", file=sys.stderr)
+                for name, elems in runtime.items():
+                    print(f"  --set {name}: {' '.join(elems)}", file=sys.stderr)
                 for x, y in zip(want.splitlines(), got.splitlines()):
                     if x != y:
                         print(f"  interp: {x}\n  kernel: {y}", file=sys.stderr)
         if (n + 1) % 100 == 0:
             print(f"{n + 1} policies, {mism} mismatches, {broken} broken", file=sys.stderr)
-    line = (f"ct fuzz seed={a.seed} policies={a.policies} packets={packets} "
+    line = (f"ct fuzz seed={a.seed} policies={a.policies}"
+            + (f" mix={a.mix} mixed={mixed}" if a.mix else "")
+            + (f" classifier={a.classifier}" if a.classifier else "")
+            + f" packets={packets} "
             f"verdicts(kernel, all levels)={verdicts} mismatches={mism} broken={broken}")
     print(line)
     if a.out:

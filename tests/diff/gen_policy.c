@@ -583,7 +583,13 @@ static void gen_rule(struct gen *g, struct gen_block *blk, size_t self, size_t f
 	}
 	g->corner = NULL;
 	rule->nmatches = n;
-	if (g->nsets && !g->long_table && rng_pct(g->r, 35)) {
+	/*
+	 * A few rules of a long table test a set or have a limit/log (only with
+	 * --sets/--limits: the other streams stay as they were): the decision
+	 * tree's scratch, the set keys and the limits' slots in one program.
+	 */
+	bool mixed = g->long_table && (g->nsets || g->opts->limit_pct) && rng_pct(g->r, 4);
+	if (g->nsets && (mixed || (!g->long_table && rng_pct(g->r, 35)))) {
 		char *m = set_match(g, blk->hook);
 
 		if (m) {
@@ -593,7 +599,7 @@ static void gen_rule(struct gen *g, struct gen_block *blk, size_t self, size_t f
 	}
 	rule->counter = rng_pct(g->r, 25);
 	rule->stateful = NULL;
-	if (g->opts->limit_pct && !g->long_table && rng_pct(g->r, g->opts->limit_pct))
+	if (g->opts->limit_pct && (mixed || (!g->long_table && rng_pct(g->r, g->opts->limit_pct))))
 		rule->stateful = gen_stateful(g);
 
 	/*
