@@ -19,6 +19,7 @@
 #include "driver/commands.h"
 #include "driver/test_kernel.h"
 #include "driver/test_report.h"
+#include "driver/test_sets.h"
 #include "interp/interp.h"
 #include "ir/ir.h"
 #include "lib/compile.h"
@@ -102,6 +103,10 @@ struct runner {
 	struct sl_diag *diag; /* the test files' */
 	struct sl_report *report;
 	uint8_t *frame; /* SL_RUN_MAX_CAPLEN + ETH_HLEN bytes */
+	/* named sets: the policy's contents, and a count of changes the kernel follows */
+	struct sl_test_sets sets;
+	unsigned sets_gen, *kern_gen; /* per table: the contents its maps hold */
+	bool sets_failed;	      /* a `set` line of this file was wrong (said above) */
 };
 
 static const char *file_of(const struct sl_ir *ir, struct sl_loc loc)
@@ -303,6 +308,19 @@ static int in_kernel(struct runner *r, uint32_t t, const struct sl_testcase *c, 
 	if (!c->pcap && c->pkt.ifindex != 1) {
 		snprintf(note, size, "not run in the kernel: its test runs see ifindex 1");
 		return 0;
+	}
+	if (r->ir->nsets && r->kern_gen[t] != r->sets_gen) {
+		const char **names = calloc(r->ir->nsets, sizeof(*names));
+
+		if (!names)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < r->ir->nsets; i++)
+			names[i] = r->res->obj->maps[r->res->obj->set_maps[i]].name;
+		err = sl_test_kernel_fill_sets(k, r->ir, names);
+		free(names);
+		if (err)
+			return -EIO;
+		r->kern_gen[t] = r->sets_gen;
 	}
 	err = sl_test_kernel_run(k, r->frame, len, &accept, &rule, note, size);
 	if (err == -EOPNOTSUPP)
@@ -546,9 +564,26 @@ static int run_all(struct runner *r, const struct testfiles *tf)
 	for (int i = 0; i < tf->n; i++) {
 		const struct sl_testfile *f = &tf->files[i];
 		const char *path = sl_sources_get(&tf->srcs, f->file)->path;
+		uint32_t applied = 0;
 
+		/* each file starts from the policy's set contents */
+		sl_test_sets_reset(&r->sets, r->ir);
+		r->sets_gen++;
+		r->sets_failed = false;
 		for (size_t j = 0; j < f->ncases; j++) {
-			int err = run_case(r, path, &f->cases[j]);
+			int err = 0;
+
+			for (; applied < f->cases[j].nsetdefs; applied++) {
+				int e = sl_test_sets_apply(r->ir, r->res->arena, r->diag,
+							   &f->setdefs[applied]);
+
+				if (e == -ENOMEM)
+					err = e;
+				r->sets_failed |= e != 0;
+				r->sets_gen++;
+			}
+			if (!err)
+				err = r->sets_failed ? -EINVAL : run_case(r, path, &f->cases[j]);
 
 			if (err == -ENOMEM) {
 				fprintf(stderr, "sluice: error: out of memory\n");
@@ -575,6 +610,8 @@ static void runner_fini(struct runner *r)
 		sl_test_kernel_close(&r->kern[t]);
 	free(r->kern);
 	free(r->kern_failed);
+	free(r->kern_gen);
+	sl_test_sets_fini(&r->sets);
 	free(r->tested);
 	free(r->hits);
 	free(r->frame);
@@ -650,12 +687,13 @@ int sl_cmd_test(int argc, char **argv)
 	r.tested = calloc(nt, sizeof(*r.tested));
 	r.kern = calloc(nt, sizeof(*r.kern));
 	r.kern_failed = calloc(nt, sizeof(*r.kern_failed));
+	r.kern_gen = calloc(nt, sizeof(*r.kern_gen));
 	r.frame = malloc(SL_RUN_MAX_CAPLEN + ETH_HLEN);
 	r.hits = calloc(r.ir->nrules + 1, sizeof(*r.hits));
 	r.traced = ta.coverage ? traced_copy(r.ir) : NULL;
 	rc = SL_EXIT_USAGE;
 	if (!r.report || !r.tested || !r.kern || !r.kern_failed || !r.frame || !r.hits ||
-	    (ta.coverage && !r.traced)) {
+	    !r.kern_gen || sl_test_sets_save(&r.sets, r.ir) || (ta.coverage && !r.traced)) {
 		fprintf(stderr, "sluice: error: out of memory\n");
 		goto out;
 	}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "driver/test_kernel.h"
+#include "ir/ir.h"
 #include "kernel.h" /* loader/: the program type this kernel test-runs a hook with */
 #include "sluice/abi.h"
 
@@ -183,5 +184,46 @@ int sl_test_kernel_run(const struct sl_test_kernel *k, const uint8_t *frame, siz
 	*rule = SL_TEST_KERNEL_UNKNOWN;
 	if (k->decision_fd >= 0 && bpf_map_lookup_elem(k->decision_fd, &key, rule))
 		*rule = SL_TEST_KERNEL_UNKNOWN;
+	return 0;
+}
+
+int sl_test_kernel_fill_sets(const struct sl_test_kernel *k, const struct sl_ir *ir,
+			     const char *const *map_names)
+{
+	for (uint32_t i = 0; i < ir->nsets; i++) {
+		const struct sl_ir_set *s = &ir->sets[i];
+		bool lpm = s->flags & SLUICE_SET_F_INTERVAL;
+		LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = lpm ? BPF_F_NO_PREALLOC : 0);
+		struct bpf_map *outer = bpf_object__find_map_by_name(k->obj, map_names[i]);
+		struct sluice_set_value v = {0}; /* never expires: a case has no clock */
+		uint32_t zero = 0;
+		int inner, err = 0;
+
+		if (!outer) {
+			fprintf(stderr, "sluice: error: the object has no map '%s' for set '%s'\n",
+				map_names[i], s->name);
+			return -ENOENT;
+		}
+		inner = bpf_map_create(lpm ? BPF_MAP_TYPE_LPM_TRIE : BPF_MAP_TYPE_HASH, "slt_set",
+				       s->key_size, sizeof(v), s->capacity, &opts);
+		if (inner < 0) {
+			err = -errno;
+			fprintf(stderr, "sluice: error: cannot create the map of set '%s': %s\n",
+				s->name, strerror(-err));
+			return err;
+		}
+		for (uint32_t j = 0; j < s->nkeys && !err; j++)
+			if (bpf_map_update_elem(inner, s->keys + (size_t)j * s->key_size, &v,
+						BPF_ANY))
+				err = -errno;
+		if (!err && bpf_map_update_elem(bpf_map__fd(outer), &zero, &inner, BPF_ANY))
+			err = -errno;
+		close(inner);
+		if (err) {
+			fprintf(stderr, "sluice: error: cannot fill the map of set '%s': %s\n",
+				s->name, strerror(-err));
+			return err;
+		}
+	}
 	return 0;
 }

@@ -45,3 +45,13 @@ void sl_test_kernel_close(struct sl_test_kernel *k);
  */
 int sl_test_kernel_run(const struct sl_test_kernel *k, const uint8_t *frame, size_t len,
 		       bool *accept, uint32_t *rule, char *why, size_t size);
+
+struct sl_ir;
+
+/*
+ * Named sets: each set i of ir (outer map map_names[i], one slot) gets a new
+ * inner map holding the set's keys now (ir->sets[i].keys), elements that never
+ * expire. 0 or -errno (reported).
+ */
+int sl_test_kernel_fill_sets(const struct sl_test_kernel *k, const struct sl_ir *ir,
+			     const char *const *map_names);
