@@ -421,8 +421,8 @@ static int option(struct line *l, const struct word *o, struct shape *sh, struct
 	 */
 	if (is(o, "ct"))
 		return fail(l, o,
-			    "'ct' (connection state) is reserved: this sluice cannot set a "
-			    "case's connection state yet");
+			    "'ct' is reserved: a case's connection state comes from the packets "
+			    "before it in a 'flow' block");
 	if (p->l4 == SL_TC_L4_TCP || p->l4 == SL_TC_L4_ICMP || p->l4 == SL_TC_L4_ICMPV6) {
 		enum sl_value_kind kind = p->l4 == SL_TC_L4_TCP	   ? SL_KIND_TCP_FLAGS
 					  : p->l4 == SL_TC_L4_ICMP ? SL_KIND_ICMP_TYPE
@@ -759,13 +759,28 @@ static int parse_line(struct line *l, const char **table, struct sl_loc *table_l
 	return 0;
 }
 
+/* `local PREFIX, ...`: the rest of the line, checked when the cases run. */
+static int directive_local(struct line *l, const char **local, struct sl_loc *loc)
+{
+	const struct word *last = &l->w[l->n - 1];
+
+	if (l->n < 2)
+		return fail(l, &l->w[0], "'local' takes this host's addresses: local PREFIX, ...");
+	*local = sl_arena_strndup(l->arena, l->w[1].s, (size_t)(last->s + last->len - l->w[1].s));
+	*loc = loc_of(l, &l->w[1]);
+	loc->len = (uint32_t)strlen(*local);
+	return 0;
+}
+
 int sl_testfile_parse(struct sl_diag *diag, uint32_t file, struct sl_arena *arena,
 		      struct sl_testfile *out)
 {
 	const struct sl_source *src = sl_sources_get(diag->srcs, file);
 	struct line *l = calloc(1, sizeof(*l));
 	const char *table = NULL, *slash;
-	struct sl_loc table_loc = SL_LOC_NONE;
+	struct sl_loc table_loc = SL_LOC_NONE, local_loc = SL_LOC_NONE, flow_loc = SL_LOC_NONE;
+	const char *local = NULL;
+	uint32_t flows = 0, flow = 0;
 	size_t cap = 0;
 	int err = 0;
 
@@ -799,6 +814,32 @@ int sl_testfile_parse(struct sl_diag *diag, uint32_t file, struct sl_arena *aren
 		}
 		if (!l->n)
 			continue;
+		if (is(&l->w[0], "local")) {
+			if (directive_local(l, &local, &local_loc))
+				err = -EINVAL;
+			continue;
+		}
+		if (is(&l->w[0], "flow") || is(&l->w[0], "end")) {
+			bool open = is(&l->w[0], "flow");
+
+			if (l->n != 1)
+				err = fail(l, &l->w[1], "'%s' stands alone on its line",
+					   open ? "flow" : "end");
+			else if (open && flow)
+				err = fail(l, &l->w[0],
+					   "a 'flow' inside a flow (the one opened at line %u "
+					   "needs its 'end')",
+					   flow_loc.line);
+			else if (!open && !flow)
+				err = fail(l, &l->w[0], "an 'end' without a 'flow'");
+			else if (open) {
+				flow = ++flows;
+				flow_loc = loc_of(l, &l->w[0]);
+			} else {
+				flow = 0;
+			}
+			continue;
+		}
 		if (is(&l->w[0], "set")) {
 			struct sl_tc_setdef d;
 
@@ -834,7 +875,14 @@ int sl_testfile_parse(struct sl_diag *diag, uint32_t file, struct sl_arena *aren
 			cap = ncap;
 		}
 		c.nsetdefs = (uint32_t)out->nsetdefs;
+		c.flow = flow;
+		c.local = local;
+		c.local_loc = local_loc;
 		out->cases[out->ncases++] = c;
+	}
+	if (flow) {
+		sl_error(diag, flow_loc, "a 'flow' without its 'end'");
+		err = -EINVAL;
 	}
 	free(l);
 	return err;

@@ -80,6 +80,10 @@ struct sl_testcase {
 	uint32_t rule_line, rule_col; /* col 0: any column */
 	struct sl_loc pin_loc;
 	uint32_t nsetdefs; /* `set` lines of the file above the case: they apply to it */
+	/* Connection state: the `flow` block (from 1; 0: none) whose cases share a flow table. */
+	uint32_t flow;
+	const char *local; /* a `local PREFIX, ...` line above it (the host's addresses), or NULL */
+	struct sl_loc local_loc;
 };
 
 /* `set NAME = { ELEMENT, ... }`: from this line on, named set NAME holds these. */

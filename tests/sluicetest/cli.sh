@@ -117,7 +117,7 @@ bad.sluicetest:3:25: error: source and destination are of different families
 bad.sluicetest:4:43: error: the expected verdict is accept or drop, not 'accpet'
  4 | icmp 192.0.2.1 -> 192.0.2.2 echo-reply => accpet
    |                                           ^~~~~~
-bad.sluicetest:5:28: error: 'ct' (connection state) is reserved: this sluice cannot set a case's connection state yet
+bad.sluicetest:5:28: error: 'ct' is reserved: a case's connection state comes from the packets before it in a 'flow' block
  5 | tcp 1.2.3.4:1 -> 1.2.3.4:2 ct state established => accept
    |                            ^~
 sluice test: 5 errors in the test files; no case was run
