@@ -29,7 +29,7 @@ fi
 rm -f "${TMPDIR:-/tmp}/sluicetest-kernel.$$"
 
 for level in -O2 -O0; do
-	for ex in edge dualstack egress service blocklist named-sets host-firewall; do
+	for ex in edge dualstack egress service blocklist named-sets host-firewall antiflood; do
 		out=$("$sluice" test --kernel "$level" "examples/$ex.sluice" "examples/tests/$ex.sluicetest" 2>&1)
 		rc=$?
 		if [ $rc != 0 ] || ! grep -q ' passed, 0 failed$' <<<"$out"; then
