@@ -42,8 +42,8 @@ struct ipt_rule {
 	struct sl_buf alt[2]; /* one match of which must hold (--ports), or empty */
 	char *verdict;	      /* "accept", "jump X", ... or NULL: a counter-only rule */
 	char *comment;
-	char *limit;	  /* " limit rate ..." or NULL */
-	char *log;	  /* " log ..." (-j LOG: the rule goes on) or NULL */
+	char *lim_rate, *lim_burst; /* -m limit's --limit (N/UNIT), --limit-burst, or NULL */
+	char *log;		    /* " log ..." (-j LOG: the rule goes on) or NULL */
 	bool ct, limited; /* tests ct state; a -m limit was read (later matches: refused) */
 	size_t callee;	  /* the chain jumped to, + 1 (0: none) */
 	bool skip;	  /* an unsupported construct: written commented out */
@@ -624,13 +624,14 @@ static void mod_limit(struct ipt_rule *r, const struct tok *t, bool neg)
 		     {"h", "hour"},   {"hour", "hour"},	 {"d", "day"},
 		     {"day", "day"}};
 	const struct tok *v;
+	struct sl_buf b = {0};
 
 	if (neg) {
 		rule_error(r, t, "'! %s': iptables' limit cannot be negated", t->s);
 		return;
 	}
 	if (!strcmp(t->s, "--limit")) {
-		char *slash, *old = r->limit;
+		char *slash;
 		const char *unit = "second";
 
 		if (!(v = arg(r, t)))
@@ -650,31 +651,18 @@ static void mod_limit(struct ipt_rule *r, const struct tok *t, bool neg)
 				   v->s);
 			return;
 		}
-		r->limit = NULL;
-		{
-			struct sl_buf b = {0};
-			const char *burst = old ? strstr(old, " burst ") : NULL;
-
-			sl_buf_printf(&b, " limit rate %s/%s%s", v->s, unit, burst ? burst : "");
-			r->limit = b.s;
-		}
-		free(old);
+		sl_buf_printf(&b, "%s/%s", v->s, unit);
+		free(r->lim_rate);
+		r->lim_rate = b.s;
 	} else if (!strcmp(t->s, "--limit-burst")) {
-		struct sl_buf b = {0};
-
 		if (!(v = arg(r, t)))
 			return;
 		if (!all_of(v->s, "0123456789") || strlen(v->s) > 9 || !atoi(v->s)) {
 			rule_error(r, v, "'%s' is not a burst (a number of packets)", v->s);
 			return;
 		}
-		/* iptables' default rate is 3/hour; --limit, when written, replaces it */
-		if (r->limit && strstr(r->limit, " burst "))
-			*strstr(r->limit, " burst ") = '\0';
-		sl_buf_printf(&b, "%s burst %s packets", r->limit ? r->limit : " limit rate 3/hour",
-			      v->s);
-		free(r->limit);
-		r->limit = b.s;
+		free(r->lim_burst);
+		r->lim_burst = strdup(v->s);
 	} else {
 		unsupported(r, t, t->s, NULL);
 		skip_values(r);
@@ -942,6 +930,8 @@ static void parse_rule(struct ipt_rule *r, const struct ipt *ipt)
 					    "packets the later match rejects; sluice's limit "
 					    "counts matching packets)",
 					    NULL);
+			} else if (!strcmp(v->s, "limit")) {
+				r->limited = true;
 			} else if (!mod) {
 				char what[80];
 
@@ -967,11 +957,9 @@ static void parse_rule(struct ipt_rule *r, const struct ipt *ipt)
 				r->module = implicit; /* -p tcp --dport 22 without -m tcp */
 				mod = module(implicit);
 			}
-			if (mod && mod->run) {
+			if (mod && mod->run)
 				mod->run(r, t, neg);
-				if (mod->run == mod_limit)
-					r->limited = true;
-			} else if (!mod && !r->module[0])
+			else if (!mod && !r->module[0])
 				rule_error(r, t, "option '%s' outside a match module", s);
 			else
 				skip_values(r); /* the module was reported */
@@ -1004,7 +992,13 @@ static void write_rule(struct ipt_rule *r, struct ipt_chain *c, const char *line
 		sl_buf_printf(&m, " %s %s%s", r->v6 ? "meta l4proto" : "ip protocol",
 			      r->proto_neg ? "!= " : "", r->proto);
 	sl_buf_puts(&m, r->m.s ? r->m.s : "");
-	sl_buf_printf(&act, "%s%s", r->limit ? r->limit + 1 : "", r->log ? r->log + !r->limit : "");
+	/* iptables' defaults: 3/hour, a burst of 5 (sluice's default burst too) */
+	if (r->limited)
+		sl_buf_printf(&act, "limit rate %s burst %s packets",
+			      r->lim_rate ? r->lim_rate : "3/hour",
+			      r->lim_burst ? r->lim_burst : "5");
+	if (r->log)
+		sl_buf_printf(&act, "%s", r->log + !act.len);
 	if (r->verdict)
 		sl_buf_printf(&act, "%s%s", act.len ? " " : "", r->verdict);
 	else if (!r->log)
@@ -1073,7 +1067,8 @@ static void rule_line(struct ipt *ipt, uint32_t lineno, const char *line, size_t
 			c->calls[c->ncalls++] = r.callee - 1;
 		}
 	}
-	free(r.limit);
+	free(r.lim_rate);
+	free(r.lim_burst);
 	free(r.log);
 	sl_buf_fini(&r.m);
 	sl_buf_fini(&r.alt[0]);
