@@ -19,6 +19,7 @@
 #include "driver/commands.h"
 #include "driver/test_kernel.h"
 #include "driver/test_report.h"
+#include "driver/test_sets.h"
 #include "interp/interp.h"
 #include "ir/ir.h"
 #include "lib/compile.h"
@@ -102,6 +103,14 @@ struct runner {
 	struct sl_diag *diag; /* the test files' */
 	struct sl_report *report;
 	uint8_t *frame; /* SL_RUN_MAX_CAPLEN + ETH_HLEN bytes */
+	/* named sets: the policy's contents, and a count of changes the kernel follows */
+	struct sl_test_sets sets;
+	unsigned sets_gen, *kern_gen; /* per table: the contents its maps hold */
+	bool sets_failed;	      /* a `set` line of this file was wrong (said above) */
+	/* connection state: one flow table, for the cases of one `flow` block */
+	struct sl_interp_ct *ct;
+	const struct sl_testcase *ct_prev; /* the case run last, or NULL */
+	uint64_t now_ns;		   /* the interpreter's clock: a millisecond a case */
 };
 
 static const char *file_of(const struct sl_ir *ir, struct sl_loc loc)
@@ -233,11 +242,43 @@ static uint16_t skb_protocol(const uint8_t *frame, size_t len)
 	return 0x0004;	       /* ETH_P_802_2 */
 }
 
+/*
+ * A table that tracks connections: the case's state from the flow table, which
+ * the packet then changes (packet-semantics.md section 10); a packet of the
+ * other direction goes to the companion, which accepts it.
+ */
+static int interpret_ct(struct runner *r, uint32_t t, struct sl_interp_packet *pkt, bool companion,
+			struct sl_interp_result *res)
+{
+	struct sl_interp_fields fields;
+	struct sl_interp_ct_change change;
+	bool out = sl_interp_ct_hook_out(r->ir->tables[t].hook) != companion;
+	int err;
+
+	sl_interp_parse(pkt, &fields);
+	fields.present[SL_FIELD_CT_STATE] = true;
+	fields.value[SL_FIELD_CT_STATE] =
+	    sl_interp_ct_state(r->ct, pkt, &fields, out, r->now_ns, &change);
+	if (companion) {
+		*res = (struct sl_interp_result){.verdict = SL_VERDICT_ACCEPT,
+						 .rule = SL_INTERP_POLICY};
+		return sl_interp_ct_commit(r->ct, &change);
+	}
+	err = sl_interp_run_fields(r->traced ? r->traced : r->ir, t, &fields,
+				   sl_interp_wire_length(pkt), res, r->hits);
+	if (!err && res->verdict == SL_VERDICT_ACCEPT)
+		err = sl_interp_ct_commit(r->ct, &change);
+	return err;
+}
+
 static int interpret(struct runner *r, uint32_t t, const uint8_t *frame, uint32_t len,
-		     uint32_t ifindex, struct sl_interp_result *res)
+		     uint32_t ifindex, bool companion, struct sl_interp_result *res)
 {
 	enum sl_hook hook = r->ir->tables[t].hook;
 	struct sl_interp_packet pkt = {.hook = hook, .data = frame, .len = len, .ifindex = ifindex};
+
+	if (companion)
+		pkt.hook = hook = sl_interp_ct_companion_hook(hook);
 
 	if (!sl_hook_has_l2(hook) && len < ETH_HLEN) {
 		pkt.len = 0;
@@ -246,7 +287,66 @@ static int interpret(struct runner *r, uint32_t t, const uint8_t *frame, uint32_
 		pkt.data += ETH_HLEN;
 		pkt.len -= ETH_HLEN;
 	}
+	if (r->ct)
+		return interpret_ct(r, t, &pkt, companion, res);
 	return sl_interp_run(r->traced ? r->traced : r->ir, t, &pkt, res, r->hits);
+}
+
+/*
+ * Before case c on table t: a new flow table unless c continues the `flow`
+ * block of the case before it (the interpreter's, and the kernel's map).
+ */
+static int ct_begin(struct runner *r, const struct sl_testcase *c, uint32_t t)
+{
+	const struct sl_testcase *prev = r->ct_prev;
+	bool same = prev && c->flow && prev->flow == c->flow && prev + 1 == c;
+	int err;
+
+	r->ct_prev = c;
+	r->now_ns += 1000000;
+	if (same && r->ct)
+		return 0;
+	sl_interp_ct_free(r->ct);
+	r->ct = NULL;
+	err = sl_interp_ct_new(&r->ct);
+	if (err)
+		return err;
+	if (r->kern[t].obj && sl_test_kernel_flush_flows(&r->kern[t]))
+		return -EIO;
+	return 0;
+}
+
+/* Whether case c's packet leaves the host while the table judges arriving ones (or back). */
+static int other_direction(struct runner *r, const struct sl_testcase *c, uint32_t t, uint32_t len,
+			   bool *companion)
+{
+	struct sl_run_local local = {0};
+	char buf[512];
+	size_t n = 0;
+
+	*companion = false;
+	if (!c->local)
+		return 0;
+	for (const char *p = c->local; *p && n + 1 < sizeof(buf); p++)
+		if (*p != ' ' && *p != '\t')
+			buf[n++] = *p;
+	buf[n] = '\0';
+	if (sl_run_local_parse(buf, &local)) {
+		sl_error(r->diag, c->local_loc,
+			 "'local' takes this host's addresses, IPv4 or IPv6 prefixes separated "
+			 "by commas");
+		return -EINVAL;
+	}
+	*companion =
+	    sl_run_outgoing(&local, r->frame, len) != sl_interp_ct_hook_out(r->ir->tables[t].hook);
+	if (*companion && (c->verdict != SL_VERDICT_ACCEPT || c->pinned)) {
+		sl_error(r->diag, c->loc,
+			 "this packet goes the other way (from a 'local' address or to one): "
+			 "the table's companion tracks it and accepts it; expect '=> accept' "
+			 "without '@'");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* Whether the interpreter's answer is the expected one. */
@@ -277,8 +377,16 @@ static struct sl_test_kernel *kernel_of(struct runner *r, uint32_t t)
 		return NULL;
 	if (r->kern[t].obj)
 		return &r->kern[t];
-	if (sl_test_kernel_open(image, size, obj->progs[t].name, r->ir->tables[t].hook,
-				&r->kern[t])) {
+	const char *companion = NULL;
+	enum sl_hook ct_hook = r->ir->tables[t].hook;
+
+	for (uint32_t p = 0; p < obj->nprogs; p++)
+		if (obj->progs[p].ct_companion && obj->progs[p].table == t) {
+			companion = obj->progs[p].name;
+			ct_hook = obj->progs[p].hook;
+		}
+	if (sl_test_kernel_open(image, size, obj->progs[t].name, r->ir->tables[t].hook, companion,
+				ct_hook, &r->kern[t])) {
 		r->kern_failed[t] = true;
 		return NULL;
 	}
@@ -291,7 +399,8 @@ static struct sl_test_kernel *kernel_of(struct runner *r, uint32_t t)
  * when it could not run the program at all (reported).
  */
 static int in_kernel(struct runner *r, uint32_t t, const struct sl_testcase *c, uint32_t len,
-		     const struct sl_interp_result *want, FILE *msg, char *note, size_t size)
+		     bool companion, const struct sl_interp_result *want, FILE *msg, char *note,
+		     size_t size)
 {
 	struct sl_test_kernel *k = kernel_of(r, t);
 	uint32_t rule;
@@ -303,6 +412,25 @@ static int in_kernel(struct runner *r, uint32_t t, const struct sl_testcase *c, 
 	if (!c->pcap && c->pkt.ifindex != 1) {
 		snprintf(note, size, "not run in the kernel: its test runs see ifindex 1");
 		return 0;
+	}
+	if (r->ir->nsets && r->kern_gen[t] != r->sets_gen) {
+		const char **names = calloc(r->ir->nsets, sizeof(*names));
+
+		if (!names)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < r->ir->nsets; i++)
+			names[i] = r->res->obj->maps[r->res->obj->set_maps[i]].name;
+		err = sl_test_kernel_fill_sets(k, r->ir, names);
+		free(names);
+		if (err)
+			return -EIO;
+		r->kern_gen[t] = r->sets_gen;
+	}
+	if (companion) {
+		err = sl_test_kernel_run_companion(k, r->frame, len, note, size);
+		if (err == -EPROTO)
+			fprintf(msg, "the kernel's companion program did not accept it");
+		return err == -EOPNOTSUPP || err == -EPROTO ? 0 : err;
 	}
 	err = sl_test_kernel_run(k, r->frame, len, &accept, &rule, note, size);
 	if (err == -EOPNOTSUPP)
@@ -338,6 +466,7 @@ static int run_case(struct runner *r, const char *path, const struct sl_testcase
 {
 	struct sl_interp_result res;
 	char note[160] = "";
+	bool companion = false;
 	_cleanup_free_ char *msg = NULL;
 	size_t msglen = 0;
 	uint32_t t;
@@ -349,7 +478,18 @@ static int run_case(struct runner *r, const char *path, const struct sl_testcase
 	len = frame_of(r, c, t);
 	if (len < 0)
 		return len;
-	err = interpret(r, t, r->frame, (uint32_t)len, c->pcap ? 1 : c->pkt.ifindex, &res);
+	if (sl_interp_table_tracks(r->ir, t)) {
+		err = other_direction(r, c, t, (uint32_t)len, &companion);
+		if (!err)
+			err = ct_begin(r, c, t);
+		if (err)
+			return err;
+	} else if (r->ct) {
+		sl_interp_ct_free(r->ct);
+		r->ct = NULL;
+	}
+	err =
+	    interpret(r, t, r->frame, (uint32_t)len, c->pcap ? 1 : c->pkt.ifindex, companion, &res);
 	if (err) {
 		fprintf(stderr, "sluice: error: the interpreter failed on %s:%u: %s\n", path,
 			c->loc.line, strerror(-err));
@@ -371,7 +511,8 @@ static int run_case(struct runner *r, const char *path, const struct sl_testcase
 		FILE *km = open_memstream(&kmsg, &klen);
 
 		err =
-		    km ? in_kernel(r, t, c, (uint32_t)len, &res, km, note, sizeof(note)) : -ENOMEM;
+		    km ? in_kernel(r, t, c, (uint32_t)len, companion, &res, km, note, sizeof(note))
+		       : -ENOMEM;
 		if (km)
 			fclose(km);
 		if (!err && klen)
@@ -546,9 +687,26 @@ static int run_all(struct runner *r, const struct testfiles *tf)
 	for (int i = 0; i < tf->n; i++) {
 		const struct sl_testfile *f = &tf->files[i];
 		const char *path = sl_sources_get(&tf->srcs, f->file)->path;
+		uint32_t applied = 0;
 
+		/* each file starts from the policy's set contents */
+		sl_test_sets_reset(&r->sets, r->ir);
+		r->sets_gen++;
+		r->sets_failed = false;
 		for (size_t j = 0; j < f->ncases; j++) {
-			int err = run_case(r, path, &f->cases[j]);
+			int err = 0;
+
+			for (; applied < f->cases[j].nsetdefs; applied++) {
+				int e = sl_test_sets_apply(r->ir, r->res->arena, r->diag,
+							   &f->setdefs[applied]);
+
+				if (e == -ENOMEM)
+					err = e;
+				r->sets_failed |= e != 0;
+				r->sets_gen++;
+			}
+			if (!err)
+				err = r->sets_failed ? -EINVAL : run_case(r, path, &f->cases[j]);
 
 			if (err == -ENOMEM) {
 				fprintf(stderr, "sluice: error: out of memory\n");
@@ -575,6 +733,9 @@ static void runner_fini(struct runner *r)
 		sl_test_kernel_close(&r->kern[t]);
 	free(r->kern);
 	free(r->kern_failed);
+	free(r->kern_gen);
+	sl_interp_ct_free(r->ct);
+	sl_test_sets_fini(&r->sets);
 	free(r->tested);
 	free(r->hits);
 	free(r->frame);
@@ -650,12 +811,13 @@ int sl_cmd_test(int argc, char **argv)
 	r.tested = calloc(nt, sizeof(*r.tested));
 	r.kern = calloc(nt, sizeof(*r.kern));
 	r.kern_failed = calloc(nt, sizeof(*r.kern_failed));
+	r.kern_gen = calloc(nt, sizeof(*r.kern_gen));
 	r.frame = malloc(SL_RUN_MAX_CAPLEN + ETH_HLEN);
 	r.hits = calloc(r.ir->nrules + 1, sizeof(*r.hits));
 	r.traced = ta.coverage ? traced_copy(r.ir) : NULL;
 	rc = SL_EXIT_USAGE;
 	if (!r.report || !r.tested || !r.kern || !r.kern_failed || !r.frame || !r.hits ||
-	    (ta.coverage && !r.traced)) {
+	    !r.kern_gen || sl_test_sets_save(&r.sets, r.ir) || (ta.coverage && !r.traced)) {
 		fprintf(stderr, "sluice: error: out of memory\n");
 		goto out;
 	}

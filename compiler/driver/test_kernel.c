@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "driver/test_kernel.h"
+#include "ir/ir.h"
 #include "kernel.h" /* loader/: the program type this kernel test-runs a hook with */
 #include "sluice/abi.h"
 
@@ -53,19 +54,44 @@ void sl_test_kernel_close(struct sl_test_kernel *k)
 	if (k->obj)
 		bpf_object__close(k->obj);
 	k->obj = NULL;
-	k->prog_fd = k->decision_fd = -1;
+	k->prog_fd = k->decision_fd = k->ct_prog_fd = k->flows_fd = -1;
+}
+
+/* Test-run p with the program type this kernel gives its hook the packet with. */
+static int test_run_type(struct bpf_program *p, enum sl_hook hook)
+{
+	enum bpf_prog_type type;
+	int err = sl_kernel_test_run_type((uint32_t)hook, &type);
+
+	if (err == -EOPNOTSUPP) {
+		fprintf(stderr,
+			"sluice: error: this kernel's test run of %s programs does not give them "
+			"the packet, and it has no BPF_PROG_TYPE_LWT_IN to stand in\n",
+			sl_hook_name(hook));
+		return err;
+	}
+	if (!err && type != bpf_program__type(p)) {
+		bpf_program__set_type(p, type);
+		bpf_program__set_expected_attach_type(p, 0);
+	}
+	return 0;
 }
 
 int sl_test_kernel_open(const void *image, size_t size, const char *prog, enum sl_hook hook,
-			struct sl_test_kernel *k)
+			const char *companion, enum sl_hook ct_hook, struct sl_test_kernel *k)
 {
+	struct bpf_program *ct = NULL;
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = prog);
 	struct bpf_program *p, *mine = NULL;
 	struct bpf_map *map;
-	enum bpf_prog_type type;
 	int err;
 
-	*k = (struct sl_test_kernel){.hook = hook, .prog_fd = -1, .decision_fd = -1};
+	*k = (struct sl_test_kernel){.hook = hook,
+				     .prog_fd = -1,
+				     .decision_fd = -1,
+				     .ct_hook = ct_hook,
+				     .ct_prog_fd = -1,
+				     .flows_fd = -1};
 	libbpf_set_print(libbpf_print);
 	k->obj = bpf_object__open_mem(image, size, &opts);
 	if (!k->obj) {
@@ -77,28 +103,30 @@ int sl_test_kernel_open(const void *image, size_t size, const char *prog, enum s
 	bpf_object__for_each_program(p, k->obj)
 	{
 		bool it = !strcmp(bpf_program__name(p), prog);
+		bool comp = companion && !strcmp(bpf_program__name(p), companion);
 
-		bpf_program__set_autoload(p, it);
+		bpf_program__set_autoload(p, it || comp);
 		if (it)
 			mine = p;
+		if (comp)
+			ct = p;
+	}
+	if (companion && !ct) {
+		fprintf(stderr, "sluice: error: the object has no program '%s'\n", companion);
+		sl_test_kernel_close(k);
+		return -ENOENT;
 	}
 	if (!mine) {
 		fprintf(stderr, "sluice: error: the object has no program '%s'\n", prog);
 		sl_test_kernel_close(k);
 		return -ENOENT;
 	}
-	err = sl_kernel_test_run_type((uint32_t)hook, &type);
-	if (err == -EOPNOTSUPP) {
-		fprintf(stderr,
-			"sluice: error: this kernel's test run of %s programs does not give them "
-			"the packet, and it has no BPF_PROG_TYPE_LWT_IN to stand in\n",
-			sl_hook_name(hook));
+	err = test_run_type(mine, hook);
+	if (!err && ct)
+		err = test_run_type(ct, ct_hook);
+	if (err) {
 		sl_test_kernel_close(k);
 		return err;
-	}
-	if (!err && type != bpf_program__type(mine)) {
-		bpf_program__set_type(mine, type);
-		bpf_program__set_expected_attach_type(mine, 0);
 	}
 	err = bpf_object__load(k->obj);
 	if (err) {
@@ -110,6 +138,11 @@ int sl_test_kernel_open(const void *image, size_t size, const char *prog, enum s
 	k->prog_fd = bpf_program__fd(mine);
 	map = bpf_object__find_map_by_name(k->obj, SLUICE_DECISION_MAP);
 	k->decision_fd = map ? bpf_map__fd(map) : -1;
+	if (ct) {
+		k->ct_prog_fd = bpf_program__fd(ct);
+		map = bpf_object__find_map_by_name(k->obj, SLUICE_FLOW_MAP);
+		k->flows_fd = map ? bpf_map__fd(map) : -1;
+	}
 	return 0;
 }
 
@@ -183,5 +216,93 @@ int sl_test_kernel_run(const struct sl_test_kernel *k, const uint8_t *frame, siz
 	*rule = SL_TEST_KERNEL_UNKNOWN;
 	if (k->decision_fd >= 0 && bpf_map_lookup_elem(k->decision_fd, &key, rule))
 		*rule = SL_TEST_KERNEL_UNKNOWN;
+	return 0;
+}
+
+int sl_test_kernel_fill_sets(const struct sl_test_kernel *k, const struct sl_ir *ir,
+			     const char *const *map_names)
+{
+	for (uint32_t i = 0; i < ir->nsets; i++) {
+		const struct sl_ir_set *s = &ir->sets[i];
+		bool lpm = s->flags & SLUICE_SET_F_INTERVAL;
+		LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = lpm ? BPF_F_NO_PREALLOC : 0);
+		struct bpf_map *outer = bpf_object__find_map_by_name(k->obj, map_names[i]);
+		struct sluice_set_value v = {0}; /* never expires: a case has no clock */
+		uint32_t zero = 0;
+		int inner, err = 0;
+
+		if (!outer) {
+			fprintf(stderr, "sluice: error: the object has no map '%s' for set '%s'\n",
+				map_names[i], s->name);
+			return -ENOENT;
+		}
+		inner = bpf_map_create(lpm ? BPF_MAP_TYPE_LPM_TRIE : BPF_MAP_TYPE_HASH, "slt_set",
+				       s->key_size, sizeof(v), s->capacity, &opts);
+		if (inner < 0) {
+			err = -errno;
+			fprintf(stderr, "sluice: error: cannot create the map of set '%s': %s\n",
+				s->name, strerror(-err));
+			return err;
+		}
+		for (uint32_t j = 0; j < s->nkeys && !err; j++)
+			if (bpf_map_update_elem(inner, s->keys + (size_t)j * s->key_size, &v,
+						BPF_ANY))
+				err = -errno;
+		if (!err && bpf_map_update_elem(bpf_map__fd(outer), &zero, &inner, BPF_ANY))
+			err = -errno;
+		close(inner);
+		if (err) {
+			fprintf(stderr, "sluice: error: cannot fill the map of set '%s': %s\n",
+				s->name, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int sl_test_kernel_flush_flows(const struct sl_test_kernel *k)
+{
+	struct sluice_flow_key key;
+
+	if (k->flows_fd < 0)
+		return 0;
+	/* delete the first key until none is left: deleting as we walk would skip keys */
+	while (!bpf_map_get_next_key(k->flows_fd, NULL, &key)) {
+		if (bpf_map_delete_elem(k->flows_fd, &key)) {
+			int err = -errno;
+
+			fprintf(stderr, "sluice: error: cannot empty the flow table: %s\n",
+				strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int sl_test_kernel_run_companion(const struct sl_test_kernel *k, const uint8_t *frame, size_t len,
+				 char *why, size_t size)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (uint32_t)len,
+		    .repeat = 1);
+
+	if (refused(k->ct_hook, frame, len, why, size))
+		return -EOPNOTSUPP;
+	if (bpf_prog_test_run_opts(k->ct_prog_fd, &opts)) {
+		int err = -errno;
+
+		if (err == -EINVAL) {
+			snprintf(why, size, "the kernel refused to test-run this frame (%zu bytes)",
+				 len);
+			return -EOPNOTSUPP;
+		}
+		fprintf(stderr, "sluice: error: the kernel's test run failed: %s\n",
+			strerror(-err));
+		return err;
+	}
+	if (verdict_of(k->ct_hook, (int32_t)opts.retval) != 1) {
+		fprintf(stderr, "sluice: error: the companion program returned %d, not accept\n",
+			(int32_t)opts.retval);
+		return -EPROTO;
+	}
 	return 0;
 }

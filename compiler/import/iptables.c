@@ -26,8 +26,11 @@ struct tok {
 	uint32_t col, len;
 };
 
+struct ipt;
+
 struct ipt_rule {
 	struct imp *im;
+	struct ipt *ipt;
 	bool v6;
 	uint32_t line;
 	struct tok *t;
@@ -39,13 +42,21 @@ struct ipt_rule {
 	struct sl_buf alt[2]; /* one match of which must hold (--ports), or empty */
 	char *verdict;	      /* "accept", "jump X", ... or NULL: a counter-only rule */
 	char *comment;
-	bool skip; /* an unsupported construct: written commented out */
+	char *lim_rate, *lim_burst; /* -m limit's --limit (N/UNIT), --limit-burst, or NULL */
+	char *log;		    /* " log ..." (-j LOG: the rule goes on) or NULL */
+	bool ct, limited; /* tests ct state; a -m limit was read (later matches: refused) */
+	size_t callee;	  /* the chain jumped to, + 1 (0: none) */
+	bool skip;	  /* an unsupported construct: written commented out */
 	bool failed;
 };
 
 struct ipt_chain {
 	char *name, *sname, *policy;
 	bool builtin;
+	bool ct;	  /* a rule tests ct state */
+	uint32_t ct_line; /* the first such rule */
+	size_t *calls;	  /* chains it jumps or goes to (indexes) */
+	size_t ncalls, callcap;
 	uint32_t line;
 	struct sl_buf body;
 };
@@ -56,6 +67,9 @@ struct ipt {
 	bool v6;
 	struct ipt_chain *chains;
 	size_t nchains, cap;
+	char **sets; /* -m set names, as written */
+	size_t nsets, setcap;
+	bool ct_warned;
 };
 
 /* ---- tokens ---- */
@@ -531,6 +545,220 @@ static void mod_comment(struct ipt_rule *r, const struct tok *t, bool neg)
 	r->comment = strdup(v->s);
 }
 
+/* Skip the values of an option nobody interprets (up to the next option or `!`). */
+static void skip_values(struct ipt_rule *r)
+{
+	while (r->i < r->n && r->t[r->i].s[0] != '-' && strcmp(r->t[r->i].s, "!"))
+		r->i++;
+}
+
+/*
+ * -m conntrack --ctstate / -m state --state -> ct state. sluice's own flow table
+ * agrees with conntrack's NEW, ESTABLISHED, RELATED and INVALID on the traffic the
+ * table and its companion see (import/README.md); UNTRACKED (NOTRACK in the raw
+ * table, which is not imported), SNAT and DNAT do not translate.
+ */
+static void mod_conntrack(struct ipt_rule *r, const struct tok *t, bool neg)
+{
+	static const struct {
+		const char *ipt, *sluice;
+	} states[] = {{"NEW", "new"},
+		      {"ESTABLISHED", "established"},
+		      {"RELATED", "related"},
+		      {"INVALID", "invalid"}};
+	const struct tok *v;
+	struct sl_buf b = {0};
+	bool new_or_invalid = false;
+	char *list, *save = NULL;
+
+	if (strcmp(t->s, !strcmp(r->module, "state") ? "--state" : "--ctstate")) {
+		unsupported(r, t, t->s, NULL);
+		skip_values(r);
+		return;
+	}
+	v = arg(r, t);
+	if (!v)
+		return;
+	list = strdup(v->s);
+	for (char *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+			if (!strcmp(s, states[i].ipt))
+				break;
+		if (i == sizeof(states) / sizeof(states[0])) {
+			char what[96];
+
+			snprintf(what, sizeof(what),
+				 "connection state '%s' (sluice's untracked is not conntrack's)",
+				 s);
+			unsupported(r, v, what, NULL);
+			break;
+		}
+		new_or_invalid |= i == 0 || i == 3;
+		sl_buf_printf(&b, "%s%s", b.len ? "," : "", states[i].sluice);
+	}
+	free(list);
+	if (!r->skip && !r->failed) {
+		sl_buf_printf(&r->m, " ct state %s%s", neg ? "!= " : "", b.s);
+		r->ct = true;
+		if (new_or_invalid && !r->ipt->ct_warned) {
+			r->ipt->ct_warned = true;
+			sl_warning(r->im->diag, tok_loc(r, v),
+				   "conntrack picks up TCP connections it did not see open as NEW "
+				   "(nf_conntrack_tcp_loose); sluice's flow table calls them "
+				   "invalid, and ICMP types other than echo and errors untracked "
+				   "(import/README.md)");
+		}
+	}
+	sl_buf_fini(&b);
+}
+
+/* -m limit --limit N/UNIT --limit-burst B -> limit rate N/UNIT burst B packets. */
+static void mod_limit(struct ipt_rule *r, const struct tok *t, bool neg)
+{
+	static const struct {
+		const char *ipt, *sluice;
+	} units[] = {{"s", "second"}, {"sec", "second"}, {"second", "second"},
+		     {"m", "minute"}, {"min", "minute"}, {"minute", "minute"},
+		     {"h", "hour"},   {"hour", "hour"},	 {"d", "day"},
+		     {"day", "day"}};
+	const struct tok *v;
+	struct sl_buf b = {0};
+
+	if (neg) {
+		rule_error(r, t, "'! %s': iptables' limit cannot be negated", t->s);
+		return;
+	}
+	if (!strcmp(t->s, "--limit")) {
+		char *slash;
+		const char *unit = "second";
+
+		if (!(v = arg(r, t)))
+			return;
+		slash = strchr(v->s, '/');
+		if (slash) {
+			unit = NULL;
+			for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+				if (!strcmp(slash + 1, units[i].ipt))
+					unit = units[i].sluice;
+			*slash = '\0';
+		}
+		if (!unit || !all_of(v->s, "0123456789") || strlen(v->s) > 9 || !atoi(v->s)) {
+			if (slash)
+				*slash = '/';
+			rule_error(r, v, "'%s' is not a rate as iptables-save writes it (N/sec)",
+				   v->s);
+			return;
+		}
+		sl_buf_printf(&b, "%s/%s", v->s, unit);
+		free(r->lim_rate);
+		r->lim_rate = b.s;
+	} else if (!strcmp(t->s, "--limit-burst")) {
+		if (!(v = arg(r, t)))
+			return;
+		if (!all_of(v->s, "0123456789") || strlen(v->s) > 9 || !atoi(v->s)) {
+			rule_error(r, v, "'%s' is not a burst (a number of packets)", v->s);
+			return;
+		}
+		free(r->lim_burst);
+		r->lim_burst = strdup(v->s);
+	} else {
+		unsupported(r, t, t->s, NULL);
+		skip_values(r);
+	}
+}
+
+/* -m set --match-set NAME src|dst -> ADDR @NAME (an address set; its type is not saved). */
+static void mod_set(struct ipt_rule *r, const struct tok *t, bool neg)
+{
+	const struct tok *name, *dir;
+	struct ipt *ipt = r->ipt;
+	char *sname;
+	size_t i;
+
+	if (strcmp(t->s, "--match-set")) {
+		unsupported(r, t, t->s, NULL);
+		skip_values(r);
+		return;
+	}
+	if (!(name = arg(r, t)) || !(dir = arg(r, t)))
+		return;
+	if (strcmp(dir->s, "src") && strcmp(dir->s, "dst")) {
+		unsupported(r, dir,
+			    "a set of several dimensions (hash:ip,port, hash:net,iface, ...; "
+			    "its type is not in iptables-save)",
+			    NULL);
+		return;
+	}
+	for (i = 0; i < ipt->nsets && strcmp(ipt->sets[i], name->s); i++)
+		;
+	if (i == ipt->nsets) {
+		if (sl_grow((void **)&ipt->sets, &ipt->setcap, ipt->nsets + 1, sizeof(char *)))
+			abort();
+		ipt->sets[ipt->nsets++] = strdup(name->s);
+	}
+	sname = imp_name(NULL, name->s);
+	add_match(r,
+		  !strcmp(dir->s, "src") ? (r->v6 ? "ip6 saddr" : "ip saddr")
+					 : (r->v6 ? "ip6 daddr" : "ip daddr"),
+		  neg, "");
+	sl_buf_printf(&r->m, "@%s", sname);
+	free(sname);
+}
+
+/* -j LOG's options: --log-prefix, --log-level; the rest shape the kernel log's line. */
+static void tgt_log(struct ipt_rule *r, const struct tok *t, bool neg)
+{
+	static const char *const levels[] = {"emerg", "alert",	"crit", "err",
+					     "warn",  "notice", "info", "debug"};
+	const struct tok *v;
+
+	(void)neg;
+	if (!strcmp(t->s, "--log-prefix")) {
+		if (!(v = arg(r, t)))
+			return;
+		if (strpbrk(v->s, "\"\\") || strlen(v->s) > 63) {
+			unsupported(r, v, "a log prefix with '\"' or '\\' or over 63 characters",
+				    NULL);
+			return;
+		}
+		{
+			struct sl_buf b = {0};
+
+			sl_buf_printf(&b, "%s prefix \"%s\"", r->log, v->s);
+			free(r->log);
+			r->log = b.s;
+		}
+	} else if (!strcmp(t->s, "--log-level")) {
+		struct sl_buf b = {0};
+		const char *lv = NULL;
+
+		if (!(v = arg(r, t)))
+			return;
+		if (all_of(v->s, "01234567") && strlen(v->s) == 1)
+			lv = levels[v->s[0] - '0'];
+		for (size_t i = 0; i < 8; i++)
+			if (!strcmp(v->s, levels[i]) || (i == 4 && !strcmp(v->s, "warning")) ||
+			    (i == 3 && !strcmp(v->s, "error")))
+				lv = levels[i];
+		if (!lv) {
+			rule_error(r, v, "'%s' is not a log level", v->s);
+			return;
+		}
+		sl_buf_printf(&b, "%s level %s", r->log, lv);
+		free(r->log);
+		r->log = b.s;
+	} else if (!strcmp(t->s, "--log-tcp-sequence") || !strcmp(t->s, "--log-tcp-options") ||
+		   !strcmp(t->s, "--log-ip-options") || !strcmp(t->s, "--log-uid") ||
+		   !strcmp(t->s, "--log-macdecode")) {
+		/* what the kernel's log line shows; a sluice record holds the packet */
+	} else {
+		unsupported(r, t, t->s, NULL);
+		skip_values(r);
+	}
+}
+
 /*
  * The match modules. `run` NULL: sluice has no words for it yet; `word` is what
  * its translation waits for (a rule using it is refused, or skipped).
@@ -540,13 +768,21 @@ static const struct ipt_module {
 	void (*run)(struct ipt_rule *r, const struct tok *opt, bool neg);
 	const char *word;
 } modules[] = {
-    {"tcp", mod_tcp_udp, NULL},		{"udp", mod_tcp_udp, NULL},
-    {"multiport", mod_multiport, NULL}, {"icmp", mod_icmp, NULL},
-    {"icmp6", mod_icmp, NULL},		{"iprange", mod_iprange, NULL},
-    {"comment", mod_comment, NULL},	{"conntrack", NULL, "ct state"},
-    {"state", NULL, "ct state"},	{"limit", NULL, "limit rate"},
-    {"set", NULL, "named sets (@set)"}, {"hashlimit", NULL, "limit rate (per-key meters)"},
-    {"mark", NULL, "meta mark"},	{"connmark", NULL, "ct mark"},
+    {"tcp", mod_tcp_udp, NULL},
+    {"udp", mod_tcp_udp, NULL},
+    {"multiport", mod_multiport, NULL},
+    {"icmp", mod_icmp, NULL},
+    {"icmp6", mod_icmp, NULL},
+    {"iprange", mod_iprange, NULL},
+    {"comment", mod_comment, NULL},
+    {"conntrack", mod_conntrack, NULL},
+    {"state", mod_conntrack, NULL},
+    {"limit", mod_limit, NULL},
+    {"set", mod_set, NULL},
+    {"hashlimit", NULL, "limit rate (per-key meters)"},
+    {"LOG", tgt_log, NULL}, /* the target's options (never -m LOG) */
+    {"mark", NULL, "meta mark"},
+    {"connmark", NULL, "ct mark"},
 };
 
 static const struct ipt_module *module(const char *name)
@@ -557,18 +793,11 @@ static const struct ipt_module *module(const char *name)
 	return NULL;
 }
 
-/* Skip the values of an option nobody interprets (up to the next option or `!`). */
-static void skip_values(struct ipt_rule *r)
-{
-	while (r->i < r->n && r->t[r->i].s[0] != '-' && strcmp(r->t[r->i].s, "!"))
-		r->i++;
-}
-
 /* ---- targets ---- */
 
 static const struct {
 	const char *name, *word; /* word: what sluice still lacks, NULL: no equivalent */
-} targets_missing[] = {{"LOG", "log"}, {"NFLOG", "log group"}, {"REJECT", "reject"}};
+} targets_missing[] = {{"NFLOG", "log group"}, {"REJECT", "reject"}};
 
 /* Targets of iptables' extensions (not chains): refused by name. */
 static bool netfilter_target(const char *name)
@@ -593,7 +822,7 @@ static void target(struct ipt_rule *r, const struct tok *t, bool go, const struc
 
 	if (!v)
 		return;
-	if (r->verdict) {
+	if (r->verdict || r->log) {
 		rule_error(r, t, "a second target ('%s')", t->s);
 		return;
 	}
@@ -603,7 +832,10 @@ static void target(struct ipt_rule *r, const struct tok *t, bool go, const struc
 		r->verdict = strdup("drop");
 	else if (!go && !strcmp(v->s, "RETURN"))
 		r->verdict = strdup("return");
-	else {
+	else if (!go && !strcmp(v->s, "LOG")) {
+		r->log = strdup(" log"); /* a non-terminal target: the rule goes on */
+		r->module = "LOG";
+	} else {
 		for (size_t i = 0; i < ipt->nchains; i++) {
 			if (!strcmp(ipt->chains[i].name, v->s) && !ipt->chains[i].builtin) {
 				struct sl_buf b = {0};
@@ -611,6 +843,7 @@ static void target(struct ipt_rule *r, const struct tok *t, bool go, const struc
 				sl_buf_printf(&b, "%s %s", go ? "goto" : "jump",
 					      ipt->chains[i].sname);
 				r->verdict = b.s;
+				r->callee = i + 1;
 				return;
 			}
 		}
@@ -688,7 +921,18 @@ static void parse_rule(struct ipt_rule *r, const struct ipt *ipt)
 			if (!v)
 				break;
 			r->module = v->s;
-			if (!mod) {
+			if (mod && mod->run == tgt_log)
+				mod = NULL;
+			if (r->limited && strcmp(v->s, "comment")) {
+				/* iptables takes a token before a later match can fail */
+				unsupported(r, v,
+					    "a match after '-m limit' (a token is taken for "
+					    "packets the later match rejects; sluice's limit "
+					    "counts matching packets)",
+					    NULL);
+			} else if (!strcmp(v->s, "limit")) {
+				r->limited = true;
+			} else if (!mod) {
 				char what[80];
 
 				snprintf(what, sizeof(what), "match '-m %s'", v->s);
@@ -731,7 +975,8 @@ static void write_rule(struct ipt_rule *r, struct ipt_chain *c, const char *line
 {
 	struct imp *im = r->im;
 	struct sl_buf m = {0};
-	const char *v = r->verdict ? r->verdict : "counter";
+	struct sl_buf act = {0};
+	const char *v;
 
 	if (r->comment)
 		imp_comment(im, "    ", r->comment);
@@ -747,10 +992,23 @@ static void write_rule(struct ipt_rule *r, struct ipt_chain *c, const char *line
 		sl_buf_printf(&m, " %s %s%s", r->v6 ? "meta l4proto" : "ip protocol",
 			      r->proto_neg ? "!= " : "", r->proto);
 	sl_buf_puts(&m, r->m.s ? r->m.s : "");
+	/* iptables' defaults: 3/hour, a burst of 5 (sluice's default burst too) */
+	if (r->limited)
+		sl_buf_printf(&act, "limit rate %s burst %s packets",
+			      r->lim_rate ? r->lim_rate : "3/hour",
+			      r->lim_burst ? r->lim_burst : "5");
+	if (r->log)
+		sl_buf_printf(&act, "%s", r->log + !act.len);
+	if (r->verdict)
+		sl_buf_printf(&act, "%s%s", act.len ? " " : "", r->verdict);
+	else if (!r->log)
+		sl_buf_printf(&act, "%scounter", act.len ? " " : "");
+	v = act.s;
 	for (int a = 0; a < (r->alt[0].len ? 2 : 1); a++)
 		sl_buf_printf(&c->body, "   %s%s %s\n", m.s ? m.s : "",
 			      r->alt[0].len ? r->alt[a].s : "", v);
 	sl_buf_fini(&m);
+	sl_buf_fini(&act);
 }
 
 static struct ipt_chain *find_chain(struct ipt *ipt, const char *name)
@@ -765,7 +1023,7 @@ static void rule_line(struct ipt *ipt, uint32_t lineno, const char *line, size_t
 		      size_t n)
 {
 	struct imp *im = ipt->im;
-	struct ipt_rule r = {.im = im, .v6 = ipt->v6, .line = lineno, .t = t, .n = n};
+	struct ipt_rule r = {.im = im, .ipt = ipt, .v6 = ipt->v6, .line = lineno, .t = t, .n = n};
 	struct ipt_chain *c;
 	struct sl_buf *saved = im->out;
 
@@ -797,6 +1055,21 @@ static void rule_line(struct ipt *ipt, uint32_t lineno, const char *line, size_t
 		write_rule(&r, c, line, len);
 		im->out = saved;
 	}
+	if (!r.failed && !r.skip) {
+		if (r.ct && !c->ct) {
+			c->ct = true;
+			c->ct_line = lineno;
+		}
+		if (r.callee) {
+			if (sl_grow((void **)&c->calls, &c->callcap, c->ncalls + 1,
+				    sizeof(*c->calls)))
+				abort();
+			c->calls[c->ncalls++] = r.callee - 1;
+		}
+	}
+	free(r.lim_rate);
+	free(r.lim_burst);
+	free(r.log);
 	sl_buf_fini(&r.m);
 	sl_buf_fini(&r.alt[0]);
 	sl_buf_fini(&r.alt[1]);
@@ -862,6 +1135,81 @@ static const char *default_hook(const char *chain)
 	return !strcmp(chain, "OUTPUT") ? "tc egress" : "tc ingress";
 }
 
+/* Does chain i, or a chain it reaches, test ct state? (The first such chain, or NULL.) */
+static const struct ipt_chain *reaches_ct(const struct ipt *ipt, size_t i, bool *seen)
+{
+	const struct ipt_chain *c = &ipt->chains[i];
+
+	if (seen[i])
+		return NULL;
+	seen[i] = true;
+	if (c->ct)
+		return c;
+	for (size_t k = 0; k < c->ncalls; k++) {
+		const struct ipt_chain *f = reaches_ct(ipt, c->calls[k], seen);
+
+		if (f)
+			return f;
+	}
+	return NULL;
+}
+
+/*
+ * sluice keeps one flow table per policy, tested by one table (its companion
+ * tracks the other direction): conntrack in two imported chains cannot be one
+ * policy. Each can be imported on its own (--hook CHAIN=none for the others).
+ */
+static void check_ct_tables(struct ipt *ipt)
+{
+	const struct ipt_chain *first = NULL;
+
+	for (size_t i = 0; i < ipt->nchains; i++) {
+		const struct ipt_chain *c = &ipt->chains[i], *f;
+		bool *seen;
+
+		if (!c->builtin ||
+		    !strcmp(imp_hook(ipt->im, c->name, NULL, default_hook(c->name)), "none"))
+			continue;
+		seen = calloc(ipt->nchains, sizeof(*seen));
+		if (!seen)
+			abort();
+		f = reaches_ct(ipt, i, seen);
+		free(seen);
+		if (!f)
+			continue;
+		if (!first) {
+			first = c;
+			continue;
+		}
+		sl_error(ipt->im->diag, imp_loc(ipt->im, f->ct_line, 1, 2),
+			 "connection state in chains %s and %s: a sluice policy has one flow "
+			 "table, tested by one table",
+			 first->name, c->name);
+		sl_hint(ipt->im->diag, imp_loc(ipt->im, f->ct_line, 1, 2),
+			"import each of them alone: --hook %s=none, then --hook %s=none", c->name,
+			first->name);
+		return;
+	}
+}
+
+static void write_sets(struct ipt *ipt)
+{
+	for (size_t i = 0; i < ipt->nsets; i++) {
+		char *sname = imp_name(NULL, ipt->sets[i]);
+
+		sl_buf_printf(ipt->im->out,
+			      "\n# ipset '%s': its contents are not in %s-save; load them with\n"
+			      "#   sluice-load set load ... %s FILE   (one element a line)\n"
+			      "# An address set (hash:ip, hash:net) is assumed: a set of ports or\n"
+			      "# MAC addresses will not load into it.\n"
+			      "set %s {\n    type %s\n    flags interval\n    size 65536"
+			      "                     # ipset's default maxelem\n}\n",
+			      ipt->sets[i], ipt->v6 ? "ip6tables" : "iptables", sname, sname,
+			      ipt->v6 ? "ipv6_addr" : "ipv4_addr");
+		free(sname);
+	}
+}
+
 static void write_policy(struct ipt *ipt)
 {
 	struct imp *im = ipt->im;
@@ -884,6 +1232,16 @@ static void write_policy(struct ipt *ipt)
 		      "judge).\n",
 		      ipt->v6 ? "ip6tables" : "iptables", ipt->v6 ? "IPv6" : "IPv4");
 	sl_buf_puts(out, ipt->notes.s ? ipt->notes.s : "");
+	for (size_t i = 0; i < ipt->nchains; i++)
+		if (ipt->chains[i].ct) {
+			sl_buf_puts(out,
+				    "# ct state is sluice's own flow table (packet-semantics.md "
+				    "section 10), kept\n# by the table and a companion on the "
+				    "other direction of the same device:\n# it sees that device's "
+				    "traffic only, not the host's other interfaces.\n");
+			break;
+		}
+	write_sets(ipt);
 	for (size_t i = 0; i < ipt->nchains; i++) {
 		struct ipt_chain *c = &ipt->chains[i];
 		const char *hook;
@@ -992,14 +1350,20 @@ int sl_import_iptables(const char *text, size_t len, uint32_t file, const struct
 	if (!seen_filter && !diag->nerrors)
 		sl_diag_plain(diag, SL_SEV_ERROR, "%s: no *filter table", o->name);
 	if (!diag->nerrors)
+		check_ct_tables(&ipt);
+	if (!diag->nerrors)
 		write_policy(&ipt);
 	for (size_t i = 0; i < ipt.nchains; i++) {
 		free(ipt.chains[i].name);
 		free(ipt.chains[i].sname);
 		free(ipt.chains[i].policy);
 		sl_buf_fini(&ipt.chains[i].body);
+		free(ipt.chains[i].calls);
 	}
 	free(ipt.chains);
+	for (size_t i = 0; i < ipt.nsets; i++)
+		free(ipt.sets[i]);
+	free(ipt.sets);
 	sl_buf_fini(&ipt.notes);
 	return diag->nerrors ? -EINVAL : 0;
 }

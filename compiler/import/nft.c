@@ -37,11 +37,15 @@ struct nft_chain {
 	char *table, *family, *name, *sname, *hook, *policy;
 	bool base;
 	struct sl_buf body;
+	const json *ct_at; /* its first rule testing ct state, or NULL */
+	size_t *calls;	   /* chains it jumps or goes to (indexes) */
+	size_t ncalls, callcap;
 };
 
 struct nft_set {
 	char *table, *name, *sname;
 	char *value; /* "{ ... }", NULL when not constant */
+	char *named; /* a set changed at run time: its sluice `set` item, or NULL */
 	bool empty;
 };
 
@@ -54,6 +58,7 @@ struct nft {
 	struct nft_set *sets;
 	size_t nsets, scap;
 	struct sl_buf notes;
+	bool ct_warned;
 };
 
 /* What the rule being translated has said so far (for nft's words that depend on it). */
@@ -62,7 +67,10 @@ struct nrule {
 	const struct nft_chain *chain;
 	struct sl_buf m;
 	char *verdict;
-	bool counter, l4_tcpudp, v4only, skip, failed;
+	bool counter, l4_tcpudp, v4only, ct, skip, failed;
+	char *limit, *log; /* " limit rate ...", " log ..." or NULL */
+	size_t *calls;	   /* chains jumped to (indexes) */
+	size_t ncalls, callcap;
 	/* a verdict map: one rule per element */
 	struct sl_buf vm_field;
 	char **vm_keys, **vm_verdicts;
@@ -211,6 +219,9 @@ static const struct sym dscps[] = {
     {"af32", "af32"}, {"af33", "af33"}, {"af41", "af41"}, {"af42", "af42"}, {"af43", "af43"},
     {"ef", "ef"},     {"va", "va"},	{"le", "le"},	  {"lephb", "le"},
 };
+/* conntrack's states sluice's flow table has (untracked means another thing there) */
+static const struct sym ctstates[] = {
+    {"new", "new"}, {"established", "established"}, {"related", "related"}, {"invalid", "invalid"}};
 static const struct sym nfprotos[] = {{"ipv4", "ip"}, {"ipv6", "ip6"}};
 static const struct sym ethertypes[] = {
     {"ip", "ip"}, {"ip6", "ip6"}, {"arp", "arp"}, {"vlan", "vlan"}, {"8021ad", "qinq"}};
@@ -228,7 +239,8 @@ enum vkind {
 	V_ICMPV6,
 	V_FLAGS,
 	V_NFPROTO,
-	V_ETHER
+	V_ETHER,
+	V_CTSTATE
 };
 
 struct field {
@@ -287,10 +299,10 @@ static bool scalar(struct nrule *r, const struct field *f, const json *v, struct
 		sl_buf_printf(b, "%s/%lld", addr, (long long)len);
 		return true;
 	}
-	if (v->type == SL_JSON_ARRAY && f->kind == V_FLAGS) {
+	if (v->type == SL_JSON_ARRAY && (f->kind == V_FLAGS || f->kind == V_CTSTATE)) {
 		for (size_t i = 0; i < v->n; i++) {
 			if (i)
-				sl_buf_puts(b, "|");
+				sl_buf_puts(b, f->kind == V_FLAGS ? "|" : ",");
 			if (!scalar(r, f, v->v[i], b))
 				return false;
 		}
@@ -328,6 +340,25 @@ static bool scalar(struct nrule *r, const struct field *f, const json *v, struct
 		break;
 	case V_DSCP:
 		t = sym_lookup(dscps, N(dscps), s);
+		break;
+	case V_CTSTATE:
+		t = sym_lookup(ctstates, N(ctstates), s);
+		if (t && (!strcmp(t, "new") || !strcmp(t, "invalid")) && !r->nft->ct_warned) {
+			r->nft->ct_warned = true;
+			sl_warning(r->nft->im->diag, jloc(r->nft, v),
+				   "conntrack picks up TCP connections it did not see open as new "
+				   "(nf_conntrack_tcp_loose); sluice's flow table calls them "
+				   "invalid, and ICMP types other than echo and errors untracked "
+				   "(import/README.md)");
+		}
+		if (!t && !strcmp(s, "untracked")) {
+			unsupported(r, v,
+				    "'ct state untracked' (nft's are the packets notrack exempts; "
+				    "sluice's those its flow table does not follow: ARP, "
+				    "fragments, other protocols)",
+				    NULL);
+			return false;
+		}
 		break;
 	case V_ICMPCODE:
 		t = sym_lookup(icmp_codes, N(icmp_codes), s);
@@ -372,6 +403,10 @@ static char *rhs(struct nrule *r, const struct field *f, const json *v, bool *em
 		if (!s) {
 			rerror(r, v, "no set '%s' in table '%s'", v->s + 1, r->chain->table);
 			return NULL;
+		}
+		if (s->named) {
+			sl_buf_printf(&b, "@%s", s->sname);
+			return b.s;
 		}
 		if (!s->value) {
 			unsupported(r, v,
@@ -445,6 +480,7 @@ static const struct field f_l4proto = {"meta l4proto", V_PROTO, 255};
 static const struct field f_nfproto = {"meta protocol", V_NFPROTO, 0xffff};
 static const struct field f_protocol = {"meta protocol", V_ETHER, 0xffff};
 static const struct field f_iplen = {"ip length", V_NUM, 65535};
+static const struct field f_ctstate = {"ct state", V_CTSTATE, 0};
 
 /* meta keys sluice lacks, and the word each waits for */
 static const struct sym meta_missing[] = {
@@ -553,6 +589,10 @@ static const struct field *lhs(struct nrule *r, const json *left, const json *ri
 		const char *key = member_str(sl_json_get(left, "ct"), "key");
 		char what[64], word[64];
 
+		if (key && !strcmp(key, "state") && !sl_json_get(sl_json_get(left, "ct"), "dir")) {
+			r->ct = true;
+			return &f_ctstate;
+		}
 		snprintf(what, sizeof(what), "'ct %s'", key ? key : "?");
 		snprintf(word, sizeof(word), "ct %s", key ? key : "");
 		unsupported(r, left, what, word);
@@ -596,8 +636,9 @@ static void match(struct nrule *r, const json *mt)
 		rerror(r, mt, "a match needs op, left and right");
 		return;
 	}
-	if (r->counter || r->verdict) {
-		unsupported(r, mt, "a match after a counter or verdict statement", NULL);
+	if (r->counter || r->verdict || r->limit || r->log) {
+		unsupported(r, mt, "a match after a counter, limit, log or verdict statement",
+			    NULL);
 		return;
 	}
 	if (band) {
@@ -723,6 +764,9 @@ static char *verdict(struct nrule *r, const json *st, bool *is_verdict)
 			return NULL;
 		}
 		sl_buf_printf(&b, "%s %s", go ? "goto" : "jump", c->sname);
+		if (sl_grow((void **)&r->calls, &r->callcap, r->ncalls + 1, sizeof(*r->calls)))
+			abort();
+		r->calls[r->ncalls++] = (size_t)(c - r->nft->chains);
 		return b.s;
 	}
 	*is_verdict = false;
@@ -777,13 +821,122 @@ static void vmap(struct nrule *r, const json *vm)
 }
 
 static const struct sym stmt_missing[] = {
-    {"log", "log"},    {"limit", "limit rate"}, {"reject", "reject"}, {"queue", NULL},
-    {"snat", NULL},    {"dnat", NULL},		{"masquerade", NULL}, {"redirect", NULL},
-    {"mangle", NULL},  {"notrack", NULL},	{"quota", NULL},      {"set", "named sets (@set)"},
-    {"meter", NULL},   {"ct count", NULL},	{"xt", NULL},	      {"dup", NULL},
-    {"fwd", NULL},     {"synproxy", NULL},	{"tproxy", NULL},     {"flow", NULL},
+    {"reject", "reject"}, {"queue", NULL},
+    {"snat", NULL},	  {"dnat", NULL},
+    {"masquerade", NULL}, {"redirect", NULL},
+    {"mangle", NULL},	  {"notrack", NULL},
+    {"quota", NULL},	  {"set", "named sets (@set)"},
+    {"meter", NULL},	  {"ct count", NULL},
+    {"xt", NULL},	  {"dup", NULL},
+    {"fwd", NULL},	  {"synproxy", NULL},
+    {"tproxy", NULL},	  {"flow", NULL},
     {"secmark", NULL},
 };
+
+/* nft's limit -> sluice's: a packet bucket of `burst` (nft's default 5), or for bytes
+ * a bucket of rate + burst bytes (nft's), which sluice writes as its burst. */
+static void stmt_limit(struct nrule *r, const json *st)
+{
+	static const struct {
+		const char *name;
+		uint64_t mul;
+	} bunits[] = {{"bytes", 1}, {"kbytes", 1024}, {"mbytes", 1048576}};
+	static const char *const periods[] = {"second", "minute", "hour", "day", "week"};
+	const json *l = sl_json_get(st, "limit");
+	const char *per = member_str(l, "per"), *ru = member_str(l, "rate_unit");
+	const char *bu = member_str(l, "burst_unit");
+	const json *inv = sl_json_get(l, "inv");
+	int64_t rate, burst = -1;
+	uint64_t rmul = 0, bmul = 0;
+	bool known = false;
+
+	if (r->limit || r->counter || r->log || r->verdict) {
+		unsupported(r, st,
+			    "a limit after a counter, log, verdict or another limit (sluice "
+			    "takes the limit's token before those)",
+			    NULL);
+		return;
+	}
+	for (size_t i = 0; per && i < N(periods); i++)
+		known |= !strcmp(per, periods[i]);
+	if (!sl_json_int(sl_json_get(l, "rate"), &rate) || rate <= 0 || !known ||
+	    (sl_json_get(l, "burst") &&
+	     (!sl_json_int(sl_json_get(l, "burst"), &burst) || burst < 0))) {
+		rerror(r, st, "a limit needs a rate, a period and a burst of at least 0");
+		return;
+	}
+	for (size_t i = 0; i < N(bunits); i++) {
+		if (ru && !strcmp(ru, bunits[i].name))
+			rmul = bunits[i].mul;
+		if (bu && !strcmp(bu, bunits[i].name))
+			bmul = bunits[i].mul;
+	}
+	if ((ru && strcmp(ru, "packets") && !rmul) || (bu && !bmul && strcmp(bu, "packets"))) {
+		rerror(r, st, "a limit's unit is packets, bytes, kbytes or mbytes");
+		return;
+	}
+	{
+		struct sl_buf b = {0};
+		bool over = inv && inv->type == SL_JSON_BOOL && inv->b;
+
+		if (!rmul) {
+			sl_buf_printf(&b, " limit rate %s%lld/%s burst %lld packets",
+				      over ? "over " : "", (long long)rate, per,
+				      (long long)(burst > 0 ? burst : 5));
+		} else {
+			uint64_t bytes = (uint64_t)rate * rmul +
+					 (burst > 0 ? (uint64_t)burst : 0) * (bmul ? bmul : 1);
+
+			sl_buf_printf(&b, " limit rate %s%lld %s/%s burst %llu bytes",
+				      over ? "over " : "", (long long)rate, ru, per,
+				      (unsigned long long)bytes);
+		}
+		r->limit = b.s;
+	}
+}
+
+/* nft's log -> sluice's ring-buffer log: prefix and level; group (nflog) has no form. */
+static void stmt_log(struct nrule *r, const json *st)
+{
+	static const char *const levels[] = {"emerg", "alert",	"crit", "err",
+					     "warn",  "notice", "info", "debug"};
+	const json *l = sl_json_get(st, "log");
+	const char *prefix = member_str(l, "prefix"), *level = member_str(l, "level");
+	struct sl_buf b = {0};
+
+	if (r->log || r->verdict) {
+		unsupported(r, st, "a second log, or a log after the verdict", NULL);
+		return;
+	}
+	if (sl_json_get(l, "group")) {
+		unsupported(r, st, "'log group' (nflog)", "log group");
+		return;
+	}
+	sl_buf_puts(&b, " log");
+	if (prefix) {
+		if (strpbrk(prefix, "\"\\") || strlen(prefix) > 63 || strchr(prefix, '\n')) {
+			unsupported(r, st, "a log prefix with '\"' or '\\' or over 63 characters",
+				    NULL);
+			sl_buf_fini(&b);
+			return;
+		}
+		sl_buf_printf(&b, " prefix \"%s\"", prefix);
+	}
+	if (level) {
+		const char *lv = NULL;
+
+		for (size_t i = 0; i < N(levels); i++)
+			if (!strcmp(level, levels[i]))
+				lv = levels[i];
+		if (!lv) {
+			unsupported(r, st, "log level audit", NULL);
+			sl_buf_fini(&b);
+			return;
+		}
+		sl_buf_printf(&b, " level %s", lv);
+	}
+	r->log = b.s; /* flags, snaplen: what the kernel's line shows; sluice keeps the packet */
+}
 
 static void statement(struct nrule *r, const json *st)
 {
@@ -797,6 +950,14 @@ static void statement(struct nrule *r, const json *st)
 	}
 	if (sl_json_get(st, "continue") && !r->verdict)
 		return; /* goes on to the next rule: what a rule without verdict does */
+	if (sl_json_get(st, "limit")) {
+		stmt_limit(r, st);
+		return;
+	}
+	if (sl_json_get(st, "log")) {
+		stmt_log(r, st);
+		return;
+	}
 	if (sl_json_get(st, "counter")) {
 		if (r->counter || r->verdict)
 			unsupported(r, st, "a second counter, or a counter after the verdict",
@@ -809,6 +970,8 @@ static void statement(struct nrule *r, const json *st)
 			rerror(r, st, "a verdict map after a verdict");
 		else if (r->counter) /* it counts every packet, the rules per element only theirs */
 			unsupported(r, st, "a counter before a verdict map", NULL);
+		else if (r->limit || r->log) /* one bucket (one record) for all, not per element */
+			unsupported(r, st, "a limit or log before a verdict map", NULL);
 		else
 			vmap(r, sl_json_get(st, "vmap"));
 		return;
@@ -920,18 +1083,30 @@ static void rule(struct nft *n, const json *j)
 		sl_buf_fini(&text);
 	} else if (!r.failed && r.vm_n) {
 		for (size_t i = 0; i < r.vm_n; i++)
-			sl_buf_printf(&c->body, "   %s %s %s%s %s\n", r.m.s ? r.m.s : "",
-				      r.vm_field.s, r.vm_keys[i], r.counter ? " counter" : "",
+			sl_buf_printf(&c->body, "   %s %s %s%s%s%s %s\n", r.m.s ? r.m.s : "",
+				      r.vm_field.s, r.vm_keys[i], r.limit ? r.limit : "",
+				      r.counter ? " counter" : "", r.log ? r.log : "",
 				      r.vm_verdicts[i]);
-	} else if (!r.failed && (r.verdict || r.counter)) {
-		sl_buf_printf(&c->body, "   %s%s%s%s\n", r.m.s ? r.m.s : "",
-			      r.counter ? " counter" : "", r.verdict ? " " : "",
-			      r.verdict ? r.verdict : "");
+	} else if (!r.failed && (r.verdict || r.counter || r.log)) {
+		sl_buf_printf(&c->body, "   %s%s%s%s%s%s\n", r.m.s ? r.m.s : "",
+			      r.limit ? r.limit : "", r.counter ? " counter" : "",
+			      r.log ? r.log : "", r.verdict ? " " : "", r.verdict ? r.verdict : "");
 	} else if (!r.failed) {
 		sl_buf_puts(&c->body,
 			    "    # a rule without counter or verdict (it does nothing)\n");
 	}
 	n->im->out = saved;
+	if (!r.failed && !r.skip) {
+		if (r.ct && !c->ct_at)
+			c->ct_at = j;
+		for (size_t i = 0; i < r.ncalls; i++) {
+			if (sl_grow((void **)&c->calls, &c->callcap, c->ncalls + 1,
+				    sizeof(*c->calls)))
+				abort();
+			c->calls[c->ncalls++] = r.calls[i];
+		}
+	}
+	free(r.calls);
 	for (size_t i = 0; i < r.vm_n; i++) {
 		free(r.vm_keys[i]);
 		free(r.vm_verdicts[i]);
@@ -941,6 +1116,8 @@ static void rule(struct nft *n, const json *j)
 	sl_buf_fini(&r.vm_field);
 	sl_buf_fini(&r.m);
 	free(r.verdict);
+	free(r.limit);
+	free(r.log);
 }
 
 /* ---- tables, chains, sets ---- */
@@ -1035,6 +1212,61 @@ static void chain(struct nft *n, const json *j)
 }
 
 /* A set's elements as a constant value, when the set cannot change by itself. */
+/*
+ * A set with flags dynamic or timeout changes while the ruleset runs: a sluice
+ * named set (updated by sluice-load set ...). Its type must be one sluice's sets
+ * have; elements keep their values, not their own timeouts (the set's applies).
+ */
+static void named_set(struct nft *n, struct nft_set *s, const json *j, const struct field *f)
+{
+	const json *flags = sl_json_get(j, "flags"), *elem = sl_json_get(j, "elem");
+	const char *type = member_str(j, "type");
+	int64_t size = 65535, timeout = 0;
+	bool interval = false, tflag = false;
+	struct nrule r = {.nft = n};
+	struct nft_chain dummy = {.table = s->table};
+	struct sl_buf b = {0};
+
+	if (!f || !type ||
+	    (f->kind != V_ADDR4 && f->kind != V_ADDR6 && f->kind != V_NUM && f->kind != V_PROTO))
+		return;
+	for (size_t i = 0; flags && flags->type == SL_JSON_ARRAY && i < flags->n; i++) {
+		interval |= str(flags->v[i]) && !strcmp(flags->v[i]->s, "interval");
+		tflag |= str(flags->v[i]) && !strcmp(flags->v[i]->s, "timeout");
+	}
+	if ((sl_json_get(j, "size") &&
+	     (!sl_json_int(sl_json_get(j, "size"), &size) || size < 1 || size > 0xffffffffLL)) ||
+	    (sl_json_get(j, "timeout") &&
+	     (!sl_json_int(sl_json_get(j, "timeout"), &timeout) || timeout < 0)))
+		return;
+	r.chain = &dummy;
+	sl_buf_printf(&b, "set %s {\n    type %s\n", s->sname, type);
+	if (interval || tflag || timeout)
+		sl_buf_printf(&b, "    flags %s%s%s\n", interval ? "interval" : "",
+			      interval && (tflag || timeout) ? ", " : "",
+			      tflag || timeout ? "timeout" : "");
+	if (timeout)
+		sl_buf_printf(&b, "    timeout %llds\n", (long long)timeout);
+	sl_buf_printf(&b, "    size %lld%s\n", (long long)size,
+		      sl_json_get(j, "size") ? "" : "                 # nft's default");
+	if (elem && elem->type == SL_JSON_ARRAY && elem->n) {
+		sl_buf_puts(&b, "    elements = { ");
+		for (size_t i = 0; i < elem->n && !r.failed; i++) {
+			const json *e = elem->v[i], *inner = sl_json_get(e, "elem");
+
+			if (i)
+				sl_buf_puts(&b, ", ");
+			scalar(&r, f, inner ? sl_json_get(inner, "val") : e, &b);
+		}
+		sl_buf_puts(&b, " }\n");
+	}
+	sl_buf_puts(&b, "}\n");
+	if (r.failed)
+		sl_buf_fini(&b);
+	else
+		s->named = b.s;
+}
+
 static void set(struct nft *n, const json *j)
 {
 	const char *tname = member_str(j, "table"), *name = member_str(j, "name");
@@ -1065,10 +1297,12 @@ static void set(struct nft *n, const json *j)
 	s = &n->sets[n->nsets++];
 	*s = (struct nft_set){.table = strdup(tname), .name = strdup(name)};
 	s->sname = imp_name(NULL, name);
-	if (!f || !constant) {
-		/* refused where a rule uses it */
-		return;
+	if (!constant) {
+		named_set(n, s, j, f);
+		return; /* without a sluice form: refused where a rule uses it */
 	}
+	if (!f)
+		return;
 	{
 		struct nrule r = {.nft = n};
 		struct nft_chain dummy = {.table = (char *)tname};
@@ -1131,6 +1365,63 @@ static void unique_names(struct nft *n)
 	free(names);
 }
 
+/* The first rule testing ct state in chain i or a chain it reaches, or NULL. */
+static const json *reaches_ct(const struct nft *n, size_t i, bool *seen)
+{
+	const struct nft_chain *c = &n->chains[i];
+
+	if (seen[i])
+		return NULL;
+	seen[i] = true;
+	if (c->ct_at)
+		return c->ct_at;
+	for (size_t k = 0; k < c->ncalls; k++) {
+		const json *at = reaches_ct(n, c->calls[k], seen);
+
+		if (at)
+			return at;
+	}
+	return NULL;
+}
+
+/* A sluice policy has one flow table, tested by one table (one imported base chain). */
+static void check_ct_tables(struct nft *n)
+{
+	const struct nft_chain *first = NULL;
+
+	for (size_t i = 0; i < n->nchains; i++) {
+		const struct nft_chain *c = &n->chains[i];
+		char key[256];
+		const json *at;
+		bool *seen;
+
+		if (!c->base || !c->j)
+			continue;
+		snprintf(key, sizeof(key), "%s/%s", c->table, c->name);
+		if (!strcmp(imp_hook(n->im, key, c->hook, default_hook(c->hook)), "none"))
+			continue;
+		seen = calloc(n->nchains, sizeof(*seen));
+		if (!seen)
+			abort();
+		at = reaches_ct(n, i, seen);
+		free(seen);
+		if (!at)
+			continue;
+		if (!first) {
+			first = c;
+			continue;
+		}
+		sl_error(n->im->diag, jloc(n, at),
+			 "ct state in base chains %s %s and %s %s: a sluice policy has one flow "
+			 "table, tested by one table",
+			 first->table, first->name, c->table, c->name);
+		sl_hint(n->im->diag, jloc(n, at),
+			"import each of them alone: --hook %s/%s=none, then --hook %s/%s=none",
+			c->table, c->name, first->table, first->name);
+		return;
+	}
+}
+
 static void write_policy(struct nft *n)
 {
 	struct sl_buf *out = n->im->out;
@@ -1169,8 +1460,9 @@ static void write_policy(struct nft *n)
 	}
 	sl_buf_puts(out,
 		    "# An nft table of family ip, ip6 or inet sees only its families' packets:\n"
-		    "# each table accepts the others first. Named sets are constants: elements\n"
-		    "# added at run time are not seen.\n");
+		    "# each table accepts the others first. Named sets are constants (elements\n"
+		    "# added at run time are not seen), those with flags dynamic or timeout named\n"
+		    "# sets (sluice-load set add/del/load change them).\n");
 	sl_buf_puts(out, n->notes.s ? n->notes.s : "");
 	{
 		bool any = false;
@@ -1183,6 +1475,9 @@ static void write_policy(struct nft *n)
 			}
 		if (any)
 			sl_buf_puts(out, "\n");
+		for (size_t i = 0; i < n->nsets; i++)
+			if (n->sets[i].named)
+				sl_buf_printf(out, "\n%s", n->sets[i].named);
 	}
 	for (size_t i = 0; i < n->nchains; i++) {
 		struct nft_chain *c = &n->chains[i];
@@ -1267,6 +1562,8 @@ int sl_import_nft(const char *text, size_t len, uint32_t file, const struct sl_i
 		}
 	}
 	if (!diag->nerrors)
+		check_ct_tables(&n);
+	if (!diag->nerrors)
 		write_policy(&n);
 	for (size_t i = 0; i < n.ntables; i++) {
 		free(n.tables[i].family);
@@ -1281,6 +1578,7 @@ int sl_import_nft(const char *text, size_t len, uint32_t file, const struct sl_i
 		free(c->sname);
 		free(c->hook);
 		free(c->policy);
+		free(c->calls);
 		sl_buf_fini(&c->body);
 	}
 	for (size_t i = 0; i < n.nsets; i++) {
@@ -1288,6 +1586,7 @@ int sl_import_nft(const char *text, size_t len, uint32_t file, const struct sl_i
 		free(n.sets[i].name);
 		free(n.sets[i].sname);
 		free(n.sets[i].value);
+		free(n.sets[i].named);
 	}
 	free(n.tables);
 	free(n.chains);

@@ -421,8 +421,8 @@ static int option(struct line *l, const struct word *o, struct shape *sh, struct
 	 */
 	if (is(o, "ct"))
 		return fail(l, o,
-			    "'ct' (connection state) is reserved: this sluice cannot set a "
-			    "case's connection state yet");
+			    "'ct' is reserved: a case's connection state comes from the packets "
+			    "before it in a 'flow' block");
 	if (p->l4 == SL_TC_L4_TCP || p->l4 == SL_TC_L4_ICMP || p->l4 == SL_TC_L4_ICMPV6) {
 		enum sl_value_kind kind = p->l4 == SL_TC_L4_TCP	   ? SL_KIND_TCP_FLAGS
 					  : p->l4 == SL_TC_L4_ICMP ? SL_KIND_ICMP_TYPE
@@ -682,6 +682,53 @@ static int directive_table(struct line *l, const char **table, struct sl_loc *lo
 	return 0;
 }
 
+/*
+ * `set NAME = { ELEMENT, ... }` (or `{ }`): the elements are checked against
+ * the set's type when the cases run (the policy knows the type).
+ */
+static int directive_set(struct line *l, struct sl_tc_setdef *d)
+{
+	const struct word *last = &l->w[l->n - 1];
+	const char *open, *end = last->s + last->len, *p;
+
+	if (l->n < 4 || !is(&l->w[2], "=") || l->w[3].s[0] != '{' || end[-1] != '}')
+		return fail(l, &l->w[0],
+			    "'set' gives a named set's contents: set NAME = { ELEMENT, ... }");
+	memset(d, 0, sizeof(*d));
+	d->name = word_dup(l, &l->w[1]);
+	d->loc = loc_of(l, &l->w[1]);
+	open = l->w[3].s + 1;
+	for (p = open; p < end - 1;) {
+		const char *comma = memchr(p, ',', (size_t)(end - 1 - p));
+		const char *stop = comma ? comma : end - 1, *a = p, *b = stop;
+
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		if (a == b) {
+			if (comma || d->nelems) {
+				struct word w = {a, 1, (uint32_t)(a - l->w[0].s) + l->w[0].col};
+
+				return fail(l, &w, "an empty element");
+			}
+			break;
+		}
+		d->elems = sl_arena_realloc(l->arena, d->elems, d->nelems, d->nelems + 1,
+					    sizeof(*d->elems));
+		d->elem_loc = sl_arena_realloc(l->arena, d->elem_loc, d->nelems, d->nelems + 1,
+					       sizeof(*d->elem_loc));
+		if (!d->elems || !d->elem_loc)
+			return -ENOMEM;
+		d->elems[d->nelems] = sl_arena_strndup(l->arena, a, (size_t)(b - a));
+		d->elem_loc[d->nelems] = (struct sl_loc){
+		    l->file, l->lineno, (uint32_t)(a - l->w[0].s) + l->w[0].col, (uint32_t)(b - a)};
+		d->nelems++;
+		p = stop + 1;
+	}
+	return 0;
+}
+
 static int parse_line(struct line *l, const char **table, struct sl_loc *table_loc,
 		      struct sl_testcase *c, bool *is_case)
 {
@@ -690,11 +737,6 @@ static int parse_line(struct line *l, const char **table, struct sl_loc *table_l
 	*is_case = false;
 	if (is(first, "table"))
 		return directive_table(l, table, table_loc);
-	/* reserved for the contents of named sets (lang-spec/test-format.md) */
-	if (is(first, "set"))
-		return fail(l, first,
-			    "'set' (contents of a named set) is reserved: this sluice "
-			    "cannot give a case set contents yet");
 	for (l->end = 0; l->end < l->n && !is(&l->w[l->end], "=>"); l->end++)
 		;
 	last = &l->w[l->n - 1];
@@ -717,13 +759,28 @@ static int parse_line(struct line *l, const char **table, struct sl_loc *table_l
 	return 0;
 }
 
+/* `local PREFIX, ...`: the rest of the line, checked when the cases run. */
+static int directive_local(struct line *l, const char **local, struct sl_loc *loc)
+{
+	const struct word *last = &l->w[l->n - 1];
+
+	if (l->n < 2)
+		return fail(l, &l->w[0], "'local' takes this host's addresses: local PREFIX, ...");
+	*local = sl_arena_strndup(l->arena, l->w[1].s, (size_t)(last->s + last->len - l->w[1].s));
+	*loc = loc_of(l, &l->w[1]);
+	loc->len = (uint32_t)strlen(*local);
+	return 0;
+}
+
 int sl_testfile_parse(struct sl_diag *diag, uint32_t file, struct sl_arena *arena,
 		      struct sl_testfile *out)
 {
 	const struct sl_source *src = sl_sources_get(diag->srcs, file);
 	struct line *l = calloc(1, sizeof(*l));
 	const char *table = NULL, *slash;
-	struct sl_loc table_loc = SL_LOC_NONE;
+	struct sl_loc table_loc = SL_LOC_NONE, local_loc = SL_LOC_NONE, flow_loc = SL_LOC_NONE;
+	const char *local = NULL;
+	uint32_t flows = 0, flow = 0;
 	size_t cap = 0;
 	int err = 0;
 
@@ -757,6 +814,48 @@ int sl_testfile_parse(struct sl_diag *diag, uint32_t file, struct sl_arena *aren
 		}
 		if (!l->n)
 			continue;
+		if (is(&l->w[0], "local")) {
+			if (directive_local(l, &local, &local_loc))
+				err = -EINVAL;
+			continue;
+		}
+		if (is(&l->w[0], "flow") || is(&l->w[0], "end")) {
+			bool open = is(&l->w[0], "flow");
+
+			if (l->n != 1)
+				err = fail(l, &l->w[1], "'%s' stands alone on its line",
+					   open ? "flow" : "end");
+			else if (open && flow)
+				err = fail(l, &l->w[0],
+					   "a 'flow' inside a flow (the one opened at line %u "
+					   "needs its 'end')",
+					   flow_loc.line);
+			else if (!open && !flow)
+				err = fail(l, &l->w[0], "an 'end' without a 'flow'");
+			else if (open) {
+				flow = ++flows;
+				flow_loc = loc_of(l, &l->w[0]);
+			} else {
+				flow = 0;
+			}
+			continue;
+		}
+		if (is(&l->w[0], "set")) {
+			struct sl_tc_setdef d;
+
+			if (directive_set(l, &d)) {
+				err = -EINVAL;
+				continue;
+			}
+			out->setdefs = sl_arena_realloc(arena, out->setdefs, out->nsetdefs,
+							out->nsetdefs + 1, sizeof(*out->setdefs));
+			if (!out->setdefs) {
+				free(l);
+				return -ENOMEM;
+			}
+			out->setdefs[out->nsetdefs++] = d;
+			continue;
+		}
 		if (parse_line(l, &table, &table_loc, &c, &is_case)) {
 			err = -EINVAL;
 			continue;
@@ -775,7 +874,15 @@ int sl_testfile_parse(struct sl_diag *diag, uint32_t file, struct sl_arena *aren
 			out->cases = grown;
 			cap = ncap;
 		}
+		c.nsetdefs = (uint32_t)out->nsetdefs;
+		c.flow = flow;
+		c.local = local;
+		c.local_loc = local_loc;
 		out->cases[out->ncases++] = c;
+	}
+	if (flow) {
+		sl_error(diag, flow_loc, "a 'flow' without its 'end'");
+		err = -EINVAL;
 	}
 	free(l);
 	return err;

@@ -79,12 +79,28 @@ struct sl_testcase {
 	const char *rule_file;	      /* as written */
 	uint32_t rule_line, rule_col; /* col 0: any column */
 	struct sl_loc pin_loc;
+	uint32_t nsetdefs; /* `set` lines of the file above the case: they apply to it */
+	/* Connection state: the `flow` block (from 1; 0: none) whose cases share a flow table. */
+	uint32_t flow;
+	const char *local; /* a `local PREFIX, ...` line above it (the host's addresses), or NULL */
+	struct sl_loc local_loc;
+};
+
+/* `set NAME = { ELEMENT, ... }`: from this line on, named set NAME holds these. */
+struct sl_tc_setdef {
+	const char *name;
+	struct sl_loc loc; /* the name */
+	uint32_t nelems;
+	const char **elems;	 /* each as `sluice-load set load` reads a line */
+	struct sl_loc *elem_loc; /* where each is written */
 };
 
 struct sl_testfile {
 	uint32_t file; /* index in the sources the diagnostics know */
 	size_t ncases;
 	struct sl_testcase *cases;
+	size_t nsetdefs;
+	struct sl_tc_setdef *setdefs; /* in file order */
 };
 
 /*

@@ -6,7 +6,11 @@
  *     writes COUNT Ethernet frames: IPv4/IPv6 TCP, UDP, ICMP(v6), GRE, ESP
  *     with addresses, ports and ICMP types biased towards the values the
  *     policy names (its addresses, prefixes, ranges and numbers, their edges),
- *     correct checksums, and a nonce in each payload.
+ *     correct checksums, and a nonce in each payload. With NFCOMPARE_ONE_WAY=1
+ *     (a policy that tests ct state) no frame goes between two addresses the
+ *     other way than an earlier one, nor from an address to itself: every
+ *     frame arrives from outside, so in conntrack none may be a reply (on a
+ *     host, replies to what arrived leave it; here every address is local).
  *   nfcompare judge PCAP TXNETNS TXDEV RXNETNS
  *     sends every frame of PCAP out of TXDEV (AF_PACKET, in TXNETNS) in small
  *     batches and prints `<n>\taccept` when the frame arrived at a raw socket
@@ -513,11 +517,35 @@ static int parse_mac(const char *s, uint8_t *m)
 		   : -1;
 }
 
+/* The frame's source and destination addresses, as 32 bytes (IPv4: 4 each, zero-padded). */
+static void frame_pair(const uint8_t *f, uint8_t pair[2][16])
+{
+	bool v6 = f[12] == 0x86;
+
+	memset(pair, 0, 32);
+	memcpy(pair[0], f + 14 + (v6 ? 8 : 12), v6 ? 16 : 4);
+	memcpy(pair[1], f + 14 + (v6 ? 24 : 16), v6 ? 16 : 4);
+}
+
+/* Would this frame go the other way between two addresses an earlier one used? */
+static bool reverses(uint8_t (*seen)[2][16], size_t nseen, uint8_t pair[2][16])
+{
+	if (!memcmp(pair[0], pair[1], 16))
+		return true;
+	for (size_t i = 0; i < nseen; i++)
+		if (!memcmp(seen[i][0], pair[1], 16) && !memcmp(seen[i][1], pair[0], 16))
+			return true;
+	return false;
+}
+
 static int cmd_gen(int argc, char **argv)
 {
 	uint8_t smac[6], dmac[6], f[MAXPKT];
 	unsigned count;
 	FILE *out;
+	const char *ow = getenv("NFCOMPARE_ONE_WAY");
+	bool one_way = ow && !strcmp(ow, "1");
+	uint8_t(*seen)[2][16] = NULL;
 
 	if (argc != 9 || parse_mac(argv[6], smac) || parse_mac(argv[7], dmac)) {
 		fprintf(stderr,
@@ -528,6 +556,8 @@ static int cmd_gen(int argc, char **argv)
 	read_rules(argv[2]);
 	rng_state = strtoull(argv[4], NULL, 0);
 	count = (unsigned)atoi(argv[5]);
+	if (one_way && !(seen = calloc(count ? count : 1, sizeof(*seen))))
+		return 2;
 	out = fopen(argv[8], "wb");
 	if (!out) {
 		perror(argv[8]);
@@ -548,11 +578,22 @@ static int cmd_gen(int argc, char **argv)
 		if (cur && cur->v6 != v6 && (cur->has_s || cur->has_d))
 			cur = NULL;
 		n = frame(f, v6, i, smac, dmac);
+		if (one_way) {
+			uint8_t pair[2][16];
+
+			frame_pair(f, pair);
+			if (reverses(seen, i, pair)) {
+				i--; /* another frame in its place */
+				continue;
+			}
+			memcpy(seen[i], pair, sizeof(pair));
+		}
 		uint32_t rh[4] = {i, 0, (uint32_t)n, (uint32_t)n};
 
 		fwrite(rh, 4, 4, out);
 		fwrite(f, 1, n, out);
 	}
+	free(seen);
 	return fclose(out) ? 2 : 0;
 }
 

@@ -117,7 +117,7 @@ bad.sluicetest:3:25: error: source and destination are of different families
 bad.sluicetest:4:43: error: the expected verdict is accept or drop, not 'accpet'
  4 | icmp 192.0.2.1 -> 192.0.2.2 echo-reply => accpet
    |                                           ^~~~~~
-bad.sluicetest:5:28: error: 'ct' (connection state) is reserved: this sluice cannot set a case's connection state yet
+bad.sluicetest:5:28: error: 'ct' is reserved: a case's connection state comes from the packets before it in a 'flow' block
  5 | tcp 1.2.3.4:1 -> 1.2.3.4:2 ct state established => accept
    |                            ^~
 sluice test: 5 errors in the test files; no case was run
@@ -179,6 +179,27 @@ expect 0 "help" -- "$sluice" test --help
 grep -q -- '--kernel' "$work/out" || fail "help: --kernel"
 expect 0 "sluice --help lists test" -- "$sluice" --help
 grep -q '^  test ' "$work/out" || fail "sluice --help: the test command"
+
+# --- set contents: an element the set cannot hold, an unknown set, a timeout
+cat >"$work/sets.sluicetest" <<'EOF2'
+set nosuch = { 192.0.2.1 }
+set blocklist = { 192.0.2.1, 2001:db8::1 }
+set recent = { 192.0.2.1 timeout 10m }
+tcp 192.0.2.77:40000 -> 198.51.100.1:443 syn => drop
+EOF2
+expect 1 "set contents" -- "$sluice" test examples/named-sets.sluice "$work/sets.sluicetest"
+same "$work/err" "set contents: diagnostics" <<EOF2
+$work/sets.sluicetest:1:5: error: the policy has no set 'nosuch'
+ 1 | set nosuch = { 192.0.2.1 }
+   |     ^~~~~~
+$work/sets.sluicetest:2:30: error: '2001:db8::1' is an IPv6 address, but the set holds ipv4_addr
+ 2 | set blocklist = { 192.0.2.1, 2001:db8::1 }
+   |                              ^~~~~~~~~~~
+$work/sets.sluicetest:3:16: error: a case has no clock: no timeout here
+ 3 | set recent = { 192.0.2.1 timeout 10m }
+   |                ^~~~~~~~~~~~~~~~~~~~~
+EOF2
+grep -qx "$work/sets.sluicetest:4: error (said above)" "$work/out" || fail "set contents: the case below fails: $(cat "$work/out")"
 
 if ((failures)); then
 	echo "sluicetest_cli: $failures failures"
