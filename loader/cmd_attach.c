@@ -42,6 +42,8 @@ static const char attach_help[] =
     "\n"
     "TARGET:\n"
     "  --xdp DEV [--mode native|generic]   default native, generic when the driver lacks it\n"
+    "      [--multi [--priority N]]        share the device through libxdp's dispatcher\n"
+    "                                      (with xdp-tools); lower N runs first, default 50\n"
     "  --tc DEV ingress|egress             tcx (kernel >= 6.6), else clsact + cls_bpf\n"
     "      [--before ID|--after ID]        tcx order relative to a program id (or link:ID)\n"
     "      [--tc-legacy]                   force clsact + cls_bpf (also SLUICE_TC_LEGACY=1)\n"
@@ -52,8 +54,8 @@ static const char attach_help[] =
 static const char detach_help[] =
     "usage: sluice-load detach TARGET [--netns NAME|PATH]\n"
     "\n"
-    "Detaches what sluice attached at TARGET (--xdp DEV | --tc DEV ingress|egress |\n"
-    "--cgroup PATH ingress|egress) and removes its pins.\n";
+    "Detaches what sluice attached at TARGET (--xdp DEV [--multi --priority N] |\n"
+    "--tc DEV ingress|egress | --cgroup PATH ingress|egress) and removes its pins.\n";
 
 static const char prune_help[] =
     "usage: sluice-load prune [--json]\n"
@@ -204,8 +206,9 @@ static int check_hook(const struct sl_obj *o, const struct sl_target *t)
 static int multi_prepare(struct sl_obj *o, const struct sl_target *t)
 {
 	if (o->ct_prog) {
-		sl_err(-EOPNOTSUPP, "'%s' tracks connections; its companion program cannot go "
-				    "through libxdp's dispatcher yet",
+		sl_err(-EOPNOTSUPP,
+		       "'%s' tracks connections; its companion program cannot go "
+		       "through libxdp's dispatcher yet",
 		       o->path);
 		sl_hint("attach it without --multi");
 		return -EOPNOTSUPP;
@@ -384,7 +387,8 @@ static int print_attached(const struct sl_target *t, const struct sl_obj *o, con
 	printf("%s %s (table %s) as %s%s: program %u", verb, o->path,
 	       sl_meta_str(o->meta, o->table->name_str), sl_target_describe(t),
 	       st.attach == SL_ATTACH_XDP_MULTI
-		   ? (st.xdp_mode == SL_XDP_GENERIC ? " (generic, dispatcher)" : " (native, dispatcher)")
+		   ? (st.xdp_mode == SL_XDP_GENERIC ? " (generic, dispatcher)"
+						    : " (native, dispatcher)")
 	       : st.hook == SLUICE_HOOK_XDP
 		   ? (st.xdp_mode == SL_XDP_GENERIC ? " (generic)" : " (native)")
 		   : (st.attach == SL_ATTACH_TC_LEGACY ? " (clsact)" : ""),

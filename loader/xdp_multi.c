@@ -435,18 +435,18 @@ static int chain_commit(struct chain *ch, const char *dev, uint32_t want_mode)
 			goto unpin;
 		}
 	}
+	/* No mode flag: the kernel takes native when the driver has it, else generic. */
 	mode = ch->disp_id ? ch->mode_flags : want_mode;
-	aopts.old_prog_fd = ch->disp_fd;
+	if (ch->disp_id)
+		aopts.old_prog_fd = ch->disp_fd; /* libbpf: 0 = none expected */
 	err = bpf_xdp_attach(ch->ifindex, disp_fd,
 			     mode | (ch->disp_id ? XDP_FLAGS_REPLACE : XDP_FLAGS_UPDATE_IF_NOEXIST),
 			     &aopts);
-	if (err == -EOPNOTSUPP && !ch->disp_id && !want_mode) {
-		sl_info("%s has no native XDP support; using generic XDP", dev);
-		mode = XDP_FLAGS_SKB_MODE;
-		err = bpf_xdp_attach(ch->ifindex, disp_fd, mode | XDP_FLAGS_UPDATE_IF_NOEXIST,
-				     &aopts);
-	} else if (!ch->disp_id && !want_mode && !err) {
-		mode = XDP_FLAGS_DRV_MODE;
+	if (!err && !mode) {
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+		bpf_xdp_query(ch->ifindex, 0, &q);
+		mode = q.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	}
 	if (err) {
 		sl_err(err, "cannot attach libxdp's dispatcher to %s: %s", dev, strerror(-err));

@@ -85,6 +85,13 @@ if [[ " $only " == *" loader "* ]]; then
 	else
 		fail "cgroup_skb live IPv4/IPv6 fields"
 	fi
+	t1=$(now)
+	timeout 150 bash /vm/loader/xdp-multi.sh /vm/loader/multi 2>&1 | tee /tmp/multi.log | sed "s/^/  xdp-multi | /"
+	case ${PIPESTATUS[0]} in
+	0) pass "xdp through libxdp's dispatcher with xdp-filter ($(grep -c '^ok:' /tmp/multi.log) checks, $(awk -v a="$t1" -v b="$(now)" 'BEGIN { print b - a }') s)" ;;
+	77) fail "xdp through libxdp's dispatcher: skipped on $(uname -r)" ;;
+	*) fail "xdp through libxdp's dispatcher" ;;
+	esac
 fi
 
 echo "vm: tests took $(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }') s"

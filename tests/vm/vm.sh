@@ -87,6 +87,21 @@ done
 # The loader's end-to-end tests and their objects, as tests/loader/CMakeLists.txt runs them.
 cp "$src/tests/loader/lib.sh" "$src/tests/loader/hooks.sh" "$root/vm/loader/"
 cp -r "$objdir" "$root/vm/loader/objs"
+# XDP through libxdp's dispatcher (xdp-multi.sh): its objects, xdp-filter with libxdp and
+# libxdp's BPF objects (the dispatcher, xdp-filter's programs) at their installed paths.
+cp "$src/tests/loader/xdp-multi.sh" "$root/vm/loader/"
+mkdir -p "$root/vm/loader/multi"
+for p in s s2; do
+	"$sluice" build -o "$root/vm/loader/multi/multi-$p.o" "$src/tests/loader/policies/multi-$p.sluice" ||
+		die "multi-$p.sluice does not compile"
+done
+if xf=$(command -v xdp-filter); then
+	add_bin "$xf" /usr/local/bin
+	for o in /usr/lib/*/bpf/xdp-dispatcher.o /usr/lib/*/bpf/xdpfilt_*.o; do
+		mkdir -p "$root$(dirname "$o")"
+		cp "$o" "$root$o"
+	done
+fi
 
 # Verdict cases: each policy compiled here, its expected output from the interpreter.
 v=$root/vm/verdicts
