@@ -110,6 +110,19 @@ check "B2: xdp-filter drops 7001" 0 "$(udp_count 7001 20)"
 check "B2: sluice drops 7002" 0 "$(udp_count 7002 20)"
 check "B2: 7003 passes both" 20 "$(udp_count 7003 20)"
 check "B2: sluice in front saw 7001" 20 "$(seen 5 7001)"
+# libxdp's own view of the dispatcher sluice made and xdp-filter joined.
+st=$(nsenter --net="$NSA" xdp-loader status "$DEV_A" 2>&1)
+grep -Eq "=> +5 +sluice_s" <<<"$st" || fail "B2: xdp-loader status shows sluice's program at priority 5: $st"
+grep -Eq "=> +10 +xdpfilt_" <<<"$st" || fail "B2: xdp-loader status shows xdp-filter's at 10: $st"
+# A sluice-load killed once its program is in the dispatcher: the next run takes it out.
+SLUICE_TEST_KILL_AT=kernel-attached SL attach "$TMP/multi-s2.o" --xdp "$DEV_A" --netns "$NS_A" \
+	--multi --priority 40 >/dev/null 2>&1
+check "B2: killed attach (rc 137)" 137 $?
+SL list >"$TMP/list" 2>&1
+grep -q "recover" "$TMP/list" || fail "B2: the next run reports the recovery: $(cat "$TMP/list")"
+check "B2: the killed attachment is not listed" 0 "$(grep -c "dispatcher prio 40" "$TMP/list")"
+check "B2: its program left the dispatcher (7003 passes)" 10 "$(udp_count 7003 10)"
+check "B2: one dispatcher directory" 1 "$(disp_dirs | wc -l)"
 SL detach --xdp "$DEV_A" --netns "$NS_A" --multi --priority 5 >/dev/null
 check "B2: sluice leaves (rc)" 0 $?
 check "B2: xdp-filter still drops 7001" 0 "$(udp_count 7001 10)"

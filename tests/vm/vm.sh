@@ -97,6 +97,7 @@ for p in s s2; do
 done
 if xf=$(command -v xdp-filter); then
 	add_bin "$xf" /usr/local/bin
+	add_bin "$(command -v xdp-loader)" /usr/local/bin
 	for o in /usr/lib/*/bpf/xdp-dispatcher.o /usr/lib/*/bpf/xdpfilt_*.o; do
 		mkdir -p "$root$(dirname "$o")"
 		cp "$o" "$root$o"
