@@ -205,6 +205,8 @@ static int check_device(const struct sl_target *t)
 		return lock;
 	}
 	err = chain_read(t->ifindex, t->dev, &ch);
+	if (err == -ENOENT)
+		sl_err(err, "%s is gone", t->dev);
 	close(lock);
 	if (!err && ch.disp_id && want && want != ch.mode_flags) {
 		err = sl_err(-EINVAL, "the dispatcher on %s runs in %s mode, not %s", t->dev,
@@ -300,8 +302,13 @@ static int chain_read(uint32_t ifindex, const char *dev, struct chain *ch)
 	memset(ch, 0, sizeof(*ch));
 	ch->ifindex = ifindex;
 	ch->disp_fd = -1;
-	if (bpf_xdp_query(ifindex, 0, &q))
+	if (bpf_xdp_query(ifindex, 0, &q)) {
+		/* The device went (deleted with its namespace): nothing runs there; callers say so.
+		 */
+		if (errno == ENODEV || errno == ENOENT)
+			return -ENOENT;
 		return sl_err(-errno, "cannot query XDP on %s: %s", dev, strerror(errno));
+	}
 	if (q.attach_mode == XDP_ATTACHED_NONE)
 		return 0;
 	if (q.attach_mode == XDP_ATTACHED_MULTI || q.attach_mode == XDP_ATTACHED_HW) {
@@ -488,6 +495,8 @@ int sl_xdp_multi_add(const struct sl_target *t, int prog_fd, struct sl_state *st
 	if (lock < 0)
 		return lock;
 	err = chain_read(t->ifindex, t->dev, &ch);
+	if (err == -ENOENT)
+		sl_err(err, "%s is gone", t->dev);
 	if (err)
 		goto out;
 	if (ch.disp_id && want && want != ch.mode_flags) {

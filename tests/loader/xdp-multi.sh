@@ -47,6 +47,12 @@ seen() { # PRIO PORT: packets sluice's program at PRIO counted for the rule on P
 disp_dirs() { ls -d /sys/fs/bpf/xdp/dispatch-"$(ip netns exec "$NS_A" cat /sys/class/net/"$DEV_A"/ifindex)"-* 2>/dev/null; }
 
 # --- Part A ---
+SL attach "$TMP/multi-s.o" --xdp "$DEV_A" --netns "$NS_A" --priority 5 >/dev/null 2>&1
+check "A: --priority without --multi is a usage error" 2 $?
+SL attach "$TMP/multi-s.o" --tc "$DEV_A" ingress --netns "$NS_A" --multi >/dev/null 2>&1
+check "A: --multi on tc is a usage error" 2 $?
+SL detach --xdp "$DEV_A" --netns "$NS_A" --multi --priority 7 >/dev/null 2>&1
+check "A: detach of a priority with nothing there fails" 1 $?
 SL attach "$TMP/multi-s.o" --xdp "$DEV_A" --netns "$NS_A" --mode generic >/dev/null
 check "A: exclusive attach (rc)" 0 $?
 out=$(SL attach "$TMP/multi-s2.o" --xdp "$DEV_A" --netns "$NS_A" --multi 2>&1)

@@ -7,7 +7,8 @@
 #  3. the loader's end-to-end tests (tests/loader/hooks.sh) in network
 #     namespaces over veth: XDP, tc (clsact: no tcx before 6.6), cgroup_skb
 #     on a cgroup v2 directory, with real traffic and counters; and
-#     cgroup-live.sh: attached cgroup_skb programs judging by IPv4/IPv6 fields.
+#     cgroup-live.sh: attached cgroup_skb programs judging by IPv4/IPv6 fields;
+#     xdp-multi.sh: XDP shared with xdp-filter through libxdp's dispatcher.
 # Each test prints `vm: ok: ...` or `vm: FAIL: ...`; the last line is
 # `vm: N passed, N failed`.
 set -uo pipefail

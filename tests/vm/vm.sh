@@ -11,7 +11,7 @@
 #
 # Usage: vm.sh BUILD_DIR SOURCE_DIR
 # Environment: SLUICE_VM_CACHE (the kernel packages; default BUILD_DIR/vm-cache),
-# SLUICE_VM_TIMEOUT (seconds for the VM, default 420:
+# SLUICE_VM_TIMEOUT (seconds for the VM, default 540:
 # about 190 s are needed here; each guest step has its own 120 s bound), SLUICE_VM_ONLY (subset of
 # "verdicts kernel loader"), SLUICE_VM_HOOKS (subset of the loader's hooks),
 # SLUICE_VM_KERNEL_PKG (another linux-image package), SLUICE_VM_KEEP=1 (keep the staging dir).
@@ -139,7 +139,7 @@ echo "vm: initramfs $(du -h "$work/initramfs.cpio" | cut -f1), $(wc -l < "$v/cas
 # 3. Boot. TCG by default: CI machines have no KVM.
 accel=(-accel tcg)
 [ "${SLUICE_VM_KVM:-0}" = 1 ] && [ -w /dev/kvm ] && accel=(-accel kvm -cpu host)
-limit=${SLUICE_VM_TIMEOUT:-420}
+limit=${SLUICE_VM_TIMEOUT:-540}
 append="console=ttyS0 panic=-1 oops=panic loglevel=4 mitigations=off nokaslr rdinit=/init"
 [ -n "${SLUICE_VM_ONLY:-}" ] && append+=" SLUICE_VM_ONLY=${SLUICE_VM_ONLY// /,}"
 [ -n "${SLUICE_VM_HOOKS:-}" ] && append+=" SLUICE_VM_HOOKS=${SLUICE_VM_HOOKS// /,}"
