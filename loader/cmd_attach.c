@@ -944,7 +944,11 @@ int sl_cmd_prune(int argc, char **argv)
  */
 int sl_attach_prepare(struct attach_args *a, struct sl_obj **o)
 {
-	return prepare(a, o);
+	int r = prepare(a, o);
+
+	if (!r && a->t.xdp_multi)
+		r = multi_prepare(*o, &a->t);
+	return r;
 }
 
 int sl_attach_locked(struct attach_args *a, struct sl_obj *o)

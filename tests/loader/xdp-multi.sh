@@ -47,6 +47,10 @@ seen() { # PRIO PORT: packets sluice's program at PRIO counted for the rule on P
 disp_dirs() { ls -d /sys/fs/bpf/xdp/dispatch-"$(ip netns exec "$NS_A" cat /sys/class/net/"$DEV_A"/ifindex)"-* 2>/dev/null; }
 
 # --- Part A ---
+echo "$TMP/multi-s.o xdp $DEV_A netns $NS_A priority 5" >"$TMP/bad.conf"
+out=$(SL apply "$TMP/bad.conf" 2>&1)
+check "A: apply: priority without multi fails (rc)" 1 $?
+grep -q "bad.conf:1: error: 'priority' applies to xdp DEV multi only" <<<"$out" || fail "A: apply names file:line: $out"
 SL attach "$TMP/multi-s.o" --xdp "$DEV_A" --netns "$NS_A" --priority 5 >/dev/null 2>&1
 check "A: --priority without --multi is a usage error" 2 $?
 SL attach "$TMP/multi-s.o" --tc "$DEV_A" ingress --netns "$NS_A" --multi >/dev/null 2>&1
@@ -153,6 +157,24 @@ check "B3: the second saw 7002 now" 20 "$(seen 30 7002)"
 SL detach --xdp "$DEV_A" --netns "$NS_A" --multi --priority 10 >/dev/null
 SL detach --xdp "$DEV_A" --netns "$NS_A" --multi --priority 30 >/dev/null
 check "B3: both detached" 0 "$(SL list | grep -c "dispatcher prio")"
+
+# apply: two objects through the dispatcher from a config; a line removed goes.
+printf '%s xdp %s netns %s mode generic multi priority 10\n%s xdp %s netns %s multi priority 30\n' \
+	"$TMP/multi-s.o" "$DEV_A" "$NS_A" "$TMP/multi-s2.o" "$DEV_A" "$NS_A" >"$TMP/multi.conf"
+SL apply "$TMP/multi.conf" >/dev/null
+check "B4: apply attaches both (rc)" 0 $?
+check "B4: list shows both" 2 "$(SL list | grep -c "dispatcher prio")"
+check "B4: the first drops 7002" 0 "$(udp_count 7002 10)"
+SL apply "$TMP/multi.conf" | grep -c keep >"$TMP/keep"
+check "B4: apply again keeps both" 2 "$(cat "$TMP/keep")"
+sed -i 1d "$TMP/multi.conf"
+SL apply "$TMP/multi.conf" >/dev/null
+check "B4: apply without the first line (rc)" 0 $?
+check "B4: one left" 1 "$(SL list | grep -c "dispatcher prio 30")"
+check "B4: 7002 passes now" 10 "$(udp_count 7002 10)"
+: >"$TMP/multi.conf"
+SL apply "$TMP/multi.conf" >/dev/null
+check "B4: empty config detaches the rest" 0 "$(SL list | grep -c "dispatcher prio")"
 assert_clean "B3: end"
 [ -z "$(disp_dirs)" ] || fail "B3: dispatcher pins left: $(disp_dirs)"
 finish
