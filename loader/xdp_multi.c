@@ -70,21 +70,21 @@ static void chain_free(struct chain *ch)
 static int chain_read(uint32_t ifindex, const char *dev, struct chain *ch);
 static int xdp_lock(void);
 
-static const char *dispatcher_path(void)
+/* libxdp's dispatcher object, where libxdp1 installs it; NULL when it is not there. */
+static const char *dispatcher_path(char *path, size_t len)
 {
 	static const char *const dirs[] = {"/usr/lib/x86_64-linux-gnu/bpf",
 					   "/usr/lib/aarch64-linux-gnu/bpf", "/usr/lib64/bpf",
 					   "/usr/lib/bpf", "/usr/local/lib/bpf"};
-	static char path[PATH_MAX];
 	const char *env = getenv("LIBXDP_OBJECT_PATH");
 
 	if (env) {
-		snprintf(path, sizeof(path), "%s/xdp-dispatcher.o", env);
+		snprintf(path, len, "%s/xdp-dispatcher.o", env);
 		if (!access(path, R_OK))
 			return path;
 	}
 	for (size_t i = 0; i < SL_ARRAY_SIZE(dirs); i++) {
-		snprintf(path, sizeof(path), "%s/xdp-dispatcher.o", dirs[i]);
+		snprintf(path, len, "%s/xdp-dispatcher.o", dirs[i]);
 		if (!access(path, R_OK))
 			return path;
 	}
@@ -95,7 +95,8 @@ static const char *dispatcher_path(void)
 static int load_dispatcher(const struct disp_config *cfg, struct bpf_object **out,
 			   uint32_t slot_btf[DISP_SLOTS])
 {
-	const char *path = dispatcher_path();
+	char buf[PATH_MAX];
+	const char *path = dispatcher_path(buf, sizeof(buf));
 	struct bpf_object *obj;
 	struct bpf_program *p, *main = NULL;
 	struct bpf_map *m, *rodata = NULL;
@@ -154,7 +155,9 @@ static int load_dispatcher(const struct disp_config *cfg, struct bpf_object **ou
  */
 static int probe_freplace(int disp_fd)
 {
-	struct bpf_object *obj = bpf_object__open_file(dispatcher_path(), NULL);
+	char buf[PATH_MAX];
+	const char *path = dispatcher_path(buf, sizeof(buf));
+	struct bpf_object *obj = path ? bpf_object__open_file(path, NULL) : NULL;
 	struct bpf_program *p;
 	int err = -ENOENT;
 

@@ -165,7 +165,7 @@ SL apply "$TMP/multi.conf" >/dev/null
 check "B4: apply attaches both (rc)" 0 $?
 check "B4: list shows both" 2 "$(SL list | grep -c "dispatcher prio")"
 check "B4: the first drops 7002" 0 "$(udp_count 7002 10)"
-SL apply "$TMP/multi.conf" | grep -c keep >"$TMP/keep"
+SL apply "$TMP/multi.conf" --dry-run | grep -c ": keep " >"$TMP/keep"
 check "B4: apply again keeps both" 2 "$(cat "$TMP/keep")"
 sed -i 1d "$TMP/multi.conf"
 SL apply "$TMP/multi.conf" >/dev/null
