@@ -38,7 +38,7 @@ static const char apply_help[] =
     "Every object is validated and loaded and every target resolved before\n"
     "anything changes. One attachment per line, `#` comments:\n"
     "\n"
-    "  OBJECT [table NAME] xdp DEV [mode native|generic] [netns NS]\n"
+    "  OBJECT [table NAME] xdp DEV [mode native|generic] [multi [priority N]] [netns NS]\n"
     "  OBJECT [table NAME] tc DEV ingress|egress [tc-legacy] [netns NS]\n"
     "  OBJECT [table NAME] cgroup PATH ingress|egress\n"
     "\n"
@@ -116,20 +116,21 @@ static int parse_words(struct apply_ctx *c, struct apply_line *l, char **w, int 
 		const char *a2 = i + 2 < nw ? w[i + 2] : NULL;
 		bool target = !strcmp(kw, "xdp") || !strcmp(kw, "tc") || !strcmp(kw, "cgroup");
 		bool known = target || !strcmp(kw, "table") || !strcmp(kw, "netns") ||
-			     !strcmp(kw, "mode") || !strcmp(kw, "tc-legacy");
+			     !strcmp(kw, "mode") || !strcmp(kw, "tc-legacy") ||
+			     !strcmp(kw, "multi") || !strcmp(kw, "priority");
 
 		if (!known)
 			return line_err(
 			    c, l->lineno,
 			    "unknown word '%s' (expected table, xdp, tc, cgroup, netns, "
-			    "mode or tc-legacy)",
+			    "mode, tc-legacy, multi or priority)",
 			    kw);
 		if (target && t->set)
 			return line_err(c, l->lineno,
 					"'%s': a line names one target (xdp, tc or "
 					"cgroup); write one line per attachment",
 					kw);
-		if (!a1 && strcmp(kw, "tc-legacy"))
+		if (!a1 && strcmp(kw, "tc-legacy") && strcmp(kw, "multi"))
 			return line_err(c, l->lineno, "'%s' needs %s", kw,
 					!strcmp(kw, "xdp") ? "a device"
 					: target	   ? "a device or path, then ingress|egress"
@@ -167,11 +168,26 @@ static int parse_words(struct apply_ctx *c, struct apply_line *l, char **w, int 
 						"'mode' takes native or generic, not '%s'", a1);
 			t->xdp_mode = !strcmp(a1, "native") ? SL_XDP_NATIVE : SL_XDP_GENERIC;
 			i += 2;
+		} else if (!strcmp(kw, "multi")) {
+			t->xdp_multi = true;
+			i += 1;
+		} else if (!strcmp(kw, "priority")) {
+			if (sl_parse_u32(a1, &t->xdp_priority) || t->xdp_priority > 10000)
+				return line_err(c, l->lineno,
+						"'priority' takes a number 0..10000, not '%s'", a1);
+			t->xdp_prio_set = true;
+			i += 2;
 		} else { /* tc-legacy */
 			t->tc_legacy = true;
 			i += 1;
 		}
 	}
+	if (t->xdp_multi && t->hook != SLUICE_HOOK_XDP)
+		return line_err(c, l->lineno, "'multi' applies to xdp only");
+	if (t->xdp_prio_set && !t->xdp_multi)
+		return line_err(c, l->lineno, "'priority' applies to xdp DEV multi only");
+	if (t->xdp_multi && !t->xdp_prio_set)
+		t->xdp_priority = 50; /* libxdp's default, as --multi */
 	if (!t->set)
 		return line_err(c, l->lineno,
 				"no target: add xdp DEV, tc DEV ingress|egress or cgroup PATH "

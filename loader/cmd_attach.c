@@ -25,6 +25,7 @@
 #include "state.h"
 #include "target.h"
 #include "util.h"
+#include "xdp_multi.h"
 
 static const char attach_help[] =
     "usage: sluice-load attach OBJ [--table NAME] TARGET [--netns NAME|PATH]\n"
@@ -41,6 +42,8 @@ static const char attach_help[] =
     "\n"
     "TARGET:\n"
     "  --xdp DEV [--mode native|generic]   default native, generic when the driver lacks it\n"
+    "      [--multi [--priority N]]        share the device through libxdp's dispatcher\n"
+    "                                      (with xdp-tools); lower N runs first, default 50\n"
     "  --tc DEV ingress|egress             tcx (kernel >= 6.6), else clsact + cls_bpf\n"
     "      [--before ID|--after ID]        tcx order relative to a program id (or link:ID)\n"
     "      [--tc-legacy]                   force clsact + cls_bpf (also SLUICE_TC_LEGACY=1)\n"
@@ -51,8 +54,8 @@ static const char attach_help[] =
 static const char detach_help[] =
     "usage: sluice-load detach TARGET [--netns NAME|PATH]\n"
     "\n"
-    "Detaches what sluice attached at TARGET (--xdp DEV | --tc DEV ingress|egress |\n"
-    "--cgroup PATH ingress|egress) and removes its pins.\n";
+    "Detaches what sluice attached at TARGET (--xdp DEV [--multi --priority N] |\n"
+    "--tc DEV ingress|egress | --cgroup PATH ingress|egress) and removes its pins.\n";
 
 static const char prune_help[] =
     "usage: sluice-load prune [--json]\n"
@@ -199,6 +202,20 @@ static int check_hook(const struct sl_obj *o, const struct sl_target *t)
 	return -EINVAL;
 }
 
+/* --multi: the program becomes an freplace of a dispatcher slot (xdp_multi.h). */
+static int multi_prepare(struct sl_obj *o, const struct sl_target *t)
+{
+	if (o->ct_prog) {
+		sl_err(-EOPNOTSUPP,
+		       "'%s' tracks connections; its companion program cannot go "
+		       "through libxdp's dispatcher yet",
+		       o->path);
+		sl_hint("attach it without --multi");
+		return -EOPNOTSUPP;
+	}
+	return sl_xdp_multi_prepare(o, t);
+}
+
 /* Everything that can be checked without changing the system. */
 static int prepare(struct attach_args *a, struct sl_obj **o)
 {
@@ -279,6 +296,9 @@ static int do_attach(struct attach_args *a, struct sl_obj *o)
 	snprintf(st->config, sizeof(st->config), "%s", a->config ? a->config : "");
 	st->attached_at = time(NULL);
 	st->prog_id = tx.r.new_prog_id = prog_id_of(o->prog_fd);
+	/* Recorded before the kernel changes: recovery then knows to look in the dispatcher. */
+	if (t->xdp_multi)
+		st->attach = SL_ATTACH_XDP_MULTI;
 	if (t->dev && t->hook != SLUICE_HOOK_XDP && sl_tc_use_legacy(t)) {
 		st->attach = SL_ATTACH_TC_LEGACY;
 		tx.r.qdisc_existed = sl_tc_has_clsact(t->netns, t->ifindex);
@@ -366,7 +386,10 @@ static int print_attached(const struct sl_target *t, const struct sl_obj *o, con
 		sl_hook_status(&st, t->pin_dir, &s);
 	printf("%s %s (table %s) as %s%s: program %u", verb, o->path,
 	       sl_meta_str(o->meta, o->table->name_str), sl_target_describe(t),
-	       st.hook == SLUICE_HOOK_XDP
+	       st.attach == SL_ATTACH_XDP_MULTI
+		   ? (st.xdp_mode == SL_XDP_GENERIC ? " (generic, dispatcher)"
+						    : " (native, dispatcher)")
+	       : st.hook == SLUICE_HOOK_XDP
 		   ? (st.xdp_mode == SL_XDP_GENERIC ? " (generic)" : " (native)")
 		   : (st.attach == SL_ATTACH_TC_LEGACY ? " (clsact)" : ""),
 	       s.prog_id);
@@ -547,6 +570,8 @@ int sl_cmd_attach(int argc, char **argv)
 	r = prepare(&a, &o);
 	if (!r)
 		r = check_free(&a.t);
+	if (!r && a.t.xdp_multi)
+		r = multi_prepare(o, &a.t);
 	/* The verifier may take a while: load before taking the lock (and blocking signals). */
 	if (!r)
 		r = sl_obj_load(o);
@@ -641,7 +666,7 @@ static int do_replace(struct attach_args *a, struct sl_obj *o, const struct sl_s
 	err = pin_at(state_fd, dir, "new-state");
 	if (!err && o->counters)
 		err = pin_at(bpf_map__fd(o->counters), dir, "new-counters");
-	if (!err && old->attach == SL_ATTACH_TC_LEGACY)
+	if (!err && (old->attach == SL_ATTACH_TC_LEGACY || old->attach == SL_ATTACH_XDP_MULTI))
 		err = pin_at(o->prog_fd, dir, "new-prog");
 	if (!err)
 		err = sl_state_maps_pin(o, dir, "new-");
@@ -829,6 +854,8 @@ int sl_cmd_replace(int argc, char **argv)
 		r = check_taken(&a.t);
 	if (!r)
 		r = sl_ct_reuse_flows(o, a.t.pin_dir);
+	if (!r && a.t.xdp_multi)
+		r = multi_prepare(o, &a.t);
 	if (!r)
 		r = sl_obj_load(o);
 	if (r)
@@ -1098,7 +1125,11 @@ int sl_cmd_prune(int argc, char **argv)
  */
 int sl_attach_prepare(struct attach_args *a, struct sl_obj **o)
 {
-	return prepare(a, o);
+	int r = prepare(a, o);
+
+	if (!r && a->t.xdp_multi)
+		r = multi_prepare(*o, &a->t);
+	return r;
 }
 
 int sl_attach_locked(struct attach_args *a, struct sl_obj *o)

@@ -112,6 +112,8 @@ static void list_json(const char *dir, const struct sl_state *st, const struct s
 	printf("%s\n  {\"hook\":", n ? "," : "");
 	sl_json_str(stdout, sl_hook_name(st->hook));
 	printf(",\"mode\":\"%s\",", mode_name(st));
+	if (st->attach == SL_ATTACH_XDP_MULTI)
+		printf("\"dispatcher_priority\":%u,", st->xdp_priority);
 	if (st->cgroup[0]) {
 		printf("\"device\":null,\"ifindex\":null,\"netns\":null,\"netns_inode\":null,"
 		       "\"cgroup\":");
@@ -207,7 +209,12 @@ static int list_one(const char *dir, void *vctx)
 	row = new_row(ctx);
 	if (!row)
 		return -ENOMEM;
-	snprintf(row->hook, sizeof(row->hook), "%s (%s)", sl_hook_name(st.hook), mode_name(&st));
+	if (st.attach == SL_ATTACH_XDP_MULTI)
+		snprintf(row->hook, sizeof(row->hook), "xdp (%s, dispatcher prio %u)",
+			 mode_name(&st), st.xdp_priority);
+	else
+		snprintf(row->hook, sizeof(row->hook), "%s (%s)", sl_hook_name(st.hook),
+			 mode_name(&st));
 	if (st.cgroup[0])
 		snprintf(target, sizeof(target), "cgroup %s", st.cgroup);
 	else

@@ -17,6 +17,7 @@
 #include "hook.h"
 #include "obj.h"
 #include "util.h"
+#include "xdp_multi.h"
 
 /* tcx (kernel >= 6.6) through the raw syscall: libbpf 1.1 does not know it. */
 #define SL_BPF_TCX_INGRESS   46
@@ -226,6 +227,18 @@ static int attach_cgroup(const struct sl_target *t, int prog_fd)
 	return fd;
 }
 
+/* The id of the program pinned as dir/name; 0 when there is none. */
+static uint32_t pinned_prog_id(const char *dir, const char *name)
+{
+	_cleanup_close_ int fd = sl_pin_open(dir, name);
+	struct bpf_prog_info info = {};
+	uint32_t len = sizeof(info);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.id;
+}
+
 int sl_hook_attach(const struct sl_target *t, int prog_fd, struct sl_state *st, int *link_fd,
 		   void (*step)(void *, const char *), void *step_ctx)
 {
@@ -245,7 +258,10 @@ int sl_hook_attach(const struct sl_target *t, int prog_fd, struct sl_state *st, 
 	err = sl_netns_enter(t->netns, &saved);
 	if (err)
 		return err;
-	if (t->hook == SLUICE_HOOK_XDP) {
+	if (t->hook == SLUICE_HOOK_XDP && t->xdp_multi) {
+		st->attach = SL_ATTACH_XDP_MULTI;
+		fd = sl_xdp_multi_add(t, prog_fd, st);
+	} else if (t->hook == SLUICE_HOOK_XDP) {
 		fd = attach_xdp(t, prog_fd, st);
 	} else if (sl_tc_use_legacy(t)) {
 		st->attach = SL_ATTACH_TC_LEGACY;
@@ -281,6 +297,12 @@ void sl_hook_undo(const struct sl_target *t, const struct sl_state *st, int link
 		/* Unpinned: detaching is enough, closing the fd frees it. */
 		bpf_link_detach(link_fd);
 		close(link_fd);
+		return;
+	}
+	if (st->attach == SL_ATTACH_XDP_MULTI) {
+		if (sl_xdp_multi_remove(st, st->prog_id))
+			sl_warn("rollback: cannot take program %u out of the dispatcher on %s",
+				st->prog_id, t->dev);
 		return;
 	}
 	if (st->attach != SL_ATTACH_TC_LEGACY || sl_netns_enter(t->netns, &saved))
@@ -363,6 +385,8 @@ int sl_hook_update(const struct sl_state *st, const char *dir, int old_prog_fd, 
 			return link_fd;
 		return bpf_link_update(link_fd, new_prog_fd, &uopts) ? -errno : 0;
 	}
+	if (st->attach == SL_ATTACH_XDP_MULTI)
+		return sl_xdp_multi_swap(st, pinned_prog_id(dir, "prog"), new_prog_fd);
 	/* cls_bpf swaps the program of an existing filter (same handle/priority) under RCU. */
 	err = sl_state_netns_enter(st, &saved);
 	if (err)
@@ -615,6 +639,10 @@ int sl_hook_detach(const struct sl_state *st, const char *dir)
 			return -errno;
 		return 0;
 	}
+	if (st->attach == SL_ATTACH_XDP_MULTI) {
+		err = sl_xdp_multi_remove(st, pinned_prog_id(dir, "prog"));
+		return err == -ENOENT ? 0 : err;
+	}
 	err = sl_hook_status(st, dir, &s);
 	if (err)
 		return err;
@@ -664,6 +692,19 @@ static int link_status(const char *dir, struct sl_link_status *s)
 	return 0;
 }
 
+static int multi_status(const struct sl_state *st, const char *dir, struct sl_link_status *s)
+{
+	bool runs = false;
+	int err;
+
+	s->prog_id = pinned_prog_id(dir, "prog");
+	if (!s->prog_id)
+		return -ENOENT;
+	err = sl_xdp_multi_runs(st, s->prog_id, &runs);
+	s->attached = runs;
+	return err == -ENOENT ? 0 : err;
+}
+
 static int tc_legacy_status(const struct sl_state *st, const char *dir, struct sl_link_status *s)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook);
@@ -706,6 +747,12 @@ int sl_hook_running_prog(const struct sl_state *st, const char *dir, uint32_t *p
 			*prog_id = s.prog_id;
 		return err;
 	}
+	if (st->attach == SL_ATTACH_XDP_MULTI) {
+		err = multi_status(st, dir, &s);
+		if (!err && s.attached)
+			*prog_id = s.prog_id;
+		return err == -ENOENT ? 0 : err;
+	}
 	err = sl_state_netns_enter(st, &saved);
 	if (err)
 		return err == -ENOENT ? 0 : err;
@@ -722,6 +769,8 @@ int sl_hook_status(const struct sl_state *st, const char *dir, struct sl_link_st
 	memset(s, 0, sizeof(*s));
 	if (st->attach == SL_ATTACH_LINK)
 		return link_status(dir, s);
+	if (st->attach == SL_ATTACH_XDP_MULTI)
+		return multi_status(st, dir, s);
 	return tc_legacy_status(st, dir, s);
 }
 

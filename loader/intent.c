@@ -16,6 +16,7 @@
 #include "state_maps.h"
 #include "sets.h"
 #include "util.h"
+#include "xdp_multi.h"
 
 static void intent_path(char *buf, size_t len, const char *pin)
 {
@@ -235,6 +236,10 @@ static const char *recover_attach(const struct sl_intent *r)
 
 		if (link >= 0)
 			bpf_link_detach(link);
+	} else if (r->st.attach == SL_ATTACH_XDP_MULTI) {
+		if (sl_xdp_multi_remove(&r->st, r->new_prog_id))
+			sl_warn("recovery: cannot take program %u out of the dispatcher",
+				r->new_prog_id);
 	} else if (!sl_state_netns_enter(&r->st, &saved)) {
 		struct sl_tc_filter f[64];
 		int n = sl_tc_filters(r->st.ifindex, r->st.hook, f, SL_ARRAY_SIZE(f));

@@ -390,6 +390,7 @@ void sl_obj_close(struct sl_obj *o)
 	if (!o)
 		return;
 	bpf_object__close(o->obj);
+	bpf_object__close(o->ext_target);
 	sl_meta_free(o->meta);
 	free(o->data);
 	free(o);

@@ -28,6 +28,8 @@ struct sl_obj {
 	struct bpf_map *flows;
 	int ct_prog_fd;
 	bool ct_view; /* this is the companion's view of the object (sl_ct_view()) */
+	/* --multi: the template dispatcher the program is verified against (xdp_multi.h). */
+	struct bpf_object *ext_target;
 };
 
 /*

@@ -21,7 +21,7 @@ int sl_state_decode(const void *chunk0, size_t len, uint32_t nchunks, struct sl_
 	if (st->magic != SL_STATE_MAGIC || st->version != SL_STATE_VERSION)
 		return -EPROTO;
 	terminate(st);
-	if (st->hook > SLUICE_HOOK_CGROUP_EGRESS || st->attach > SL_ATTACH_TC_LEGACY ||
+	if (st->hook > SLUICE_HOOK_CGROUP_EGRESS || st->attach > SL_ATTACH_XDP_MULTI ||
 	    (uint64_t)st->meta_size > (uint64_t)(nchunks - 1) * SL_STATE_CHUNK)
 		return -EINVAL;
 	return 0;
@@ -45,7 +45,7 @@ int sl_intent_decode(const void *val, size_t len, const char *root, struct sl_in
 	if (r->staging[0] && (strncmp(r->staging, root, rootlen) || r->staging[rootlen] != '/' ||
 			      strstr(r->staging, "/..")))
 		return -EINVAL;
-	if (r->st.hook > SLUICE_HOOK_CGROUP_EGRESS || r->st.attach > SL_ATTACH_TC_LEGACY)
+	if (r->st.hook > SLUICE_HOOK_CGROUP_EGRESS || r->st.attach > SL_ATTACH_XDP_MULTI)
 		return -EINVAL;
 	return 0;
 }

@@ -33,6 +33,7 @@
 enum sl_attach_kind {
 	SL_ATTACH_LINK = 0,
 	SL_ATTACH_TC_LEGACY = 1,
+	SL_ATTACH_XDP_MULTI = 2, /* a slot of libxdp's dispatcher (xdp_multi.h) */
 };
 
 enum sl_xdp_mode {
@@ -73,6 +74,8 @@ struct sl_state {
 	char config[512];
 	/* Connection tracking (loader/ct.h): enum sl_ct_role; 0 in records of older loaders. */
 	uint32_t ct_role;
+	/* XDP through libxdp's dispatcher: the run priority (lower runs first). */
+	uint32_t xdp_priority;
 };
 
 _Static_assert(sizeof(struct sl_state) <= SL_STATE_CHUNK, "state record fits one chunk");

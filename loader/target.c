@@ -111,6 +111,21 @@ int sl_target_parse_opt(struct sl_target *t, int argc, char **argv, int *i, bool
 		*i += 2;
 		return 1;
 	}
+	if (!strcmp(opt, "--multi")) {
+		t->xdp_multi = true;
+		if (!t->xdp_prio_set)
+			t->xdp_priority = 50; /* libxdp's default */
+		*i += 1;
+		return 1;
+	}
+	if (!strcmp(opt, "--priority")) {
+		if (!a1 || sl_parse_u32(a1, &t->xdp_priority) || t->xdp_priority > 10000)
+			return usage_err("--priority takes a number 0..10000, not '%s'",
+					 a1 ? a1 : "");
+		t->xdp_prio_set = true;
+		*i += 2;
+		return 1;
+	}
 	if (!attach_opts)
 		return 0;
 	if (!strcmp(opt, "--mode")) {
@@ -145,6 +160,10 @@ int sl_target_check(const struct sl_target *t, bool attach_opts)
 	if (t->cgroup && t->netns)
 		return usage_err(
 		    "%s", "--netns applies to devices; cgroup hooks are not per network namespace");
+	if (t->xdp_multi && t->hook != SLUICE_HOOK_XDP)
+		return usage_err("%s", "--multi applies to --xdp only");
+	if (t->xdp_prio_set && !t->xdp_multi)
+		return usage_err("%s", "--priority applies to --xdp DEV --multi only");
 	if (t->xdp_mode && t->hook != SLUICE_HOOK_XDP)
 		return usage_err("%s", "--mode applies to --xdp only");
 	if (t->order_flag && !tc)
@@ -241,21 +260,26 @@ static const char *hook_dir(uint32_t hook)
 static void dev_pin_dir(struct sl_target *t)
 {
 	const char *root = sl_pin_root();
-	char ns_dir[PATH_MAX], prefix[32];
+	char ns_dir[PATH_MAX], prefix[32], hook[32];
 	DIR *d;
 	struct dirent *de;
 
+	/* Attachments through the dispatcher: one per priority, beside the exclusive one. */
+	if (t->xdp_multi)
+		snprintf(hook, sizeof(hook), "xdp-prio-%u", t->xdp_priority);
+	else
+		snprintf(hook, sizeof(hook), "%s", hook_dir(t->hook));
+
 	snprintf(ns_dir, sizeof(ns_dir), "%s/net-%llu", root, (unsigned long long)t->netns_ino);
 	snprintf(prefix, sizeof(prefix), "%u-", t->ifindex);
-	snprintf(t->pin_dir, sizeof(t->pin_dir), "%s/%s%s/%s", ns_dir, prefix, t->ifname,
-		 hook_dir(t->hook));
+	snprintf(t->pin_dir, sizeof(t->pin_dir), "%s/%s%s/%s", ns_dir, prefix, t->ifname, hook);
 	d = opendir(ns_dir);
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
 		if (!strncmp(de->d_name, prefix, strlen(prefix))) {
 			snprintf(t->pin_dir, sizeof(t->pin_dir), "%s/%s/%s", ns_dir, de->d_name,
-				 hook_dir(t->hook));
+				 hook);
 			break;
 		}
 	}

@@ -21,6 +21,10 @@ struct sl_target {
 	const char *netns;
 	uint32_t xdp_mode; /* enum sl_xdp_mode */
 	bool tc_legacy;
+	/* --multi: through libxdp's dispatcher, at --priority (xdp_multi.h). */
+	bool xdp_multi;
+	uint32_t xdp_priority;
+	bool xdp_prio_set;
 	/* tcx ordering: BPF_F_BEFORE / BPF_F_AFTER relative to a program or link id. */
 	uint32_t order_flag;
 	uint32_t rel_id;

@@ -7,7 +7,8 @@
 #  3. the loader's end-to-end tests (tests/loader/hooks.sh) in network
 #     namespaces over veth: XDP, tc (clsact: no tcx before 6.6), cgroup_skb
 #     on a cgroup v2 directory, with real traffic and counters; and
-#     cgroup-live.sh: attached cgroup_skb programs judging by IPv4/IPv6 fields.
+#     cgroup-live.sh: attached cgroup_skb programs judging by IPv4/IPv6 fields;
+#     xdp-multi.sh: XDP shared with xdp-filter through libxdp's dispatcher.
 # Each test prints `vm: ok: ...` or `vm: FAIL: ...`; the last line is
 # `vm: N passed, N failed`.
 set -uo pipefail
@@ -85,6 +86,13 @@ if [[ " $only " == *" loader "* ]]; then
 	else
 		fail "cgroup_skb live IPv4/IPv6 fields"
 	fi
+	t1=$(now)
+	timeout 150 bash /vm/loader/xdp-multi.sh /vm/loader/multi 2>&1 | tee /tmp/multi.log | sed "s/^/  xdp-multi | /"
+	case ${PIPESTATUS[0]} in
+	0) pass "xdp through libxdp's dispatcher with xdp-filter ($(grep -c '^ok:' /tmp/multi.log) checks, $(awk -v a="$t1" -v b="$(now)" 'BEGIN { print b - a }') s)" ;;
+	77) fail "xdp through libxdp's dispatcher: skipped on $(uname -r)" ;;
+	*) fail "xdp through libxdp's dispatcher" ;;
+	esac
 fi
 
 echo "vm: tests took $(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }') s"

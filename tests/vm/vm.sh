@@ -11,7 +11,7 @@
 #
 # Usage: vm.sh BUILD_DIR SOURCE_DIR
 # Environment: SLUICE_VM_CACHE (the kernel packages; default BUILD_DIR/vm-cache),
-# SLUICE_VM_TIMEOUT (seconds for the VM, default 420:
+# SLUICE_VM_TIMEOUT (seconds for the VM, default 540:
 # about 190 s are needed here; each guest step has its own 120 s bound), SLUICE_VM_ONLY (subset of
 # "verdicts kernel loader"), SLUICE_VM_HOOKS (subset of the loader's hooks),
 # SLUICE_VM_KERNEL_PKG (another linux-image package), SLUICE_VM_KEEP=1 (keep the staging dir).
@@ -87,6 +87,22 @@ done
 # The loader's end-to-end tests and their objects, as tests/loader/CMakeLists.txt runs them.
 cp "$src/tests/loader/lib.sh" "$src/tests/loader/hooks.sh" "$root/vm/loader/"
 cp -r "$objdir" "$root/vm/loader/objs"
+# XDP through libxdp's dispatcher (xdp-multi.sh): its objects, xdp-filter with libxdp and
+# libxdp's BPF objects (the dispatcher, xdp-filter's programs) at their installed paths.
+cp "$src/tests/loader/xdp-multi.sh" "$root/vm/loader/"
+mkdir -p "$root/vm/loader/multi"
+for p in s s2; do
+	"$sluice" build -o "$root/vm/loader/multi/multi-$p.o" "$src/tests/loader/policies/multi-$p.sluice" ||
+		die "multi-$p.sluice does not compile"
+done
+if xf=$(command -v xdp-filter); then
+	add_bin "$xf" /usr/local/bin
+	add_bin "$(command -v xdp-loader)" /usr/local/bin
+	for o in /usr/lib/*/bpf/xdp-dispatcher.o /usr/lib/*/bpf/xdpfilt_*.o; do
+		mkdir -p "$root$(dirname "$o")"
+		cp "$o" "$root$o"
+	done
+fi
 
 # Verdict cases: each policy compiled here, its expected output from the interpreter.
 v=$root/vm/verdicts
@@ -123,7 +139,7 @@ echo "vm: initramfs $(du -h "$work/initramfs.cpio" | cut -f1), $(wc -l < "$v/cas
 # 3. Boot. TCG by default: CI machines have no KVM.
 accel=(-accel tcg)
 [ "${SLUICE_VM_KVM:-0}" = 1 ] && [ -w /dev/kvm ] && accel=(-accel kvm -cpu host)
-limit=${SLUICE_VM_TIMEOUT:-420}
+limit=${SLUICE_VM_TIMEOUT:-540}
 append="console=ttyS0 panic=-1 oops=panic loglevel=4 mitigations=off nokaslr rdinit=/init"
 [ -n "${SLUICE_VM_ONLY:-}" ] && append+=" SLUICE_VM_ONLY=${SLUICE_VM_ONLY// /,}"
 [ -n "${SLUICE_VM_HOOKS:-}" ] && append+=" SLUICE_VM_HOOKS=${SLUICE_VM_HOOKS// /,}"
