@@ -251,7 +251,7 @@ bool sl_diff_region_contains(const struct sl_diff *d, enum sl_hook hook,
 	bool direct = sh->l3 == 6 && sh->l3_ok && sh->ip6_path == 0;
 
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
-		bool want = sh->present & (1u << f), has = present[f];
+		bool want = sh->present & SL_FIELD_BIT(f), has = present[f];
 
 		/* ct state: not in the packet's bytes, every shape has it (checked below) */
 		if (f == SL_FIELD_TH_SPORT || f == SL_FIELD_TH_DPORT || f == SL_FIELD_IP_PROTOCOL ||

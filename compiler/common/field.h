@@ -90,6 +90,11 @@ enum sl_field {
 	SL_FIELD_COUNT,
 };
 
+/* A set of fields: bit f for field f (64 bits: room for fields past the 32nd). */
+typedef uint64_t sl_field_mask;
+#define SL_FIELD_BIT(f) ((sl_field_mask)1 << (f))
+_Static_assert(SL_FIELD_COUNT <= 64, "sl_field_mask holds every field");
+
 /* ct state values: dense, so that sets of them are few intervals. */
 enum sl_ct_state {
 	SL_CT_INVALID = 0,
