@@ -7,6 +7,7 @@
 
 #include "kernel.h"
 #include "obj.h"
+#include "iface.h"
 #include "ct.h"
 #include "validate.h"
 #include "util.h"
@@ -355,6 +356,9 @@ int sl_obj_load(struct sl_obj *o)
 
 	char msg[128];
 
+	err = sl_iface_fill(o);
+	if (err)
+		return err;
 	libbpf_log_len = 0;
 	err = bpf_object__load(o->obj);
 	if (err) {

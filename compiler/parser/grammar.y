@@ -255,6 +255,7 @@ atom
 	| MAC					{ $$ = sl_build_literal(ctx, SL_AST_VAL_MAC, &$1, &@1); }
 	| IDENT					{ $$ = sl_build_name(ctx, SL_AST_VAL_NAME, $1, &@1); }
 	| VAR					{ $$ = sl_build_name(ctx, SL_AST_VAL_REF, $1, &@1); }
+	| STRING				{ $$ = sl_build_name(ctx, SL_AST_VAL_STRING, $1, &@1); }
 	;
 
 setref

@@ -15,19 +15,18 @@
  * a statement with another mistake may hold those as values.
  */
 static const char *const nft_words[] = {
-    "ct",      "reject",   "queue",    "masquerade", "snat",	"dnat",	    "redirect",
-    "notrack", "mark",	   "iif",      "oif",	     "iifname", "oifname",  "iiftype",
-    "oiftype", "iifgroup", "oifgroup", "quota",	     "meter",	"fib",	    "rt",
-    "socket",  "osf",	   "numgen",   "jhash",	     "symhash", "synproxy", "dup",
-    "fwd",     "tproxy",   "icmpx",    "exthdr",     "nftrace", "secmark",  "ipsec",
+    "ct",   "reject",  "queue",	  "masquerade", "snat",	    "dnat",    "redirect", "notrack",
+    "mark", "iiftype", "oiftype", "iifgroup",	"oifgroup", "quota",   "meter",	   "fib",
+    "rt",   "socket",  "osf",	  "numgen",	"jhash",    "symhash", "synproxy", "dup",
+    "fwd",  "tproxy",  "icmpx",	  "exthdr",	"nftrace",  "secmark", "ipsec",
 };
 
-/* `meta X` of nftables that sluice has not (sluice's are protocol, l4proto, length, ifindex). */
+/* `meta X` of nftables that sluice has not (sluice's are protocol, l4proto, length, ifindex,
+ * iifname, iif, oifname, oif). */
 static const char *const nft_meta[] = {
-    "mark",	"iif",	    "oif",     "iifname", "oifname", "iiftype",	  "oiftype",
-    "iifgroup", "oifgroup", "nfproto", "skuid",	  "skgid",   "pkttype",	  "priority",
-    "cgroup",	"cpu",	    "random",  "secpath", "nftrace", "rtclassid", "ibrname",
-    "obrname",	"time",	    "day",     "hour",	  "sdif",    "sdifname",  "secmark",
+    "mark",    "iiftype",  "oiftype", "iifgroup", "oifgroup", "nfproto", "skuid",    "skgid",
+    "pkttype", "priority", "cgroup",  "cpu",	  "random",   "secpath", "nftrace",  "rtclassid",
+    "ibrname", "obrname",  "time",    "day",	  "hour",     "sdif",	 "sdifname", "secmark",
 };
 
 /* After these, a word is a name the policy chose, not a field. */
@@ -125,7 +124,9 @@ static void report_unsupported(struct sl_parse_ctx *ctx, const struct word *from
 	sl_error(ctx->b->diag, loc, "'%.*s' is not supported by sluice (yet)", (int)len,
 		 text + from->off);
 	if (bad->len >= 3 && (b[0] == 'i' || b[0] == 'o') && !memcmp(b + 1, "if", 2))
-		sl_hint(ctx->b->diag, loc, "sluice matches interfaces by index: meta ifindex N");
+		sl_hint(ctx->b->diag, loc,
+			"sluice matches interfaces by name (meta iifname \"eth0\") or by index "
+			"(meta ifindex N)");
 }
 
 bool sl_build_unsupported(struct sl_parse_ctx *ctx, size_t end)
