@@ -44,7 +44,8 @@ static struct sl_diff_shape *add(struct shapes *s, const char *name, sl_field_ma
 
 	memset(sh, 0, sizeof(*sh));
 	snprintf(sh->name, sizeof(sh->name), "%s", name);
-	sh->present = present | B(SL_FIELD_CT_STATE); /* every packet has a connection state */
+	/* every packet has a connection state and an interface (maybe of none of the names) */
+	sh->present = present | B(SL_FIELD_CT_STATE) | B(SL_FIELD_META_IFNAME);
 	sh->l2 = s->l2 ? 3 : 0;
 	return sh;
 }
@@ -127,9 +128,9 @@ static void ipv4_shapes(struct shapes *s, sl_field_mask l3base)
 	sh->l3 = 4;
 	cons(s, sh, SL_FIELD_META_PROTOCOL, v4, 1, false);
 
-	sl_field_mask ip4 = l3base | B(SL_FIELD_IP_SADDR) | B(SL_FIELD_IP_DADDR) | B(SL_FIELD_IP_TTL) |
-		       B(SL_FIELD_IP_LENGTH) | B(SL_FIELD_IP_DSCP) | B(SL_FIELD_IP_FRAG) |
-		       B(SL_FIELD_META_L4PROTO);
+	sl_field_mask ip4 = l3base | B(SL_FIELD_IP_SADDR) | B(SL_FIELD_IP_DADDR) |
+			    B(SL_FIELD_IP_TTL) | B(SL_FIELD_IP_LENGTH) | B(SL_FIELD_IP_DSCP) |
+			    B(SL_FIELD_IP_FRAG) | B(SL_FIELD_META_L4PROTO);
 	sh = add(s, "ip, later fragment", ip4);
 	sh->l3 = 4, sh->l3_ok = true;
 	cons(s, sh, SL_FIELD_META_PROTOCOL, v4, 1, false);

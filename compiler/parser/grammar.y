@@ -318,6 +318,7 @@ static bool starts_value(yysymbol_kind_t k)
 
 	return k == YYSYMBOL_NUMBER || k == YYSYMBOL_IPV4 || k == YYSYMBOL_IPV6 ||
 	       k == YYSYMBOL_MAC || k == YYSYMBOL_VAR || k == YYSYMBOL_IDENT || k == YYSYMBOL_SETREF ||
+	       k == YYSYMBOL_STRING ||
 	       !strcmp(name, "'{'") || !strcmp(name, "'('");
 }
 
