@@ -278,6 +278,7 @@ static int plan_line(struct apply_ctx *c, struct apply_line *l)
 		if (c->lines[i].o && !strcmp(c->lines[i].a.t.pin_dir, t->pin_dir))
 			return line_err(c, l->lineno, "%s is also the target of line %u",
 					sl_target_describe(t), c->lines[i].lineno);
+	l->o->netns = t->netns;
 	err = sl_obj_load(l->o);
 	if (err)
 		return line_err(c, l->lineno, "%s: the kernel refused it (see above)", l->a.obj);

@@ -457,8 +457,10 @@ int sl_cmd_attach(int argc, char **argv)
 	if (!r)
 		r = check_free(&a.t);
 	/* The verifier may take a while: load before taking the lock (and blocking signals). */
-	if (!r)
+	if (!r) {
+		o->netns = a.t.netns;
 		r = sl_obj_load(o);
+	}
 	if (r)
 		goto out;
 	lock = lock_root();
@@ -643,8 +645,10 @@ int sl_cmd_replace(int argc, char **argv)
 		r = check_taken(&a.t);
 	if (!r)
 		r = sl_ct_reuse_flows(o, a.t.pin_dir);
-	if (!r)
+	if (!r) {
+		o->netns = a.t.netns;
 		r = sl_obj_load(o);
+	}
 	if (r)
 		goto out;
 	lock = lock_root();

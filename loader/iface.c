@@ -13,7 +13,33 @@
 #include <string.h>
 
 #include "iface.h"
+#include "target.h"
 #include "util.h"
+
+/* The index of each name in the current network namespace; prints what is wrong. */
+static int resolve(const struct sl_obj *o, uint32_t *idx)
+{
+	const struct sl_meta *m = o->meta;
+
+	for (uint32_t i = 0; i < m->nifaces; i++) {
+		const struct sluice_meta_iface *f = &m->ifaces[i];
+		const char *name = sl_meta_str(m, f->name_str);
+
+		idx[i] = if_nametoindex(name);
+		if (!idx[i] && (f->flags & SLUICE_IFACE_F_REQUIRED)) {
+			sl_err(-ENODEV,
+			       "'%s' (line %u) matches 'meta iif \"%s\"' or 'meta oif \"%s\"', and "
+			       "no interface is called '%s'%s%s",
+			       o->path, f->line, name, name, name,
+			       o->netns ? " in netns " : " here", o->netns ? o->netns : "");
+			sl_hint("create the interface first, or write 'meta iifname \"%s\"' to "
+				"match nothing while it is missing",
+				name);
+			return -ENODEV;
+		}
+	}
+	return 0;
+}
 
 int sl_iface_fill(struct sl_obj *o)
 {
@@ -31,22 +57,19 @@ int sl_iface_fill(struct sl_obj *o)
 	idx = calloc(m->nifaces, sizeof(*idx));
 	if (!idx)
 		return sl_err(-ENOMEM, "out of memory");
-	for (uint32_t i = 0; i < m->nifaces; i++) {
-		const struct sluice_meta_iface *f = &m->ifaces[i];
-		const char *name = sl_meta_str(m, f->name_str);
+	if (o->netns) {
+		struct sl_netns saved;
 
-		idx[i] = if_nametoindex(name);
-		if (!idx[i] && (f->flags & SLUICE_IFACE_F_REQUIRED)) {
-			sl_err(-ENODEV,
-			       "'%s' (line %u) matches 'meta iif \"%s\"', and no interface is "
-			       "called '%s' here",
-			       o->path, f->line, name, name);
-			sl_hint("create the interface first, or write 'meta iifname \"%s\"' to "
-				"match nothing while it is missing",
-				name);
-			return -ENODEV;
-		}
+		err = sl_netns_enter(o->netns, &saved);
+		if (err)
+			return err;
+		err = resolve(o, idx);
+		sl_netns_leave(&saved);
+	} else {
+		err = resolve(o, idx);
 	}
+	if (err)
+		return err;
 	err = bpf_map__set_initial_value(map, idx, m->nifaces * sizeof(*idx));
 	if (err)
 		return sl_err(err, "'%s': cannot write the interface indexes: %s", o->path,

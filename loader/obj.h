@@ -28,6 +28,8 @@ struct sl_obj {
 	struct bpf_map *flows;
 	int ct_prog_fd;
 	bool ct_view; /* this is the companion's view of the object (sl_ct_view()) */
+	/* Where interface names resolve (iface.c): the target's --netns, NULL = the loader's. */
+	const char *netns;
 };
 
 /*
