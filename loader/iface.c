@@ -28,8 +28,8 @@ static int resolve(const struct sl_obj *o, uint32_t *idx)
 		idx[i] = if_nametoindex(name);
 		if (!idx[i] && (f->flags & SLUICE_IFACE_F_REQUIRED)) {
 			sl_err(-ENODEV,
-			       "'%s' (line %u) matches 'meta iif \"%s\"' or 'meta oif \"%s\"', and "
-			       "no interface is called '%s'%s%s",
+			       "'%s': its policy (line %u) matches 'meta iif \"%s\"' or 'meta oif "
+			       "\"%s\"', and no interface is called '%s'%s%s",
 			       o->path, f->line, name, name, name,
 			       o->netns ? " in netns " : " here", o->netns ? o->netns : "");
 			sl_hint("create the interface first, or write 'meta iifname \"%s\"' to "
