@@ -23,6 +23,7 @@ void sl_meta_free(struct sl_meta *m)
 	free(m->tables);
 	free(m->rules);
 	free(m->sets);
+	free(m->ifaces);
 	free(m);
 }
 
@@ -170,6 +171,40 @@ static void *copy_records(const uint8_t *base, uint32_t n, uint32_t stride, size
 	return out;
 }
 
+/* The interface names (version 2, ifaces_off): in range, named, distinct. */
+static int read_ifaces(struct sl_meta *m, const uint8_t *base, char *why, size_t len)
+{
+	struct sluice_meta_ifaces ih;
+
+	if (m->hdr.version == SLUICE_META_VERSION_1 || !m->hdr.ifaces_off)
+		return 0;
+	if (!range_ok(m->hdr.ifaces_off, 1, sizeof(ih), m->raw_size))
+		return why_set(why, len, "interface names extend past the section end");
+	memcpy(&ih, base + m->hdr.ifaces_off, sizeof(ih));
+	if (ih.iface_size < sizeof(struct sluice_meta_iface) ||
+	    !range_ok(m->hdr.ifaces_off + sizeof(ih), ih.niface, ih.iface_size, m->raw_size))
+		return why_set(why, len, "interface names extend past the section end");
+	if (ih.niface > 255)
+		return why_set(why, len, "%u interface names, at most 255", ih.niface);
+	m->ifaces = copy_records(base + m->hdr.ifaces_off + sizeof(ih), ih.niface, ih.iface_size,
+				 sizeof(struct sluice_meta_iface));
+	if (!m->ifaces)
+		return -ENOMEM;
+	m->nifaces = ih.niface;
+	for (uint32_t i = 0; i < m->nifaces; i++) {
+		const char *name = sl_meta_str(m, m->ifaces[i].name_str);
+
+		if (!str_ok(&m->hdr, m->ifaces[i].name_str) || !*name ||
+		    strlen(name) > SLUICE_IFACE_NAME_MAX)
+			return why_set(why, len, "interface name %u is empty or too long", i);
+		for (uint32_t j = 0; j < i; j++)
+			if (!strcmp(sl_meta_str(m, m->ifaces[j].name_str), name))
+				return why_set(why, len, "interface names %u and %u are the same",
+					       j, i);
+	}
+	return 0;
+}
+
 /* The header's own checks: sizes, counts and offsets against the section size. */
 static int check_header(const struct sluice_meta_header *h, const uint8_t *base, size_t size,
 			char *why, size_t why_len)
@@ -244,6 +279,11 @@ int sl_meta_parse(const void *data, size_t size, struct sl_meta **out, char *why
 	    check_sets(m, why, why_len)) {
 		sl_meta_free(m);
 		return -EINVAL;
+	}
+	err = read_ifaces(m, base, why, why_len);
+	if (err) {
+		sl_meta_free(m);
+		return err;
 	}
 	*out = m;
 	return 0;

@@ -297,6 +297,7 @@ static int plan_line(struct apply_ctx *c, struct apply_line *l)
 					sl_target_describe(t), c->lines[i].lineno);
 	/* A replace keeps the running flow table (ct.h), as `sluice-load replace` does. */
 	err = sl_ct_reuse_flows(l->o, t->pin_dir);
+	l->o->netns = t->netns;
 	if (!err)
 		err = sl_obj_load(l->o);
 	if (err)

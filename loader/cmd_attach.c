@@ -573,8 +573,10 @@ int sl_cmd_attach(int argc, char **argv)
 	if (!r && a.t.xdp_multi)
 		r = multi_prepare(o, &a.t);
 	/* The verifier may take a while: load before taking the lock (and blocking signals). */
-	if (!r)
+	if (!r) {
+		o->netns = a.t.netns;
 		r = sl_obj_load(o);
+	}
 	if (r)
 		goto out;
 	lock = lock_root();
@@ -856,8 +858,10 @@ int sl_cmd_replace(int argc, char **argv)
 		r = sl_ct_reuse_flows(o, a.t.pin_dir);
 	if (!r && a.t.xdp_multi)
 		r = multi_prepare(o, &a.t);
-	if (!r)
+	if (!r) {
+		o->netns = a.t.netns;
 		r = sl_obj_load(o);
+	}
 	if (r)
 		goto out;
 	lock = lock_root();

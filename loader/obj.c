@@ -7,6 +7,7 @@
 
 #include "kernel.h"
 #include "obj.h"
+#include "iface.h"
 #include "ct.h"
 #include "validate.h"
 #include "util.h"
@@ -357,6 +358,8 @@ int sl_obj_load(struct sl_obj *o)
 
 	/* A clear error on an old kernel rather than the verifier's refusal. */
 	err = sl_ct_check_kernel(o);
+	if (!err)
+		err = sl_iface_fill(o);
 	if (err)
 		return err;
 	libbpf_log_len = 0;

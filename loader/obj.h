@@ -30,6 +30,8 @@ struct sl_obj {
 	bool ct_view; /* this is the companion's view of the object (sl_ct_view()) */
 	/* --multi: the template dispatcher the program is verified against (xdp_multi.h). */
 	struct bpf_object *ext_target;
+	/* Where interface names resolve (iface.c): the target's --netns, NULL = the loader's. */
+	const char *netns;
 };
 
 /*

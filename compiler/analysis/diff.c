@@ -518,13 +518,13 @@ static int suspects(struct run *r, const struct list *l, const long *pair_or_nul
 					continue; /* untouched */
 				if (sl_grow((void **)v, cap, *n + np, sizeof(**v)))
 					return -ENOMEM;
-				(*v)[j].mask = UINT32_MAX; /* taken apart: dropped below */
+				(*v)[j].mask = ~(sl_field_mask)0; /* taken apart: dropped below */
 				for (unsigned p = 0; p < np; p++)
 					(*v)[(*n)++] = parts[p];
 			}
 			size_t w = start;
 			for (size_t j = start; j < *n; j++)
-				if ((*v)[j].mask != UINT32_MAX)
+				if ((*v)[j].mask != ~(sl_field_mask)0)
 					(*v)[w++] = (*v)[j];
 			*n = w;
 		}
@@ -624,7 +624,7 @@ static bool merge_pass(struct sl_arena *a, struct sl_diff_table *t, unsigned f)
 					u = sl_iset_union(a, u, *s);
 			}
 			wbox_from(&wb, &reg.box);
-			wb.mask &= ~(1u << f);
+			wb.mask &= ~SL_FIELD_BIT(f);
 			if (!free_f)
 				wbox_and(a, &wb, f, u);
 			reg.box = wbox_pack(a, &wb, false);

@@ -28,14 +28,14 @@
 
 /* A box: per field in `mask`, an interval set; every other field is free. */
 struct sl_diff_box {
-	uint32_t mask;		 /* bit f: field f constrained */
+	sl_field_mask mask;	 /* bit f: field f constrained */
 	uint8_t n;		 /* popcount(mask) */
 	const struct sl_iset *s; /* n sets, in field order */
 };
 
 struct sl_diff_shape {
 	char name[64];		 /* "ip, tcp", "ip6 after extension headers, udp cut short" */
-	uint32_t present;	 /* fields the packet has (canonical ids) */
+	sl_field_mask present;	 /* fields the packet has (canonical ids) */
 	struct sl_diff_box cons; /* the shape itself (meta protocol ip, meta l4proto tcp, ...) */
 	/* How to build a packet of the shape (diff_packet.c). */
 	uint8_t l2;	  /* 0 none (cgroup_skb), 1 runt, 2 frame without EtherType, 3 frame */

@@ -13,26 +13,26 @@ sl_u128 sl_diff_field_max(enum sl_field f)
 
 const struct sl_iset *sl_diff_box_get(const struct sl_diff_box *b, enum sl_field f)
 {
-	if (!(b->mask & (1u << f)))
+	if (!(b->mask & SL_FIELD_BIT(f)))
 		return NULL;
-	return &b->s[__builtin_popcount(b->mask & ((1u << f) - 1))];
+	return &b->s[__builtin_popcountll(b->mask & (SL_FIELD_BIT(f) - 1))];
 }
 
 void wbox_from(struct wbox *w, const struct sl_diff_box *b)
 {
 	w->mask = b->mask;
 	for (unsigned f = 0, i = 0; f < SL_FIELD_COUNT; f++)
-		if (b->mask & (1u << f))
+		if (b->mask & SL_FIELD_BIT(f))
 			w->s[f] = b->s[i++];
 }
 
 struct sl_diff_box wbox_pack(struct sl_arena *a, const struct wbox *w, bool copy)
 {
-	struct sl_diff_box b = {.mask = w->mask, .n = (uint8_t)__builtin_popcount(w->mask)};
+	struct sl_diff_box b = {.mask = w->mask, .n = (uint8_t)__builtin_popcountll(w->mask)};
 	struct sl_iset *s = b.n ? sl_arena_alloc(a, b.n * sizeof(*s)) : NULL;
 
 	for (unsigned f = 0, i = 0; f < SL_FIELD_COUNT; f++)
-		if (w->mask & (1u << f))
+		if (w->mask & SL_FIELD_BIT(f))
 			s[i++] = copy ? sl_iset_clone(a, w->s[f]) : w->s[f];
 	b.s = s;
 	return b;
@@ -41,25 +41,25 @@ struct sl_diff_box wbox_pack(struct sl_arena *a, const struct wbox *w, bool copy
 /* Narrow field f of w to w.f ∩ x; false when that is empty. */
 bool wbox_and(struct sl_arena *a, struct wbox *w, enum sl_field f, struct sl_iset x)
 {
-	if (w->mask & (1u << f))
+	if (w->mask & SL_FIELD_BIT(f))
 		x = sl_iset_intersect(a, w->s[f], x);
 	if (sl_iset_is_empty(x))
 		return false;
 	if (sl_iset_is_full(x, sl_diff_field_max(f))) {
-		w->mask &= ~(1u << f);
+		w->mask &= ~SL_FIELD_BIT(f);
 		return true;
 	}
 	w->s[f] = x;
-	w->mask |= 1u << f;
+	w->mask |= SL_FIELD_BIT(f);
 	return true;
 }
 
 bool box_intersects(const struct sl_diff_box *x, const struct sl_diff_box *y)
 {
-	uint32_t both = x->mask & y->mask;
+	sl_field_mask both = x->mask & y->mask;
 
 	while (both) {
-		enum sl_field f = __builtin_ctz(both);
+		enum sl_field f = __builtin_ctzll(both);
 
 		both &= both - 1;
 		if (sl_iset_disjoint(*sl_diff_box_get(x, f), *sl_diff_box_get(y, f)))
@@ -74,7 +74,7 @@ bool box_covers(const struct sl_diff_box *x, const struct sl_diff_box *y)
 	if (x->mask & ~y->mask)
 		return false; /* x constrains a field y leaves free (sets are never full) */
 	for (unsigned i = 0, f = 0; f < SL_FIELD_COUNT; f++) {
-		if (!(x->mask & (1u << f)))
+		if (!(x->mask & SL_FIELD_BIT(f)))
 			continue;
 		if (!sl_iset_subset(*sl_diff_box_get(y, f), x->s[i++]))
 			return false;
@@ -89,7 +89,7 @@ bool box_intersect(struct sl_arena *a, const struct sl_diff_box *x, const struct
 
 	wbox_from(&w, x);
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++)
-		if ((y->mask & (1u << f)) && !wbox_and(a, &w, f, *sl_diff_box_get(y, f)))
+		if ((y->mask & SL_FIELD_BIT(f)) && !wbox_and(a, &w, f, *sl_diff_box_get(y, f)))
 			return false;
 	*out = wbox_pack(a, &w, false);
 	return true;
@@ -112,18 +112,18 @@ unsigned box_subtract(struct sl_arena *a, const struct sl_diff_box *x, const str
 	}
 	wbox_from(&w, x);
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
-		if (!(y->mask & (1u << f)))
+		if (!(y->mask & SL_FIELD_BIT(f)))
 			continue;
 		struct sl_iset ys = *sl_diff_box_get(y, f);
 		struct sl_iset cur =
-		    (w.mask & (1u << f)) ? w.s[f] : sl_iset_range(a, 0, sl_diff_field_max(f));
+		    (w.mask & SL_FIELD_BIT(f)) ? w.s[f] : sl_iset_range(a, 0, sl_diff_field_max(f));
 		struct sl_iset outside = sl_iset_subtract(a, cur, ys);
 
 		if (!sl_iset_is_empty(outside)) {
 			struct wbox p = w;
 
 			p.s[f] = outside;
-			p.mask |= 1u << f;
+			p.mask |= SL_FIELD_BIT(f);
 			out[n++] = wbox_pack(a, &p, false);
 		}
 		wbox_and(a, &w, f, ys);
@@ -147,13 +147,13 @@ static int iset_cmp(struct sl_iset x, struct sl_iset y)
 /* Order of boxes ignoring field `skip` (SL_FIELD_COUNT: none). */
 int box_cmp_except(const struct sl_diff_box *x, const struct sl_diff_box *y, unsigned skip)
 {
-	uint32_t keep = skip < SL_FIELD_COUNT ? ~(1u << skip) : ~0u;
-	uint32_t mx = x->mask & keep, my = y->mask & keep;
+	sl_field_mask keep = skip < SL_FIELD_COUNT ? ~SL_FIELD_BIT(skip) : ~(sl_field_mask)0;
+	sl_field_mask mx = x->mask & keep, my = y->mask & keep;
 
 	if (mx != my)
 		return mx < my ? -1 : 1;
 	while (mx) {
-		enum sl_field f = __builtin_ctz(mx);
+		enum sl_field f = __builtin_ctzll(mx);
 		int c;
 
 		mx &= mx - 1;

@@ -200,6 +200,7 @@ int sl_diff_example(const struct sl_diff *d, enum sl_hook hook, const struct sl_
 	memset(ex, 0, sizeof(*ex));
 	ex->ifindex = (uint32_t)pick(&b, SL_FIELD_META_IFINDEX);
 	pick(&b, SL_FIELD_CT_STATE); /* a state the flow table gives the packet: not in its bytes */
+	pick(&b, SL_FIELD_META_IFNAME); /* which named interface: the loader's, not the bytes' */
 	if (sh->l2 == 1) {
 		hi = 13;
 	} else if (sh->l2) {
@@ -251,11 +252,11 @@ bool sl_diff_region_contains(const struct sl_diff *d, enum sl_hook hook,
 	bool direct = sh->l3 == 6 && sh->l3_ok && sh->ip6_path == 0;
 
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
-		bool want = sh->present & (1u << f), has = present[f];
+		bool want = sh->present & SL_FIELD_BIT(f), has = present[f];
 
 		/* ct state: not in the packet's bytes, every shape has it (checked below) */
 		if (f == SL_FIELD_TH_SPORT || f == SL_FIELD_TH_DPORT || f == SL_FIELD_IP_PROTOCOL ||
-		    f == SL_FIELD_ETHER_TYPE || f == SL_FIELD_CT_STATE)
+		    f == SL_FIELD_ETHER_TYPE || f == SL_FIELD_CT_STATE || f == SL_FIELD_META_IFNAME)
 			continue;
 		if (f == SL_FIELD_IP6_NEXTHDR && direct) {
 			if (!has || is_ext(value[f]))

@@ -6,7 +6,7 @@
 
 /* A box being built: every field addressable. */
 struct wbox {
-	uint32_t mask;
+	sl_field_mask mask;
 	struct sl_iset s[SL_FIELD_COUNT];
 };
 

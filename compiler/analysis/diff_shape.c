@@ -9,7 +9,7 @@
 
 #include "analysis/diff_priv.h"
 
-#define B(f) (1u << (f))
+#define B(f) SL_FIELD_BIT(f)
 
 struct shapes {
 	struct sl_arena *a;
@@ -38,13 +38,14 @@ struct proto_cons {
 	bool not ;
 };
 
-static struct sl_diff_shape *add(struct shapes *s, const char *name, uint32_t present)
+static struct sl_diff_shape *add(struct shapes *s, const char *name, sl_field_mask present)
 {
 	struct sl_diff_shape *sh = &s->v[s->n++];
 
 	memset(sh, 0, sizeof(*sh));
 	snprintf(sh->name, sizeof(sh->name), "%s", name);
-	sh->present = present | B(SL_FIELD_CT_STATE); /* every packet has a connection state */
+	/* every packet has a connection state and an interface (maybe of none of the names) */
+	sh->present = present | B(SL_FIELD_CT_STATE) | B(SL_FIELD_META_IFNAME);
 	sh->l2 = s->l2 ? 3 : 0;
 	return sh;
 }
@@ -80,7 +81,7 @@ static void l4_shapes(struct shapes *s, const struct sl_diff_shape *base, const 
 	static const struct {
 		uint8_t proto, l3;
 		const char *name;
-		uint32_t fields;
+		sl_field_mask fields;
 	} l4s[] = {
 	    {SL_IPPROTO_TCP, 0, "tcp",
 	     B(SL_FIELD_TCP_SPORT) | B(SL_FIELD_TCP_DPORT) | B(SL_FIELD_TCP_FLAGS)},
@@ -121,15 +122,15 @@ static void l4_shapes(struct shapes *s, const struct sl_diff_shape *base, const 
 	cons(s, sh, SL_FIELD_META_L4PROTO, with_l4, nl4, true);
 }
 
-static void ipv4_shapes(struct shapes *s, uint32_t l3base)
+static void ipv4_shapes(struct shapes *s, sl_field_mask l3base)
 {
 	struct sl_diff_shape *sh = add(s, "ip, header invalid or cut short", l3base);
 	sh->l3 = 4;
 	cons(s, sh, SL_FIELD_META_PROTOCOL, v4, 1, false);
 
-	uint32_t ip4 = l3base | B(SL_FIELD_IP_SADDR) | B(SL_FIELD_IP_DADDR) | B(SL_FIELD_IP_TTL) |
-		       B(SL_FIELD_IP_LENGTH) | B(SL_FIELD_IP_DSCP) | B(SL_FIELD_IP_FRAG) |
-		       B(SL_FIELD_META_L4PROTO);
+	sl_field_mask ip4 = l3base | B(SL_FIELD_IP_SADDR) | B(SL_FIELD_IP_DADDR) |
+			    B(SL_FIELD_IP_TTL) | B(SL_FIELD_IP_LENGTH) | B(SL_FIELD_IP_DSCP) |
+			    B(SL_FIELD_IP_FRAG) | B(SL_FIELD_META_L4PROTO);
 	sh = add(s, "ip, later fragment", ip4);
 	sh->l3 = 4, sh->l3_ok = true;
 	cons(s, sh, SL_FIELD_META_PROTOCOL, v4, 1, false);
@@ -143,13 +144,13 @@ static void ipv4_shapes(struct shapes *s, uint32_t l3base)
 	l4_shapes(s, &base, "ip, ", SL_FIELD_IP_FRAG, frag_nf, 2, false);
 }
 
-static void ipv6_shapes(struct shapes *s, uint32_t l3base)
+static void ipv6_shapes(struct shapes *s, sl_field_mask l3base)
 {
 	struct sl_diff_shape *sh = add(s, "ip6, header invalid or cut short", l3base);
 	sh->l3 = 6;
 	cons(s, sh, SL_FIELD_META_PROTOCOL, v6, 1, false);
 
-	uint32_t ip6 =
+	sl_field_mask ip6 =
 	    l3base | B(SL_FIELD_IP6_SADDR) | B(SL_FIELD_IP6_DADDR) | B(SL_FIELD_IP6_HOPLIMIT);
 	sh = add(s, "ip6, extension headers without end", ip6 | B(SL_FIELD_IP6_NEXTHDR));
 	sh->l3 = 6, sh->l3_ok = true, sh->ip6_path = 2;
@@ -194,8 +195,8 @@ uint32_t diff_shapes(struct sl_arena *a, enum sl_hook hook, struct sl_diff_shape
 {
 	struct shapes s = {a, sl_arena_calloc(a, 64, sizeof(struct sl_diff_shape)), 0,
 			   sl_hook_has_l2(hook)};
-	uint32_t base = B(SL_FIELD_META_LENGTH) | B(SL_FIELD_META_IFINDEX);
-	uint32_t l3base = base | B(SL_FIELD_META_PROTOCOL);
+	sl_field_mask base = B(SL_FIELD_META_LENGTH) | B(SL_FIELD_META_IFINDEX);
+	sl_field_mask l3base = base | B(SL_FIELD_META_PROTOCOL);
 	struct sl_diff_shape *sh;
 	sl_u128 not_other[4] = {SL_ETH_P_IP, SL_ETH_P_IPV6, SL_ETH_P_8021Q, SL_ETH_P_8021AD};
 
@@ -203,7 +204,7 @@ uint32_t diff_shapes(struct sl_arena *a, enum sl_hook hook, struct sl_diff_shape
 		sh = add(&s, "frame under 14 bytes", base);
 		sh->l2 = 1;
 		cons_range(&s, sh, SL_FIELD_META_LENGTH, 0, 13);
-		uint32_t eth =
+		sl_field_mask eth =
 		    base | B(SL_FIELD_ETHER_SADDR) | B(SL_FIELD_ETHER_DADDR) | B(SL_FIELD_VLAN_ID);
 		sh = add(&s, "frame cut inside a VLAN tag", eth);
 		sh->l2 = 2;

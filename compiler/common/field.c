@@ -52,6 +52,7 @@ static const struct sl_field_info fields[SL_FIELD_COUNT] = {
 	  SL_IPPROTO_ICMPV6),
     FIELD(SL_FIELD_IP6_FRAG, "ip6", "frag", 2, SL_KIND_FRAG, ALL, SL_ETH_P_IPV6, -1),
     FIELD(SL_FIELD_CT_STATE, "ct", "state", 3, SL_KIND_CT_STATE, ALL, -1, -1),
+    FIELD(SL_FIELD_META_IFNAME, "meta", "iifname", 8, SL_KIND_IFNAME, ALL, -1, -1),
 };
 
 const struct sl_field_info *sl_field_info(enum sl_field field)

@@ -87,8 +87,20 @@ enum sl_field {
 	SL_FIELD_IP6_FRAG,
 	/* connection tracking (lang-spec/packet-semantics.md §state): enum sl_ct_state */
 	SL_FIELD_CT_STATE,
+	/*
+	 * The packet's interface by name (`meta iifname "eth0"`, iif, oifname, oif):
+	 * 0 when the interface the hook sees (meta ifindex) has none of the policy's
+	 * names, else k, the k-th name of the policy (sl_ast.ifnames, 1-based), whose
+	 * index the loader wrote into the read-only array SLUICE_IFACE_MAP.
+	 */
+	SL_FIELD_META_IFNAME,
 	SL_FIELD_COUNT,
 };
+
+/* A set of fields: bit f for field f (64 bits: room for fields past the 32nd). */
+typedef uint64_t sl_field_mask;
+#define SL_FIELD_BIT(f) ((sl_field_mask)1 << (f))
+_Static_assert(SL_FIELD_COUNT <= 64, "sl_field_mask holds every field");
 
 /* ct state values: dense, so that sets of them are few intervals. */
 enum sl_ct_state {
@@ -120,6 +132,7 @@ enum sl_value_kind {
 	SL_KIND_FRAG,	   /* none, first, later */
 	SL_KIND_DSCP,	   /* number or name: cs0..cs7, af11.., ef */
 	SL_KIND_CT_STATE,  /* new, established, related, invalid, untracked */
+	SL_KIND_IFNAME,	   /* an interface name: "eth0" */
 };
 
 struct sl_field_info {
@@ -154,5 +167,10 @@ unsigned __int128 sl_field_max(enum sl_field field);
 
 /* IPv6 extension headers walked to find the upper-layer protocol (lang-spec). */
 #define SL_IP6_MAX_EXT_HEADERS 6
+/* Interface names a policy may use (meta iifname: 8 bits, 0 = none of them). */
+#define SL_MAX_IFNAMES 255
+/* Longest interface name (IFNAMSIZ - 1). */
+#define SL_IFNAME_MAX 15
+
 /* VLAN tags parsed in-packet. */
 #define SL_MAX_VLAN_TAGS 2

@@ -58,6 +58,17 @@ static const char *limit_file(const struct sl_result *res, struct sl_loc loc)
 	return src && src->path ? src->path : "?";
 }
 
+/* Interface names are numbered by first use: diff compares policies that number them alike. */
+static bool same_ifnames(const struct sl_ir *a, const struct sl_ir *b)
+{
+	if (a->nifnames != b->nifnames)
+		return false;
+	for (uint32_t i = 0; i < a->nifnames; i++)
+		if (strcmp(a->ifnames[i].name, b->ifnames[i].name))
+			return false;
+	return true;
+}
+
 static int load(const char *arg, const struct sl_compile_opts *o, struct sl_result **res)
 {
 	__attribute__((cleanup(sl_policy_fini))) struct sl_policy policy = {0};
@@ -217,6 +228,8 @@ static bool example_checks(const struct sl_ir *oi, uint32_t ot, const struct sl_
 	sl_interp_parse(&pkt, &f);
 	f.present[SL_FIELD_CT_STATE] = ex->has[SL_FIELD_CT_STATE];
 	f.value[SL_FIELD_CT_STATE] = ex->value[SL_FIELD_CT_STATE];
+	f.present[SL_FIELD_META_IFNAME] = true;
+	f.value[SL_FIELD_META_IFNAME] = ex->value[SL_FIELD_META_IFNAME];
 	if (sl_interp_run_fields(oi, ot, &f, sl_interp_wire_length(&pkt), &a, NULL) ||
 	    sl_interp_run_fields(ni, nt, &f, sl_interp_wire_length(&pkt), &b, NULL))
 		return false;
@@ -417,6 +430,13 @@ int sl_cmd_diff(int argc, char **argv)
 	if (load(a.inputs[0], &a.compile, &ra) || load(a.inputs[1], &a.compile, &rb))
 		goto out;
 
+	if (!same_ifnames(ra->written, rb->written)) {
+		fprintf(stderr,
+			"sluice diff: error: the policies name different interfaces (meta "
+			"iifname ...); diff compares policies whose interface names are the "
+			"same, in the same order of first use\n");
+		goto out;
+	}
 	struct sl_diff_opts dopts = {.table = o.table,
 				     .max_boxes = o.max_boxes,
 				     .max_bytes = o.max_mib << 20,

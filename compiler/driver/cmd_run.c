@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
@@ -52,6 +53,9 @@ static void run_usage(const struct sl_args *a, FILE *out)
 		"      --local=PREFIX,... this host's addresses: packets from them leave it\n"
 		"                         (the other direction's packets: `<n>\\taccept\\t\n"
 		"                         other-direction`, tracked for `ct state`)\n"
+		"      --ifname=NAME=INDEX interface NAME has index INDEX (0: no such\n"
+		"                         interface); without it, names resolve on this host,\n"
+		"                         as `sluice-load run` does; the packets arrive on 1\n"
 		"      --json             one JSON document instead of lines\n");
 	sl_args_help(a, out);
 	fprintf(out, "\nexit status: 0 every packet judged, 3 some skipped, 1 policy errors,\n"
@@ -68,9 +72,11 @@ struct run_args {
 	unsigned nsets;
 	bool has_local;
 	struct sl_run_local local;
+	const char *ifnames[RUN_MAX_SETS]; /* --ifname NAME=INDEX */
+	unsigned nifnames;
 };
 
-enum { OPT_PCAP = SL_ARGS_OWN, OPT_TABLE, OPT_JSON, OPT_SET, OPT_LOCAL };
+enum { OPT_PCAP = SL_ARGS_OWN, OPT_TABLE, OPT_JSON, OPT_SET, OPT_LOCAL, OPT_IFNAME };
 
 static int run_opt(struct sl_args *a, int c, const char *arg)
 {
@@ -90,6 +96,12 @@ static int run_opt(struct sl_args *a, int c, const char *arg)
 		if (r->nsets == RUN_MAX_SETS)
 			return sl_args_error(a, "takes at most %d --set options", RUN_MAX_SETS);
 		r->sets[r->nsets++] = arg;
+		return 0;
+	case OPT_IFNAME:
+		if (r->nifnames == RUN_MAX_SETS || !strchr(arg, '='))
+			return sl_args_error(a, "--ifname takes NAME=INDEX (at most %d)",
+					     RUN_MAX_SETS);
+		r->ifnames[r->nifnames++] = arg;
 		return 0;
 	case OPT_LOCAL:
 		r->has_local = true;
@@ -188,15 +200,55 @@ struct run_state {
 	struct sl_interp_counter *counters;
 	struct sl_interp_state *state; /* limits and meters: the pcap's timestamps are the clock */
 	uint64_t now_ns;
+	uint32_t ifname_index[SL_MAX_IFNAMES]; /* of ir->ifnames */
 	uint8_t frame[SL_RUN_MAX_CAPLEN + ETH_HLEN];
 };
+
+/* The index of each interface name: --ifname, else this host's (if_nametoindex). */
+static int resolve_ifnames(const struct sl_ir *ir, const struct run_args *ra, uint32_t *out)
+{
+	for (uint32_t i = 0; i < ir->nifnames && i < SL_MAX_IFNAMES; i++) {
+		const char *name = ir->ifnames[i].name;
+		bool given = false;
+
+		for (unsigned k = 0; k < ra->nifnames; k++) {
+			const char *eq = strchr(ra->ifnames[k], '=');
+			char *end;
+
+			if ((size_t)(eq - ra->ifnames[k]) != strlen(name) ||
+			    strncmp(ra->ifnames[k], name, strlen(name)))
+				continue;
+			out[i] = (uint32_t)strtoul(eq + 1, &end, 10);
+			given = !*end && eq[1];
+			if (!given) {
+				fprintf(stderr, "sluice: error: --ifname %s: INDEX is a number\n",
+					ra->ifnames[k]);
+				return -EINVAL;
+			}
+		}
+		if (!given)
+			out[i] = if_nametoindex(name);
+		if (!out[i] && ir->ifnames[i].required) {
+			fprintf(stderr,
+				"sluice: error: the policy matches 'meta iif \"%s\"' and no "
+				"interface is called '%s' (give one with --ifname %s=INDEX)\n",
+				name, name, name);
+			return -ENODEV;
+		}
+	}
+	return 0;
+}
 
 /* Evaluate one captured packet; prints its line. 0 or -errno (reported). */
 static int run_packet(struct run_state *s, const uint8_t *data, uint32_t caplen, uint64_t now)
 {
 	enum sl_hook hook = s->ir->tables[s->table].hook;
-	struct sl_interp_packet pkt = {
-	    .hook = hook, .ifindex = TEST_RUN_IFINDEX, .time_ns = s->now_ns, .state = s->state};
+	struct sl_interp_packet pkt = {.hook = hook,
+				       .ifindex = TEST_RUN_IFINDEX,
+				       .ifname_index = s->ifname_index,
+				       .nifnames = s->ir->nifnames,
+				       .time_ns = s->now_ns,
+				       .state = s->state};
 	struct sl_interp_result res;
 	struct sl_interp_fields fields;
 	struct sl_interp_ct_change change;
@@ -290,6 +342,7 @@ int sl_cmd_run(int argc, char **argv)
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"set", required_argument, NULL, OPT_SET},
 	    {"local", required_argument, NULL, OPT_LOCAL},
+	    {"ifname", required_argument, NULL, OPT_IFNAME},
 	    {0},
 	};
 	struct run_args ra = {0};
@@ -366,6 +419,8 @@ int sl_cmd_run(int argc, char **argv)
 				.raw = raw,
 				.counters = counters,
 				.local = ra.has_local ? &ra.local : NULL};
+	if (resolve_ifnames(ir, &ra, s->ifname_index))
+		goto out;
 	s->state = sl_interp_state_new(ir);
 	if (!s->state || (sl_interp_table_tracks(ir, table) && sl_interp_ct_new(&s->ct))) {
 		fprintf(stderr, "sluice: error: out of memory\n");

@@ -138,6 +138,9 @@ static inline int16_t sl_cg_slot(const struct sl_cg *cg, enum sl_field f, unsign
 
 /* codegen_parse.c: allocate slots for cg->used and emit the prologue and parse. */
 void sl_cg_parse(struct sl_cg *cg);
+/* dst = the `meta iifname` slot of the interface index in `ifindex` (codegen_iface.c);
+ * clobbers R3-R5. */
+void sl_cg_iface_slot(struct sl_cg *cg, uint8_t ifindex, uint8_t dst);
 
 /*
  * codegen_match.c: leave in `dst` a value that is negative exactly when the field's

@@ -27,7 +27,8 @@
 #define IP6_FIELDS (F(IP6_SADDR) | F(IP6_DADDR) | F(IP6_NEXTHDR) | F(IP6_HOPLIMIT) | F(IP6_FRAG))
 #define L2_FIELDS  (F(ETHER_SADDR) | F(ETHER_DADDR) | F(ETHER_TYPE) | F(VLAN_ID) | F(META_PROTOCOL))
 
-#define META_FIELDS (F(META_LENGTH) | F(META_IFINDEX)) /* stored before the parse */
+#define META_FIELDS                                                                                \
+	(F(META_LENGTH) | F(META_IFINDEX) | F(META_IFNAME)) /* stored before the parse */
 
 struct parse {
 	struct sl_cg *cg;
@@ -227,6 +228,13 @@ static void emit_meta(struct parse *p)
 			       xdp ? offsetof(struct xdp_md, ingress_ifindex)
 				   : offsetof(struct __sk_buff, ifindex)));
 		store(p, SL_FIELD_META_IFINDEX, 0, SL_R1);
+	}
+	if (p->cg->slot[SL_FIELD_META_IFNAME]) {
+		emit(p, SL_LDX(BPF_W, SL_R1, SL_R6,
+			       xdp ? offsetof(struct xdp_md, ingress_ifindex)
+				   : offsetof(struct __sk_buff, ifindex)));
+		sl_cg_iface_slot(p->cg, SL_R1, SL_R2);
+		store(p, SL_FIELD_META_IFNAME, 0, SL_R2);
 	}
 }
 

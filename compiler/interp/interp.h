@@ -29,6 +29,9 @@ struct sl_interp_packet {
 	size_t len;	   /* `meta length`, plus 4 on TC when vlan_present (the tag's bytes) */
 	uint16_t protocol; /* cgroup_skb only: skb->protocol (host order) */
 	uint32_t ifindex;  /* `meta ifindex` */
+	/* `meta iifname`: the index of the IR's interface name k at [k-1], 0 = no such interface */
+	const uint32_t *ifname_index;
+	uint32_t nifnames;
 	/* TC only: the kernel moved the outer VLAN tag into skb metadata. */
 	bool vlan_present;
 	uint16_t vlan_tci;

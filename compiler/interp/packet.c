@@ -220,6 +220,10 @@ void sl_interp_parse(const struct sl_interp_packet *pkt, struct sl_interp_fields
 	memset(f, 0, sizeof(*f));
 	set(f, SL_FIELD_META_LENGTH, sl_interp_wire_length(pkt));
 	set(f, SL_FIELD_META_IFINDEX, pkt->ifindex);
+	set(f, SL_FIELD_META_IFNAME, 0);
+	for (uint32_t k = 1; k <= pkt->nifnames; k++)
+		if (pkt->ifname_index[k - 1] && pkt->ifname_index[k - 1] == pkt->ifindex)
+			set(f, SL_FIELD_META_IFNAME, k);
 
 	if (sl_hook_has_l2(pkt->hook)) {
 		if (!parse_l2(pkt, &c, f, &proto, &l3))

@@ -65,6 +65,16 @@ struct sl_ir *sl_ir_clone(const struct sl_ir *ir, struct sl_arena *arena)
 		clone_chain(arena, &chains[c], &ir->chains[c]);
 	copy->tables = tables;
 	copy->chains = chains;
+	if (ir->nifnames) {
+		struct sl_ir_ifname *names =
+		    sl_arena_calloc(arena, ir->nifnames, sizeof(*copy->ifnames));
+
+		for (uint32_t i = 0; i < ir->nifnames; i++) {
+			names[i] = ir->ifnames[i];
+			names[i].name = clone_str(arena, ir->ifnames[i].name);
+		}
+		copy->ifnames = names;
+	}
 	if (ir->nsets) {
 		copy->sets = sl_arena_calloc(arena, ir->nsets, sizeof(*copy->sets));
 		for (uint32_t i = 0; i < ir->nsets; i++) {

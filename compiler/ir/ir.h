@@ -122,6 +122,12 @@ struct sl_ir_chain {
 	struct sl_ir_rule *rules;
 };
 
+struct sl_ir_ifname {
+	const char *name;
+	struct sl_loc loc;
+	bool required; /* `iif`/`oif`: loading fails when no interface has the name */
+};
+
 struct sl_ir_table {
 	const char *name;
 	struct sl_loc loc;
@@ -143,6 +149,9 @@ struct sl_ir {
 	uint32_t nrules; /* rule ids are 0 .. nrules-1, unique across chains */
 	uint32_t nsets;	 /* named sets, in declaration order */
 	struct sl_ir_set *sets;
+	/* Interface names: `meta iifname` value k (1-based) is ifnames[k-1] (field.h). */
+	uint32_t nifnames;
+	struct sl_ir_ifname *ifnames;
 };
 
 /* The set named `name`, or NULL. */

@@ -295,6 +295,7 @@ static enum presence field_presence(enum sl_field f)
 	case SL_FIELD_IP6_FRAG:
 		return PR_IP6FRAG;
 	case SL_FIELD_CT_STATE:
+	case SL_FIELD_META_IFNAME:
 		return PR_ALWAYS;
 	default:
 		return PR_ICMP6;
@@ -602,6 +603,21 @@ static void lower_setrefs(struct lower *lw, const struct sl_ast_rule *rule, stru
 	out->setrefs = refs;
 }
 
+static void lower_ifnames(struct lower *lw)
+{
+	const struct sl_ast *ast = lw->ast;
+
+	lw->ir->nifnames = ast->nifnames;
+	if (!ast->nifnames)
+		return;
+	lw->ir->ifnames = sl_arena_calloc(lw->arena, ast->nifnames, sizeof(*lw->ir->ifnames));
+	for (uint32_t i = 0; i < ast->nifnames; i++) {
+		lw->ir->ifnames[i].name = sl_arena_strdup(lw->arena, ast->ifnames[i].name);
+		lw->ir->ifnames[i].loc = ast->ifnames[i].loc;
+		lw->ir->ifnames[i].required = ast->ifnames[i].required;
+	}
+}
+
 /* The policy's named sets, with their elements in field domains and as map keys. */
 static void lower_sets(struct lower *lw)
 {
@@ -833,6 +849,7 @@ static int lower_policy(struct lower *lw)
 	ir->chains = sl_arena_calloc(lw->arena, ir->nchains ? ir->nchains : 1, sizeof(*ir->chains));
 	index_chains(lw);
 	lower_sets(lw);
+	lower_ifnames(lw);
 	for (uint32_t t = 0; t < ast->ntables; t++) {
 		const struct sl_ast_table *table = ast->tables[t];
 

@@ -59,6 +59,12 @@ static void print_header(const struct sl_objfile *f, FILE *out)
 		fprintf(out, " in %s (%u slots)", sl_meta_str(m, m->hdr.counter_map_str),
 			m->hdr.ncounters);
 	fprintf(out, "\n");
+	/* interface names: value k of `meta iifname` is the k-th (the loader resolves them) */
+	for (uint32_t i = 0; i < m->nifaces; i++)
+		fprintf(out, "%s%s%s%s",
+			i ? ", " : "; interface names: ", sl_meta_str(m, m->ifaces[i].name_str),
+			m->ifaces[i].flags & SLUICE_IFACE_F_REQUIRED ? " (required)" : "",
+			i + 1 == m->nifaces ? "\n" : "");
 }
 
 /* What the instruction refers to, as a trailing comment. */

@@ -48,6 +48,8 @@ struct meta_builder {
 	struct sluice_meta_set *sets;
 	uint32_t nsets;
 	size_t elems_len; /* bytes of all sets' elements */
+	struct sluice_meta_iface *ifaces;
+	uint32_t nifaces;
 };
 
 static int str(struct meta_builder *b, const char *s, uint32_t *off)
@@ -197,7 +199,7 @@ static int fill_header(struct meta_builder *b, struct sluice_meta_header *h)
 		r = str(b, opts->compiler ? opts->compiler : "sluice", &h->compiler_str);
 	if (!r && obj->counter_map >= 0)
 		r = str(b, SLUICE_COUNTER_MAP, &h->counter_map_str);
-	if (b->nsets || obj->ct_companion) {
+	if (b->nsets || obj->ct_companion || b->nifaces) {
 		/* Named sets and tracking need version 2; objects without keep version 1. */
 		h->version = SLUICE_META_VERSION;
 		h->header_size = sizeof(*h);
@@ -230,10 +232,15 @@ static int assemble(struct meta_builder *b, struct sluice_meta_header *h, struct
 	size_t tables_len = (size_t)b->ntables * sizeof(*b->tables);
 	size_t rules_len = (size_t)b->nrules * sizeof(*b->rules);
 	size_t sets_len = (size_t)b->nsets * sizeof(*b->sets);
+	size_t ifaces_len =
+	    b->nifaces ? sizeof(struct sluice_meta_ifaces) + (size_t)b->nifaces * sizeof(*b->ifaces)
+		       : 0;
+	struct sluice_meta_ifaces ih = {b->nifaces, sizeof(*b->ifaces)};
 	uint32_t elems_off;
 	int r;
 
-	if (sizeof(*h) + tables_len + rules_len + sets_len + b->elems_len + b->strs.buf.len >
+	if (sizeof(*h) + tables_len + rules_len + sets_len + b->elems_len + ifaces_len +
+		b->strs.buf.len >
 	    UINT32_MAX / 2)
 		return -E2BIG;
 	h->tables_off = h->header_size;
@@ -245,7 +252,10 @@ static int assemble(struct meta_builder *b, struct sluice_meta_header *h, struct
 		elems_off +=
 		    b->sets[i].nelems * (b->sets[i].key_size + sizeof(struct sluice_set_value));
 	}
-	h->strings_off = h->rules_off + (uint32_t)(rules_len + sets_len + b->elems_len);
+	h->ifaces_off =
+	    b->nifaces ? h->rules_off + (uint32_t)(rules_len + sets_len + b->elems_len) : 0;
+	h->strings_off =
+	    h->rules_off + (uint32_t)(rules_len + sets_len + b->elems_len + ifaces_len);
 	h->strings_size = (uint32_t)b->strs.buf.len;
 	r = sl_obj_buf_append(out, h, h->header_size);
 	if (!r)
@@ -256,6 +266,10 @@ static int assemble(struct meta_builder *b, struct sluice_meta_header *h, struct
 		r = sl_obj_buf_append(out, b->sets, sets_len);
 	if (!r)
 		r = append_elems(b, out);
+	if (!r && b->nifaces)
+		r = sl_obj_buf_append(out, &ih, sizeof(ih));
+	if (!r && b->nifaces)
+		r = sl_obj_buf_append(out, b->ifaces, (size_t)b->nifaces * sizeof(*b->ifaces));
 	if (!r)
 		r = sl_obj_buf_append(out, b->strs.buf.data, b->strs.buf.len);
 	if (!r)
@@ -276,11 +290,13 @@ int sl_obj_meta_build(struct sl_obj_layout *l, struct sl_diag *diag)
 		b.ntables = l->ir->ntables;
 		b.nrules = l->ir->nrules;
 		b.nsets = l->ir->nsets;
+		b.nifaces = l->ir->nifnames;
 	}
 	b.tables = calloc(b.ntables + 1, sizeof(*b.tables));
 	b.rules = calloc(b.nrules + 1, sizeof(*b.rules));
 	b.sets = calloc(b.nsets + 1, sizeof(*b.sets));
-	if (!b.tables || !b.rules || !b.sets)
+	b.ifaces = calloc(b.nifaces + 1, sizeof(*b.ifaces));
+	if (!b.tables || !b.rules || !b.sets || !b.ifaces)
 		r = -ENOMEM;
 	/* Strings in a fixed order: header, tables, rules. */
 	if (!r)
@@ -291,11 +307,20 @@ int sl_obj_meta_build(struct sl_obj_layout *l, struct sl_diag *diag)
 		r = fill_rules(&b, diag);
 	for (uint32_t i = 0; !r && i < b.nsets; i++)
 		r = fill_set(&b, i);
+	for (uint32_t i = 0; !r && i < b.nifaces; i++) {
+		const struct sl_ir_ifname *n = &l->ir->ifnames[i];
+
+		b.ifaces[i].flags = n->required ? SLUICE_IFACE_F_REQUIRED : 0;
+		b.ifaces[i].line = n->loc.line;
+		b.ifaces[i].col = n->loc.col;
+		r = str(&b, n->name, &b.ifaces[i].name_str);
+	}
 	if (!r)
 		r = assemble(&b, &h, &l->meta);
 	free(b.tables);
 	free(b.rules);
 	free(b.sets);
+	free(b.ifaces);
 	sl_obj_strtab_fini(&b.strs);
 	return r;
 }

@@ -45,8 +45,6 @@
 /* Intervals a block's per-field summary keeps before it gives that field up. */
 #define SUMMARY_MAX 8
 
-_Static_assert(SL_FIELD_COUNT <= 32, "a rule's fields are a 32-bit mask here");
-
 struct summary {
 	uint32_t n;
 	struct sl_interval iv[SUMMARY_MAX];
@@ -57,7 +55,7 @@ struct block {
 	struct sl_ir_rule *rules;
 	uint32_t *joined; /* rules emitted when each joined: moved if more were emitted since */
 	uint32_t n, cap;
-	uint32_t fields; /* fields every rule of the block tests and whose union is kept */
+	sl_field_mask fields; /* fields every rule of the block tests and whose union is kept */
 	struct summary sum[SL_FIELD_COUNT];
 };
 
@@ -72,12 +70,12 @@ struct reorder {
 	uint32_t nids;
 };
 
-static uint32_t field_mask(const struct sl_ir_rule *r)
+static sl_field_mask field_mask(const struct sl_ir_rule *r)
 {
-	uint32_t m = 0;
+	sl_field_mask m = 0;
 
 	for (uint32_t k = 0; k < r->npreds; k++)
-		m |= 1u << r->preds[k].field;
+		m |= SL_FIELD_BIT(r->preds[k].field);
 	return m;
 }
 
@@ -151,7 +149,7 @@ static bool summary_disjoint(const struct summary *s, struct sl_iset set)
 static int block_push(struct reorder *ro, const struct sl_ir_rule *r)
 {
 	struct block *b = &ro->blk;
-	uint32_t mask = field_mask(r);
+	sl_field_mask mask = field_mask(r);
 
 	if (b->n == b->cap) {
 		uint32_t cap = b->cap ? 2 * b->cap : 16;
@@ -174,8 +172,8 @@ static int block_push(struct reorder *ro, const struct sl_ir_rule *r)
 		b->fields &= mask;
 	}
 	for (unsigned f = 0; f < SL_FIELD_COUNT; f++)
-		if ((b->fields & 1u << f) && !summary_add(&b->sum[f], pred_on(r, f)->set))
-			b->fields &= ~(1u << f);
+		if ((b->fields & SL_FIELD_BIT(f)) && !summary_add(&b->sum[f], pred_on(r, f)->set))
+			b->fields &= ~SL_FIELD_BIT(f);
 	b->joined[b->n] = ro->nout;
 	b->rules[b->n++] = *r;
 	return 0;
@@ -189,7 +187,7 @@ static bool passes_block(struct reorder *ro, const struct sl_ir_rule *r)
 	for (uint32_t k = 0; k < r->npreds; k++) {
 		enum sl_field f = r->preds[k].field;
 
-		if ((b->fields & 1u << f) && summary_disjoint(&b->sum[f], r->preds[k].set))
+		if ((b->fields & SL_FIELD_BIT(f)) && summary_disjoint(&b->sum[f], r->preds[k].set))
 			return true;
 	}
 	if (ro->budget < b->n) {

@@ -39,11 +39,9 @@ struct candidate {
 	enum sl_field field; /* ... covering R on every field but this one */
 };
 
-_Static_assert(SL_FIELD_COUNT <= 32, "a rule's fields are a 32-bit mask here");
-
 struct group {
-	uint32_t mask;			  /* fields its rules test */
-	uint32_t keys;			  /* fields some of its rules are keyed by */
+	sl_field_mask mask;			  /* fields its rules test */
+	sl_field_mask keys;			  /* fields some of its rules are keyed by */
 	uint64_t lens[SL_FIELD_COUNT][3]; /* key prefix lengths present, per field (0..128) */
 };
 
@@ -92,12 +90,12 @@ static bool is_ending(enum sl_ir_action a)
 	return a == SL_IR_ACCEPT || a == SL_IR_DROP || a == SL_IR_GOTO || a == SL_IR_RETURN;
 }
 
-static uint32_t rule_mask(const struct sl_ir_rule *r)
+static sl_field_mask rule_mask(const struct sl_ir_rule *r)
 {
-	uint32_t mask = 0;
+	sl_field_mask mask = 0;
 
 	for (uint32_t i = 0; i < r->npreds; i++)
-		mask |= 1u << r->preds[i].field;
+		mask |= SL_FIELD_BIT(r->preds[i].field);
 	return mask;
 }
 
@@ -137,7 +135,7 @@ static uint32_t bucket_of(const struct shadow *sh, uint32_t group, enum sl_field
 	return (uint32_t)h & (sh->nbuckets - 1);
 }
 
-static int find_group(struct shadow *sh, uint32_t mask, uint32_t *out)
+static int find_group(struct shadow *sh, sl_field_mask mask, uint32_t *out)
 {
 	for (size_t g = 0; g < sh->ngroups; g++) {
 		if (sh->groups[g].mask == mask) {
@@ -211,7 +209,8 @@ static const struct sl_ir_pred *pick_key(const struct shadow *sh, uint32_t g,
 /* Index an ending rule that stays. Returns 0, or -1 when out of memory (detection stops). */
 static int index_rule(struct shadow *sh, const struct sl_ir_rule *r, uint32_t pos)
 {
-	uint32_t mask = rule_mask(r), g, len = 0, b;
+	sl_field_mask mask = rule_mask(r);
+	uint32_t g, len = 0, b;
 	const struct sl_ir_pred *key;
 	struct group *grp;
 	sl_u128 prefix = 0;
@@ -231,7 +230,7 @@ static int index_rule(struct shadow *sh, const struct sl_ir_rule *r, uint32_t po
 	sh->entries[sh->nentries] = (struct entry){g, key->field, len, prefix, pos, sh->buckets[b]};
 	sh->buckets[b] = (uint32_t)sh->nentries++;
 	grp = &sh->groups[g];
-	grp->keys |= 1u << key->field;
+	grp->keys |= SL_FIELD_BIT(key->field);
 	grp->lens[key->field][len / 64] |= 1ull << (len % 64);
 	return 0;
 }
@@ -315,8 +314,8 @@ static uint32_t search_key(struct shadow *sh, const struct sl_ir_chain *chain, u
 static uint32_t search_group(struct shadow *sh, const struct sl_ir_chain *chain, uint32_t g,
 			     uint32_t best)
 {
-	for (uint32_t keys = sh->groups[g].keys; keys && sh->budget; keys &= keys - 1)
-		best = search_key(sh, chain, g, (enum sl_field)__builtin_ctz(keys), best);
+	for (sl_field_mask keys = sh->groups[g].keys; keys && sh->budget; keys &= keys - 1)
+		best = search_key(sh, chain, g, (enum sl_field)__builtin_ctzll(keys), best);
 	return best;
 }
 
@@ -324,7 +323,8 @@ static uint32_t search_group(struct shadow *sh, const struct sl_ir_chain *chain,
 static uint32_t find_cover(struct shadow *sh, const struct sl_ir_chain *chain,
 			   const struct sl_ir_rule *r)
 {
-	uint32_t mask = rule_mask(r), best = sh->uncond;
+	sl_field_mask mask = rule_mask(r);
+	uint32_t best = sh->uncond;
 
 	if (best != NONE)
 		return best;
@@ -351,7 +351,7 @@ static int by_pos(const void *a, const void *b)
 static void gather_candidates(struct shadow *sh, const struct sl_ir_chain *chain,
 			      const struct sl_ir_rule *r, uint32_t kept)
 {
-	uint32_t mask = rule_mask(r);
+	sl_field_mask mask = rule_mask(r);
 
 	uint64_t own = sh->budget;
 

@@ -43,9 +43,26 @@ enum sl_ast_value_kind {
 	SL_AST_VAL_REF,	   /* $name: `name`; checked: `ref` */
 	SL_AST_VAL_SETREF, /* @name (a named set): `name` */
 	SL_AST_VAL_CONCAT, /* a . b: `items` (an element of a named set of concatenations) */
+	SL_AST_VAL_STRING, /* "eth0": `name` (interface names) */
 };
 
 struct sl_ast_const;
+
+/* An interface name of the policy (`meta iifname "eth0"`, field.h SL_FIELD_META_IFNAME). */
+struct sl_ast_ifname {
+	const char *name;
+	struct sl_loc loc; /* its first use */
+	bool required;	   /* some use is `iif`/`oif`: the loader fails when it is missing */
+};
+
+/* Which word named the interface field: nftables' four (ifname_word of a match). */
+enum sl_ast_ifword {
+	SL_AST_IF_NONE,
+	SL_AST_IF_IIFNAME,
+	SL_AST_IF_IIF,
+	SL_AST_IF_OIFNAME,
+	SL_AST_IF_OIF,
+};
 
 struct sl_ast_value {
 	enum sl_ast_value_kind kind;
@@ -97,6 +114,7 @@ struct sl_ast_match {
 	struct sl_loc op_loc;	   /* SL_LOC_NONE for IMPLICIT */
 	struct sl_ast_value *mask; /* `tcp flags & (syn|ack) == syn`; NULL without & */
 	struct sl_ast_value *value;
+	enum sl_ast_ifword ifword; /* SL_FIELD_META_IFNAME: the word written */
 
 	/*
 	 * checked: the meaning. Ranges may be unsorted and may overlap (the IR
@@ -224,4 +242,7 @@ struct sl_ast {
 	bool checked;	 /* sl_check() succeeded */
 	uint32_t nsets;	 /* named sets, in source order */
 	struct sl_ast_set **sets;
+	/* checked: the interface names matches use; `meta iifname` value k is ifnames[k-1] */
+	uint32_t nifnames;
+	struct sl_ast_ifname *ifnames;
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Grammar actions: AST nodes from tokens, and the checks that need only one rule. */
 #include "parser/build.h"
+#include "parser/ifname.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -376,7 +377,9 @@ void sl_build_match(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc, cons
 		    const struct sl_yyltype *op_loc, struct sl_ast_value *value)
 {
 	struct sl_build *b = ctx->b;
-	const struct sl_field_info *f = sl_field_lookup(proto, member);
+	enum sl_ast_ifword ifword = sl_build_ifword(proto, member);
+	const struct sl_field_info *f =
+	    ifword ? sl_field_info(SL_FIELD_META_IFNAME) : sl_field_lookup(proto, member);
 	struct sl_yyltype fl = *proto_loc;
 	struct sl_ast_match *m;
 
@@ -414,6 +417,7 @@ void sl_build_match(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc, cons
 	m->op_loc = op_loc ? L(ctx, op_loc) : SL_LOC_NONE;
 	m->mask = mask;
 	m->value = value;
+	m->ifword = ifword;
 	sl_build_take_concat(ctx, m);
 }
 

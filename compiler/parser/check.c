@@ -14,6 +14,7 @@
 
 #include "parser/ast.h"
 #include "parser/check_set.h"
+#include "parser/ifname.h"
 #include "parser/names.h"
 #include "parser/parser.h"
 
@@ -466,6 +467,8 @@ static const char *value_kind_noun(enum sl_ast_value_kind k)
 		return "a set";
 	case SL_AST_VAL_SETREF:
 		return "a named set";
+	case SL_AST_VAL_STRING:
+		return "a string";
 	default:
 		return "a constant";
 	}
@@ -498,6 +501,8 @@ static const char *field_takes(const struct sl_field_info *f)
 		return "a DSCP value (a number or cs0-cs7, af11-af43, ef, ...)";
 	case SL_KIND_CT_STATE:
 		return "a connection state (new, established, related, invalid or untracked)";
+	case SL_KIND_IFNAME:
+		return "an interface name (\"eth0\")";
 
 	default:
 		return "a number";
@@ -642,7 +647,22 @@ static void resolve(struct checker *ck, const struct sl_ast_value *v, struct ran
 	enum sl_value_kind k = ck->field->kind;
 	uint32_t num;
 
+	if (k == SL_KIND_IFNAME && (v->kind == SL_AST_VAL_STRING || v->kind == SL_AST_VAL_NAME)) {
+		if ((num = sl_check_ifname_value(ck->ast, ck->d, v)))
+			vec_push(out, num, num);
+		else
+			ck->failed = true;
+		return;
+	}
+	if (k == SL_KIND_IFNAME && (v->kind == SL_AST_VAL_NUMBER || v->kind == SL_AST_VAL_RANGE)) {
+		type_error(ck, v);
+		sl_hint(ck->d, v->loc, "an interface by its index is 'meta ifindex N'");
+		return;
+	}
 	switch (v->kind) {
+	case SL_AST_VAL_STRING:
+		type_error(ck, v);
+		break;
 	case SL_AST_VAL_NUMBER:
 		if (k == SL_KIND_MAC || k == SL_KIND_IPV4 || k == SL_KIND_IPV6)
 			type_error(ck, v);
@@ -833,6 +853,10 @@ static void check_match(struct checker *ck, const struct sl_ast_chain *c, struct
 	}
 	ck->field = f;
 	ck->use_loc = m->loc;
+	if (m->field == SL_FIELD_META_IFNAME && !sl_check_ifname_match(ck->d, c->hooks, m)) {
+		ck->failed = true;
+		return;
+	}
 	if (m->value->kind == SL_AST_VAL_SETREF || m->nconcat) {
 		ck->failed = !sl_check_set_match(ck->ast, ck->d, c, m);
 		return;
@@ -882,6 +906,8 @@ static void check_match(struct checker *ck, const struct sl_ast_chain *c, struct
 		free(v.r);
 	}
 	m->kind = m->op == SL_AST_OP_NE ? SL_AST_MATCH_NOT_IN : SL_AST_MATCH_IN;
+	if (m->field == SL_FIELD_META_IFNAME)
+		sl_check_ifname_required(ck->ast, m);
 }
 
 /* Two matches that need different protocols at one layer can never both hold. */

@@ -255,6 +255,7 @@ atom
 	| MAC					{ $$ = sl_build_literal(ctx, SL_AST_VAL_MAC, &$1, &@1); }
 	| IDENT					{ $$ = sl_build_name(ctx, SL_AST_VAL_NAME, $1, &@1); }
 	| VAR					{ $$ = sl_build_name(ctx, SL_AST_VAL_REF, $1, &@1); }
+	| STRING				{ $$ = sl_build_name(ctx, SL_AST_VAL_STRING, $1, &@1); }
 	;
 
 setref
@@ -317,6 +318,7 @@ static bool starts_value(yysymbol_kind_t k)
 
 	return k == YYSYMBOL_NUMBER || k == YYSYMBOL_IPV4 || k == YYSYMBOL_IPV6 ||
 	       k == YYSYMBOL_MAC || k == YYSYMBOL_VAR || k == YYSYMBOL_IDENT || k == YYSYMBOL_SETREF ||
+	       k == YYSYMBOL_STRING ||
 	       !strcmp(name, "'{'") || !strcmp(name, "'('");
 }
 

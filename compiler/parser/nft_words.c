@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "build.h"
+#include "parser/ifname.h"
 
 /*
  * nftables expressions and statements with no sluice counterpart yet. Not
@@ -15,19 +16,19 @@
  * a statement with another mistake may hold those as values.
  */
 static const char *const nft_words[] = {
-    "ct",      "reject",   "queue",    "masquerade", "snat",	"dnat",	    "redirect",
-    "notrack", "mark",	   "iif",      "oif",	     "iifname", "oifname",  "iiftype",
-    "oiftype", "iifgroup", "oifgroup", "quota",	     "meter",	"fib",	    "rt",
-    "socket",  "osf",	   "numgen",   "jhash",	     "symhash", "synproxy", "dup",
-    "fwd",     "tproxy",   "icmpx",    "exthdr",     "nftrace", "secmark",  "ipsec",
+    "iif",	  "oif",      "iifname",  "oifname",  "ct",	 "reject",   "queue",
+    "masquerade", "snat",     "dnat",	  "redirect", "notrack", "mark",     "iiftype",
+    "oiftype",	  "iifgroup", "oifgroup", "quota",    "meter",	 "fib",	     "rt",
+    "socket",	  "osf",      "numgen",	  "jhash",    "symhash", "synproxy", "dup",
+    "fwd",	  "tproxy",   "icmpx",	  "exthdr",   "nftrace", "secmark",  "ipsec",
 };
 
-/* `meta X` of nftables that sluice has not (sluice's are protocol, l4proto, length, ifindex). */
+/* `meta X` of nftables that sluice has not (sluice's are protocol, l4proto, length, ifindex,
+ * iifname, iif, oifname, oif). */
 static const char *const nft_meta[] = {
-    "mark",	"iif",	    "oif",     "iifname", "oifname", "iiftype",	  "oiftype",
-    "iifgroup", "oifgroup", "nfproto", "skuid",	  "skgid",   "pkttype",	  "priority",
-    "cgroup",	"cpu",	    "random",  "secpath", "nftrace", "rtclassid", "ibrname",
-    "obrname",	"time",	    "day",     "hour",	  "sdif",    "sdifname",  "secmark",
+    "mark",    "iiftype",  "oiftype", "iifgroup", "oifgroup", "nfproto", "skuid",    "skgid",
+    "pkttype", "priority", "cgroup",  "cpu",	  "random",   "secpath", "nftrace",  "rtclassid",
+    "ibrname", "obrname",  "time",    "day",	  "hour",     "sdif",	 "sdifname", "secmark",
 };
 
 /* After these, a word is a name the policy chose, not a field. */
@@ -122,10 +123,18 @@ static void report_unsupported(struct sl_parse_ctx *ctx, const struct word *from
 	size_t len = bad->off + bad->len - from->off;
 	struct sl_loc loc = loc_at(ctx, from->off, len);
 
+	if (from == bad && sl_build_ifword("meta", sl_arena_strndup(ctx->b->arena, b, bad->len))) {
+		/* nftables' shorthand `iif eth0`: sluice has the long form only */
+		sl_error(ctx->b->diag, loc, "'%.*s' is written 'meta %.*s' in sluice", (int)len,
+			 text + from->off, (int)len, text + from->off);
+		return;
+	}
 	sl_error(ctx->b->diag, loc, "'%.*s' is not supported by sluice (yet)", (int)len,
 		 text + from->off);
 	if (bad->len >= 3 && (b[0] == 'i' || b[0] == 'o') && !memcmp(b + 1, "if", 2))
-		sl_hint(ctx->b->diag, loc, "sluice matches interfaces by index: meta ifindex N");
+		sl_hint(ctx->b->diag, loc,
+			"sluice matches interfaces by name (meta iifname \"eth0\") or by index "
+			"(meta ifindex N)");
 }
 
 bool sl_build_unsupported(struct sl_parse_ctx *ctx, size_t end)
@@ -142,6 +151,9 @@ bool sl_build_unsupported(struct sl_parse_ctx *ctx, size_t end)
 
 		if (i > 0 && in(src->text + w[i - 1].off, w[i - 1].len, name_before,
 				SL_ARRAY_SIZE(name_before)))
+			continue;
+		/* `meta iif`: sluice's own words; only the bare nftables shorthand is wrong */
+		if (i > 0 && w[i - 1].len == 4 && !memcmp(src->text + w[i - 1].off, "meta", 4))
 			continue;
 		if (meta ? !in(src->text + bad->off, bad->len, nft_meta, SL_ARRAY_SIZE(nft_meta))
 			 : !in(s, w[i].len, nft_words, SL_ARRAY_SIZE(nft_words)))

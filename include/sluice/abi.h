@@ -23,6 +23,7 @@
  * refuses them rather than attach a table without its sets or its companion.
  */
 #define SLUICE_META_VERSION_1 1u
+/* (Interface names, too, make an object version 2: see struct sluice_meta_ifaces.) */
 
 /* Per-CPU array map, key u32 rule id, value struct sluice_counter. */
 #define SLUICE_COUNTER_MAP "sluice_counters"
@@ -79,7 +80,8 @@ struct sluice_meta_header {
 	uint32_t nsets;
 	uint32_t set_size; /* sizeof(struct sluice_meta_set) of the writer */
 	uint32_t sets_off;
-	uint32_t reserved2;
+	uint32_t
+	    ifaces_off; /* struct sluice_meta_ifaces, or 0 when the policy names no interface */
 };
 
 #define SLUICE_META_HEADER_V1_SIZE 104u /* offsetof(struct sluice_meta_header, nsets) */
@@ -235,5 +237,34 @@ struct sluice_flow {
 #define SLUICE_CT_UDP	      30u     /* no reply yet */
 #define SLUICE_CT_UDP_REPLIED 180u
 #define SLUICE_CT_ICMP	      30u
+
+/*
+ * Interface names (`meta iifname "eth0"`, iif, oifname, oif). An object whose
+ * policy names interfaces is version 2 and its header's ifaces_off points at
+ * a struct sluice_meta_ifaces and its niface records (the k-th is the policy's
+ * name k, 1-based). Its programs read SLUICE_IFACE_MAP, global read-only data
+ * `const __u32 sluice_ifaces[niface]` in section ".rodata" SLUICE_IFACE_MAP:
+ * entry k-1 is the index of name k in the network namespace the object is
+ * attached in, or 0 when no interface has that name. Loaders write it before
+ * load (bpf_map__set_initial_value); a name with SLUICE_IFACE_F_REQUIRED
+ * (written `iif`/`oif`) that does not resolve is a load error. Indexes of two
+ * names never coincide.
+ */
+#define SLUICE_IFACE_MAP	"sluice_ifaces"
+#define SLUICE_IFACE_SECTION	".rodata." SLUICE_IFACE_MAP
+#define SLUICE_IFACE_F_REQUIRED 0x1u
+#define SLUICE_IFACE_NAME_MAX	15 /* IFNAMSIZ - 1 */
+
+struct sluice_meta_ifaces {
+	uint32_t niface;
+	uint32_t iface_size; /* sizeof(struct sluice_meta_iface) of the writer */
+};
+
+struct sluice_meta_iface {
+	uint32_t name_str;
+	uint32_t flags; /* SLUICE_IFACE_F_* */
+	uint32_t line;	/* first use in the policy */
+	uint32_t col;
+};
 
 #endif /* SLUICE_ABI_H */

@@ -21,6 +21,8 @@ struct sl_meta {
 	struct sluice_meta_rule *rules;	  /* hdr.nrules records, rules[i].id == i */
 	struct sluice_meta_set *sets;	  /* hdr.nsets records (0 in version 1 sections) */
 	const char *strings;		  /* into raw */
+	struct sluice_meta_iface *ifaces; /* interface names: nifaces records, name k-1 = slot k */
+	uint32_t nifaces;
 };
 
 /*
