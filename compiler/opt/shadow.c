@@ -40,8 +40,8 @@ struct candidate {
 };
 
 struct group {
-	sl_field_mask mask;			  /* fields its rules test */
-	sl_field_mask keys;			  /* fields some of its rules are keyed by */
+	sl_field_mask mask;		  /* fields its rules test */
+	sl_field_mask keys;		  /* fields some of its rules are keyed by */
 	uint64_t lens[SL_FIELD_COUNT][3]; /* key prefix lengths present, per field (0..128) */
 };
 
