@@ -48,9 +48,9 @@ enum sl_ast_value_kind {
 struct sl_ast_const;
 
 struct sl_ast_value {
+	sl_u128 num; /* first: no padding before it (80 bytes, not 96) */
 	enum sl_ast_value_kind kind;
 	struct sl_loc loc;
-	sl_u128 num;
 	uint8_t plen;
 	bool has_plen;	  /* a /len was written */
 	const char *name; /* NAME, REF (without the $) */
