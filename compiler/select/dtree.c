@@ -45,7 +45,7 @@ struct builder {
 	struct sl_dt_tree *tree; /* being built */
 	struct sl_dt_stats stats;
 	uint32_t *diff; /* SL_DT_MAX_CUTS + 1 counters for evaluating cuts */
-	uint64_t *ends; /* 2 * ends_cap: a node's clipped box edges on one dimension, sorted */
+	uint64_t *ends; /* 3 * ends_cap: a node's box edges on one dimension (lo, hi), sort space */
 	size_t ends_cap;
 };
 
@@ -276,14 +276,12 @@ static void eval_cut(const struct region *r, const uint64_t *los, const uint64_t
 	*c = (struct cut){.dim = d, .m = m, .max_child = best, .sum = sum};
 }
 
-static int cmp_u64(const void *a, const void *b);
-
 /* The boxes' edges on dimension d clipped to the region, as offsets from its start. */
 static int gather_edges(struct builder *b, const struct region *r, const uint32_t *list, uint32_t n,
 			unsigned d, uint64_t **los, uint64_t **his)
 {
 	if (n > b->ends_cap) {
-		uint64_t *e = realloc(b->ends, 2 * (size_t)n * sizeof(*e));
+		uint64_t *e = realloc(b->ends, 3 * (size_t)n * sizeof(*e));
 
 		if (!e)
 			return -ENOMEM;
@@ -297,6 +295,39 @@ static int gather_edges(struct builder *b, const struct region *r, const uint32_
 		(*his)[i] = sl_min(box_hi(b, list[i])[d], region_hi(r, d)) - r->lo[d];
 	}
 	return 0;
+}
+
+/* Ascending, by bytes from the lowest (LSD radix; insertion sort when short). */
+static void sort_edges(uint64_t *v, uint64_t *tmp, uint32_t n)
+{
+	uint64_t all = 0;
+
+	if (n < 64) {
+		for (uint32_t i = 1; i < n; i++) {
+			uint64_t x = v[i];
+			uint32_t j = i;
+
+			for (; j && v[j - 1] > x; j--)
+				v[j] = v[j - 1];
+			v[j] = x;
+		}
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		all |= v[i];
+	for (unsigned shift = 0; shift < 64 && all >> shift; shift += 8) {
+		uint32_t count[257] = {0};
+
+		for (uint32_t i = 0; i < n; i++)
+			count[((v[i] >> shift) & 0xff) + 1]++;
+		if (count[((v[0] >> shift) & 0xff) + 1] == n)
+			continue; /* one value of this byte: the order stays */
+		for (unsigned k = 1; k <= 256; k++)
+			count[k] += count[k - 1];
+		for (uint32_t i = 0; i < n; i++)
+			tmp[count[(v[i] >> shift) & 0xff]++] = v[i];
+		memcpy(v, tmp, n * sizeof(*v));
+	}
 }
 
 /*
@@ -351,8 +382,8 @@ static int choose_cut(struct builder *b, const struct region *r, const uint32_t 
 
 			/* counters cost 2^m: past a few per box, sorted edges are cheaper */
 			if ((UINT64_C(1) << m) > 4 * (uint64_t)n && !sorted) {
-				qsort(los, n, sizeof(*los), cmp_u64);
-				qsort(his, n, sizeof(*his), cmp_u64);
+				sort_edges(los, his + b->ends_cap, n);
+				sort_edges(his, his + b->ends_cap, n);
 				sorted = true;
 			}
 			if (sorted)
