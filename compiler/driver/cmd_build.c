@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "driver/args.h"
 #include "driver/commands.h"
+#include "lib/compile.h"
 #include "object/object.h"
 #include "sluice/sluice.h"
 
@@ -89,11 +90,13 @@ int sl_build_image(const struct sl_policy *policy, const struct sl_args *a, FILE
 	if (!r)
 		return SL_EXIT_USAGE;
 	obj = sl_result_object(r, size);
-	if (code == SL_COMPILE_OK) {
-		*image = malloc(*size ? *size : 1);
-		if (*image)
-			memcpy(*image, obj, *size);
-		else
+	if (code == SL_COMPILE_OK && obj) {
+		/* taken, not copied: at 100k rules the object is over 20 MB */
+		*image = r->image;
+		r->image = NULL;
+	} else if (code == SL_COMPILE_OK) {
+		*image = malloc(1);
+		if (!*image)
 			code = SL_EXIT_USAGE;
 	}
 	if (code == SL_COMPILE_OK && a->stats)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The `sluice` command: dispatches to a subcommand. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,13 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	/*
+	 * glibc raises its mmap threshold to the size of each large block freed,
+	 * so later temporaries of a big policy (decision-tree lists, tables) come
+	 * from the heap and their holes stay resident: fixed, they are unmapped
+	 * when freed (fw1 100k: 297 -> 275 MB peak RSS, same CPU time).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	if (argc < 2) {
 		usage(stderr);
 		return SL_EXIT_USAGE;

@@ -37,10 +37,14 @@ static int add_tables(struct sl_cg *cg, const struct sl_dt *dt, const char *pref
 
 	if (err)
 		return err;
-	for (unsigned k = 0; k < SL_TW_MAX_TABLES; k++)
-		if (t[k].data)
-			in->map[k] =
-			    sl_cg_value_map(cg, table_name(cg, prefix, k), t[k].data, t[k].size);
+	for (unsigned k = 0; k < SL_TW_MAX_TABLES; k++) {
+		if (!t[k].data)
+			continue;
+		in->map[k] = sl_cg_value_map(cg, table_name(cg, prefix, k), t[k].data, t[k].size);
+		/* each one gone once copied: at 100k rules they hold 5-15 MB */
+		free(t[k].data);
+		t[k].data = NULL;
+	}
 	sl_tw_tables_free(t);
 	return 0;
 }

@@ -9,17 +9,21 @@ static const char *clone_str(struct sl_arena *arena, const char *s)
 	return s ? sl_arena_strdup(arena, s) : NULL;
 }
 
-static void clone_rule(struct sl_arena *arena, struct sl_ir_rule *dst, const struct sl_ir_rule *src)
+/* shared: the copy keeps the source's rule texts and interval arrays (both read-only) */
+static void clone_rule(struct sl_arena *arena, struct sl_ir_rule *dst, const struct sl_ir_rule *src,
+		       bool shared)
 {
 	struct sl_ir_pred *preds = NULL;
 
 	*dst = *src;
-	dst->text = clone_str(arena, src->text);
+	if (!shared)
+		dst->text = clone_str(arena, src->text);
 	if (src->npreds)
 		preds = sl_arena_calloc(arena, src->npreds, sizeof(*preds));
 	for (uint32_t i = 0; i < src->npreds; i++) {
 		preds[i] = src->preds[i];
-		preds[i].set = sl_iset_clone(arena, src->preds[i].set);
+		if (!shared)
+			preds[i].set = sl_iset_clone(arena, src->preds[i].set);
 	}
 	dst->preds = preds;
 	if (src->nsetrefs) {
@@ -31,7 +35,7 @@ static void clone_rule(struct sl_arena *arena, struct sl_ir_rule *dst, const str
 }
 
 static void clone_chain(struct sl_arena *arena, struct sl_ir_chain *dst,
-			const struct sl_ir_chain *src)
+			const struct sl_ir_chain *src, bool shared)
 {
 	struct sl_ir_rule *rules = NULL;
 
@@ -40,11 +44,11 @@ static void clone_chain(struct sl_arena *arena, struct sl_ir_chain *dst,
 	if (src->nrules)
 		rules = sl_arena_calloc(arena, src->nrules, sizeof(*rules));
 	for (uint32_t i = 0; i < src->nrules; i++)
-		clone_rule(arena, &rules[i], &src->rules[i]);
+		clone_rule(arena, &rules[i], &src->rules[i], shared);
 	dst->rules = rules;
 }
 
-struct sl_ir *sl_ir_clone(const struct sl_ir *ir, struct sl_arena *arena)
+static struct sl_ir *clone(const struct sl_ir *ir, struct sl_arena *arena, bool shared)
 {
 	struct sl_ir *copy = sl_arena_alloc(arena, sizeof(*copy));
 	struct sl_ir_table *tables = NULL;
@@ -62,7 +66,7 @@ struct sl_ir *sl_ir_clone(const struct sl_ir *ir, struct sl_arena *arena)
 	if (ir->nchains)
 		chains = sl_arena_calloc(arena, ir->nchains, sizeof(*chains));
 	for (uint32_t c = 0; c < ir->nchains; c++)
-		clone_chain(arena, &chains[c], &ir->chains[c]);
+		clone_chain(arena, &chains[c], &ir->chains[c], shared);
 	copy->tables = tables;
 	copy->chains = chains;
 	if (ir->nifnames) {
@@ -93,6 +97,16 @@ struct sl_ir *sl_ir_clone(const struct sl_ir *ir, struct sl_arena *arena)
 		}
 	}
 	return copy;
+}
+
+struct sl_ir *sl_ir_clone(const struct sl_ir *ir, struct sl_arena *arena)
+{
+	return clone(ir, arena, false);
+}
+
+struct sl_ir *sl_ir_clone_shared(const struct sl_ir *ir, struct sl_arena *arena)
+{
+	return clone(ir, arena, true);
 }
 
 struct sl_ir_set *sl_ir_set_find(const struct sl_ir *ir, const char *name)

@@ -187,3 +187,9 @@ int sl_ir_ct_check(const struct sl_ir *ir, struct sl_diag *diag);
 
 /* Deep copy into another arena (optimiser passes work on copies). */
 struct sl_ir *sl_ir_clone(const struct sl_ir *ir, struct sl_arena *arena);
+/*
+ * The same, but the copy shares the rules' texts and predicates' interval
+ * arrays with `ir` (no pass writes them): `ir` must outlive the copy. At
+ * 100k rules that is 15-20 MB less per copy.
+ */
+struct sl_ir *sl_ir_clone_shared(const struct sl_ir *ir, struct sl_arena *arena);

@@ -127,7 +127,7 @@ static int back_end(struct sl_result *r, const struct sl_compile_opts *o, const 
 	double t = now();
 	int err;
 
-	r->ir = sl_ir_clone(r->written, r->arena);
+	r->ir = sl_ir_clone_shared(r->written, r->arena);
 	err = sl_opt_run(r->ir, o->opt_level, &r->diag, &r->opt_stats);
 	st[STAGE_OPT].seconds = now() - t;
 	if (err)
@@ -231,7 +231,7 @@ static int compile_text(const char *path, const char *text, size_t len,
 	if (upto == UPTO_OPT) {
 		double t = now();
 
-		r->ir = sl_ir_clone(r->written, r->arena);
+		r->ir = sl_ir_clone_shared(r->written, r->arena);
 		if (!r->ir || sl_opt_run_until(r->ir, o->opt_level, after, &r->diag, &r->opt_stats))
 			status = SL_COMPILE_SYSTEM;
 		r->stats.stage[STAGE_OPT].seconds = now() - t;

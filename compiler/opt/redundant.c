@@ -165,7 +165,7 @@ int sl_opt_lint(const struct sl_ir *ir, struct sl_diag *diag, enum sl_opt_findin
 {
 	_cleanup_arena_ struct sl_arena *arena = sl_arena_new();
 	_cleanup_free_ enum sl_opt_finding *own = NULL;
-	struct sl_ir *pruned = sl_ir_clone(ir, arena);
+	struct sl_ir *pruned = sl_ir_clone_shared(ir, arena); /* freed first */
 
 	if (!findings) {
 		findings = own = calloc(ir->nrules ? ir->nrules : 1, sizeof(*findings));

@@ -65,9 +65,9 @@ enum sl_ast_ifword {
 };
 
 struct sl_ast_value {
+	sl_u128 num; /* first: no padding before it (80 bytes, not 96) */
 	enum sl_ast_value_kind kind;
 	struct sl_loc loc;
-	sl_u128 num;
 	uint8_t plen;
 	bool has_plen;	  /* a /len was written */
 	const char *name; /* NAME, REF (without the $) */
@@ -126,10 +126,12 @@ struct sl_ast_match {
 	const struct sl_ast_range *ranges; /* IN, NOT_IN */
 	uint64_t mask_bits, want_bits;	   /* MASKED, NOT_MASKED */
 
-	/* `ip saddr . tcp dport @s`: the fields after the first one */
+	/* `ip saddr . tcp dport @s`: the fields after the first one (nconcat of each, at most
+	 * SL_AST_SET_MAX_FIELDS - 1; apart, since few matches have them and 100k rules have
+	 * 300k matches) */
 	uint32_t nconcat;
-	enum sl_field concat[SL_AST_SET_MAX_FIELDS - 1];
-	struct sl_loc concat_loc[SL_AST_SET_MAX_FIELDS - 1];
+	const enum sl_field *concat;
+	const struct sl_loc *concat_loc;
 	struct sl_ast_set *set; /* checked: SET, NOT_SET */
 };
 

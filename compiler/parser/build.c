@@ -428,9 +428,14 @@ void sl_build_take_concat(struct sl_parse_ctx *ctx, struct sl_ast_match *m)
 	uint32_t n = b->nconcat < SL_AST_SET_MAX_FIELDS ? b->nconcat : SL_AST_SET_MAX_FIELDS - 1;
 
 	m->nconcat = n;
-	for (uint32_t i = 0; i < n; i++) {
-		m->concat[i] = b->concat[i];
-		m->concat_loc[i] = b->concat_loc[i];
+	if (n) {
+		enum sl_field *f = sl_arena_calloc(b->arena, n, sizeof(*f));
+		struct sl_loc *l = sl_arena_calloc(b->arena, n, sizeof(*l));
+
+		memcpy(f, b->concat, n * sizeof(*f));
+		memcpy(l, b->concat_loc, n * sizeof(*l));
+		m->concat = f;
+		m->concat_loc = l;
 	}
 	b->nconcat = 0;
 }

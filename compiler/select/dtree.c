@@ -45,6 +45,8 @@ struct builder {
 	struct sl_dt_tree *tree; /* being built */
 	struct sl_dt_stats stats;
 	uint32_t *diff; /* SL_DT_MAX_CUTS + 1 counters for evaluating cuts */
+	uint64_t *ends; /* 3 * ends_cap: a node's box edges on one dimension (lo, hi), sort space */
+	size_t ends_cap;
 };
 
 static inline uint64_t region_hi(const struct region *r, unsigned d)
@@ -246,17 +248,22 @@ static inline void child_range(const struct builder *b, uint32_t box, const stru
 	*last = hi >> shift;
 }
 
-static int eval_cut(const struct builder *b, const struct region *r, const uint32_t *list,
-		    uint32_t n, unsigned d, unsigned m, uint32_t *diff, struct cut *c)
+/*
+ * Figures of a cut into 2^m parts on dimension d, from the boxes' edges
+ * there as offsets from the region's start (gather_edges): counters of
+ * boxes entering and leaving each child.
+ */
+static void eval_cut(const struct region *r, const uint64_t *los, const uint64_t *his, uint32_t n,
+		     unsigned d, unsigned m, uint32_t *diff, struct cut *c)
 {
+	unsigned shift = r->log2[d] - m;
 	uint64_t np = UINT64_C(1) << m, sum = 0;
 	int64_t run = 0, best = 0;
 
 	memset(diff, 0, (np + 1) * sizeof(*diff));
 	for (uint32_t i = 0; i < n; i++) {
-		uint64_t first, last;
+		uint64_t first = los[i] >> shift, last = his[i] >> shift;
 
-		child_range(b, list[i], r, d, m, &first, &last);
 		sum += last - first + 1;
 		diff[first]++;
 		diff[last + 1]--;
@@ -267,12 +274,92 @@ static int eval_cut(const struct builder *b, const struct region *r, const uint3
 			best = run;
 	}
 	*c = (struct cut){.dim = d, .m = m, .max_child = best, .sum = sum};
+}
+
+/* The boxes' edges on dimension d clipped to the region, as offsets from its start. */
+static int gather_edges(struct builder *b, const struct region *r, const uint32_t *list, uint32_t n,
+			unsigned d, uint64_t **los, uint64_t **his)
+{
+	if (n > b->ends_cap) {
+		uint64_t *e = realloc(b->ends, 3 * (size_t)n * sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		b->ends = e;
+		b->ends_cap = n;
+	}
+	*los = b->ends;
+	*his = b->ends + b->ends_cap;
+	for (uint32_t i = 0; i < n; i++) {
+		(*los)[i] = sl_max(box_lo(b, list[i])[d], r->lo[d]) - r->lo[d];
+		(*his)[i] = sl_min(box_hi(b, list[i])[d], region_hi(r, d)) - r->lo[d];
+	}
 	return 0;
 }
 
+/* Ascending, by bytes from the lowest (LSD radix; insertion sort when short). */
+static void sort_edges(uint64_t *v, uint64_t *tmp, uint32_t n)
+{
+	uint64_t all = 0;
+
+	if (n < 64) {
+		for (uint32_t i = 1; i < n; i++) {
+			uint64_t x = v[i];
+			uint32_t j = i;
+
+			for (; j && v[j - 1] > x; j--)
+				v[j] = v[j - 1];
+			v[j] = x;
+		}
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		all |= v[i];
+	for (unsigned shift = 0; shift < 64 && all >> shift; shift += 8) {
+		uint32_t count[257] = {0};
+
+		for (uint32_t i = 0; i < n; i++)
+			count[((v[i] >> shift) & 0xff) + 1]++;
+		if (count[((v[0] >> shift) & 0xff) + 1] == n)
+			continue; /* one value of this byte: the order stays */
+		for (unsigned k = 1; k <= 256; k++)
+			count[k] += count[k - 1];
+		for (uint32_t i = 0; i < n; i++)
+			tmp[count[(v[i] >> shift) & 0xff]++] = v[i];
+		memcpy(v, tmp, n * sizeof(*v));
+	}
+}
+
+/*
+ * eval_cut's figures from the sorted edges, in O(n) whatever 2^m: the most
+ * boxes in one child is the count of boxes started minus those ended at
+ * some box's first child (where the count can grow), and shifting keeps
+ * the edges sorted.
+ */
+static void eval_cut_sorted(const struct region *r, const uint64_t *los, const uint64_t *his,
+			    uint32_t n, unsigned d, unsigned m, struct cut *c)
+{
+	unsigned shift = r->log2[d] - m;
+	uint64_t sum = 0, best = 0;
+	uint32_t j = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t first = los[i] >> shift;
+
+		sum += (his[i] >> shift) - first + 1;
+		if (i + 1 < n && los[i + 1] >> shift == first)
+			continue;
+		while (j < n && his[j] >> shift < first)
+			j++;
+		if (i + 1 - j > best)
+			best = i + 1 - j;
+	}
+	*c = (struct cut){.dim = d, .m = m, .max_child = best, .sum = sum};
+}
+
 /* Best cut over all dimensions, or max_child == n when nothing helps. */
-static int choose_cut(const struct builder *b, const struct region *r, const uint32_t *list,
-		      uint32_t n, struct cut *best)
+static int choose_cut(struct builder *b, const struct region *r, const uint32_t *list, uint32_t n,
+		      struct cut *best)
 {
 	uint32_t *diff = b->diff;
 	double budget = b->tree->spfac * n;
@@ -281,11 +368,28 @@ static int choose_cut(const struct builder *b, const struct region *r, const uin
 	for (unsigned d = 0; d < b->ndims; d++) {
 		unsigned mmax = sl_min(r->log2[d], 16u);
 		struct cut keep = {.max_child = UINT64_MAX};
+		bool sorted = false;
+		uint64_t *los, *his;
+		int err;
 
+		if (!mmax)
+			continue; /* nothing to cut: keep would not win */
+		err = gather_edges(b, r, list, n, d, &los, &his);
+		if (err)
+			return err;
 		for (unsigned m = 1; m <= mmax; m++) {
 			struct cut c;
 
-			eval_cut(b, r, list, n, d, m, diff, &c);
+			/* counters cost 2^m: past a few per box, sorted edges are cheaper */
+			if ((UINT64_C(1) << m) > 4 * (uint64_t)n && !sorted) {
+				sort_edges(los, his + b->ends_cap, n);
+				sort_edges(his, his + b->ends_cap, n);
+				sorted = true;
+			}
+			if (sorted)
+				eval_cut_sorted(r, los, his, n, d, m, &c);
+			else
+				eval_cut(r, los, his, n, d, m, diff, &c);
 			/* Over budget: stop, unless nothing was split yet (one long leaf costs
 			 * more). */
 			if (m > 1 && (double)(c.sum + (UINT64_C(1) << m)) > budget &&
@@ -872,6 +976,7 @@ int sl_dt_build(const struct sl_dt_problem *prob, const struct sl_dt_params *par
 	if (!err)
 		err = build_trees(&b, dt, prob);
 	free(b.diff);
+	free(b.ends);
 	free(b.lo);
 	free(b.hi);
 	dt->split_at = b.split_at;
