@@ -97,6 +97,28 @@ const char *imp_hook(const struct imp *im, const char *key1, const char *key2, c
 	return def;
 }
 
+bool imp_hook_sees_if(const char *hook, bool out)
+{
+	const char *dir = out ? " egress" : " ingress";
+	size_t n = strlen(hook), d = strlen(dir);
+
+	if (!out && !strcmp(hook, "xdp"))
+		return true;
+	return n > d && !strcmp(hook + n - d, dir);
+}
+
+bool imp_ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 15 || strspn(s, "0123456789") == n)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (*p <= ' ' || *p == 0x7f || strchr("/:\"\\", *p))
+			return false;
+	return true;
+}
+
 bool sl_import_hook_valid(const char *hook)
 {
 	static const char *const hooks[] = {"xdp", "tc ingress", "tc egress", "cgroup_skb ingress",

@@ -24,6 +24,13 @@ char *imp_name(const char *prefix, const char *name);
 /* The hook chosen for a chain: --hook by any of the keys, else the default. */
 const char *imp_hook(const struct imp *im, const char *key1, const char *key2, const char *def);
 
+/* Whether a sluice hook sees the input (out false) or output interface (meta iifname/oifname). */
+bool imp_hook_sees_if(const char *hook, bool out);
+
+/* Whether s is an interface name sluice accepts (1-15 characters, no '/', ':', '"' or space, not
+ * a number, no nft/iptables wildcard). */
+bool imp_ifname_ok(const char *s);
+
 /*
  * A construct sluice cannot express (yet): an error, or with --skip-unsupported a
  * warning. `word` is the sluice word it waits for ("ct state"), or NULL. Returns true

@@ -31,6 +31,7 @@ struct ipt;
 struct ipt_rule {
 	struct imp *im;
 	struct ipt *ipt;
+	const struct ipt_chain *chain;
 	bool v6;
 	uint32_t line;
 	struct tok *t;
@@ -873,6 +874,65 @@ static void target(struct ipt_rule *r, const struct tok *t, bool go, const struc
 	}
 }
 
+/* ---- interfaces ---- */
+
+static const char *default_hook(const char *chain);
+
+/* Whether every table the rule's chain can run in sees the interface: the built-in chain's
+ * hook, or for a user chain the hooks of all imported built-in chains (any may jump to it). */
+static bool rule_sees_if(const struct ipt_rule *r, bool out, const char **hook, const char **chain)
+{
+	const struct ipt *ipt = r->ipt;
+
+	for (size_t i = 0; i < ipt->nchains; i++) {
+		const struct ipt_chain *c = &ipt->chains[i];
+
+		if (!c->builtin || (r->chain->builtin && c != r->chain))
+			continue;
+		*hook = imp_hook(ipt->im, c->name, NULL, default_hook(c->name));
+		*chain = c->name;
+		if (strcmp(*hook, "none") && !imp_hook_sees_if(*hook, out))
+			return false;
+	}
+	return true;
+}
+
+/* -i NAME, -o NAME: meta iifname "NAME", meta oifname "NAME". */
+static void opt_iface(struct ipt_rule *r, const struct tok *t, const struct tok *v, bool out,
+		      bool neg)
+{
+	const char *hook = NULL, *chain = NULL;
+	char what[200], *q;
+	size_t n = strlen(v->s);
+
+	if (n && v->s[n - 1] == '+') {
+		snprintf(what, sizeof(what), "an interface wildcard ('%s %s': sluice has none)",
+			 t->s, v->s);
+		unsupported(r, v, what, NULL);
+		return;
+	}
+	if (!imp_ifname_ok(v->s)) {
+		rule_error(r, v, "'%s' is not an interface name sluice accepts", v->s);
+		return;
+	}
+	if (!rule_sees_if(r, out, &hook, &chain)) {
+		snprintf(what, sizeof(what),
+			 "'%s' in %s%s%s's table on hook %s (it sees no %s interface; "
+			 "--hook %s=HOOK for one that does)",
+			 t->s, r->chain->builtin ? "" : "a user chain, which ",
+			 r->chain->builtin ? "" : "may run in ", chain, hook,
+			 out ? "output" : "input", chain);
+		unsupported(r, t, what, NULL);
+		return;
+	}
+	if (asprintf(&q, "\"%s\"", v->s) < 0) {
+		rule_error(r, v, "out of memory");
+		return;
+	}
+	add_match(r, out ? "meta oifname" : "meta iifname", neg, q);
+	free(q);
+}
+
 /* ---- one rule ---- */
 
 static void parse_rule(struct ipt_rule *r, const struct ipt *ipt)
@@ -903,12 +963,12 @@ static void parse_rule(struct ipt_rule *r, const struct ipt *ipt)
 					      : (r->v6 ? "ip6 daddr" : "ip daddr"),
 					  neg, a);
 			free(a);
-		} else if (!strcmp(s, "-i") || !strcmp(s, "--in-interface")) {
-			arg(r, t);
-			unsupported(r, t, "an input interface (-i)", "meta iifname");
-		} else if (!strcmp(s, "-o") || !strcmp(s, "--out-interface")) {
-			arg(r, t);
-			unsupported(r, t, "an output interface (-o)", "meta oifname");
+		} else if (!strcmp(s, "-i") || !strcmp(s, "--in-interface") || !strcmp(s, "-o") ||
+			   !strcmp(s, "--out-interface")) {
+			const struct tok *v = arg(r, t);
+
+			if (v)
+				opt_iface(r, t, v, s[1] == 'o' || s[2] == 'o', neg);
 		} else if (!strcmp(s, "-f") || !strcmp(s, "--fragment")) {
 			if (r->v6)
 				rule_error(r, t, "'%s' is IPv4 only", s);
@@ -1038,6 +1098,7 @@ static void rule_line(struct ipt *ipt, uint32_t lineno, const char *line, size_t
 			 t[1].s);
 		return;
 	}
+	r.chain = c;
 	parse_rule(&r, ipt);
 	if (!r.failed && r.alt[0].len && r.verdict && !strncmp(r.verdict, "jump", 4)) {
 		r.skip = imp_unsupported(im, imp_loc(im, lineno, t[0].col, (uint32_t)len),

@@ -240,7 +240,8 @@ enum vkind {
 	V_FLAGS,
 	V_NFPROTO,
 	V_ETHER,
-	V_CTSTATE
+	V_CTSTATE,
+	V_IFNAME
 };
 
 struct field {
@@ -259,12 +260,35 @@ static const char *sym_lookup(const struct sym *t, size_t n, const char *s)
 	return NULL;
 }
 
+/* An interface name "NAME"; nft's wildcards ("eth*") have no sluice word. */
+static bool ifname(struct nrule *r, const struct field *f, const json *v, struct sl_buf *b)
+{
+	const char *s = str(v);
+	size_t n = s ? strlen(s) : 0;
+
+	if (n && s[n - 1] == '*') {
+		char what[96];
+
+		snprintf(what, sizeof(what), "an interface wildcard (\"%s\": sluice has none)", s);
+		unsupported(r, v, what, NULL);
+		return false;
+	}
+	if (!s || !imp_ifname_ok(s)) {
+		rerror(r, v, "an interface name sluice accepts was expected for %s", f->text);
+		return false;
+	}
+	sl_buf_printf(b, "\"%s\"", s);
+	return true;
+}
+
 /* One value (no set) as sluice text into b; false after an error. */
 static bool scalar(struct nrule *r, const struct field *f, const json *v, struct sl_buf *b)
 {
 	int64_t x;
 	const char *s, *t = NULL;
 
+	if (f->kind == V_IFNAME)
+		return ifname(r, f, v, b);
 	if (sl_json_int(v, &x)) {
 		if (x < 0 || (uint64_t)x > f->max || f->kind == V_ADDR4 || f->kind == V_ADDR6) {
 			rerror(r, v, "%s is out of range for %s", v->s, f->text);
@@ -367,6 +391,7 @@ static bool scalar(struct nrule *r, const struct field *f, const json *v, struct
 		t = sym_lookup(icmpv6_codes, N(icmpv6_codes), s);
 		break;
 	case V_NUM:
+	case V_IFNAME:
 		break;
 	}
 	if (!t) {
@@ -481,18 +506,68 @@ static const struct field f_nfproto = {"meta protocol", V_NFPROTO, 0xffff};
 static const struct field f_protocol = {"meta protocol", V_ETHER, 0xffff};
 static const struct field f_iplen = {"ip length", V_NUM, 65535};
 static const struct field f_ctstate = {"ct state", V_CTSTATE, 0};
+static const struct field f_ifs[] = {{"meta iifname", V_IFNAME, 0},
+				     {"meta oifname", V_IFNAME, 0},
+				     {"meta iif", V_IFNAME, 0},
+				     {"meta oif", V_IFNAME, 0}};
+
+static const char *default_hook(const char *hook);
+
+/* Whether every table the rule's chain runs in sees the interface: a base chain's hook, or
+ * for a regular chain the hooks of all imported base chains of its table (any may jump to
+ * it). On false, *hook and *at name one that does not. */
+static bool chain_sees_if(const struct nrule *r, bool out, const char **hook, char *at,
+			  size_t atlen)
+{
+	const struct nft *n = r->nft;
+	const struct nft_chain *rc = r->chain;
+
+	for (size_t i = 0; i < n->nchains; i++) {
+		const struct nft_chain *c = &n->chains[i];
+		char key[256];
+
+		if (!c->base ||
+		    (rc->base ? c != rc
+			      : strcmp(c->table, rc->table) || strcmp(c->family, rc->family)))
+			continue;
+		snprintf(key, sizeof(key), "%s/%s", c->table, c->name);
+		*hook = imp_hook(n->im, key, c->hook, default_hook(c->hook));
+		if (strcmp(*hook, "none") && !imp_hook_sees_if(*hook, out)) {
+			snprintf(at, atlen, "%s", key);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Whether key is an interface key; then *f is its field, or NULL (reported). */
+static bool meta_if(struct nrule *r, const json *left, const char *key, const struct field **f)
+{
+	for (size_t i = 0; i < N(f_ifs); i++) {
+		bool out = i & 1;
+		const char *hook = NULL;
+		char at[256], what[700];
+
+		if (strcmp(key, f_ifs[i].text + 5))
+			continue;
+		*f = &f_ifs[i];
+		if (chain_sees_if(r, out, &hook, at, sizeof(at)))
+			return true;
+		*f = NULL;
+		snprintf(what, sizeof(what),
+			 "'meta %s' in %s%s's table on hook %s (it sees no %s interface; "
+			 "--hook %s=HOOK for one that does)",
+			 key, r->chain->base ? "" : "a regular chain, which may run in ", at, hook,
+			 out ? "output" : "input", at);
+		unsupported(r, left, what, NULL);
+		return true;
+	}
+	return false;
+}
 
 /* meta keys sluice lacks, and the word each waits for */
 static const struct sym meta_missing[] = {
-    {"iifname", "meta iifname"},
-    {"oifname", "meta oifname"},
-    {"iif", "meta iifname"},
-    {"oif", "meta oifname"},
-    {"mark", "meta mark"},
-    {"skuid", NULL},
-    {"skgid", NULL},
-    {"pkttype", NULL},
-    {"iiftype", NULL},
+    {"mark", "meta mark"}, {"skuid", NULL}, {"skgid", NULL}, {"pkttype", NULL}, {"iiftype", NULL},
 };
 
 /* The sluice field of `left`, or NULL (reported). */
@@ -553,6 +628,7 @@ static const struct field *lhs(struct nrule *r, const json *left, const json *ri
 	}
 	if (m) {
 		const char *key = member_str(m, "key");
+		const struct field *fi;
 
 		if (!key) {
 			rerror(r, left, "meta without a key");
@@ -576,6 +652,8 @@ static const struct field *lhs(struct nrule *r, const json *left, const json *ri
 			}
 			return &f_iplen; /* the kernel trims skb->len to tot_len in ip_rcv */
 		}
+		if (meta_if(r, left, key, &fi))
+			return fi;
 		for (size_t i = 0; i < N(meta_missing); i++)
 			if (!strcmp(key, meta_missing[i].nft)) {
 				char what[64];

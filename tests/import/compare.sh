@@ -16,7 +16,7 @@
 set -euo pipefail
 name=$1 kind=$2 ruleset=$3 import=$4 chain=$5 table=$6 family=$7 count=${8:-2500}
 ID=$$
-NSA=sli-$ID-a NSB=sli-$ID-b DA=slia$ID DB=slib$ID
+NSA=sli-$ID-a NSB=sli-$ID-b NSC=sli-$ID-c DA=slia$ID DB=eth0
 export SLUICE_PIN_ROOT=/sys/fs/bpf/sluice-import-$ID
 tmp=$(mktemp -d /tmp/sluice-import-$ID.XXXXXX)
 
@@ -28,6 +28,7 @@ skip() {
 cleanup() {
 	ip netns del "$NSA" 2>/dev/null || true
 	ip netns del "$NSB" 2>/dev/null || true
+	ip netns del "$NSC" 2>/dev/null || true
 	rm -rf "$tmp" "$SLUICE_PIN_ROOT"
 }
 trap cleanup EXIT
@@ -56,6 +57,7 @@ fi
 
 # 2. the namespace: every address is local (AnyIP), any source accepted
 ip netns add "$NSA" && ip netns add "$NSB" || skip "cannot create network namespaces"
+# $DB is the name of the device in $NSB only (created there): eth0, which rulesets name
 ip link add "$DA" netns "$NSA" type veth peer name "$DB" netns "$NSB"
 ip -n "$NSA" link set "$DA" up
 ip -n "$NSB" link set lo up
@@ -113,12 +115,27 @@ NFT
 fi
 
 # 4. the packets, judged three times
+# Netfilter sees them arrive on $DB (eth0). Test runs give a packet index 1
+# (the loopback device). The interpreter gets $DB as index 1 and each other
+# name the policy uses an index of its own (--ifname NAME=INDEX); sluice-load
+# run, which resolves names in its own namespace, runs in one whose loopback is
+# renamed $DB and where each other name is a veth (so `meta iif "lo"` loads,
+# as `iif lo` does in netfilter, and matches nothing).
+ip netns add "$NSC" && ip -n "$NSC" link set lo name "$DB" || skip "cannot create a network namespace"
+ifargs=(--ifname "$DB=1")
+i=100
+for n in $(grep -oE 'meta (iif|oif)(name)? (!= )?"[^"]+"' "$tmp/p.sluice" | grep -oE '"[^"]+"' | tr -d '"' | sort -u); do
+	[ "$n" = "$DB" ] && continue
+	ifargs+=(--ifname "$n=$i")
+	i=$((i + 1))
+	ip -n "$NSC" link add "$n" type veth peer name "slc$i$ID" || skip "cannot create an interface $n"
+done
 seed=$(printf '%s' "$name" | cksum | cut -d' ' -f1)
 "$NFCOMPARE" gen "$tmp/p.sluice" "$family" "$seed" "$count" "$maca" "$macb" "$tmp/pk.pcap"
 "$NFCOMPARE" judge "$tmp/pk.pcap" "$NSA" "$DA" "$NSB" >"$tmp/netfilter.txt"
-"$SLUICE" run -q "$tmp/p.sluice" --table "$table" --pcap "$tmp/pk.pcap" >"$tmp/run.txt"
+"$SLUICE" run -q "$tmp/p.sluice" --table "$table" --pcap "$tmp/pk.pcap" "${ifargs[@]}" >"$tmp/run.txt"
 awk -F'\t' 'NF >= 2 && $1 ~ /^[0-9]+$/ { print $1 "\t" $2 }' "$tmp/run.txt" >"$tmp/interp.txt"
-"$SLUICE_LOAD" run "$tmp/p.o" --table "$table" --pcap "$tmp/pk.pcap" |
+ip netns exec "$NSC" "$SLUICE_LOAD" run "$tmp/p.o" --table "$table" --pcap "$tmp/pk.pcap" |
 	awk -F'\t' 'NF >= 2 && $1 ~ /^[0-9]+$/ { print $1 "\t" $2 }' >"$tmp/kernel.txt"
 
 fail=0

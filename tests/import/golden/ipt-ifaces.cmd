@@ -1,0 +1,1 @@
+iptables --skip-unsupported --hook FORWARD=none
