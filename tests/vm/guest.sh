@@ -35,6 +35,8 @@ if [[ " $only " == *" verdicts "* ]]; then
 		else
 			fail "verdicts $name: kernel and interpreter differ"
 			echo "$got" > /tmp/got
+			# what the loader said (an error is not a verdict line), then the first differences
+			grep -v '^[0-9]' /tmp/got | head -12
 			diff "/vm/verdicts/$exp" /tmp/got | head -20
 		fi
 	done < /vm/verdicts/cases
