@@ -36,20 +36,25 @@ int main(int argc, char **argv)
 	obj = bpf_object__open_file(argv[3], NULL);
 	if (!obj || bpf_object__load(obj)) {
 		fprintf(stderr, "tcx-obj: cannot load %s\n", argv[3]);
+		bpf_object__close(obj);
 		return 1;
 	}
 	prog = bpf_object__next_program(obj, NULL);
 	if (!prog || !a.ifindex) {
 		fprintf(stderr, "tcx-obj: no program or no device %s\n", argv[1]);
+		bpf_object__close(obj);
 		return 1;
 	}
 	a.prog_fd = bpf_program__fd(prog);
 	lfd = syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
 	if (lfd < 0 || bpf_obj_pin(lfd, argv[4])) {
 		perror("tcx-obj: tcx link");
+		bpf_object__close(obj);
 		return 1;
 	}
 	bpf_obj_get_info_by_fd(a.prog_fd, &info, &len);
 	printf("%u\n", info.id);
+	/* the pinned link keeps the program attached */
+	bpf_object__close(obj);
 	return 0;
 }
