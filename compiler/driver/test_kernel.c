@@ -179,6 +179,23 @@ static bool refused(enum sl_hook hook, const uint8_t *f, size_t len, char *why, 
 	return true;
 }
 
+/* One test run; a frame the kernel will not test-run is -EOPNOTSUPP, the reason in why. */
+static int run_frame(int prog_fd, struct bpf_test_run_opts *opts, size_t len, char *why,
+		     size_t size)
+{
+	int err;
+
+	if (!bpf_prog_test_run_opts(prog_fd, opts))
+		return 0;
+	err = -errno;
+	if (err == -EINVAL) {
+		snprintf(why, size, "the kernel refused to test-run this frame (%zu bytes)", len);
+		return -EOPNOTSUPP;
+	}
+	fprintf(stderr, "sluice: error: the kernel's test run failed: %s\n", strerror(-err));
+	return err;
+}
+
 int sl_test_kernel_run(const struct sl_test_kernel *k, const uint8_t *frame, size_t len,
 		       bool *accept, uint32_t *rule, char *why, size_t size)
 {
@@ -194,18 +211,9 @@ int sl_test_kernel_run(const struct sl_test_kernel *k, const uint8_t *frame, siz
 			strerror(errno));
 		return -errno;
 	}
-	if (bpf_prog_test_run_opts(k->prog_fd, &opts)) {
-		int err = -errno;
-
-		if (err == -EINVAL) {
-			snprintf(why, size, "the kernel refused to test-run this frame (%zu bytes)",
-				 len);
-			return -EOPNOTSUPP;
-		}
-		fprintf(stderr, "sluice: error: the kernel's test run failed: %s\n",
-			strerror(-err));
-		return err;
-	}
+	v = run_frame(k->prog_fd, &opts, len, why, size);
+	if (v)
+		return v;
 	v = verdict_of(k->hook, (int32_t)opts.retval);
 	if (v < 0) {
 		fprintf(stderr, "sluice: error: the program returned %d, not a verdict of %s\n",
@@ -284,21 +292,13 @@ int sl_test_kernel_run_companion(const struct sl_test_kernel *k, const uint8_t *
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (uint32_t)len,
 		    .repeat = 1);
+	int err;
 
 	if (refused(k->ct_hook, frame, len, why, size))
 		return -EOPNOTSUPP;
-	if (bpf_prog_test_run_opts(k->ct_prog_fd, &opts)) {
-		int err = -errno;
-
-		if (err == -EINVAL) {
-			snprintf(why, size, "the kernel refused to test-run this frame (%zu bytes)",
-				 len);
-			return -EOPNOTSUPP;
-		}
-		fprintf(stderr, "sluice: error: the kernel's test run failed: %s\n",
-			strerror(-err));
+	err = run_frame(k->ct_prog_fd, &opts, len, why, size);
+	if (err)
 		return err;
-	}
 	if (verdict_of(k->ct_hook, (int32_t)opts.retval) != 1) {
 		fprintf(stderr, "sluice: error: the companion program returned %d, not accept\n",
 			(int32_t)opts.retval);
