@@ -400,7 +400,7 @@ void sl_build_log(struct sl_parse_ctx *ctx, const struct sl_yyltype *yloc, struc
 			while (r.w && i < SL_ARRAY_SIZE(levels) &&
 			       (r.w->kind != SL_WORD_NAME || strcmp(r.w->text, levels[i])))
 				i++;
-			if (i == SL_ARRAY_SIZE(levels)) {
+			if (!r.w || i == SL_ARRAY_SIZE(levels)) {
 				fail(&r, here(&r), "unknown log level",
 				     "emerg, alert, crit, err, warn, notice, info or debug");
 			} else {
