@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
@@ -15,23 +16,13 @@
 static char libbpf_log[16384];
 static size_t libbpf_log_len;
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+/* Append `n` bytes, keeping the tail when the buffer is full. */
+static void log_append(const char *text, size_t n)
 {
-	char line[1024];
-	int n;
-
-	if (level == LIBBPF_DEBUG && !sl_verbose)
-		return 0;
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	if (n < 0)
-		return n;
-	if (sl_verbose) {
-		fputs(line, stderr);
-		return n;
+	if (n >= sizeof(libbpf_log) / 2) {
+		text += n - sizeof(libbpf_log) / 2;
+		n = sizeof(libbpf_log) / 2;
 	}
-	/* Keep the tail: the verifier's last lines say why it rejected a program. */
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
 	if (libbpf_log_len + n >= sizeof(libbpf_log)) {
 		size_t drop = libbpf_log_len + n - sizeof(libbpf_log) / 2;
 
@@ -40,8 +31,57 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		memmove(libbpf_log, libbpf_log + drop, libbpf_log_len - drop);
 		libbpf_log_len -= drop;
 	}
-	memcpy(libbpf_log + libbpf_log_len, line, n);
+	memcpy(libbpf_log + libbpf_log_len, text, n);
 	libbpf_log_len += n;
+}
+
+/*
+ * libbpf passes the whole verifier log as one message (up to 16 MiB at log
+ * level 1): keep its first line (the BEGIN marker explain_verifier() looks
+ * for) and its tail, where the verifier says why it refused the program.
+ */
+#define TAIL_BYTES (sizeof(libbpf_log) / 2 - 512)
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char small[1024], *text = small;
+	const char *nl;
+	va_list again;
+	int n;
+
+	if (level == LIBBPF_DEBUG && !sl_verbose)
+		return 0;
+	va_copy(again, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	if (n >= (int)sizeof(small)) {
+		text = malloc((size_t)n + 1);
+		if (text)
+			n = vsnprintf(text, (size_t)n + 1, fmt, again);
+		else {
+			text = small;
+			n = sizeof(small) - 1;
+		}
+	}
+	va_end(again);
+	if (n < 0)
+		goto out;
+	if (sl_verbose) {
+		fputs(text, stderr);
+		goto out;
+	}
+	nl = memchr(text, '\n', (size_t)n);
+	if ((size_t)n >= sizeof(libbpf_log) / 2 && nl && nl - text < 256) {
+		static const char cut[] = "[...]\n";
+
+		log_append(text, (size_t)(nl + 1 - text));
+		log_append(cut, sizeof(cut) - 1);
+		log_append(text + n - TAIL_BYTES, TAIL_BYTES);
+	} else {
+		log_append(text, (size_t)n);
+	}
+out:
+	if (text != small)
+		free(text);
 	return n;
 }
 

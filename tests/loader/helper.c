@@ -12,8 +12,10 @@
  *   helper tcx-attach DEV ingress|egress PIN  attaches a pass-through tcx program, pins its link
  *   helper tcx-query DEV ingress|egress     prints the tcx program ids in order
  *   helper mkpcap OUT eth|raw PKT...        PKT: see build() below
- *   helper unverifiable IN OUT               the first instruction of each code section becomes
- *                                           r0 = *(u64 *)(r10 + 8): the verifier refuses (EACCES)
+ *   helper unverifiable IN OUT [late]        the first instruction of each code section (with
+ *                                           late: the one before its last exit) becomes
+ *                                           r0 = *(u64 *)(r10 + 8): the verifier refuses (EACCES),
+ *                                           late after a long log
  *   helper mutate IN OUT SEED btf|elf|any   changes 1-4 random bytes of IN's .BTF and
  *                                           .BTF.ext, of its ELF tables, or anywhere
  */
@@ -27,6 +29,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,9 +408,9 @@ static int mutate(const char *in, const char *out, unsigned long seed, const cha
 	return fclose(f) ? 1 : 0;
 }
 
-static int unverifiable(const char *in, const char *out)
+static int unverifiable(const char *in, const char *out, bool late)
 {
-	static uint8_t d[1 << 22];
+	static uint8_t d[1 << 24];
 	/* ldx dw r0, [r10 + 8]: above the frame pointer, a read the verifier refuses. */
 	static const uint8_t bad[8] = {0x79, 0xa0, 0x08, 0x00, 0, 0, 0, 0};
 	FILE *f = fopen(in, "rb");
@@ -419,11 +422,20 @@ static int unverifiable(const char *in, const char *out)
 		return 1;
 	n = fread(d, 1, sizeof(d), f);
 	fclose(f);
+	if (n == sizeof(d) || n < sizeof(eh))
+		return 1;
 	memcpy(&eh, d, sizeof(eh));
 	for (int i = 1; i < eh.e_shnum; i++) {
 		memcpy(&sh, d + eh.e_shoff + i * sizeof(sh), sizeof(sh));
-		if (sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_EXECINSTR) && sh.sh_size >= 8)
-			memcpy(d + sh.sh_offset, bad, sizeof(bad));
+		if (sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_EXECINSTR) || sh.sh_size < 16)
+			continue;
+		size_t at = 0;
+
+		/* the last exit (opcode 0x95), and the instruction before it */
+		for (size_t k = 8; late && k + 8 <= sh.sh_size; k += 8)
+			if (d[sh.sh_offset + k] == 0x95)
+				at = k - 8;
+		memcpy(d + sh.sh_offset + at, bad, sizeof(bad));
 	}
 	f = fopen(out, "wb");
 	if (!f || fwrite(d, 1, n, f) != n)
@@ -449,8 +461,10 @@ int main(int argc, char **argv)
 		return tcx_query(argv[2], argv[3]);
 	if (!strcmp(c, "mkpcap") && argc >= 4)
 		return mkpcap(argv[2], argv[3], argc - 4, argv + 4);
+	if (!strcmp(c, "unverifiable") && argc == 5 && !strcmp(argv[4], "late"))
+		return unverifiable(argv[2], argv[3], true);
 	if (!strcmp(c, "unverifiable") && argc == 4)
-		return unverifiable(argv[2], argv[3]);
+		return unverifiable(argv[2], argv[3], false);
 	if (!strcmp(c, "mutate") && argc == 6)
 		return mutate(argv[2], argv[3], strtoul(argv[4], NULL, 10), argv[5]);
 	fprintf(stderr, "usage: see the comment at the top of helper.c\n");

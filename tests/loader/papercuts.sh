@@ -4,7 +4,7 @@
 # `ip netns exec`, a device of another namespace, "an xdp hook", list columns
 # with long names, SINCE after a replace, stats after the device, namespace or
 # cgroup is gone, a non-UTF-8 cgroup path in list --json, the verifier's
-# words on a rejection, tcx neighbours named when --before is wrong.
+# words on a rejection (also after a long log), tcx neighbours named when --before is wrong.
 . "$(dirname "$0")/lib.sh"
 require_kernel
 setup_veth || { fail "veth setup"; finish; }
@@ -100,4 +100,19 @@ grep -q "the verifier refused" "$TMP/err" && grep -q "invalid read from stack" "
 	grep -q "policy line of the refused instruction: .*@ edge-a.sluice:" "$TMP/err" &&
 	! grep -q "root was refused" "$TMP/err" && ok "verifier rejection explained" ||
 	fail "verifier message: $(cat "$TMP/err")"
+
+# A refusal after a long verifier log (libbpf passes it as one message of many
+# KiB): the tail with the reason still reaches the user, not a blank.
+{
+	echo 'table edge {'
+	echo '  hook xdp'
+	for i in $(seq 1 300); do echo "  ip saddr 10.$((i / 250)).$((i % 250)).1 tcp dport $i drop"; done
+	echo '}'
+} >"$TMP/long.sluice"
+"$1" build -O0 --classifier=off --set-lookup=inline "$TMP/long.sluice" -o "$TMP/long.o" &&
+	"$HELPER" unverifiable "$TMP/long.o" "$TMP/unv-late.o" late || fail "long.sluice"
+$L run "$TMP/unv-late.o" --pcap "$TMP/p.pcap" >/dev/null 2>"$TMP/err"
+check "verifier rejection after a long log (rc)" 1 $?
+grep -q "invalid read from stack" "$TMP/err" && grep -q "policy line of the refused instruction: .*@ long.sluice:" "$TMP/err" &&
+	ok "verifier rejection after a long log explained" || fail "long-log verifier message: $(cat "$TMP/err")"
 finish
