@@ -368,7 +368,9 @@ void sl_cg_log(struct sl_cg *cg, const struct sl_ir_rule *r)
 	sl_emit(e, SL_MOV64_IMM(SL_R1, SLUICE_LOG_SNAPLEN));
 	sl_emit_bind(e, small);
 	sl_emit(e, SL_STX(BPF_W, SL_R7, SL_R1, offsetof(struct sluice_log_record, caplen)));
-	sl_emit_jmp_imm(e, BPF_JEQ, SL_R1, 0, submit);
+	/* JLT, not JEQ: Linux 6.1 learns caplen >= 1 only from it, and its load_bytes
+	 * helpers refuse a length that may be 0 */
+	sl_emit_jmp_imm(e, BPF_JLT, SL_R1, 1, submit);
 	sl_emit(e, SL_MOV64_REG(SL_R4, SL_R1));
 	sl_emit(e, SL_MOV64_REG(SL_R3, SL_R7));
 	sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R3, offsetof(struct sluice_log_record, data)));

@@ -89,6 +89,12 @@ if [[ " $only " == *" loader "* ]]; then
 		fail "cgroup_skb live IPv4/IPv6 fields"
 	fi
 	t1=$(now)
+	if timeout 120 bash /vm/loader/limits-log.sh /vm/loader/limits 2>&1 | tee /tmp/limits.log | sed "s/^/  limits-log | /"; then
+		pass "limits, meters and log on xdp ($(grep -c '^ok:' /tmp/limits.log) checks, $(awk -v a="$t1" -v b="$(now)" 'BEGIN { print b - a }') s)"
+	else
+		fail "limits, meters and log on xdp"
+	fi
+	t1=$(now)
 	timeout 150 bash /vm/loader/xdp-multi.sh /vm/loader/multi 2>&1 | tee /tmp/multi.log | sed "s/^/  xdp-multi | /"
 	case ${PIPESTATUS[0]} in
 	0) pass "xdp through libxdp's dispatcher with xdp-filter ($(grep -c '^ok:' /tmp/multi.log) checks, $(awk -v a="$t1" -v b="$(now)" 'BEGIN { print b - a }') s)" ;;
