@@ -229,7 +229,7 @@ static int prepare(struct attach_args *a, struct sl_obj **o)
 		return err;
 	err = check_hook(*o, &a->t);
 	if (!err)
-		err = sl_kernel_check((*o)->table->hook, true);
+		err = sl_kernel_check((*o)->table->hook, true, sl_obj_has_log(*o));
 	if (err)
 		return err;
 	err = sl_target_resolve(&a->t);

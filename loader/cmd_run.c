@@ -356,7 +356,7 @@ int sl_cmd_run(int argc, char **argv)
 			"the capture");
 		return SL_EXIT_FAIL;
 	}
-	if (sl_kernel_check(o->table->hook, false) ||
+	if (sl_kernel_check(o->table->hook, false, sl_obj_has_log(o)) ||
 	    sl_kernel_prepare_test_run(o->prog, o->table->hook) ||
 	    (o->ct_prog && sl_kernel_prepare_test_run(o->ct_prog, o->ct_hook)) || sl_obj_load(o))
 		return SL_EXIT_FAIL;

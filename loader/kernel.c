@@ -26,16 +26,24 @@ static const struct sl_kfeature xdp_link = {"BPF links for XDP (attach, atomic r
 static const struct sl_kfeature cgroup_link = {"BPF links for cgroups (attach, atomic replace)", 5,
 					       7};
 
+static const struct sl_kfeature ringbuf = {"BPF ring buffers (the records of `log` rules)", 5, 8};
+static const struct sl_kfeature xdp_load_bytes = {
+    "bpf_xdp_load_bytes (the packet bytes of `log` records on xdp)", 5, 18};
+
 static bool older(unsigned major, unsigned minor, const struct sl_kfeature *f)
 {
 	return major < f->major || (major == f->major && minor < f->minor);
 }
 
-const struct sl_kfeature *sl_kernel_missing(uint32_t hook, bool attach, unsigned major,
-					    unsigned minor)
+const struct sl_kfeature *sl_kernel_missing(uint32_t hook, bool attach, bool logs,
+					    unsigned major, unsigned minor)
 {
 	if (older(major, minor, &base_feature))
 		return &base_feature;
+	if (logs && older(major, minor, &ringbuf))
+		return &ringbuf;
+	if (logs && hook == SLUICE_HOOK_XDP && older(major, minor, &xdp_load_bytes))
+		return &xdp_load_bytes;
 	if (!attach)
 		return NULL;
 	if (hook == SLUICE_HOOK_XDP && older(major, minor, &xdp_link))
@@ -47,7 +55,7 @@ const struct sl_kfeature *sl_kernel_missing(uint32_t hook, bool attach, unsigned
 	return NULL;
 }
 
-int sl_kernel_check(uint32_t hook, bool attach)
+int sl_kernel_check(uint32_t hook, bool attach, bool logs)
 {
 	const char *ignore = getenv("SLUICE_IGNORE_KERNEL_VERSION");
 	const struct sl_kfeature *f;
@@ -56,7 +64,7 @@ int sl_kernel_check(uint32_t hook, bool attach)
 
 	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
 		return 0; /* unknown release: let the kernel judge */
-	f = ignore && !strcmp(ignore, "1") ? NULL : sl_kernel_missing(hook, attach, major, minor);
+	f = ignore && !strcmp(ignore, "1") ? NULL : sl_kernel_missing(hook, attach, logs, major, minor);
 	if (f) {
 		sl_err(-EOPNOTSUPP,
 		       "this kernel (Linux %s) lacks %s, which %s programs need: Linux >= %u.%u",

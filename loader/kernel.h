@@ -19,10 +19,11 @@ struct sl_kfeature {
 
 /*
  * The first feature a program for `hook` (SLUICE_HOOK_*) needs that Linux
- * major.minor lacks, or NULL; `attach` adds what attaching needs (bpf_link).
+ * major.minor lacks, or NULL; `attach` adds what attaching needs (bpf_link),
+ * `logs` what `log` rules need (a ring buffer; bpf_xdp_load_bytes on xdp).
  */
-const struct sl_kfeature *sl_kernel_missing(uint32_t hook, bool attach, unsigned major,
-					    unsigned minor);
+const struct sl_kfeature *sl_kernel_missing(uint32_t hook, bool attach, bool logs,
+					    unsigned major, unsigned minor);
 
 /*
  * Refuses, with a message naming the feature and this kernel's release, when
@@ -30,7 +31,7 @@ const struct sl_kfeature *sl_kernel_missing(uint32_t hook, bool attach, unsigned
  * SLUICE_IGNORE_KERNEL_VERSION=1 skips the release comparison (kernels with
  * backported features), not the probe of the program type.
  */
-int sl_kernel_check(uint32_t hook, bool attach);
+int sl_kernel_check(uint32_t hook, bool attach, bool logs);
 
 /* The BPF program type of a `hook` (SLUICE_HOOK_*) program. */
 enum bpf_prog_type sl_kernel_prog_type(uint32_t hook);

@@ -6,6 +6,8 @@
 
 #include <bpf/bpf.h>
 
+#include <sluice/log.h>
+
 #include "kernel.h"
 #include "obj.h"
 #include "iface.h"
@@ -146,6 +148,11 @@ static bool explain_verifier(void)
 	}
 	libbpf_log_len = 0;
 	return true;
+}
+
+bool sl_obj_has_log(const struct sl_obj *o)
+{
+	return bpf_object__find_map_by_name(o->obj, SLUICE_LOG_MAP) != NULL;
 }
 
 void sl_strerror(int err, char *buf, size_t len)

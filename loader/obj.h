@@ -39,6 +39,8 @@ struct sl_obj {
  * same bytes to libbpf; checks table and program type. Prints what is wrong.
  */
 int sl_obj_open(const char *path, const char *table, struct sl_obj **out);
+/* The object has `log` rules (its ring buffer map). */
+bool sl_obj_has_log(const struct sl_obj *o);
 /* Loads into the kernel (verifier); prints the verifier's complaint on error. */
 int sl_obj_load(struct sl_obj *o);
 void sl_obj_close(struct sl_obj *o);
