@@ -35,8 +35,8 @@ static bool older(unsigned major, unsigned minor, const struct sl_kfeature *f)
 	return major < f->major || (major == f->major && minor < f->minor);
 }
 
-const struct sl_kfeature *sl_kernel_missing(uint32_t hook, bool attach, bool logs,
-					    unsigned major, unsigned minor)
+const struct sl_kfeature *sl_kernel_missing(uint32_t hook, bool attach, bool logs, unsigned major,
+					    unsigned minor)
 {
 	if (older(major, minor, &base_feature))
 		return &base_feature;
@@ -64,7 +64,8 @@ int sl_kernel_check(uint32_t hook, bool attach, bool logs)
 
 	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
 		return 0; /* unknown release: let the kernel judge */
-	f = ignore && !strcmp(ignore, "1") ? NULL : sl_kernel_missing(hook, attach, logs, major, minor);
+	f = ignore && !strcmp(ignore, "1") ? NULL
+					   : sl_kernel_missing(hook, attach, logs, major, minor);
 	if (f) {
 		sl_err(-EOPNOTSUPP,
 		       "this kernel (Linux %s) lacks %s, which %s programs need: Linux >= %u.%u",

@@ -22,8 +22,8 @@ struct sl_kfeature {
  * major.minor lacks, or NULL; `attach` adds what attaching needs (bpf_link),
  * `logs` what `log` rules need (a ring buffer; bpf_xdp_load_bytes on xdp).
  */
-const struct sl_kfeature *sl_kernel_missing(uint32_t hook, bool attach, bool logs,
-					    unsigned major, unsigned minor);
+const struct sl_kfeature *sl_kernel_missing(uint32_t hook, bool attach, bool logs, unsigned major,
+					    unsigned minor);
 
 /*
  * Refuses, with a message naming the feature and this kernel's release, when
