@@ -271,8 +271,9 @@ void sl_args_help(const struct sl_args *a, FILE *out)
 		    "      --record-decisions store the deciding rule of each packet in the map\n"
 		    "                         sluice_decision (debug objects, `sluice-load "
 		    "run`)\n"
-		    "      --test-clock       limits and logs read the time from the map\n"
-		    "                         sluice_clock, not the kernel (test objects)\n");
+		    "      --test-clock       limits, logs and ct's flow timeouts read the\n"
+		    "                         time from the map sluice_clock, not the kernel\n"
+		    "                         (test objects)\n");
 	if (a->groups & SL_ARGS_STATS)
 		fprintf(out,
 			"      --stats            print to stderr what each optimiser pass did%s\n",

@@ -107,6 +107,11 @@ void sl_cg_limit_collect(struct sl_cg *cg, const struct sl_ir_rule *r);
  * Returns the bytes taken (0 without limits and logs).
  */
 int sl_cg_limit_slots(struct sl_cg *cg);
+/*
+ * dst = the test clock (--test-clock): the u64 in map sluice_clock, 0 when
+ * unset. Clobbers R0-R5 and the key slot (left 0).
+ */
+void sl_cg_test_clock(struct sl_cg *cg, uint8_t dst);
 /* codegen_limit.c: jump to `fail` unless the rule's limit matches (takes from its bucket). Clobbers
  * R0-R9. */
 void sl_cg_limit(struct sl_cg *cg, const struct sl_ir_rule *r, sl_label fail);

@@ -137,8 +137,12 @@ static void emit_lookup(struct sl_cg *cg)
 	sl_label done = sl_emit_new_label(e), tcp = sl_emit_new_label(e);
 	sl_label udp = sl_emit_new_label(e), cmp = sl_emit_new_label(e);
 
-	emit(cg, SL_CALL(BPF_FUNC_ktime_get_coarse_ns));
-	emit(cg, SL_MOV64_REG(SL_R6, SL_R0));
+	if (cg->opts->test_clock) {
+		sl_cg_test_clock(cg, SL_R6);
+	} else {
+		emit(cg, SL_CALL(BPF_FUNC_ktime_get_coarse_ns));
+		emit(cg, SL_MOV64_REG(SL_R6, SL_R0));
+	}
 	sl_emit_ld_map(e, SL_R1, cg->flow_map);
 	emit(cg, SL_MOV64_REG(SL_R2, SL_FP));
 	emit(cg, SL_ALU64_IMM(BPF_ADD, SL_R2, SL_CG_CT_KEY));

@@ -91,16 +91,9 @@ static uint32_t def_map(struct sl_cg *cg, const char *name, uint32_t type, uint3
 				  });
 }
 
-/* R8 = now (ns). Clobbers R0-R5. */
-static void emit_now(struct sl_cg *cg)
+void sl_cg_test_clock(struct sl_cg *cg, uint8_t dst)
 {
 	struct sl_emit *e = &cg->e;
-
-	if (!cg->opts->test_clock) {
-		sl_emit(e, SL_CALL(BPF_FUNC_ktime_get_ns));
-		sl_emit(e, SL_MOV64_REG(SL_R8, SL_R0));
-		return;
-	}
 	sl_label none = sl_emit_new_label(e);
 	uint32_t map =
 	    def_map(cg, SLUICE_CLOCK_MAP, BPF_MAP_TYPE_ARRAY, 4, 8, 1, &sl_btf_u32, &sl_btf_u64);
@@ -110,10 +103,21 @@ static void emit_now(struct sl_cg *cg)
 	sl_emit(e, SL_MOV64_REG(SL_R2, SL_FP));
 	sl_emit(e, SL_ALU64_IMM(BPF_ADD, SL_R2, SL_CG_KEY_OFF));
 	sl_emit(e, SL_CALL(BPF_FUNC_map_lookup_elem));
-	sl_emit(e, SL_MOV64_IMM(SL_R8, 0));
+	sl_emit(e, SL_MOV64_IMM(dst, 0));
 	sl_emit_jmp_imm(e, BPF_JEQ, SL_R0, 0, none);
-	sl_emit(e, SL_LDX(BPF_DW, SL_R8, SL_R0, 0));
+	sl_emit(e, SL_LDX(BPF_DW, dst, SL_R0, 0));
 	sl_emit_bind(e, none);
+}
+
+/* R8 = now (ns). Clobbers R0-R5. */
+static void emit_now(struct sl_cg *cg)
+{
+	if (cg->opts->test_clock) {
+		sl_cg_test_clock(cg, SL_R8);
+		return;
+	}
+	sl_emit(&cg->e, SL_CALL(BPF_FUNC_ktime_get_ns));
+	sl_emit(&cg->e, SL_MOV64_REG(SL_R8, SL_R0));
 }
 
 /* R7 = the bucket at `key` of SLUICE_LIMIT_MAP, or to `none`. Clobbers R0-R5. */

@@ -14,6 +14,8 @@
  *                                other way (e.g. in:err:3:udp:40000:53 quotes host:40000 ->
  *                                peer:53)
  *   DIR:frag:udp:SPORT:DPORT     a first fragment (MF set)
+ *   wait:SECONDS                 no packet: the next ones come SECONDS later
+ *                                (idle timeouts, with objects built --test-clock)
  *   arp
  */
 #include <arpa/inet.h>
@@ -175,10 +177,19 @@ int main(int argc, char **argv)
 	if (!f)
 		return 1;
 	fwrite(ghdr, sizeof(ghdr), 1, f);
+	uint32_t waited = 0;
+
 	for (int i = 2; i < argc; i++) {
 		uint8_t pkt[512];
-		int len = build(argv[i], pkt);
-		uint32_t rec[4] = {1700000000u, (uint32_t)(i * 1000), (uint32_t)len, (uint32_t)len};
+		int len;
+
+		if (!strncmp(argv[i], "wait:", 5)) {
+			waited += (uint32_t)strtoul(argv[i] + 5, NULL, 10);
+			continue;
+		}
+		len = build(argv[i], pkt);
+		uint32_t rec[4] = {1700000000u + waited, (uint32_t)(i * 1000), (uint32_t)len,
+				   (uint32_t)len};
 
 		if (len < 0) {
 			fprintf(stderr, "mkflows: bad packet spec '%s'\n", argv[i]);

@@ -4,7 +4,8 @@
 # (sluice-load run: the table's program for one direction, its companion for
 # the other, one flow table across the capture) against the reference
 # interpreter (sluice run); and the states the spec gives for handshakes,
-# replies, RSTs, ACK probes, pings and ICMP errors, checked by name.
+# replies, RSTs, ACK probes, pings, ICMP errors and idle timeouts (on the
+# capture's clock: --test-clock), checked by name.
 # Usage: sequences.sh SLUICE SLUICE_LOAD MKFLOWS SRCDIR
 set -uo pipefail
 sluice=$1 load=$2 mkflows=$3 src=$4
@@ -30,6 +31,9 @@ seq[udp]="out:udp:40000:53 in:udp:53:40000 in:udp:53:40000 out:udp:40000:53 in:u
 seq[ping]="in:echo:7 out:echo:9 in:reply:9 in:reply:10 in:echo:9 out:reply:7 in:echo:7"
 seq[errors]="out:udp:40000:33434 in:err:3:udp:40000:33434 in:err:11:udp:40001:33434 out:tcp:40010:443:S in:err:3:tcp:40010:443 out:echo:5 in:err:11:echo:5 in:err:11:echo:6 in:icmp:13"
 seq[v6]="out6:tcp:40000:443:S in6:tcp:443:40000:SA out6:tcp:40000:443:A in6:udp:53:40000 out6:udp:40000:53 in6:udp:53:40000 out6:echo:3 in6:reply:3 in6:icmp:135 in6:err:1:udp:40000:53 in6:err:2:udp:40009:53"
+# idle timeouts (abi.h: udp 30 s unreplied, 180 s replied; tcp 120 s opening), on the
+# capture's clock: the objects are built --test-clock, as the interpreter reads the pcap's
+seq[idle]="out:udp:40000:53 wait:40 in:udp:53:40000 out:udp:40001:53 in:udp:53:40001 wait:200 in:udp:53:40001 out:tcp:40002:80:S wait:121 in:tcp:80:40002:SA"
 seq[misc]="arp in:frag:udp:53:40000 in:tcp:50000:80:S in:tcp:50000:80:S out:tcp:80:50000:SA in:tcp:50000:80:A"
 
 "$mkflows" "$TMP/probe.pcap" out:udp:1:2 || { fail "mkflows"; exit 1; }
@@ -39,7 +43,7 @@ for hook in "xdp" "tc ingress" "tc egress" "cgroup_skb ingress" "cgroup_skb egre
 		sed "s/HOOK/$hook/" "$src/policy-$pol.sluice" > "$TMP/$pol-$h.sluice"
 		for O in 0 1 2; do
 			obj=$TMP/$pol-$h-O$O.o
-			"$sluice" build -O$O --record-decisions "$TMP/$pol-$h.sluice" -o "$obj" ||
+			"$sluice" build -O$O --record-decisions --test-clock "$TMP/$pol-$h.sluice" -o "$obj" ||
 				{ fail "$pol $hook -O$O: does not compile"; continue; }
 			for s in "${!seq[@]}"; do
 				# shellcheck disable=SC2086
@@ -77,6 +81,7 @@ expect udp xdp "2:$E 3:$E 5:$N 7:$E"
 expect ping xdp "1:$N 3:$E 4:$I 5:$I 7:$E"
 expect errors xdp "2:$R 3:$I 5:$R 7:$R 8:$I 9:$U"
 expect v6 xdp "2:$E 4:$N 6:$E 8:$E 9:$U 10:$R 11:$I"
+expect idle xdp "2:$N 4:$E 5:$N 7:$I"
 expect misc xdp "1:$U 2:$U 3:$N 4:$N 6:$E"
 # egress tables judge the host's packets: the same flows from the other side
 expect tcp_out tc-egress "1:$N 2:$T 3:$E 4:$E 6:$E 8:$E"
