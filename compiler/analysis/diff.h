@@ -46,11 +46,33 @@ struct sl_diff_shape {
 	bool l4_cut;	  /* an L4 header of that protocol, cut short */
 };
 
+/*
+ * A run-time set lookup (`ip saddr @blocklist`): set name and key fields
+ * (the shape's fields). What a set holds is unknown, so each distinct
+ * lookup is a free boolean; the same lookup in both policies is the same
+ * boolean. Regions index them by bit (at most SL_DIFF_MAX_LOOKUPS a shape).
+ */
+#define SL_DIFF_MAX_LOOKUPS 16
+
+struct sl_diff_lookup {
+	const char *set;
+	uint32_t nfields;
+	enum sl_field fields[SL_IR_SET_MAX_FIELDS];
+};
+
 struct sl_diff_region {
 	uint32_t shape;
 	struct sl_diff_box box; /* within the shape: includes its constraints */
 	enum sl_verdict old_verdict, new_verdict;
 	uint32_t old_rule, new_rule; /* deciding rule ids, or SL_DIFF_POLICY */
+	/*
+	 * Set lookups (bits of `lookups`): the verdicts above hold when the
+	 * lookups in `assumed` are true for those in `member` and false for the
+	 * others. `depends`: the lookups whose results decide whether the
+	 * packets differ at all (0: they differ whatever the sets hold).
+	 */
+	uint32_t assumed, member, depends;
+	const struct sl_diff_lookup *lookups;
 };
 
 struct sl_diff_table {

@@ -81,7 +81,7 @@ static int load(const char *arg, const struct sl_compile_opts *o, struct sl_resu
 		fprintf(stderr, "sluice diff: error: %s does not compile\n", policy.path);
 		return -EINVAL;
 	}
-	/* The regions would be wrong: a set's contents are known only at run time. */
+	/* Set lookups are free booleans (analysis/README.md); a limit is not compared. */
 	for (uint32_t c = 0; c < (*res)->written->nchains; c++) {
 		for (uint32_t i = 0; i < (*res)->written->chains[c].nrules; i++) {
 			const struct sl_ir_rule *r = &(*res)->written->chains[c].rules[i];
@@ -99,14 +99,6 @@ static int load(const char *arg, const struct sl_compile_opts *o, struct sl_resu
 				    policy.path, limit_file(*res, r->loc), r->loc.line);
 				return -EINVAL;
 			}
-			if (!r->nsetrefs)
-				continue;
-			fprintf(stderr,
-				"sluice diff: error: %s looks packets up in named sets (@set): "
-				"sluice diff does not compare such policies (what a set holds is "
-				"known only at run time)\n",
-				policy.path);
-			return -EINVAL;
 		}
 	}
 	return 0;
@@ -184,6 +176,162 @@ static char *region_text(const struct sl_diff *d, enum sl_hook hook, const struc
 	return buf;
 }
 
+/* "ip saddr . tcp dport" */
+static void lookup_key(FILE *f, const struct sl_diff_lookup *l)
+{
+	for (uint32_t i = 0; i < l->nfields; i++)
+		fprintf(f, "%s%s", i ? " . " : "", sl_field_info(l->fields[i])->name);
+}
+
+/* "depends on set @a, @b: " (each set once), or "" when the region differs whatever they hold. */
+static char *depends_text(const struct sl_diff_region *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (uint32_t m = r->depends, first = 1; m; m &= m - 1) {
+		unsigned b = (unsigned)__builtin_ctz(m);
+		bool seen = false;
+
+		for (unsigned j = 0; j < b; j++)
+			seen |=
+			    (r->depends >> j & 1) && !strcmp(r->lookups[j].set, r->lookups[b].set);
+		if (seen)
+			continue;
+		fprintf(f, "%s@%s", first ? "depends on set " : ", ", r->lookups[b].set);
+		first = 0;
+	}
+	if (r->depends)
+		fprintf(f, ": ");
+	fclose(f);
+	return buf;
+}
+
+/* " if ip saddr in @a, ip daddr not in @b": the lookup results the verdicts assume. */
+static char *assume_text(const struct sl_diff_region *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (uint32_t m = r->assumed; m; m &= m - 1) {
+		unsigned b = (unsigned)__builtin_ctz(m);
+
+		fprintf(f, "%s", m == r->assumed ? " if " : ", ");
+		lookup_key(f, &r->lookups[b]);
+		fprintf(f, " %s @%s", r->member >> b & 1 ? "in" : "not in", r->lookups[b].set);
+	}
+	if (r->assumed && !r->depends)
+		fprintf(f, " (it differs whatever the sets hold)");
+	fclose(f);
+	return buf;
+}
+
+/*
+ * The policy's sets as the region assumes them for example ex: each holds
+ * the example's key of every lookup assumed in it, nothing else. A shallow
+ * copy of ir with its own sets (freed with free(copy->sets), free(copy)).
+ * NULL when a lookup assumed out of a set has the key of one assumed in it
+ * (two lookups of one set whose keys coincide in this packet).
+ */
+static struct sl_ir *with_assumed_sets(const struct sl_ir *ir, const struct sl_diff_region *r,
+				       const struct sl_diff_example *ex, bool *contradicts)
+{
+	struct sl_ir *c = malloc(sizeof(*c));
+	struct sl_ir_set *sets = calloc(ir->nsets + 1, sizeof(*sets));
+	struct sl_ir_set_elem *elems = calloc(SL_DIFF_MAX_LOOKUPS + 1, sizeof(*elems));
+	uint32_t used = 0;
+
+	if (!c || !sets || !elems) {
+		free(c), free(sets), free(elems);
+		return NULL;
+	}
+	*c = *ir;
+	c->sets = sets;
+	for (uint32_t i = 0; i < ir->nsets; i++) {
+		sets[i] = ir->sets[i];
+		sets[i].elems = elems + used;
+		sets[i].nelems = 0;
+		for (uint32_t m = r->assumed & r->member; m; m &= m - 1) {
+			const struct sl_diff_lookup *l = &r->lookups[__builtin_ctz(m)];
+			struct sl_ir_set_elem *e = &elems[used];
+
+			if (strcmp(l->set, ir->sets[i].name) || l->nfields != ir->sets[i].ntypes)
+				continue;
+			for (uint32_t f = 0; f < l->nfields; f++)
+				e->lo[f] = e->hi[f] = ex->value[l->fields[f]];
+			used++, sets[i].nelems++;
+		}
+		for (uint32_t m = r->assumed & ~r->member; m; m &= m - 1) {
+			const struct sl_diff_lookup *l = &r->lookups[__builtin_ctz(m)];
+			sl_u128 v[SL_IR_SET_MAX_FIELDS];
+
+			if (strcmp(l->set, ir->sets[i].name) || l->nfields != ir->sets[i].ntypes)
+				continue;
+			for (uint32_t f = 0; f < l->nfields; f++)
+				v[f] = ex->value[l->fields[f]];
+			*contradicts |= sl_ir_set_contains(&sets[i], v);
+		}
+	}
+	return c;
+}
+
+static void free_ir_copy(struct sl_ir *c)
+{
+	if (!c)
+		return;
+	if (c->nsets)
+		free((void *)c->sets[0].elems);
+	free(c->sets);
+	free(c);
+}
+
+/* " with @a = {ip saddr 10.0.0.1}, @b empty": the set contents an example assumes. */
+static char *contents_text(const struct sl_diff_region *r, const struct sl_diff_example *ex)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (uint32_t m = r->assumed; m; m &= m - 1) {
+		unsigned b = (unsigned)__builtin_ctz(m);
+		const struct sl_diff_lookup *l = &r->lookups[b];
+		bool seen = false, any = false;
+
+		for (unsigned j = 0; j < b; j++)
+			seen |= (r->assumed >> j & 1) && !strcmp(r->lookups[j].set, l->set);
+		if (seen)
+			continue;
+		fprintf(f, "%s@%s", m == r->assumed ? " with " : ", ", l->set);
+		for (uint32_t n = r->assumed & r->member; n; n &= n - 1) {
+			const struct sl_diff_lookup *k = &r->lookups[__builtin_ctz(n)];
+
+			if (strcmp(k->set, l->set))
+				continue;
+			fprintf(f, "%s", any ? ", " : " = {");
+			any = true;
+			for (uint32_t i = 0; i < k->nfields; i++) {
+				struct sl_interval iv = {ex->value[k->fields[i]],
+							 ex->value[k->fields[i]]};
+				struct sl_ir_pred p = {.field = k->fields[i], .set = {1, &iv}};
+
+				fprintf(f, "%s", i ? " . " : "");
+				sl_ir_dump_pred(&p, f);
+			}
+		}
+		fprintf(f, "%s", any ? "}" : " empty");
+	}
+	fclose(f);
+	return buf;
+}
+
 /* The fields the region constrains (all of them with `all`), as the example has them. */
 static char *example_text(const struct sl_diff_example *ex, const struct sl_diff_region *r,
 			  bool all)
@@ -211,10 +359,10 @@ static char *example_text(const struct sl_diff_example *ex, const struct sl_diff
 	return buf;
 }
 
-/* The interpreter's verdicts on the example must be the region's. */
-static bool example_checks(const struct sl_ir *oi, uint32_t ot, const struct sl_ir *ni, uint32_t nt,
-			   enum sl_hook hook, const struct sl_diff_region *r,
-			   const struct sl_diff_example *ex)
+/* The example through both policies: the region's verdicts and deciding rules? */
+static bool run_both(const struct sl_ir *oi, uint32_t ot, const struct sl_ir *ni, uint32_t nt,
+		     enum sl_hook hook, const struct sl_diff_region *r,
+		     const struct sl_diff_example *ex)
 {
 	struct sl_interp_packet pkt = {.hook = hook,
 				       .data = ex->data,
@@ -237,6 +385,71 @@ static bool example_checks(const struct sl_ir *oi, uint32_t ot, const struct sl_
 	       a.rule == r->old_rule && b.rule == r->new_rule;
 }
 
+/*
+ * The interpreter's verdicts on the example must be the region's, with the
+ * sets holding what the region assumes (with_assumed_sets()).
+ */
+static bool example_checks(const struct sl_ir *oi, uint32_t ot, const struct sl_ir *ni, uint32_t nt,
+			   enum sl_hook hook, const struct sl_diff_region *r,
+			   const struct sl_diff_example *ex, bool *contradicts)
+{
+	struct sl_ir *oc = NULL, *nc = NULL;
+	bool ok;
+
+	*contradicts = false;
+	if (r->assumed) {
+		oc = with_assumed_sets(oi, r, ex, contradicts);
+		nc = with_assumed_sets(ni, r, ex, contradicts);
+		if (!oc || !nc) {
+			free_ir_copy(oc), free_ir_copy(nc);
+			return false;
+		}
+		oi = oc, ni = nc;
+	}
+	ok = run_both(oi, ot, ni, nt, hook, r, ex);
+	free_ir_copy(oc), free_ir_copy(nc);
+	return ok;
+}
+
+/* "depends_on": the sets whose contents decide whether the packets differ; "assumes": the lookups'
+ * results the verdicts hold under. */
+static void print_json_lookups(const struct sl_diff_region *r)
+{
+	fprintf(stdout, ", \"depends_on\": [");
+	for (uint32_t m = r->depends, first = 1; m; m &= m - 1) {
+		unsigned b = (unsigned)__builtin_ctz(m);
+		bool seen = false;
+
+		for (unsigned j = 0; j < b; j++)
+			seen |=
+			    (r->depends >> j & 1) && !strcmp(r->lookups[j].set, r->lookups[b].set);
+		if (seen)
+			continue;
+		fprintf(stdout, "%s", first ? "" : ", ");
+		sl_json_str(stdout, r->lookups[b].set);
+		first = 0;
+	}
+	fprintf(stdout, "], \"assumes\": [");
+	for (uint32_t m = r->assumed; m; m &= m - 1) {
+		unsigned b = (unsigned)__builtin_ctz(m);
+		char *key = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&key, &len);
+
+		if (f) {
+			lookup_key(f, &r->lookups[b]);
+			fclose(f);
+		}
+		fprintf(stdout, "%s{\"set\": ", m == r->assumed ? "" : ", ");
+		sl_json_str(stdout, r->lookups[b].set);
+		fprintf(stdout, ", \"key\": ");
+		sl_json_str(stdout, key ? key : "");
+		fprintf(stdout, ", \"member\": %s}", r->member >> b & 1 ? "true" : "false");
+		free(key);
+	}
+	fprintf(stdout, "]");
+}
+
 struct printer {
 	const struct diff_cli *o;
 	const struct sl_ir *oi, *ni;
@@ -250,6 +463,7 @@ static void print_region(struct printer *p, const struct sl_diff *d, const struc
 {
 	char ol[512], nl[512];
 	char *text = region_text(d, t->hook, r);
+	char *dep = depends_text(r), *assume = assume_text(r);
 
 	loc_str(p->oi, p->old_rules, r->old_rule, ol, sizeof(ol));
 	loc_str(p->ni, p->new_rules, r->new_rule, nl, sizeof(nl));
@@ -263,29 +477,39 @@ static void print_region(struct printer *p, const struct sl_diff *d, const struc
 		sl_json_str(stdout, nl);
 		fprintf(stdout, "}, \"packets\": ");
 		sl_json_str(stdout, text);
+		if (r->assumed)
+			print_json_lookups(r);
 		fprintf(stdout, ", \"examples\": [");
 	} else if (r->old_verdict == r->new_verdict) {
-		printf("  still %s, by another rule (was by %s): %s   %s\n",
+		printf("  %sstill %s, by another rule (was by %s)%s: %s   %s\n", dep ? dep : "",
 		       r->new_verdict == SL_VERDICT_ACCEPT ? "accepted" : "dropped", ol,
-		       text ? text : "?", nl);
+		       assume ? assume : "", text ? text : "?", nl);
 	} else {
-		printf("  now %s (was %s by %s): %s   %s\n",
+		printf("  %snow %s (was %s by %s)%s: %s   %s\n", dep ? dep : "",
 		       r->new_verdict == SL_VERDICT_ACCEPT ? "accepted" : "dropped",
-		       sl_verdict_name(r->old_verdict), ol, text ? text : "?", nl);
+		       sl_verdict_name(r->old_verdict), ol, assume ? assume : "", text ? text : "?",
+		       nl);
 	}
-	free(text);
+	free(text), free(dep), free(assume);
 	for (unsigned k = 0; k < p->o->examples; k++) {
 		struct sl_diff_example ex;
 		int e = sl_diff_example(d, t->hook, r, k, &ex);
 		char *et = e ? NULL : example_text(&ex, r, p->o->json);
-		bool ok =
-		    !e && example_checks(p->oi, t->old_index, p->ni, t->new_index, t->hook, r, &ex);
+		char *sets = e || !r->assumed ? NULL : contents_text(r, &ex);
+		bool contradicts = false;
+		bool ok = !e && example_checks(p->oi, t->old_index, p->ni, t->new_index, t->hook, r,
+					       &ex, &contradicts);
 
-		if (!e && !ok)
+		/* keys that coincide in this packet: no set contents give the assumed results */
+		if (!e && !ok && !contradicts)
 			p->bad_examples++;
 		if (p->o->json) {
 			fprintf(stdout, "%s{\"fields\": ", k ? ", " : "");
 			sl_json_str(stdout, e ? "" : et);
+			if (sets) {
+				fprintf(stdout, ", \"sets\": ");
+				sl_json_str(stdout, sets + strlen(" with "));
+			}
 			fprintf(stdout, ", \"checked\": %s, \"hex\": \"", ok ? "true" : "false");
 			for (size_t i = 0; !e && i < ex.len; i++)
 				fprintf(stdout, "%02x", ex.data[i]);
@@ -294,10 +518,14 @@ static void print_region(struct printer *p, const struct sl_diff *d, const struc
 			printf("    e.g. none: no packet of this shape has a meta length in the "
 			       "region\n");
 		} else {
-			printf("    e.g. %s%s\n", et ? et : "?",
-			       ok ? "" : "  (the interpreter disagrees: a bug in sluice diff)");
+			printf("    e.g. %s%s%s\n", et ? et : "?", sets ? sets : "",
+			       ok ? ""
+			       : contradicts
+				   ? "  (not checked: lookups of one set with the same key "
+				     "here cannot give the results assumed)"
+				   : "  (the interpreter disagrees: a bug in sluice diff)");
 		}
-		free(et);
+		free(et), free(sets);
 	}
 	if (p->o->json)
 		fprintf(stdout, "]}");
