@@ -144,6 +144,20 @@ int sl_diff_example(const struct sl_diff *d, enum sl_hook hook, const struct sl_
 		    unsigned k, struct sl_diff_example *ex);
 
 /*
+ * Set contents under which a packet with these field values gets, from the
+ * lookups of region r, the results in `member` (bits of r->assumed; the
+ * region's own are r->member): each set of ir holds the packet's key of
+ * every lookup of it in `member`, nothing else. Fills sets[0 .. ir->nsets)
+ * (copies of ir's, other elements) and elems (room for popcount(member)).
+ * Returns false when a lookup outside `member` has the key of one in it:
+ * two lookups of a set whose keys coincide in this packet (`ip saddr @s`,
+ * `ip daddr @s` with saddr = daddr), so no contents give those results.
+ */
+bool sl_diff_assume_sets(const struct sl_ir *ir, const struct sl_diff_region *r, uint32_t member,
+			 const sl_u128 *value, struct sl_ir_set *sets,
+			 struct sl_ir_set_elem *elems);
+
+/*
  * Whether a packet, as the interpreter parsed it (present[f], value[f] for
  * every field), is in region r: its shape and every field of the box.
  */

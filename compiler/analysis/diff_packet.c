@@ -283,3 +283,39 @@ bool sl_diff_region_contains(const struct sl_diff *d, enum sl_hook hook,
 	}
 	return true;
 }
+
+bool sl_diff_assume_sets(const struct sl_ir *ir, const struct sl_diff_region *r, uint32_t member,
+			 const sl_u128 *value, struct sl_ir_set *sets, struct sl_ir_set_elem *elems)
+{
+	bool possible = true;
+
+	member &= r->assumed;
+	for (uint32_t i = 0; i < ir->nsets; i++) {
+		sets[i] = ir->sets[i];
+		sets[i].elems = elems;
+		sets[i].nelems = 0;
+		for (uint32_t m = member; m; m &= m - 1) {
+			const struct sl_diff_lookup *l = &r->lookups[__builtin_ctz(m)];
+			struct sl_ir_set_elem *e = &elems[sets[i].nelems];
+
+			if (strcmp(l->set, ir->sets[i].name) || l->nfields != ir->sets[i].ntypes)
+				continue;
+			for (uint32_t f = 0; f < l->nfields; f++)
+				e->lo[f] = e->hi[f] = value[l->fields[f]];
+			sets[i].nelems++;
+		}
+		/* The lookups assumed false, once the set holds all the others' keys. */
+		for (uint32_t m = r->assumed & ~member; m; m &= m - 1) {
+			const struct sl_diff_lookup *l = &r->lookups[__builtin_ctz(m)];
+			sl_u128 key[SL_IR_SET_MAX_FIELDS];
+
+			if (strcmp(l->set, ir->sets[i].name) || l->nfields != ir->sets[i].ntypes)
+				continue;
+			for (uint32_t f = 0; f < l->nfields; f++)
+				key[f] = value[l->fields[f]];
+			possible &= !sl_ir_set_contains(&sets[i], key);
+		}
+		elems += sets[i].nelems;
+	}
+	return possible;
+}

@@ -233,11 +233,9 @@ static char *assume_text(const struct sl_diff_region *r)
 }
 
 /*
- * The policy's sets as the region assumes them for example ex: each holds
- * the example's key of every lookup assumed in it, nothing else. A shallow
- * copy of ir with its own sets (freed with free(copy->sets), free(copy)).
- * NULL when a lookup assumed out of a set has the key of one assumed in it
- * (two lookups of one set whose keys coincide in this packet).
+ * A shallow copy of ir whose sets hold what region r assumes for example ex
+ * (sl_diff_assume_sets()); *contradicts when no contents can. Free with
+ * free_ir_copy().
  */
 static struct sl_ir *with_assumed_sets(const struct sl_ir *ir, const struct sl_diff_region *r,
 				       const struct sl_diff_example *ex, bool *contradicts)
@@ -245,7 +243,6 @@ static struct sl_ir *with_assumed_sets(const struct sl_ir *ir, const struct sl_d
 	struct sl_ir *c = malloc(sizeof(*c));
 	struct sl_ir_set *sets = calloc(ir->nsets + 1, sizeof(*sets));
 	struct sl_ir_set_elem *elems = calloc(SL_DIFF_MAX_LOOKUPS + 1, sizeof(*elems));
-	uint32_t used = 0;
 
 	if (!c || !sets || !elems) {
 		free(c), free(sets), free(elems);
@@ -253,31 +250,10 @@ static struct sl_ir *with_assumed_sets(const struct sl_ir *ir, const struct sl_d
 	}
 	*c = *ir;
 	c->sets = sets;
-	for (uint32_t i = 0; i < ir->nsets; i++) {
-		sets[i] = ir->sets[i];
-		sets[i].elems = elems + used;
-		sets[i].nelems = 0;
-		for (uint32_t m = r->assumed & r->member; m; m &= m - 1) {
-			const struct sl_diff_lookup *l = &r->lookups[__builtin_ctz(m)];
-			struct sl_ir_set_elem *e = &elems[used];
-
-			if (strcmp(l->set, ir->sets[i].name) || l->nfields != ir->sets[i].ntypes)
-				continue;
-			for (uint32_t f = 0; f < l->nfields; f++)
-				e->lo[f] = e->hi[f] = ex->value[l->fields[f]];
-			used++, sets[i].nelems++;
-		}
-		for (uint32_t m = r->assumed & ~r->member; m; m &= m - 1) {
-			const struct sl_diff_lookup *l = &r->lookups[__builtin_ctz(m)];
-			sl_u128 v[SL_IR_SET_MAX_FIELDS];
-
-			if (strcmp(l->set, ir->sets[i].name) || l->nfields != ir->sets[i].ntypes)
-				continue;
-			for (uint32_t f = 0; f < l->nfields; f++)
-				v[f] = ex->value[l->fields[f]];
-			*contradicts |= sl_ir_set_contains(&sets[i], v);
-		}
-	}
+	c->nsets = ir->nsets;
+	if (!sl_diff_assume_sets(ir, r, r->member, ex->value, sets, elems))
+		*contradicts = true;
+	sets[ir->nsets].elems = elems; /* for free_ir_copy() */
 	return c;
 }
 
@@ -285,8 +261,7 @@ static void free_ir_copy(struct sl_ir *c)
 {
 	if (!c)
 		return;
-	if (c->nsets)
-		free((void *)c->sets[0].elems);
+	free((void *)c->sets[c->nsets].elems);
 	free(c->sets);
 	free(c);
 }
@@ -309,7 +284,7 @@ static char *contents_text(const struct sl_diff_region *r, const struct sl_diff_
 			seen |= (r->assumed >> j & 1) && !strcmp(r->lookups[j].set, l->set);
 		if (seen)
 			continue;
-		fprintf(f, "%s@%s", m == r->assumed ? " with " : ", ", l->set);
+		fprintf(f, "%s@%s", m == r->assumed ? "; with " : ", ", l->set);
 		for (uint32_t n = r->assumed & r->member; n; n &= n - 1) {
 			const struct sl_diff_lookup *k = &r->lookups[__builtin_ctz(n)];
 
@@ -508,7 +483,7 @@ static void print_region(struct printer *p, const struct sl_diff *d, const struc
 			sl_json_str(stdout, e ? "" : et);
 			if (sets) {
 				fprintf(stdout, ", \"sets\": ");
-				sl_json_str(stdout, sets + strlen(" with "));
+				sl_json_str(stdout, sets + strlen("; with "));
 			}
 			fprintf(stdout, ", \"checked\": %s, \"hex\": \"", ok ? "true" : "false");
 			for (size_t i = 0; !e && i < ex.len; i++)

@@ -6,7 +6,11 @@
  *    verdicts and deciding rules in the interpreter;
  *  - random policy pairs (one random edit each): sampled packets of every
  *    region differ as stated, and random packets that differ lie in a
- *    region with their verdicts, those that do not lie in none.
+ *    region with their verdicts, those that do not lie in none;
+ *  - with named sets (@set): a region's stated verdicts hold when the sets
+ *    hold what it assumes, and over every result of its lookups the packet
+ *    differs always (definite) or sometimes (depends on a set); packets in
+ *    no region agree with the sets empty, full, or as declared.
  * usage: test_policy_diff [POLICIES [SEED [LONG-TABLES-%]]]
  */
 #include <errno.h>
@@ -55,6 +59,41 @@ struct pair {
 	struct front a, b;
 	struct sl_diff *d;
 };
+
+/* A shallow copy of an IR with other set contents (sets[nsets] elements). */
+struct ir_with_sets {
+	struct sl_ir ir;
+	struct sl_ir_set sets[16];
+	struct sl_ir_set_elem elems[SL_DIFF_MAX_LOOKUPS + 16];
+};
+
+/* ir with the sets region g assumes `member` of for these field values; false: impossible. */
+static bool assume(struct ir_with_sets *c, const struct sl_ir *ir, const struct sl_diff_region *g,
+		   uint32_t member, const sl_u128 *value)
+{
+	c->ir = *ir;
+	c->ir.sets = c->sets;
+	if (ir->nsets > 16)
+		return false;
+	return sl_diff_assume_sets(ir, g, member, value, c->sets, c->elems);
+}
+
+/* ir with every set empty (full: holding every key). */
+static const struct sl_ir *all_or_nothing(struct ir_with_sets *c, const struct sl_ir *ir, bool full)
+{
+	c->ir = *ir;
+	c->ir.sets = c->sets;
+	for (uint32_t i = 0; i < ir->nsets && i < 16; i++) {
+		c->sets[i] = ir->sets[i];
+		c->sets[i].nelems = full;
+		c->sets[i].elems = &c->elems[i];
+		for (uint32_t f = 0; f < SL_IR_SET_MAX_FIELDS; f++) {
+			c->elems[i].lo[f] = 0;
+			c->elems[i].hi[f] = ~(sl_u128)0;
+		}
+	}
+	return &c->ir;
+}
 
 /* 0, 1 when the pair is past the analysis' limits (not wrong: too big to list), -1 */
 static int pair_open(struct pair *p, const char *old_text, const char *new_text)
@@ -110,6 +149,9 @@ static unsigned check_examples(const struct pair *p, unsigned per_region, const 
 				struct sl_interp_result ra, rb;
 				struct sl_interp_fields f;
 
+				struct ir_with_sets ca, cb;
+				const struct sl_ir *ia = p->a.ir, *ib = p->b.ir;
+
 				if (sl_diff_example(p->d, tb->hook, r, k, &ex))
 					continue; /* no packet of the shape has such a length */
 				struct sl_interp_packet pkt = {.hook = tb->hook,
@@ -117,12 +159,19 @@ static unsigned check_examples(const struct pair *p, unsigned per_region, const 
 							       .len = ex.len,
 							       .protocol = ex.protocol,
 							       .ifindex = ex.ifindex};
-				if (sl_interp_run(p->a.ir, tb->old_index, &pkt, &ra, NULL) ||
-				    sl_interp_run(p->b.ir, tb->new_index, &pkt, &rb, NULL)) {
+				sl_interp_parse(&pkt, &f);
+				if (r->assumed) {
+					/* keys that coincide in this packet: no contents fit */
+					if (!assume(&ca, ia, r, r->member, f.value) ||
+					    !assume(&cb, ib, r, r->member, f.value))
+						continue;
+					ia = &ca.ir, ib = &cb.ir;
+				}
+				if (sl_interp_run(ia, tb->old_index, &pkt, &ra, NULL) ||
+				    sl_interp_run(ib, tb->new_index, &pkt, &rb, NULL)) {
 					FAIL("%s: interpreter failed\n", what);
 					continue;
 				}
-				sl_interp_parse(&pkt, &f);
 				checked++;
 				if (ra.verdict != r->old_verdict || rb.verdict != r->new_verdict ||
 				    ra.rule != r->old_rule || rb.rule != r->new_rule ||
@@ -282,6 +331,79 @@ static bool edit(struct rng *r, struct gen_policy *q)
 }
 
 static unsigned long_pct; /* a third argument: that % of tables long (100-1000 rules) */
+static unsigned sets_pct; /* gen_policy_opts.sets_pct of the random pairs */
+
+static bool run2(const struct sl_ir *a, uint32_t ta, const struct sl_ir *b, uint32_t tb,
+		 const struct sl_interp_fields *f, uint64_t len, struct sl_interp_result *ra,
+		 struct sl_interp_result *rb)
+{
+	return !sl_interp_run_fields(a, ta, f, len, ra, NULL) &&
+	       !sl_interp_run_fields(b, tb, f, len, rb, NULL);
+}
+
+/*
+ * A packet in region g, which assumes lookup results: under every result of
+ * its lookups, the packet differs always (g->depends == 0) or sometimes,
+ * exactly the lookups in g->depends change that, and under g->member the
+ * verdicts and deciders are g's. 1 checked, 0 skipped (coinciding keys), -1.
+ */
+static int check_lookups(const struct pair *p, const struct sl_diff_table *tab,
+			 const struct sl_diff_region *g, const struct sl_interp_fields *f,
+			 uint64_t len)
+{
+	unsigned k = (unsigned)__builtin_popcount(g->assumed), ndiff = 0;
+	bool differs[1u << 10];
+	uint32_t bits[32], depends = 0;
+
+	if (k > 10)
+		return 0;
+	for (unsigned j = 0, m = g->assumed; m; m &= m - 1)
+		bits[j++] = m & -m;
+	for (uint32_t i = 0; i < (1u << k); i++) {
+		struct ir_with_sets ca, cb;
+		struct sl_interp_result ra, rb;
+		uint32_t member = 0;
+
+		for (unsigned j = 0; j < k; j++)
+			member |= i >> j & 1 ? bits[j] : 0;
+		if (!assume(&ca, p->a.ir, g, member, f->value) ||
+		    !assume(&cb, p->b.ir, g, member, f->value))
+			return 0;
+		if (!run2(&ca.ir, tab->old_index, &cb.ir, tab->new_index, f, len, &ra, &rb))
+			return 0;
+		differs[i] = !decided_alike(p->a.ir, &ra, p->b.ir, &rb);
+		ndiff += differs[i];
+		if (member == g->member &&
+		    (ra.verdict != g->old_verdict || rb.verdict != g->new_verdict ||
+		     ra.rule != g->old_rule || rb.rule != g->new_rule || !differs[i]))
+			return -1;
+	}
+	for (unsigned j = 0; j < k; j++)
+		for (uint32_t i = 0; i < (1u << k); i++)
+			if (differs[i] != differs[i ^ (1u << j)]) {
+				depends |= bits[j];
+				break;
+			}
+	if (depends != g->depends || (g->depends ? ndiff == (1u << k) : ndiff != (1u << k)))
+		return -1;
+	return 1;
+}
+
+/* A packet in no region: the policies agree whatever the sets hold (empty, full, declared). */
+static bool agrees_anyway(const struct pair *p, const struct sl_diff_table *tab,
+			  const struct sl_interp_fields *f, uint64_t len)
+{
+	for (int full = 0; full < 2 && (p->a.ir->nsets || p->b.ir->nsets); full++) {
+		struct ir_with_sets ca, cb;
+		struct sl_interp_result ra, rb;
+
+		if (run2(all_or_nothing(&ca, p->a.ir, full), tab->old_index,
+			 all_or_nothing(&cb, p->b.ir, full), tab->new_index, f, len, &ra, &rb) &&
+		    !decided_alike(p->a.ir, &ra, p->b.ir, &rb))
+			return false;
+	}
+	return true;
+}
 
 static void check_random(unsigned n, uint64_t seed)
 {
@@ -290,8 +412,10 @@ static void check_random(unsigned n, uint64_t seed)
 				       .max_tables = 2,
 				       .max_chains = 3,
 				       .max_rules = 10,
-				       .max_matches = 3};
+				       .max_matches = 3,
+				       .sets_pct = sets_pct};
 	unsigned pairs = 0, differing = 0, examples = 0, packets = 0, in_regions = 0, too_big = 0;
+	unsigned depending = 0, lookups_checked = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct rng r = {seed + i}, r2 = {seed + i}, re = {~(seed + i)};
@@ -340,20 +464,35 @@ static void check_random(unsigned n, uint64_t seed)
 					continue;
 				packets++;
 				size_t hits = 0, good = 0;
+				const struct sl_diff_region *in = NULL;
 				for (size_t x = 0; x < tab->nregions; x++) {
 					const struct sl_diff_region *g = &tab->regions[x];
 					if (!sl_diff_region_contains(pr.d, tab->hook, g, f.present,
 								     f.value))
 						continue;
 					hits++;
+					in = g;
 					good += g->old_verdict == ra.verdict &&
 						g->new_verdict == rb.verdict &&
 						g->old_rule == ra.rule && g->new_rule == rb.rule;
 				}
 				in_regions += hits > 0;
-				if (!decided_alike(pr.a.ir, &ra, pr.b.ir, &rb)
-					? hits != 1 || good != 1
-					: hits != 0) {
+				bool bad;
+				if (hits == 1 && in->assumed) {
+					/* the verdicts depend on the sets' contents */
+					int c = check_lookups(&pr, tab, in, &f, len);
+
+					bad = c < 0;
+					lookups_checked += c > 0;
+					depending += c > 0 && in->depends;
+				} else if (hits == 0 && !agrees_anyway(&pr, tab, &f, len)) {
+					bad = true;
+				} else {
+					bad = !decided_alike(pr.a.ir, &ra, pr.b.ir, &rb)
+						  ? hits != 1 || good != 1
+						  : hits != 0;
+				}
+				if (bad) {
 					FAIL("%s table %s: a packet (%s -> %s) is in %zu regions "
 					     "(%zu "
 					     "agree)\npacket:",
@@ -374,11 +513,12 @@ static void check_random(unsigned n, uint64_t seed)
 		if (failures > 5)
 			break;
 	}
-	printf("random%s: %u pairs compared (%u differ), %u examples and %u random packets "
-	       "checked (%u in a region), %u past the limits\n",
-	       by_rule ? " (by rule)" : "", pairs, differing, examples, packets, in_regions,
-	       too_big);
-	if (pairs < n / 2 || !differing || !in_regions)
+	printf("random%s%s: %u pairs compared (%u differ), %u examples and %u random packets "
+	       "checked (%u in a region; %u through every result of their set lookups, %u "
+	       "depending on a set), %u past the limits\n",
+	       by_rule ? " (by rule)" : "", sets_pct ? " (named sets)" : "", pairs, differing,
+	       examples, packets, in_regions, lookups_checked, depending, too_big);
+	if (pairs < n / 2 || !differing || !in_regions || (sets_pct && !depending))
 		FAIL("random: too few pairs, differences or packets in regions to mean anything\n");
 }
 
@@ -393,6 +533,10 @@ int main(int argc, char **argv)
 	check_random(n, seed);
 	by_rule = true;
 	check_random(n, seed + n);
+	/* Named sets in most pairs: regions that depend on what the sets hold. */
+	by_rule = false;
+	sets_pct = 70;
+	check_random(n, seed + 2 * n);
 	if (failures)
 		fprintf(stderr, "%u failures\n", failures);
 	return failures ? 1 : 0;
