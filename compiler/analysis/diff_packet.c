@@ -16,6 +16,20 @@ struct build {
 	size_t off;
 };
 
+/*
+ * Keys of the region's set lookups get values apart (the field's number
+ * added): `ip saddr @s` and `ip daddr @s` with saddr = daddr would be one
+ * lookup, and contents could not give them the results the region assumes.
+ */
+static unsigned key_salt(const struct sl_diff_region *r, enum sl_field f)
+{
+	for (uint32_t m = r->assumed; m; m &= m - 1)
+		for (uint32_t i = 0; i < r->lookups[__builtin_ctz(m)].nfields; i++)
+			if (r->lookups[__builtin_ctz(m)].fields[i] == f)
+				return (unsigned)f;
+	return 0;
+}
+
 static sl_u128 pick(struct build *b, enum sl_field f)
 {
 	const struct sl_iset *s = sl_diff_box_get(&b->r->box, f);
@@ -24,11 +38,11 @@ static sl_u128 pick(struct build *b, enum sl_field f)
 	if (s) {
 		const struct sl_interval *iv = &s->iv[b->k % s->n];
 		lo = iv->lo, hi = iv->hi;
-		v = lo + (sl_u128)(b->k / s->n);
+		v = lo + (sl_u128)(b->k / s->n) + key_salt(b->r, f);
 	} else if (f == SL_FIELD_VLAN_ID) {
 		v = SL_DIFF_VLAN_NONE; /* untagged unless the region says otherwise */
 	} else {
-		v = lo + b->k;
+		v = lo + b->k + key_salt(b->r, f);
 	}
 	if (v > hi || v < lo)
 		v = hi;

@@ -195,42 +195,77 @@ static unsigned check_examples(const struct pair *p, unsigned per_region, const 
 struct rewrite {
 	const char *name, *old_text, *new_text;
 	int regions; /* -1: some */
+	int depends; /* of them, how many depend on a set's contents (-1: some) */
 };
 
 #define HDR "table t {\n hook xdp\n policy drop\n"
 #define CG  "table t {\n hook cgroup_skb ingress\n policy accept\n"
+#define SETS                                                                                       \
+	"set bl { type ipv4_addr; size 10; }\n"                                                    \
+	"set ports { type inet_service; size 10; }\n"
+#define SHDR SETS HDR
 
 static const struct rewrite rewrites[] = {
     {"reordered disjoint rules", HDR " tcp dport 22 accept\n udp dport 53 accept\n}\n",
-     HDR " udp dport 53 accept\n tcp dport 22 accept\n}\n", 0},
+     HDR " udp dport 53 accept\n tcp dport 22 accept\n}\n", 0, 0},
     {"a set split into two rules", HDR " tcp dport { 22, 80, 443 } accept\n}\n",
-     HDR " tcp dport 22 accept\n tcp dport { 80, 443 } accept\n}\n", 0},
+     HDR " tcp dport 22 accept\n tcp dport { 80, 443 } accept\n}\n", 0, 0},
     {"a shadowed rule removed",
      HDR " ip saddr 10.0.0.0/8 drop\n ip saddr 10.1.0.0/16 accept\n tcp dport 80 accept\n}\n",
-     HDR " ip saddr 10.0.0.0/8 drop\n tcp dport 80 accept\n}\n", 0},
+     HDR " ip saddr 10.0.0.0/8 drop\n tcp dport 80 accept\n}\n", 0, 0},
     {"th dport is tcp dport or udp dport", HDR " th dport 53 accept\n}\n",
-     HDR " tcp dport 53 accept\n udp dport 53 accept\n}\n", 0},
+     HDR " tcp dport 53 accept\n udp dport 53 accept\n}\n", 0, 0},
     {"ip protocol is meta l4proto on ipv4", HDR " ip protocol tcp accept\n}\n",
-     HDR " meta protocol ip meta l4proto tcp accept\n}\n", 0},
+     HDR " meta protocol ip meta l4proto tcp accept\n}\n", 0, 0},
     {"a chain inlined",
      HDR " jump c\n tcp dport 80 accept\n}\nchain c {\n ip saddr 10.0.0.0/8 return\n udp dport 53 "
 	 "accept\n}\n",
      HDR
      " ip saddr 10.0.0.0/8 tcp dport 80 accept\n ip saddr 10.0.0.0/8 drop\n udp dport 53 accept\n"
      " tcp dport 80 accept\n}\n",
-     0},
+     0, 0},
     {"goto and its end", HDR " goto c\n}\nchain c {\n tcp dport 22 accept\n}\n",
-     HDR " tcp dport 22 accept\n}\n", 0},
+     HDR " tcp dport 22 accept\n}\n", 0, 0},
     {"a whole-domain match on a cut header", HDR " tcp dport 0-65535 accept\n}\n",
-     HDR " meta l4proto tcp accept\n}\n", -1},
-    {"a port opened", HDR " tcp dport 22 accept\n}\n", HDR " tcp dport { 22, 8080 } accept\n}\n",
-     3 /* ip, ip6, ip6 after extension headers */},
+     HDR " meta l4proto tcp accept\n}\n", -1, 0},
+    {"a port opened", HDR " tcp dport 22 accept\n}\n", HDR " tcp dport { 22, 8080 } accept\n}\n", 3,
+     0 /* ip, ip6, ip6 after extension headers */},
     {"the policy flipped", CG " tcp dport 22 drop\n}\n",
-     "table t {\n hook cgroup_skb ingress\n policy drop\n tcp dport 22 drop\n}\n", -1},
-    {"vlan ids", HDR " vlan id 5 accept\n}\n", HDR " vlan id 5-6 accept\n}\n", -1},
-    {"later fragments", HDR " ip frag later accept\n}\n", HDR " meta l4proto 6 accept\n}\n", -1},
+     "table t {\n hook cgroup_skb ingress\n policy drop\n tcp dport 22 drop\n}\n", -1, 0},
+    {"vlan ids", HDR " vlan id 5 accept\n}\n", HDR " vlan id 5-6 accept\n}\n", -1, 0},
+    {"later fragments", HDR " ip frag later accept\n}\n", HDR " meta l4proto 6 accept\n}\n", -1, 0},
     {"ip6 extension headers", HDR " ip6 nexthdr tcp accept\n}\n",
-     HDR " meta l4proto tcp meta protocol ip6 accept\n}\n", -1},
+     HDR " meta l4proto tcp meta protocol ip6 accept\n}\n", -1, 0},
+    /* Named sets: a lookup is the same boolean on both sides, whatever the set holds. */
+    {"a set rule unchanged", SHDR " ip saddr @bl drop\n tcp dport 22 accept\n}\n",
+     SHDR " ip saddr @bl drop\n tcp dport 22 accept\n}\n", 0, 0},
+    {"a set rule moved past a disjoint rule",
+     SHDR " ip saddr @bl udp dport 53 drop\n tcp dport 22 accept\n}\n",
+     SHDR " tcp dport 22 accept\n ip saddr @bl udp dport 53 drop\n}\n", 0, 0},
+    {"tcp dport @set is th dport @set on tcp", SHDR " tcp dport @ports accept\n}\n",
+     SHDR " meta l4proto tcp th dport @ports accept\n}\n", 0, 0},
+    {"!= @set as @set drop first", SHDR " ip saddr != @bl accept\n}\n",
+     SHDR " ip saddr @bl drop\n ip saddr 0.0.0.0/0 accept\n}\n", 0, 0},
+    {"a set return inlined",
+     SHDR " jump c\n tcp dport 80 accept\n}\nchain c {\n ip saddr @bl return\n udp dport 53 "
+	  "accept\n}\n",
+     SHDR " ip saddr != @bl udp dport 53 accept\n meta protocol ip6 udp dport 53 accept\n"
+	  " tcp dport 80 accept\n}\n",
+     0, 0},
+    {"a set rule removed", SHDR " ip saddr @bl drop\n tcp dport 22 accept\n}\n",
+     SHDR " tcp dport 22 accept\n}\n", 1 /* ip, tcp */, 1},
+    {"a set rule added", SHDR " tcp dport 22 accept\n}\n",
+     SHDR " ip saddr @bl drop\n tcp dport 22 accept\n}\n", 1, 1},
+    {"a set rule moved", SHDR " tcp dport 22 accept\n ip saddr @bl drop\n}\n",
+     SHDR " ip saddr @bl drop\n tcp dport 22 accept\n}\n", 1, 1},
+    {"another key of the same set", SHDR " ip saddr @bl drop\n ip saddr 0.0.0.0/0 accept\n}\n",
+     SHDR " ip daddr @bl drop\n ip saddr 0.0.0.0/0 accept\n}\n", -1, -1},
+    {"a definite change beside a set rule",
+     SHDR " ip saddr @bl tcp dport 22 drop\n udp dport 53 accept\n}\n",
+     SHDR " ip saddr @bl tcp dport 22 drop\n udp dport { 53, 54 } accept\n}\n",
+     3 /* ip, ip6, ip6 after extension headers */, 0},
+    {"differs whatever the set holds", SHDR " ip saddr @bl tcp dport 22 accept\n}\n",
+     SHDR " ip saddr != @bl tcp dport 22 accept\n}\n", 1, 0},
 };
 
 static void check_rewrites(void)
@@ -248,6 +283,12 @@ static void check_rewrites(void)
 		size_t n = regions(&p);
 		if (w->regions >= 0 ? n != (size_t)w->regions : n == 0)
 			FAIL("%s: %zu regions\n", w->name, n);
+		size_t dep = 0;
+		for (size_t t = 0; t < p.d->ntables; t++)
+			for (size_t k = 0; k < p.d->tables[t].nregions; k++)
+				dep += p.d->tables[t].regions[k].depends != 0;
+		if (w->depends >= 0 ? dep != (size_t)w->depends : dep == 0)
+			FAIL("%s: %zu regions depend on a set\n", w->name, dep);
 		unsigned c = check_examples(&p, 4, w->name);
 		if (n && !c)
 			FAIL("%s: no example could be checked\n", w->name);
