@@ -569,18 +569,17 @@ static uint32_t deposit(uint32_t i, uint32_t m)
 /*
  * A box both sides decide, each by its chain of entries with lookups, then
  * by an entry without: compare them under every result of the lookups the
- * chains hold. It differs for all of them (definite), some (depends on the
- * lookups whose results change that) or none. The region states one result
- * under which it differs: one that newly accepts when there is one, so that
- * `--allow drop` sees it.
+ * chains hold. The box differs for all of them (definite), some (it
+ * depends on the lookups whose results change that) or none. One region
+ * per pair of deciding entries that differ, with the first lookup results
+ * that give it: every way the box can differ is listed.
  */
 static int leaf(struct run *r, uint32_t shape, const struct work *w, const struct entry *da,
 		const struct entry *db, struct regions *out)
 {
-	size_t na = w->ca ? w->ca->n : 0, nb = w->cb ? w->cb->n : 0;
+	size_t na = w->ca ? w->ca->n : 0, nb = w->cb ? w->cb->n : 0, first = out->n;
 	const struct entry **va = malloc((na + nb + 1) * sizeof(*va)), **vb = va + na;
-	uint32_t m = 0, k, pick = UINT32_MAX;
-	bool pick_accepts = false;
+	uint32_t m = 0, k, depends = 0;
 	uint8_t *differs;
 	int err = 0;
 
@@ -592,37 +591,32 @@ static int leaf(struct run *r, uint32_t shape, const struct work *w, const struc
 		m |= va[i]->c.pos | va[i]->c.neg;
 	k = (uint32_t)__builtin_popcount(m);
 	differs = calloc((size_t)1 << k, 1);
-	if (!differs) {
-		free(va);
-		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < (1u << k); i++) {
+	for (uint32_t i = 0; differs && i < (1u << k) && !err; i++) {
 		uint32_t sigma = deposit(i, m);
 		const struct entry *oa = decide(va, na, da, sigma), *ob = decide(vb, nb, db, sigma);
-
-		bool accepts = oa->verdict == SL_VERDICT_DROP && ob->verdict == SL_VERDICT_ACCEPT;
+		bool listed = false;
 
 		differs[i] = !same_decider(r, oa, ob);
-		if (differs[i] && (pick == UINT32_MAX || (accepts && !pick_accepts)))
-			pick = i, pick_accepts = accepts;
-	}
-	if (pick != UINT32_MAX) {
-		uint32_t sigma = deposit(pick, m), depends = 0;
-
-		for (uint32_t j = 0; j < k; j++)
-			for (uint32_t i = 0; i < (1u << k); i++)
-				if (differs[i] != differs[i ^ (1u << j)]) {
-					depends |= deposit(1u << j, m);
-					break;
-				}
-		err = emit(r, shape, &w->box, decide(va, na, da, sigma), decide(vb, nb, db, sigma),
-			   out);
-		if (!err) {
+		for (size_t j = first; j < out->n && differs[i]; j++)
+			listed |= out->v[j].old_rule == oa->rule &&
+				  out->v[j].new_rule == ob->rule &&
+				  out->v[j].old_verdict == oa->verdict &&
+				  out->v[j].new_verdict == ob->verdict;
+		if (differs[i] && !listed && !(err = emit(r, shape, &w->box, oa, ob, out))) {
 			out->v[out->n - 1].assumed = m;
 			out->v[out->n - 1].member = sigma;
-			out->v[out->n - 1].depends = depends;
 		}
 	}
+	for (uint32_t j = 0; differs && j < k; j++)
+		for (uint32_t i = 0; i < (1u << k); i++)
+			if (differs[i] != differs[i ^ (1u << j)]) {
+				depends |= deposit(1u << j, m);
+				break;
+			}
+	for (size_t j = first; j < out->n; j++)
+		out->v[j].depends = depends;
+	if (!differs && !err)
+		err = -ENOMEM;
 	free(differs);
 	free(va);
 	return err;

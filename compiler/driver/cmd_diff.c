@@ -18,7 +18,7 @@
 
 struct diff_cli {
 	const char *table;
-	bool json, allow_drop, by_rule, stats;
+	bool json, allow_drop, allow_depends, by_rule, stats;
 	unsigned examples;
 	size_t max_boxes, max_mib;
 };
@@ -31,12 +31,15 @@ static void diff_usage(const struct sl_args *a, FILE *out)
 	    "The packets whose verdict differs between two policies, exactly (from the IR,\n"
 	    "through chains and jumps), summarised as regions of header space, each with its\n"
 	    "old and new verdict and the deciding rules on both sides. Either policy may be\n"
-	    "`-` (standard input).\n\n"
+	    "`-` (standard input). What a named set (@set) holds is known only at run time:\n"
+	    "a region that differs for some contents only says \"depends on set @name\".\n\n"
 	    "  -t, --table=T        compare table T only\n"
 	    "  -j, --json           JSON instead of text\n"
 	    "  -e, --examples=N     N example packets per region (default 1; 0: none), each\n"
 	    "                       checked with the reference interpreter\n"
-	    "  -a, --allow=drop     exit 1 only when some traffic is newly accepted\n"
+	    "  -a, --allow=WHAT     drop: exit 1 only when some traffic is (or may be) newly\n"
+	    "                       accepted; depends: not for differences that depend on\n"
+	    "                       what named sets hold (comma-separated, repeatable)\n"
 	    "  -r, --rules          also packets whose verdict stays but whose deciding rule\n"
 	    "                       (counter) changes; rules are the same when their text is\n"
 	    "      --max-boxes=N    give up (exit 2) past N boxes (default %u)\n"
@@ -44,8 +47,8 @@ static void diff_usage(const struct sl_args *a, FILE *out)
 	    "      --stats          boxes made and regions before and after merging, to stderr\n",
 	    SL_DIFF_MAX_BOXES, SL_DIFF_MAX_BYTES >> 20);
 	sl_args_help(a, out);
-	fprintf(out, "\nexit status: 0 equivalent, 1 they differ, 2 errors (policies, usage, "
-		     "limits)\n");
+	fprintf(out, "\nexit status: 0 equivalent, 1 they differ (for some set contents too), 2 "
+		     "errors\n(policies, usage, limits)\n");
 }
 
 /* The file of a location, for messages. */
@@ -526,16 +529,25 @@ static bool print_table(struct printer *p, const struct sl_diff *d, const struct
 	} else if (status) {
 		printf("table %s: %s\n", t->name, status);
 	} else if (t->nregions) {
-		printf("table %s (%s): %zu region%s differ\n", t->name, sl_hook_name(t->hook),
+		size_t dep = 0;
+
+		for (size_t i = 0; i < t->nregions; i++)
+			dep += t->regions[i].depends != 0;
+		printf("table %s (%s): %zu region%s differ", t->name, sl_hook_name(t->hook),
 		       t->nregions, t->nregions == 1 ? "" : "s");
+		if (dep)
+			printf(" (%zu of them only for some contents of named sets)", dep);
+		printf("\n");
 	}
 	p->first_table = false;
 	for (size_t i = 0; i < t->nregions; i++) {
 		const struct sl_diff_region *r = &t->regions[i];
 
 		print_region(p, d, t, r, i == 0);
-		if (!p->o->allow_drop ||
-		    (r->new_verdict == SL_VERDICT_ACCEPT && r->old_verdict == SL_VERDICT_DROP))
+		/* a region that may newly accept states contents under which it does (diff.c) */
+		bool accepts =
+		    r->new_verdict == SL_VERDICT_ACCEPT && r->old_verdict == SL_VERDICT_DROP;
+		if ((!p->o->allow_drop || accepts) && !(p->o->allow_depends && r->depends))
 			fails = true;
 	}
 	if (p->o->json)
@@ -578,9 +590,19 @@ static int diff_opt(struct sl_args *a, int c, const char *arg)
 			return sl_args_error(a, "--examples wants 0..100, not '%s'", arg);
 		return 0;
 	case 'a':
-		if (strcmp(arg, "drop"))
-			return sl_args_error(a, "--allow knows only 'drop', not '%s'", arg);
-		o->allow_drop = true;
+		for (const char *w = arg;; w += strcspn(w, ",") + 1) {
+			size_t n = strcspn(w, ",");
+
+			if (n == 4 && !strncmp(w, "drop", n))
+				o->allow_drop = true;
+			else if (n == 7 && !strncmp(w, "depends", n))
+				o->allow_depends = true;
+			else
+				return sl_args_error(
+				    a, "--allow knows 'drop' and 'depends', not '%s'", arg);
+			if (!w[n])
+				break;
+		}
 		return 0;
 	case OPT_MAX_BOXES:
 		return positive(a, "--max-boxes", arg, &o->max_boxes);
