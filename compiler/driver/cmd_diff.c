@@ -337,30 +337,44 @@ static char *example_text(const struct sl_diff_example *ex, const struct sl_diff
 	return buf;
 }
 
-/* The example through both policies: the region's verdicts and deciding rules? */
-static bool run_both(const struct sl_ir *oi, uint32_t ot, const struct sl_ir *ni, uint32_t nt,
-		     enum sl_hook hook, const struct sl_diff_region *r,
-		     const struct sl_diff_example *ex)
+/* The packet's bytes, and the connection state the example gives it; its length. */
+static uint64_t example_fields(enum sl_hook hook, const struct sl_diff_example *ex,
+			       struct sl_interp_fields *f)
 {
 	struct sl_interp_packet pkt = {.hook = hook,
 				       .data = ex->data,
 				       .len = ex->len,
 				       .protocol = ex->protocol,
 				       .ifindex = ex->ifindex};
+
+	sl_interp_parse(&pkt, f);
+	f->present[SL_FIELD_CT_STATE] = ex->has[SL_FIELD_CT_STATE];
+	f->value[SL_FIELD_CT_STATE] = ex->value[SL_FIELD_CT_STATE];
+	f->present[SL_FIELD_META_IFNAME] = true;
+	f->value[SL_FIELD_META_IFNAME] = ex->value[SL_FIELD_META_IFNAME];
+	return sl_interp_wire_length(&pkt);
+}
+
+static bool verdicts_are(const struct sl_diff_region *r, const struct sl_interp_result *a,
+			 const struct sl_interp_result *b)
+{
+	return a->verdict == r->old_verdict && b->verdict == r->new_verdict &&
+	       a->rule == r->old_rule && b->rule == r->new_rule;
+}
+
+/* The example through both policies: the region's verdicts and deciding rules? */
+static bool run_both(const struct sl_ir *oi, uint32_t ot, const struct sl_ir *ni, uint32_t nt,
+		     enum sl_hook hook, const struct sl_diff_region *r,
+		     const struct sl_diff_example *ex)
+{
 	struct sl_interp_result a, b;
 	struct sl_interp_fields f;
+	uint64_t len = example_fields(hook, ex, &f);
 
-	/* The packet's bytes, and the connection state the example gives it. */
-	sl_interp_parse(&pkt, &f);
-	f.present[SL_FIELD_CT_STATE] = ex->has[SL_FIELD_CT_STATE];
-	f.value[SL_FIELD_CT_STATE] = ex->value[SL_FIELD_CT_STATE];
-	f.present[SL_FIELD_META_IFNAME] = true;
-	f.value[SL_FIELD_META_IFNAME] = ex->value[SL_FIELD_META_IFNAME];
-	if (sl_interp_run_fields(oi, ot, &f, sl_interp_wire_length(&pkt), &a, NULL) ||
-	    sl_interp_run_fields(ni, nt, &f, sl_interp_wire_length(&pkt), &b, NULL))
+	if (sl_interp_run_fields(oi, ot, &f, len, &a, NULL) ||
+	    sl_interp_run_fields(ni, nt, &f, len, &b, NULL))
 		return false;
-	return a.verdict == r->old_verdict && b.verdict == r->new_verdict &&
-	       a.rule == r->old_rule && b.rule == r->new_rule;
+	return verdicts_are(r, &a, &b);
 }
 
 /*
@@ -428,16 +442,70 @@ static void print_json_lookups(const struct sl_diff_region *r)
 	fprintf(stdout, "]");
 }
 
+/* An example packet and whether the interpreter confirms it. */
+struct checked {
+	int e; /* sl_diff_example()'s: -ERANGE when there is none */
+	bool ok, contradicts;
+	struct sl_diff_example ex;
+};
+
+/*
+ * The `per` examples of every region of table t, checked: those of regions
+ * without set lookups together (sl_interp_run_many(): a policy of 100,000
+ * rules is read once per 64 examples, not once per example), the others
+ * one by one with the set contents they assume. NULL: out of memory.
+ */
+static struct checked *check_table(const struct sl_ir *oi, const struct sl_ir *ni,
+				   const struct sl_diff *d, const struct sl_diff_table *t,
+				   unsigned per)
+{
+	size_t n = t->nregions * per, nb = 0;
+	struct checked *c = calloc(n + 1, sizeof(*c));
+	struct sl_interp_fields *f = malloc((n + 1) * sizeof(*f));
+	uint64_t *len = malloc((n + 1) * sizeof(*len));
+	size_t *at = malloc((n + 1) * sizeof(*at));
+	struct sl_interp_result *ra = malloc((n + 1) * sizeof(*ra));
+	struct sl_interp_result *rb = malloc((n + 1) * sizeof(*rb));
+
+	for (size_t i = 0; c && f && len && at && ra && rb && i < n; i++) {
+		const struct sl_diff_region *r = &t->regions[i / per];
+
+		c[i].e = sl_diff_example(d, t->hook, r, (unsigned)(i % per), &c[i].ex);
+		if (c[i].e)
+			continue;
+		if (r->assumed) {
+			c[i].ok = example_checks(oi, t->old_index, ni, t->new_index, t->hook, r,
+						 &c[i].ex, &c[i].contradicts);
+			continue;
+		}
+		len[nb] = example_fields(t->hook, &c[i].ex, &f[nb]);
+		at[nb++] = i;
+	}
+	if (c && f && len && at && ra && rb && nb &&
+	    !sl_interp_run_many(oi, t->old_index, f, len, nb, ra) &&
+	    !sl_interp_run_many(ni, t->new_index, f, len, nb, rb)) {
+		for (size_t j = 0; j < nb; j++)
+			c[at[j]].ok = verdicts_are(&t->regions[at[j] / per], &ra[j], &rb[j]);
+	}
+	if (!(f && len && at && ra && rb)) {
+		free(c);
+		c = NULL;
+	}
+	free(f), free(len), free(at), free(ra), free(rb);
+	return c;
+}
+
 struct printer {
 	const struct diff_cli *o;
 	const struct sl_ir *oi, *ni;
 	const struct sl_ir_rule **old_rules, **new_rules;
 	bool first_table;
 	int bad_examples;
+	bool out_of_memory; /* for checking examples */
 };
 
 static void print_region(struct printer *p, const struct sl_diff *d, const struct sl_diff_table *t,
-			 const struct sl_diff_region *r, bool first)
+			 const struct sl_diff_region *r, const struct checked *ck, bool first)
 {
 	char ol[512], nl[512];
 	char *text = region_text(d, t->hook, r);
@@ -469,14 +537,12 @@ static void print_region(struct printer *p, const struct sl_diff *d, const struc
 		       nl);
 	}
 	free(text), free(dep), free(assume);
-	for (unsigned k = 0; k < p->o->examples; k++) {
-		struct sl_diff_example ex;
-		int e = sl_diff_example(d, t->hook, r, k, &ex);
-		char *et = e ? NULL : example_text(&ex, r, p->o->json);
-		char *sets = e || !r->assumed ? NULL : contents_text(r, &ex);
-		bool contradicts = false;
-		bool ok = !e && example_checks(p->oi, t->old_index, p->ni, t->new_index, t->hook, r,
-					       &ex, &contradicts);
+	for (unsigned k = 0; ck && k < p->o->examples; k++) {
+		const struct sl_diff_example *ex = &ck[k].ex;
+		int e = ck[k].e;
+		char *et = e ? NULL : example_text(ex, r, p->o->json);
+		char *sets = e || !r->assumed ? NULL : contents_text(r, ex);
+		bool contradicts = ck[k].contradicts, ok = !e && ck[k].ok;
 
 		/* keys that coincide in this packet: no set contents give the assumed results */
 		if (!e && !ok && !contradicts)
@@ -489,8 +555,8 @@ static void print_region(struct printer *p, const struct sl_diff *d, const struc
 				sl_json_str(stdout, sets + strlen("; with "));
 			}
 			fprintf(stdout, ", \"checked\": %s, \"hex\": \"", ok ? "true" : "false");
-			for (size_t i = 0; !e && i < ex.len; i++)
-				fprintf(stdout, "%02x", ex.data[i]);
+			for (size_t i = 0; !e && i < ex->len; i++)
+				fprintf(stdout, "%02x", ex->data[i]);
 			fprintf(stdout, "\"}");
 		} else if (e) {
 			printf("    e.g. none: no packet of this shape has a meta length in the "
@@ -540,11 +606,15 @@ static bool print_table(struct printer *p, const struct sl_diff *d, const struct
 		printf("\n");
 	}
 	p->first_table = false;
+	struct checked *ck =
+	    t->nregions && p->o->examples ? check_table(p->oi, p->ni, d, t, p->o->examples) : NULL;
+	if (t->nregions && p->o->examples && !ck)
+		p->out_of_memory = true;
 	for (size_t i = 0; i < t->nregions; i++) {
 		const struct sl_diff_region *r = &t->regions[i];
 
-		print_region(p, d, t, r, i == 0);
-		/* a region that may newly accept states contents under which it does (diff.c) */
+		print_region(p, d, t, r, ck ? ck + i * p->o->examples : NULL, i == 0);
+		/* each way a part can differ is a region of its own (diff.c): all are seen */
 		bool accepts =
 		    r->new_verdict == SL_VERDICT_ACCEPT && r->old_verdict == SL_VERDICT_DROP;
 		if ((!p->o->allow_drop || accepts) && !(p->o->allow_depends && r->depends))
@@ -552,6 +622,7 @@ static bool print_table(struct printer *p, const struct sl_diff *d, const struct
 	}
 	if (p->o->json)
 		fprintf(stdout, "]}");
+	free(ck);
 	return fails;
 }
 
@@ -682,7 +753,7 @@ int sl_cmd_diff(int argc, char **argv)
 	}
 	old_rules = rules_by_id(ra->written);
 	new_rules = rules_by_id(rb->written);
-	struct printer p = {&o, ra->written, rb->written, old_rules, new_rules, true, 0};
+	struct printer p = {&o, ra->written, rb->written, old_rules, new_rules, true, 0, false};
 	bool fails = false;
 	if (o.json) {
 		printf("{\"old\": ");
@@ -702,6 +773,10 @@ int sl_cmd_diff(int argc, char **argv)
 		printf("\n  ], \"equivalent\": %s}\n", differ ? "false" : "true");
 	else if (!differ)
 		printf("equivalent: no packet is treated differently\n");
+	if (p.out_of_memory) {
+		fprintf(stderr, "sluice diff: error: out of memory checking the examples\n");
+		goto out;
+	}
 	if (p.bad_examples) {
 		fprintf(stderr, "sluice diff: error: %d example(s) contradict the interpreter\n",
 			p.bad_examples);

@@ -504,6 +504,13 @@ static void check_random(unsigned n, uint64_t seed)
 			if (tab->old_index == UINT32_MAX || tab->new_index == UINT32_MAX ||
 			    tab->hook_changed)
 				continue;
+			/* sl_interp_run_many() (sluice diff's examples) is the walk, 64 at a time
+			 */
+			static struct sl_interp_fields many_f[300];
+			static struct sl_interp_result many_a[300], many_b[300];
+			static uint64_t many_len[300];
+			unsigned nmany = 0;
+
 			for (int k = 0; k < 300; k++) {
 				struct gen_packet gp;
 				struct sl_interp_fields f;
@@ -519,6 +526,10 @@ static void check_random(unsigned n, uint64_t seed)
 							 NULL))
 					continue;
 				packets++;
+				many_f[nmany] = f;
+				many_len[nmany] = len;
+				many_a[nmany] = ra;
+				many_b[nmany++] = rb;
 				size_t hits = 0, good = 0;
 				const struct sl_diff_region *in[64];
 				for (size_t x = 0; x < tab->nregions; x++) {
@@ -563,6 +574,22 @@ static void check_random(unsigned n, uint64_t seed)
 					break;
 				}
 			}
+			struct sl_interp_result got_a[300], got_b[300];
+			if (sl_interp_run_many(pr.a.ir, tab->old_index, many_f, many_len, nmany,
+					       got_a) ||
+			    sl_interp_run_many(pr.b.ir, tab->new_index, many_f, many_len, nmany,
+					       got_b))
+				FAIL("%s: sl_interp_run_many failed\n", what);
+			for (unsigned x = 0; x < nmany; x++)
+				if (got_a[x].verdict != many_a[x].verdict ||
+				    got_a[x].rule != many_a[x].rule ||
+				    got_b[x].verdict != many_b[x].verdict ||
+				    got_b[x].rule != many_b[x].rule) {
+					FAIL("%s table %s: sl_interp_run_many differs from "
+					     "sl_interp_run_fields on packet %u\n",
+					     what, tab->name, x);
+					break;
+				}
 		}
 	next:
 		pair_close(&pr);
