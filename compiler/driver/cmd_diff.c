@@ -107,6 +107,26 @@ static int load(const char *arg, const struct sl_compile_opts *o, struct sl_resu
 	return 0;
 }
 
+/*
+ * What a set holds is compared as unknown, whatever its declaration says:
+ * say so when the declared elements of a set in both policies changed (the
+ * loader's first contents), since no region will show it.
+ */
+static void note_changed_elements(const struct sl_ir *a, const struct sl_ir *b)
+{
+	for (uint32_t i = 0; i < a->nsets; i++) {
+		const struct sl_ir_set *x = &a->sets[i], *y = sl_ir_set_find(b, x->name);
+
+		if (y && (x->nkeys != y->nkeys || x->key_size != y->key_size ||
+			  (x->nkeys && memcmp(x->keys, y->keys, (size_t)x->nkeys * x->key_size))))
+			fprintf(
+			    stderr,
+			    "sluice diff: note: set @%s's declared elements changed: sluice diff "
+			    "takes what a set holds as unknown, so no region shows it\n",
+			    x->name);
+	}
+}
+
 /* Rules by id (ids run 0 .. nrules-1): a policy's deciding rules are looked up per region. */
 static const struct sl_ir_rule **rules_by_id(const struct sl_ir *ir)
 {
@@ -733,6 +753,7 @@ int sl_cmd_diff(int argc, char **argv)
 			"same, in the same order of first use\n");
 		goto out;
 	}
+	note_changed_elements(ra->written, rb->written);
 	struct sl_diff_opts dopts = {.table = o.table,
 				     .max_boxes = o.max_boxes,
 				     .max_bytes = o.max_mib << 20,

@@ -94,6 +94,10 @@ if command -v python3 >/dev/null; then
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["tables"][0]["regions"]; dep=[x for x in r if x.get("depends_on")]; assert len(dep)==2 and dep[0]["depends_on"]==["blocklist","ssh_clients"] and all(e["checked"] and e["sets"] for x in dep for e in x["examples"]) and all(a["key"] for x in dep for a in x["assumes"]) and len(r)-len(dep)==2 and not any("depends_on" in x for x in r if x not in dep)' "$tmp/out" ||
 		{ echo "FAIL: --json with sets" >&2; fail=1; }
 fi
+# The declared elements are the loader's first contents, not what the set holds: a note.
+sed 's/size 4096/size 4096\n    elements = { 10.0.0.1 . 22 }/' "$so" >"$tmp/elems.sluice"
+expect 0 "declared elements changed" -- "$sluice" diff "$so" "$tmp/elems.sluice"
+grep -q "note: set @ssh_clients's declared elements changed" "$tmp/err" || { echo "FAIL: no note on declared elements" >&2; cat "$tmp/err" >&2; fail=1; }
 # Each distinct lookup doubles the contents to compare: past 16 in one shape, a clear error.
 { for i in $(seq 0 16); do printf 'set s%d { type ipv4_addr; size 8; }\n' "$i"; done
   printf 'table t {\n\thook xdp\n'
