@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # `sluice run --set NAME=FILE`: the interpreter looks the set up in FILE's
 # elements instead of the policy's; bad files and unknown sets are usage errors.
-# And `sluice diff` refuses policies with named-set lookups.
+# And `sluice diff` compares named-set policies (a set's contents are unknown).
 # usage: run_sets.sh SLUICE TRAFFIC_PCAP
 set -uo pipefail
 sluice=$(realpath "$1")
