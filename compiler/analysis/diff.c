@@ -13,8 +13,23 @@
 
 #include "analysis/diff_priv.h"
 
+/*
+ * A conjunction of run-time set lookups (bits of run.lk): all of `pos`
+ * true and all of `neg` false. An entry with a cube decides only for the
+ * set contents that make its cube true; the empty cube always holds.
+ */
+struct cube {
+	uint32_t pos, neg;
+};
+
+static bool cube_holds(struct cube c, uint32_t sigma)
+{
+	return !(c.pos & ~sigma) && !(c.neg & sigma);
+}
+
 struct entry {
 	struct sl_diff_box box;
+	struct cube c;	/* the rule's set lookups (and its jumps') */
 	bool is_return; /* a `return` taken inside a chain being flattened */
 	enum sl_verdict verdict;
 	uint32_t rule;
@@ -35,6 +50,9 @@ struct run {
 	bool by_rule; /* the deciding rule's text counts too */
 	size_t max_boxes, shape_boxes,
 	    max_bytes; /* the limit holds per shape: its boxes live together */
+	/* The shape's distinct set lookups, both policies together (in d->arena). */
+	struct sl_diff_lookup *lk;
+	unsigned nlk;
 	char *err;
 	size_t errlen;
 };
@@ -96,61 +114,127 @@ static bool rule_box(struct run *r, const struct sl_ir_rule *rule, const struct 
 }
 
 /*
- * Take the returns out of a flattened chain: each later entry loses the
- * boxes of the returns before it (pieces of a box minus a box).
+ * The bit of a lookup in this shape: the same set with the same key fields
+ * (as the shape reads them: `th dport` is `tcp dport` in a TCP packet) is
+ * the same boolean, in either policy.
  */
+static int lookup_bit(struct run *r, const struct sl_ir *ir, const struct sl_ir_setref *sr)
+{
+	struct sl_diff_lookup l = {.set = ir->sets[sr->set].name, .nfields = sr->nfields};
+
+	for (uint32_t i = 0; i < sr->nfields && i < SL_IR_SET_MAX_FIELDS; i++)
+		l.fields[i] = diff_shape_field(r->shape, sr->fields[i]);
+	for (unsigned i = 0; i < r->nlk; i++)
+		if (!strcmp(r->lk[i].set, l.set) && r->lk[i].nfields == l.nfields &&
+		    !memcmp(r->lk[i].fields, l.fields, sizeof(l.fields)))
+			return (int)i;
+	if (r->nlk == SL_DIFF_MAX_LOOKUPS) {
+		snprintf(r->err, r->errlen,
+			 "more than %u run-time set lookups (a set and its key fields) in packets "
+			 "of one shape (%s): too many set contents to compare exactly",
+			 SL_DIFF_MAX_LOOKUPS, r->shape->name);
+		return -E2BIG;
+	}
+	if (!r->lk)
+		r->lk = sl_arena_calloc(r->d->arena, SL_DIFF_MAX_LOOKUPS, sizeof(*r->lk));
+	r->lk[r->nlk] = l;
+	return (int)r->nlk++;
+}
+
+/* The rule's lookups added to ctx; 1 when they contradict it (the rule never matches). */
+static int rule_cube(struct run *r, const struct sl_ir *ir, const struct sl_ir_rule *rule,
+		     struct cube ctx, struct cube *out)
+{
+	for (uint32_t k = 0; k < rule->nsetrefs; k++) {
+		int b = lookup_bit(r, ir, &rule->setrefs[k]);
+
+		if (b < 0)
+			return b;
+		if (rule->setrefs[k].negated)
+			ctx.neg |= 1u << b;
+		else
+			ctx.pos |= 1u << b;
+	}
+	*out = ctx;
+	return (ctx.pos & ctx.neg) != 0;
+}
+
+/*
+ * The parts of entry e that a return `ret` before it leaves: e minus ret's
+ * box and, when ret holds only for some set contents, e inside ret's box
+ * where ret's cube is false (one part per first false lookup: disjoint).
+ */
+static int cut_by_return(struct run *r, const struct entry *e, const struct entry *ret,
+			 struct list *out)
+{
+	struct sl_diff_box parts[SL_FIELD_COUNT], in;
+	unsigned np = box_subtract(r->scratch, &e->box, &ret->box, parts);
+	struct entry piece = *e;
+	int err = count(r, np);
+
+	for (unsigned p = 0; p < np && !err; p++) {
+		piece.box = parts[p];
+		err = push(out, piece);
+	}
+	if (err || !(ret->c.pos | ret->c.neg) ||
+	    !box_intersect(r->scratch, &e->box, &ret->box, &in))
+		return err;
+	struct cube held = e->c;
+	for (uint32_t lits = ret->c.pos | ret->c.neg; lits && !err; lits &= lits - 1) {
+		uint32_t b = lits & -lits;
+		struct cube c = held;
+
+		if (ret->c.pos & b)
+			c.neg |= b, held.pos |= b;
+		else
+			c.pos |= b, held.neg |= b;
+		if (!(c.pos & c.neg) && !(err = count(r, 1))) {
+			piece.box = in;
+			piece.c = c;
+			err = push(out, piece);
+		}
+		if (held.pos & held.neg)
+			break;
+	}
+	return err;
+}
+
+/* Take the returns out of a flattened chain: each later entry loses what they take. */
 static int resolve(struct run *r, struct list *in, struct list *out)
 {
-	struct sl_diff_box *rets = NULL, *cur = NULL, *next = NULL;
-	size_t nrets = 0, crets = 0, ncur = 0, ccur = 0, nnext = 0, cnext = 0;
+	struct list rets = {0}, cur = {0}, next = {0};
 	int err = 0;
 
 	for (size_t i = 0; i < in->n && !err; i++) {
 		struct entry e = in->v[i];
 
 		if (e.is_return) {
-			if (sl_grow((void **)&rets, &crets, nrets + 1, sizeof(*rets))) {
-				err = -ENOMEM;
-				break;
-			}
-			rets[nrets++] = e.box;
+			err = push(&rets, e);
 			continue;
 		}
-		if (!nrets) {
+		if (!rets.n) {
 			err = push(out, e);
 			continue;
 		}
-		if (sl_grow((void **)&cur, &ccur, 1, sizeof(*cur))) {
-			err = -ENOMEM;
-			break;
+		cur.n = 0;
+		err = push(&cur, e);
+		for (size_t k = 0; k < rets.n && cur.n && !err; k++) {
+			next.n = 0;
+			for (size_t j = 0; j < cur.n && !err; j++)
+				err = cut_by_return(r, &cur.v[j], &rets.v[k], &next);
+			struct list t = cur;
+			cur = next, next = t;
 		}
-		cur[0] = e.box;
-		ncur = 1;
-		for (size_t k = 0; k < nrets && ncur && !err; k++) {
-			if (sl_grow((void **)&next, &cnext, ncur * SL_FIELD_COUNT, sizeof(*next))) {
-				err = -ENOMEM;
-				break;
-			}
-			nnext = 0;
-			for (size_t j = 0; j < ncur; j++)
-				nnext += box_subtract(r->scratch, &cur[j], &rets[k], next + nnext);
-			struct sl_diff_box *t = cur;
-			size_t tc = ccur;
-			cur = next, ccur = cnext, ncur = nnext;
-			next = t, cnext = tc;
-			err = count(r, nnext);
-		}
-		for (size_t j = 0; j < ncur && !err; j++) {
-			e.box = cur[j];
-			err = push(out, e);
-		}
+		for (size_t j = 0; j < cur.n && !err; j++)
+			err = push(out, cur.v[j]);
 	}
-	free(rets), free(cur), free(next);
+	free(rets.v), free(cur.v), free(next.v);
 	return err;
 }
 
 static int flatten_chain(struct run *r, const struct sl_ir *ir, uint32_t chain,
-			 const struct sl_diff_box *ctx, uint32_t depth, struct list *out)
+			 const struct sl_diff_box *ctx, struct cube cctx, uint32_t depth,
+			 struct list *out)
 {
 	if (chain >= ir->nchains || depth > ir->nchains) {
 		snprintf(r->err, r->errlen, "chains reach themselves");
@@ -168,7 +252,11 @@ static int flatten_chain(struct run *r, const struct sl_ir *ir, uint32_t chain,
 		if (rule->action == SL_IR_CONTINUE || rule->limit ||
 		    !rule_box(r, rule, ctx, &e.box))
 			continue;
-		if ((err = count(r, 1)))
+		if ((err = rule_cube(r, ir, rule, cctx, &e.c)) == 1) {
+			err = 0;
+			continue;
+		}
+		if (err || (err = count(r, 1)))
 			break;
 		switch (rule->action) {
 		case SL_IR_ACCEPT:
@@ -182,14 +270,14 @@ static int flatten_chain(struct run *r, const struct sl_ir *ir, uint32_t chain,
 			err = push(out, e);
 			break;
 		case SL_IR_JUMP:
-			err = flatten_chain(r, ir, rule->target, &e.box, depth + 1, &sub);
+			err = flatten_chain(r, ir, rule->target, &e.box, e.c, depth + 1, &sub);
 			if (!err)
 				err = resolve(r, &sub, out);
 			free(sub.v);
 			break;
 		case SL_IR_GOTO:
 			/* The callee's returns and its end return from this chain. */
-			err = flatten_chain(r, ir, rule->target, &e.box, depth + 1, out);
+			err = flatten_chain(r, ir, rule->target, &e.box, e.c, depth + 1, out);
 			e.is_return = true;
 			if (!err)
 				err = push(out, e);
@@ -204,7 +292,8 @@ static int flatten_chain(struct run *r, const struct sl_ir *ir, uint32_t chain,
 static int flatten(struct run *r, const struct sl_ir *ir, uint32_t table, struct list *out)
 {
 	struct list raw = {0};
-	int err = flatten_chain(r, ir, ir->tables[table].entry, &r->shape->cons, 0, &raw);
+	int err = flatten_chain(r, ir, ir->tables[table].entry, &r->shape->cons, (struct cube){0},
+				0, &raw);
 
 	if (!err)
 		err = resolve(r, &raw, out);
@@ -216,7 +305,8 @@ static int flatten(struct run *r, const struct sl_ir *ir, uint32_t table, struct
 	for (size_t i = 0; i < out->n; i++) {
 		struct entry *e = &out->v[i];
 
-		e->hash = box_hash(&e->box) * 31 + e->verdict;
+		e->hash = (box_hash(&e->box) * 31 + e->verdict) * 31 +
+			  ((uint64_t)e->c.pos << 32 | e->c.neg);
 		for (const char *c = r->by_rule && e->text ? e->text : ""; *c; c++)
 			e->hash = (e->hash ^ (uint8_t)*c) * 1099511628211ULL;
 	}
@@ -234,8 +324,8 @@ static bool same_decider(const struct run *r, const struct entry *a, const struc
 
 static bool same(const struct run *r, const struct entry *a, const struct entry *b)
 {
-	return a->hash == b->hash && same_decider(r, a, b) &&
-	       box_cmp_except(&a->box, &b->box, SL_FIELD_COUNT) == 0;
+	return a->hash == b->hash && same_decider(r, a, b) && a->c.pos == b->c.pos &&
+	       a->c.neg == b->c.neg && box_cmp_except(&a->box, &b->box, SL_FIELD_COUNT) == 0;
 }
 
 #define MYERS_MAX_D 2000
@@ -324,9 +414,22 @@ static int align(const struct run *r, const struct list *a, const struct list *b
 
 #define COMPACT_BYTES ((size_t)64 << 20)
 
+/*
+ * The entries with set lookups that cover a box and come before the entry
+ * that decides it whatever the sets hold: they decide it for the contents
+ * that make their cubes true (newest first; in the shape's scratch arena,
+ * which compaction leaves alone).
+ */
+struct chain {
+	const struct entry *e;
+	const struct chain *next;
+	size_t n;
+};
+
 struct work {
 	struct sl_diff_box box;
-	size_t ia, ib; /* next candidates */
+	size_t ia, ib;		     /* next candidates */
+	const struct chain *ca, *cb; /* NULL: no lookup has covered the box yet */
 };
 
 struct cands {
@@ -407,9 +510,122 @@ static size_t first_hit(const struct list *l, const struct cands *c, size_t from
 	return from;
 }
 
+static const struct chain *chain_add(struct run *r, const struct chain *c, const struct entry *e)
+{
+	struct chain *n = sl_arena_alloc(r->scratch, sizeof(*n));
+
+	*n = (struct chain){e, c, c ? c->n + 1 : 1};
+	return n;
+}
+
+/* Oldest first, into v (c->n entries). */
+static void chain_list(const struct chain *c, const struct entry **v)
+{
+	for (size_t i = c ? c->n : 0; c; c = c->next)
+		v[--i] = c->e;
+}
+
+/* What a side decides under lookup results sigma: the first chain entry whose cube holds. */
+static const struct entry *decide(const struct entry **v, size_t n, const struct entry *d,
+				  uint32_t sigma)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cube_holds(v[i]->c, sigma))
+			return v[i];
+	return d;
+}
+
+static int emit(struct run *r, uint32_t shape, const struct sl_diff_box *box,
+		const struct entry *ea, const struct entry *eb, struct regions *out)
+{
+	struct wbox wb;
+
+	if (sl_grow((void **)&out->v, &out->cap, out->n + 1, sizeof(*out->v)))
+		return -ENOMEM;
+	wbox_from(&wb, box);
+	out->v[out->n++] = (struct sl_diff_region){
+	    .shape = shape,
+	    .box = wbox_pack(r->d->arena, &wb, true),
+	    .old_verdict = ea->verdict,
+	    .new_verdict = eb->verdict,
+	    .old_rule = ea->rule,
+	    .new_rule = eb->rule,
+	    .lookups = r->lk,
+	};
+	return 0;
+}
+
+/* sigma's bits deposited into mask m (the i-th subset of m, in counting order). */
+static uint32_t deposit(uint32_t i, uint32_t m)
+{
+	uint32_t s = 0;
+
+	for (uint32_t b = 1; m; b <<= 1, m &= m - 1)
+		if (i & b)
+			s |= m & -m;
+	return s;
+}
+
 /*
- * Cut `piece` until, in every part, both lists decide by one entry each;
- * parts where aligned entries decide are dropped as they come.
+ * A box both sides decide, each by its chain of entries with lookups, then
+ * by an entry without: compare them under every result of the lookups the
+ * chains hold. The box differs for all of them (definite), some (it
+ * depends on the lookups whose results change that) or none. One region
+ * per pair of deciding entries that differ, with the first lookup results
+ * that give it: every way the box can differ is listed.
+ */
+static int leaf(struct run *r, uint32_t shape, const struct work *w, const struct entry *da,
+		const struct entry *db, struct regions *out)
+{
+	size_t na = w->ca ? w->ca->n : 0, nb = w->cb ? w->cb->n : 0, first = out->n;
+	const struct entry **va = malloc((na + nb + 1) * sizeof(*va)), **vb = va + na;
+	uint32_t m = 0, k, depends = 0;
+	uint8_t *differs;
+	int err = 0;
+
+	if (!va)
+		return -ENOMEM;
+	chain_list(w->ca, va);
+	chain_list(w->cb, vb);
+	for (size_t i = 0; i < na + nb; i++)
+		m |= va[i]->c.pos | va[i]->c.neg;
+	k = (uint32_t)__builtin_popcount(m);
+	differs = calloc((size_t)1 << k, 1);
+	for (uint32_t i = 0; differs && i < (1u << k) && !err; i++) {
+		uint32_t sigma = deposit(i, m);
+		const struct entry *oa = decide(va, na, da, sigma), *ob = decide(vb, nb, db, sigma);
+		bool listed = false;
+
+		differs[i] = !same_decider(r, oa, ob);
+		for (size_t j = first; j < out->n && differs[i]; j++)
+			listed |= out->v[j].old_rule == oa->rule &&
+				  out->v[j].new_rule == ob->rule &&
+				  out->v[j].old_verdict == oa->verdict &&
+				  out->v[j].new_verdict == ob->verdict;
+		if (differs[i] && !listed && !(err = emit(r, shape, &w->box, oa, ob, out))) {
+			out->v[out->n - 1].assumed = m;
+			out->v[out->n - 1].member = sigma;
+		}
+	}
+	for (uint32_t j = 0; differs && j < k; j++)
+		for (uint32_t i = 0; i < (1u << k); i++)
+			if (differs[i] != differs[i ^ (1u << j)]) {
+				depends |= deposit(1u << j, m);
+				break;
+			}
+	for (size_t j = first; j < out->n; j++)
+		out->v[j].depends = depends;
+	if (!differs && !err)
+		err = -ENOMEM;
+	free(differs);
+	free(va);
+	return err;
+}
+
+/*
+ * Cut `piece` until, in every part, both lists decide by one entry each
+ * (after the entries with lookups that cover the part); parts where
+ * aligned entries decide are dropped as they come.
  */
 static int compare_piece(struct run *r, uint32_t shape, const struct list *a, const struct list *b,
 			 const long *pair, const struct cands *ca, const struct cands *cb,
@@ -423,16 +639,16 @@ static int compare_piece(struct run *r, uint32_t shape, const struct list *a, co
 
 	if (sl_grow((void **)&stack, &cap, 1, sizeof(*stack)))
 		return -ENOMEM;
-	stack[n++] = (struct work){piece, 0, 0};
+	stack[n++] = (struct work){piece, 0, 0, NULL, NULL};
 	while (n && !err) {
 		if ((err = compact(r, stack, n, &limit)))
 			break;
 		struct work w = stack[--n];
 		size_t ia = first_hit(a, ca, w.ia, &w.box), ib = first_hit(b, cb, w.ib, &w.box);
 		const struct entry *ea = &a->v[ca->v[ia]], *eb = &b->v[cb->v[ib]];
-		bool cut_a;
+		bool cut_a, lk_a = ea->c.pos | ea->c.neg, lk_b = eb->c.pos | eb->c.neg;
 
-		if (pair[ca->v[ia]] == (long)cb->v[ib]) {
+		if (!w.ca && !w.cb && !lk_a && pair[ca->v[ia]] == (long)cb->v[ib]) {
 			/* Both decide box ∩ ea alike: only the rest goes on. */
 			unsigned np = box_subtract(r->work, &w.box, &ea->box, parts);
 
@@ -440,27 +656,24 @@ static int compare_piece(struct run *r, uint32_t shape, const struct list *a, co
 			    sl_grow((void **)&stack, &cap, n + np, sizeof(*stack)))
 				break;
 			for (unsigned i = 0; i < np; i++)
-				stack[n++] = (struct work){parts[i], ia + 1, ib + 1};
+				stack[n++] = (struct work){parts[i], ia + 1, ib + 1, NULL, NULL};
 			continue;
 		}
 		bool cov_a = box_covers(&ea->box, &w.box), cov_b = box_covers(&eb->box, &w.box);
+		if ((cov_a && lk_a) || (cov_b && lk_b)) {
+			/* It decides the box for some set contents only: look further. */
+			if (cov_a && lk_a)
+				w.ca = chain_add(r, w.ca, ea), w.ia = ia + 1;
+			else
+				w.cb = chain_add(r, w.cb, eb), w.ib = ib + 1;
+			stack[n++] = w;
+			continue;
+		}
 		if (cov_a && cov_b) {
-			if (same_decider(r, ea, eb))
-				continue;
-			if (sl_grow((void **)&out->v, &out->cap, out->n + 1, sizeof(*out->v))) {
-				err = -ENOMEM;
-				break;
-			}
-			struct wbox wb;
-			wbox_from(&wb, &w.box);
-			out->v[out->n++] = (struct sl_diff_region){
-			    .shape = shape,
-			    .box = wbox_pack(r->d->arena, &wb, true),
-			    .old_verdict = ea->verdict,
-			    .new_verdict = eb->verdict,
-			    .old_rule = ea->rule,
-			    .new_rule = eb->rule,
-			};
+			if (w.ca || w.cb)
+				err = leaf(r, shape, &w, ea, eb, out);
+			else if (!same_decider(r, ea, eb))
+				err = emit(r, shape, &w.box, ea, eb, out);
 			continue;
 		}
 		cut_a = !cov_a;
@@ -471,9 +684,9 @@ static int compare_piece(struct run *r, uint32_t shape, const struct list *a, co
 		    sl_grow((void **)&stack, &cap, n + np + 1, sizeof(*stack)))
 			break;
 		for (unsigned i = 0; i < np; i++)
-			stack[n++] =
-			    (struct work){parts[i], cut_a ? ia + 1 : ia, cut_a ? ib : ib + 1};
-		stack[n++] = (struct work){in, ia, ib};
+			stack[n++] = (struct work){parts[i], cut_a ? ia + 1 : ia,
+						   cut_a ? ib : ib + 1, w.ca, w.cb};
+		stack[n++] = (struct work){in, ia, ib, w.ca, w.cb};
 	}
 	free(stack);
 	return err;
@@ -594,6 +807,9 @@ static int region_cmp(const void *pa, const void *pb, void *arg)
 	CMP(new_verdict)
 	CMP(old_rule)
 	CMP(new_rule)
+	CMP(assumed)
+	CMP(member)
+	CMP(depends)
 #undef CMP
 	return box_cmp_except(&x->box, &y->box, m->skip);
 }
@@ -658,6 +874,8 @@ static int diff_table(struct run *r, struct sl_diff_table *t, const struct sl_ir
 		r->scratch = sl_arena_new();
 		r->shape = &r->d->shapes[t->hook][s];
 		r->shape_boxes = 0;
+		r->lk = NULL;
+		r->nlk = 0;
 		err = diff_shape(r, s, oi, t->old_index, ni, t->new_index, &out);
 		sl_arena_free(r->scratch);
 		r->scratch = NULL;

@@ -46,11 +46,33 @@ struct sl_diff_shape {
 	bool l4_cut;	  /* an L4 header of that protocol, cut short */
 };
 
+/*
+ * A run-time set lookup (`ip saddr @blocklist`): set name and key fields
+ * (the shape's fields). What a set holds is unknown, so each distinct
+ * lookup is a free boolean; the same lookup in both policies is the same
+ * boolean. Regions index them by bit (at most SL_DIFF_MAX_LOOKUPS a shape).
+ */
+#define SL_DIFF_MAX_LOOKUPS 16
+
+struct sl_diff_lookup {
+	const char *set;
+	uint32_t nfields;
+	enum sl_field fields[SL_IR_SET_MAX_FIELDS];
+};
+
 struct sl_diff_region {
 	uint32_t shape;
 	struct sl_diff_box box; /* within the shape: includes its constraints */
 	enum sl_verdict old_verdict, new_verdict;
 	uint32_t old_rule, new_rule; /* deciding rule ids, or SL_DIFF_POLICY */
+	/*
+	 * Set lookups (bits of `lookups`): the verdicts above hold when the
+	 * lookups in `assumed` are true for those in `member` and false for the
+	 * others. `depends`: the lookups whose results decide whether the
+	 * packets differ at all (0: they differ whatever the sets hold).
+	 */
+	uint32_t assumed, member, depends;
+	const struct sl_diff_lookup *lookups;
 };
 
 struct sl_diff_table {
@@ -120,6 +142,20 @@ struct sl_diff_example {
  */
 int sl_diff_example(const struct sl_diff *d, enum sl_hook hook, const struct sl_diff_region *r,
 		    unsigned k, struct sl_diff_example *ex);
+
+/*
+ * Set contents under which a packet with these field values gets, from the
+ * lookups of region r, the results in `member` (bits of r->assumed; the
+ * region's own are r->member): each set of ir holds the packet's key of
+ * every lookup of it in `member`, nothing else. Fills sets[0 .. ir->nsets)
+ * (copies of ir's, other elements) and elems (room for popcount(member)).
+ * Returns false when a lookup outside `member` has the key of one in it:
+ * two lookups of a set whose keys coincide in this packet (`ip saddr @s`,
+ * `ip daddr @s` with saddr = daddr), so no contents give those results.
+ */
+bool sl_diff_assume_sets(const struct sl_ir *ir, const struct sl_diff_region *r, uint32_t member,
+			 const sl_u128 *value, struct sl_ir_set *sets,
+			 struct sl_ir_set_elem *elems);
 
 /*
  * Whether a packet, as the interpreter parsed it (present[f], value[f] for

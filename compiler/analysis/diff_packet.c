@@ -16,6 +16,20 @@ struct build {
 	size_t off;
 };
 
+/*
+ * Keys of the region's set lookups get values apart (the field's number
+ * added): `ip saddr @s` and `ip daddr @s` with saddr = daddr would be one
+ * lookup, and contents could not give them the results the region assumes.
+ */
+static unsigned key_salt(const struct sl_diff_region *r, enum sl_field f)
+{
+	for (uint32_t m = r->assumed; m; m &= m - 1)
+		for (uint32_t i = 0; i < r->lookups[__builtin_ctz(m)].nfields; i++)
+			if (r->lookups[__builtin_ctz(m)].fields[i] == f)
+				return (unsigned)f;
+	return 0;
+}
+
 static sl_u128 pick(struct build *b, enum sl_field f)
 {
 	const struct sl_iset *s = sl_diff_box_get(&b->r->box, f);
@@ -24,11 +38,11 @@ static sl_u128 pick(struct build *b, enum sl_field f)
 	if (s) {
 		const struct sl_interval *iv = &s->iv[b->k % s->n];
 		lo = iv->lo, hi = iv->hi;
-		v = lo + (sl_u128)(b->k / s->n);
+		v = lo + (sl_u128)(b->k / s->n) + key_salt(b->r, f);
 	} else if (f == SL_FIELD_VLAN_ID) {
 		v = SL_DIFF_VLAN_NONE; /* untagged unless the region says otherwise */
 	} else {
-		v = lo + b->k;
+		v = lo + b->k + key_salt(b->r, f);
 	}
 	if (v > hi || v < lo)
 		v = hi;
@@ -282,4 +296,40 @@ bool sl_diff_region_contains(const struct sl_diff *d, enum sl_hook hook,
 			return false;
 	}
 	return true;
+}
+
+bool sl_diff_assume_sets(const struct sl_ir *ir, const struct sl_diff_region *r, uint32_t member,
+			 const sl_u128 *value, struct sl_ir_set *sets, struct sl_ir_set_elem *elems)
+{
+	bool possible = true;
+
+	member &= r->assumed;
+	for (uint32_t i = 0; i < ir->nsets; i++) {
+		sets[i] = ir->sets[i];
+		sets[i].elems = elems;
+		sets[i].nelems = 0;
+		for (uint32_t m = member; m; m &= m - 1) {
+			const struct sl_diff_lookup *l = &r->lookups[__builtin_ctz(m)];
+			struct sl_ir_set_elem *e = &elems[sets[i].nelems];
+
+			if (strcmp(l->set, ir->sets[i].name) || l->nfields != ir->sets[i].ntypes)
+				continue;
+			for (uint32_t f = 0; f < l->nfields; f++)
+				e->lo[f] = e->hi[f] = value[l->fields[f]];
+			sets[i].nelems++;
+		}
+		/* The lookups assumed false, once the set holds all the others' keys. */
+		for (uint32_t m = r->assumed & ~member; m; m &= m - 1) {
+			const struct sl_diff_lookup *l = &r->lookups[__builtin_ctz(m)];
+			sl_u128 key[SL_IR_SET_MAX_FIELDS];
+
+			if (strcmp(l->set, ir->sets[i].name) || l->nfields != ir->sets[i].ntypes)
+				continue;
+			for (uint32_t f = 0; f < l->nfields; f++)
+				key[f] = value[l->fields[f]];
+			possible &= !sl_ir_set_contains(&sets[i], key);
+		}
+		elems += sets[i].nelems;
+	}
+	return possible;
 }

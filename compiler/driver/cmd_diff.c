@@ -18,7 +18,7 @@
 
 struct diff_cli {
 	const char *table;
-	bool json, allow_drop, by_rule, stats;
+	bool json, allow_drop, allow_depends, by_rule, stats;
 	unsigned examples;
 	size_t max_boxes, max_mib;
 };
@@ -31,12 +31,15 @@ static void diff_usage(const struct sl_args *a, FILE *out)
 	    "The packets whose verdict differs between two policies, exactly (from the IR,\n"
 	    "through chains and jumps), summarised as regions of header space, each with its\n"
 	    "old and new verdict and the deciding rules on both sides. Either policy may be\n"
-	    "`-` (standard input).\n\n"
+	    "`-` (standard input). What a named set (@set) holds is known only at run time:\n"
+	    "a region that differs for some contents only says \"depends on set @name\".\n\n"
 	    "  -t, --table=T        compare table T only\n"
 	    "  -j, --json           JSON instead of text\n"
 	    "  -e, --examples=N     N example packets per region (default 1; 0: none), each\n"
 	    "                       checked with the reference interpreter\n"
-	    "  -a, --allow=drop     exit 1 only when some traffic is newly accepted\n"
+	    "  -a, --allow=WHAT     drop: exit 1 only when some traffic is (or may be) newly\n"
+	    "                       accepted; depends: not for differences that depend on\n"
+	    "                       what named sets hold (comma-separated, repeatable)\n"
 	    "  -r, --rules          also packets whose verdict stays but whose deciding rule\n"
 	    "                       (counter) changes; rules are the same when their text is\n"
 	    "      --max-boxes=N    give up (exit 2) past N boxes (default %u)\n"
@@ -44,8 +47,8 @@ static void diff_usage(const struct sl_args *a, FILE *out)
 	    "      --stats          boxes made and regions before and after merging, to stderr\n",
 	    SL_DIFF_MAX_BOXES, SL_DIFF_MAX_BYTES >> 20);
 	sl_args_help(a, out);
-	fprintf(out, "\nexit status: 0 equivalent, 1 they differ, 2 errors (policies, usage, "
-		     "limits)\n");
+	fprintf(out, "\nexit status: 0 equivalent, 1 they differ (for some set contents too), 2 "
+		     "errors\n(policies, usage, limits)\n");
 }
 
 /* The file of a location, for messages. */
@@ -81,7 +84,7 @@ static int load(const char *arg, const struct sl_compile_opts *o, struct sl_resu
 		fprintf(stderr, "sluice diff: error: %s does not compile\n", policy.path);
 		return -EINVAL;
 	}
-	/* The regions would be wrong: a set's contents are known only at run time. */
+	/* Set lookups are free booleans (analysis/README.md); a limit is not compared. */
 	for (uint32_t c = 0; c < (*res)->written->nchains; c++) {
 		for (uint32_t i = 0; i < (*res)->written->chains[c].nrules; i++) {
 			const struct sl_ir_rule *r = &(*res)->written->chains[c].rules[i];
@@ -99,17 +102,29 @@ static int load(const char *arg, const struct sl_compile_opts *o, struct sl_resu
 				    policy.path, limit_file(*res, r->loc), r->loc.line);
 				return -EINVAL;
 			}
-			if (!r->nsetrefs)
-				continue;
-			fprintf(stderr,
-				"sluice diff: error: %s looks packets up in named sets (@set): "
-				"sluice diff does not compare such policies (what a set holds is "
-				"known only at run time)\n",
-				policy.path);
-			return -EINVAL;
 		}
 	}
 	return 0;
+}
+
+/*
+ * What a set holds is compared as unknown, whatever its declaration says:
+ * say so when the declared elements of a set in both policies changed (the
+ * loader's first contents), since no region will show it.
+ */
+static void note_changed_elements(const struct sl_ir *a, const struct sl_ir *b)
+{
+	for (uint32_t i = 0; i < a->nsets; i++) {
+		const struct sl_ir_set *x = &a->sets[i], *y = sl_ir_set_find(b, x->name);
+
+		if (y && (x->nkeys != y->nkeys || x->key_size != y->key_size ||
+			  (x->nkeys && memcmp(x->keys, y->keys, (size_t)x->nkeys * x->key_size))))
+			fprintf(
+			    stderr,
+			    "sluice diff: note: set @%s's declared elements changed: sluice diff "
+			    "takes what a set holds as unknown, so no region shows it\n",
+			    x->name);
+	}
 }
 
 /* Rules by id (ids run 0 .. nrules-1): a policy's deciding rules are looked up per region. */
@@ -184,6 +199,137 @@ static char *region_text(const struct sl_diff *d, enum sl_hook hook, const struc
 	return buf;
 }
 
+/* "ip saddr . tcp dport" */
+static void lookup_key(FILE *f, const struct sl_diff_lookup *l)
+{
+	for (uint32_t i = 0; i < l->nfields; i++)
+		fprintf(f, "%s%s", i ? " . " : "", sl_field_info(l->fields[i])->name);
+}
+
+/* "depends on set @a, @b: " (each set once), or "" when the region differs whatever they hold. */
+static char *depends_text(const struct sl_diff_region *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (uint32_t m = r->depends, first = 1; m; m &= m - 1) {
+		unsigned b = (unsigned)__builtin_ctz(m);
+		bool seen = false;
+
+		for (unsigned j = 0; j < b; j++)
+			seen |=
+			    (r->depends >> j & 1) && !strcmp(r->lookups[j].set, r->lookups[b].set);
+		if (seen)
+			continue;
+		fprintf(f, "%s@%s", first ? "depends on set " : ", ", r->lookups[b].set);
+		first = 0;
+	}
+	if (r->depends)
+		fprintf(f, ": ");
+	fclose(f);
+	return buf;
+}
+
+/* " if ip saddr in @a, ip daddr not in @b": the lookup results the verdicts assume. */
+static char *assume_text(const struct sl_diff_region *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (uint32_t m = r->assumed; m; m &= m - 1) {
+		unsigned b = (unsigned)__builtin_ctz(m);
+
+		fprintf(f, "%s", m == r->assumed ? " if " : ", ");
+		lookup_key(f, &r->lookups[b]);
+		fprintf(f, " %s @%s", r->member >> b & 1 ? "in" : "not in", r->lookups[b].set);
+	}
+	if (r->assumed && !r->depends)
+		fprintf(f, " (it differs whatever the sets hold)");
+	fclose(f);
+	return buf;
+}
+
+/*
+ * A shallow copy of ir whose sets hold what region r assumes for example ex
+ * (sl_diff_assume_sets()); *contradicts when no contents can. Free with
+ * free_ir_copy().
+ */
+static struct sl_ir *with_assumed_sets(const struct sl_ir *ir, const struct sl_diff_region *r,
+				       const struct sl_diff_example *ex, bool *contradicts)
+{
+	struct sl_ir *c = malloc(sizeof(*c));
+	struct sl_ir_set *sets = calloc(ir->nsets + 1, sizeof(*sets));
+	struct sl_ir_set_elem *elems = calloc(SL_DIFF_MAX_LOOKUPS + 1, sizeof(*elems));
+
+	if (!c || !sets || !elems) {
+		free(c), free(sets), free(elems);
+		return NULL;
+	}
+	*c = *ir;
+	c->sets = sets;
+	c->nsets = ir->nsets;
+	if (!sl_diff_assume_sets(ir, r, r->member, ex->value, sets, elems))
+		*contradicts = true;
+	sets[ir->nsets].elems = elems; /* for free_ir_copy() */
+	return c;
+}
+
+static void free_ir_copy(struct sl_ir *c)
+{
+	if (!c)
+		return;
+	free((void *)c->sets[c->nsets].elems);
+	free(c->sets);
+	free(c);
+}
+
+/* " with @a = {ip saddr 10.0.0.1}, @b empty": the set contents an example assumes. */
+static char *contents_text(const struct sl_diff_region *r, const struct sl_diff_example *ex)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (uint32_t m = r->assumed; m; m &= m - 1) {
+		unsigned b = (unsigned)__builtin_ctz(m);
+		const struct sl_diff_lookup *l = &r->lookups[b];
+		bool seen = false, any = false;
+
+		for (unsigned j = 0; j < b; j++)
+			seen |= (r->assumed >> j & 1) && !strcmp(r->lookups[j].set, l->set);
+		if (seen)
+			continue;
+		fprintf(f, "%s@%s", m == r->assumed ? "; with " : ", ", l->set);
+		for (uint32_t n = r->assumed & r->member; n; n &= n - 1) {
+			const struct sl_diff_lookup *k = &r->lookups[__builtin_ctz(n)];
+
+			if (strcmp(k->set, l->set))
+				continue;
+			fprintf(f, "%s", any ? ", " : " = {");
+			any = true;
+			for (uint32_t i = 0; i < k->nfields; i++) {
+				struct sl_interval iv = {ex->value[k->fields[i]],
+							 ex->value[k->fields[i]]};
+				struct sl_ir_pred p = {.field = k->fields[i], .set = {1, &iv}};
+
+				fprintf(f, "%s", i ? " . " : "");
+				sl_ir_dump_pred(&p, f);
+			}
+		}
+		fprintf(f, "%s", any ? "}" : " empty");
+	}
+	fclose(f);
+	return buf;
+}
+
 /* The fields the region constrains (all of them with `all`), as the example has them. */
 static char *example_text(const struct sl_diff_example *ex, const struct sl_diff_region *r,
 			  bool all)
@@ -211,30 +357,162 @@ static char *example_text(const struct sl_diff_example *ex, const struct sl_diff
 	return buf;
 }
 
-/* The interpreter's verdicts on the example must be the region's. */
-static bool example_checks(const struct sl_ir *oi, uint32_t ot, const struct sl_ir *ni, uint32_t nt,
-			   enum sl_hook hook, const struct sl_diff_region *r,
-			   const struct sl_diff_example *ex)
+/* The packet's bytes, and the connection state the example gives it; its length. */
+static uint64_t example_fields(enum sl_hook hook, const struct sl_diff_example *ex,
+			       struct sl_interp_fields *f)
 {
 	struct sl_interp_packet pkt = {.hook = hook,
 				       .data = ex->data,
 				       .len = ex->len,
 				       .protocol = ex->protocol,
 				       .ifindex = ex->ifindex};
+
+	sl_interp_parse(&pkt, f);
+	f->present[SL_FIELD_CT_STATE] = ex->has[SL_FIELD_CT_STATE];
+	f->value[SL_FIELD_CT_STATE] = ex->value[SL_FIELD_CT_STATE];
+	f->present[SL_FIELD_META_IFNAME] = true;
+	f->value[SL_FIELD_META_IFNAME] = ex->value[SL_FIELD_META_IFNAME];
+	return sl_interp_wire_length(&pkt);
+}
+
+static bool verdicts_are(const struct sl_diff_region *r, const struct sl_interp_result *a,
+			 const struct sl_interp_result *b)
+{
+	return a->verdict == r->old_verdict && b->verdict == r->new_verdict &&
+	       a->rule == r->old_rule && b->rule == r->new_rule;
+}
+
+/* The example through both policies: the region's verdicts and deciding rules? */
+static bool run_both(const struct sl_ir *oi, uint32_t ot, const struct sl_ir *ni, uint32_t nt,
+		     enum sl_hook hook, const struct sl_diff_region *r,
+		     const struct sl_diff_example *ex)
+{
 	struct sl_interp_result a, b;
 	struct sl_interp_fields f;
+	uint64_t len = example_fields(hook, ex, &f);
 
-	/* The packet's bytes, and the connection state the example gives it. */
-	sl_interp_parse(&pkt, &f);
-	f.present[SL_FIELD_CT_STATE] = ex->has[SL_FIELD_CT_STATE];
-	f.value[SL_FIELD_CT_STATE] = ex->value[SL_FIELD_CT_STATE];
-	f.present[SL_FIELD_META_IFNAME] = true;
-	f.value[SL_FIELD_META_IFNAME] = ex->value[SL_FIELD_META_IFNAME];
-	if (sl_interp_run_fields(oi, ot, &f, sl_interp_wire_length(&pkt), &a, NULL) ||
-	    sl_interp_run_fields(ni, nt, &f, sl_interp_wire_length(&pkt), &b, NULL))
+	if (sl_interp_run_fields(oi, ot, &f, len, &a, NULL) ||
+	    sl_interp_run_fields(ni, nt, &f, len, &b, NULL))
 		return false;
-	return a.verdict == r->old_verdict && b.verdict == r->new_verdict &&
-	       a.rule == r->old_rule && b.rule == r->new_rule;
+	return verdicts_are(r, &a, &b);
+}
+
+/*
+ * The interpreter's verdicts on the example must be the region's, with the
+ * sets holding what the region assumes (with_assumed_sets()).
+ */
+static bool example_checks(const struct sl_ir *oi, uint32_t ot, const struct sl_ir *ni, uint32_t nt,
+			   enum sl_hook hook, const struct sl_diff_region *r,
+			   const struct sl_diff_example *ex, bool *contradicts)
+{
+	struct sl_ir *oc = NULL, *nc = NULL;
+	bool ok;
+
+	*contradicts = false;
+	if (r->assumed) {
+		oc = with_assumed_sets(oi, r, ex, contradicts);
+		nc = with_assumed_sets(ni, r, ex, contradicts);
+		if (!oc || !nc) {
+			free_ir_copy(oc), free_ir_copy(nc);
+			return false;
+		}
+		oi = oc, ni = nc;
+	}
+	ok = run_both(oi, ot, ni, nt, hook, r, ex);
+	free_ir_copy(oc), free_ir_copy(nc);
+	return ok;
+}
+
+/* "depends_on": the sets whose contents decide whether the packets differ; "assumes": the lookups'
+ * results the verdicts hold under. */
+static void print_json_lookups(const struct sl_diff_region *r)
+{
+	fprintf(stdout, ", \"depends_on\": [");
+	for (uint32_t m = r->depends, first = 1; m; m &= m - 1) {
+		unsigned b = (unsigned)__builtin_ctz(m);
+		bool seen = false;
+
+		for (unsigned j = 0; j < b; j++)
+			seen |=
+			    (r->depends >> j & 1) && !strcmp(r->lookups[j].set, r->lookups[b].set);
+		if (seen)
+			continue;
+		fprintf(stdout, "%s", first ? "" : ", ");
+		sl_json_str(stdout, r->lookups[b].set);
+		first = 0;
+	}
+	fprintf(stdout, "], \"assumes\": [");
+	for (uint32_t m = r->assumed; m; m &= m - 1) {
+		unsigned b = (unsigned)__builtin_ctz(m);
+		char *key = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&key, &len);
+
+		if (f) {
+			lookup_key(f, &r->lookups[b]);
+			fclose(f);
+		}
+		fprintf(stdout, "%s{\"set\": ", m == r->assumed ? "" : ", ");
+		sl_json_str(stdout, r->lookups[b].set);
+		fprintf(stdout, ", \"key\": ");
+		sl_json_str(stdout, key ? key : "");
+		fprintf(stdout, ", \"member\": %s}", r->member >> b & 1 ? "true" : "false");
+		free(key);
+	}
+	fprintf(stdout, "]");
+}
+
+/* An example packet and whether the interpreter confirms it. */
+struct checked {
+	int e; /* sl_diff_example()'s: -ERANGE when there is none */
+	bool ok, contradicts;
+	struct sl_diff_example ex;
+};
+
+/*
+ * The `per` examples of every region of table t, checked: those of regions
+ * without set lookups together (sl_interp_run_many(): a policy of 100,000
+ * rules is read once per 64 examples, not once per example), the others
+ * one by one with the set contents they assume. NULL: out of memory.
+ */
+static struct checked *check_table(const struct sl_ir *oi, const struct sl_ir *ni,
+				   const struct sl_diff *d, const struct sl_diff_table *t,
+				   unsigned per)
+{
+	size_t n = t->nregions * per, nb = 0;
+	struct checked *c = calloc(n + 1, sizeof(*c));
+	struct sl_interp_fields *f = malloc((n + 1) * sizeof(*f));
+	uint64_t *len = malloc((n + 1) * sizeof(*len));
+	size_t *at = malloc((n + 1) * sizeof(*at));
+	struct sl_interp_result *ra = malloc((n + 1) * sizeof(*ra));
+	struct sl_interp_result *rb = malloc((n + 1) * sizeof(*rb));
+
+	for (size_t i = 0; c && f && len && at && ra && rb && i < n; i++) {
+		const struct sl_diff_region *r = &t->regions[i / per];
+
+		c[i].e = sl_diff_example(d, t->hook, r, (unsigned)(i % per), &c[i].ex);
+		if (c[i].e)
+			continue;
+		if (r->assumed) {
+			c[i].ok = example_checks(oi, t->old_index, ni, t->new_index, t->hook, r,
+						 &c[i].ex, &c[i].contradicts);
+			continue;
+		}
+		len[nb] = example_fields(t->hook, &c[i].ex, &f[nb]);
+		at[nb++] = i;
+	}
+	if (c && f && len && at && ra && rb && nb &&
+	    !sl_interp_run_many(oi, t->old_index, f, len, nb, ra) &&
+	    !sl_interp_run_many(ni, t->new_index, f, len, nb, rb)) {
+		for (size_t j = 0; j < nb; j++)
+			c[at[j]].ok = verdicts_are(&t->regions[at[j] / per], &ra[j], &rb[j]);
+	}
+	if (!(f && len && at && ra && rb)) {
+		free(c);
+		c = NULL;
+	}
+	free(f), free(len), free(at), free(ra), free(rb);
+	return c;
 }
 
 struct printer {
@@ -243,13 +521,15 @@ struct printer {
 	const struct sl_ir_rule **old_rules, **new_rules;
 	bool first_table;
 	int bad_examples;
+	bool out_of_memory; /* for checking examples */
 };
 
 static void print_region(struct printer *p, const struct sl_diff *d, const struct sl_diff_table *t,
-			 const struct sl_diff_region *r, bool first)
+			 const struct sl_diff_region *r, const struct checked *ck, bool first)
 {
 	char ol[512], nl[512];
 	char *text = region_text(d, t->hook, r);
+	char *dep = depends_text(r), *assume = assume_text(r);
 
 	loc_str(p->oi, p->old_rules, r->old_rule, ol, sizeof(ol));
 	loc_str(p->ni, p->new_rules, r->new_rule, nl, sizeof(nl));
@@ -263,41 +543,53 @@ static void print_region(struct printer *p, const struct sl_diff *d, const struc
 		sl_json_str(stdout, nl);
 		fprintf(stdout, "}, \"packets\": ");
 		sl_json_str(stdout, text);
+		if (r->assumed)
+			print_json_lookups(r);
 		fprintf(stdout, ", \"examples\": [");
 	} else if (r->old_verdict == r->new_verdict) {
-		printf("  still %s, by another rule (was by %s): %s   %s\n",
+		printf("  %sstill %s, by another rule (was by %s)%s: %s   %s\n", dep ? dep : "",
 		       r->new_verdict == SL_VERDICT_ACCEPT ? "accepted" : "dropped", ol,
-		       text ? text : "?", nl);
+		       assume ? assume : "", text ? text : "?", nl);
 	} else {
-		printf("  now %s (was %s by %s): %s   %s\n",
+		printf("  %snow %s (was %s by %s)%s: %s   %s\n", dep ? dep : "",
 		       r->new_verdict == SL_VERDICT_ACCEPT ? "accepted" : "dropped",
-		       sl_verdict_name(r->old_verdict), ol, text ? text : "?", nl);
+		       sl_verdict_name(r->old_verdict), ol, assume ? assume : "", text ? text : "?",
+		       nl);
 	}
-	free(text);
-	for (unsigned k = 0; k < p->o->examples; k++) {
-		struct sl_diff_example ex;
-		int e = sl_diff_example(d, t->hook, r, k, &ex);
-		char *et = e ? NULL : example_text(&ex, r, p->o->json);
-		bool ok =
-		    !e && example_checks(p->oi, t->old_index, p->ni, t->new_index, t->hook, r, &ex);
+	free(text), free(dep), free(assume);
+	for (unsigned k = 0; ck && k < p->o->examples; k++) {
+		const struct sl_diff_example *ex = &ck[k].ex;
+		int e = ck[k].e;
+		char *et = e ? NULL : example_text(ex, r, p->o->json);
+		char *sets = e || !r->assumed ? NULL : contents_text(r, ex);
+		bool contradicts = ck[k].contradicts, ok = !e && ck[k].ok;
 
-		if (!e && !ok)
+		/* keys that coincide in this packet: no set contents give the assumed results */
+		if (!e && !ok && !contradicts)
 			p->bad_examples++;
 		if (p->o->json) {
 			fprintf(stdout, "%s{\"fields\": ", k ? ", " : "");
 			sl_json_str(stdout, e ? "" : et);
+			if (sets) {
+				fprintf(stdout, ", \"sets\": ");
+				sl_json_str(stdout, sets + strlen("; with "));
+			}
 			fprintf(stdout, ", \"checked\": %s, \"hex\": \"", ok ? "true" : "false");
-			for (size_t i = 0; !e && i < ex.len; i++)
-				fprintf(stdout, "%02x", ex.data[i]);
+			for (size_t i = 0; !e && i < ex->len; i++)
+				fprintf(stdout, "%02x", ex->data[i]);
 			fprintf(stdout, "\"}");
 		} else if (e) {
 			printf("    e.g. none: no packet of this shape has a meta length in the "
 			       "region\n");
 		} else {
-			printf("    e.g. %s%s\n", et ? et : "?",
-			       ok ? "" : "  (the interpreter disagrees: a bug in sluice diff)");
+			printf("    e.g. %s%s%s\n", et ? et : "?", sets ? sets : "",
+			       ok ? ""
+			       : contradicts
+				   ? "  (not checked: lookups of one set with the same key "
+				     "here cannot give the results assumed)"
+				   : "  (the interpreter disagrees: a bug in sluice diff)");
 		}
-		free(et);
+		free(et), free(sets);
 	}
 	if (p->o->json)
 		fprintf(stdout, "]}");
@@ -323,20 +615,34 @@ static bool print_table(struct printer *p, const struct sl_diff *d, const struct
 	} else if (status) {
 		printf("table %s: %s\n", t->name, status);
 	} else if (t->nregions) {
-		printf("table %s (%s): %zu region%s differ\n", t->name, sl_hook_name(t->hook),
+		size_t dep = 0;
+
+		for (size_t i = 0; i < t->nregions; i++)
+			dep += t->regions[i].depends != 0;
+		printf("table %s (%s): %zu region%s differ", t->name, sl_hook_name(t->hook),
 		       t->nregions, t->nregions == 1 ? "" : "s");
+		if (dep)
+			printf(" (%zu of them only for some contents of named sets)", dep);
+		printf("\n");
 	}
 	p->first_table = false;
+	struct checked *ck =
+	    t->nregions && p->o->examples ? check_table(p->oi, p->ni, d, t, p->o->examples) : NULL;
+	if (t->nregions && p->o->examples && !ck)
+		p->out_of_memory = true;
 	for (size_t i = 0; i < t->nregions; i++) {
 		const struct sl_diff_region *r = &t->regions[i];
 
-		print_region(p, d, t, r, i == 0);
-		if (!p->o->allow_drop ||
-		    (r->new_verdict == SL_VERDICT_ACCEPT && r->old_verdict == SL_VERDICT_DROP))
+		print_region(p, d, t, r, ck ? ck + i * p->o->examples : NULL, i == 0);
+		/* each way a part can differ is a region of its own (diff.c): all are seen */
+		bool accepts =
+		    r->new_verdict == SL_VERDICT_ACCEPT && r->old_verdict == SL_VERDICT_DROP;
+		if ((!p->o->allow_drop || accepts) && !(p->o->allow_depends && r->depends))
 			fails = true;
 	}
 	if (p->o->json)
 		fprintf(stdout, "]}");
+	free(ck);
 	return fails;
 }
 
@@ -375,9 +681,19 @@ static int diff_opt(struct sl_args *a, int c, const char *arg)
 			return sl_args_error(a, "--examples wants 0..100, not '%s'", arg);
 		return 0;
 	case 'a':
-		if (strcmp(arg, "drop"))
-			return sl_args_error(a, "--allow knows only 'drop', not '%s'", arg);
-		o->allow_drop = true;
+		for (const char *w = arg;; w += strcspn(w, ",") + 1) {
+			size_t n = strcspn(w, ",");
+
+			if (n == 4 && !strncmp(w, "drop", n))
+				o->allow_drop = true;
+			else if (n == 7 && !strncmp(w, "depends", n))
+				o->allow_depends = true;
+			else
+				return sl_args_error(
+				    a, "--allow knows 'drop' and 'depends', not '%s'", arg);
+			if (!w[n])
+				break;
+		}
 		return 0;
 	case OPT_MAX_BOXES:
 		return positive(a, "--max-boxes", arg, &o->max_boxes);
@@ -437,6 +753,7 @@ int sl_cmd_diff(int argc, char **argv)
 			"same, in the same order of first use\n");
 		goto out;
 	}
+	note_changed_elements(ra->written, rb->written);
 	struct sl_diff_opts dopts = {.table = o.table,
 				     .max_boxes = o.max_boxes,
 				     .max_bytes = o.max_mib << 20,
@@ -457,7 +774,7 @@ int sl_cmd_diff(int argc, char **argv)
 	}
 	old_rules = rules_by_id(ra->written);
 	new_rules = rules_by_id(rb->written);
-	struct printer p = {&o, ra->written, rb->written, old_rules, new_rules, true, 0};
+	struct printer p = {&o, ra->written, rb->written, old_rules, new_rules, true, 0, false};
 	bool fails = false;
 	if (o.json) {
 		printf("{\"old\": ");
@@ -477,6 +794,10 @@ int sl_cmd_diff(int argc, char **argv)
 		printf("\n  ], \"equivalent\": %s}\n", differ ? "false" : "true");
 	else if (!differ)
 		printf("equivalent: no packet is treated differently\n");
+	if (p.out_of_memory) {
+		fprintf(stderr, "sluice diff: error: out of memory checking the examples\n");
+		goto out;
+	}
 	if (p.bad_examples) {
 		fprintf(stderr, "sluice diff: error: %d example(s) contradict the interpreter\n",
 			p.bad_examples);

@@ -146,3 +146,99 @@ int sl_interp_run(const struct sl_ir *ir, uint32_t table, const struct sl_interp
 	return sl_interp_run_state(ir, table, &fields, sl_interp_wire_length(pkt), pkt->time_ns,
 				   pkt->state, res, counters);
 }
+
+/*
+ * sl_interp_run_many(): the walk above for up to 64 packets at once (bits
+ * of *live), rule by rule. On return *live holds the packets that returned
+ * from the chain; the others are decided (res set).
+ */
+struct many {
+	const struct sl_ir *ir;
+	const struct sl_interp_fields *fields;
+	const uint64_t *length;
+	struct sl_interp_result *res;
+};
+
+static int eval_chain_many(const struct many *m, uint32_t chain, uint32_t depth, uint64_t *live)
+{
+	uint64_t returned = 0;
+
+	if (chain >= m->ir->nchains || depth > m->ir->nchains)
+		return -ELOOP;
+
+	const struct sl_ir_chain *c = &m->ir->chains[chain];
+	for (uint32_t i = 0; i < c->nrules && *live; i++) {
+		const struct sl_ir_rule *rule = &c->rules[i];
+		uint64_t hit = 0, sub;
+		int err;
+
+		for (uint64_t b = *live; b; b &= b - 1) {
+			unsigned k = (unsigned)__builtin_ctzll(b);
+			struct eval ev = {
+			    .ir = m->ir, .fields = &m->fields[k], .length = m->length[k]};
+
+			if (rule_matches(&ev, rule) &&
+			    (!rule->limit ||
+			     sl_interp_limit(NULL, rule, &m->fields[k], m->length[k], 0)))
+				hit |= b & -b;
+		}
+		if (!hit)
+			continue;
+		switch (rule->action) {
+		case SL_IR_CONTINUE:
+			break;
+		case SL_IR_ACCEPT:
+		case SL_IR_DROP:
+			for (uint64_t b = hit; b; b &= b - 1) {
+				unsigned k = (unsigned)__builtin_ctzll(b);
+
+				m->res[k].verdict = rule->action == SL_IR_ACCEPT ? SL_VERDICT_ACCEPT
+										 : SL_VERDICT_DROP;
+				m->res[k].rule = rule->id;
+			}
+			*live &= ~hit;
+			break;
+		case SL_IR_JUMP:
+			sub = hit;
+			if ((err = eval_chain_many(m, rule->target, depth + 1, &sub)))
+				return err;
+			*live &= ~(hit & ~sub); /* the decided ones */
+			break;
+		case SL_IR_GOTO:
+			sub = hit;
+			if ((err = eval_chain_many(m, rule->target, depth + 1, &sub)))
+				return err;
+			*live &= ~hit;
+			returned |= sub;
+			break;
+		case SL_IR_RETURN:
+			*live &= ~hit;
+			returned |= hit;
+			break;
+		}
+	}
+	*live |= returned;
+	return 0;
+}
+
+int sl_interp_run_many(const struct sl_ir *ir, uint32_t table,
+		       const struct sl_interp_fields *fields, const uint64_t *length, size_t n,
+		       struct sl_interp_result *res)
+{
+	if (table >= ir->ntables)
+		return -EINVAL;
+	for (size_t at = 0; at < n; at += 64) {
+		size_t k = n - at < 64 ? n - at : 64;
+		struct many m = {ir, fields + at, length + at, res + at};
+		uint64_t live = k == 64 ? ~0ULL : (1ULL << k) - 1;
+		int err = eval_chain_many(&m, ir->tables[table].entry, 0, &live);
+
+		if (err)
+			return err;
+		for (; live; live &= live - 1) {
+			res[at + __builtin_ctzll(live)].verdict = ir->tables[table].policy;
+			res[at + __builtin_ctzll(live)].rule = SL_INTERP_POLICY;
+		}
+	}
+	return 0;
+}

@@ -88,6 +88,14 @@ int sl_interp_run(const struct sl_ir *ir, uint32_t table, const struct sl_interp
 int sl_interp_run_fields(const struct sl_ir *ir, uint32_t table,
 			 const struct sl_interp_fields *fields, uint64_t length,
 			 struct sl_interp_result *res, struct sl_interp_counter *counters);
+/*
+ * sl_interp_run_fields() for n packets (no counters, full buckets): rule by
+ * rule over up to 64 packets at a time, so that a long policy is read once
+ * per 64 packets, not once per packet (sluice diff's examples).
+ */
+int sl_interp_run_many(const struct sl_ir *ir, uint32_t table,
+		       const struct sl_interp_fields *fields, const uint64_t *length, size_t n,
+		       struct sl_interp_result *res);
 /* The same at time now_ns with limit and meter state (NULL: full buckets). */
 int sl_interp_run_state(const struct sl_ir *ir, uint32_t table,
 			const struct sl_interp_fields *fields, uint64_t length, uint64_t now_ns,

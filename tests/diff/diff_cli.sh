@@ -72,6 +72,42 @@ expect 2 "an unknown option" -- "$sluice" diff --frob "$old" "$new"
 	{ echo "FAIL: usage error is not one line and a pointer" >&2; cat "$tmp/err" >&2; fail=1; }
 expect 2 "one policy" -- "$sluice" diff "$old"
 expect 2 "a bad --examples" -- "$sluice" diff -e x "$old" "$new"
+# Named sets: what a set holds is unknown, so a lookup is a free boolean (tests/diff/sets).
+so=tests/diff/sets/old.sluice sn=tests/diff/sets/new.sluice
+expect 0 "a policy with sets against itself" -- "$sluice" diff "$so" "$so"
+expect 1 "set rules moved, port 23 closed" -- "$sluice" diff "$so" "$sn"
+diff -u tests/diff/sets/diff.txt "$tmp/out" || { echo "FAIL: tests/diff/sets/diff.txt is stale" >&2; fail=1; }
+grep -q '^  depends on set @blocklist, @ssh_clients: now accepted' "$tmp/out" &&
+	grep -q '^  now dropped (was accept by table policy): ip6, tcp; tcp dport 23' "$tmp/out" ||
+	{ echo "FAIL: set-dependent and definite lines" >&2; fail=1; }
+expect 1 "--allow drop: newly accepted for some contents" -- "$sluice" diff --allow drop "$so" "$sn"
+expect 1 "--allow depends: the IPv6 change is definite" -- "$sluice" diff --allow depends "$so" "$sn"
+# Only the set rule moved: every difference depends on the sets.
+sed 's/tcp dport { 22, 23 } drop/tcp dport 22 drop/' "$sn" >"$tmp/moved.sluice"
+expect 1 "only a set rule moved" -- "$sluice" diff "$so" "$tmp/moved.sluice"
+! grep -qv '^  depends on set\|^    e\.g\.\|only for some contents' "$tmp/out" ||
+	{ echo "FAIL: a definite line for a moved set rule" >&2; cat "$tmp/out" >&2; fail=1; }
+expect 0 "--allow depends: only set-dependent differences" -- "$sluice" diff --allow depends "$so" "$tmp/moved.sluice"
+expect 1 "--allow drop,depends and a definite change" -- "$sluice" diff --allow drop,depends "$sn" "$so"
+expect 1 "--json with sets" -- "$sluice" diff --json "$so" "$sn"
+if command -v python3 >/dev/null; then
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["tables"][0]["regions"]; dep=[x for x in r if x.get("depends_on")]; assert len(dep)==2 and dep[0]["depends_on"]==["blocklist","ssh_clients"] and all(e["checked"] and e["sets"] for x in dep for e in x["examples"]) and all(a["key"] for x in dep for a in x["assumes"]) and len(r)-len(dep)==2 and not any("depends_on" in x for x in r if x not in dep)' "$tmp/out" ||
+		{ echo "FAIL: --json with sets" >&2; fail=1; }
+fi
+# The declared elements are the loader's first contents, not what the set holds: a note.
+sed 's/size 4096/size 4096\n    elements = { 10.0.0.1 . 22 }/' "$so" >"$tmp/elems.sluice"
+expect 0 "declared elements changed" -- "$sluice" diff "$so" "$tmp/elems.sluice"
+grep -q "note: set @ssh_clients's declared elements changed" "$tmp/err" || { echo "FAIL: no note on declared elements" >&2; cat "$tmp/err" >&2; fail=1; }
+# Each distinct lookup doubles the contents to compare: past 16 in one shape, a clear error.
+{ for i in $(seq 0 16); do printf 'set s%d { type ipv4_addr; size 8; }\n' "$i"; done
+  printf 'table t {\n\thook xdp\n'
+  for i in $(seq 0 16); do printf '\tip saddr @s%d drop\n' "$i"; done
+  printf '}\n'; } >"$tmp/many.sluice"
+sed '/ip saddr @s16 drop/d' "$tmp/many.sluice" >"$tmp/many16.sluice"
+sed '/ip saddr @s15 drop/d' "$tmp/many16.sluice" >"$tmp/many15.sluice"
+expect 1 "16 set lookups" -- "$sluice" diff "$tmp/many16.sluice" "$tmp/many15.sluice"
+expect 2 "17 set lookups" -- "$sluice" diff "$tmp/many16.sluice" "$tmp/many.sluice"
+grep -q 'error: more than 16 run-time set lookups' "$tmp/err" || { echo "FAIL: no lookup limit message" >&2; cat "$tmp/err" >&2; fail=1; }
 # A limited rule decides or not by the traffic's rate: no exact regions, so diff refuses.
 printf 'table t {\n\thook xdp\n\ttcp dport 22 limit rate 10/second drop\n}\n' >"$tmp/lim.sluice"
 expect 2 "a policy with a limit" -- "$sluice" diff "$tmp/lim.sluice" "$old"
