@@ -75,7 +75,7 @@ for set in $sets; do
 		/usr/bin/time -o "$work/$tag.time" -f '%e %U %S %M' \
 			"$sluice" build -q -O2 "$work/$tag.sluice" -o "$work/$tag.o"
 		read -r wall user sys rss <"$work/$tag.time"
-		echo "set=$tag wall=$wall cpu=$(echo "$user + $sys" | bc) user=$user sys=$sys rss_kb=$rss object_bytes=$(stat -c %s "$work/$tag.o") shape=\"$("$sluice" build -q -O2 --stats "$work/$tag.sluice" -o "$work/$tag.stats.o" 2>&1 | grep -m1 -o '[0-9]* rules, .*' | sed 's/"//g')\"" >>"$out/compile.txt"
+		echo "set=$tag wall=$wall cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }') user=$user sys=$sys rss_kb=$rss object_bytes=$(stat -c %s "$work/$tag.o") shape=\"$("$sluice" build -q -O2 --stats "$work/$tag.sluice" -o "$work/$tag.stats.o" 2>&1 | grep -m1 -o '[0-9]* rules, .*' | sed 's/"//g')\"" >>"$out/compile.txt"
 		rm -f "$work/$tag.stats.o" "$work/$tag.pp" "$work/$tag.csv"
 		"$tools/sluice-bench" measure --rules "$rules" -n "$n" --trace "$trace" --set "$tag" \
 			--packets "$packets" --rounds "$rounds" --budget "$budget" --csv "$work/$tag.csv" \
