@@ -2,10 +2,10 @@
 /*
  * sluice-plan-work: what the classifier sluice -O2 chose does per packet.
  *
- * Compiles a policy as `sluice build` does (libsluice's front end and
- * optimiser, then codegen with the same options), and keeps the plan of
- * every run that became a table walk or inline code trees (codegen's
- * plan_seen hook: the very trees whose tables or code go into the object).
+ * Compiles a policy as `sluice build -q -O2` does, through libsluice
+ * (sl_compile_observed: the whole pipeline, codegen's plan_seen hook on), and
+ * keeps the plan of every run that became a table walk or inline code trees:
+ * the very trees whose tables or code go into the object.
  * Every trace header is then built into the bench's packet, parsed by the
  * reference interpreter's packet parser, and walked through the plans in
  * program order with sl_dt_lookup(), which walks the serialised trees
@@ -31,7 +31,6 @@
 
 #include "classbench.h"
 #include "lib/compile.h"
-#include "emit/bpf_object.h"
 #include "interp/interp.h"
 #include "ir/iset.h"
 #include "packet.h"
@@ -310,7 +309,6 @@ int main(int argc, char **argv)
 	struct sl_compile_opts copts = {.opt_level = 2};
 	struct sl_result *res = NULL;
 	struct kept kept = {0};
-	struct sl_bpf_object *obj = NULL;
 	uint32_t *trees, *visits, *checks, *steps;
 	double sum_t = 0, sum_v = 0, sum_c = 0;
 	size_t wrong = 0, nplans_walk = 0, nplans_code = 0, ntrees = 0;
@@ -325,16 +323,12 @@ int main(int argc, char **argv)
 	    cb_trace_load(o.trace, &srcs, &diag, &trace))
 		return 1;
 	copts.quiet_warnings = true;
-	r = sl_compile_opt(o.policy, NULL, 0, &copts, NULL, &res);
-	if (r != SL_COMPILE_OK || !res || !res->ir || res->ir->ntables != 1) {
-		fprintf(stderr, "sluice-plan-work: %s does not compile to one table\n", o.policy);
-		return 1;
-	}
-	struct sl_codegen_opts cg = {.opt_level = 2, .plan_seen = keep_plan, .plan_ctx = &kept};
-
-	if (sl_codegen(res->ir, &cg, res->arena, &res->diag, &obj) || kept.overflow) {
-		fprintf(stderr, "sluice-plan-work: codegen failed (or more than %d plans)\n",
-			MAX_PLANS);
+	/* `sluice build -q -O2`, keeping each plan as codegen emits it */
+	r = sl_compile_observed(o.policy, NULL, 0, &copts, keep_plan, &kept, &res);
+	if (r != SL_COMPILE_OK || !res || kept.overflow) {
+		fprintf(stderr,
+			"sluice-plan-work: %s does not compile (or has more than %d plans)\n",
+			o.policy, MAX_PLANS);
 		return 1;
 	}
 	for (size_t i = 0; i < kept.n; i++) {

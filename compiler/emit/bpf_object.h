@@ -255,7 +255,7 @@ struct sl_codegen_opts {
 	/* Limits and logs read the clock from SLUICE_CLOCK_MAP (sluice/log.h), not the kernel's. */
 	bool test_clock;
 	/*
-	 * Measurements only (bench/plan_work.c): called with each run's plan
+	 * Measurements only (lib/compile.h: sl_compile_observed): called with each run's plan
 	 * (select/select.h: struct sl_sel_plan) once it is emitted, in program
 	 * order, before it is freed; the hook may take plan->dt (set it NULL).
 	 * Changes nothing in the object.
