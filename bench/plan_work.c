@@ -456,5 +456,6 @@ int main(int argc, char **argv)
 	sl_result_free(res);
 	cb_trace_free(&trace);
 	cb_rules_free(&rules);
+	sl_sources_fini(&srcs);
 	return wrong ? 3 : 0;
 }
