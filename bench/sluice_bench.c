@@ -211,6 +211,7 @@ struct variant {
 	size_t timed, repeat, rounds;
 	double ns_median, ns_min, ns_max;
 	double round_ns[64];
+	uint32_t *pkt_ns; /* --per-packet: rounds x timed, each packet's ns per run */
 	bool timed_ok;
 	bool attached;
 	struct bpf_object *obj; /* loaded and guarded, waiting to be timed */
@@ -224,6 +225,7 @@ struct measure_opts {
 	size_t nprobes;
 	/* the tuple-space search baseline: its tables are built here and filled after the load */
 	const char *tss;
+	const char *per_packet; /* --per-packet FILE */
 	size_t limit, packets, rounds;
 	int cpu;
 	double budget_s;
@@ -563,6 +565,8 @@ static int time_round(struct variant *v, const struct workload *w)
 			snprintf(v->note, sizeof(v->note), "BPF_PROG_TEST_RUN: %s", strerror(-r));
 			return r;
 		}
+		if (v->pkt_ns)
+			v->pkt_ns[v->rounds * v->timed + j] = ns;
 		sum += ns;
 	}
 	v->round_ns[v->rounds++] = sum / v->timed;
@@ -666,6 +670,34 @@ static void check_variant(struct variant *v, const struct workload *w, const str
 		bpf_xdp_detach(LOOPBACK_IFINDEX, XDP_FLAGS_SKB_MODE, NULL);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* --per-packet: "variant,trace index,ns" per timed packet, the median of its rounds. */
+static void write_per_packet(const struct variant *v, const struct workload *w, const char *path)
+{
+	FILE *f = fopen(path, "a");
+	uint32_t r[64];
+
+	if (!f) {
+		fprintf(stderr, "sluice-bench: %s: %s\n", path, strerror(errno));
+		return;
+	}
+	for (size_t j = 0; j < v->timed; j++) {
+		for (size_t k = 0; k < v->rounds; k++)
+			r[k] = v->pkt_ns[k * v->timed + j];
+		qsort(r, v->rounds, sizeof(*r), cmp_u32);
+		fprintf(f, "%s,%zu,%.1f\n", v->name, w->sample[j * w->nsample / v->timed],
+			v->rounds % 2 ? r[v->rounds / 2]
+				      : (r[v->rounds / 2 - 1] + r[v->rounds / 2]) / 2.0);
+	}
+	fclose(f);
+}
+
 /*
  * Round k of every object before round k + 1 of any: a slow phase of a shared
  * machine then spreads over all objects instead of biasing the last ones.
@@ -673,6 +705,9 @@ static void check_variant(struct variant *v, const struct workload *w, const str
 static void time_variants(struct variant *vars, size_t nvars, const struct workload *w,
 			  const struct measure_opts *o)
 {
+	for (size_t i = 0; o->per_packet && i < nvars; i++)
+		if (vars[i].obj)
+			vars[i].pkt_ns = calloc(o->rounds * vars[i].timed + 1, sizeof(uint32_t));
 	for (size_t k = 0; k < o->rounds; k++) {
 		for (size_t i = 0; i < nvars; i++) {
 			struct variant *v = &vars[i];
@@ -694,6 +729,10 @@ static void time_variants(struct variant *vars, size_t nvars, const struct workl
 		summarise_rounds(v);
 		fprintf(stderr, "  %s: %.1f ns/packet (median of %zu rounds)\n", v->name,
 			v->ns_median, v->rounds);
+		if (v->pkt_ns && v->rounds == o->rounds)
+			write_per_packet(v, w, o->per_packet);
+		free(v->pkt_ns);
+		v->pkt_ns = NULL;
 		variant_close(v);
 	}
 }
@@ -889,6 +928,8 @@ static void measure_usage(FILE *out)
 	    "                    decides nothing (bench/bpf/probe.bpf.c); repeatable\n"
 	    "      --tss NAME    variant NAME is the tuple-space search (bench/bpf/tss.bpf.c):\n"
 	    "                    its tables are built from the rules and filled after the load\n"
+	    "      --per-packet FILE  append \"variant,trace index,ns\" for every timed packet\n"
+	    "                    (the median of its rounds; bench/why/run.sh reads it)\n"
 	    "KV is a file written by `sluice-bench exec` for the object's compilation.\n");
 }
 
@@ -911,6 +952,7 @@ static int parse_measure_opts(int argc, char **argv, struct measure_opts *o)
 	    {"help", no_argument, NULL, 'h'},
 	    {"probe", required_argument, NULL, 'P'},
 	    {"tss", required_argument, NULL, 'T'},
+	    {"per-packet", required_argument, NULL, 'X'},
 	    {0},
 	};
 	int c;
@@ -954,6 +996,9 @@ static int parse_measure_opts(int argc, char **argv, struct measure_opts *o)
 			break;
 		case 'H':
 			o->header = true;
+			break;
+		case 'X':
+			o->per_packet = optarg;
 			break;
 		case 'F':
 			if (cb_family_parse(optarg, &o->family)) {

@@ -78,11 +78,14 @@ done
 	--trace "$cbdir/acl1_1000_trace" --set acl1 --rounds 1 --budget 0.1 --csv "$out/probe.csv" \
 	--probe always-pass --probe parse --probe hash "floor:$out/empty.o" \
 	"always-pass:$out/empty.o" "parse:$out/probe-PARSE.o" "hash:$out/probe-HASH.o" \
-	2>"$out/probe.log" || fail "measure with probes failed"
+	--per-packet "$out/probe.pp" 2>"$out/probe.log" || fail "measure with probes failed"
 for p in always-pass parse hash; do
 	r=$(grep ",$p,ok," "$out/probe.csv") || fail "probe $p was not timed: $(cat "$out/probe.csv")"
 	[ "$(field "$r" 16)" = n/a ] && [ -n "$(field "$r" 21)" ] || fail "probe $p: $r"
 	echo "$r" | grep -q 'probe: a lower bound' || fail "probe $p's row does not say it is a probe: $r"
+	# --per-packet: one "variant,trace index,ns" row per timed packet
+	[ "$(grep -c "^$p,[0-9]*,[0-9.]*$" "$out/probe.pp")" = "$(field "$r" 18)" ] ||
+		fail "probe $p: --per-packet rows do not match timed_packets: $r"
 done
 # The tuple-space search baseline: its tables filled by the harness, guarded on 1k
 # rules (fw1: wildcard-heavy, ranges, several tuples); its row names the tuples.

@@ -20,6 +20,7 @@ struct sl_arena_chunk {
 struct sl_arena {
 	struct sl_arena_chunk *head;
 	size_t total;
+	struct sl_arena *children, *next; /* sl_arena_child(): freed with the parent */
 };
 
 static void *xcalloc(size_t n, size_t size)
@@ -38,17 +39,44 @@ struct sl_arena *sl_arena_new(void)
 	return xcalloc(1, sizeof(struct sl_arena));
 }
 
-void sl_arena_free(struct sl_arena *arena)
+static void free_chunks(struct sl_arena *arena)
 {
 	struct sl_arena_chunk *c, *next;
 
-	if (!arena)
-		return;
 	for (c = arena->head; c; c = next) {
 		next = c->next;
 		free(c);
 	}
+	arena->head = NULL;
+	arena->total = 0;
+}
+
+void sl_arena_free(struct sl_arena *arena)
+{
+	struct sl_arena *child, *next;
+
+	if (!arena)
+		return;
+	for (child = arena->children; child; child = next) {
+		next = child->next;
+		sl_arena_free(child);
+	}
+	free_chunks(arena);
 	free(arena);
+}
+
+struct sl_arena *sl_arena_child(struct sl_arena *parent)
+{
+	struct sl_arena *child = xcalloc(1, sizeof(*child));
+
+	child->next = parent->children;
+	parent->children = child;
+	return child;
+}
+
+void sl_arena_release(struct sl_arena *arena)
+{
+	free_chunks(arena);
 }
 
 void sl_arena_freep(struct sl_arena **arena)

@@ -16,6 +16,15 @@ void sl_arena_free(struct sl_arena *arena);
 void sl_arena_freep(struct sl_arena **arena);
 #define _cleanup_arena_ __attribute__((cleanup(sl_arena_freep)))
 
+/*
+ * An arena whose memory can go before its parent's (sl_arena_release): what
+ * only a stage needs (the AST's matches, once lowered). The parent frees it
+ * with itself; it is not freed on its own.
+ */
+struct sl_arena *sl_arena_child(struct sl_arena *parent);
+/* Free everything allocated from the arena so far; it stays usable. */
+void sl_arena_release(struct sl_arena *arena);
+
 /* Zeroed memory, 16-byte aligned (fits sl_u128). */
 void *sl_arena_alloc(struct sl_arena *arena, size_t size);
 void *sl_arena_calloc(struct sl_arena *arena, size_t n, size_t size);

@@ -234,6 +234,8 @@ uint32_t sl_bpf_obj_add_extern(struct sl_bpf_object *obj, struct sl_arena *arena
 
 /* enum sl_classifier_mode, enum sl_set_lookup: the options of sluice/sluice.h. */
 
+struct sl_sel_plan;
+
 struct sl_codegen_opts {
 	int opt_level;
 	/*
@@ -252,6 +254,14 @@ struct sl_codegen_opts {
 	size_t table_max;
 	/* Limits and logs read the clock from SLUICE_CLOCK_MAP (sluice/log.h), not the kernel's. */
 	bool test_clock;
+	/*
+	 * Measurements only (lib/compile.h: sl_compile_observed): called with each run's plan
+	 * (select/select.h: struct sl_sel_plan) once it is emitted, in program
+	 * order, before it is freed; the hook may take plan->dt (set it NULL).
+	 * Changes nothing in the object.
+	 */
+	void (*plan_seen)(void *ctx, struct sl_sel_plan *plan);
+	void *plan_ctx;
 };
 
 /* Code generation: one program per IR table. Allocated in `arena`. Returns 0 or -errno. */

@@ -69,12 +69,25 @@ static uint64_t rec_get(const struct sl_dt *dt, uint32_t box, uint32_t off, unsi
 	return v;
 }
 
-static void shape_leaf(const struct sl_dt *dt, uint64_t rec, struct tree_shape *s)
+/*
+ * The leaf's boxes' bounds into s. Boxes repeat across leaves, and the masks
+ * only gain bits: a box already looked at (seen, one bit per box) or masks
+ * with every bit set change nothing (at 100k rules this scan was 5% of the
+ * compile).
+ */
+static void shape_leaf(const struct sl_dt *dt, uint64_t rec, uint8_t *seen, struct tree_shape *s)
 {
 	uint32_t count = (rec >> 16) & 0xffff, off = rec >> 32;
+	uint32_t all = (1u << dt->ndims) - 1;
 
 	for (uint32_t i = 0; i < count; i++) {
 		uint32_t box = dt->lists[off + i];
+
+		if (s->check_need && s->check_lo == all && s->check_hi == all)
+			return;
+		if (seen[box / 8] & (1u << (box % 8)))
+			continue;
+		seen[box / 8] |= 1u << (box % 8);
 
 		if (rec_get(dt, box, dt->need_off, 2))
 			s->check_need = true;
@@ -94,6 +107,7 @@ static void shape_leaf(const struct sl_dt *dt, uint64_t rec, struct tree_shape *
 static int tree_shape(const struct sl_dt *dt, const struct sl_dt_tree *t, struct tree_shape *s)
 {
 	_cleanup_free_ uint8_t *seen = calloc(dt->nnodes / 8 + 1, 1);
+	_cleanup_free_ uint8_t *seen_box = calloc(dt->nboxes / 8 + 1, 1);
 	_cleanup_free_ uint32_t *stack = NULL;
 	_cleanup_free_ double *weight = NULL;
 	double visits[SL_DT_MAX_DIMS] = {0};
@@ -108,7 +122,7 @@ static int tree_shape(const struct sl_dt *dt, const struct sl_dt_tree *t, struct
 			s->order[k] = s->order[k - 1];
 		s->order[k] = j;
 	}
-	if (!seen || sl_grow((void **)&stack, &cap, 1, sizeof(*stack)) ||
+	if (!seen || !seen_box || sl_grow((void **)&stack, &cap, 1, sizeof(*stack)) ||
 	    sl_grow((void **)&weight, &wcap, 1, sizeof(*weight)))
 		return -ENOMEM;
 	stack[n] = t->root;
@@ -120,7 +134,7 @@ static int tree_shape(const struct sl_dt *dt, const struct sl_dt_tree *t, struct
 		uint32_t np, base;
 
 		if (!(rec & 0xff)) {
-			shape_leaf(dt, rec, s);
+			shape_leaf(dt, rec, seen_box, s);
 			continue;
 		}
 		/* A packet reaches a node about as often as 1 / the cuts above it. */

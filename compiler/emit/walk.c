@@ -215,14 +215,16 @@ int sl_cg_walk_emit(struct sl_cg *cg, struct sl_sel_plan *plan, uint32_t *consum
 	if (plan->code) {
 		emit_code(cg, &plan->p, plan->dt, &plan->in, &c->rules[plan->first], plan->n);
 		*consumed = plan->n;
-		sl_sel_plan_free(plan);
-		return 0;
+		err = 0;
+	} else {
+		err = add_tables(cg, plan->dt, prefix, &plan->in);
+		if (!err) {
+			emit_segment(cg, &plan->p, plan->dt, &plan->in);
+			*consumed = plan->n;
+		}
 	}
-	err = add_tables(cg, plan->dt, prefix, &plan->in);
-	if (!err) {
-		emit_segment(cg, &plan->p, plan->dt, &plan->in);
-		*consumed = plan->n;
-	}
+	if (!err && cg->opts->plan_seen)
+		cg->opts->plan_seen(cg->opts->plan_ctx, plan);
 	sl_sel_plan_free(plan);
 	return err;
 }

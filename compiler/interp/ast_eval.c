@@ -120,7 +120,7 @@ static enum flow eval_chain(struct ast_eval *ev, const struct sl_ast_chain *c)
 int sl_interp_run_ast(const struct sl_ast *ast, uint32_t table,
 		      const struct sl_interp_fields *fields, struct sl_interp_ast_result *res)
 {
-	if (!ast->checked || table >= ast->ntables)
+	if (!ast->checked || ast->matches_dropped || table >= ast->ntables)
 		return -EINVAL;
 
 	const struct sl_ast_table *t = ast->tables[table];

@@ -70,3 +70,16 @@ int sl_compile_opt(const char *path, const char *text, size_t len,
  */
 int sl_compile_ir(const struct sl_ir *ir, const struct sl_compile_opts *opts,
 		  struct sl_result **out);
+
+struct sl_sel_plan; /* select/select.h */
+
+/*
+ * sl_compile() that also hands the plan of every classified run to
+ * plan_seen (emit/bpf_object.h: struct sl_codegen_opts) once it is emitted:
+ * measurements of what the chosen plan does (bench/plan_work.c). The object
+ * is the one sl_compile() makes.
+ */
+int sl_compile_observed(const char *path, const char *text, size_t len,
+			const struct sl_compile_opts *opts,
+			void (*plan_seen)(void *ctx, struct sl_sel_plan *plan), void *ctx,
+			struct sl_result **out);

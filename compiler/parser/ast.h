@@ -232,6 +232,13 @@ struct sl_ast_set {
 
 struct sl_ast {
 	struct sl_arena *arena;
+	/*
+	 * Rules' matches and their range arrays, a child of `arena` that
+	 * sl_ast_drop_matches() frees once the IR is lowered (at 100k rules they
+	 * are ~60 MB a compilation need not keep). NULL in hand-built ASTs.
+	 */
+	struct sl_arena *scratch;
+	bool matches_dropped; /* every rule's matches are gone: no longer an AST to read */
 	const struct sl_sources *srcs;
 	const char *name; /* policy name: the main file's base name without extension */
 	uint32_t ntables;

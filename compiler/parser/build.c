@@ -547,7 +547,8 @@ void sl_build_rule_end(struct sl_parse_ctx *ctx, const struct sl_yyltype *loc)
 	r->loc = L(ctx, loc);
 	r->text = rule_text(ctx, loc);
 	r->nmatches = (uint32_t)b->nmatches;
-	r->matches = sl_arena_calloc(b->arena, b->nmatches ? b->nmatches : 1, sizeof(*r->matches));
+	r->matches = sl_arena_calloc(b->ast->scratch ? b->ast->scratch : b->arena,
+				     b->nmatches ? b->nmatches : 1, sizeof(*r->matches));
 	if (b->nmatches)
 		memcpy(r->matches, b->matches, b->nmatches * sizeof(*r->matches));
 	if (r->action == SL_AST_CONTINUE)

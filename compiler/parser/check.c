@@ -898,7 +898,9 @@ static void check_match(struct checker *ck, const struct sl_ast_chain *c, struct
 
 		resolve(ck, m->value, &v);
 		if (v.n) {
-			r = sl_arena_alloc(ck->arena, v.n * sizeof(*r));
+			/* the match's own ranges go with it (ast.h: scratch) */
+			r = sl_arena_alloc(ck->ast->scratch ? ck->ast->scratch : ck->arena,
+					   v.n * sizeof(*r));
 			memcpy(r, v.r, v.n * sizeof(*r));
 			m->ranges = r;
 			m->nranges = (uint32_t)v.n;

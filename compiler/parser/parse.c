@@ -223,6 +223,7 @@ static int parse_main(int file, const char *path, const struct sl_file_id *id, c
 	int r;
 
 	ast->arena = arena;
+	ast->scratch = sl_arena_child(arena);
 	ast->srcs = srcs;
 	ast->name = policy_name(arena, path);
 	if (id)
@@ -283,4 +284,24 @@ int sl_parse_text(const char *name, const char *text, size_t size, struct sl_sou
 		return file;
 	}
 	return parse_main(file, name, NULL, "", srcs, arena, diag, out);
+}
+
+static void drop_chain_matches(struct sl_ast_chain *c)
+{
+	for (uint32_t i = 0; i < c->nrules; i++) {
+		c->rules[i].matches = NULL;
+		c->rules[i].nmatches = 0;
+	}
+}
+
+void sl_ast_drop_matches(struct sl_ast *ast)
+{
+	if (!ast || !ast->scratch || ast->matches_dropped)
+		return;
+	for (uint32_t t = 0; t < ast->ntables; t++)
+		drop_chain_matches(&ast->tables[t]->body);
+	for (uint32_t c = 0; c < ast->nchains; c++)
+		drop_chain_matches(ast->chains[c]);
+	sl_arena_release(ast->scratch);
+	ast->matches_dropped = true;
 }

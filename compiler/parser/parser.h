@@ -29,3 +29,10 @@ int sl_parse_text(const char *name, const char *text, size_t size, struct sl_sou
  * reported). Lowering accepts only a checked AST.
  */
 int sl_check(struct sl_ast *ast, struct sl_diag *diag);
+
+/*
+ * Free every rule's matches (ast.h: scratch) once nothing reads them any
+ * more: the IR is lowered and the AST is not evaluated or linted. The rules
+ * keep their locations and text with no matches; ast->matches_dropped says so.
+ */
+void sl_ast_drop_matches(struct sl_ast *ast);

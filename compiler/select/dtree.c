@@ -276,10 +276,19 @@ static void eval_cut(const struct region *r, const uint64_t *los, const uint64_t
 	*c = (struct cut){.dim = d, .m = m, .max_child = best, .sum = sum};
 }
 
-/* The boxes' edges on dimension d clipped to the region, as offsets from its start. */
+/*
+ * The boxes' edges on dimension d clipped to the region, as offsets from its
+ * start, of the boxes that do not span the region there: *nfull counts those
+ * (each is in every child of any cut on d, which eval_cut adds without a
+ * scan; deep in a tree most boxes span a dimension). *npart edges are stored.
+ */
 static int gather_edges(struct builder *b, const struct region *r, const uint32_t *list, uint32_t n,
-			unsigned d, uint64_t **los, uint64_t **his)
+			unsigned d, uint64_t **los, uint64_t **his, uint32_t *npart,
+			uint32_t *nfull)
 {
+	uint64_t last = region_hi(r, d) - r->lo[d];
+	uint32_t k = 0;
+
 	if (n > b->ends_cap) {
 		uint64_t *e = realloc(b->ends, 3 * (size_t)n * sizeof(*e));
 
@@ -291,9 +300,15 @@ static int gather_edges(struct builder *b, const struct region *r, const uint32_
 	*los = b->ends;
 	*his = b->ends + b->ends_cap;
 	for (uint32_t i = 0; i < n; i++) {
-		(*los)[i] = sl_max(box_lo(b, list[i])[d], r->lo[d]) - r->lo[d];
-		(*his)[i] = sl_min(box_hi(b, list[i])[d], region_hi(r, d)) - r->lo[d];
+		uint64_t lo = sl_max(box_lo(b, list[i])[d], r->lo[d]) - r->lo[d];
+		uint64_t hi = sl_min(box_hi(b, list[i])[d], region_hi(r, d)) - r->lo[d];
+
+		(*los)[k] = lo;
+		(*his)[k] = hi;
+		k += lo != 0 || hi != last;
 	}
+	*npart = k;
+	*nfull = n - k;
 	return 0;
 }
 
@@ -370,26 +385,30 @@ static int choose_cut(struct builder *b, const struct region *r, const uint32_t 
 		struct cut keep = {.max_child = UINT64_MAX};
 		bool sorted = false;
 		uint64_t *los, *his;
+		uint32_t np, nfull;
 		int err;
 
 		if (!mmax)
 			continue; /* nothing to cut: keep would not win */
-		err = gather_edges(b, r, list, n, d, &los, &his);
+		err = gather_edges(b, r, list, n, d, &los, &his, &np, &nfull);
 		if (err)
 			return err;
 		for (unsigned m = 1; m <= mmax; m++) {
 			struct cut c;
 
 			/* counters cost 2^m: past a few per box, sorted edges are cheaper */
-			if ((UINT64_C(1) << m) > 4 * (uint64_t)n && !sorted) {
-				sort_edges(los, his + b->ends_cap, n);
-				sort_edges(his, his + b->ends_cap, n);
+			if ((UINT64_C(1) << m) > 4 * (uint64_t)np && !sorted) {
+				sort_edges(los, his + b->ends_cap, np);
+				sort_edges(his, his + b->ends_cap, np);
 				sorted = true;
 			}
 			if (sorted)
-				eval_cut_sorted(r, los, his, n, d, m, &c);
+				eval_cut_sorted(r, los, his, np, d, m, &c);
 			else
-				eval_cut(r, los, his, n, d, m, diff, &c);
+				eval_cut(r, los, his, np, d, m, diff, &c);
+			/* the spanning boxes: one more in every child */
+			c.max_child += nfull;
+			c.sum += (uint64_t)nfull << m;
 			/* Over budget: stop, unless nothing was split yet (one long leaf costs
 			 * more). */
 			if (m > 1 && (double)(c.sum + (UINT64_C(1) << m)) > budget &&

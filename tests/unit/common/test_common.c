@@ -166,6 +166,29 @@ static void suggest_finds_close_words(void **state)
 	assert_null(sl_suggest("protocol", words, 4));
 }
 
+/* A child's memory goes on release (and it stays usable); the parent frees the child. */
+static void arena_child_goes_first(void **state)
+{
+	struct sl_arena *a = sl_arena_new();
+	struct sl_arena *c = sl_arena_child(a);
+	char *kept = sl_arena_strdup(a, "kept");
+	unsigned char *p;
+
+	(void)state;
+	sl_arena_alloc(c, 100000); /* larger than a chunk */
+	sl_arena_alloc(c, 100);
+	assert_true(sl_arena_used(c) >= 100100);
+	sl_arena_release(c);
+	assert_int_equal(sl_arena_used(c), 0);
+	assert_string_equal(kept, "kept");
+	p = sl_arena_alloc(c, 64);
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(p[i], 0);
+	assert_int_equal(sl_arena_used(c), 64);
+	sl_arena_child(a); /* never released: freed with the parent (LeakSanitizer) */
+	sl_arena_free(a);
+}
+
 static void arena_aligns_and_zeroes(void **state)
 {
 	struct sl_arena *a = sl_arena_new();
@@ -226,6 +249,7 @@ int main(void)
 	    cmocka_unit_test(diag_long_line_is_windowed),
 	    cmocka_unit_test(suggest_finds_close_words),
 	    cmocka_unit_test(arena_aligns_and_zeroes),
+	    cmocka_unit_test(arena_child_goes_first),
 	    cmocka_unit_test(fields_lookup_and_domain),
 	    cmocka_unit_test(verdict_codes_per_hook),
 	    cmocka_unit_test(u128_formats_decimal),
