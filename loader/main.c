@@ -37,7 +37,7 @@ static const char usage[] =
     "  set list|add|del|flush|load TARGET [SET] ...\n"
     "                                      the named sets of an attachment, changed in place\n"
     "\n"
-    "TARGET: --xdp DEV [--mode native|generic]\n"
+    "TARGET: --xdp DEV [--mode native|generic] [--multi [--priority N]]\n"
     "      | --tc DEV ingress|egress [--before ID|--after ID] [--tc-legacy]\n"
     "      | --cgroup PATH ingress|egress\n"
     "      [--netns NAME|PATH]  (devices: resolve and attach inside that network namespace)\n"
