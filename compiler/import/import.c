@@ -9,6 +9,7 @@
 
 #include "common/util.h"
 #include "import/import_priv.h"
+#include "lexer/literal.h"
 
 void sl_buf_fini(struct sl_buf *b)
 {
@@ -117,6 +118,15 @@ bool imp_ifname_ok(const char *s)
 		if (*p <= ' ' || *p == 0x7f || strchr("/:\"\\", *p))
 			return false;
 	return true;
+}
+
+bool imp_addr_ok(const char *s, bool v6)
+{
+	struct sl_literal lit;
+	char err[SL_LIT_ERR_MAX];
+
+	return !sl_literal_parse(s, strlen(s), &lit, err) &&
+	       lit.kind == (v6 ? SL_LIT_IPV6 : SL_LIT_IPV4);
 }
 
 bool sl_import_hook_valid(const char *hook)

@@ -31,6 +31,10 @@ bool imp_hook_sees_if(const char *hook, bool out);
  * a number, no nft/iptables wildcard). */
 bool imp_ifname_ok(const char *s);
 
+/* Whether s is an address of the family (v6: IPv6, else IPv4), with an optional /len, as
+ * sluice's scanner reads it: what the importers write must always check. */
+bool imp_addr_ok(const char *s, bool v6);
+
 /*
  * A construct sluice cannot express (yet): an error, or with --skip-unsupported a
  * warning. `word` is the sluice word it waits for ("ct state"), or NULL. Returns true

@@ -249,13 +249,14 @@ static char *address(struct ipt_rule *r, const struct tok *t)
 		char *one = strndup(p, n), *slash = strchr(one, '/');
 
 		if (!addr_ok(one, r->v6) || (slash && strchr(slash + 1, '.')) ||
-		    (slash && !all_of(slash + 1, "0123456789"))) {
+		    (slash && !all_of(slash + 1, "0123456789")) || !imp_addr_ok(one, r->v6)) {
 			if (slash && strchr(slash + 1, '.') && addr_ok(one, r->v6))
 				rule_error(r, t,
 					   "'%s': a mask that is not a prefix has no sluice form",
 					   t->s);
 			else
-				rule_error(r, t, "'%s' is not an address of this family", t->s);
+				rule_error(r, t, "'%s' is not an %s address (or prefix)", t->s,
+					   r->v6 ? "IPv6" : "IPv4");
 			free(one);
 			sl_buf_fini(&b);
 			return NULL;

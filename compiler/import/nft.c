@@ -47,6 +47,7 @@ struct nft_set {
 	char *value; /* "{ ... }", NULL when not constant */
 	char *named; /* a set changed at run time: its sluice `set` item, or NULL */
 	bool empty;
+	bool bad; /* its elements were reported as errors: rules using it say no more */
 };
 
 struct nft {
@@ -315,6 +316,7 @@ static bool scalar(struct nrule *r, const struct field *f, const json *v, struct
 		int64_t len;
 
 		if ((f->kind != V_ADDR4 && f->kind != V_ADDR6) || !addr || !word_ok(addr) ||
+		    !imp_addr_ok(addr, f->kind == V_ADDR6) ||
 		    !sl_json_int(sl_json_get(p, "len"), &len) || len < 0 ||
 		    len > (f->kind == V_ADDR4 ? 32 : 128)) {
 			rerror(r, v, "a prefix of %s was expected", f->text);
@@ -339,10 +341,8 @@ static bool scalar(struct nrule *r, const struct field *f, const json *v, struct
 	}
 	switch (f->kind) {
 	case V_ADDR4:
-		t = strchr(s, ':') || !strchr(s, '.') ? NULL : s;
-		break;
 	case V_ADDR6:
-		t = strchr(s, ':') ? s : NULL;
+		t = imp_addr_ok(s, f->kind == V_ADDR6) ? s : NULL;
 		break;
 	case V_PROTO:
 		t = sym_lookup(protocols, N(protocols), s);
@@ -433,10 +433,17 @@ static char *rhs(struct nrule *r, const struct field *f, const json *v, bool *em
 			sl_buf_printf(&b, "@%s", s->sname);
 			return b.s;
 		}
+		if (s->bad) {
+			r->failed = true;
+			return NULL;
+		}
 		if (!s->value) {
-			unsupported(r, v,
-				    "a set that changes at run time (dynamic or with timeouts)",
-				    "named sets (@set)");
+			unsupported(
+			    r, v,
+			    "a set that changes at run time (dynamic or with timeouts) of a "
+			    "type sluice's named sets do not hold (they hold ipv4_addr, "
+			    "ipv6_addr, inet_service and inet_proto)",
+			    NULL);
 			return NULL;
 		}
 		*empty = s->empty;
@@ -1339,6 +1346,7 @@ static void named_set(struct nft *n, struct nft_set *s, const json *j, const str
 		sl_buf_puts(&b, " }\n");
 	}
 	sl_buf_puts(&b, "}\n");
+	s->bad = r.failed;
 	if (r.failed)
 		sl_buf_fini(&b);
 	else
@@ -1398,6 +1406,7 @@ static void set(struct nft *n, const json *j)
 				scalar(&r, f, inner ? sl_json_get(inner, "val") : e, &b);
 			}
 			sl_buf_puts(&b, " }");
+			s->bad = r.failed;
 			if (r.failed)
 				sl_buf_fini(&b);
 			else
