@@ -129,6 +129,16 @@ bool imp_addr_ok(const char *s, bool v6)
 	       lit.kind == (v6 ? SL_LIT_IPV6 : SL_LIT_IPV4);
 }
 
+bool imp_log_prefix_ok(const char *s)
+{
+	if (strlen(s) > 63)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\')
+			return false;
+	return true;
+}
+
 bool sl_import_hook_valid(const char *hook)
 {
 	static const char *const hooks[] = {"xdp", "tc ingress", "tc egress", "cgroup_skb ingress",

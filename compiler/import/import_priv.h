@@ -35,6 +35,10 @@ bool imp_ifname_ok(const char *s);
  * sluice's scanner reads it: what the importers write must always check. */
 bool imp_addr_ok(const char *s, bool v6);
 
+/* Whether s can be written as a sluice string as it is (a log prefix): at most 63 bytes,
+ * no '"', '\\' or control byte. */
+bool imp_log_prefix_ok(const char *s);
+
 /*
  * A construct sluice cannot express (yet): an error, or with --skip-unsupported a
  * warning. `word` is the sluice word it waits for ("ct state"), or NULL. Returns true

@@ -720,9 +720,11 @@ static void tgt_log(struct ipt_rule *r, const struct tok *t, bool neg)
 	if (!strcmp(t->s, "--log-prefix")) {
 		if (!(v = arg(r, t)))
 			return;
-		if (strpbrk(v->s, "\"\\") || strlen(v->s) > 63) {
-			unsupported(r, v, "a log prefix with '\"' or '\\' or over 63 characters",
-				    NULL);
+		if (!imp_log_prefix_ok(v->s)) {
+			unsupported(
+			    r, v,
+			    "a log prefix with '\"', '\\', a control byte or over 63 characters",
+			    NULL);
 			return;
 		}
 		{

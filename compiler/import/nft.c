@@ -999,9 +999,11 @@ static void stmt_log(struct nrule *r, const json *st)
 	}
 	sl_buf_puts(&b, " log");
 	if (prefix) {
-		if (strpbrk(prefix, "\"\\") || strlen(prefix) > 63 || strchr(prefix, '\n')) {
-			unsupported(r, st, "a log prefix with '\"' or '\\' or over 63 characters",
-				    NULL);
+		if (!imp_log_prefix_ok(prefix)) {
+			unsupported(
+			    r, st,
+			    "a log prefix with '\"', '\\', a control byte or over 63 characters",
+			    NULL);
 			sl_buf_fini(&b);
 			return;
 		}
