@@ -331,6 +331,20 @@ static char *contents_text(const struct sl_diff_region *r, const struct sl_diff_
 }
 
 /* The fields the region constrains (all of them with `all`), as the example has them. */
+/* Whether field fld is a key field of a lookup the region assumes (the example's set
+ * contents are written with its value: the reader needs it in the packet too). */
+static bool assumed_key(const struct sl_diff_region *r, unsigned fld)
+{
+	for (unsigned i = 0; i < 32; i++) {
+		if (!(r->assumed >> i & 1))
+			continue;
+		for (uint32_t k = 0; k < r->lookups[i].nfields; k++)
+			if (r->lookups[i].fields[k] == fld)
+				return true;
+	}
+	return false;
+}
+
 static char *example_text(const struct sl_diff_example *ex, const struct sl_diff_region *r,
 			  bool all)
 {
@@ -345,7 +359,8 @@ static char *example_text(const struct sl_diff_example *ex, const struct sl_diff
 		if (!ex->has[fld] || fld == SL_FIELD_ETHER_TYPE || fld == SL_FIELD_IP_PROTOCOL ||
 		    fld == SL_FIELD_TH_SPORT || fld == SL_FIELD_TH_DPORT)
 			continue;
-		if (!all && fld != SL_FIELD_META_LENGTH && !sl_diff_box_get(&r->box, fld))
+		if (!all && fld != SL_FIELD_META_LENGTH && !sl_diff_box_get(&r->box, fld) &&
+		    !assumed_key(r, fld))
 			continue;
 		struct sl_interval iv = {ex->value[fld], ex->value[fld]};
 		struct sl_ir_pred p = {.field = fld, .set = {1, &iv}};
