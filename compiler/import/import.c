@@ -129,6 +129,15 @@ bool imp_addr_ok(const char *s, bool v6)
 	       lit.kind == (v6 ? SL_LIT_IPV6 : SL_LIT_IPV4);
 }
 
+bool imp_range_empty(const char *a, const char *b)
+{
+	struct sl_literal la, lb;
+	char err[SL_LIT_ERR_MAX];
+
+	return !sl_literal_parse(a, strlen(a), &la, err) &&
+	       !sl_literal_parse(b, strlen(b), &lb, err) && la.kind == lb.kind && la.num > lb.num;
+}
+
 bool imp_log_prefix_ok(const char *s)
 {
 	if (strlen(s) > 63)

@@ -35,6 +35,9 @@ bool imp_ifname_ok(const char *s);
  * sluice's scanner reads it: what the importers write must always check. */
 bool imp_addr_ok(const char *s, bool v6);
 
+/* For two addresses or numbers as sluice reads them: whether a-b is an empty range. */
+bool imp_range_empty(const char *a, const char *b);
+
 /* Whether s can be written as a sluice string as it is (a log prefix): at most 63 bytes,
  * no '"', '\\' or control byte. */
 bool imp_log_prefix_ok(const char *s);

@@ -189,6 +189,10 @@ static char *port(struct ipt_rule *r, const struct tok *t, const char *s, size_t
 	if ((nlo && !all_of(lo, "0123456789")) || (nhi && !all_of(hi, "0123456789")) ||
 	    (!nlo && !colon) || atoi(lo) > 65535 || atoi(hi) > 65535)
 		goto bad;
+	if (colon && nlo && nhi && atoi(lo) > atoi(hi)) {
+		rule_error(r, t, "'%s' is an empty port range (%s > %s)", t->s, lo, hi);
+		return NULL;
+	}
 	if (!colon)
 		sl_buf_printf(&b, "%d", atoi(lo));
 	else
@@ -601,6 +605,8 @@ static void mod_conntrack(struct ipt_rule *r, const struct tok *t, bool neg)
 		sl_buf_printf(&b, "%s%s", b.len ? "," : "", states[i].sluice);
 	}
 	free(list);
+	if (!r->skip && !r->failed && !b.len)
+		rule_error(r, v, "'%s' needs a list of states (NEW,ESTABLISHED,...)", t->s);
 	if (!r->skip && !r->failed) {
 		sl_buf_printf(&r->m, " ct state %s%s", neg ? "!= " : "", b.s);
 		r->ct = true;

@@ -305,10 +305,25 @@ static bool scalar(struct nrule *r, const struct field *f, const json *v, struct
 			rerror(r, v, "a range of two values was expected");
 			return false;
 		}
+		size_t lo = b->len, hi;
+
 		if (!scalar(r, f, rg->v[0], b))
 			return false;
 		sl_buf_puts(b, "-");
-		return scalar(r, f, rg->v[1], b);
+		hi = b->len;
+		if (!scalar(r, f, rg->v[1], b))
+			return false;
+		{
+			char *a = strndup(b->s + lo, hi - 1 - lo);
+			bool empty = a && imp_range_empty(a, b->s + hi);
+
+			free(a);
+			if (empty) {
+				rerror(r, v, "an empty range: %.*s", (int)(b->len - lo), b->s + lo);
+				return false;
+			}
+		}
+		return true;
 	}
 	if (v->type == SL_JSON_OBJECT && sl_json_get(v, "prefix")) {
 		const json *p = sl_json_get(v, "prefix");
