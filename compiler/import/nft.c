@@ -832,11 +832,17 @@ static void match(struct nrule *r, const json *mt)
 	free(value);
 }
 
-static const struct nft_chain *find_chain(const struct nft *n, const char *table, const char *name)
+/* Chain `name` of the table (family and name) of chain `from`, when it is imported. */
+static const struct nft_chain *find_chain(const struct nft *n, const struct nft_chain *from,
+					  const char *name)
 {
-	for (size_t i = 0; i < n->nchains; i++)
-		if (!strcmp(n->chains[i].table, table) && !strcmp(n->chains[i].name, name))
-			return &n->chains[i];
+	for (size_t i = 0; i < n->nchains; i++) {
+		const struct nft_chain *c = &n->chains[i];
+
+		if (c->j && !strcmp(c->table, from->table) && !strcmp(c->family, from->family) &&
+		    !strcmp(c->name, name))
+			return c;
+	}
 	return NULL;
 }
 
@@ -857,10 +863,11 @@ static char *verdict(struct nrule *r, const json *st, bool *is_verdict)
 
 		if (!j)
 			continue;
-		c = target ? find_chain(r->nft, r->chain->table, target) : NULL;
+		c = target ? find_chain(r->nft, r->chain, target) : NULL;
 		if (!c || c->base) {
-			rerror(r, j, "%s to '%s', which is no regular chain of table '%s'",
-			       go ? "goto" : "jump", target ? target : "?", r->chain->table);
+			rerror(r, j, "%s to '%s', which is no regular chain of table %s '%s'",
+			       go ? "goto" : "jump", target ? target : "?", r->chain->family,
+			       r->chain->table);
 			return NULL;
 		}
 		sl_buf_printf(&b, "%s %s", go ? "goto" : "jump", c->sname);
