@@ -1320,6 +1320,15 @@ static void chain(struct nft *n, const json *j)
 	sl_buf_puts(&c->body, "");
 }
 
+/* A set element's value: `{"elem": {"val": V, ...}}` (with timeouts) or V itself; the
+ * element when it has no "val" (scalar then says what was expected there). */
+static const json *elem_value(const json *e)
+{
+	const json *inner = sl_json_get(e, "elem"), *val = inner ? sl_json_get(inner, "val") : e;
+
+	return val ? val : inner;
+}
+
 /* A set's elements as a constant value, when the set cannot change by itself. */
 /*
  * A set with flags dynamic or timeout changes while the ruleset runs: a sluice
@@ -1361,11 +1370,11 @@ static void named_set(struct nft *n, struct nft_set *s, const json *j, const str
 	if (elem && elem->type == SL_JSON_ARRAY && elem->n) {
 		sl_buf_puts(&b, "    elements = { ");
 		for (size_t i = 0; i < elem->n && !r.failed; i++) {
-			const json *e = elem->v[i], *inner = sl_json_get(e, "elem");
+			const json *e = elem->v[i];
 
 			if (i)
 				sl_buf_puts(&b, ", ");
-			scalar(&r, f, inner ? sl_json_get(inner, "val") : e, &b);
+			scalar(&r, f, elem_value(e), &b);
 		}
 		sl_buf_puts(&b, " }\n");
 	}
@@ -1423,11 +1432,10 @@ static void set(struct nft *n, const json *j)
 			sl_buf_puts(&b, "{ ");
 			for (size_t i = 0; i < elem->n && !r.failed; i++) {
 				const json *e = elem->v[i];
-				const json *inner = sl_json_get(e, "elem");
 
 				if (i)
 					sl_buf_puts(&b, ", ");
-				scalar(&r, f, inner ? sl_json_get(inner, "val") : e, &b);
+				scalar(&r, f, elem_value(e), &b);
 			}
 			sl_buf_puts(&b, " }");
 			s->bad = r.failed;
