@@ -67,13 +67,30 @@ static bool name_ok(const char *s)
 	return true;
 }
 
+/* Longer names are cut and end in a hash of the whole name (still unique): sluice's table
+ * names hold at most 121 characters. */
+#define IMP_NAME_MAX 100
+
+static char *cut_name(struct sl_buf *b)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	if (b->len <= IMP_NAME_MAX)
+		return b->s;
+	for (size_t i = 0; i < b->len; i++)
+		h = (h ^ (unsigned char)b->s[i]) * 16777619u;
+	snprintf(b->s + IMP_NAME_MAX - 9, 10, "_%08x", h);
+	b->len = IMP_NAME_MAX;
+	return b->s;
+}
+
 char *imp_name(const char *prefix, const char *name)
 {
 	struct sl_buf b = {0};
 
 	if (!prefix && name_ok(name)) {
 		sl_buf_puts(&b, name);
-		return b.s;
+		return cut_name(&b);
 	}
 	if (prefix)
 		sl_buf_puts(&b, prefix);
@@ -84,7 +101,7 @@ char *imp_name(const char *prefix, const char *name)
 			      isalnum((unsigned char)*p) || *p == '_' || *p == '-' ? *p : '_');
 	if (!b.s)
 		sl_buf_puts(&b, "c_");
-	return b.s;
+	return cut_name(&b);
 }
 
 const char *imp_hook(const struct imp *im, const char *key1, const char *key2, const char *def)

@@ -1370,11 +1370,17 @@ static void named_set(struct nft *n, struct nft_set *s, const json *j, const str
 	if (elem && elem->type == SL_JSON_ARRAY && elem->n) {
 		sl_buf_puts(&b, "    elements = { ");
 		for (size_t i = 0; i < elem->n && !r.failed; i++) {
-			const json *e = elem->v[i];
+			const json *v = elem_value(elem->v[i]);
 
 			if (i)
 				sl_buf_puts(&b, ", ");
-			scalar(&r, f, elem_value(e), &b);
+			if (!interval && v && v->type == SL_JSON_OBJECT &&
+			    (sl_json_get(v, "prefix") || sl_json_get(v, "range")))
+				rerror(&r, v,
+				       "a prefix or range in set '%s', which has no flags interval",
+				       s->name);
+			else
+				scalar(&r, f, v, &b);
 		}
 		sl_buf_puts(&b, " }\n");
 	}
