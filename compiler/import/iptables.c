@@ -532,6 +532,22 @@ static void mod_iprange(struct ipt_rule *r, const struct tok *t, bool neg)
 		rule_error(r, v, "'%s' is not an address range (A-B)", v->s);
 		return;
 	}
+	{
+		char *lo = strndup(v->s, (size_t)(dash - v->s));
+		bool ok = lo && imp_addr_ok(lo, r->v6) && !strchr(lo, '/') &&
+			  !strchr(dash + 1, '/') && imp_addr_ok(dash + 1, r->v6);
+		bool empty = ok && imp_range_empty(lo, dash + 1);
+
+		free(lo);
+		if (!ok || empty) {
+			if (empty)
+				rule_error(r, v, "'%s' is an empty address range (A > B)", v->s);
+			else
+				rule_error(r, v, "'%s' is not an %s address range (A-B)", v->s,
+					   r->v6 ? "IPv6" : "IPv4");
+			return;
+		}
+	}
 	add_match(r, src ? (r->v6 ? "ip6 saddr" : "ip saddr") : (r->v6 ? "ip6 daddr" : "ip daddr"),
 		  neg, v->s);
 }
