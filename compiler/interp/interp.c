@@ -5,6 +5,7 @@
  * its predicate false.
  */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "ir/ir.h"
 #include "interp/interp.h"
@@ -157,7 +158,40 @@ struct many {
 	const struct sl_interp_fields *fields;
 	const uint64_t *length;
 	struct sl_interp_result *res;
+	/* The batch by field (present[f]: bit k for packet k; value[f][k]), so that a
+	 * predicate is tested over all live packets at once: the same literal test. */
+	uint64_t present[SL_FIELD_COUNT];
+	sl_u128 (*value)[64];
 };
+
+/* The live packets of m (bits of live) that rule's predicates and set lookups accept. */
+static uint64_t rule_matches_many(const struct many *m, const struct sl_ir_rule *rule,
+				  uint64_t live)
+{
+	for (uint32_t i = 0; i < rule->npreds && live; i++) {
+		const struct sl_ir_pred *p = &rule->preds[i];
+
+		if ((unsigned)p->field >= SL_FIELD_COUNT)
+			return 0;
+		live &= m->present[p->field];
+		for (uint64_t b = live; b; b &= b - 1)
+			if (!set_contains(&p->set, m->value[p->field][__builtin_ctzll(b)]))
+				live &= ~(b & -b);
+	}
+	if (rule->nsetrefs) {
+		struct sl_ir_rule setrefs_only = {.nsetrefs = rule->nsetrefs,
+						  .setrefs = rule->setrefs};
+
+		for (uint64_t b = live; b; b &= b - 1) {
+			unsigned k = (unsigned)__builtin_ctzll(b);
+			struct eval ev = {.ir = m->ir, .fields = &m->fields[k]};
+
+			if (!rule_matches(&ev, &setrefs_only))
+				live &= ~(b & -b);
+		}
+	}
+	return live;
+}
 
 static int eval_chain_many(const struct many *m, uint32_t chain, uint32_t depth, uint64_t *live)
 {
@@ -169,18 +203,14 @@ static int eval_chain_many(const struct many *m, uint32_t chain, uint32_t depth,
 	const struct sl_ir_chain *c = &m->ir->chains[chain];
 	for (uint32_t i = 0; i < c->nrules && *live; i++) {
 		const struct sl_ir_rule *rule = &c->rules[i];
-		uint64_t hit = 0, sub;
+		uint64_t hit = rule_matches_many(m, rule, *live), sub;
 		int err;
 
-		for (uint64_t b = *live; b; b &= b - 1) {
+		for (uint64_t b = rule->limit ? hit : 0; b; b &= b - 1) {
 			unsigned k = (unsigned)__builtin_ctzll(b);
-			struct eval ev = {
-			    .ir = m->ir, .fields = &m->fields[k], .length = m->length[k]};
 
-			if (rule_matches(&ev, rule) &&
-			    (!rule->limit ||
-			     sl_interp_limit(NULL, rule, &m->fields[k], m->length[k], 0)))
-				hit |= b & -b;
+			if (!sl_interp_limit(NULL, rule, &m->fields[k], m->length[k], 0))
+				hit &= ~(b & -b);
 		}
 		if (!hit)
 			continue;
@@ -225,20 +255,34 @@ int sl_interp_run_many(const struct sl_ir *ir, uint32_t table,
 		       const struct sl_interp_fields *fields, const uint64_t *length, size_t n,
 		       struct sl_interp_result *res)
 {
+	sl_u128(*value)[64];
+
 	if (table >= ir->ntables)
 		return -EINVAL;
+	value = malloc(sizeof(*value) * SL_FIELD_COUNT);
+	if (!value)
+		return -ENOMEM;
 	for (size_t at = 0; at < n; at += 64) {
 		size_t k = n - at < 64 ? n - at : 64;
-		struct many m = {ir, fields + at, length + at, res + at};
+		struct many m = {ir, fields + at, length + at, res + at, {0}, value};
 		uint64_t live = k == 64 ? ~0ULL : (1ULL << k) - 1;
-		int err = eval_chain_many(&m, ir->tables[table].entry, 0, &live);
+		int err;
 
-		if (err)
+		for (size_t j = 0; j < k; j++)
+			for (unsigned f = 0; f < SL_FIELD_COUNT; f++) {
+				m.present[f] |= (uint64_t)fields[at + j].present[f] << j;
+				value[f][j] = fields[at + j].value[f];
+			}
+		err = eval_chain_many(&m, ir->tables[table].entry, 0, &live);
+		if (err) {
+			free(value);
 			return err;
+		}
 		for (; live; live &= live - 1) {
 			res[at + __builtin_ctzll(live)].verdict = ir->tables[table].policy;
 			res[at + __builtin_ctzll(live)].rule = SL_INTERP_POLICY;
 		}
 	}
+	free(value);
 	return 0;
 }
