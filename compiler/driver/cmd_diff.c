@@ -206,6 +206,16 @@ static void lookup_key(FILE *f, const struct sl_diff_lookup *l)
 		fprintf(f, "%s%s", i ? " . " : "", sl_field_info(l->fields[i])->name);
 }
 
+/* Whether lookup b is the first of the region's deciding lookups into its set (a set is named
+ * once however many keys look into it). */
+static bool first_of_its_set(const struct sl_diff_region *r, unsigned b)
+{
+	for (unsigned j = 0; j < b; j++)
+		if ((r->depends >> j & 1) && !strcmp(r->lookups[j].set, r->lookups[b].set))
+			return false;
+	return true;
+}
+
 /* "depends on set @a, @b: " (each set once), or "" when the region differs whatever they hold. */
 static char *depends_text(const struct sl_diff_region *r)
 {
@@ -217,12 +227,8 @@ static char *depends_text(const struct sl_diff_region *r)
 		return NULL;
 	for (uint32_t m = r->depends, first = 1; m; m &= m - 1) {
 		unsigned b = (unsigned)__builtin_ctz(m);
-		bool seen = false;
 
-		for (unsigned j = 0; j < b; j++)
-			seen |=
-			    (r->depends >> j & 1) && !strcmp(r->lookups[j].set, r->lookups[b].set);
-		if (seen)
+		if (!first_of_its_set(r, b))
 			continue;
 		fprintf(f, "%s@%s", first ? "depends on set " : ", ", r->lookups[b].set);
 		first = 0;
@@ -445,12 +451,8 @@ static void print_json_lookups(const struct sl_diff_region *r)
 	fprintf(stdout, ", \"depends_on\": [");
 	for (uint32_t m = r->depends, first = 1; m; m &= m - 1) {
 		unsigned b = (unsigned)__builtin_ctz(m);
-		bool seen = false;
 
-		for (unsigned j = 0; j < b; j++)
-			seen |=
-			    (r->depends >> j & 1) && !strcmp(r->lookups[j].set, r->lookups[b].set);
-		if (seen)
+		if (!first_of_its_set(r, b))
 			continue;
 		fprintf(stdout, "%s", first ? "" : ", ");
 		sl_json_str(stdout, r->lookups[b].set);
