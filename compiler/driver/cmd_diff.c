@@ -336,20 +336,22 @@ static char *contents_text(const struct sl_diff_region *r, const struct sl_diff_
 	return buf;
 }
 
-/* The fields the region constrains (all of them with `all`), as the example has them. */
 /* Whether field fld is a key field of a lookup the region assumes (the example's set
  * contents are written with its value: the reader needs it in the packet too). */
 static bool assumed_key(const struct sl_diff_region *r, unsigned fld)
 {
-	for (unsigned i = 0; i < 32; i++) {
-		if (!(r->assumed >> i & 1))
-			continue;
-		for (uint32_t k = 0; k < r->lookups[i].nfields; k++)
-			if (r->lookups[i].fields[k] == fld)
+	for (uint32_t m = r->assumed; m; m &= m - 1) {
+		const struct sl_diff_lookup *l = &r->lookups[__builtin_ctz(m)];
+
+		for (uint32_t k = 0; k < l->nfields; k++)
+			if (l->fields[k] == fld)
 				return true;
 	}
 	return false;
 }
+
+/* The fields the region constrains (all of them with `all`), as the example has them; and
+ * the key fields of the lookups it assumes. */
 
 static char *example_text(const struct sl_diff_example *ex, const struct sl_diff_region *r,
 			  bool all)

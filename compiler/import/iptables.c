@@ -235,12 +235,6 @@ static char *port_list(struct ipt_rule *r, const struct tok *t)
 	return b.s;
 }
 
-static bool addr_ok(const char *s, bool v6)
-{
-	return all_of(s, v6 ? "0123456789abcdefABCDEF:./" : "0123456789./") &&
-	       (!v6 || strchr(s, ':'));
-}
-
 /* "10.0.0.0/8" (iptables-save writes /32 for hosts, a dotted mask only when not a prefix). */
 static char *address(struct ipt_rule *r, const struct tok *t)
 {
@@ -252,9 +246,10 @@ static char *address(struct ipt_rule *r, const struct tok *t)
 		size_t n = strcspn(p, ",");
 		char *one = strndup(p, n), *slash = strchr(one, '/');
 
-		if (!addr_ok(one, r->v6) || (slash && strchr(slash + 1, '.')) ||
-		    (slash && !all_of(slash + 1, "0123456789")) || !imp_addr_ok(one, r->v6)) {
-			if (slash && strchr(slash + 1, '.') && addr_ok(one, r->v6))
+		bool mask = slash && strchr(slash + 1, '.');
+
+		if (mask || !imp_addr_ok(one, r->v6)) {
+			if (mask)
 				rule_error(r, t,
 					   "'%s': a mask that is not a prefix has no sluice form",
 					   t->s);
@@ -518,7 +513,8 @@ static void mod_iprange(struct ipt_rule *r, const struct tok *t, bool neg)
 {
 	bool src = !strcmp(t->s, "--src-range");
 	const struct tok *v;
-	char *dash;
+	char *dash, *lo;
+	bool ok;
 
 	if (!src && strcmp(t->s, "--dst-range")) {
 		unsupported(r, t, t->s, NULL);
@@ -527,27 +523,18 @@ static void mod_iprange(struct ipt_rule *r, const struct tok *t, bool neg)
 	v = arg(r, t);
 	if (!v)
 		return;
+	/* two addresses (no prefixes) in order, as sluice's scanner reads them */
 	dash = strchr(v->s, '-');
-	if (!dash || !all_of(v->s, r->v6 ? "0123456789abcdefABCDEF:.-" : "0123456789.-")) {
-		rule_error(r, v, "'%s' is not an address range (A-B)", v->s);
+	lo = dash ? strndup(v->s, (size_t)(dash - v->s)) : NULL;
+	ok = lo && !strchr(v->s, '/') && imp_addr_ok(lo, r->v6) && imp_addr_ok(dash + 1, r->v6);
+	if (ok && imp_range_empty(lo, dash + 1))
+		rule_error(r, v, "'%s' is an empty address range (A > B)", v->s);
+	else if (!ok)
+		rule_error(r, v, "'%s' is not an %s address range (A-B)", v->s,
+			   r->v6 ? "IPv6" : "IPv4");
+	free(lo);
+	if (r->failed)
 		return;
-	}
-	{
-		char *lo = strndup(v->s, (size_t)(dash - v->s));
-		bool ok = lo && imp_addr_ok(lo, r->v6) && !strchr(lo, '/') &&
-			  !strchr(dash + 1, '/') && imp_addr_ok(dash + 1, r->v6);
-		bool empty = ok && imp_range_empty(lo, dash + 1);
-
-		free(lo);
-		if (!ok || empty) {
-			if (empty)
-				rule_error(r, v, "'%s' is an empty address range (A > B)", v->s);
-			else
-				rule_error(r, v, "'%s' is not an %s address range (A-B)", v->s,
-					   r->v6 ? "IPv6" : "IPv4");
-			return;
-		}
-	}
 	add_match(r, src ? (r->v6 ? "ip6 saddr" : "ip saddr") : (r->v6 ? "ip6 daddr" : "ip daddr"),
 		  neg, v->s);
 }

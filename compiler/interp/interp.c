@@ -36,16 +36,9 @@ static bool set_contains(const struct sl_iset *set, sl_u128 v)
 	return false;
 }
 
-static bool rule_matches(const struct eval *ev, const struct sl_ir_rule *rule)
+/* Whether the rule's named-set lookups (its predicates aside) accept the packet. */
+static bool setrefs_match(const struct eval *ev, const struct sl_ir_rule *rule)
 {
-	for (uint32_t i = 0; i < rule->npreds; i++) {
-		const struct sl_ir_pred *p = &rule->preds[i];
-
-		if ((unsigned)p->field >= SL_FIELD_COUNT || !ev->fields->present[p->field])
-			return false;
-		if (!set_contains(&p->set, ev->fields->value[p->field]))
-			return false;
-	}
 	for (uint32_t i = 0; i < rule->nsetrefs; i++) {
 		const struct sl_ir_setref *sr = &rule->setrefs[i];
 		sl_u128 v[SL_IR_SET_MAX_FIELDS];
@@ -62,6 +55,19 @@ static bool rule_matches(const struct eval *ev, const struct sl_ir_rule *rule)
 			return false;
 	}
 	return true;
+}
+
+static bool rule_matches(const struct eval *ev, const struct sl_ir_rule *rule)
+{
+	for (uint32_t i = 0; i < rule->npreds; i++) {
+		const struct sl_ir_pred *p = &rule->preds[i];
+
+		if ((unsigned)p->field >= SL_FIELD_COUNT || !ev->fields->present[p->field])
+			return false;
+		if (!set_contains(&p->set, ev->fields->value[p->field]))
+			return false;
+	}
+	return setrefs_match(ev, rule);
 }
 
 static enum flow eval_chain(struct eval *ev, uint32_t chain, uint32_t depth)
@@ -178,17 +184,11 @@ static uint64_t rule_matches_many(const struct many *m, const struct sl_ir_rule 
 			if (!set_contains(&p->set, m->value[p->field][__builtin_ctzll(b)]))
 				live &= ~(b & -b);
 	}
-	if (rule->nsetrefs) {
-		struct sl_ir_rule setrefs_only = {.nsetrefs = rule->nsetrefs,
-						  .setrefs = rule->setrefs};
+	for (uint64_t b = rule->nsetrefs ? live : 0; b; b &= b - 1) {
+		struct eval ev = {.ir = m->ir, .fields = &m->fields[__builtin_ctzll(b)]};
 
-		for (uint64_t b = live; b; b &= b - 1) {
-			unsigned k = (unsigned)__builtin_ctzll(b);
-			struct eval ev = {.ir = m->ir, .fields = &m->fields[k]};
-
-			if (!rule_matches(&ev, &setrefs_only))
-				live &= ~(b & -b);
-		}
+		if (!setrefs_match(&ev, rule))
+			live &= ~(b & -b);
 	}
 	return live;
 }
